@@ -1,0 +1,63 @@
+// The validated description of one install: what every later layer works from.
+
+export type Scope = 'rootful' | 'rootless';
+
+/** Where data lives: a podman named volume, or an absolute host path bind-mounted. */
+export type Storage = { kind: 'volume'; name: string } | { kind: 'path'; path: string };
+
+export type TlsSource =
+  | { kind: 'generate' }
+  | { kind: 'provided'; certPath: string; keyPath: string; skipCheck: boolean };
+
+export interface Images {
+  quay: string;
+  postgres: string;
+  redis: string;
+}
+
+export interface InstallSpec {
+  scope: Scope;
+  /** DNS name clients use, without port (e.g. registry.example.com). */
+  hostname: string;
+  /** Host port the pod publishes; Quay listens on 8443 inside. */
+  port: number;
+  /** Absolute path of the folder holding quay-config/, the CA, credentials and the install record. */
+  quayRoot: string;
+  quayStorage: Storage;
+  pgStorage: Storage;
+  tls: TlsSource;
+  initUser: string;
+  /** Undefined: generate one (or reuse the recorded one on re-run). */
+  initPassword?: string;
+  images: Images;
+  /** Absolute path of an image archive to `podman load` before starting (then nothing is pulled). */
+  imageArchive?: string;
+}
+
+/** Random values of one install; generated once, recorded, never rotated on re-run. */
+export interface InstallSecrets {
+  secretKey: string;
+  databaseSecretKey: string;
+  pgPassword: string;
+  pgAdminPassword: string;
+  redisPassword: string;
+  initPassword: string;
+}
+
+/** What mreg learned about the host, read once before planning; plan() treats it as input. */
+export interface HostFacts {
+  scope: Scope;
+  uid: number;
+  gid: number;
+  user: string;
+  home: string;
+  /** `hostname -f` (falls back to the short name). */
+  fqdn: string;
+  /** podman version as [major, minor, patch], or undefined when podman is missing. */
+  podmanVersion?: readonly [number, number, number];
+  /** Where Quadlet files go: /etc/containers/systemd or ~/.config/containers/systemd. */
+  quadletDir: string;
+  /** For rootless: $XDG_RUNTIME_DIR (computed as /run/user/<uid> when unset). */
+  runtimeDir: string;
+  now: Date;
+}
