@@ -1,0 +1,70 @@
+// The install record: what mreg made and from which inputs, so upgrade/down/status need no repeated flag.
+import { z } from 'zod';
+import { HostError } from '../errors.js';
+import type { InstallSpec } from './spec.js';
+
+export const RECORD_SCHEMA_VERSION = 1;
+
+const storage = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('volume'), name: z.string() }),
+  z.object({ kind: z.literal('path'), path: z.string() }),
+]);
+
+const recordSchema = z.object({
+  schemaVersion: z.number().int(),
+  mregVersion: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  spec: z.object({
+    scope: z.enum(['rootful', 'rootless']),
+    hostname: z.string(),
+    port: z.number().int(),
+    quayRoot: z.string(),
+    quayStorage: storage,
+    pgStorage: storage,
+    tls: z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('generate') }),
+      z.object({ kind: z.literal('provided'), certPath: z.string(), keyPath: z.string(), skipCheck: z.boolean() }),
+    ]),
+    initUser: z.string(),
+    images: z.object({ quay: z.string(), postgres: z.string(), redis: z.string() }),
+    imageArchive: z.string().optional(),
+  }),
+  /** Every file mreg wrote, so down removes exactly those. */
+  files: z.array(z.string()),
+  secrets: z.array(z.string()),
+  volumes: z.array(z.string()),
+  /** True only when mreg turned linger on; down turns it off only then. */
+  lingerEnabledByMreg: z.boolean(),
+});
+
+export type InstallRecord = z.infer<typeof recordSchema>;
+
+export function recordSpec(spec: InstallSpec): InstallRecord['spec'] {
+  const { initPassword: _omitPassword, ...rest } = spec;
+  return rest;
+}
+
+export function serializeRecord(record: InstallRecord): string {
+  return `${JSON.stringify(record, null, 2)}\n`;
+}
+
+/** Throws HostError naming the file and the fix when the record is corrupt or from a newer mreg. */
+export function parseRecord(text: string, path: string): InstallRecord {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    throw new HostError(`${path}: install record is not valid JSON`, `restore it from a backup, or pass the flags of the install again with \`mreg up\``);
+  }
+  const version = (data as { schemaVersion?: unknown })?.schemaVersion;
+  if (typeof version === 'number' && version > RECORD_SCHEMA_VERSION) {
+    throw new HostError(`${path}: install record has schema version ${version}, newer than this mreg understands (${RECORD_SCHEMA_VERSION})`, 'use the mreg release that made this install, or a newer one');
+  }
+  const parsed = recordSchema.safeParse(data);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    throw new HostError(`${path}: install record is damaged (${first?.path.join('.') || 'root'}: ${first?.message})`, 'restore it from a backup, or run `mreg up` with the original flags to rewrite it');
+  }
+  return parsed.data;
+}

@@ -1,0 +1,66 @@
+import t from 'tap';
+import { preflight, type PreflightFacts } from '../../src/spec/preflight.js';
+import { parseRecord, serializeRecord, RECORD_SCHEMA_VERSION, type InstallRecord } from '../../src/spec/record.js';
+import type { InstallSpec } from '../../src/spec/spec.js';
+
+const spec: InstallSpec = {
+  scope: 'rootless', hostname: 'reg.example.com', port: 8443, quayRoot: '/home/u/quay-install',
+  quayStorage: { kind: 'volume', name: 'quay-storage' }, pgStorage: { kind: 'volume', name: 'pg-storage' },
+  tls: { kind: 'generate' }, initUser: 'init',
+  images: { quay: 'q', postgres: 'p', redis: 'r' },
+};
+const good: PreflightFacts = {
+  podmanVersion: [5, 4, 2], cgroupV2: true, systemdReachable: true, hasSubuid: true, portFree: true,
+  portOwnedByInstall: false, hostnameResolves: true, memTotalBytes: 16 * 1024 ** 3, cpus: 4,
+  diskFreeBytes: 100 * 1024 ** 3, user: 'u',
+};
+
+t.test('a good host passes with no warnings', async t => {
+  t.same(preflight(spec, good), { errors: [], warnings: [] });
+});
+
+t.test('every host problem is reported at once, each with a fix', async t => {
+  const r = preflight(spec, { ...good, podmanVersion: [4, 9, 4], cgroupV2: false, hasSubuid: false, portFree: false, hostnameResolves: false });
+  t.equal(r.errors.length, 5);
+  t.match(r.errors[0], /podman 4\.9\.4 is too old.*5\.0/);
+  t.match(r.errors[1], /cgroup v2.*unified_cgroup_hierarchy/);
+  t.match(r.errors[2], /subuid.*usermod --add-subuids/);
+  t.match(r.errors[3], /port 8443 is already in use.*--quayHostname reg\.example\.com:PORT/);
+  t.match(r.errors[4], /--quayHostname reg\.example\.com: the name does not resolve/);
+});
+
+t.test('missing podman and unreachable systemd are errors', async t => {
+  const r = preflight(spec, { ...good, podmanVersion: undefined, systemdReachable: false, systemdError: 'no bus' });
+  t.match(r.errors.join('\n'), /podman is not installed/);
+  t.match(r.errors.join('\n'), /systemd is not reachable over D-Bus \(no bus\)/);
+});
+
+t.test('a port held by this install on a re-run is no conflict', async t => {
+  t.same(preflight(spec, { ...good, portFree: false, portOwnedByInstall: true }).errors, []);
+});
+
+t.test('small hosts get warnings, not errors', async t => {
+  const r = preflight(spec, { ...good, cpus: 1, memTotalBytes: 2 * 1024 ** 3, diskFreeBytes: 1024 ** 3 });
+  t.same(r.errors, []);
+  t.equal(r.warnings.length, 3);
+});
+
+t.test('rootless cannot publish a privileged port', async t => {
+  t.match(preflight({ ...spec, port: 443 }, good).errors.join('\n'), /below 1024/);
+  t.same(preflight({ ...spec, scope: 'rootful', port: 443 }, good).errors, []);
+});
+
+const record: InstallRecord = {
+  schemaVersion: RECORD_SCHEMA_VERSION, mregVersion: '0.1.0', createdAt: 'x', updatedAt: 'y',
+  spec: { ...spec }, files: ['/a'], secrets: ['s'], volumes: ['quay-storage'], lingerEnabledByMreg: true,
+};
+
+t.test('install record round trip', async t => {
+  t.same(parseRecord(serializeRecord(record), '/r'), record);
+});
+
+t.test('corrupt and future records are refused with the path and a fix', async t => {
+  t.throws(() => parseRecord('{not json', '/r.json'), { message: '/r.json: install record is not valid JSON', hint: /mreg up/ });
+  t.throws(() => parseRecord(JSON.stringify({ ...record, schemaVersion: 99 }), '/r.json'), { message: /schema version 99, newer than this mreg understands/ });
+  t.throws(() => parseRecord(JSON.stringify({ ...record, spec: { ...record.spec, port: 'x' } }), '/r.json'), { message: /install record is damaged \(spec\.port/ });
+});
