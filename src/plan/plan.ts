@@ -1,0 +1,123 @@
+// plan(): spec + host facts + secrets → the exact files, podman secrets and services of one install. Pure.
+
+import { posix } from 'node:path';
+import { HostError } from '../errors.js';
+import { SECRET_NAMES } from '../spec/layout.js';
+import type { HostFacts, InstallSecrets, InstallSpec } from '../spec/spec.js';
+import {
+  MIN_PODMAN, checkCompat, compareVersions, describeCompatProblem, formatVersion, type PodmanVersion,
+} from './compat.js';
+import { PG_START_HOOK, PG_START_HOOK_FILE, renderQuayConfig } from './quay-config.js';
+import { renderUnit, type UnitFile } from './unit-file.js';
+import {
+  POD_SERVICE, QUADLET_FILES, pgStartHookDir, renderPod, renderPostgres, renderQuayApp, renderRedis,
+  renderVolume, serviceName, volumeFileName,
+} from './units.js';
+
+export interface PlannedFile {
+  path: string;
+  content: string;
+  mode: number;
+  /** Holds secret values: never print without redact(), never log. */
+  sensitive: boolean;
+  kind: 'quadlet' | 'config';
+}
+
+export interface PlannedSecret { name: string; value: string; }
+
+export interface Plan {
+  files: PlannedFile[];
+  secrets: PlannedSecret[];
+  /** podman named volumes the install uses (each has a NAME.volume Quadlet file). */
+  volumes: string[];
+  /** services in start order, e.g. ['quay-postgres.service','quay-redis.service','quay-app.service'] */
+  services: string[];
+  pod: 'quay-pod.service';
+}
+
+const QUADLET_HEADER = (template: string) =>
+  `# Written by mreg from its units/${template} template; "mreg up" rewrites it, so edit the flags instead.\n`;
+
+/**
+ * Pure and deterministic. Throws HostError when the host's podman is missing or too old for a key
+ * mreg writes (naming the key, the file and the version needed), or when spec and host disagree
+ * on scope. Throws a plain Error for values that would break a unit file (an mreg bug: flags are
+ * checked in parseUpOptions first).
+ */
+export function plan(spec: InstallSpec, facts: HostFacts, secrets: InstallSecrets): Plan {
+  const version = requirePodman(facts);
+  if (spec.scope !== facts.scope) {
+    throw new HostError(`this install is ${spec.scope} but mreg is running ${facts.scope}`,
+      spec.scope === 'rootful' ? 'run mreg as root' : 'run mreg as the user who owns the install, not as root');
+  }
+  if (!facts.quadletDir.startsWith('/')) throw new Error(`quadletDir must be absolute: ${facts.quadletDir}`);
+
+  const units: { file: string; template: string; unit: UnitFile }[] = [];
+  const volumes: string[] = [];
+  for (const storage of [spec.pgStorage, spec.quayStorage]) {
+    if (storage.kind !== 'volume') continue;
+    volumes.push(storage.name);
+    units.push({ file: volumeFileName(storage.name), template: 'storage.volume', unit: renderVolume(storage.name) });
+  }
+  units.push(
+    { file: QUADLET_FILES.pod, template: QUADLET_FILES.pod, unit: renderPod(spec, facts) },
+    { file: QUADLET_FILES.postgres, template: QUADLET_FILES.postgres, unit: renderPostgres(spec, facts) },
+    { file: QUADLET_FILES.redis, template: QUADLET_FILES.redis, unit: renderRedis(spec, facts) },
+    { file: QUADLET_FILES.app, template: QUADLET_FILES.app, unit: renderQuayApp(spec, facts) },
+  );
+
+  const problems = units.flatMap(u => checkCompat(u.unit, version).map(p => describeCompatProblem(u.file, p, version)));
+  if (problems.length > 0) {
+    throw new HostError(problems.join('\n'), `upgrade podman to a version that supports these keys (mreg needs at least ${formatVersion(MIN_PODMAN)})`);
+  }
+
+  const files: PlannedFile[] = units.map(u => ({
+    path: posix.join(facts.quadletDir, u.file),
+    content: QUADLET_HEADER(u.template) + renderUnit(u.unit),
+    mode: 0o644,
+    sensitive: false,
+    kind: 'quadlet',
+  }));
+  files.push(
+    {
+      // 0640: Quay runs as uid 1001 in group 0, which maps to the file's group (root, or the rootless user).
+      path: posix.join(spec.quayRoot, 'quay-config', 'config.yaml'),
+      content: renderQuayConfig(spec, secrets),
+      mode: 0o640,
+      sensitive: true,
+      kind: 'config',
+    },
+    {
+      // World-readable: Postgres runs as uid 26 and only needs to read it; it holds no secret.
+      path: posix.join(pgStartHookDir(spec), PG_START_HOOK_FILE),
+      content: PG_START_HOOK,
+      mode: 0o644,
+      sensitive: false,
+      kind: 'config',
+    },
+  );
+
+  return {
+    files,
+    secrets: [
+      { name: SECRET_NAMES.pgPassword, value: secrets.pgPassword },
+      { name: SECRET_NAMES.pgAdminPassword, value: secrets.pgAdminPassword },
+      { name: SECRET_NAMES.redisPassword, value: secrets.redisPassword },
+    ],
+    volumes,
+    services: [QUADLET_FILES.postgres, QUADLET_FILES.redis, QUADLET_FILES.app].map(serviceName),
+    pod: POD_SERVICE,
+  };
+}
+
+function requirePodman(facts: HostFacts): PodmanVersion {
+  const v = facts.podmanVersion;
+  if (!v) {
+    throw new HostError('podman not found', `install podman ${formatVersion(MIN_PODMAN)} or newer (RHEL 9.5+: dnf install podman)`);
+  }
+  if (compareVersions(v, MIN_PODMAN) < 0) {
+    throw new HostError(`podman ${formatVersion(v)} is too old: mreg needs ${formatVersion(MIN_PODMAN)} or newer for .pod Quadlet files and Notify=healthy`,
+      'upgrade podman (RHEL 9.5+ and RHEL 10 ship podman 5)');
+  }
+  return v;
+}

@@ -1,0 +1,90 @@
+// Quay's config.yaml (and the Postgres start hook Quay's schema needs), rendered from spec + secrets.
+
+import { PG_DATABASE, PG_PORT, PG_USER, REDIS_PORT } from '../spec/defaults.js';
+import type { InstallSecrets, InstallSpec } from '../spec/spec.js';
+
+type Yaml = string | number | boolean | null | readonly Yaml[] | { readonly [k: string]: Yaml };
+
+/**
+ * Strings are written double-quoted with JSON escapes, which YAML reads identically, so no value
+ * (a password with ':' or '#', a hostname like 'no') can change type or structure.
+ */
+function flow(v: Yaml): string {
+  if (v === null) return 'null';
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (Array.isArray(v)) return `[${v.map(flow).join(', ')}]`;
+  const o = v as { readonly [k: string]: Yaml };
+  return `{${Object.keys(o).map(k => `${JSON.stringify(k)}: ${flow(o[k]!)}`).join(', ')}}`;
+}
+
+/** Top-level keys in block style (one per line, nested maps indented) so diffs stay readable. */
+function toYaml(doc: Readonly<Record<string, Yaml>>, indent = ''): string {
+  let out = '';
+  for (const key of Object.keys(doc)) {
+    const v = doc[key]!;
+    if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length > 0) {
+      out += `${indent}${key}:\n${toYaml(v as Record<string, Yaml>, `${indent}  `)}`;
+    } else {
+      out += `${indent}${key}: ${flow(v)}\n`;
+    }
+  }
+  return out;
+}
+
+/**
+ * Quay's config.yaml. Differs from mirror-registry's on purpose: Postgres instead of SQLite, the
+ * init user is a superuser (mirror-registry hard-coded `admin`, so `init` could not create
+ * organizations), and no self-registration or anonymous pulls (mirror-registry left both open).
+ * Redis and Postgres are on the pod's loopback; 127.0.0.1 rather than `localhost` avoids ::1.
+ */
+export function renderQuayConfig(spec: InstallSpec, secrets: InstallSecrets): string {
+  const redis = { host: '127.0.0.1', password: secrets.redisPassword, port: REDIS_PORT };
+  const dbUri = `postgresql://${PG_USER}:${encodeURIComponent(secrets.pgPassword)}@127.0.0.1:${PG_PORT}/${PG_DATABASE}`;
+  const doc: Record<string, Yaml> = {
+    AUTHENTICATION_TYPE: 'Database',
+    BUILDLOGS_REDIS: redis,
+    CREATE_NAMESPACE_ON_PUSH: true,
+    DATABASE_SECRET_KEY: secrets.databaseSecretKey,
+    DB_URI: dbUri,
+    DEFAULT_TAG_EXPIRATION: '2w',
+    DISTRIBUTED_STORAGE_CONFIG: { default: ['LocalStorage', { storage_path: '/datastorage' }] },
+    DISTRIBUTED_STORAGE_DEFAULT_LOCATIONS: [],
+    DISTRIBUTED_STORAGE_PREFERENCE: ['default'],
+    FEATURE_ANONYMOUS_ACCESS: false,
+    FEATURE_APP_SPECIFIC_TOKENS: true,
+    FEATURE_BUILD_SUPPORT: false,
+    FEATURE_DIRECT_LOGIN: true,
+    FEATURE_MAILING: false,
+    FEATURE_REPO_MIRROR: true,
+    FEATURE_SECURITY_SCANNER: false,
+    // /api/v1/user/initialize creates the first user directly; it does not check FEATURE_USER_CREATION.
+    FEATURE_USER_CREATION: false,
+    FEATURE_USER_INITIALIZE: true,
+    LOGS_MODEL: 'database',
+    PREFERRED_URL_SCHEME: 'https',
+    REGISTRY_TITLE: 'Quay mirror registry',
+    REGISTRY_TITLE_SHORT: 'Quay',
+    SECRET_KEY: secrets.secretKey,
+    SERVER_HOSTNAME: `${spec.hostname}:${spec.port}`,
+    SETUP_COMPLETE: true,
+    SUPER_USERS: [spec.initUser],
+    TAG_EXPIRATION_OPTIONS: ['0s', '1d', '1w', '2w', '4w'],
+    TESTING: false,
+    USE_CDN: false,
+    USER_EVENTS_REDIS: redis,
+    USERFILES_LOCATION: 'default',
+    USERFILES_PATH: 'userfiles/',
+  };
+  return `# Written by mreg; "mreg up" rewrites it. Holds secrets: keep mode 0640.\n${toYaml(doc)}`;
+}
+
+/**
+ * Sourced by the sclorg Postgres image on every start (postgresql-start/*.sh), as the database
+ * superuser over the local socket. Quay's schema uses pg_trgm, and the `quay` role cannot be
+ * relied on to create extensions; mirror-registry did this with `podman exec` after start.
+ */
+export const PG_START_HOOK_FILE = 'pg-trgm.sh';
+export const PG_START_HOOK = `# Written by mreg; sourced by the Postgres image at every start.
+psql --set ON_ERROR_STOP=1 -d ${PG_DATABASE} -c 'CREATE EXTENSION IF NOT EXISTS pg_trgm'
+`;

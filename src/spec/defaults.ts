@@ -1,0 +1,39 @@
+// Default values for `mreg up` and fixed names inside the containers (secret names and paths: layout.ts).
+
+import type { Images } from './spec.js';
+
+/**
+ * Default images.
+ * - quay: the image mirror-registry v2.0.11 (2026-06-22) pins in its `.env`
+ *   (QUAY_IMAGE=registry.redhat.io/quay/quay-rhel8:v3.12.18; mirror-registry-reference.md §5).
+ * - postgres: the image Red Hat's Quay 3.15 proof-of-concept guide runs
+ *   ("Configuring the database": registry.redhat.io/rhel9/postgresql-15); mirror-registry 2.x has no Postgres.
+ * - redis: the RHEL 9 Redis 7 image (same sclorg family and env contract as mirror-registry's rhel8/redis-6).
+ * `:latest` for postgres/redis because Red Hat tags those by build id; pin with --pgImage/--redisImage.
+ */
+export const DEFAULT_IMAGES: Readonly<Images> = {
+  quay: 'registry.redhat.io/quay/quay-rhel8:v3.12.18',
+  postgres: 'registry.redhat.io/rhel9/postgresql-15:latest',
+  redis: 'registry.redhat.io/rhel9/redis-7:latest',
+};
+
+/** Host port published when --quayHostname has no `:port` (mirror-registry's default). */
+export const DEFAULT_PORT = 8443;
+/** Quay's nginx TLS listener inside the pod. */
+export const QUAY_TLS_PORT = 8443;
+export const PG_PORT = 5432;
+export const REDIS_PORT = 6379;
+
+export const DEFAULT_QUAY_STORAGE = 'quay-storage';
+export const DEFAULT_PG_STORAGE = 'pg-storage';
+export const DEFAULT_INIT_USER = 'init';
+
+/** Quay rejects shorter passwords ("at least 8 characters and contain no whitespace"). */
+export const INIT_PASSWORD_MIN_LENGTH = 8;
+
+/** Postgres role and database Quay uses (sclorg image: POSTGRESQL_USER / POSTGRESQL_DATABASE). */
+export const PG_USER = 'quay';
+export const PG_DATABASE = 'quay';
+
+/** Label on every podman object mreg creates, so ownership can be checked before deleting. */
+export const MANAGED_LABEL = 'io.mreg.managed=1';

@@ -1,0 +1,261 @@
+// `mreg up` flags → InstallSpec: every flag checked at once, one "--flag VALUE: problem; fix" line each.
+
+import { posix } from 'node:path';
+import { UsageError } from '../errors.js';
+import {
+  DEFAULT_IMAGES, DEFAULT_INIT_USER, DEFAULT_PG_STORAGE, DEFAULT_PORT, DEFAULT_QUAY_STORAGE,
+  INIT_PASSWORD_MIN_LENGTH,
+} from './defaults.js';
+import { defaultQuayRoot } from './layout.js';
+import type { Images, InstallSpec, Scope, Storage, TlsSource } from './spec.js';
+
+export interface RawUpFlags {
+  quayHostname?: string; quayRoot?: string; quayStorage?: string; pgStorage?: string;
+  sslCert?: string; sslKey?: string; sslCheckSkip?: boolean; initUser?: string; initPassword?: string;
+  imageArchive?: string; quayImage?: string; pgImage?: string; redisImage?: string;
+}
+
+export interface OptionEnv { scope: Scope; fqdn: string; home: string; }
+
+type Flag = Exclude<keyof RawUpFlags, 'sslCheckSkip'>;
+
+/** How each flag is spelled on the command line (mirror-registry's camelCase, except --image-archive). */
+const FLAG_NAMES: Record<Flag, string> = {
+  quayHostname: '--quayHostname', quayRoot: '--quayRoot', quayStorage: '--quayStorage',
+  pgStorage: '--pgStorage', sslCert: '--sslCert', sslKey: '--sslKey', initUser: '--initUser',
+  initPassword: '--initPassword', imageArchive: '--image-archive', quayImage: '--quayImage',
+  pgImage: '--pgImage', redisImage: '--redisImage',
+};
+
+// Anything below 0x20 (newline, tab, …) or DEL could add lines to a unit file or break a message.
+const CONTROL_RE = /[\u0000-\u001f\u007f]/;
+// Paths reach Volume= lines: no ':' or ',' (option separators), '%' (systemd specifiers), '$', spaces.
+const PATH_BAD_CHAR_RE = /[^A-Za-z0-9._/@+-]/;
+const IPV4_RE = /^[0-9]+(\.[0-9]+){3}$/;
+const DNS_LABEL_RE = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+// podman's volume name rule; the name also becomes <name>.volume and <name>-volume.service.
+const VOLUME_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+// Quay's VALID_USERNAME_REGEX (util/validation.py), length 2..255.
+const QUAY_USER_RE = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+// docker/distribution reference grammar, simplified: domain[:port]/path[:tag][@digest].
+const IMAGE_RE = new RegExp(
+  '^(?:localhost|[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)+|[A-Za-z0-9-]+:[0-9]+|[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)+:[0-9]+)' +
+  '(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)+' +
+  '(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?' +
+  '(?:@sha256:[a-f0-9]{64})?$',
+);
+
+/** A flag value as shown in a one-line message: bare when plain, JSON-quoted otherwise. */
+function show(value: string): string {
+  return /^[\x21-\x7e]+$/.test(value) && !value.includes('"') ? value : JSON.stringify(value);
+}
+
+class Problems {
+  readonly lines: string[] = [];
+  add(flag: Flag, value: string | undefined, problem: string, fix: string): void {
+    const shown = value === undefined ? '' : ` ${flag === 'initPassword' ? '<hidden>' : show(value)}`;
+    this.lines.push(`${FLAG_NAMES[flag]}${shown}: ${problem}; ${fix}`);
+  }
+}
+
+/**
+ * Reads one string flag defensively: cac/mri may hand over a number (`--initUser 007` → 7, which is
+ * why cli.ts should declare these as strings), `true` (flag without a value) or an array (flag repeated).
+ * Returns undefined when absent or unusable (the problem is recorded), else the string.
+ */
+function readString(raw: RawUpFlags, flag: Flag, p: Problems): string | undefined {
+  const v: unknown = (raw as Record<string, unknown>)[flag];
+  if (v === undefined || v === null) return undefined;
+  if (Array.isArray(v)) {
+    p.add(flag, undefined, 'given more than once', `pass ${FLAG_NAMES[flag]} once`);
+    return undefined;
+  }
+  if (typeof v === 'boolean') {
+    p.add(flag, undefined, 'needs a value', `write ${FLAG_NAMES[flag]} VALUE`);
+    return undefined;
+  }
+  const s = typeof v === 'string' ? v : String(v);
+  if (CONTROL_RE.test(s)) {
+    p.add(flag, s, 'contains a control character (newline, tab, …)', 'remove it');
+    return undefined;
+  }
+  if (s === '') {
+    p.add(flag, s, 'empty value', `give a value or leave ${FLAG_NAMES[flag]} out for the default`);
+    return undefined;
+  }
+  return s;
+}
+
+function expandHome(value: string, home: string): string {
+  if (value === '~') return home;
+  return value.startsWith('~/') ? `${home.replace(/\/+$/, '')}${value.slice(1)}` : value;
+}
+
+/**
+ * Absolute, normalised path usable in a Volume= line, or undefined after recording a problem.
+ * `~` and `~/…` expand to the user's home (mirror-registry's default was a literal `~/quay-install`).
+ */
+function parsePath(flag: Flag, value: string, env: OptionEnv, p: Problems, example: string, strict: boolean): string | undefined {
+  const expanded = expandHome(value, env.home);
+  if (!expanded.startsWith('/')) {
+    p.add(flag, value, 'relative path', `give an absolute path, e.g. ${FLAG_NAMES[flag]} ${example}`);
+    return undefined;
+  }
+  const path = posix.normalize(expanded).replace(/(.)\/+$/, '$1');
+  if (path === '/') {
+    p.add(flag, value, 'the root directory cannot be used', `give a dedicated directory, e.g. ${example}`);
+    return undefined;
+  }
+  const bad = path.match(PATH_BAD_CHAR_RE)?.[0];
+  if (strict && bad !== undefined) {
+    p.add(flag, value, `contains ${JSON.stringify(bad)}, which mreg does not allow in paths that reach unit files`,
+      'use only letters, digits and . _ - + @ /');
+    return undefined;
+  }
+  return path;
+}
+
+function parseHostname(value: string, fromDefault: boolean, p: Problems): { hostname: string; port: number } | undefined {
+  const where = fromDefault ? ' (from hostname -f)' : '';
+  const fix = 'pass --quayHostname with a DNS name that resolves to this host, e.g. --quayHostname registry.example.com:8443';
+  const add = (problem: string, f = fix) => p.lines.push(`--quayHostname ${show(value)}${where}: ${problem}; ${f}`);
+  if (value === '') return void add('hostname -f gave no name');
+  if (value.startsWith('[') || /^[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*$/.test(value)) return void add('an IP address is not allowed');
+  if ((value.match(/:/g)?.length ?? 0) > 1) return void add('more than one ":"', 'write host:port, e.g. --quayHostname registry.example.com:8443');
+  const colon = value.lastIndexOf(':');
+  const host = colon < 0 ? value : value.slice(0, colon);
+  let port = DEFAULT_PORT;
+  if (colon >= 0) {
+    const text = value.slice(colon + 1);
+    const portFix = `use a port from 1 to 65535, e.g. --quayHostname ${host || 'registry.example.com'}:8443`;
+    if (!/^[0-9]{1,5}$/.test(text)) return void add(`${show(text)} is not a port number`, portFix);
+    port = Number(text);
+    if (port < 1 || port > 65535) return void add(`port ${port} is out of range`, portFix);
+  }
+  if (host === '') return void add('no host name before the port');
+  if (IPV4_RE.test(host)) return void add('an IP address is not allowed');
+  if (host.endsWith('.')) return void add('a trailing dot is not allowed', `write it without the dot: --quayHostname ${host.slice(0, -1)}`);
+  if (host.length > 253) return void add('the host name is longer than 253 characters');
+  const badLabel = host.split('.').find(l => !DNS_LABEL_RE.test(l));
+  if (badLabel !== undefined) {
+    return void add(`${show(badLabel)} is not a valid DNS label`, 'use letters, digits and inner hyphens, 1-63 characters per label');
+  }
+  return { hostname: host, port };
+}
+
+function parseStorage(flag: 'quayStorage' | 'pgStorage', value: string, env: OptionEnv, p: Problems): Storage | undefined {
+  const example = flag === 'quayStorage' ? '/var/lib/quay-storage' : '/var/lib/quay-pg';
+  if (value.startsWith('/') || value.startsWith('~') || value.includes('/') || value.startsWith('.')) {
+    if (!value.startsWith('/') && !value.startsWith('~')) {
+      p.add(flag, value, 'relative path', `give an absolute path (bind mount), e.g. ${example}, or a podman volume name`);
+      return undefined;
+    }
+    const path = parsePath(flag, value, env, p, example, true);
+    return path === undefined ? undefined : { kind: 'path', path };
+  }
+  if (!VOLUME_NAME_RE.test(value) || value.length > 200) {
+    p.add(flag, value, 'not a valid podman volume name',
+      `use letters, digits and _ . - (starting with a letter or digit), e.g. ${flag === 'quayStorage' ? DEFAULT_QUAY_STORAGE : DEFAULT_PG_STORAGE}, or an absolute path`);
+    return undefined;
+  }
+  return { kind: 'volume', name: value };
+}
+
+function parseImage(flag: 'quayImage' | 'pgImage' | 'redisImage', value: string, fallback: string, p: Problems): string {
+  if (!IMAGE_RE.test(value)) {
+    p.add(flag, value, 'not a fully qualified image reference (registry/repository[:tag][@sha256:digest], lowercase repository)',
+      `e.g. ${FLAG_NAMES[flag]} ${fallback}`);
+  }
+  return value;
+}
+
+/**
+ * Pure: validates every flag at once and returns the InstallSpec, or throws a UsageError whose
+ * `problems` hold one line per bad flag ("--flag VALUE: what is wrong; fix"). Nothing is probed:
+ * existence of files (certificate, archive) is the caller's preflight.
+ */
+export function parseUpOptions(raw: RawUpFlags, env: OptionEnv): InstallSpec {
+  const p = new Problems();
+  const str = (flag: Flag) => readString(raw, flag, p);
+
+  const hostValue = str('quayHostname');
+  const hostRaw = (raw as Record<string, unknown>).quayHostname;
+  const host = hostValue !== undefined
+    ? parseHostname(hostValue, false, p)
+    : hostRaw === undefined ? parseHostname(env.fqdn, true, p) : undefined;
+
+  const rootValue = str('quayRoot');
+  // The default is checked too: an odd $HOME would otherwise reach Volume= lines unchecked.
+  const quayRoot = parsePath('quayRoot', rootValue ?? defaultQuayRoot(env.scope, env.home), env, p,
+    env.scope === 'rootful' ? '/etc/quay-install' : '~/quay-install', true);
+
+  const qsValue = str('quayStorage');
+  const pgValue = str('pgStorage');
+  const quayStorage = parseStorage('quayStorage', qsValue ?? DEFAULT_QUAY_STORAGE, env, p);
+  const pgStorage = parseStorage('pgStorage', pgValue ?? DEFAULT_PG_STORAGE, env, p);
+  if (quayStorage && pgStorage && sameStorage(quayStorage, pgStorage)) {
+    p.add('pgStorage', pgValue ?? DEFAULT_PG_STORAGE, 'same storage as --quayStorage', 'give Quay and Postgres separate volumes or directories');
+  }
+
+  const certValue = str('sslCert');
+  const keyValue = str('sslKey');
+  const certPath = certValue === undefined ? undefined : parsePath('sslCert', certValue, env, p, '/etc/pki/quay/ssl.cert', false);
+  const keyPath = keyValue === undefined ? undefined : parsePath('sslKey', keyValue, env, p, '/etc/pki/quay/ssl.key', false);
+  const certRaw = (raw as Record<string, unknown>).sslCert;
+  const keyRaw = (raw as Record<string, unknown>).sslKey;
+  if (certRaw !== undefined && keyRaw === undefined) {
+    p.add('sslCert', certValue, 'given without --sslKey', 'pass both --sslCert and --sslKey, or neither to generate a certificate');
+  }
+  if (keyRaw !== undefined && certRaw === undefined) {
+    p.add('sslKey', keyValue, 'given without --sslCert', 'pass both --sslCert and --sslKey, or neither to generate a certificate');
+  }
+  // --sslCheckSkip without a certificate is accepted and ignored, as mirror-registry does.
+  const tls: TlsSource = certPath && keyPath
+    ? { kind: 'provided', certPath, keyPath, skipCheck: raw.sslCheckSkip === true }
+    : { kind: 'generate' };
+
+  const initUser = str('initUser') ?? DEFAULT_INIT_USER;
+  if (!QUAY_USER_RE.test(initUser) || initUser.length < 2 || initUser.length > 255) {
+    p.add('initUser', initUser, 'not a valid Quay user name',
+      'use 2-255 lowercase letters and digits, optionally joined by single . _ or -, e.g. --initUser init');
+  }
+
+  const initPassword = str('initPassword');
+  if (initPassword !== undefined) {
+    if (initPassword.length < INIT_PASSWORD_MIN_LENGTH) {
+      p.add('initPassword', initPassword, `shorter than ${INIT_PASSWORD_MIN_LENGTH} characters`,
+        'choose a longer password, or leave --initPassword out to have one generated');
+    } else if (/\s/.test(initPassword)) {
+      p.add('initPassword', initPassword, 'contains whitespace', 'Quay does not allow whitespace in passwords; remove it');
+    }
+  }
+
+  const archiveValue = str('imageArchive');
+  const imageArchive = archiveValue === undefined ? undefined
+    : parsePath('imageArchive', archiveValue, env, p, '/root/image-archive.tar', false);
+
+  const images: Images = {
+    quay: parseImage('quayImage', str('quayImage') ?? DEFAULT_IMAGES.quay, DEFAULT_IMAGES.quay, p),
+    postgres: parseImage('pgImage', str('pgImage') ?? DEFAULT_IMAGES.postgres, DEFAULT_IMAGES.postgres, p),
+    redis: parseImage('redisImage', str('redisImage') ?? DEFAULT_IMAGES.redis, DEFAULT_IMAGES.redis, p),
+  };
+
+  if (p.lines.length > 0 || !host || !quayRoot || !quayStorage || !pgStorage) {
+    throw new UsageError(p.lines, 'see: mreg up --help');
+  }
+  const spec: InstallSpec = {
+    scope: env.scope, hostname: host.hostname, port: host.port, quayRoot,
+    quayStorage, pgStorage, tls, initUser, images,
+  };
+  if (initPassword !== undefined) spec.initPassword = initPassword;
+  if (imageArchive !== undefined) spec.imageArchive = imageArchive;
+  return spec;
+}
+
+function sameStorage(a: Storage, b: Storage): boolean {
+  if (a.kind === 'volume' && b.kind === 'volume') return a.name === b.name;
+  if (a.kind === 'path' && b.kind === 'path') {
+    return a.path === b.path || a.path.startsWith(`${b.path}/`) || b.path.startsWith(`${a.path}/`);
+  }
+  return false;
+}

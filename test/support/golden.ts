@@ -1,0 +1,71 @@
+// Golden scenarios: spec.json + facts.json + secrets.json in, the planned files (under files/) out.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Plan } from '../../src/plan/plan.js';
+import type { HostFacts, InstallSecrets, InstallSpec } from '../../src/spec/spec.js';
+
+export const GOLDEN_ROOT = fileURLToPath(new URL('../golden/', import.meta.url));
+
+export interface Scenario {
+  name: string;
+  dir: string;
+  spec: InstallSpec;
+  facts: HostFacts;
+  secrets: InstallSecrets;
+}
+
+/** Every folder of test/golden holding a spec.json, sorted. */
+export function listScenarios(root = GOLDEN_ROOT): string[] {
+  return readdirSync(root)
+    .filter(n => statSync(join(root, n)).isDirectory() && statSync(join(root, n, 'spec.json'), { throwIfNoEntry: false }))
+    .sort();
+}
+
+function readJson<T>(path: string): T {
+  return JSON.parse(readFileSync(path, 'utf8')) as T;
+}
+
+export function loadScenario(name: string, root = GOLDEN_ROOT): Scenario {
+  const dir = join(root, name);
+  const facts = readJson<HostFacts & { now: string; podmanVersion?: [number, number, number] }>(join(dir, 'facts.json'));
+  return {
+    name,
+    dir,
+    spec: readJson<InstallSpec>(join(dir, 'spec.json')),
+    facts: { ...facts, now: new Date(facts.now) },
+    secrets: readJson<InstallSecrets>(join(dir, 'secrets.json')),
+  };
+}
+
+/** Where a planned file's expected bytes live: files/ + its absolute path, so files/etc/containers/systemd/ is a ready QUADLET_UNIT_DIRS. */
+export function goldenFilePath(dir: string, absPath: string): string {
+  return join(dir, 'files', absPath.replace(/^\/+/, ''));
+}
+
+/** Paths (relative to files/) of every expected file on disk. */
+export function listGoldenFiles(dir: string): string[] {
+  const base = join(dir, 'files');
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const n of readdirSync(d)) {
+      const p = join(d, n);
+      if (statSync(p).isDirectory()) walk(p);
+      else out.push(relative(base, p));
+    }
+  };
+  if (statSync(base, { throwIfNoEntry: false })) walk(base);
+  return out.sort();
+}
+
+/** Everything in a Plan except file contents (those are compared as files), as stable JSON. */
+export function renderManifest(p: Plan): string {
+  const manifest = {
+    files: p.files.map(f => ({ path: f.path, mode: `0${f.mode.toString(8)}`, sensitive: f.sensitive, kind: f.kind })),
+    secrets: p.secrets.map(s => s.name),
+    volumes: p.volumes,
+    services: p.services,
+    pod: p.pod,
+  };
+  return `${JSON.stringify(manifest, null, 2)}\n`;
+}
