@@ -36,6 +36,8 @@ const recordSchema = z.object({
   volumes: z.array(z.string()),
   /** True only when mreg turned linger on; down turns it off only then. */
   lingerEnabledByMreg: z.boolean(),
+  /** Set by `mreg down` without --purge: units and secrets are gone, data and quayRoot are kept. */
+  removedAt: z.string().optional(),
 });
 
 export type InstallRecord = z.infer<typeof recordSchema>;

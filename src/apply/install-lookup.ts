@@ -1,0 +1,35 @@
+// Finds an existing install from --quayRoot, the per-scope pointer, or the default quayRoot.
+import { HostError } from '../errors.js';
+import { readIfExists } from '../host/fs.js';
+import { defaultQuayRoot, pointerPath, quayRootLayout, type QuayRootLayout } from '../spec/layout.js';
+import { parseRecord, type InstallRecord } from '../spec/record.js';
+import type { Scope } from '../spec/spec.js';
+import { UsageError } from '../errors.js';
+import { isAbsolute } from 'node:path';
+
+export interface FoundInstall {
+  layout: QuayRootLayout;
+  record: InstallRecord;
+}
+
+export async function locateQuayRoot(flags: Record<string, unknown>, scope: Scope, home: string): Promise<string> {
+  const given = flags.quayRoot;
+  if (given !== undefined) {
+    if (typeof given !== 'string' || !isAbsolute(given)) throw new UsageError(`--quayRoot ${String(given)}: must be an absolute path; e.g. --quayRoot ${defaultQuayRoot(scope, home)}`);
+    return given;
+  }
+  const pointer = (await readIfExists(pointerPath(scope, home)))?.trim();
+  return pointer || defaultQuayRoot(scope, home);
+}
+
+/** Rejects with HostError when no record is there: nothing to act on. */
+export async function findInstall(flags: Record<string, unknown>, scope: Scope, home: string): Promise<FoundInstall> {
+  const root = await locateQuayRoot(flags, scope, home);
+  const layout = quayRootLayout(root);
+  const text = await readIfExists(layout.record);
+  if (text === undefined) {
+    throw new HostError(`no ${scope} mreg install found at ${root} (no ${layout.record})`,
+      scope === 'rootful' ? 'pass --quayRoot DIR, or run as the user who installed it for a rootless install' : 'pass --quayRoot DIR, or run as root for a rootful install');
+  }
+  return { layout, record: parseRecord(text, layout.record) };
+}

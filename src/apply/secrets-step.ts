@@ -1,0 +1,47 @@
+// Install secrets: reused from podman's secret store when they exist, generated once otherwise.
+import { randomBytes } from 'node:crypto';
+import type { Podman } from '../host/podman.js';
+import { SECRET_NAMES } from '../spec/layout.js';
+import type { InstallSecrets } from '../spec/spec.js';
+
+/** URL-safe random text: no '/', '+', '@' or ':' that could break DB_URI or shell quoting. */
+export function randomToken(length: number): string {
+  let s = '';
+  while (s.length < length) s += randomBytes(length).toString('base64url').replace(/[-_]/g, '');
+  return s.slice(0, length);
+}
+
+export function generateSecrets(initPassword?: string): InstallSecrets {
+  return {
+    secretKey: randomToken(48),
+    databaseSecretKey: randomToken(48),
+    pgPassword: randomToken(32),
+    pgAdminPassword: randomToken(32),
+    redisPassword: randomToken(32),
+    initPassword: initPassword ?? randomToken(32),
+  };
+}
+
+type StoredKey = keyof typeof SECRET_NAMES;
+
+/**
+ * Reads every mreg secret podman already holds and fills the rest with fresh values.
+ * Returns the secrets and the names that must still be created.
+ */
+export async function resolveSecrets(podman: Podman, initPassword: string): Promise<{ secrets: InstallSecrets; missing: string[] }> {
+  const fresh = generateSecrets(initPassword);
+  const secrets: InstallSecrets = { ...fresh };
+  const missing: string[] = [];
+  for (const key of Object.keys(SECRET_NAMES) as StoredKey[]) {
+    const existing = await podman.secretValue(SECRET_NAMES[key]);
+    if (existing !== undefined && existing !== '') secrets[key] = existing;
+    else missing.push(SECRET_NAMES[key]);
+  }
+  return { secrets, missing };
+}
+
+export function secretValueByName(secrets: InstallSecrets, name: string): string {
+  const key = (Object.keys(SECRET_NAMES) as StoredKey[]).find(k => SECRET_NAMES[k] === name);
+  if (!key) throw new Error(`unknown mreg secret ${name}`);
+  return secrets[key];
+}

@@ -1,0 +1,37 @@
+// Checks shared by commands: input files that must exist, and the not-yet-supported remote target.
+import { access, constants, readFile } from 'node:fs/promises';
+import { checkProvidedCert } from '../tls/index.js';
+import { UsageError } from '../errors.js';
+import type { InstallSpec } from '../spec/spec.js';
+
+/** Files named by flags must be readable, and a supplied certificate fit, before anything changes. */
+export async function checkInputFiles(spec: InstallSpec, now: Date): Promise<void> {
+  const problems: string[] = [];
+  const need = async (flag: string, path: string, fix: string) => {
+    try { await access(path, constants.R_OK); } catch { problems.push(`${flag} ${path}: file not found or not readable; ${fix}`); }
+  };
+  if (spec.tls.kind === 'provided') {
+    await need('--sslCert', spec.tls.certPath, 'give the path of a PEM certificate');
+    await need('--sslKey', spec.tls.keyPath, 'give the path of its PEM private key');
+  }
+  if (spec.imageArchive) await need('--image-archive', spec.imageArchive, 'give the path of an image archive made with `podman save`');
+  if (problems.length === 0 && spec.tls.kind === 'provided') {
+    problems.push(...checkProvidedCert({
+      certPem: await readFile(spec.tls.certPath, 'utf8'), keyPem: await readFile(spec.tls.keyPath, 'utf8'),
+      hostname: spec.hostname, now, skipHostnameCheck: spec.tls.skipCheck,
+      certFlag: `--sslCert ${spec.tls.certPath}`, keyFlag: `--sslKey ${spec.tls.keyPath}`,
+    }));
+  }
+  if (problems.length > 0) throw new UsageError(problems);
+}
+
+const LOCAL = new Set(['localhost', '127.0.0.1', '::1']);
+
+/** mirror-registry's -H/--targetHostname: accepted when it names this host; remote installs come later. */
+export function rejectRemoteTarget(flags: Record<string, unknown>, fqdn: string): void {
+  const target = flags.targetHostname;
+  if (typeof target !== 'string') return;
+  const short = fqdn.split('.')[0];
+  if (LOCAL.has(target) || target === fqdn || target === short) return;
+  throw new UsageError(`--targetHostname ${target}: installing on another host is not supported yet; copy mreg to ${target} and run it there`);
+}

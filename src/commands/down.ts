@@ -1,0 +1,110 @@
+// mreg down: stop the units (app, redis, postgres, then the pod), remove exactly what mreg made.
+// Data (volumes, storage paths, quayRoot) is kept unless --purge, which asks unless --yes.
+import { createInterface } from 'node:readline/promises';
+import type { CommandContext } from '../cli.js';
+import { UnitFailedError, UsageError } from '../errors.js';
+import { findInstall } from '../apply/install-lookup.js';
+import { gatherFacts } from '../host/facts.js';
+import { createPodman } from '../host/podman.js';
+import { connectSystemd, disableLinger } from '../host/systemd.js';
+import { acquireLock, ensureDir, removeIfExists, writeFileAtomic } from '../host/fs.js';
+import { serializeRecord, type InstallRecord } from '../spec/record.js';
+import { journalTail } from '../host/journal.js';
+import { removeTree } from '../host/storage.js';
+import { lockPath, pointerPath, STOP_ORDER } from '../spec/layout.js';
+import { rejectRemoteTarget } from './common.js';
+import { dirname } from 'node:path';
+
+export async function down(ctx: CommandContext): Promise<void> {
+  const { out, flags } = ctx;
+  const probe = await gatherFacts({ env: ctx.env });
+  rejectRemoteTarget(flags, probe.fqdn);
+  const { layout, record } = await findInstall(flags, probe.scope, probe.home);
+  const purge = Boolean(flags.purge);
+  const yes = Boolean(flags.yes || flags.autoApprove);
+  const storages = [record.spec.quayStorage, record.spec.pgStorage];
+  const dataList = [
+    layout.root,
+    ...storages.map(s => (s.kind === 'volume' ? `podman volume ${s.name}` : s.path)),
+  ];
+  const volumeUnits = record.volumes.map(v => `${v}-volume.service`);
+  const actions = [
+    ...STOP_ORDER.map(u => `stop ${u}`),
+    ...volumeUnits.map(u => `stop ${u}`),
+    ...record.files.filter(f => !f.startsWith(layout.root)).map(f => `remove ${f}`),
+    'systemd Reload',
+    ...record.secrets.map(s => `remove podman secret ${s}`),
+    ...(record.lingerEnabledByMreg ? [`disable linger for ${probe.user} (mreg enabled it)`] : []),
+    ...(purge ? dataList.map(d => `DELETE ${d}`) : [`keep ${dataList.join(', ')}`]),
+  ];
+  if (flags.dryRun) {
+    if (out.json) out.resultJson({ dryRun: true, actions });
+    else { actions.forEach((a, i) => out.result(`${i + 1}. ${a}`)); out.info('dry run: nothing was changed'); }
+    return;
+  }
+  if (record.removedAt && !purge) {
+    if (out.json) out.resultJson({ removed: true, purged: false, kept: dataList });
+    else out.result(`mreg: the registry was already removed on ${record.removedAt}; data kept: ${dataList.join(', ')}`);
+    return;
+  }
+  if (purge && !yes) await confirmPurge(ctx, dataList);
+
+  const lock = lockPath(probe.scope, probe.home, probe.runtimeDir);
+  await ensureDir(dirname(lock), 0o755);
+  const release = await acquireLock(lock);
+  const systemd = await connectSystemd(probe.scope, ctx.env);
+  const podman = createPodman({ verbose: out.verbose, log: out.debug });
+  try {
+    await out.step('stop units', async () => {
+      for (const unit of [...STOP_ORDER, ...volumeUnits]) {
+        const result = await systemd.stopUnit(unit);
+        if (result !== 'done' && result !== 'skipped') {
+          throw new UnitFailedError(unit, result, await journalTail(unit, probe.scope), 'fix the cause and run mreg down again');
+        }
+        await systemd.resetFailed(unit);
+      }
+    });
+    await out.step('remove units and secrets', async () => {
+      for (const f of record.files) if (!f.startsWith(layout.root)) await removeIfExists(f);
+      await systemd.reload();
+      // The units' stop commands remove containers and the pod; these catch leftovers of a crash.
+      for (const c of ['quay-app', 'quay-redis', 'quay-postgres']) await podman.containerRemove(c);
+      await podman.podRemove('quay-pod');
+      for (const s of record.secrets) await podman.secretRemove(s);
+    });
+    if (record.lingerEnabledByMreg) await out.step('disable linger (mreg enabled it)', () => disableLinger(probe.uid));
+    if (purge) {
+      await out.step('delete data (--purge)', async () => {
+        for (const s of storages) {
+          if (s.kind === 'volume') await podman.volumeRemove(s.name);
+          else await removeTree(s.path, probe.scope);
+        }
+        await removeTree(layout.root, probe.scope);
+        await removeIfExists(pointerPath(probe.scope, probe.home));
+      });
+    } else {
+      // Kept, marked removed: `mreg down --purge` can still find the data, `mreg up` can reuse it.
+      const removed: InstallRecord = { ...record, lingerEnabledByMreg: false, removedAt: new Date().toISOString() };
+      await writeFileAtomic(layout.record, serializeRecord(removed), 0o600);
+    }
+  } finally {
+    await systemd.close();
+    await release();
+  }
+  const kept = purge ? 'all data deleted' : `data kept: ${dataList.join(', ')} (delete with: mreg down --purge --yes${flags.quayRoot ? ` --quayRoot ${layout.root}` : ''})`;
+  if (out.json) out.resultJson({ removed: true, purged: purge, kept: purge ? [] : dataList });
+  else out.result(`mreg: registry removed; ${kept}`);
+}
+
+async function confirmPurge(ctx: CommandContext, dataList: string[]): Promise<void> {
+  if (!ctx.stdin.isTTY) {
+    throw new UsageError('--purge deletes all mirrored images and the registry database; add --yes to confirm when not on a terminal');
+  }
+  const rl = createInterface({ input: ctx.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(`Delete ${dataList.join(', ')} and every mirrored image in them? [y/N] `);
+    if (!/^y(es)?$/i.test(answer.trim())) throw new UsageError('--purge not confirmed; nothing was changed');
+  } finally {
+    rl.close();
+  }
+}

@@ -1,0 +1,319 @@
+// mreg up: preflight → TLS → secrets → plan → validate → write → start → health → first user → report.
+// Safe to run again: it reuses the CA, secrets and credentials and restarts only what changed.
+import { dirname, join } from 'node:path';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import type { CommandContext } from '../cli.js';
+import { HostError, UnitFailedError, UsageError } from '../errors.js';
+import { parseUpOptions, type RawUpFlags } from '../spec/options.js';
+import { plan as makePlan, type Plan } from '../plan/plan.js';
+import { redact } from '../plan/redact.js';
+import { quayRootLayout, lockPath, pointerPath, SECRET_NAMES, UNITS, type QuayRootLayout } from '../spec/layout.js';
+import { preflight } from '../spec/preflight.js';
+import { parseRecord, recordSpec, serializeRecord, RECORD_SCHEMA_VERSION, type InstallRecord } from '../spec/record.js';
+import type { HostFacts, InstallSecrets, InstallSpec } from '../spec/spec.js';
+import { generateSecrets, resolveSecrets, secretValueByName } from '../apply/secrets-step.js';
+import { ensureTls } from '../apply/tls-step.js';
+import { readCredentials, writeCredentials, type Credentials } from '../apply/credentials.js';
+import { checkInputFiles, rejectRemoteTarget } from './common.js';
+import { diskFreeBytes, gatherFacts, isPortFree, resolveHostname, type HostProbe } from '../host/facts.js';
+import { createPodman, type Podman } from '../host/podman.js';
+import { connectSystemd, enableLinger, type Systemd } from '../host/systemd.js';
+import { acquireLock, ensureDir, readIfExists, removeIfExists, writeFileAtomic } from '../host/fs.js';
+import { httpsRequest, waitForHealth, type RegistryEndpoint } from '../host/http.js';
+import { journalTail } from '../host/journal.js';
+import { prepareBindDir } from '../host/storage.js';
+import { VERSION } from '../version.js';
+
+const START_TIMEOUT_MS = 15 * 60_000;
+const HEALTH_TIMEOUT_MS = 10 * 60_000;
+
+export function rawUpFlags(flags: Record<string, unknown>): RawUpFlags {
+  const str = (k: string): string | undefined => {
+    const v = flags[k];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string') throw new UsageError(`--${k} needs a value`, `see: mreg up --help`);
+    return v;
+  };
+  return {
+    quayHostname: str('quayHostname'), quayRoot: str('quayRoot'), quayStorage: str('quayStorage'),
+    pgStorage: str('pgStorage'), sslCert: str('sslCert'), sslKey: str('sslKey'),
+    sslCheckSkip: Boolean(flags.sslCheckSkip), initUser: str('initUser'), initPassword: str('initPassword'),
+    imageArchive: str('imageArchive'), quayImage: str('quayImage'), pgImage: str('pgImage'), redisImage: str('redisImage'),
+  };
+}
+
+export async function up(ctx: CommandContext): Promise<void> {
+  const { out, flags } = ctx;
+  const probe = await gatherFacts({ env: ctx.env });
+  rejectRemoteTarget(flags, probe.fqdn);
+  const spec = parseUpOptions(rawUpFlags(flags), { scope: probe.scope, fqdn: probe.fqdn, home: probe.home });
+  await checkInputFiles(spec, probe.now);
+  const layout = quayRootLayout(spec.quayRoot);
+  const podman = createPodman({ verbose: out.verbose, log: out.debug });
+
+  if (flags.dryRun) {
+    await dryRun(spec, probe, layout, podman, ctx);
+    return;
+  }
+
+  await ensureDir(dirname(lockPath(probe.scope, probe.home, probe.runtimeDir)), 0o755);
+  const release = await acquireLock(lockPath(probe.scope, probe.home, probe.runtimeDir));
+  let systemd: Systemd | undefined;
+  try {
+    const started = Date.now();
+    const previous = await readPreviousRecord(layout);
+    let lingerEnabledByMreg = previous && !previous.removedAt ? previous.lingerEnabledByMreg : false;
+
+    systemd = await out.step('preflight', async () => {
+      if (spec.scope === 'rootless' && !probe.lingerEnabled) {
+        await enableLinger(probe.uid);
+        lingerEnabledByMreg = true;
+        out.info(`    enabled linger for ${probe.user} so the registry runs without a login session`);
+      }
+      let sd: Systemd | undefined;
+      let sdError: string | undefined;
+      try { sd = await connectSystemd(spec.scope, ctx.env); } catch (err) { sdError = err instanceof Error ? err.message : String(err); }
+      const appState = sd ? await sd.unitState(UNITS.app).catch(() => undefined) : undefined;
+      const result = preflight(spec, {
+        ...probe,
+        systemdReachable: sd !== undefined,
+        systemdError: sdError,
+        portFree: await isPortFree(spec.port).catch(() => true),
+        portOwnedByInstall: previous?.spec.port === spec.port && appState?.activeState === 'active',
+        hostnameResolves: (await resolveHostname(spec.hostname).catch(() => [])).length > 0,
+        diskFreeBytes: await diskFreeBytes(spec.quayStorage.kind === 'path' ? spec.quayStorage.path : spec.quayRoot),
+      });
+      for (const w of result.warnings) out.warn(w);
+      if (result.errors.length > 0) {
+        await sd?.close();
+        throw new HostError(result.errors.join('\nmreg: error: '), 'nothing was changed; fix the above and run mreg up again');
+      }
+      return sd!;
+    });
+
+    const tls = await out.step('TLS certificates', () => ensureTls(spec, layout, probe.now, shortName(spec.hostname)));
+
+    const previousCreds = await readCredentials(layout.credentials);
+    const initPassword = previousCreds?.password ?? spec.initPassword;
+    const { secrets, missing } = await out.step('secrets', async () => {
+      const r = await resolveSecrets(podman, initPassword ?? generateSecrets().initPassword);
+      for (const name of r.missing) await podman.secretCreate(name, secretValueByName(r.secrets, name));
+      return r;
+    });
+    if (missing.length > 0) out.debug(`created podman secrets: ${missing.join(', ')}`);
+
+    if (spec.imageArchive) {
+      const archive = spec.imageArchive;
+      await out.step(`load images from ${archive}`, async () => { await podman.load(archive); });
+    }
+    await out.step('images present', () => requireImages(podman, spec));
+
+    const planned = makePlan(spec, factsFor(probe), secrets);
+    await out.step('storage', async () => {
+      // Quay (uid 1001, gid 0) must write its blob folder; Postgres data gets :U from the unit.
+      if (spec.quayStorage.kind === 'path') await prepareBindDir(spec.quayStorage.path, 1001, 0, spec.scope);
+      if (spec.pgStorage.kind === 'path') await ensureDir(spec.pgStorage.path, 0o700);
+    });
+    await out.step('validate units with podman\'s Quadlet generator', () => validateUnits(podman, planned, spec));
+
+    const changedFiles = await out.step('write units and config', () => writePlan(planned, layout));
+    const changed = [...tls.changed, ...changedFiles];
+    for (const f of changed) out.debug(`changed ${f}`);
+
+    const ep: RegistryEndpoint = { hostname: spec.hostname, port: spec.port, ca: tls.caPem };
+    const states = await Promise.all(planned.services.map(s => systemd!.unitState(s)));
+    const allActive = states.every(s => s.activeState === 'active');
+    let nothingChanged = changed.length === 0 && missing.length === 0 && allActive;
+
+    if (!nothingChanged || states.some(s => s.needDaemonReload)) {
+      await out.step('reload systemd (runs the Quadlet generator)', () => systemd!.reload());
+      await out.step('start registry units', () => startUnits(systemd!, planned, changed, spec, out));
+    }
+    const waited = await out.step('registry health', () => waitForHealth(ep, HEALTH_TIMEOUT_MS, 200));
+    out.debug(`healthy after ${waited} ms of probing`);
+
+    const creds = await out.step('first user', () => ensureInitUser(ep, spec, secrets, previousCreds, layout, tls.caPath));
+    if (creds.created) nothingChanged = false;
+
+    const record: InstallRecord = {
+      schemaVersion: RECORD_SCHEMA_VERSION,
+      mregVersion: VERSION,
+      createdAt: previous?.createdAt ?? probe.now.toISOString(),
+      updatedAt: nothingChanged && previous ? previous.updatedAt : probe.now.toISOString(),
+      spec: recordSpec(spec),
+      files: [...new Set([...planned.files.map(f => f.path), layout.sslCert, layout.sslKey, layout.credentials,
+        ...(tls.caPath ? [layout.caCert, layout.caKey] : [])])].sort(),
+      secrets: Object.values(SECRET_NAMES),
+      volumes: planned.volumes,
+      lingerEnabledByMreg,
+    };
+    await writeIfChanged(layout.record, serializeRecord(record), 0o600);
+    const pointer = pointerPath(spec.scope, probe.home);
+    await ensureDir(dirname(pointer), 0o755);
+    await writeIfChanged(pointer, `${spec.quayRoot}\n`, 0o644);
+
+    report(ctx, spec, creds.credentials, tls.caPath, nothingChanged, Date.now() - started);
+  } finally {
+    await systemd?.close();
+    await release();
+  }
+}
+
+function shortName(hostname: string): string | undefined {
+  const s = hostname.split('.')[0];
+  return s && s !== hostname ? s : undefined;
+}
+
+function factsFor(probe: HostProbe): HostFacts {
+  const { scope, uid, gid, user, home, fqdn, podmanVersion, quadletDir, runtimeDir, now } = probe;
+  return { scope, uid, gid, user, home, fqdn, podmanVersion, quadletDir, runtimeDir, now };
+}
+
+async function readPreviousRecord(layout: QuayRootLayout): Promise<InstallRecord | undefined> {
+  const text = await readIfExists(layout.record);
+  return text === undefined ? undefined : parseRecord(text, layout.record);
+}
+
+async function dryRun(spec: InstallSpec, probe: HostProbe, layout: QuayRootLayout, podman: Podman, ctx: CommandContext): Promise<void> {
+  const { out } = ctx;
+  const secrets = generateSecrets(spec.initPassword);
+  const facts = factsFor(probe);
+  if (!facts.podmanVersion) {
+    facts.podmanVersion = [5, 0, 0];
+    out.warn('podman not found; rendering for podman 5.0 (the minimum mreg supports)');
+  }
+  void podman;
+  const planned = makePlan(spec, facts, secrets);
+  const files = planned.files.map(f => ({ path: f.path, mode: `0${f.mode.toString(8)}`, content: redact(f.content, secrets) }));
+  const actions = [
+    ...(spec.scope === 'rootless' && !probe.lingerEnabled ? [`enable linger for ${probe.user}`] : []),
+    spec.tls.kind === 'generate' ? `create or reuse the root CA in ${layout.caDir}; issue ${layout.sslCert}` : `check and install ${spec.tls.certPath} as ${layout.sslCert}`,
+    ...Object.values(SECRET_NAMES).map(s => `create podman secret ${s} (unless it exists)`),
+    ...(spec.imageArchive ? [`podman load -i ${spec.imageArchive}`] : []),
+    'validate the units with /usr/libexec/podman/quadlet -dryrun',
+    ...files.map(f => `write ${f.path} (mode ${f.mode})`),
+    'systemd Reload',
+    ...planned.services.map(s => `start ${s} and wait for its job`),
+    `wait for https://${spec.hostname}:${spec.port}/health/instance`,
+    `create the first user ${spec.initUser} and write ${layout.credentials}`,
+    `write ${layout.record}`,
+  ];
+  if (out.json) {
+    out.resultJson({ dryRun: true, scope: spec.scope, files, actions });
+    return;
+  }
+  for (const f of files) out.result(`--- ${f.path} (mode ${f.mode}) ---\n${f.content}`);
+  out.result('--- actions ---');
+  actions.forEach((a, i) => out.result(`${i + 1}. ${a}`));
+  out.info('dry run: nothing was changed');
+}
+
+async function requireImages(podman: Podman, spec: InstallSpec): Promise<void> {
+  const missing: string[] = [];
+  for (const [flag, ref] of [['--quayImage', spec.images.quay], ['--pgImage', spec.images.postgres], ['--redisImage', spec.images.redis]] as const) {
+    if (!(await podman.imageExists(ref))) missing.push(`${flag} ${ref}`);
+  }
+  if (missing.length > 0) {
+    throw new HostError(`image not present on this host: ${missing.join(', ')}`,
+      'load them with --image-archive FILE, or `podman pull` them on a connected host and `podman save` them here; mreg never pulls (air-gapped)');
+  }
+}
+
+/** Runs podman's own generator on the rendered units in a scratch folder before anything is moved into place. */
+async function validateUnits(podman: Podman, planned: Plan, spec: InstallSpec): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'mreg-units-'));
+  try {
+    for (const f of planned.files.filter(f => f.kind === 'quadlet')) {
+      await writeFileAtomic(join(dir, f.path.split('/').pop()!), f.content, 0o644);
+    }
+    const r = await podman.quadletDryRun(dir, spec.scope);
+    if (!r.ok) throw new HostError(`podman's Quadlet generator rejected the units:\n${r.output}`, 'nothing was changed; please report this as an mreg bug with `mreg up --dry-run` output');
+  } finally {
+    await removeIfExists(dir);
+  }
+}
+
+async function writeIfChanged(path: string, content: string, mode: number): Promise<boolean> {
+  if ((await readIfExists(path)) === content) return false;
+  await writeFileAtomic(path, content, mode);
+  return true;
+}
+
+async function writePlan(planned: Plan, layout: QuayRootLayout): Promise<string[]> {
+  const changed: string[] = [];
+  await ensureDir(layout.root, 0o700);
+  await ensureDir(layout.configDir, 0o750);
+  for (const f of planned.files) {
+    await ensureDir(dirname(f.path), 0o755);
+    if (await writeIfChanged(f.path, f.content, f.mode)) changed.push(f.path);
+  }
+  return changed;
+}
+
+/** Which service a changed file belongs to; config and certificates belong to quay-app. */
+function serviceOf(path: string): string | undefined {
+  const base = path.split('/').pop() ?? '';
+  if (base === 'quay.pod') return UNITS.pod;
+  if (base.endsWith('.container')) return base.replace(/\.container$/, '.service');
+  if (base.endsWith('.volume')) return base.replace(/\.volume$/, '-volume.service');
+  if (/^(config\.yaml|ssl\.cert|ssl\.key)$/.test(base)) return UNITS.app;
+  if (path.includes('/postgres-start/')) return UNITS.postgres;
+  return undefined;
+}
+
+async function startUnits(systemd: Systemd, planned: Plan, changed: string[], spec: InstallSpec, out: CommandContext['out']): Promise<void> {
+  const touched = new Set(changed.map(serviceOf).filter((s): s is string => s !== undefined));
+  for (const service of planned.services) {
+    const state = await systemd.unitState(service);
+    if (state.loadState !== 'loaded') {
+      throw new HostError(`${service} was not generated (LoadState=${state.loadState})`, 'run `/usr/libexec/podman/quadlet -dryrun' + (spec.scope === 'rootless' ? ' -user' : '') + '` to see why');
+    }
+    if (state.activeState === 'failed') await systemd.resetFailed(service);
+    const restart = state.activeState === 'active' && touched.has(service);
+    if (state.activeState === 'active' && !restart) continue;
+    out.info(`    ${restart ? 'restarting' : 'starting'} ${service}`);
+    const result = restart ? await systemd.restartUnit(service, { timeoutMs: START_TIMEOUT_MS }) : await systemd.startUnit(service, { timeoutMs: START_TIMEOUT_MS });
+    if (result !== 'done' && result !== 'skipped') {
+      throw new UnitFailedError(service, result, await journalTail(service, spec.scope, 20).catch(() => []),
+        `see: ${spec.scope === 'rootless' ? 'systemctl --user' : 'systemctl'} status ${service}`);
+    }
+  }
+}
+
+async function ensureInitUser(ep: RegistryEndpoint, spec: InstallSpec, secrets: InstallSecrets, previous: Credentials | undefined,
+  layout: QuayRootLayout, caPath: string | undefined): Promise<{ credentials: Credentials; created: boolean }> {
+  const url = `https://${spec.hostname}:${spec.port}`;
+  if (previous && previous.username === spec.initUser) return { credentials: { ...previous, url, ca: caPath }, created: false };
+  const r = await httpsRequest(ep, 'POST', '/api/v1/user/initialize', {
+    username: spec.initUser, password: secrets.initPassword, email: `${spec.initUser}@${spec.hostname}`, access_token: true,
+  });
+  if (r.status < 200 || r.status >= 300) {
+    throw new HostError(`could not create the first user ${spec.initUser}: /api/v1/user/initialize answered HTTP ${r.status}`,
+      previous ? `the registry already has users; the recorded credentials are in ${layout.credentials}` : 'a user already exists in this database; use its credentials, or reinstall with `mreg down --purge --yes`');
+  }
+  const credentials: Credentials = { url, username: spec.initUser, password: secrets.initPassword, ca: caPath };
+  await writeCredentials(layout.credentials, credentials);
+  return { credentials, created: true };
+}
+
+function report(ctx: CommandContext, spec: InstallSpec, creds: Credentials, caPath: string | undefined, unchanged: boolean, ms: number): void {
+  const { out } = ctx;
+  const host = `${spec.hostname}:${spec.port}`;
+  const certsD = spec.scope === 'rootful' ? `/etc/containers/certs.d/${host}` : `~/.config/containers/certs.d/${host}`;
+  const login = `podman login -u ${creds.username} -p '${creds.password}' ${host}`;
+  if (out.json) {
+    out.resultJson({ url: creds.url, username: creds.username, password: creds.password, caPath: caPath ?? null,
+      loginCommand: login, unchanged, scope: spec.scope, quayRoot: spec.quayRoot, durationMs: ms });
+    return;
+  }
+  out.info(unchanged ? 'mreg: the registry is installed and healthy; nothing changed' : `mreg: registry ready in ${(ms / 1000).toFixed(1)} s`);
+  out.result([
+    `URL:         ${creds.url}`,
+    `Username:    ${creds.username}`,
+    `Password:    ${creds.password}`,
+    ...(caPath ? [`CA:          ${caPath}`, `Trust it:    mkdir -p ${certsD} && cp ${caPath} ${certsD}/ca.crt`] : []),
+    `Login:       ${login}`,
+    `Credentials: ${join(spec.quayRoot, 'credentials')} (mode 0600)`,
+  ].join('\n'));
+}

@@ -1,0 +1,68 @@
+// HTTPS to the registry on this host: health probes and user initialisation, verified against our CA.
+import { request } from 'node:https';
+
+export interface HttpResult {
+  status: number;
+  body: string;
+}
+
+export interface RegistryEndpoint {
+  /** Name the certificate must carry (SNI and hostname check). */
+  hostname: string;
+  port: number;
+  /** PEM of the CA that signed the serving certificate; undefined = the system's trust store. */
+  ca?: string;
+  /** Address to connect to; 127.0.0.1 so no DNS is needed on the registry host itself. */
+  address?: string;
+}
+
+/** Resolves with the status and body, or rejects with the network/TLS error (never on HTTP status). */
+export function httpsRequest(ep: RegistryEndpoint, method: string, path: string, body?: unknown, timeoutMs = 10_000): Promise<HttpResult> {
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request({
+      host: ep.address ?? '127.0.0.1',
+      port: ep.port,
+      servername: ep.hostname,
+      path,
+      method,
+      ca: ep.ca,
+      headers: {
+        host: `${ep.hostname}:${ep.port}`,
+        ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
+      },
+      timeout: timeoutMs,
+      agent: false,
+    }, res => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', chunk => { text += chunk; });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+/**
+ * Probes GET /health/instance every intervalMs until it answers 200 or the deadline passes.
+ * HTTP has no readiness signal to subscribe to, so a short probe interval is how "ready" is seen quickly.
+ * Resolves with the number of ms waited; rejects with the last status or error at the deadline.
+ */
+export async function waitForHealth(ep: RegistryEndpoint, deadlineMs: number, intervalMs = 250): Promise<number> {
+  const t0 = Date.now();
+  let last = '';
+  for (;;) {
+    try {
+      const r = await httpsRequest(ep, 'GET', '/health/instance', undefined, 5_000);
+      if (r.status === 200) return Date.now() - t0;
+      last = `HTTP ${r.status}`;
+    } catch (err) {
+      last = err instanceof Error ? err.message : String(err);
+    }
+    if (Date.now() - t0 > deadlineMs) throw new Error(`/health/instance did not answer 200 within ${Math.round(deadlineMs / 1000)} s (last: ${last})`);
+    await new Promise(r => setTimeout(r, intervalMs));
+  }
+}

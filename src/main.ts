@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+// Entry point: run(argv) → exit code. The only place that prints errors.
+import { parseCli } from './cli.js';
+import { MregError, UnitFailedError, UsageError } from './errors.js';
+import { createOutput, type Output } from './ui/output.js';
+import { VERSION } from './version.js';
+
+export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let out: Output = createOutput({ env });
+  try {
+    const { cli, options, run: runCommand } = parseCli(argv);
+    out = createOutput({ env, json: Boolean(options.json), color: options.color !== false, verbose: Boolean(options.verbose) });
+    if (!runCommand) return 0;
+    // cac checks unknown options and missing values only here.
+    cli.runMatchedCommand();
+    await runCommand(out, env, process.stdin);
+    return 0;
+  } catch (err) {
+    return report(err, out);
+  }
+}
+
+function report(err: unknown, out: Output): number {
+  const e = err instanceof Error && err.name === 'CACError' ? new UsageError(err.message, 'see: mreg --help') : err;
+  if (e instanceof MregError) {
+    const lines = e instanceof UsageError ? e.problems : [e.message];
+    for (const line of lines) out.error(`mreg: error: ${line}`);
+    if (e.hint) out.error(`  hint: ${e.hint}`);
+    if (e instanceof UnitFailedError && e.journalTail.length > 0) {
+      out.error(`  last journal lines of ${e.unit}:`);
+      for (const l of e.journalTail) out.error(`    ${l}`);
+    }
+    if (out.verbose) printCauses(e, out);
+    return e.exitCode;
+  }
+  out.error(`mreg: internal error (a bug in mreg ${VERSION}, node ${process.version}); please report it with this output:`);
+  out.error(err instanceof Error ? (err.stack ?? String(err)) : String(err));
+  return 1;
+}
+
+function printCauses(err: Error, out: Output): void {
+  let cause = err.cause;
+  while (cause) {
+    out.error(`  caused by: ${cause instanceof Error ? cause.message : String(cause)}`);
+    cause = cause instanceof Error ? cause.cause : undefined;
+  }
+  if (err.stack) out.error(err.stack);
+}
+
+// Set the exit code rather than exiting, so piped --json output is never cut short.
+const isMain = import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/mreg') === true;
+if (isMain) process.exitCode = await run(process.argv.slice(2));

@@ -1,0 +1,58 @@
+// Every flag mreg accepts, in one table: cac is wired from it and the man-page test checks against it.
+
+import { DEFAULT_IMAGES } from './spec/defaults.js';
+
+export type CommandName = 'up' | 'down' | 'status' | 'logs';
+
+export interface FlagDef {
+  /** cac syntax, e.g. "-r, --quayRoot <dir>". */
+  readonly flags: string;
+  readonly description: string;
+  /** Human text of the default, for help and man pages. */
+  readonly defaultText?: string;
+  readonly commands: readonly CommandName[];
+}
+
+export const GLOBAL_FLAGS: readonly FlagDef[] = [
+  { flags: '-v, --verbose', description: 'Print every command mreg runs and more detail on errors', commands: [] },
+  { flags: '-c, --no-color', description: 'Never colour output (also NO_COLOR=1)', commands: [] },
+  { flags: '--json', description: 'Print the result as JSON on stdout', commands: [] },
+];
+
+const UP: CommandName[] = ['up'];
+
+export const COMMAND_FLAGS: readonly FlagDef[] = [
+  { flags: '--quayHostname <host[:port]>', description: 'DNS name (and published port) clients use; an IP address is refused', defaultText: '$(hostname -f):8443', commands: UP },
+  { flags: '-r, --quayRoot <dir>', description: 'Folder for quay-config/, the CA, credentials and the install record', defaultText: '~/quay-install (rootless), /etc/quay-install (rootful)', commands: ['up', 'down', 'status'] },
+  { flags: '--quayStorage <name|/path>', description: 'Image blob storage: a podman volume name or an absolute path', defaultText: 'quay-storage', commands: UP },
+  { flags: '--pgStorage <name|/path>', description: 'PostgreSQL data: a podman volume name or an absolute path', defaultText: 'pg-storage', commands: UP },
+  { flags: '--sslCert <file>', description: 'PEM certificate to serve (with --sslKey); default: issue one from mreg\'s own CA', commands: UP },
+  { flags: '--sslKey <file>', description: 'PEM private key of --sslCert', commands: UP },
+  { flags: '--sslCheckSkip', description: 'Do not check that --sslCert names the hostname', commands: UP },
+  { flags: '--initUser <name>', description: 'First Quay user, made a superuser', defaultText: 'init', commands: UP },
+  { flags: '--initPassword <password>', description: 'Password of the first user (at least 8 characters)', defaultText: 'generated, 32 URL-safe characters', commands: UP },
+  { flags: '-i, --image-archive <file>', description: 'Image archive to `podman load` first; nothing is pulled then', commands: UP },
+  { flags: '--quayImage <ref>', description: 'Quay image', defaultText: DEFAULT_IMAGES.quay, commands: UP },
+  { flags: '--pgImage <ref>', description: 'PostgreSQL image', defaultText: DEFAULT_IMAGES.postgres, commands: UP },
+  { flags: '--redisImage <ref>', description: 'Redis image', defaultText: DEFAULT_IMAGES.redis, commands: UP },
+  { flags: '--dry-run', description: 'Print every file and action without changing anything (secrets redacted)', commands: ['up', 'down'] },
+  { flags: '--purge', description: 'Also delete quayRoot, the storage volumes/paths and all mirrored data', commands: ['down'] },
+  { flags: '-y, --yes', description: 'Do not ask before --purge deletes data', commands: ['down'] },
+  { flags: '--autoApprove', description: 'Alias of --yes (mirror-registry compatibility)', commands: ['down'] },
+  { flags: '-H, --targetHostname <host>', description: 'Host to act on (mirror-registry compatibility); only this host is supported for now', defaultText: '$(hostname -f)', commands: ['up', 'down', 'status'] },
+  { flags: '-u, --targetUsername <user>', description: 'SSH user for --targetHostname (mirror-registry compatibility)', defaultText: '$USER', commands: ['up', 'down', 'status'] },
+  { flags: '-k, --ssh-key <file>', description: 'SSH key for --targetHostname (mirror-registry compatibility)', commands: ['up', 'down', 'status'] },
+  { flags: '-n, --lines <n>', description: 'Number of journal lines to show', defaultText: '50', commands: ['logs'] },
+  { flags: '-f, --follow', description: 'Keep printing new journal lines', commands: ['logs'] },
+];
+
+export function flagsFor(command: CommandName): FlagDef[] {
+  return COMMAND_FLAGS.filter(f => f.commands.includes(command));
+}
+
+/** The long names (without dashes) of a flag definition, e.g. "quayRoot". */
+export function longName(def: FlagDef): string {
+  const m = /--([A-Za-z0-9-]+)/.exec(def.flags);
+  if (!m?.[1]) throw new Error(`flag without a long name: ${def.flags}`);
+  return m[1];
+}
