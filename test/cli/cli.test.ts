@@ -1,0 +1,287 @@
+// The built CLI (node dist/main.js) as a user meets it: help, version, usage errors, up --dry-run, --json, colour.
+// Needs `npm run build` first. Nothing here needs podman or systemd, and nothing may change the host.
+import t from 'tap';
+import { chmodSync, existsSync, lstatSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { GLOBAL_FLAGS, flagsFor, type CommandName } from '../../src/options-table.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const MAIN = join(ROOT, 'dist/main.js');
+const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+const COMMANDS: CommandName[] = ['up', 'down', 'status', 'logs'];
+const ANSI = /\u001b\[/;
+const HOSTNAME = 'registry.example.com';
+const QUADLET_FILES = ['quay.pod', 'quay-postgres.container', 'quay-redis.container', 'quay-app.container', 'quay-storage.volume', 'pg-storage.volume'];
+
+// As root, run as nobody so `up --dry-run` takes the rootless path inside a temp HOME, and any stray write
+// outside that HOME fails instead of landing in /etc.
+const isRoot = process.getuid?.() === 0;
+const NOBODY = 65534;
+
+if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first`);
+
+/** A fresh HOME the child user can write to, removed after the test. */
+function tempHome(t: { teardown(fn: () => void): void }): string {
+  const home = mkdtempSync(join(tmpdir(), 'mreg-cli-'));
+  chmodSync(home, 0o777);
+  t.teardown(() => rmSync(home, { recursive: true, force: true }));
+  return home;
+}
+
+interface RunOpts { home?: string; env?: Record<string, string>; asUser?: boolean }
+
+interface Run { exitCode: number | undefined; stdout: string; stderr: string }
+
+/** Runs the CLI with a minimal environment (no developer XDG_* or NO_COLOR leaking in), stdio piped. */
+async function mreg(args: string[], opts: RunOpts = {}): Promise<Run> {
+  const env: Record<string, string> = {
+    // A PATH without /root/* entries: an unreadable PATH directory makes spawn fail with EACCES.
+    PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    HOME: opts.home ?? tmpdir(),
+    LANG: 'C.UTF-8',
+    ...opts.env,
+  };
+  const drop = opts.asUser !== false && isRoot ? { uid: NOBODY, gid: NOBODY } : {};
+  const r = await execa('env', cleanEnv(env, [process.execPath, MAIN, ...args]), { reject: false, cwd: tmpdir(), timeout: 20_000, ...drop });
+  return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * argv for env(1) that starts `command` with exactly `vars`. tap's processinfo adds NODE_OPTIONS to every
+ * child it sees; the CLI must run without it (as nobody it cannot write .tap/, and it is not the user's setup).
+ */
+function cleanEnv(vars: Record<string, string>, command: string[]): string[] {
+  return ['-i', ...Object.entries(vars).map(([k, v]) => `${k}=${v}`), ...command];
+}
+
+/** Every entry under dir with type, size, mode and mtime, so any write shows as a difference. */
+function snapshot(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const name of readdirSync(d).sort()) {
+      const p = join(d, name);
+      const s = lstatSync(p);
+      out.push(`${p.slice(dir.length)} ${s.isDirectory() ? 'd' : 'f'} ${s.size} ${s.mode.toString(8)} ${s.mtimeMs}`);
+      if (s.isDirectory()) walk(p);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/** Long alphanumeric tokens mixing upper case, lower case and digits: what generated secrets look like. */
+function secretLooking(text: string): string[] {
+  return (text.match(/\b[A-Za-z0-9]{20,}\b/g) ?? []).filter(w => /[a-z]/.test(w) && /[A-Z]/.test(w) && /[0-9]/.test(w));
+}
+
+const errorLines = (stderr: string) => stderr.split('\n').filter(l => l.startsWith('mreg: error:'));
+
+t.test('--version and -V print the package.json version', async t => {
+  for (const flag of ['--version', '-V']) {
+    const r = await mreg([flag]);
+    t.equal(r.exitCode, 0, `${flag} exit code`);
+    t.match(r.stdout, new RegExp(`(^|[^0-9.])${VERSION.replace(/\./g, '\\.')}([^0-9.]|$)`), `${flag} prints ${VERSION}`);
+    t.equal(r.stderr, '', `${flag} prints nothing on stderr`);
+  }
+});
+
+t.test('--help lists every command and the global flags', async t => {
+  const r = await mreg(['--help']);
+  t.equal(r.exitCode, 0);
+  for (const c of COMMANDS) t.match(r.stdout, new RegExp(`^\\s+${c}\\b`, 'm'), `lists ${c}`);
+  for (const f of GLOBAL_FLAGS) t.ok(r.stdout.includes(f.flags.replace(/ <.*$/, '')), `lists ${f.flags}`);
+  t.notMatch(r.stdout + r.stderr, ANSI, 'no colour when not on a terminal');
+});
+
+for (const command of COMMANDS) {
+  t.test(`${command} --help lists every ${command} flag of the option table`, async t => {
+    const r = await mreg([command, '--help']);
+    t.equal(r.exitCode, 0);
+    for (const f of [...flagsFor(command), ...GLOBAL_FLAGS]) {
+      // cac prints the flag spec verbatim, e.g. "-r, --quayRoot <dir>".
+      t.ok(r.stdout.includes(f.flags), `lists ${f.flags}`);
+      if (f.defaultText) t.ok(r.stdout.includes(f.defaultText), `shows the default of ${f.flags}`);
+    }
+  });
+}
+
+// argv → what the single error line must name. Every row must exit 2, print exactly one `mreg: error:`
+// line, nothing on stdout, and change nothing (all `up` rows carry --dry-run so a missed check cannot install).
+const USAGE_ERRORS: Array<[string[], string]> = [
+  [['--bogus'], '--bogus'],
+  [['up', '--dry-run', '--bogus'], '--bogus'],
+  [['up', '--dry-run', `--quayHostname=${HOSTNAME}`, '--sqliteStorage', 'x'], '--sqliteStorage'],
+  [['status', '--bogus'], '--bogus'],
+  [['frobnicate'], 'frobnicate'],
+  [['up', '--quayHostname', '10.0.0.5', '--dry-run'], '--quayHostname 10.0.0.5'],
+  [['up', '--dry-run', '--quayHostname'], '--quayHostname'],
+  [['up', '--dry-run', '--quayHostname', HOSTNAME, '--sslCert', '/nonexistent.pem'], '--sslCert'],
+  [['up', '--dry-run', '--quayHostname', HOSTNAME, '--quayRoot', 'relative/dir'], '--quayRoot'],
+  [['up', '--dry-run', '--quayHostname', HOSTNAME, '--initUser', 'Bad User'], '--initUser'],
+  [['up', '--dry-run', '--quayHostname', HOSTNAME, '-H', 'other.example.org'], 'other.example.org'],
+  [['install', '--dry-run', '--quayHostname', '10.0.0.5'], '--quayHostname 10.0.0.5'],
+  [['logs', 'not-a-unit'], 'not-a-unit'],
+  [['logs', '--lines', '0'], '--lines'],
+];
+
+t.test('usage errors: exit 2, one error line, nothing written', async t => {
+  const home = tempHome(t);
+  const before = snapshot(home);
+  // Independent rows: run them at once, then check them in table order.
+  const results = await Promise.all(USAGE_ERRORS.map(([argv]) => mreg(argv, { home })));
+  for (const [i, [argv, names]] of USAGE_ERRORS.entries()) {
+    const r = results[i]!;
+    const row = `mreg ${argv.join(' ')}`;
+    t.equal(r.exitCode, 2, `${row}: exit code`);
+    const lines = errorLines(r.stderr);
+    t.equal(lines.length, 1, `${row}: one "mreg: error:" line`, { stderr: r.stderr });
+    t.ok(lines[0]?.includes(names), `${row}: names ${names}`, { stderr: r.stderr });
+    t.equal(r.stdout, '', `${row}: nothing on stdout`);
+    t.notMatch(r.stderr, /^\s+at /m, `${row}: no stack trace`);
+  }
+  t.same(snapshot(home), before, 'HOME unchanged');
+});
+
+t.test('--initPassword is never echoed, not even when it is rejected', async t => {
+  const r = await mreg(['up', '--dry-run', '--quayHostname', HOSTNAME, '--initPassword', 'sh0rt'], { home: tempHome(t) });
+  t.equal(r.exitCode, 2);
+  t.match(r.stderr, /--initPassword/);
+  t.notOk((r.stdout + r.stderr).includes('sh0rt'), 'the rejected password is not shown');
+});
+
+t.test('up --dry-run prints the plan, hides secrets and writes nothing', async t => {
+  const home = tempHome(t);
+  const password = 'Pw-4-cli-test-9a8b7c6d';
+  const argv = ['up', '--dry-run', '--quayHostname', `${HOSTNAME}:8443`, '--initPassword', password];
+  const before = snapshot(home);
+  const r = await mreg(argv, { home });
+  t.equal(r.exitCode, 0, 'exit code', { stderr: r.stderr });
+  t.same(snapshot(home), before, 'nothing written under HOME');
+
+  // Rootless (nobody when the tests run as root): Quadlet files under $HOME/.config, quayRoot ~/quay-install.
+  const quadletDir = join(home, '.config/containers/systemd');
+  const headers = r.stdout.split('\n').filter(l => /^--- .* ---$/.test(l));
+  for (const f of QUADLET_FILES) {
+    t.ok(headers.some(h => h.startsWith(`--- ${join(quadletDir, f)}`)), `prints ${f} under a --- ${join(quadletDir, f)} --- header`);
+  }
+  t.ok(headers.some(h => h.includes(join(home, 'quay-install/quay-config/config.yaml'))), 'prints config.yaml in the default quayRoot');
+  t.match(r.stdout, /^\[Pod\]$/m, 'prints the content of the files');
+  t.match(r.stdout, /^PodName=quay-pod$/m);
+
+  const all = r.stdout + r.stderr;
+  t.notOk(all.includes(password), 'the --initPassword value never appears');
+  t.same(secretLooking(all), [], 'no secret-looking values');
+  t.match(r.stdout, /<redacted>/, 'secrets are shown as placeholders');
+  t.notMatch(all, ANSI, 'no colour on pipes');
+
+  // Secrets are random per run; identical output proves none of them reached it.
+  const again = await mreg(argv, { home });
+  t.equal(again.stdout, r.stdout, 'a second dry run prints exactly the same');
+});
+
+t.test('up --dry-run as root (rootful) writes nothing to /etc or /var', { skip: !isRoot && 'only as root' }, async t => {
+  const watched = ['/etc/containers/systemd', '/etc/quay-install', '/var/lib/mreg', '/run/mreg.lock'];
+  const state = () => watched.map(p => `${p}: ${existsSync(p) ? (lstatSync(p).isDirectory() ? snapshot(p).join(',') : 'file') : 'absent'}`);
+  const before = state();
+  const r = await mreg(['up', '--dry-run', '--quayHostname', HOSTNAME], { asUser: false, home: tempHome(t) });
+  t.equal(r.exitCode, 0, 'exit code', { stderr: r.stderr });
+  t.match(r.stdout, /^--- \/etc\/containers\/systemd\/quay\.pod /m, 'rootful Quadlet files go to /etc/containers/systemd');
+  t.match(r.stdout, /^--- \/etc\/quay-install\/quay-config\/config\.yaml /m, 'rootful quayRoot is /etc/quay-install');
+  t.match(r.stdout, /^WantedBy=multi-user\.target$/m);
+  t.same(state(), before, 'nothing changed on the host');
+});
+
+t.test('install is an alias of up', async t => {
+  const home = tempHome(t);
+  const a = await mreg(['up', '--dry-run', '--quayHostname', HOSTNAME], { home });
+  const b = await mreg(['install', '--dry-run', '--quayHostname', HOSTNAME], { home });
+  t.equal(b.exitCode, 0);
+  t.equal(b.stdout, a.stdout);
+});
+
+t.test('--json: up --dry-run prints one JSON document', async t => {
+  const home = tempHome(t);
+  const password = 'Json-pw-5f4e3d2c1b';
+  const r = await mreg(['up', '--dry-run', '--json', '--quayHostname', HOSTNAME, '--initPassword', password], { home });
+  t.equal(r.exitCode, 0, 'exit code', { stderr: r.stderr });
+  let doc: { dryRun?: boolean; scope?: string; files?: Array<{ path: string; mode: string; content: string }>; actions?: string[] } = {};
+  t.doesNotThrow(() => { doc = JSON.parse(r.stdout); }, 'stdout is JSON');
+  t.equal(doc.dryRun, true);
+  t.equal(doc.scope, 'rootless');
+  t.ok(Array.isArray(doc.actions) && doc.actions.length > 0, 'has actions');
+  const names = (doc.files ?? []).map(f => f.path.split('/').pop());
+  for (const f of QUADLET_FILES) t.ok(names.includes(f), `files has ${f}`);
+  t.notOk(r.stdout.includes(password), 'no password in the JSON');
+  t.same(secretLooking(r.stdout), [], 'no secret-looking values');
+  t.notMatch(r.stderr, /^==>|dry run:/m, 'no progress lines with --json');
+});
+
+t.test('--json: down --dry-run on a recorded install prints JSON and writes nothing', async t => {
+  const home = tempHome(t);
+  const quayRoot = join(home, 'quay-install');
+  mkdirSync(quayRoot, { mode: 0o777 });
+  const quadletDir = join(home, '.config/containers/systemd');
+  // The shape of src/spec/record.ts, schema version 1.
+  const record = {
+    schemaVersion: 1, mregVersion: VERSION, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z',
+    spec: {
+      scope: 'rootless', hostname: HOSTNAME, port: 8443, quayRoot,
+      quayStorage: { kind: 'volume', name: 'quay-storage' }, pgStorage: { kind: 'volume', name: 'pg-storage' },
+      tls: { kind: 'generate' }, initUser: 'init',
+      images: { quay: 'registry.example.com/quay:1', postgres: 'registry.example.com/pg:1', redis: 'registry.example.com/redis:1' },
+    },
+    files: [join(quadletDir, 'quay.pod'), join(quadletDir, 'quay-app.container'), join(quayRoot, 'quay-config/config.yaml')],
+    secrets: ['mreg-pg-password'], volumes: ['quay-storage', 'pg-storage'], lingerEnabledByMreg: false,
+  };
+  writeFileSync(join(quayRoot, 'mreg-install.json'), JSON.stringify(record, null, 2));
+  chmodSync(join(quayRoot, 'mreg-install.json'), 0o666);
+  const before = snapshot(home);
+  const r = await mreg(['down', '--dry-run', '--json', '--purge', '--quayRoot', quayRoot], { home });
+  t.equal(r.exitCode, 0, 'exit code', { stderr: r.stderr });
+  let doc: { dryRun?: boolean; actions?: string[] } = {};
+  t.doesNotThrow(() => { doc = JSON.parse(r.stdout); }, 'stdout is JSON');
+  t.equal(doc.dryRun, true);
+  t.ok(doc.actions?.some(a => a.includes('quay-app.service')), 'stops quay-app');
+  t.ok(doc.actions?.some(a => a.includes(join(quadletDir, 'quay.pod'))), 'removes quay.pod');
+  t.ok(doc.actions?.some(a => a.startsWith('DELETE') && a.includes(quayRoot)), '--purge deletes quayRoot');
+  t.same(snapshot(home), before, 'nothing written or deleted');
+
+  const u = await mreg(['uninstall', '--dry-run', '--autoApprove', '--quayRoot', quayRoot], { home });
+  t.equal(u.exitCode, 0, 'uninstall --autoApprove is accepted', { stderr: u.stderr });
+  t.match(u.stdout, /keep /, 'without --purge the data is kept');
+});
+
+t.test('status and down with no install: exit 1, not a usage error', async t => {
+  const home = tempHome(t);
+  for (const argv of [['status'], ['status', '--json'], ['down', '--dry-run']]) {
+    const r = await mreg(argv, { home });
+    t.equal(r.exitCode, 1, `mreg ${argv.join(' ')}`);
+    t.match(errorLines(r.stderr)[0] ?? '', /no .*install found/, 'says no install was found');
+    t.equal(r.stdout, '', 'nothing on stdout');
+  }
+});
+
+t.test('colour: only on a terminal, never with NO_COLOR or --no-color', async t => {
+  const home = tempHome(t);
+  const argv = ['up', '--dry-run', '--quayHostname', HOSTNAME];
+  const piped = await mreg(argv, { home });
+  t.notMatch(piped.stdout + piped.stderr, ANSI, 'no escapes on pipes');
+  const pipedForced = await mreg(argv, { home, env: { NO_COLOR: '1' } });
+  t.notMatch(pipedForced.stdout + pipedForced.stderr, ANSI, 'no escapes on pipes with NO_COLOR');
+
+  // script(1) gives the CLI a terminal; its output is the terminal's, stdout and stderr together.
+  const onTty = (extra: string[], env: Record<string, string> = {}) => {
+    const vars = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: home, TERM: 'xterm', ...env };
+    const cmd = ['env', ...cleanEnv(vars, [process.execPath, MAIN, ...argv, ...extra])].map(a => `'${a}'`).join(' ');
+    return execa('script', ['-qec', cmd, '/dev/null'], { reject: false, timeout: 20_000 });
+  };
+  const tty = await onTty([]);
+  t.equal(tty.exitCode, 0, 'script(1) ran (util-linux)', { stderr: tty.stderr });
+  t.match(tty.stdout, ANSI, 'colour on a terminal');
+  t.notMatch((await onTty([], { NO_COLOR: '1' })).stdout, ANSI, 'NO_COLOR=1 on a terminal: no escapes');
+  t.notMatch((await onTty(['--no-color'])).stdout, ANSI, '--no-color on a terminal: no escapes');
+  t.notMatch((await onTty(['-c'])).stdout, ANSI, '-c on a terminal: no escapes');
+});
