@@ -66,10 +66,16 @@ export async function up(ctx: CommandContext): Promise<void> {
     let lingerEnabledByMreg = previous && !previous.removedAt ? previous.lingerEnabledByMreg : false;
 
     systemd = await out.step('preflight', async () => {
+      let lingerError: string | undefined;
       if (spec.scope === 'rootless' && !probe.lingerEnabled) {
-        await enableLinger(probe.uid);
-        lingerEnabledByMreg = true;
-        out.info(`    enabled linger for ${probe.user} so the registry runs without a login session`);
+        try {
+          await enableLinger(probe.uid);
+          lingerEnabledByMreg = true;
+          out.info(`    enabled linger for ${probe.user} so the registry runs without a login session`);
+        } catch {
+          // polkit may refuse self-linger (Debian 13 without polkit does); an admin must do it once.
+          lingerError = `linger is off for ${probe.user} and this user may not turn it on; run \`sudo loginctl enable-linger ${probe.user}\`, then mreg up again`;
+        }
       }
       let sd: Systemd | undefined;
       let sdError: string | undefined;
@@ -84,6 +90,7 @@ export async function up(ctx: CommandContext): Promise<void> {
         hostnameResolves: (await resolveHostname(spec.hostname).catch(() => [])).length > 0,
         diskFreeBytes: await diskFreeBytes(spec.quayStorage.kind === 'path' ? spec.quayStorage.path : spec.quayRoot),
       });
+      if (lingerError) result.errors.unshift(lingerError);
       for (const w of result.warnings) out.warn(w);
       if (result.errors.length > 0) {
         await sd?.close();

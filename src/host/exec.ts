@@ -1,0 +1,73 @@
+// Runs host commands through execa with argv arrays and turns failures into HostError.
+import { execa, ExecaError } from 'execa';
+import { HostError } from '../errors.js';
+
+export interface RunOptions {
+  /** Sent on stdin; the way secrets reach a command (never argv). */
+  input?: string;
+  env?: Record<string, string>;
+  /** Called with the command line before it runs (argv never holds secrets). */
+  log?: (line: string) => void;
+}
+
+export interface RunResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+const STDERR_TAIL = 20;
+
+/** Last lines of a command's stderr, for error messages. */
+export function tailLines(text: string, n = STDERR_TAIL): string[] {
+  const lines = text.split('\n').map((l) => l.trimEnd()).filter((l) => l !== '');
+  return lines.slice(-n);
+}
+
+/** Whether an error says the program itself is missing (ENOENT on spawn). */
+export function isCommandMissing(err: unknown): boolean {
+  return err instanceof ExecaError && (err as { code?: string }).code === 'ENOENT';
+}
+
+/**
+ * Runs `file args…` without a shell. Resolves with stdout/stderr/exitCode whatever the exit
+ * code (callers decide what a non-zero exit means); rejects only when the program could not
+ * be started (ENOENT included; see isCommandMissing).
+ */
+export async function runCommand(file: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  opts.log?.(`$ ${[file, ...args].join(' ')}`);
+  const res = await execa(file, args, {
+    reject: false,
+    input: opts.input ?? '',
+    // C locale so callers can match stderr text ("no such secret") untranslated.
+    env: { LC_ALL: 'C', ...opts.env },
+    extendEnv: true,
+  });
+  if (res.failed && res.exitCode === undefined) {
+    // Not a normal exit: spawn failure (ENOENT, EACCES) or killed by a signal.
+    if (res.signal) throw new HostError(`${file} ${args[0] ?? ''} was killed by ${res.signal}`, undefined, { cause: res });
+    throw res;
+  }
+  return { stdout: res.stdout, stderr: res.stderr, exitCode: res.exitCode ?? 0 };
+}
+
+/** The error for a command that exited non-zero: the command, the exit code and the stderr tail. */
+export function commandFailed(file: string, args: readonly string[], res: RunResult, what?: string, hint?: string): HostError {
+  const head = `${what ?? `${file} ${args.slice(0, 2).join(' ')}`} failed: ${[file, ...args].join(' ')} exited with code ${res.exitCode}`;
+  const tail = tailLines(res.stderr);
+  return new HostError(tail.length ? `${head}\n${tail.map((l) => `  ${l}`).join('\n')}` : head, hint);
+}
+
+/** Runs a command and rejects with HostError (stderr tail included) on a non-zero exit. */
+export async function runChecked(file: string, args: readonly string[], opts: RunOptions & { what?: string; hint?: string } = {}): Promise<RunResult> {
+  let res: RunResult;
+  try {
+    res = await runCommand(file, args, opts);
+  } catch (err) {
+    if (err instanceof HostError) throw err;
+    const short = err instanceof ExecaError ? err.shortMessage : String(err);
+    throw new HostError(`${opts.what ?? file} failed: ${short}`, isCommandMissing(err) ? `install ${file}` : opts.hint, { cause: err });
+  }
+  if (res.exitCode !== 0) throw commandFailed(file, args, res, opts.what, opts.hint);
+  return res;
+}

@@ -1,0 +1,131 @@
+// Read-only host probing: everything plan() and preflight() need to know, gathered once.
+import * as dns from 'node:dns/promises';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { HostError } from '../errors.js';
+import type { HostFacts, Scope } from '../spec/spec.js';
+import { runCommand } from './exec.js';
+import { pathExists, readIfExists } from './fs.js';
+import { createPodman, type Podman } from './podman.js';
+import { getLinger } from './systemd.js';
+
+/** HostFacts plus what preflight checks; plain data (JSON-safe apart from `now`). */
+export interface HostProbe extends HostFacts {
+  /** /sys/fs/cgroup/cgroup.controllers exists (Quadlet needs the unified hierarchy). */
+  cgroupV2: boolean;
+  /** /etc/subuid and /etc/subgid have a range for the user (rootless podman needs both). */
+  hasSubuid: boolean;
+  hasSubgid: boolean;
+  /** logind keeps the user's manager running without a login. */
+  lingerEnabled: boolean;
+  /** Whether the user bus socket ($XDG_RUNTIME_DIR/bus) exists: a user manager is running. */
+  hasUserBus: boolean;
+  memTotalBytes: number;
+  cpus: number;
+  /** "enforcing" | "permissive" | "disabled" (no SELinux on the host). */
+  selinux: 'enforcing' | 'permissive' | 'disabled';
+}
+
+export interface GatherOptions {
+  scope?: Scope;
+  env?: NodeJS.ProcessEnv;
+  podman?: Podman;
+}
+
+/** Whether a `name:start:count` file (/etc/subuid, /etc/subgid) has an entry for `user` or `uid`. */
+export function hasSubIdRange(text: string, user: string, uid: number): boolean {
+  return text.split('\n').some((line) => {
+    const [who, start, count] = line.trim().split(':');
+    return (who === user || who === String(uid)) && Number(count) > 0 && start !== undefined && start !== '';
+  });
+}
+
+async function fqdn(): Promise<string> {
+  try {
+    const res = await runCommand('hostname', ['-f']);
+    const name = res.stdout.trim();
+    if (res.exitCode === 0 && name) return name;
+  } catch { /* hostname(1) missing: fall through */ }
+  return os.hostname();
+}
+
+async function selinuxMode(): Promise<HostProbe['selinux']> {
+  const enforce = await readIfExists('/sys/fs/selinux/enforce');
+  if (enforce === undefined) return 'disabled';
+  return enforce.trim() === '1' ? 'enforcing' : 'permissive';
+}
+
+/**
+ * Probes the host once. Scope defaults to rootful for uid 0, else rootless. Never changes
+ * anything; rejects only on unexpected I/O errors (a missing podman gives podmanVersion undefined).
+ */
+export async function gatherFacts(opts: GatherOptions = {}): Promise<HostProbe> {
+  const env = opts.env ?? process.env;
+  const me = os.userInfo();
+  const scope: Scope = opts.scope ?? (me.uid === 0 ? 'rootful' : 'rootless');
+  const home = env.HOME || me.homedir;
+  const runtimeDir = env.XDG_RUNTIME_DIR || `/run/user/${me.uid}`;
+  const quadletDir = scope === 'rootful'
+    ? '/etc/containers/systemd'
+    : path.join(env.XDG_CONFIG_HOME || path.join(home, '.config'), 'containers', 'systemd');
+  const podman = opts.podman ?? createPodman();
+  const [fq, podmanVersion, cgroupV2, subuid, subgid, lingerEnabled, hasUserBus, selinux] = await Promise.all([
+    fqdn(),
+    podman.version(),
+    pathExists('/sys/fs/cgroup/cgroup.controllers'),
+    readIfExists('/etc/subuid'),
+    readIfExists('/etc/subgid'),
+    getLinger(me.uid),
+    pathExists(path.join(runtimeDir, 'bus')),
+    selinuxMode(),
+  ]);
+  return {
+    scope,
+    uid: me.uid,
+    gid: me.gid,
+    user: me.username,
+    home,
+    fqdn: fq,
+    podmanVersion,
+    quadletDir,
+    runtimeDir,
+    now: new Date(),
+    cgroupV2,
+    hasSubuid: hasSubIdRange(subuid ?? '', me.username, me.uid),
+    hasSubgid: hasSubIdRange(subgid ?? '', me.username, me.uid),
+    lingerEnabled,
+    hasUserBus,
+    memTotalBytes: os.totalmem(),
+    cpus: os.availableParallelism(),
+    selinux,
+  };
+}
+
+export { diskFreeBytes } from './fs.js';
+
+/**
+ * Whether nothing listens on TCP `port` at `host` (default all addresses): binds briefly and
+ * closes. EADDRINUSE resolves false; EACCES (a low port without privilege) rejects.
+ */
+export function isPortFree(port: number, host = '0.0.0.0'): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE') resolve(false);
+      else reject(new HostError(`cannot test whether port ${port} is free: ${err.message}`,
+        err.code === 'EACCES' ? 'ports below 1024 need root (or a lower net.ipv4.ip_unprivileged_port_start)' : undefined, { cause: err }));
+    });
+    srv.listen({ port, host, exclusive: true }, () => srv.close(() => resolve(true)));
+  });
+}
+
+/** The addresses `name` resolves to through the system resolver (getaddrinfo); [] when it does not. */
+export async function resolveHostname(name: string): Promise<string[]> {
+  try {
+    return (await dns.lookup(name, { all: true })).map((a) => a.address);
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,156 @@
+// Podman port: the podman CLI through execa argv arrays; secret values never appear in argv.
+import * as path from 'node:path';
+import { HostError } from '../errors.js';
+import type { Scope } from '../spec/spec.js';
+import { commandFailed, isCommandMissing, runChecked, runCommand, tailLines, type RunResult } from './exec.js';
+import { listFiles, pathExists } from './fs.js';
+
+export interface QuadletDryRun {
+  /** True when the generator exited 0, reported no error and produced a unit for every input file. */
+  ok: boolean;
+  /** The generator's stderr plus a line per input file that produced no unit; for the user. */
+  output: string;
+  /** Generated units by name (`quay-pod.service` → unit text), parsed from the `---name---` blocks. */
+  units: Record<string, string>;
+}
+
+export interface Podman {
+  /** `podman --version` as [major, minor, patch]; undefined when podman is not installed. */
+  version(): Promise<[number, number, number] | undefined>;
+  /** `podman load -i archive`; resolves with the image names it reported. */
+  load(archive: string): Promise<string[]>;
+  imageExists(ref: string): Promise<boolean>;
+  secretExists(name: string): Promise<boolean>;
+  /** `podman secret create [--replace] --env NAME VAR`: the value travels in the child's environment, never argv. */
+  secretCreate(name: string, value: string, opts?: { replace?: boolean }): Promise<void>;
+  /** The stored value (`secret inspect --showsecret`); undefined when the secret does not exist. */
+  secretValue(name: string): Promise<string | undefined>;
+  /** The remove calls treat a missing object as already removed. */
+  secretRemove(name: string): Promise<void>;
+  volumeExists(name: string): Promise<boolean>;
+  volumeRemove(name: string): Promise<void>;
+  podRemove(name: string): Promise<void>;
+  containerRemove(name: string): Promise<void>;
+  /** `podman exec [-i] CONTAINER argv…`; rejects with HostError on a non-zero exit. */
+  exec(container: string, argv: string[], opts?: { input?: string }): Promise<{ stdout: string; stderr: string }>;
+  /**
+   * Runs Quadlet's generator on `dir` only (QUADLET_UNIT_DIRS) in dry-run mode. Resolves with ok=false
+   * (not a rejection) for bad units; rejects with HostError when the generator is not installed.
+   */
+  quadletDryRun(dir: string, scope: Scope): Promise<QuadletDryRun>;
+}
+
+const QUADLET_BINARIES = ['/usr/libexec/podman/quadlet', '/usr/lib/podman/quadlet'];
+const QUADLET_INPUTS = new Set(['.container', '.pod', '.volume', '.network', '.kube', '.image', '.build', '.artifact']);
+const SECRET_ENV = 'MREG_SECRET_VALUE';
+const NOT_FOUND = /no such (secret|volume|pod|container|image)/i;
+
+/** Parses "podman version 5.4.2" (or "5.2.0-rc1", "5.4.2-dev") into numbers. */
+export function parsePodmanVersion(text: string): [number, number, number] | undefined {
+  const m = /(\d+)\.(\d+)(?:\.(\d+))?/.exec(text);
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)] : undefined;
+}
+
+/** Image names from `podman load` output ("Loaded image: x" or the older "Loaded image(s): x,y"). */
+export function parseLoadedImages(stdout: string): string[] {
+  const names: string[] = [];
+  for (const line of stdout.split('\n')) {
+    const m = /^Loaded image(?:\(s\))?:\s*(.+)$/.exec(line.trim());
+    if (m?.[1]) names.push(...m[1].split(',').map((s) => s.trim()).filter(Boolean));
+  }
+  return names;
+}
+
+/** Splits `quadlet -dryrun` stdout into units: blocks headed `---name.service---`. */
+export function parseDryRunUnits(stdout: string): Record<string, string> {
+  const units: Record<string, string> = {};
+  let name: string | undefined;
+  let body: string[] = [];
+  const flush = () => { if (name) units[name] = body.join('\n').trim() + '\n'; };
+  for (const line of stdout.split('\n')) {
+    const m = /^---(.+)---$/.exec(line);
+    if (m?.[1]) { flush(); name = m[1]; body = []; } else body.push(line);
+  }
+  flush();
+  return units;
+}
+
+/** The dry-run verdict: exit status, error lines on stderr, and a unit whose SourcePath is each input. */
+export function judgeDryRun(res: RunResult, inputs: readonly string[]): QuadletDryRun {
+  const units = parseDryRunUnits(res.stdout);
+  const sources = new Set(Object.values(units).flatMap((u) => [...u.matchAll(/^SourcePath=(.+)$/gm)].map((m) => m[1])));
+  const missing = inputs.filter((f) => !sources.has(f)).map((f) => `${path.basename(f)}: the generator produced no unit (skipped; see the lines above)`);
+  const errors = tailLines(res.stderr, 200).filter((l) => /unsupported key|error|converting "/i.test(l));
+  const ok = res.exitCode === 0 && errors.length === 0 && missing.length === 0;
+  return { ok, output: [...tailLines(res.stderr, 200), ...missing].join('\n'), units };
+}
+
+/** Creates the podman port. `log` gets each command line when `verbose` (never a secret: argv holds none). */
+export function createPodman(opts: { verbose?: boolean; log?: (line: string) => void } = {}): Podman {
+  const log = opts.verbose ? opts.log : undefined;
+  const podman = (args: string[]) => runChecked('podman', args, { log, what: `podman ${args[0]} ${args[1] ?? ''}`.trim() });
+
+  /** `podman X exists NAME`: exit 0 yes, 1 no, anything else is an error. */
+  async function exists(args: string[]): Promise<boolean> {
+    const res = await runCommand('podman', args, { log });
+    if (res.exitCode === 0 || res.exitCode === 1) return res.exitCode === 0;
+    throw commandFailed('podman', args, res);
+  }
+
+  async function removeIgnoringMissing(args: string[]): Promise<void> {
+    const res = await runCommand('podman', args, { log });
+    if (res.exitCode !== 0 && !NOT_FOUND.test(res.stderr)) throw commandFailed('podman', args, res);
+  }
+
+  return {
+    async version() {
+      try {
+        const res = await runCommand('podman', ['--version'], { log });
+        return res.exitCode === 0 ? parsePodmanVersion(res.stdout) : undefined;
+      } catch (err) {
+        if (isCommandMissing(err)) return undefined;
+        throw new HostError('cannot run podman --version', undefined, { cause: err });
+      }
+    },
+    async load(archive) {
+      const res = await podman(['load', '--input', archive]);
+      return parseLoadedImages(res.stdout);
+    },
+    imageExists: (ref) => exists(['image', 'exists', ref]),
+    secretExists: (name) => exists(['secret', 'exists', name]),
+    async secretCreate(name, value, o) {
+      // Not `-` on stdin: podman requires a FIFO there and Node's stdio pipes are socketpairs
+      // ("if `-` is used, data must be passed into stdin"). The environment is private to the
+      // user (unlike argv in ps), the same trust domain as podman's own secret store.
+      const args = ['secret', 'create', ...(o?.replace ? ['--replace'] : []), '--env', name, SECRET_ENV];
+      await runChecked('podman', args, { env: { [SECRET_ENV]: value }, log, what: `podman secret create ${name}` });
+    },
+    async secretValue(name) {
+      const args = ['secret', 'inspect', '--showsecret', '--format', '{{.SecretData}}', name];
+      const res = await runCommand('podman', args, { log });
+      if (res.exitCode === 0) return res.stdout; // execa strips exactly the one newline podman adds
+      if (NOT_FOUND.test(res.stderr)) return undefined;
+      throw commandFailed('podman', args, res);
+    },
+    secretRemove: (name) => removeIgnoringMissing(['secret', 'rm', name]),
+    volumeExists: (name) => exists(['volume', 'exists', name]),
+    volumeRemove: (name) => removeIgnoringMissing(['volume', 'rm', name]),
+    podRemove: (name) => removeIgnoringMissing(['pod', 'rm', '--force', name]),
+    containerRemove: (name) => removeIgnoringMissing(['rm', '--force', name]),
+    async exec(container, argv, o) {
+      const args = ['exec', ...(o?.input !== undefined ? ['--interactive'] : []), container, ...argv];
+      const res = await runChecked('podman', args, { input: o?.input, log, what: `podman exec in ${container}` });
+      return { stdout: res.stdout, stderr: res.stderr };
+    },
+    async quadletDryRun(dir, scope) {
+      let bin: string | undefined;
+      for (const b of QUADLET_BINARIES) if (await pathExists(b)) { bin = b; break; }
+      if (!bin) throw new HostError(`Quadlet's generator was not found (${QUADLET_BINARIES.join(', ')})`, 'install podman 5.0 or newer');
+      const abs = path.resolve(dir);
+      const inputs = (await listFiles(abs)).filter((f) => QUADLET_INPUTS.has(path.extname(f)));
+      const args = ['-dryrun', ...(scope === 'rootless' ? ['-user'] : [])];
+      const res = await runCommand(bin, args, { log, env: { QUADLET_UNIT_DIRS: abs } });
+      return judgeDryRun(res, inputs);
+    },
+  };
+}

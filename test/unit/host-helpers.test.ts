@@ -1,0 +1,76 @@
+import t from 'tap';
+import { hasSubIdRange } from '../../src/host/facts.js';
+import { journalArgs } from '../../src/host/journal.js';
+import { judgeDryRun, parseDryRunUnits, parseLoadedImages, parsePodmanVersion } from '../../src/host/podman.js';
+import { busAddress } from '../../src/host/systemd.js';
+import { tailLines } from '../../src/host/exec.js';
+
+t.test('parsePodmanVersion', async (t) => {
+  t.same(parsePodmanVersion('podman version 5.4.2\n'), [5, 4, 2]);
+  t.same(parsePodmanVersion('podman version 5.2.0-rc1'), [5, 2, 0]);
+  t.same(parsePodmanVersion('podman version 6.0'), [6, 0, 0]); // dev builds may omit the patch
+  t.equal(parsePodmanVersion('garbage'), undefined);
+});
+
+t.test('parseLoadedImages', async (t) => {
+  t.same(parseLoadedImages('Loaded image: localhost/a:1\nLoaded image: quay.io/b/c:2\n'), ['localhost/a:1', 'quay.io/b/c:2']);
+  // podman 4.x printed one line for several tags
+  t.same(parseLoadedImages('Getting image source signatures\nLoaded image(s): x:1,y:2'), ['x:1', 'y:2']);
+  t.same(parseLoadedImages(''), []);
+});
+
+const DRYRUN = `quadlet-generator[1]: Loading source unit file /s/a.container
+---a.service---
+[Unit]
+SourcePath=/s/a.container
+
+[Service]
+ExecStart=/usr/bin/podman run x
+---b-pod.service---
+[Unit]
+SourcePath=/s/b.pod
+`;
+
+t.test('parseDryRunUnits splits the ---name--- blocks', async (t) => {
+  const units = parseDryRunUnits(DRYRUN);
+  t.same(Object.keys(units), ['a.service', 'b-pod.service']);
+  t.match(units['a.service'], /^\[Unit\]\nSourcePath=\/s\/a.container\n\n\[Service\]/);
+});
+
+t.test('judgeDryRun', async (t) => {
+  const ok = judgeDryRun({ stdout: DRYRUN, stderr: '', exitCode: 0 }, ['/s/a.container', '/s/b.pod']);
+  t.equal(ok.ok, true);
+  // exit 0 but a file produced no unit: the generator skipped it
+  const skipped = judgeDryRun({ stdout: DRYRUN, stderr: '', exitCode: 0 }, ['/s/a.container', '/s/b.pod', '/s/c.volume']);
+  t.equal(skipped.ok, false);
+  t.match(skipped.output, /c\.volume: the generator produced no unit/);
+  const bad = judgeDryRun({ stdout: '', stderr: 'converting "a.container": unsupported key \'Foo\' in group \'Container\'', exitCode: 1 }, ['/s/a.container']);
+  t.equal(bad.ok, false);
+  t.match(bad.output, /unsupported key 'Foo'/);
+});
+
+t.test('busAddress', async (t) => {
+  t.same(busAddress('rootful', {}, 1000), { address: 'unix:path=/run/dbus/system_bus_socket', socket: '/run/dbus/system_bus_socket' });
+  // XDG_RUNTIME_DIR unset (sudo -u, su): computed from the uid
+  t.same(busAddress('rootless', {}, 1000), { address: 'unix:path=/run/user/1000/bus', socket: '/run/user/1000/bus' });
+  t.same(busAddress('rootless', { XDG_RUNTIME_DIR: '/run/user/7' }, 1000).socket, '/run/user/7/bus');
+  t.same(busAddress('rootless', { DBUS_SESSION_BUS_ADDRESS: 'unix:path=/x/bus', XDG_RUNTIME_DIR: '/run/user/7' }, 1000).socket, '/x/bus');
+  t.equal(busAddress('rootless', { DBUS_SESSION_BUS_ADDRESS: 'unix:abstract=/tmp/dbus-x' }, 1000).socket, undefined);
+});
+
+t.test('hasSubIdRange', async (t) => {
+  const text = 'alice:100000:65536\n1001:165536:65536\nbob:1:0\n';
+  t.equal(hasSubIdRange(text, 'alice', 1000), true);
+  t.equal(hasSubIdRange(text, 'carol', 1001), true); // entries may name the uid
+  t.equal(hasSubIdRange(text, 'bob', 1002), false); // a zero-length range is no range
+  t.equal(hasSubIdRange('', 'alice', 1000), false);
+});
+
+t.test('journalArgs', async (t) => {
+  t.same(journalArgs('quay-app.service', 'rootful', 20), ['--unit', 'quay-app.service', '--lines', '20', '--no-pager', '--output', 'cat']);
+  t.same(journalArgs('quay-app.service', 'rootless', 5).slice(0, 3), ['--user', '--unit', 'quay-app.service']);
+});
+
+t.test('tailLines keeps the last non-empty lines', async (t) => {
+  t.same(tailLines('a\n\nb\nc\n', 2), ['b', 'c']);
+});
