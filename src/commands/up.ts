@@ -135,7 +135,8 @@ export async function up(ctx: CommandContext): Promise<void> {
 
     if (!nothingChanged || states.some(s => s.needDaemonReload)) {
       await out.step('reload systemd (runs the Quadlet generator)', () => systemd!.reload());
-      await out.step('start registry units', () => startUnits(systemd!, planned, changed, spec, out));
+      const wasActive = new Set(states.filter(st => st.activeState === 'active').map(st => st.name));
+      await out.step('start registry units', () => startUnits(systemd!, planned, changed, wasActive, spec, out));
     }
     const waited = await out.step('registry health', () => waitForHealth(ep, HEALTH_TIMEOUT_MS, 200));
     out.debug(`healthy after ${waited} ms of probing`);
@@ -269,8 +270,12 @@ function serviceOf(path: string): string | undefined {
   return undefined;
 }
 
-async function startUnits(systemd: Systemd, planned: Plan, changed: string[], spec: InstallSpec, out: CommandContext['out']): Promise<void> {
-  const touched = new Set(changed.map(serviceOf).filter((s): s is string => s !== undefined));
+/**
+ * Starts what is not running and restarts what ran before this `up` with a file that changed.
+ * A unit that another start just pulled in (the pod wants all three) is not restarted again.
+ */
+async function startUnits(systemd: Systemd, planned: Plan, changed: string[], wasActive: Set<string>, spec: InstallSpec, out: CommandContext['out']): Promise<void> {
+  const touched = new Set(changed.map(serviceOf).filter((s): s is string => s !== undefined && wasActive.has(s)));
   for (const service of planned.services) {
     const state = await systemd.unitState(service);
     if (state.loadState !== 'loaded') {
