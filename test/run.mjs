@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+// npm test: unit and CLI tests on this machine, then the integration suite in the throwaway VM.
+// Ends with one plain line "N passed, N failed". A VM that cannot be built or booted is a failure, never a skip.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stageProject } from './vm/stage.mjs';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const VM = join(ROOT, 'test/vm/vm.sh');
+const only = process.env.MREG_TEST_ONLY; // "unit" or "vm": for local iteration only
+const t0 = Date.now();
+const timings = [];
+let passed = 0;
+let failed = 0;
+
+const sh = (cmd, args, opts = {}) => new Promise(resolve => {
+  const p = spawn(cmd, args, { cwd: ROOT, stdio: opts.capture ? ['ignore', 'pipe', 'inherit'] : ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...opts.env } });
+  let out = '';
+  if (opts.capture) p.stdout.on('data', d => { out += d; if (!opts.quiet) process.stdout.write(d); });
+  p.on('close', code => resolve({ code: code ?? 1, out }));
+});
+
+/** Test files only (*.test.ts), so helpers beside them are never run as tests. */
+const testFiles = (...dirs) => dirs.flatMap(d => { try { return readdirSync(join(ROOT, d)).filter(f => /\.test\.(ts|mjs|js)$/.test(f)).sort().map(f => `${d}/${f}`); } catch { return []; } });
+
+const secs = ms => `${(ms / 1000).toFixed(1)}s`;
+
+async function timed(name, fn) {
+  const s = Date.now();
+  try { return await fn(); } finally { timings.push(`${name}: ${secs(Date.now() - s)}`); console.log(`[mreg-test] ${name} took ${secs(Date.now() - s)}`); }
+}
+
+/** Runs tap and counts its summary line "# { total: N, pass: N, fail: N, skip: N ... }". */
+async function tapSuite(name, args, env, { skipIsFailure }) {
+  if (!args.some(a => /\.test\.(ts|mjs|js)$/.test(a))) { console.log(`[mreg-test] ${name}: FAILED: no test files found`); failed += 1; return; }
+  const { code, out } = await timed(name, () => sh('npx', ['tap', '--disable-coverage', '--reporter=tap', ...args], { capture: true, env }));
+  const m = [...out.matchAll(/^# \{ (.*) \}$/gm)].pop();
+  const summary = Object.fromEntries((m?.[1] ?? '').split(', ').filter(Boolean).map(kv => kv.split(': ')).map(([k, v]) => [k, Number(v)]));
+  const pass = summary.pass ?? 0;
+  let fail = summary.fail ?? 0;
+  const skip = (summary.skip ?? 0) + (summary.todo ?? 0);
+  if (skipIsFailure && skip > 0) { console.log(`[mreg-test] ${name}: ${skip} skipped tests count as failures here`); fail += skip; }
+  if (!m || (code !== 0 && fail === 0)) { console.log(`[mreg-test] ${name}: tap exited ${code} without a usable summary`); fail += 1; }
+  passed += pass;
+  failed += fail;
+  console.log(`[mreg-test] ${name}: ${pass} passed, ${fail} failed`);
+}
+
+async function vmSuite() {
+  const env = { MREG_VM: VM };
+  const build = await timed('vm build (or cache hit)', () => sh('bash', [VM, 'build']));
+  if (build.code !== 0) { console.log('[mreg-test] FAILED: the test VM could not be built (see above). The integration suite did not run.'); failed += 1; return; }
+  const start = await timed('vm boot', () => sh('bash', [VM, 'start']));
+  if (start.code !== 0) { console.log('[mreg-test] FAILED: the test VM did not boot (see above). The integration suite did not run.'); failed += 1; await sh('bash', [VM, 'stop']); return; }
+  try {
+    const stage = await timed('stage project', async () => stageProject(mkdtempSync(join(tmpdir(), 'mreg-stage-'))));
+    const push = await timed('copy project into the guest', () => sh('bash', [VM, 'push', stage, '/opt/mreg']));
+    rmSync(stage, { recursive: true, force: true });
+    if (push.code !== 0) { console.log('[mreg-test] FAILED: could not copy the project into the guest'); failed += 1; return; }
+    await sh('bash', [VM, 'ssh', 'install -m 755 /opt/mreg/mreg /usr/local/bin/mreg']);
+    await tapSuite('integration (VM)', ['--jobs=1', '--timeout=3600', ...testFiles('test/vm')], env, { skipIsFailure: true });
+  } finally {
+    await timed('vm stop', () => sh('bash', [VM, 'stop']));
+  }
+}
+
+if (only !== 'vm') await tapSuite('unit + cli', testFiles('test/unit', 'test/cli'), {}, { skipIsFailure: false });
+if (only !== 'unit') await vmSuite();
+console.log(`[mreg-test] timings: ${timings.join('; ')}; total ${secs(Date.now() - t0)}`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exitCode = failed === 0 && passed > 0 ? 0 : 1;

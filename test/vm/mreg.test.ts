@@ -1,0 +1,184 @@
+// mreg up / status / down for real, in the VM, rootful and rootless side by side:
+// install, log in with the printed credentials and the generated CA, push and pull, run up again
+// (nothing changes), reboot (everything returns), kill -9 a container (systemd restarts it),
+// down (data kept), up again (same CA, same data), down --purge (nothing left behind).
+import t from 'tap';
+import { root, user, requireVm, waitFor, describe, type GuestResult, type GuestOptions } from './guest.js';
+
+requireVm();
+t.setTimeout(90 * 60_000);
+
+const FQDN = 'mreg-vm.example.test';
+const IMAGES = '--quayImage localhost/mreg-test/quay:v1 --pgImage localhost/mreg-test/postgres:15 --redisImage localhost/mreg-test/redis:7';
+const UNITS = ['quay-pod', 'quay-postgres', 'quay-redis', 'quay-app'];
+
+interface Scope {
+  name: 'rootful' | 'rootless';
+  run: (cmd: string, opts?: GuestOptions) => Promise<GuestResult>;
+  systemctl: string;
+  port: number;
+  quadletDir: string;
+  certsDir: string;
+}
+
+const scopes: Scope[] = [
+  { name: 'rootful', run: root, systemctl: 'systemctl', port: 8443, quadletDir: '/etc/containers/systemd', certsDir: '/etc/containers/certs.d' },
+  { name: 'rootless', run: user, systemctl: 'systemctl --user', port: 9443, quadletDir: '$HOME/.config/containers/systemd', certsDir: '$HOME/.config/containers/certs.d' },
+];
+
+interface UpResult { url: string; username: string; password: string; caPath: string; unchanged: boolean }
+
+const installs = new Map<string, UpResult>();
+const host = (s: Scope) => `${FQDN}:${s.port}`;
+
+async function up(s: Scope, extra = ''): Promise<{ r: GuestResult; json?: UpResult }> {
+  const r = await s.run(`mreg up --quayHostname ${host(s)} ${IMAGES} --json ${extra}`, { timeoutMs: 30 * 60_000 });
+  let json: UpResult | undefined;
+  try { json = JSON.parse(r.stdout) as UpResult; } catch { /* asserted by the caller */ }
+  return { r, json };
+}
+
+async function activeStates(s: Scope): Promise<string> {
+  return (await s.run(`${s.systemctl} is-active ${UNITS.join(' ')}`)).stdout.trim().split('\n').join(' ');
+}
+
+async function allActive(s: Scope): Promise<boolean> {
+  return (await activeStates(s)) === 'active active active active';
+}
+
+async function login(s: Scope, c: UpResult): Promise<GuestResult> {
+  return s.run(`set -e; d=${s.certsDir}/${host(s)}; mkdir -p "$d"; cp ${c.caPath} "$d/ca.crt"
+    podman login -u ${c.username} --password-stdin ${host(s)}`, { input: c.password });
+}
+
+async function pushTiny(s: Scope, c: UpResult, tag: string): Promise<GuestResult> {
+  return s.run(`set -e; podman tag localhost/mreg-test/tiny:1 ${host(s)}/${c.username}/tiny:${tag}
+    podman push -q ${host(s)}/${c.username}/tiny:${tag}
+    podman rmi ${host(s)}/${c.username}/tiny:${tag} >/dev/null`);
+}
+
+async function pullTiny(s: Scope, c: UpResult, tag: string): Promise<GuestResult> {
+  return s.run(`set -e; podman rmi -i ${host(s)}/${c.username}/tiny:${tag} >/dev/null 2>&1 || true
+    podman pull -q ${host(s)}/${c.username}/tiny:${tag} && podman rmi ${host(s)}/${c.username}/tiny:${tag} >/dev/null`);
+}
+
+async function caHash(s: Scope, c: UpResult): Promise<string> {
+  return (await s.run(`sha256sum ${c.caPath} | cut -c1-64`)).stdout.trim();
+}
+
+async function rebootGuest(): Promise<boolean> {
+  await root('systemctl reboot', { timeoutMs: 30_000 });
+  await new Promise(r => setTimeout(r, 10_000));
+  return waitFor(async () => (await root('true', { timeoutMs: 15_000 })).exitCode === 0, 10 * 60_000, 3000);
+}
+
+for (const s of scopes) {
+  t.test(`${s.name}: mreg up on a fresh guest`, async t => {
+    const { r, json } = await up(s);
+    t.equal(r.exitCode, 0, `mreg up exits 0\n${describe(r)}`);
+    if (!json) return t.fail(`mreg up --json printed no JSON\n${describe(r)}`);
+    installs.set(s.name, json);
+    t.equal(json.url, `https://${host(s)}`);
+    t.equal(json.username, 'init');
+    t.ok(json.password.length >= 24, 'generated password has at least 24 characters');
+    t.notOk(r.stderr.includes(json.password), 'the password is not in the progress output');
+    t.ok(await allActive(s), `all four units active: ${await activeStates(s)}`);
+    const files = await s.run(`ls ${s.quadletDir}`);
+    t.match(files.stdout, /quay\.pod/);
+    t.match(files.stdout, /quay-app\.container/);
+    const noSecret = await s.run(`grep -rl -- '${json.password}' ${s.quadletDir} || echo clean`);
+    t.equal(noSecret.stdout.trim(), 'clean', 'no secret in any unit file');
+    const sc = await s.run(`${s.systemctl} status quay-app --no-pager`);
+    t.match(sc.stdout, /active \(running\)/, 'plain systemctl status quay-app works');
+  });
+
+  t.test(`${s.name}: podman login, push and pull over verified TLS`, async t => {
+    const c = installs.get(s.name);
+    if (!c) return t.fail('no install');
+    const l = await login(s, c);
+    t.equal(l.exitCode, 0, `podman login with the generated CA\n${describe(l)}`);
+    const p = await pushTiny(s, c, 'one');
+    t.equal(p.exitCode, 0, `push\n${describe(p)}`);
+    const q = await pullTiny(s, c, 'one');
+    t.equal(q.exitCode, 0, `pull\n${describe(q)}`);
+    const bad = await s.run(`podman login -u ${c.username} --password-stdin ${host(s)}`, { input: 'wrong-password' });
+    t.not(bad.exitCode, 0, 'a wrong password is refused');
+    await s.run(`podman login -u ${c.username} --password-stdin ${host(s)}`, { input: c.password });
+  });
+
+  t.test(`${s.name}: mreg up again changes nothing`, async t => {
+    const c = installs.get(s.name);
+    if (!c) return t.fail('no install');
+    const before = await caHash(s, c);
+    const { r, json } = await up(s);
+    t.equal(r.exitCode, 0, describe(r));
+    t.equal(json?.unchanged, true, 'reports unchanged');
+    t.equal(json?.password, c.password, 'same password');
+    t.equal(await caHash(s, c), before, 'same CA');
+  });
+
+  t.test(`${s.name}: mreg status is healthy`, async t => {
+    const r = await s.run('mreg status --json');
+    t.equal(r.exitCode, 0, describe(r));
+    const st = JSON.parse(r.stdout) as { healthy: boolean; units: Array<{ activeState: string }> };
+    t.equal(st.healthy, true);
+    t.same(st.units.map(u => u.activeState), ['active', 'active', 'active', 'active']);
+    const human = await s.run('mreg status --no-color');
+    t.match(human.stdout, /quay-app\.service\s+loaded\s+active\s+running/);
+  });
+
+  t.test(`${s.name}: kill -9 of a container is repaired by systemd`, async t => {
+    const pid = (await s.run('podman inspect -f "{{.State.Pid}}" quay-redis')).stdout.trim();
+    t.match(pid, /^\d+$/, 'redis has a pid');
+    const before = Number((await s.run(`${s.systemctl} show -p NRestarts --value quay-redis`)).stdout.trim());
+    await s.run(s.name === 'rootful' ? `kill -9 ${pid}` : `podman unshare kill -9 ${pid} || kill -9 ${pid}`);
+    const back = await waitFor(async () => {
+      const n = Number((await s.run(`${s.systemctl} show -p NRestarts --value quay-redis`)).stdout.trim());
+      return n > before && (await allActive(s));
+    }, 5 * 60_000);
+    t.ok(back, `redis restarted and all active: ${await activeStates(s)}`);
+    const st = await s.run('mreg status --json');
+    t.ok(await waitFor(async () => (await s.run('mreg status --json')).exitCode === 0, 3 * 60_000), `healthy again\n${describe(st)}`);
+  });
+}
+
+t.test('reboot: both installs come back with their images', async t => {
+  t.ok(await rebootGuest(), 'guest is back after reboot');
+  for (const s of scopes) {
+    const c = installs.get(s.name);
+    if (!c) { t.fail(`${s.name}: no install`); continue; }
+    t.ok(await waitFor(() => allActive(s), 10 * 60_000), `${s.name}: all active after reboot: ${await activeStates(s)}`);
+    t.ok(await waitFor(async () => (await s.run('mreg status --json')).exitCode === 0, 5 * 60_000), `${s.name}: healthy after reboot`);
+    const q = await pullTiny(s, c, 'one');
+    t.equal(q.exitCode, 0, `${s.name}: image pushed before the reboot still pulls\n${describe(q)}`);
+  }
+});
+
+for (const s of scopes) {
+  t.test(`${s.name}: down keeps data; up again reuses CA and data`, async t => {
+    const c = installs.get(s.name);
+    if (!c) return t.fail('no install');
+    const ca = await caHash(s, c);
+    const d = await s.run('mreg down');
+    t.equal(d.exitCode, 0, describe(d));
+    t.match(d.stdout, /data kept/);
+    const left = await s.run(`${s.systemctl} list-units --all --no-legend 'quay-*' | grep -v not-found || true; ls ${s.quadletDir} 2>/dev/null | grep -c quay || true`);
+    t.match(left.stdout.trim(), /^0$/, `no units or Quadlet files left\n${describe(left)}`);
+    t.equal((await s.run('podman volume exists quay-storage && echo yes')).stdout.trim(), 'yes', 'storage volume kept');
+    const again = await up(s);
+    t.equal(again.r.exitCode, 0, describe(again.r));
+    t.equal(again.json?.password, c.password, 'same credentials');
+    t.equal(await caHash(s, c), ca, 'same CA');
+    const q = await pullTiny(s, c, 'one');
+    t.equal(q.exitCode, 0, `image from before down still pulls\n${describe(q)}`);
+  });
+
+  t.test(`${s.name}: down --purge --yes leaves nothing behind`, async t => {
+    const d = await s.run('mreg down --purge --yes');
+    t.equal(d.exitCode, 0, describe(d));
+    const left = await s.run(`podman ps -a --format '{{.Names}}'; podman pod ls --format '{{.Name}}'; podman secret ls --format '{{.Name}}' | grep mreg- ; podman volume ls --format '{{.Name}}' | grep -E 'quay-storage|pg-storage'; ls ${s.quadletDir} 2>/dev/null | grep -E 'quay|storage'; ${s.systemctl} list-units --all --no-legend 'quay-*' | grep -v not-found; true`);
+    t.equal(left.stdout.trim(), '', `nothing left\n${describe(left)}`);
+    const root = await s.run(s.name === 'rootful' ? 'ls -d /etc/quay-install 2>&1' : 'ls -d ~/quay-install 2>&1');
+    t.match(root.stdout, /No such file/, 'quayRoot deleted');
+  });
+}
