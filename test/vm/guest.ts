@@ -1,0 +1,64 @@
+// Host-side access to the test VM (test/vm/vm.sh): run shell commands in the guest as root or as
+// the rootless user `mreg`. The runner boots the VM once and sets MREG_VM (and PORT) for every test.
+import { execa } from 'execa';
+
+export interface GuestResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+export interface GuestOptions {
+  /** Fed to the command's stdin (use this for secrets: never put them in the command line). */
+  input?: string;
+  /** Kill the ssh session after this long (default 10 minutes: TCG is slow). */
+  timeoutMs?: number;
+}
+
+/** Absolute path of vm.sh; throws when the suite was started without a VM (these tests never skip). */
+export function requireVm(): string {
+  const vm = process.env['MREG_VM'];
+  if (!vm) {
+    throw new Error(
+      'MREG_VM is not set: the VM tests need a running test VM. Run `bash test/vm/vm.sh start`, copy the ' +
+        'project to /opt/mreg in the guest, then set MREG_VM=/abs/path/test/vm/vm.sh (and PORT if not 2222).',
+    );
+  }
+  return vm;
+}
+
+async function run(mode: 'ssh' | 'ussh', cmd: string, opts: GuestOptions = {}): Promise<GuestResult> {
+  const vm = requireVm();
+  const r = await execa('bash', [vm, mode, cmd], {
+    reject: false,
+    timeout: opts.timeoutMs ?? 600_000,
+    ...(opts.input === undefined ? { stdin: 'ignore' as const } : { input: opts.input }),
+  });
+  return { stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? ''), exitCode: r.exitCode ?? -1 };
+}
+
+/** Runs `cmd` (a bash command line) as root in the guest. */
+export function root(cmd: string, opts?: GuestOptions): Promise<GuestResult> {
+  return run('ssh', cmd, opts);
+}
+
+/** Runs `cmd` as user mreg (uid 1000; XDG_RUNTIME_DIR and the user bus are set by pam_systemd). */
+export function user(cmd: string, opts?: GuestOptions): Promise<GuestResult> {
+  return run('ussh', cmd, opts);
+}
+
+/** Polls `probe` until it returns true or `timeoutMs` passes; resolves to whether it succeeded. */
+export async function waitFor(probe: () => Promise<boolean>, timeoutMs: number, intervalMs = 2000): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (await probe()) return true;
+    if (Date.now() + intervalMs > end) return false;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** Compact description of a result for assertion messages. */
+export function describe(r: GuestResult): string {
+  const tail = (s: string) => s.trim().split('\n').slice(-15).join('\n');
+  return `exit ${r.exitCode}\n--- stdout\n${tail(r.stdout)}\n--- stderr\n${tail(r.stderr)}`;
+}

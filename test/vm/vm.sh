@@ -1,0 +1,262 @@
+#!/bin/bash
+# vm.sh — mreg's proving ground: a Debian 13 (trixie) guest with systemd as PID 1 and podman 5 (Quadlet),
+# booted under QEMU/TCG (this CI kind has no systemd and no usable KVM; see /work/shared/docs/test-vm.md).
+#
+#   vm.sh build            build the base image, or reuse the cached one (/var/cache/mreg-vm/<key>/)
+#   vm.sh start            boot a throw-away qcow2 overlay of the base image and wait for ssh
+#   vm.sh stop             power the guest off (kills QEMU if it does not go)
+#   vm.sh ssh  CMD...      run CMD as root in the guest (stdin is forwarded)
+#   vm.sh ussh CMD...      run CMD as user mreg (uid 1000, linger on, `systemctl --user` works)
+#   vm.sh push DIR DEST    copy DIR's contents to DEST in the guest (root-owned, world-readable)
+#   vm.sh cachedir         print the cache directory for the current key
+#   vm.sh is-cached        exit 0 if the base image for the current key exists
+#   vm.sh prune            delete cached images of other keys
+# Env: PORT (ssh port on 127.0.0.1, default 2222), RUN (run dir, default /tmp/mreg-vm-run-$PORT),
+#      CACHE_ROOT, CACHE_SALT (bump to pick up Debian updates), MEM, SMP, BOOT_TIMEOUT.
+# Timing lines start with "mreg-vm-timing:".
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+IMAGES=$(cd "$HERE/../images" && pwd)
+
+# ===== Everything from here to the marker shapes the cached image and is hashed into the cache key. =====
+SUITE=trixie
+# debootstrap installs Depends only: podman's runtime helpers (nftables above all) are listed by hand.
+GUEST_PKGS=systemd,systemd-sysv,dbus,dbus-user-session,libpam-systemd,\
+podman,crun,conmon,netavark,aardvark-dns,nftables,passt,slirp4netns,uidmap,catatonit,fuse-overlayfs,\
+linux-image-amd64,initramfs-tools,openssh-server,sudo,iproute2,procps,psmisc,less,ca-certificates,openssl,\
+curl,apache2-utils,nodejs,redis-tools,postgresql-client,acl,jq
+# One rootfs for every contract image (imported once per store, then thin `podman build`s on top).
+IMG_PKGS=postgresql-17,postgresql-client-17,redis-server,redis-tools,docker-registry,nodejs,node-js-yaml,curl,procps,ca-certificates
+GUEST_FQDN=mreg-vm.example.test
+DISK_SIZE=12G
+
+# 1. guest rootfs (debootstrap) and contract-image rootfs (mmdebstrap), in parallel.
+make_rootfs() {
+  local t; t=$(ts)
+  # own session, so a failure can stop debootstrap and all its children (see the EXIT trap in build)
+  setsid debootstrap --variant=minbase --include="$GUEST_PKGS" --components=main "$SUITE" "$R" "$MIRROR" \
+    >"$WORK/debootstrap.log" 2>&1 &
+  DPID=$!
+  # docs/man/locales never reach the image; the hook trims the rest and creates uid 26/1001.
+  mmdebstrap --quiet --variant=minbase --include="$IMG_PKGS" \
+    --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*' \
+    --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-include=/usr/share/locale/locale.alias' \
+    --customize-hook="sh '$IMAGES/rootfs-customize.sh' \"\$1\"" \
+    "$SUITE" "$WORK/base.tar" "$MIRROR" >"$WORK/mmdebstrap.log" 2>&1 \
+    || { tail -40 "$WORK/mmdebstrap.log" >&2; die "mmdebstrap failed"; }
+  # /run is a tmpfs while hooks run, so the postgres socket dir (uid 26) is appended to the tar here
+  mkdir -p "$WORK/extra/run/postgresql"
+  tar -rf "$WORK/base.tar" -C "$WORK/extra" --owner=26 --group=0 --mode=2775 --numeric-owner ./run/postgresql
+  # the hook must have left these (they are what the Containerfiles rely on)
+  tar -tf "$WORK/base.tar" >"$WORK/base.list"
+  local need
+  for need in ./run/postgresql/ ./usr/local/bin/psql ./usr/local/bin/pg_isready ./datastorage/ \
+      ./usr/share/nodejs/js-yaml/package.json ./usr/bin/docker-registry ./usr/bin/node ./usr/bin/redis-cli; do
+    grep -qxF "$need" "$WORK/base.list" || die "base.tar lacks $need (see rootfs-customize.sh)"; done
+  timing "image rootfs (mmdebstrap, $(du -h "$WORK/base.tar" | cut -f1))" "$t"
+  wait "$DPID" || { tail -40 "$WORK/debootstrap.log" >&2; die "debootstrap failed"; }
+  DPID=
+  timing "guest rootfs (debootstrap, $(du -sh "$R" | cut -f1))" "$t"
+}
+
+# 2. configure the guest offline, in a chroot.
+configure() {
+  local t; t=$(ts)
+  ssh-keygen -q -t ed25519 -N '' -C mreg-vm -f "$STAGE/id_ed25519"
+  echo mreg-vm >"$R/etc/hostname"
+  # `hostname -f` must give a resolvable FQDN (mreg derives the Quay hostname from it)
+  printf '127.0.0.1 localhost\n127.0.1.1 %s mreg-vm\n::1 localhost ip6-localhost ip6-loopback\n' "$GUEST_FQDN" >"$R/etc/hosts"
+  echo '/dev/vda / ext4 defaults,noatime 0 1' >"$R/etc/fstab"
+  mkdir -p "$R/etc/systemd/network" "$R/etc/systemd/system/serial-getty@ttyS0.service.d" "$R/etc/systemd/journald.conf.d"
+  printf '[Match]\nName=en* eth*\n[Network]\nDHCP=ipv4\n' >"$R/etc/systemd/network/10-wired.network"
+  printf '[Service]\nExecStart=\nExecStart=-/sbin/agetty --autologin root --keep-baud 115200,57600,38400,9600 - $TERM\n' \
+    >"$R/etc/systemd/system/serial-getty@ttyS0.service.d/autologin.conf"
+  printf '[Journal]\nSystemMaxUse=64M\n' >"$R/etc/systemd/journald.conf.d/size.conf"
+  # small initrd (virtio_blk + ext4 are modules in Debian's kernel): 11 MB instead of 36 MB
+  sed -i 's/^MODULES=.*/MODULES=list/' "$R/etc/initramfs-tools/initramfs.conf"
+  printf 'virtio_blk\next4\n' >>"$R/etc/initramfs-tools/modules"
+  chroot "$R" /bin/bash -e >"$WORK/configure.log" 2>&1 <<'IN'
+passwd -d root
+useradd -m -s /bin/bash -u 1000 mreg
+grep -q '^mreg:' /etc/subuid || echo 'mreg:100000:65536' >>/etc/subuid
+grep -q '^mreg:' /etc/subgid || echo 'mreg:100000:65536' >>/etc/subgid
+mkdir -p /var/lib/systemd/linger && touch /var/lib/systemd/linger/mreg   # == loginctl enable-linger mreg
+echo 'mreg ALL=(ALL) NOPASSWD:ALL' >/etc/sudoers.d/mreg
+systemctl enable systemd-networkd
+systemctl mask apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer dpkg-db-backup.timer man-db.timer
+update-initramfs -u -k all
+IN
+  for d in root home/mreg; do install -d -m 700 "$R/$d/.ssh"; cp "$STAGE/id_ed25519.pub" "$R/$d/.ssh/authorized_keys"; done
+  chroot "$R" chown -R mreg:mreg /home/mreg/.ssh
+  # build contexts + rootfs tar for the provisioning boot (deleted there once imported)
+  mkdir -p "$R/opt/mreg-images"
+  cp -r "$IMAGES"/. "$R/opt/mreg-images/"
+  mv "$WORK/base.tar" "$R/opt/mreg-images/base.tar"
+  chmod -R a+rX "$R/opt/mreg-images"
+  cp "$R"/boot/vmlinuz-* "$STAGE/vmlinuz"; cp "$R"/boot/initrd.img-* "$STAGE/initrd.img"
+  timing "configure (initrd $(du -h "$STAGE/initrd.img" | cut -f1))" "$t"
+}
+
+# 3. ext4 image straight from the directory (no loop device, no mount).
+make_disk() {
+  local t; t=$(ts)
+  mkfs.ext4 -q -F -L mreg-root -d "$R" "$WORK/disk.raw" "$DISK_SIZE" >/dev/null
+  rm -rf "$R"
+  timing "mkfs.ext4 -d" "$t"
+}
+
+# 4. provisioning boot: contract images into both stores (in parallel), pause image, trim.
+provision() {
+  local t; t=$(ts)
+  boot "$WORK/disk.raw" raw || die "provisioning boot failed"
+  timing "provisioning boot" "$t"
+  t=$(ts)
+  local rc=0
+  gssh root@127.0.0.1 'bash /opt/mreg-images/provision.sh' >"$WORK/provision-root.log" 2>&1 & local p1=$!
+  gssh mreg@127.0.0.1 'bash /opt/mreg-images/provision.sh' >"$WORK/provision-user.log" 2>&1 & local p2=$!
+  wait "$p1" || rc=1; wait "$p2" || rc=1
+  grep -h '^mreg-vm-timing:' "$WORK"/provision-*.log >&2 || true
+  if [ "$rc" != 0 ]; then cat "$WORK"/provision-*.log >&2; die "provisioning failed"; fi
+  sed -n '/^localhost/p' "$WORK/provision-user.log" | sed 's/^/  rootless image: /' >&2
+  gssh root@127.0.0.1 'set -e; rm -rf /opt/mreg-images; journalctl --rotate --vacuum-time=1s -q; sync; fstrim -a' \
+    >"$WORK/cleanup.log" 2>&1 || { cat "$WORK/cleanup.log" >&2; die "cleanup failed"; }
+  timing "provision (images rootful + rootless)" "$t"
+  halt_vm
+}
+# ===== end of cache key =====
+
+MIRROR=${MIRROR:-http://deb.debian.org/debian}
+CACHE_ROOT=${CACHE_ROOT:-/var/cache/mreg-vm}
+CACHE_SALT=${CACHE_SALT:-2026-11-24}
+PORT=${PORT:-2222}
+RUN=${RUN:-/tmp/mreg-vm-run-$PORT}
+MEM=${MEM:-4096}
+SMP=${SMP:-2}
+ACCEL=${ACCEL:-tcg,thread=multi,tb-size=512}   # KVM here is PVM-nested and cannot boot a stock kernel
+KARGS=${KARGS:-quiet loglevel=3 mitigations=off}
+
+ts() { date +%s.%N; }
+el() { awk -v a="$1" -v b="$(ts)" 'BEGIN{printf "%.1f", b-a}'; }
+timing() { echo "mreg-vm-timing: $1 $(el "$2")s" >&2; }
+log() { echo "[vm.sh $(date +%T)] $*" >&2; }
+die() { echo "vm.sh: ERROR: $*" >&2; exit 1; }
+
+# The key covers the image-shaping part of this file and every file under test/images/ (baked in).
+cache_key() {
+  { sed -n '1,/^# ===== end of cache key =====$/p' "$HERE/vm.sh"
+    (cd "$IMAGES" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
+    echo "$CACHE_SALT"; } | sha256sum | cut -c1-16
+}
+KEY=$(cache_key)
+CACHE=${VM_CACHE_DIR:-$CACHE_ROOT/$KEY}   # VM_CACHE_DIR: boot an older cached image (debugging only)
+
+# Per-boot state: VMPORT, VMRUN and VMKEYDIR (where vmlinuz/initrd/ssh key are) select the instance.
+VMPORT=$PORT VMRUN=$RUN
+gssh() {
+  ssh -q -i "$VMRUN/id_ed25519" -p "$VMPORT" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+    -o ConnectTimeout=5 -o LogLevel=ERROR -o ServerAliveInterval=15 -o ServerAliveCountMax=8 -o BatchMode=yes "$@"
+}
+qemu_pid() { local p; p=$(cat "$VMRUN/qemu.pid" 2>/dev/null) && kill -0 "$p" 2>/dev/null && echo "$p"; }
+console_tail() { echo "---- guest console (last 40 lines of $VMRUN/console.log) ----" >&2; tail -40 "$VMRUN/console.log" >&2 2>/dev/null || true; }
+
+boot() { # $1 disk, $2 format; kernel, initrd and key come from $VMKEYDIR
+  local t0; t0=$(ts)
+  [ -z "$(qemu_pid)" ] || die "a VM is already running for $VMRUN (pid $(qemu_pid)); run 'vm.sh stop' first"
+  if (exec 3<>"/dev/tcp/127.0.0.1/$VMPORT") 2>/dev/null; then die "127.0.0.1:$VMPORT is already in use (set PORT)"; fi
+  mkdir -p "$VMRUN"; rm -f "$VMRUN/console.log" "$VMRUN/qemu.pid"
+  install -m 600 "$VMKEYDIR/id_ed25519" "$VMRUN/id_ed25519"
+  qemu-system-x86_64 -name mreg-vm -accel "$ACCEL" -cpu max -smp "$SMP" -m "$MEM" \
+    -kernel "$VMKEYDIR/vmlinuz" -initrd "$VMKEYDIR/initrd.img" -append "root=/dev/vda rw console=ttyS0 $KARGS" \
+    -drive "file=$1,if=virtio,format=$2,cache=unsafe,discard=unmap" \
+    -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$VMPORT-:22" -device virtio-net-pci,netdev=n0 \
+    -device virtio-rng-pci -display none -monitor none -serial "file:$VMRUN/console.log" \
+    -daemonize -pidfile "$VMRUN/qemu.pid" || { console_tail; die "qemu failed to start"; }
+  until gssh root@127.0.0.1 true 2>/dev/null; do
+    sleep 1
+    [ -n "$(qemu_pid)" ] || { console_tail; die "qemu exited during boot"; }
+    if awk -v a="$t0" -v b="$(ts)" -v m="${BOOT_TIMEOUT:-300}" 'BEGIN{exit !(b-a>m)}'; then
+      console_tail; kill "$(qemu_pid)" 2>/dev/null || true; die "no ssh after ${BOOT_TIMEOUT:-300}s"; fi
+  done
+  # ssh comes up before the boot is over; let systemd finish (degraded is fine, it is reported)
+  local st; st=$(gssh root@127.0.0.1 'timeout 120 systemctl is-system-running --wait' 2>/dev/null || true)
+  [ "$st" = running ] || log "system state: ${st:-unknown} ($(gssh root@127.0.0.1 'systemctl --failed --plain --no-legend | cut -d" " -f1 | xargs' 2>/dev/null))"
+  timing "boot to ssh (port $VMPORT)" "$t0"
+}
+
+halt_vm() {
+  local pid; pid=$(qemu_pid) || return 0
+  gssh root@127.0.0.1 'systemctl poweroff' 2>/dev/null || true
+  for _ in $(seq 60); do kill -0 "$pid" 2>/dev/null || return 0; sleep 1; done
+  log "guest did not power off in 60 s; killing qemu $pid"
+  kill "$pid" 2>/dev/null || true
+}
+
+ensure_tools() {
+  local missing=0 c
+  for c in qemu-system-x86_64 qemu-img debootstrap mmdebstrap mkfs.ext4 ssh ssh-keygen flock; do
+    command -v "$c" >/dev/null || missing=1; done
+  [ "$missing" = 0 ] && return 0
+  local t; t=$(ts)
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends qemu-system-x86 qemu-utils \
+    debootstrap mmdebstrap e2fsprogs openssh-client util-linux ca-certificates >/dev/null \
+    || die "could not install the host tools"
+  timing "host tools installed" "$t"
+}
+
+build() {
+  [ -f "$CACHE/base.qcow2" ] && { log "cache hit: $CACHE"; return 0; }
+  ensure_tools
+  mkdir -p "$CACHE_ROOT"
+  exec 9>"$CACHE_ROOT/.$KEY.lock"
+  flock 9   # a concurrent build of the same key: wait for it, then reuse its result
+  [ -f "$CACHE/base.qcow2" ] && { log "cache hit (built concurrently): $CACHE"; return 0; }
+  log "cold build of $CACHE (key inputs: vm.sh top, test/images/*, CACHE_SALT=$CACHE_SALT)"
+  local T0; T0=$(ts)
+  WORK=/var/lib/mreg-vm/build-$KEY; R=$WORK/rootfs; STAGE=$CACHE_ROOT/.stage-$KEY
+  rm -rf "$WORK" "$STAGE"; mkdir -p "$WORK" "$STAGE"
+  VMPORT=${BUILD_PORT:-$((PORT + 1000))} VMRUN=$WORK/run VMKEYDIR=$STAGE   # the provisioning boot's instance
+  DPID=
+  trap 'rc=$?; if [ $rc != 0 ]; then [ -z "$DPID" ] || kill -- -"$DPID" 2>/dev/null; halt_vm; rm -rf "$STAGE"; echo "vm.sh: ERROR: build failed (exit $rc); logs in $WORK" >&2; fi' EXIT
+  make_rootfs
+  configure
+  make_disk
+  provision
+  local t; t=$(ts)
+  qemu-img convert -O qcow2 "$WORK/disk.raw" "$STAGE/base.qcow2"
+  rm -f "$STAGE/base.qcow2.lock"; rm -rf "$CACHE"; mv "$STAGE" "$CACHE"
+  timing "cache as qcow2 ($(du -h "$CACHE/base.qcow2" | cut -f1))" "$t"
+  rm -rf "$WORK"
+  timing "cold build total" "$T0"
+  trap - EXIT
+  exec 9>&-   # release the lock (a VM booted next by `start` must not inherit it)
+}
+
+# The dispatcher is a function so bash parses it whole: editing vm.sh during a long build is safe.
+main() {
+local cmd=${1:-}; shift || true
+case "$cmd" in
+  build) build ;;
+  start)
+    build
+    VMPORT=$PORT VMRUN=$RUN VMKEYDIR=$CACHE
+    [ -z "$(qemu_pid)" ] || die "already running (pid $(qemu_pid), $RUN); run 'vm.sh stop' first"
+    mkdir -p "$RUN"; rm -f "$RUN/overlay.qcow2"
+    # the overlay pins this key's base image, so later edits to test/images/ don't affect a running VM
+    qemu-img create -q -f qcow2 -b "$CACHE/base.qcow2" -F qcow2 "$RUN/overlay.qcow2"
+    echo "$CACHE" >"$RUN/cachedir"
+    boot "$RUN/overlay.qcow2" qcow2 ;;
+  stop) t=$(ts); halt_vm; rm -f "$RUN/overlay.qcow2"; timing "stop" "$t" ;;
+  ssh)  [ -f "$RUN/id_ed25519" ] || die "no VM started in $RUN"; gssh root@127.0.0.1 -- "$@" ;;
+  ussh) [ -f "$RUN/id_ed25519" ] || die "no VM started in $RUN"; gssh mreg@127.0.0.1 -- "$@" ;;
+  push)
+    [ $# = 2 ] && [ -d "$1" ] || die "usage: vm.sh push DIR DEST"
+    dest=$(printf '%q' "$2")
+    tar -C "$1" -cf - . | gssh root@127.0.0.1 "set -e; mkdir -p $dest; tar -C $dest -xf - --no-same-owner; chmod -R a+rX $dest" ;;
+  cachedir) echo "$CACHE" ;;
+  is-cached) [ -f "$CACHE/base.qcow2" ] ;;
+  prune) find "$CACHE_ROOT" -mindepth 1 -maxdepth 1 ! -name "$KEY" ! -name ".$KEY.lock" -exec rm -rf {} + ;;
+  *) echo "usage: vm.sh build|start|stop|ssh CMD...|ussh CMD...|push DIR DEST|cachedir|is-cached|prune" >&2; exit 2 ;;
+esac
+}
+main "$@"; exit $?
