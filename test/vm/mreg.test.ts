@@ -88,6 +88,8 @@ for (const s of scopes) {
     t.match(files.stdout, /quay-app\.container/);
     const noSecret = await s.run(`grep -rl -- '${json.password}' ${s.quadletDir} || echo clean`);
     t.equal(noSecret.stdout.trim(), 'clean', 'no secret in any unit file');
+    const ext = await s.run(`podman exec quay-postgres psql -Atc "select extname from pg_extension" -d quay`);
+    t.match(ext.stdout, /pg_trgm/, `pg_trgm exists in the quay database (made before Quay started)\n${describe(ext)}`);
     const sc = await s.run(`${s.systemctl} status quay-app --no-pager`);
     t.match(sc.stdout, /active \(running\)/, 'plain systemctl status quay-app works');
   });
@@ -149,6 +151,9 @@ t.test('reboot: both installs come back with their images', async t => {
     if (!c) { t.fail(`${s.name}: no install`); continue; }
     t.ok(await waitFor(() => allActive(s), 10 * 60_000), `${s.name}: all active after reboot: ${await activeStates(s)}`);
     t.ok(await waitFor(async () => (await s.run('mreg status --json')).exitCode === 0, 5 * 60_000), `${s.name}: healthy after reboot`);
+    // podman keeps logins in $XDG_RUNTIME_DIR (a tmpfs), so a reboot logs the client out.
+    const l = await login(s, c);
+    t.equal(l.exitCode, 0, `${s.name}: login after reboot\n${describe(l)}`);
     const q = await pullTiny(s, c, 'one');
     t.equal(q.exitCode, 0, `${s.name}: image pushed before the reboot still pulls\n${describe(q)}`);
   }
@@ -169,6 +174,8 @@ for (const s of scopes) {
     t.equal(again.r.exitCode, 0, describe(again.r));
     t.equal(again.json?.password, c.password, 'same credentials');
     t.equal(await caHash(s, c), ca, 'same CA');
+    const l = await login(s, c);
+    t.equal(l.exitCode, 0, `login with the same credentials\n${describe(l)}`);
     const q = await pullTiny(s, c, 'one');
     t.equal(q.exitCode, 0, `image from before down still pulls\n${describe(q)}`);
   });

@@ -11,7 +11,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 export function stageProject(dir) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  for (const p of ['package.json', 'dist', 'units', 'man', 'test/vm/guest']) {
+  for (const p of ['package.json', 'dist', 'units', 'man', 'test/vm/guest', 'test/golden']) {
     try { cpSync(join(ROOT, p), join(dir, p), { recursive: true }); } catch (e) { if (e.code !== 'ENOENT') throw e; }
   }
   const out = execFileSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
