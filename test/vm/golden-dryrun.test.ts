@@ -27,7 +27,7 @@ for (const set of sets) {
     const dir = `/opt/mreg/test/golden/${set}/${unitDir(set)}`;
     const run = scope === 'rootless' ? user : root;
     const r = await run(`QUADLET_UNIT_DIRS=${dir} ${QUADLET} -dryrun ${scope === 'rootless' ? '-user' : ''}`);
-    t.equal(r.exitCode, 0, `generator exit code\n${describe(r)}`);
+    t.equal(r.exitCode, 0, `generator exit code`, { output: describe(r) });
     t.notMatch(r.stderr, /unsupported|error|invalid/i, 'no complaint on stderr');
     for (const unit of ['quay-pod.service', 'quay-postgres.service', 'quay-redis.service', 'quay-app.service']) {
       t.match(r.stdout, `---${unit}---`, `${unit} generated`);

@@ -75,8 +75,8 @@ async function rebootGuest(): Promise<boolean> {
 for (const s of scopes) {
   t.test(`${s.name}: mreg up on a fresh guest`, async t => {
     const { r, json } = await up(s);
-    t.equal(r.exitCode, 0, `mreg up exits 0\n${describe(r)}`);
-    if (!json) return t.fail(`mreg up --json printed no JSON\n${describe(r)}`);
+    t.equal(r.exitCode, 0, `mreg up exits 0`, { output: describe(r) });
+    if (!json) return t.fail(`mreg up --json printed no JSON`, { output: describe(r) });
     installs.set(s.name, json);
     t.equal(json.url, `https://${host(s)}`);
     t.equal(json.username, 'init');
@@ -89,7 +89,7 @@ for (const s of scopes) {
     const noSecret = await s.run(`grep -rl -- '${json.password}' ${s.quadletDir} || echo clean`);
     t.equal(noSecret.stdout.trim(), 'clean', 'no secret in any unit file');
     const ext = await s.run(`podman exec quay-postgres psql -Atc "select extname from pg_extension" -d quay`);
-    t.match(ext.stdout, /pg_trgm/, `pg_trgm exists in the quay database (made before Quay started)\n${describe(ext)}`);
+    t.match(ext.stdout, /pg_trgm/, `pg_trgm exists in the quay database (made before Quay started)`, { output: describe(ext) });
     const sc = await s.run(`${s.systemctl} status quay-app --no-pager`);
     t.match(sc.stdout, /active \(running\)/, 'plain systemctl status quay-app works');
   });
@@ -98,11 +98,11 @@ for (const s of scopes) {
     const c = installs.get(s.name);
     if (!c) return t.fail('no install');
     const l = await login(s, c);
-    t.equal(l.exitCode, 0, `podman login with the generated CA\n${describe(l)}`);
+    t.equal(l.exitCode, 0, `podman login with the generated CA`, { output: describe(l) });
     const p = await pushTiny(s, c, 'one');
-    t.equal(p.exitCode, 0, `push\n${describe(p)}`);
+    t.equal(p.exitCode, 0, `push`, { output: describe(p) });
     const q = await pullTiny(s, c, 'one');
-    t.equal(q.exitCode, 0, `pull\n${describe(q)}`);
+    t.equal(q.exitCode, 0, `pull`, { output: describe(q) });
     const bad = await s.run(`podman login -u ${c.username} --password-stdin ${host(s)}`, { input: 'wrong-password' });
     t.not(bad.exitCode, 0, 'a wrong password is refused');
     await s.run(`podman login -u ${c.username} --password-stdin ${host(s)}`, { input: c.password });
@@ -113,7 +113,7 @@ for (const s of scopes) {
     if (!c) return t.fail('no install');
     const before = await caHash(s, c);
     const { r, json } = await up(s);
-    t.equal(r.exitCode, 0, describe(r));
+    t.equal(r.exitCode, 0, 'exits 0', { output: describe(r) });
     t.equal(json?.unchanged, true, 'reports unchanged');
     t.equal(json?.password, c.password, 'same password');
     t.equal(await caHash(s, c), before, 'same CA');
@@ -121,7 +121,7 @@ for (const s of scopes) {
 
   t.test(`${s.name}: mreg status is healthy`, async t => {
     const r = await s.run('mreg status --json');
-    t.equal(r.exitCode, 0, describe(r));
+    t.equal(r.exitCode, 0, 'exits 0', { output: describe(r) });
     const st = JSON.parse(r.stdout) as { healthy: boolean; units: Array<{ activeState: string }> };
     t.equal(st.healthy, true);
     t.same(st.units.map(u => u.activeState), ['active', 'active', 'active', 'active']);
@@ -139,8 +139,8 @@ for (const s of scopes) {
       return n > before && (await allActive(s));
     }, 5 * 60_000);
     t.ok(back, `redis restarted and all active: ${await activeStates(s)}`);
-    const st = await s.run('mreg status --json');
-    t.ok(await waitFor(async () => (await s.run('mreg status --json')).exitCode === 0, 3 * 60_000), `healthy again\n${describe(st)}`);
+    const healthy = await waitFor(async () => (await s.run('mreg status --json')).exitCode === 0, 3 * 60_000);
+    t.ok(healthy, 'mreg status healthy again', healthy ? {} : { output: describe(await s.run('mreg status')) });
   });
 }
 
@@ -153,9 +153,9 @@ t.test('reboot: both installs come back with their images', async t => {
     t.ok(await waitFor(async () => (await s.run('mreg status --json')).exitCode === 0, 5 * 60_000), `${s.name}: healthy after reboot`);
     // podman keeps logins in $XDG_RUNTIME_DIR (a tmpfs), so a reboot logs the client out.
     const l = await login(s, c);
-    t.equal(l.exitCode, 0, `${s.name}: login after reboot\n${describe(l)}`);
+    t.equal(l.exitCode, 0, `${s.name}: login after reboot`, { output: describe(l) });
     const q = await pullTiny(s, c, 'one');
-    t.equal(q.exitCode, 0, `${s.name}: image pushed before the reboot still pulls\n${describe(q)}`);
+    t.equal(q.exitCode, 0, `${s.name}: image pushed before the reboot still pulls`, { output: describe(q) });
   }
 });
 
@@ -165,26 +165,26 @@ for (const s of scopes) {
     if (!c) return t.fail('no install');
     const ca = await caHash(s, c);
     const d = await s.run('mreg down');
-    t.equal(d.exitCode, 0, describe(d));
+    t.equal(d.exitCode, 0, 'exits 0', { output: describe(d) });
     t.match(d.stdout, /data kept/);
     const left = await s.run(`${s.systemctl} list-units --all --no-legend 'quay-*' | grep -v not-found || true; ls ${s.quadletDir} 2>/dev/null | grep -c quay || true`);
-    t.match(left.stdout.trim(), /^0$/, `no units or Quadlet files left\n${describe(left)}`);
+    t.match(left.stdout.trim(), /^0$/, `no units or Quadlet files left`, { output: describe(left) });
     t.equal((await s.run('podman volume exists quay-storage && echo yes')).stdout.trim(), 'yes', 'storage volume kept');
     const again = await up(s);
-    t.equal(again.r.exitCode, 0, describe(again.r));
+    t.equal(again.r.exitCode, 0, 'mreg up again exits 0', { output: describe(again.r) });
     t.equal(again.json?.password, c.password, 'same credentials');
     t.equal(await caHash(s, c), ca, 'same CA');
     const l = await login(s, c);
-    t.equal(l.exitCode, 0, `login with the same credentials\n${describe(l)}`);
+    t.equal(l.exitCode, 0, `login with the same credentials`, { output: describe(l) });
     const q = await pullTiny(s, c, 'one');
-    t.equal(q.exitCode, 0, `image from before down still pulls\n${describe(q)}`);
+    t.equal(q.exitCode, 0, `image from before down still pulls`, { output: describe(q) });
   });
 
   t.test(`${s.name}: down --purge --yes leaves nothing behind`, async t => {
     const d = await s.run('mreg down --purge --yes');
-    t.equal(d.exitCode, 0, describe(d));
+    t.equal(d.exitCode, 0, 'exits 0', { output: describe(d) });
     const left = await s.run(`podman ps -a --format '{{.Names}}'; podman pod ls --format '{{.Name}}'; podman secret ls --format '{{.Name}}' | grep mreg- ; podman volume ls --format '{{.Name}}' | grep -E 'quay-storage|pg-storage'; ls ${s.quadletDir} 2>/dev/null | grep -E 'quay|storage'; ${s.systemctl} list-units --all --no-legend 'quay-*' | grep -v not-found; true`);
-    t.equal(left.stdout.trim(), '', `nothing left\n${describe(left)}`);
+    t.equal(left.stdout.trim(), '', `nothing left`, { output: describe(left) });
     const root = await s.run(s.name === 'rootful' ? 'ls -d /etc/quay-install 2>&1' : 'ls -d ~/quay-install 2>&1');
     t.match(root.stdout, /No such file/, 'quayRoot deleted');
   });
