@@ -1,6 +1,7 @@
 // Install secrets: reused from podman's secret store when they exist, generated once otherwise.
 import { randomBytes } from 'node:crypto';
 import type { Podman } from '../host/podman.js';
+import { secretsFromConfig } from './config-secrets.js';
 import { SECRET_NAMES } from '../spec/layout.js';
 import type { InstallSecrets } from '../spec/spec.js';
 
@@ -25,12 +26,14 @@ export function generateSecrets(initPassword?: string): InstallSecrets {
 type StoredKey = keyof typeof SECRET_NAMES;
 
 /**
- * Reads every mreg secret podman already holds and fills the rest with fresh values.
+ * Reads every mreg secret podman already holds, then those a kept config.yaml holds, and fills the
+ * rest with fresh values.
  * Returns the secrets and the names that must still be created.
  */
-export async function resolveSecrets(podman: Podman, initPassword: string): Promise<{ secrets: InstallSecrets; missing: string[] }> {
+export async function resolveSecrets(podman: Podman, initPassword: string, configYaml?: string): Promise<{ secrets: InstallSecrets; missing: string[] }> {
   const fresh = generateSecrets(initPassword);
-  const secrets: InstallSecrets = { ...fresh };
+  // podman's store wins; a kept config.yaml (after `mreg down`) comes next; new values last.
+  const secrets: InstallSecrets = { ...fresh, ...(configYaml ? secretsFromConfig(configYaml) : {}) };
   const missing: string[] = [];
   for (const key of Object.keys(SECRET_NAMES) as StoredKey[]) {
     const existing = await podman.secretValue(SECRET_NAMES[key]);

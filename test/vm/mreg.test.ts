@@ -164,6 +164,8 @@ for (const s of scopes) {
     const c = installs.get(s.name);
     if (!c) return t.fail('no install');
     const ca = await caHash(s, c);
+    const keysCmd = `grep -E '^(SECRET_KEY|DATABASE_SECRET_KEY):' ${s.name === 'rootful' ? '/etc/quay-install' : '~/quay-install'}/quay-config/config.yaml | sha256sum`;
+    const keys = (await s.run(keysCmd)).stdout;
     const d = await s.run('mreg down');
     t.equal(d.exitCode, 0, 'exits 0', { output: describe(d) });
     t.match(d.stdout, /data kept/);
@@ -174,6 +176,7 @@ for (const s of scopes) {
     t.equal(again.r.exitCode, 0, 'mreg up again exits 0', { output: describe(again.r) });
     t.equal(again.json?.password, c.password, 'same credentials');
     t.equal(await caHash(s, c), ca, 'same CA');
+    t.equal((await s.run(keysCmd)).stdout, keys, 'same SECRET_KEY and DATABASE_SECRET_KEY (Quay encrypts data with them)');
     const l = await login(s, c);
     t.equal(l.exitCode, 0, `login with the same credentials`, { output: describe(l) });
     const q = await pullTiny(s, c, 'one');
