@@ -66,17 +66,6 @@ export async function up(ctx: CommandContext): Promise<void> {
     let lingerEnabledByMreg = previous && !previous.removedAt ? previous.lingerEnabledByMreg : false;
 
     systemd = await out.step('preflight', async () => {
-      let lingerError: string | undefined;
-      if (spec.scope === 'rootless' && !probe.lingerEnabled) {
-        try {
-          await enableLinger(probe.uid);
-          lingerEnabledByMreg = true;
-          out.info(`    enabled linger for ${probe.user} so the registry runs without a login session`);
-        } catch {
-          // polkit may refuse self-linger (Debian 13 without polkit does); an admin must do it once.
-          lingerError = `linger is off for ${probe.user} and this user may not turn it on; run \`sudo loginctl enable-linger ${probe.user}\`, then mreg up again`;
-        }
-      }
       let sd: Systemd | undefined;
       let sdError: string | undefined;
       try { sd = await connectSystemd(spec.scope, ctx.env); } catch (err) { sdError = err instanceof Error ? err.message : String(err); }
@@ -90,8 +79,18 @@ export async function up(ctx: CommandContext): Promise<void> {
         hostnameResolves: (await resolveHostname(spec.hostname).catch(() => [])).length > 0,
         diskFreeBytes: await diskFreeBytes(spec.quayStorage.kind === 'path' ? spec.quayStorage.path : spec.quayRoot),
       });
-      if (lingerError) result.errors.unshift(lingerError);
       for (const w of result.warnings) out.warn(w);
+      // Linger is the one preflight step that changes the host: only once everything else passed.
+      if (result.errors.length === 0 && spec.scope === 'rootless' && !probe.lingerEnabled) {
+        try {
+          await enableLinger(probe.uid);
+          lingerEnabledByMreg = true;
+          out.info(`    enabled linger for ${probe.user} so the registry runs without a login session`);
+        } catch {
+          // polkit may refuse self-linger (Debian 13 without polkit does); an admin must do it once.
+          result.errors.push(`linger is off for ${probe.user} and this user may not turn it on; run \`sudo loginctl enable-linger ${probe.user}\`, then mreg up again`);
+        }
+      }
       if (result.errors.length > 0) {
         await sd?.close();
         throw new HostError(result.errors.join('\nmreg: error: '), 'nothing was changed; fix the above and run mreg up again');
@@ -104,7 +103,7 @@ export async function up(ctx: CommandContext): Promise<void> {
     const previousCreds = await readCredentials(layout.credentials);
     const initPassword = previousCreds?.password ?? spec.initPassword;
     const { secrets, missing } = await out.step('secrets', async () => {
-      const r = await resolveSecrets(podman, initPassword ?? generateSecrets().initPassword);
+      const r = await resolveSecrets(podman, initPassword ?? generateSecrets().initPassword, await readIfExists(layout.configYaml));
       for (const name of r.missing) await podman.secretCreate(name, secretValueByName(r.secrets, name));
       return r;
     });
