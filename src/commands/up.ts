@@ -1,12 +1,10 @@
 // mreg up: preflight → TLS → secrets → plan → validate → write → start → health → first user → report.
 // Safe to run again: it reuses the CA, secrets and credentials and restarts only what changed.
 import { dirname, join } from 'node:path';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import type { CommandContext } from '../cli.js';
-import { HostError, UnitFailedError, UsageError } from '../errors.js';
+import { HostError, UsageError } from '../errors.js';
 import { parseUpOptions, type RawUpFlags } from '../spec/options.js';
-import { plan as makePlan, type Plan } from '../plan/plan.js';
+import { plan as makePlan } from '../plan/plan.js';
 import { redact } from '../plan/redact.js';
 import { quayRootLayout, lockPath, pointerPath, SECRET_NAMES, UNITS, type QuayRootLayout } from '../spec/layout.js';
 import { preflight } from '../spec/preflight.js';
@@ -16,16 +14,15 @@ import { generateSecrets, resolveSecrets, secretValueByName } from '../apply/sec
 import { ensureTls } from '../apply/tls-step.js';
 import { readCredentials, writeCredentials, type Credentials } from '../apply/credentials.js';
 import { checkInputFiles, rejectRemoteTarget } from './common.js';
+import { startUnits, validateUnits, writeIfChanged, writePlan } from '../apply/units-step.js';
 import { diskFreeBytes, gatherFacts, isPortFree, resolveHostname, type HostProbe } from '../host/facts.js';
 import { createPodman, type Podman } from '../host/podman.js';
 import { connectSystemd, enableLinger, type Systemd } from '../host/systemd.js';
-import { acquireLock, ensureDir, readIfExists, removeIfExists, writeFileAtomic } from '../host/fs.js';
+import { acquireLock, ensureDir, readIfExists } from '../host/fs.js';
 import { httpsRequest, waitForHealth, type RegistryEndpoint } from '../host/http.js';
-import { journalTail } from '../host/journal.js';
 import { prepareBindDir } from '../host/storage.js';
 import { VERSION } from '../version.js';
 
-const START_TIMEOUT_MS = 15 * 60_000;
 const HEALTH_TIMEOUT_MS = 10 * 60_000;
 
 export function rawUpFlags(flags: Record<string, unknown>): RawUpFlags {
@@ -149,7 +146,8 @@ export async function up(ctx: CommandContext): Promise<void> {
       createdAt: previous?.createdAt ?? probe.now.toISOString(),
       updatedAt: nothingChanged && previous ? previous.updatedAt : probe.now.toISOString(),
       spec: recordSpec(spec),
-      files: [...new Set([...planned.files.map(f => f.path), layout.sslCert, layout.sslKey, layout.credentials,
+      // Keep what other commands recorded (cert trust's ca.crt) so down still removes it.
+      files: [...new Set([...(previous && !previous.removedAt ? previous.files : []), ...planned.files.map(f => f.path), layout.sslCert, layout.sslKey, layout.credentials,
         ...(tls.caPath ? [layout.caCert, layout.caKey] : [])])].sort(),
       secrets: Object.values(SECRET_NAMES),
       volumes: planned.volumes,
@@ -224,71 +222,6 @@ async function requireImages(podman: Podman, spec: InstallSpec): Promise<void> {
   if (missing.length > 0) {
     throw new HostError(`image not present on this host: ${missing.join(', ')}`,
       'load them with --image-archive FILE, or `podman pull` them on a connected host and `podman save` them here; mreg never pulls (air-gapped)');
-  }
-}
-
-/** Runs podman's own generator on the rendered units in a scratch folder before anything is moved into place. */
-async function validateUnits(podman: Podman, planned: Plan, spec: InstallSpec): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'mreg-units-'));
-  try {
-    for (const f of planned.files.filter(f => f.kind === 'quadlet')) {
-      await writeFileAtomic(join(dir, f.path.split('/').pop()!), f.content, 0o644);
-    }
-    const r = await podman.quadletDryRun(dir, spec.scope);
-    if (!r.ok) throw new HostError(`podman's Quadlet generator rejected the units:\n${r.output}`, 'nothing was changed; please report this as an mreg bug with `mreg up --dry-run` output');
-  } finally {
-    await removeIfExists(dir);
-  }
-}
-
-async function writeIfChanged(path: string, content: string, mode: number): Promise<boolean> {
-  if ((await readIfExists(path)) === content) return false;
-  await writeFileAtomic(path, content, mode);
-  return true;
-}
-
-async function writePlan(planned: Plan, layout: QuayRootLayout): Promise<string[]> {
-  const changed: string[] = [];
-  await ensureDir(layout.root, 0o700);
-  await ensureDir(layout.configDir, 0o750);
-  for (const f of planned.files) {
-    await ensureDir(dirname(f.path), 0o755);
-    if (await writeIfChanged(f.path, f.content, f.mode)) changed.push(f.path);
-  }
-  return changed;
-}
-
-/** Which service a changed file belongs to; config and certificates belong to quay-app. */
-function serviceOf(path: string): string | undefined {
-  const base = path.split('/').pop() ?? '';
-  if (base === 'quay.pod') return UNITS.pod;
-  if (base.endsWith('.container')) return base.replace(/\.container$/, '.service');
-  if (base.endsWith('.volume')) return base.replace(/\.volume$/, '-volume.service');
-  if (/^(config\.yaml|ssl\.cert|ssl\.key)$/.test(base)) return UNITS.app;
-  if (path.includes('/postgres-start/')) return UNITS.postgres;
-  return undefined;
-}
-
-/**
- * Starts what is not running and restarts what ran before this `up` with a file that changed.
- * A unit that another start just pulled in (the pod wants all three) is not restarted again.
- */
-async function startUnits(systemd: Systemd, planned: Plan, changed: string[], wasActive: Set<string>, spec: InstallSpec, out: CommandContext['out']): Promise<void> {
-  const touched = new Set(changed.map(serviceOf).filter((s): s is string => s !== undefined && wasActive.has(s)));
-  for (const service of planned.services) {
-    const state = await systemd.unitState(service);
-    if (state.loadState !== 'loaded') {
-      throw new HostError(`${service} was not generated (LoadState=${state.loadState})`, 'run `/usr/libexec/podman/quadlet -dryrun' + (spec.scope === 'rootless' ? ' -user' : '') + '` to see why');
-    }
-    if (state.activeState === 'failed') await systemd.resetFailed(service);
-    const restart = state.activeState === 'active' && touched.has(service);
-    if (state.activeState === 'active' && !restart) continue;
-    out.info(`    ${restart ? 'restarting' : 'starting'} ${service}`);
-    const result = restart ? await systemd.restartUnit(service, { timeoutMs: START_TIMEOUT_MS }) : await systemd.startUnit(service, { timeoutMs: START_TIMEOUT_MS });
-    if (result !== 'done' && result !== 'skipped') {
-      throw new UnitFailedError(service, result, await journalTail(service, spec.scope, 20).catch(() => []),
-        `see: ${spec.scope === 'rootless' ? 'systemctl --user' : 'systemctl'} status ${service}`);
-    }
   }
 }
 

@@ -1,0 +1,81 @@
+// Units on the host: validate with Quadlet's generator, write what changed, start/restart what it affects.
+// Shared by up and upgrade so both restart exactly the services whose files changed.
+import { dirname, join } from 'node:path';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import type { CommandContext } from '../cli.js';
+import { HostError, UnitFailedError } from '../errors.js';
+import type { Plan } from '../plan/plan.js';
+import { UNITS, type QuayRootLayout } from '../spec/layout.js';
+import type { InstallSpec } from '../spec/spec.js';
+import type { Podman } from '../host/podman.js';
+import type { Systemd } from '../host/systemd.js';
+import { ensureDir, readIfExists, removeIfExists, writeFileAtomic } from '../host/fs.js';
+import { journalTail } from '../host/journal.js';
+
+export const START_TIMEOUT_MS = 15 * 60_000;
+
+/** Runs podman's own generator on the rendered units in a scratch folder before anything is moved into place. */
+export async function validateUnits(podman: Podman, planned: Plan, spec: InstallSpec): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'mreg-units-'));
+  try {
+    for (const f of planned.files.filter(f => f.kind === 'quadlet')) {
+      await writeFileAtomic(join(dir, f.path.split('/').pop()!), f.content, 0o644);
+    }
+    const r = await podman.quadletDryRun(dir, spec.scope);
+    if (!r.ok) throw new HostError(`podman's Quadlet generator rejected the units:\n${r.output}`, 'nothing was changed; please report this as an mreg bug with `mreg up --dry-run` output');
+  } finally {
+    await removeIfExists(dir);
+  }
+}
+
+export async function writeIfChanged(path: string, content: string, mode: number): Promise<boolean> {
+  if ((await readIfExists(path)) === content) return false;
+  await writeFileAtomic(path, content, mode);
+  return true;
+}
+
+export async function writePlan(planned: Plan, layout: QuayRootLayout): Promise<string[]> {
+  const changed: string[] = [];
+  await ensureDir(layout.root, 0o700);
+  await ensureDir(layout.configDir, 0o750);
+  for (const f of planned.files) {
+    await ensureDir(dirname(f.path), 0o755);
+    if (await writeIfChanged(f.path, f.content, f.mode)) changed.push(f.path);
+  }
+  return changed;
+}
+
+/** Which service a changed file belongs to; config and certificates belong to quay-app. */
+export function serviceOf(path: string): string | undefined {
+  const base = path.split('/').pop() ?? '';
+  if (base === 'quay.pod') return UNITS.pod;
+  if (base.endsWith('.container')) return base.replace(/\.container$/, '.service');
+  if (base.endsWith('.volume')) return base.replace(/\.volume$/, '-volume.service');
+  if (/^(config\.yaml|ssl\.cert|ssl\.key)$/.test(base)) return UNITS.app;
+  if (path.includes('/postgres-start/')) return UNITS.postgres;
+  return undefined;
+}
+
+/**
+ * Starts what is not running and restarts what ran before this `up` with a file that changed.
+ * A unit that another start just pulled in (the pod wants all three) is not restarted again.
+ */
+export async function startUnits(systemd: Systemd, planned: Plan, changed: string[], wasActive: Set<string>, spec: InstallSpec, out: CommandContext['out']): Promise<void> {
+  const touched = new Set(changed.map(serviceOf).filter((s): s is string => s !== undefined && wasActive.has(s)));
+  for (const service of planned.services) {
+    const state = await systemd.unitState(service);
+    if (state.loadState !== 'loaded') {
+      throw new HostError(`${service} was not generated (LoadState=${state.loadState})`, 'run `/usr/libexec/podman/quadlet -dryrun' + (spec.scope === 'rootless' ? ' -user' : '') + '` to see why');
+    }
+    if (state.activeState === 'failed') await systemd.resetFailed(service);
+    const restart = state.activeState === 'active' && touched.has(service);
+    if (state.activeState === 'active' && !restart) continue;
+    out.info(`    ${restart ? 'restarting' : 'starting'} ${service}`);
+    const result = restart ? await systemd.restartUnit(service, { timeoutMs: START_TIMEOUT_MS }) : await systemd.startUnit(service, { timeoutMs: START_TIMEOUT_MS });
+    if (result !== 'done' && result !== 'skipped') {
+      throw new UnitFailedError(service, result, await journalTail(service, spec.scope, 20).catch(() => []),
+        `see: ${spec.scope === 'rootless' ? 'systemctl --user' : 'systemctl'} status ${service}`);
+    }
+  }
+}

@@ -1,0 +1,260 @@
+// mreg upgrade: new images (or a newer mreg's units) for an existing install, restarting only what changed,
+// and rolling back to the previous unit files when the new version does not become healthy in time.
+import type { CommandContext } from '../cli.js';
+import { HostError, UnitFailedError, UsageError } from '../errors.js';
+import { parseUpOptions } from '../spec/options.js';
+import { plan as makePlan, type Plan, type PlannedFile } from '../plan/plan.js';
+import { redact } from '../plan/redact.js';
+import { ALL_UNITS, UNITS, lockPath } from '../spec/layout.js';
+import { serializeRecord, type InstallRecord } from '../spec/record.js';
+import type { Images, InstallSecrets, InstallSpec, Scope } from '../spec/spec.js';
+import { findInstall } from '../apply/install-lookup.js';
+import { resolveSecrets } from '../apply/secrets-step.js';
+import { readCredentials } from '../apply/credentials.js';
+import { serviceOf, validateUnits, writeIfChanged } from '../apply/units-step.js';
+import { unifiedDiff } from '../apply/unit-diff.js';
+import { gatherFacts } from '../host/facts.js';
+import { createPodman, type Podman } from '../host/podman.js';
+import { connectSystemd, type Systemd } from '../host/systemd.js';
+import { acquireLock, ensureDir, pathExists, readIfExists, removeIfExists, writeFileAtomic } from '../host/fs.js';
+import { waitForHealth, type RegistryEndpoint } from '../host/http.js';
+import { journalTail } from '../host/journal.js';
+import { VERSION } from '../version.js';
+import { dirname } from 'node:path';
+
+const DEFAULT_TIMEOUT_S = 600;
+/** Rolling back is the safety net: give the old version at least this long even with a short --timeout. */
+const ROLLBACK_MIN_MS = 5 * 60_000;
+const HEALTH_INTERVAL_MS = 100;
+
+/** A failed upgrade that was rolled back: UnitFailedError so main prints the journal lines, with our own words. */
+export class UpgradeFailedError extends UnitFailedError {
+  constructor(unit: string, result: string, tail: readonly string[], message: string, hint?: string) {
+    super(unit, result, tail, hint);
+    this.message = message;
+  }
+}
+
+/** --timeout in ms; UsageError unless a whole number of seconds > 0. */
+export function parseTimeout(value: unknown): number {
+  if (value === undefined) return DEFAULT_TIMEOUT_S * 1000;
+  const s = String(value);
+  if (!/^\d+$/.test(s) || Number(s) <= 0) throw new UsageError(`--timeout ${s}: must be a whole number of seconds greater than 0; e.g. --timeout ${DEFAULT_TIMEOUT_S}`);
+  return Number(s) * 1000;
+}
+
+/**
+ * The spec to re-plan: the recorded one with only the given image flags (and archive) replaced.
+ * Image flags go through parseUpOptions so they are checked exactly as `mreg up` checks them.
+ */
+export function upgradeSpec(record: InstallRecord, flags: Record<string, unknown>, home: string): InstallSpec {
+  const rec = record.spec;
+  const given = (k: string): string | undefined => {
+    const v = flags[k];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string') throw new UsageError(`--${k} needs a value`, 'see: mreg upgrade --help');
+    return v;
+  };
+  const parsed = parseUpOptions({
+    quayHostname: `${rec.hostname}:${rec.port}`, quayRoot: rec.quayRoot,
+    quayImage: given('quayImage') ?? rec.images.quay, pgImage: given('pgImage') ?? rec.images.postgres,
+    redisImage: given('redisImage') ?? rec.images.redis, imageArchive: given('imageArchive'),
+  }, { scope: rec.scope, fqdn: rec.hostname, home });
+  const spec: InstallSpec = { ...rec, images: parsed.images };
+  delete spec.imageArchive;
+  if (parsed.imageArchive) spec.imageArchive = parsed.imageArchive;
+  return spec;
+}
+
+/** "quay: a → b" for each image that differs. */
+export function imageChanges(before: Images, after: Images): string[] {
+  return (Object.keys(before) as (keyof Images)[]).filter(k => before[k] !== after[k]).map(k => `${k}: ${before[k]} → ${after[k]}`);
+}
+
+/** Services to restart for these changed files, in start order (pod, postgres, redis, app); volumes need none. */
+export function servicesToRestart(changedPaths: readonly string[]): string[] {
+  const touched = new Set(changedPaths.map(serviceOf));
+  return ALL_UNITS.filter(u => touched.has(u));
+}
+
+interface Change { file: PlannedFile; before: string | undefined }
+
+async function planChanges(planned: Plan): Promise<Change[]> {
+  const changes: Change[] = [];
+  for (const file of planned.files) {
+    const before = await readIfExists(file.path);
+    if (before !== file.content) changes.push({ file, before });
+  }
+  return changes;
+}
+
+async function requireImages(podman: Podman, images: Images): Promise<void> {
+  const missing: string[] = [];
+  for (const [flag, ref] of [['--quayImage', images.quay], ['--pgImage', images.postgres], ['--redisImage', images.redis]] as const) {
+    if (!(await podman.imageExists(ref))) missing.push(`${flag} ${ref}`);
+  }
+  if (missing.length > 0) {
+    throw new HostError(`image not present on this host: ${missing.join(', ')}`,
+      'load them with --image-archive FILE; nothing was changed and mreg never pulls (air-gapped)');
+  }
+}
+
+/** Existing secrets only: an upgrade must never mint new ones (Quay's data is encrypted with them). */
+async function existingSecrets(podman: Podman, credentialsPath: string, configYaml: string | undefined): Promise<InstallSecrets> {
+  const creds = await readCredentials(credentialsPath);
+  const { secrets, missing } = await resolveSecrets(podman, creds?.password ?? '', configYaml);
+  if (missing.length > 0) {
+    throw new HostError(`podman secret${missing.length > 1 ? 's' : ''} ${missing.join(', ')} missing`, 'run `mreg up` to repair the install first; nothing was changed');
+  }
+  return secrets;
+}
+
+type Outcome = { ok: true } | { ok: false; unit: string; reason: string };
+
+/** Restarts `units` in order, then waits for /health/instance, all before `deadline` (ms since epoch). */
+async function restartAndWait(systemd: Systemd, units: readonly string[], ep: RegistryEndpoint, deadline: number): Promise<Outcome> {
+  for (const unit of units) {
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) return { ok: false, unit, reason: 'the time ran out before it was restarted' };
+    let result: string;
+    try {
+      // quay-app is Type=notify with Notify=healthy: the restart job ends only once podman saw it healthy.
+      result = await systemd.restartUnit(unit, { timeoutMs: remaining });
+    } catch (err) {
+      if (!(err instanceof HostError)) throw err;
+      return { ok: false, unit, reason: `not ready within ${Math.round(remaining / 1000)} s (${err.message})` };
+    }
+    if (result !== 'done') return { ok: false, unit, reason: `its restart job ended with result "${result}"` };
+  }
+  try {
+    await waitForHealth(ep, Math.max(deadline - Date.now(), 0), HEALTH_INTERVAL_MS);
+  } catch (err) {
+    return { ok: false, unit: UNITS.app, reason: err instanceof Error ? err.message : String(err) };
+  }
+  return { ok: true };
+}
+
+async function writeFiles(files: readonly { path: string; content: string | undefined; mode: number }[]): Promise<void> {
+  for (const f of files) {
+    if (f.content === undefined) { await removeIfExists(f.path); continue; }
+    await ensureDir(dirname(f.path), 0o755);
+    await writeFileAtomic(f.path, f.content, f.mode);
+  }
+}
+
+export async function upgrade(ctx: CommandContext): Promise<void> {
+  const { out, flags } = ctx;
+  const timeoutMs = parseTimeout(flags.timeout);
+  const probe = await gatherFacts({ env: ctx.env });
+  const { layout, record } = await findInstall(flags, probe.scope, probe.home);
+  if (record.removedAt) {
+    throw new HostError(`the install at ${layout.root} was removed by \`mreg down\` on ${record.removedAt}`, 'run `mreg up` with the new image flags instead');
+  }
+  const spec = upgradeSpec(record, flags, probe.home);
+  if (spec.imageArchive && !(await pathExists(spec.imageArchive))) {
+    throw new UsageError(`--image-archive ${spec.imageArchive}: file not found; give the path of an image archive made with \`podman save\``);
+  }
+  const podman = createPodman({ verbose: out.verbose, log: out.debug });
+  const imagesChanged = imageChanges(record.spec.images, spec.images);
+
+  if (flags.dryRun) {
+    const secrets = await existingSecrets(podman, layout.credentials, await readIfExists(layout.configYaml));
+    const changes = await planChanges(makePlan(spec, probe, secrets));
+    const paths = changes.map(c => c.file.path);
+    const show = (text: string | undefined) => (text === undefined ? undefined : redact(text, secrets));
+    const diff = changes.map(c => unifiedDiff(c.file.path, show(c.before), show(c.file.content)!)).join('\n');
+    const restart = servicesToRestart(paths);
+    if (out.json) {
+      out.resultJson({ dryRun: true, images: imagesChanged, changed: paths, restart, diff });
+      return;
+    }
+    if (spec.imageArchive) out.result(`would load ${spec.imageArchive} with podman load`);
+    if (changes.length === 0) out.result('nothing to change');
+    else out.result(`${diff}\n--- would restart: ${restart.join(', ') || 'nothing'}`);
+    out.info('dry run: nothing was changed');
+    return;
+  }
+
+  await ensureDir(dirname(lockPath(probe.scope, probe.home, probe.runtimeDir)), 0o755);
+  const release = await acquireLock(lockPath(probe.scope, probe.home, probe.runtimeDir));
+  let systemd: Systemd | undefined;
+  const started = Date.now();
+  try {
+    if (spec.imageArchive) {
+      const archive = spec.imageArchive;
+      await out.step(`load images from ${archive}`, async () => { await podman.load(archive); });
+    }
+    await out.step('images present', () => requireImages(podman, spec.images));
+    const secrets = await out.step('existing secrets', async () => existingSecrets(podman, layout.credentials, await readIfExists(layout.configYaml)));
+    const planned = makePlan(spec, probe, secrets);
+    const changes = await planChanges(planned);
+    const changed = changes.map(c => c.file.path);
+    if (changes.length === 0) {
+      if (out.json) out.resultJson({ changed: [], restarted: [], rolledBack: false, durationMs: Date.now() - started });
+      else out.info('mreg: nothing to change; the install already runs these images');
+      return;
+    }
+    await out.step('validate units with podman\'s Quadlet generator', () => validateUnits(podman, planned, spec));
+    systemd = await connectSystemd(spec.scope, ctx.env);
+    const units = servicesToRestart(changed);
+    const ep: RegistryEndpoint = { hostname: spec.hostname, port: spec.port, ca: await readIfExists(layout.caCert) };
+
+    await out.step('write changed files', () => writeFiles(changes.map(c => ({ path: c.file.path, content: c.file.content, mode: c.file.mode }))));
+    for (const p of changed) out.info(`    changed ${p}`);
+    await out.step('reload systemd (runs the Quadlet generator)', () => systemd!.reload());
+    const restartedAt = Date.now();
+    const outcome = await out.step(`restart ${units.join(', ') || 'nothing'} and wait for health (up to ${timeoutMs / 1000} s)`,
+      () => restartAndWait(systemd!, units, ep, restartedAt + timeoutMs));
+
+    if (!outcome.ok) {
+      await rollBack(ctx, systemd, spec.scope, changes, units, ep, outcome, { changed, started, timeoutMs });
+      return; // rollBack always throws
+    }
+    const downtimeMs = Date.now() - restartedAt;
+
+    const updated: InstallRecord = { ...record, mregVersion: VERSION, updatedAt: new Date().toISOString(), spec: { ...record.spec, images: spec.images } };
+    if (spec.imageArchive) updated.spec.imageArchive = spec.imageArchive;
+    await writeIfChanged(layout.record, serializeRecord(updated), 0o600);
+
+    const durationMs = Date.now() - started;
+    if (out.json) {
+      out.resultJson({ changed, restarted: units, rolledBack: false, durationMs, downtimeMs, images: imagesChanged });
+      return;
+    }
+    out.info(`mreg: upgraded in ${(durationMs / 1000).toFixed(1)} s`);
+    out.result([
+      ...(imagesChanged.length ? imagesChanged.map(c => `image      ${c}`) : ['images     unchanged (unit files from this mreg version)']),
+      `restarted  ${units.join(', ') || 'nothing'}`,
+      `downtime   ${(downtimeMs / 1000).toFixed(1)} s (restart until /health/instance answered 200)`,
+    ].join('\n'));
+  } finally {
+    await systemd?.close();
+    await release();
+  }
+}
+
+/** Puts the previous files back, restarts the same units, waits for health, then throws what failed. */
+async function rollBack(ctx: CommandContext, systemd: Systemd, scope: Scope, changes: Change[], units: string[], ep: RegistryEndpoint,
+  failure: { unit: string; reason: string }, info: { changed: string[]; started: number; timeoutMs: number }): Promise<never> {
+  const { out } = ctx;
+  // Read the journal first: the rollback's own restart would push the failing lines out of the tail.
+  const tail = await journalTail(failure.unit, scope, 20).catch(() => []);
+  out.warn(`${failure.unit}: ${failure.reason}; rolling back`);
+  await out.step('write the previous files back', () => writeFiles(changes.map(c => ({ path: c.file.path, content: c.before, mode: c.file.mode }))));
+  await out.step('reload systemd', () => systemd.reload());
+  // RestartUnit with mode "replace" supersedes the new version's still-pending start job.
+  const back = await out.step(`restart ${units.join(', ')} on the previous version`,
+    () => restartAndWait(systemd, units, ep, Date.now() + Math.max(info.timeoutMs, ROLLBACK_MIN_MS)));
+  const durationMs = Date.now() - info.started;
+  if (out.json) {
+    out.resultJson({ changed: info.changed, restarted: units, rolledBack: true, rollbackHealthy: back.ok, durationMs, error: `${failure.unit}: ${failure.reason}` });
+  }
+  if (!back.ok) {
+    throw new UpgradeFailedError(back.unit, 'rollback-failed', await journalTail(back.unit, scope, 20).catch(() => tail),
+      `${failure.unit}: ${failure.reason}; the rollback did not become healthy either (${back.unit}: ${back.reason})`,
+      `the previous unit files are back in place; see: mreg status and mreg logs ${back.unit.replace(/\.service$/, '')}`);
+  }
+  throw new UpgradeFailedError(failure.unit, 'rolled-back', tail,
+    `upgrade failed: ${failure.unit}: ${failure.reason}; rolled back to the previous version, which is healthy again`,
+    `the install record is unchanged; see: mreg logs ${failure.unit.replace(/\.service$/, '')}`);
+}

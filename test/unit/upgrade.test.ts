@@ -1,0 +1,62 @@
+// mreg upgrade, pure parts: flags over the install record, what to restart, --timeout, and the --dry-run diff.
+import t from 'tap';
+import { imageChanges, parseTimeout, servicesToRestart, upgradeSpec } from '../../src/commands/upgrade.js';
+import { diffLines, unifiedDiff } from '../../src/apply/unit-diff.js';
+import { RECORD_SCHEMA_VERSION, type InstallRecord } from '../../src/spec/record.js';
+import { UsageError } from '../../src/errors.js';
+
+const images = { quay: 'localhost/mreg-test/quay:v1', postgres: 'localhost/mreg-test/postgres:15', redis: 'localhost/mreg-test/redis:7' };
+const record: InstallRecord = {
+  schemaVersion: RECORD_SCHEMA_VERSION, mregVersion: '0.1.0', createdAt: 'x', updatedAt: 'y',
+  spec: {
+    scope: 'rootful', hostname: 'reg.example.com', port: 9443, quayRoot: '/srv/quay',
+    quayStorage: { kind: 'path', path: '/srv/blobs' }, pgStorage: { kind: 'volume', name: 'pg-storage' },
+    tls: { kind: 'generate' }, initUser: 'admin', images, imageArchive: '/root/old.tar',
+  },
+  files: [], secrets: [], volumes: ['pg-storage'], lingerEnabledByMreg: false,
+};
+
+t.test('upgradeSpec keeps every recorded input and replaces only the given images', async t => {
+  const spec = upgradeSpec(record, { quayImage: 'localhost/mreg-test/quay:v2' }, '/root');
+  const { imageArchive: _old, ...kept } = record.spec;
+  t.same(spec, { ...kept, images: { ...images, quay: 'localhost/mreg-test/quay:v2' } });
+  t.notOk('imageArchive' in spec, 'the old archive is not loaded again');
+  t.same(upgradeSpec(record, {}, '/root').images, images, 'no flag: recorded images');
+  const withArchive = upgradeSpec(record, { imageArchive: '/root/new.tar', redisImage: 'localhost/mreg-test/redis:8' }, '/root');
+  t.equal(withArchive.imageArchive, '/root/new.tar');
+  t.equal(withArchive.images.redis, 'localhost/mreg-test/redis:8');
+});
+
+t.test('upgradeSpec checks image references as mreg up does', async t => {
+  t.throws(() => upgradeSpec(record, { quayImage: 'Not A Ref' }, '/root'), UsageError);
+  t.throws(() => upgradeSpec(record, { quayImage: true }, '/root'), { message: /--quayImage needs a value/ });
+});
+
+t.test('imageChanges names each changed image', async t => {
+  t.same(imageChanges(images, images), []);
+  t.same(imageChanges(images, { ...images, quay: 'q:2' }), ['quay: localhost/mreg-test/quay:v1 → q:2']);
+});
+
+t.test('servicesToRestart: only the services of changed files, in start order', async t => {
+  t.same(servicesToRestart(['/etc/containers/systemd/quay-app.container']), ['quay-app.service']);
+  t.same(servicesToRestart(['/etc/containers/systemd/quay-app.container', '/etc/containers/systemd/quay-postgres.container']),
+    ['quay-postgres.service', 'quay-app.service']);
+  t.same(servicesToRestart(['/srv/quay/quay-config/config.yaml']), ['quay-app.service']);
+  t.same(servicesToRestart(['/etc/containers/systemd/pg-storage.volume']), [], 'volumes are not restarted');
+  t.same(servicesToRestart([]), []);
+});
+
+t.test('parseTimeout: seconds → ms, default 600 s, bad values are usage errors', async t => {
+  t.equal(parseTimeout(undefined), 600_000);
+  t.equal(parseTimeout('90'), 90_000);
+  for (const bad of ['0', '-5', '1.5', 'soon', '']) t.throws(() => parseTimeout(bad), UsageError, bad);
+});
+
+t.test('diffLines and unifiedDiff', async t => {
+  const a = 'one\ntwo\nthree\nfour\nfive\nsix\nseven\neight\nnine\n';
+  const b = 'one\ntwo\nthree\nFOUR\nfive\nsix\nseven\neight\nnine\nten\n';
+  t.same(diffLines('a\nb\n', 'a\nc\n'), [{ op: ' ', text: 'a' }, { op: '-', text: 'b' }, { op: '+', text: 'c' }]);
+  t.equal(unifiedDiff('/f', a, a), '', 'equal files: no diff');
+  t.equal(unifiedDiff('/f', a, b, 1), ['--- /f', '+++ /f', '@@', ' three', '-four', '+FOUR', ' five', '@@', ' nine', '+ten'].join('\n'));
+  t.equal(unifiedDiff('/f', undefined, 'x\n'), ['--- /dev/null', '+++ /f', '@@', '+x'].join('\n'), 'new file');
+});
