@@ -1,0 +1,147 @@
+// `mreg cert rotate` / `mreg cert trust`: choose the new served pair (checked user files, or a fresh
+// leaf from mreg's CA), install it, and prove the registry serves it; pick the CA clients should trust.
+import { X509Certificate } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { connect, rootCertificates } from 'node:tls';
+import { HostError, UsageError } from '../errors.js';
+import { readIfExists, writeFileAtomic } from '../host/fs.js';
+import type { QuayRootLayout } from '../spec/layout.js';
+import type { InstallRecord } from '../spec/record.js';
+import type { TlsSource } from '../spec/spec.js';
+import { checkProvidedCert, issueServerCert, splitPemChain } from '../tls/index.js';
+
+/** Same mode `up` uses: the container's gid 0 must read the pair. */
+const SERVED_MODE = 0o640;
+
+export interface NewPair {
+  /** 'provided' = the user's files; 'reissue' = a new leaf from mreg's CA. */
+  source: 'provided' | 'reissue';
+  certPem: string;
+  keyPem: string;
+  /** What the install record's spec.tls becomes. */
+  tls: TlsSource;
+  /** PEM of mreg's CA when reissuing (to verify the served chain). */
+  caPem?: string;
+}
+
+export interface RotateInput {
+  certPath?: string;
+  keyPath?: string;
+  skipCheck: boolean;
+  now: Date;
+}
+
+/**
+ * The pair to install, after the checks `up` makes. Throws UsageError (nothing changed) on bad input:
+ * one flag without the other, unreadable files, every problem of checkProvidedCert, or a reissue asked
+ * of an install that serves the user's own certificate (a leaf from mreg's CA would break its clients).
+ */
+export async function chooseNewPair(record: InstallRecord, layout: QuayRootLayout, input: RotateInput): Promise<NewPair> {
+  const spec = record.spec;
+  if ((input.certPath === undefined) !== (input.keyPath === undefined)) {
+    throw new UsageError(`${input.certPath === undefined ? '--sslKey' : '--sslCert'} given alone: pass --sslCert FILE and --sslKey FILE together, or neither to reissue from mreg's CA`);
+  }
+  if (input.certPath !== undefined && input.keyPath !== undefined) {
+    const certPath = resolve(input.certPath);
+    const keyPath = resolve(input.keyPath);
+    const problems: string[] = [];
+    const certPem = await readInput('--sslCert', certPath, problems);
+    const keyPem = await readInput('--sslKey', keyPath, problems);
+    if (certPem !== undefined && keyPem !== undefined) {
+      problems.push(...checkProvidedCert({
+        certPem, keyPem, hostname: spec.hostname, now: input.now, skipHostnameCheck: input.skipCheck,
+        certFlag: `--sslCert ${certPath}`, keyFlag: `--sslKey ${keyPath}`,
+      }));
+    }
+    if (problems.length > 0) throw new UsageError(problems, 'nothing was changed');
+    return { source: 'provided', certPem: certPem!, keyPem: keyPem!, tls: { kind: 'provided', certPath, keyPath, skipCheck: input.skipCheck } };
+  }
+  if (input.skipCheck) throw new UsageError('--sslCheckSkip applies to --sslCert/--sslKey only; a reissued certificate always names the hostname');
+  if (spec.tls.kind === 'provided') {
+    throw new UsageError(`this install serves your own certificate (${spec.tls.certPath}); pass --sslCert FILE --sslKey FILE with its replacement`,
+      'to switch to a certificate from mreg\'s own CA instead, run mreg up without --sslCert/--sslKey');
+  }
+  const caPem = await readIfExists(layout.caCert);
+  const caKey = await readIfExists(layout.caKey);
+  if (caPem === undefined || caKey === undefined) {
+    throw new HostError(`mreg's CA is missing (${layout.caCert}, ${layout.caKey}); cannot reissue the server certificate`,
+      'run mreg up: it creates a new CA (clients must then trust it again: mreg cert trust)');
+  }
+  // issueServerCert derives the short name (SAN) from the hostname exactly as up does.
+  const leaf = issueServerCert({ ca: { certPem: caPem, keyPem: caKey }, hostname: spec.hostname, now: input.now });
+  return { source: 'reissue', certPem: leaf.certPem, keyPem: leaf.keyPem, tls: { kind: 'generate' }, caPem };
+}
+
+async function readInput(flag: string, path: string, problems: string[]): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch {
+    problems.push(`${flag} ${path}: file not found or not readable; give the path of a PEM ${flag === '--sslCert' ? 'certificate' : 'private key'}`);
+    return undefined;
+  }
+}
+
+/** Writes the pair into quay-config/ (key first: a cert without its key is never served). */
+export async function installPair(layout: QuayRootLayout, pair: Pick<NewPair, 'certPem' | 'keyPem'>): Promise<void> {
+  await writeFileAtomic(layout.sslKey, pair.keyPem, SERVED_MODE);
+  await writeFileAtomic(layout.sslCert, pair.certPem, SERVED_MODE);
+}
+
+/** SHA-256 fingerprint (AA:BB:… as node prints it) of the first certificate in a PEM file. */
+export function leafFingerprint(certPem: string): string {
+  const [first] = splitPemChain(certPem);
+  if (!first) throw new HostError('no PEM certificate found');
+  return new X509Certificate(first).fingerprint256;
+}
+
+/** Expiry of the first certificate, ISO. */
+export function leafExpiry(certPem: string): string {
+  const [first] = splitPemChain(certPem);
+  return new Date(new X509Certificate(first!).validTo).toISOString();
+}
+
+/**
+ * Fingerprint of the certificate the registry presents on 127.0.0.1:port for `servername`.
+ * No verification here: the caller compares fingerprints, which is stricter than any chain check.
+ */
+export function servedFingerprint(hostname: string, port: number, timeoutMs = 10_000): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    const socket = connect({ host: '127.0.0.1', port, servername: hostname, rejectUnauthorized: false, timeout: timeoutMs }, () => {
+      const fp = socket.getPeerCertificate().fingerprint256;
+      socket.end();
+      if (fp) resolvePromise(fp);
+      else reject(new Error('the registry presented no certificate'));
+    });
+    socket.on('timeout', () => socket.destroy(new Error(`no TLS handshake within ${timeoutMs} ms`)));
+    socket.on('error', reject);
+  });
+}
+
+/** CAs the health probe may trust after a rotation: the system roots, the new file's chain, mreg's CA. */
+export function probeCas(pair: NewPair): string[] {
+  return [...rootCertificates, ...splitPemChain(pair.certPem), ...(pair.caPem ? [pair.caPem] : [])];
+}
+
+export type TrustAnchor = { ok: true; pem: string; from: string } | { ok: false; why: string };
+
+/**
+ * The CA podman should trust for this install: mreg's CA, or for the user's own certificate the last
+ * certificate of the installed chain when it is a CA. Pure apart from the caller's reads.
+ */
+export function trustAnchor(record: InstallRecord, layout: QuayRootLayout, files: { caPem?: string; servedPem?: string }): TrustAnchor {
+  if (record.spec.tls.kind === 'generate') {
+    if (files.caPem === undefined) return { ok: false, why: `mreg's CA ${layout.caCert} is missing; run mreg up to recreate it` };
+    return { ok: true, pem: files.caPem, from: layout.caCert };
+  }
+  const chain = splitPemChain(files.servedPem ?? '');
+  const last = chain[chain.length - 1];
+  if (!last) return { ok: false, why: `${layout.sslCert} has no certificate; run mreg cert rotate --sslCert FILE --sslKey FILE` };
+  let cert: X509Certificate;
+  try { cert = new X509Certificate(last); } catch { return { ok: false, why: `${layout.sslCert}: last certificate cannot be parsed` }; }
+  if (!cert.ca) {
+    return { ok: false, why: `the certificate in ${layout.sslCert} (from ${record.spec.tls.certPath}) includes no CA certificate; `
+      + `copy the CA that issued it (${cert.issuer.replace(/\n/g, ', ')}) to the certs.d folder yourself, or append it to the file and run mreg cert rotate again` };
+  }
+  return { ok: true, pem: last, from: `${layout.sslCert} (last certificate of the chain)` };
+}

@@ -1,0 +1,164 @@
+// mreg cert rotate | trust: replace the served certificate without touching the other units,
+// and make podman/skopeo on this host trust the registry's CA.
+import { dirname, join } from 'node:path';
+import type { CommandContext } from '../cli.js';
+import { HostError, UnitFailedError, UsageError } from '../errors.js';
+import { findInstall } from '../apply/install-lookup.js';
+import { chooseNewPair, installPair, leafExpiry, leafFingerprint, probeCas, servedFingerprint, trustAnchor } from '../apply/cert-rotate.js';
+import { gatherFacts, type HostProbe } from '../host/facts.js';
+import { acquireLock, ensureDir, readIfExists, writeFileAtomic } from '../host/fs.js';
+import { waitForHealth } from '../host/http.js';
+import { journalTail } from '../host/journal.js';
+import { connectSystemd } from '../host/systemd.js';
+import { lockPath, UNITS, type QuayRootLayout } from '../spec/layout.js';
+import { serializeRecord, type InstallRecord } from '../spec/record.js';
+import { rejectRemoteTarget } from './common.js';
+
+export const CERT_ACTIONS = ['rotate', 'trust'] as const;
+
+const HEALTH_TIMEOUT_MS = 10 * 60_000;
+const RESTART_TIMEOUT_MS = 10 * 60_000;
+
+export async function cert(ctx: CommandContext): Promise<void> {
+  const action = ctx.args[0];
+  if (action !== 'rotate' && action !== 'trust') {
+    throw new UsageError(action === undefined ? 'mreg cert needs an action: rotate or trust' : `unknown cert action "${action}": valid actions are rotate and trust`,
+      'see: mreg cert --help, man mreg-cert');
+  }
+  if (ctx.args.length > 1) throw new UsageError(`mreg cert ${action} takes no further arguments (got "${ctx.args.slice(1).join(' ')}")`);
+  const probe = await gatherFacts({ env: ctx.env });
+  rejectRemoteTarget(ctx.flags, probe.fqdn);
+  const found = await findInstall(ctx.flags, probe.scope, probe.home);
+  if (found.record.removedAt) {
+    throw new HostError(`the registry at ${found.layout.root} was removed by mreg down on ${found.record.removedAt}`, 'run mreg up to install it again');
+  }
+  if (action === 'rotate') await rotate(ctx, probe, found.layout, found.record);
+  else await trust(ctx, probe, found.layout, found.record);
+}
+
+function str(flags: Record<string, unknown>, key: string): string | undefined {
+  const v = flags[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || v === '') throw new UsageError(`--${key} needs a file name`, 'see: mreg cert --help');
+  return v;
+}
+
+async function rotate(ctx: CommandContext, probe: HostProbe, layout: QuayRootLayout, record: InstallRecord): Promise<void> {
+  const { out, flags } = ctx;
+  const spec = record.spec;
+  const started = Date.now();
+  // Every check runs before anything changes, also for --dry-run.
+  const pair = await chooseNewPair(record, layout, {
+    certPath: str(flags, 'sslCert'), keyPath: str(flags, 'sslKey'), skipCheck: Boolean(flags.sslCheckSkip), now: probe.now,
+  });
+  const oldPem = await readIfExists(layout.sslCert);
+  const previous = oldPem ? safeFingerprint(oldPem) : null;
+  const fingerprint = leafFingerprint(pair.certPem);
+  const summary = {
+    source: pair.source, hostname: spec.hostname, port: spec.port, certificate: layout.sslCert,
+    fingerprint256: fingerprint, previousFingerprint256: previous, expires: leafExpiry(pair.certPem),
+  };
+
+  if (flags.dryRun) {
+    const actions = [
+      pair.source === 'reissue' ? `issue a new server certificate for ${spec.hostname} from ${layout.caCert}` : `install ${pair.tls.kind === 'provided' ? pair.tls.certPath : ''} (checked)`,
+      `write ${layout.sslKey} and ${layout.sslCert} (mode 0640)`,
+      `record spec.tls in ${layout.record}`,
+      `restart ${UNITS.app} only and wait for its job`,
+      `wait for https://${spec.hostname}:${spec.port}/health/instance`,
+      `check that 127.0.0.1:${spec.port} serves the new certificate`,
+    ];
+    if (out.json) out.resultJson({ dryRun: true, ...summary, actions });
+    else { actions.forEach((a, i) => out.result(`${i + 1}. ${a}`)); out.info('dry run: nothing was changed'); }
+    return;
+  }
+
+  const lock = lockPath(probe.scope, probe.home, probe.runtimeDir);
+  await ensureDir(dirname(lock), 0o755);
+  const release = await acquireLock(lock);
+  try {
+    await out.step('install the new certificate', async () => {
+      await installPair(layout, pair);
+      const updated: InstallRecord = { ...record, updatedAt: probe.now.toISOString(), spec: { ...spec, tls: pair.tls } };
+      await writeFileAtomic(layout.record, serializeRecord(updated), 0o600);
+    });
+    await out.step(`restart ${UNITS.app}`, async () => {
+      // Only quay-app reads the pair: postgres and redis keep running.
+      const systemd = await connectSystemd(probe.scope, ctx.env);
+      try {
+        const result = await systemd.restartUnit(UNITS.app, { timeoutMs: RESTART_TIMEOUT_MS });
+        if (result !== 'done') {
+          throw new UnitFailedError(UNITS.app, result, await journalTail(UNITS.app, probe.scope, 20).catch(() => []),
+            `see: ${probe.scope === 'rootless' ? 'systemctl --user' : 'systemctl'} status ${UNITS.app}`);
+        }
+      } finally {
+        await systemd.close();
+      }
+    });
+    await out.step('registry health', () => waitForHealth({ hostname: spec.hostname, port: spec.port, ca: probeCas(pair).join('\n') }, HEALTH_TIMEOUT_MS, 250));
+    await out.step('registry serves the new certificate', () => checkServed(spec.hostname, spec.port, fingerprint, layout));
+  } finally {
+    await release();
+  }
+  const result = { ...summary, restarted: [UNITS.app], served: true, durationMs: Date.now() - started };
+  if (out.json) { out.resultJson(result); return; }
+  out.result([
+    `mreg: ${pair.source === 'reissue' ? 'reissued the server certificate from mreg\'s CA' : 'installed your certificate'}; the registry serves it`,
+    `Certificate: ${layout.sslCert} (expires ${summary.expires.slice(0, 10)})`,
+    `SHA-256:     ${fingerprint}`,
+    ...(previous && previous !== fingerprint ? [`Replaced:    ${previous}`] : []),
+    ...(pair.source === 'provided' ? ['Clients must trust its CA: mreg cert trust (if the file includes the CA), or install the CA yourself'] : []),
+  ].join('\n'));
+}
+
+function safeFingerprint(pem: string): string | null {
+  try { return leafFingerprint(pem); } catch { return null; }
+}
+
+/** The health probe passed; now the handshake must present exactly the new leaf. */
+async function checkServed(hostname: string, port: number, want: string, layout: QuayRootLayout): Promise<void> {
+  let got = '';
+  for (let i = 0; i < 10; i++) {
+    got = await servedFingerprint(hostname, port).catch((e: unknown) => `error: ${e instanceof Error ? e.message : String(e)}`);
+    if (got === want) return;
+    await new Promise(r => setTimeout(r, 500));
+  }
+  throw new HostError(`127.0.0.1:${port} serves a different certificate (${got}) than ${layout.sslCert} (${want})`,
+    'check for another listener on the port, then: mreg logs quay-app');
+}
+
+/** podman, skopeo and buildah read <certs.d>/<host:port>/ca.crt; rootless ones read the per-user folder. */
+export function certsDDir(probe: Pick<HostProbe, 'scope' | 'home'>, hostname: string, port: number): string {
+  const base = probe.scope === 'rootful' ? '/etc/containers/certs.d' : join(probe.home, '.config/containers/certs.d');
+  return join(base, `${hostname}:${port}`);
+}
+
+async function trust(ctx: CommandContext, probe: HostProbe, layout: QuayRootLayout, record: InstallRecord): Promise<void> {
+  const { out, flags } = ctx;
+  const spec = record.spec;
+  const anchor = trustAnchor(record, layout, { caPem: await readIfExists(layout.caCert), servedPem: await readIfExists(layout.sslCert) });
+  if (!anchor.ok) throw new HostError(anchor.why);
+  const dir = certsDDir(probe, spec.hostname, spec.port);
+  const target = join(dir, 'ca.crt');
+  const unchanged = (await readIfExists(target)) === anchor.pem;
+  if (flags.dryRun) {
+    const actions = unchanged ? [`${target} already holds the CA; nothing to do`] : [`create ${dir}`, `write ${target} (mode 0644) from ${anchor.from}`, `add ${target} to ${layout.record} so mreg down removes it`];
+    if (out.json) out.resultJson({ dryRun: true, path: target, from: anchor.from, unchanged, actions });
+    else { actions.forEach((a, i) => out.result(`${i + 1}. ${a}`)); out.info('dry run: nothing was changed'); }
+    return;
+  }
+  if (!unchanged) {
+    await ensureDir(dir, 0o755);
+    await writeFileAtomic(target, anchor.pem, 0o644);
+  }
+  // Recorded so `mreg down` removes it with the other files mreg made outside quayRoot.
+  if (!record.files.includes(target)) {
+    const updated: InstallRecord = { ...record, files: [...record.files, target].sort() };
+    await writeFileAtomic(layout.record, serializeRecord(updated), 0o600);
+  }
+  if (out.json) { out.resultJson({ path: target, from: anchor.from, unchanged, fingerprint256: leafFingerprint(anchor.pem) }); return; }
+  out.result(unchanged ? `mreg: ${target} already trusts the registry's CA; nothing changed`
+    : `mreg: podman and skopeo${probe.scope === 'rootless' ? ` (as ${probe.user})` : ''} now trust ${spec.hostname}:${spec.port} via ${target}`);
+  out.info(`    oc uses the system trust store or --certificate-authority=${target}`);
+}
+
