@@ -22,6 +22,10 @@ const COMMANDS: Record<CommandName, { usage: string; summary: string; alias?: st
     load: async () => (await import('./commands/down.js')).down },
   status: { usage: 'status', summary: 'Show unit states, health and certificate expiry; exit 3 if unhealthy',
     load: async () => (await import('./commands/status.js')).status },
+  upgrade: { usage: 'upgrade', summary: 'Switch to new images (or settings), restarting only what changed; rolls back if unhealthy',
+    load: async () => (await import('./commands/upgrade.js')).upgrade },
+  cert: { usage: 'cert <action>', summary: 'Certificates: `cert rotate` installs or reissues the server certificate, `cert trust` trusts the CA here',
+    load: async () => (await import('./commands/cert.js')).cert },
   logs: { usage: 'logs [unit]', summary: 'Show the journal of quay-app (or another mreg unit)',
     load: async () => (await import('./commands/logs.js')).logs },
 };

@@ -2,7 +2,7 @@
 
 import { DEFAULT_IMAGES } from './spec/defaults.js';
 
-export type CommandName = 'up' | 'down' | 'status' | 'logs';
+export type CommandName = 'up' | 'down' | 'status' | 'logs' | 'upgrade' | 'cert';
 
 export interface FlagDef {
   /** cac syntax, e.g. "-r, --quayRoot <dir>". */
@@ -20,28 +20,31 @@ export const GLOBAL_FLAGS: readonly FlagDef[] = [
 ];
 
 const UP: CommandName[] = ['up'];
+const IMAGES: CommandName[] = ['up', 'upgrade'];
+const WITH_RECORD: CommandName[] = ['up', 'down', 'status', 'upgrade', 'cert'];
 
 export const COMMAND_FLAGS: readonly FlagDef[] = [
   { flags: '--quayHostname <host[:port]>', description: 'DNS name (and published port) clients use; an IP address is refused', defaultText: '$(hostname -f):8443', commands: UP },
-  { flags: '-r, --quayRoot <dir>', description: 'Folder for quay-config/, the CA, credentials and the install record', defaultText: '~/quay-install (rootless), /etc/quay-install (rootful)', commands: ['up', 'down', 'status'] },
+  { flags: '-r, --quayRoot <dir>', description: 'Folder for quay-config/, the CA, credentials and the install record', defaultText: '~/quay-install (rootless), /etc/quay-install (rootful)', commands: WITH_RECORD },
   { flags: '--quayStorage <name|/path>', description: 'Image blob storage: a podman volume name or an absolute path', defaultText: 'quay-storage', commands: UP },
   { flags: '--pgStorage <name|/path>', description: 'PostgreSQL data: a podman volume name or an absolute path', defaultText: 'pg-storage', commands: UP },
-  { flags: '--sslCert <file>', description: 'PEM certificate to serve (with --sslKey); default: issue one from mreg\'s own CA', commands: UP },
-  { flags: '--sslKey <file>', description: 'PEM private key of --sslCert', commands: UP },
-  { flags: '--sslCheckSkip', description: 'Do not check that --sslCert names the hostname', commands: UP },
+  { flags: '--sslCert <file>', description: 'PEM certificate to serve (with --sslKey); default: issue one from mreg\'s own CA', commands: ['up', 'cert'] },
+  { flags: '--sslKey <file>', description: 'PEM private key of --sslCert', commands: ['up', 'cert'] },
+  { flags: '--sslCheckSkip', description: 'Do not check that --sslCert names the hostname', commands: ['up', 'cert'] },
   { flags: '--initUser <name>', description: 'First Quay user, made a superuser', defaultText: 'init', commands: UP },
   { flags: '--initPassword <password>', description: 'Password of the first user (at least 8 characters)', defaultText: 'generated, 32 URL-safe characters', commands: UP },
-  { flags: '-i, --image-archive <file>', description: 'Image archive to `podman load` first; nothing is pulled then', commands: UP },
-  { flags: '--quayImage <ref>', description: 'Quay image', defaultText: DEFAULT_IMAGES.quay, commands: UP },
-  { flags: '--pgImage <ref>', description: 'PostgreSQL image', defaultText: DEFAULT_IMAGES.postgres, commands: UP },
-  { flags: '--redisImage <ref>', description: 'Redis image', defaultText: DEFAULT_IMAGES.redis, commands: UP },
-  { flags: '--dry-run', description: 'Print every file and action without changing anything (secrets redacted)', commands: ['up', 'down'] },
+  { flags: '-i, --image-archive <file>', description: 'Image archive to `podman load` first; nothing is pulled then', commands: IMAGES },
+  { flags: '--quayImage <ref>', description: 'Quay image', defaultText: DEFAULT_IMAGES.quay, commands: IMAGES },
+  { flags: '--pgImage <ref>', description: 'PostgreSQL image', defaultText: DEFAULT_IMAGES.postgres, commands: IMAGES },
+  { flags: '--redisImage <ref>', description: 'Redis image', defaultText: DEFAULT_IMAGES.redis, commands: IMAGES },
+  { flags: '--dry-run', description: 'Print every file and action without changing anything (secrets redacted)', commands: ['up', 'down', 'upgrade', 'cert'] },
   { flags: '--purge', description: 'Also delete quayRoot, the storage volumes/paths and all mirrored data', commands: ['down'] },
   { flags: '-y, --yes', description: 'Do not ask before --purge deletes data', commands: ['down'] },
   { flags: '--autoApprove', description: 'Alias of --yes (mirror-registry compatibility)', commands: ['down'] },
   { flags: '-H, --targetHostname <host>', description: 'Host to act on (mirror-registry compatibility); only this host is supported for now', defaultText: '$(hostname -f)', commands: ['up', 'down', 'status'] },
   { flags: '-u, --targetUsername <user>', description: 'SSH user for --targetHostname (mirror-registry compatibility)', defaultText: '$USER', commands: ['up', 'down', 'status'] },
   { flags: '-k, --ssh-key <file>', description: 'SSH key for --targetHostname (mirror-registry compatibility)', commands: ['up', 'down', 'status'] },
+  { flags: '--timeout <seconds>', description: 'How long the new version may take to become healthy before mreg rolls back', defaultText: '600', commands: ['upgrade'] },
   { flags: '-n, --lines <n>', description: 'Number of journal lines to show', defaultText: '50', commands: ['logs'] },
   { flags: '-f, --follow', description: 'Keep printing new journal lines', commands: ['logs'] },
 ];
