@@ -35,3 +35,11 @@ export function rejectRemoteTarget(flags: Record<string, unknown>, fqdn: string)
   if (LOCAL.has(target) || target === fqdn || target === short) return;
   throw new UsageError(`--targetHostname ${target}: installing on another host is not supported yet; copy mreg to ${target} and run it there`);
 }
+
+/** A value flag as a string; cac leaves `true` when the value is missing (`--quayImage` at the end). */
+export function stringFlag(flags: Record<string, unknown>, key: string, command: string): string | undefined {
+  const v = flags[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string') throw new UsageError(`--${key} needs a value`, `see: mreg ${command} --help`);
+  return v;
+}

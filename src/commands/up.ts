@@ -2,7 +2,7 @@
 // Safe to run again: it reuses the CA, secrets and credentials and restarts only what changed.
 import { dirname, join } from 'node:path';
 import type { CommandContext } from '../cli.js';
-import { HostError, UsageError } from '../errors.js';
+import { HostError } from '../errors.js';
 import { parseUpOptions, type RawUpFlags } from '../spec/options.js';
 import { plan as makePlan } from '../plan/plan.js';
 import { redact } from '../plan/redact.js';
@@ -13,7 +13,7 @@ import type { HostFacts, InstallSecrets, InstallSpec } from '../spec/spec.js';
 import { generateSecrets, resolveSecrets, secretValueByName } from '../apply/secrets-step.js';
 import { ensureTls } from '../apply/tls-step.js';
 import { readCredentials, writeCredentials, type Credentials } from '../apply/credentials.js';
-import { checkInputFiles, rejectRemoteTarget } from './common.js';
+import { checkInputFiles, rejectRemoteTarget, stringFlag } from './common.js';
 import { startUnits, validateUnits, writeIfChanged, writePlan } from '../apply/units-step.js';
 import { diskFreeBytes, gatherFacts, isPortFree, resolveHostname, type HostProbe } from '../host/facts.js';
 import { createPodman, type Podman } from '../host/podman.js';
@@ -26,12 +26,7 @@ import { VERSION } from '../version.js';
 const HEALTH_TIMEOUT_MS = 10 * 60_000;
 
 export function rawUpFlags(flags: Record<string, unknown>): RawUpFlags {
-  const str = (k: string): string | undefined => {
-    const v = flags[k];
-    if (v === undefined) return undefined;
-    if (typeof v !== 'string') throw new UsageError(`--${k} needs a value`, `see: mreg up --help`);
-    return v;
-  };
+  const str = (k: string) => stringFlag(flags, k, 'up');
   return {
     quayHostname: str('quayHostname'), quayRoot: str('quayRoot'), quayStorage: str('quayStorage'),
     pgStorage: str('pgStorage'), sslCert: str('sslCert'), sslKey: str('sslKey'),

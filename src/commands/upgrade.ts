@@ -1,6 +1,7 @@
 // mreg upgrade: new images (or a newer mreg's units) for an existing install, restarting only what changed,
 // and rolling back to the previous unit files when the new version does not become healthy in time.
 import type { CommandContext } from '../cli.js';
+import { stringFlag } from './common.js';
 import { HostError, UnitFailedError, UsageError } from '../errors.js';
 import { parseUpOptions } from '../spec/options.js';
 import { plan as makePlan, type Plan, type PlannedFile } from '../plan/plan.js';
@@ -49,12 +50,7 @@ export function parseTimeout(value: unknown): number {
  */
 export function upgradeSpec(record: InstallRecord, flags: Record<string, unknown>, home: string): InstallSpec {
   const rec = record.spec;
-  const given = (k: string): string | undefined => {
-    const v = flags[k];
-    if (v === undefined) return undefined;
-    if (typeof v !== 'string') throw new UsageError(`--${k} needs a value`, 'see: mreg upgrade --help');
-    return v;
-  };
+  const given = (k: string) => stringFlag(flags, k, 'upgrade');
   const parsed = parseUpOptions({
     quayHostname: `${rec.hostname}:${rec.port}`, quayRoot: rec.quayRoot,
     quayImage: given('quayImage') ?? rec.images.quay, pgImage: given('pgImage') ?? rec.images.postgres,
