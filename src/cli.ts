@@ -28,6 +28,10 @@ const COMMANDS: Record<CommandName, { usage: string; summary: string; alias?: st
     load: async () => (await import('./commands/cert.js')).cert },
   logs: { usage: 'logs [unit]', summary: 'Show the journal of quay-app (or another mreg unit)',
     load: async () => (await import('./commands/logs.js')).logs },
+  adopt: { usage: 'adopt', summary: 'Take over an existing mirror-registry 1.2/1.3 install over the same data',
+    load: async () => (await import('./commands/adopt.js')).adopt },
+  completion: { usage: 'completion <shell>', summary: 'Print a bash or zsh completion script',
+    load: async () => (await import('./commands/completion.js')).completion },
 };
 
 export interface ParsedCli {

@@ -2,7 +2,7 @@
 
 import { DEFAULT_IMAGES } from './spec/defaults.js';
 
-export type CommandName = 'up' | 'down' | 'status' | 'logs' | 'upgrade' | 'cert';
+export type CommandName = 'up' | 'down' | 'status' | 'logs' | 'upgrade' | 'cert' | 'adopt' | 'completion';
 
 export interface FlagDef {
   /** cac syntax, e.g. "-r, --quayRoot <dir>". */
@@ -20,30 +20,33 @@ export const GLOBAL_FLAGS: readonly FlagDef[] = [
 ];
 
 const UP: CommandName[] = ['up'];
-const IMAGES: CommandName[] = ['up', 'upgrade'];
-const WITH_RECORD: CommandName[] = ['up', 'down', 'status', 'upgrade', 'cert'];
+const IMAGES: CommandName[] = ['up', 'upgrade', 'adopt'];
+const WITH_RECORD: CommandName[] = ['up', 'down', 'status', 'upgrade', 'cert', 'adopt'];
+const REMOTE: CommandName[] = ['up', 'down', 'status', 'upgrade'];
+const CERT_FILES: CommandName[] = ['up', 'cert', 'upgrade'];
 
 export const COMMAND_FLAGS: readonly FlagDef[] = [
   { flags: '--quayHostname <host[:port]>', description: 'DNS name (and published port) clients use; an IP address is refused', defaultText: '$(hostname -f):8443', commands: UP },
   { flags: '-r, --quayRoot <dir>', description: 'Folder for quay-config/, the CA, credentials and the install record', defaultText: '~/quay-install (rootless), /etc/quay-install (rootful)', commands: WITH_RECORD },
   { flags: '--quayStorage <name|/path>', description: 'Image blob storage: a podman volume name or an absolute path', defaultText: 'quay-storage', commands: UP },
   { flags: '--pgStorage <name|/path>', description: 'PostgreSQL data: a podman volume name or an absolute path', defaultText: 'pg-storage', commands: UP },
-  { flags: '--sslCert <file>', description: 'PEM certificate to serve (with --sslKey); default: issue one from mreg\'s own CA', commands: ['up', 'cert'] },
-  { flags: '--sslKey <file>', description: 'PEM private key of --sslCert', commands: ['up', 'cert'] },
-  { flags: '--sslCheckSkip', description: 'Do not check that --sslCert names the hostname', commands: ['up', 'cert'] },
+  { flags: '--sslCert <file>', description: 'PEM certificate to serve (with --sslKey); default: issue one from mreg\'s own CA', commands: CERT_FILES },
+  { flags: '--sslKey <file>', description: 'PEM private key of --sslCert', commands: CERT_FILES },
+  { flags: '--sslCheckSkip', description: 'Do not check that --sslCert names the hostname', commands: CERT_FILES },
   { flags: '--initUser <name>', description: 'First Quay user, made a superuser', defaultText: 'init', commands: UP },
   { flags: '--initPassword <password>', description: 'Password of the first user (at least 8 characters)', defaultText: 'generated, 32 URL-safe characters', commands: UP },
   { flags: '-i, --image-archive <file>', description: 'Image archive to `podman load` first; nothing is pulled then', commands: IMAGES },
   { flags: '--quayImage <ref>', description: 'Quay image', defaultText: DEFAULT_IMAGES.quay, commands: IMAGES },
   { flags: '--pgImage <ref>', description: 'PostgreSQL image', defaultText: DEFAULT_IMAGES.postgres, commands: IMAGES },
   { flags: '--redisImage <ref>', description: 'Redis image', defaultText: DEFAULT_IMAGES.redis, commands: IMAGES },
-  { flags: '--dry-run', description: 'Print every file and action without changing anything (secrets redacted)', commands: ['up', 'down', 'upgrade', 'cert'] },
+  { flags: '--dry-run', description: 'Print every file and action without changing anything (secrets redacted)', commands: ['up', 'down', 'upgrade', 'cert', 'adopt'] },
   { flags: '--purge', description: 'Also delete quayRoot, the storage volumes/paths and all mirrored data', commands: ['down'] },
   { flags: '-y, --yes', description: 'Do not ask before --purge deletes data', commands: ['down'] },
   { flags: '--autoApprove', description: 'Alias of --yes (mirror-registry compatibility)', commands: ['down'] },
-  { flags: '-H, --targetHostname <host>', description: 'Host to act on (mirror-registry compatibility); only this host is supported for now', defaultText: '$(hostname -f)', commands: ['up', 'down', 'status'] },
-  { flags: '-u, --targetUsername <user>', description: 'SSH user for --targetHostname (mirror-registry compatibility)', defaultText: '$USER', commands: ['up', 'down', 'status'] },
-  { flags: '-k, --ssh-key <file>', description: 'SSH key for --targetHostname (mirror-registry compatibility)', commands: ['up', 'down', 'status'] },
+  { flags: '-H, --targetHostname <host>', description: 'Host to act on; another host is reached over ssh', defaultText: '$(hostname -f)', commands: REMOTE },
+  { flags: '-u, --targetUsername <user>', description: 'SSH user for --targetHostname', defaultText: '$USER', commands: REMOTE },
+  { flags: '-k, --ssh-key <file>', description: 'SSH private key for --targetHostname', commands: REMOTE },
+  { flags: '--from-mirror-registry', description: 'Adopt an existing mirror-registry 1.2/1.3 install (same as `mreg adopt`)', commands: ['upgrade'] },
   { flags: '--timeout <seconds>', description: 'How long the new version may take to become healthy before mreg rolls back', defaultText: '600', commands: ['upgrade'] },
   { flags: '-n, --lines <n>', description: 'Number of journal lines to show', defaultText: '50', commands: ['logs'] },
   { flags: '-f, --follow', description: 'Keep printing new journal lines', commands: ['logs'] },

@@ -1,0 +1,7 @@
+// Placeholder until the command lands; keeps the CLI table complete.
+import type { CommandContext } from '../cli.js';
+import { HostError } from '../errors.js';
+
+export async function completion(_ctx: CommandContext): Promise<void> {
+  throw new HostError('mreg completion is not implemented yet');
+}
