@@ -34,6 +34,13 @@ const COMMANDS: Record<CommandName, { usage: string; summary: string; alias?: st
     load: async () => (await import('./commands/completion.js')).completion },
 };
 
+/** Name, alias, usage and summary of every command (help text, completion scripts). */
+export function commandList(): { name: CommandName; alias?: string; usage: string; summary: string }[] {
+  return (Object.entries(COMMANDS) as [CommandName, (typeof COMMANDS)[CommandName]][]).map(([name, d]) => ({
+    name, usage: d.usage, summary: d.summary, ...(d.alias ? { alias: d.alias } : {}),
+  }));
+}
+
 export interface ParsedCli {
   cli: CAC;
   /** The command to run, or undefined when help/version was printed. */

@@ -2,10 +2,11 @@
 import t from 'tap';
 import { readFileSync, readdirSync } from 'node:fs';
 import { execa } from 'execa';
-import { COMMAND_FLAGS, GLOBAL_FLAGS, flagsFor, longName, type CommandName, type FlagDef } from '../../src/options-table.js';
+import { COMMAND_FLAGS, GLOBAL_FLAGS, flagsFor, longName, type FlagDef } from '../../src/options-table.js';
+import { commandList } from '../../src/cli.js';
 
 const MAN_DIR = new URL('../../man/', import.meta.url);
-const COMMANDS = [...new Set(COMMAND_FLAGS.flatMap(f => f.commands))] as CommandName[];
+const COMMANDS = commandList().map(c => c.name);
 const PAGES = ['mreg.1', ...COMMANDS.map(c => `mreg-${c}.1`)];
 // cac adds these itself (cli.help(), cli.version()); they are not in the table.
 const BUILTIN_FLAGS = ['help', 'version'];
