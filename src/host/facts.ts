@@ -8,7 +8,7 @@ import type { HostFacts, Scope } from '../spec/spec.js';
 import { runCommand } from './exec.js';
 import { pathExists, readIfExists } from './fs.js';
 import { createPodman, type Podman } from './podman.js';
-import { getLinger } from './systemd.js';
+import { getLinger } from './linger.js';
 
 /** HostFacts plus what preflight checks; plain data (JSON-safe apart from `now`). */
 export interface HostProbe extends HostFacts {

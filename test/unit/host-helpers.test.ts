@@ -2,7 +2,7 @@ import t from 'tap';
 import { hasSubIdRange } from '../../src/host/facts.js';
 import { journalArgs } from '../../src/host/journal.js';
 import { judgeDryRun, parseDryRunUnits, parseLoadedImages, parsePodmanVersion } from '../../src/host/podman.js';
-import { busAddress } from '../../src/host/systemd.js';
+import { busAddress } from '../../src/host/dbus.js';
 import { tailLines } from '../../src/host/exec.js';
 
 t.test('parsePodmanVersion', async (t) => {
