@@ -1,5 +1,6 @@
 // mreg up: preflight → TLS → secrets → plan → validate → write → start → health → first user → report.
 // Safe to run again: it reuses the CA, secrets and credentials and restarts only what changed.
+import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { CommandContext } from '../cli.js';
 import { HostError } from '../errors.js';
@@ -14,6 +15,7 @@ import { generateSecrets, resolveSecrets, secretValueByName } from '../apply/sec
 import { ensureTls } from '../apply/tls-step.js';
 import { readCredentials, writeCredentials, type Credentials } from '../apply/credentials.js';
 import { checkInputFiles, rejectRemoteTarget, stringFlag } from './common.js';
+import { certsDDir } from './cert.js';
 import { startUnits, validateUnits, writeIfChanged, writePlan } from '../apply/units-step.js';
 import { diskFreeBytes, gatherFacts, isPortFree, resolveHostname, type HostProbe } from '../host/facts.js';
 import { createPodman, type Podman } from '../host/podman.js';
@@ -240,7 +242,7 @@ async function ensureInitUser(ep: RegistryEndpoint, spec: InstallSpec, secrets: 
 function report(ctx: CommandContext, spec: InstallSpec, creds: Credentials, caPath: string | undefined, unchanged: boolean, ms: number): void {
   const { out } = ctx;
   const host = `${spec.hostname}:${spec.port}`;
-  const certsD = spec.scope === 'rootful' ? `/etc/containers/certs.d/${host}` : `~/.config/containers/certs.d/${host}`;
+  const certsD = certsDDir({ scope: spec.scope, home: homedir() }, spec.hostname, spec.port);
   const login = `podman login -u ${creds.username} -p '${creds.password}' ${host}`;
   if (out.json) {
     out.resultJson({ url: creds.url, username: creds.username, password: creds.password, caPath: caPath ?? null,
@@ -252,7 +254,7 @@ function report(ctx: CommandContext, spec: InstallSpec, creds: Credentials, caPa
     `URL:         ${creds.url}`,
     `Username:    ${creds.username}`,
     `Password:    ${creds.password}`,
-    ...(caPath ? [`CA:          ${caPath}`, `Trust it:    mkdir -p ${certsD} && cp ${caPath} ${certsD}/ca.crt`] : []),
+    ...(caPath ? [`CA:          ${caPath}`, `Trust it:    mreg cert trust   (writes ${certsD}/ca.crt for podman and skopeo here)`] : []),
     `Login:       ${login}`,
     `Credentials: ${join(spec.quayRoot, 'credentials')} (mode 0600)`,
   ].join('\n'));
