@@ -62,3 +62,28 @@ export function describe(r: GuestResult): string {
   const tail = (s: string) => s.trim().split('\n').slice(-15).join('\n');
   return `exit ${r.exitCode}\n--- stdout\n${tail(r.stdout)}\n--- stderr\n${tail(r.stderr)}`;
 }
+
+/** The guest's FQDN (set when the image is built); installs use it as --quayHostname. */
+export const FQDN = 'mreg-vm.example.test';
+
+/** The contract images built into the guest (test/images), in the form of mreg's image flags. */
+export const IMAGE_FLAGS = '--quayImage localhost/mreg-test/quay:v1 --pgImage localhost/mreg-test/postgres:15 --redisImage localhost/mreg-test/redis:7';
+
+/** One install scope as the tests drive it: who runs commands, and where that scope keeps things. */
+export interface Scope {
+  name: 'rootful' | 'rootless';
+  run: (cmd: string, opts?: GuestOptions) => Promise<GuestResult>;
+  systemctl: string;
+  /** Published port: rootful and rootless installs run side by side on different ports. */
+  port: number;
+  quayRoot: string;
+  quadletDir: string;
+  certsDir: string;
+}
+
+export const SCOPES: readonly Scope[] = [
+  { name: 'rootful', run: root, systemctl: 'systemctl', port: 8443, quayRoot: '/etc/quay-install',
+    quadletDir: '/etc/containers/systemd', certsDir: '/etc/containers/certs.d' },
+  { name: 'rootless', run: user, systemctl: 'systemctl --user', port: 9443, quayRoot: '$HOME/quay-install',
+    quadletDir: '$HOME/.config/containers/systemd', certsDir: '$HOME/.config/containers/certs.d' },
+];

@@ -3,28 +3,12 @@
 // (nothing changes), reboot (everything returns), kill -9 a container (systemd restarts it),
 // down (data kept), up again (same CA, same data), down --purge (nothing left behind).
 import t from 'tap';
-import { root, user, requireVm, waitFor, describe, type GuestResult, type GuestOptions } from './guest.js';
+import { root, requireVm, waitFor, describe, FQDN, IMAGE_FLAGS as IMAGES, SCOPES as scopes, type GuestResult, type Scope } from './guest.js';
 
 requireVm();
 t.setTimeout(90 * 60_000);
 
-const FQDN = 'mreg-vm.example.test';
-const IMAGES = '--quayImage localhost/mreg-test/quay:v1 --pgImage localhost/mreg-test/postgres:15 --redisImage localhost/mreg-test/redis:7';
 const UNITS = ['quay-pod', 'quay-postgres', 'quay-redis', 'quay-app'];
-
-interface Scope {
-  name: 'rootful' | 'rootless';
-  run: (cmd: string, opts?: GuestOptions) => Promise<GuestResult>;
-  systemctl: string;
-  port: number;
-  quadletDir: string;
-  certsDir: string;
-}
-
-const scopes: Scope[] = [
-  { name: 'rootful', run: root, systemctl: 'systemctl', port: 8443, quadletDir: '/etc/containers/systemd', certsDir: '/etc/containers/certs.d' },
-  { name: 'rootless', run: user, systemctl: 'systemctl --user', port: 9443, quadletDir: '$HOME/.config/containers/systemd', certsDir: '$HOME/.config/containers/certs.d' },
-];
 
 interface UpResult { url: string; username: string; password: string; caPath: string; unchanged: boolean }
 

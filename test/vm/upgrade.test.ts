@@ -2,28 +2,12 @@
 // the downtime measured from inside the guest; a broken image is rolled back to v2; --dry-run and a
 // no-op upgrade change nothing. Starts from a fresh guest and purges the install at the end.
 import t from 'tap';
-import { root, user, requireVm, describe, type GuestResult, type GuestOptions } from './guest.js';
+import { requireVm, describe, FQDN, SCOPES as scopes, type GuestResult } from './guest.js';
 
 requireVm();
 t.setTimeout(60 * 60_000);
 
-const FQDN = 'mreg-vm.example.test';
 const IMG = 'localhost/mreg-test';
-
-interface Scope {
-  name: 'rootful' | 'rootless';
-  run: (cmd: string, opts?: GuestOptions) => Promise<GuestResult>;
-  systemctl: string;
-  port: number;
-  quayRoot: string;
-  quadletDir: string;
-  certsDir: string;
-}
-
-const scopes: Scope[] = [
-  { name: 'rootful', run: root, systemctl: 'systemctl', port: 8443, quayRoot: '/etc/quay-install', quadletDir: '/etc/containers/systemd', certsDir: '/etc/containers/certs.d' },
-  { name: 'rootless', run: user, systemctl: 'systemctl --user', port: 9443, quayRoot: '$HOME/quay-install', quadletDir: '$HOME/.config/containers/systemd', certsDir: '$HOME/.config/containers/certs.d' },
-];
 
 interface UpResult { username: string; password: string }
 interface UpgradeResult { changed: string[]; restarted: string[]; rolledBack: boolean; durationMs: number; downtimeMs?: number }
