@@ -11,8 +11,10 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 export function stageProject(dir) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
+  // The release bundle (.ci/bundle.mjs) is ~120 MB and reaches the guest separately (/opt/mreg-release).
+  const skip = new Set([join(ROOT, 'dist/release'), join(ROOT, 'dist/sea-build')]);
   for (const p of ['package.json', 'dist', 'units', 'man', 'test/vm/guest', 'test/golden']) {
-    try { cpSync(join(ROOT, p), join(dir, p), { recursive: true }); } catch (e) { if (e.code !== 'ENOENT') throw e; }
+    try { cpSync(join(ROOT, p), join(dir, p), { recursive: true, filter: src => !skip.has(src) }); } catch (e) { if (e.code !== 'ENOENT') throw e; }
   }
   const out = execFileSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   for (const abs of out.split('\n').map(s => s.trim()).filter(s => s.includes('node_modules'))) {
