@@ -1,7 +1,191 @@
-// Placeholder until the command lands; keeps the CLI table complete.
+// mreg adopt (and upgrade --from-mirror-registry): take over a mirror-registry 1.2/1.3 install in place.
+// Same data (volumes or paths are mounted, never copied), same hostname, port, CA and passwords;
+// its plain units are moved aside (they would shadow the Quadlet units of the same name).
+import { dirname, join } from 'node:path';
 import type { CommandContext } from '../cli.js';
-import { HostError } from '../errors.js';
+import { HostError, UnitFailedError } from '../errors.js';
+import { plan as makePlan, type Plan } from '../plan/plan.js';
+import { redact } from '../plan/redact.js';
+import { lockPath, pointerPath, quayRootLayout, SECRET_NAMES, STOP_ORDER, type QuayRootLayout } from '../spec/layout.js';
+import { parseRecord, recordSpec, serializeRecord, RECORD_SCHEMA_VERSION, type InstallRecord } from '../spec/record.js';
+import type { HostFacts, InstallSecrets, InstallSpec } from '../spec/spec.js';
+import { generateSecrets, secretValueByName } from '../apply/secrets-step.js';
+import { ensureTls } from '../apply/tls-step.js';
+import { startUnits, validateUnits, writeIfChanged, writePlan } from '../apply/units-step.js';
+import { gatherFacts, type HostProbe } from '../host/facts.js';
+import { createPodman, type Podman } from '../host/podman.js';
+import { connectSystemd, type Systemd } from '../host/systemd.js';
+import { acquireLock, ensureDir, readIfExists } from '../host/fs.js';
+import { waitForHealth } from '../host/http.js';
+import { journalTail } from '../host/journal.js';
+import { assertPgMajorCompatible } from '../host/pg-data.js';
+import { VERSION } from '../version.js';
+import { stringFlag } from './common.js';
+import { adoptionFrom } from '../adopt/spec.js';
+import { backupLegacyConfig, backupLegacyUnits, BACKUP_DIR_NAME, findLegacy, tightenModes, type FoundLegacy } from '../adopt/find.js';
+import { renamePgRole } from '../adopt/pg-role.js';
+import { adoptActions } from '../adopt/actions.js';
 
-export async function adopt(_ctx: CommandContext): Promise<void> {
-  throw new HostError('mreg adopt is not implemented yet');
+const HEALTH_TIMEOUT_MS = 10 * 60_000;
+
+export async function adopt(ctx: CommandContext): Promise<void> {
+  const { out, flags } = ctx;
+  const probe = await gatherFacts({ env: ctx.env });
+  const str = (k: string) => stringFlag(flags, k, 'adopt');
+  const found = await findLegacy(probe.scope, probe.home, str('quayRoot'));
+  const adoption = adoptionFrom(found.files, { scope: probe.scope, home: probe.home, fqdn: probe.fqdn, quayRoot: found.quayRoot },
+    { quayImage: str('quayImage'), pgImage: str('pgImage'), redisImage: str('redisImage'), imageArchive: str('imageArchive') });
+  const { spec } = adoption;
+  const layout = quayRootLayout(spec.quayRoot);
+  for (const w of adoption.warnings) out.warn(w);
+
+  const existing = await readIfExists(layout.record);
+  if (existing !== undefined && !parseRecord(existing, layout.record).removedAt) {
+    throw new HostError(`${layout.record} exists: mreg already manages this install`, 'use mreg upgrade');
+  }
+  const podman = createPodman({ verbose: out.verbose, log: out.debug });
+  const facts = factsFor(probe);
+  // The admin password is new (mirror-registry never set one); the init user's password stays unknown to mreg.
+  const secrets: InstallSecrets = { ...generateSecrets(), ...adoption.secrets };
+
+  if (flags.dryRun) {
+    if (!facts.podmanVersion) facts.podmanVersion = [5, 0, 0];
+    const planned = makePlan(spec, facts, secrets);
+    const files = planned.files.map(f => ({ path: f.path, mode: `0${f.mode.toString(8)}`, content: redact(f.content, secrets) }));
+    const actions = adoptActions(found, adoption, planned);
+    if (out.json) { out.resultJson({ dryRun: true, scope: spec.scope, spec: recordSpec(spec), files, actions }); return; }
+    for (const f of files) out.result(`--- ${f.path} (mode ${f.mode}) ---\n${f.content}`);
+    out.result('--- actions ---');
+    actions.forEach((a, i) => out.result(`${i + 1}. ${a}`));
+    out.info('dry run: nothing was changed');
+    return;
+  }
+
+  await ensureDir(dirname(lockPath(probe.scope, probe.home, probe.runtimeDir)), 0o755);
+  const release = await acquireLock(lockPath(probe.scope, probe.home, probe.runtimeDir));
+  let systemd: Systemd | undefined;
+  try {
+    const started = Date.now();
+    systemd = await connectSystemd(spec.scope, ctx.env);
+    const sd = systemd;
+    // Everything that can fail without touching the running registry comes first.
+    const planned = await out.step('check images and units', async () => {
+      if (spec.imageArchive) await podman.load(spec.imageArchive);
+      await requireImages(podman, spec);
+      // 1.3 ran PostgreSQL 10: refuse before stopping anything when the chosen image cannot open that data.
+      await assertPgMajorCompatible(spec.pgStorage, spec.images.postgres, spec.scope);
+      const p = makePlan(spec, facts, secrets);
+      await validateUnits(podman, p, spec);
+      return p;
+    });
+
+    const downSince = Date.now();
+    await out.step('stop mirror-registry', () => stopLegacy(sd, podman, spec));
+    try {
+      await out.step('Postgres role for mreg', () => renamePgRole(spec.images.postgres, spec.pgStorage, adoption.pgUser, out.debug));
+    } catch (err) {
+      out.warn('starting mirror-registry again: nothing was changed');
+      for (const u of [...STOP_ORDER].reverse()) await sd.startUnit(u).catch(() => undefined);
+      throw err;
+    }
+    const backup = await out.step(`move old units to ${join(spec.quayRoot, BACKUP_DIR_NAME)}`, async () => {
+      await backupLegacyConfig(found);
+      return backupLegacyUnits(found);
+    });
+    const rollbackHint = `the old units and config.yaml are in ${backup}; to go back: mreg down, move them back, systemctl${spec.scope === 'rootless' ? ' --user' : ''} daemon-reload, and rename the Postgres role "quay" back to "${adoption.pgUser}"`;
+
+    try {
+      await out.step('TLS certificate (the old CA is kept)', async () => {
+        await ensureTls(spec, layout, probe.now, undefined);
+        await tightenModes([{ path: layout.sslKey, mode: 0o640 }, { path: layout.sslCert, mode: 0o640 }, { path: layout.caKey, mode: 0o600 }]);
+      });
+      await out.step('podman secrets', async () => {
+        for (const name of Object.values(SECRET_NAMES)) await podman.secretCreate(name, secretValueByName(secrets, name), { replace: true });
+      });
+      await out.step('write mreg units and config', () => writePlan(planned, layout));
+      await out.step('reload systemd', () => sd.reload());
+      await out.step('start registry units', () => startUnits(sd, planned, [], new Set(), spec, out));
+      await out.step('registry health', async () => {
+        // A user's own pair: its ssl.cert usually carries the chain up to the root, which is enough to verify.
+        const ca = await readIfExists(spec.tls.kind === 'generate' ? layout.caCert : layout.sslCert);
+        await waitForHealth({ hostname: spec.hostname, port: spec.port, ca }, HEALTH_TIMEOUT_MS, 200);
+      });
+    } catch (err) {
+      if (err instanceof HostError || err instanceof UnitFailedError) {
+        (err as { hint?: string }).hint = `${err.hint ? `${err.hint}\n` : ''}${rollbackHint}`;
+      }
+      throw err;
+    }
+    const downtimeMs = Date.now() - downSince;
+    // Their values now live in mreg's secrets; down would not know these names.
+    for (const s of adoption.legacySecrets) await podman.secretRemove(s);
+    await writeRecord(spec, planned, layout, probe);
+    report(ctx, spec, found, backup, Date.now() - started, downtimeMs);
+  } finally {
+    await systemd?.close();
+    await release();
+  }
+}
+
+async function stopLegacy(systemd: Systemd, podman: Podman, spec: InstallSpec): Promise<void> {
+  for (const unit of STOP_ORDER) {
+    const result = await systemd.stopUnit(unit);
+    if (result !== 'done' && result !== 'skipped') {
+      throw new UnitFailedError(unit, result, await journalTail(unit, spec.scope, 20).catch(() => []), 'nothing was changed; stop it by hand and run mreg adopt again');
+    }
+    await systemd.resetFailed(unit);
+  }
+  // The old ExecStop lines remove them; these catch a crashed or hand-started one (names are reused).
+  for (const c of ['quay-app', 'quay-redis', 'quay-postgres']) await podman.containerRemove(c);
+  await podman.podRemove('quay-pod');
+}
+
+async function requireImages(podman: Podman, spec: InstallSpec): Promise<void> {
+  const missing: string[] = [];
+  for (const [flag, ref] of [['--quayImage', spec.images.quay], ['--pgImage', spec.images.postgres], ['--redisImage', spec.images.redis]] as const) {
+    if (!(await podman.imageExists(ref))) missing.push(`${flag} ${ref}`);
+  }
+  if (missing.length > 0) {
+    throw new HostError(`image not present on this host: ${missing.join(', ')}`, 'nothing was changed; load them with --image-archive FILE (mreg never pulls)');
+  }
+}
+
+async function writeRecord(spec: InstallSpec, planned: Plan, layout: QuayRootLayout, probe: HostProbe): Promise<void> {
+  const now = probe.now.toISOString();
+  const record: InstallRecord = {
+    schemaVersion: RECORD_SCHEMA_VERSION, mregVersion: VERSION, createdAt: now, updatedAt: now,
+    spec: recordSpec(spec),
+    files: [...new Set([...planned.files.map(f => f.path), layout.sslCert, layout.sslKey,
+      ...(spec.tls.kind === 'generate' ? [layout.caCert, layout.caKey] : [])])].sort(),
+    secrets: Object.values(SECRET_NAMES),
+    volumes: planned.volumes,
+    // mirror-registry 1.3 turned linger on; it was not mreg.
+    lingerEnabledByMreg: false,
+  };
+  await writeIfChanged(layout.record, serializeRecord(record), 0o600);
+  const pointer = pointerPath(spec.scope, probe.home);
+  await ensureDir(dirname(pointer), 0o755);
+  await writeIfChanged(pointer, `${spec.quayRoot}\n`, 0o644);
+}
+
+function factsFor(probe: HostProbe): HostFacts {
+  const { scope, uid, gid, user, home, fqdn, podmanVersion, quadletDir, runtimeDir, now } = probe;
+  return { scope, uid, gid, user, home, fqdn, podmanVersion, quadletDir, runtimeDir, now };
+}
+
+function report(ctx: CommandContext, spec: InstallSpec, found: FoundLegacy, backup: string, ms: number, downtimeMs: number): void {
+  const { out } = ctx;
+  const url = `https://${spec.hostname}:${spec.port}`;
+  if (out.json) {
+    out.resultJson({ adopted: true, url, scope: spec.scope, quayRoot: spec.quayRoot, images: spec.images, backup, durationMs: ms, downtimeMs });
+    return;
+  }
+  out.info(`mreg: mirror-registry adopted in ${(ms / 1000).toFixed(1)} s (registry down for ${(downtimeMs / 1000).toFixed(1)} s)`);
+  out.result([
+    `URL:        ${url}`,
+    `Users:      unchanged (log in with the same passwords as before)`,
+    `Old units:  ${backup} (moved from ${found.unitDir})`,
+    `Record:     ${join(spec.quayRoot, 'mreg-install.json')}`,
+    `Next:       mreg status; later mreg upgrade`,
+  ].join('\n'));
 }

@@ -1,0 +1,45 @@
+// mirror-registry's Quay connected as the role "user"; mreg's units create and re-password "quay".
+// Renaming the role keeps every table, owner and grant; it runs once, before mreg's Postgres starts.
+import { PG_USER } from '../spec/defaults.js';
+import type { Storage } from '../spec/spec.js';
+import { runChecked } from '../host/exec.js';
+
+const DATA = '/var/lib/pgsql/data';
+const PGDATA = `${DATA}/userdata`;
+
+function ident(s: string): string { return `"${s.replace(/"/g, '""')}"`; }
+function literal(s: string): string { return `'${s.replace(/'/g, "''")}'`; }
+
+/** SQL that renames `from` to PG_USER unless PG_USER already exists (a re-run after a partial adopt). */
+export function renameRoleSql(from: string): string {
+  return `DO $$ BEGIN
+  IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = ${literal(from)})
+     AND NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = ${literal(PG_USER)}) THEN
+    ALTER ROLE ${ident(from)} RENAME TO ${ident(PG_USER)};
+  END IF;
+END $$;
+`;
+}
+
+/** Start the server socket-only (as the sclorg image's own start-up does), run stdin's SQL, stop it cleanly. */
+const SCRIPT = `set -e
+pg_ctl -D ${PGDATA} -w -s -o "-c listen_addresses= -c unix_socket_directories=/tmp" start
+rc=0
+psql -X -q -v ON_ERROR_STOP=1 -h /tmp -U postgres -d postgres || rc=$?
+pg_ctl -D ${PGDATA} -w -s -m fast stop
+exit $rc`;
+
+/** podman run argv (no secrets: the SQL goes on stdin and names roles only). */
+export function renameRoleArgs(image: string, storage: Storage): string[] {
+  const mount = storage.kind === 'volume' ? `${storage.name}:${DATA}` : `${storage.path}:${DATA}:Z,U`;
+  return ['run', '--rm', '-i', '--name', 'mreg-adopt-pg-role', '--net', 'none', '--user', '26',
+    '--entrypoint', 'sh', '-v', mount, image, '-c', SCRIPT];
+}
+
+export async function renamePgRole(image: string, storage: Storage, from: string, log?: (l: string) => void): Promise<void> {
+  if (from === PG_USER) return;
+  await runChecked('podman', renameRoleArgs(image, storage), {
+    input: renameRoleSql(from), log, what: `renaming the Postgres role "${from}" to "${PG_USER}"`,
+    hint: 'the old data is untouched; see the message above, fix it and run mreg adopt again',
+  });
+}

@@ -1,0 +1,117 @@
+// A found mirror-registry install → the InstallSpec and secrets mreg will run it with. Pure.
+import { posix } from 'node:path';
+import { HostError, UsageError } from '../errors.js';
+import { parseUpOptions, type RawUpFlags } from '../spec/options.js';
+import { PG_USER } from '../spec/defaults.js';
+import type { InstallSecrets, InstallSpec, Scope } from '../spec/spec.js';
+import { dbCredentials, parseLegacyConfig, parseLegacyUnit, type LegacyRun } from './legacy.js';
+
+export const LEGACY_UNITS = ['quay-pod.service', 'quay-postgres.service', 'quay-redis.service', 'quay-app.service'] as const;
+export type LegacyUnitName = typeof LEGACY_UNITS[number];
+
+export interface LegacyFiles {
+  /** Unit file texts by name; quay-app.service is required, the others are read when present. */
+  units: Partial<Record<LegacyUnitName, string>>;
+  configYaml: string;
+  /** Whether quayRoot/quay-rootCA/rootCA.{pem,key} exist (mirror-registry generated the cert). */
+  hasRootCa: boolean;
+}
+
+export interface AdoptOverrides {
+  quayRoot?: string;
+  quayImage?: string;
+  pgImage?: string;
+  redisImage?: string;
+  imageArchive?: string;
+}
+
+export interface Adoption {
+  spec: InstallSpec;
+  /** Values carried over from config.yaml; the caller fills pgAdminPassword and initPassword. */
+  secrets: Pick<InstallSecrets, 'secretKey' | 'databaseSecretKey' | 'pgPassword' | 'redisPassword'>;
+  /** The Postgres role Quay used; mreg's units use PG_USER, so a different one is renamed. */
+  pgUser: string;
+  /** podman secrets the old units referenced (1.3.11: pgdb_pass, redis_pass), removed once adopted. */
+  legacySecrets: string[];
+  warnings: string[];
+}
+
+const CONFIG_TARGET = '/quay-registry/conf/stack';
+const QUAY_DATA_TARGET = '/datastorage';
+const PG_DATA_TARGET = '/var/lib/pgsql/data';
+
+/** quayRoot as the old quay-app unit mounted it (…/quay-config), so a non-default -r needs no flag. */
+export function quayRootFromAppUnit(appUnit: string): string | undefined {
+  const src = parseLegacyUnit(appUnit)?.mounts.find(m => m.target === CONFIG_TARGET)?.source;
+  return src && src.startsWith('/') ? posix.dirname(posix.normalize(src).replace(/\/+$/, '')) : undefined;
+}
+
+function storageArg(run: LegacyRun | undefined, target: string): string | undefined {
+  return run?.mounts.find(m => m.target.replace(/\/+$/, '') === target)?.source;
+}
+
+/**
+ * Throws HostError when a value mreg needs is missing (naming the file), UsageError when a
+ * found value (or an override) would not pass `mreg up`'s own checks.
+ */
+export function adoptionFrom(files: LegacyFiles, env: { scope: Scope; home: string; fqdn: string; quayRoot: string }, over: AdoptOverrides = {}): Adoption {
+  const parse = (name: LegacyUnitName) => {
+    const text = files.units[name];
+    return text === undefined ? undefined : parseLegacyUnit(text);
+  };
+  const app = parse('quay-app.service');
+  const pg = parse('quay-postgres.service');
+  const redis = parse('quay-redis.service');
+  const pod = parse('quay-pod.service');
+  if (!app?.image) throw new HostError('quay-app.service has no `podman run … IMAGE` line mreg understands', 'adopt only takes over mirror-registry 1.2/1.3 installs');
+  if (!pg?.image) throw new HostError('quay-postgres.service is missing or has no `podman run … IMAGE` line', 'mirror-registry 2.x (SQLite) installs cannot be adopted');
+
+  const cfg = parseLegacyConfig(files.configYaml);
+  const missing = (['secretKey', 'databaseSecretKey', 'dbUri', 'redisPassword', 'serverHostname'] as const).filter(k => !cfg[k]);
+  if (missing.length > 0) throw new HostError(`quay-config/config.yaml lacks ${missing.join(', ')}`, 'restore the config.yaml mirror-registry wrote, then run mreg adopt again');
+  const db = dbCredentials(cfg.dbUri!);
+  if (!db.user || !db.password) throw new HostError('DB_URI in quay-config/config.yaml has no user or password', 'restore the config.yaml mirror-registry wrote');
+
+  const warnings: string[] = [];
+  // The published port is what clients use; SERVER_HOSTNAME should agree, and is trusted for the name.
+  const [host = '', portText] = cfg.serverHostname!.split(':');
+  const port = pod?.publishedPort ?? (portText ? Number(portText) : undefined);
+  if (pod?.publishedPort && portText && Number(portText) !== pod.publishedPort) {
+    warnings.push(`SERVER_HOSTNAME says port ${portText} but quay-pod publishes ${pod.publishedPort}; keeping ${pod.publishedPort}`);
+  }
+  const raw: RawUpFlags = {
+    quayHostname: port ? `${host}:${port}` : host,
+    quayRoot: env.quayRoot,
+    quayStorage: storageArg(app, QUAY_DATA_TARGET),
+    pgStorage: storageArg(pg, PG_DATA_TARGET),
+    quayImage: over.quayImage ?? app.image,
+    pgImage: over.pgImage ?? pg.image,
+    redisImage: over.redisImage ?? redis?.image,
+    imageArchive: over.imageArchive,
+  };
+  if (!raw.quayStorage) throw new HostError(`quay-app.service mounts nothing at ${QUAY_DATA_TARGET}`, 'adopt needs the old blob storage; check the unit');
+  if (!raw.pgStorage) throw new HostError(`quay-postgres.service mounts nothing at ${PG_DATA_TARGET}`, 'adopt needs the old database; check the unit');
+  let spec: InstallSpec;
+  try {
+    spec = parseUpOptions(raw, { scope: env.scope, fqdn: env.fqdn, home: env.home });
+  } catch (err) {
+    if (err instanceof UsageError) throw new UsageError(err.problems.map(p => `from the old install: ${p}`), 'pass the flag to adopt to override the value, or fix the old unit first');
+    throw err;
+  }
+  // mirror-registry generated its cert from quay-rootCA: keep that CA (clients trust it) and let mreg
+  // renew the leaf from it. Without it the pair was the user's own: serve it as provided.
+  if (!files.hasRootCa) {
+    const configDir = posix.join(spec.quayRoot, 'quay-config');
+    spec.tls = { kind: 'provided', certPath: posix.join(configDir, 'ssl.cert'), keyPath: posix.join(configDir, 'ssl.key'), skipCheck: true };
+  }
+  if (db.user !== PG_USER) warnings.push(`the Postgres role "${db.user}" will be renamed to "${PG_USER}" (mreg's units use that name)`);
+
+  const legacySecrets = [...new Set([pg, redis, app].flatMap(r => Object.keys(r?.secrets ?? {})))].filter(n => n !== '');
+  return {
+    spec,
+    secrets: { secretKey: cfg.secretKey!, databaseSecretKey: cfg.databaseSecretKey!, pgPassword: db.password, redisPassword: cfg.redisPassword! },
+    pgUser: db.user,
+    legacySecrets,
+    warnings,
+  };
+}

@@ -1,0 +1,95 @@
+// mreg adopt for real (rootless, mirror-registry 1.3's default): a hand-made 1.3 install
+// (test/vm/guest/make-mr13-fixture.sh) with a user and a pushed image is taken over in place; the image
+// pulls with the same digest, the old password logs in, the old units are backed up and gone, the
+// passwords live in podman secrets only. Ends with `mreg down --purge --yes` and checks nothing is left.
+import t from 'tap';
+import { requireVm, describe } from './guest.js';
+import { SCOPES, caPath, login, parseJson, pullDigest, pushTiny, status } from './guest/scopes.js';
+
+requireVm();
+t.setTimeout(45 * 60_000);
+
+const s = SCOPES.find(x => x.name === 'rootless')!;
+const UNIT_DIR = '/home/mreg/.config/systemd/user';
+const BACKUP = `${s.quayRoot}/mirror-registry-units.bak`;
+const FIXTURE = '/opt/mreg/test/vm/guest/make-mr13-fixture.sh';
+const OLD = { username: 'init', password: 'mirror-registry-13-pw' };
+let digest = '';
+
+interface AdoptJson { adopted: boolean; durationMs: number; downtimeMs: number; backup: string }
+
+t.test('a mirror-registry 1.3 install with a user and an image', async t => {
+  const pre = await s.run(`test ! -e ${s.quayRoot} && test ! -e ${UNIT_DIR}/quay-app.service && ! podman volume exists pg-storage`);
+  t.equal(pre.exitCode, 0, 'starts from a clean user', { output: describe(pre) });
+  const fx = await s.run(`bash ${FIXTURE} ${s.host.split(':')[0]} ${s.port}`, { timeoutMs: 20 * 60_000 });
+  if (!t.equal(fx.exitCode, 0, 'fixture healthy', { output: describe(fx) })) return;
+  const init = await s.run(`jq -nc --arg p "$(cat)" '{username:"${OLD.username}",password:$p,email:"init@example.test",access_token:true}' |
+    curl -s -o /dev/null -w '%{http_code}' --cacert ${caPath(s)} -H content-type:application/json --data @- https://${s.host}/api/v1/user/initialize`, { input: OLD.password });
+  t.equal(init.stdout.trim(), '200', 'first user created through mirror-registry\'s bootstrap API');
+  t.equal((await login(s, OLD)).exitCode, 0, 'podman login');
+  const p = await pushTiny(s, OLD);
+  t.equal(p.r.exitCode, 0, 'push', { output: describe(p.r) });
+  digest = p.digest;
+  t.match(digest, /^sha256:[0-9a-f]{64}$/);
+});
+
+t.test('--dry-run changes nothing', async t => {
+  const r = await s.run('mreg adopt --dry-run --json');
+  t.equal(r.exitCode, 0, 'exit 0', { output: describe(r) });
+  const plan = parseJson<{ actions: string[] }>(r);
+  t.ok(plan?.actions.some(a => a.startsWith(`move ${UNIT_DIR}/quay-app.service`)), 'plans to move the old units');
+  t.notMatch(r.stdout, /mirror-registry-13-pw/, 'no secret in the plan');
+  const still = await s.run(`test -f ${UNIT_DIR}/quay-app.service && test ! -e ${BACKUP} && systemctl --user is-active quay-app.service`);
+  t.equal(still.exitCode, 0, 'old install untouched and running', { output: describe(still) });
+});
+
+t.test('mreg adopt', async t => {
+  const r = await s.run('mreg adopt --json', { timeoutMs: 30 * 60_000 });
+  if (!t.equal(r.exitCode, 0, 'exit 0', { output: describe(r) })) return;
+  const res = parseJson<AdoptJson>(r);
+  t.ok(res?.adopted, 'adopted');
+  t.comment(`adopt wall time ${((res?.durationMs ?? 0) / 1000).toFixed(1)} s, downtime ${((res?.downtimeMs ?? 0) / 1000).toFixed(1)} s`);
+
+  const files = await s.run(`set -e; cd ${BACKUP}; ls quay-pod.service quay-postgres.service quay-redis.service quay-app.service config.yaml links.txt >/dev/null
+    stat -c %a config.yaml; ! ls ${UNIT_DIR}/quay-*.service ${UNIT_DIR}/*.wants/quay-*.service 2>/dev/null`);
+  t.equal(files.exitCode, 0, 'old units backed up and gone from the unit dir (and their enable links)', { output: describe(files) });
+  t.equal(files.stdout.trim(), '600', 'backup config.yaml is 0600');
+
+  const units = await s.run(`for u in quay-pod quay-postgres quay-redis quay-app; do echo "$u $(systemctl --user is-active $u) $(systemctl --user show -p SourcePath --value $u)"; done`);
+  for (const [u, src] of [['quay-pod', 'quay.pod'], ['quay-postgres', 'quay-postgres.container'], ['quay-redis', 'quay-redis.container'], ['quay-app', 'quay-app.container']]) {
+    t.match(units.stdout, new RegExp(`^${u} active ${s.quadletDir}/${src}$`, 'm'), `${u} active from the Quadlet file`);
+  }
+
+  const pulled = await pullDigest(s, OLD);
+  t.equal(pulled.digest, digest, 'the image pushed before pulls with the same digest', { output: describe(pulled.r) });
+  const relog = await s.run(`podman logout ${s.host} >/dev/null; podman login -u ${OLD.username} --password-stdin ${s.host}`, { input: OLD.password });
+  t.equal(relog.exitCode, 0, 'the old user logs in with the old password', { output: describe(relog) });
+
+  const sec = await s.run(`set -e; names=$(podman secret ls --format '{{.Name}}' | sort | tr '\\n' ' '); echo "$names"
+    pw=$(awk '/^  password:/{print $2; exit}' ${BACKUP}/config.yaml); db=$(sed -n 's/^DB_URI: postgresql:\\/\\/user:\\(.*\\)@.*/\\1/p' ${BACKUP}/config.yaml)
+    test -n "$pw" && test -n "$db"; ! grep -rqF -e "$pw" -e "$db" ${s.quadletDir}`);
+  t.equal(sec.exitCode, 0, 'passwords are not in the unit files', { output: describe(sec) });
+  t.match(sec.stdout, /mreg-pg-password .*mreg-redis-password/, 'mreg\'s podman secrets exist');
+  t.notMatch(sec.stdout, /pgdb_pass|redis_pass/, 'mirror-registry\'s secrets are gone');
+
+  const rec = await s.run(`jq -r '.spec.quayStorage.name + " " + .spec.pgStorage.name + " " + .spec.images.quay' ${s.quayRoot}/mreg-install.json`);
+  t.equal(rec.stdout.trim(), 'quay-storage pg-storage localhost/mreg-test/quay:v1', 'install record: same volumes, old image kept');
+  const st = await status(s);
+  t.equal(st.r.exitCode, 0, 'mreg status: healthy', { output: describe(st.r) });
+  t.equal(st.json?.healthy, true);
+});
+
+t.test('mreg down --purge --yes leaves nothing behind', async t => {
+  const r = await s.run('mreg down --purge --yes', { timeoutMs: 15 * 60_000 });
+  t.equal(r.exitCode, 0, 'exit 0', { output: describe(r) });
+  const left = await s.run(`ls -d ${s.quayRoot} ${UNIT_DIR}/quay-* ${s.quadletDir}/quay* 2>/dev/null; podman volume ls -q; podman secret ls --format '{{.Name}}'; podman ps -aq`);
+  t.equal(left.stdout.trim(), '', 'no quayRoot (nor its backup), units, volumes, secrets or containers');
+});
+
+t.teardown(async () => {
+  // A failed run must not leave the next suite a registry on :9443.
+  await s.run(`mreg down --purge --yes >/dev/null 2>&1; for u in quay-app quay-redis quay-postgres quay-pod; do systemctl --user stop $u 2>/dev/null; done
+    rm -f ${UNIT_DIR}/quay-*.service ${UNIT_DIR}/*.wants/quay-*.service; systemctl --user daemon-reload
+    podman pod rm -f quay-pod >/dev/null 2>&1; podman volume rm -f pg-storage quay-storage >/dev/null 2>&1
+    podman secret rm pgdb_pass redis_pass >/dev/null 2>&1; podman unshare rm -rf ${s.quayRoot}; rm -rf ${s.certsDir}/${s.host}; true`, { timeoutMs: 15 * 60_000 });
+});
