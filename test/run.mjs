@@ -2,7 +2,7 @@
 // npm test: unit and CLI tests on this machine, then the integration suite in the throwaway VM.
 // Ends with one plain line "N passed, N failed". A VM that cannot be built or booted is a failure, never a skip.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,11 +49,26 @@ async function tapSuite(name, args, env, { skipIsFailure }) {
   console.log(`[mreg-test] ${name}: ${pass} passed, ${fail} failed`);
 }
 
+/** Pushes only the tarball (vm.sh push takes a folder; dist/release also holds the bare executable). */
+async function pushRelease() {
+  const dir = mkdtempSync(join(tmpdir(), 'mreg-release-'));
+  try {
+    for (const f of readdirSync(join(ROOT, 'dist/release')).filter(f => f.endsWith('.tar.gz'))) copyFileSync(join(ROOT, 'dist/release', f), join(dir, f));
+    const r = await sh('bash', [VM, 'push', dir, '/opt/mreg-release']);
+    if (r.code !== 0) { console.log('[mreg-test] FAILED: could not copy the release tarball into the guest'); failed += 1; }
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+}
+
 async function vmSuite() {
-  const env = { MREG_VM: VM };
+  // remote.test.ts uploads the real single-file executable that this run builds, as users would.
+  const env = { MREG_VM: VM, MREG_BUNDLE: join(ROOT, 'dist/release/mreg') };
   const build = await timed('vm build (or cache hit)', () => sh('bash', [VM, 'build']));
   if (build.code !== 0) { console.log('[mreg-test] FAILED: the test VM could not be built (see above). The integration suite did not run.'); failed += 1; return; }
-  const start = await timed('vm boot', () => sh('bash', [VM, 'start']));
+  // The air-gapped release tarball (npm test has already built dist) is made while the guest boots.
+  const [start, bundle] = await Promise.all([
+    timed('vm boot', () => sh('bash', [VM, 'start'])),
+    timed('release bundle', () => sh('node', ['.ci/bundle.mjs'], { capture: true, quiet: true })),
+  ]);
   if (start.code !== 0) { console.log('[mreg-test] FAILED: the test VM did not boot (see above). The integration suite did not run.'); failed += 1; await sh('bash', [VM, 'stop']); return; }
   try {
     const stage = await timed('stage project', async () => stageProject(mkdtempSync(join(tmpdir(), 'mreg-stage-'))));
@@ -61,6 +76,9 @@ async function vmSuite() {
     rmSync(stage, { recursive: true, force: true });
     if (push.code !== 0) { console.log('[mreg-test] FAILED: could not copy the project into the guest'); failed += 1; return; }
     await sh('bash', [VM, 'ssh', 'install -m 755 /opt/mreg/mreg /usr/local/bin/mreg']);
+    // test/vm/bundle.test.ts unpacks /opt/mreg-release/mreg-<version>-linux-x86_64.tar.gz.
+    if (bundle.code !== 0) { console.log(`[mreg-test] FAILED: node .ci/bundle.mjs exited ${bundle.code}:\n${bundle.out}`); failed += 1; }
+    else await timed('copy release tarball into the guest', () => pushRelease());
     await tapSuite('integration (VM)', ['--jobs=1', '--timeout=3600', ...testFiles('test/vm')], env, { skipIsFailure: true });
   } finally {
     await timed('vm stop', () => sh('bash', [VM, 'stop']));
