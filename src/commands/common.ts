@@ -1,8 +1,10 @@
-// Checks shared by commands: input files that must exist, and the not-yet-supported remote target.
+// Checks shared by commands: input files that must exist, and -H (run on another host over ssh).
 import { access, constants, readFile } from 'node:fs/promises';
 import { checkProvidedCert } from '../tls/index.js';
 import { UsageError } from '../errors.js';
 import type { InstallSpec } from '../spec/spec.js';
+import type { CommandContext } from '../cli.js';
+import type { RemoteCommand } from '../remote/argv.js';
 
 /** Files named by flags must be readable, and a supplied certificate fit, before anything changes. */
 export async function checkInputFiles(spec: InstallSpec, now: Date): Promise<void> {
@@ -14,7 +16,7 @@ export async function checkInputFiles(spec: InstallSpec, now: Date): Promise<voi
     await need('--sslCert', spec.tls.certPath, 'give the path of a PEM certificate');
     await need('--sslKey', spec.tls.keyPath, 'give the path of its PEM private key');
   }
-  if (spec.imageArchive) await need('--image-archive', spec.imageArchive, 'give the path of an image archive made with `podman save`');
+  if (spec.imageArchive && spec.imageArchive !== '-') await need('--image-archive', spec.imageArchive, 'give the path of an image archive made with `podman save`');
   if (problems.length === 0 && spec.tls.kind === 'provided') {
     problems.push(...checkProvidedCert({
       certPem: await readFile(spec.tls.certPath, 'utf8'), keyPem: await readFile(spec.tls.keyPath, 'utf8'),
@@ -34,6 +36,29 @@ export function rejectRemoteTarget(flags: Record<string, unknown>, fqdn: string)
   const short = fqdn.split('.')[0];
   if (LOCAL.has(target) || target === fqdn || target === short) return;
   throw new UsageError(`--targetHostname ${target}: installing on another host is not supported yet; copy mreg to ${target} and run it there`);
+}
+
+/**
+ * -H/--targetHostname naming another host: `check` validates the flags here (exit 2 before any ssh),
+ * `confirm` asks what must be asked locally, then the command runs there over ssh (src/remote/run.ts).
+ * Resolves true when it ran remotely (the caller is done), false to carry on on this host.
+ */
+export async function runOnTarget(command: RemoteCommand, ctx: CommandContext,
+  hooks: { check?: (targetHostname: string) => void; confirm?: (targetHostname: string) => Promise<void> } = {}): Promise<boolean> {
+  if (ctx.flags.targetHostname === undefined) return false;
+  const { remoteTarget, runRemote } = await import('../remote/run.js');
+  const target = await remoteTarget(ctx.flags);
+  if (!target) return false;
+  hooks.check?.(target.hostname);
+  if (hooks.confirm) await hooks.confirm(target.hostname);
+  await runRemote(command, target, ctx, { confirmed: hooks.confirm !== undefined });
+  return true;
+}
+
+/** How the target's mreg will see the flags (root there is rootful), for checking them here. */
+export function remoteOptionEnv(flags: Record<string, unknown>, host: string): { scope: 'rootful' | 'rootless'; fqdn: string; home: string } {
+  const user = typeof flags.targetUsername === 'string' ? flags.targetUsername : process.env.USER;
+  return user === 'root' ? { scope: 'rootful', fqdn: host, home: '/root' } : { scope: 'rootless', fqdn: host, home: `/home/${user ?? 'user'}` };
 }
 
 /** A value flag as a string; cac leaves `true` when the value is missing (`--quayImage` at the end). */

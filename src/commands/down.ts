@@ -13,13 +13,15 @@ import { serializeRecord, type InstallRecord } from '../spec/record.js';
 import { journalTail } from '../host/journal.js';
 import { removeTree } from '../host/storage.js';
 import { lockPath, pointerPath, STOP_ORDER } from '../spec/layout.js';
-import { rejectRemoteTarget } from './common.js';
+import { runOnTarget } from './common.js';
 import { dirname } from 'node:path';
 
 export async function down(ctx: CommandContext): Promise<void> {
   const { out, flags } = ctx;
+  const askFirst = Boolean(flags.purge) && !(flags.yes || flags.autoApprove);
+  // Another host: a --purge is confirmed here (ssh has no terminal for the question), then runs there with --yes.
+  if (await runOnTarget('down', ctx, askFirst ? { confirm: host => confirmPurge(ctx, [`the registry's quayRoot and storage on ${host}`]) } : {})) return;
   const probe = await gatherFacts({ env: ctx.env });
-  rejectRemoteTarget(flags, probe.fqdn);
   const { layout, record } = await findInstall(flags, probe.scope, probe.home);
   const purge = Boolean(flags.purge);
   const yes = Boolean(flags.yes || flags.autoApprove);

@@ -8,6 +8,8 @@ export interface RunOptions {
   env?: Record<string, string>;
   /** Called with the command line before it runs (argv never holds secrets). */
   log?: (line: string) => void;
+  /** 'inherit': the command reads mreg's own stdin (`podman load` of an archive piped in); input is ignored. */
+  stdin?: 'inherit';
 }
 
 export interface RunResult {
@@ -38,7 +40,7 @@ export async function runCommand(file: string, args: readonly string[], opts: Ru
   opts.log?.(`$ ${[file, ...args].join(' ')}`);
   const res = await execa(file, args, {
     reject: false,
-    input: opts.input ?? '',
+    ...(opts.stdin === 'inherit' ? { stdin: 'inherit' as const } : { input: opts.input ?? '' }),
     // C locale so callers can match stderr text ("no such secret") untranslated.
     env: { LC_ALL: 'C', ...opts.env },
     extendEnv: true,

@@ -113,7 +113,10 @@ export function createPodman(opts: { verbose?: boolean; log?: (line: string) => 
       }
     },
     async load(archive) {
-      const res = await podman(['load', '--input', archive]);
+      // `-`: podman load without --input copies its stdin (a pipe, e.g. from ssh) to a temp file itself.
+      const res = archive === '-'
+        ? await runChecked('podman', ['load'], { log, what: 'podman load', stdin: 'inherit' })
+        : await podman(['load', '--input', archive]);
       return parseLoadedImages(res.stdout);
     },
     imageExists: (ref) => exists(['image', 'exists', ref]),

@@ -231,7 +231,8 @@ export function parseUpOptions(raw: RawUpFlags, env: OptionEnv): InstallSpec {
   }
 
   const archiveValue = str('imageArchive');
-  const imageArchive = archiveValue === undefined ? undefined
+  // `-`: the archive comes on stdin (how `mreg up -H host -i FILE` streams it over ssh).
+  const imageArchive = archiveValue === undefined ? undefined : archiveValue === '-' ? '-'
     : parsePath('imageArchive', archiveValue, env, p, '/root/image-archive.tar', false);
 
   const images: Images = {

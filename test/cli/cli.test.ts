@@ -121,7 +121,7 @@ const USAGE_ERRORS: Array<[string[], string]> = [
   [['up', '--dry-run', '--quayHostname', HOSTNAME, '--sslCert', '/nonexistent.pem'], '--sslCert'],
   [['up', '--dry-run', '--quayHostname', HOSTNAME, '--quayRoot', 'relative/dir'], '--quayRoot'],
   [['up', '--dry-run', '--quayHostname', HOSTNAME, '--initUser', 'Bad User'], '--initUser'],
-  [['up', '--dry-run', '--quayHostname', HOSTNAME, '-H', 'other.example.org'], 'other.example.org'],
+  [['up', '--dry-run', '--quayHostname', HOSTNAME, '--targetHostname=-oProxyCommand=x'], '--targetHostname'],
   [['install', '--dry-run', '--quayHostname', '10.0.0.5'], '--quayHostname 10.0.0.5'],
   [['logs', 'not-a-unit'], 'not-a-unit'],
   [['logs', '--lines', '0'], '--lines'],

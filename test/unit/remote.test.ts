@@ -1,0 +1,64 @@
+// -H/--targetHostname, pure parts: local-target detection, flag checks, ssh argv and the remote command line.
+import t from 'tap';
+import { execFileSync } from 'node:child_process';
+import {
+  forwardFlags, isLocalTarget, parseTarget, remoteCommandLine, remoteExecutableName, shellQuote, sshBaseArgs, uploadScript,
+} from '../../src/remote/argv.js';
+import { UsageError } from '../../src/errors.js';
+
+/** What a POSIX shell makes of `line`: NUL-terminated words (printf), so quoting is checked by a real sh. */
+function words(line: string): string[] {
+  return execFileSync('sh', ['-c', `printf '%s\\0' ${line}`], { encoding: 'utf8' }).split('\0').slice(0, -1);
+}
+
+t.test('shellQuote survives a real shell', async t => {
+  const nasty = ['plain', 'with space', "it's", '$(touch /tmp/pwned)', '`x`', 'a"b', 'semi;colon', '', '*', 'new\nline', '--flag=v'];
+  t.same(words(nasty.map(shellQuote).join(' ')), nasty);
+  t.equal(shellQuote('registry.example.com:8443'), 'registry.example.com:8443', 'safe words stay bare');
+});
+
+t.test('isLocalTarget', async t => {
+  const names = { hostname: 'box', fqdn: 'box.example.com' };
+  for (const h of ['localhost', '127.0.0.1', '::1', 'box', 'BOX.example.com', 'box.example.com.']) t.ok(isLocalTarget(h, names), h);
+  for (const h of ['other', 'box.example.org.other', '10.0.0.5', 'mreg-vm.example.test']) t.notOk(isLocalTarget(h, names), h);
+});
+
+t.test('parseTarget', async t => {
+  t.equal(parseTarget({}), undefined, 'no -H');
+  t.equal(parseTarget({ targetUsername: 'root' }), undefined, '-u alone acts here');
+  t.same(parseTarget({ targetHostname: 'h.example.com', targetUsername: 'root', sshKey: '/k' }), { hostname: 'h.example.com', user: 'root', key: '/k' });
+  for (const flags of [
+    { targetHostname: '-oProxyCommand=x' }, { targetHostname: 'a b' }, { targetHostname: true },
+    { targetHostname: 'h', targetUsername: 'root;id' }, { targetHostname: 'h', targetUsername: '-l' },
+    { targetHostname: 'h', sshKey: '-oX' },
+  ]) t.throws(() => parseTarget(flags), UsageError, JSON.stringify(flags));
+});
+
+t.test('sshBaseArgs', async t => {
+  t.same(sshBaseArgs({ hostname: 'h', user: 'root', key: '/k' }, '/tmp/d/cm', '/cfg'),
+    ['-F', '/cfg', '-o', 'BatchMode=yes', '-o', 'ControlPath=/tmp/d/cm', '-i', '/k', '-l', 'root']);
+  t.same(sshBaseArgs({ hostname: 'h' }, '/tmp/d/cm'), ['-o', 'BatchMode=yes', '-o', 'ControlPath=/tmp/d/cm']);
+});
+
+t.test('forwardFlags drops -H/-u/-k and rewrites what the remote side needs', async t => {
+  const target = { hostname: 'reg.example.com', user: 'root', key: '/k' };
+  const up = forwardFlags('up', {
+    targetHostname: 'reg.example.com', targetUsername: 'root', sshKey: '/k', imageArchive: '/local/a.tar',
+    quayImage: 'q.example.com/quay:v1', initPassword: "p a's", sslCheckSkip: true, json: true, color: false, verbose: true,
+  }, target, { archiveFromStdin: true });
+  t.same(up, ['--verbose', '--no-color', '--json', '--quayHostname=reg.example.com', '--sslCheckSkip', "--initPassword=p a's",
+    '--image-archive=-', '--quayImage=q.example.com/quay:v1']);
+  t.same(forwardFlags('up', { quayHostname: 'x.example.com:9443' }, target), ['--quayHostname=x.example.com:9443'], 'explicit --quayHostname wins');
+  t.same(forwardFlags('down', { purge: true }, target, { confirmed: true }), ['--purge', '--yes']);
+  t.same(forwardFlags('status', { quayRoot: '/srv/q', dryRun: true }, target), ['--quayRoot=/srv/q'], 'flags status lacks are not sent');
+  t.same(forwardFlags('upgrade', { timeout: '60', quayImage: 'q.example.com/quay:v2' }, target), ['--quayImage=q.example.com/quay:v2', '--timeout=60']);
+});
+
+t.test('remote command line and upload script', async t => {
+  const name = remoteExecutableName('0.1.0', 'abcdef0123456789');
+  t.equal(name, 'mreg-0.1.0-abcdef012345');
+  const line = remoteCommandLine(name, 'up', ["--initPassword=p a's $(x)", '--image-archive=-']);
+  t.equal(line, `"$HOME/.cache/mreg/${name}" up '--initPassword=p a'\\''s $(x)' --image-archive=-`);
+  t.same(words(line.replace(/^"\$HOME[^"]*"/, 'EXE')), ['EXE', 'up', "--initPassword=p a's $(x)", '--image-archive=-']);
+  t.match(uploadScript(name), /cat > .*&& chmod 755 .*&& mv -f /);
+});
