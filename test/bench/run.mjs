@@ -1,0 +1,194 @@
+#!/usr/bin/env node
+// npm run bench: mreg against hand-made equivalents, side by side in one run of one VM, printed as ratios.
+// Never part of npm test / CI, and never a timed assertion: a MISS is reported, not failed.
+// Env: PORT (default 2290, not the test suite's 2222), RUN, MEM, SMP (passed to vm.sh), BENCH_N (rounds for up
+// and upgrade, default 3), BENCH_REPS (repeats for status and start-up, default 10), BENCH_ONLY (comma list of
+// up,status,upgrade,cli,health; default all but health), BENCH_REUSE_VM=1 (use a running VM and leave it up),
+// BENCH_SKIP_INSTALL=1 (with a reused VM: keep its mreg install instead of purging and reinstalling; it is left installed).
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir, cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { stageProject } from '../vm/stage.mjs';
+import { ROOT, VM, GUEST_DIR, sh, guest, gsh, guestMedian, guestTime, hostMedian, median, secs, msf, verdict } from './lib.mjs';
+
+process.env.PORT ??= '2290';
+process.env.RUN ??= `/tmp/mreg-vm-run-${process.env.PORT}`;
+const N = Number(process.env.BENCH_N ?? 3);
+const REPS = Number(process.env.BENCH_REPS ?? 10);
+const ONLY = (process.env.BENCH_ONLY ?? 'up,status,upgrade,cli').split(',');
+const REUSE = process.env.BENCH_REUSE_VM === '1';
+
+const IMG = 'localhost/mreg-test';
+const UP = `mreg up --quayHostname mreg-vm.example.test:8443 --quayImage ${IMG}/quay:v1 --pgImage ${IMG}/postgres:15 --redisImage ${IMG}/redis:7 --json`;
+const lines = [];
+const details = [];
+const say = l => { console.log(l); lines.push(l); };
+const note = l => { console.log(`  ${l}`); details.push(l); };
+const log = m => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}`);
+const load = () => loadavg().map(x => x.toFixed(2)).join(' ');
+
+/** vm.sh push, retried: its ssh gives up after 5 s, which a busy TCG guest can miss. */
+async function push(from, to) {
+  let r;
+  for (let i = 0; i < 4; i++) {
+    r = await sh('bash', [VM, 'push', from, to]);
+    if (r.code === 0) return;
+    await new Promise(res => setTimeout(res, 5000));
+  }
+  throw new Error(`vm.sh push ${from} ${to} failed: ${r.err}`);
+}
+
+async function prepare() {
+  if (!REUSE) {
+    const s = await sh('bash', [VM, 'start'], { echo: true });
+    if (s.code !== 0) throw new Error('the bench VM did not start');
+  }
+  const stage = stageProject(mkdtempSync(join(tmpdir(), 'mreg-bench-stage-')));
+  await push(stage, '/opt/mreg');
+  rmSync(stage, { recursive: true, force: true });
+  await push(join(ROOT, 'test/bench'), GUEST_DIR);
+  await guest('install -m 755 /opt/mreg/mreg /usr/local/bin/mreg');
+  if (process.env.BENCH_SKIP_INSTALL === '1') return; // keep the install a previous (reused-VM) run left
+  // a clean start: nothing from an earlier run, then one untimed install (initdb, TLS, first user)
+  await guest(`mreg down --purge --yes >/dev/null 2>&1; podman pod rm -f quay-pod >/dev/null 2>&1; true`);
+  log('warm-up install (untimed)');
+  await guest(UP);
+}
+
+/** The passwords mreg generated, for the baseline script's environment (sent on stdin, never in argv). */
+async function secrets() {
+  const one = async n => (await guest(`podman secret inspect --showsecret --format '{{.SecretData}}' ${n}`)).out.trim();
+  return { PG_PASSWORD: await one('mreg-pg-password'), PG_ADMIN_PASSWORD: await one('mreg-pg-admin-password'), REDIS_PASSWORD: await one('mreg-redis-password') };
+}
+
+async function benchUp() {
+  const env = await secrets();
+  const input = `${env.PG_PASSWORD}\n${env.PG_ADMIN_PASSWORD}\n${env.REDIS_PASSWORD}\n`;
+  const script = `read -r PG_PASSWORD; read -r PG_ADMIN_PASSWORD; read -r REDIS_PASSWORD; export PG_PASSWORD PG_ADMIN_PASSWORD REDIS_PASSWORD
+    bash ${GUEST_DIR}/guest.sh time 'bash ${GUEST_DIR}/baseline-up.sh'`;
+  const m = [];
+  const s = [];
+  const lag = [];
+  for (let i = 0; i < N; i++) {
+    // both start from the same state: no units, no containers, data and config kept, images present
+    await guest('mreg down >/dev/null');
+    const r = await guest(script, { input });
+    const sm = /ms (\d+) rc (\d+)/.exec(r.out);
+    if (!sm || sm[2] !== '0') throw new Error(`baseline-up.sh failed: ${r.out}\n${(await guest('tail -20 /tmp/bench-last.err', { allowFail: true })).out}`);
+    s.push(Number(sm[1]));
+    await guest('podman pod rm -f -t 10 quay-pod >/dev/null');
+    const u = await gsh(`up-timed ${JSON.stringify(UP)}`);
+    const um = /ms (\d+) rc (\d+) first200 (-?\d+)/.exec(u.out);
+    if (!um || um[2] !== '0') throw new Error(`mreg up failed: ${u.out}\n${(await guest('tail -20 /tmp/bench-last.err', { allowFail: true })).out}`);
+    m.push(Number(um[1]));
+    if (um[3] !== '-1') lag.push(Number(um[1]) - Number(um[3])); // -1: the probe never saw a 200
+    log(`up round ${i + 1}/${N}: script ${secs(s.at(-1))}, mreg ${secs(m.at(-1))} (registry answered 200 ${um[3] === '-1' ? 'n/a' : secs(Number(um[1]) - Number(um[3]))} before mreg finished); load ${load()}`);
+  }
+  const ratio = median(m) / median(s);
+  say(`up: mreg ${secs(median(m))} vs script ${secs(median(s))} → ratio ${ratio.toFixed(2)} (target ≤ 1.10) ${verdict(ratio <= 1.1)}`);
+  note(`up runs (ms): mreg ${m.join(',')}; script ${s.join(',')}; mreg finished after the first 200 by ${lag.length ? `${lag.join(',')} (median ${secs(median(lag))})` : 'n/a (the probe saw no 200)'}`);
+}
+
+async function benchStatus() {
+  const show = 'systemctl show -p ActiveState,SubState,MainPID,NRestarts,Result quay-pod quay-postgres quay-redis quay-app';
+  const mreg = await guestMedian(REPS, 'mreg status --json');
+  const sys = await guestMedian(REPS, show);
+  const node = await guestMedian(REPS, 'node -e 0');
+  const ratio = (mreg.ms - node.ms) / sys.ms;
+  const budget = 1.5 * sys.ms + node.ms;
+  say(`status: mreg ${msf(mreg.ms)} vs systemctl show ${msf(sys.ms)} (+ node -e 0 ${msf(node.ms)}) → ratio ${ratio.toFixed(1)} beyond Node's start-up (target ≤ 1.5, i.e. ≤ ${msf(budget)}) ${verdict(mreg.ms <= budget)}`);
+  note(`status runs (ms): mreg ${mreg.runs}; systemctl show ${sys.runs}; node -e 0 ${node.runs}`);
+}
+
+async function benchUpgrade() {
+  const pids = async () => (await guest('systemctl show -p MainPID --value quay-postgres quay-redis')).out.trim().split(/\s+/).join('/');
+  const before = await pids();
+  const up = [];
+  const rs = [];
+  for (let i = 0; i < N; i++) {
+    const to = i % 2 === 0 ? 'v2' : 'v1';
+    await gsh('probe-start upg 50');
+    await guest('sleep 1');
+    const ms = await guestTime(`mreg upgrade --quayImage ${IMG}/quay:${to} --json`);
+    const u = /downtime (\d+) samples (\d+) codes (\S*)/.exec((await gsh('probe-stop upg')).out);
+    await gsh('probe-start rst 50');
+    await guest('sleep 1');
+    const rms = await guestTime('systemctl restart quay-app');
+    const r = /downtime (\d+) samples (\d+) codes (\S*)/.exec((await gsh('probe-stop rst')).out);
+    up.push(Number(u?.[1] ?? NaN));
+    rs.push(Number(r?.[1] ?? NaN));
+    log(`upgrade round ${i + 1}/${N} (→ ${to}): upgrade ${secs(ms)}, downtime ${secs(up.at(-1))} (${u?.[3]}); restart ${secs(rms)}, downtime ${secs(rs.at(-1))} (${r?.[3]})`);
+  }
+  const after = await pids();
+  const d = median(up) - median(rs);
+  say(`upgrade: downtime ${secs(median(up))} vs quay-app restart ${secs(median(rs))} → +${(d / 1000).toFixed(1)}s (target ≤ +1.0s) ${verdict(d <= 1000)}; postgres/redis MainPID ${before} → ${after} ${before === after ? 'unchanged OK' : 'CHANGED MISS'}`);
+  note(`upgrade downtimes (ms, probe every 50 ms): upgrade ${up.join(',')}; systemctl restart quay-app ${rs.join(',')}`);
+  // leave v1 installed whatever N was
+  await guest(`mreg upgrade --quayImage ${IMG}/quay:v1 >/dev/null 2>&1; true`);
+}
+
+async function benchCli() {
+  const gm = await guestMedian(REPS, 'mreg --version');
+  const gn = await guestMedian(REPS, 'node -e 0');
+  const hm = await hostMedian(REPS, 'node', [join(ROOT, 'dist/main.js'), '--version']);
+  const hn = await hostMedian(REPS, 'node', ['-e', '0']);
+  say(`cli (guest): mreg --version ${msf(gm.ms)} vs node -e 0 ${msf(gn.ms)} → ratio ${(gm.ms / gn.ms).toFixed(2)}`);
+  say(`cli (host): mreg --version ${msf(hm.ms)} vs node -e 0 ${msf(hn.ms)} → ratio ${(hm.ms / hn.ms).toFixed(2)}`);
+  note(`cli runs (ms): guest mreg ${gm.runs}; guest node ${gn.runs}; host mreg ${hm.runs}; host node ${hn.runs}`);
+}
+
+async function benchHealth() {
+  // start-job time vs the first 200 for unit-file variants (edits the rendered files in the guest only)
+  const r = await guest(`bash ${GUEST_DIR}/health-variants.sh ${process.env.BENCH_VARIANTS ?? 'base startup'} ${N}`);
+  for (const l of r.out.trim().split('\n').filter(x => x.startsWith('health'))) say(l);
+  await guest(`mreg down >/dev/null; ${UP} >/dev/null`); // mreg rewrites its own units again
+}
+
+function writeResults(startedAt, loadBefore, vmInfo) {
+  const file = join(ROOT, 'test/bench/RESULTS.md');
+  let text;
+  try { text = readFileSync(file, 'utf8'); } catch { text = '# mreg benchmarks\n\n<!-- bench:start -->\n<!-- bench:end -->\n'; }
+  const env = ['PORT', 'MEM', 'SMP', 'BENCH_N', 'BENCH_REPS', 'BENCH_ONLY', 'BENCH_VARIANTS', 'BENCH_REUSE_VM', 'BENCH_SKIP_INSTALL'].filter(k => process.env[k]).map(k => `${k}=${process.env[k]}`).join(' ');
+  const block = [
+    '<!-- bench:start -->',
+    `## Latest run: ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+    '',
+    `Command: \`${env} npm run bench\``,
+    '',
+    `Machine: host ${cpus().length} cores, load ${loadBefore} before / ${load()} after; ${vmInfo}.`,
+    '',
+    '```',
+    ...lines,
+    '',
+    ...details,
+    '```',
+    '<!-- bench:end -->',
+  ].join('\n');
+  text = /<!-- bench:start -->[\s\S]*<!-- bench:end -->/.test(text) ? text.replace(/<!-- bench:start -->[\s\S]*<!-- bench:end -->/, block) : `${text}\n${block}\n`;
+  writeFileSync(file, text);
+}
+
+const startedAt = new Date();
+const loadBefore = load();
+let failed = false;
+let vmInfo = 'VM not started';
+try {
+  await prepare();
+  const qemus = (await sh('bash', ['-c', 'pgrep -c qemu-system || true'])).out.trim();
+  vmInfo = `QEMU/TCG guest (MEM=${process.env.MEM ?? 4096} MiB, SMP=${process.env.SMP ?? 2}), ${qemus} QEMU VMs running on the host, rootful install`;
+  log(`${vmInfo}; N=${N}, repeats ${REPS}`);
+  const benches = { up: benchUp, status: benchStatus, upgrade: benchUpgrade, cli: benchCli, health: benchHealth };
+  for (const name of ONLY) {
+    if (!benches[name]) throw new Error(`unknown bench ${name} (BENCH_ONLY)`);
+    log(`${name} …`);
+    await benches[name]();
+  }
+} catch (err) {
+  failed = true;
+  console.error(`[bench] FAILED: ${err instanceof Error ? err.message : err}`);
+} finally {
+  if (process.env.BENCH_SKIP_INSTALL !== '1') await guest('mreg down --purge --yes >/dev/null 2>&1; podman pod rm -f quay-pod >/dev/null 2>&1; true', { allowFail: true });
+  if (!REUSE) await sh('bash', [VM, 'stop'], { echo: true });
+}
+if (lines.length) writeResults(startedAt, loadBefore, vmInfo);
+process.exitCode = failed ? 1 : 0;
