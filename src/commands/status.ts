@@ -4,12 +4,12 @@ import { UnhealthyError } from '../errors.js';
 import { findInstall } from '../apply/install-lookup.js';
 import { gatherFacts } from '../host/facts.js';
 import { connectSystemd, type UnitState } from '../host/systemd.js';
-import { diskFreeBytes, readIfExists } from '../host/fs.js';
+import { readIfExists } from '../host/fs.js';
 import { httpsRequest } from '../host/http.js';
-import { volumeMountpoint } from '../host/storage.js';
+import { checkPrivateModes, isLowOnSpace, storageSpace, volumeMountpoint } from '../host/storage.js';
 import { ALL_UNITS } from '../spec/layout.js';
 import { certExpiry, EXPIRY_WARN_DAYS } from '../tls/index.js';
-import { rejectRemoteTarget } from './common.js';
+import { runOnTarget } from './common.js';
 
 export interface StatusReport {
   healthy: boolean;
@@ -18,14 +18,14 @@ export interface StatusReport {
   units: Array<Pick<UnitState, 'name' | 'loadState' | 'activeState' | 'subState' | 'mainPid' | 'nRestarts' | 'result'> & { since: string | null }>;
   health: { ok: boolean; status: number | null; error: string | null };
   certificate: { expires: string | null; daysLeft: number | null; warning: string | null };
-  storage: Array<{ name: string; kind: string; location: string; freeBytes: number | null }>;
+  storage: Array<{ name: string; kind: string; location: string; freeBytes: number | null; totalBytes: number | null }>;
   problems: string[];
 }
 
 export async function status(ctx: CommandContext): Promise<void> {
   const { out, flags } = ctx;
+  if (await runOnTarget('status', ctx)) return;
   const probe = await gatherFacts({ env: ctx.env });
-  rejectRemoteTarget(flags, probe.fqdn);
   const { layout, record } = await findInstall(flags, probe.scope, probe.home);
   const spec = record.spec;
   if (record.removedAt) {
@@ -73,12 +73,21 @@ export async function status(ctx: CommandContext): Promise<void> {
   }
   if ((await readIfExists(layout.configYaml)) === undefined) problems.push(`${layout.configYaml} is missing: run mreg up to rewrite it`);
 
+  // Secrets at rest: quayRoot private, keys and credentials owner-only, served files not world-readable.
+  for (const m of await checkPrivateModes([
+    { path: layout.root, maxMode: 0o700 },
+    { path: layout.credentials, maxMode: 0o600 },
+    { path: layout.caKey, maxMode: 0o600 },
+    { path: layout.configYaml, maxMode: 0o640 },
+    { path: layout.sslKey, maxMode: 0o640 },
+  ], probe.uid)) problems.push(`${m.path}: ${m.problem}`);
+
   const storage: StatusReport['storage'] = [];
   for (const [name, s] of [['quayStorage', spec.quayStorage], ['pgStorage', spec.pgStorage]] as const) {
     const location = s.kind === 'path' ? s.path : (await volumeMountpoint(s.name).catch(() => undefined)) ?? `volume ${s.name}`;
-    const freeBytes = location.startsWith('/') ? await diskFreeBytes(location).catch(() => null) : null;
-    if (freeBytes !== null && freeBytes < 1024 ** 3) problems.push(`${name} ${location}: only ${(freeBytes / 1024 ** 2).toFixed(0)} MiB free; free space or move storage`);
-    storage.push({ name, kind: s.kind, location, freeBytes });
+    const space = location.startsWith('/') ? await storageSpace(location).catch(() => null) : null;
+    if (space && isLowOnSpace(space)) problems.push(`${name} ${location}: only ${(space.freeBytes / 1024 ** 2).toFixed(0)} MiB free of ${(space.totalBytes / 1024 ** 2).toFixed(0)} MiB; free space or move storage`);
+    storage.push({ name, kind: s.kind, location, freeBytes: space?.freeBytes ?? null, totalBytes: space?.totalBytes ?? null });
   }
 
   const report: StatusReport = {

@@ -1,5 +1,7 @@
 // Storage the containers own: volume mount points, and bind paths whose files belong to container
 // uids (rootless: sub-uids, which only `podman unshare` can chown or delete).
+import { lstat, statfs } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import type { Scope } from '../spec/spec.js';
 import { runChecked, runCommand } from './exec.js';
 import { ensureDir, pathExists } from './fs.js';
@@ -26,4 +28,49 @@ export async function removeTree(path: string, scope: Scope): Promise<void> {
   if (!(await pathExists(path))) return;
   if (scope === 'rootful') await runChecked('rm', ['-rf', '--one-file-system', '--', path], { what: `removing ${path}` });
   else await runChecked('podman', ['unshare', 'rm', '-rf', '--one-file-system', '--', path], { what: `removing ${path}` });
+}
+
+export interface SpaceInfo { freeBytes: number; totalBytes: number }
+
+/** Free and total bytes (for an unprivileged user) of the file system holding `file` or its nearest existing parent. */
+export async function storageSpace(file: string): Promise<SpaceInfo> {
+  let p = resolve(file);
+  for (;;) {
+    try {
+      const s = await statfs(p);
+      return { freeBytes: s.bavail * s.bsize, totalBytes: s.blocks * s.bsize };
+    } catch (err) {
+      const parent = dirname(p);
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || parent === p) throw err;
+      p = parent;
+    }
+  }
+}
+
+const LOW_SPACE_BYTES = 1024 ** 3;
+
+/**
+ * Whether free space is low enough to report: under 1 GiB, or under 10 % on a file system smaller
+ * than 10 GiB (a dedicated small mount would otherwise always look "full").
+ */
+export function isLowOnSpace(s: SpaceInfo): boolean {
+  return s.freeBytes < Math.min(LOW_SPACE_BYTES, s.totalBytes / 10);
+}
+
+export interface ModeProblem { path: string; problem: string }
+
+/**
+ * Files that hold secrets must not be readable by others, private keys and credentials not even by
+ * the group; all must belong to the installing user (root, or the rootless user).
+ */
+export async function checkPrivateModes(paths: { path: string; maxMode: number }[], uid: number): Promise<ModeProblem[]> {
+  const problems: ModeProblem[] = [];
+  for (const { path, maxMode } of paths) {
+    let st;
+    try { st = await lstat(path); } catch { continue; } // a missing file is reported elsewhere
+    const mode = st.mode & 0o7777;
+    if ((mode & ~maxMode) !== 0) problems.push({ path, problem: `mode 0${mode.toString(8)} is too open (at most 0${maxMode.toString(8)}); chmod 0${(mode & maxMode).toString(8)} ${path}` });
+    if (st.uid !== uid) problems.push({ path, problem: `owned by uid ${st.uid}, not ${uid}; run chown ${uid} ${path}` });
+  }
+  return problems;
 }
