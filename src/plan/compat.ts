@@ -4,8 +4,11 @@ import type { UnitFile } from './unit-file.js';
 
 export type PodmanVersion = readonly [number, number, number];
 
-/** mreg's floor: `.pod` files, `Pod=` and `Notify=healthy` all arrived in 5.0 (quadlet-dbus-reference §0.1). */
-export const MIN_PODMAN: PodmanVersion = [5, 0, 0];
+/**
+ * mreg's floor: Quadlet with PodmanArgs= (to join a pod) and Pull=. `.pod` files, `Pod=` and
+ * `Notify=healthy` arrived in 5.0 (quadlet-dbus-reference §0.1); 4.6–4.9 get src/plan/podman4.ts.
+ */
+export const MIN_PODMAN: PodmanVersion = [4, 6, 0];
 
 /**
  * First podman release whose quadlet.go accepts the key in that section (quadlet-dbus-reference §1.2,

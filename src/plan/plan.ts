@@ -10,9 +10,10 @@ import {
 import { PG_START_HOOK, PG_START_HOOK_FILE, renderQuayConfig } from './quay-config.js';
 import { renderUnit, type UnitFile } from './unit-file.js';
 import {
-  POD_SERVICE, QUADLET_FILES, pgStartHookDir, renderPod, renderPostgres, renderQuayApp, renderRedis,
+  POD_SERVICE, QUADLET_FILES, pgStartHookDir, renderPod, renderPodService, renderPostgres, renderQuayApp, renderRedis,
   renderVolume, serviceName, volumeFileName,
 } from './units.js';
+import { MIN_PODMAN_4X, POD_UNIT_FILE, systemdUnitDir, toPodman4Container, usesPodman4Layout } from './podman4.js';
 
 export interface PlannedFile {
   path: string;
@@ -20,7 +21,8 @@ export interface PlannedFile {
   mode: number;
   /** Holds secret values: never print without redact(), never log. */
   sensitive: boolean;
-  kind: 'quadlet' | 'config';
+  /** 'unit': a plain systemd unit (podman 4.x's quay-pod.service), not fed to Quadlet's generator. */
+  kind: 'quadlet' | 'unit' | 'config';
 }
 
 export interface PlannedSecret { name: string; value: string; }
@@ -59,11 +61,14 @@ export function plan(spec: InstallSpec, facts: HostFacts, secrets: InstallSecret
     volumes.push(storage.name);
     units.push({ file: volumeFileName(storage.name), template: 'storage.volume', unit: renderVolume(storage.name) });
   }
+  // podman 4.6–4.9: same services, but the pod is a plain unit and the containers join it by name.
+  const podman4 = usesPodman4Layout(version);
+  const container = podman4 ? toPodman4Container : (u: UnitFile) => u;
+  if (!podman4) units.push({ file: QUADLET_FILES.pod, template: QUADLET_FILES.pod, unit: renderPod(spec, facts) });
   units.push(
-    { file: QUADLET_FILES.pod, template: QUADLET_FILES.pod, unit: renderPod(spec, facts) },
-    { file: QUADLET_FILES.postgres, template: QUADLET_FILES.postgres, unit: renderPostgres(spec, facts) },
-    { file: QUADLET_FILES.redis, template: QUADLET_FILES.redis, unit: renderRedis(spec, facts) },
-    { file: QUADLET_FILES.app, template: QUADLET_FILES.app, unit: renderQuayApp(spec, facts) },
+    { file: QUADLET_FILES.postgres, template: QUADLET_FILES.postgres, unit: container(renderPostgres(spec, facts)) },
+    { file: QUADLET_FILES.redis, template: QUADLET_FILES.redis, unit: container(renderRedis(spec, facts)) },
+    { file: QUADLET_FILES.app, template: QUADLET_FILES.app, unit: container(renderQuayApp(spec, facts)) },
   );
 
   const problems = units.flatMap(u => checkCompat(u.unit, version).map(p => describeCompatProblem(u.file, p, version)));
@@ -76,8 +81,17 @@ export function plan(spec: InstallSpec, facts: HostFacts, secrets: InstallSecret
     content: QUADLET_HEADER(u.template) + renderUnit(u.unit),
     mode: 0o644,
     sensitive: false,
-    kind: 'quadlet',
+    kind: 'quadlet' as const,
   }));
+  if (podman4) {
+    files.unshift({
+      path: posix.join(systemdUnitDir(facts), POD_UNIT_FILE),
+      content: QUADLET_HEADER(POD_UNIT_FILE) + renderUnit(renderPodService(spec)),
+      mode: 0o644,
+      sensitive: false,
+      kind: 'unit',
+    });
+  }
   files.push(
     {
       // 0640: Quay runs as uid 1001 in group 0, which maps to the file's group (root, or the rootless user).
@@ -115,9 +129,13 @@ function requirePodman(facts: HostFacts): PodmanVersion {
   if (!v) {
     throw new HostError('podman not found', `install podman ${formatVersion(MIN_PODMAN)} or newer (RHEL 9.5+: dnf install podman)`);
   }
-  if (compareVersions(v, MIN_PODMAN) < 0) {
-    throw new HostError(`podman ${formatVersion(v)} is too old: mreg needs ${formatVersion(MIN_PODMAN)} or newer for .pod Quadlet files and Notify=healthy`,
-      'upgrade podman (RHEL 9.5+ and RHEL 10 ship podman 5)');
+  if (compareVersions(v, MIN_PODMAN_4X) < 0) {
+    throw new HostError(podmanTooOld(v), 'upgrade podman (RHEL 8.10 and 9.4 ship 4.9; RHEL 9.5+ and RHEL 10 ship 5.x)');
   }
   return v;
+}
+
+/** One line, shared with preflight: the version found and what mreg needs. */
+export function podmanTooOld(v: PodmanVersion): string {
+  return `podman ${formatVersion(v)} is too old: mreg needs podman ${formatVersion(MIN_PODMAN_4X)} or newer (Quadlet with PodmanArgs=; 5.0+ recommended)`;
 }

@@ -30,7 +30,8 @@ export function pgStartHookDir(spec: InstallSpec): string {
   return posix.join(spec.quayRoot, 'postgres-start');
 }
 
-export type TemplateName = 'quay.pod' | 'quay-postgres.container' | 'quay-redis.container' | 'quay-app.container' | 'storage.volume';
+export type TemplateName = 'quay.pod' | 'quay-postgres.container' | 'quay-redis.container' | 'quay-app.container' | 'storage.volume'
+  | 'quay-pod.service';
 
 // Any character below 0x20 (newline!) or DEL could add unit lines; '%' would be a systemd specifier.
 const UNSAFE_VALUE_RE = /[\u0000-\u001f\u007f%]/;
@@ -101,6 +102,11 @@ export function renderQuayApp(spec: InstallSpec, _facts: HostFacts): UnitFile {
     storageVolume: storageVolume(spec.quayStorage, '/datastorage'),
     wantedBy: wantedBy(spec),
   });
+}
+
+/** The podman 4.x pod: a plain unit, not a Quadlet file (src/plan/podman4.ts). */
+export function renderPodService(spec: InstallSpec): UnitFile {
+  return fillTemplate('quay-pod.service', { port: String(spec.port) });
 }
 
 export function renderVolume(volumeName: string): UnitFile {
@@ -225,5 +231,24 @@ WantedBy={{wantedBy}}
 # Keep the user's name (mirror-registry's quay-storage/pg-storage), not Quadlet's default systemd-NAME.
 VolumeName={{volumeName}}
 Label=io.mreg.managed=1
+`,
+  'quay-pod.service': `# mreg template for the pod on podman 4.6-4.9, which has no .pod Quadlet files: a plain unit, quay-pod.service.
+# It does what Quadlet 5's quay.pod generates; the containers join it with PodmanArgs=--pod quay-pod.
+[Unit]
+Description=Quay mirror registry pod (mreg)
+# Starting the pod starts the registry, as a 5.x .pod does; the containers are BindsTo= this unit.
+Wants=quay-postgres.service quay-redis.service quay-app.service
+
+[Service]
+Environment=PODMAN_SYSTEMD_UNIT=%n
+Type=forking
+Restart=on-failure
+TimeoutStopSec=70
+# --replace clears a pod left by a crash; only the pod publishes Quay's port, the others use its localhost.
+ExecStartPre=/usr/bin/podman pod create --infra-conmon-pidfile=%t/quay-pod.pid --pod-id-file=%t/quay-pod.pod-id --exit-policy=stop --replace --infra-name quay-pod-infra --name quay-pod --label io.mreg.managed=1 -p {{port}}:8443
+ExecStart=/usr/bin/podman pod start --pod-id-file=%t/quay-pod.pod-id
+ExecStop=/usr/bin/podman pod stop --ignore --time=10 --pod-id-file=%t/quay-pod.pod-id
+ExecStopPost=/usr/bin/podman pod rm --ignore --force --pod-id-file=%t/quay-pod.pod-id
+PIDFile=%t/quay-pod.pid
 `,
 };

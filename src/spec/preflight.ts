@@ -1,5 +1,8 @@
 // Host checks before any change, collected all at once: errors stop `mreg up`, warnings only inform.
 import type { InstallSpec } from './spec.js';
+import { compareVersions } from '../plan/compat.js';
+import { podmanTooOld } from '../plan/plan.js';
+import { MIN_PODMAN_4X, usesPodman4Layout } from '../plan/podman4.js';
 
 export interface PreflightFacts {
   podmanVersion?: readonly [number, number, number];
@@ -33,7 +36,8 @@ export function preflight(spec: InstallSpec, f: PreflightFacts): PreflightResult
   const warnings: string[] = [];
   const v = f.podmanVersion;
   if (!v) errors.push('podman is not installed; install podman 5.0 or newer (dnf install podman)');
-  else if (v[0] < 5) errors.push(`podman ${v.join('.')} is too old: mreg's .pod Quadlet units need podman 5.0 or newer; upgrade podman (RHEL 9.5+/10 ship 5.x)`);
+  else if (compareVersions(v, MIN_PODMAN_4X) < 0) errors.push(`${podmanTooOld(v)}; upgrade podman (RHEL 8.10/9.4 ship 4.9, RHEL 9.5+/10 ship 5.x)`);
+  else if (usesPodman4Layout(v)) warnings.push(`podman ${v.join('.')}: using the podman 4 layout (a plain quay-pod.service, containers joining it with --pod); podman 5 is recommended`);
   if (!f.cgroupV2) errors.push('cgroup v2 is not active (Quadlet needs it); boot with systemd.unified_cgroup_hierarchy=1 (RHEL 8: grubby --update-kernel=ALL --args=systemd.unified_cgroup_hierarchy=1, then reboot)');
   if (!f.systemdReachable) errors.push(`systemd is not reachable over D-Bus${f.systemdError ? ` (${f.systemdError})` : ''}; mreg needs systemd as init and a running ${spec.scope === 'rootless' ? 'user manager (log in, or enable linger)' : 'system bus'}`);
   if (spec.scope === 'rootless' && !f.hasSubuid) errors.push(`user ${f.user} has no entry in /etc/subuid or /etc/subgid; add one: usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${f.user}`);

@@ -22,7 +22,7 @@ const secretForms = (s: InstallSecrets) =>
   Object.values(s).flatMap(v => [v, encodeURIComponent(v), JSON.stringify(v).slice(1, -1)]);
 
 t.test('golden files: re-plan and compare byte for byte', async t => {
-  t.strictSame(scenarios.map(s => s.name), ['podman-5.0', 'rootful', 'rootless']);
+  t.strictSame(scenarios.map(s => s.name), ['podman-4.9', 'podman-5.0', 'rootful', 'rootless']);
   for (const s of scenarios) {
     const p = planned.get(s.name)!;
     for (const f of p.files) {
@@ -38,6 +38,7 @@ t.test('invariants over every golden set', async t => {
   for (const s of scenarios) {
     const p = planned.get(s.name)!;
     const version = s.facts.podmanVersion!;
+    const v4 = version[0] === 4;
     for (const f of quadlets(p)) {
       const name = `${s.name}/${basename(f.path)}`;
       for (const form of secretForms(s.secrets)) t.notOk(f.content.includes(form), `${name}: no secret value`);
@@ -52,10 +53,17 @@ t.test('invariants over every golden set', async t => {
       t.strictSame(getValues(u, 'Install', 'WantedBy'), [s.spec.scope === 'rootful' ? 'multi-user.target' : 'default.target'],
         `${name}: comes back after reboot`);
       if (!f.path.endsWith('.container')) continue;
-      t.strictSame(getValues(u, 'Container', 'Pod'), ['quay.pod'], `${name}: Pod=quay.pod`);
+      if (v4) {
+        t.strictSame(getValues(u, 'Container', 'Pod'), [], `${name}: no Pod= on 4.x`);
+        t.ok(getValues(u, 'Container', 'PodmanArgs').includes('--pod quay-pod'), `${name}: joins quay-pod`);
+        t.strictSame(getValues(u, 'Unit', 'BindsTo'), ['quay-pod.service'], `${name}: BindsTo the pod unit`);
+        t.match(getValues(u, 'Service', 'ExecStartPost')[0] ?? '', `podman healthcheck run ${basename(f.path, '.container')} `, `${name}: start job waits for health`);
+      } else {
+        t.strictSame(getValues(u, 'Container', 'Pod'), ['quay.pod'], `${name}: Pod=quay.pod`);
+      }
       t.equal(getValues(u, 'Container', 'ContainerName')[0], basename(f.path, '.container'), `${name}: ContainerName set`);
       t.strictSame(getValues(u, 'Container', 'Pull'), ['never'], `${name}: Pull=never`);
-      t.strictSame(getValues(u, 'Container', 'Notify'), ['healthy'], `${name}: Notify=healthy`);
+      t.strictSame(getValues(u, 'Container', 'Notify'), v4 ? [] : ['healthy'], `${name}: Notify=healthy (5.x only)`);
       t.equal(getValues(u, 'Container', 'HealthCmd').length, 1, `${name}: has a healthcheck`);
       t.strictSame(getValues(u, 'Service', 'Restart'), ['always'], `${name}: Restart=always`);
       t.ok(Number(getValues(u, 'Service', 'TimeoutStartSec')[0]) >= 300, `${name}: generous TimeoutStartSec`);
@@ -67,12 +75,20 @@ t.test('invariants over every golden set', async t => {
       }
       t.notOk(getValues(u, 'Container', 'Environment').some(e => /PASSWORD/.test(e)), `${name}: no password in Environment=`);
     }
-    const pod = parseUnit(quadlets(p).find(f => f.path.endsWith('/quay.pod'))!.content);
-    t.strictSame(getValues(pod, 'Pod', 'PodName'), ['quay-pod']);
-    t.strictSame(getValues(pod, 'Pod', 'PublishPort'), [`${s.spec.port}:8443`], `${s.name}: pod publishes <port>:8443`);
     const app = parseUnit(quadlets(p).find(f => f.path.endsWith('/quay-app.container'))!.content);
-    for (const key of ['After', 'Requires']) {
-      t.strictSame(getValues(app, 'Unit', key), ['quay-postgres.service quay-redis.service'], `${s.name}: quay-app ${key}=`);
+    t.strictSame(getValues(app, 'Unit', 'Requires'), ['quay-postgres.service quay-redis.service'], `${s.name}: quay-app Requires=`);
+    t.strictSame(getValues(app, 'Unit', 'After').slice(0, 1), ['quay-postgres.service quay-redis.service'], `${s.name}: quay-app After=`);
+    if (v4) {
+      const units = p.files.filter(f => f.kind === 'unit');
+      t.strictSame(units.map(f => f.path), [`${s.facts.home}/.config/systemd/user/quay-pod.service`], `${s.name}: one plain unit, the pod`);
+      t.notOk(quadlets(p).some(f => f.path.endsWith('.pod')), `${s.name}: no .pod file on 4.x`);
+      const pod = parseUnit(units[0]!.content);
+      t.match(getValues(pod, 'Service', 'ExecStartPre')[0], `--replace --infra-name quay-pod-infra --name quay-pod --label ${MANAGED_LABEL} -p ${s.spec.port}:8443`);
+      t.strictSame(getValues(pod, 'Unit', 'Wants'), ['quay-postgres.service quay-redis.service quay-app.service'], 'starting the pod starts the registry');
+    } else {
+      const pod = parseUnit(quadlets(p).find(f => f.path.endsWith('/quay.pod'))!.content);
+      t.strictSame(getValues(pod, 'Pod', 'PodName'), ['quay-pod']);
+      t.strictSame(getValues(pod, 'Pod', 'PublishPort'), [`${s.spec.port}:8443`], `${s.name}: pod publishes <port>:8443`);
     }
     const config = p.files.find(f => f.path.endsWith('/quay-config/config.yaml'))!;
     t.equal(config.path, `${s.spec.quayRoot}/quay-config/config.yaml`);
@@ -124,9 +140,15 @@ t.test('plan is deterministic', async t => {
 t.test('host errors', async t => {
   const s = scenarios.find(x => x.name === 'rootful')!;
   const err = (facts: object) => t.throws(() => plan(s.spec, { ...s.facts, ...facts }, s.secrets)) as unknown as HostError;
-  const old = err({ podmanVersion: [4, 9, 4] });
+  const old = err({ podmanVersion: [4, 5, 1] });
   t.ok(old instanceof HostError && old.exitCode === 1);
-  t.match(old.message, 'podman 4.9.4 is too old: mreg needs 5.0.0 or newer');
+  t.match(old.message, 'podman 4.5.1 is too old: mreg needs podman 4.6.0 or newer');
+  // The rootful set uses named volumes: VolumeName= needs 4.7, and the key error says so.
+  t.match(err({ podmanVersion: [4, 6, 0] }).message, 'quay-storage.volume: [Volume] VolumeName needs podman 4.7.0, this host has 4.6.0');
+  t.ok(plan(s.spec, { ...s.facts, podmanVersion: [4, 7, 0] }, s.secrets).files.some(f => f.kind === 'unit' && f.path === '/etc/systemd/system/quay-pod.service'),
+    'podman 4.7 gets the 4.x layout, rootful pod unit in /etc/systemd/system');
+  const bind = { ...s.spec, quayStorage: { kind: 'path' as const, path: '/srv/q' }, pgStorage: { kind: 'path' as const, path: '/srv/p' } };
+  t.doesNotThrow(() => plan(bind, { ...s.facts, podmanVersion: [4, 6, 0] }, s.secrets), 'podman 4.6 with bind mounts');
   const none = err({ podmanVersion: undefined });
   t.ok(none instanceof HostError);
   t.match(none.message, 'podman not found');

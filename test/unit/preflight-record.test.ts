@@ -20,13 +20,23 @@ t.test('a good host passes with no warnings', async t => {
 });
 
 t.test('every host problem is reported at once, each with a fix', async t => {
-  const r = preflight(spec, { ...good, podmanVersion: [4, 9, 4], cgroupV2: false, hasSubuid: false, portFree: false, hostnameResolves: false });
+  const r = preflight(spec, { ...good, podmanVersion: [4, 4, 1], cgroupV2: false, hasSubuid: false, portFree: false, hostnameResolves: false });
   t.equal(r.errors.length, 5);
-  t.match(r.errors[0], /podman 4\.9\.4 is too old.*5\.0/);
+  t.match(r.errors[0], /^podman 4\.4\.1 is too old: mreg needs podman 4\.6\.0 or newer.*upgrade podman/);
+  t.notMatch(r.errors[0], /\n/, 'one line');
   t.match(r.errors[1], /cgroup v2.*unified_cgroup_hierarchy/);
   t.match(r.errors[2], /subuid.*usermod --add-subuids/);
   t.match(r.errors[3], /port 8443 is already in use.*--quayHostname reg\.example\.com:PORT/);
   t.match(r.errors[4], /--quayHostname reg\.example\.com: the name does not resolve/);
+});
+
+t.test('podman 4.6-4.9 runs with the 4.x layout and a warning; 5.x needs no warning', async t => {
+  const r = preflight(spec, { ...good, podmanVersion: [4, 9, 4] });
+  t.same(r.errors, []);
+  t.match(r.warnings.join('\n'), /podman 4\.9\.4: using the podman 4 layout/);
+  t.same(preflight(spec, { ...good, podmanVersion: [4, 6, 0] }).errors, []);
+  t.match(preflight(spec, { ...good, podmanVersion: [4, 5, 9] }).errors[0], /4\.5\.9 is too old/);
+  t.same(preflight(spec, { ...good, podmanVersion: [5, 0, 0] }).warnings, []);
 });
 
 t.test('missing podman and unreachable systemd are errors', async t => {
