@@ -1,0 +1,81 @@
+// Host side of the PostgreSQL major-version check: read PG_VERSION from the data directory and
+// find the major the image runs. The comparison and the message are in src/spec/pg-version.ts.
+import { posix } from 'node:path';
+import { HostError } from '../errors.js';
+import {
+  imageDeclaredMajor, parsePgVersionFile, parseServerVersion, pgMajorMismatch, pgMajorsMatch, type PgMajor,
+} from '../spec/pg-version.js';
+import type { Scope, Storage } from '../spec/spec.js';
+import { runCommand } from './exec.js';
+import { readIfExists } from './fs.js';
+import { volumeMountpoint } from './storage.js';
+
+// sclorg images keep the cluster in data/userdata; a plain layout has PG_VERSION at the top.
+const PG_VERSION_PATHS = ['userdata/PG_VERSION', 'PG_VERSION'];
+
+export interface DataMajor { where: string; dir: string; major: PgMajor }
+
+/**
+ * The major version of existing data in `storage` (a named volume or a bind path), or undefined
+ * when there is none yet (first install, empty volume). Rootless data belongs to sub-uids (uid 26
+ * in the container), so it is read inside `podman unshare`.
+ */
+export async function readDataMajor(storage: Storage, scope: Scope): Promise<DataMajor | undefined> {
+  const dir = storage.kind === 'path' ? storage.path : await volumeMountpoint(storage.name);
+  if (!dir) return undefined;
+  const where = storage.kind === 'path' ? storage.path : `volume ${storage.name} (${dir})`;
+  for (const rel of PG_VERSION_PATHS) {
+    const file = posix.join(dir, rel);
+    const text = scope === 'rootful' ? await readIfExists(file).catch(() => undefined) : await unshareRead(file);
+    if (text === undefined) continue;
+    const major = parsePgVersionFile(text);
+    if (!major) throw new HostError(`${file}: not a PostgreSQL PG_VERSION file (${JSON.stringify(text.slice(0, 20))})`, 'nothing was changed; check --pgStorage');
+    return { where, dir, major };
+  }
+  return undefined;
+}
+
+async function unshareRead(file: string): Promise<string | undefined> {
+  const r = await runCommand('podman', ['unshare', 'cat', '--', file]);
+  return r.exitCode === 0 ? r.stdout : undefined;
+}
+
+/** What the image declares (env or label), from `podman image inspect`; undefined if it says nothing. */
+export async function imageMajor(image: string): Promise<PgMajor | undefined> {
+  const r = await runCommand('podman', ['image', 'inspect', '--format', '{{json .Config.Env}}\t{{json .Config.Labels}}', image]);
+  if (r.exitCode !== 0) return undefined;
+  const [env, labels] = r.stdout.trim().split('\t');
+  try {
+    return imageDeclaredMajor((JSON.parse(env ?? 'null') as string[] | null) ?? [], (JSON.parse(labels ?? 'null') as Record<string, string> | null) ?? {});
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The major of the server binary in the image (`postgres --version` in a throw-away container, no
+ * network, never pulled). Slower than imageMajor, so only used when the declaration is missing or
+ * disagrees with the data: the binary, not the label, decides whether the data can be opened.
+ */
+export async function serverMajor(image: string): Promise<PgMajor | undefined> {
+  const script = 'for p in postgres /usr/pgsql-*/bin/postgres /usr/lib/postgresql/*/bin/postgres; do '
+    + 'if command -v "$p" >/dev/null 2>&1; then exec "$p" --version; fi; done; exit 127';
+  const r = await runCommand('podman', ['run', '--rm', '--pull=never', '--network=none', '--entrypoint', '/bin/sh', image, '-c', script]);
+  return r.exitCode === 0 ? parseServerVersion(r.stdout) : undefined;
+}
+
+/**
+ * Throws HostError (exit 1) when `storage` holds PostgreSQL data of another major version than
+ * `image` runs. Call before changing anything; a missing data directory or an image that tells
+ * nothing passes (mreg cannot know better, and the server's own error will be in the journal).
+ */
+export async function assertPgMajorCompatible(storage: Storage, image: string, scope: Scope): Promise<void> {
+  const data = await readDataMajor(storage, scope);
+  if (!data) return;
+  const declared = await imageMajor(image);
+  if (declared && pgMajorsMatch(data.major, declared)) return;
+  const running = (await serverMajor(image)) ?? declared;
+  if (!running) return;
+  const problem = pgMajorMismatch({ where: data.where, dataMajor: data.major, image, imageMajor: running });
+  if (problem) throw new HostError(problem.message, problem.hint);
+}
