@@ -88,6 +88,31 @@ export async function installPair(layout: QuayRootLayout, pair: Pick<NewPair, 'c
   await writeFileAtomic(layout.sslCert, pair.certPem, SERVED_MODE);
 }
 
+/** The pair being replaced, kept in memory for a rollback; undefined when either file is missing. */
+export function previousPair(certPem: string | undefined, keyPem: string | undefined): Pick<NewPair, 'certPem' | 'keyPem'> | undefined {
+  return certPem !== undefined && keyPem !== undefined ? { certPem, keyPem } : undefined;
+}
+
+export type RollbackResult = { ok: true } | { ok: false; error: string } | { ok: false; noPrevious: true };
+
+/**
+ * The exit-1 error after the new pair failed (`failure`: what went wrong with it) and a rollback was
+ * tried: says whether the previous certificate is served again, and what to do next.
+ */
+export function rotateFailure(failure: string, rollback: RollbackResult, layout: Pick<QuayRootLayout, 'sslCert' | 'sslKey'>, scope: 'rootful' | 'rootless'): HostError {
+  const logs = `${scope === 'rootless' ? 'journalctl --user' : 'journalctl'} -u quay-app.service, or mreg logs quay-app`;
+  if (rollback.ok) {
+    return new HostError(`quay-app did not come back healthy with the new certificate (${failure}); the previous certificate was restored and the registry is healthy again`,
+      `nothing else changed; see why the new pair failed: ${logs}`);
+  }
+  if ('noPrevious' in rollback) {
+    return new HostError(`quay-app did not come back healthy with the new certificate (${failure}); there was no previous pair to restore`,
+      `see: ${logs}`);
+  }
+  return new HostError(`quay-app did not come back healthy with the new certificate (${failure}), and restoring the previous certificate failed too (${rollback.error})`,
+    `the previous pair is back in ${layout.sslCert} and ${layout.sslKey}; see: ${logs}, then run mreg up`);
+}
+
 /** SHA-256 fingerprint (AA:BB:… as node prints it) of the first certificate in a PEM file. */
 export function leafFingerprint(certPem: string): string {
   const [first] = splitPemChain(certPem);

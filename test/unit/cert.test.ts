@@ -6,8 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:tls';
 import type { AddressInfo } from 'node:net';
-import { chooseNewPair, installPair, leafFingerprint, servedFingerprint, trustAnchor, probeCas } from '../../src/apply/cert-rotate.js';
-import { cert, certsDDir } from '../../src/commands/cert.js';
+import {
+  chooseNewPair, installPair, leafFingerprint, servedFingerprint, trustAnchor, probeCas, previousPair, rotateFailure,
+} from '../../src/apply/cert-rotate.js';
+import { cert, certsDDir, upgradeCertAlias } from '../../src/commands/cert.js';
 import { quayRootLayout } from '../../src/spec/layout.js';
 import type { InstallRecord } from '../../src/spec/record.js';
 import { createCa, issueServerCert, certMatchesCa } from '../../src/tls/index.js';
@@ -139,4 +141,28 @@ t.test('unknown or missing action: UsageError naming the valid actions', async t
   await t.rejects(cert(ctx(['renew'])), { constructor: UsageError, message: /unknown cert action "renew": valid actions are rotate and trust/ });
   await t.rejects(cert(ctx([])), { constructor: UsageError, message: /needs an action: rotate or trust/ });
   await t.rejects(cert(ctx(['trust', 'extra'])), UsageError);
+});
+
+t.test('rollback: the previous pair, and the exit-1 error after a failed rotation', async t => {
+  t.strictSame(previousPair('C', 'K'), { certPem: 'C', keyPem: 'K' });
+  t.equal(previousPair('C', undefined), undefined, 'no key: nothing to restore');
+  t.equal(previousPair(undefined, 'K'), undefined);
+  const layout = quayRootLayout('/etc/quay-install');
+  const ok = rotateFailure('quay-app.service: systemd job ended with result "failed"', { ok: true }, layout, 'rootful');
+  t.ok(ok instanceof HostError && ok.exitCode === 1);
+  t.match(ok.message, /^quay-app did not come back healthy with the new certificate \(quay-app\.service: systemd job ended with result "failed"\); the previous certificate was restored/);
+  t.match(ok.hint, /journalctl -u quay-app\.service/);
+  const both = rotateFailure('health timeout', { ok: false, error: 'restart failed' }, layout, 'rootless');
+  t.match(both.message, /restoring the previous certificate failed too \(restart failed\)/);
+  t.match(both.hint, /journalctl --user .*then run mreg up/);
+  t.match(rotateFailure('x', { ok: false, noPrevious: true }, layout, 'rootful').message, /no previous pair to restore/);
+});
+
+t.test('mreg upgrade --sslCert/--sslKey is cert rotate; refuses a mix with image flags', async t => {
+  const ctx = (flags: Record<string, unknown>) => ({ args: [], flags, env: {}, out: {} as CommandContext['out'], stdin: process.stdin }) as CommandContext;
+  t.equal(await upgradeCertAlias(ctx({ quayImage: 'q:2' })), false, 'no certificate flag: a normal upgrade');
+  t.equal(await upgradeCertAlias(ctx({ sslCheckSkip: false })), false);
+  await t.rejects(upgradeCertAlias(ctx({ sslCert: 'a.pem', sslKey: 'a.key', quayImage: 'q:2' })), { constructor: UsageError, message: /cannot be combined with --quayImage/ });
+  await t.rejects(upgradeCertAlias(ctx({ sslCert: 'a.pem' })), { constructor: UsageError, message: /--sslCert given alone/ });
+  await t.rejects(upgradeCertAlias(ctx({ sslCheckSkip: true })), { constructor: UsageError, message: /--sslCheckSkip applies to --sslCert\/--sslKey only/ });
 });
