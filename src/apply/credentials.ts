@@ -21,3 +21,11 @@ export async function writeCredentials(path: string, c: Credentials): Promise<vo
   const body = stringify({ url: c.url, username: c.username, password: c.password, ...(c.ca ? { ca: c.ca } : {}) });
   await writeFileAtomic(path, `# mreg: the registry's first user (a superuser). Keep this file private.\n${body}`, 0o600);
 }
+
+/**
+ * Where the password of a first user being created waits until Quay confirms it. A re-run after an
+ * interrupted or timed-out creation reuses it, so the user and the printed credentials never differ.
+ */
+export function pendingCredentialsPath(path: string): string {
+  return `${path}.pending`;
+}

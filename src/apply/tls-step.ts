@@ -2,7 +2,7 @@
 // or check and install the user's own pair. The CA is never regenerated once it exists.
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
-import { ensureDir, readIfExists, writeFileAtomic } from '../host/fs.js';
+import { ensureDir, ensureMode, readIfExists, writeFileAtomic } from '../host/fs.js';
 import type { QuayRootLayout } from '../spec/layout.js';
 import type { InstallSpec } from '../spec/spec.js';
 import { certMatchesCa, checkProvidedCert, createCa, expiresSoon, issueServerCert, type KeyPair } from '../tls/index.js';
@@ -24,7 +24,7 @@ export async function ensureTls(spec: InstallSpec, layout: QuayRootLayout, now: 
   await ensureDir(layout.configDir, 0o750);
   const changed: string[] = [];
   const put = async (path: string, content: string, mode: number) => {
-    if ((await readIfExists(path)) === content) return;
+    if ((await readIfExists(path)) === content) { await ensureMode(path, mode); return; }
     await writeFileAtomic(path, content, mode);
     changed.push(path);
   };
@@ -48,6 +48,7 @@ export async function ensureTls(spec: InstallSpec, layout: QuayRootLayout, now: 
   const caKey = await readIfExists(layout.caKey);
   if (caCert && caKey) {
     ca = { certPem: caCert, keyPem: caKey };
+    await ensureMode(layout.caKey, CA_KEY_MODE);
   } else {
     ca = createCa({ commonName: `mreg root CA for ${spec.hostname}`, now });
     await put(layout.caKey, ca.keyPem, CA_KEY_MODE);
@@ -61,7 +62,10 @@ export async function ensureTls(spec: InstallSpec, layout: QuayRootLayout, now: 
     && !expiresSoon(current, now)
     && checkProvidedCert({ certPem: current, keyPem: currentKey, hostname: spec.hostname, now }).length === 0;
   let certPem = current ?? '';
-  if (!keep) {
+  if (keep) {
+    await ensureMode(layout.sslKey, SERVED_MODE);
+    await ensureMode(layout.sslCert, SERVED_MODE);
+  } else {
     const leaf = issueServerCert({ ca, hostname: spec.hostname, shortName, now });
     await put(layout.sslKey, leaf.keyPem, SERVED_MODE);
     await put(layout.sslCert, leaf.certPem, SERVED_MODE);

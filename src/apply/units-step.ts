@@ -10,7 +10,7 @@ import { UNITS, type QuayRootLayout } from '../spec/layout.js';
 import type { InstallSpec } from '../spec/spec.js';
 import type { Podman } from '../host/podman.js';
 import type { Systemd } from '../host/systemd.js';
-import { ensureDir, readIfExists, removeIfExists, writeFileAtomic } from '../host/fs.js';
+import { ensureDir, ensureMode, readIfExists, removeIfExists, writeFileAtomic } from '../host/fs.js';
 import { journalTail } from '../host/journal.js';
 
 export const START_TIMEOUT_MS = 15 * 60_000;
@@ -30,7 +30,8 @@ export async function validateUnits(podman: Podman, planned: Plan, spec: Install
 }
 
 export async function writeIfChanged(path: string, content: string, mode: number): Promise<boolean> {
-  if ((await readIfExists(path)) === content) return false;
+  // Same content: only the mode may have drifted, and a chmod needs no restart.
+  if ((await readIfExists(path)) === content) { await ensureMode(path, mode); return false; }
   await writeFileAtomic(path, content, mode);
   return true;
 }
@@ -49,7 +50,8 @@ export async function writePlan(planned: Plan, layout: QuayRootLayout): Promise<
 /** Which service a changed file belongs to; config and certificates belong to quay-app. */
 export function serviceOf(path: string): string | undefined {
   const base = path.split('/').pop() ?? '';
-  if (base === 'quay.pod') return UNITS.pod;
+  // quay.pod is the Quadlet pod (podman 5); quay-pod.service the plain unit of the podman 4.x layout.
+  if (base === 'quay.pod' || base === UNITS.pod) return UNITS.pod;
   if (base.endsWith('.container')) return base.replace(/\.container$/, '.service');
   if (base.endsWith('.volume')) return base.replace(/\.volume$/, '-volume.service');
   if (/^(config\.yaml|ssl\.cert|ssl\.key)$/.test(base)) return UNITS.app;

@@ -13,20 +13,23 @@ import { parseRecord, recordSpec, serializeRecord, RECORD_SCHEMA_VERSION, type I
 import type { HostFacts, InstallSecrets, InstallSpec } from '../spec/spec.js';
 import { generateSecrets, resolveSecrets, secretValueByName } from '../apply/secrets-step.js';
 import { ensureTls } from '../apply/tls-step.js';
-import { readCredentials, writeCredentials, type Credentials } from '../apply/credentials.js';
-import { checkInputFiles, rejectRemoteTarget, stringFlag } from './common.js';
+import { pendingCredentialsPath, readCredentials, writeCredentials, type Credentials } from '../apply/credentials.js';
+import { checkInputFiles, remoteOptionEnv, runOnTarget, stringFlag } from './common.js';
 import { certsDDir } from './cert.js';
 import { startUnits, validateUnits, writeIfChanged, writePlan } from '../apply/units-step.js';
 import { diskFreeBytes, gatherFacts, isPortFree, resolveHostname, type HostProbe } from '../host/facts.js';
 import { createPodman, type Podman } from '../host/podman.js';
 import { enableLinger } from '../host/linger.js';
 import { connectSystemd, type Systemd } from '../host/systemd.js';
-import { acquireLock, ensureDir, readIfExists } from '../host/fs.js';
+import { acquireLock, ensureDir, ensureMode, readIfExists, removeIfExists } from '../host/fs.js';
 import { httpsRequest, waitForHealth, type RegistryEndpoint } from '../host/http.js';
 import { prepareBindDir } from '../host/storage.js';
+import { assertPgMajorCompatible } from '../host/pg-data.js';
 import { VERSION } from '../version.js';
 
 const HEALTH_TIMEOUT_MS = 10 * 60_000;
+// TCG test VMs and loaded hosts have taken over 10 s for the first user (bcrypt, schema warm-up).
+const INIT_USER_TIMEOUT_MS = 60_000;
 
 export function rawUpFlags(flags: Record<string, unknown>): RawUpFlags {
   const str = (k: string) => stringFlag(flags, k, 'up');
@@ -40,8 +43,9 @@ export function rawUpFlags(flags: Record<string, unknown>): RawUpFlags {
 
 export async function up(ctx: CommandContext): Promise<void> {
   const { out, flags } = ctx;
+  // Another host: check the flags as that host's mreg will (named after it), then run it there.
+  if (await runOnTarget('up', ctx, { check: host => { parseUpOptions(rawUpFlags({ quayHostname: host, ...flags, imageArchive: undefined }), remoteOptionEnv(flags, host)); } })) return;
   const probe = await gatherFacts({ env: ctx.env });
-  rejectRemoteTarget(flags, probe.fqdn);
   const spec = parseUpOptions(rawUpFlags(flags), { scope: probe.scope, fqdn: probe.fqdn, home: probe.home });
   await checkInputFiles(spec, probe.now);
   const layout = quayRootLayout(spec.quayRoot);
@@ -65,12 +69,16 @@ export async function up(ctx: CommandContext): Promise<void> {
       let sdError: string | undefined;
       try { sd = await connectSystemd(spec.scope, ctx.env); } catch (err) { sdError = err instanceof Error ? err.message : String(err); }
       const appState = sd ? await sd.unitState(UNITS.app).catch(() => undefined) : undefined;
+      // An interrupted earlier run may have left our pod up and holding the port: that is ours to restart.
+      const podState = sd ? await sd.unitState(UNITS.pod).catch(() => undefined) : undefined;
+      const ourPodUp = podState !== undefined && ['active', 'activating', 'reloading'].includes(podState.activeState)
+        && podState.sourcePath.startsWith(`${probe.quadletDir}/`);
       const result = preflight(spec, {
         ...probe,
         systemdReachable: sd !== undefined,
         systemdError: sdError,
         portFree: await isPortFree(spec.port).catch(() => true),
-        portOwnedByInstall: previous?.spec.port === spec.port && appState?.activeState === 'active',
+        portOwnedByInstall: (previous?.spec.port === spec.port && appState?.activeState === 'active') || ourPodUp,
         hostnameResolves: (await resolveHostname(spec.hostname).catch(() => [])).length > 0,
         diskFreeBytes: await diskFreeBytes(spec.quayStorage.kind === 'path' ? spec.quayStorage.path : spec.quayRoot),
       });
@@ -93,10 +101,18 @@ export async function up(ctx: CommandContext): Promise<void> {
       return sd!;
     });
 
+    // Existing data of another PostgreSQL major would not start: refuse before TLS and secrets change anything
+    // (after loading an archive, which brings the image). Skipped when this install already runs that image.
+    const checkPg = !previous || Boolean(previous.removedAt) || previous.spec.images.postgres !== spec.images.postgres;
+    const pgVersionStep = () => out.step('PostgreSQL data version', () => assertPgMajorCompatible(spec.pgStorage, spec.images.postgres, spec.scope));
+    if (!spec.imageArchive && checkPg) await pgVersionStep();
+
     const tls = await out.step('TLS certificates', () => ensureTls(spec, layout, probe.now, shortName(spec.hostname)));
 
     const previousCreds = await readCredentials(layout.credentials);
-    const initPassword = previousCreds?.password ?? spec.initPassword;
+    if (previousCreds) await ensureMode(layout.credentials, 0o600);
+    const pendingCreds = await readCredentials(pendingCredentialsPath(layout.credentials));
+    const initPassword = previousCreds?.password ?? spec.initPassword ?? pendingCreds?.password;
     const { secrets, missing } = await out.step('secrets', async () => {
       const r = await resolveSecrets(podman, initPassword ?? generateSecrets().initPassword, await readIfExists(layout.configYaml));
       for (const name of r.missing) await podman.secretCreate(name, secretValueByName(r.secrets, name));
@@ -109,6 +125,7 @@ export async function up(ctx: CommandContext): Promise<void> {
       await out.step(`load images from ${archive}`, async () => { await podman.load(archive); });
     }
     await out.step('images present', () => requireImages(podman, spec));
+    if (spec.imageArchive && checkPg) await pgVersionStep();
 
     const planned = makePlan(spec, factsFor(probe), secrets);
     await out.step('storage', async () => {
@@ -117,6 +134,23 @@ export async function up(ctx: CommandContext): Promise<void> {
       if (spec.pgStorage.kind === 'path') await ensureDir(spec.pgStorage.path, 0o700);
     });
     await out.step('validate units with podman\'s Quadlet generator', () => validateUnits(podman, planned, spec));
+
+    const recordAt = (updatedAt: string): InstallRecord => ({
+      schemaVersion: RECORD_SCHEMA_VERSION,
+      mregVersion: VERSION,
+      createdAt: previous?.createdAt ?? probe.now.toISOString(),
+      updatedAt,
+      spec: recordSpec(spec),
+      // Keep what other commands recorded (cert trust's ca.crt) so down still removes it.
+      files: [...new Set([...(previous && !previous.removedAt ? previous.files : []), ...planned.files.map(f => f.path), layout.sslCert, layout.sslKey, layout.credentials,
+        ...(tls.caPath ? [layout.caCert, layout.caKey] : [])])].sort(),
+      secrets: Object.values(SECRET_NAMES),
+      volumes: planned.volumes,
+      lingerEnabledByMreg,
+    });
+    // A first install records itself before it writes units, so an interrupted run can be
+    // resumed by up or removed by down; the record is rewritten once the registry is healthy.
+    if (!previous || previous.removedAt) await writeRecord(layout, recordAt(probe.now.toISOString()), spec, probe.home);
 
     const changedFiles = await out.step('write units and config', () => writePlan(planned, layout));
     const changed = [...tls.changed, ...changedFiles];
@@ -135,26 +169,11 @@ export async function up(ctx: CommandContext): Promise<void> {
     const waited = await out.step('registry health', () => waitForHealth(ep, HEALTH_TIMEOUT_MS, 200));
     out.debug(`healthy after ${waited} ms of probing`);
 
-    const creds = await out.step('first user', () => ensureInitUser(ep, spec, secrets, previousCreds, layout, tls.caPath));
+    const creds = await out.step('first user', () => ensureInitUser(ep, spec, secrets, previousCreds, layout, tls.caPath, previous !== undefined));
     if (creds.created) nothingChanged = false;
 
-    const record: InstallRecord = {
-      schemaVersion: RECORD_SCHEMA_VERSION,
-      mregVersion: VERSION,
-      createdAt: previous?.createdAt ?? probe.now.toISOString(),
-      updatedAt: nothingChanged && previous ? previous.updatedAt : probe.now.toISOString(),
-      spec: recordSpec(spec),
-      // Keep what other commands recorded (cert trust's ca.crt) so down still removes it.
-      files: [...new Set([...(previous && !previous.removedAt ? previous.files : []), ...planned.files.map(f => f.path), layout.sslCert, layout.sslKey, layout.credentials,
-        ...(tls.caPath ? [layout.caCert, layout.caKey] : [])])].sort(),
-      secrets: Object.values(SECRET_NAMES),
-      volumes: planned.volumes,
-      lingerEnabledByMreg,
-    };
-    await writeIfChanged(layout.record, serializeRecord(record), 0o600);
-    const pointer = pointerPath(spec.scope, probe.home);
-    await ensureDir(dirname(pointer), 0o755);
-    await writeIfChanged(pointer, `${spec.quayRoot}\n`, 0o644);
+    const finalUpdatedAt = nothingChanged && previous ? previous.updatedAt : probe.now.toISOString();
+    await writeRecord(layout, recordAt(finalUpdatedAt), spec, probe.home);
 
     report(ctx, spec, creds.credentials, tls.caPath, nothingChanged, Date.now() - started);
   } finally {
@@ -171,6 +190,14 @@ function shortName(hostname: string): string | undefined {
 function factsFor(probe: HostProbe): HostFacts {
   const { scope, uid, gid, user, home, fqdn, podmanVersion, quadletDir, runtimeDir, now } = probe;
   return { scope, uid, gid, user, home, fqdn, podmanVersion, quadletDir, runtimeDir, now };
+}
+
+/** The install record, and the pointer that lets down/status/upgrade find quayRoot without flags. */
+async function writeRecord(layout: QuayRootLayout, record: InstallRecord, spec: InstallSpec, home: string): Promise<void> {
+  await writeIfChanged(layout.record, serializeRecord(record), 0o600);
+  const pointer = pointerPath(spec.scope, home);
+  await ensureDir(dirname(pointer), 0o755);
+  await writeIfChanged(pointer, `${spec.quayRoot}\n`, 0o644);
 }
 
 async function readPreviousRecord(layout: QuayRootLayout): Promise<InstallRecord | undefined> {
@@ -223,39 +250,74 @@ async function requireImages(podman: Podman, spec: InstallSpec): Promise<void> {
   }
 }
 
+/**
+ * Creates the first user once. `recorded`: mreg has a record of this install; when it holds no
+ * credentials (an adopted mirror-registry install), existing users are kept and none is created.
+ */
 async function ensureInitUser(ep: RegistryEndpoint, spec: InstallSpec, secrets: InstallSecrets, previous: Credentials | undefined,
-  layout: QuayRootLayout, caPath: string | undefined): Promise<{ credentials: Credentials; created: boolean }> {
+  layout: QuayRootLayout, caPath: string | undefined, recorded: boolean): Promise<{ credentials?: Credentials; created: boolean }> {
   const url = `https://${spec.hostname}:${spec.port}`;
   if (previous && previous.username === spec.initUser) return { credentials: { ...previous, url, ca: caPath }, created: false };
-  const r = await httpsRequest(ep, 'POST', '/api/v1/user/initialize', {
-    username: spec.initUser, password: secrets.initPassword, email: `${spec.initUser}@${spec.hostname}`, access_token: true,
-  });
-  if (r.status < 200 || r.status >= 300) {
-    throw new HostError(`could not create the first user ${spec.initUser}: /api/v1/user/initialize answered HTTP ${r.status}`,
-      previous ? `the registry already has users; the recorded credentials are in ${layout.credentials}` : 'a user already exists in this database; use its credentials, or reinstall with `mreg down --purge --yes`');
-  }
   const credentials: Credentials = { url, username: spec.initUser, password: secrets.initPassword, ca: caPath };
+  const pending = pendingCredentialsPath(layout.credentials);
+  await writeCredentials(pending, credentials);
+  let answer: string;
+  let ok: boolean;
+  try {
+    const r = await httpsRequest(ep, 'POST', '/api/v1/user/initialize', {
+      username: spec.initUser, password: secrets.initPassword, email: `${spec.initUser}@${spec.hostname}`, access_token: true,
+    }, INIT_USER_TIMEOUT_MS);
+    answer = `answered HTTP ${r.status}`;
+    if (recorded && !previous && r.status >= 400 && r.status < 500 && !(await loginWorks(ep, spec.initUser, secrets.initPassword))) {
+      await removeIfExists(pending);
+      return { created: false };
+    }
+    // Not 2xx: an earlier, interrupted run may have created the user with this same password.
+    ok = (r.status >= 200 && r.status < 300) || (await loginWorks(ep, spec.initUser, secrets.initPassword));
+  } catch (err) {
+    // A timed-out request may still have created the user: the password decides.
+    answer = err instanceof Error ? err.message : String(err);
+    ok = await loginWorks(ep, spec.initUser, secrets.initPassword).catch(() => false);
+  }
+  if (!ok) {
+    throw new HostError(`could not create the first user ${spec.initUser}: /api/v1/user/initialize ${answer}`,
+      previous ? `the registry already has users; the recorded credentials are in ${layout.credentials}`
+        : `if a user already exists in this database, use its credentials; otherwise check \`mreg logs quay-app\` and run mreg up again (it reuses the password in ${pending})`);
+  }
   await writeCredentials(layout.credentials, credentials);
+  await removeIfExists(pending);
   return { credentials, created: true };
 }
 
-function report(ctx: CommandContext, spec: InstallSpec, creds: Credentials, caPath: string | undefined, unchanged: boolean, ms: number): void {
+/**
+ * Whether the registry accepts this login. Quay's token endpoint answers 200; a plain distribution
+ * registry has no /v2/auth and answers 404 once the credentials are accepted. 401 is a wrong password.
+ */
+async function loginWorks(ep: RegistryEndpoint, username: string, password: string): Promise<boolean> {
+  const auth = Buffer.from(`${username}:${password}`).toString('base64');
+  const r = await httpsRequest(ep, 'GET', `/v2/auth?service=${encodeURIComponent(ep.hostname)}&account=${encodeURIComponent(username)}`,
+    undefined, INIT_USER_TIMEOUT_MS, { authorization: `Basic ${auth}` });
+  return r.status === 200 || r.status === 404;
+}
+
+function report(ctx: CommandContext, spec: InstallSpec, creds: Credentials | undefined, caPath: string | undefined, unchanged: boolean, ms: number): void {
   const { out } = ctx;
   const host = `${spec.hostname}:${spec.port}`;
+  const url = `https://${host}`;
   const certsD = certsDDir({ scope: spec.scope, home: homedir() }, spec.hostname, spec.port);
-  const login = `podman login -u ${creds.username} -p '${creds.password}' ${host}`;
+  const login = creds ? `podman login -u ${creds.username} -p '${creds.password}' ${host}` : `podman login ${host}`;
   if (out.json) {
-    out.resultJson({ url: creds.url, username: creds.username, password: creds.password, caPath: caPath ?? null,
+    out.resultJson({ url, username: creds?.username ?? null, password: creds?.password ?? null, caPath: caPath ?? null,
       loginCommand: login, unchanged, scope: spec.scope, quayRoot: spec.quayRoot, durationMs: ms });
     return;
   }
   out.info(unchanged ? 'mreg: the registry is installed and healthy; nothing changed' : `mreg: registry ready in ${(ms / 1000).toFixed(1)} s`);
   out.result([
-    `URL:         ${creds.url}`,
-    `Username:    ${creds.username}`,
-    `Password:    ${creds.password}`,
+    `URL:         ${url}`,
+    ...(creds ? [`Username:    ${creds.username}`, `Password:    ${creds.password}`]
+      : ['Users:       kept from the adopted install; mreg did not create them and holds no password']),
     ...(caPath ? [`CA:          ${caPath}`, `Trust it:    mreg cert trust   (writes ${certsD}/ca.crt for podman and skopeo here)`] : []),
     `Login:       ${login}`,
-    `Credentials: ${join(spec.quayRoot, 'credentials')} (mode 0600)`,
+    ...(creds ? [`Credentials: ${join(spec.quayRoot, 'credentials')} (mode 0600)`] : []),
   ].join('\n'));
 }

@@ -1,7 +1,7 @@
 // mreg upgrade: new images (or a newer mreg's units) for an existing install, restarting only what changed,
 // and rolling back to the previous unit files when the new version does not become healthy in time.
 import type { CommandContext } from '../cli.js';
-import { stringFlag } from './common.js';
+import { runOnTarget, stringFlag } from './common.js';
 import { HostError, UnitFailedError, UsageError } from '../errors.js';
 import { parseUpOptions } from '../spec/options.js';
 import { plan as makePlan, type Plan, type PlannedFile } from '../plan/plan.js';
@@ -22,6 +22,8 @@ import { waitForHealth, type RegistryEndpoint } from '../host/http.js';
 import { journalTail } from '../host/journal.js';
 import { VERSION } from '../version.js';
 import { dirname } from 'node:path';
+import { assertPgMajorCompatible } from '../host/pg-data.js';
+import { upgradeCertAlias } from './cert.js';
 
 const DEFAULT_TIMEOUT_S = 600;
 /** Rolling back is the safety net: give the old version at least this long even with a short --timeout. */
@@ -84,6 +86,12 @@ async function planChanges(planned: Plan): Promise<Change[]> {
   return changes;
 }
 
+/** Files that differ between the recorded plan and the new one, with the recorded content as "before". */
+function recordedChanges(recorded: Plan, planned: Plan): Change[] {
+  const before = new Map(recorded.files.map(f => [f.path, f.content]));
+  return planned.files.filter(f => before.get(f.path) !== f.content).map(file => ({ file, before: before.get(file.path) }));
+}
+
 async function requireImages(podman: Podman, images: Images): Promise<void> {
   const missing: string[] = [];
   for (const [flag, ref] of [['--quayImage', images.quay], ['--pgImage', images.postgres], ['--redisImage', images.redis]] as const) {
@@ -140,14 +148,18 @@ async function writeFiles(files: readonly { path: string; content: string | unde
 
 export async function upgrade(ctx: CommandContext): Promise<void> {
   const { out, flags } = ctx;
+  // mirror-registry 1.2/1.3 install, not yet mreg's: `mreg adopt` does the whole take-over.
+  if (flags.fromMirrorRegistry) { await (await import('./adopt.js')).adopt(ctx); return; }
+  if (await upgradeCertAlias(ctx)) return; // --sslCert/--sslKey: same as mreg cert rotate
   const timeoutMs = parseTimeout(flags.timeout);
+  if (await runOnTarget('upgrade', ctx)) return;
   const probe = await gatherFacts({ env: ctx.env });
   const { layout, record } = await findInstall(flags, probe.scope, probe.home);
   if (record.removedAt) {
     throw new HostError(`the install at ${layout.root} was removed by \`mreg down\` on ${record.removedAt}`, 'run `mreg up` with the new image flags instead');
   }
   const spec = upgradeSpec(record, flags, probe.home);
-  if (spec.imageArchive && !(await pathExists(spec.imageArchive))) {
+  if (spec.imageArchive && spec.imageArchive !== '-' && !(await pathExists(spec.imageArchive))) {
     throw new UsageError(`--image-archive ${spec.imageArchive}: file not found; give the path of an image archive made with \`podman save\``);
   }
   const podman = createPodman({ verbose: out.verbose, log: out.debug });
@@ -181,9 +193,18 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
       await out.step(`load images from ${archive}`, async () => { await podman.load(archive); });
     }
     await out.step('images present', () => requireImages(podman, spec.images));
+    if (spec.images.postgres !== record.spec.images.postgres) {
+      await out.step('PostgreSQL data version', () => assertPgMajorCompatible(spec.pgStorage, spec.images.postgres, spec.scope));
+    }
     const secrets = await out.step('existing secrets', async () => existingSecrets(podman, layout.credentials, await readIfExists(layout.configYaml)));
     const planned = makePlan(spec, probe, secrets);
-    const changes = await planChanges(planned);
+    let changes = await planChanges(planned);
+    if (changes.length === 0 && imagesChanged.length > 0) {
+      // The files already name the new images but the record does not: an earlier upgrade was
+      // interrupted after writing them. Resume it; the record's images give the files to roll back to.
+      changes = recordedChanges(makePlan({ ...spec, images: record.spec.images }, probe, secrets), planned);
+      out.info('mreg: resuming an upgrade that stopped after writing the unit files');
+    }
     const changed = changes.map(c => c.file.path);
     if (changes.length === 0) {
       if (out.json) out.resultJson({ changed: [], restarted: [], rolledBack: false, durationMs: Date.now() - started });

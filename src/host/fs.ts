@@ -46,6 +46,22 @@ export async function ensureDir(dir: string, mode = 0o755): Promise<void> {
 }
 
 /**
+ * Puts back the permission bits of an existing file (someone chmodded a key or config.yaml).
+ * Resolves whether it had to; a missing file is left to the writer.
+ */
+export async function ensureMode(file: string, mode: number): Promise<boolean> {
+  try {
+    const st = await fs.stat(file);
+    if ((st.mode & 0o7777) === mode) return false;
+    await fs.chmod(file, mode);
+    return true;
+  } catch (err) {
+    if (errCode(err) === 'ENOENT') return false;
+    throw fsError('cannot set the mode of', file, err);
+  }
+}
+
+/**
  * Writes `content` so readers see either the old or the new file, never a torn one: a temp file
  * in the same directory (same file system, so rename is atomic), fsync, rename, fsync the directory.
  * The parent directory must exist. Resolves once the rename is durable.

@@ -17,7 +17,8 @@ export interface RegistryEndpoint {
 }
 
 /** Resolves with the status and body, or rejects with the network/TLS error (never on HTTP status). */
-export function httpsRequest(ep: RegistryEndpoint, method: string, path: string, body?: unknown, timeoutMs = 10_000): Promise<HttpResult> {
+export function httpsRequest(ep: RegistryEndpoint, method: string, path: string, body?: unknown, timeoutMs = 10_000,
+  headers: Record<string, string> = {}): Promise<HttpResult> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = request({
@@ -29,6 +30,7 @@ export function httpsRequest(ep: RegistryEndpoint, method: string, path: string,
       ca: ep.ca,
       headers: {
         host: `${ep.hostname}:${ep.port}`,
+        ...headers,
         ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
       },
       timeout: timeoutMs,

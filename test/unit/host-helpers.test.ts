@@ -4,6 +4,9 @@ import { journalArgs } from '../../src/host/journal.js';
 import { judgeDryRun, parseDryRunUnits, parseLoadedImages, parsePodmanVersion } from '../../src/host/podman.js';
 import { busAddress } from '../../src/host/dbus.js';
 import { tailLines } from '../../src/host/exec.js';
+import { ensureMode } from '../../src/host/fs.js';
+import { chmodSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 t.test('parsePodmanVersion', async (t) => {
   t.same(parsePodmanVersion('podman version 5.4.2\n'), [5, 4, 2]);
@@ -73,4 +76,15 @@ t.test('journalArgs', async (t) => {
 
 t.test('tailLines keeps the last non-empty lines', async (t) => {
   t.same(tailLines('a\n\nb\nc\n', 2), ['b', 'c']);
+});
+
+t.test('ensureMode puts back drifted permission bits and leaves right ones alone', async (t) => {
+  const dir = t.testdir({ key: 'secret' });
+  const key = join(dir, 'key');
+  chmodSync(key, 0o644);
+  t.equal(await ensureMode(key, 0o600), true, 'changed');
+  t.equal(statSync(key).mode & 0o7777, 0o600);
+  t.equal(await ensureMode(key, 0o600), false, 'already right');
+  t.equal(await ensureMode(join(dir, 'missing'), 0o600), false, 'a missing file is left to the writer');
+  writeFileSync(key, 'secret');
 });
