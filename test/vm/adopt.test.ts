@@ -4,7 +4,7 @@
 // passwords live in podman secrets only. Ends with `mreg down --purge --yes` and checks nothing is left.
 import t from 'tap';
 import { requireVm, describe } from './guest.js';
-import { SCOPES, caPath, login, parseJson, pullDigest, pushTiny, status } from './guest/scopes.js';
+import { SCOPES, caPath, login, parseJson, pullDigest, pushTiny, status } from './scopes.js';
 
 requireVm();
 t.setTimeout(45 * 60_000);

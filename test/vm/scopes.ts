@@ -1,0 +1,144 @@
+// Host-side helpers shared by faults.test.ts and security.test.ts: the two install scopes, install +
+// push, pull-by-digest, status, and "run mreg in the guest and SIGKILL it when a progress line shows".
+import { root, user, type GuestResult, type GuestOptions } from './guest.js';
+
+/**
+ * Retries a guest command whose ssh connection failed (exit 255, nothing on stderr: vm.sh's 5 s
+ * ConnectTimeout trips when the guest is overloaded); the command never ran, so a retry is safe.
+ */
+function retrying(run: (cmd: string, opts?: GuestOptions) => Promise<GuestResult>) {
+  return async (cmd: string, opts?: GuestOptions): Promise<GuestResult> => {
+    for (let i = 0; ; i++) {
+      const r = await run(cmd, opts);
+      if (r.exitCode !== 255 || r.stderr.trim() !== '' || r.stdout !== '' || i >= 5) return r;
+      await new Promise(res => setTimeout(res, 5000));
+    }
+  };
+}
+export const asRoot = retrying(root);
+export const asUser = retrying(user);
+
+export const FQDN = 'mreg-vm.example.test';
+export const IMG = 'localhost/mreg-test';
+export const IMAGES = `--quayImage ${IMG}/quay:v1 --pgImage ${IMG}/postgres:15 --redisImage ${IMG}/redis:7`;
+
+export interface Scope {
+  name: 'rootful' | 'rootless';
+  run: (cmd: string, opts?: GuestOptions) => Promise<GuestResult>;
+  systemctl: string;
+  journalctl: string;
+  port: number;
+  host: string;
+  quayRoot: string;
+  quadletDir: string;
+  certsDir: string;
+  lock: string;
+  uid: number;
+}
+
+const ALL_SCOPES: Scope[] = [
+  { name: 'rootful', run: asRoot, systemctl: 'systemctl', journalctl: 'journalctl', port: 8443, host: `${FQDN}:8443`, quayRoot: '/etc/quay-install',
+    quadletDir: '/etc/containers/systemd', certsDir: '/etc/containers/certs.d', lock: '/run/mreg.lock', uid: 0 },
+  { name: 'rootless', run: asUser, systemctl: 'systemctl --user', journalctl: 'journalctl --user', port: 9443, host: `${FQDN}:9443`, quayRoot: '/home/mreg/quay-install',
+    quadletDir: '/home/mreg/.config/containers/systemd', certsDir: '/home/mreg/.config/containers/certs.d', lock: '/run/user/1000/mreg.lock', uid: 1000 },
+];
+
+/** Debug knob: MREG_SCOPES=rootful or rootless runs one scope only (CI runs both). */
+export const SCOPES: Scope[] = ALL_SCOPES.filter(s => !process.env['MREG_SCOPES'] || process.env['MREG_SCOPES'].split(',').includes(s.name));
+
+export const caPath = (s: Scope) => `${s.quayRoot}/quay-rootCA/rootCA.pem`;
+export const upCmd = (s: Scope, extra = '') => `mreg up --quayHostname ${s.host} ${IMAGES} ${extra}`.trim();
+export const tinyRef = (s: Scope, user: string) => `${s.host}/${user}/tiny:1`;
+
+export interface Creds { username: string; password: string }
+
+export function parseJson<T>(r: GuestResult): T | undefined {
+  try { return JSON.parse(r.stdout) as T; } catch { return undefined; }
+}
+
+/** Trusts the install's CA for podman and logs in with the credentials on stdin. */
+export function login(s: Scope, c: Creds): Promise<GuestResult> {
+  return s.run(`set -e; d=${s.certsDir}/${s.host}; mkdir -p "$d"; cp ${caPath(s)} "$d/ca.crt"
+    podman login -u ${c.username} --password-stdin ${s.host}`, { input: c.password });
+}
+
+/** Pushes tiny:1 and returns the manifest digest the registry stored (from --digestfile). */
+export async function pushTiny(s: Scope, c: Creds): Promise<{ r: GuestResult; digest: string }> {
+  const ref = tinyRef(s, c.username);
+  const r = await s.run(`set -e; f=$(mktemp); podman tag ${IMG}/tiny:1 ${ref}; podman push -q --digestfile "$f" ${ref}
+    podman rmi ${ref} >/dev/null; cat "$f"; rm -f "$f"`);
+  return { r, digest: r.stdout.trim().split('\n').pop() ?? '' };
+}
+
+/** Pulls tiny:1 afresh and returns the manifest digest podman pulled ('' on failure). */
+export async function pullDigest(s: Scope, c: Creds): Promise<{ r: GuestResult; digest: string }> {
+  const ref = tinyRef(s, c.username);
+  const r = await s.run(`set -e; podman rmi -i ${ref} >/dev/null 2>&1 || true; podman pull -q ${ref} >/dev/null
+    podman image inspect --format '{{.Digest}}' ${ref}; podman rmi ${ref} >/dev/null`);
+  return { r, digest: r.exitCode === 0 ? r.stdout.trim() : '' };
+}
+
+export interface StatusJson { healthy: boolean; problems: string[]; units: Array<{ name: string; activeState: string; mainPid: number; nRestarts: number }> }
+
+export async function status(s: Scope): Promise<{ r: GuestResult; json?: StatusJson }> {
+  const r = await s.run('mreg status --json', { timeoutMs: 300_000 });
+  return { r, json: parseJson<StatusJson>(r) };
+}
+
+/**
+ * Waits until `mreg status` exits 0; resolves to the ms it took, or undefined on timeout. Polls the cheap
+ * signals (unit states, /health/instance) in one guest loop first: each mreg run costs seconds of node
+ * start-up under TCG.
+ */
+export async function waitHealthy(s: Scope, timeoutMs: number): Promise<number | undefined> {
+  const t0 = Date.now();
+  const end = t0 + timeoutMs;
+  for (;;) {
+    const left = Math.max(5, Math.floor((end - Date.now()) / 1000));
+    await s.run(`for i in $(seq ${left}); do
+      n=0; for u in quay-pod quay-postgres quay-redis quay-app; do [ "$(${s.systemctl} is-active $u)" = active ] && n=$((n+1)); done
+      [ $n = 4 ] && curl -fsk -o /dev/null --max-time 5 https://${s.host}/health/instance && break; sleep 1; done`, { timeoutMs: (left + 60) * 1000 });
+    if ((await s.run('mreg status --json >/dev/null', { timeoutMs: 300_000 })).exitCode === 0) return Date.now() - t0;
+    if (Date.now() > end) return undefined;
+  }
+}
+
+export async function sha(s: Scope, file: string): Promise<string> {
+  return (await s.run(`sha256sum ${file} 2>/dev/null | cut -c1-64`)).stdout.trim();
+}
+
+/** Hash of the two Quay keys in config.yaml (Quay encrypts data with them, so they must never change). */
+export async function keysHash(s: Scope, file = `${s.quayRoot}/quay-config/config.yaml`): Promise<string> {
+  return (await s.run(`grep -E '^(SECRET_KEY|DATABASE_SECRET_KEY):' ${file} | sort | sha256sum | cut -c1-64`)).stdout.trim();
+}
+
+export async function mainPid(s: Scope, unit: string): Promise<string> {
+  return (await s.run(`${s.systemctl} show -p MainPID --value ${unit}`)).stdout.trim();
+}
+
+export interface KillResult { killed: boolean; seenMs: number; exitCode: number; log: string }
+
+/**
+ * Runs `cmd` (an mreg command line) in the guest in its own session and SIGKILLs its whole process
+ * group `delaySec` after a stderr line matching the extended regex `pattern` appears. Done inside one
+ * guest shell so the kill lands within ~0.2 s of the line (an ssh round trip would be seconds on TCG).
+ */
+export async function killWhen(s: Scope, cmd: string, pattern: string, delaySec = 0, timeoutSec = 900): Promise<KillResult> {
+  const tag = `/tmp/mreg-kill-${s.name}-${process.pid}`;
+  const script = `rm -f ${tag}.*; setsid ${cmd} >${tag}.out 2>${tag}.err </dev/null & pid=$!
+t0=$(date +%s%3N); n=0
+while ! grep -Eq -- ${shellQuote(pattern)} ${tag}.err; do
+  if ! kill -0 $pid 2>/dev/null; then wait $pid; echo "EXITED $? $(( $(date +%s%3N) - t0 ))"; cat ${tag}.err; exit 0; fi
+  n=$((n+1)); [ $n -gt ${timeoutSec * 10} ] && break; sleep 0.1
+done
+seen=$(( $(date +%s%3N) - t0 )); sleep ${delaySec}
+kill -9 -- -$pid 2>/dev/null; wait $pid; echo "KILLED $? $seen"; cat ${tag}.err; rm -f ${tag}.*`;
+  const r = await s.run(script, { timeoutMs: (timeoutSec + 120) * 1000 });
+  const [first = '', ...rest] = r.stdout.split('\n');
+  const [what, code, ms] = first.split(' ');
+  return { killed: what === 'KILLED', seenMs: Number(ms), exitCode: Number(code), log: rest.join('\n') };
+}
+
+export function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
