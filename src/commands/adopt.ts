@@ -6,7 +6,7 @@ import type { CommandContext } from '../cli.js';
 import { HostError, UnitFailedError } from '../errors.js';
 import { plan as makePlan, type Plan } from '../plan/plan.js';
 import { redact } from '../plan/redact.js';
-import { lockPath, pointerPath, quayRootLayout, SECRET_NAMES, STOP_ORDER, type QuayRootLayout } from '../spec/layout.js';
+import { pointerPath, quayRootLayout, SECRET_NAMES, STOP_ORDER, type QuayRootLayout } from '../spec/layout.js';
 import { parseRecord, recordSpec, serializeRecord, RECORD_SCHEMA_VERSION, type InstallRecord } from '../spec/record.js';
 import type { HostFacts, InstallSecrets, InstallSpec } from '../spec/spec.js';
 import { generateSecrets, secretValueByName } from '../apply/secrets-step.js';
@@ -15,12 +15,12 @@ import { startUnits, validateUnits, writeIfChanged, writePlan } from '../apply/u
 import { gatherFacts, type HostProbe } from '../host/facts.js';
 import { createPodman, type Podman } from '../host/podman.js';
 import { connectSystemd, type Systemd } from '../host/systemd.js';
-import { acquireLock, ensureDir, readIfExists } from '../host/fs.js';
+import { ensureDir, readIfExists } from '../host/fs.js';
 import { waitForHealth } from '../host/http.js';
 import { journalTail } from '../host/journal.js';
 import { assertPgMajorCompatible } from '../host/pg-data.js';
 import { VERSION } from '../version.js';
-import { stringFlag } from './common.js';
+import { lockScope, printDryRun, stringFlag } from './common.js';
 import { adoptionFrom } from '../adopt/spec.js';
 import { backupLegacyConfig, backupLegacyUnits, BACKUP_DIR_NAME, findLegacy, tightenModes, type FoundLegacy } from '../adopt/find.js';
 import { renamePgRole } from '../adopt/pg-role.js';
@@ -54,15 +54,11 @@ export async function adopt(ctx: CommandContext): Promise<void> {
     const files = planned.files.map(f => ({ path: f.path, mode: `0${f.mode.toString(8)}`, content: redact(f.content, secrets) }));
     const actions = adoptActions(found, adoption, planned);
     if (out.json) { out.resultJson({ dryRun: true, scope: spec.scope, spec: recordSpec(spec), files, actions }); return; }
-    for (const f of files) out.result(`--- ${f.path} (mode ${f.mode}) ---\n${f.content}`);
-    out.result('--- actions ---');
-    actions.forEach((a, i) => out.result(`${i + 1}. ${a}`));
-    out.info('dry run: nothing was changed');
+    printDryRun(out, files, actions);
     return;
   }
 
-  await ensureDir(dirname(lockPath(probe.scope, probe.home, probe.runtimeDir)), 0o755);
-  const release = await acquireLock(lockPath(probe.scope, probe.home, probe.runtimeDir));
+  const release = await lockScope(probe);
   let systemd: Systemd | undefined;
   try {
     const started = Date.now();

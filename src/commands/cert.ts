@@ -1,6 +1,6 @@
 // mreg cert rotate | trust: replace the served certificate without touching the other units,
 // and make podman/skopeo on this host trust the registry's CA.
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { CommandContext } from '../cli.js';
 import { HostError, UnitFailedError, UsageError } from '../errors.js';
 import { findInstall } from '../apply/install-lookup.js';
@@ -11,13 +11,13 @@ import {
 } from '../apply/cert-rotate.js';
 import { splitPemChain } from '../tls/index.js';
 import { gatherFacts, type HostProbe } from '../host/facts.js';
-import { acquireLock, ensureDir, readIfExists, writeFileAtomic } from '../host/fs.js';
+import { ensureDir, readIfExists, writeFileAtomic } from '../host/fs.js';
 import { waitForHealth } from '../host/http.js';
 import { journalTail } from '../host/journal.js';
 import { connectSystemd } from '../host/systemd.js';
-import { lockPath, UNITS, type QuayRootLayout } from '../spec/layout.js';
+import { UNITS, type QuayRootLayout } from '../spec/layout.js';
 import { serializeRecord, type InstallRecord } from '../spec/record.js';
-import { rejectRemoteTarget } from './common.js';
+import { lockScope, rejectRemoteTarget } from './common.js';
 
 export const CERT_ACTIONS = ['rotate', 'trust'] as const;
 
@@ -105,9 +105,7 @@ async function rotate(ctx: CommandContext, probe: HostProbe, layout: QuayRootLay
     return;
   }
 
-  const lock = lockPath(probe.scope, probe.home, probe.runtimeDir);
-  await ensureDir(dirname(lock), 0o755);
-  const release = await acquireLock(lock);
+  const release = await lockScope(probe);
   try {
     // Kept in memory: if Quay does not come back with the new pair, the old one goes back.
     const before = previousPair(oldPem, await readIfExists(layout.sslKey));

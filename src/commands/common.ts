@@ -1,10 +1,16 @@
-// Checks shared by commands: input files that must exist, and -H (run on another host over ssh).
+// Shared by commands: input files that must exist, -H (run on another host over ssh), the scope's
+// lock, and how a dry run prints its plan.
 import { access, constants, readFile } from 'node:fs/promises';
 import { checkProvidedCert } from '../tls/index.js';
 import { UsageError } from '../errors.js';
 import type { InstallSpec } from '../spec/spec.js';
 import type { CommandContext } from '../cli.js';
 import type { RemoteCommand } from '../remote/argv.js';
+import { dirname } from 'node:path';
+import { acquireLock, ensureDir } from '../host/fs.js';
+import type { HostProbe } from '../host/facts.js';
+import { lockPath } from '../spec/layout.js';
+import type { Output } from '../ui/output.js';
 
 /** Files named by flags must be readable, and a supplied certificate fit, before anything changes. */
 export async function checkInputFiles(spec: InstallSpec, now: Date): Promise<void> {
@@ -67,4 +73,19 @@ export function stringFlag(flags: Record<string, unknown>, key: string, command:
   if (v === undefined) return undefined;
   if (typeof v !== 'string') throw new UsageError(`--${key} needs a value`, `see: mreg ${command} --help`);
   return v;
+}
+
+/** Takes the scope's lock (one mreg at a time per scope); resolves with the function that releases it. */
+export async function lockScope(probe: Pick<HostProbe, 'scope' | 'home' | 'runtimeDir'>): Promise<() => Promise<void>> {
+  const lock = lockPath(probe.scope, probe.home, probe.runtimeDir);
+  await ensureDir(dirname(lock), 0o755);
+  return acquireLock(lock);
+}
+
+/** A dry run's plan as text: every file (already redacted), then the numbered actions. */
+export function printDryRun(out: Output, files: readonly { path: string; mode: string; content: string }[], actions: readonly string[]): void {
+  for (const f of files) out.result(`--- ${f.path} (mode ${f.mode}) ---\n${f.content}`);
+  out.result('--- actions ---');
+  actions.forEach((a, i) => out.result(`${i + 1}. ${a}`));
+  out.info('dry run: nothing was changed');
 }

@@ -8,13 +8,12 @@ import { gatherFacts } from '../host/facts.js';
 import { createPodman } from '../host/podman.js';
 import { disableLinger } from '../host/linger.js';
 import { connectSystemd } from '../host/systemd.js';
-import { acquireLock, ensureDir, removeIfExists, writeFileAtomic } from '../host/fs.js';
+import { removeIfExists, writeFileAtomic } from '../host/fs.js';
 import { serializeRecord, type InstallRecord } from '../spec/record.js';
 import { journalTail } from '../host/journal.js';
 import { removeTree } from '../host/storage.js';
-import { lockPath, pointerPath, STOP_ORDER } from '../spec/layout.js';
-import { runOnTarget } from './common.js';
-import { dirname } from 'node:path';
+import { pointerPath, STOP_ORDER } from '../spec/layout.js';
+import { lockScope, runOnTarget } from './common.js';
 
 export async function down(ctx: CommandContext): Promise<void> {
   const { out, flags } = ctx;
@@ -52,9 +51,7 @@ export async function down(ctx: CommandContext): Promise<void> {
   }
   if (purge && !yes) await confirmPurge(ctx, dataList);
 
-  const lock = lockPath(probe.scope, probe.home, probe.runtimeDir);
-  await ensureDir(dirname(lock), 0o755);
-  const release = await acquireLock(lock);
+  const release = await lockScope(probe);
   const systemd = await connectSystemd(probe.scope, ctx.env);
   const podman = createPodman({ verbose: out.verbose, log: out.debug });
   try {

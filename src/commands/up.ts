@@ -7,21 +7,21 @@ import { HostError } from '../errors.js';
 import { parseUpOptions, type RawUpFlags } from '../spec/options.js';
 import { plan as makePlan } from '../plan/plan.js';
 import { redact } from '../plan/redact.js';
-import { quayRootLayout, lockPath, pointerPath, SECRET_NAMES, UNITS, type QuayRootLayout } from '../spec/layout.js';
+import { quayRootLayout, pointerPath, SECRET_NAMES, UNITS, type QuayRootLayout } from '../spec/layout.js';
 import { preflight } from '../spec/preflight.js';
 import { parseRecord, recordSpec, serializeRecord, RECORD_SCHEMA_VERSION, type InstallRecord } from '../spec/record.js';
 import type { HostFacts, InstallSecrets, InstallSpec } from '../spec/spec.js';
 import { generateSecrets, resolveSecrets, secretValueByName } from '../apply/secrets-step.js';
 import { ensureTls } from '../apply/tls-step.js';
 import { pendingCredentialsPath, readCredentials, writeCredentials, type Credentials } from '../apply/credentials.js';
-import { checkInputFiles, remoteOptionEnv, runOnTarget, stringFlag } from './common.js';
+import { checkInputFiles, lockScope, printDryRun, remoteOptionEnv, runOnTarget, stringFlag } from './common.js';
 import { certsDDir } from './cert.js';
 import { startUnits, validateUnits, writeIfChanged, writePlan } from '../apply/units-step.js';
 import { diskFreeBytes, gatherFacts, isPortFree, resolveHostname, type HostProbe } from '../host/facts.js';
 import { createPodman, type Podman } from '../host/podman.js';
 import { enableLinger } from '../host/linger.js';
 import { connectSystemd, type Systemd } from '../host/systemd.js';
-import { acquireLock, ensureDir, ensureMode, readIfExists, removeIfExists } from '../host/fs.js';
+import { ensureDir, ensureMode, readIfExists, removeIfExists } from '../host/fs.js';
 import { httpsRequest, waitForHealth, type RegistryEndpoint } from '../host/http.js';
 import { prepareBindDir } from '../host/storage.js';
 import { assertPgMajorCompatible } from '../host/pg-data.js';
@@ -56,8 +56,7 @@ export async function up(ctx: CommandContext): Promise<void> {
     return;
   }
 
-  await ensureDir(dirname(lockPath(probe.scope, probe.home, probe.runtimeDir)), 0o755);
-  const release = await acquireLock(lockPath(probe.scope, probe.home, probe.runtimeDir));
+  const release = await lockScope(probe);
   let systemd: Systemd | undefined;
   try {
     const started = Date.now();
@@ -233,10 +232,7 @@ async function dryRun(spec: InstallSpec, probe: HostProbe, layout: QuayRootLayou
     out.resultJson({ dryRun: true, scope: spec.scope, files, actions });
     return;
   }
-  for (const f of files) out.result(`--- ${f.path} (mode ${f.mode}) ---\n${f.content}`);
-  out.result('--- actions ---');
-  actions.forEach((a, i) => out.result(`${i + 1}. ${a}`));
-  out.info('dry run: nothing was changed');
+  printDryRun(out, files, actions);
 }
 
 async function requireImages(podman: Podman, spec: InstallSpec): Promise<void> {

@@ -1,12 +1,12 @@
 // mreg upgrade: new images (or a newer mreg's units) for an existing install, restarting only what changed,
 // and rolling back to the previous unit files when the new version does not become healthy in time.
 import type { CommandContext } from '../cli.js';
-import { runOnTarget, stringFlag } from './common.js';
+import { lockScope, runOnTarget, stringFlag } from './common.js';
 import { HostError, UnitFailedError, UsageError } from '../errors.js';
 import { parseUpOptions } from '../spec/options.js';
 import { plan as makePlan, type Plan, type PlannedFile } from '../plan/plan.js';
 import { redact } from '../plan/redact.js';
-import { ALL_UNITS, UNITS, lockPath } from '../spec/layout.js';
+import { ALL_UNITS, UNITS } from '../spec/layout.js';
 import { serializeRecord, type InstallRecord } from '../spec/record.js';
 import type { Images, InstallSecrets, InstallSpec, Scope } from '../spec/spec.js';
 import { findInstall } from '../apply/install-lookup.js';
@@ -17,7 +17,7 @@ import { unifiedDiff } from '../apply/unit-diff.js';
 import { gatherFacts } from '../host/facts.js';
 import { createPodman, type Podman } from '../host/podman.js';
 import { connectSystemd, type Systemd } from '../host/systemd.js';
-import { acquireLock, ensureDir, pathExists, readIfExists, removeIfExists, writeFileAtomic } from '../host/fs.js';
+import { ensureDir, pathExists, readIfExists, removeIfExists, writeFileAtomic } from '../host/fs.js';
 import { waitForHealth, type RegistryEndpoint } from '../host/http.js';
 import { journalTail } from '../host/journal.js';
 import { VERSION } from '../version.js';
@@ -183,8 +183,7 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
     return;
   }
 
-  await ensureDir(dirname(lockPath(probe.scope, probe.home, probe.runtimeDir)), 0o755);
-  const release = await acquireLock(lockPath(probe.scope, probe.home, probe.runtimeDir));
+  const release = await lockScope(probe);
   let systemd: Systemd | undefined;
   const started = Date.now();
   try {
