@@ -122,7 +122,7 @@ async function restartAndWait(systemd: Systemd, units: readonly string[], ep: Re
     if (remaining <= 0) return { ok: false, unit, reason: 'the time ran out before it was restarted' };
     let result: string;
     try {
-      // quay-app is Type=notify with Notify=healthy: the restart job ends only once podman saw it healthy.
+      // postgres/redis jobs end at "healthy" (Notify=healthy); quay-app's when its container runs, then we probe.
       result = await systemd.restartUnit(unit, { timeoutMs: remaining });
     } catch (err) {
       if (!(err instanceof HostError)) throw err;
