@@ -1,8 +1,8 @@
 // The podman 4.6–4.9 layout (RHEL 8.10, RHEL 9.4, Ubuntu 24.04): no .pod Quadlet files, no Pod=, no
-// Notify=healthy, no StopTimeout=. Same unit names and behaviour as the 5.x layout, built from it:
+// StopTimeout=. Same unit names and behaviour as the 5.x layout, built from it:
 //   quay-pod.service   a plain systemd unit (units/quay-pod.service) that creates the pod, as Quadlet 5 would;
-//   quay-*.container   the 5.x files rewritten: PodmanArgs=--pod quay-pod, BindsTo/After the pod, and an
-//                      ExecStartPost that waits for the healthcheck, so a start job still ends at "healthy".
+//   quay-*.container   the 5.x files rewritten: PodmanArgs=--pod quay-pod, BindsTo/After the pod. The
+//                      ExecStartPost health waits of the templates work on both.
 // The shared localhost of the pod is kept, so config.yaml (127.0.0.1 for Postgres and Redis) is unchanged.
 import { posix } from 'node:path';
 import type { HostFacts } from '../spec/spec.js';
@@ -25,12 +25,6 @@ export function systemdUnitDir(facts: Pick<HostFacts, 'scope' | 'home'>): string
   return facts.scope === 'rootful' ? '/etc/systemd/system' : posix.join(facts.home, '.config/systemd/user');
 }
 
-// sh -c, so the loop needs no helper script; the start job's TimeoutStartSec bounds it, and a crashed
-// container fails the job (systemd stops ExecStartPost when the main process exits).
-function waitHealthy(container: string): string {
-  return `/bin/sh -c 'until /usr/bin/podman healthcheck run ${container} >/dev/null 2>&1; do sleep 2; done'`;
-}
-
 /**
  * Rewrites a 5.x container unit (rendered from units/*.container) for podman 4.6–4.9. Throws on a
  * 5.x-only key it does not know how to translate, so a new template key cannot slip through unseen.
@@ -39,15 +33,13 @@ export function toPodman4Container(unit: UnitFile): UnitFile {
   const name = unit.entries.find(([s, k]) => s === 'Container' && k === 'ContainerName')?.[2];
   if (!name) throw new Error('container unit without ContainerName=');
   const entries: UnitEntry[] = [];
-  let healthy = false;
   for (const [section, key, value] of unit.entries) {
     if (section !== 'Container') { entries.push([section, key, value]); continue; }
     if (key === 'Pod') {
       if (value !== 'quay.pod') throw new Error(`unexpected Pod=${value}`);
       entries.push(['Container', 'PodmanArgs', '--pod quay-pod']);
     } else if (key === 'Notify') {
-      if (value !== 'healthy') throw new Error(`unexpected Notify=${value}`);
-      healthy = true;
+      throw new Error(`unexpected Notify=${value}: the templates wait for health with ExecStartPost`);
     } else if (key === 'StopTimeout') {
       entries.push(['Container', 'PodmanArgs', `--stop-timeout=${value}`]);
     } else {
@@ -56,6 +48,5 @@ export function toPodman4Container(unit: UnitFile): UnitFile {
   }
   // What Quadlet 5 adds for Pod=: the container lives and dies with the pod unit.
   entries.push(['Unit', 'BindsTo', 'quay-pod.service'], ['Unit', 'After', 'quay-pod.service']);
-  if (healthy) entries.push(['Service', 'ExecStartPost', waitHealthy(name)]);
   return { entries };
 }

@@ -154,15 +154,16 @@ HealthInterval=10s
 HealthTimeout=5s
 HealthRetries=5
 HealthStartPeriod=60s
-# The start job ends only when the container is healthy, so quay-app's After= waits for a ready database.
-Notify=healthy
 # Let Postgres shut down cleanly before podman kills it.
 StopTimeout=60
 Label=io.mreg.managed=1
 
 [Service]
 Restart=always
-# First start runs initdb; Notify=healthy makes the job wait for it (podman#27290).
+# The start job ends when Postgres passes its healthcheck, so quay-app's After= waits for a ready database.
+# Polled every 0.5 s while starting: Notify=healthy would wait for podman's next periodic check (up to 10 s).
+ExecStartPost=/bin/sh -c 'until /usr/bin/podman healthcheck run quay-postgres >/dev/null 2>&1; do sleep 0.5; done'
+# First start runs initdb, inside this start job.
 TimeoutStartSec=600
 
 [Install]
@@ -184,11 +185,12 @@ HealthInterval=10s
 HealthTimeout=5s
 HealthRetries=5
 HealthStartPeriod=30s
-Notify=healthy
 Label=io.mreg.managed=1
 
 [Service]
 Restart=always
+# The start job ends when Redis answers (same reason as quay-postgres).
+ExecStartPost=/bin/sh -c 'until /usr/bin/podman healthcheck run quay-redis >/dev/null 2>&1; do sleep 0.5; done'
 TimeoutStartSec=300
 
 [Install]
@@ -197,7 +199,7 @@ WantedBy={{wantedBy}}
   'quay-app.container': `# mreg template for Quay itself: quay-app.container -> quay-app.service.
 [Unit]
 Description=Quay mirror registry (mreg)
-# Both start jobs end only at "healthy" (Notify=healthy), so Quay starts after a ready database and Redis.
+# Both start jobs end only at "healthy" (their ExecStartPost), so Quay starts after a ready database and Redis.
 Requires=quay-postgres.service quay-redis.service
 After=quay-postgres.service quay-redis.service
 
@@ -215,8 +217,7 @@ HealthTimeout=10s
 HealthRetries=5
 # The first start runs the database migrations; failed checks before this do not count.
 HealthStartPeriod=300s
-# No Notify=healthy: mreg probes /health/instance itself every 200 ms; podman's next periodic check
-# would add up to HealthInterval (15-28 s measured) to every up and upgrade. Nothing is ordered after it.
+# No wait for health here: mreg probes /health/instance itself every 200 ms, and nothing is ordered after it.
 Label=io.mreg.managed=1
 
 [Service]
