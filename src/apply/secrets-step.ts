@@ -26,21 +26,32 @@ export function generateSecrets(initPassword?: string): InstallSecrets {
 type StoredKey = keyof typeof SECRET_NAMES;
 
 /**
- * Reads every mreg secret podman already holds, then those a kept config.yaml holds, and fills the
- * rest with fresh values.
+ * Reads every mreg secret podman already holds (one podman process), then those a kept config.yaml
+ * holds, and fills the rest with fresh values.
  * Returns the secrets and the names that must still be created.
  */
 export async function resolveSecrets(podman: Podman, initPassword: string, configYaml?: string): Promise<{ secrets: InstallSecrets; missing: string[] }> {
   const fresh = generateSecrets(initPassword);
   // podman's store wins; a kept config.yaml (after `mreg down`) comes next; new values last.
   const secrets: InstallSecrets = { ...fresh, ...(configYaml ? secretsFromConfig(configYaml) : {}) };
+  const keys = Object.keys(SECRET_NAMES) as StoredKey[];
+  const stored = await podman.secretValues(keys.map(k => SECRET_NAMES[k]));
   const missing: string[] = [];
-  for (const key of Object.keys(SECRET_NAMES) as StoredKey[]) {
-    const existing = await podman.secretValue(SECRET_NAMES[key]);
+  for (const key of keys) {
+    const existing = stored.get(SECRET_NAMES[key]);
     if (existing !== undefined && existing !== '') secrets[key] = existing;
     else missing.push(SECRET_NAMES[key]);
   }
   return { secrets, missing };
+}
+
+/**
+ * Creates the named secrets at once: podman serialises writers on its secrets.lock (containers/common
+ * pkg/secrets Store). Waits for every create, then rejects with the first failure in `names` order.
+ */
+export async function createSecrets(podman: Podman, secrets: InstallSecrets, names: readonly string[]): Promise<void> {
+  const results = await Promise.allSettled(names.map(name => podman.secretCreate(name, secretValueByName(secrets, name))));
+  for (const r of results) if (r.status === 'rejected') throw r.reason;
 }
 
 export function secretValueByName(secrets: InstallSecrets, name: string): string {

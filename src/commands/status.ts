@@ -8,6 +8,7 @@ import { readIfExists } from '../host/fs.js';
 import { httpsRequest } from '../host/http.js';
 import { checkPrivateModes, isLowOnSpace, storageSpace, volumeMountpoint } from '../host/storage.js';
 import { ALL_UNITS } from '../spec/layout.js';
+import type { Scope } from '../spec/spec.js';
 import { certExpiry, EXPIRY_WARN_DAYS } from '../tls/index.js';
 import { runOnTarget } from './common.js';
 
@@ -25,7 +26,7 @@ export interface StatusReport {
 export async function status(ctx: CommandContext): Promise<void> {
   const { out, flags } = ctx;
   if (await runOnTarget('status', ctx)) return;
-  const probe = await gatherFacts({ env: ctx.env });
+  const probe = await gatherFacts({ env: ctx.env, withPodmanVersion: false });
   const { layout, record } = await findInstall(flags, probe.scope, probe.home);
   const spec = record.spec;
   if (record.removedAt) {
@@ -35,59 +36,52 @@ export async function status(ctx: CommandContext): Promise<void> {
   const problems: string[] = [];
   const ctl = probe.scope === 'rootless' ? 'systemctl --user' : 'systemctl';
 
-  const systemd = await connectSystemd(probe.scope, ctx.env);
-  let states: UnitState[];
-  try {
-    states = await Promise.all(ALL_UNITS.map(u => systemd.unitState(u)));
-  } finally {
-    await systemd.close();
-  }
+  // Independent probes at once (each podman or D-Bus round trip is slow on a small VM); problems
+  // are still listed in the fixed order below.
+  const [states, health, expires, configYaml, modeProblems, storage] = await allInOrder([
+    readUnitStates(probe.scope, ctx.env),
+    readIfExists(layout.caCert).then(ca => probeHealth(spec.hostname, spec.port, ca)),
+    readIfExists(layout.sslCert).then(pem => pem === undefined ? undefined : certExpiry(pem)),
+    readIfExists(layout.configYaml),
+    // Secrets at rest: quayRoot private, keys and credentials owner-only, served files not world-readable.
+    checkPrivateModes([
+      { path: layout.root, maxMode: 0o700 },
+      { path: layout.credentials, maxMode: 0o600 },
+      { path: layout.caKey, maxMode: 0o600 },
+      { path: layout.configYaml, maxMode: 0o640 },
+      { path: layout.sslKey, maxMode: 0o640 },
+    ], probe.uid),
+    Promise.all(([['quayStorage', spec.quayStorage], ['pgStorage', spec.pgStorage]] as const).map(async ([name, s]) => {
+      const location = s.kind === 'path' ? s.path : (await volumeMountpoint(s.name).catch(() => undefined)) ?? `volume ${s.name}`;
+      const space = location.startsWith('/') ? await storageSpace(location).catch(() => null) : null;
+      return { name, kind: s.kind, location, space };
+    })),
+  ]);
+
   for (const s of states) {
     if (s.loadState !== 'loaded') problems.push(`${s.name} is ${s.loadState}: run mreg up to regenerate it`);
     else if (s.activeState !== 'active') problems.push(`${s.name} is ${s.activeState} (${s.subState}, result ${s.result}): see ${ctl} status ${s.name}`);
     if (s.needDaemonReload) problems.push(`${s.name} changed on disk but systemd was not reloaded: run mreg up`);
   }
 
-  const caPem = await readIfExists(layout.caCert);
-  const health: StatusReport['health'] = { ok: false, status: null, error: null };
-  try {
-    const r = await httpsRequest({ hostname: spec.hostname, port: spec.port, ca: caPem }, 'GET', '/health/instance', undefined, 5_000);
-    health.status = r.status;
-    health.ok = r.status === 200;
-    if (!health.ok) problems.push(`/health/instance answered HTTP ${r.status}: see mreg logs quay-app`);
-  } catch (err) {
-    health.error = err instanceof Error ? err.message : String(err);
-    problems.push(`registry not reachable on port ${spec.port}: ${health.error}`);
-  }
+  if (health.error !== null) problems.push(`registry not reachable on port ${spec.port}: ${health.error}`);
+  else if (!health.ok) problems.push(`/health/instance answered HTTP ${health.status}: see mreg logs quay-app`);
 
   const certificate: StatusReport['certificate'] = { expires: null, daysLeft: null, warning: null };
-  const certPem = await readIfExists(layout.sslCert);
-  if (certPem === undefined) problems.push(`${layout.sslCert} is missing: run mreg up to reissue it`);
+  if (expires === undefined) problems.push(`${layout.sslCert} is missing: run mreg up to reissue it`);
   else {
-    const expires = certExpiry(certPem);
     const daysLeft = Math.floor((expires.getTime() - probe.now.getTime()) / 86_400_000);
     certificate.expires = expires.toISOString();
     certificate.daysLeft = daysLeft;
     if (daysLeft < 0) problems.push(`the server certificate expired on ${expires.toISOString().slice(0, 10)}: run mreg up to reissue it (or supply a new one with --sslCert/--sslKey)`);
     else if (daysLeft < EXPIRY_WARN_DAYS) certificate.warning = `the server certificate expires in ${daysLeft} days (${expires.toISOString().slice(0, 10)})`;
   }
-  if ((await readIfExists(layout.configYaml)) === undefined) problems.push(`${layout.configYaml} is missing: run mreg up to rewrite it`);
+  if (configYaml === undefined) problems.push(`${layout.configYaml} is missing: run mreg up to rewrite it`);
 
-  // Secrets at rest: quayRoot private, keys and credentials owner-only, served files not world-readable.
-  for (const m of await checkPrivateModes([
-    { path: layout.root, maxMode: 0o700 },
-    { path: layout.credentials, maxMode: 0o600 },
-    { path: layout.caKey, maxMode: 0o600 },
-    { path: layout.configYaml, maxMode: 0o640 },
-    { path: layout.sslKey, maxMode: 0o640 },
-  ], probe.uid)) problems.push(`${m.path}: ${m.problem}`);
+  for (const m of modeProblems) problems.push(`${m.path}: ${m.problem}`);
 
-  const storage: StatusReport['storage'] = [];
-  for (const [name, s] of [['quayStorage', spec.quayStorage], ['pgStorage', spec.pgStorage]] as const) {
-    const location = s.kind === 'path' ? s.path : (await volumeMountpoint(s.name).catch(() => undefined)) ?? `volume ${s.name}`;
-    const space = location.startsWith('/') ? await storageSpace(location).catch(() => null) : null;
+  for (const { name, location, space } of storage) {
     if (space && isLowOnSpace(space)) problems.push(`${name} ${location}: only ${(space.freeBytes / 1024 ** 2).toFixed(0)} MiB free of ${(space.totalBytes / 1024 ** 2).toFixed(0)} MiB; free space or move storage`);
-    storage.push({ name, kind: s.kind, location, freeBytes: space?.freeBytes ?? null, totalBytes: space?.totalBytes ?? null });
   }
 
   const report: StatusReport = {
@@ -99,11 +93,39 @@ export async function status(ctx: CommandContext): Promise<void> {
       mainPid: s.mainPid, nRestarts: s.nRestarts, result: s.result,
       since: s.stateChangeTimestamp ? new Date(s.stateChangeTimestamp).toISOString() : null,
     })),
-    health, certificate, storage, problems,
+    health, certificate,
+    storage: storage.map(({ name, kind, location, space }) => ({ name, kind, location, freeBytes: space?.freeBytes ?? null, totalBytes: space?.totalBytes ?? null })),
+    problems,
   };
   if (out.json) out.resultJson(report);
   else printHuman(ctx, report);
   if (!report.healthy) throw new UnhealthyError(`registry is not healthy (${problems.length} problem${problems.length === 1 ? '' : 's'})`, `see: mreg logs, ${ctl} status quay-app`);
+}
+
+/** Like Promise.all, but waits for every probe, then rejects with the first failure in argument order (as one-by-one did). */
+async function allInOrder<T extends readonly unknown[] | []>(probes: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const settled = await Promise.allSettled(probes);
+  for (const r of settled) if (r.status === 'rejected') throw r.reason;
+  return settled.map(r => (r as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
+}
+
+async function readUnitStates(scope: Scope, env: NodeJS.ProcessEnv): Promise<UnitState[]> {
+  const systemd = await connectSystemd(scope, env);
+  try {
+    return await Promise.all(ALL_UNITS.map(u => systemd.unitState(u)));
+  } finally {
+    await systemd.close();
+  }
+}
+
+/** GET /health/instance; a failed request is an answer (error set), never a rejection. */
+async function probeHealth(hostname: string, port: number, ca: string | undefined): Promise<StatusReport['health']> {
+  try {
+    const r = await httpsRequest({ hostname, port, ca }, 'GET', '/health/instance', undefined, 5_000);
+    return { ok: r.status === 200, status: r.status, error: null };
+  } catch (err) {
+    return { ok: false, status: null, error: err instanceof Error ? err.message : String(err) };
+  }
 }
 
 function printHuman(ctx: CommandContext, r: StatusReport): void {

@@ -11,7 +11,7 @@ import { quayRootLayout, pointerPath, SECRET_NAMES, UNITS, type QuayRootLayout }
 import { preflight } from '../spec/preflight.js';
 import { parseRecord, recordSpec, serializeRecord, RECORD_SCHEMA_VERSION, type InstallRecord } from '../spec/record.js';
 import type { HostFacts, InstallSecrets, InstallSpec } from '../spec/spec.js';
-import { generateSecrets, resolveSecrets, secretValueByName } from '../apply/secrets-step.js';
+import { createSecrets, generateSecrets, resolveSecrets } from '../apply/secrets-step.js';
 import { ensureTls } from '../apply/tls-step.js';
 import { pendingCredentialsPath, readCredentials, writeCredentials, type Credentials } from '../apply/credentials.js';
 import { checkInputFiles, lockScope, printDryRun, remoteOptionEnv, runOnTarget, stringFlag } from './common.js';
@@ -114,7 +114,7 @@ export async function up(ctx: CommandContext): Promise<void> {
     const initPassword = previousCreds?.password ?? spec.initPassword ?? pendingCreds?.password;
     const { secrets, missing } = await out.step('secrets', async () => {
       const r = await resolveSecrets(podman, initPassword ?? generateSecrets().initPassword, await readIfExists(layout.configYaml));
-      for (const name of r.missing) await podman.secretCreate(name, secretValueByName(r.secrets, name));
+      await createSecrets(podman, r.secrets, r.missing);
       return r;
     });
     if (missing.length > 0) out.debug(`created podman secrets: ${missing.join(', ')}`);

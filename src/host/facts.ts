@@ -31,6 +31,8 @@ export interface GatherOptions {
   scope?: Scope;
   env?: NodeJS.ProcessEnv;
   podman?: Podman;
+  /** false skips `podman --version` (one slow process) for callers that never read podmanVersion. */
+  withPodmanVersion?: boolean;
 }
 
 /** Whether a `name:start:count` file (/etc/subuid, /etc/subgid) has an entry for `user` or `uid`. */
@@ -58,7 +60,8 @@ async function selinuxMode(): Promise<HostProbe['selinux']> {
 
 /**
  * Probes the host once. Scope defaults to rootful for uid 0, else rootless. Never changes
- * anything; rejects only on unexpected I/O errors (a missing podman gives podmanVersion undefined).
+ * anything; rejects only on unexpected I/O errors (a missing podman, or withPodmanVersion false,
+ * gives podmanVersion undefined).
  */
 export async function gatherFacts(opts: GatherOptions = {}): Promise<HostProbe> {
   const env = opts.env ?? process.env;
@@ -69,10 +72,9 @@ export async function gatherFacts(opts: GatherOptions = {}): Promise<HostProbe> 
   const quadletDir = scope === 'rootful'
     ? '/etc/containers/systemd'
     : path.join(env.XDG_CONFIG_HOME || path.join(home, '.config'), 'containers', 'systemd');
-  const podman = opts.podman ?? createPodman();
   const [fq, podmanVersion, cgroupV2, subuid, subgid, lingerEnabled, hasUserBus, selinux] = await Promise.all([
     fqdn(),
-    podman.version(),
+    opts.withPodmanVersion === false ? undefined : (opts.podman ?? createPodman()).version(),
     pathExists('/sys/fs/cgroup/cgroup.controllers'),
     readIfExists('/etc/subuid'),
     readIfExists('/etc/subgid'),

@@ -25,6 +25,8 @@ export interface Podman {
   secretCreate(name: string, value: string, opts?: { replace?: boolean }): Promise<void>;
   /** The stored value (`secret inspect --showsecret`); undefined when the secret does not exist. */
   secretValue(name: string): Promise<string | undefined>;
+  /** Stored values by name from one `secret inspect --showsecret`; names podman does not hold are absent. */
+  secretValues(names: readonly string[]): Promise<Map<string, string>>;
   /** The remove calls treat a missing object as already removed. */
   secretRemove(name: string): Promise<void>;
   volumeExists(name: string): Promise<boolean>;
@@ -59,6 +61,22 @@ export function parseLoadedImages(stdout: string): string[] {
     if (m?.[1]) names.push(...m[1].split(',').map((s) => s.trim()).filter(Boolean));
   }
   return names;
+}
+
+/**
+ * Values by name from `podman secret inspect --showsecret` JSON (an array of { Spec: { Name }, SecretData });
+ * only entries named in `names` (podman also matches ID prefixes). Undefined when stdout is not such an array.
+ */
+export function parseSecretInspect(stdout: string, names: readonly string[]): Map<string, string> | undefined {
+  let list: unknown;
+  try { list = JSON.parse(stdout); } catch { return undefined; }
+  if (!Array.isArray(list)) return undefined;
+  const values = new Map<string, string>();
+  for (const item of list as Array<{ Spec?: { Name?: unknown }; SecretData?: unknown }>) {
+    const name = item?.Spec?.Name;
+    if (typeof name === 'string' && names.includes(name)) values.set(name, typeof item.SecretData === 'string' ? item.SecretData : '');
+  }
+  return values;
 }
 
 /** Splits `quadlet -dryrun` stdout into units: blocks headed `---name.service---`. */
@@ -102,6 +120,23 @@ export function createPodman(opts: { verbose?: boolean; log?: (line: string) => 
     if (res.exitCode !== 0 && !NOT_FOUND.test(res.stderr)) throw commandFailed('podman', args, res);
   }
 
+  async function secretValues(names: readonly string[]): Promise<Map<string, string>> {
+    if (names.length === 0) return new Map();
+    // Default output is JSON, exact bytes. With some names missing podman still prints the found
+    // ones, then exits non-zero with "no such secret" (cmd/podman/secrets/inspect.go, 4.x and 5.x).
+    const args = ['secret', 'inspect', '--showsecret', ...names];
+    const res = await runCommand('podman', args, { log });
+    const isMissing = res.exitCode !== 0 && NOT_FOUND.test(res.stderr);
+    if (res.exitCode !== 0 && !isMissing) throw commandFailed('podman', args, res);
+    const values = parseSecretInspect(res.stdout, names);
+    if (values) return values;
+    if (!isMissing) throw new HostError(`podman ${args.join(' ')} printed no JSON array`);
+    if (names.length === 1) return new Map();
+    // A podman that printed nothing because one was missing: ask one name at a time.
+    const each = await Promise.all(names.map((n) => secretValues([n])));
+    return new Map(each.flatMap((m) => [...m]));
+  }
+
   return {
     async version() {
       try {
@@ -128,13 +163,8 @@ export function createPodman(opts: { verbose?: boolean; log?: (line: string) => 
       const args = ['secret', 'create', ...(o?.replace ? ['--replace'] : []), '--env', name, SECRET_ENV];
       await runChecked('podman', args, { env: { [SECRET_ENV]: value }, log, what: `podman secret create ${name}` });
     },
-    async secretValue(name) {
-      const args = ['secret', 'inspect', '--showsecret', '--format', '{{.SecretData}}', name];
-      const res = await runCommand('podman', args, { log });
-      if (res.exitCode === 0) return res.stdout; // execa strips exactly the one newline podman adds
-      if (NOT_FOUND.test(res.stderr)) return undefined;
-      throw commandFailed('podman', args, res);
-    },
+    secretValue: async (name) => (await secretValues([name])).get(name),
+    secretValues,
     secretRemove: (name) => removeIgnoringMissing(['secret', 'rm', name]),
     volumeExists: (name) => exists(['volume', 'exists', name]),
     volumeRemove: (name) => removeIgnoringMissing(['volume', 'rm', name]),

@@ -1,5 +1,8 @@
 import t from 'tap';
 import { secretsFromConfig } from '../../src/apply/config-secrets.js';
+import { createSecrets, resolveSecrets } from '../../src/apply/secrets-step.js';
+import type { Podman } from '../../src/host/podman.js';
+import { SECRET_NAMES } from '../../src/spec/layout.js';
 import { renderQuayConfig } from '../../src/plan/quay-config.js';
 import { readFileSync } from 'node:fs';
 import type { InstallSecrets, InstallSpec } from '../../src/spec/spec.js';
@@ -18,4 +21,49 @@ for (const set of ['rootful', 'podman-5.0']) {
 t.test('a config.yaml without them gives nothing', async t => {
   t.same(secretsFromConfig('FEATURE_USER_CREATION: false\n'), {});
   t.same(secretsFromConfig('DB_URI: "not a url"\n'), {});
+});
+
+/** Only the secret calls resolveSecrets/createSecrets make; records them. */
+function fakePodman(stored: Record<string, string>, failCreate: string[] = []) {
+  const calls: string[] = [];
+  const created: Record<string, string> = {};
+  const podman = {
+    async secretValues(names: readonly string[]) {
+      calls.push(`values ${names.join(' ')}`);
+      return new Map(names.filter(n => n in stored).map(n => [n, stored[n]!]));
+    },
+    async secretCreate(name: string, value: string) {
+      calls.push(`create ${name}`);
+      await new Promise(r => setTimeout(r, failCreate.includes(name) ? 1 : 5));
+      if (failCreate.includes(name)) throw new Error(`create ${name} failed`);
+      created[name] = value;
+    },
+  } as unknown as Podman;
+  return { podman, calls, created };
+}
+
+t.test('resolveSecrets: podman store first, then config.yaml, then fresh; one read for all names', async t => {
+  const { podman, calls } = fakePodman({ [SECRET_NAMES.pgPassword]: 'stored-pg', [SECRET_NAMES.secretKey]: '' });
+  const config = 'SECRET_KEY: "from-config"\nDATABASE_SECRET_KEY: "db-from-config"\n';
+  const { secrets, missing } = await resolveSecrets(podman, 'init', config);
+  t.same(calls, [`values ${Object.values(SECRET_NAMES).join(' ')}`]);
+  t.equal(secrets.pgPassword, 'stored-pg');
+  t.equal(secrets.secretKey, 'from-config', 'an empty stored value counts as missing');
+  t.equal(secrets.databaseSecretKey, 'db-from-config');
+  t.equal(secrets.initPassword, 'init');
+  t.match(secrets.redisPassword, /^[A-Za-z0-9]{32}$/);
+  t.same(missing, Object.values(SECRET_NAMES).filter(n => n !== SECRET_NAMES.pgPassword), 'in SECRET_NAMES order');
+});
+
+t.test('createSecrets creates every name, waits for all, then rejects with the first failure in order', async t => {
+  const { secrets } = await resolveSecrets(fakePodman({}).podman, 'init');
+  const names = Object.values(SECRET_NAMES);
+  const ok = fakePodman({});
+  await createSecrets(ok.podman, secrets, names);
+  t.same(Object.keys(ok.created).sort(), [...names].sort());
+  t.equal(ok.created[SECRET_NAMES.pgPassword], secrets.pgPassword);
+
+  const bad = fakePodman({}, [SECRET_NAMES.secretKey, SECRET_NAMES.redisPassword]);
+  await t.rejects(createSecrets(bad.podman, secrets, names), { message: `create ${SECRET_NAMES.redisPassword} failed` });
+  t.same(Object.keys(bad.created).sort(), names.filter(n => n !== SECRET_NAMES.secretKey && n !== SECRET_NAMES.redisPassword).sort());
 });

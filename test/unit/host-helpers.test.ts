@@ -1,7 +1,7 @@
 import t from 'tap';
 import { hasSubIdRange } from '../../src/host/facts.js';
 import { journalArgs } from '../../src/host/journal.js';
-import { judgeDryRun, parseDryRunUnits, parseLoadedImages, parsePodmanVersion } from '../../src/host/podman.js';
+import { judgeDryRun, parseDryRunUnits, parseLoadedImages, parsePodmanVersion, parseSecretInspect } from '../../src/host/podman.js';
 import { busAddress } from '../../src/host/dbus.js';
 import { tailLines } from '../../src/host/exec.js';
 import { ensureMode } from '../../src/host/fs.js';
@@ -50,6 +50,19 @@ t.test('judgeDryRun', async (t) => {
   const bad = judgeDryRun({ stdout: '', stderr: 'converting "a.container": unsupported key \'Foo\' in group \'Container\'', exitCode: 1 }, ['/s/a.container']);
   t.equal(bad.ok, false);
   t.match(bad.output, /unsupported key 'Foo'/);
+});
+
+t.test('parseSecretInspect', async (t) => {
+  // the shape of `podman secret inspect --showsecret a b` (found ones only; missing ones go to stderr)
+  const out = JSON.stringify([
+    { ID: 'c5b1f2e0a9d8e7f6a5b4c3d2e', Spec: { Name: 'a', Driver: { Name: 'file' }, Labels: {} }, SecretData: 'v a\n' },
+    { ID: '0123456789abcdef012345678', Spec: { Name: 'other' }, SecretData: 'x' },
+    { ID: '1123456789abcdef012345678', Spec: { Name: 'b' } },
+  ], null, 4) + '\n';
+  t.same([...parseSecretInspect(out, ['a', 'b', 'c'])!], [['a', 'v a\n'], ['b', '']]);
+  t.same([...parseSecretInspect('[]\n', ['a'])!], []);
+  t.equal(parseSecretInspect('', ['a']), undefined);
+  t.equal(parseSecretInspect('{"a":1}', ['a']), undefined);
 });
 
 t.test('busAddress', async (t) => {
