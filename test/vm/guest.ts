@@ -1,6 +1,7 @@
 // Host-side access to the test VM (test/vm/vm.sh): run shell commands in the guest as root or as
 // the rootless user `mreg`. The runner boots the VM once and sets MREG_VM (and PORT) for every test.
 import { execa } from 'execa';
+import type { Test } from 'tap';
 
 export interface GuestResult {
   stdout: string;
@@ -87,3 +88,13 @@ export const SCOPES: readonly Scope[] = [
   { name: 'rootless', run: user, systemctl: 'systemctl --user', port: 9443, quayRoot: '$HOME/quay-install',
     quadletDir: '$HOME/.config/containers/systemd', certsDir: '$HOME/.config/containers/certs.d' },
 ];
+
+/**
+ * One subtest per scope, all running at once (each scope has its own port, lock and quayRoot); the
+ * steps `body` registers inside one scope still run in order. Halves the suite's wall time on TCG.
+ */
+export function sideBySide<S extends { name: string }>(parent: Test, title: string, scopes: readonly S[], body: (t: Test, s: S) => void): void {
+  parent.test(title, { jobs: scopes.length }, async t => {
+    for (const s of scopes) t.test(s.name, async st => body(st, s));
+  });
+}
