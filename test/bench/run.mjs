@@ -74,6 +74,7 @@ async function benchUp() {
   const m = [];
   const s = [];
   const lag = [];
+  const steps = {};
   for (let i = 0; i < N; i++) {
     // both start from the same state: no units, no containers, data and config kept, images present
     await guest('mreg down >/dev/null');
@@ -82,15 +83,21 @@ async function benchUp() {
     if (!sm || sm[2] !== '0') throw new Error(`baseline-up.sh failed: ${r.out}\n${(await guest('tail -20 /tmp/bench-last.err', { allowFail: true })).out}`);
     s.push(Number(sm[1]));
     await guest('podman pod rm -f -t 10 quay-pod >/dev/null');
-    const u = await gsh(`up-timed ${JSON.stringify(UP)}`);
+    // Without --json, so its progress lines ("    ok STEP (1.2s)") say where the time went.
+    const u = await gsh(`up-timed ${JSON.stringify(UP.replace(/ --json$/, ''))}`);
     const um = /ms (\d+) rc (\d+) first200 (-?\d+)/.exec(u.out);
     if (!um || um[2] !== '0') throw new Error(`mreg up failed: ${u.out}\n${(await guest('tail -20 /tmp/bench-last.err', { allowFail: true })).out}`);
     m.push(Number(um[1]));
+    const stepLines = (await guest('grep -E "^    ok " /tmp/bench-last.err', { allowFail: true })).out;
+    for (const [, name, sec] of stepLines.matchAll(/^ {4}ok (.+) \(([\d.]+)s\)$/gm)) (steps[name] ??= []).push(Number(sec) * 1000);
     if (um[3] !== '-1') lag.push(Number(um[1]) - Number(um[3])); // -1: the probe never saw a 200
     log(`up round ${i + 1}/${N}: script ${secs(s.at(-1))}, mreg ${secs(m.at(-1))} (registry answered 200 ${um[3] === '-1' ? 'n/a' : secs(Number(um[1]) - Number(um[3]))} before mreg finished); load ${load()}`);
   }
   const ratio = median(m) / median(s);
   say(`up: mreg ${secs(median(m))} vs script ${secs(median(s))} → ratio ${ratio.toFixed(2)} (target ≤ 1.10) ${verdict(ratio <= 1.1)}`);
+  const byStep = Object.entries(steps).map(([k, v]) => [k, median(v)]).sort((a, b) => b[1] - a[1]);
+  const inSteps = byStep.reduce((a, [, v]) => a + v, 0);
+  note(`up steps (median): ${byStep.filter(([, v]) => v >= 100).map(([k, v]) => `${k} ${secs(v)}`).join(', ')}; outside steps (Node start-up, facts, lock, record, output) ${secs(median(m) - inSteps)}`);
   note(`up runs (ms): mreg ${m.join(',')}; script ${s.join(',')}; mreg finished after the first 200 by ${lag.length ? `${lag.join(',')} (median ${secs(median(lag))})` : 'n/a (the probe saw no 200)'}`);
 }
 
