@@ -78,7 +78,13 @@ async function vmSuite() {
     await sh('bash', [VM, 'ssh', 'install -m 755 /opt/mreg/mreg /usr/local/bin/mreg']);
     // test/vm/bundle.test.ts unpacks /opt/mreg-release/mreg-<version>-linux-x86_64.tar.gz.
     if (bundle.code !== 0) { console.log(`[mreg-test] FAILED: node .ci/bundle.mjs exited ${bundle.code}:\n${bundle.out}`); failed += 1; }
-    else await timed('copy release tarball into the guest', () => pushRelease());
+    else {
+      await timed('copy release tarball into the guest', () => pushRelease());
+      // The suites drive what users run: the release executable replaces the `node dist/main.js` wrapper
+      // (in TCG it starts ~2.5 s faster per call: one script instead of hundreds of ESM files).
+      const r = await sh('bash', [VM, 'ssh', 'set -e; d=$(mktemp -d); tar -xzf /opt/mreg-release/mreg-*-linux-x86_64.tar.gz -C "$d"; install -m 755 "$d"/mreg-*/mreg /usr/local/bin/mreg; rm -rf "$d"; mreg --version']);
+      if (r.code !== 0) { console.log('[mreg-test] FAILED: could not install the release executable in the guest'); failed += 1; }
+    }
     await tapSuite('integration (VM)', ['--jobs=1', '--timeout=3600', ...testFiles('test/vm')], env, { skipIsFailure: true });
   } finally {
     await timed('vm stop', () => sh('bash', [VM, 'stop']));

@@ -1,6 +1,6 @@
 // Fault matrix, rootful and rootless side by side (separate ports, locks, storage): `mreg up` SIGKILLed
-// at three points of a fresh install, two mreg commands at once, kill -9 of postgres/quay/conmon,
-// podman rm -f of each container and of the pod, postgres stopped, a damaged quayRoot, an interrupted
+// after each of its steps of a fresh install, two mreg commands at once, kill -9 of postgres/quay/conmon,
+// podman rm -f of each container and of the pod, postgres stopped (systemctl stop; podman stop), a damaged quayRoot, an interrupted
 // upgrade, and (rootful) a full --quayStorage. After each fault the registry must recover by itself or
 // through `mreg up`, and tiny:1 must still pull with the digest it was pushed with.
 // mreg.test.ts covers kill -9 of redis, reboot and re-run idempotence; they are not repeated here.
@@ -43,24 +43,46 @@ t.before(async () => {
   await root(`mkdir -p ${SMALL} && (mountpoint -q ${SMALL} || mount -t tmpfs -o size=64m,mode=0755 mreg-small ${SMALL})`);
 });
 
-t.test('fault 3: mreg up SIGKILLed after secrets, after writing units, while waiting for health; then converges', async t => {
+// sha256 of nothing: what keysHash gives while config.yaml does not exist yet.
+const EMPTY_SHA = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
+// The steps of a fresh `mreg up`, in order, and what must already be on disk when it dies right after
+// one. Killed on a step's "ok" line, except health: on its "==>" line, since the first user follows it.
+const UP_KILLS: Array<{ after: string; pattern: string; check?: (t: Test, s: Scope) => Promise<void> }> = [
+  { after: 'preflight', pattern: '^    ok preflight ' },
+  { after: 'TLS certificates', pattern: '^    ok TLS certificates ',
+    check: async (t, s) => void t.match(await sha(s, caPath(s)), /^[0-9a-f]{64}$/, `${s.name}: the CA exists`) },
+  { after: 'secrets', pattern: '^    ok secrets ',
+    check: async (t, s) => void t.equal((await s.run("podman secret ls --format '{{.Name}}' | grep -c '^mreg-'")).stdout.trim(), '5', `${s.name}: five mreg secrets exist`) },
+  { after: 'images present', pattern: '^    ok images present ' },
+  { after: 'write units and config', pattern: '^    ok write units and config ',
+    check: async (t, s) => void t.not(await keysHash(s), EMPTY_SHA, `${s.name}: config.yaml has its keys`) },
+  { after: 'reload systemd', pattern: '^    ok reload systemd ' },
+  { after: 'start registry units', pattern: '^    ok start registry units ' },
+  { after: 'the start of the health wait', pattern: '^==> registry health',
+    check: async (t, s) => void t.notOk((await s.run(`test -e ${s.quayRoot}/credentials`)).exitCode === 0, `${s.name}: no credentials yet (the first user comes after health)`) },
+  { after: 'first user', pattern: '^    ok first user ',
+    check: async (t, s) => void t.equal((await s.run(`test -e ${s.quayRoot}/credentials && echo yes`)).stdout.trim(), 'yes', `${s.name}: credentials written`) },
+];
+
+t.test('fault 3: mreg up SIGKILLed after each of its steps in turn, then run again: converges, same CA, keys and password', async t => {
   await both(async s => {
     const cmd = upCmd(s, extraUp(s));
-    const k1 = await killWhen(s, cmd, '^    ok secrets ');
-    t.ok(k1.killed, `${s.name}: killed after the secrets step (line at ${k1.seenMs} ms)`, { output: k1.log });
-    const ca = await sha(s, caPath(s));
-    t.match(ca, /^[0-9a-f]{64}$/, `${s.name}: the CA exists after the first, killed run`);
-    const k2 = await killWhen(s, cmd, '^    ok write units and config ');
-    t.ok(k2.killed, `${s.name}: killed after writing units (line at ${k2.seenMs} ms)`, { output: k2.log });
-    const keys = await keysHash(s);
-    t.match(keys, /^[0-9a-f]{64}$/);
-    // Killed on the line itself: the first user is made right after health, so a delay here would race it.
-    const k3 = await killWhen(s, cmd, '^==> registry health');
-    t.ok(k3.killed, `${s.name}: killed while waiting for health (line at ${k3.seenMs} ms)`, { output: k3.log });
-    t.notOk((await s.run(`test -e ${s.quayRoot}/credentials`)).exitCode === 0, `${s.name}: no credentials yet (the first user comes after health)`);
+    const seen = { ca: '', keys: '', creds: '' };
+    for (const k of UP_KILLS) {
+      const r = await killWhen(s, cmd, k.pattern);
+      t.ok(r.killed, `${s.name}: killed after ${k.after} (line at ${r.seenMs} ms)`, { output: r.log });
+      await k.check?.(t, s);
+      // Whatever a killed run made first must survive every later run unchanged.
+      for (const [key, now] of [['ca', await sha(s, caPath(s))], ['keys', await keysHash(s)], ['creds', await sha(s, `${s.quayRoot}/credentials`)]] as const) {
+        if (!/^[0-9a-f]{64}$/.test(now) || now === EMPTY_SHA) continue; // not made yet
+        if (seen[key] === '') seen[key] = now;
+        else t.equal(now, seen[key], `${s.name}: ${key} unchanged by the run killed after ${k.after}`);
+      }
+    }
     const t0 = Date.now();
     let r = await s.run(`${cmd} --json`, { timeoutMs: 20 * 60_000 });
-    t.equal(r.exitCode, 0, `${s.name}: the 4th mreg up converges (stale lock taken over) in ${secs(Date.now() - t0)}`, { output: describe(r) });
+    t.equal(r.exitCode, 0, `${s.name}: mreg up after ${UP_KILLS.length} killed runs converges (stale lock taken over) in ${secs(Date.now() - t0)}`, { output: describe(r) });
     if (r.exitCode !== 0) {
       // The failure is already recorded above; stop the half-started units by hand so the later faults
       // still run on an install instead of all failing for the same reason.
@@ -70,27 +92,32 @@ t.test('fault 3: mreg up SIGKILLed after secrets, after writing units, while wai
     }
     const creds = parseJson<Creds>(r);
     if (!creds) { t.fail(`${s.name}: no JSON from mreg up`, { output: describe(r) }); return; }
-    t.equal(await sha(s, caPath(s)), ca, `${s.name}: same CA as the first killed run made`);
-    t.equal(await keysHash(s), keys, `${s.name}: same SECRET_KEY/DATABASE_SECRET_KEY as the second killed run wrote`);
+    const ca = await sha(s, caPath(s));
+    const keys = await keysHash(s);
+    const credsSha = await sha(s, `${s.quayRoot}/credentials`);
+    t.equal(ca, seen.ca, `${s.name}: same CA as the killed run that made it`);
+    t.equal(keys, seen.keys, `${s.name}: same SECRET_KEY/DATABASE_SECRET_KEY as the killed run that wrote them`);
+    t.equal(credsSha, seen.creds, `${s.name}: same credentials as the run killed after the first user`);
     const l = await login(s, creds);
     t.equal(l.exitCode, 0, `${s.name}: login`, { output: describe(l) });
     const p = await pushTiny(s, creds);
     t.match(p.digest, /^sha256:[0-9a-f]{64}$/, `${s.name}: push tiny:1`, { output: describe(p.r) });
-    state.set(s.name, { creds, digest: p.digest, ca, credsSha: await sha(s, `${s.quayRoot}/credentials`), keys });
+    state.set(s.name, { creds, digest: p.digest, ca, credsSha, keys });
   });
 });
 
 t.test('fault 2: two mreg commands at once: the second refuses, the first finishes', async t => {
   await both(async s => {
     if (!state.has(s.name)) return void t.fail(`${s.name}: no install`);
-    // One guest shell: start up #1, wait until it holds the lock (it prints "==> preflight" right after taking
-    // it; the lock file itself outlives every run, so its existence says nothing), then try up and upgrade.
+    // One guest shell: start up #1 and freeze it (SIGSTOP) right after it took the lock (its "==> preflight"
+    // line; the lock file itself outlives every run, so its existence says nothing). A frozen holder makes
+    // the race deterministic: a no-op up finishes in seconds, sooner than a contender's Node start-up.
     const r = await s.run(`setsid ${upCmd(s, extraUp(s))} >/tmp/lock1-${s.name}.out 2>&1 </dev/null & pid=$!
       for i in $(seq 600); do grep -q '^==> preflight' /tmp/lock1-${s.name}.out && break; sleep 0.1; done
-      # both at once, so neither waits for the other while #1 (a no-op up: seconds) still holds the lock
-      ${upCmd(s, extraUp(s))} >/tmp/lock2-${s.name}.out 2>&1 & p2=$!
-      mreg upgrade --quayImage ${IMG}/quay:v1 >/tmp/lock3-${s.name}.out 2>&1 & p3=$!
-      wait $p2; echo "second=$?"; wait $p3; echo "third=$?"
+      kill -STOP -- -$pid
+      ${upCmd(s, extraUp(s))} >/tmp/lock2-${s.name}.out 2>&1; echo "second=$?"
+      mreg upgrade --quayImage ${IMG}/quay:v1 >/tmp/lock3-${s.name}.out 2>&1; echo "third=$?"
+      kill -CONT -- -$pid
       wait $pid; echo "first=$?"; echo ---; cat /tmp/lock2-${s.name}.out /tmp/lock3-${s.name}.out; echo ---; tail -5 /tmp/lock1-${s.name}.out
       rm -f /tmp/lock[123]-${s.name}.out`, { timeoutMs: 20 * 60_000 });
     t.match(r.stdout, /^second=1$/m, `${s.name}: a second mreg up exits 1`, { output: describe(r) });
@@ -106,6 +133,8 @@ t.test('fault 2: two mreg commands at once: the second refuses, the first finish
 // A kill goes through root: rootless container processes belong to sub-uids the user cannot signal.
 const KILLS: Array<{ what: string; unit: string; run: (s: Scope) => Promise<GuestResult> }> = [
   { what: 'kill -9 of postgres', unit: 'quay-postgres', run: s => killPid(s, 'quay-postgres', '{{.State.Pid}}') },
+  // Postgres shut down cleanly behind systemd's back (exit 0): Restart=always brings it back too.
+  { what: 'podman stop quay-postgres', unit: 'quay-postgres', run: s => s.run('podman stop -t 30 quay-postgres', { timeoutMs: 5 * 60_000 }) },
   { what: 'kill -9 of quay-app', unit: 'quay-app', run: s => killPid(s, 'quay-app', '{{.State.Pid}}') },
   { what: 'kill -9 of redis\'s conmon', unit: 'quay-redis', run: s => killPid(s, 'quay-redis', '{{.State.ConmonPid}}') },
   { what: 'podman rm -f quay-app', unit: 'quay-app', run: s => s.run('podman rm -f -t 0 quay-app') },
@@ -151,17 +180,21 @@ t.test('fault 1: podman pod rm -f of the pod', async t => {
   });
 });
 
-t.test('fault 4: postgres stopped while Quay runs', async t => {
+// An admin's `systemctl stop` is deliberate, so systemd leaves it stopped (and quay-app with it, by
+// Requires=); mreg status must say so and mreg up is the repair. A stop behind systemd's back
+// (podman stop) is in KILLS above: systemd restarts that by itself.
+t.test('fault 4: postgres stopped by systemctl while Quay runs: status names it, mreg up repairs it', async t => {
   await both(async s => {
     if (!state.has(s.name)) return void t.fail(`${s.name}: no install`);
-    await s.run(`${s.systemctl} stop quay-postgres.service`);
+    await s.run(`${s.systemctl} stop quay-postgres.service`, { timeoutMs: 5 * 60_000 });
     const st = await status(s);
     t.equal(st.r.exitCode, 3, `${s.name}: mreg status exits 3 with postgres stopped`, { output: describe(st.r) });
     t.ok(st.json?.problems.some(p => p.startsWith('quay-postgres.service is inactive')), `${s.name}: status names quay-postgres.service`, { problems: st.json?.problems });
     const t0 = Date.now();
-    const rec = await recover(s, 20_000);
-    t.not(rec.how, 'no', `${s.name}: healthy again (${rec.how})`);
-    t.comment(`${s.name}: postgres stopped: healthy again after ${secs(Date.now() - t0)} via ${rec.how}`);
+    const r = await s.run(upCmd(s, extraUp(s)), { timeoutMs: 20 * 60_000 });
+    t.equal(r.exitCode, 0, `${s.name}: mreg up starts it again`, { output: describe(r) });
+    t.ok((await waitHealthy(s, 3 * 60_000)) !== undefined, `${s.name}: healthy`);
+    t.comment(`${s.name}: postgres stopped: healthy again ${secs(Date.now() - t0)} after mreg up started`);
     await assertPulls(t, s, 'postgres stopped');
   });
 });

@@ -2,7 +2,7 @@
 // install, log in with the printed credentials and the generated CA, push and pull, run up again
 // (nothing changes), reboot (everything returns), kill -9 a container (systemd restarts it),
 // down (data kept), up again (same CA, same data), down --purge (nothing left behind).
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { root, requireVm, waitFor, describe, sideBySide, FQDN, IMAGE_FLAGS as IMAGES, SCOPES as scopes, type GuestResult, type Scope } from './guest.js';
 
 requireVm();
@@ -35,15 +35,27 @@ async function login(s: Scope, c: UpResult): Promise<GuestResult> {
     podman login -u ${c.username} --password-stdin ${host(s)}`, { input: c.password });
 }
 
+/** Pushes tiny:TAG; stdout's last line is the manifest digest the registry stored. */
 async function pushTiny(s: Scope, c: UpResult, tag: string): Promise<GuestResult> {
-  return s.run(`set -e; podman tag localhost/mreg-test/tiny:1 ${host(s)}/${c.username}/tiny:${tag}
-    podman push -q ${host(s)}/${c.username}/tiny:${tag}
-    podman rmi ${host(s)}/${c.username}/tiny:${tag} >/dev/null`);
+  return s.run(`set -e; f=$(mktemp); podman tag localhost/mreg-test/tiny:1 ${host(s)}/${c.username}/tiny:${tag}
+    podman push -q --digestfile "$f" ${host(s)}/${c.username}/tiny:${tag}
+    podman rmi ${host(s)}/${c.username}/tiny:${tag} >/dev/null; cat "$f"; rm -f "$f"`);
 }
 
+/** Pulls tiny:TAG afresh; stdout is the digest pulled, to compare with the one pushed. */
 async function pullTiny(s: Scope, c: UpResult, tag: string): Promise<GuestResult> {
-  return s.run(`set -e; podman rmi -i ${host(s)}/${c.username}/tiny:${tag} >/dev/null 2>&1 || true
-    podman pull -q ${host(s)}/${c.username}/tiny:${tag} && podman rmi ${host(s)}/${c.username}/tiny:${tag} >/dev/null`);
+  const ref = `${host(s)}/${c.username}/tiny:${tag}`;
+  return s.run(`set -e; podman rmi -i ${ref} >/dev/null 2>&1 || true
+    podman pull -q ${ref} >/dev/null; podman image inspect --format '{{.Digest}}' ${ref}; podman rmi ${ref} >/dev/null`);
+}
+
+const pushed = new Map<string, string>();
+
+/** After a fault: tiny:one pulls with the digest it was pushed with. */
+async function assertSameDigest(t: Test, s: Scope, c: UpResult, what: string): Promise<void> {
+  const q = await pullTiny(s, c, 'one');
+  t.equal(q.exitCode, 0, `${s.name}: ${what}: tiny:one still pulls`, { output: describe(q) });
+  t.equal(q.stdout.trim(), pushed.get(s.name), `${s.name}: ${what}: same digest as pushed`);
 }
 
 async function caHash(s: Scope, c: UpResult): Promise<string> {
@@ -57,75 +69,80 @@ async function rebootGuest(): Promise<boolean> {
 }
 
 sideBySide(t, 'install, push, up again, status, kill -9 (both scopes at once)', scopes, (t, s) => {
-    t.test(`${s.name}: mreg up on a fresh guest`, async t => {
-      const { r, json } = await up(s);
-      t.equal(r.exitCode, 0, `mreg up exits 0`, { output: describe(r) });
-      if (!json) return t.fail(`mreg up --json printed no JSON`, { output: describe(r) });
-      installs.set(s.name, json);
-      t.equal(json.url, `https://${host(s)}`);
-      t.equal(json.username, 'init');
-      t.ok(json.password.length >= 24, 'generated password has at least 24 characters');
-      t.notOk(r.stderr.includes(json.password), 'the password is not in the progress output');
-      t.ok(await allActive(s), `all four units active: ${await activeStates(s)}`);
-      const files = await s.run(`ls ${s.quadletDir}`);
-      t.match(files.stdout, /quay\.pod/);
-      t.match(files.stdout, /quay-app\.container/);
-      const noSecret = await s.run(`grep -rl -- '${json.password}' ${s.quadletDir} || echo clean`);
-      t.equal(noSecret.stdout.trim(), 'clean', 'no secret in any unit file');
-      const ext = await s.run(`podman exec quay-postgres psql -Atc "select extname from pg_extension" -d quay`);
-      t.match(ext.stdout, /pg_trgm/, `pg_trgm exists in the quay database (made before Quay started)`, { output: describe(ext) });
-      const sc = await s.run(`${s.systemctl} status quay-app --no-pager`);
-      t.match(sc.stdout, /active \(running\)/, 'plain systemctl status quay-app works');
-    });
+  t.test(`${s.name}: mreg up on a fresh guest`, async t => {
+    const { r, json } = await up(s);
+    t.equal(r.exitCode, 0, `mreg up exits 0`, { output: describe(r) });
+    if (!json) return t.fail(`mreg up --json printed no JSON`, { output: describe(r) });
+    installs.set(s.name, json);
+    t.equal(json.url, `https://${host(s)}`);
+    t.equal(json.username, 'init');
+    t.ok(json.password.length >= 24, 'generated password has at least 24 characters');
+    t.notOk(r.stderr.includes(json.password), 'the password is not in the progress output');
+    t.ok(await allActive(s), `all four units active: ${await activeStates(s)}`);
+    const files = await s.run(`ls ${s.quadletDir}`);
+    t.match(files.stdout, /quay\.pod/);
+    t.match(files.stdout, /quay-app\.container/);
+    const noSecret = await s.run(`grep -rl -- '${json.password}' ${s.quadletDir} || echo clean`);
+    t.equal(noSecret.stdout.trim(), 'clean', 'no secret in any unit file');
+    const ext = await s.run(`podman exec quay-postgres psql -Atc "select extname from pg_extension" -d quay`);
+    t.match(ext.stdout, /pg_trgm/, `pg_trgm exists in the quay database (made before Quay started)`, { output: describe(ext) });
+    const sc = await s.run(`${s.systemctl} status quay-app --no-pager`);
+    t.match(sc.stdout, /active \(running\)/, 'plain systemctl status quay-app works');
+  });
 
-    t.test(`${s.name}: podman login, push and pull over verified TLS`, async t => {
-      const c = installs.get(s.name);
-      if (!c) return t.fail('no install');
-      const l = await login(s, c);
-      t.equal(l.exitCode, 0, `podman login with the generated CA`, { output: describe(l) });
-      const p = await pushTiny(s, c, 'one');
-      t.equal(p.exitCode, 0, `push`, { output: describe(p) });
-      const q = await pullTiny(s, c, 'one');
-      t.equal(q.exitCode, 0, `pull`, { output: describe(q) });
-      const bad = await s.run(`podman login -u ${c.username} --password-stdin ${host(s)}`, { input: 'wrong-password' });
-      t.not(bad.exitCode, 0, 'a wrong password is refused');
-      await s.run(`podman login -u ${c.username} --password-stdin ${host(s)}`, { input: c.password });
-    });
+  t.test(`${s.name}: podman login, push and pull over verified TLS`, async t => {
+    const c = installs.get(s.name);
+    if (!c) return t.fail('no install');
+    const l = await login(s, c);
+    t.equal(l.exitCode, 0, `podman login with the generated CA`, { output: describe(l) });
+    const p = await pushTiny(s, c, 'one');
+    pushed.set(s.name, p.stdout.trim().split('\n').pop() ?? '');
+    t.match(pushed.get(s.name), /^sha256:[0-9a-f]{64}$/, 'the registry returned a manifest digest');
+    t.equal(p.exitCode, 0, `push`, { output: describe(p) });
+    const q = await pullTiny(s, c, 'one');
+    t.equal(q.exitCode, 0, `pull`, { output: describe(q) });
+    t.equal(q.stdout.trim(), pushed.get(s.name), 'pulled the digest that was pushed');
+    const bad = await s.run(`podman login -u ${c.username} --password-stdin ${host(s)}`, { input: 'wrong-password' });
+    t.not(bad.exitCode, 0, 'a wrong password is refused');
+    await s.run(`podman login -u ${c.username} --password-stdin ${host(s)}`, { input: c.password });
+  });
 
-    t.test(`${s.name}: mreg up again changes nothing`, async t => {
-      const c = installs.get(s.name);
-      if (!c) return t.fail('no install');
-      const before = await caHash(s, c);
-      const { r, json } = await up(s);
-      t.equal(r.exitCode, 0, 'exits 0', { output: describe(r) });
-      t.equal(json?.unchanged, true, 'reports unchanged');
-      t.equal(json?.password, c.password, 'same password');
-      t.equal(await caHash(s, c), before, 'same CA');
-    });
+  t.test(`${s.name}: mreg up again changes nothing`, async t => {
+    const c = installs.get(s.name);
+    if (!c) return t.fail('no install');
+    const before = await caHash(s, c);
+    const { r, json } = await up(s);
+    t.equal(r.exitCode, 0, 'exits 0', { output: describe(r) });
+    t.equal(json?.unchanged, true, 'reports unchanged');
+    t.equal(json?.password, c.password, 'same password');
+    t.equal(await caHash(s, c), before, 'same CA');
+  });
 
-    t.test(`${s.name}: mreg status is healthy`, async t => {
-      const r = await s.run('mreg status --json');
-      t.equal(r.exitCode, 0, 'exits 0', { output: describe(r) });
-      const st = JSON.parse(r.stdout) as { healthy: boolean; units: Array<{ activeState: string }> };
-      t.equal(st.healthy, true);
-      t.same(st.units.map(u => u.activeState), ['active', 'active', 'active', 'active']);
-      const human = await s.run('mreg status --no-color');
-      t.match(human.stdout, /quay-app\.service\s+loaded\s+active\s+running/);
-    });
+  t.test(`${s.name}: mreg status is healthy`, async t => {
+    const r = await s.run('mreg status --json');
+    t.equal(r.exitCode, 0, 'exits 0', { output: describe(r) });
+    const st = JSON.parse(r.stdout) as { healthy: boolean; units: Array<{ activeState: string }> };
+    t.equal(st.healthy, true);
+    t.same(st.units.map(u => u.activeState), ['active', 'active', 'active', 'active']);
+    const human = await s.run('mreg status --no-color');
+    t.match(human.stdout, /quay-app\.service\s+loaded\s+active\s+running/);
+  });
 
-    t.test(`${s.name}: kill -9 of a container is repaired by systemd`, async t => {
-      const pid = (await s.run('podman inspect -f "{{.State.Pid}}" quay-redis')).stdout.trim();
-      t.match(pid, /^\d+$/, 'redis has a pid');
-      const before = Number((await s.run(`${s.systemctl} show -p NRestarts --value quay-redis`)).stdout.trim());
-      await s.run(s.name === 'rootful' ? `kill -9 ${pid}` : `podman unshare kill -9 ${pid} || kill -9 ${pid}`);
-      const back = await waitFor(async () => {
-        const n = Number((await s.run(`${s.systemctl} show -p NRestarts --value quay-redis`)).stdout.trim());
-        return n > before && (await allActive(s));
-      }, 5 * 60_000);
-      t.ok(back, `redis restarted and all active: ${await activeStates(s)}`);
-      const healthy = await waitFor(async () => (await s.run('mreg status --json')).exitCode === 0, 3 * 60_000);
-      t.ok(healthy, 'mreg status healthy again', healthy ? {} : { output: describe(await s.run('mreg status')) });
-    });
+  t.test(`${s.name}: kill -9 of a container is repaired by systemd`, async t => {
+    const pid = (await s.run('podman inspect -f "{{.State.Pid}}" quay-redis')).stdout.trim();
+    t.match(pid, /^\d+$/, 'redis has a pid');
+    const before = Number((await s.run(`${s.systemctl} show -p NRestarts --value quay-redis`)).stdout.trim());
+    await s.run(s.name === 'rootful' ? `kill -9 ${pid}` : `podman unshare kill -9 ${pid} || kill -9 ${pid}`);
+    const back = await waitFor(async () => {
+      const n = Number((await s.run(`${s.systemctl} show -p NRestarts --value quay-redis`)).stdout.trim());
+      return n > before && (await allActive(s));
+    }, 5 * 60_000);
+    t.ok(back, `redis restarted and all active: ${await activeStates(s)}`);
+    const healthy = await waitFor(async () => (await s.run('mreg status --json')).exitCode === 0, 3 * 60_000);
+    t.ok(healthy, 'mreg status healthy again', healthy ? {} : { output: describe(await s.run('mreg status')) });
+    const c = installs.get(s.name);
+    if (c) await assertSameDigest(t, s, c, 'after kill -9 of redis');
+  });
 });
 
 t.test('reboot: both installs come back with their images', async t => {
@@ -138,41 +155,39 @@ t.test('reboot: both installs come back with their images', async t => {
     // podman keeps logins in $XDG_RUNTIME_DIR (a tmpfs), so a reboot logs the client out.
     const l = await login(s, c);
     t.equal(l.exitCode, 0, `${s.name}: login after reboot`, { output: describe(l) });
-    const q = await pullTiny(s, c, 'one');
-    t.equal(q.exitCode, 0, `${s.name}: image pushed before the reboot still pulls`, { output: describe(q) });
+    await assertSameDigest(t, s, c, 'after the reboot');
   }));
 });
 
 sideBySide(t, 'down keeps data, up again, down --purge (both scopes at once)', scopes, (t, s) => {
-    t.test(`${s.name}: down keeps data; up again reuses CA and data`, async t => {
-      const c = installs.get(s.name);
-      if (!c) return t.fail('no install');
-      const ca = await caHash(s, c);
-      const keysCmd = `grep -E '^(SECRET_KEY|DATABASE_SECRET_KEY):' ${s.name === 'rootful' ? '/etc/quay-install' : '~/quay-install'}/quay-config/config.yaml | sha256sum`;
-      const keys = (await s.run(keysCmd)).stdout;
-      const d = await s.run('mreg down');
-      t.equal(d.exitCode, 0, 'exits 0', { output: describe(d) });
-      t.match(d.stdout, /data kept/);
-      const left = await s.run(`${s.systemctl} list-units --all --no-legend 'quay-*' | grep -v not-found || true; ls ${s.quadletDir} 2>/dev/null | grep -c quay || true`);
-      t.match(left.stdout.trim(), /^0$/, `no units or Quadlet files left`, { output: describe(left) });
-      t.equal((await s.run('podman volume exists quay-storage && echo yes')).stdout.trim(), 'yes', 'storage volume kept');
-      const again = await up(s);
-      t.equal(again.r.exitCode, 0, 'mreg up again exits 0', { output: describe(again.r) });
-      t.equal(again.json?.password, c.password, 'same credentials');
-      t.equal(await caHash(s, c), ca, 'same CA');
-      t.equal((await s.run(keysCmd)).stdout, keys, 'same SECRET_KEY and DATABASE_SECRET_KEY (Quay encrypts data with them)');
-      const l = await login(s, c);
-      t.equal(l.exitCode, 0, `login with the same credentials`, { output: describe(l) });
-      const q = await pullTiny(s, c, 'one');
-      t.equal(q.exitCode, 0, `image from before down still pulls`, { output: describe(q) });
-    });
+  t.test(`${s.name}: down keeps data; up again reuses CA and data`, async t => {
+    const c = installs.get(s.name);
+    if (!c) return t.fail('no install');
+    const ca = await caHash(s, c);
+    const keysCmd = `grep -E '^(SECRET_KEY|DATABASE_SECRET_KEY):' ${s.name === 'rootful' ? '/etc/quay-install' : '~/quay-install'}/quay-config/config.yaml | sha256sum`;
+    const keys = (await s.run(keysCmd)).stdout;
+    const d = await s.run('mreg down');
+    t.equal(d.exitCode, 0, 'exits 0', { output: describe(d) });
+    t.match(d.stdout, /data kept/);
+    const left = await s.run(`${s.systemctl} list-units --all --no-legend 'quay-*' | grep -v not-found || true; ls ${s.quadletDir} 2>/dev/null | grep -c quay || true`);
+    t.match(left.stdout.trim(), /^0$/, `no units or Quadlet files left`, { output: describe(left) });
+    t.equal((await s.run('podman volume exists quay-storage && echo yes')).stdout.trim(), 'yes', 'storage volume kept');
+    const again = await up(s);
+    t.equal(again.r.exitCode, 0, 'mreg up again exits 0', { output: describe(again.r) });
+    t.equal(again.json?.password, c.password, 'same credentials');
+    t.equal(await caHash(s, c), ca, 'same CA');
+    t.equal((await s.run(keysCmd)).stdout, keys, 'same SECRET_KEY and DATABASE_SECRET_KEY (Quay encrypts data with them)');
+    const l = await login(s, c);
+    t.equal(l.exitCode, 0, `login with the same credentials`, { output: describe(l) });
+    await assertSameDigest(t, s, c, 'after down and up');
+  });
 
-    t.test(`${s.name}: down --purge --yes leaves nothing behind`, async t => {
-      const d = await s.run('mreg down --purge --yes');
-      t.equal(d.exitCode, 0, 'exits 0', { output: describe(d) });
-      const left = await s.run(`podman ps -a --format '{{.Names}}'; podman pod ls --format '{{.Name}}'; podman secret ls --format '{{.Name}}' | grep mreg- ; podman volume ls --format '{{.Name}}' | grep -E 'quay-storage|pg-storage'; ls ${s.quadletDir} 2>/dev/null | grep -E 'quay|storage'; ${s.systemctl} list-units --all --no-legend 'quay-*' | grep -v not-found; true`);
-      t.equal(left.stdout.trim(), '', `nothing left`, { output: describe(left) });
-      const root = await s.run(s.name === 'rootful' ? 'ls -d /etc/quay-install 2>&1' : 'ls -d ~/quay-install 2>&1');
-      t.match(root.stdout, /No such file/, 'quayRoot deleted');
-    });
+  t.test(`${s.name}: down --purge --yes leaves nothing behind`, async t => {
+    const d = await s.run('mreg down --purge --yes');
+    t.equal(d.exitCode, 0, 'exits 0', { output: describe(d) });
+    const left = await s.run(`podman ps -a --format '{{.Names}}'; podman pod ls --format '{{.Name}}'; podman secret ls --format '{{.Name}}' | grep mreg- ; podman volume ls --format '{{.Name}}' | grep -E 'quay-storage|pg-storage'; ls ${s.quadletDir} 2>/dev/null | grep -E 'quay|storage'; ${s.systemctl} list-units --all --no-legend 'quay-*' | grep -v not-found; true`);
+    t.equal(left.stdout.trim(), '', `nothing left`, { output: describe(left) });
+    const root = await s.run(s.name === 'rootful' ? 'ls -d /etc/quay-install 2>&1' : 'ls -d ~/quay-install 2>&1');
+    t.match(root.stdout, /No such file/, 'quayRoot deleted');
+  });
 });

@@ -15,124 +15,124 @@ interface UpgradeResult { changed: string[]; restarted: string[]; rolledBack: bo
 const json = <T>(r: GuestResult): T | undefined => { try { return JSON.parse(r.stdout) as T; } catch { return undefined; } };
 
 sideBySide(t, 'install, upgrade, roll back, purge (both scopes at once)', scopes, (t, s) => {
-    const HOST = `${FQDN}:${s.port}`;
-    const CA = `${s.quayRoot}/quay-rootCA/rootCA.pem`;
-    const PROBE_LOG = `/tmp/mreg-upgrade-probe-${s.name}.log`;
-    const PROBE_STOP = `/tmp/mreg-upgrade-probe-${s.name}.stop`;
-    let creds: UpResult | undefined;
+  const HOST = `${FQDN}:${s.port}`;
+  const CA = `${s.quayRoot}/quay-rootCA/rootCA.pem`;
+  const PROBE_LOG = `/tmp/mreg-upgrade-probe-${s.name}.log`;
+  const PROBE_STOP = `/tmp/mreg-upgrade-probe-${s.name}.stop`;
+  let creds: UpResult | undefined;
 
-    const mainPid = async (unit: string) => (await s.run(`${s.systemctl} show -p MainPID --value ${unit}`)).stdout.trim();
-    const standinVersion = async () =>
-      (await s.run(`curl -s --cacert ${CA} https://${HOST}/api/v1/discovery | jq -r .version`)).stdout.trim();
-    const healthCode = async () =>
-      (await s.run(`curl -s -o /dev/null -w '%{http_code}' --cacert ${CA} https://${HOST}/health/instance`)).stdout.trim();
-    const recordedQuay = async () => (await s.run(`jq -r .spec.images.quay ${s.quayRoot}/mreg-install.json`)).stdout.trim();
+  const mainPid = async (unit: string) => (await s.run(`${s.systemctl} show -p MainPID --value ${unit}`)).stdout.trim();
+  const standinVersion = async () =>
+    (await s.run(`curl -s --cacert ${CA} https://${HOST}/api/v1/discovery | jq -r .version`)).stdout.trim();
+  const healthCode = async () =>
+    (await s.run(`curl -s -o /dev/null -w '%{http_code}' --cacert ${CA} https://${HOST}/health/instance`)).stdout.trim();
+  const recordedQuay = async () => (await s.run(`jq -r .spec.images.quay ${s.quayRoot}/mreg-install.json`)).stdout.trim();
 
-    const pullTiny = (): Promise<GuestResult> => {
-      const ref = `${HOST}/${creds!.username}/tiny:one`;
-      return s.run(`set -e; podman rmi -i ${ref} >/dev/null 2>&1 || true; podman pull -q ${ref} >/dev/null && podman rmi ${ref} >/dev/null`);
-    };
+  const pullTiny = (): Promise<GuestResult> => {
+    const ref = `${HOST}/${creds!.username}/tiny:one`;
+    return s.run(`set -e; podman rmi -i ${ref} >/dev/null 2>&1 || true; podman pull -q ${ref} >/dev/null && podman rmi ${ref} >/dev/null`);
+  };
 
-    /** Background loop in the guest: "ms-since-epoch http-code" per probe, one every 100 ms (5 s cap each: TCG is slow). */
-    const startProbe = async (): Promise<void> => {
-      await s.run(`rm -f ${PROBE_LOG} ${PROBE_STOP}; setsid nohup bash -c 'while [ ! -e ${PROBE_STOP} ]; do
-        echo "$(date +%s%3N) $(curl -s -o /dev/null -w %{http_code} --max-time 5 --cacert ${CA} https://${HOST}/health/instance)"
-        sleep 0.1; done' >${PROBE_LOG} 2>/dev/null </dev/null &`);
-      await s.run('sleep 3'); // a few healthy samples before the upgrade starts
-    };
+  /** Background loop in the guest: "ms-since-epoch http-code" per probe, one every 100 ms (5 s cap each: TCG is slow). */
+  const startProbe = async (): Promise<void> => {
+    await s.run(`rm -f ${PROBE_LOG} ${PROBE_STOP}; setsid nohup bash -c 'while [ ! -e ${PROBE_STOP} ]; do
+      echo "$(date +%s%3N) $(curl -s -o /dev/null -w %{http_code} --max-time 5 --cacert ${CA} https://${HOST}/health/instance)"
+      sleep 0.1; done' >${PROBE_LOG} 2>/dev/null </dev/null &`);
+    await s.run('sleep 3'); // a few healthy samples before the upgrade starts
+  };
 
-    /** Stops the loop; downtime = longest run of non-200 probes between two 200s (first failure → next 200). */
-    const stopProbe = async () => {
-      await s.run(`sleep 3; touch ${PROBE_STOP}; sleep 2`);
-      const lines = (await s.run(`cat ${PROBE_LOG}`)).stdout.trim().split('\n').map(l => l.split(' ')).filter(p => p.length === 2);
-      let worst = 0;
-      let downSince: number | undefined;
-      const codes: Record<string, number> = {};
-      for (const [ts, code] of lines) {
-        codes[code!] = (codes[code!] ?? 0) + 1;
-        const at = Number(ts);
-        if (code !== '200') { downSince ??= at; continue; }
-        if (downSince !== undefined) worst = Math.max(worst, at - downSince);
-        downSince = undefined;
-      }
-      return { downtimeMs: worst, samples: lines.length, codes: JSON.stringify(codes) };
-    };
+  /** Stops the loop; downtime = longest run of non-200 probes between two 200s (first failure → next 200). */
+  const stopProbe = async () => {
+    await s.run(`sleep 3; touch ${PROBE_STOP}; sleep 2`);
+    const lines = (await s.run(`cat ${PROBE_LOG}`)).stdout.trim().split('\n').map(l => l.split(' ')).filter(p => p.length === 2);
+    let worst = 0;
+    let downSince: number | undefined;
+    const codes: Record<string, number> = {};
+    for (const [ts, code] of lines) {
+      codes[code!] = (codes[code!] ?? 0) + 1;
+      const at = Number(ts);
+      if (code !== '200') { downSince ??= at; continue; }
+      if (downSince !== undefined) worst = Math.max(worst, at - downSince);
+      downSince = undefined;
+    }
+    return { downtimeMs: worst, samples: lines.length, codes: JSON.stringify(codes) };
+  };
 
-    t.test(`${s.name}: install v1, log in, push`, async t => {
-      const r = await s.run(`mreg up --quayHostname ${HOST} --quayImage ${IMG}/quay:v1 --pgImage ${IMG}/postgres:15 --redisImage ${IMG}/redis:7 --json`, { timeoutMs: 30 * 60_000 });
-      t.equal(r.exitCode, 0, 'mreg up exits 0', { output: describe(r) });
-      creds = json<UpResult>(r);
-      if (!creds) return t.fail('mreg up printed no JSON', { output: describe(r) });
-      const l = await s.run(`set -e; d=${s.certsDir}/${HOST}; mkdir -p "$d"; cp ${CA} "$d/ca.crt"
-        podman login -u ${creds.username} --password-stdin ${HOST}`, { input: creds.password });
-      t.equal(l.exitCode, 0, 'podman login', { output: describe(l) });
-      const p = await s.run(`set -e; podman tag ${IMG}/tiny:1 ${HOST}/${creds.username}/tiny:one
-        podman push -q ${HOST}/${creds.username}/tiny:one; podman rmi ${HOST}/${creds.username}/tiny:one >/dev/null`);
-      t.equal(p.exitCode, 0, 'push', { output: describe(p) });
-      t.equal(await standinVersion(), 'v1', 'stand-in reports v1');
-    });
+  t.test(`${s.name}: install v1, log in, push`, async t => {
+    const r = await s.run(`mreg up --quayHostname ${HOST} --quayImage ${IMG}/quay:v1 --pgImage ${IMG}/postgres:15 --redisImage ${IMG}/redis:7 --json`, { timeoutMs: 30 * 60_000 });
+    t.equal(r.exitCode, 0, 'mreg up exits 0', { output: describe(r) });
+    creds = json<UpResult>(r);
+    if (!creds) return t.fail('mreg up printed no JSON', { output: describe(r) });
+    const l = await s.run(`set -e; d=${s.certsDir}/${HOST}; mkdir -p "$d"; cp ${CA} "$d/ca.crt"
+      podman login -u ${creds.username} --password-stdin ${HOST}`, { input: creds.password });
+    t.equal(l.exitCode, 0, 'podman login', { output: describe(l) });
+    const p = await s.run(`set -e; podman tag ${IMG}/tiny:1 ${HOST}/${creds.username}/tiny:one
+      podman push -q ${HOST}/${creds.username}/tiny:one; podman rmi ${HOST}/${creds.username}/tiny:one >/dev/null`);
+    t.equal(p.exitCode, 0, 'push', { output: describe(p) });
+    t.equal(await standinVersion(), 'v1', 'stand-in reports v1');
+  });
 
-    t.test(`${s.name}: upgrade with nothing to change, and --dry-run, change nothing`, async t => {
-      const pid = await mainPid('quay-app');
-      const same = await s.run('mreg upgrade');
-      t.equal(same.exitCode, 0, 'no-op upgrade exits 0', { output: describe(same) });
-      t.match(same.stderr + same.stdout, /nothing to change/);
-      const dry = await s.run(`mreg upgrade --quayImage ${IMG}/quay:v2 --dry-run`);
-      t.equal(dry.exitCode, 0, 'dry run exits 0', { output: describe(dry) });
-      t.match(dry.stdout, /^-Image=localhost\/mreg-test\/quay:v1$/m);
-      t.match(dry.stdout, /^\+Image=localhost\/mreg-test\/quay:v2$/m);
-      t.match(dry.stdout, /would restart: quay-app\.service$/m);
-      t.equal(await mainPid('quay-app'), pid, 'quay-app not restarted');
-      t.equal(await recordedQuay(), `${IMG}/quay:v1`, 'record unchanged');
-    });
+  t.test(`${s.name}: upgrade with nothing to change, and --dry-run, change nothing`, async t => {
+    const pid = await mainPid('quay-app');
+    const same = await s.run('mreg upgrade');
+    t.equal(same.exitCode, 0, 'no-op upgrade exits 0', { output: describe(same) });
+    t.match(same.stderr + same.stdout, /nothing to change/);
+    const dry = await s.run(`mreg upgrade --quayImage ${IMG}/quay:v2 --dry-run`);
+    t.equal(dry.exitCode, 0, 'dry run exits 0', { output: describe(dry) });
+    t.match(dry.stdout, /^-Image=localhost\/mreg-test\/quay:v1$/m);
+    t.match(dry.stdout, /^\+Image=localhost\/mreg-test\/quay:v2$/m);
+    t.match(dry.stdout, /would restart: quay-app\.service$/m);
+    t.equal(await mainPid('quay-app'), pid, 'quay-app not restarted');
+    t.equal(await recordedQuay(), `${IMG}/quay:v1`, 'record unchanged');
+  });
 
-    t.test(`${s.name}: v1 → v2 restarts quay-app alone`, async t => {
-      const pg = await mainPid('quay-postgres');
-      const redis = await mainPid('quay-redis');
-      const app = await mainPid('quay-app');
-      await startProbe();
-      const r = await s.run(`mreg upgrade --quayImage ${IMG}/quay:v2 --json`, { timeoutMs: 20 * 60_000 });
-      const probe = await stopProbe();
-      t.equal(r.exitCode, 0, 'exits 0', { output: describe(r) });
-      const res = json<UpgradeResult>(r);
-      t.same(res?.restarted, ['quay-app.service'], 'only quay-app restarted');
-      t.equal(res?.rolledBack, false);
-      t.ok(res?.changed.some(f => f.endsWith('/quay-app.container')), 'quay-app.container changed');
-      t.equal(await mainPid('quay-postgres'), pg, 'postgres kept its PID');
-      t.equal(await mainPid('quay-redis'), redis, 'redis kept its PID');
-      t.not(await mainPid('quay-app'), app, 'quay-app has a new PID');
-      t.equal(await standinVersion(), 'v2', 'stand-in reports v2');
-      t.equal(await recordedQuay(), `${IMG}/quay:v2`, 'record names v2');
-      const q = await pullTiny();
-      t.equal(q.exitCode, 0, 'image pushed on v1 pulls on v2', { output: describe(q) });
-      t.ok(probe.samples > 10, `probe ran (${probe.samples} samples)`);
-      t.comment(`${s.name} v1→v2: downtime seen by the in-guest probe: ${probe.downtimeMs} ms (codes ${probe.codes}); mreg measured ${res?.downtimeMs} ms restart-to-healthy; whole upgrade ${res?.durationMs} ms`);
-    });
+  t.test(`${s.name}: v1 → v2 restarts quay-app alone`, async t => {
+    const pg = await mainPid('quay-postgres');
+    const redis = await mainPid('quay-redis');
+    const app = await mainPid('quay-app');
+    await startProbe();
+    const r = await s.run(`mreg upgrade --quayImage ${IMG}/quay:v2 --json`, { timeoutMs: 20 * 60_000 });
+    const probe = await stopProbe();
+    t.equal(r.exitCode, 0, 'exits 0', { output: describe(r) });
+    const res = json<UpgradeResult>(r);
+    t.same(res?.restarted, ['quay-app.service'], 'only quay-app restarted');
+    t.equal(res?.rolledBack, false);
+    t.ok(res?.changed.some(f => f.endsWith('/quay-app.container')), 'quay-app.container changed');
+    t.equal(await mainPid('quay-postgres'), pg, 'postgres kept its PID');
+    t.equal(await mainPid('quay-redis'), redis, 'redis kept its PID');
+    t.not(await mainPid('quay-app'), app, 'quay-app has a new PID');
+    t.equal(await standinVersion(), 'v2', 'stand-in reports v2');
+    t.equal(await recordedQuay(), `${IMG}/quay:v2`, 'record names v2');
+    const q = await pullTiny();
+    t.equal(q.exitCode, 0, 'image pushed on v1 pulls on v2', { output: describe(q) });
+    t.ok(probe.samples > 10, `probe ran (${probe.samples} samples)`);
+    t.comment(`${s.name} v1→v2: downtime seen by the in-guest probe: ${probe.downtimeMs} ms (codes ${probe.codes}); mreg measured ${res?.downtimeMs} ms restart-to-healthy; whole upgrade ${res?.durationMs} ms`);
+  });
 
-    t.test(`${s.name}: a broken image is rolled back`, async t => {
-      const pg = await mainPid('quay-postgres');
-      const t0 = Date.now();
-      const r = await s.run(`mreg upgrade --quayImage ${IMG}/quay:broken --timeout 90`, { timeoutMs: 20 * 60_000 });
-      t.comment(`${s.name}: broken upgrade + rollback took ${Date.now() - t0} ms; stderr tail:\n${r.stderr.trim().split('\n').slice(-8).join('\n')}`);
-      t.not(r.exitCode, 0, 'exits non-zero', { output: describe(r) });
-      t.match(r.stderr, /quay-app\.service/, 'names the failing unit');
-      t.match(r.stderr, /rolled back/, 'says it rolled back');
-      t.match(r.stderr, /last journal lines of quay-app\.service/, 'shows the journal', { output: describe(r) });
-      t.equal(await standinVersion(), 'v2', 'quay-app runs v2 again');
-      t.equal(await healthCode(), '200', 'registry healthy');
-      t.equal(await mainPid('quay-postgres'), pg, 'postgres untouched');
-      t.equal(await recordedQuay(), `${IMG}/quay:v2`, 'record still names v2');
-      t.match((await s.run(`cat ${s.quadletDir}/quay-app.container`)).stdout, /Image=localhost\/mreg-test\/quay:v2/, 'v2 unit file back');
-      const q = await pullTiny();
-      t.equal(q.exitCode, 0, 'image still pulls', { output: describe(q) });
-    });
+  t.test(`${s.name}: a broken image is rolled back`, async t => {
+    const pg = await mainPid('quay-postgres');
+    const t0 = Date.now();
+    const r = await s.run(`mreg upgrade --quayImage ${IMG}/quay:broken --timeout 90`, { timeoutMs: 20 * 60_000 });
+    t.comment(`${s.name}: broken upgrade + rollback took ${Date.now() - t0} ms; stderr tail:\n${r.stderr.trim().split('\n').slice(-8).join('\n')}`);
+    t.not(r.exitCode, 0, 'exits non-zero', { output: describe(r) });
+    t.match(r.stderr, /quay-app\.service/, 'names the failing unit');
+    t.match(r.stderr, /rolled back/, 'says it rolled back');
+    t.match(r.stderr, /last journal lines of quay-app\.service/, 'shows the journal', { output: describe(r) });
+    t.equal(await standinVersion(), 'v2', 'quay-app runs v2 again');
+    t.equal(await healthCode(), '200', 'registry healthy');
+    t.equal(await mainPid('quay-postgres'), pg, 'postgres untouched');
+    t.equal(await recordedQuay(), `${IMG}/quay:v2`, 'record still names v2');
+    t.match((await s.run(`cat ${s.quadletDir}/quay-app.container`)).stdout, /Image=localhost\/mreg-test\/quay:v2/, 'v2 unit file back');
+    const q = await pullTiny();
+    t.equal(q.exitCode, 0, 'image still pulls', { output: describe(q) });
+  });
 
-    t.test(`${s.name}: down --purge leaves the guest fresh`, async t => {
-      const d = await s.run('mreg down --purge --yes', { timeoutMs: 15 * 60_000 });
-      t.equal(d.exitCode, 0, 'exits 0', { output: describe(d) });
-      const left = await s.run(`rm -rf ${s.certsDir}/${HOST} ${PROBE_LOG} ${PROBE_STOP}; podman logout ${HOST} >/dev/null 2>&1; podman ps -a --format '{{.Names}}'; ls ${s.quadletDir} 2>/dev/null | grep -E 'quay|storage'; true`);
-      t.equal(left.stdout.trim(), '', 'nothing left', { output: describe(left) });
-    });
+  t.test(`${s.name}: down --purge leaves the guest fresh`, async t => {
+    const d = await s.run('mreg down --purge --yes', { timeoutMs: 15 * 60_000 });
+    t.equal(d.exitCode, 0, 'exits 0', { output: describe(d) });
+    const left = await s.run(`rm -rf ${s.certsDir}/${HOST} ${PROBE_LOG} ${PROBE_STOP}; podman logout ${HOST} >/dev/null 2>&1; podman ps -a --format '{{.Names}}'; ls ${s.quadletDir} 2>/dev/null | grep -E 'quay|storage'; true`);
+    t.equal(left.stdout.trim(), '', 'nothing left', { output: describe(left) });
+  });
 });
 
 // Whatever failed above, leave no install behind for the next test file (a no-op when already purged).
