@@ -151,7 +151,7 @@ async function benchUpgrade() {
   }
   const after = await pids();
   const d = median(up) - median(rs);
-  say(`upgrade: downtime ${secs(median(up))} vs quay-app restart ${secs(median(rs))} → +${(d / 1000).toFixed(1)}s (target ≤ +1.0s) ${verdict(d <= 1000)}; postgres/redis MainPID ${before} → ${after} ${before === after ? 'unchanged OK' : 'CHANGED MISS'}`);
+  say(`upgrade: downtime ${secs(median(up))} vs quay-app restart ${secs(median(rs))} → ${d >= 0 ? '+' : '−'}${(Math.abs(d) / 1000).toFixed(1)}s (target ≤ +1.0s) ${verdict(d <= 1000)}; postgres/redis MainPID ${before} → ${after} ${before === after ? 'unchanged OK' : 'CHANGED MISS'}`);
   note(`upgrade downtimes (ms, probe every 50 ms): upgrade ${up.join(',')}; systemctl restart quay-app ${rs.join(',')}; by hand (edit Image=, daemon-reload, restart) ${hs.join(',')} (median ${secs(median(hs))})`);
   // leave v1 installed whatever N was
   await guest(`mreg upgrade --quayImage ${IMG}/quay:v1 >/dev/null 2>&1; true`);
