@@ -7,7 +7,7 @@ import type { InstallSpec } from '../spec/spec.js';
 import type { CommandContext } from '../cli.js';
 import type { RemoteCommand } from '../remote/argv.js';
 import { dirname } from 'node:path';
-import { acquireLock, ensureDir } from '../host/fs.js';
+import { acquireLock, makeDirIfMissing } from '../host/fs.js';
 import type { HostProbe } from '../host/facts.js';
 import { lockPath } from '../spec/layout.js';
 import type { Output } from '../ui/output.js';
@@ -78,7 +78,8 @@ export function stringFlag(flags: Record<string, unknown>, key: string, command:
 /** Takes the scope's lock (one mreg at a time per scope); resolves with the function that releases it. */
 export async function lockScope(probe: Pick<HostProbe, 'scope' | 'home' | 'runtimeDir'>): Promise<() => Promise<void>> {
   const lock = lockPath(probe.scope, probe.home, probe.runtimeDir);
-  await ensureDir(dirname(lock), 0o755);
+  // /run, or the user's XDG_RUNTIME_DIR (systemd makes it 0700; chmodding it 0755 would expose the user's sockets).
+  await makeDirIfMissing(dirname(lock), probe.scope === 'rootful' ? 0o755 : 0o700);
   return acquireLock(lock);
 }
 

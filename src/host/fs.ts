@@ -46,6 +46,18 @@ export async function ensureDir(dir: string, mode = 0o755): Promise<void> {
 }
 
 /**
+ * Creates `dir` if missing (new levels get `mode`) and leaves an existing one as it is: for directories the
+ * system owns, like XDG_RUNTIME_DIR, which must stay 0700.
+ */
+export async function makeDirIfMissing(dir: string, mode = 0o700): Promise<void> {
+  try {
+    await fs.mkdir(dir, { recursive: true, mode });
+  } catch (err) {
+    throw fsError('cannot create directory', dir, err);
+  }
+}
+
+/**
  * Puts back the permission bits of an existing file (someone chmodded a key or config.yaml).
  * Resolves whether it had to; a missing file is left to the writer.
  */
