@@ -1,7 +1,7 @@
 // The built CLI (node dist/main.js) as a user meets it: help, version, usage errors, up --dry-run, --json, colour.
 // Needs `npm run build` first. Nothing here needs podman or systemd, and nothing may change the host.
 import t from 'tap';
-import { chmodSync, existsSync, lstatSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -252,6 +252,40 @@ t.test('--json: down --dry-run on a recorded install prints JSON and writes noth
   const u = await mreg(['uninstall', '--dry-run', '--autoApprove', '--quayRoot', quayRoot], { home });
   t.equal(u.exitCode, 0, 'uninstall --autoApprove is accepted', { stderr: u.stderr });
   t.match(u.stdout, /keep /, 'without --purge the data is kept');
+});
+
+t.test('a corrupt or future install record: status, down, upgrade and up exit 1 with one line, and change nothing', async t => {
+  const home = tempHome(t);
+  const quayRoot = join(home, 'quay-install');
+  mkdirSync(quayRoot, { mode: 0o777 });
+  const file = join(quayRoot, 'mreg-install.json');
+  // up takes its lock in XDG_RUNTIME_DIR before it reads the record; the test user has no /run/user/UID.
+  // Outside HOME: the lock file comes and goes there. Its mode must survive (systemd makes it 0700).
+  const runtimeDir = mkdtempSync(join(tmpdir(), 'mreg-cli-run-'));
+  t.teardown(() => rmSync(runtimeDir, { recursive: true, force: true }));
+  if (isRoot) chownSync(runtimeDir, NOBODY, NOBODY);
+  const cases: Array<[string, string, RegExp]> = [
+    ['not JSON', '{"schemaVersion": 1, "spec": ', /install record is not valid JSON/],
+    ['from a newer mreg', JSON.stringify({ schemaVersion: 99, mregVersion: '9.0.0', spec: {} }), /schema version 99, newer than this mreg understands/],
+    ['damaged', JSON.stringify({ schemaVersion: 1, mregVersion: VERSION, spec: { port: 'x' } }), /install record is damaged/],
+  ];
+  for (const [what, text, message] of cases) {
+    writeFileSync(file, text);
+    chmodSync(file, 0o666);
+    const before = snapshot(home);
+    for (const argv of [['status'], ['down', '--yes'], ['upgrade', '--quayImage', 'registry.example.com/quay:2'], ['up', '--quayHostname', HOSTNAME]]) {
+      const r = await mreg([...argv, '--quayRoot', quayRoot], { home, env: { XDG_RUNTIME_DIR: runtimeDir } });
+      const errors = errorLines(r.stderr);
+      t.equal(r.exitCode, 1, `${what}: mreg ${argv[0]} exits 1`, { stderr: r.stderr });
+      t.equal(errors.length, 1, `${what}: mreg ${argv[0]}: one error line`, { stderr: r.stderr });
+      t.match(errors[0] ?? '', message, `${what}: mreg ${argv[0]} says what is wrong`);
+      t.ok((errors[0] ?? '').includes(file), `${what}: mreg ${argv[0]} names the file`);
+      t.match(r.stderr, /hint: /, `${what}: mreg ${argv[0]} says how to fix it`);
+    }
+    t.same(snapshot(home), before, `${what}: nothing written or deleted`);
+    t.equal(lstatSync(runtimeDir).mode & 0o777, 0o700, `${what}: XDG_RUNTIME_DIR still 0700`);
+    t.equal(readFileSync(file, 'utf8'), text, `${what}: the record is left as it was`);
+  }
 });
 
 t.test('status and down with no install: exit 1, not a usage error', async t => {
