@@ -103,7 +103,10 @@ export async function up(ctx: CommandContext): Promise<void> {
     // Existing data of another PostgreSQL major would not start: refuse before TLS and secrets change anything
     // (after loading an archive, which brings the image). Skipped when this install already runs that image.
     const checkPg = !previous || Boolean(previous.removedAt) || previous.spec.images.postgres !== spec.images.postgres;
-    const pgVersionStep = () => out.step('PostgreSQL data version', () => assertPgMajorCompatible(spec.pgStorage, spec.images.postgres, spec.scope));
+    let pgData = checkPg ? undefined : previous?.pgData;
+    const pgVersionStep = async () => {
+      pgData = await out.step('PostgreSQL data version', () => assertPgMajorCompatible(spec.pgStorage, spec.images.postgres, spec.scope, previous?.pgData));
+    };
     if (!spec.imageArchive && checkPg) await pgVersionStep();
 
     const tls = await out.step('TLS certificates', () => ensureTls(spec, layout, probe.now, shortName(spec.hostname)));
@@ -146,6 +149,7 @@ export async function up(ctx: CommandContext): Promise<void> {
       secrets: Object.values(SECRET_NAMES),
       volumes: planned.volumes,
       lingerEnabledByMreg,
+      ...(pgData ? { pgData } : {}),
     });
     // A first install records itself before it writes units, so an interrupted run can be
     // resumed by up or removed by down; the record is rewritten once the registry is healthy.

@@ -192,8 +192,9 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
       await out.step(`load images from ${archive}`, async () => { await podman.load(archive); });
     }
     await out.step('images present', () => requireImages(podman, spec.images));
+    let pgData = record.pgData;
     if (spec.images.postgres !== record.spec.images.postgres) {
-      await out.step('PostgreSQL data version', () => assertPgMajorCompatible(spec.pgStorage, spec.images.postgres, spec.scope));
+      pgData = await out.step('PostgreSQL data version', () => assertPgMajorCompatible(spec.pgStorage, spec.images.postgres, spec.scope, record.pgData));
     }
     const secrets = await out.step('existing secrets', async () => existingSecrets(podman, layout.credentials, await readIfExists(layout.configYaml)));
     const planned = makePlan(spec, probe, secrets);
@@ -228,7 +229,8 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
     }
     const downtimeMs = Date.now() - restartedAt;
 
-    const updated: InstallRecord = { ...record, mregVersion: VERSION, updatedAt: new Date().toISOString(), spec: { ...record.spec, images: spec.images } };
+    const { pgData: _oldPgData, ...kept } = record;
+    const updated: InstallRecord = { ...kept, mregVersion: VERSION, updatedAt: new Date().toISOString(), spec: { ...record.spec, images: spec.images }, ...(pgData ? { pgData } : {}) };
     if (spec.imageArchive) updated.spec.imageArchive = spec.imageArchive;
     await writeIfChanged(layout.record, serializeRecord(updated), 0o600);
 

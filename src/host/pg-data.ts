@@ -3,7 +3,7 @@
 import { posix } from 'node:path';
 import { HostError } from '../errors.js';
 import {
-  imageDeclaredMajor, parsePgVersionFile, parseServerVersion, pgMajorMismatch, pgMajorsMatch, type PgMajor,
+  imageDeclaredMajor, knownCompatible, parsePgVersionFile, parseServerVersion, pgMajorMismatch, type PgMajor, type PgVerified,
 } from '../spec/pg-version.js';
 import type { Scope, Storage } from '../spec/spec.js';
 import { runCommand } from './exec.js';
@@ -40,15 +40,15 @@ async function unshareRead(file: string): Promise<string | undefined> {
   return r.exitCode === 0 ? r.stdout : undefined;
 }
 
-/** What the image declares (env or label), from `podman image inspect`; undefined if it says nothing. */
-export async function imageMajor(image: string): Promise<PgMajor | undefined> {
-  const r = await runCommand('podman', ['image', 'inspect', '--format', '{{json .Config.Env}}\t{{json .Config.Labels}}', image]);
-  if (r.exitCode !== 0) return undefined;
-  const [env, labels] = r.stdout.trim().split('\t');
+/** The image's ID and what it declares (env or label), from one `podman image inspect`. */
+export async function inspectPgImage(image: string): Promise<{ id?: string; declared?: PgMajor }> {
+  const r = await runCommand('podman', ['image', 'inspect', '--format', '{{.Id}}\t{{json .Config.Env}}\t{{json .Config.Labels}}', image]);
+  if (r.exitCode !== 0) return {};
+  const [id, env, labels] = r.stdout.trim().split('\t');
   try {
-    return imageDeclaredMajor((JSON.parse(env ?? 'null') as string[] | null) ?? [], (JSON.parse(labels ?? 'null') as Record<string, string> | null) ?? {});
+    return { id, declared: imageDeclaredMajor((JSON.parse(env ?? 'null') as string[] | null) ?? [], (JSON.parse(labels ?? 'null') as Record<string, string> | null) ?? {}) };
   } catch {
-    return undefined;
+    return { id };
   }
 }
 
@@ -68,14 +68,18 @@ export async function serverMajor(image: string): Promise<PgMajor | undefined> {
  * Throws HostError (exit 1) when `storage` holds PostgreSQL data of another major version than
  * `image` runs. Call before changing anything; a missing data directory or an image that tells
  * nothing passes (mreg cannot know better, and the server's own error will be in the journal).
+ * Returns what was verified (for the install record), so a later run with the same image ID and
+ * the same data major skips the throw-away container; undefined when nothing could be verified.
  */
-export async function assertPgMajorCompatible(storage: Storage, image: string, scope: Scope): Promise<void> {
+export async function assertPgMajorCompatible(storage: Storage, image: string, scope: Scope, verified?: PgVerified): Promise<PgVerified | undefined> {
   const data = await readDataMajor(storage, scope);
-  if (!data) return;
-  const declared = await imageMajor(image);
-  if (declared && pgMajorsMatch(data.major, declared)) return;
+  if (!data) return undefined;
+  const { id, declared } = await inspectPgImage(image);
+  const ok = id ? { imageId: id, major: data.major } : undefined;
+  if (knownCompatible({ dataMajor: data.major, imageId: id, declared, verified })) return ok;
   const running = (await serverMajor(image)) ?? declared;
-  if (!running) return;
+  if (!running) return undefined;
   const problem = pgMajorMismatch({ where: data.where, dataMajor: data.major, image, imageMajor: running });
   if (problem) throw new HostError(problem.message, problem.hint);
+  return ok;
 }

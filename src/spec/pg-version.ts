@@ -60,6 +60,18 @@ export function pgMajorsMatch(dataMajor: PgMajor, imageMajor: PgMajor): boolean 
   return dataMajor === imageMajor;
 }
 
+/** An image (by ID) whose server mreg found able to open data of this major. */
+export interface PgVerified { imageId: string; major: PgMajor }
+
+/**
+ * True when the data can be trusted to open without running the image's server: the image declares
+ * the data's major, or this very image ID was already checked against data of this major.
+ */
+export function knownCompatible(c: { dataMajor: PgMajor; imageId?: string; declared?: PgMajor; verified?: PgVerified }): boolean {
+  if (c.declared !== undefined && pgMajorsMatch(c.dataMajor, c.declared)) return true;
+  return c.imageId !== undefined && c.verified !== undefined && c.verified.imageId === c.imageId && pgMajorsMatch(c.verified.major, c.dataMajor);
+}
+
 /** The one-line refusal, or undefined when the majors match. */
 export function pgMajorMismatch(c: PgMajorCheck): { message: string; hint: string } | undefined {
   if (pgMajorsMatch(c.dataMajor, c.imageMajor)) return undefined;

@@ -36,6 +36,8 @@ const recordSchema = z.object({
   volumes: z.array(z.string()),
   /** True only when mreg turned linger on; down turns it off only then. */
   lingerEnabledByMreg: z.boolean(),
+  /** The PostgreSQL image (by ID) checked against the data's major version, so re-runs skip the check's container. */
+  pgData: z.object({ imageId: z.string(), major: z.string() }).optional(),
   /** Set by `mreg down` without --purge: units and secrets are gone, data and quayRoot are kept. */
   removedAt: z.string().optional(),
 });

@@ -1,6 +1,6 @@
 import t from 'tap';
 import {
-  imageDeclaredMajor, parsePgVersionFile, parseServerVersion, pgMajorMismatch, pgMajorOf, pgMajorsMatch,
+  imageDeclaredMajor, knownCompatible, parsePgVersionFile, parseServerVersion, pgMajorMismatch, pgMajorOf, pgMajorsMatch,
 } from '../../src/spec/pg-version.js';
 
 t.test('majors from version strings', async t => {
@@ -39,4 +39,15 @@ t.test('the comparison and the refusal', async t => {
   t.match(m.message, /^PostgreSQL data in volume pg-storage is version 10 but registry\.redhat\.io\/rhel9\/postgresql-15 runs 15; mreg does not upgrade PostgreSQL major versions: pass --pgImage with a PostgreSQL 10 image/);
   t.notMatch(m.message, /\n/, 'one line');
   t.match(m.hint, 'nothing was changed');
+});
+
+t.test('when the server need not be run to know the data opens', async t => {
+  t.ok(knownCompatible({ dataMajor: '15', declared: '15' }), 'the image declares the data\'s major');
+  t.notOk(knownCompatible({ dataMajor: '17', declared: '15' }), 'a declaration that disagrees: ask the server');
+  t.notOk(knownCompatible({ dataMajor: '17' }), 'nothing declared, nothing recorded');
+  const verified = { imageId: 'sha256:aa', major: '17' };
+  t.ok(knownCompatible({ dataMajor: '17', declared: '15', imageId: 'sha256:aa', verified }), 'this image ID was checked against 17 before');
+  t.notOk(knownCompatible({ dataMajor: '17', imageId: 'sha256:bb', verified }), 'another image under the same name');
+  t.notOk(knownCompatible({ dataMajor: '16', imageId: 'sha256:aa', verified }), 'the data changed since the check');
+  t.notOk(knownCompatible({ dataMajor: '17', verified }), 'image ID unknown');
 });

@@ -67,6 +67,9 @@ const record: InstallRecord = {
 
 t.test('install record round trip', async t => {
   t.same(parseRecord(serializeRecord(record), '/r'), record);
+  const checked = { ...record, pgData: { imageId: 'sha256:abc', major: '17' } };
+  t.same(parseRecord(serializeRecord(checked), '/r'), checked, 'the PostgreSQL check result is kept');
+  t.throws(() => parseRecord(serializeRecord({ ...record, pgData: { imageId: 1 } } as never), '/r'), /damaged \(pgData/, 'a damaged check result is refused');
 });
 
 t.test('corrupt and future records are refused with the path and a fix', async t => {
