@@ -6,9 +6,9 @@ import { gatherFacts } from '../host/facts.js';
 import { connectSystemd, type UnitState } from '../host/systemd.js';
 import { readIfExists } from '../host/fs.js';
 import { httpsRequest } from '../host/http.js';
-import { checkPrivateModes, isLowOnSpace, storageSpace, volumeMountpoint } from '../host/storage.js';
+import { checkPrivateModes, isLowOnSpace, storageSpace, volumeMountpoints } from '../host/storage.js';
 import { ALL_UNITS } from '../spec/layout.js';
-import type { Scope } from '../spec/spec.js';
+import type { Scope, Storage } from '../spec/spec.js';
 import { certExpiry, EXPIRY_WARN_DAYS } from '../tls/index.js';
 import { runOnTarget } from './common.js';
 
@@ -51,11 +51,7 @@ export async function status(ctx: CommandContext): Promise<void> {
       { path: layout.configYaml, maxMode: 0o640 },
       { path: layout.sslKey, maxMode: 0o640 },
     ], probe.uid),
-    Promise.all(([['quayStorage', spec.quayStorage], ['pgStorage', spec.pgStorage]] as const).map(async ([name, s]) => {
-      const location = s.kind === 'path' ? s.path : (await volumeMountpoint(s.name).catch(() => undefined)) ?? `volume ${s.name}`;
-      const space = location.startsWith('/') ? await storageSpace(location).catch(() => null) : null;
-      return { name, kind: s.kind, location, space };
-    })),
+    storageReport([['quayStorage', spec.quayStorage], ['pgStorage', spec.pgStorage]]),
   ]);
 
   for (const s of states) {
@@ -107,6 +103,17 @@ async function allInOrder<T extends readonly unknown[] | []>(probes: T): Promise
   const settled = await Promise.allSettled(probes);
   for (const r of settled) if (r.status === 'rejected') throw r.reason;
   return settled.map(r => (r as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
+}
+
+/** Where each storage lives and its free space; volumes are looked up with one podman process. */
+async function storageReport(list: ReadonlyArray<readonly [string, Storage]>) {
+  const names = list.flatMap(([, s]) => s.kind === 'volume' ? [s.name] : []);
+  const mounts = await volumeMountpoints(names).catch(() => new Map<string, string>());
+  return Promise.all(list.map(async ([name, s]) => {
+    const location = s.kind === 'path' ? s.path : mounts.get(s.name) ?? `volume ${s.name}`;
+    const space = location.startsWith('/') ? await storageSpace(location).catch(() => null) : null;
+    return { name, kind: s.kind, location, space };
+  }));
 }
 
 async function readUnitStates(scope: Scope, env: NodeJS.ProcessEnv): Promise<UnitState[]> {

@@ -8,8 +8,26 @@ import { ensureDir, pathExists } from './fs.js';
 
 /** The host path of a podman volume, or undefined when it does not exist. */
 export async function volumeMountpoint(name: string): Promise<string | undefined> {
-  const r = await runCommand('podman', ['volume', 'inspect', '--format', '{{.Mountpoint}}', name]);
-  return r.exitCode === 0 ? r.stdout.trim() || undefined : undefined;
+  return (await volumeMountpoints([name])).get(name);
+}
+
+/** Mountpoints of several volumes with one podman process (each costs a podman start-up); missing ones are left out. */
+export async function volumeMountpoints(names: readonly string[]): Promise<Map<string, string>> {
+  if (names.length === 0) return new Map();
+  // With a missing name podman exits non-zero but still prints the volumes it found.
+  const r = await runCommand('podman', ['volume', 'inspect', '--format', '{{.Name}}\t{{.Mountpoint}}', ...names]);
+  return parseVolumeMountpoints(r.stdout, names);
+}
+
+export function parseVolumeMountpoints(stdout: string, names: readonly string[]): Map<string, string> {
+  const found = new Map<string, string>();
+  for (const line of stdout.split('\n')) {
+    const tab = line.indexOf('\t');
+    const name = line.slice(0, tab);
+    const mount = line.slice(tab + 1).trim();
+    if (tab > 0 && names.includes(name) && mount.startsWith('/')) found.set(name, mount);
+  }
+  return found;
 }
 
 /**

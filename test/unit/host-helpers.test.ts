@@ -5,6 +5,7 @@ import { judgeDryRun, parseDryRunUnits, parseLoadedImages, parsePodmanVersion, p
 import { busAddress } from '../../src/host/dbus.js';
 import { tailLines } from '../../src/host/exec.js';
 import { ensureMode } from '../../src/host/fs.js';
+import { parseVolumeMountpoints } from '../../src/host/storage.js';
 import { chmodSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -100,4 +101,11 @@ t.test('ensureMode puts back drifted permission bits and leaves right ones alone
   t.equal(await ensureMode(key, 0o600), false, 'already right');
   t.equal(await ensureMode(join(dir, 'missing'), 0o600), false, 'a missing file is left to the writer');
   writeFileSync(key, 'secret');
+});
+
+t.test('parseVolumeMountpoints: one podman call for several volumes, missing ones left out', async t => {
+  const out = 'quay-storage\t/var/lib/containers/storage/volumes/quay-storage/_data\n';
+  t.same([...parseVolumeMountpoints(out, ['quay-storage', 'pg-storage'])], [['quay-storage', '/var/lib/containers/storage/volumes/quay-storage/_data']]);
+  t.same([...parseVolumeMountpoints('other\t/x\nquay-storage\t\n', ['quay-storage'])], [], 'names not asked for and empty mountpoints are ignored');
+  t.same([...parseVolumeMountpoints('', ['a'])], []);
 });
