@@ -2,38 +2,24 @@
 // reissue from mreg's CA, install a user-made pair, refuse a mismatched key, and only quay-app restarts.
 // Runs first in the shared VM: ends with down --purge and removes everything it made.
 import t from 'tap';
-import { root, user, requireVm, describe, sideBySide, type GuestResult, type GuestOptions } from './guest.js';
+import { requireVm, describe, sideBySide, FQDN, IMAGE_FLAGS as IMAGES, SCOPES, type GuestResult, type Scope } from './guest.js';
 
 requireVm();
 t.setTimeout(60 * 60_000);
 
-const FQDN = 'mreg-vm.example.test';
-const IMAGES = '--quayImage localhost/mreg-test/quay:v1 --pgImage localhost/mreg-test/postgres:15 --redisImage localhost/mreg-test/redis:7';
-
-interface Scope {
-  name: 'rootful' | 'rootless';
-  run: (cmd: string, opts?: GuestOptions) => Promise<GuestResult>;
-  systemctl: string;
-  port: number;
-  certsD: string;
-  quayRoot: string;
-  work: string;
-}
-const scopes: Scope[] = [
-  { name: 'rootful', run: root, systemctl: 'systemctl', port: 8443, certsD: `/etc/containers/certs.d/${FQDN}:8443`, quayRoot: '/etc/quay-install', work: '/root/mreg-cert-test' },
-  { name: 'rootless', run: user, systemctl: 'systemctl --user', port: 9443, certsD: `/home/mreg/.config/containers/certs.d/${FQDN}:9443`, quayRoot: '/home/mreg/quay-install', work: '/home/mreg/mreg-cert-test' },
-];
+// Scratch space for the user-made CA and leaf, in each scope's home.
+const WORK_DIRS: Record<Scope['name'], string> = { rootful: '/root/mreg-cert-test', rootless: '/home/mreg/mreg-cert-test' };
 
 interface UpResult { username: string; password: string; caPath: string }
 
 const json = <T>(r: GuestResult): T | undefined => { try { return JSON.parse(r.stdout) as T; } catch { return undefined; } };
 
-sideBySide(t, 'trust, rotate, user-made pair, purge (both scopes at once)', scopes, (t, s) => {
+sideBySide(t, 'trust, rotate, user-made pair, purge (both scopes at once)', SCOPES, (t, s) => {
   const run = s.run;
   const PORT = s.port;
-  const HOST = `${FQDN}:${PORT}`;
-  const CERTS_D = s.certsD;
-  const WORK = s.work;
+  const HOST = s.host;
+  const CERTS_D = `${s.certsDir}/${HOST}`;
+  const WORK = WORK_DIRS[s.name];
   let creds: UpResult | undefined;
 
   /** SHA-256 fingerprint of what 127.0.0.1:PORT presents for the registry's name (openssl's AA:BB form). */
@@ -138,8 +124,7 @@ sideBySide(t, 'trust, rotate, user-made pair, purge (both scopes at once)', scop
     t.equal(d.exitCode, 0, 'down --purge', { output: describe(d) });
     t.equal((await run(`ls ${CERTS_D}/ca.crt 2>/dev/null; true`)).stdout.trim(), '', 'down removed the ca.crt that cert trust recorded');
     await run(`rm -rf ${CERTS_D} ${WORK}`);
-    const quadletDir = s.name === 'rootful' ? '/etc/containers/systemd' : '$HOME/.config/containers/systemd';
-    const left = await run(`podman ps -a --format '{{.Names}}'; podman secret ls --format '{{.Name}}' | grep mreg-; podman volume ls --format '{{.Name}}' | grep -E 'quay-storage|pg-storage'; ls ${quadletDir} 2>/dev/null | grep -E 'quay|storage'; ls -d ${s.quayRoot} ${CERTS_D} 2>/dev/null; true`);
+    const left = await run(`podman ps -a --format '{{.Names}}'; podman secret ls --format '{{.Name}}' | grep mreg-; podman volume ls --format '{{.Name}}' | grep -E 'quay-storage|pg-storage'; ls ${s.quadletDir} 2>/dev/null | grep -E 'quay|storage'; ls -d ${s.quayRoot} ${CERTS_D} 2>/dev/null; true`);
     t.equal(left.stdout.trim(), '', 'nothing left', { output: describe(left) });
   });
 });

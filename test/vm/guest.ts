@@ -1,5 +1,6 @@
 // Host-side access to the test VM (test/vm/vm.sh): run shell commands in the guest as root or as
-// the rootless user `mreg`. The runner boots the VM once and sets MREG_VM (and PORT) for every test.
+// the rootless user `mreg`, and the one table of the two install scopes the suites drive. The runner
+// boots the VM once and sets MREG_VM (and PORT) for every test.
 import { execa } from 'execa';
 import type { Test } from 'tap';
 
@@ -64,30 +65,61 @@ export function describe(r: GuestResult): string {
   return `exit ${r.exitCode}\n--- stdout\n${tail(r.stdout)}\n--- stderr\n${tail(r.stderr)}`;
 }
 
+/**
+ * Retries a guest command whose ssh connection failed (exit 255, no output: vm.sh's 5 s
+ * ConnectTimeout trips when the guest is overloaded); the command never ran, so a retry is safe.
+ */
+function retrying(run: (cmd: string, opts?: GuestOptions) => Promise<GuestResult>) {
+  return async (cmd: string, opts?: GuestOptions): Promise<GuestResult> => {
+    for (let i = 0; ; i++) {
+      const r = await run(cmd, opts);
+      if (r.exitCode !== 255 || r.stderr.trim() !== '' || r.stdout !== '' || i >= 5) return r;
+      await new Promise(res => setTimeout(res, 5000));
+    }
+  };
+}
+/** root() and user() that survive an ssh connect timeout; the scopes run through these. */
+export const asRoot = retrying(root);
+export const asUser = retrying(user);
+
 /** The guest's FQDN (set when the image is built); installs use it as --quayHostname. */
 export const FQDN = 'mreg-vm.example.test';
 
-/** The contract images built into the guest (test/images), in the form of mreg's image flags. */
-export const IMAGE_FLAGS = '--quayImage localhost/mreg-test/quay:v1 --pgImage localhost/mreg-test/postgres:15 --redisImage localhost/mreg-test/redis:7';
+/** Where the contract images built into the guest (test/images) live. */
+export const IMG = 'localhost/mreg-test';
+/** The contract images in the form of mreg's image flags. */
+export const IMAGE_FLAGS = `--quayImage ${IMG}/quay:v1 --pgImage ${IMG}/postgres:15 --redisImage ${IMG}/redis:7`;
 
 /** One install scope as the tests drive it: who runs commands, and where that scope keeps things. */
 export interface Scope {
   name: 'rootful' | 'rootless';
   run: (cmd: string, opts?: GuestOptions) => Promise<GuestResult>;
   systemctl: string;
+  journalctl: string;
   /** Published port: rootful and rootless installs run side by side on different ports. */
   port: number;
+  /** `${FQDN}:${port}`, the --quayHostname and the registry's name for podman. */
+  host: string;
+  /** Concrete paths (not $HOME/...): tests compare them with what mreg prints. */
   quayRoot: string;
   quadletDir: string;
   certsDir: string;
+  lock: string;
+  uid: number;
 }
 
-export const SCOPES: readonly Scope[] = [
-  { name: 'rootful', run: root, systemctl: 'systemctl', port: 8443, quayRoot: '/etc/quay-install',
-    quadletDir: '/etc/containers/systemd', certsDir: '/etc/containers/certs.d' },
-  { name: 'rootless', run: user, systemctl: 'systemctl --user', port: 9443, quayRoot: '$HOME/quay-install',
-    quadletDir: '$HOME/.config/containers/systemd', certsDir: '$HOME/.config/containers/certs.d' },
+// The rootless user is mreg (uid 1000, HOME /home/mreg), made by vm.sh.
+const ALL_SCOPES: readonly Scope[] = [
+  { name: 'rootful', run: asRoot, systemctl: 'systemctl', journalctl: 'journalctl', port: 8443, host: `${FQDN}:8443`,
+    quayRoot: '/etc/quay-install', quadletDir: '/etc/containers/systemd', certsDir: '/etc/containers/certs.d',
+    lock: '/run/mreg.lock', uid: 0 },
+  { name: 'rootless', run: asUser, systemctl: 'systemctl --user', journalctl: 'journalctl --user', port: 9443, host: `${FQDN}:9443`,
+    quayRoot: '/home/mreg/quay-install', quadletDir: '/home/mreg/.config/containers/systemd', certsDir: '/home/mreg/.config/containers/certs.d',
+    lock: '/run/user/1000/mreg.lock', uid: 1000 },
 ];
+
+/** Debug knob: MREG_SCOPES=rootful or rootless runs one scope only (CI runs both). */
+export const SCOPES: readonly Scope[] = ALL_SCOPES.filter(s => !process.env['MREG_SCOPES'] || process.env['MREG_SCOPES'].split(',').includes(s.name));
 
 /**
  * One subtest per scope, all running at once (each scope has its own port, lock and quayRoot); the

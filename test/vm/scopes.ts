@@ -1,53 +1,12 @@
-// Host-side helpers shared by faults.test.ts and security.test.ts: the two install scopes, install +
+// Host-side helpers shared by faults, security and adopt tests over guest.ts's scopes: install +
 // push, pull-by-digest, status, and "run mreg in the guest and SIGKILL it when a progress line shows".
-import { root, user, type GuestResult, type GuestOptions } from './guest.js';
+import { IMG, IMAGE_FLAGS, type GuestResult, type Scope } from './guest.js';
 
-/**
- * Retries a guest command whose ssh connection failed (exit 255, nothing on stderr: vm.sh's 5 s
- * ConnectTimeout trips when the guest is overloaded); the command never ran, so a retry is safe.
- */
-function retrying(run: (cmd: string, opts?: GuestOptions) => Promise<GuestResult>) {
-  return async (cmd: string, opts?: GuestOptions): Promise<GuestResult> => {
-    for (let i = 0; ; i++) {
-      const r = await run(cmd, opts);
-      if (r.exitCode !== 255 || r.stderr.trim() !== '' || r.stdout !== '' || i >= 5) return r;
-      await new Promise(res => setTimeout(res, 5000));
-    }
-  };
-}
-export const asRoot = retrying(root);
-export const asUser = retrying(user);
-
-export const FQDN = 'mreg-vm.example.test';
-export const IMG = 'localhost/mreg-test';
-export const IMAGES = `--quayImage ${IMG}/quay:v1 --pgImage ${IMG}/postgres:15 --redisImage ${IMG}/redis:7`;
-
-export interface Scope {
-  name: 'rootful' | 'rootless';
-  run: (cmd: string, opts?: GuestOptions) => Promise<GuestResult>;
-  systemctl: string;
-  journalctl: string;
-  port: number;
-  host: string;
-  quayRoot: string;
-  quadletDir: string;
-  certsDir: string;
-  lock: string;
-  uid: number;
-}
-
-const ALL_SCOPES: Scope[] = [
-  { name: 'rootful', run: asRoot, systemctl: 'systemctl', journalctl: 'journalctl', port: 8443, host: `${FQDN}:8443`, quayRoot: '/etc/quay-install',
-    quadletDir: '/etc/containers/systemd', certsDir: '/etc/containers/certs.d', lock: '/run/mreg.lock', uid: 0 },
-  { name: 'rootless', run: asUser, systemctl: 'systemctl --user', journalctl: 'journalctl --user', port: 9443, host: `${FQDN}:9443`, quayRoot: '/home/mreg/quay-install',
-    quadletDir: '/home/mreg/.config/containers/systemd', certsDir: '/home/mreg/.config/containers/certs.d', lock: '/run/user/1000/mreg.lock', uid: 1000 },
-];
-
-/** Debug knob: MREG_SCOPES=rootful or rootless runs one scope only (CI runs both). */
-export const SCOPES: Scope[] = ALL_SCOPES.filter(s => !process.env['MREG_SCOPES'] || process.env['MREG_SCOPES'].split(',').includes(s.name));
+// The scope table lives in guest.ts; re-exported so the suites get table and helpers from one import.
+export { asRoot, IMG, SCOPES, type Scope } from './guest.js';
 
 export const caPath = (s: Scope) => `${s.quayRoot}/quay-rootCA/rootCA.pem`;
-export const upCmd = (s: Scope, extra = '') => `mreg up --quayHostname ${s.host} ${IMAGES} ${extra}`.trim();
+export const upCmd = (s: Scope, extra = '') => `mreg up --quayHostname ${s.host} ${IMAGE_FLAGS} ${extra}`.trim();
 export const tinyRef = (s: Scope, user: string) => `${s.host}/${user}/tiny:1`;
 
 export interface Creds { username: string; password: string }
