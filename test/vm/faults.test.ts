@@ -1,11 +1,11 @@
 // Fault matrix, rootful and rootless side by side (separate ports, locks, storage): `mreg up` SIGKILLed
 // after each of its steps of a fresh install, two mreg commands at once, kill -9 of postgres/quay/conmon,
 // podman rm -f of each container and of the pod, postgres stopped (systemctl stop; podman stop), a damaged quayRoot, an interrupted
-// upgrade, and (rootful) a full --quayStorage. After each fault the registry must recover by itself or
+// upgrade, and a full --quayStorage. After each fault the registry must recover by itself or
 // through `mreg up`, and tiny:1 must still pull with the digest it was pushed with.
 // mreg.test.ts covers kill -9 of redis, reboot and re-run idempotence; they are not repeated here.
 import t, { type Test } from 'tap';
-import { requireVm, waitFor, describe, type GuestResult } from './guest.js';
+import { requireVm, waitFor, describe, sideBySide, type GuestResult } from './guest.js';
 import {
   asRoot as root, SCOPES, IMG, caPath, upCmd, parseJson, login, pushTiny, pullDigest, status, waitHealthy, sha, keysHash, mainPid, killWhen,
   type Scope, type Creds,
@@ -14,9 +14,12 @@ import {
 requireVm();
 t.setTimeout(60 * 60_000);
 
-// Rootful keeps its blobs on a small tmpfs so "storage full" costs one fallocate, not gigabytes.
-const SMALL = '/mnt/mreg-small';
-const extraUp = (s: Scope) => (s.name === 'rootful' ? `--quayStorage ${SMALL}/blobs` : '');
+// Blobs live on a small tmpfs per scope (a bind path, where mreg's default is a volume) so "storage
+// full" costs one fallocate, not gigabytes. The rootless one belongs to the user, who makes blobs/ in it.
+// Rootless keeps its database in a bind path too: after the first start it belongs to a sub-uid, and
+// every re-run of up below must still prepare it.
+const SMALL: Record<Scope['name'], string> = { rootful: '/mnt/mreg-small', rootless: '/mnt/mreg-small-user' };
+const extraUp = (s: Scope) => `--quayStorage ${SMALL[s.name]}/blobs${s.name === 'rootless' ? ' --pgStorage /home/mreg/mreg-pgdata' : ''}`;
 
 interface State { creds: Creds; digest: string; ca: string; credsSha: string; keys: string }
 const state = new Map<string, State>();
@@ -40,7 +43,7 @@ async function recover(s: Scope, selfMs: number): Promise<{ how: 'self' | 'mreg 
 }
 
 t.before(async () => {
-  await root(`mkdir -p ${SMALL} && (mountpoint -q ${SMALL} || mount -t tmpfs -o size=64m,mode=0755 mreg-small ${SMALL})`);
+  await both(s => root(`mkdir -p ${SMALL[s.name]} && (mountpoint -q ${SMALL[s.name]} || mount -t tmpfs -o size=64m,mode=0755,uid=${s.uid},gid=${s.uid} mreg-small ${SMALL[s.name]})`).then(() => undefined));
 });
 
 // sha256 of nothing: what keysHash gives while config.yaml does not exist yet.
@@ -247,29 +250,30 @@ t.test('fault 6: mreg upgrade v1→v2 SIGKILLed while waiting for health, then r
   });
 });
 
-t.test('fault 7 (rootful): a full --quayStorage is reported and pushes work again once space is freed', async t => {
-  const s = SCOPES.find(x => x.name === 'rootful');
-  if (!s) return void t.comment('rootful scope not selected (MREG_SCOPES)');
-  const st = state.get(s.name);
-  if (!st) return void t.fail('no install');
-  // A fresh 2 MB layer: tiny:1's blob already exists in the registry, so re-pushing it writes nothing.
-  const push = () => s.run(`set -e; d=$(mktemp -d); head -c 2000000 /dev/urandom >"$d/blob"; tar -C "$d" -c blob | podman import -q - ${IMG}/rand:1 >/dev/null
-    rm -rf "$d"; podman tag ${IMG}/rand:1 ${s.host}/${st.creds.username}/rand:1; podman push -q ${s.host}/${st.creds.username}/rand:1
-    podman rmi ${IMG}/rand:1 ${s.host}/${st.creds.username}/rand:1 >/dev/null`);
-  await root(`avail=$(df --output=avail -B1 ${SMALL} | tail -1); fallocate -l $((avail - 262144)) ${SMALL}/fill`);
-  const full = await status(s);
-  t.equal(full.r.exitCode, 3, 'status exits 3 with the storage full', { output: describe(full.r) });
-  t.ok(full.json?.problems.some(p => p.startsWith(`quayStorage ${SMALL}/blobs: only`)), 'status names quayStorage and its free space', { problems: full.json?.problems });
-  const refused = await push();
-  t.not(refused.exitCode, 0, 'a push fails while the storage is full', { output: describe(refused) });
-  await root(`rm -f ${SMALL}/fill`);
-  const ok = await push();
-  t.equal(ok.exitCode, 0, 'the push works after freeing space', { output: describe(ok) });
-  t.ok((await waitHealthy(s, 60_000)) !== undefined, 'status healthy again');
-  await assertPulls(t, s, 'the storage was full');
+sideBySide(t, 'fault 7: a full --quayStorage is reported and pushes work again once space is freed', SCOPES, (t, s) => {
+  t.test('fill the storage, then free it', async t => {
+    const st = state.get(s.name);
+    if (!st) return void t.fail('no install');
+    const small = SMALL[s.name];
+    // A fresh 2 MB layer: tiny:1's blob already exists in the registry, so re-pushing it writes nothing.
+    const push = () => s.run(`set -e; d=$(mktemp -d); head -c 2000000 /dev/urandom >"$d/blob"; tar -C "$d" -c blob | podman import -q - ${IMG}/rand:1 >/dev/null
+      rm -rf "$d"; podman tag ${IMG}/rand:1 ${s.host}/${st.creds.username}/rand:1; podman push -q ${s.host}/${st.creds.username}/rand:1
+      podman rmi ${IMG}/rand:1 ${s.host}/${st.creds.username}/rand:1 >/dev/null`);
+    await root(`avail=$(df --output=avail -B1 ${small} | tail -1); fallocate -l $((avail - 262144)) ${small}/fill`);
+    const full = await status(s);
+    t.equal(full.r.exitCode, 3, 'status exits 3 with the storage full', { output: describe(full.r) });
+    t.ok(full.json?.problems.some(p => p.startsWith(`quayStorage ${small}/blobs: only`)), 'status names quayStorage and its free space', { problems: full.json?.problems });
+    const refused = await push();
+    t.not(refused.exitCode, 0, 'a push fails while the storage is full', { output: describe(refused) });
+    await root(`rm -f ${small}/fill`);
+    const ok = await push();
+    t.equal(ok.exitCode, 0, 'the push works after freeing space', { output: describe(ok) });
+    t.ok((await waitHealthy(s, 60_000)) !== undefined, 'status healthy again');
+    await assertPulls(t, s, 'the storage was full');
+  });
 });
 
 t.teardown(async () => {
   await Promise.all(SCOPES.map(s => s.run(`mreg down --purge --yes >/dev/null 2>&1; podman logout ${s.host} >/dev/null 2>&1; rm -rf ${s.certsDir}/${s.host}; true`, { timeoutMs: 15 * 60_000 })));
-  await root(`umount ${SMALL} 2>/dev/null; rmdir ${SMALL} 2>/dev/null; true`);
+  await both(s => root(`umount ${SMALL[s.name]} 2>/dev/null; rmdir ${SMALL[s.name]} 2>/dev/null; true`).then(() => undefined));
 });
