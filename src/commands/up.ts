@@ -132,8 +132,8 @@ export async function up(ctx: CommandContext): Promise<void> {
     const planned = makePlan(spec, factsFor(probe), secrets);
     await out.step('storage', async () => {
       // Quay (uid 1001, gid 0) must write its blob folder; Postgres data gets :U from the unit.
-      if (spec.quayStorage.kind === 'path') await prepareBindDir(spec.quayStorage.path, 1001, 0, spec.scope);
-      if (spec.pgStorage.kind === 'path') await ensureDir(spec.pgStorage.path, 0o700);
+      if (spec.quayStorage.kind === 'path') await prepareBindDir(spec.quayStorage.path, 0o750, spec.scope, { uid: 1001, gid: 0 });
+      if (spec.pgStorage.kind === 'path') await prepareBindDir(spec.pgStorage.path, 0o700, spec.scope);
     });
     await out.step('validate units with podman\'s Quadlet generator', () => validateUnits(podman, planned, spec));
 

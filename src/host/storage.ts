@@ -4,7 +4,7 @@ import { lstat, statfs } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Scope } from '../spec/spec.js';
 import { runChecked, runCommand } from './exec.js';
-import { ensureDir, pathExists } from './fs.js';
+import { ensureDir, makeDirIfMissing, pathExists } from './fs.js';
 
 /** The host path of a podman volume, or undefined when it does not exist. */
 export async function volumeMountpoint(name: string): Promise<string | undefined> {
@@ -31,14 +31,22 @@ export function parseVolumeMountpoints(stdout: string, names: readonly string[])
 }
 
 /**
- * Creates a bind-mount folder if needed and gives it to the container's uid:gid (inside-container ids),
- * so the image's unprivileged user can write there. Only the folder itself: its contents already
- * belong to the container from earlier runs, and a recursive chown of a blob store is slow.
+ * Creates a bind-mount folder if needed and sets its mode and, with `owner`, gives it to the container's
+ * uid:gid (inside-container ids) so the image's unprivileged user can write there. Only the folder
+ * itself: its contents already belong to the container from earlier runs, and a recursive chown of a
+ * blob store is slow. Rootless, an existing folder belongs to a sub-uid after the first run, so only
+ * `podman unshare` may chmod or chown it.
  */
-export async function prepareBindDir(dir: string, uid: number, gid: number, scope: Scope): Promise<void> {
-  await ensureDir(dir, 0o750);
-  if (scope === 'rootful') await runChecked('chown', [`${uid}:${gid}`, dir], { what: `chown of ${dir}` });
-  else await runChecked('podman', ['unshare', 'chown', `${uid}:${gid}`, dir], { what: `podman unshare chown of ${dir}` });
+export async function prepareBindDir(dir: string, mode: number, scope: Scope, owner?: { uid: number; gid: number }): Promise<void> {
+  if (scope === 'rootful') {
+    await ensureDir(dir, mode);
+    if (owner) await runChecked('chown', [`${owner.uid}:${owner.gid}`, dir], { what: `chown of ${dir}` });
+    return;
+  }
+  await makeDirIfMissing(dir, mode);
+  const script = owner ? 'chown -- "$1" "$3" && chmod -- "$2" "$3"' : 'chmod -- "$2" "$3"';
+  await runChecked('podman', ['unshare', 'sh', '-c', script, 'sh', owner ? `${owner.uid}:${owner.gid}` : '', mode.toString(8), dir],
+    { what: `podman unshare chown/chmod of ${dir}` });
 }
 
 /** Deletes a tree that container uids own; rootless needs the user namespace to do it. */
