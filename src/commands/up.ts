@@ -104,10 +104,8 @@ export async function up(ctx: CommandContext): Promise<void> {
     // (after loading an archive, which brings the image). Skipped when this install already runs that image.
     const checkPg = !previous || Boolean(previous.removedAt) || previous.spec.images.postgres !== spec.images.postgres;
     let pgData = checkPg ? undefined : previous?.pgData;
-    const pgVersionStep = async () => {
-      pgData = await out.step('PostgreSQL data version', () => assertPgMajorCompatible(spec.pgStorage, spec.images.postgres, spec.scope, previous?.pgData));
-    };
-    if (!spec.imageArchive && checkPg) await pgVersionStep();
+    const pgVersionStep = () => out.step('PostgreSQL data version', () => assertPgMajorCompatible(spec.pgStorage, spec.images.postgres, spec.scope, previous?.pgData));
+    if (!spec.imageArchive && checkPg) pgData = await pgVersionStep();
 
     const tls = await out.step('TLS certificates', () => ensureTls(spec, layout, probe.now, shortName(spec.hostname)));
 
@@ -127,7 +125,7 @@ export async function up(ctx: CommandContext): Promise<void> {
       await out.step(`load images from ${archive}`, async () => { await podman.load(archive); });
     }
     await out.step('images present', () => requireImages(podman, spec));
-    if (spec.imageArchive && checkPg) await pgVersionStep();
+    if (spec.imageArchive && checkPg) pgData = await pgVersionStep();
 
     const planned = makePlan(spec, factsFor(probe), secrets);
     await out.step('storage', async () => {
@@ -149,7 +147,7 @@ export async function up(ctx: CommandContext): Promise<void> {
       secrets: Object.values(SECRET_NAMES),
       volumes: planned.volumes,
       lingerEnabledByMreg,
-      ...(pgData ? { pgData } : {}),
+      pgData, // undefined (nothing verified) is left out of the JSON
     });
     // A first install records itself before it writes units, so an interrupted run can be
     // resumed by up or removed by down; the record is rewritten once the registry is healthy.

@@ -229,8 +229,7 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
     }
     const downtimeMs = Date.now() - restartedAt;
 
-    const { pgData: _oldPgData, ...kept } = record;
-    const updated: InstallRecord = { ...kept, mregVersion: VERSION, updatedAt: new Date().toISOString(), spec: { ...record.spec, images: spec.images }, ...(pgData ? { pgData } : {}) };
+    const updated: InstallRecord = { ...record, mregVersion: VERSION, updatedAt: new Date().toISOString(), spec: { ...record.spec, images: spec.images }, pgData };
     if (spec.imageArchive) updated.spec.imageArchive = spec.imageArchive;
     await writeIfChanged(layout.record, serializeRecord(updated), 0o600);
 

@@ -69,6 +69,7 @@ t.test('install record round trip', async t => {
   t.same(parseRecord(serializeRecord(record), '/r'), record);
   const checked = { ...record, pgData: { imageId: 'sha256:abc', major: '17' } };
   t.same(parseRecord(serializeRecord(checked), '/r'), checked, 'the PostgreSQL check result is kept');
+  t.equal(serializeRecord({ ...record, pgData: undefined }), serializeRecord(record), 'no check result: no pgData key');
   t.throws(() => parseRecord(serializeRecord({ ...record, pgData: { imageId: 1 } } as never), '/r'), /damaged \(pgData/, 'a damaged check result is refused');
 });
 
