@@ -33,3 +33,21 @@ export async function findInstall(flags: Record<string, unknown>, scope: Scope, 
   }
   return { layout, record: parseRecord(text, layout.record) };
 }
+
+/** The recorded install of this scope (pointer, else the default quayRoot), or undefined when there is none. */
+export async function findRecordedInstall(scope: Scope, home: string): Promise<FoundInstall | undefined> {
+  const pointer = (await readIfExists(pointerPath(scope, home)))?.trim();
+  for (const root of [...(pointer ? [pointer] : []), defaultQuayRoot(scope, home)]) {
+    const layout = quayRootLayout(root);
+    const text = await readIfExists(layout.record);
+    if (text !== undefined) return { layout, record: parseRecord(text, layout.record) };
+  }
+  return undefined;
+}
+
+/** The record at `root`, if mreg installed there (a quayRoot given by flag whose pointer was lost). */
+export async function readRecordAt(root: string): Promise<FoundInstall | undefined> {
+  const layout = quayRootLayout(root);
+  const text = await readIfExists(layout.record);
+  return text === undefined ? undefined : { layout, record: parseRecord(text, layout.record) };
+}

@@ -205,7 +205,7 @@ async function trust(ctx: CommandContext, probe: HostProbe, layout: QuayRootLayo
   const target = join(dir, 'ca.crt');
   const unchanged = (await readIfExists(target)) === anchor.pem;
   if (flags.dryRun) {
-    const actions = unchanged ? [`${target} already holds the CA; nothing to do`] : [`create ${dir}`, `write ${target} (mode 0644) from ${anchor.from}`, `add ${target} to ${layout.record} so mreg down removes it`];
+    const actions = unchanged ? [`${target} already holds the CA; nothing to do`] : [`create ${dir}`, `write ${target} (mode 0644) from ${anchor.from}`, `add ${target} to ${layout.record} so mreg down --purge removes it`];
     if (out.json) out.resultJson({ dryRun: true, path: target, from: anchor.from, unchanged, actions });
     else { actions.forEach((a, i) => out.result(`${i + 1}. ${a}`)); out.info('dry run: nothing was changed'); }
     return;
@@ -214,7 +214,7 @@ async function trust(ctx: CommandContext, probe: HostProbe, layout: QuayRootLayo
     await ensureDir(dir, 0o755);
     await writeFileAtomic(target, anchor.pem, 0o644);
   }
-  // Recorded so `mreg down` removes it with the other files mreg made outside quayRoot.
+  // Recorded so `mreg down --purge` removes it with the other files mreg made outside quayRoot (plain down keeps it).
   if (!record.files.includes(target)) {
     const updated: InstallRecord = { ...record, files: [...record.files, target].sort() };
     await writeFileAtomic(layout.record, serializeRecord(updated), 0o600);

@@ -11,8 +11,9 @@ import { connectSystemd } from '../host/systemd.js';
 import { removeIfExists, writeFileAtomic } from '../host/fs.js';
 import { serializeRecord, type InstallRecord } from '../spec/record.js';
 import { journalTail } from '../host/journal.js';
-import { removeTree } from '../host/storage.js';
+import { giveBackDir } from '../host/storage.js';
 import { pointerPath, STOP_ORDER } from '../spec/layout.js';
+import { systemFolderProblem, type TakenDir } from '../spec/taken-dirs.js';
 import { lockScope, runOnTarget } from './common.js';
 
 export async function down(ctx: CommandContext): Promise<void> {
@@ -30,14 +31,24 @@ export async function down(ctx: CommandContext): Promise<void> {
     ...storages.map(s => (s.kind === 'volume' ? `podman volume ${s.name}` : s.path)),
   ];
   const volumeUnits = record.volumes.map(v => `${v}-volume.service`);
+  // Without --purge, what lets `mreg up` bring back the same registry stays: secrets, and the CA a
+  // `mreg cert trust` installed for clients here (the CA itself is kept in quayRoot).
+  const outside = record.files.filter(f => !f.startsWith(`${layout.root}/`));
+  const removeFiles = purge ? outside : outside.filter(f => !isTrustFile(f));
+  const keptFiles = outside.filter(f => !removeFiles.includes(f));
+  const purgeDirs = purge ? purgePlan(record, layout.root, probe.home) : { give: [], keep: [] };
   const actions = [
     ...STOP_ORDER.map(u => `stop ${u}`),
     ...volumeUnits.map(u => `stop ${u}`),
-    ...record.files.filter(f => !f.startsWith(layout.root)).map(f => `remove ${f}`),
+    ...removeFiles.map(f => `remove ${f}`),
     'systemd Reload',
-    ...record.secrets.map(s => `remove podman secret ${s}`),
+    ...(purge ? record.secrets.map(s => `remove podman secret ${s}`) : [`keep podman secrets ${record.secrets.join(', ')}`]),
+    ...keptFiles.map(f => `keep ${f}`),
     ...(record.lingerEnabledByMreg ? [`disable linger for ${probe.user} (mreg enabled it)`] : []),
-    ...(purge ? dataList.map(d => `DELETE ${d}`) : [`keep ${dataList.join(', ')}`]),
+    ...(purge ? [...storages.filter(s => s.kind === 'volume').map(s => `DELETE podman volume ${s.kind === 'volume' ? s.name : ''}`),
+      ...purgeDirs.give.map(d => (d.createdFrom !== undefined ? `DELETE ${d.path}` : `EMPTY ${d.path} (it was empty when mreg took it; it stays)`)),
+      ...purgeDirs.keep.map(k => `keep ${k}`)]
+      : [`keep ${dataList.join(', ')}`]),
   ];
   if (flags.dryRun) {
     if (out.json) out.resultJson({ dryRun: true, actions });
@@ -65,21 +76,19 @@ export async function down(ctx: CommandContext): Promise<void> {
       }
     });
     await out.step('remove units and secrets', async () => {
-      for (const f of record.files) if (!f.startsWith(layout.root)) await removeIfExists(f);
+      for (const f of removeFiles) await removeIfExists(f);
       await systemd.reload();
       // The units' stop commands remove containers and the pod; these catch leftovers of a crash.
       for (const c of ['quay-app', 'quay-redis', 'quay-postgres']) await podman.containerRemove(c);
       await podman.podRemove('quay-pod');
-      for (const s of record.secrets) await podman.secretRemove(s);
+      if (purge) for (const s of record.secrets) await podman.secretRemove(s);
     });
     if (record.lingerEnabledByMreg) await out.step('disable linger (mreg enabled it)', () => disableLinger(probe.uid));
     if (purge) {
       await out.step('delete data (--purge)', async () => {
-        for (const s of storages) {
-          if (s.kind === 'volume') await podman.volumeRemove(s.name);
-          else await removeTree(s.path, probe.scope);
-        }
-        await removeTree(layout.root, probe.scope);
+        for (const s of storages) if (s.kind === 'volume') await podman.volumeRemove(s.name);
+        for (const d of purgeDirs.give) await giveBackDir(d, probe.scope, probe);
+        for (const k of purgeDirs.keep) out.warn(`kept ${k}`);
         await removeIfExists(pointerPath(probe.scope, probe.home));
       });
     } else {
@@ -107,4 +116,25 @@ async function confirmPurge(ctx: CommandContext, dataList: string[]): Promise<vo
   } finally {
     rl.close();
   }
+}
+
+/** A CA file `mreg cert trust` installed for podman, skopeo and buildah (certs.d/HOST:PORT/ca.crt). */
+function isTrustFile(file: string): boolean {
+  return file.includes('/containers/certs.d/');
+}
+
+/**
+ * What --purge deletes of quayRoot and bind storage: the folders mreg recorded taking, given back as
+ * taken. An install recorded before mreg kept that list loses its folders whole, except a system folder.
+ */
+function purgePlan(record: InstallRecord, root: string, home: string): { give: TakenDir[]; keep: string[] } {
+  const paths = [root, ...[record.spec.quayStorage, record.spec.pgStorage].flatMap(s => (s.kind === 'path' ? [s.path] : []))];
+  const give: TakenDir[] = [];
+  const keep: string[] = [];
+  for (const path of paths) {
+    const taken = record.takenDirs ? record.takenDirs.find(d => d.path === path) : (systemFolderProblem(path, home) ? undefined : { path, createdFrom: path });
+    if (taken) give.push(taken);
+    else keep.push(`${path} (mreg did not create it, so --purge leaves it)`);
+  }
+  return { give, keep };
 }

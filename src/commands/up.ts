@@ -3,13 +3,13 @@
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { CommandContext } from '../cli.js';
-import { HostError } from '../errors.js';
+import { HostError, UsageError } from '../errors.js';
 import { parseUpOptions, type RawUpFlags } from '../spec/options.js';
 import { plan as makePlan } from '../plan/plan.js';
 import { redact } from '../plan/redact.js';
 import { quayRootLayout, pointerPath, SECRET_NAMES, UNITS, type QuayRootLayout } from '../spec/layout.js';
 import { preflight } from '../spec/preflight.js';
-import { parseRecord, recordSpec, serializeRecord, RECORD_SCHEMA_VERSION, type InstallRecord } from '../spec/record.js';
+import { recordSpec, serializeRecord, RECORD_SCHEMA_VERSION, type InstallRecord } from '../spec/record.js';
 import type { HostFacts, InstallSecrets, InstallSpec } from '../spec/spec.js';
 import { createSecrets, generateSecrets, resolveSecrets } from '../apply/secrets-step.js';
 import { ensureTls } from '../apply/tls-step.js';
@@ -21,7 +21,11 @@ import { diskFreeBytes, gatherFacts, isPortFree, resolveHostname, type HostProbe
 import { createPodman, type Podman } from '../host/podman.js';
 import { enableLinger } from '../host/linger.js';
 import { connectSystemd, type Systemd } from '../host/systemd.js';
-import { ensureDir, ensureMode, readIfExists, removeIfExists } from '../host/fs.js';
+import { ensureDir, ensureMode, makeDirIfMissing, pathExists, readIfExists, removeIfExists } from '../host/fs.js';
+import { readDirState } from '../host/dir-state.js';
+import { findRecordedInstall, readRecordAt } from '../apply/install-lookup.js';
+import { reviewRerun, withRecordedFlags, type RerunReview } from '../spec/rerun.js';
+import { mergeTaken, takenDir, takeProblem, type TakenDir } from '../spec/taken-dirs.js';
 import { httpsRequest, waitForHealth, type RegistryEndpoint } from '../host/http.js';
 import { prepareBindDir } from '../host/storage.js';
 import { assertPgMajorCompatible } from '../host/pg-data.js';
@@ -46,13 +50,13 @@ export async function up(ctx: CommandContext): Promise<void> {
   // Another host: check the flags as that host's mreg will (named after it), then run it there.
   if (await runOnTarget('up', ctx, { check: host => { parseUpOptions(rawUpFlags({ quayHostname: host, ...flags, imageArchive: undefined }), remoteOptionEnv(flags, host)); } })) return;
   const probe = await gatherFacts({ env: ctx.env });
-  const spec = parseUpOptions(rawUpFlags(flags), { scope: probe.scope, fqdn: probe.fqdn, home: probe.home });
-  await checkInputFiles(spec, probe.now);
+  // Every check before the first change: flags, the existing install, folders, input files.
+  const { spec, previous, review, taken } = await checkUp(rawUpFlags(flags), probe);
   const layout = quayRootLayout(spec.quayRoot);
   const podman = createPodman({ verbose: out.verbose, log: out.debug });
 
   if (flags.dryRun) {
-    await dryRun(spec, probe, layout, podman, ctx);
+    await dryRun(spec, probe, layout, podman, ctx, review.changes);
     return;
   }
 
@@ -60,7 +64,7 @@ export async function up(ctx: CommandContext): Promise<void> {
   let systemd: Systemd | undefined;
   try {
     const started = Date.now();
-    const previous = await readPreviousRecord(layout);
+    for (const c of review.changes) out.info(`mreg: changing ${c}`);
     let lingerEnabledByMreg = previous && !previous.removedAt ? previous.lingerEnabledByMreg : false;
 
     systemd = await out.step('preflight', async () => {
@@ -82,17 +86,6 @@ export async function up(ctx: CommandContext): Promise<void> {
         diskFreeBytes: await diskFreeBytes(spec.quayStorage.kind === 'path' ? spec.quayStorage.path : spec.quayRoot),
       });
       for (const w of result.warnings) out.warn(w);
-      // Linger is the one preflight step that changes the host: only once everything else passed.
-      if (result.errors.length === 0 && spec.scope === 'rootless' && !probe.lingerEnabled) {
-        try {
-          await enableLinger(probe.uid);
-          lingerEnabledByMreg = true;
-          out.info(`    enabled linger for ${probe.user} so the registry runs without a login session`);
-        } catch {
-          // polkit may refuse self-linger (Debian 13 without polkit does); an admin must do it once.
-          result.errors.push(`linger is off for ${probe.user} and this user may not turn it on; run \`sudo loginctl enable-linger ${probe.user}\`, then mreg up again`);
-        }
-      }
       if (result.errors.length > 0) {
         await sd?.close();
         throw new HostError(result.errors.join('\nmreg: error: '), 'nothing was changed; fix the above and run mreg up again');
@@ -100,12 +93,54 @@ export async function up(ctx: CommandContext): Promise<void> {
       return sd!;
     });
 
-    // Existing data of another PostgreSQL major would not start: refuse before TLS and secrets change anything
-    // (after loading an archive, which brings the image). Skipped when this install already runs that image.
+    // Images and existing PostgreSQL data of another major are checked before anything is written
+    // (after loading an archive, which brings the images). The data check is skipped when this
+    // install already runs that image.
     const checkPg = !previous || Boolean(previous.removedAt) || previous.spec.images.postgres !== spec.images.postgres;
     let pgData = checkPg ? undefined : previous?.pgData;
     const pgVersionStep = () => out.step('PostgreSQL data version', () => assertPgMajorCompatible(spec.pgStorage, spec.images.postgres, spec.scope, previous?.pgData));
-    if (!spec.imageArchive && checkPg) pgData = await pgVersionStep();
+    if (spec.imageArchive) {
+      const archive = spec.imageArchive;
+      await out.step(`load images from ${archive}`, async () => { await podman.load(archive); });
+    }
+    await out.step('images present', () => requireImages(podman, spec));
+    if (checkPg) pgData = await pgVersionStep();
+
+    // Linger is the one check that changes the host: only once everything else passed.
+    if (spec.scope === 'rootless' && !probe.lingerEnabled) {
+      try {
+        await enableLinger(probe.uid);
+        lingerEnabledByMreg = true;
+        out.info(`    enabled linger for ${probe.user} so the registry runs without a login session`);
+      } catch {
+        // polkit may refuse self-linger (Debian 13 without polkit does); an admin must do it once.
+        throw new HostError(`linger is off for ${probe.user} and this user may not turn it on; run \`sudo loginctl enable-linger ${probe.user}\`, then mreg up again`,
+          'nothing was changed');
+      }
+    }
+
+    const recordAt = (updatedAt: string, plannedFiles: readonly string[], volumes: readonly string[]): InstallRecord => ({
+      schemaVersion: RECORD_SCHEMA_VERSION,
+      mregVersion: VERSION,
+      createdAt: previous?.createdAt ?? probe.now.toISOString(),
+      updatedAt,
+      spec: recordSpec(spec),
+      // Keep what other commands recorded (cert trust's ca.crt) so down --purge still removes it.
+      files: [...new Set([...(previous ? previous.files : []), ...plannedFiles, layout.sslCert, layout.sslKey, layout.credentials,
+        ...(spec.tls.kind === 'generate' ? [layout.caCert, layout.caKey] : [])])].sort(),
+      secrets: Object.values(SECRET_NAMES),
+      volumes: [...volumes],
+      lingerEnabledByMreg,
+      pgData, // undefined (nothing verified) is left out of the JSON
+      takenDirs: taken,
+    });
+    // A first install records itself (and the folders it takes) before it creates anything, so an
+    // interrupted run is resumed by up, or removed by down, and --purge knows what is mreg's.
+    const fresh = !previous || Boolean(previous.removedAt);
+    if (fresh) {
+      await makeDirIfMissing(layout.root, 0o700);
+      await writeRecord(layout, recordAt(probe.now.toISOString(), [], []), spec, probe.home);
+    }
 
     const tls = await out.step('TLS certificates', () => ensureTls(spec, layout, probe.now, shortName(spec.hostname)));
 
@@ -120,13 +155,6 @@ export async function up(ctx: CommandContext): Promise<void> {
     });
     if (missing.length > 0) out.debug(`created podman secrets: ${missing.join(', ')}`);
 
-    if (spec.imageArchive) {
-      const archive = spec.imageArchive;
-      await out.step(`load images from ${archive}`, async () => { await podman.load(archive); });
-    }
-    await out.step('images present', () => requireImages(podman, spec));
-    if (spec.imageArchive && checkPg) pgData = await pgVersionStep();
-
     const planned = makePlan(spec, factsFor(probe), secrets);
     await out.step('storage', async () => {
       // Quay (uid 1001, gid 0) must write its blob folder; Postgres data gets :U from the unit.
@@ -135,23 +163,8 @@ export async function up(ctx: CommandContext): Promise<void> {
     });
     await out.step('validate units with podman\'s Quadlet generator', () => validateUnits(podman, planned, spec));
 
-    const recordAt = (updatedAt: string): InstallRecord => ({
-      schemaVersion: RECORD_SCHEMA_VERSION,
-      mregVersion: VERSION,
-      createdAt: previous?.createdAt ?? probe.now.toISOString(),
-      updatedAt,
-      spec: recordSpec(spec),
-      // Keep what other commands recorded (cert trust's ca.crt) so down still removes it.
-      files: [...new Set([...(previous && !previous.removedAt ? previous.files : []), ...planned.files.map(f => f.path), layout.sslCert, layout.sslKey, layout.credentials,
-        ...(tls.caPath ? [layout.caCert, layout.caKey] : [])])].sort(),
-      secrets: Object.values(SECRET_NAMES),
-      volumes: planned.volumes,
-      lingerEnabledByMreg,
-      pgData, // undefined (nothing verified) is left out of the JSON
-    });
-    // A first install records itself before it writes units, so an interrupted run can be
-    // resumed by up or removed by down; the record is rewritten once the registry is healthy.
-    if (!previous || previous.removedAt) await writeRecord(layout, recordAt(probe.now.toISOString()), spec, probe.home);
+    const plannedFiles = planned.files.map(f => f.path);
+    if (fresh) await writeRecord(layout, recordAt(probe.now.toISOString(), plannedFiles, planned.volumes), spec, probe.home);
 
     const changedFiles = await out.step('write units and config', () => writePlan(planned, layout));
     const changed = [...tls.changed, ...changedFiles];
@@ -174,12 +187,74 @@ export async function up(ctx: CommandContext): Promise<void> {
     if (creds.created) nothingChanged = false;
 
     const finalUpdatedAt = nothingChanged && previous ? previous.updatedAt : probe.now.toISOString();
-    await writeRecord(layout, recordAt(finalUpdatedAt), spec, probe.home);
+    await writeRecord(layout, recordAt(finalUpdatedAt, plannedFiles, planned.volumes), spec, probe.home);
 
-    report(ctx, spec, creds.credentials, tls.caPath, nothingChanged, Date.now() - started);
+    report(ctx, spec, creds.credentials, tls.caPath, { unchanged: nothingChanged, userCreated: creds.created }, Date.now() - started);
   } finally {
     await systemd?.close();
     await release();
+  }
+}
+
+interface CheckedUp {
+  spec: InstallSpec;
+  /** This scope's install record, when there is one (also after `mreg down`). */
+  previous?: InstallRecord;
+  review: RerunReview;
+  /** The folders to record as mreg's (spec/taken-dirs.ts); undefined for an install an older mreg made, which never recorded them. */
+  taken?: TakenDir[];
+}
+
+/**
+ * Flags → spec over the scope's one install: left-out flags come from its record, a disagreeing flag
+ * is refused or named as a change, and quayRoot and storage folders are checked before any is made.
+ * Reads only; every refusal is a UsageError (exit 2, nothing changed).
+ */
+async function checkUp(given: RawUpFlags, probe: HostProbe): Promise<CheckedUp> {
+  const env = { scope: probe.scope, fqdn: probe.fqdn, home: probe.home };
+  const recorded = await findRecordedInstall(probe.scope, probe.home);
+  let spec = parseUpOptions(recorded ? withRecordedFlags(given, recorded.record.spec, recorded.layout) : given, env);
+  if (recorded && spec.quayRoot !== recorded.layout.root) {
+    throw new UsageError(`--quayRoot ${spec.quayRoot}: this host already has a ${probe.scope} mreg install at ${recorded.layout.root}, and mreg keeps one install per scope`,
+      `leave --quayRoot out to use that install, or remove it first: mreg down --purge --quayRoot ${recorded.layout.root}`);
+  }
+  // A quayRoot given by flag whose pointer was lost still holds its record.
+  const found = recorded ?? await readRecordAt(spec.quayRoot);
+  if (found && !recorded) spec = parseUpOptions(withRecordedFlags(given, found.record.spec, found.layout), env);
+  const previous = found?.record;
+  const layout = quayRootLayout(spec.quayRoot);
+  if (!previous) await refuseForeignUnits(probe.quadletDir);
+
+  const firstUser = previous ? await readCredentials(layout.credentials) : undefined;
+  const review = previous ? reviewRerun(spec, previous.spec, !previous.removedAt, firstUser) : { refused: [], changes: [] };
+  const problems = [...review.refused];
+  const dirs: Array<{ flag: string; path: string; isQuayRoot: boolean; recorded: boolean }> = [
+    { flag: '--quayRoot', path: spec.quayRoot, isQuayRoot: true, recorded: previous !== undefined },
+  ];
+  for (const [flag, s, was] of [['--quayStorage', spec.quayStorage, previous?.spec.quayStorage], ['--pgStorage', spec.pgStorage, previous?.spec.pgStorage]] as const) {
+    if (s.kind === 'path') dirs.push({ flag, path: s.path, isQuayRoot: false, recorded: was?.kind === 'path' && was.path === s.path });
+  }
+  const taken: TakenDir[] = [];
+  for (const d of dirs) {
+    const state = await readDirState(d.path);
+    const problem = takeProblem({ ...d, state, home: probe.home });
+    if (problem) problems.push(problem);
+    const t = d.recorded ? undefined : takenDir(d.path, state);
+    if (t) taken.push(t);
+  }
+  if (problems.length > 0) throw new UsageError(problems, 'nothing was changed; see: mreg up --help');
+  await checkInputFiles(spec, probe.now);
+  const inUse = new Set(dirs.map(d => d.path));
+  if (previous && !previous.takenDirs) return { spec, previous, review };
+  return { spec, previous, review, taken: mergeTaken(previous?.takenDirs?.filter(d => inUse.has(d.path)), taken) };
+}
+
+/** Quadlet files of a registry mreg has no record of (another tool's, or a lost quayRoot) are not taken over. */
+async function refuseForeignUnits(quadletDir: string): Promise<void> {
+  const app = join(quadletDir, 'quay-app.container');
+  if (await pathExists(app)) {
+    throw new UsageError(`${app} exists, but this scope has no mreg install record (no pointer, nothing at the default quayRoot)`,
+      'if mreg made it, pass its --quayRoot; if mirror-registry did, use mreg adopt; otherwise stop and remove those units first');
   }
 }
 
@@ -201,12 +276,7 @@ async function writeRecord(layout: QuayRootLayout, record: InstallRecord, spec: 
   await writeIfChanged(pointer, `${spec.quayRoot}\n`, 0o644);
 }
 
-async function readPreviousRecord(layout: QuayRootLayout): Promise<InstallRecord | undefined> {
-  const text = await readIfExists(layout.record);
-  return text === undefined ? undefined : parseRecord(text, layout.record);
-}
-
-async function dryRun(spec: InstallSpec, probe: HostProbe, layout: QuayRootLayout, podman: Podman, ctx: CommandContext): Promise<void> {
+async function dryRun(spec: InstallSpec, probe: HostProbe, layout: QuayRootLayout, podman: Podman, ctx: CommandContext, changes: readonly string[]): Promise<void> {
   const { out } = ctx;
   const secrets = generateSecrets(spec.initPassword);
   const facts = factsFor(probe);
@@ -218,6 +288,7 @@ async function dryRun(spec: InstallSpec, probe: HostProbe, layout: QuayRootLayou
   const planned = makePlan(spec, facts, secrets);
   const files = planned.files.map(f => ({ path: f.path, mode: `0${f.mode.toString(8)}`, content: redact(f.content, secrets) }));
   const actions = [
+    ...changes.map(c => `change ${c}`),
     ...(spec.scope === 'rootless' && !probe.lingerEnabled ? [`enable linger for ${probe.user}`] : []),
     spec.tls.kind === 'generate' ? `create or reuse the root CA in ${layout.caDir}; issue ${layout.sslCert}` : `check and install ${spec.tls.certPath} as ${layout.sslCert}`,
     ...Object.values(SECRET_NAMES).map(s => `create podman secret ${s} (unless it exists)`),
@@ -298,24 +369,29 @@ async function loginWorks(ep: RegistryEndpoint, username: string, password: stri
   return r.status === 200 || r.status === 404;
 }
 
-function report(ctx: CommandContext, spec: InstallSpec, creds: Credentials | undefined, caPath: string | undefined, unchanged: boolean, ms: number): void {
+function report(ctx: CommandContext, spec: InstallSpec, creds: Credentials | undefined, caPath: string | undefined,
+  how: { unchanged: boolean; userCreated: boolean }, ms: number): void {
   const { out } = ctx;
   const host = `${spec.hostname}:${spec.port}`;
   const url = `https://${host}`;
   const certsD = certsDDir({ scope: spec.scope, home: homedir() }, spec.hostname, spec.port);
+  const credsFile = join(spec.quayRoot, 'credentials');
   const login = creds ? `podman login -u ${creds.username} -p '${creds.password}' ${host}` : `podman login ${host}`;
   if (out.json) {
+    // Asked for by a script: the password is part of the result every time.
     out.resultJson({ url, username: creds?.username ?? null, password: creds?.password ?? null, caPath: caPath ?? null,
-      loginCommand: login, unchanged, scope: spec.scope, quayRoot: spec.quayRoot, durationMs: ms });
+      loginCommand: login, unchanged: how.unchanged, scope: spec.scope, quayRoot: spec.quayRoot, durationMs: ms });
     return;
   }
-  out.info(unchanged ? 'mreg: the registry is installed and healthy; nothing changed' : `mreg: registry ready in ${(ms / 1000).toFixed(1)} s`);
+  out.info(how.unchanged ? 'mreg: the registry is installed and healthy; nothing changed' : `mreg: registry ready in ${(ms / 1000).toFixed(1)} s`);
+  // The password is printed once, when the user is made; afterwards it is only in the 0600 credentials file.
+  const shown = creds !== undefined && how.userCreated;
   out.result([
     `URL:         ${url}`,
-    ...(creds ? [`Username:    ${creds.username}`, `Password:    ${creds.password}`]
+    ...(creds ? [`Username:    ${creds.username}`, shown ? `Password:    ${creds.password}` : `Password:    in ${credsFile} (printed when the user was created)`]
       : ['Users:       kept from the adopted install; mreg did not create them and holds no password']),
     ...(caPath ? [`CA:          ${caPath}`, `Trust it:    mreg cert trust   (writes ${certsD}/ca.crt for podman and skopeo here)`] : []),
-    `Login:       ${login}`,
-    ...(creds ? [`Credentials: ${join(spec.quayRoot, 'credentials')} (mode 0600)`] : []),
+    `Login:       ${shown || !creds ? login : `podman login -u ${creds.username} ${host}   (password: see ${credsFile})`}`,
+    ...(creds ? [`Credentials: ${credsFile} (mode 0600)`] : []),
   ].join('\n'));
 }

@@ -1,8 +1,9 @@
 // Storage the containers own: volume mount points, and bind paths whose files belong to container
 // uids (rootless: sub-uids, which only `podman unshare` can chown or delete).
-import { lstat, statfs } from 'node:fs/promises';
+import { lstat, rmdir, statfs } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Scope } from '../spec/spec.js';
+import type { TakenDir } from '../spec/taken-dirs.js';
 import { runChecked, runCommand } from './exec.js';
 import { ensureDir, makeDirIfMissing, pathExists } from './fs.js';
 
@@ -99,4 +100,34 @@ export async function checkPrivateModes(paths: { path: string; maxMode: number }
     if (st.uid !== uid) problems.push({ path, problem: `owned by uid ${st.uid}, not ${uid}; run chown ${uid} ${path}` });
   }
   return problems;
+}
+
+/**
+ * Gives a folder back as mreg took it (spec/taken-dirs.ts): one it created is deleted with the empty
+ * parents it made; one it found empty is emptied (a file system's lost+found stays) and gets its old
+ * mode and owner back. Rootless, the container-owned files need the user namespace.
+ */
+export async function giveBackDir(d: TakenDir, scope: Scope, ids: { uid: number; gid: number }): Promise<void> {
+  if (!(await pathExists(d.path))) return;
+  const inNs = (argv: string[]) => (scope === 'rootful' ? argv : ['podman', 'unshare', ...argv]);
+  const run = (argv: string[], what: string) => runChecked(argv[0]!, argv.slice(1), { what });
+  if (d.createdFrom !== undefined) {
+    await removeTree(d.path, scope);
+    for (let p = dirname(d.path); d.path !== d.createdFrom && p.length >= d.createdFrom.length; p = dirname(p)) {
+      if (!(await rmdirIfEmpty(p))) break;
+      if (p === d.createdFrom) break;
+    }
+    return;
+  }
+  await run(inNs(['find', d.path, '-mindepth', '1', '-maxdepth', '1', '!', '-name', 'lost+found', '-exec', 'rm', '-rf', '--one-file-system', '--', '{}', '+']), `emptying ${d.path}`);
+  // Rootless, the user's own uid is 0 inside the namespace.
+  const owner = (id: number | undefined, mine: number) => (id === undefined ? undefined : scope === 'rootless' && id === mine ? 0 : id);
+  const u = owner(d.uid, ids.uid);
+  const g = owner(d.gid, ids.gid);
+  if (u !== undefined && g !== undefined) await run(inNs(['chown', `${u}:${g}`, '--', d.path]), `chown of ${d.path}`);
+  if (d.mode !== undefined) await run(inNs(['chmod', d.mode.toString(8), '--', d.path]), `chmod of ${d.path}`);
+}
+
+async function rmdirIfEmpty(dir: string): Promise<boolean> {
+  try { await rmdir(dir); return true; } catch { return false; }
 }

@@ -1,0 +1,43 @@
+// mreg up over an existing install: left-out flags come from the record; disagreeing flags are refused or named.
+import t from 'tap';
+import { parseUpOptions } from '../../src/spec/options.js';
+import { reviewRerun, withRecordedFlags } from '../../src/spec/rerun.js';
+import { quayRootLayout } from '../../src/spec/layout.js';
+import { recordSpec } from '../../src/spec/record.js';
+
+const env = { scope: 'rootful' as const, fqdn: 'other-name.example.com', home: '/root' };
+const first = parseUpOptions({ quayHostname: 'reg.example.com:9443', quayRoot: '/srv/qr', quayStorage: '/srv/blobs', pgStorage: 'pgvol',
+  quayImage: 'registry.example.com/quay/quay:v1', pgImage: 'registry.example.com/pg:15', redisImage: 'registry.example.com/redis:7', initUser: 'admin' }, env);
+const rec = recordSpec(first);
+const layout = quayRootLayout('/srv/qr');
+
+t.test('up with no flags at all is the recorded install, not a new one from hostname -f and defaults', async t => {
+  const spec = parseUpOptions(withRecordedFlags({}, rec, layout), env);
+  t.same(recordSpec(spec), rec);
+  t.same(reviewRerun(spec, rec, true, { username: 'admin', password: 'pw-123456' }), { refused: [], changes: [] });
+});
+
+t.test('a certificate of the user\'s own stays: the installed pair in quayRoot, not a reissue from mreg\'s CA', async t => {
+  const own = { ...rec, tls: { kind: 'provided' as const, certPath: '/tmp/gone.pem', keyPath: '/tmp/gone.key', skipCheck: true } };
+  const spec = parseUpOptions(withRecordedFlags({}, own, layout), env);
+  t.same(spec.tls, { kind: 'provided', certPath: layout.sslCert, keyPath: layout.sslKey, skipCheck: true });
+});
+
+t.test('flags that disagree: storage and (on a live install) images are refused with the way to do it', async t => {
+  const spec = parseUpOptions(withRecordedFlags({ quayStorage: 'newvol', quayImage: 'registry.example.com/quay/quay:v2', initUser: 'root1', initPassword: 'another-pw' }, rec, layout), env);
+  const r = reviewRerun(spec, rec, true, { username: 'admin', password: 'pw-123456' });
+  t.same(r.refused, [
+    '--quayStorage newvol: this install keeps its data in /srv/blobs, and mreg up never moves data; leave --quayStorage out (or pass /srv/blobs)',
+    '--quayImage registry.example.com/quay/quay:v2: this install runs registry.example.com/quay/quay:v1; switch images with `mreg upgrade --quayImage registry.example.com/quay/quay:v2`, which rolls back if the new one is unhealthy',
+    '--initUser root1: this install\'s first user is admin, created once; leave --initUser out, and add users in Quay',
+    '--initPassword <hidden>: differs from the first user\'s password, which mreg sets only once; leave --initPassword out, and change the password in Quay',
+  ]);
+  t.notMatch(r.refused.join('\n'), /another-pw/, 'the password is never shown');
+  const afterDown = reviewRerun(spec, rec, false, undefined);
+  t.equal(afterDown.refused.length, 1, 'after mreg down only the storage move is refused (nothing runs, so images may change)');
+});
+
+t.test('a new hostname is a change up names before it makes it', async t => {
+  const spec = parseUpOptions(withRecordedFlags({ quayHostname: 'new.example.com' }, rec, layout), env);
+  t.same(reviewRerun(spec, rec, true, undefined).changes, ['--quayHostname: reg.example.com:9443 → new.example.com:8443 (new server certificate, quay-app restarts; clients must use the new name)']);
+});

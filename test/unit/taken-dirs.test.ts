@@ -1,0 +1,52 @@
+// Which folders mreg may take for quayRoot and storage, and what --purge gives back (spec/taken-dirs.ts).
+import t from 'tap';
+import { looksLikeMregQuayRoot, mergeTaken, systemFolderProblem, takenDir, takeProblem, type DirState, type TakeCheck } from '../../src/spec/taken-dirs.js';
+
+const HOME = '/home/alice';
+const empty: DirState = { kind: 'dir', entries: [], mode: 0o755, uid: 0, gid: 0 };
+const check = (path: string, state: DirState, over: Partial<TakeCheck> = {}): string | undefined =>
+  takeProblem({ flag: '--quayStorage', path, state, recorded: false, isQuayRoot: false, home: HOME, ...over });
+
+t.test('system folders, homes and volatile trees are never taken, even when recorded or empty', async t => {
+  for (const p of ['/', '/etc', '/usr', '/usr/local', '/var', '/var/lib', '/opt', '/home', '/root', '/srv', '/tmp', '/etc/containers', '/var/lib/containers']) {
+    t.match(check(p, empty), /is a system folder, which mreg never takes over; give a dedicated folder/, p);
+    t.match(check(p, empty, { recorded: true }), /system folder/, `${p} even when recorded`);
+  }
+  for (const p of ['/home/bob', HOME]) t.match(check(p, empty), /is a home directory/, p);
+  t.match(check(`${HOME}/.local/share/containers`, empty), /user's own configuration/);
+  t.match(check('/run/quay', { kind: 'missing', firstMissing: '/run/quay' }), /under \/run, which does not keep data across a reboot/);
+  for (const p of ['/etc/quay-install', '/srv/quay', '/var/lib/quay-storage', `${HOME}/quay-install`, '/mnt/data/blobs', '/opt/quay']) {
+    t.equal(systemFolderProblem(p, HOME), undefined, `${p} may be used`);
+  }
+});
+
+t.test('a file, an unreadable path and a non-empty folder are refused with one line naming the flag', async t => {
+  t.equal(check('/etc/hostname', { kind: 'notDir' }), '--quayStorage /etc/hostname: exists and is not a directory; give a new or empty directory');
+  t.match(check('/srv/x', { kind: 'unreadable' }), /^--quayStorage \/srv\/x: exists and cannot be read/);
+  const full = check('/srv/data', { ...empty, entries: ['a', 'b', 'c', 'd'] });
+  t.equal(full, '--quayStorage /srv/data: not empty (a, b, c, …) and not an mreg install\'s; give a new or empty directory, mreg never takes over existing files');
+  for (const line of [full, check('/etc', empty)]) t.notMatch(line, /\n/, 'one line');
+});
+
+t.test('missing, empty (lost+found counts as empty) and recorded folders are taken', async t => {
+  t.equal(check('/srv/new', { kind: 'missing', firstMissing: '/srv/new' }), undefined);
+  t.equal(check('/mnt/disk', { ...empty, entries: ['lost+found'] }), undefined);
+  t.equal(check('/srv/data', { ...empty, entries: ['sha256'] }, { recorded: true }), undefined);
+});
+
+t.test('a quayRoot holding only what mreg writes is an earlier (maybe interrupted) mreg run', async t => {
+  const root = (entries: string[]) => check('/srv/qr', { ...empty, entries }, { flag: '--quayRoot', isQuayRoot: true });
+  t.equal(root(['quay-rootCA', 'quay-config']), undefined, 'a run killed after TLS');
+  t.equal(root(['mreg-install.json', 'anything']), undefined);
+  t.match(root(['quay-rootCA', 'quay-config', 'pg-data']), /not an mreg install's \(a mirror-registry install\? see mreg adopt\)/);
+  t.match(root(['notes.txt']), /not empty \(notes\.txt\)/);
+  t.notOk(looksLikeMregQuayRoot(['lost+found']), 'an empty mount point is not an install');
+});
+
+t.test('what the record keeps: created levels, or the old mode and owner of an empty folder', async t => {
+  t.same(takenDir('/srv/a/b', { kind: 'missing', firstMissing: '/srv/a' }), { path: '/srv/a/b', createdFrom: '/srv/a' });
+  t.same(takenDir('/srv/e', { ...empty, mode: 0o711, uid: 5, gid: 6 }), { path: '/srv/e', mode: 0o711, uid: 5, gid: 6 });
+  t.equal(takenDir('/srv/full', { ...empty, entries: ['x'] }), undefined);
+  const merged = mergeTaken([{ path: '/srv/e', mode: 0o700 }], [{ path: '/srv/e', createdFrom: '/srv/e' }, { path: '/a', createdFrom: '/a' }]);
+  t.same(merged, [{ path: '/a', createdFrom: '/a' }, { path: '/srv/e', mode: 0o700 }], 'the first run that saw a folder decides');
+});
