@@ -53,11 +53,11 @@ const EMPTY_SHA = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b
 // one. Killed on a step's "ok" line, except health: on its "==>" line, since the first user follows it.
 const UP_KILLS: Array<{ after: string; pattern: string; check?: (t: Test, s: Scope) => Promise<void> }> = [
   { after: 'preflight', pattern: '^    ok preflight ' },
+  { after: 'images present', pattern: '^    ok images present ' },
   { after: 'TLS certificates', pattern: '^    ok TLS certificates ',
     check: async (t, s) => void t.match(await sha(s, caPath(s)), /^[0-9a-f]{64}$/, `${s.name}: the CA exists`) },
   { after: 'secrets', pattern: '^    ok secrets ',
     check: async (t, s) => void t.equal((await s.run("podman secret ls --format '{{.Name}}' | grep -c '^mreg-'")).stdout.trim(), '5', `${s.name}: five mreg secrets exist`) },
-  { after: 'images present', pattern: '^    ok images present ' },
   { after: 'write units and config', pattern: '^    ok write units and config ',
     check: async (t, s) => void t.not(await keysHash(s), EMPTY_SHA, `${s.name}: config.yaml has its keys`) },
   { after: 'reload systemd', pattern: '^    ok reload systemd ' },

@@ -2,6 +2,8 @@
 // install, log in with the printed credentials and the generated CA, push and pull, run up again
 // (nothing changes), reboot (everything returns), kill -9 a container (systemd restarts it),
 // down (data kept), up again (same CA, same data), down --purge (nothing left behind).
+// Rootful uses its own quayRoot and an empty blob folder that existed before: up with no flags must
+// find that install, and --purge must give the folder back as it was.
 import t, { type Test } from 'tap';
 import { root, requireVm, waitFor, describe, sideBySide, FQDN, IMAGE_FLAGS as IMAGES, SCOPES as scopes, type GuestResult, type Scope } from './guest.js';
 
@@ -14,9 +16,12 @@ interface UpResult { url: string; username: string; password: string; caPath: st
 
 const installs = new Map<string, UpResult>();
 const host = (s: Scope) => `${FQDN}:${s.port}`;
+const ROOTFUL_BLOBS = '/srv/mreg-blobs';
+const quayRoot = (s: Scope) => (s.name === 'rootful' ? '/srv/mreg-root' : s.quayRoot);
+const INSTALL_FLAGS: Record<Scope['name'], string> = { rootful: `--quayRoot /srv/mreg-root --quayStorage ${ROOTFUL_BLOBS}`, rootless: '' };
 
 async function up(s: Scope, extra = ''): Promise<{ r: GuestResult; json?: UpResult }> {
-  const r = await s.run(`mreg up --quayHostname ${host(s)} ${IMAGES} --json ${extra}`, { timeoutMs: 30 * 60_000 });
+  const r = await s.run(`mreg up --quayHostname ${host(s)} ${IMAGES} ${INSTALL_FLAGS[s.name]} --json ${extra}`, { timeoutMs: 30 * 60_000 });
   let json: UpResult | undefined;
   try { json = JSON.parse(r.stdout) as UpResult; } catch { /* asserted by the caller */ }
   return { r, json };
@@ -68,6 +73,17 @@ async function rebootGuest(): Promise<boolean> {
   return waitFor(async () => (await root('true', { timeoutMs: 15_000 })).exitCode === 0, 10 * 60_000, 3000);
 }
 
+/** sha256 of every mreg podman secret's name and value: down and up must keep them byte for byte. */
+async function secretsHash(s: Scope): Promise<string> {
+  const r = await s.run(`for n in $(podman secret ls --format '{{.Name}}' | grep '^mreg-' | sort); do podman secret inspect --showsecret --format '{{.Spec.Name}} {{.SecretData}}' "$n"; done | sha256sum | cut -c1-64`);
+  return r.stdout.trim();
+}
+
+t.before(async () => {
+  // An empty folder the admin made for the blobs (mode 0711): mreg may use it, and must give it back.
+  await root(`rm -rf ${ROOTFUL_BLOBS} && mkdir -m 0711 ${ROOTFUL_BLOBS}`);
+});
+
 sideBySide(t, 'install, push, up again, status, kill -9 (both scopes at once)', scopes, (t, s) => {
   t.test(`${s.name}: mreg up on a fresh guest`, async t => {
     const { r, json } = await up(s);
@@ -118,6 +134,34 @@ sideBySide(t, 'install, push, up again, status, kill -9 (both scopes at once)', 
     t.equal(await caHash(s, c), before, 'same CA');
   });
 
+  t.test(`${s.name}: mreg up with no flags at all finds the install and keeps it`, async t => {
+    const c = installs.get(s.name);
+    if (!c) return t.fail('no install');
+    const before = await caHash(s, c);
+    const r = await s.run('mreg up --no-color', { timeoutMs: 30 * 60_000 });
+    t.equal(r.exitCode, 0, 'exits 0', { output: describe(r) });
+    t.match(r.stderr, /nothing changed/, 'nothing changed', { output: describe(r) });
+    t.match(r.stdout, new RegExp(`^URL: +https://${host(s).replace(/\./g, '\\.')}$`, 'm'), 'same hostname and port as the install (not hostname -f and 8443)');
+    t.notOk(r.stdout.includes(c.password) || r.stderr.includes(c.password), 'the password is not printed again (it was printed when the user was made)');
+    t.match(r.stdout, new RegExp(`^Password: +in ${quayRoot(s)}/credentials`, 'm'), 'it says where the password is');
+    t.equal(await caHash(s, c), before, 'same CA');
+    const l = await s.run(`podman login -u ${c.username} --password-stdin ${host(s)}`, { input: c.password });
+    t.equal(l.exitCode, 0, 'the same credentials log in', { output: describe(l) });
+  });
+
+  t.test(`${s.name}: a flag that disagrees with the install is refused and changes nothing`, async t => {
+    const other = s.name === 'rootful' ? '/srv/mreg-other-root' : '/home/mreg/other-root';
+    const r1 = await s.run('mreg up --quayStorage some-other-volume');
+    t.equal(r1.exitCode, 2, 'another --quayStorage: exit 2', { output: describe(r1) });
+    t.match(r1.stderr, /--quayStorage some-other-volume: this install keeps its data in .*mreg up never moves data/, 'says why and how', { output: describe(r1) });
+    const r2 = await s.run(`mreg up --quayRoot ${other} --quayHostname ${host(s)} ${IMAGES}`);
+    t.equal(r2.exitCode, 2, 'another --quayRoot: exit 2 (a second install would take over the units)', { output: describe(r2) });
+    t.match(r2.stderr, new RegExp(`--quayRoot ${other}: this host already has a ${s.name} mreg install at ${quayRoot(s)}`), 'names the install', { output: describe(r2) });
+    const left = await s.run(`test -e ${other} && echo exists; podman volume exists some-other-volume && echo volume; true`);
+    t.equal(left.stdout.trim(), '', 'nothing was created', { output: describe(left) });
+    t.ok(await allActive(s), 'the registry still runs');
+  });
+
   t.test(`${s.name}: mreg status is healthy`, async t => {
     const r = await s.run('mreg status --json');
     t.equal(r.exitCode, 0, 'exits 0', { output: describe(r) });
@@ -164,11 +208,20 @@ sideBySide(t, 'down keeps data, up again, down --purge (both scopes at once)', s
     const c = installs.get(s.name);
     if (!c) return t.fail('no install');
     const ca = await caHash(s, c);
-    const keysCmd = `grep -E '^(SECRET_KEY|DATABASE_SECRET_KEY):' ${s.name === 'rootful' ? '/etc/quay-install' : '~/quay-install'}/quay-config/config.yaml | sha256sum`;
+    const keysCmd = `grep -E '^(SECRET_KEY|DATABASE_SECRET_KEY):' ${quayRoot(s)}/quay-config/config.yaml | sha256sum`;
     const keys = (await s.run(keysCmd)).stdout;
+    // The CA for clients, installed the documented way (not the test's own copy).
+    const trustFile = `${s.certsDir}/${host(s)}/ca.crt`;
+    await s.run(`rm -rf ${s.certsDir}/${host(s)}`);
+    const tr = await s.run('mreg cert trust');
+    t.equal(tr.exitCode, 0, 'mreg cert trust', { output: describe(tr) });
+    const secrets = await secretsHash(s);
+    t.match(secrets, /^[0-9a-f]{64}$/);
     const d = await s.run('mreg down');
     t.equal(d.exitCode, 0, 'exits 0', { output: describe(d) });
     t.match(d.stdout, /data kept/);
+    t.equal((await s.run(`test -f ${trustFile} && echo kept`)).stdout.trim(), 'kept', 'down keeps the CA that cert trust installed');
+    t.equal(await secretsHash(s), secrets, 'down keeps every podman secret');
     const left = await s.run(`${s.systemctl} list-units --all --no-legend 'quay-*' | grep -v not-found || true; ls ${s.quadletDir} 2>/dev/null | grep -c quay || true`);
     t.match(left.stdout.trim(), /^0$/, `no units or Quadlet files left`, { output: describe(left) });
     t.equal((await s.run('podman volume exists quay-storage && echo yes')).stdout.trim(), 'yes', 'storage volume kept');
@@ -177,8 +230,10 @@ sideBySide(t, 'down keeps data, up again, down --purge (both scopes at once)', s
     t.equal(again.json?.password, c.password, 'same credentials');
     t.equal(await caHash(s, c), ca, 'same CA');
     t.equal((await s.run(keysCmd)).stdout, keys, 'same SECRET_KEY and DATABASE_SECRET_KEY (Quay encrypts data with them)');
-    const l = await login(s, c);
-    t.equal(l.exitCode, 0, `login with the same credentials`, { output: describe(l) });
+    t.equal(await secretsHash(s), secrets, 'every podman secret byte-identical after down and up');
+    await s.run(`podman logout ${host(s)} >/dev/null 2>&1; true`);
+    const l = await s.run(`podman login -u ${c.username} --password-stdin ${host(s)}`, { input: c.password });
+    t.equal(l.exitCode, 0, `login with the same credentials, without running cert trust again`, { output: describe(l) });
     await assertSameDigest(t, s, c, 'after down and up');
   });
 
@@ -187,7 +242,13 @@ sideBySide(t, 'down keeps data, up again, down --purge (both scopes at once)', s
     t.equal(d.exitCode, 0, 'exits 0', { output: describe(d) });
     const left = await s.run(`podman ps -a --format '{{.Names}}'; podman pod ls --format '{{.Name}}'; podman secret ls --format '{{.Name}}' | grep mreg- ; podman volume ls --format '{{.Name}}' | grep -E 'quay-storage|pg-storage'; ls ${s.quadletDir} 2>/dev/null | grep -E 'quay|storage'; ${s.systemctl} list-units --all --no-legend 'quay-*' | grep -v not-found; true`);
     t.equal(left.stdout.trim(), '', `nothing left`, { output: describe(left) });
-    const root = await s.run(s.name === 'rootful' ? 'ls -d /etc/quay-install 2>&1' : 'ls -d ~/quay-install 2>&1');
-    t.match(root.stdout, /No such file/, 'quayRoot deleted');
+    const qr = await s.run(`ls -d ${quayRoot(s)} 2>&1`);
+    t.match(qr.stdout, /No such file/, 'quayRoot deleted');
+    t.equal((await s.run(`test -e ${s.certsDir}/${host(s)}/ca.crt && echo left; true`)).stdout.trim(), '', 'the trusted CA file is removed with --purge');
+    if (s.name === 'rootful') {
+      const blobs = await s.run(`stat -c '%a %U' ${ROOTFUL_BLOBS} && ls -A ${ROOTFUL_BLOBS} | wc -l`);
+      t.equal(blobs.stdout.trim(), '711 root\n0', 'the blob folder that existed before is kept, emptied, with its old mode and owner', { output: describe(blobs) });
+      await s.run(`rmdir ${ROOTFUL_BLOBS}`);
+    }
   });
 });

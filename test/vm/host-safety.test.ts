@@ -1,0 +1,79 @@
+// Never harm the host (rootful and rootless side by side, no install needed): every refused `mreg up`
+// (a system folder, a file, a folder with someone's files, a missing image) exits non-zero with one
+// line naming the flag, and leaves modes, owners and contents of /, /etc, /opt, /srv and the user's
+// home exactly as they were.
+import t from 'tap';
+import { requireVm, describe } from './guest.js';
+import { asRoot as root, IMG, SCOPES, upCmd, type Scope } from './scopes.js';
+
+requireVm();
+t.setTimeout(30 * 60_000);
+
+const HOME = '/home/mreg';
+// Podman's own store (touched by the image check) and caches are not mreg's writes.
+const SNAPSHOT = `{ stat -c '%n %a %u %g %s %Y' / /etc /opt /srv ${HOME}
+  find /etc /opt /srv ${HOME} -xdev \\( -path ${HOME}/.local/share/containers -o -path ${HOME}/.cache \\) -prune -o -printf '%p %m %U %G %s %T@\\n'; } | sort`;
+
+async function snapshot(): Promise<string[]> {
+  const r = await root(SNAPSHOT);
+  if (r.exitCode !== 0) throw new Error(`snapshot failed: ${describe(r)}`);
+  return r.stdout.split('\n');
+}
+
+/** Lines that differ between two snapshots, for the assertion message. */
+function changed(a: string[], b: string[]): string[] {
+  const sa = new Set(a);
+  const sb = new Set(b);
+  return [...a.filter(l => !sb.has(l)).map(l => `- ${l}`), ...b.filter(l => !sa.has(l)).map(l => `+ ${l}`)].slice(0, 20);
+}
+
+/** `args`: flags added to the scope's usual up command, or a whole command line starting with "mreg ". */
+interface Row { what: string; args: (s: Scope) => string; exit: number; message: RegExp }
+
+const command = (row: Row, s: Scope) => { const a = row.args(s); return a.startsWith('mreg ') ? a : `${upCmd(s)} ${a}`; };
+
+const ROWS: Row[] = [
+  { what: 'quayRoot /etc', args: () => '--quayRoot /etc', exit: 2, message: /^mreg: error: --quayRoot \/etc: is a system folder, which mreg never takes over/m },
+  { what: 'quayStorage /opt', args: () => '--quayStorage /opt', exit: 2, message: /^mreg: error: --quayStorage \/opt: is a system folder/m },
+  { what: 'pgStorage /srv', args: () => '--pgStorage /srv', exit: 2, message: /^mreg: error: --pgStorage \/srv: is a system folder/m },
+  { what: 'quayRoot is the home', args: () => `--quayRoot ${HOME}`, exit: 2, message: /--quayRoot \/home\/mreg: is a home directory/ },
+  { what: 'quayStorage is a file', args: () => '--quayStorage /etc/hostname', exit: 2, message: /^mreg: error: --quayStorage \/etc\/hostname: exists and is not a directory/m },
+  { what: 'quayStorage holds files', args: s => `--quayStorage ${full(s)}`, exit: 2, message: /--quayStorage \S+: not empty \(keep-me\.txt\) and not an mreg install's/ },
+  { what: 'quayRoot holds files', args: s => `--quayRoot ${full(s)}`, exit: 2, message: /--quayRoot \S+: not empty \(keep-me\.txt\)/ },
+  { what: 'an image is missing', args: s => upCmd(s).replace(`${IMG}/quay:v1`, `${IMG}/quay:not-loaded`), exit: 1, message: /image not present on this host: --quayImage localhost\/mreg-test\/quay:not-loaded/ },
+];
+
+const full = (s: Scope) => (s.name === 'rootful' ? '/srv/mreg-full' : `${HOME}/mreg-full`);
+
+t.before(async () => {
+  // A folder with a file of the user's in it, per scope.
+  await root(`mkdir -p /srv/mreg-full ${HOME}/mreg-full && echo mine >/srv/mreg-full/keep-me.txt && echo mine >${HOME}/mreg-full/keep-me.txt
+    chown -R mreg:mreg ${HOME}/mreg-full`);
+});
+
+t.test('no install yet in either scope', async t => {
+  for (const s of SCOPES) {
+    const r = await s.run(`test -e ${s.quayRoot} && echo exists; ls ${s.quadletDir} 2>/dev/null | grep -c quay || true`);
+    t.equal(r.stdout.trim(), '0', `${s.name}: no quayRoot and no units (an earlier suite cleaned up)`, { output: describe(r) });
+  }
+});
+
+t.test('each refused mreg up exits non-zero, names the flag, and changes nothing on the host', async t => {
+  for (const row of ROWS) {
+    for (const s of SCOPES) {
+      const before = await snapshot();
+      const r = await s.run(command(row, s), { timeoutMs: 10 * 60_000 });
+      t.equal(r.exitCode, row.exit, `${s.name}: ${row.what}: exit ${row.exit}`, { output: describe(r) });
+      t.match(r.stderr, row.message, `${s.name}: ${row.what}: the message names the flag and the fix`, { output: describe(r) });
+      t.notMatch(r.stderr, /internal error|\n\s+at /, `${s.name}: ${row.what}: no stack trace`);
+      const after = await snapshot();
+      t.same(changed(before, after), [], `${s.name}: ${row.what}: /, /etc, /opt, /srv and ${HOME} unchanged`);
+      const left = await s.run(`test -e ${s.quayRoot} && echo quayRoot; ls ${s.quadletDir} 2>/dev/null | grep quay; podman secret ls --format '{{.Name}}' | grep mreg-; true`);
+      t.equal(left.stdout.trim(), '', `${s.name}: ${row.what}: no quayRoot, units or secrets`, { output: describe(left) });
+    }
+  }
+});
+
+t.teardown(async () => {
+  await root(`rm -rf /srv/mreg-full ${HOME}/mreg-full`);
+});
