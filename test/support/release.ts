@@ -1,7 +1,7 @@
 // The release that users run (dist/release, from .ci/bundle.mjs), made fresh for host-side tests.
 // test/run.mjs builds it before the unit and CLI tests; a bare `npx tap test/cli` builds it here when it
 // is missing or older than its sources. A failed build fails the test run: it is never skipped.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
@@ -13,7 +13,8 @@ export const RELEASE_EXE = join(ROOT, 'dist/release/mreg');
 export const RELEASE_TARBALL = join(ROOT, `dist/release/${RELEASE_NAME}.tar.gz`);
 // Everything .ci/bundle.mjs reads from this checkout.
 const SOURCES = ['src', 'man', 'units', 'package.json', 'package-lock.json', '.ci/bundle.mjs'];
-// Several test files may ask at once: one builds, the others wait for it.
+// Several test files may ask at once: one builds, the others wait for it. The lock holds the builder's
+// pid, so a lock left by a killed run (tap's timeout) is taken over instead of waited for.
 const LOCK = join(ROOT, 'dist/.release-build.lock');
 const LOCK_WAIT_MS = 10 * 60_000;
 
@@ -36,11 +37,12 @@ export async function freshRelease(): Promise<void> {
   for (;;) {
     if (isFresh()) return;
     try {
-      mkdirSync(LOCK);
+      writeFileSync(LOCK, String(process.pid), { flag: 'wx' });
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      if (Date.now() > deadline) throw new Error(`${LOCK} is still there after ${LOCK_WAIT_MS / 60_000} min: remove it if no bundle build is running`);
+      if (!holderAlive()) { rmSync(LOCK, { force: true }); continue; }
+      if (Date.now() > deadline) throw new Error(`${LOCK} is still held after ${LOCK_WAIT_MS / 60_000} min by a bundle build`);
       await new Promise(r => setTimeout(r, 1000));
     }
   }
@@ -52,6 +54,20 @@ export async function freshRelease(): Promise<void> {
     const r = await execa(process.execPath, [join(ROOT, '.ci/bundle.mjs')], { cwd: ROOT, env, extendEnv: false, reject: false, all: true });
     if (r.exitCode !== 0) throw new Error(`node .ci/bundle.mjs exited ${r.exitCode}; the release executable could not be built:\n${r.all}`);
   } finally {
-    rmdirSync(LOCK);
+    rmSync(LOCK, { force: true });
+  }
+}
+
+function holderAlive(): boolean {
+  try {
+    const since = Date.now() - statSync(LOCK).mtimeMs;
+    const pid = Number(readFileSync(LOCK, 'utf8'));
+    // Created but its pid not yet written: give the writer a moment.
+    if (!(pid > 0)) return since < 5000;
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: the pid exists (another user's process); anything else (ENOENT, ESRCH): no holder.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
