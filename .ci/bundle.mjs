@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-// Builds the air-gapped release: one Node 20 single executable application (SEA) plus a README, in
+// Builds the air-gapped release: one Node 20 single executable application (SEA), its man pages and a README, in
 //   dist/release/mreg-<version>-linux-x86_64.tar.gz  (top folder mreg-<version>-linux-x86_64/)
 // and leaves the bare executable at dist/release/mreg (remote install uploads exactly that path).
 // Usage: node .ci/bundle.mjs [--image-archive FILE]   (the archive and FILE.sha256 go into the tarball)
 // Deterministic for the same sources, node binary and tools: mtimes come from the last commit.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, createReadStream, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,8 @@ import { build } from 'esbuild';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 // Fixed by Node for SEA; postject flips it so the binary looks for the injected blob.
 const FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+/** The one documented way to install the man pages (README); test/cli/release.test.ts runs it. */
+const MAN_INSTALL = 'sudo install -m 0644 -D -t /usr/local/share/man/man1 man/*.1';
 const t0 = Date.now();
 const step = msg => console.log(`[bundle +${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}`);
 
@@ -111,6 +113,11 @@ async function main() {
   const stage = join(WORK, name);
   mkdirSync(stage);
   symlinkSync(exe, join(stage, 'mreg'));
+  // The man pages as they are in man/, for `man -l` or the install line in the README.
+  mkdirSync(join(stage, 'man'));
+  const pages = readdirSync(join(ROOT, 'man')).filter(f => f.endsWith('.1'));
+  if (pages.length === 0) fail('man/ has no *.1 pages');
+  for (const page of pages) symlinkSync(join(ROOT, 'man', page), join(stage, 'man', page));
   writeFileSync(join(stage, 'README'), readme(version, imageArchive && basename(imageArchive)));
   if (imageArchive) {
     const file = basename(imageArchive);
@@ -148,9 +155,14 @@ Run (as root for a system install, or as a normal user for a rootless one):
   sudo mreg status
   sudo mreg down --purge --yes # remove everything again
 
-Help (no man pages needed):
+Help:
   mreg --help
   mreg <command> --help        # up, down, status, upgrade, cert, logs, adopt, completion
+
+Manual pages (mreg(1) and one per command, in man/):
+  man -l man/mreg-up.1         # read one without installing
+  ${MAN_INSTALL}
+  man mreg-up                  # after installing
 `;
 }
 

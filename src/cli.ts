@@ -1,7 +1,8 @@
 // cac wiring only: commands and flags from the option table; actions lazy-import their command module.
 import { cac, type CAC } from 'cac';
 import { VERSION } from './version.js';
-import { COMMAND_FLAGS, GLOBAL_FLAGS, flagsFor, type CommandName } from './options-table.js';
+import { UsageError } from './errors.js';
+import { COMMAND_FLAGS, GLOBAL_FLAGS, flagsFor, longName, type CommandName, type FlagDef } from './options-table.js';
 import type { Output } from './ui/output.js';
 
 export interface CommandContext {
@@ -51,6 +52,8 @@ export interface ParsedCli {
 export function buildCli(): CAC {
   const cli = cac('mreg');
   for (const f of GLOBAL_FLAGS) cli.option(f.flags, f.description);
+  // cac gives every --no-x flag the default true, and help would show "-c, --no-color … (default: true)".
+  for (const o of cli.globalCommand.options) if (o.negated) o.config.default = undefined;
   for (const [name, def] of Object.entries(COMMANDS) as [CommandName, (typeof COMMANDS)[CommandName]][]) {
     const cmd = cli.command(def.usage, def.summary);
     if (def.alias) cmd.alias(def.alias);
@@ -71,27 +74,76 @@ export function parseCli(argv: string[]): ParsedCli {
   const cli = buildCli();
   // cac reads `-c` of `-c, --no-color` as a flag named c; mirror-registry's -c means --no-color.
   const args = argv.map(a => (a === '-c' ? '--no-color' : a));
-  const parsed = cli.parse(['node', 'mreg', ...args], { run: false });
+  // mri (under cac) knows a boolean flag only by its camelCase key, so `--dry-run extra` would take "extra"
+  // as the value of --dry-run; spelt as the key (`--dryRun`), it is a boolean and "extra" an argument.
+  const parsed = cli.parse(['node', 'mreg', ...args.map(a => KEBAB_BOOLEANS.get(a) ?? a)], { run: false });
   const options = keepStrings(parsed.options as Record<string, unknown>, args);
   if (options.help || options.version) return { cli, options };
   // matchedCommand.name, not matchedCommandName: the latter is the alias as typed ("install").
   const matched = cli.matchedCommand?.name as CommandName | undefined;
   if (!matched) {
-    if (parsed.args.length > 0) return { cli, options, run: async () => { throw unknownCommand(parsed.args[0]!); } };
+    if (parsed.args.length > 0) return { cli, options, run: async () => { throw new UsageError(`unknown command "${String(parsed.args[0])}"`, 'see: mreg --help'); } };
     const unknown = Object.keys(options).find(k => k !== '--' && !GLOBAL_KEYS.has(k));
-    if (unknown) return { cli, options, run: async () => { throw cacError(`Unknown option \`${unknown.length === 1 ? '-' : '--'}${unknown}\``); } };
+    if (unknown) return { cli, options, run: async () => { throw new UsageError(`Unknown option \`${unknown.length === 1 ? '-' : '--'}${unknown}\``, 'see: mreg --help'); } };
     cli.outputHelp();
     return { cli, options };
   }
   const def = COMMANDS[matched];
+  const positionals = [...parsed.args, ...(options['--'] as unknown[] ?? [])].map(String);
   return {
     cli,
     options,
     run: async (out, env, stdin) => {
+      checkUsage(cli, matched, def.usage, args, positionals);
       const runner = await def.load();
-      await runner({ out, flags: options, args: [...parsed.args].map(String), env, stdin });
+      await runner({ out, flags: options, args: positionals, env, stdin });
     },
   };
+}
+
+/** Every check of the command line as a whole, before the command runs: each failure is a UsageError. */
+function checkUsage(cli: CAC, name: CommandName, usage: string, argv: string[], positionals: string[]): void {
+  const repeated = repeatedFlag(argv, [...GLOBAL_FLAGS, ...flagsFor(name)]);
+  if (repeated) throw new UsageError(`${repeated} was given more than once; give it once`, `see: mreg ${name} --help`);
+  // cac checks unknown options and missing values only here. Its errors are plain argument problems; they
+  // are caught by place, not by class name (minification renames cac's CACError in the release executable).
+  try {
+    cli.runMatchedCommand();
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err), `see: mreg ${name} --help`);
+  }
+  const allowed = (usage.match(/[<[]/g) ?? []).length;
+  if (positionals.length > allowed) {
+    throw new UsageError(`unexpected argument "${positionals[allowed]!}" (usage: mreg ${usage} [flags])`, `see: mreg ${name} --help`);
+  }
+}
+
+/**
+ * The first flag of `defs` that argv gives more than once, named by its spellings (`-r /a --quayRoot /b` is
+ * --quayRoot twice). Checked on argv because mri keeps only one of the values in that case.
+ */
+function repeatedFlag(argv: string[], defs: readonly FlagDef[]): string | undefined {
+  const byKey = new Map<string, string>();
+  for (const d of defs) {
+    const spellings = d.flags.split(',').map(s => s.trim().split(/\s/)[0]!);
+    const short = spellings.find(n => /^-[^-]/.test(n));
+    for (const n of spellings) byKey.set(flagKey(n), `--${longName(d)}${short ? ` (or ${short})` : ''}`);
+  }
+  const seen = new Set<string>();
+  for (const token of argv) {
+    if (token === '--') break;
+    if (!token.startsWith('-') || token === '-') continue;
+    const flag = byKey.get(flagKey(token.split('=')[0]!));
+    if (flag === undefined) continue;
+    if (seen.has(flag)) return flag;
+    seen.add(flag);
+  }
+  return undefined;
+}
+
+/** The option key cac uses for a spelling: --no-color → color, --dry-run → dryRun, -r → r. */
+function flagKey(spelling: string): string {
+  return camel(spelling.replace(/^-{1,2}/, '').replace(/^no-/, ''));
 }
 
 /**
@@ -119,15 +171,12 @@ function camel(name: string): string {
   return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
-function unknownCommand(name: string): Error {
-  return cacError(`unknown command "${name}"`);
-}
-
-function cacError(message: string): Error {
-  const e = new Error(message);
-  e.name = 'CACError';
-  return e;
-}
+/** Boolean flags spelt with a dash (--dry-run) → the spelling mri treats as boolean (--dryRun). */
+const KEBAB_BOOLEANS = new Map([...GLOBAL_FLAGS, ...COMMAND_FLAGS]
+  .filter(f => !f.flags.includes('<'))
+  .map(f => `--${longName(f)}`)
+  .filter(n => n.includes('-', 2) && !n.startsWith('--no-'))
+  .map(n => [n, `--${camel(n.slice(2))}`] as const));
 
 /** Option keys cac sets for the global flags (both spellings of each). */
 const GLOBAL_KEYS = new Set(['verbose', 'v', 'color', 'c', 'json', 'help', 'h', 'version', 'V']);

@@ -8,11 +8,9 @@ import { VERSION } from './version.js';
 export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let out: Output = createOutput({ env });
   try {
-    const { cli, options, run: runCommand } = parseCli(argv);
+    const { options, run: runCommand } = parseCli(argv);
     out = createOutput({ env, json: Boolean(options.json), color: options.color !== false, verbose: Boolean(options.verbose) });
     if (!runCommand) return 0;
-    // cac checks unknown options and missing values only here.
-    cli.runMatchedCommand();
     await runCommand(out, env, process.stdin);
     return 0;
   } catch (err) {
@@ -20,8 +18,7 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env):
   }
 }
 
-function report(err: unknown, out: Output): number {
-  const e = err instanceof Error && err.name === 'CACError' ? new UsageError(err.message, 'see: mreg --help') : err;
+function report(e: unknown, out: Output): number {
   if (e instanceof MregError) {
     const lines = e instanceof UsageError ? e.problems : [e.message];
     for (const line of lines) out.error(`mreg: error: ${line}`);
@@ -34,7 +31,7 @@ function report(err: unknown, out: Output): number {
     return e.exitCode;
   }
   out.error(`mreg: internal error (a bug in mreg ${VERSION}, node ${process.version}); please report it with this output:`);
-  out.error(err instanceof Error ? (err.stack ?? String(err)) : String(err));
+  out.error(e instanceof Error ? (e.stack ?? String(e)) : String(e));
   return 1;
 }
 

@@ -1,5 +1,8 @@
-// The built CLI (node dist/main.js) as a user meets it: help, version, usage errors, up --dry-run, --json, colour.
-// Needs `npm run build` first. Nothing here needs podman or systemd, and nothing may change the host.
+// The built CLI as a user meets it: help, version, usage errors, up --dry-run, --json, colour.
+// Help, version and usage errors run against both builds: `node dist/main.js` and the release executable
+// (dist/release/mreg, minified by esbuild), which is what users run.
+// Needs `npm run build` first; the release is built here if it is missing or stale (test/support/release.ts).
+// Nothing here needs podman or systemd, and nothing may change the host.
 import t from 'tap';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { GLOBAL_FLAGS, flagsFor, type CommandName } from '../../src/options-table.js';
+import { freshRelease, RELEASE_EXE } from '../support/release.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MAIN = join(ROOT, 'dist/main.js');
@@ -22,6 +26,15 @@ const isRoot = process.getuid?.() === 0;
 const NOBODY = 65534;
 
 if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first`);
+// Building the release takes about half a minute; the default per-file timeout is 30 s.
+t.setTimeout(10 * 60_000);
+await freshRelease();
+
+/** The two ways to start mreg: the compiled sources and the single-file release executable. */
+const BUILDS: Array<{ name: string; argv: string[] }> = [
+  { name: 'node dist/main.js', argv: [process.execPath, MAIN] },
+  { name: 'release executable', argv: [RELEASE_EXE] },
+];
 
 /** A fresh HOME the child user can write to, removed after the test. */
 function tempHome(t: { teardown(fn: () => void): void }): string {
@@ -31,7 +44,7 @@ function tempHome(t: { teardown(fn: () => void): void }): string {
   return home;
 }
 
-interface RunOpts { home?: string; env?: Record<string, string>; asUser?: boolean }
+interface RunOpts { home?: string; env?: Record<string, string>; asUser?: boolean; build?: string[] }
 
 interface Run { exitCode: number | undefined; stdout: string; stderr: string }
 
@@ -45,7 +58,7 @@ async function mreg(args: string[], opts: RunOpts = {}): Promise<Run> {
     ...opts.env,
   };
   const drop = opts.asUser !== false && isRoot ? { uid: NOBODY, gid: NOBODY } : {};
-  const r = await execa('env', cleanEnv(env, [process.execPath, MAIN, ...args]), { reject: false, cwd: tmpdir(), timeout: 20_000, ...drop });
+  const r = await execa('env', cleanEnv(env, [...(opts.build ?? BUILDS[0]!.argv), ...args]), { reject: false, cwd: tmpdir(), timeout: 20_000, ...drop });
   return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -77,35 +90,47 @@ function secretLooking(text: string): string[] {
   return (text.match(/\b[A-Za-z0-9]{20,}\b/g) ?? []).filter(w => /[a-z]/.test(w) && /[A-Z]/.test(w) && /[0-9]/.test(w));
 }
 
+/** Runs the jobs at most `n` at a time; results in job order. */
+async function inBatches<T>(jobs: Array<() => Promise<T>>, n: number): Promise<T[]> {
+  const results: T[] = [];
+  for (let i = 0; i < jobs.length; i += n) results.push(...await Promise.all(jobs.slice(i, i + n).map(j => j())));
+  return results;
+}
+
 const errorLines = (stderr: string) => stderr.split('\n').filter(l => l.startsWith('mreg: error:'));
 
-t.test('--version and -V print the package.json version', async t => {
-  for (const flag of ['--version', '-V']) {
-    const r = await mreg([flag]);
-    t.equal(r.exitCode, 0, `${flag} exit code`);
-    t.match(r.stdout, new RegExp(`(^|[^0-9.])${VERSION.replace(/\./g, '\\.')}([^0-9.]|$)`), `${flag} prints ${VERSION}`);
-    t.equal(r.stderr, '', `${flag} prints nothing on stderr`);
-  }
-});
-
-t.test('--help lists every command and the global flags', async t => {
-  const r = await mreg(['--help']);
-  t.equal(r.exitCode, 0);
-  for (const c of COMMANDS) t.match(r.stdout, new RegExp(`^\\s+${c}\\b`, 'm'), `lists ${c}`);
-  for (const f of GLOBAL_FLAGS) t.ok(r.stdout.includes(f.flags.replace(/ <.*$/, '')), `lists ${f.flags}`);
-  t.notMatch(r.stdout + r.stderr, ANSI, 'no colour when not on a terminal');
-});
-
-for (const command of COMMANDS) {
-  t.test(`${command} --help lists every ${command} flag of the option table`, async t => {
-    const r = await mreg([command, '--help']);
-    t.equal(r.exitCode, 0);
-    for (const f of [...flagsFor(command), ...GLOBAL_FLAGS]) {
-      // cac prints the flag spec verbatim, e.g. "-r, --quayRoot <dir>".
-      t.ok(r.stdout.includes(f.flags), `lists ${f.flags}`);
-      if (f.defaultText) t.ok(r.stdout.includes(f.defaultText), `shows the default of ${f.flags}`);
+for (const build of BUILDS) {
+  t.test(`${build.name}: --version and -V print the package.json version`, async t => {
+    for (const flag of ['--version', '-V']) {
+      const r = await mreg([flag], { build: build.argv });
+      t.equal(r.exitCode, 0, `${flag} exit code`);
+      t.match(r.stdout, new RegExp(`(^|[^0-9.])${VERSION.replace(/\./g, '\\.')}([^0-9.]|$)`), `${flag} prints ${VERSION}`);
+      t.equal(r.stderr, '', `${flag} prints nothing on stderr`);
     }
   });
+
+  t.test(`${build.name}: --help lists every command and the global flags`, async t => {
+    const r = await mreg(['--help'], { build: build.argv });
+    t.equal(r.exitCode, 0);
+    for (const c of COMMANDS) t.match(r.stdout, new RegExp(`^\\s+${c}\\b`, 'm'), `lists ${c}`);
+    for (const f of GLOBAL_FLAGS) t.ok(r.stdout.includes(f.flags.replace(/ <.*$/, '')), `lists ${f.flags}`);
+    t.notMatch(r.stdout + r.stderr, ANSI, 'no colour when not on a terminal');
+  });
+
+  for (const command of COMMANDS) {
+    t.test(`${build.name}: ${command} --help lists every ${command} flag of the option table`, async t => {
+      const r = await mreg([command, '--help'], { build: build.argv });
+      t.equal(r.exitCode, 0);
+      for (const f of [...flagsFor(command), ...GLOBAL_FLAGS]) {
+        // cac prints the flag spec verbatim, e.g. "-r, --quayRoot <dir>".
+        t.ok(r.stdout.includes(f.flags), `lists ${f.flags}`);
+        if (f.defaultText) t.ok(r.stdout.includes(f.defaultText), `shows the default of ${f.flags}`);
+      }
+      // A flag without a default shows none: cac's "(default: true)" on --no-color said the opposite of what it does.
+      const colorLine = r.stdout.split('\n').find(l => l.includes('--no-color')) ?? '';
+      t.notMatch(colorLine, /default/, '--no-color shows no default', { line: colorLine });
+    });
+  }
 }
 
 // argv → what the single error line must name. Every row must exit 2, print exactly one `mreg: error:`
@@ -125,13 +150,34 @@ const USAGE_ERRORS: Array<[string[], string]> = [
   [['install', '--dry-run', '--quayHostname', '10.0.0.5'], '--quayHostname 10.0.0.5'],
   [['logs', 'not-a-unit'], 'not-a-unit'],
   [['logs', '--lines', '0'], '--lines'],
+  // Unknown flags after a command: cac's own check, which the release executable once reported as a bug.
+  [['down', '--dry-run', '--bogus'], '--bogus'],
+  [['up', '--dry-run', '-Z'], '-Z'],
+  // Positional arguments to commands that take none (`up extra` once started a real install).
+  [['up', '--dry-run', 'extra-positional'], '"extra-positional"'],
+  [['install', '--dry-run', 'extra'], '"extra"'],
+  [['down', '--dry-run', 'extra'], '"extra"'],
+  [['status', 'extra'], '"extra"'],
+  [['upgrade', '--dry-run', 'extra'], '"extra"'],
+  [['adopt', '--dry-run', 'extra'], '"extra"'],
+  [['up', '--dry-run', '--', 'extra'], '"extra"'],
+  [['logs', 'quay-app', 'extra'], '"extra"'],
+  [['cert', 'trust', 'extra'], '"extra"'],
+  [['completion', 'bash', 'extra'], '"extra"'],
+  // A flag given twice, in any spelling, is named as repeated (mri kept one value of `-r A --quayRoot B`).
+  [['up', '--dry-run', '--quayHostname', HOSTNAME, '--quayRoot', '/tmp/a', '--quayRoot', '/tmp/b'], '--quayRoot (or -r) was given more than once'],
+  [['up', '--dry-run', '--quayHostname', HOSTNAME, '-r', '/tmp/a', '--quayRoot', '/tmp/b'], '--quayRoot (or -r) was given more than once'],
+  [['up', '--dry-run', '--quayHostname=a.example.com', '--quayHostname=b.example.com'], '--quayHostname was given more than once'],
+  [['up', '--dry-run', '--dry-run', '--quayHostname', HOSTNAME], '--dry-run was given more than once'],
+  [['status', '-c', '--no-color'], '--no-color (or -c) was given more than once'],
 ];
 
-t.test('usage errors: exit 2, one error line, nothing written', async t => {
+for (const build of BUILDS) t.test(`${build.name}: usage errors: exit 2, one error line, nothing written`, async t => {
   const home = tempHome(t);
   const before = snapshot(home);
-  // Independent rows: run them at once, then check them in table order.
-  const results = await Promise.all(USAGE_ERRORS.map(([argv]) => mreg(argv, { home })));
+  // Independent rows: run a few at a time (dozens of node processes at once can outlast the timeout on a
+  // busy machine), then check them in table order.
+  const results = await inBatches(USAGE_ERRORS.map(([argv]) => () => mreg(argv, { home, build: build.argv })), 6);
   for (const [i, [argv, names]] of USAGE_ERRORS.entries()) {
     const r = results[i]!;
     const row = `mreg ${argv.join(' ')}`;
@@ -141,6 +187,7 @@ t.test('usage errors: exit 2, one error line, nothing written', async t => {
     t.ok(lines[0]?.includes(names), `${row}: names ${names}`, { stderr: r.stderr });
     t.equal(r.stdout, '', `${row}: nothing on stdout`);
     t.notMatch(r.stderr, /^\s+at /m, `${row}: no stack trace`);
+    t.notMatch(r.stderr, /internal error/, `${row}: not reported as a bug`);
   }
   t.same(snapshot(home), before, 'HOME unchanged');
 });
