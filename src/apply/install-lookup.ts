@@ -4,8 +4,7 @@ import { readIfExists } from '../host/fs.js';
 import { defaultQuayRoot, pointerPath, quayRootLayout, type QuayRootLayout } from '../spec/layout.js';
 import { parseRecord, type InstallRecord } from '../spec/record.js';
 import type { Scope } from '../spec/spec.js';
-import { UsageError } from '../errors.js';
-import { isAbsolute } from 'node:path';
+import { parseQuayRootFlag } from '../spec/options.js';
 
 export interface FoundInstall {
   layout: QuayRootLayout;
@@ -13,11 +12,7 @@ export interface FoundInstall {
 }
 
 export async function locateQuayRoot(flags: Record<string, unknown>, scope: Scope, home: string): Promise<string> {
-  const given = flags.quayRoot;
-  if (given !== undefined) {
-    if (typeof given !== 'string' || !isAbsolute(given)) throw new UsageError(`--quayRoot ${String(given)}: must be an absolute path; e.g. --quayRoot ${defaultQuayRoot(scope, home)}`);
-    return given;
-  }
+  if (flags.quayRoot !== undefined) return parseQuayRootFlag(flags.quayRoot, { scope, home, fqdn: '' });
   const pointer = (await readIfExists(pointerPath(scope, home)))?.trim();
   return pointer || defaultQuayRoot(scope, home);
 }

@@ -282,7 +282,7 @@ async function dryRun(spec: InstallSpec, probe: HostProbe, layout: QuayRootLayou
   const facts = factsFor(probe);
   if (!facts.podmanVersion) {
     facts.podmanVersion = [5, 0, 0];
-    out.warn('podman not found; rendering for podman 5.0 (the minimum mreg supports)');
+    out.warn('podman not found; rendering for podman 5.0 (the .pod layout; mreg also supports 4.6-4.9 with a plain quay-pod.service)');
   }
   void podman;
   const planned = makePlan(spec, facts, secrets);

@@ -1,4 +1,5 @@
 // HTTPS to the registry on this host: health probes and user initialisation, verified against our CA.
+import { HostError } from '../errors.js';
 import { request } from 'node:https';
 
 export interface HttpResult {
@@ -64,7 +65,10 @@ export async function waitForHealth(ep: RegistryEndpoint, deadlineMs: number, in
     } catch (err) {
       last = err instanceof Error ? err.message : String(err);
     }
-    if (Date.now() - t0 > deadlineMs) throw new Error(`/health/instance did not answer 200 within ${Math.round(deadlineMs / 1000)} s (last: ${last})`);
+    if (Date.now() - t0 > deadlineMs) {
+      throw new HostError(`https://${ep.hostname}:${ep.port}/health/instance did not answer 200 within ${Math.round(deadlineMs / 1000)} s (last: ${last})`,
+        'see which unit fails with `mreg status`, then `mreg logs quay-app`');
+    }
     await new Promise(r => setTimeout(r, intervalMs));
   }
 }

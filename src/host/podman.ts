@@ -1,6 +1,7 @@
 // Podman port: the podman CLI through execa argv arrays; secret values never appear in argv.
 import * as path from 'node:path';
 import { HostError } from '../errors.js';
+import { MIN_PODMAN, formatVersion } from '../plan/compat.js';
 import type { Scope } from '../spec/spec.js';
 import { commandFailed, isCommandMissing, runChecked, runCommand, tailLines, type RunResult } from './exec.js';
 import { listFiles, pathExists } from './fs.js';
@@ -178,7 +179,7 @@ export function createPodman(opts: { verbose?: boolean; log?: (line: string) => 
     async quadletDryRun(dir, scope) {
       let bin: string | undefined;
       for (const b of QUADLET_BINARIES) if (await pathExists(b)) { bin = b; break; }
-      if (!bin) throw new HostError(`Quadlet's generator was not found (${QUADLET_BINARIES.join(', ')})`, 'install podman 5.0 or newer');
+      if (!bin) throw new HostError(`Quadlet's generator was not found (${QUADLET_BINARIES.join(', ')})`, `install podman ${formatVersion(MIN_PODMAN)} or newer (5.x preferred)`);
       const abs = path.resolve(dir);
       const inputs = (await listFiles(abs)).filter((f) => QUADLET_INPUTS.has(path.extname(f)));
       const args = ['-dryrun', ...(scope === 'rootless' ? ['-user'] : [])];

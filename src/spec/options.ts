@@ -253,6 +253,19 @@ export function parseUpOptions(raw: RawUpFlags, env: OptionEnv): InstallSpec {
   return spec;
 }
 
+/**
+ * --quayRoot as every command reads it (down, status, upgrade, cert find an install with it): the
+ * same rules as `mreg up`, so a path up would refuse is refused everywhere with the same line.
+ */
+export function parseQuayRootFlag(value: unknown, env: OptionEnv): string {
+  const p = new Problems();
+  const raw = { quayRoot: value } as unknown as RawUpFlags;
+  const s = readString(raw, 'quayRoot', p);
+  const path = s === undefined ? undefined : parsePath('quayRoot', s, env, p, env.scope === 'rootful' ? '/etc/quay-install' : '~/quay-install', true);
+  if (path === undefined || p.lines.length > 0) throw new UsageError(p.lines);
+  return path;
+}
+
 function sameStorage(a: Storage, b: Storage): boolean {
   if (a.kind === 'volume' && b.kind === 'volume') return a.name === b.name;
   if (a.kind === 'path' && b.kind === 'path') {

@@ -1,6 +1,6 @@
 // Host checks before any change, collected all at once: errors stop `mreg up`, warnings only inform.
 import type { InstallSpec } from './spec.js';
-import { compareVersions } from '../plan/compat.js';
+import { compareVersions, formatVersion } from '../plan/compat.js';
 import { podmanTooOld } from '../plan/plan.js';
 import { MIN_PODMAN_4X, usesPodman4Layout } from '../plan/podman4.js';
 
@@ -10,6 +10,7 @@ export interface PreflightFacts {
   systemdReachable: boolean;
   systemdError?: string;
   hasSubuid: boolean;
+  hasSubgid: boolean;
   portFree: boolean;
   /** True when the port is held by this very install (a re-run); then it is not a conflict. */
   portOwnedByInstall: boolean;
@@ -35,12 +36,16 @@ export function preflight(spec: InstallSpec, f: PreflightFacts): PreflightResult
   const errors: string[] = [];
   const warnings: string[] = [];
   const v = f.podmanVersion;
-  if (!v) errors.push('podman is not installed; install podman 5.0 or newer (dnf install podman)');
+  if (!v) errors.push(`podman is not installed; install podman ${formatVersion(MIN_PODMAN_4X)} or newer, 5.x preferred (dnf install podman)`);
   else if (compareVersions(v, MIN_PODMAN_4X) < 0) errors.push(`${podmanTooOld(v)}; upgrade podman (RHEL 8.10/9.4 ship 4.9, RHEL 9.5+/10 ship 5.x)`);
   else if (usesPodman4Layout(v)) warnings.push(`podman ${v.join('.')}: using the podman 4 layout (a plain quay-pod.service, containers joining it with --pod); podman 5 is recommended`);
   if (!f.cgroupV2) errors.push('cgroup v2 is not active (Quadlet needs it); boot with systemd.unified_cgroup_hierarchy=1 (RHEL 8: grubby --update-kernel=ALL --args=systemd.unified_cgroup_hierarchy=1, then reboot)');
   if (!f.systemdReachable) errors.push(`systemd is not reachable over D-Bus${f.systemdError ? ` (${f.systemdError})` : ''}; mreg needs systemd as init and a running ${spec.scope === 'rootless' ? 'user manager (log in, or enable linger)' : 'system bus'}`);
-  if (spec.scope === 'rootless' && !f.hasSubuid) errors.push(`user ${f.user} has no entry in /etc/subuid or /etc/subgid; add one: usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${f.user}`);
+  if (spec.scope === 'rootless' && !(f.hasSubuid && f.hasSubgid)) {
+    const missing = [...(f.hasSubuid ? [] : ['/etc/subuid']), ...(f.hasSubgid ? [] : ['/etc/subgid'])];
+    const fix = [...(f.hasSubuid ? [] : ['--add-subuids 100000-165535']), ...(f.hasSubgid ? [] : ['--add-subgids 100000-165535'])];
+    errors.push(`user ${f.user} has no entry in ${missing.join(' or ')}; add one: usermod ${fix.join(' ')} ${f.user}`);
+  }
   if (!f.portFree && !f.portOwnedByInstall) errors.push(`port ${spec.port} is already in use; free it or choose another port with --quayHostname ${spec.hostname}:PORT`);
   if (!f.hostnameResolves) errors.push(`--quayHostname ${spec.hostname}: the name does not resolve on this host; add it to DNS or /etc/hosts`);
   if (spec.scope === 'rootless' && spec.port < 1024) errors.push(`--quayHostname ${spec.hostname}:${spec.port}: a rootless install cannot publish a port below 1024; use 8443 or run as root`);

@@ -10,7 +10,7 @@ const spec: InstallSpec = {
   images: { quay: 'q', postgres: 'p', redis: 'r' },
 };
 const good: PreflightFacts = {
-  podmanVersion: [5, 4, 2], cgroupV2: true, systemdReachable: true, hasSubuid: true, portFree: true,
+  podmanVersion: [5, 4, 2], cgroupV2: true, systemdReachable: true, hasSubuid: true, hasSubgid: true, portFree: true,
   portOwnedByInstall: false, hostnameResolves: true, memTotalBytes: 16 * 1024 ** 3, cpus: 4,
   diskFreeBytes: 100 * 1024 ** 3, user: 'u',
 };
@@ -77,4 +77,18 @@ t.test('corrupt and future records are refused with the path and a fix', async t
   t.throws(() => parseRecord('{not json', '/r.json'), { message: '/r.json: install record is not valid JSON', hint: /mreg up/ });
   t.throws(() => parseRecord(JSON.stringify({ ...record, schemaVersion: 99 }), '/r.json'), { message: /schema version 99, newer than this mreg understands/ });
   t.throws(() => parseRecord(JSON.stringify({ ...record, spec: { ...record.spec, port: 'x' } }), '/r.json'), { message: /install record is damaged \(spec\.port/ });
+});
+
+t.test('rootless needs both /etc/subuid and /etc/subgid ranges; the message names the missing one', async t => {
+  const noGid = preflight(spec, { ...good, hasSubgid: false });
+  t.same(noGid.errors, ['user u has no entry in /etc/subgid; add one: usermod --add-subgids 100000-165535 u']);
+  const neither = preflight(spec, { ...good, hasSubuid: false, hasSubgid: false });
+  t.match(neither.errors[0], /\/etc\/subuid or \/etc\/subgid; add one: usermod --add-subuids 100000-165535 --add-subgids 100000-165535 u$/);
+  t.same(preflight({ ...spec, scope: 'rootful' }, { ...good, hasSubgid: false }).errors, [], 'rootful needs neither');
+});
+
+t.test('a missing podman names the real minimum (4.6), not 5.0', async t => {
+  const { podmanVersion: _none, ...noPodman } = good;
+  const r = preflight(spec, noPodman);
+  t.equal(r.errors[0], 'podman is not installed; install podman 4.6.0 or newer, 5.x preferred (dnf install podman)');
 });

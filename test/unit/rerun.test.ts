@@ -41,3 +41,12 @@ t.test('a new hostname is a change up names before it makes it', async t => {
   const spec = parseUpOptions(withRecordedFlags({ quayHostname: 'new.example.com' }, rec, layout), env);
   t.same(reviewRerun(spec, rec, true, undefined).changes, ['--quayHostname: reg.example.com:9443 → new.example.com:8443 (new server certificate, quay-app restarts; clients must use the new name)']);
 });
+
+t.test('--quayRoot is read by the same rules in every command (status, down, upgrade, cert find installs with it)', async t => {
+  const { parseQuayRootFlag } = await import('../../src/spec/options.js');
+  const { locateQuayRoot } = await import('../../src/apply/install-lookup.js');
+  t.equal(await locateQuayRoot({ quayRoot: '~/qr/' }, 'rootless', '/home/u'), '/home/u/qr', '~ and a trailing slash as up reads them');
+  await t.rejects(locateQuayRoot({ quayRoot: 'rel/dir' }, 'rootless', '/home/u'), { message: /^--quayRoot rel\/dir: relative path; give an absolute path/ });
+  await t.rejects(locateQuayRoot({ quayRoot: '/srv/a b' }, 'rootful', '/root'), { message: /--quayRoot "\/srv\/a b": contains " "/ });
+  t.throws(() => parseQuayRootFlag(true, { scope: 'rootful', home: '/root', fqdn: '' }), { message: /--quayRoot: needs a value/ });
+});
