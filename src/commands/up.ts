@@ -24,6 +24,7 @@ import { connectSystemd, type Systemd } from '../host/systemd.js';
 import { ensureDir, ensureMode, makeDirIfMissing, pathExists, readIfExists, removeIfExists } from '../host/fs.js';
 import { readDirState } from '../host/dir-state.js';
 import { findRecordedInstall, readRecordAt } from '../apply/install-lookup.js';
+import { legacyUnitDir } from '../adopt/find.js';
 import { reviewRerun, withRecordedFlags, type RerunReview } from '../spec/rerun.js';
 import { mergeTaken, takenDir, takeProblem, type TakenDir } from '../spec/taken-dirs.js';
 import { httpsRequest, waitForHealth, type RegistryEndpoint } from '../host/http.js';
@@ -223,7 +224,7 @@ async function checkUp(given: RawUpFlags, probe: HostProbe): Promise<CheckedUp> 
   if (found && !recorded) spec = parseUpOptions(withRecordedFlags(given, found.record.spec, found.layout), env);
   const previous = found?.record;
   const layout = quayRootLayout(spec.quayRoot);
-  if (!previous) await refuseForeignUnits(probe.quadletDir);
+  if (!previous) await refuseForeignUnits(probe.quadletDir, legacyUnitDir(probe.scope, probe.home));
 
   const firstUser = previous ? await readCredentials(layout.credentials) : undefined;
   const review = previous ? reviewRerun(spec, previous.spec, !previous.removedAt, firstUser) : { refused: [], changes: [] };
@@ -249,12 +250,21 @@ async function checkUp(given: RawUpFlags, probe: HostProbe): Promise<CheckedUp> 
   return { spec, previous, review, taken: mergeTaken(previous?.takenDirs?.filter(d => inUse.has(d.path)), taken) };
 }
 
-/** Quadlet files of a registry mreg has no record of (another tool's, or a lost quayRoot) are not taken over. */
-async function refuseForeignUnits(quadletDir: string): Promise<void> {
+/**
+ * Units of a registry mreg has no record of are not taken over: Quadlet files (another tool's, or an
+ * install whose quayRoot was lost), or mirror-registry's plain units, which would shadow the generated
+ * ones of the same name (a 1.2 uninstall leaves them behind).
+ */
+async function refuseForeignUnits(quadletDir: string, legacyDir: string): Promise<void> {
   const app = join(quadletDir, 'quay-app.container');
   if (await pathExists(app)) {
     throw new UsageError(`${app} exists, but this scope has no mreg install record (no pointer, nothing at the default quayRoot)`,
       'if mreg made it, pass its --quayRoot; if mirror-registry did, use mreg adopt; otherwise stop and remove those units first');
+  }
+  const legacy = join(legacyDir, 'quay-app.service');
+  if (await pathExists(legacy)) {
+    throw new UsageError(`${legacy} exists: a mirror-registry install (or what its uninstall left) whose units would shadow mreg's`,
+      `take it over with \`mreg adopt\`; if it was uninstalled, remove ${legacyDir}/quay-*.service and run \`systemctl${legacyDir.startsWith('/etc/') ? '' : ' --user'} daemon-reload\` first`);
   }
 }
 

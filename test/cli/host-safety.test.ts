@@ -51,3 +51,19 @@ t.test('an empty folder (and a new one) is fine', async t => {
   const r = await up('--quayStorage', join(home, 'empty'), '--pgStorage', join(home, 'new', 'pg'));
   t.equal(r.code, 0, 'dry run exits 0', { stderr: r.stderr });
 });
+
+t.test('units mreg has no record of are refused: its own Quadlet files without a record, and mirror-registry\'s leftovers', async t => {
+  for (const [file, line] of [
+    ['.config/containers/systemd/quay-app.container', /quay-app\.container exists, but this scope has no mreg install record/],
+    ['.config/systemd/user/quay-app.service', /quay-app\.service exists: a mirror-registry install \(or what its uninstall left\) whose units would shadow mreg's/],
+  ] as const) {
+    const path = join(home, file);
+    mkdirSync(join(path, '..'), { recursive: true, mode: 0o777 });
+    writeFileSync(path, '[Service]\nExecStart=/usr/bin/podman run quay\n');
+    const r = await up();
+    rmSync(path);
+    t.equal(r.code, 2, `${file}: exit 2`, { stderr: r.stderr });
+    t.match(r.errors[0], line);
+    t.match(r.stderr, /hint: .*mreg adopt/);
+  }
+});
