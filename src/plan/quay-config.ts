@@ -56,7 +56,9 @@ export function renderQuayConfig(spec: InstallSpec, secrets: InstallSecrets): st
     FEATURE_BUILD_SUPPORT: false,
     FEATURE_DIRECT_LOGIN: true,
     FEATURE_MAILING: false,
-    FEATURE_REPO_MIRROR: true,
+    // Repository mirroring needs Quay's repomirror worker, which only runs in a separate `repomirror`
+    // container; this deployment has none, so the feature would offer settings that never act.
+    FEATURE_REPO_MIRROR: false,
     FEATURE_SECURITY_SCANNER: false,
     // /api/v1/user/initialize creates the first user directly; it does not check FEATURE_USER_CREATION.
     FEATURE_USER_CREATION: false,

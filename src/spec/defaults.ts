@@ -3,16 +3,18 @@
 import type { Images } from './spec.js';
 
 /**
- * Default images.
- * - quay: the image mirror-registry v2.0.11 (2026-06-22) pins in its `.env`
- *   (QUAY_IMAGE=registry.redhat.io/quay/quay-rhel8:v3.12.18; mirror-registry-reference.md §5).
- * - postgres: the image Red Hat's Quay 3.15 proof-of-concept guide runs
- *   ("Configuring the database": registry.redhat.io/rhel9/postgresql-15); mirror-registry 2.x has no Postgres.
- * - redis: the RHEL 9 Redis 7 image (same sclorg family and env contract as mirror-registry's rhel8/redis-6).
+ * Default images, each checked against an upstream tag list:
+ * - quay: the newest 3.12.z, v3.12.21 (quay/quay git tag v3.12.21, 2026-08-05; Red Hat tags quay-rhel8 by
+ *   the same version). mirror-registry v2.0.11 (2026-06-22) still pins v3.12.18 in its `.env`.
+ * - postgres: the reference sclorg/postgresql-container's imagestreams/postgresql-rhel.json lists
+ *   (registry.redhat.io/rhel9/postgresql-15:latest); Red Hat's Quay 3.15 proof-of-concept guide runs this
+ *   image. mirror-registry 2.x has no Postgres.
+ * - redis: the reference sclorg/redis-container's imagestreams/redis-rhel.json lists
+ *   (registry.redhat.io/rhel9/redis-7:latest), same env contract as mirror-registry's rhel8/redis-6.
  * `:latest` for postgres/redis because Red Hat tags those by build id; pin with --pgImage/--redisImage.
  */
 export const DEFAULT_IMAGES: Readonly<Images> = {
-  quay: 'registry.redhat.io/quay/quay-rhel8:v3.12.18',
+  quay: 'registry.redhat.io/quay/quay-rhel8:v3.12.21',
   postgres: 'registry.redhat.io/rhel9/postgresql-15:latest',
   redis: 'registry.redhat.io/rhel9/redis-7:latest',
 };
