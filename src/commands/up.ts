@@ -164,8 +164,12 @@ export async function up(ctx: CommandContext): Promise<void> {
     });
     await out.step('validate units with podman\'s Quadlet generator', () => validateUnits(podman, planned, spec));
 
+    // Every file is recorded before it is written, so down removes it even if this run is killed
+    // (a run resumed after one killed before this point still has the early record's short list).
     const plannedFiles = planned.files.map(f => f.path);
-    if (fresh) await writeRecord(layout, recordAt(probe.now.toISOString(), plannedFiles, planned.volumes), spec, probe.home);
+    if (fresh || plannedFiles.some(f => !previous!.files.includes(f))) {
+      await writeRecord(layout, recordAt(probe.now.toISOString(), plannedFiles, planned.volumes), spec, probe.home);
+    }
 
     const changedFiles = await out.step('write units and config', () => writePlan(planned, layout));
     const changed = [...tls.changed, ...changedFiles];
