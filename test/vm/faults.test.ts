@@ -59,7 +59,13 @@ const UP_KILLS: Array<{ after: string; pattern: string; check?: (t: Test, s: Sco
   { after: 'secrets', pattern: '^    ok secrets ',
     check: async (t, s) => void t.equal((await s.run("podman secret ls --format '{{.Name}}' | grep -c '^mreg-'")).stdout.trim(), '5', `${s.name}: five mreg secrets exist`) },
   { after: 'write units and config', pattern: '^    ok write units and config ',
-    check: async (t, s) => void t.not(await keysHash(s), EMPTY_SHA, `${s.name}: config.yaml has its keys`) },
+    check: async (t, s) => {
+      t.not(await keysHash(s), EMPTY_SHA, `${s.name}: config.yaml has its keys`);
+      // This run resumed from one killed after TLS (whose record listed no unit yet): the units it
+      // wrote must be in the record, or down would leave them behind.
+      const listed = await s.run(`jq -r '.files[]' ${s.quayRoot}/mreg-install.json | grep -c '/quay-app.container$'`);
+      t.equal(listed.stdout.trim(), '1', `${s.name}: the record lists the Quadlet files it wrote`);
+    } },
   { after: 'reload systemd', pattern: '^    ok reload systemd ' },
   { after: 'start registry units', pattern: '^    ok start registry units ' },
   { after: 'the start of the health wait', pattern: '^==> registry health',
