@@ -45,7 +45,7 @@ export async function down(ctx: CommandContext): Promise<void> {
     ...(purge ? record.secrets.map(s => `remove podman secret ${s}`) : [`keep podman secrets ${record.secrets.join(', ')}`]),
     ...keptFiles.map(f => `keep ${f}`),
     ...(record.lingerEnabledByMreg ? [`disable linger for ${probe.user} (mreg enabled it)`] : []),
-    ...(purge ? [...storages.filter(s => s.kind === 'volume').map(s => `DELETE podman volume ${s.kind === 'volume' ? s.name : ''}`),
+    ...(purge ? [...storages.flatMap(s => (s.kind === 'volume' ? [`DELETE podman volume ${s.name}`] : [])),
       ...purgeDirs.give.map(d => (d.createdFrom !== undefined ? `DELETE ${d.path}` : `EMPTY ${d.path} (it was empty when mreg took it; it stays)`)),
       ...purgeDirs.keep.map(k => `keep ${k}`)]
       : [`keep ${dataList.join(', ')}`]),
@@ -75,7 +75,7 @@ export async function down(ctx: CommandContext): Promise<void> {
         await systemd.resetFailed(unit);
       }
     });
-    await out.step('remove units and secrets', async () => {
+    await out.step(purge ? 'remove units and secrets' : 'remove units', async () => {
       for (const f of removeFiles) await removeIfExists(f);
       await systemd.reload();
       // The units' stop commands remove containers and the pod; these catch leftovers of a crash.
