@@ -3,22 +3,24 @@
 // line naming the flag, and leaves modes, owners and contents of /, /etc, /opt, /srv and the user's
 // home exactly as they were.
 import t from 'tap';
-import { requireVm, describe } from './guest.js';
+import { requireVm, describe, sideBySide } from './guest.js';
 import { asRoot as root, IMG, SCOPES, upCmd, type Scope } from './scopes.js';
 
 requireVm();
 t.setTimeout(30 * 60_000);
 
 const HOME = '/home/mreg';
-// Podman's own store (touched by the image check) and caches are not mreg's writes. The snapshot
-// lives in the guest: each check diffs against the one before (two ssh calls per refusal, not five).
-const SNAP = '/root/mreg-safety.snap';
+// Podman's own store (touched by the image check) and caches are not mreg's writes. The snapshots
+// live in the guest, one series per scope (the scopes run side by side): each check diffs against
+// that scope's previous one, so a change made by either scope shows up in at least one check.
+const snapFile = (s: Scope) => `/root/mreg-safety-${s.name}.snap`;
 const SNAPSHOT = `{ stat -c '%n %a %u %g %s %Y' / /etc /opt /srv ${HOME}
   find /etc /opt /srv ${HOME} -xdev \\( -path ${HOME}/.local/share/containers -o -path ${HOME}/.cache \\) -prune -o -printf '%p %m %U %G %s %T@\\n'; } | sort`;
 
-/** Takes a new snapshot and returns the lines that differ from the previous one (- old, + new). */
-async function changedSinceLast(): Promise<string[]> {
-  const r = await root(`${SNAPSHOT} >${SNAP}.new && { diff ${SNAP} ${SNAP}.new | grep '^[<>]' | head -20; mv ${SNAP}.new ${SNAP}; }`);
+/** Takes a new snapshot and returns the lines that differ from the scope's previous one (< old, > new). */
+async function changedSinceLast(s: Scope): Promise<string[]> {
+  const f = snapFile(s);
+  const r = await root(`${SNAPSHOT} >${f}.new && { diff ${f} ${f}.new | grep '^[<>]' | head -20; mv ${f}.new ${f}; }`);
   if (r.exitCode !== 0) throw new Error(`snapshot failed: ${describe(r)}`);
   return r.stdout.split('\n').filter(Boolean);
 }
@@ -43,7 +45,7 @@ const full = (s: Scope) => (s.name === 'rootful' ? '/srv/mreg-full' : `${HOME}/m
 t.before(async () => {
   // A folder with a file of the user's in it, per scope; then the first snapshot.
   await root(`mkdir -p /srv/mreg-full ${HOME}/mreg-full && echo mine >/srv/mreg-full/keep-me.txt && echo mine >${HOME}/mreg-full/keep-me.txt
-    chown -R mreg:mreg ${HOME}/mreg-full && ${SNAPSHOT} >${SNAP}`);
+    chown -R mreg:mreg ${HOME}/mreg-full && ${SNAPSHOT} >${snapFile(SCOPES[0]!)}${SCOPES.slice(1).map(s => ` && cp ${snapFile(SCOPES[0]!)} ${snapFile(s)}`).join('')}`);
 });
 
 t.test('no install yet in either scope', async t => {
@@ -53,9 +55,9 @@ t.test('no install yet in either scope', async t => {
   }
 });
 
-t.test('each refused mreg up exits non-zero, names the flag, and changes nothing on the host', async t => {
-  for (const row of ROWS) {
-    for (const s of SCOPES) {
+sideBySide(t, 'each refused mreg up exits non-zero, names the flag, and changes nothing on the host', SCOPES, (t, s) => {
+  t.test('every refusal in turn', async t => {
+    for (const row of ROWS) {
       // The refused run, then in the same session what it might have left: quayRoot, units, secrets.
       const r = await s.run(`${command(row, s)}; echo "exit=$?"
         test -e ${s.quayRoot} && echo "left: quayRoot"; ls ${s.quadletDir} 2>/dev/null | grep quay | sed 's/^/left: /'
@@ -64,11 +66,11 @@ t.test('each refused mreg up exits non-zero, names the flag, and changes nothing
       t.match(r.stderr, row.message, `${s.name}: ${row.what}: the message names the flag and the fix`, { output: describe(r) });
       t.notMatch(r.stderr, /internal error|\n\s+at /, `${s.name}: ${row.what}: no stack trace`);
       t.same(r.stdout.split('\n').filter(l => l.startsWith('left: ')), [], `${s.name}: ${row.what}: no quayRoot, units or secrets`);
-      t.same(await changedSinceLast(), [], `${s.name}: ${row.what}: /, /etc, /opt, /srv and ${HOME} unchanged`);
+      t.same(await changedSinceLast(s), [], `${s.name}: ${row.what}: /, /etc, /opt, /srv and ${HOME} unchanged`);
     }
-  }
+  });
 });
 
 t.teardown(async () => {
-  await root(`rm -rf /srv/mreg-full ${HOME}/mreg-full ${SNAP} ${SNAP}.new`);
+  await root(`rm -rf /srv/mreg-full ${HOME}/mreg-full ${SCOPES.map(s => `${snapFile(s)} ${snapFile(s)}.new`).join(' ')}`);
 });
