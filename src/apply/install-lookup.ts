@@ -20,22 +20,20 @@ export async function locateQuayRoot(flags: Record<string, unknown>, scope: Scop
 /** Rejects with HostError when no record is there: nothing to act on. */
 export async function findInstall(flags: Record<string, unknown>, scope: Scope, home: string): Promise<FoundInstall> {
   const root = await locateQuayRoot(flags, scope, home);
-  const layout = quayRootLayout(root);
-  const text = await readIfExists(layout.record);
-  if (text === undefined) {
-    throw new HostError(`no ${scope} mreg install found at ${root} (no ${layout.record})`,
+  const found = await readRecordAt(root);
+  if (!found) {
+    throw new HostError(`no ${scope} mreg install found at ${root} (no ${quayRootLayout(root).record})`,
       scope === 'rootful' ? 'pass --quayRoot DIR, or run as the user who installed it for a rootless install' : 'pass --quayRoot DIR, or run as root for a rootful install');
   }
-  return { layout, record: parseRecord(text, layout.record) };
+  return found;
 }
 
 /** The recorded install of this scope (pointer, else the default quayRoot), or undefined when there is none. */
 export async function findRecordedInstall(scope: Scope, home: string): Promise<FoundInstall | undefined> {
   const pointer = (await readIfExists(pointerPath(scope, home)))?.trim();
   for (const root of [...(pointer ? [pointer] : []), defaultQuayRoot(scope, home)]) {
-    const layout = quayRootLayout(root);
-    const text = await readIfExists(layout.record);
-    if (text !== undefined) return { layout, record: parseRecord(text, layout.record) };
+    const found = await readRecordAt(root);
+    if (found) return found;
   }
   return undefined;
 }
