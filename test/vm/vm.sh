@@ -169,7 +169,7 @@ boot() { # $1 disk, $2 format; kernel, initrd and key come from $VMKEYDIR
     -kernel "$VMKEYDIR/vmlinuz" -initrd "$VMKEYDIR/initrd.img" -append "root=/dev/vda rw console=ttyS0 $KARGS" \
     -drive "file=$1,if=virtio,format=$2,cache=unsafe,discard=unmap" \
     -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$VMPORT-:22" -device virtio-net-pci,netdev=n0 \
-    -device virtio-rng-pci -display none -monitor none -serial "file:$VMRUN/console.log" \
+    -device virtio-rng-pci -display none -monitor "unix:$VMRUN/monitor.sock,server=on,wait=off" -serial "file:$VMRUN/console.log" \
     -daemonize -pidfile "$VMRUN/qemu.pid" || { console_tail; die "qemu failed to start"; }
   until gssh root@127.0.0.1 true 2>/dev/null; do
     sleep 1
@@ -181,6 +181,39 @@ boot() { # $1 disk, $2 format; kernel, initrd and key come from $VMKEYDIR
   local st; st=$(gssh root@127.0.0.1 'timeout 120 systemctl is-system-running --wait' 2>/dev/null || true)
   [ "$st" = running ] || log "system state: ${st:-unknown} ($(gssh root@127.0.0.1 'systemctl --failed --plain --no-legend | cut -d" " -f1 | xargs' 2>/dev/null))"
   timing "boot to ssh (port $VMPORT)" "$t0"
+}
+
+# One HMP command on the monitor socket; prints what QEMU answered (savevm/loadvm block until done).
+hmp() {
+  python3 - "$VMRUN/monitor.sock" "$1" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); buf = b''
+def prompt():
+    global buf
+    while not buf.endswith(b'(qemu) '):
+        d = s.recv(65536)
+        if not d: break
+        buf += d
+prompt(); buf = b''; s.sendall(sys.argv[2].encode() + b'\n'); prompt()
+out = buf.decode(errors='replace').replace('\r', '').split('\n')[1:-1]
+print('\n'.join(l for l in out if l.strip()))
+PY
+}
+
+# Snapshots of the running guest (RAM and disk, inside the overlay): suites share an install this way
+# instead of repeating its first start. The guest clock is set from the host after a restore.
+snapshot() { # save|restore NAME
+  [ -S "$VMRUN/monitor.sock" ] || die "no VM with a monitor socket in $VMRUN"
+  local t out; t=$(ts)
+  case "$1" in
+    save) out=$(hmp "savevm $2") ;;
+    restore) out=$(hmp "loadvm $2") ;;
+  esac
+  [ -z "$out" ] || die "$1 $2: $out"
+  if [ "$1" = restore ]; then
+    gssh root@127.0.0.1 "date -s @$(date +%s.%N) >/dev/null" || die "no ssh after restoring $2"
+  fi
+  timing "snapshot $1 $2" "$t"
 }
 
 halt_vm() {
@@ -253,10 +286,12 @@ case "$cmd" in
     [ $# = 2 ] && [ -d "$1" ] || die "usage: vm.sh push DIR DEST"
     dest=$(printf '%q' "$2")
     tar -C "$1" -cf - . | gssh root@127.0.0.1 "set -e; mkdir -p $dest; tar -C $dest -xf - --no-same-owner; chmod -R a+rX $dest" ;;
+  save|restore) [ $# = 1 ] || die "usage: vm.sh $cmd NAME"; VMPORT=$PORT VMRUN=$RUN; snapshot "$cmd" "$1" ;;
+  snapshots) hmp 'info snapshots' ;;
   cachedir) echo "$CACHE" ;;
   is-cached) [ -f "$CACHE/base.qcow2" ] ;;
   prune) find "$CACHE_ROOT" -mindepth 1 -maxdepth 1 ! -name "$KEY" ! -name ".$KEY.lock" -exec rm -rf {} + ;;
-  *) echo "usage: vm.sh build|start|stop|ssh CMD...|ussh CMD...|push DIR DEST|cachedir|is-cached|prune" >&2; exit 2 ;;
+  *) echo "usage: vm.sh build|start|stop|ssh CMD...|ussh CMD...|push DIR DEST|save NAME|restore NAME|snapshots|cachedir|is-cached|prune" >&2; exit 2 ;;
 esac
 }
 main "$@"; exit $?
