@@ -153,10 +153,10 @@ Secret=mreg-pg-password,type=env,target=POSTGRESQL_PASSWORD
 Secret=mreg-pg-admin-password,type=env,target=POSTGRESQL_ADMIN_PASSWORD
 # TCP on purpose: the image's first-run server listens on the socket only, so this passes for the real one.
 HealthCmd=pg_isready -h 127.0.0.1 -p 5432
-HealthInterval=10s
+# Run only by the start job below: a periodic check costs a podman process each time and nothing acts on
+# it (systemd restarts a Postgres that exits; Quay's /health/instance, which mreg status probes, checks the database).
+HealthInterval=disable
 HealthTimeout=5s
-HealthRetries=5
-HealthStartPeriod=60s
 # Let Postgres shut down cleanly before podman kills it.
 StopTimeout=60
 Label=io.mreg.managed=1
@@ -184,10 +184,9 @@ Pull=never
 Secret=mreg-redis-password,type=env,target=REDIS_PASSWORD
 # Shell form, so the password travels in the environment, never in argv. Plain $VAR: systemd expands the braced form.
 HealthCmd=REDISCLI_AUTH=$REDIS_PASSWORD redis-cli -h 127.0.0.1 -p 6379 ping | grep -q PONG
-HealthInterval=10s
+# Run only by the start job below (same reason as quay-postgres).
+HealthInterval=disable
 HealthTimeout=5s
-HealthRetries=5
-HealthStartPeriod=30s
 Label=io.mreg.managed=1
 
 [Service]
@@ -215,7 +214,8 @@ Pull=never
 Volume={{configVolume}}
 Volume={{storageVolume}}
 HealthCmd=curl -fsk -o /dev/null https://localhost:8443/health/instance
-HealthInterval=15s
+# podman's default interval: the periodic check only feeds podman ps; mreg probes Quay itself.
+HealthInterval=30s
 HealthTimeout=10s
 HealthRetries=5
 # The first start runs the database migrations; failed checks before this do not count.
