@@ -5,8 +5,10 @@
 import t from 'tap';
 import { requireVm, describe } from './guest.js';
 import { SCOPES, caPath, login, parseJson, pullDigest, pushTiny, status } from './scopes.js';
+import { fromClean } from './snapshot.js';
 
 requireVm();
+t.before(fromClean);
 t.setTimeout(45 * 60_000);
 
 const s = SCOPES.find(x => x.name === 'rootless')!;

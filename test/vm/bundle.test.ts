@@ -1,9 +1,11 @@
 // The air-gapped release (npm run bundle) on a host without Node.js: unpack the tarball, hide node,
-// then the lone `mreg` executable installs rootful, reports healthy and purges everything again.
+// then the lone `mreg` executable stops the rootful base install (made by the same executable, base.ts),
+// starts it again from its record, reports healthy and purges everything.
 // The runner (test/run.mjs) builds the tarball and pushes it to /opt/mreg-release in the guest.
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import { root, requireVm, describe, waitFor, FQDN, IMAGE_FLAGS } from './guest.js';
+import { root, requireVm, describe, waitFor } from './guest.js';
+import { useBase, BASE_SCOPES } from './base.js';
 
 requireVm();
 t.setTimeout(30 * 60_000);
@@ -14,10 +16,11 @@ const DIR = `/root/bundle-test/mreg-${version}-linux-x86_64`;
 // Later test files use node in the guest: move it back however this file ends (also after a crashed run).
 const RESTORE_NODE = 'for f in node nodejs; do if [ -e /usr/bin/$f.hidden ] || [ -L /usr/bin/$f.hidden ]; then mv -f /usr/bin/$f.hidden /usr/bin/$f; fi; done';
 
-t.teardown(async () => {
-  // A failed run must not leave an install on :8443 for the next file.
-  await root(`${RESTORE_NODE}; if [ -d /etc/quay-install ]; then ${DIR}/mreg down --purge --yes; fi; rm -rf /root/bundle-test`, { timeoutMs: 10 * 60_000 });
-});
+const QUAY_ROOT = BASE_SCOPES.find(s => s.name === 'rootful')!.quayRoot;
+
+t.before(async () => { await useBase(); });
+// The next file restores its own snapshot; node comes back here only for a dev loop on this guest.
+t.teardown(async () => { await root(RESTORE_NODE); });
 
 t.test('the release tarball unpacks and runs without node', async t => {
   const unpack = await root(`set -e; ${RESTORE_NODE}; rm -rf /root/bundle-test; mkdir -p /root/bundle-test
@@ -32,8 +35,10 @@ t.test('the release tarball unpacks and runs without node', async t => {
   t.notMatch(v.stderr, /ExperimentalWarning|single executable/i, 'no SEA warning');
 });
 
-t.test('rootful up, status and down --purge with the lone executable', async t => {
-  const up = await root(`cd ${DIR} && ./mreg up --quayHostname ${FQDN}:8443 ${IMAGE_FLAGS} --json`, { timeoutMs: 30 * 60_000 });
+t.test('rootful down, up, status and down --purge with the lone executable', async t => {
+  const stop = await root(`cd ${DIR} && ./mreg down`, { timeoutMs: 10 * 60_000 });
+  t.equal(stop.exitCode, 0, 'mreg down exits 0', { output: describe(stop) });
+  const up = await root(`cd ${DIR} && ./mreg up --json`, { timeoutMs: 30 * 60_000 });
   t.equal(up.exitCode, 0, 'mreg up exits 0', { output: describe(up) });
   t.notMatch(up.stderr, /Warning:/, 'no node warnings (e.g. a require() the SEA cannot serve)', { output: describe(up) });
   // Under TCG the first health probe can miss its 5 s budget; mreg.test.ts polls the same way.
@@ -46,6 +51,6 @@ t.test('rootful up, status and down --purge with the lone executable', async t =
   t.equal(healthy, true, 'status --json says healthy', { output: describe(st) });
   const down = await root(`cd ${DIR} && ./mreg down --purge --yes`, { timeoutMs: 10 * 60_000 });
   t.equal(down.exitCode, 0, 'mreg down --purge --yes exits 0', { output: describe(down) });
-  const left = await root(`podman ps -a --format '{{.Names}}'; podman pod ls --format '{{.Name}}'; podman secret ls --format '{{.Name}}' | grep mreg- ; podman volume ls --format '{{.Name}}' | grep -E 'quay-storage|pg-storage'; ls /etc/containers/systemd 2>/dev/null | grep -E 'quay|storage'; systemctl list-units --all --no-legend 'quay-*' | grep -v not-found; ls -d /etc/quay-install 2>/dev/null; true`);
+  const left = await root(`podman ps -a --format '{{.Names}}'; podman pod ls --format '{{.Name}}'; podman secret ls --format '{{.Name}}' | grep mreg- ; podman volume ls --format '{{.Name}}' | grep -E 'quay-storage|pg-storage'; ls /etc/containers/systemd 2>/dev/null | grep -E 'quay|storage'; systemctl list-units --all --no-legend 'quay-*' | grep -v not-found; ls -d ${QUAY_ROOT} 2>/dev/null; true`);
   t.equal(left.stdout.trim(), '', 'nothing left behind', { output: describe(left) });
 });

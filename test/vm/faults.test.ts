@@ -10,8 +10,10 @@ import {
   asRoot as root, SCOPES, IMG, caPath, upCmd, parseJson, login, pushTiny, pullDigest, status, waitHealthy, sha, keysHash, mainPid, killWhen,
   type Scope, type Creds,
 } from './scopes.js';
+import { fromClean } from './snapshot.js';
 
 requireVm();
+t.before(fromClean);
 t.setTimeout(60 * 60_000);
 
 // Blobs live on a small tmpfs per scope (a bind path, where mreg's default is a volume) so "storage
@@ -281,7 +283,4 @@ sideBySide(t, 'fault 7: a full --quayStorage is reported and pushes work again o
   });
 });
 
-t.teardown(async () => {
-  await Promise.all(SCOPES.map(s => s.run(`mreg down --purge --yes >/dev/null 2>&1; podman logout ${s.host} >/dev/null 2>&1; rm -rf ${s.certsDir}/${s.host}; true`, { timeoutMs: 15 * 60_000 })));
-  await both(s => root(`umount ${SMALL[s.name]} 2>/dev/null; rmdir ${SMALL[s.name]} 2>/dev/null; true`).then(() => undefined));
-});
+// No teardown: the next file restores its own snapshot (snapshot.ts).

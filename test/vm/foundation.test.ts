@@ -4,8 +4,10 @@
 import t from 'tap';
 import crypto from 'node:crypto';
 import { root, user, requireVm, waitFor, describe, type GuestResult, type GuestOptions } from './guest.js';
+import { fromClean } from './snapshot.js';
 
 requireVm();
+t.before(fromClean);
 t.setTimeout(45 * 60_000); // TCG: container starts take seconds each
 
 const FQDN = 'mreg-vm.example.test';

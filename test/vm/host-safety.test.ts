@@ -5,8 +5,10 @@
 import t from 'tap';
 import { requireVm, describe, sideBySide } from './guest.js';
 import { asRoot as root, IMG, SCOPES, upCmd, type Scope } from './scopes.js';
+import { fromClean } from './snapshot.js';
 
 requireVm();
+t.before(fromClean);
 t.setTimeout(30 * 60_000);
 
 const HOME = '/home/mreg';

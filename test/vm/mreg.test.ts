@@ -1,27 +1,25 @@
-// mreg up / status / down for real, in the VM, rootful and rootless side by side:
-// install, log in with the printed credentials and the generated CA, push and pull, run up again
-// (nothing changes), reboot (everything returns), kill -9 a container (systemd restarts it),
-// down (data kept), up again (same CA, same data), down --purge (nothing left behind).
-// Rootful uses its own quayRoot and an empty blob folder that existed before: up with no flags must
-// find that install, and --purge must give the folder back as it was.
+// mreg up / status / down for real, in the VM, rootful and rootless side by side, on the shared base
+// install (base.ts): what the install printed, log in with the printed credentials and the generated
+// CA, push and pull, run up again (nothing changes), reboot (everything returns), kill -9 a container
+// (systemd restarts it), down (data kept), up again (same CA, same data), down --purge (nothing left
+// behind). Rootful uses its own quayRoot and an empty blob folder that existed before: up with no flags
+// must find that install, and --purge must give the folder back as it was.
 import t, { type Test } from 'tap';
-import { root, requireVm, waitFor, describe, sideBySide, FQDN, IMAGE_FLAGS as IMAGES, SCOPES as scopes, type GuestResult, type Scope } from './guest.js';
+import { root, requireVm, waitFor, describe, sideBySide, IMAGE_FLAGS as IMAGES, type GuestResult, type Scope } from './guest.js';
+import { useBase, upBase, BASE_SCOPES as scopes, ROOTFUL_BLOBS, type BaseInstall, type UpResult } from './base.js';
 
 requireVm();
 t.setTimeout(90 * 60_000);
 
 const UNITS = ['quay-pod', 'quay-postgres', 'quay-redis', 'quay-app'];
 
-interface UpResult { url: string; username: string; password: string; caPath: string; unchanged: boolean }
-
 const installs = new Map<string, UpResult>();
-const host = (s: Scope) => `${FQDN}:${s.port}`;
-const ROOTFUL_BLOBS = '/srv/mreg-blobs';
-const quayRoot = (s: Scope) => (s.name === 'rootful' ? '/srv/mreg-root' : s.quayRoot);
-const INSTALL_FLAGS: Record<Scope['name'], string> = { rootful: `--quayRoot /srv/mreg-root --quayStorage ${ROOTFUL_BLOBS}`, rootless: '' };
+const host = (s: Scope) => s.host;
+const quayRoot = (s: Scope) => s.quayRoot;
+let base = new Map<string, BaseInstall>();
 
 async function up(s: Scope, extra = ''): Promise<{ r: GuestResult; json?: UpResult }> {
-  const r = await s.run(`mreg up --quayHostname ${host(s)} ${IMAGES} ${INSTALL_FLAGS[s.name]} --json ${extra}`, { timeoutMs: 30 * 60_000 });
+  const r = await s.run(upBase(s, `--json ${extra}`), { timeoutMs: 30 * 60_000 });
   let json: UpResult | undefined;
   try { json = JSON.parse(r.stdout) as UpResult; } catch { /* asserted by the caller */ }
   return { r, json };
@@ -38,13 +36,6 @@ async function allActive(s: Scope): Promise<boolean> {
 async function login(s: Scope, c: UpResult): Promise<GuestResult> {
   return s.run(`set -e; d=${s.certsDir}/${host(s)}; mkdir -p "$d"; cp ${c.caPath} "$d/ca.crt"
     podman login -u ${c.username} --password-stdin ${host(s)}`, { input: c.password });
-}
-
-/** Pushes tiny:TAG; stdout's last line is the manifest digest the registry stored. */
-async function pushTiny(s: Scope, c: UpResult, tag: string): Promise<GuestResult> {
-  return s.run(`set -e; f=$(mktemp); podman tag localhost/mreg-test/tiny:1 ${host(s)}/${c.username}/tiny:${tag}
-    podman push -q --digestfile "$f" ${host(s)}/${c.username}/tiny:${tag}
-    podman rmi ${host(s)}/${c.username}/tiny:${tag} >/dev/null; cat "$f"; rm -f "$f"`);
 }
 
 /** Pulls tiny:TAG afresh; stdout is the digest pulled, to compare with the one pushed. */
@@ -79,14 +70,13 @@ async function secretsHash(s: Scope): Promise<string> {
   return r.stdout.trim();
 }
 
-t.before(async () => {
-  // An empty folder the admin made for the blobs (mode 0711): mreg may use it, and must give it back.
-  await root(`rm -rf ${ROOTFUL_BLOBS} && mkdir -m 0711 ${ROOTFUL_BLOBS}`);
-});
+t.before(async () => { base = await useBase(); });
 
 sideBySide(t, 'install, push, up again, status, kill -9 (both scopes at once)', scopes, (t, s) => {
-  t.test(`${s.name}: mreg up on a fresh guest`, async t => {
-    const { r, json } = await up(s);
+  t.test(`${s.name}: mreg up on a fresh guest (the base install)`, async t => {
+    const b = base.get(s.name);
+    if (!b) return t.fail('no base install');
+    const { up: r, json } = b;
     t.equal(r.exitCode, 0, `mreg up exits 0`, { output: describe(r) });
     if (!json) return t.fail(`mreg up --json printed no JSON`, { output: describe(r) });
     installs.set(s.name, json);
@@ -108,13 +98,12 @@ sideBySide(t, 'install, push, up again, status, kill -9 (both scopes at once)', 
 
   t.test(`${s.name}: podman login, push and pull over verified TLS`, async t => {
     const c = installs.get(s.name);
-    if (!c) return t.fail('no install');
-    const l = await login(s, c);
-    t.equal(l.exitCode, 0, `podman login with the generated CA`, { output: describe(l) });
-    const p = await pushTiny(s, c, 'one');
-    pushed.set(s.name, p.stdout.trim().split('\n').pop() ?? '');
+    const b = base.get(s.name);
+    if (!c || !b) return t.fail('no install');
+    t.equal(b.login.exitCode, 0, `podman login with the generated CA`, { output: describe(b.login) });
+    pushed.set(s.name, b.digest);
     t.match(pushed.get(s.name), /^sha256:[0-9a-f]{64}$/, 'the registry returned a manifest digest');
-    t.equal(p.exitCode, 0, `push`, { output: describe(p) });
+    t.equal(b.push.exitCode, 0, `push`, { output: describe(b.push) });
     const q = await pullTiny(s, c, 'one');
     t.equal(q.exitCode, 0, `pull`, { output: describe(q) });
     t.equal(q.stdout.trim(), pushed.get(s.name), 'pulled the digest that was pushed');

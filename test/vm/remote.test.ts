@@ -7,8 +7,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { root, user, requireVm, describe, FQDN } from './guest.js';
+import { fromClean } from './snapshot.js';
 
 const vm = requireVm();
+t.before(fromClean);
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const PORT = process.env['PORT'] ?? '2222';
 const RUN = process.env['RUN'] ?? `/tmp/mreg-vm-run-${PORT}`;
