@@ -2,25 +2,12 @@
 
 import { posix } from 'node:path';
 import type { HostFacts, InstallSpec, Storage } from '../spec/spec.js';
+import { COMPONENTS, type QuayRootMount, type StorageMount } from '../model/components.js';
+import { wantedByTarget } from '../model/scope.js';
 import { TEMPLATES, type TemplateName } from './templates.generated.js';
 import { parseUnit, type UnitFile } from './unit-file.js';
 
-/** File → service map (Quadlet's naming, quadlet-dbus-reference §1.1); the one place that knows it. */
-export const QUADLET_FILES = {
-  pod: 'quay.pod',
-  postgres: 'quay-postgres.container',
-  redis: 'quay-redis.container',
-  app: 'quay-app.container',
-} as const;
-
-export const POD_SERVICE = 'quay-pod.service';
-
-/** The service Quadlet generates for a Quadlet file: x.pod → x-pod.service, x.volume → x-volume.service. */
-export function serviceName(file: string): string {
-  const m = /^(.+)\.(container|pod|volume)$/.exec(file);
-  if (!m) throw new Error(`not a Quadlet file name mreg writes: ${file}`);
-  return m[2] === 'container' ? `${m[1]}.service` : `${m[1]}-${m[2]}.service`;
-}
+export { serviceName } from '../model/views.js';
 
 export function volumeFileName(volumeName: string): string {
   return `${volumeName}.volume`;
@@ -28,7 +15,7 @@ export function volumeFileName(volumeName: string): string {
 
 /** Where the Postgres start hook lives on the host (a directory, mounted read-only). */
 export function pgStartHookDir(spec: InstallSpec): string {
-  return posix.join(spec.quayRoot, 'postgres-start');
+  return posix.join(spec.quayRoot, COMPONENTS.postgres.quayRootMounts[0].dir);
 }
 
 export { TEMPLATES, type TemplateName };
@@ -59,54 +46,62 @@ export function fillTemplate(name: TemplateName, values: Readonly<Record<string,
 }
 
 function wantedBy(spec: InstallSpec): string {
-  return spec.scope === 'rootful' ? 'multi-user.target' : 'default.target';
+  return wantedByTarget(spec.scope);
 }
 
 /**
- * Volume= value for a storage choice. Named volumes go through their .volume file (Quadlet adds
- * Requires/After on NAME-volume.service). Bind mounts get :Z for SELinux on RHEL. `extra` is for
- * options wanted on both kinds (Postgres' :U, see renderPostgres).
+ * Volume= value for a component's storage. Named volumes go through their .volume file (Quadlet adds
+ * Requires/After on NAME-volume.service). Bind mounts get :Z for SELinux on RHEL; the mount's own
+ * options apply to both kinds (Postgres' :U).
  */
-function storageVolume(storage: Storage, target: string, extra: string[] = []): string {
-  const options = storage.kind === 'path' ? ['Z', ...extra] : extra;
+function storageVolume(spec: InstallSpec, mount: StorageMount): string {
+  const storage: Storage = spec[mount.spec];
+  const options = storage.kind === 'path' ? ['Z', ...mount.options] : mount.options;
   const source = storage.kind === 'path' ? storage.path : volumeFileName(storage.name);
-  return options.length > 0 ? `${source}:${target}:${options.join(',')}` : `${source}:${target}`;
+  return options.length > 0 ? `${source}:${mount.target}:${options.join(',')}` : `${source}:${mount.target}`;
+}
+
+function quayRootVolume(spec: InstallSpec, mount: QuayRootMount): string {
+  return `${posix.join(spec.quayRoot, mount.dir)}:${mount.target}:${mount.options}`;
 }
 
 export function renderPod(spec: InstallSpec, _facts: HostFacts): UnitFile {
-  return fillTemplate('quay.pod', { port: String(spec.port), wantedBy: wantedBy(spec) });
+  return fillTemplate(COMPONENTS.pod.quadletFile, { port: String(spec.port), wantedBy: wantedBy(spec) });
 }
 
 /**
- * `:U` chowns the data to the image's uid 26 at each start: cheap for a database directory and it
- * spares bind-mount users the ACL dance (mirror-registry#259 needed it on podman 5). Not used for
- * Quay's blob storage, which can be huge: the caller prepares that directory's owner instead.
+ * `:U` (in the model) chowns the data to the image's uid 26 at each start: cheap for a database
+ * directory and it spares bind-mount users the ACL dance. Not used for Quay's blob storage, which
+ * can be huge: the caller prepares that directory's owner instead.
  */
 export function renderPostgres(spec: InstallSpec, _facts: HostFacts): UnitFile {
-  return fillTemplate('quay-postgres.container', {
-    image: spec.images.postgres,
-    dataVolume: storageVolume(spec.pgStorage, '/var/lib/pgsql/data', ['U']),
-    startHookVolume: `${pgStartHookDir(spec)}:/opt/app-root/src/postgresql-start:ro,Z`,
+  const c = COMPONENTS.postgres;
+  return fillTemplate(c.quadletFile, {
+    image: spec.images[c.image],
+    dataVolume: storageVolume(spec, c.storage),
+    startHookVolume: quayRootVolume(spec, c.quayRootMounts[0]),
     wantedBy: wantedBy(spec),
   });
 }
 
 export function renderRedis(spec: InstallSpec, _facts: HostFacts): UnitFile {
-  return fillTemplate('quay-redis.container', { image: spec.images.redis, wantedBy: wantedBy(spec) });
+  const c = COMPONENTS.redis;
+  return fillTemplate(c.quadletFile, { image: spec.images[c.image], wantedBy: wantedBy(spec) });
 }
 
 export function renderQuayApp(spec: InstallSpec, _facts: HostFacts): UnitFile {
-  return fillTemplate('quay-app.container', {
-    image: spec.images.quay,
-    configVolume: `${posix.join(spec.quayRoot, 'quay-config')}:/quay-registry/conf/stack:Z`,
-    storageVolume: storageVolume(spec.quayStorage, '/datastorage'),
+  const c = COMPONENTS.app;
+  return fillTemplate(c.quadletFile, {
+    image: spec.images[c.image],
+    configVolume: quayRootVolume(spec, c.quayRootMounts[0]),
+    storageVolume: storageVolume(spec, c.storage),
     wantedBy: wantedBy(spec),
   });
 }
 
 /** The podman 4.x pod: a plain unit, not a Quadlet file (src/plan/podman4.ts). */
 export function renderPodService(spec: InstallSpec): UnitFile {
-  return fillTemplate('quay-pod.service', { port: String(spec.port) });
+  return fillTemplate(COMPONENTS.pod.service, { port: String(spec.port) });
 }
 
 export function renderVolume(volumeName: string): UnitFile {
