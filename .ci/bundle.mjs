@@ -12,6 +12,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
+import { embedUnits } from './embed-units.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 // Fixed by Node for SEA; postject flips it so the binary looks for the injected blob.
@@ -39,6 +40,8 @@ async function main() {
   if (Number(process.versions.node.split('.')[0]) < 20) fail(`node >= 20 needed for SEA (this is ${process.version})`);
   if (!readFileSync(nodeBin).includes(FUSE)) fail(`${nodeBin} has no SEA fuse (${FUSE}); use an official/nodesource node 20 build`);
 
+  // The bundle reads src/ directly, so units/* must be embedded first (npm run build does it too).
+  if (embedUnits()) step('embedded units/* into src/plan/templates.generated.ts');
   rmSync(WORK, { recursive: true, force: true });
   rmSync(OUT, { recursive: true, force: true });
   mkdirSync(WORK, { recursive: true });

@@ -2,7 +2,8 @@
 import { join } from 'node:path';
 import type { Plan } from '../plan/plan.js';
 import { PG_USER } from '../spec/defaults.js';
-import { SECRET_NAMES, STOP_ORDER } from '../spec/layout.js';
+import { COMPONENTS } from '../model/components.js';
+import { ALL_SECRET_NAMES, CONTAINER_NAMES, STOP_ORDER } from '../model/views.js';
 import type { Storage } from '../spec/spec.js';
 import { BACKUP_DIR_NAME, type FoundLegacy } from './find.js';
 import type { Adoption } from './spec.js';
@@ -21,14 +22,14 @@ export function adoptActions(found: FoundLegacy, adoption: Adoption, planned: Pl
     ...(spec.imageArchive ? [`podman load -i ${spec.imageArchive}`] : []),
     'check the images are present and validate the units with /usr/libexec/podman/quadlet -dryrun',
     ...STOP_ORDER.map(u => `stop ${u} (mirror-registry's)`),
-    'remove leftover containers quay-app, quay-redis, quay-postgres and pod quay-pod',
+    `remove leftover containers ${CONTAINER_NAMES.join(', ')} and pod ${COMPONENTS.pod.podmanName}`,
     ...(adoption.pgUser !== PG_USER ? [`rename the Postgres role "${adoption.pgUser}" to "${PG_USER}" (one-off podman run over the same data)`] : []),
     `copy config.yaml to ${backup}/config.yaml (mode 0600)`,
     ...found.wantsLinks.map(l => `remove enable link ${l} (recorded in ${backup}/links.txt)`),
     ...found.unitPaths.map(p => `move ${p} to ${backup}/`),
     spec.tls.kind === 'generate' ? `keep the root CA in ${join(spec.quayRoot, 'quay-rootCA')}; keep ssl.cert unless it is expiring or invalid (then reissue from that CA)`
       : `keep the provided ssl.cert/ssl.key in ${join(spec.quayRoot, 'quay-config')}`,
-    `create podman secrets ${Object.values(SECRET_NAMES).join(', ')} (values from the old config.yaml; the Postgres admin password is new)`,
+    `create podman secrets ${ALL_SECRET_NAMES.join(', ')} (values from the old config.yaml; the Postgres admin password is new)`,
     ...planned.files.map(f => `write ${f.path}`),
     'systemd Reload',
     ...planned.services.map(s => `start ${s} and wait for its job`),

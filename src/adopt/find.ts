@@ -3,14 +3,11 @@ import { chmod, readdir, readlink, rename, copyFile, rmdir, unlink, lstat } from
 import { join, resolve, dirname } from 'node:path';
 import { HostError } from '../errors.js';
 import { ensureDir, pathExists, readIfExists, writeFileAtomic } from '../host/fs.js';
+import { systemdUnitDir } from '../model/scope.js';
+import { UNITS } from '../model/views.js';
 import { quayRootLayout } from '../spec/layout.js';
 import type { Scope } from '../spec/spec.js';
 import { LEGACY_UNITS, quayRootFromAppUnit, type LegacyFiles, type LegacyUnitName } from './spec.js';
-
-/** Where mirror-registry wrote its units: these shadow the Quadlet generator's output of the same name. */
-export function legacyUnitDir(scope: Scope, home: string): string {
-  return scope === 'rootful' ? '/etc/systemd/system' : join(home, '.config/systemd/user');
-}
 
 export const BACKUP_DIR_NAME = 'mirror-registry-units.bak';
 
@@ -25,7 +22,8 @@ export interface FoundLegacy {
 
 /** Rejects with HostError when there is no mirror-registry install in this scope. */
 export async function findLegacy(scope: Scope, home: string, quayRootFlag: string | undefined): Promise<FoundLegacy> {
-  const unitDir = legacyUnitDir(scope, home);
+  // Where mirror-registry wrote its units: they shadow the Quadlet generator's output of the same name.
+  const unitDir = systemdUnitDir(scope, home);
   const units: LegacyFiles['units'] = {};
   const unitPaths: string[] = [];
   for (const name of LEGACY_UNITS) {
@@ -34,13 +32,13 @@ export async function findLegacy(scope: Scope, home: string, quayRootFlag: strin
     units[name as LegacyUnitName] = text;
     unitPaths.push(join(unitDir, name));
   }
-  const app = units['quay-app.service'];
+  const app = units[UNITS.app];
   if (app === undefined) {
-    throw new HostError(`no mirror-registry install found: ${join(unitDir, 'quay-app.service')} does not exist`,
+    throw new HostError(`no mirror-registry install found: ${join(unitDir, UNITS.app)} does not exist`,
       scope === 'rootful' ? 'a rootless (1.3) install is adopted by its user: run mreg adopt as that user' : 'a rootful (1.2) install is adopted as root: run sudo mreg adopt');
   }
   if (!/podman\s+run/.test(app.replace(/\\\r?\n/g, ' '))) {
-    throw new HostError(`${join(unitDir, 'quay-app.service')} is not a mirror-registry unit (no \`podman run\`)`, 'if mreg already runs this registry, use mreg upgrade');
+    throw new HostError(`${join(unitDir, UNITS.app)} is not a mirror-registry unit (no \`podman run\`)`, 'if mreg already runs this registry, use mreg upgrade');
   }
   const quayRoot = quayRootFlag ?? quayRootFromAppUnit(app);
   if (!quayRoot) throw new HostError('cannot tell the quayRoot from quay-app.service (no …/quay-config mount)', 'pass --quayRoot DIR');

@@ -2,11 +2,14 @@
 import { posix } from 'node:path';
 import { HostError, UsageError } from '../errors.js';
 import { parseUpOptions, type RawUpFlags } from '../spec/options.js';
+import { COMPONENTS } from '../model/components.js';
+import { ALL_UNITS, UNITS } from '../model/views.js';
 import { PG_USER } from '../spec/defaults.js';
 import type { InstallSecrets, InstallSpec, Scope } from '../spec/spec.js';
 import { dbCredentials, parseLegacyConfig, parseLegacyUnit, type LegacyRun } from './legacy.js';
 
-export const LEGACY_UNITS = ['quay-pod.service', 'quay-postgres.service', 'quay-redis.service', 'quay-app.service'] as const;
+/** mirror-registry named its plain units as Quadlet names mreg's services (which is why they shadow them). */
+export const LEGACY_UNITS = ALL_UNITS;
 export type LegacyUnitName = typeof LEGACY_UNITS[number];
 
 export interface LegacyFiles {
@@ -36,9 +39,10 @@ export interface Adoption {
   warnings: string[];
 }
 
-const CONFIG_TARGET = '/quay-registry/conf/stack';
-const QUAY_DATA_TARGET = '/datastorage';
-const PG_DATA_TARGET = '/var/lib/pgsql/data';
+// mirror-registry ran the same images, so it mounted at the same targets.
+const CONFIG_TARGET = COMPONENTS.app.quayRootMounts[0].target;
+const QUAY_DATA_TARGET = COMPONENTS.app.storage.target;
+const PG_DATA_TARGET = COMPONENTS.postgres.storage.target;
 
 /** quayRoot as the old quay-app unit mounted it (…/quay-config), so a non-default -r needs no flag. */
 export function quayRootFromAppUnit(appUnit: string): string | undefined {
@@ -59,10 +63,10 @@ export function adoptionFrom(files: LegacyFiles, env: { scope: Scope; home: stri
     const text = files.units[name];
     return text === undefined ? undefined : parseLegacyUnit(text);
   };
-  const app = parse('quay-app.service');
-  const pg = parse('quay-postgres.service');
-  const redis = parse('quay-redis.service');
-  const pod = parse('quay-pod.service');
+  const app = parse(UNITS.app);
+  const pg = parse(UNITS.postgres);
+  const redis = parse(UNITS.redis);
+  const pod = parse(UNITS.pod);
   if (!app?.image) throw new HostError('quay-app.service has no `podman run … IMAGE` line mreg understands', 'adopt only takes over mirror-registry 1.2/1.3 installs');
   if (!pg?.image) throw new HostError('quay-postgres.service is missing or has no `podman run … IMAGE` line', 'mirror-registry 2.x (SQLite) installs cannot be adopted');
 

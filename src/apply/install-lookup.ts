@@ -1,7 +1,8 @@
 // Finds an existing install from --quayRoot, the per-scope pointer, or the default quayRoot.
 import { HostError } from '../errors.js';
 import { readIfExists } from '../host/fs.js';
-import { defaultQuayRoot, pointerPath, quayRootLayout, type QuayRootLayout } from '../spec/layout.js';
+import { defaultQuayRoot, pointerPath } from '../model/scope.js';
+import { quayRootLayout, type QuayRootLayout } from '../spec/layout.js';
 import { parseRecord, type InstallRecord } from '../spec/record.js';
 import type { Scope } from '../spec/spec.js';
 import { parseQuayRootFlag } from '../spec/options.js';

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Podman } from '../host/podman.js';
 import { secretsFromConfig } from './config-secrets.js';
-import { SECRET_NAMES } from '../spec/layout.js';
+import { SECRET_NAMES } from '../model/components.js';
 import type { InstallSecrets } from '../spec/spec.js';
 
 /** URL-safe random text: no '/', '+', '@' or ':' that could break DB_URI or shell quoting. */

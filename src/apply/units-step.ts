@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os';
 import type { CommandContext } from '../cli.js';
 import { HostError, UnitFailedError } from '../errors.js';
 import type { Plan } from '../plan/plan.js';
-import { UNITS, type QuayRootLayout } from '../spec/layout.js';
+import { systemctlCommand } from '../model/scope.js';
+import { serviceOf } from '../model/views.js';
+import type { QuayRootLayout } from '../spec/layout.js';
 import type { InstallSpec } from '../spec/spec.js';
 import type { Podman } from '../host/podman.js';
 import type { Systemd } from '../host/systemd.js';
@@ -47,18 +49,6 @@ export async function writePlan(planned: Plan, layout: QuayRootLayout): Promise<
   return changed;
 }
 
-/** Which service a changed file belongs to; config and certificates belong to quay-app. */
-export function serviceOf(path: string): string | undefined {
-  const base = path.split('/').pop() ?? '';
-  // quay.pod is the Quadlet pod (podman 5); quay-pod.service the plain unit of the podman 4.x layout.
-  if (base === 'quay.pod' || base === UNITS.pod) return UNITS.pod;
-  if (base.endsWith('.container')) return base.replace(/\.container$/, '.service');
-  if (base.endsWith('.volume')) return base.replace(/\.volume$/, '-volume.service');
-  if (/^(config\.yaml|ssl\.cert|ssl\.key)$/.test(base)) return UNITS.app;
-  if (path.includes('/postgres-start/')) return UNITS.postgres;
-  return undefined;
-}
-
 /**
  * Starts what is not running and restarts what ran before this `up` with a file that changed.
  * A unit that another start just pulled in (the pod wants all three) is not restarted again.
@@ -77,7 +67,7 @@ export async function startUnits(systemd: Systemd, planned: Plan, changed: strin
     const result = restart ? await systemd.restartUnit(service, { timeoutMs: START_TIMEOUT_MS }) : await systemd.startUnit(service, { timeoutMs: START_TIMEOUT_MS });
     if (result !== 'done' && result !== 'skipped') {
       throw new UnitFailedError(service, result, await journalTail(service, spec.scope, 20).catch(() => []),
-        `see: ${spec.scope === 'rootless' ? 'systemctl --user' : 'systemctl'} status ${service}`);
+        `see: ${systemctlCommand(spec.scope)} status ${service}`);
     }
   }
 }

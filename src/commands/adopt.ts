@@ -6,7 +6,10 @@ import type { CommandContext } from '../cli.js';
 import { HostError, UnitFailedError } from '../errors.js';
 import { plan as makePlan, type Plan } from '../plan/plan.js';
 import { redact } from '../plan/redact.js';
-import { pointerPath, quayRootLayout, SECRET_NAMES, STOP_ORDER, type QuayRootLayout } from '../spec/layout.js';
+import { quayRootLayout, type QuayRootLayout } from '../spec/layout.js';
+import { COMPONENTS } from '../model/components.js';
+import { pointerPath } from '../model/scope.js';
+import { ALL_SECRET_NAMES, CONTAINER_NAMES, imageRefs, STOP_ORDER } from '../model/views.js';
 import { parseRecord, recordSpec, serializeRecord, RECORD_SCHEMA_VERSION, type InstallRecord } from '../spec/record.js';
 import type { HostFacts, InstallSecrets, InstallSpec } from '../spec/spec.js';
 import { generateSecrets, secretValueByName } from '../apply/secrets-step.js';
@@ -96,7 +99,7 @@ export async function adopt(ctx: CommandContext): Promise<void> {
         await tightenModes([{ path: layout.sslKey, mode: 0o640 }, { path: layout.sslCert, mode: 0o640 }, { path: layout.caKey, mode: 0o600 }]);
       });
       await out.step('podman secrets', async () => {
-        for (const name of Object.values(SECRET_NAMES)) await podman.secretCreate(name, secretValueByName(secrets, name), { replace: true });
+        for (const name of ALL_SECRET_NAMES) await podman.secretCreate(name, secretValueByName(secrets, name), { replace: true });
       });
       await out.step('write mreg units and config', () => writePlan(planned, layout));
       await out.step('reload systemd', () => sd.reload());
@@ -132,13 +135,13 @@ async function stopLegacy(systemd: Systemd, podman: Podman, spec: InstallSpec): 
     await systemd.resetFailed(unit);
   }
   // The old ExecStop lines remove them; these catch a crashed or hand-started one (names are reused).
-  for (const c of ['quay-app', 'quay-redis', 'quay-postgres']) await podman.containerRemove(c);
-  await podman.podRemove('quay-pod');
+  for (const c of CONTAINER_NAMES) await podman.containerRemove(c);
+  await podman.podRemove(COMPONENTS.pod.podmanName);
 }
 
 async function requireImages(podman: Podman, spec: InstallSpec): Promise<void> {
   const missing: string[] = [];
-  for (const [flag, ref] of [['--quayImage', spec.images.quay], ['--pgImage', spec.images.postgres], ['--redisImage', spec.images.redis]] as const) {
+  for (const [flag, ref] of imageRefs(spec.images)) {
     if (!(await podman.imageExists(ref))) missing.push(`${flag} ${ref}`);
   }
   if (missing.length > 0) {
@@ -153,7 +156,7 @@ async function writeRecord(spec: InstallSpec, planned: Plan, layout: QuayRootLay
     spec: recordSpec(spec),
     files: [...new Set([...planned.files.map(f => f.path), layout.sslCert, layout.sslKey,
       ...(spec.tls.kind === 'generate' ? [layout.caCert, layout.caKey] : [])])].sort(),
-    secrets: Object.values(SECRET_NAMES),
+    secrets: ALL_SECRET_NAMES,
     volumes: planned.volumes,
     // mirror-registry 1.3 turned linger on; it was not mreg.
     lingerEnabledByMreg: false,

@@ -15,7 +15,9 @@ import { ensureDir, readIfExists, writeFileAtomic } from '../host/fs.js';
 import { waitForHealth } from '../host/http.js';
 import { journalTail } from '../host/journal.js';
 import { connectSystemd } from '../host/systemd.js';
-import { UNITS, type QuayRootLayout } from '../spec/layout.js';
+import type { QuayRootLayout } from '../spec/layout.js';
+import { certsDBase, systemctlCommand } from '../model/scope.js';
+import { UNITS } from '../model/views.js';
 import { serializeRecord, type InstallRecord } from '../spec/record.js';
 import { lockScope, rejectRemoteTarget } from './common.js';
 
@@ -166,7 +168,7 @@ async function restartApp(ctx: CommandContext, probe: HostProbe): Promise<void> 
       const result = await systemd.restartUnit(UNITS.app, { timeoutMs: RESTART_TIMEOUT_MS });
       if (result !== 'done') {
         throw new UnitFailedError(UNITS.app, result, await journalTail(UNITS.app, probe.scope, 20).catch(() => []),
-          `see: ${probe.scope === 'rootless' ? 'systemctl --user' : 'systemctl'} status ${UNITS.app}`);
+          `see: ${systemctlCommand(probe.scope)} status ${UNITS.app}`);
       }
     } finally {
       await systemd.close();
@@ -190,10 +192,9 @@ async function checkServed(hostname: string, port: number, want: string, layout:
     'check for another listener on the port, then: mreg logs quay-app');
 }
 
-/** podman, skopeo and buildah read <certs.d>/<host:port>/ca.crt; rootless ones read the per-user folder. */
+/** The folder podman, skopeo and buildah read this registry's ca.crt from. */
 export function certsDDir(probe: Pick<HostProbe, 'scope' | 'home'>, hostname: string, port: number): string {
-  const base = probe.scope === 'rootful' ? '/etc/containers/certs.d' : join(probe.home, '.config/containers/certs.d');
-  return join(base, `${hostname}:${port}`);
+  return join(certsDBase(probe.scope, probe.home), `${hostname}:${port}`);
 }
 
 async function trust(ctx: CommandContext, probe: HostProbe, layout: QuayRootLayout, record: InstallRecord): Promise<void> {

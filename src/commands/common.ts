@@ -9,7 +9,7 @@ import type { RemoteCommand } from '../remote/argv.js';
 import { dirname } from 'node:path';
 import { acquireLock, makeDirIfMissing } from '../host/fs.js';
 import type { HostProbe } from '../host/facts.js';
-import { lockPath } from '../spec/layout.js';
+import { lockPath } from '../model/scope.js';
 import type { Output } from '../ui/output.js';
 
 /** Files named by flags must be readable, and a supplied certificate fit, before anything changes. */

@@ -12,7 +12,9 @@ import { removeIfExists, writeFileAtomic } from '../host/fs.js';
 import { serializeRecord, type InstallRecord } from '../spec/record.js';
 import { journalTail } from '../host/journal.js';
 import { giveBackDir } from '../host/storage.js';
-import { pointerPath, STOP_ORDER } from '../spec/layout.js';
+import { pointerPath } from '../model/scope.js';
+import { CONTAINER_NAMES, STOP_ORDER } from '../model/views.js';
+import { COMPONENTS } from '../model/components.js';
 import { systemFolderProblem, type TakenDir } from '../spec/taken-dirs.js';
 import { lockScope, runOnTarget } from './common.js';
 
@@ -79,8 +81,8 @@ export async function down(ctx: CommandContext): Promise<void> {
       for (const f of removeFiles) await removeIfExists(f);
       await systemd.reload();
       // The units' stop commands remove containers and the pod; these catch leftovers of a crash.
-      for (const c of ['quay-app', 'quay-redis', 'quay-postgres']) await podman.containerRemove(c);
-      await podman.podRemove('quay-pod');
+      for (const c of CONTAINER_NAMES) await podman.containerRemove(c);
+      await podman.podRemove(COMPONENTS.pod.podmanName);
       if (purge) for (const s of record.secrets) await podman.secretRemove(s);
     });
     if (record.lingerEnabledByMreg) await out.step('disable linger (mreg enabled it)', () => disableLinger(probe.uid));

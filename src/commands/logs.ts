@@ -3,15 +3,15 @@ import type { CommandContext } from '../cli.js';
 import { UsageError } from '../errors.js';
 import { gatherFacts } from '../host/facts.js';
 import { showJournal } from '../host/journal-show.js';
-import { ALL_UNITS } from '../spec/layout.js';
+import { ALL_UNITS, shortUnitName, UNITS } from '../model/views.js';
 
 export async function logs(ctx: CommandContext): Promise<void> {
   const { flags, args } = ctx;
   const probe = await gatherFacts({ env: ctx.env });
-  const wanted = args[0] ?? 'quay-app';
+  const wanted = args[0] ?? shortUnitName(UNITS.app);
   const unit = wanted.endsWith('.service') ? wanted : `${wanted}.service`;
   if (!(ALL_UNITS as readonly string[]).includes(unit)) {
-    throw new UsageError(`unit ${wanted}: not an mreg unit; use one of ${ALL_UNITS.map(u => u.replace('.service', '')).join(', ')}`);
+    throw new UsageError(`unit ${wanted}: not an mreg unit; use one of ${ALL_UNITS.map(shortUnitName).join(', ')}`);
   }
   const lines = flags.lines === undefined ? 50 : Number(flags.lines);
   if (!Number.isInteger(lines) || lines < 1) throw new UsageError(`--lines ${String(flags.lines)}: must be a whole number above 0; e.g. --lines 200`);

@@ -7,7 +7,8 @@ import { connectSystemd, type UnitState } from '../host/systemd.js';
 import { readIfExists } from '../host/fs.js';
 import { httpsRequest } from '../host/http.js';
 import { checkPrivateModes, isLowOnSpace, storageSpace, volumeMountpoints } from '../host/storage.js';
-import { ALL_UNITS } from '../spec/layout.js';
+import { systemctlCommand } from '../model/scope.js';
+import { ALL_UNITS } from '../model/views.js';
 import type { Scope, Storage } from '../spec/spec.js';
 import { certExpiry, EXPIRY_WARN_DAYS } from '../tls/index.js';
 import { runOnTarget } from './common.js';
@@ -34,7 +35,7 @@ export async function status(ctx: CommandContext): Promise<void> {
     throw new UnhealthyError(`the registry at ${layout.root} was removed by mreg down on ${record.removedAt}; its data was kept`, 'run mreg up to install it again over the same data');
   }
   const problems: string[] = [];
-  const ctl = probe.scope === 'rootless' ? 'systemctl --user' : 'systemctl';
+  const ctl = systemctlCommand(probe.scope);
 
   // Independent probes at once (each podman or D-Bus round trip is slow on a small VM); problems
   // are still listed in the fixed order below.

@@ -7,7 +7,10 @@ import { HostError, UsageError } from '../errors.js';
 import { parseUpOptions, type RawUpFlags } from '../spec/options.js';
 import { plan as makePlan } from '../plan/plan.js';
 import { redact } from '../plan/redact.js';
-import { quayRootLayout, pointerPath, SECRET_NAMES, UNITS, type QuayRootLayout } from '../spec/layout.js';
+import { quayRootLayout, type QuayRootLayout } from '../spec/layout.js';
+import { COMPONENTS, type StorageMount } from '../model/components.js';
+import { pointerPath, systemdUnitDir } from '../model/scope.js';
+import { ALL_SECRET_NAMES, imageRefs, UNITS } from '../model/views.js';
 import { preflight } from '../spec/preflight.js';
 import { recordSpec, serializeRecord, RECORD_SCHEMA_VERSION, type InstallRecord } from '../spec/record.js';
 import type { HostFacts, InstallSecrets, InstallSpec } from '../spec/spec.js';
@@ -24,7 +27,6 @@ import { connectSystemd, type Systemd } from '../host/systemd.js';
 import { ensureDir, ensureMode, makeDirIfMissing, pathExists, readIfExists, removeIfExists } from '../host/fs.js';
 import { readDirState } from '../host/dir-state.js';
 import { findRecordedInstall, readRecordAt } from '../apply/install-lookup.js';
-import { legacyUnitDir } from '../adopt/find.js';
 import { reviewRerun, withRecordedFlags, type RerunReview } from '../spec/rerun.js';
 import { mergeTaken, takenDir, takeProblem, type TakenDir } from '../spec/taken-dirs.js';
 import { httpsRequest, waitForHealth, type RegistryEndpoint } from '../host/http.js';
@@ -129,7 +131,7 @@ export async function up(ctx: CommandContext): Promise<void> {
       // Keep what other commands recorded (cert trust's ca.crt) so down --purge still removes it.
       files: [...new Set([...(previous ? previous.files : []), ...plannedFiles, layout.sslCert, layout.sslKey, layout.credentials,
         ...(spec.tls.kind === 'generate' ? [layout.caCert, layout.caKey] : [])])].sort(),
-      secrets: Object.values(SECRET_NAMES),
+      secrets: ALL_SECRET_NAMES,
       volumes: [...volumes],
       lingerEnabledByMreg,
       pgData, // undefined (nothing verified) is left out of the JSON
@@ -158,9 +160,12 @@ export async function up(ctx: CommandContext): Promise<void> {
 
     const planned = makePlan(spec, factsFor(probe), secrets);
     await out.step('storage', async () => {
-      // Quay (uid 1001, gid 0) must write its blob folder; Postgres data gets :U from the unit.
-      if (spec.quayStorage.kind === 'path') await prepareBindDir(spec.quayStorage.path, 0o750, spec.scope, { uid: 1001, gid: 0 });
-      if (spec.pgStorage.kind === 'path') await prepareBindDir(spec.pgStorage.path, 0o700, spec.scope);
+      // Quay must write its blob folder (the model's owner); Postgres data gets :U from the unit.
+      const mounts: StorageMount[] = [COMPONENTS.app.storage, COMPONENTS.postgres.storage];
+      for (const mount of mounts) {
+        const storage = spec[mount.spec];
+        if (storage.kind === 'path') await prepareBindDir(storage.path, mount.mode, spec.scope, mount.owner);
+      }
     });
     await out.step('validate units with podman\'s Quadlet generator', () => validateUnits(podman, planned, spec));
 
@@ -228,7 +233,7 @@ async function checkUp(given: RawUpFlags, probe: HostProbe): Promise<CheckedUp> 
   if (found && !recorded) spec = parseUpOptions(withRecordedFlags(given, found.record.spec, found.layout), env);
   const previous = found?.record;
   const layout = quayRootLayout(spec.quayRoot);
-  if (!previous) await refuseForeignUnits(probe.quadletDir, legacyUnitDir(probe.scope, probe.home));
+  if (!previous) await refuseForeignUnits(probe.quadletDir, systemdUnitDir(probe.scope, probe.home));
 
   const firstUser = previous ? await readCredentials(layout.credentials) : undefined;
   const review = previous ? reviewRerun(spec, previous.spec, !previous.removedAt, firstUser) : { refused: [], changes: [] };
@@ -260,12 +265,12 @@ async function checkUp(given: RawUpFlags, probe: HostProbe): Promise<CheckedUp> 
  * ones of the same name (a 1.2 uninstall leaves them behind).
  */
 async function refuseForeignUnits(quadletDir: string, legacyDir: string): Promise<void> {
-  const app = join(quadletDir, 'quay-app.container');
+  const app = join(quadletDir, COMPONENTS.app.quadletFile);
   if (await pathExists(app)) {
     throw new UsageError(`${app} exists, but this scope has no mreg install record (no pointer, nothing at the default quayRoot)`,
       'if mreg made it, pass its --quayRoot; if mirror-registry did, use mreg adopt; otherwise stop and remove those units first');
   }
-  const legacy = join(legacyDir, 'quay-app.service');
+  const legacy = join(legacyDir, UNITS.app);
   if (await pathExists(legacy)) {
     throw new UsageError(`${legacy} exists: a mirror-registry install (or what its uninstall left) whose units would shadow mreg's`,
       `take it over with \`mreg adopt\`; if it was uninstalled, remove ${legacyDir}/quay-*.service and run \`systemctl${legacyDir.startsWith('/etc/') ? '' : ' --user'} daemon-reload\` first`);
@@ -305,7 +310,7 @@ async function dryRun(spec: InstallSpec, probe: HostProbe, layout: QuayRootLayou
     ...changes.map(c => `change ${c}`),
     ...(spec.scope === 'rootless' && !probe.lingerEnabled ? [`enable linger for ${probe.user}`] : []),
     spec.tls.kind === 'generate' ? `create or reuse the root CA in ${layout.caDir}; issue ${layout.sslCert}` : `check and install ${spec.tls.certPath} as ${layout.sslCert}`,
-    ...Object.values(SECRET_NAMES).map(s => `create podman secret ${s} (unless it exists)`),
+    ...ALL_SECRET_NAMES.map(s => `create podman secret ${s} (unless it exists)`),
     ...(spec.imageArchive ? [`podman load -i ${spec.imageArchive}`] : []),
     'validate the units with /usr/libexec/podman/quadlet -dryrun',
     ...files.map(f => `write ${f.path} (mode ${f.mode})`),
@@ -324,7 +329,7 @@ async function dryRun(spec: InstallSpec, probe: HostProbe, layout: QuayRootLayou
 
 async function requireImages(podman: Podman, spec: InstallSpec): Promise<void> {
   const missing: string[] = [];
-  for (const [flag, ref] of [['--quayImage', spec.images.quay], ['--pgImage', spec.images.postgres], ['--redisImage', spec.images.redis]] as const) {
+  for (const [flag, ref] of imageRefs(spec.images)) {
     if (!(await podman.imageExists(ref))) missing.push(`${flag} ${ref}`);
   }
   if (missing.length > 0) {

@@ -6,13 +6,13 @@ import { HostError, UnitFailedError, UsageError } from '../errors.js';
 import { parseUpOptions } from '../spec/options.js';
 import { plan as makePlan, type Plan, type PlannedFile } from '../plan/plan.js';
 import { redact } from '../plan/redact.js';
-import { ALL_UNITS, UNITS } from '../spec/layout.js';
+import { ALL_UNITS, imageRefs, serviceOf, shortUnitName, UNITS } from '../model/views.js';
 import { serializeRecord, type InstallRecord } from '../spec/record.js';
 import type { Images, InstallSecrets, InstallSpec, Scope } from '../spec/spec.js';
 import { findInstall } from '../apply/install-lookup.js';
 import { resolveSecrets } from '../apply/secrets-step.js';
 import { readCredentials } from '../apply/credentials.js';
-import { serviceOf, validateUnits, writeIfChanged } from '../apply/units-step.js';
+import { validateUnits, writeIfChanged } from '../apply/units-step.js';
 import { unifiedDiff } from '../apply/unit-diff.js';
 import { gatherFacts } from '../host/facts.js';
 import { createPodman, type Podman } from '../host/podman.js';
@@ -94,7 +94,7 @@ function recordedChanges(recorded: Plan, planned: Plan): Change[] {
 
 async function requireImages(podman: Podman, images: Images): Promise<void> {
   const missing: string[] = [];
-  for (const [flag, ref] of [['--quayImage', images.quay], ['--pgImage', images.postgres], ['--redisImage', images.redis]] as const) {
+  for (const [flag, ref] of imageRefs(images)) {
     if (!(await podman.imageExists(ref))) missing.push(`${flag} ${ref}`);
   }
   if (missing.length > 0) {
@@ -122,7 +122,7 @@ async function restartAndWait(systemd: Systemd, units: readonly string[], ep: Re
     if (remaining <= 0) return { ok: false, unit, reason: 'the time ran out before it was restarted' };
     let result: string;
     try {
-      // postgres/redis jobs end at "healthy" (Notify=healthy); quay-app's when its container runs, then we probe.
+      // postgres/redis jobs end at "healthy" (startWaitsForHealth in the model); quay-app's when its container runs, then we probe.
       result = await systemd.restartUnit(unit, { timeoutMs: remaining });
     } catch (err) {
       if (!(err instanceof HostError)) throw err;
@@ -269,9 +269,9 @@ async function rollBack(ctx: CommandContext, systemd: Systemd, scope: Scope, cha
   if (!back.ok) {
     throw new UpgradeFailedError(back.unit, 'rollback-failed', await journalTail(back.unit, scope, 20).catch(() => tail),
       `${failure.unit}: ${failure.reason}; the rollback did not become healthy either (${back.unit}: ${back.reason})`,
-      `the previous unit files are back in place; see: mreg status and mreg logs ${back.unit.replace(/\.service$/, '')}`);
+      `the previous unit files are back in place; see: mreg status and mreg logs ${shortUnitName(back.unit)}`);
   }
   throw new UpgradeFailedError(failure.unit, 'rolled-back', tail,
     `upgrade failed: ${failure.unit}: ${failure.reason}; rolled back to the previous version, which is healthy again`,
-    `the install record is unchanged; see: mreg logs ${failure.unit.replace(/\.service$/, '')}`);
+    `the install record is unchanged; see: mreg logs ${shortUnitName(failure.unit)}`);
 }

@@ -4,6 +4,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { HostError } from '../errors.js';
+import { quadletDir as quadletDirOf } from '../model/scope.js';
 import type { HostFacts, Scope } from '../spec/spec.js';
 import { runCommand } from './exec.js';
 import { pathExists, readIfExists } from './fs.js';
@@ -69,9 +70,7 @@ export async function gatherFacts(opts: GatherOptions = {}): Promise<HostProbe> 
   const scope: Scope = opts.scope ?? (me.uid === 0 ? 'rootful' : 'rootless');
   const home = env.HOME || me.homedir;
   const runtimeDir = env.XDG_RUNTIME_DIR || `/run/user/${me.uid}`;
-  const quadletDir = scope === 'rootful'
-    ? '/etc/containers/systemd'
-    : path.join(env.XDG_CONFIG_HOME || path.join(home, '.config'), 'containers', 'systemd');
+  const quadletDir = quadletDirOf(scope, home, env.XDG_CONFIG_HOME);
   const [fq, podmanVersion, cgroupV2, subuid, subgid, lingerEnabled, hasUserBus, selinux] = await Promise.all([
     fqdn(),
     opts.withPodmanVersion === false ? undefined : (opts.podman ?? createPodman()).version(),

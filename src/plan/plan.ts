@@ -2,7 +2,9 @@
 
 import { posix } from 'node:path';
 import { HostError } from '../errors.js';
-import { SECRET_NAMES } from '../spec/layout.js';
+import { COMPONENTS, SECRET_NAMES } from '../model/components.js';
+import { CONTAINER_IDS, CONTAINER_SECRETS, UNITS } from '../model/views.js';
+import { quayRootLayout } from '../spec/layout.js';
 import type { HostFacts, InstallSecrets, InstallSpec } from '../spec/spec.js';
 import {
   MIN_PODMAN, checkCompat, compareVersions, describeCompatProblem, formatVersion, type PodmanVersion,
@@ -10,8 +12,7 @@ import {
 import { PG_START_HOOK, PG_START_HOOK_FILE, renderQuayConfig } from './quay-config.js';
 import { renderUnit, type UnitFile } from './unit-file.js';
 import {
-  POD_SERVICE, QUADLET_FILES, pgStartHookDir, renderPod, renderPodService, renderPostgres, renderQuayApp, renderRedis,
-  renderVolume, serviceName, volumeFileName,
+  pgStartHookDir, renderPod, renderPodService, renderPostgres, renderQuayApp, renderRedis, renderVolume, volumeFileName,
 } from './units.js';
 import { MIN_PODMAN_4X, POD_UNIT_FILE, systemdUnitDir, toPodman4Container, usesPodman4Layout } from './podman4.js';
 
@@ -32,9 +33,9 @@ export interface Plan {
   secrets: PlannedSecret[];
   /** podman named volumes the install uses (each has a NAME.volume Quadlet file). */
   volumes: string[];
-  /** services in start order, e.g. ['quay-postgres.service','quay-redis.service','quay-app.service'] */
+  /** The containers' services in start order, e.g. ['quay-postgres.service','quay-redis.service','quay-app.service'] */
   services: string[];
-  pod: 'quay-pod.service';
+  pod: typeof UNITS.pod;
 }
 
 const QUADLET_HEADER = (template: string) =>
@@ -64,12 +65,12 @@ export function plan(spec: InstallSpec, facts: HostFacts, secrets: InstallSecret
   // podman 4.6–4.9: same services, but the pod is a plain unit and the containers join it by name.
   const podman4 = usesPodman4Layout(version);
   const container = podman4 ? toPodman4Container : (u: UnitFile) => u;
-  if (!podman4) units.push({ file: QUADLET_FILES.pod, template: QUADLET_FILES.pod, unit: renderPod(spec, facts) });
-  units.push(
-    { file: QUADLET_FILES.postgres, template: QUADLET_FILES.postgres, unit: container(renderPostgres(spec, facts)) },
-    { file: QUADLET_FILES.redis, template: QUADLET_FILES.redis, unit: container(renderRedis(spec, facts)) },
-    { file: QUADLET_FILES.app, template: QUADLET_FILES.app, unit: container(renderQuayApp(spec, facts)) },
-  );
+  const render = { postgres: renderPostgres, redis: renderRedis, app: renderQuayApp };
+  if (!podman4) units.push({ file: COMPONENTS.pod.quadletFile, template: COMPONENTS.pod.quadletFile, unit: renderPod(spec, facts) });
+  for (const id of CONTAINER_IDS) {
+    const file = COMPONENTS[id].quadletFile;
+    units.push({ file, template: file, unit: container(render[id](spec, facts)) });
+  }
 
   const problems = units.flatMap(u => checkCompat(u.unit, version).map(p => describeCompatProblem(u.file, p, version)));
   if (problems.length > 0) {
@@ -95,7 +96,7 @@ export function plan(spec: InstallSpec, facts: HostFacts, secrets: InstallSecret
   files.push(
     {
       // 0640: Quay runs as uid 1001 in group 0, which maps to the file's group (root, or the rootless user).
-      path: posix.join(spec.quayRoot, 'quay-config', 'config.yaml'),
+      path: quayRootLayout(spec.quayRoot).configYaml,
       content: renderQuayConfig(spec, secrets),
       mode: 0o640,
       sensitive: true,
@@ -113,14 +114,11 @@ export function plan(spec: InstallSpec, facts: HostFacts, secrets: InstallSecret
 
   return {
     files,
-    secrets: [
-      { name: SECRET_NAMES.pgPassword, value: secrets.pgPassword },
-      { name: SECRET_NAMES.pgAdminPassword, value: secrets.pgAdminPassword },
-      { name: SECRET_NAMES.redisPassword, value: secrets.redisPassword },
-    ],
+    // Those the containers read; up also keeps Quay's two keys as podman secrets (SECRET_NAMES).
+    secrets: CONTAINER_SECRETS.map(key => ({ name: SECRET_NAMES[key], value: secrets[key] })),
     volumes,
-    services: [QUADLET_FILES.postgres, QUADLET_FILES.redis, QUADLET_FILES.app].map(serviceName),
-    pod: POD_SERVICE,
+    services: CONTAINER_IDS.map(id => UNITS[id]),
+    pod: UNITS.pod,
   };
 }
 

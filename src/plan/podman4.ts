@@ -5,6 +5,8 @@
 //                      ExecStartPost health waits of the templates work on both.
 // The shared localhost of the pod is kept, so config.yaml (127.0.0.1 for Postgres and Redis) is unchanged.
 import { posix } from 'node:path';
+import { COMPONENTS } from '../model/components.js';
+import { systemdUnitDir as unitDirOf } from '../model/scope.js';
 import type { HostFacts } from '../spec/spec.js';
 import { MIN_PODMAN, compareVersions, type PodmanVersion } from './compat.js';
 import type { UnitEntry, UnitFile } from './unit-file.js';
@@ -14,7 +16,8 @@ export const MIN_PODMAN_4X: PodmanVersion = MIN_PODMAN;
 /** From this on, the .pod layout. */
 export const MIN_PODMAN_POD_FILES: PodmanVersion = [5, 0, 0];
 
-export const POD_UNIT_FILE = 'quay-pod.service';
+/** The pod's plain unit is named as the service Quadlet 5 generates from quay.pod. */
+export const POD_UNIT_FILE = COMPONENTS.pod.service;
 
 export function usesPodman4Layout(v: PodmanVersion): boolean {
   return compareVersions(v, MIN_PODMAN_4X) >= 0 && compareVersions(v, MIN_PODMAN_POD_FILES) < 0;
@@ -22,7 +25,7 @@ export function usesPodman4Layout(v: PodmanVersion): boolean {
 
 /** Where a plain (non-Quadlet) unit goes: the admin's unit dir, which systemd reads at every reload. */
 export function systemdUnitDir(facts: Pick<HostFacts, 'scope' | 'home'>): string {
-  return facts.scope === 'rootful' ? '/etc/systemd/system' : posix.join(facts.home, '.config/systemd/user');
+  return unitDirOf(facts.scope, facts.home);
 }
 
 /**
@@ -36,8 +39,8 @@ export function toPodman4Container(unit: UnitFile): UnitFile {
   for (const [section, key, value] of unit.entries) {
     if (section !== 'Container') { entries.push([section, key, value]); continue; }
     if (key === 'Pod') {
-      if (value !== 'quay.pod') throw new Error(`unexpected Pod=${value}`);
-      entries.push(['Container', 'PodmanArgs', '--pod quay-pod']);
+      if (value !== COMPONENTS.pod.quadletFile) throw new Error(`unexpected Pod=${value}`);
+      entries.push(['Container', 'PodmanArgs', `--pod ${COMPONENTS.pod.podmanName}`]);
     } else if (key === 'Notify') {
       throw new Error(`unexpected Notify=${value}: the templates wait for health with ExecStartPost`);
     } else if (key === 'StopTimeout') {
@@ -47,6 +50,6 @@ export function toPodman4Container(unit: UnitFile): UnitFile {
     }
   }
   // What Quadlet 5 adds for Pod=: the container lives and dies with the pod unit.
-  entries.push(['Unit', 'BindsTo', 'quay-pod.service'], ['Unit', 'After', 'quay-pod.service']);
+  entries.push(['Unit', 'BindsTo', POD_UNIT_FILE], ['Unit', 'After', POD_UNIT_FILE]);
   return { entries };
 }

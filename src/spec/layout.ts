@@ -1,6 +1,9 @@
-// Where mreg keeps things: the quayRoot layout and the per-scope pointer to it. Pure path arithmetic.
+// Where mreg keeps things inside quayRoot. Pure path arithmetic; the per-scope folders are in model/scope.ts.
 import { join } from 'node:path';
-import type { Scope } from './spec.js';
+import { QUAY_CONFIG_DIR } from '../model/components.js';
+
+// The model owns the secret names; kept importable from here, where the install's other names are.
+export { SECRET_NAMES } from '../model/components.js';
 
 export interface QuayRootLayout {
   root: string;
@@ -16,7 +19,7 @@ export interface QuayRootLayout {
 }
 
 export function quayRootLayout(root: string): QuayRootLayout {
-  const configDir = join(root, 'quay-config');
+  const configDir = join(root, QUAY_CONFIG_DIR);
   const caDir = join(root, 'quay-rootCA');
   return {
     root,
@@ -31,36 +34,3 @@ export function quayRootLayout(root: string): QuayRootLayout {
     record: join(root, 'mreg-install.json'),
   };
 }
-
-/** A small file naming the quayRoot of this scope's install, so down/status need no flags. */
-export function pointerPath(scope: Scope, home: string): string {
-  return scope === 'rootful' ? '/var/lib/mreg/quayRoot' : join(home, '.local/state/mreg/quayRoot');
-}
-
-/** Lock against two mreg commands at once, per scope. */
-export function lockPath(scope: Scope, home: string, runtimeDir: string): string {
-  return scope === 'rootful' ? '/run/mreg.lock' : join(runtimeDir || join(home, '.local/state/mreg'), 'mreg.lock');
-}
-
-export function defaultQuayRoot(scope: Scope, home: string): string {
-  return scope === 'rootful' ? '/etc/quay-install' : join(home, 'quay-install');
-}
-
-export const UNITS = {
-  pod: 'quay-pod.service',
-  postgres: 'quay-postgres.service',
-  redis: 'quay-redis.service',
-  app: 'quay-app.service',
-} as const;
-
-/** Stop order for down: the app first, then its backends, then the pod. */
-export const STOP_ORDER = [UNITS.app, UNITS.redis, UNITS.postgres, UNITS.pod] as const;
-export const ALL_UNITS = [UNITS.pod, UNITS.postgres, UNITS.redis, UNITS.app] as const;
-
-export const SECRET_NAMES = {
-  pgPassword: 'mreg-pg-password',
-  pgAdminPassword: 'mreg-pg-admin-password',
-  redisPassword: 'mreg-redis-password',
-  secretKey: 'mreg-quay-secret-key',
-  databaseSecretKey: 'mreg-quay-database-secret-key',
-} as const;

@@ -6,7 +6,7 @@ import {
   DEFAULT_IMAGES, DEFAULT_INIT_USER, DEFAULT_PG_STORAGE, DEFAULT_PORT, DEFAULT_QUAY_STORAGE,
   INIT_PASSWORD_MIN_LENGTH,
 } from './defaults.js';
-import { defaultQuayRoot } from './layout.js';
+import { defaultQuayRoot } from '../model/scope.js';
 import type { Images, InstallSpec, Scope, Storage, TlsSource } from './spec.js';
 
 export interface RawUpFlags {

@@ -1,4 +1,5 @@
 // Shell completion scripts, generated from the option table so they never drift from the CLI.
+import { CONTAINER_IDS, shortUnitName, UNITS } from '../model/views.js';
 import { COMMAND_FLAGS, GLOBAL_FLAGS, flagsFor, type CommandName, type FlagDef } from '../options-table.js';
 
 export const SHELLS = ['bash', 'zsh'] as const;
@@ -13,7 +14,8 @@ export interface CommandInfo {
 /** Words that may follow a command (its positional arguments). */
 const ARGUMENTS: Partial<Record<CommandName, readonly string[]>> = {
   cert: ['rotate', 'trust'],
-  logs: ['quay-app', 'quay-postgres', 'quay-redis', 'quay-pod'],
+  // The default (Quay) first, then the other containers in start order, then the pod.
+  logs: [UNITS.app, ...CONTAINER_IDS.filter(id => id !== 'app').map(id => UNITS[id]), UNITS.pod].map(shortUnitName),
   completion: SHELLS,
 };
 
