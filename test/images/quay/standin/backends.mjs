@@ -89,8 +89,12 @@ const verified = new Map(); // sha256(user:pass) -> expiry; saves a psql spawn p
 export async function verifyUser(db, username, password) {
   const key = crypto.createHash('sha256').update(`${username}\0${password}`).digest('hex');
   if ((verified.get(key) ?? 0) > Date.now()) return true;
-  const r = await psql(db, `SELECT salt, hash FROM standin_user WHERE username = ${lit(username)};\n`);
-  if (r.code !== 0) return false;
+  // A failed query is retried once on a new connection, then is a server error, never a 401: Quay's
+  // RetryOperationalError (data/database.py) does the same, and the exception becomes a 500.
+  const query = `SELECT salt, hash FROM standin_user WHERE username = ${lit(username)};\n`;
+  let r = await psql(db, query);
+  if (r.code !== 0) r = await psql(db, query);
+  if (r.code !== 0) throw new Error('database error while checking credentials');
   const [salt, hash] = r.stdout.trim().split('\t');
   if (!salt || !hash) return false;
   const got = Buffer.from(await scrypt(password, salt), 'hex');
