@@ -1,6 +1,6 @@
 // Fault matrix, rootful and rootless side by side (separate ports, locks, storage): `mreg up` SIGKILLed
 // after each of its steps of a fresh install, two mreg commands at once, kill -9 of postgres/quay/conmon,
-// podman rm -f of each container and of the pod, postgres stopped (systemctl stop; podman stop), a damaged quayRoot, an interrupted
+// podman rm -f of each container (each in one scope) and of the pod, postgres stopped (systemctl stop; podman stop), a damaged quayRoot, an interrupted
 // upgrade, and a full --quayStorage. After each fault the registry must recover by itself or
 // through `mreg up`, and tiny:1 must still pull with the digest it was pushed with.
 // mreg.test.ts covers kill -9 of redis, reboot and re-run idempotence; they are not repeated here.
@@ -144,15 +144,26 @@ t.test('fault 2: two mreg commands at once: the second refuses, the first finish
 });
 
 // A kill goes through root: rootless container processes belong to sub-uids the user cannot signal.
-const KILLS: Array<{ what: string; unit: string; run: (s: Scope) => Promise<GuestResult> }> = [
-  { what: 'kill -9 of postgres', unit: 'quay-postgres', run: s => killPid(s, 'quay-postgres', '{{.State.Pid}}') },
+// Each round runs one fault per scope at once, and each fault runs in one scope: both scopes restart a
+// container the same way (Restart=always in their own systemd manager), and a round costs a container
+// restart plus a pull under TCG, so eight faults in both scopes would be sixteen of them.
+interface Kill { what: string; unit: string; run: (s: Scope) => Promise<GuestResult> }
+const KILL: Record<string, Kill> = {
+  pgKill: { what: 'kill -9 of postgres', unit: 'quay-postgres', run: s => killPid(s, 'quay-postgres', '{{.State.Pid}}') },
   // Postgres shut down cleanly behind systemd's back (exit 0): Restart=always brings it back too.
-  { what: 'podman stop quay-postgres', unit: 'quay-postgres', run: s => s.run('podman stop -t 30 quay-postgres', { timeoutMs: 5 * 60_000 }) },
-  { what: 'kill -9 of quay-app', unit: 'quay-app', run: s => killPid(s, 'quay-app', '{{.State.Pid}}') },
-  { what: 'kill -9 of redis\'s conmon', unit: 'quay-redis', run: s => killPid(s, 'quay-redis', '{{.State.ConmonPid}}') },
-  { what: 'podman rm -f quay-app', unit: 'quay-app', run: s => s.run('podman rm -f -t 0 quay-app') },
-  { what: 'podman rm -f quay-postgres', unit: 'quay-postgres', run: s => s.run('podman rm -f -t 0 quay-postgres') },
-  { what: 'podman rm -f quay-redis', unit: 'quay-redis', run: s => s.run('podman rm -f -t 0 quay-redis') },
+  pgStop: { what: 'podman stop quay-postgres', unit: 'quay-postgres', run: s => s.run('podman stop -t 30 quay-postgres', { timeoutMs: 5 * 60_000 }) },
+  appKill: { what: 'kill -9 of quay-app', unit: 'quay-app', run: s => killPid(s, 'quay-app', '{{.State.Pid}}') },
+  conmonKill: { what: 'kill -9 of redis\'s conmon', unit: 'quay-redis', run: s => killPid(s, 'quay-redis', '{{.State.ConmonPid}}') },
+  appRm: { what: 'podman rm -f quay-app', unit: 'quay-app', run: s => s.run('podman rm -f -t 0 quay-app') },
+  pgRm: { what: 'podman rm -f quay-postgres', unit: 'quay-postgres', run: s => s.run('podman rm -f -t 0 quay-postgres') },
+  redisRm: { what: 'podman rm -f quay-redis', unit: 'quay-redis', run: s => s.run('podman rm -f -t 0 quay-redis') },
+};
+/** Per round, the fault each scope gets; rootless takes the conmon kill (its conmon runs in the user's manager). */
+const ROUNDS: Array<Record<Scope['name'], Kill>> = [
+  { rootful: KILL.pgKill!, rootless: KILL.pgStop! },
+  { rootful: KILL.appKill!, rootless: KILL.conmonKill! },
+  { rootful: KILL.appRm!, rootless: KILL.pgRm! },
+  { rootful: KILL.redisRm!, rootless: KILL.appKill! },
 ];
 
 async function killPid(s: Scope, container: string, field: string): Promise<GuestResult> {
@@ -161,9 +172,10 @@ async function killPid(s: Scope, container: string, field: string): Promise<Gues
   return root(`kill -9 ${pid}`);
 }
 
-for (const k of KILLS) {
-  t.test(`fault 1: ${k.what} is repaired by systemd`, async t => {
+for (const round of ROUNDS) {
+  t.test(`fault 1: ${SCOPES.map(s => `${s.name}: ${round[s.name].what}`).join('; ')}: repaired by systemd`, async t => {
     await both(async s => {
+      const k = round[s.name];
       if (!state.has(s.name)) return void t.fail(`${s.name}: no install`);
       const before = await mainPid(s, `${k.unit}.service`);
       const r = await k.run(s);
