@@ -11,21 +11,17 @@ import { createPodman } from './host/podman.js';
 import { giveBackDir } from './host/storage.js';
 import { connectSystemd, type Systemd } from './host/systemd.js';
 
-/** Nothing is opened until used; the caller must await close() in a finally. */
+/** Nothing is opened until actionPorts(); the caller must await close() in a finally. */
 export function createHostPorts(opts: { env: NodeJS.ProcessEnv; out: Output }): HostPorts {
-  let systemd: Promise<Systemd> | undefined;
-  const connect = (probe: HostProbe) => (systemd ??= connectSystemd(probe.scope, opts.env));
+  let systemd: Systemd | undefined;
   return {
     probe: () => gatherFacts({ env: opts.env }),
     findInstall,
     lock: lockScope,
-    actionPorts(probe): ActionPorts {
+    async actionPorts(probe: HostProbe): Promise<ActionPorts> {
+      systemd ??= await connectSystemd(probe.scope, opts.env);
       return {
-        systemd: {
-          stopUnit: async (unit, o) => (await connect(probe)).stopUnit(unit, o),
-          resetFailed: async unit => (await connect(probe)).resetFailed(unit),
-          reload: async () => (await connect(probe)).reload(),
-        },
+        systemd,
         podman: createPodman({ verbose: opts.out.verbose, log: opts.out.debug }),
         files: { remove: removeIfExists, write: writeFileAtomic },
         disableLinger,
@@ -36,8 +32,7 @@ export function createHostPorts(opts: { env: NodeJS.ProcessEnv; out: Output }): 
     async close() {
       const s = systemd;
       systemd = undefined;
-      // A failed connect has nothing to close.
-      if (s) await (await s.catch(() => undefined))?.close();
+      await s?.close();
     },
   };
 }

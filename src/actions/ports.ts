@@ -34,8 +34,8 @@ export interface HostPorts {
   findInstall(flags: Record<string, unknown>, scope: HostProbe['scope'], home: string): Promise<FoundInstall>;
   /** Takes the scope's lock; resolves with its release, which the caller must await in a finally. */
   lock(probe: HostProbe): Promise<() => Promise<void>>;
-  /** The action ports of `probe`'s scope; systemd is connected on first use and closed by close(). */
-  actionPorts(probe: HostProbe): ActionPorts;
+  /** The action ports of `probe`'s scope: connects to its systemd (HostError when unreachable), closed by close(). */
+  actionPorts(probe: HostProbe): Promise<ActionPorts>;
   /** Closes what the ports opened (the D-Bus connection). Safe to call twice. */
   close(): Promise<void>;
 }

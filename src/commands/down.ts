@@ -28,7 +28,7 @@ export async function down(ctx: CommandContext): Promise<void> {
     if (purge && !yes) await confirmPurge(ctx, plan.data);
     const release = await host.lock(probe);
     try {
-      await executeActions(plan.actions, host.actionPorts(probe), { out, unitFailedHint: 'fix the cause and run mreg down again' });
+      await executeActions(plan.actions, await host.actionPorts(probe), { out, unitFailedHint: 'fix the cause and run mreg down again' });
     } finally {
       await release();
     }

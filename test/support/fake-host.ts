@@ -126,7 +126,7 @@ export function createFakeHost(opts: FakeHostOptions): FakeHost {
       locked = true;
       return async () => { locked = false; };
     },
-    actionPorts: () => ports,
+    actionPorts: async () => ports,
     async close() {},
   };
 }
