@@ -4,6 +4,7 @@ import { VERSION } from './version.js';
 import { UsageError } from './errors.js';
 import { COMMAND_FLAGS, GLOBAL_FLAGS, flagsFor, longName, type CommandName, type FlagDef } from './options-table.js';
 import type { Output } from './ui/output.js';
+import type { HostPorts } from './actions/ports.js';
 
 export interface CommandContext {
   out: Output;
@@ -12,6 +13,8 @@ export interface CommandContext {
   env: NodeJS.ProcessEnv;
   /** Where to read a confirmation answer from (tests inject one). */
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  /** The host, through ports built once by main.ts (commands moved to them use nothing else). */
+  host: HostPorts;
 }
 
 type Runner = (ctx: CommandContext) => Promise<void>;
@@ -45,7 +48,7 @@ export function commandList(): { name: CommandName; alias?: string; usage: strin
 export interface ParsedCli {
   cli: CAC;
   /** The command to run, or undefined when help/version was printed. */
-  run?: (out: Output, env: NodeJS.ProcessEnv, stdin: CommandContext['stdin']) => Promise<void>;
+  run?: (out: Output, env: NodeJS.ProcessEnv, stdin: CommandContext['stdin'], host: HostPorts) => Promise<void>;
   options: Record<string, unknown>;
 }
 
@@ -93,10 +96,10 @@ export function parseCli(argv: string[]): ParsedCli {
   return {
     cli,
     options,
-    run: async (out, env, stdin) => {
+    run: async (out, env, stdin, host) => {
       checkUsage(cli, matched, def.usage, args, positionals);
       const runner = await def.load();
-      await runner({ out, flags: options, args: positionals, env, stdin });
+      await runner({ out, flags: options, args: positionals, env, stdin, host });
     },
   };
 }

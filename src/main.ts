@@ -11,7 +11,13 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env):
     const { options, run: runCommand } = parseCli(argv);
     out = createOutput({ env, json: Boolean(options.json), color: options.color !== false, verbose: Boolean(options.verbose) });
     if (!runCommand) return 0;
-    await runCommand(out, env, process.stdin);
+    const { createHostPorts } = await import('./ports.js');
+    const host = createHostPorts({ env, out });
+    try {
+      await runCommand(out, env, process.stdin, host);
+    } finally {
+      await host.close();
+    }
     return 0;
   } catch (err) {
     return report(err, out);

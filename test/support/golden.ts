@@ -2,7 +2,11 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ALL_SECRET_NAMES } from '../../src/model/views.js';
+import { planDown } from '../../src/plan/down.js';
 import type { Plan } from '../../src/plan/plan.js';
+import { quayRootLayout } from '../../src/spec/layout.js';
+import { RECORD_SCHEMA_VERSION, recordSpec, type InstallRecord } from '../../src/spec/record.js';
 import type { HostFacts, InstallSecrets, InstallSpec } from '../../src/spec/spec.js';
 
 export const GOLDEN_ROOT = fileURLToPath(new URL('../golden/', import.meta.url));
@@ -68,4 +72,22 @@ export function renderManifest(p: Plan): string {
     pod: p.pod,
   };
   return `${JSON.stringify(manifest, null, 2)}\n`;
+}
+
+/**
+ * mreg down's actions for an install made from the scenario (the record `mreg up` would write for its
+ * plan, every folder created by mreg), without and with --purge, as stable JSON.
+ */
+export function renderDownActions(s: Scenario, p: Plan): string {
+  const bindPaths = [s.spec.quayStorage, s.spec.pgStorage].flatMap(st => (st.kind === 'path' ? [st.path] : []));
+  const record: InstallRecord = {
+    schemaVersion: RECORD_SCHEMA_VERSION, mregVersion: '0.0.0-golden', createdAt: s.facts.now.toISOString(), updatedAt: s.facts.now.toISOString(),
+    spec: recordSpec(s.spec), files: p.files.map(f => f.path).sort(), secrets: ALL_SECRET_NAMES, volumes: p.volumes,
+    lingerEnabledByMreg: s.spec.scope === 'rootless',
+    takenDirs: [s.spec.quayRoot, ...bindPaths].map(path => ({ path, createdFrom: path })),
+  };
+  const layout = quayRootLayout(s.spec.quayRoot);
+  const flows = Object.fromEntries([false, true].map(purge => [purge ? 'down --purge' : 'down',
+    planDown({ record, layout, facts: s.facts, purge, quayRootGiven: false }).actions]));
+  return `${JSON.stringify(flows, null, 2)}\n`;
 }

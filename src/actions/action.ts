@@ -1,0 +1,60 @@
+// What a command does to the host, as data: planned purely, printed by --dry-run, run by execute.ts.
+import type { InstallRecord } from '../spec/record.js';
+import type { TakenDir } from '../spec/taken-dirs.js';
+
+/** What one action does, without its id. */
+export type ActionBody =
+  | { kind: 'stop-unit'; unit: string }
+  | { kind: 'remove-file'; path: string }
+  | { kind: 'daemon-reload' }
+  | { kind: 'remove-container'; name: string }
+  | { kind: 'remove-pod'; name: string }
+  | { kind: 'remove-secret'; name: string }
+  | { kind: 'remove-volume'; name: string }
+  | { kind: 'disable-linger'; uid: number; user: string }
+  | { kind: 'give-back-dir'; dir: TakenDir }
+  /** Changes nothing: says what stays; `warn` repeats it as a warning when run. */
+  | { kind: 'keep'; what: string; warn?: boolean }
+  | { kind: 'write-record'; path: string; record: InstallRecord };
+
+/**
+ * One step on the host. `id` is `kind:target`, stable across runs (fault tests and --json key on it);
+ * `progress` is the progress line printed once for a run of consecutive actions that share it.
+ */
+export type Action = ActionBody & { id: string; progress?: string };
+
+export type ActionKind = Action['kind'];
+
+/** An action with its id, printed under `progress` when given. */
+export function action(body: ActionBody, progress?: string): Action {
+  return { id: `${body.kind}${targetOf(body)}`, ...body, ...(progress ? { progress } : {}) };
+}
+
+function targetOf(b: ActionBody): string {
+  switch (b.kind) {
+    case 'stop-unit': return `:${b.unit}`;
+    case 'remove-file': case 'write-record': return `:${b.path}`;
+    case 'remove-container': case 'remove-pod': case 'remove-secret': case 'remove-volume': return `:${b.name}`;
+    case 'give-back-dir': return `:${b.dir.path}`;
+    case 'keep': return `:${b.what}`;
+    case 'disable-linger': return `:${b.user}`;
+    case 'daemon-reload': return '';
+  }
+}
+
+/** The dry-run line of an action: what it does, in the words the user reads. */
+export function describeAction(a: ActionBody): string {
+  switch (a.kind) {
+    case 'stop-unit': return `stop ${a.unit}`;
+    case 'remove-file': return `remove ${a.path}`;
+    case 'daemon-reload': return 'systemd Reload';
+    case 'remove-container': return `remove container ${a.name} if a crash left it`;
+    case 'remove-pod': return `remove pod ${a.name} if a crash left it`;
+    case 'remove-secret': return `remove podman secret ${a.name}`;
+    case 'remove-volume': return `DELETE podman volume ${a.name}`;
+    case 'disable-linger': return `disable linger for ${a.user} (mreg enabled it)`;
+    case 'give-back-dir': return a.dir.createdFrom !== undefined ? `DELETE ${a.dir.path}` : `EMPTY ${a.dir.path} (it was empty when mreg took it; it stays)`;
+    case 'keep': return `keep ${a.what}`;
+    case 'write-record': return a.record.removedAt ? `mark the install record ${a.path} removed` : `write the install record ${a.path}`;
+  }
+}

@@ -1,0 +1,52 @@
+// The one executor: runs planned actions in order through the ports and stops at the first failure.
+import { UnitFailedError } from '../errors.js';
+import { serializeRecord } from '../spec/record.js';
+import type { Output } from '../ui/output.js';
+import type { Action } from './action.js';
+import type { ActionPorts } from './ports.js';
+
+export interface ExecuteOptions {
+  out: Output;
+  /** The hint of a UnitFailedError when a unit does not stop, e.g. how to resume. */
+  unitFailedHint?: string;
+}
+
+/**
+ * Runs `actions` in order. Consecutive actions with the same `progress` run as one step with one
+ * progress line. Rejects with the first failure (HostError, UnitFailedError with the journal tail);
+ * nothing after it runs, and since every action is idempotent a re-run of the same plan finishes the job.
+ */
+export async function executeActions(actions: readonly Action[], ports: ActionPorts, opts: ExecuteOptions): Promise<void> {
+  for (let i = 0; i < actions.length;) {
+    const progress = actions[i]!.progress;
+    let end = i + 1;
+    while (end < actions.length && actions[end]!.progress === progress) end++;
+    const group = actions.slice(i, end);
+    const run = async () => { for (const a of group) await runAction(a, ports, opts); };
+    if (progress === undefined) await run();
+    else await opts.out.step(progress, run);
+    i = end;
+  }
+}
+
+async function runAction(a: Action, ports: ActionPorts, opts: ExecuteOptions): Promise<void> {
+  switch (a.kind) {
+    case 'stop-unit': {
+      const result = await ports.systemd.stopUnit(a.unit);
+      if (result !== 'done' && result !== 'skipped') {
+        throw new UnitFailedError(a.unit, result, await ports.journalTail(a.unit), opts.unitFailedHint);
+      }
+      return ports.systemd.resetFailed(a.unit);
+    }
+    case 'remove-file': return ports.files.remove(a.path);
+    case 'daemon-reload': return ports.systemd.reload();
+    case 'remove-container': return ports.podman.containerRemove(a.name);
+    case 'remove-pod': return ports.podman.podRemove(a.name);
+    case 'remove-secret': return ports.podman.secretRemove(a.name);
+    case 'remove-volume': return ports.podman.volumeRemove(a.name);
+    case 'disable-linger': return ports.disableLinger(a.uid);
+    case 'give-back-dir': return ports.giveBackDir(a.dir);
+    case 'keep': if (a.warn) opts.out.warn(`kept ${a.what}`); return;
+    case 'write-record': return ports.files.write(a.path, serializeRecord(a.record), 0o600);
+  }
+}

@@ -1,0 +1,41 @@
+// The host operations commands and the executor use, as interfaces: host/ports.ts implements them,
+// test/support/fake-host.ts fakes them in memory.
+import type { FoundInstall } from '../apply/install-lookup.js';
+import type { HostProbe } from '../host/facts.js';
+import type { Podman } from '../host/podman.js';
+import type { Systemd } from '../host/systemd.js';
+import type { TakenDir } from '../spec/taken-dirs.js';
+
+export type { FoundInstall, HostProbe };
+
+/** What execute.ts needs to run every action kind; bound to one scope and user. */
+export interface ActionPorts {
+  systemd: Pick<Systemd, 'stopUnit' | 'resetFailed' | 'reload'>;
+  podman: Pick<Podman, 'containerRemove' | 'podRemove' | 'secretRemove' | 'volumeRemove'>;
+  files: {
+    /** Removes a file or tree; a missing path is not an error. */
+    remove(path: string): Promise<void>;
+    /** Atomic write (readers see the old or the new bytes), then `mode`. */
+    write(path: string, content: string, mode: number): Promise<void>;
+  };
+  /** logind SetUserLinger(uid, false), checked; rejects with HostError. */
+  disableLinger(uid: number): Promise<void>;
+  /** host/storage.ts giveBackDir for this scope and user; a missing folder is already given back. */
+  giveBackDir(dir: TakenDir): Promise<void>;
+  /** The unit's last journal lines; never rejects (it runs while reporting another error). */
+  journalTail(unit: string): Promise<string[]>;
+}
+
+/** The host as a command sees it: read once, lock, then act through ActionPorts. */
+export interface HostPorts {
+  /** host/facts.ts gatherFacts: read-only probing, once per command. */
+  probe(): Promise<HostProbe>;
+  /** The install of `scope` from --quayRoot, the pointer or the default; rejects with HostError when none. */
+  findInstall(flags: Record<string, unknown>, scope: HostProbe['scope'], home: string): Promise<FoundInstall>;
+  /** Takes the scope's lock; resolves with its release, which the caller must await in a finally. */
+  lock(probe: HostProbe): Promise<() => Promise<void>>;
+  /** The action ports of `probe`'s scope: connects to its systemd (HostError when unreachable), closed by close(). */
+  actionPorts(probe: HostProbe): Promise<ActionPorts>;
+  /** Closes what the ports opened (the D-Bus connection). Safe to call twice. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,158 @@
+// An in-memory host behind the HostPorts and ActionPorts interfaces, for mreg's own control flow:
+// what a command plans, runs, stops at and resumes. It claims nothing about how systemd or podman behave
+// beyond the ports' contracts (a missing object is already removed, an unknown unit already stopped).
+import { posix } from 'node:path';
+import { Writable } from 'node:stream';
+import type { ActionPorts, HostPorts, HostProbe } from '../../src/actions/ports.js';
+import type { CommandContext } from '../../src/cli.js';
+import { HostError } from '../../src/errors.js';
+import { defaultQuayRoot, pointerPath } from '../../src/model/scope.js';
+import { quayRootLayout } from '../../src/spec/layout.js';
+import { parseRecord, serializeRecord, type InstallRecord } from '../../src/spec/record.js';
+import type { TakenDir } from '../../src/spec/taken-dirs.js';
+import { createOutput } from '../../src/ui/output.js';
+
+export interface FakeHostState {
+  /** Loaded units and their ActiveState. */
+  units: Record<string, 'active' | 'inactive' | 'failed'>;
+  /** Regular files by path, with their mode. */
+  files: Record<string, { content: string; mode: number }>;
+  /** Folders by path, with mode and owner. */
+  dirs: Record<string, { mode: number; uid: number; gid: number }>;
+  secrets: string[];
+  volumes: string[];
+  containers: string[];
+  pods: string[];
+  linger: boolean;
+}
+
+export interface FakeHostOptions {
+  probe: HostProbe;
+  state: FakeHostState;
+  /** The n-th port call (1-based) fails with HostError before it changes anything: an interruption. */
+  failAtCall?: number;
+  /** Job results other than "done" for StopUnit. */
+  stopResults?: Record<string, string>;
+}
+
+export interface FakeHost extends HostPorts {
+  state: FakeHostState;
+  /** Every ActionPorts call, in order, as "method argument". */
+  calls: string[];
+  isLocked(): boolean;
+}
+
+export function createFakeHost(opts: FakeHostOptions): FakeHost {
+  const state = structuredClone(opts.state);
+  const calls: string[] = [];
+  let locked = false;
+  const call = (name: string, arg = '') => {
+    const line = arg ? `${name} ${arg}` : name;
+    if (calls.length + 1 === opts.failAtCall) throw new HostError(`injected failure at ${line}`);
+    calls.push(line);
+  };
+  const drop = (list: string[], item: string) => { const i = list.indexOf(item); if (i >= 0) list.splice(i, 1); };
+  const removeTree = (path: string) => {
+    for (const p of Object.keys(state.files)) if (p === path || p.startsWith(`${path}/`)) delete state.files[p];
+    for (const p of Object.keys(state.dirs)) if (p === path || p.startsWith(`${path}/`)) delete state.dirs[p];
+  };
+  const isEmpty = (dir: string) => ![...Object.keys(state.files), ...Object.keys(state.dirs)].some(p => p.startsWith(`${dir}/`));
+
+  const ports: ActionPorts = {
+    systemd: {
+      async stopUnit(unit) {
+        call('stopUnit', unit);
+        const result = opts.stopResults?.[unit] ?? 'done';
+        if (state.units[unit]) state.units[unit] = result === 'done' ? 'inactive' : 'failed';
+        return result;
+      },
+      async resetFailed(unit) {
+        call('resetFailed', unit);
+        if (state.units[unit] === 'failed') state.units[unit] = 'inactive';
+      },
+      async reload() {
+        call('reload');
+        // Quadlet's generator no longer makes the units of removed files.
+        for (const unit of Object.keys(state.units)) if (state.units[unit] === 'inactive' && !hasSource(state, unit)) delete state.units[unit];
+      },
+    },
+    podman: {
+      async containerRemove(name) { call('containerRemove', name); drop(state.containers, name); },
+      async podRemove(name) { call('podRemove', name); drop(state.pods, name); },
+      async secretRemove(name) { call('secretRemove', name); drop(state.secrets, name); },
+      async volumeRemove(name) { call('volumeRemove', name); drop(state.volumes, name); },
+    },
+    files: {
+      async remove(path) { call('remove', path); removeTree(path); },
+      async write(path, content, mode) { call('write', path); state.files[path] = { content, mode }; },
+    },
+    async disableLinger() { call('disableLinger'); state.linger = false; },
+    async giveBackDir(d: TakenDir) {
+      call('giveBackDir', d.path);
+      if (!state.dirs[d.path]) return;
+      if (d.createdFrom !== undefined) {
+        removeTree(d.path);
+        for (let p = posix.dirname(d.path); d.path !== d.createdFrom && p.length >= d.createdFrom.length; p = posix.dirname(p)) {
+          if (!isEmpty(p)) break;
+          delete state.dirs[p];
+          if (p === d.createdFrom) break;
+        }
+        return;
+      }
+      for (const p of [...Object.keys(state.files), ...Object.keys(state.dirs)]) {
+        if (p.startsWith(`${d.path}/`) && !p.startsWith(`${d.path}/lost+found`)) removeTree(p);
+      }
+      const dir = state.dirs[d.path]!;
+      state.dirs[d.path] = { mode: d.mode ?? dir.mode, uid: d.uid ?? dir.uid, gid: d.gid ?? dir.gid };
+    },
+    async journalTail(unit) { return [`${unit}: stop job failed (fake journal)`]; },
+  };
+
+  return {
+    state,
+    calls,
+    isLocked: () => locked,
+    probe: async () => opts.probe,
+    async findInstall(flags, scope, home) {
+      const root = typeof flags.quayRoot === 'string' ? flags.quayRoot
+        : state.files[pointerPath(scope, home)]?.content.trim() || defaultQuayRoot(scope, home);
+      const layout = quayRootLayout(root);
+      const text = state.files[layout.record]?.content;
+      if (text === undefined) throw new HostError(`no ${scope} mreg install found at ${root} (no ${layout.record})`);
+      return { layout, record: parseRecord(text, layout.record) };
+    },
+    async lock() {
+      if (locked) throw new HostError('another mreg is running');
+      locked = true;
+      return async () => { locked = false; };
+    },
+    actionPorts: async () => ports,
+    async close() {},
+  };
+}
+
+/** A unit Quadlet still generates: its Quadlet file is there. */
+function hasSource(state: FakeHostState, unit: string): boolean {
+  const base = unit.replace(/\.service$/, '').replace(/-(pod|volume)$/, '.$1');
+  return Object.keys(state.files).some(p => [base, `${base}.container`].includes(posix.basename(p)));
+}
+
+/** A record file entry, as `mreg up` writes it. */
+export function recordFile(record: InstallRecord): { content: string; mode: number } {
+  return { content: serializeRecord(record), mode: 0o600 };
+}
+
+/** A CommandContext over the fake host; stdout and stderr are collected, durations blanked. */
+export function fakeContext(host: FakeHost, flags: Record<string, unknown>, opts: { json?: boolean; isTTY?: boolean } = {}) {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const sink = (to: string[]) => new Writable({ write(chunk, _enc, cb) { to.push(String(chunk)); cb(); } });
+  const out = createOutput({ json: opts.json, color: false, stdout: sink(stdout), stderr: sink(stderr), env: {} });
+  const stdin = Object.assign(new Writable(), { isTTY: opts.isTTY ?? false }) as unknown as CommandContext['stdin'];
+  const ctx: CommandContext = { out, flags: { json: opts.json, ...flags }, args: [], env: {}, stdin, host };
+  return {
+    ctx,
+    stdout: () => stdout.join(''),
+    stderr: () => stderr.join('').replace(/ \(\d+\.\d+s\)$/gm, ''),
+  };
+}

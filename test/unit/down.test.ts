@@ -1,0 +1,255 @@
+// mreg down over an in-memory host: what it plans, runs, prints, where it stops, and that a re-run
+// after an interruption at any step finishes the job. No host is touched.
+import t from 'tap';
+import { describeAction, type Action } from '../../src/actions/action.js';
+import type { HostProbe } from '../../src/actions/ports.js';
+import { down } from '../../src/commands/down.js';
+import { HostError, UnitFailedError } from '../../src/errors.js';
+import { planDown } from '../../src/plan/down.js';
+import { quayRootLayout } from '../../src/spec/layout.js';
+import { parseRecord, type InstallRecord } from '../../src/spec/record.js';
+import { createFakeHost, fakeContext, recordFile, type FakeHost, type FakeHostState } from '../support/fake-host.js';
+
+const HOME = '/home/alice';
+const ROOT = `${HOME}/quay-install`;
+const QD = `${HOME}/.config/containers/systemd`;
+const POINTER = `${HOME}/.local/state/mreg/quayRoot`;
+const TRUST = `${HOME}/.config/containers/certs.d/registry.example.com:8443/ca.crt`;
+const NOW = new Date('2026-03-01T12:00:00.000Z');
+const SECRETS = ['mreg-pg-password', 'mreg-pg-admin-password', 'mreg-redis-password', 'mreg-quay-secret-key', 'mreg-quay-database-secret-key'];
+const UNITS = ['quay-app.service', 'quay-redis.service', 'quay-postgres.service', 'quay-pod.service'];
+
+const probe: HostProbe = {
+  scope: 'rootless', uid: 1000, gid: 1000, user: 'alice', home: HOME, fqdn: 'registry.example.com',
+  podmanVersion: [5, 4, 2], quadletDir: QD, runtimeDir: '/run/user/1000', now: NOW, cgroupV2: true,
+  hasSubuid: true, hasSubgid: true, lingerEnabled: true, hasUserBus: true, memTotalBytes: 8 * 1024 ** 3, cpus: 2, selinux: 'disabled',
+};
+
+type Storage = InstallRecord['spec']['quayStorage'];
+
+/** A running install as `mreg up` leaves it: units active, files, secrets, volumes, containers. */
+function runningInstall(o: { quayStorage?: Storage; pgStorage?: Storage; takenDirs?: InstallRecord['takenDirs']; linger?: boolean; dirs?: FakeHostState['dirs']; extraFiles?: string[] } = {}): FakeHostState {
+  const quayStorage = o.quayStorage ?? { kind: 'volume', name: 'quay-storage' };
+  const pgStorage = o.pgStorage ?? { kind: 'volume', name: 'pg-storage' };
+  const volumes = [quayStorage, pgStorage].flatMap(s => (s.kind === 'volume' ? [s.name] : []));
+  const quadlets = ['quay.pod', 'quay-postgres.container', 'quay-redis.container', 'quay-app.container', ...volumes.map(v => `${v}.volume`)].map(f => `${QD}/${f}`);
+  const record: InstallRecord = {
+    schemaVersion: 1, mregVersion: '0.1.0', createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z',
+    spec: {
+      scope: 'rootless', hostname: 'registry.example.com', port: 8443, quayRoot: ROOT, quayStorage, pgStorage,
+      tls: { kind: 'generate' }, initUser: 'init', images: { quay: 'q:1', postgres: 'p:1', redis: 'r:1' },
+    },
+    files: [...quadlets, `${ROOT}/quay-config/config.yaml`, TRUST],
+    secrets: SECRETS, volumes, lingerEnabledByMreg: o.linger ?? false,
+    ...(o.takenDirs ? { takenDirs: o.takenDirs } : {}),
+  };
+  const file = (content = 'x') => ({ content, mode: 0o644 });
+  return {
+    units: Object.fromEntries([...UNITS, ...volumes.map(v => `${v}-volume.service`)].map(u => [u, 'active' as const])),
+    files: {
+      ...Object.fromEntries([...quadlets, `${ROOT}/quay-config/config.yaml`, `${ROOT}/credentials`, TRUST, ...(o.extraFiles ?? [])].map(f => [f, file()])),
+      [`${ROOT}/mreg-install.json`]: recordFile(record),
+      [POINTER]: file(`${ROOT}\n`),
+    },
+    dirs: { [ROOT]: { mode: 0o700, uid: 1000, gid: 1000 }, ...o.dirs },
+    secrets: [...SECRETS], volumes: [...volumes], containers: ['quay-app', 'quay-redis', 'quay-postgres'], pods: ['quay-pod'],
+    linger: o.linger ?? false,
+  };
+}
+
+async function runDown(host: FakeHost, flags: Record<string, unknown>, json = false) {
+  const c = fakeContext(host, flags, { json });
+  await down(c.ctx);
+  return c;
+}
+
+function recordOn(host: FakeHost): InstallRecord | undefined {
+  const f = host.state.files[`${ROOT}/mreg-install.json`];
+  return f && parseRecord(f.content, 'record');
+}
+
+/** The port calls an action makes when it runs (keep makes none). */
+function callsOf(a: Action): string[] {
+  switch (a.kind) {
+    case 'stop-unit': return [`stopUnit ${a.unit}`, `resetFailed ${a.unit}`];
+    case 'remove-file': return [`remove ${a.path}`];
+    case 'daemon-reload': return ['reload'];
+    case 'remove-container': return [`containerRemove ${a.name}`];
+    case 'remove-pod': return [`podRemove ${a.name}`];
+    case 'remove-secret': return [`secretRemove ${a.name}`];
+    case 'remove-volume': return [`volumeRemove ${a.name}`];
+    case 'disable-linger': return ['disableLinger'];
+    case 'give-back-dir': return [`giveBackDir ${a.dir.path}`];
+    case 'keep': return [];
+    case 'write-record': return [`write ${a.path}`];
+  }
+}
+
+t.test('down on a running install: units stopped and gone, secrets, trusted CA and data kept, record marked', async t => {
+  const host = createFakeHost({ probe, state: runningInstall({ linger: true }) });
+  const c = await runDown(host, {});
+  t.equal(c.stdout(), `mreg: registry removed; data kept: ${ROOT}, podman volume quay-storage, podman volume pg-storage (delete with: mreg down --purge --yes)\n`);
+  t.equal(c.stderr(), [
+    '==> stop units', '    ok stop units', '==> remove units', '    ok remove units',
+    '==> disable linger (mreg enabled it)', '    ok disable linger (mreg enabled it)', ''].join('\n'));
+  t.same(host.state.units, {}, 'no unit left');
+  t.same(Object.keys(host.state.files).filter(f => f.startsWith(QD)), [], 'no Quadlet file left');
+  t.ok(host.state.files[TRUST], 'the CA cert trust installed is kept');
+  t.same(host.state.secrets, SECRETS, 'every secret kept');
+  t.same(host.state.volumes, ['quay-storage', 'pg-storage'], 'volumes kept');
+  t.same([host.state.containers, host.state.pods], [[], []], 'containers and pod removed');
+  t.ok(host.state.files[POINTER] && host.state.files[`${ROOT}/credentials`], 'pointer and quayRoot kept');
+  t.equal(host.state.linger, false, 'linger off again');
+  const rec = recordOn(host);
+  t.equal(rec?.removedAt, NOW.toISOString(), 'record marked removed');
+  t.equal(rec?.lingerEnabledByMreg, false);
+  t.equal(host.state.files[`${ROOT}/mreg-install.json`]?.mode, 0o600);
+  t.notOk(host.isLocked(), 'lock released');
+});
+
+t.test('down --json prints the result document', async t => {
+  const host = createFakeHost({ probe, state: runningInstall() });
+  const c = await runDown(host, {}, true);
+  t.same(JSON.parse(c.stdout()), { removed: true, purged: false, kept: [ROOT, 'podman volume quay-storage', 'podman volume pg-storage'] });
+  t.equal(c.stderr(), '', 'no progress lines');
+});
+
+t.test('down when already down: says so and calls nothing', async t => {
+  const host = createFakeHost({ probe, state: runningInstall() });
+  await runDown(host, {});
+  const before = structuredClone(host.state);
+  host.calls.length = 0;
+  const c = await runDown(host, {});
+  t.equal(c.stdout(), `mreg: the registry was already removed on ${NOW.toISOString()}; data kept: ${ROOT}, podman volume quay-storage, podman volume pg-storage\n`);
+  t.same(host.calls, [], 'no port called');
+  t.same(host.state, before, 'nothing changed');
+  const dry = await runDown(host, { dryRun: true }, true);
+  t.same(JSON.parse(dry.stdout()), { dryRun: true, actions: [], plan: [] }, 'the dry run lists nothing to do');
+});
+
+t.test('down with the units already stopped and the files gone still finishes (every action is idempotent)', async t => {
+  const state = runningInstall();
+  state.units = {};
+  state.containers = [];
+  state.pods = [];
+  for (const f of Object.keys(state.files)) if (f.startsWith(QD)) delete state.files[f];
+  const host = createFakeHost({ probe, state });
+  await runDown(host, {});
+  t.equal(recordOn(host)?.removedAt, NOW.toISOString());
+});
+
+t.test('down --purge --yes with volumes deletes data, secrets, the trusted CA, the pointer and quayRoot', async t => {
+  const host = createFakeHost({ probe, state: runningInstall({ takenDirs: [{ path: ROOT, createdFrom: ROOT }] }) });
+  const c = await runDown(host, { purge: true, yes: true });
+  t.equal(c.stdout(), 'mreg: registry removed; all data deleted\n');
+  t.equal(c.stderr(), ['==> stop units', '    ok stop units', '==> remove units and secrets', '    ok remove units and secrets',
+    '==> delete data (--purge)', '    ok delete data (--purge)', ''].join('\n'));
+  t.same(host.state.files, {}, 'no file left (trusted CA, pointer, quayRoot)');
+  t.same(host.state.dirs, {}, 'quayRoot deleted');
+  t.same([host.state.secrets, host.state.volumes, host.state.containers, host.state.pods], [[], [], [], []]);
+  t.same(host.calls.slice(-2), [`remove ${POINTER}`, `giveBackDir ${ROOT}`], 'quayRoot, which holds the record, goes last');
+});
+
+t.test('--purge without --yes and without a terminal refuses and changes nothing', async t => {
+  const host = createFakeHost({ probe, state: runningInstall() });
+  const before = structuredClone(host.state);
+  await t.rejects(runDown(host, { purge: true }), { exitCode: 2, message: /add --yes to confirm/ });
+  t.same(host.state, before);
+  t.same(host.calls, []);
+});
+
+t.test('--purge with bind paths: a folder mreg created goes with its parents, one it took empty is emptied, one it did not take stays', async t => {
+  const quay = '/srv/data/quay';
+  const pg = '/srv/pg';
+  const state = runningInstall({
+    quayStorage: { kind: 'path', path: quay }, pgStorage: { kind: 'path', path: pg },
+    takenDirs: [{ path: ROOT, createdFrom: ROOT }, { path: quay, createdFrom: '/srv/data' }],
+    dirs: { '/srv': { mode: 0o755, uid: 0, gid: 0 }, '/srv/data': { mode: 0o755, uid: 0, gid: 0 }, [quay]: { mode: 0o750, uid: 1001, gid: 0 }, [pg]: { mode: 0o700, uid: 26, gid: 26 } },
+    extraFiles: [`${quay}/blob`, `${pg}/PG_VERSION`],
+  });
+  const host = createFakeHost({ probe, state });
+  const c = await runDown(host, { purge: true, yes: true });
+  t.match(c.stderr(), `warning: kept ${pg} (mreg did not create it, so --purge leaves it)`);
+  t.same(Object.keys(host.state.dirs).sort(), ['/srv', pg], '/srv/data (created with the storage) is gone, /srv and the folder not taken stay');
+  t.ok(host.state.files[`${pg}/PG_VERSION`], 'a folder mreg did not take keeps its files');
+
+  const emptied = createFakeHost({ probe, state: runningInstall({
+    quayStorage: { kind: 'path', path: quay },
+    takenDirs: [{ path: ROOT, createdFrom: ROOT }, { path: quay, mode: 0o711, uid: 0, gid: 0 }],
+    dirs: { [quay]: { mode: 0o750, uid: 1001, gid: 0 }, [`${quay}/lost+found`]: { mode: 0o700, uid: 0, gid: 0 } },
+    extraFiles: [`${quay}/blob`],
+  }) });
+  await runDown(emptied, { purge: true, yes: true });
+  t.same(emptied.state.dirs[quay], { mode: 0o711, uid: 0, gid: 0 }, 'a folder that was empty gets its mode and owner back');
+  t.ok(emptied.state.dirs[`${quay}/lost+found`], 'lost+found stays');
+  t.notOk(emptied.state.files[`${quay}/blob`], 'emptied');
+});
+
+t.test('--purge of a record without takenDirs gives back quayRoot and storage whole, never a system folder', async t => {
+  const plan = planDown({
+    record: parseRecord(runningInstall({ quayStorage: { kind: 'path', path: '/srv' }, pgStorage: { kind: 'path', path: '/data/pg' } }).files[`${ROOT}/mreg-install.json`]!.content, 'r'),
+    layout: quayRootLayout(ROOT), facts: probe, purge: true, quayRootGiven: false,
+  });
+  const lines = plan.actions.filter(a => a.progress === 'delete data (--purge)').map(describeAction);
+  t.same(lines, ['DELETE /data/pg', 'keep /srv (mreg did not create it, so --purge leaves it)', `remove ${POINTER}`, `DELETE ${ROOT}`]);
+});
+
+t.test('a unit that does not stop: UnitFailedError with the journal tail, nothing after it runs', async t => {
+  const host = createFakeHost({ probe, state: runningInstall(), stopResults: { 'quay-redis.service': 'timeout' } });
+  const c = fakeContext(host, {});
+  const err = await down(c.ctx).catch((e: unknown) => e);
+  t.ok(err instanceof UnitFailedError);
+  t.match(err, { unit: 'quay-redis.service', result: 'timeout', exitCode: 1, hint: 'fix the cause and run mreg down again', journalTail: ['quay-redis.service: stop job failed (fake journal)'] });
+  t.same(host.calls, ['stopUnit quay-app.service', 'resetFailed quay-app.service', 'stopUnit quay-redis.service']);
+  t.equal(c.stderr(), '==> stop units\n    failed stop units\n');
+  t.equal(c.stdout(), '');
+  t.notOk(host.isLocked(), 'lock released');
+});
+
+t.test('the dry run lists exactly what runs, and changes nothing', async t => {
+  const cases: Array<[string, Record<string, unknown>, FakeHostState]> = [
+    ['down', {}, runningInstall({ linger: true })],
+    ['down --purge', { purge: true, yes: true }, runningInstall({ linger: true, takenDirs: [{ path: ROOT, createdFrom: ROOT }] })],
+    ['down --purge, bind paths', { purge: true, yes: true }, runningInstall({ quayStorage: { kind: 'path', path: '/srv/q' }, takenDirs: [{ path: ROOT, createdFrom: ROOT }], dirs: { '/srv/q': { mode: 0o755, uid: 0, gid: 0 } } })],
+  ];
+  for (const [name, flags, state] of cases) {
+    const host = createFakeHost({ probe, state });
+    const dry = await runDown(host, { ...flags, dryRun: true }, true);
+    const doc = JSON.parse(dry.stdout()) as { dryRun: boolean; actions: string[]; plan: Action[] };
+    t.same(host.calls, [], `${name}: the dry run calls no port`);
+    t.same(host.state, state, `${name}: nothing changed`);
+    t.same(doc.actions, doc.plan.map(describeAction), `${name}: the JSON lines describe the actions`);
+    t.equal(new Set(doc.plan.map(a => a.id)).size, doc.plan.length, `${name}: action ids are unique`);
+    const human = await runDown(host, { ...flags, dryRun: true });
+    t.equal(human.stdout(), doc.actions.map((a, i) => `${i + 1}. ${a}\n`).join(''), `${name}: the human list is the same`);
+    t.equal(human.stderr(), 'dry run: nothing was changed\n');
+    await runDown(host, flags);
+    t.same(host.calls, doc.plan.flatMap(callsOf), `${name}: the executor made exactly the listed calls`);
+  }
+});
+
+t.test('interrupted at every port call, the executor stops there and a re-run finishes the job', async t => {
+  const cases: Array<[string, Record<string, unknown>, () => FakeHostState]> = [
+    ['down', {}, () => runningInstall({ linger: true })],
+    ['down --purge', { purge: true, yes: true }, () => runningInstall({ linger: true, quayStorage: { kind: 'path', path: '/srv/q' }, takenDirs: [{ path: ROOT, createdFrom: ROOT }, { path: '/srv/q', createdFrom: '/srv/q' }], dirs: { '/srv/q': { mode: 0o755, uid: 0, gid: 0 } } })],
+  ];
+  for (const [name, flags, state] of cases) {
+    const clean = createFakeHost({ probe, state: state() });
+    await runDown(clean, flags);
+    const total = clean.calls.length;
+    t.ok(total > 20, `${name}: ${total} port calls in a whole run`);
+    for (let k = 1; k <= total; k++) {
+      const host = createFakeHost({ probe, state: state(), failAtCall: k });
+      const c = fakeContext(host, flags);
+      const err = await down(c.ctx).catch((e: unknown) => e);
+      if (!(err instanceof HostError) || host.calls.length !== k - 1 || host.isLocked()) {
+        t.fail(`${name}: interrupted at call ${k}: stops there with the HostError, lock released`, { err, calls: host.calls.length });
+        continue;
+      }
+      t.equal(c.stdout(), '', `${name}: interrupted at call ${k}: no result printed`);
+      const rerun = createFakeHost({ probe, state: host.state });
+      await runDown(rerun, flags);
+      t.same(rerun.state, clean.state, `${name}: interrupted at call ${k} (${clean.calls[k - 1]}), a re-run ends where a whole run does`);
+    }
+  }
+});
