@@ -1,7 +1,8 @@
 // mirror-registry fixture scenarios: scenario.json in, the files the role wrote (under files/) and manifest.json out.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { listGoldenFiles } from '../golden.js';
 import type { ReleaseName } from './releases.js';
 import { install, upgrade, type Flags, type Generated, type Host, type HostState } from './role.js';
 
@@ -59,15 +60,7 @@ function renderManifest(s: HostState): string {
 
 /** Paths (relative to the scenario folder) of every committed output: files/** and manifest.json. */
 export function listFixtureOutputs(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const n of readdirSync(d)) {
-      const p = join(d, n);
-      if (statSync(p).isDirectory()) walk(p);
-      else out.push(relative(dir, p));
-    }
-  };
-  if (statSync(join(dir, 'files'), { throwIfNoEntry: false })) walk(join(dir, 'files'));
+  const out = listGoldenFiles(dir).map(p => join('files', p));
   if (statSync(join(dir, 'manifest.json'), { throwIfNoEntry: false })) out.push('manifest.json');
   return out.sort((a, b) => a.localeCompare(b));
 }

@@ -20,6 +20,8 @@ export interface Release {
   images: { quay: string; postgres: string; redis: string; pause: string };
 }
 
+// What every 1.3 shares: its CLI defaults (cmd/install.go) and the non-Quay images of its .env.
+const CLI_13 = { defaults: { quayRoot: '~/quay-install', quayStorage: 'quay-storage', pgStorage: 'pg-storage' }, appendsPort: true };
 const RHEL8_13 = {
   postgres: 'registry.redhat.io/rhel8/postgresql-10:1-203.1669834630',
   redis: 'registry.redhat.io/rhel8/redis-6:1-92.1669834635',
@@ -47,8 +49,7 @@ export const RELEASES: Record<ReleaseName, Release> = {
     name: '1.3.10',
     ref: 'tag v1.3.10 (80816e23ae015be7bdb9c49efe23e7e318e3c663)',
     templates: { 'pod.service.j2': '1.2.9', 'postgres.service.j2': '1.3.10', 'quay.service.j2': '1.3.10', 'redis.service.j2': '1.2.9', 'config.yaml.j2': '1.3.10' },
-    defaults: { quayRoot: '~/quay-install', quayStorage: 'quay-storage', pgStorage: 'pg-storage' },
-    appendsPort: true,
+    ...CLI_13,
     podmanSecrets: false,
     images: { quay: 'registry.redhat.io/quay/quay-rhel8:v3.8.14', ...RHEL8_13 },
   },
@@ -57,8 +58,7 @@ export const RELEASES: Record<ReleaseName, Release> = {
     name: '1.3.11',
     ref: 'branch mirror-registry-1.3-rhel-8 at 26d82cea952998d643d53cc2c8248af6ea2e12b4 (v1.3.10-10-g26d82ce)',
     templates: { 'pod.service.j2': '1.2.9', 'postgres.service.j2': '1.3.11', 'quay.service.j2': '1.3.11', 'redis.service.j2': '1.3.11', 'config.yaml.j2': '1.3.11' },
-    defaults: { quayRoot: '~/quay-install', quayStorage: 'quay-storage', pgStorage: 'pg-storage' },
-    appendsPort: true,
+    ...CLI_13,
     podmanSecrets: true,
     images: { quay: 'registry.redhat.io/quay/quay-rhel8:v3.8.15', ...RHEL8_13 },
   },
