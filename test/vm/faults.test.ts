@@ -53,26 +53,28 @@ const EMPTY_SHA = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b
 
 // The steps of a fresh `mreg up`, in order, and what must already be on disk when it dies right after
 // one. Killed on a step's "ok" line, except health: on its "==>" line, since the first user follows it.
-const UP_KILLS: Array<{ after: string; pattern: string; check?: (t: Test, s: Scope) => Promise<void> }> = [
-  { after: 'preflight', pattern: '^    ok preflight ' },
-  { after: 'images present', pattern: '^    ok images present ' },
-  { after: 'TLS certificates', pattern: '^    ok TLS certificates ',
+// Each step's kill runs in one scope, the steps alternating: every killed run repeats node start-up,
+// preflight and the image check (about 30 s on TCG), and both scopes resume through the same code.
+const UP_KILLS: Array<{ after: string; pattern: string; scope: Scope['name']; check?: (t: Test, s: Scope) => Promise<void> }> = [
+  { after: 'preflight', pattern: '^    ok preflight ', scope: 'rootful' },
+  { after: 'images present', pattern: '^    ok images present ', scope: 'rootless' },
+  { after: 'TLS certificates', pattern: '^    ok TLS certificates ', scope: 'rootful',
     check: async (t, s) => void t.match(await sha(s, caPath(s)), /^[0-9a-f]{64}$/, `${s.name}: the CA exists`) },
-  { after: 'secrets', pattern: '^    ok secrets ',
+  { after: 'secrets', pattern: '^    ok secrets ', scope: 'rootless',
     check: async (t, s) => void t.equal((await s.run("podman secret ls --format '{{.Name}}' | grep -c '^mreg-'")).stdout.trim(), '5', `${s.name}: five mreg secrets exist`) },
-  { after: 'write units and config', pattern: '^    ok write units and config ',
+  { after: 'write units and config', pattern: '^    ok write units and config ', scope: 'rootful',
     check: async (t, s) => {
       t.not(await keysHash(s), EMPTY_SHA, `${s.name}: config.yaml has its keys`);
-      // This run resumed from one killed after TLS (whose record listed no unit yet): the units it
+      // This run resumed from the one killed after TLS (whose record listed no unit yet): the units it
       // wrote must be in the record, or down would leave them behind.
       const listed = await s.run(`jq -r '.files[]' ${s.quayRoot}/mreg-install.json | grep -c '/quay-app.container$'`);
       t.equal(listed.stdout.trim(), '1', `${s.name}: the record lists the Quadlet files it wrote`);
     } },
-  { after: 'reload systemd', pattern: '^    ok reload systemd ' },
-  { after: 'start registry units', pattern: '^    ok start registry units ' },
-  { after: 'the start of the health wait', pattern: '^==> registry health',
+  { after: 'reload systemd', pattern: '^    ok reload systemd ', scope: 'rootless' },
+  { after: 'start registry units', pattern: '^    ok start registry units ', scope: 'rootful' },
+  { after: 'the start of the health wait', pattern: '^==> registry health', scope: 'rootless',
     check: async (t, s) => void t.notOk((await s.run(`test -e ${s.quayRoot}/credentials`)).exitCode === 0, `${s.name}: no credentials yet (the first user comes after health)`) },
-  { after: 'first user', pattern: '^    ok first user ',
+  { after: 'first user', pattern: '^    ok first user ', scope: 'rootful',
     check: async (t, s) => void t.equal((await s.run(`test -e ${s.quayRoot}/credentials && echo yes`)).stdout.trim(), 'yes', `${s.name}: credentials written`) },
 ];
 
@@ -80,7 +82,7 @@ t.test('fault 3: mreg up SIGKILLed after each of its steps in turn, then run aga
   await both(async s => {
     const cmd = upCmd(s, extraUp(s));
     const seen = { ca: '', keys: '', creds: '' };
-    for (const k of UP_KILLS) {
+    for (const k of UP_KILLS.filter(k => k.scope === s.name)) {
       const r = await killWhen(s, cmd, k.pattern);
       t.ok(r.killed, `${s.name}: killed after ${k.after} (line at ${r.seenMs} ms)`, { output: r.log });
       await k.check?.(t, s);
@@ -93,7 +95,7 @@ t.test('fault 3: mreg up SIGKILLed after each of its steps in turn, then run aga
     }
     const t0 = Date.now();
     let r = await s.run(`${cmd} --json`, { timeoutMs: 20 * 60_000 });
-    t.equal(r.exitCode, 0, `${s.name}: mreg up after ${UP_KILLS.length} killed runs converges (stale lock taken over) in ${secs(Date.now() - t0)}`, { output: describe(r) });
+    t.equal(r.exitCode, 0, `${s.name}: mreg up after its killed runs converges (stale lock taken over) in ${secs(Date.now() - t0)}`, { output: describe(r) });
     if (r.exitCode !== 0) {
       // The failure is already recorded above; stop the half-started units by hand so the later faults
       // still run on an install instead of all failing for the same reason.
@@ -108,7 +110,8 @@ t.test('fault 3: mreg up SIGKILLed after each of its steps in turn, then run aga
     const credsSha = await sha(s, `${s.quayRoot}/credentials`);
     t.equal(ca, seen.ca, `${s.name}: same CA as the killed run that made it`);
     t.equal(keys, seen.keys, `${s.name}: same SECRET_KEY/DATABASE_SECRET_KEY as the killed run that wrote them`);
-    t.equal(credsSha, seen.creds, `${s.name}: same credentials as the run killed after the first user`);
+    if (seen.creds) t.equal(credsSha, seen.creds, `${s.name}: same credentials as the run killed after the first user`);
+    else t.match(credsSha, /^[0-9a-f]{64}$/, `${s.name}: credentials written by the converging run`);
     const l = await login(s, creds);
     // A failed login here was seen once (rootful, CI 2026-11-30, after a 123 s converge): keep what the units said.
     const why = l.exitCode === 0 ? undefined : await s.run(`${s.systemctl} status --no-pager -n 0 quay-app quay-postgres | grep -E 'Active|since'; ${s.journalctl} -u quay-app -u quay-postgres -n 40 --no-pager -o short-precise`);
@@ -205,25 +208,6 @@ t.test('fault 1: podman pod rm -f of the pod', async t => {
   });
 });
 
-// An admin's `systemctl stop` is deliberate, so systemd leaves it stopped (and quay-app with it, by
-// Requires=); mreg status must say so and mreg up is the repair. A stop behind systemd's back
-// (podman stop) is in KILLS above: systemd restarts that by itself.
-t.test('fault 4: postgres stopped by systemctl while Quay runs: status names it, mreg up repairs it', async t => {
-  await both(async s => {
-    if (!state.has(s.name)) return void t.fail(`${s.name}: no install`);
-    await s.run(`${s.systemctl} stop quay-postgres.service`, { timeoutMs: 5 * 60_000 });
-    const st = await status(s);
-    t.equal(st.r.exitCode, 3, `${s.name}: mreg status exits 3 with postgres stopped`, { output: describe(st.r) });
-    t.ok(st.json?.problems.some(p => p.startsWith('quay-postgres.service is inactive')), `${s.name}: status names quay-postgres.service`, { problems: st.json?.problems });
-    const t0 = Date.now();
-    const r = await s.run(upCmd(s, extraUp(s)), { timeoutMs: 20 * 60_000 });
-    t.equal(r.exitCode, 0, `${s.name}: mreg up starts it again`, { output: describe(r) });
-    t.ok((await waitHealthy(s, 3 * 60_000)) !== undefined, `${s.name}: healthy`);
-    t.comment(`${s.name}: postgres stopped: healthy again ${secs(Date.now() - t0)} after mreg up started`);
-    await assertPulls(t, s, 'postgres stopped');
-  });
-});
-
 t.test('fault 5 + 3: damaged quayRoot, then mreg up killed while waiting for health, then mreg up', async t => {
   await both(async s => {
     const st0 = state.get(s.name);
@@ -255,21 +239,45 @@ t.test('fault 5 + 3: damaged quayRoot, then mreg up killed while waiting for hea
   });
 });
 
-t.test('fault 6: mreg upgrade v1→v2 SIGKILLed while waiting for health, then run again', async t => {
-  await both(async s => {
-    if (!state.has(s.name)) return void t.fail(`${s.name}: no install`);
-    const cmd = `mreg upgrade --quayImage ${IMG}/quay:v2`;
-    const k = await killWhen(s, cmd, '^==> restart .*wait for health', 2);
-    t.ok(k.killed, `${s.name}: upgrade killed while waiting for health`, { output: k.log });
-    const t0 = Date.now();
-    const r = await s.run(`${cmd} --json`, { timeoutMs: 20 * 60_000 });
-    t.equal(r.exitCode, 0, `${s.name}: upgrade run again exits 0 (${secs(Date.now() - t0)})`, { output: describe(r) });
-    const version = (await s.run(`curl -s --cacert ${caPath(s)} https://${s.host}/api/v1/discovery | jq -r .version`)).stdout.trim();
-    t.equal(version, 'v2', `${s.name}: the stand-in runs v2`);
-    t.equal((await s.run(`jq -r .spec.images.quay ${s.quayRoot}/mreg-install.json`)).stdout.trim(), `${IMG}/quay:v2`, `${s.name}: the install record names v2`);
-    t.ok((await waitHealthy(s, 3 * 60_000)) !== undefined, `${s.name}: healthy`);
-    await assertPulls(t, s, 'the interrupted upgrade');
-  });
+// An admin's `systemctl stop` is deliberate, so systemd leaves it stopped (and quay-app with it, by
+// Requires=); mreg status must say so and mreg up is the repair. A stop behind systemd's back
+// (podman stop) is in KILLS above: systemd restarts that by itself.
+async function fault4(t: Test, s: Scope): Promise<void> {
+  if (!state.has(s.name)) return void t.fail(`${s.name}: no install`);
+  await s.run(`${s.systemctl} stop quay-postgres.service`, { timeoutMs: 5 * 60_000 });
+  const st = await status(s);
+  t.equal(st.r.exitCode, 3, `${s.name}: mreg status exits 3 with postgres stopped`, { output: describe(st.r) });
+  t.ok(st.json?.problems.some(p => p.startsWith('quay-postgres.service is inactive')), `${s.name}: status names quay-postgres.service`, { problems: st.json?.problems });
+  const t0 = Date.now();
+  const r = await s.run(upCmd(s, extraUp(s)), { timeoutMs: 20 * 60_000 });
+  t.equal(r.exitCode, 0, `${s.name}: mreg up starts it again`, { output: describe(r) });
+  t.ok((await waitHealthy(s, 3 * 60_000)) !== undefined, `${s.name}: healthy`);
+  t.comment(`${s.name}: postgres stopped: healthy again ${secs(Date.now() - t0)} after mreg up started`);
+  await assertPulls(t, s, 'postgres stopped');
+}
+
+async function fault6(t: Test, s: Scope): Promise<void> {
+  if (!state.has(s.name)) return void t.fail(`${s.name}: no install`);
+  const cmd = `mreg upgrade --quayImage ${IMG}/quay:v2`;
+  const k = await killWhen(s, cmd, '^==> restart .*wait for health', 2);
+  t.ok(k.killed, `${s.name}: upgrade killed while waiting for health`, { output: k.log });
+  const t0 = Date.now();
+  const r = await s.run(`${cmd} --json`, { timeoutMs: 20 * 60_000 });
+  t.equal(r.exitCode, 0, `${s.name}: upgrade run again exits 0 (${secs(Date.now() - t0)})`, { output: describe(r) });
+  const version = (await s.run(`curl -s --cacert ${caPath(s)} https://${s.host}/api/v1/discovery | jq -r .version`)).stdout.trim();
+  t.equal(version, 'v2', `${s.name}: the stand-in runs v2`);
+  t.equal((await s.run(`jq -r .spec.images.quay ${s.quayRoot}/mreg-install.json`)).stdout.trim(), `${IMG}/quay:v2`, `${s.name}: the install record names v2`);
+  t.ok((await waitHealthy(s, 3 * 60_000)) !== undefined, `${s.name}: healthy`);
+  await assertPulls(t, s, 'the interrupted upgrade');
+}
+
+// Faults 4 and 6 run in one scope each, at the same time (each is a restart under TCG; the scopes
+// restart the same way). Fault 6 leaves v2 running, so it comes after fault 5's `mreg up` with v1's flags.
+t.test('fault 4 (rootful): postgres stopped by systemctl; fault 6 (rootless): upgrade v1→v2 killed while waiting for health', async t => {
+  const pick = (name: Scope['name']) => SCOPES.find(s => s.name === name);
+  const rootful = pick('rootful');
+  const rootless = pick('rootless');
+  await Promise.all([rootful && fault4(t, rootful), rootless && fault6(t, rootless)]);
 });
 
 sideBySide(t, 'fault 7: a full --quayStorage is reported and pushes work again once space is freed', SCOPES, (t, s) => {
