@@ -94,7 +94,8 @@ async function vmSuite(bundle) {
 // (test/support/release.ts finds it fresh and does not build it again), and the VM suite installs it.
 const bundle = await timed('release bundle', () => sh('node', ['.ci/bundle.mjs'], { capture: true, quiet: true }));
 if (bundle.code !== 0) console.log(`[mreg-test] node .ci/bundle.mjs exited ${bundle.code}; the CLI tests will try once more and report it`);
-if (only !== 'vm') await tapSuite('unit + cli', testFiles('test/unit', 'test/cli'), {}, { skipIsFailure: false });
+// Per-file timeout above tap's 30 s default: completion.test.ts spawns shells and outran 30 s on a loaded 2-core host.
+if (only !== 'vm') await tapSuite('unit + cli', ['--timeout=180', ...testFiles('test/unit', 'test/cli')], {}, { skipIsFailure: false });
 if (only !== 'unit') await vmSuite(bundle);
 console.log(`[mreg-test] timings: ${timings.join('; ')}; total ${secs(Date.now() - t0)}`);
 console.log(`${passed} passed, ${failed} failed`);

@@ -132,6 +132,7 @@ PORT=${PORT:-2222}
 RUN=${RUN:-/tmp/mreg-vm-run-$PORT}
 MEM=${MEM:-4096}
 SMP=${SMP:-2}
+CPU=${CPU:-max}
 ACCEL=${ACCEL:-tcg,thread=multi,tb-size=512}   # KVM here is PVM-nested and cannot boot a stock kernel
 KARGS=${KARGS:-quiet loglevel=3 mitigations=off}
 
@@ -165,7 +166,7 @@ boot() { # $1 disk, $2 format; kernel, initrd and key come from $VMKEYDIR
   if (exec 3<>"/dev/tcp/127.0.0.1/$VMPORT") 2>/dev/null; then die "127.0.0.1:$VMPORT is already in use (set PORT)"; fi
   mkdir -p "$VMRUN"; rm -f "$VMRUN/console.log" "$VMRUN/qemu.pid"
   install -m 600 "$VMKEYDIR/id_ed25519" "$VMRUN/id_ed25519"
-  qemu-system-x86_64 -name mreg-vm -accel "$ACCEL" -cpu max -smp "$SMP" -m "$MEM" \
+  qemu-system-x86_64 -name mreg-vm -accel "$ACCEL" -cpu "$CPU" -smp "$SMP" -m "$MEM" \
     -kernel "$VMKEYDIR/vmlinuz" -initrd "$VMKEYDIR/initrd.img" -append "root=/dev/vda rw console=ttyS0 $KARGS" \
     -drive "file=$1,if=virtio,format=$2,cache=unsafe,discard=unmap" \
     -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$VMPORT-:22" -device virtio-net-pci,netdev=n0 \
