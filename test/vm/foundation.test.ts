@@ -130,8 +130,6 @@ async function diagnostics(s: Scope): Promise<string> {
 
 // Debug knobs: FDN_SCOPES=rootful|rootless runs one scope; FDN_KEEP=1 leaves the units running.
 const only = process.env['FDN_SCOPES'];
-// Both scopes at once (own ports, stores and managers): each waits mostly on its own container starts.
-t.test('both scopes at once', { jobs: 2 }, async (t) => {
 for (const s of scopes.filter((x) => !only || only.split(',').includes(x.name))) {
   t.test(`${s.name} Quadlet pod with the contract images`, async (t) => {
     const pg = crypto.randomBytes(12).toString('hex');
@@ -207,4 +205,3 @@ for (const s of scopes.filter((x) => !only || only.split(',').includes(x.name)))
     t.notMatch(failed.stdout, /^failed$/m, 'no container unit ended failed (clean SIGTERM shutdown)', { diag: describe(failed) });
   });
 }
-});

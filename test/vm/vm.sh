@@ -132,7 +132,7 @@ PORT=${PORT:-2222}
 RUN=${RUN:-/tmp/mreg-vm-run-$PORT}
 MEM=${MEM:-4096}
 SMP=${SMP:-2}
-CPU=${CPU:-qemu64}   # measured in the guest: node -e 0 3.0 s vs 4.8 s, podman --version 0.6 s vs 1.4 s with -cpu max (TCG emulates its AVX)
+CPU=${CPU:-max}   # qemu64 starts node and podman faster but has no AES-NI/SHA-NI: TLS-heavy first starts were far slower
 ACCEL=${ACCEL:-tcg,thread=multi,tb-size=512}   # KVM here is PVM-nested and cannot boot a stock kernel
 KARGS=${KARGS:-quiet loglevel=3 mitigations=off}
 
