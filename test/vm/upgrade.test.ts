@@ -107,7 +107,7 @@ sideBySide(t, 'install, upgrade, roll back, purge (both scopes at once)', scopes
   t.test(`${s.name}: a broken image is rolled back`, async t => {
     const pg = await mainPid('quay-postgres');
     const t0 = Date.now();
-    const r = await s.run(`mreg upgrade --quayImage ${IMG}/quay:broken --timeout 90`, { timeoutMs: 20 * 60_000 });
+    const r = await s.run(`mreg upgrade --quayImage ${IMG}/quay:broken --timeout 60`, { timeoutMs: 20 * 60_000 });
     t.comment(`${s.name}: broken upgrade + rollback took ${Date.now() - t0} ms; stderr tail:\n${r.stderr.trim().split('\n').slice(-8).join('\n')}`);
     t.not(r.exitCode, 0, 'exits non-zero', { output: describe(r) });
     t.match(r.stderr, /quay-app\.service/, 'names the failing unit');
