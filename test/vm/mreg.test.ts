@@ -213,7 +213,9 @@ sideBySide(t, 'down keeps data, up again, down --purge (both scopes at once)', s
     t.equal(await secretsHash(s), secrets, 'down keeps every podman secret');
     const left = await s.run(`${s.systemctl} list-units --all --no-legend 'quay-*' | grep -v not-found || true; ls ${s.quadletDir} 2>/dev/null | grep -c quay || true`);
     t.match(left.stdout.trim(), /^0$/, `no units or Quadlet files left`, { output: describe(left) });
-    t.equal((await s.run('podman volume exists quay-storage && echo yes')).stdout.trim(), 'yes', 'storage volume kept');
+    // Rootful keeps its blobs in the admin's folder, rootless in the quay-storage volume; both keep pg-storage.
+    const kept = s.name === 'rootful' ? `test -d ${ROOTFUL_BLOBS} && podman volume exists pg-storage && echo yes` : 'podman volume exists quay-storage && podman volume exists pg-storage && echo yes';
+    t.equal((await s.run(kept)).stdout.trim(), 'yes', 'storage kept (blob folder or volume, and the database volume)');
     const again = await up(s);
     t.equal(again.r.exitCode, 0, 'mreg up again exits 0', { output: describe(again.r) });
     t.equal(again.json?.password, c.password, 'same credentials');
