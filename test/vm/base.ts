@@ -7,6 +7,7 @@
 // `up` with no flags must find it, and `down --purge` must give the folder back as it was.
 import { describe, IMAGE_FLAGS, IMG, SCOPES, asRoot as root, type GuestResult, type Scope } from './guest.js';
 import { hasSnapshot, restoreSnapshot, saveSnapshot, fromClean } from './snapshot.js';
+import { login as loginWithCa } from './scopes.js';
 
 export const ROOTFUL_BLOBS = '/srv/mreg-blobs';
 const ROOTS: Record<Scope['name'], string> = { rootful: '/srv/mreg-root', rootless: '/home/mreg/quay-install' };
@@ -39,8 +40,7 @@ async function make(s: Scope): Promise<BaseInstall> {
   let json: UpResult | undefined;
   try { json = JSON.parse(up.stdout) as UpResult; } catch { /* reported below */ }
   if (up.exitCode !== 0 || !json) return { up, login: up, push: up, digest: '' };
-  const login = await s.run(`set -e; d=${s.certsDir}/${s.host}; mkdir -p "$d"; cp ${json.caPath} "$d/ca.crt"
-    podman login -u ${json.username} --password-stdin ${s.host}`, { input: json.password });
+  const login = await loginWithCa(s, json);
   const ref = tinyOne(s, json);
   const push = await s.run(`set -e; f=$(mktemp); podman tag ${IMG}/tiny:1 ${ref}; podman push -q --digestfile "$f" ${ref}
     podman rmi ${ref} >/dev/null; cat "$f"; rm -f "$f"`);
