@@ -5,7 +5,7 @@ import { findInstall } from '../apply/install-lookup.js';
 import { gatherFacts } from '../host/facts.js';
 import { connectSystemd, type UnitState } from '../host/systemd.js';
 import { readIfExists } from '../host/fs.js';
-import { httpsRequest } from '../host/http.js';
+import { probeHealth } from '../host/http.js';
 import { checkPrivateModes, isLowOnSpace, storageSpace, volumeMountpoints } from '../host/storage.js';
 import { systemctlCommand } from '../model/scope.js';
 import { ALL_UNITS } from '../model/views.js';
@@ -41,7 +41,7 @@ export async function status(ctx: CommandContext): Promise<void> {
   // are still listed in the fixed order below.
   const [states, health, expires, configYaml, modeProblems, storage] = await allInOrder([
     readUnitStates(probe.scope, ctx.env),
-    readIfExists(layout.caCert).then(ca => probeHealth(spec.hostname, spec.port, ca)),
+    readIfExists(layout.caCert).then(ca => probeHealth({ hostname: spec.hostname, port: spec.port, ca })),
     readIfExists(layout.sslCert).then(pem => pem === undefined ? undefined : certExpiry(pem)),
     readIfExists(layout.configYaml),
     // Secrets at rest: quayRoot private, keys and credentials owner-only, served files not world-readable.
@@ -123,16 +123,6 @@ async function readUnitStates(scope: Scope, env: NodeJS.ProcessEnv): Promise<Uni
     return await Promise.all(ALL_UNITS.map(u => systemd.unitState(u)));
   } finally {
     await systemd.close();
-  }
-}
-
-/** GET /health/instance; a failed request is an answer (error set), never a rejection. */
-async function probeHealth(hostname: string, port: number, ca: string | undefined): Promise<StatusReport['health']> {
-  try {
-    const r = await httpsRequest({ hostname, port, ca }, 'GET', '/health/instance', undefined, 5_000);
-    return { ok: r.status === 200, status: r.status, error: null };
-  } catch (err) {
-    return { ok: false, status: null, error: err instanceof Error ? err.message : String(err) };
   }
 }
 

@@ -43,10 +43,37 @@ export function httpsRequest(ep: RegistryEndpoint, method: string, path: string,
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
       res.on('error', reject);
     });
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
     req.on('error', reject);
     req.end(payload);
   });
+}
+
+export interface HealthAnswer { ok: boolean; status: number | null; error: string | null }
+
+/** Errors a busy or restarting registry gives for a moment; a TLS or certificate error is final. */
+const TRANSIENT = new Set(['ETIMEDOUT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+
+/**
+ * One answer from GET /health/instance for `mreg status`: an HTTP status is final, a failed request
+ * is an answer too (error set), never a rejection. A loaded host can miss one answer (CI saw a
+ * healthy rootless registry give none within 5 s), so a timeout or a refused connection is asked
+ * again, `tries` times in all, before status calls the registry unreachable.
+ */
+export async function probeHealth(ep: RegistryEndpoint, { tries = 3, timeoutMs = 10_000, pauseMs = 1_000 } = {},
+  send: (timeoutMs: number) => Promise<HttpResult> = ms => httpsRequest(ep, 'GET', '/health/instance', undefined, ms)): Promise<HealthAnswer> {
+  let error = '';
+  for (let i = 1; i <= tries; i++) {
+    try {
+      const r = await send(timeoutMs);
+      return { ok: r.status === 200, status: r.status, error: null };
+    } catch (err) {
+      error = err instanceof Error ? err.message : String(err);
+      if (!TRANSIENT.has((err as NodeJS.ErrnoException).code ?? '')) return { ok: false, status: null, error };
+    }
+    if (i < tries) await new Promise(r => setTimeout(r, pauseMs));
+  }
+  return { ok: false, status: null, error: tries > 1 ? `${error} (asked ${tries} times)` : error };
 }
 
 /**
