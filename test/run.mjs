@@ -11,6 +11,8 @@ import { stageProject } from './vm/stage.mjs';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const VM = join(ROOT, 'test/vm/vm.sh');
 const only = process.env.MREG_TEST_ONLY; // "unit" or "vm": for local iteration only
+// e.g. MREG_TEST_VM_FILES=foundation,upgrade: only those VM suites (local iteration only)
+const vmFiles = (process.env.MREG_TEST_VM_FILES ?? '').split(',').filter(Boolean);
 const t0 = Date.now();
 const timings = [];
 let passed = 0;
@@ -84,7 +86,7 @@ async function vmSuite(bundle) {
     // Every suite starts from a snapshot (test/vm/snapshot.ts): `clean` is this booted guest with mreg installed.
     const snap = await timed('snapshot clean', () => sh('bash', [VM, 'save', 'clean']));
     if (snap.code !== 0) { console.log('[mreg-test] FAILED: could not snapshot the booted guest'); failed += 1; return; }
-    await tapSuite('integration (VM)', ['--jobs=1', '--timeout=3600', ...testFiles('test/vm')], env, { skipIsFailure: true });
+    await tapSuite('integration (VM)', ['--jobs=1', '--timeout=3600', ...testFiles('test/vm').filter(f => !vmFiles.length || vmFiles.some(n => f.includes(n)))], env, { skipIsFailure: true });
   } finally {
     await timed('vm stop', () => sh('bash', [VM, 'stop']));
   }
