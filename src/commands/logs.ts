@@ -1,13 +1,13 @@
 // mreg logs [unit]: the journal of an mreg unit (quay-app by default), as journalctl shows it.
 import type { CommandContext } from '../cli.js';
 import { UsageError } from '../errors.js';
-import { gatherFacts } from '../host/facts.js';
+import { identify } from '../host/facts.js';
 import { showJournal } from '../host/journal-show.js';
 import { ALL_UNITS, shortUnitName, UNITS } from '../model/views.js';
 
 export async function logs(ctx: CommandContext): Promise<void> {
   const { flags, args } = ctx;
-  const probe = await gatherFacts({ env: ctx.env });
+  const probe = identify({ env: ctx.env });
   const wanted = args[0] ?? shortUnitName(UNITS.app);
   const unit = wanted.endsWith('.service') ? wanted : `${wanted}.service`;
   if (!(ALL_UNITS as readonly string[]).includes(unit)) {

@@ -2,7 +2,7 @@
 import type { CommandContext } from '../cli.js';
 import { UnhealthyError } from '../errors.js';
 import { findInstall } from '../apply/install-lookup.js';
-import { gatherFacts } from '../host/facts.js';
+import { identify } from '../host/facts.js';
 import { connectSystemd, type UnitState } from '../host/systemd.js';
 import { readIfExists } from '../host/fs.js';
 import { probeHealth } from '../host/http.js';
@@ -27,7 +27,7 @@ export interface StatusReport {
 export async function status(ctx: CommandContext): Promise<void> {
   const { out, flags } = ctx;
   if (await runOnTarget('status', ctx)) return;
-  const probe = await gatherFacts({ env: ctx.env, withPodmanVersion: false });
+  const probe = identify({ env: ctx.env });
   const { layout, record } = await findInstall(flags, probe.scope, probe.home);
   const spec = record.spec;
   if (record.removedAt) {
@@ -67,7 +67,7 @@ export async function status(ctx: CommandContext): Promise<void> {
   const certificate: StatusReport['certificate'] = { expires: null, daysLeft: null, warning: null };
   if (expires === undefined) problems.push(`${layout.sslCert} is missing: run mreg up to reissue it`);
   else {
-    const daysLeft = Math.floor((expires.getTime() - probe.now.getTime()) / 86_400_000);
+    const daysLeft = Math.floor((expires.getTime() - Date.now()) / 86_400_000);
     certificate.expires = expires.toISOString();
     certificate.daysLeft = daysLeft;
     if (daysLeft < 0) problems.push(`the server certificate expired on ${expires.toISOString().slice(0, 10)}: run mreg up to reissue it (or supply a new one with --sslCert/--sslKey)`);

@@ -59,42 +59,44 @@ async function selinuxMode(): Promise<HostProbe['selinux']> {
   return enforce.trim() === '1' ? 'enforcing' : 'permissive';
 }
 
+/** Who runs mreg and where their files live; no process, no D-Bus, so status and logs stay quick. */
+export type Identity = Pick<HostFacts, 'scope' | 'uid' | 'gid' | 'user' | 'home' | 'quadletDir' | 'runtimeDir'>;
+
+export function identify(opts: Pick<GatherOptions, 'scope' | 'env'> = {}): Identity {
+  const env = opts.env ?? process.env;
+  const me = os.userInfo();
+  const scope: Scope = opts.scope ?? (me.uid === 0 ? 'rootful' : 'rootless');
+  const home = env.HOME || me.homedir;
+  return { scope, uid: me.uid, gid: me.gid, user: me.username, home,
+    quadletDir: quadletDirOf(scope, home, env.XDG_CONFIG_HOME), runtimeDir: env.XDG_RUNTIME_DIR || `/run/user/${me.uid}` };
+}
+
 /**
  * Probes the host once. Scope defaults to rootful for uid 0, else rootless. Never changes
  * anything; rejects only on unexpected I/O errors (a missing podman, or withPodmanVersion false,
  * gives podmanVersion undefined).
  */
 export async function gatherFacts(opts: GatherOptions = {}): Promise<HostProbe> {
-  const env = opts.env ?? process.env;
-  const me = os.userInfo();
-  const scope: Scope = opts.scope ?? (me.uid === 0 ? 'rootful' : 'rootless');
-  const home = env.HOME || me.homedir;
-  const runtimeDir = env.XDG_RUNTIME_DIR || `/run/user/${me.uid}`;
-  const quadletDir = quadletDirOf(scope, home, env.XDG_CONFIG_HOME);
+  const who = identify(opts);
+  const { uid, user, runtimeDir } = who;
   const [fq, podmanVersion, cgroupV2, subuid, subgid, lingerEnabled, hasUserBus, selinux] = await Promise.all([
     fqdn(),
     opts.withPodmanVersion === false ? undefined : (opts.podman ?? createPodman()).version(),
     pathExists('/sys/fs/cgroup/cgroup.controllers'),
     readIfExists('/etc/subuid'),
     readIfExists('/etc/subgid'),
-    getLinger(me.uid),
+    getLinger(uid),
     pathExists(path.join(runtimeDir, 'bus')),
     selinuxMode(),
   ]);
   return {
-    scope,
-    uid: me.uid,
-    gid: me.gid,
-    user: me.username,
-    home,
+    ...who,
     fqdn: fq,
     podmanVersion,
-    quadletDir,
-    runtimeDir,
     now: new Date(),
     cgroupV2,
-    hasSubuid: hasSubIdRange(subuid ?? '', me.username, me.uid),
-    hasSubgid: hasSubIdRange(subgid ?? '', me.username, me.uid),
+    hasSubuid: hasSubIdRange(subuid ?? '', user, uid),
+    hasSubgid: hasSubIdRange(subgid ?? '', user, uid),
     lingerEnabled,
     hasUserBus,
     memTotalBytes: os.totalmem(),
