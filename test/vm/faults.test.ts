@@ -196,13 +196,19 @@ for (const round of ROUNDS) {
 t.test('fault 1: podman pod rm -f of the pod', async t => {
   await both(async s => {
     if (!state.has(s.name)) return void t.fail(`${s.name}: no install`);
-    const r = await s.run('podman pod rm -f -t 0 quay');
-    t.equal(r.exitCode, 0, `${s.name}: pod removed`, { output: describe(r) });
+    // `pod rm -f` exits 0 for a pod that does not exist: until 2026-11-30 this removed "quay", a name
+    // mreg's pod never had, so the fault never happened. Name the pod, and compare its ID afterwards.
+    const podId = async () => (await s.run("podman pod inspect -f '{{.ID}}' quay-pod")).stdout.trim();
+    const before = await podId();
+    const r = await s.run('podman pod exists quay-pod && podman pod rm -f -t 0 quay-pod');
+    t.equal(r.exitCode, 0, `${s.name}: pod quay-pod removed`, { output: describe(r) });
     const t0 = Date.now();
     // Give systemd a fair window to rebuild the pod by itself; mreg up is the documented repair.
     const rec = await recover(s, 3 * 60_000);
     t.not(rec.how, 'no', `${s.name}: recovered after pod rm -f (${rec.how}, ${secs(rec.ms)})`);
     t.comment(`${s.name}: pod rm -f: healthy again after ${secs(Date.now() - t0)} via ${rec.how}`);
+    const after = await podId();
+    t.ok(/^[0-9a-f]{64}$/.test(after) && after !== before, `${s.name}: a new pod runs (${before.slice(0, 12)} → ${after.slice(0, 12)})`);
     await assertPulls(t, s, 'pod rm -f');
   });
 });
