@@ -5,7 +5,7 @@ import { findInstall } from '../apply/install-lookup.js';
 import { identify } from '../host/facts.js';
 import { connectSystemd, type UnitState } from '../host/systemd.js';
 import { readIfExists } from '../host/fs.js';
-import { probeHealth } from '../host/http.js';
+import { probeHealth, type HealthAnswer } from '../host/http.js';
 import { checkPrivateModes, isLowOnSpace, storageSpace, volumeMountpoints } from '../host/storage.js';
 import { systemctlCommand } from '../model/scope.js';
 import { ALL_UNITS } from '../model/views.js';
@@ -18,7 +18,7 @@ export interface StatusReport {
   scope: string;
   url: string;
   units: Array<Pick<UnitState, 'name' | 'loadState' | 'activeState' | 'subState' | 'mainPid' | 'nRestarts' | 'result'> & { since: string | null }>;
-  health: { ok: boolean; status: number | null; error: string | null };
+  health: HealthAnswer;
   certificate: { expires: string | null; daysLeft: number | null; warning: string | null };
   storage: Array<{ name: string; kind: string; location: string; freeBytes: number | null; totalBytes: number | null }>;
   problems: string[];

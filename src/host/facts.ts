@@ -32,8 +32,6 @@ export interface GatherOptions {
   scope?: Scope;
   env?: NodeJS.ProcessEnv;
   podman?: Podman;
-  /** false skips `podman --version` (one slow process) for callers that never read podmanVersion. */
-  withPodmanVersion?: boolean;
 }
 
 /** Whether a `name:start:count` file (/etc/subuid, /etc/subgid) has an entry for `user` or `uid`. */
@@ -73,15 +71,14 @@ export function identify(opts: Pick<GatherOptions, 'scope' | 'env'> = {}): Ident
 
 /**
  * Probes the host once. Scope defaults to rootful for uid 0, else rootless. Never changes
- * anything; rejects only on unexpected I/O errors (a missing podman, or withPodmanVersion false,
- * gives podmanVersion undefined).
+ * anything; rejects only on unexpected I/O errors (a missing podman gives podmanVersion undefined).
  */
 export async function gatherFacts(opts: GatherOptions = {}): Promise<HostProbe> {
   const who = identify(opts);
   const { uid, user, runtimeDir } = who;
   const [fq, podmanVersion, cgroupV2, subuid, subgid, lingerEnabled, hasUserBus, selinux] = await Promise.all([
     fqdn(),
-    opts.withPodmanVersion === false ? undefined : (opts.podman ?? createPodman()).version(),
+    (opts.podman ?? createPodman()).version(),
     pathExists('/sys/fs/cgroup/cgroup.controllers'),
     readIfExists('/etc/subuid'),
     readIfExists('/etc/subgid'),
