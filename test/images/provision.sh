@@ -18,8 +18,10 @@ b() { podman build -q --network=none --layers=false "$@" >/dev/null; }
 b -t localhost/mreg-test/postgres:15 "$D/postgres"
 b -t localhost/mreg-test/redis:7 "$D/redis"
 b -t localhost/mreg-test/quay:v1 --build-arg STANDIN_VERSION=v1 "$D/quay"
-b -t localhost/mreg-test/quay:v2 --build-arg STANDIN_VERSION=v2 "$D/quay"
-b -t localhost/mreg-test/quay:broken --build-arg STANDIN_VERSION=broken --build-arg STANDIN_BROKEN=1 "$D/quay"
+b -t localhost/mreg-test/quay:v2 --build-arg STANDIN_VERSION=v2 --build-arg STANDIN_SCHEMA=2 "$D/quay"
+b -t localhost/mreg-test/quay:broken --build-arg STANDIN_VERSION=broken --build-arg STANDIN_SCHEMA=2 --build-arg STANDIN_BROKEN=1 "$D/quay"
+# v3 migrates the schema to 3 and then never gets healthy: a new Quay that cannot be rolled back without the data
+b -t localhost/mreg-test/quay:v3 --build-arg STANDIN_VERSION=v3 --build-arg STANDIN_SCHEMA=3 --build-arg STANDIN_BROKEN=1 "$D/quay"
 step "build images" "$t"
 
 t=$(ts)  # tiny: one text file, for fast push/pull tests

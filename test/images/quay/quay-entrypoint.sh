@@ -1,4 +1,4 @@
 #!/bin/sh
-# Quay's entrypoint takes a mode (registry, registry-nomigrate, migrate <rev>, ...); the stand-in
-# serves for the registry modes and treats migrate as "create my table and exit".
+# Quay's entrypoint takes a mode (registry, registry-nomigrate, migrate <rev>, ...): validate the config,
+# migrate (not in registry-nomigrate), then serve; migrate <rev|head> migrates and exits.
 exec /usr/bin/node /quay-registry/standin/main.mjs "$@"

@@ -1,36 +1,35 @@
 // Quay stand-in for mreg's integration tests: the outward contract of a Quay container, small.
-//   config:  $QUAYCONF/stack/config.yaml (+ ssl.cert/ssl.key -> HTTPS on 8443; HTTP on 8080 always)
-//   GET  /health/instance       200 only if Postgres (DB_URI) and Redis (BUILDLOGS_REDIS) accept our passwords
+//   start:   validate the config bundle online (exit 1 on any error), migrate the schema, then serve
+//   config:  $QUAYCONF/stack/config.yaml (+ ssl.key -> HTTPS on 8443 only, else HTTP on 8080 only)
+//   GET  /health/instance       Quay's instance checks: database, disk, workers (not Redis)
 //   POST /api/v1/user/initialize first user only (FEATURE_USER_INITIALIZE), 400 once a user exists
-//   /v2/...                      docker-registry behind HTTP Basic auth against the stored users
+//   /v2/...                      docker-registry behind HTTP Basic auth and Quay's namespace rules
 //   GET  /api/v1/discovery      {standin, version}; every answer carries X-Mreg-Standin: <version>
 // Logs carry method, path and status only: never a password, token or query string.
 import http from 'node:http';
 import https from 'node:https';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { createRequire } from 'node:module';
-import { parseDbUri, psql, redisPing, SCHEMA, initializeUser, verifyUser } from './backends.mjs';
+import { parseDbUri, connect } from './pg.mjs';
+import { migrate, initializeUser, verifyUser, pushAllowed } from './backends.mjs';
+import { validateConfig } from './validate.mjs';
 import { startRegistry, registryReady, proxy } from './registry.mjs';
 
 const require = createRequire(import.meta.url);
 const yaml = (() => { try { return require('js-yaml'); } catch { return require('/usr/share/nodejs/js-yaml'); } })();
 
 const VERSION = process.env.STANDIN_VERSION || 'v1';
+const SCHEMA = Number(process.env.STANDIN_SCHEMA || 1);
 const BROKEN = Boolean(process.env.STANDIN_BROKEN);
+// Idle connections the rest of Quay keeps: registry_services() in conf/init/supervisord_conf_create.py
+// starts about 25 database-using worker processes besides the gunicorn pools.
+const BASELINE = Number(process.env.STANDIN_DB_BASELINE ?? 25);
 const STACK = path.join(process.env.QUAYCONF || '/quay-registry/conf', 'stack');
 const log = (msg) => console.log(`${new Date().toISOString()} quay-standin ${msg}`);
-const fail = (msg) => { console.error(`quay-standin: ${msg}`); process.exitCode = 1; };
-
-function loadConfig() {
-  const file = path.join(STACK, 'config.yaml');
-  const cfg = yaml.load(fs.readFileSync(file, 'utf8'));
-  if (!cfg || typeof cfg !== 'object') throw new Error(`${file}: not a YAML mapping`);
-  if (!cfg.DB_URI) throw new Error(`${file}: DB_URI is missing`);
-  if (!cfg.BUILDLOGS_REDIS?.host) throw new Error(`${file}: BUILDLOGS_REDIS.host is missing`);
-  return cfg;
-}
+const fatal = (msg) => { console.error(msg); process.exit(1); };
 
 function send(res, status, body, headers = {}) {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
@@ -54,46 +53,77 @@ function basicAuth(req) {
   return i < 0 ? null : { username: raw.slice(0, i), password: raw.slice(i + 1) };
 }
 
+/** peewee's pooled driver as Quay configures it (data/database.py): max_connections None, so unbounded. */
+function makePool(db) {
+  const idle = [];
+  return {
+    async acquire() {
+      for (let c = idle.pop(); c; c = idle.pop()) if (!c.closed) return c;
+      return connect(db, { timeoutMs: 10_000 });
+    },
+    release(c) { if (!c.closed) idle.push(c); },
+  };
+}
+
+function diskOk(dir) { // health/services.py: at least 1% free where Quay runs and in the temp dir
+  const s = fs.statfsSync(dir);
+  return s.bavail / s.blocks >= 0.01;
+}
+
 async function main() {
   const mode = process.argv[2] ?? 'registry';
+  if (!['registry', 'registry-nomigrate', 'migrate'].includes(mode)) fatal(`unsupported mode ${mode}`);
+  console.log(`\nStartup timestamp: \n${new Date().toString()}\n`);
+
   let cfg;
-  try { cfg = loadConfig(); } catch (e) { return fail(`invalid configuration: ${e.message}`); }
-  let db;
-  try { db = parseDbUri(cfg.DB_URI); } catch (e) { return fail(`invalid DB_URI: ${e.message}`); }
-  const redis = cfg.BUILDLOGS_REDIS;
+  try {
+    cfg = yaml.load(fs.readFileSync(path.join(STACK, 'config.yaml'), 'utf8'));
+    if (!cfg || typeof cfg !== 'object') throw new Error('config.yaml is not a YAML mapping');
+  } catch (e) { fatal(`level=fatal msg="${e.message}"`); }
 
-  if (mode === 'migrate') { // Quay's "migrate <rev>": bring the schema up, then exit
-    const r = await psql(db, SCHEMA);
-    if (r.code !== 0) return fail(`migration failed: ${r.stderr.trim().split('\n')[0]}`);
-    return log('schema is up to date');
+  // conf/init/*.sh in order: d_validate_config_bundle.sh, then runmigration.sh
+  console.log('Validating Configuration');
+  const rows = await validateConfig(cfg, STACK);
+  for (const [group, error, ok] of rows) console.log(`| ${group} | ${error} | ${ok ? '🟢' : '🔴'} |`);
+  if (rows.some(([, , ok]) => !ok)) process.exit(1);
+
+  const db = parseDbUri(cfg.DB_URI);
+  if (mode !== 'registry-nomigrate') {
+    const rev = mode === 'migrate' ? (process.argv[3] ?? 'head') : 'head'; // Quay: "migrate <revision>"
+    const target = rev === 'head' ? SCHEMA : Number(rev.replace(/^standin0*/, ''));
+    const conn = await connect(db, { timeoutMs: 5000 }).catch((e) => fatal(`sqlalchemy.exc.OperationalError: ${e.message}`));
+    try {
+      await migrate(conn, target, log);
+    } catch (e) {
+      console.error(`ERROR [alembic.util.messaging] ${e.message}`);
+      fatal(`  FAILED: ${e.message}`);
+    } finally { conn.close(); }
+    if (mode === 'migrate') return;
   }
-  if (mode !== 'registry' && mode !== 'registry-nomigrate') return fail(`unsupported mode ${mode}`);
 
-  const storage = cfg.DISTRIBUTED_STORAGE_CONFIG?.default?.[1]?.storage_path ?? '/datastorage';
   let stopping = false;
-  const registry = startRegistry(storage, (why) => { if (!stopping) { fail(`docker-registry exited (${why})`); shutdown(); } });
-
-  // Quay migrates on start; we create our table, retrying while the database is not up yet.
-  (async () => {
-    for (let i = 0; !stopping && mode === 'registry'; i++) {
-      const r = await psql(db, SCHEMA);
-      if (r.code === 0) { log('schema ready'); return; }
-      if (i % 6 === 0) log('database not reachable yet; retrying');
-      await new Promise((r2) => setTimeout(r2, 5000));
+  const pool = makePool(db);
+  const baseline = [];
+  (async () => { // the workers connect while the web servers come up
+    for (let i = 0; i < BASELINE && !stopping; i++) {
+      try { baseline.push(await connect(db, { timeoutMs: 10_000 })); } catch (e) { log(`worker could not connect to the database: ${e.message}`); break; }
     }
   })();
 
-  async function health(res) {
-    const [database, redisOk, registryOk] = await Promise.all([
-      psql(db, 'SELECT 1;\n', 8000).then((r) => r.code === 0 && r.stdout.trim() === '1'),
-      redisPing(redis), registryReady()]);
-    const ok = database && redisOk && registryOk && !BROKEN;
-    const status = ok ? 200 : 503;
-    send(res, status, { data: { services: { auth: true, database, disk_space: true, redis: redisOk,
-      registry_gunicorn: registryOk && !BROKEN, service_key: true, web_gunicorn: true } }, status_code: status });
+  const storage = cfg.DISTRIBUTED_STORAGE_CONFIG?.default?.[1]?.storage_path ?? '/datastorage';
+  const registry = startRegistry(storage, (why) => { if (!stopping) { console.error(`docker-registry exited (${why})`); process.exitCode = 1; shutdown(); } });
+
+  async function health(conn, res) {
+    const [database, registryOk] = await Promise.all([
+      conn.query('SELECT 1').then((r) => r[0]?.[0] === '1', () => false), registryReady()]);
+    const disk = diskOk('/') && diskOk(os.tmpdir());
+    const services = { auth: database, database, disk_space: disk, registry_gunicorn: registryOk && !BROKEN,
+      service_key: true, web_gunicorn: true };
+    const status = Object.values(services).every(Boolean) ? 200 : 503;
+    send(res, status, { data: { services }, status_code: status });
   }
 
-  async function initialize(req, res) {
+  async function initialize(conn, req, res) {
     if (cfg.FEATURE_USER_INITIALIZE !== true) return send(res, 404, { message: 'Not Found' });
     let body;
     try { body = await readJson(req); } catch (e) { return send(res, 400, { message: e.message }); }
@@ -102,19 +132,24 @@ async function main() {
       return send(res, 400, { message: 'Invalid username' });
     if (typeof password !== 'string' || password.length < 8 || /\s/.test(password))
       return send(res, 400, { message: 'Invalid password, password must be at least 8 characters and contain no whitespace.' });
-    let created;
-    try { created = await initializeUser(db, { username, password, email: typeof email === 'string' ? email : '' }); }
-    catch (e) { return send(res, 500, { message: e.message }); }
+    const created = await initializeUser(conn, { username, password, email: typeof email === 'string' ? email : '' });
     if (!created) return send(res, 400, { message: 'Cannot initialize user in a non-empty database' });
     log(`initialized first user ${username}`);
     send(res, 200, { username, email: email ?? null, encrypted_password: '', access_token: body.access_token ? crypto.randomBytes(20).toString('hex') : null });
   }
 
-  async function v2(req, res) {
+  const WRITE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+  async function v2(conn, req, res, p) {
     const cred = basicAuth(req);
-    if (!cred || !(await verifyUser(db, cred.username, cred.password))) {
+    if (!cred || !(await verifyUser(conn, cred.username, cred.password, () => connect(db, { timeoutMs: 10_000 })))) {
       return send(res, 401, { errors: [{ code: 'UNAUTHORIZED', message: 'authentication required', detail: null }] }, {
         'www-authenticate': 'Basic realm="mreg-test quay stand-in"', 'docker-distribution-api-version': 'registry/2.0', connection: 'close' });
+    }
+    const repo = /^\/v2\/(.+?)\/(?:blobs|manifests|tags)\//.exec(p)?.[1];
+    if (repo && WRITE.has(req.method ?? '')) {
+      const namespace = repo.includes('/') ? repo.slice(0, repo.indexOf('/')) : 'library';
+      const refused = await pushAllowed(conn, cfg, cred.username, namespace);
+      if (refused) return send(res, 403, { errors: [{ code: 'DENIED', message: refused, detail: null }] });
     }
     proxy(req, res);
   }
@@ -124,11 +159,19 @@ async function main() {
     const p = new URL(req.url ?? '/', 'http://x').pathname;
     res.setHeader('x-mreg-standin', VERSION);
     res.on('finish', () => log(`${req.method} ${p} ${res.statusCode} ${Date.now() - t0}ms`));
+    if (req.method === 'GET' && p === '/api/v1/discovery') return send(res, 200, { standin: 'mreg-test/quay', version: VERSION, schema: SCHEMA, broken: BROKEN });
+    // Every other request uses the database, holding one pooled connection until its answer is sent.
+    let conn;
+    try { conn = await pool.acquire(); } catch (e) {
+      console.error(`peewee.OperationalError: ${e.message}`);
+      if (p.startsWith('/health/')) return send(res, 503, { data: { services: { database: false } }, status_code: 503 });
+      return send(res, 500, { errors: [{ code: 'UNKNOWN', message: 'Internal Server Error', detail: e.message }] });
+    }
+    res.once('close', () => pool.release(conn));
     try {
-      if (p === '/v2' || p.startsWith('/v2/')) return await v2(req, res);
-      if (req.method === 'GET' && (p === '/health/instance' || p === '/health/endtoend')) return await health(res);
-      if (req.method === 'POST' && p === '/api/v1/user/initialize') return await initialize(req, res);
-      if (req.method === 'GET' && p === '/api/v1/discovery') return send(res, 200, { standin: 'mreg-test/quay', version: VERSION, broken: BROKEN });
+      if (p === '/v2' || p.startsWith('/v2/')) return await v2(conn, req, res, p);
+      if (req.method === 'GET' && (p === '/health/instance' || p === '/health/endtoend')) return await health(conn, res);
+      if (req.method === 'POST' && p === '/api/v1/user/initialize') return await initialize(conn, req, res);
       if (req.method === 'GET' && p === '/') return send(res, 200, { standin: 'mreg-test/quay', version: VERSION });
       send(res, 404, { message: 'Not Found' });
     } catch (e) {
@@ -136,18 +179,19 @@ async function main() {
     }
   }
 
-  const servers = [http.createServer(handle).listen(8080)];
+  // conf/init/nginx_conf_create.py: TLS on 8443 when ssl.key exists, and then no plain listener.
   const cert = path.join(STACK, 'ssl.cert'), key = path.join(STACK, 'ssl.key');
-  if (fs.existsSync(cert) && fs.existsSync(key)) {
-    servers.push(https.createServer({ cert: fs.readFileSync(cert), key: fs.readFileSync(key) }, handle).listen(8443));
-  } else log('no ssl.cert/ssl.key in the config folder: HTTP only');
-  log(`serving (${VERSION}${BROKEN ? ', broken' : ''}) on 8080${servers.length > 1 ? ' and 8443 (TLS)' : ''}`);
+  const server = fs.existsSync(key)
+    ? https.createServer({ cert: fs.readFileSync(cert), key: fs.readFileSync(key) }, handle).listen(8443)
+    : http.createServer(handle).listen(8080);
+  log(`serving (${VERSION}, schema ${SCHEMA}${BROKEN ? ', broken' : ''}) on ${fs.existsSync(key) ? '8443 (TLS)' : '8080'}`);
 
   function shutdown() {
     if (stopping) return;
     stopping = true;
     log('shutting down');
-    for (const s of servers) { s.close(); s.closeAllConnections?.(); }
+    server.close(); server.closeAllConnections?.();
+    for (const c of baseline) c.close();
     registry.kill('SIGTERM');
     setTimeout(() => process.exit(), 3000).unref();
     registry.once('exit', () => process.exit());
@@ -156,4 +200,4 @@ async function main() {
   process.on('SIGINT', shutdown);
 }
 
-main().catch((e) => fail(e.stack ?? String(e)));
+main().catch((e) => fatal(e.stack ?? String(e)));

@@ -24,6 +24,7 @@ http:
 `, { mode: 0o600 });
   const child = spawn('/usr/bin/docker-registry', ['serve', conf], { stdio: ['ignore', 'inherit', 'inherit'] });
   child.on('exit', (code, sig) => onExit(code ?? sig));
+  child.on('error', (e) => onExit(e.message));
   return child;
 }
 
