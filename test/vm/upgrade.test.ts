@@ -2,13 +2,16 @@
 // the downtime measured from inside the guest; a broken image is rolled back to v2; --dry-run and a
 // no-op upgrade change nothing. Starts from the shared base install (base.ts: v1, tiny:one pushed).
 import t from 'tap';
-import { requireVm, describe, sideBySide, FQDN, type GuestResult } from './guest.js';
+import { requireVm, describe, sideBySide, waitFor, FQDN, type GuestResult } from './guest.js';
 import { useBase, BASE_SCOPES as scopes, type BaseInstall } from './base.js';
 
 requireVm();
 t.setTimeout(60 * 60_000);
 
 const IMG = 'localhost/mreg-test';
+// Parallel uploads in the burst: with the ~25 connections Quay's workers keep, more than the 97 a
+// max_connections=100 server gives ordinary users.
+const BURST = 80;
 
 interface UpResult { username: string; password: string }
 interface UpgradeResult { changed: string[]; restarted: string[]; rolledBack: boolean; durationMs: number; downtimeMs?: number }
@@ -17,7 +20,7 @@ const json = <T>(r: GuestResult): T | undefined => { try { return JSON.parse(r.s
 let base = new Map<string, BaseInstall>();
 t.before(async () => { base = await useBase(); });
 
-sideBySide(t, 'install, upgrade, roll back, purge (both scopes at once)', scopes, (t, s) => {
+sideBySide(t, 'upgrade, roll back, crash loops (both scopes at once)', scopes, (t, s) => {
   const HOST = `${FQDN}:${s.port}`;
   const CA = `${s.quayRoot}/quay-rootCA/rootCA.pem`;
   const PROBE_LOG = `/tmp/mreg-upgrade-probe-${s.name}.log`;
@@ -65,6 +68,68 @@ sideBySide(t, 'install, upgrade, roll back, purge (both scopes at once)', scopes
     creds = base.get(s.name)?.json;
     if (!creds) return t.fail('no base install');
     t.equal(await standinVersion(), 'v1', 'stand-in reports v1');
+  });
+
+  t.test(`${s.name}: the install works the way real Quay and sclorg PostgreSQL do`, async t => {
+    if (!creds) return t.fail('no install');
+    const services = await s.run(`curl -s --cacert ${CA} https://${HOST}/health/instance | jq -c '.data.services | keys'`);
+    t.equal(services.stdout.trim(), '["auth","database","disk_space","registry_gunicorn","service_key","web_gunicorn"]',
+      '/health/instance checks what Quay\'s does (no Redis)', { output: describe(services) });
+    const plain = await s.run('podman exec quay-app curl -s -o /dev/null --max-time 5 http://127.0.0.1:8080/; echo "rc=$?"');
+    t.match(plain.stdout, /^rc=7$/m, 'with TLS configured nothing listens on plain 8080', { output: describe(plain) });
+    const max = await s.run(`podman exec quay-postgres psql -d quay -tAc 'SHOW max_connections'`);
+    t.equal(max.stdout.trim(), '2000', 'quay-postgres runs with max_connections 2000 (the image default is 100)', { output: describe(max) });
+    // oc mirror pushes into namespaces that do not exist yet (openshift/release…): CREATE_NAMESPACE_ON_PUSH
+    const ns = await s.run(`set -e; podman tag ${IMG}/tiny:1 ${HOST}/openshift/tiny:ns; podman push -q ${HOST}/openshift/tiny:ns
+      podman rmi ${HOST}/openshift/tiny:ns >/dev/null; podman pull -q ${HOST}/openshift/tiny:ns >/dev/null; podman rmi ${HOST}/openshift/tiny:ns >/dev/null`);
+    t.equal(ns.exitCode, 0, 'push to a new namespace creates it (the init user has an e-mail address)', { output: describe(ns) });
+  });
+
+  t.test(`${s.name}: a burst of ${BURST} parallel blob uploads all succeed`, async t => {
+    if (!creds) return t.fail('no install');
+    // Each upload is slowed to ~8 s so all of them are in flight at once; Quay (and the stand-in) holds
+    // one database connection per request, on top of the connections its workers keep.
+    const r = await s.run(`set -e; d=$(mktemp -d); IFS= read -r pw
+      printf 'machine ${FQDN} login ${creds.username} password %s\n' "$pw" > "$d/netrc"; chmod 600 "$d/netrc"
+      up() { loc=$(curl -s --netrc-file "$d/netrc" --cacert ${CA} -X POST -o /dev/null -w '%{header_json}' \
+          https://${HOST}/v2/${creds.username}/burst/blobs/uploads/ | jq -r '.location[0] // empty')
+        [ -n "$loc" ] || { echo "post-failed"; return; }
+        sum=$(sha256sum "$d/b$1" | cut -c1-64); case $loc in *[?]*) sep='&';; *) sep='?';; esac
+        curl -s --netrc-file "$d/netrc" --cacert ${CA} -X PUT --limit-rate 32k --data-binary @"$d/b$1" -o /dev/null \
+          -w '%{http_code}\n' "https://${HOST}$loc\${sep}digest=sha256:$sum"; }
+      for i in $(seq ${BURST}); do head -c 262144 /dev/urandom > "$d/b$i"; done
+      for i in $(seq ${BURST}); do up $i > "$d/code$i" & done; wait
+      cat "$d"/code* | sort | uniq -c; rm -rf "$d"`, { input: creds.password, timeoutMs: 20 * 60_000 });
+    t.equal(r.stdout.trim(), `${BURST} 201`, `all ${BURST} uploads answered 201 Created`, { output: describe(r) });
+    const log = await s.run(`podman logs quay-app 2>&1 | grep -c 'too many clients' || true`);
+    t.equal(log.stdout.trim(), '0', 'no "too many clients" from PostgreSQL', { output: describe(log) });
+  });
+
+  t.test(`${s.name}: a certificate that does not name the host: quay-app exits at start, systemd restarts it`, async t => {
+    if (!creds) return t.fail('no install');
+    const conf = `${s.quayRoot}/quay-config`;
+    const asOwner = s.name === 'rootless' ? 'podman unshare ' : '';
+    const before = Number((await s.run(`${s.systemctl} show -p NRestarts --value quay-app`)).stdout.trim());
+    const bad = await s.run(`set -e; d=$(mktemp -d); cd "$d"
+      openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout k.pem -out c.pem -days 2 \
+        -subj /CN=${FQDN} -addext subjectAltName=DNS:other.example.test 2>/dev/null
+      ${asOwner}sh -c 'cp ${conf}/ssl.cert ${conf}/ssl.cert.keep; cp ${conf}/ssl.key ${conf}/ssl.key.keep
+        cat '"$d"'/c.pem > ${conf}/ssl.cert; cat '"$d"'/k.pem > ${conf}/ssl.key'
+      rm -rf "$d"; ${s.systemctl} restart quay-app`, { timeoutMs: 10 * 60_000 });
+    t.equal(bad.exitCode, 0, 'a pair for other.example.test (CN names the host: SAN only counts) in place', { output: describe(bad) });
+    const looping = await waitFor(async () =>
+      Number((await s.run(`${s.systemctl} show -p NRestarts --value quay-app`)).stdout.trim()) >= before + 2, 10 * 60_000, 3000);
+    t.ok(looping, 'quay-app exits and systemd restarts it, again and again');
+    const j = await s.run(`mreg logs quay-app -n 200`);
+    t.match(j.stdout + j.stderr, /x509: certificate is valid for other\.example\.test, not mreg-vm\.example\.test/,
+      'the journal has Quay\'s validation error', { output: describe(j) });
+    const st = await s.run('mreg status --json', { timeoutMs: 300_000 });
+    t.equal(st.exitCode, 3, 'mreg status exits 3', { output: describe(st) });
+    t.match(st.stdout, /quay-app|registry not reachable/, 'mreg status names quay-app or the unreachable registry', { output: describe(st) });
+    const fix = await s.run(`${asOwner}sh -c 'mv ${conf}/ssl.cert.keep ${conf}/ssl.cert; mv ${conf}/ssl.key.keep ${conf}/ssl.key'
+      ${s.systemctl} reset-failed quay-app 2>/dev/null; ${s.systemctl} restart quay-app`, { timeoutMs: 10 * 60_000 });
+    t.equal(fix.exitCode, 0, 'the right pair back', { output: describe(fix) });
+    t.ok(await waitFor(async () => (await healthCode()) === '200', 10 * 60_000, 3000), 'healthy again');
   });
 
   t.test(`${s.name}: upgrade with nothing to change, and --dry-run, change nothing`, async t => {
@@ -118,6 +183,18 @@ sideBySide(t, 'install, upgrade, roll back, purge (both scopes at once)', scopes
     t.equal(await mainPid('quay-postgres'), pg, 'postgres untouched');
     t.equal(await recordedQuay(), `${IMG}/quay:v2`, 'record still names v2');
     t.match((await s.run(`cat ${s.quadletDir}/quay-app.container`)).stdout, /Image=localhost\/mreg-test\/quay:v2/, 'v2 unit file back');
+    const q = await pullTiny();
+    t.equal(q.exitCode, 0, 'image still pulls', { output: describe(q) });
+  });
+
+  t.test(`${s.name}: v1 finds the v2 schema, exits at start (no downgrade), and is rolled back`, async t => {
+    const r = await s.run(`mreg upgrade --quayImage ${IMG}/quay:v1 --timeout 90`, { timeoutMs: 20 * 60_000 });
+    t.not(r.exitCode, 0, 'exits non-zero', { output: describe(r) });
+    t.match(r.stderr, /rolled back/, 'says it rolled back', { output: describe(r) });
+    const j = await s.run(`mreg logs quay-app -n 400`);
+    t.match(j.stdout + j.stderr, /Can't locate revision identified by 'standin0002'/, 'v1 refused the newer schema', { output: describe(j) });
+    t.equal(await standinVersion(), 'v2', 'quay-app runs v2 again');
+    t.equal(await healthCode(), '200', 'registry healthy');
     const q = await pullTiny();
     t.equal(q.exitCode, 0, 'image still pulls', { output: describe(q) });
   });

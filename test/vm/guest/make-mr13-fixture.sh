@@ -193,6 +193,8 @@ $SC enable quay-pod.service quay-postgres.service quay-redis.service quay-app.se
 $SC start quay-pod.service quay-postgres.service quay-redis.service
 # Quay's standin needs Postgres answering to create its table: 1.3 had no readiness gating either.
 for _ in $(seq 1 120); do podman exec quay-postgres pg_isready -q -h 127.0.0.1 2>/dev/null && break; sleep 2; done
+# mirror-registry 1.3's install-postgres-service.yaml: pg_trgm through podman exec (Quay refuses to start without it)
+podman exec quay-postgres psql -d quay -U postgres -c 'CREATE EXTENSION IF NOT EXISTS pg_trgm' >/dev/null
 $SC start quay-app.service
 for _ in $(seq 1 300); do
   [ "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$ROOT/quay-rootCA/rootCA.pem" "https://$HOST:$PORT/health/instance")" = 200 ] && exit 0
