@@ -56,8 +56,8 @@ export function renderQuayConfig(spec: InstallSpec, secrets: InstallSecrets): st
     FEATURE_BUILD_SUPPORT: false,
     FEATURE_DIRECT_LOGIN: true,
     FEATURE_MAILING: false,
-    // Repository mirroring needs Quay's repomirror worker, which only runs in a separate `repomirror`
-    // container; this deployment has none, so the feature would offer settings that never act.
+    // Repository mirroring needs Quay's repomirrorworker, which the `registry` mode never starts (quay/quay
+    // v3.12.21 conf/init/supervisord_conf_create.py); only a separate `repomirror` container runs it.
     FEATURE_REPO_MIRROR: false,
     FEATURE_SECURITY_SCANNER: false,
     // /api/v1/user/initialize creates the first user directly; it does not check FEATURE_USER_CREATION.
