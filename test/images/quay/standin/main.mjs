@@ -79,7 +79,9 @@ async function main() {
   try {
     cfg = yaml.load(fs.readFileSync(path.join(STACK, 'config.yaml'), 'utf8'));
     if (!cfg || typeof cfg !== 'object') throw new Error('config.yaml is not a YAML mapping');
-  } catch (e) { fatal(`level=fatal msg="${e.message}"`); }
+  } catch (e) { // a YAML error's message quotes the offending line, which may hold a secret: reason and line only
+    fatal(`level=fatal msg="${e.reason ? `${e.reason} at line ${(e.mark?.line ?? 0) + 1}` : e.message}"`);
+  }
 
   // conf/init/*.sh in order: d_validate_config_bundle.sh, then runmigration.sh
   console.log('Validating Configuration');
