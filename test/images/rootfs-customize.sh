@@ -34,3 +34,7 @@ for b in "$R"/usr/lib/postgresql/17/bin/*; do ln -sf "/usr/lib/postgresql/17/bin
 # Generic entrypoint of the sclorg images: runs its arguments.
 printf '#!/bin/sh\nexec "$@"\n' > "$R"/usr/bin/container-entrypoint
 chmod 755 "$R"/usr/bin/container-entrypoint
+# Quay's ENTRYPOINT starts with dumb-init (quay/quay Dockerfile, pip-installed there), and so does the
+# metadata mirror-registry imports its quay.tar with: a stand-in that drops "--" and execs the rest.
+printf '#!/bin/sh\n[ "${1:-}" = -- ] && shift\nexec "$@"\n' > "$R"/usr/bin/dumb-init
+chmod 755 "$R"/usr/bin/dumb-init
