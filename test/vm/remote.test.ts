@@ -1,5 +1,7 @@
-// mreg up/status/down -H: driven from this host over ssh into the VM (the same path a user's laptop takes).
+// mreg up/upgrade/status/down -H: driven from this host over ssh into the VM (the same path a user's laptop takes).
 // An ssh config (MREG_SSH_CONFIG) maps the guest's FQDN to its forwarded port; the key is the VM's.
+// It runs on the shared base install (base.ts): what -H adds is the upload, the argument quoting, the
+// streamed archive and the exit code coming back, not a first start, which the other suites prove.
 import t, { type Test as TapTest } from 'tap';
 import { execa } from 'execa';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -7,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { root, user, requireVm, describe, FQDN } from './guest.js';
-import { fromClean } from './snapshot.js';
+import { useBase, BASE_SCOPES } from './base.js';
 
 const vm = requireVm();
-t.before(fromClean);
+t.before(async () => { await useBase(); });
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const PORT = process.env['PORT'] ?? '2222';
 const RUN = process.env['RUN'] ?? `/tmp/mreg-vm-run-${PORT}`;
@@ -19,7 +21,6 @@ const dir = mkdtempSync(join(tmpdir(), 'mreg-remote-test-'));
 const ARCHIVE = join(dir, 'images.tar');
 // The archive carries redis under a tag the guest does not have, so a healthy install proves it was loaded.
 const REDIS = 'localhost/mreg-test/redis:remote';
-const IMAGES = `--quayImage localhost/mreg-test/quay:v1 --pgImage localhost/mreg-test/postgres:15`;
 
 writeFileSync(join(dir, 'ssh_config'), `Host ${FQDN}\n  HostName 127.0.0.1\n  Port ${PORT}\n  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n  LogLevel ERROR\n`);
 const env: Record<string, string> = { MREG_SSH_CONFIG: join(dir, 'ssh_config') };
@@ -38,7 +39,6 @@ async function mreg(t: TapTest, args: string[], extraEnv: Record<string, string>
   return res;
 }
 
-const installed = new Set<string>();
 const target = (u: string) => ['-H', FQDN, '-u', u, '-k', KEY];
 
 t.before(async () => {
@@ -51,12 +51,8 @@ t.before(async () => {
   t.comment(`archive ${(statSync(ARCHIVE).size / 1e6).toFixed(0)} MB saved in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
 });
 
-t.teardown(async () => {
-  // Only what a failed test left behind (each down costs ~25 s on TCG).
-  await Promise.all(['root', 'mreg'].filter(u => installed.has(u)).map(u => mreg(t, ['down', ...target(u), '--purge', '--yes'])));
-  await root(`podman rmi ${REDIS} >/dev/null 2>&1; rm -rf /root/.cache/mreg; rm -rf ~mreg/.cache/mreg`);
-  rmSync(dir, { recursive: true, force: true });
-});
+// The next file restores its own snapshot of the guest; only this host's files are left to remove.
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
 t.test('bad input with -H exits 2 and never runs ssh', async t => {
   const bin = join(dir, 'bin');
@@ -76,24 +72,29 @@ t.test('bad input with -H exits 2 and never runs ssh', async t => {
   t.notOk(existsSync(join(dir, 'ssh-ran')), 'ssh was never started');
 });
 
-t.test('rootful -i archive and rootless without, side by side', async t => {
-  installed.add('root');
-  installed.add('mreg');
+t.test('rootful upgrade -H with -i archive (the air-gapped upgrade), rootless up -H with no flags, side by side', async t => {
   const [rootful, rootless] = await Promise.all([
-    mreg(t, ['up', ...target('root'), '-i', ARCHIVE, ...IMAGES.split(' '), '--redisImage', REDIS, '--quayHostname', `${FQDN}:8443`, '--json']),
-    mreg(t, ['up', ...target('mreg'), ...IMAGES.split(' '), '--redisImage', 'localhost/mreg-test/redis:7', '--quayHostname', `${FQDN}:9443`, '--json']),
+    mreg(t, ['upgrade', ...target('root'), '-i', ARCHIVE, '--redisImage', REDIS, '--json']),
+    mreg(t, ['up', ...target('mreg'), '--json']),
   ]);
-  for (const [name, r, port] of [['rootful', rootful, 8443], ['rootless', rootless, 9443]] as const) {
-    t.equal(r.exitCode, 0, `${name} up -H exits 0`, { output: describe(r) });
-    let json: { url?: string } = {};
-    try { json = JSON.parse(r.stdout) as typeof json; } catch { t.fail(`${name}: stdout is not clean JSON`, { output: r.stdout }); }
-    t.equal(json.url, `https://${FQDN}:${port}`, `${name}: JSON names the registry`);
+  t.equal(rootful.exitCode, 0, 'rootful upgrade -H exits 0', { output: describe(rootful) });
+  t.equal(rootless.exitCode, 0, 'rootless up -H exits 0', { output: describe(rootless) });
+  const parse = <T>(name: string, out: string): Partial<T> => {
+    try { return JSON.parse(out) as T; } catch { t.fail(`${name}: stdout is not clean JSON`, { output: out }); return {}; }
+  };
+  const upgraded = parse<{ restarted: string[]; rolledBack: boolean }>('rootful', rootful.stdout);
+  t.ok(upgraded.restarted?.includes('quay-redis.service'), 'rootful: quay-redis restarted on the new image', { output: rootful.stdout });
+  t.equal(upgraded.rolledBack, false, 'rootful: not rolled back');
+  const same = parse<{ url: string; unchanged: boolean }>('rootless', rootless.stdout);
+  t.equal(same.url, `https://${FQDN}:9443`, 'rootless: JSON names the registry');
+  t.equal(same.unchanged, true, 'rootless: up -H with no flags found the install and changed nothing');
+  for (const [name, port] of [['rootful', 8443], ['rootless', 9443]] as const) {
     // Quay answers 503 for a moment while a worker restarts under load: a few tries.
     const curl = await root(`for i in $(seq 15); do c=$(curl -sk -o /dev/null -w '%{http_code}' https://${FQDN}:${port}/health/instance); [ "$c" = 200 ] && break; sleep 2; done; echo $c`);
     t.equal(curl.stdout.trim(), '200', `${name}: healthy as seen from the guest`, { output: describe(curl) });
   }
-  const img = await root(`podman image exists ${REDIS}`);
-  t.equal(img.exitCode, 0, 'the streamed archive was loaded (its redis tag exists only there)');
+  const img = await root(`podman image exists ${REDIS} && podman inspect -f '{{.ImageName}}' quay-redis`);
+  t.equal(img.stdout.trim(), REDIS, 'the streamed archive was loaded (its redis tag exists only there) and quay-redis runs it', { output: describe(img) });
   const cached = await user('ls ~/.cache/mreg | wc -l');
   t.equal(cached.stdout.trim(), '1', 'one cached mreg executable for user mreg');
 });
@@ -113,9 +114,7 @@ t.test('status -H --json, then down -H --purge --yes', async t => {
   ]);
   t.equal(d1.exitCode, 0, 'rootful down -H exits 0', { output: describe(d1) });
   t.equal(d2.exitCode, 0, 'rootless down -H exits 0', { output: describe(d2) });
-  if (d1.exitCode === 0) installed.delete('root');
-  if (d2.exitCode === 0) installed.delete('mreg');
-  const gone = await root('test ! -e /etc/quay-install && test ! -e ~mreg/quay-install && echo gone');
+  const gone = await root(BASE_SCOPES.map(s => `test ! -e ${s.quayRoot}`).join(' && ') + ' && echo gone');
   t.equal(gone.stdout.trim(), 'gone', 'quayRoot removed in both scopes', { output: describe(gone) });
   const s2 = await mreg(t, ['status', ...target('root')]);
   t.not(s2.exitCode, 0, 'status -H after down is not 0 (the remote exit code comes back)');
