@@ -24,6 +24,7 @@ import { VERSION } from '../version.js';
 import { dirname } from 'node:path';
 import { assertPgMajorCompatible } from '../host/pg-data.js';
 import { upgradeCertAlias } from './cert.js';
+import { dbSnapshotPaths, findDbSnapshot, restoreDbSnapshot, takeDbSnapshot, type DbSnapshot } from '../apply/db-snapshot.js';
 
 const DEFAULT_TIMEOUT_S = 600;
 /** Rolling back is the safety net: give the old version at least this long even with a short --timeout. */
@@ -172,11 +173,13 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
     const show = (text: string | undefined) => (text === undefined ? undefined : redact(text, secrets));
     const diff = changes.map(c => unifiedDiff(c.file.path, show(c.before), show(c.file.content)!)).join('\n');
     const restart = servicesToRestart(paths);
+    const dump = spec.images.quay !== record.spec.images.quay ? dbSnapshotPaths(layout.root).dump : undefined;
     if (out.json) {
-      out.resultJson({ dryRun: true, images: imagesChanged, changed: paths, restart, diff });
+      out.resultJson({ dryRun: true, images: imagesChanged, changed: paths, restart, diff, ...(dump ? { dbSnapshot: dump } : {}) });
       return;
     }
     if (spec.imageArchive) out.result(`would load ${spec.imageArchive} with podman load`);
+    if (dump) out.result(`would dump the database to ${dump} before restarting quay-app (a rollback restores it)`);
     if (changes.length === 0) out.result('nothing to change');
     else out.result(`${diff}\n--- would restart: ${restart.join(', ') || 'nothing'}`);
     out.info('dry run: nothing was changed');
@@ -215,6 +218,11 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
     systemd = await connectSystemd(spec.scope, ctx.env);
     const units = servicesToRestart(changed);
     const ep: RegistryEndpoint = { hostname: spec.hostname, port: spec.port, ca: await readIfExists(layout.caCert) };
+    // A new Quay migrates the database on its first start; the old one cannot run on the result.
+    const from = record.spec.images.quay, to = spec.images.quay;
+    const snapshot = from === to ? undefined
+      : await out.step('database snapshot (a rollback puts it back)', () => dbSnapshot(podman, layout.root, from, to));
+    if (snapshot) out.info(`    ${snapshot.path} (${(snapshot.bytes / 1e6).toFixed(1)} MB, taken ${snapshot.takenAt})`);
 
     await out.step('write changed files', () => writeFiles(changes.map(c => ({ path: c.file.path, content: c.file.content, mode: c.file.mode }))));
     for (const p of changed) out.info(`    changed ${p}`);
@@ -224,7 +232,7 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
       () => restartAndWait(systemd!, units, ep, restartedAt + timeoutMs));
 
     if (!outcome.ok) {
-      await rollBack(ctx, systemd, spec.scope, changes, units, ep, outcome, { changed, started, timeoutMs });
+      await rollBack(ctx, { systemd, podman }, spec.scope, changes, units, ep, outcome, { changed, started, timeoutMs, snapshot });
       return; // rollBack always throws
     }
     const downtimeMs = Date.now() - restartedAt;
@@ -235,7 +243,7 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
 
     const durationMs = Date.now() - started;
     if (out.json) {
-      out.resultJson({ changed, restarted: units, rolledBack: false, durationMs, downtimeMs, images: imagesChanged });
+      out.resultJson({ changed, restarted: units, rolledBack: false, durationMs, downtimeMs, images: imagesChanged, ...(snapshot ? { dbSnapshot: snapshot.path } : {}) });
       return;
     }
     out.info(`mreg: upgraded in ${(durationMs / 1000).toFixed(1)} s`);
@@ -243,6 +251,7 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
       ...(imagesChanged.length ? imagesChanged.map(c => `image      ${c}`) : ['images     unchanged (unit files from this mreg version)']),
       `restarted  ${units.join(', ') || 'nothing'}`,
       `downtime   ${(downtimeMs / 1000).toFixed(1)} s (restart until /health/instance answered 200)`,
+      ...(snapshot ? [`database   ${snapshot.path}: as it was before this upgrade (kept until the next Quay image change)`] : []),
     ].join('\n'));
   } finally {
     await systemd?.close();
@@ -250,28 +259,66 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
   }
 }
 
-/** Puts the previous files back, restarts the same units, waits for health, then throws what failed. */
-async function rollBack(ctx: CommandContext, systemd: Systemd, scope: Scope, changes: Change[], units: string[], ep: RegistryEndpoint,
-  failure: { unit: string; reason: string }, info: { changed: string[]; started: number; timeoutMs: number }): Promise<never> {
+/** The snapshot a killed run of this same upgrade took before its restart, else a new one. */
+async function dbSnapshot(podman: Podman, root: string, from: string, to: string): Promise<DbSnapshot> {
+  const earlier = await findDbSnapshot(root, from, to);
+  if (earlier) return earlier;
+  try {
+    return await takeDbSnapshot(podman, root, from, to);
+  } catch (err) {
+    if (!(err instanceof HostError)) throw err;
+    throw new HostError(`could not dump the database before the upgrade: ${err.message}`,
+      'quay-postgres must be running (see mreg status) and quayRoot needs room for the dump; nothing was changed');
+  }
+}
+
+/**
+ * The previous version's start with its database: quay-app stopped (its restarts would reconnect and
+ * migrate again), the other changed units back on their previous files, the dump put back, then quay-app.
+ */
+async function restoreAndRestart(ctx: CommandContext, systemd: Systemd, podman: Podman, snapshot: DbSnapshot, units: string[],
+  ep: RegistryEndpoint, deadline: number): Promise<Outcome> {
+  const { out } = ctx;
+  await out.step('stop quay-app', () => systemd.stopUnit(UNITS.app, { timeoutMs: 5 * 60_000 }));
+  for (const unit of units.filter(u => u !== UNITS.app)) {
+    const result = await out.step(`restart ${unit} on the previous version`, () => systemd.restartUnit(unit, { timeoutMs: Math.max(deadline - Date.now(), 1) }));
+    if (result !== 'done') return { ok: false, unit, reason: `its restart job ended with result "${result}"` };
+  }
+  try {
+    await out.step(`restore the database from ${snapshot.path}`, () => restoreDbSnapshot(podman, snapshot));
+  } catch (err) {
+    if (!(err instanceof HostError)) throw err;
+    return { ok: false, unit: UNITS.postgres, reason: `the database snapshot could not be restored (${err.message})` };
+  }
+  return out.step(`start ${UNITS.app} on the previous version`, () => restartAndWait(systemd, [UNITS.app], ep, deadline));
+}
+
+/** Puts the previous files (and database) back, restarts the same units, waits for health, then throws what failed. */
+async function rollBack(ctx: CommandContext, ports: { systemd: Systemd; podman: Podman }, scope: Scope, changes: Change[], units: string[], ep: RegistryEndpoint,
+  failure: { unit: string; reason: string }, info: { changed: string[]; started: number; timeoutMs: number; snapshot: DbSnapshot | undefined }): Promise<never> {
+  const { systemd, podman } = ports;
   const { out } = ctx;
   // Read the journal first: the rollback's own restart would push the failing lines out of the tail.
   const tail = await journalTail(failure.unit, scope, 20).catch(() => []);
   out.warn(`${failure.unit}: ${failure.reason}; rolling back`);
   await out.step('write the previous files back', () => writeFiles(changes.map(c => ({ path: c.file.path, content: c.before, mode: c.file.mode }))));
   await out.step('reload systemd', () => systemd.reload());
+  const deadline = Date.now() + Math.max(info.timeoutMs, ROLLBACK_MIN_MS);
+  const snap = info.snapshot;
   // RestartUnit with mode "replace" supersedes the new version's still-pending start job.
-  const back = await out.step(`restart ${units.join(', ')} on the previous version`,
-    () => restartAndWait(systemd, units, ep, Date.now() + Math.max(info.timeoutMs, ROLLBACK_MIN_MS)));
+  const back = snap ? await restoreAndRestart(ctx, systemd, podman, snap, units, ep, deadline)
+    : await out.step(`restart ${units.join(', ')} on the previous version`, () => restartAndWait(systemd, units, ep, deadline));
   const durationMs = Date.now() - info.started;
   if (out.json) {
-    out.resultJson({ changed: info.changed, restarted: units, rolledBack: true, rollbackHealthy: back.ok, durationMs, error: `${failure.unit}: ${failure.reason}` });
+    out.resultJson({ changed: info.changed, restarted: units, rolledBack: true, rollbackHealthy: back.ok, durationMs, error: `${failure.unit}: ${failure.reason}`,
+      ...(snap ? { dbSnapshot: snap.path, databaseRestored: back.ok || back.unit !== UNITS.postgres } : {}) });
   }
   if (!back.ok) {
     throw new UpgradeFailedError(back.unit, 'rollback-failed', await journalTail(back.unit, scope, 20).catch(() => tail),
       `${failure.unit}: ${failure.reason}; the rollback did not become healthy either (${back.unit}: ${back.reason})`,
-      `the previous unit files are back in place; see: mreg status and mreg logs ${shortUnitName(back.unit)}`);
+      `the previous unit files are back in place${snap ? `; the database before the upgrade is in ${snap.path} (pg_dump custom format)` : ''}; see: mreg status and mreg logs ${shortUnitName(back.unit)}`);
   }
   throw new UpgradeFailedError(failure.unit, 'rolled-back', tail,
-    `upgrade failed: ${failure.unit}: ${failure.reason}; rolled back to the previous version, which is healthy again`,
+    `upgrade failed: ${failure.unit}: ${failure.reason}; rolled back to the previous version${snap ? ' and its database' : ''}, which is healthy again`,
     `the install record is unchanged; see: mreg logs ${shortUnitName(failure.unit)}`);
 }

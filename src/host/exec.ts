@@ -10,6 +10,10 @@ export interface RunOptions {
   log?: (line: string) => void;
   /** 'inherit': the command reads mreg's own stdin (`podman load` of an archive piped in); input is ignored. */
   stdin?: 'inherit';
+  /** The command reads this file on stdin (streamed, never held in memory); input is ignored. */
+  inputFile?: string;
+  /** The command's stdout is streamed into this file (opened for writing, so an existing file keeps its mode); RunResult.stdout is then empty. */
+  outputFile?: string;
 }
 
 export interface RunResult {
@@ -40,7 +44,9 @@ export async function runCommand(file: string, args: readonly string[], opts: Ru
   opts.log?.(`$ ${[file, ...args].join(' ')}`);
   const res = await execa(file, args, {
     reject: false,
-    ...(opts.stdin === 'inherit' ? { stdin: 'inherit' as const } : { input: opts.input ?? '' }),
+    ...(opts.stdin === 'inherit' ? { stdin: 'inherit' as const } : opts.inputFile !== undefined ? { inputFile: opts.inputFile } : { input: opts.input ?? '' }),
+    // Not buffered as well: a database dump can be larger than Node's memory.
+    ...(opts.outputFile !== undefined ? { stdout: { file: opts.outputFile }, buffer: { stdout: false } } : {}),
     // C locale so callers can match stderr text ("no such secret") untranslated.
     env: { LC_ALL: 'C', ...opts.env },
     extendEnv: true,
@@ -50,7 +56,7 @@ export async function runCommand(file: string, args: readonly string[], opts: Ru
     if (res.signal) throw new HostError(`${file} ${args[0] ?? ''} was killed by ${res.signal}`, undefined, { cause: res });
     throw res;
   }
-  return { stdout: res.stdout, stderr: res.stderr, exitCode: res.exitCode ?? 0 };
+  return { stdout: typeof res.stdout === 'string' ? res.stdout : '', stderr: res.stderr, exitCode: res.exitCode ?? 0 };
 }
 
 /** The error for a command that exited non-zero: the command, the exit code and the stderr tail. */

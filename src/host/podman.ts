@@ -1,5 +1,6 @@
 // Podman port: the podman CLI through execa argv arrays; secret values never appear in argv.
 import * as path from 'node:path';
+import { open } from 'node:fs/promises';
 import { HostError } from '../errors.js';
 import { MIN_PODMAN, formatVersion } from '../plan/compat.js';
 import type { Scope } from '../spec/spec.js';
@@ -36,6 +37,10 @@ export interface Podman {
   containerRemove(name: string): Promise<void>;
   /** `podman exec [-i] CONTAINER argv…`; rejects with HostError on a non-zero exit. */
   exec(container: string, argv: string[], opts?: { input?: string }): Promise<{ stdout: string; stderr: string }>;
+  /** `podman exec CONTAINER argv…` with stdout streamed into `file`, created 0600 (it must not exist). */
+  execToFile(container: string, argv: string[], file: string): Promise<void>;
+  /** `podman exec -i CONTAINER argv…` with `file` streamed to its stdin. */
+  execFromFile(container: string, argv: string[], file: string): Promise<void>;
   /**
    * Runs Quadlet's generator on `dir` only (QUADLET_UNIT_DIRS) in dry-run mode. Resolves with ok=false
    * (not a rejection) for bad units; rejects with HostError when the generator is not installed.
@@ -175,6 +180,13 @@ export function createPodman(opts: { verbose?: boolean; log?: (line: string) => 
       const args = ['exec', ...(o?.input !== undefined ? ['--interactive'] : []), container, ...argv];
       const res = await runChecked('podman', args, { input: o?.input, log, what: `podman exec in ${container}` });
       return { stdout: res.stdout, stderr: res.stderr };
+    },
+    async execToFile(container, argv, file) {
+      await (await open(file, 'wx', 0o600)).close(); // made 0600 here; the stream below only writes into it
+      await runChecked('podman', ['exec', container, ...argv], { outputFile: file, log, what: `podman exec in ${container}` });
+    },
+    async execFromFile(container, argv, file) {
+      await runChecked('podman', ['exec', '--interactive', container, ...argv], { inputFile: file, log, what: `podman exec in ${container}` });
     },
     async quadletDryRun(dir, scope) {
       let bin: string | undefined;

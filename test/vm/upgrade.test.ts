@@ -1,5 +1,6 @@
 // mreg upgrade for real, rootful and rootless side by side: v1 → v2 restarts quay-app alone (postgres/redis keep their PIDs) with
-// the downtime measured from inside the guest; a broken image is rolled back to v2; --dry-run and a
+// the downtime measured from inside the guest; a broken image is rolled back to v2; v3 migrates the
+// database and never gets healthy, and is rolled back with the database put back; --dry-run and a
 // no-op upgrade change nothing. Starts from the shared base install (base.ts: v1, tiny:one pushed).
 import t from 'tap';
 import { requireVm, describe, sideBySide, waitFor, FQDN, type GuestResult } from './guest.js';
@@ -191,6 +192,34 @@ sideBySide(t, 'upgrade, roll back, crash loops (both scopes at once)', scopes, (
     t.match((await s.run(`cat ${s.quadletDir}/quay-app.container`)).stdout, /Image=localhost\/mreg-test\/quay:v2/, 'v2 unit file back');
     const q = await pullTiny();
     t.equal(q.exitCode, 0, 'image still pulls', { output: describe(q) });
+  });
+
+  t.test(`${s.name}: v3 migrates the database and never gets healthy: rolled back with the database restored`, async t => {
+    if (!creds) return t.fail('no install');
+    // Pushed on v2, so the restored database must still know it.
+    const ref = `${HOST}/${creds.username}/tiny:two`;
+    const push = await s.run(`set -e; f=$(mktemp); podman tag ${IMG}/tiny:1 ${ref}; podman push -q --digestfile "$f" ${ref}; podman rmi ${ref} >/dev/null; cat "$f"; rm -f "$f"`);
+    t.match(push.stdout.trim(), /^sha256:[0-9a-f]{64}$/, 'tiny:two pushed on v2', { output: describe(push) });
+    const t0 = Date.now();
+    const r = await s.run(`mreg upgrade --quayImage ${IMG}/quay:v3 --timeout 60 --json`, { timeoutMs: 20 * 60_000 });
+    t.comment(`${s.name}: v2 → v3 → rollback with the database took ${Date.now() - t0} ms; stderr tail:\n${r.stderr.trim().split('\n').slice(-10).join('\n')}`);
+    t.not(r.exitCode, 0, 'exits non-zero', { output: describe(r) });
+    const res = json<UpgradeResult & { rollbackHealthy?: boolean; dbSnapshot?: string }>(r);
+    t.equal(res?.rollbackHealthy, true, 'the rollback is healthy (without the dump, v2 cannot start on schema 3)', { output: describe(r) });
+    t.equal(res?.dbSnapshot, `${s.quayRoot}/db-snapshot/quay.dump`, 'names the dump');
+    // Not a tail: mreg's health probes, 10 a second while it waited, follow the migration in the journal.
+    const j = await s.run(`${s.journalctl} -u quay-app --no-pager -o cat --since '-15min' | grep -c 'Running upgrade standin0002 -> standin0003' || true`);
+    t.not(j.stdout.trim(), '0', 'v3 did migrate the database', { output: describe(j) });
+    t.equal(await standinVersion(), 'v2', 'quay-app runs v2 again');
+    t.equal(await healthCode(), '200', 'registry healthy');
+    t.equal(await recordedQuay(), `${IMG}/quay:v2`, 'record still names v2');
+    const mode = await s.run(`stat -c %a ${s.quayRoot}/db-snapshot/quay.dump`);
+    t.equal(mode.stdout.trim(), '600', 'the dump is 0600', { output: describe(mode) });
+    for (const [tag, digest] of [['one', base.get(s.name)?.digest], ['two', push.stdout.trim()]] as const) {
+      const p = await s.run(`set -e; r=${HOST}/${creds.username}/tiny:${tag}; podman rmi -i $r >/dev/null 2>&1 || true
+        podman pull -q $r >/dev/null; podman image inspect --format '{{.Digest}}' $r; podman rmi $r >/dev/null`);
+      t.equal(p.stdout.trim(), digest, `tiny:${tag} pulls with the digest it was pushed with`, { output: describe(p) });
+    }
   });
 
   t.test(`${s.name}: v1 finds the v2 schema, exits at start (no downgrade), and is rolled back`, async t => {
