@@ -32,7 +32,7 @@ export const COMMAND_FLAGS: readonly FlagDef[] = [
   { flags: '--pgStorage <name|/path>', description: 'PostgreSQL data: a podman volume name or an absolute path', defaultText: 'pg-storage', commands: UP },
   { flags: '--sslCert <file>', description: 'PEM certificate to serve (with --sslKey); default: issue one from mreg\'s own CA', commands: CERT_FILES },
   { flags: '--sslKey <file>', description: 'PEM private key of --sslCert', commands: CERT_FILES },
-  { flags: '--sslCheckSkip', description: 'Do not check that --sslCert names the hostname', commands: CERT_FILES },
+  { flags: '--sslCheckSkip', description: 'Check --sslCert only as Quay does (key matches, names the host); not its dates, chain or key usage', commands: CERT_FILES },
   { flags: '--initUser <name>', description: 'First Quay user, made a superuser', defaultText: 'init', commands: UP },
   { flags: '--initPassword <password>', description: 'Password of the first user (at least 8 characters)', defaultText: 'generated, 32 URL-safe characters', commands: UP },
   { flags: '-i, --image-archive <file>', description: 'Image archive to `podman load` first; nothing is pulled then', commands: IMAGES },

@@ -50,7 +50,7 @@ export async function chooseNewPair(record: InstallRecord, layout: QuayRootLayou
     const keyPem = await readInput('--sslKey', keyPath, problems);
     if (certPem !== undefined && keyPem !== undefined) {
       problems.push(...checkProvidedCert({
-        certPem, keyPem, hostname: spec.hostname, now: input.now, skipHostnameCheck: input.skipCheck,
+        certPem, keyPem, hostname: spec.hostname, now: input.now, skipCheck: input.skipCheck,
         certFlag: `--sslCert ${certPath}`, keyFlag: `--sslKey ${keyPath}`,
       }));
     }

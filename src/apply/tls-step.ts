@@ -33,7 +33,7 @@ export async function ensureTls(spec: InstallSpec, layout: QuayRootLayout, now: 
     const certPem = await readFile(spec.tls.certPath, 'utf8');
     const keyPem = await readFile(spec.tls.keyPath, 'utf8');
     const problems = checkProvidedCert({
-      certPem, keyPem, hostname: spec.hostname, now, skipHostnameCheck: spec.tls.skipCheck,
+      certPem, keyPem, hostname: spec.hostname, now, skipCheck: spec.tls.skipCheck,
       certFlag: `--sslCert ${spec.tls.certPath}`, keyFlag: `--sslKey ${spec.tls.keyPath}`,
     });
     if (problems.length > 0) throw new UsageError(problems);

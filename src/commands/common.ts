@@ -26,7 +26,7 @@ export async function checkInputFiles(spec: InstallSpec, now: Date): Promise<voi
   if (problems.length === 0 && spec.tls.kind === 'provided') {
     problems.push(...checkProvidedCert({
       certPem: await readFile(spec.tls.certPath, 'utf8'), keyPem: await readFile(spec.tls.keyPath, 'utf8'),
-      hostname: spec.hostname, now, skipHostnameCheck: spec.tls.skipCheck,
+      hostname: spec.hostname, now, skipCheck: spec.tls.skipCheck,
       certFlag: `--sslCert ${spec.tls.certPath}`, keyFlag: `--sslKey ${spec.tls.keyPath}`,
     }));
   }

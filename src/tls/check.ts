@@ -20,14 +20,18 @@ export function splitPemChain(pem: string): string[] {
  * Checks a user-supplied certificate file (leaf first, optional intermediates) and key, all at once.
  * Returns one line per problem, each naming the flag (`certFlag`/`keyFlag`, e.g. "--sslCert /p/c.pem")
  * and the fix; [] means fine. Hostname coverage follows Go clients (podman, skopeo, oc): SAN only,
- * no CN fallback, no partial wildcards.
+ * no CN fallback, no partial wildcards. Quay's own start-up validation makes the same check and exits
+ * on failure (quay/quay v3.12.21 conf/init/d_validate_config_bundle.sh, config-tool
+ * ValidateCertPairWithHostname), so no flag turns it off: the result could never start.
+ * `skipCheck` (--sslCheckSkip) leaves only what Quay checks: key and certificate match, SAN names the
+ * host. Expiry, chain order and key usage are then the user's call.
  */
 export function checkProvidedCert(opts: {
   certPem: string;
   keyPem: string;
   hostname: string;
   now: Date;
-  skipHostnameCheck?: boolean;
+  skipCheck?: boolean;
   certFlag?: string;
   keyFlag?: string;
 }): string[] {
@@ -61,7 +65,7 @@ export function checkProvidedCert(opts: {
     problems.push(`${kf}: key does not match the certificate in ${cf}; supply the private key that belongs to that certificate`);
   }
 
-  certs.forEach((cert, i) => {
+  if (!opts.skipCheck) certs.forEach((cert, i) => {
     const which = i === 0 ? 'certificate' : `chain certificate #${i + 1} (${cert.subject.replace(/\n/g, ', ')})`;
     const { notBefore, notAfter } = readCertFields(cert.raw);
     if (opts.now < notBefore)
@@ -74,10 +78,10 @@ export function checkProvidedCert(opts: {
   });
 
   const eku = leaf.keyUsage; // node names the extendedKeyUsage OIDs "keyUsage"
-  if (eku && eku.length > 0 && !eku.includes(SERVER_AUTH) && !eku.includes(ANY_EKU))
+  if (!opts.skipCheck && eku && eku.length > 0 && !eku.includes(SERVER_AUTH) && !eku.includes(ANY_EKU))
     problems.push(`${cf}: certificate's extendedKeyUsage lacks serverAuth, so podman and skopeo reject it; supply a TLS server certificate`);
 
-  if (!opts.skipHostnameCheck) {
+  {
     const host = opts.hostname.toLowerCase().replace(/\.$/, '');
     const covered = isIP(host)
       ? leaf.checkIP(host) !== undefined
@@ -85,7 +89,7 @@ export function checkProvidedCert(opts: {
     if (!covered) {
       const names = leaf.subjectAltName ? `it names ${leaf.subjectAltName}` : 'it has no subjectAltName, and clients ignore the CN';
       problems.push(
-        `${cf}: certificate does not cover ${host} (${names}); supply one with subjectAltName ${isIP(host) ? 'IP' : 'DNS'}:${host}, or pass --sslCheckSkip`,
+        `${cf}: certificate does not cover ${host} (${names}), and Quay refuses to start with it (even with --sslCheckSkip); supply one with subjectAltName ${isIP(host) ? 'IP' : 'DNS'}:${host}, or use a name it covers as --quayHostname`,
       );
     }
   }

@@ -192,6 +192,24 @@ for (const build of BUILDS) t.test(`${build.name}: usage errors: exit 2, one err
   t.same(snapshot(home), before, 'HOME unchanged');
 });
 
+t.test('--sslCheckSkip never passes a certificate that does not name the host (Quay refuses it at start)', async t => {
+  const dir = mkdtempSync(join(tmpdir(), 'mreg-cli-cert-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  await execa('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2',
+    '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem'), '-subj', `/CN=${HOSTNAME}`, '-addext', 'subjectAltName=DNS:other.example.com']);
+  // mreg runs as nobody here: the pair must be readable by it.
+  chmodSync(dir, 0o755);
+  for (const f of ['k.pem', 'c.pem']) chmodSync(join(dir, f), 0o644);
+  const home = tempHome(t);
+  const before = snapshot(home);
+  const r = await mreg(['up', '--dry-run', '--quayHostname', HOSTNAME, '--sslCert', join(dir, 'c.pem'), '--sslKey', join(dir, 'k.pem'), '--sslCheckSkip'], { home });
+  t.equal(r.exitCode, 2, 'a usage error', { stderr: r.stderr });
+  const lines = errorLines(r.stderr);
+  t.equal(lines.length, 1, 'one error line', { stderr: r.stderr });
+  t.match(lines[0], /--sslCert \S+c\.pem: certificate does not cover registry\.example\.com \(it names DNS:other\.example\.com\), and Quay refuses to start with it \(even with --sslCheckSkip\)/);
+  t.same(snapshot(home), before, 'HOME unchanged');
+});
+
 t.test('--initPassword is never echoed, not even when it is rejected', async t => {
   const r = await mreg(['up', '--dry-run', '--quayHostname', HOSTNAME, '--initPassword', 'sh0rt'], { home: tempHome(t) });
   t.equal(r.exitCode, 2);

@@ -168,13 +168,20 @@ t.test('checkProvidedCert: one line per problem, naming flag and fix', async t =
   t.same(check({}), [], 'generated pair is fine');
   t.same(check({ certPem: server.certPem + ca.certPem }), [], 'leaf + CA chain is fine');
   t.same(check({ ...wild }), [], 'wildcard SAN covers the host');
-  t.same(check({ hostname: 'other.example.com', skipHostnameCheck: true }), [], '--sslCheckSkip');
+  // --sslCheckSkip leaves what Quay checks at every start (key matches, SAN names the host), nothing more.
+  t.same(check({ ...old, skipCheck: true }), [], '--sslCheckSkip: an expired certificate is the user\'s call');
+  t.same(check({ ...future, skipCheck: true }), [], '--sslCheckSkip: not yet valid too');
+  t.same(check({ ...client, skipCheck: true }), [], '--sslCheckSkip: key usage too');
+  t.same(check({ certPem: server.certPem + wild.certPem, skipCheck: true }), [], '--sslCheckSkip: a chain that does not chain too');
+  t.match(check({ hostname: 'other.example.com', skipCheck: true }), [/does not cover other\.example\.com .*Quay refuses to start with it \(even with --sslCheckSkip\)/],
+    '--sslCheckSkip never passes a certificate Quay refuses at start');
+  t.match(check({ keyPem: ca.keyPem, skipCheck: true }), [/key does not match/], '--sslCheckSkip: a key that does not match is still refused');
   t.same(check({ hostname: `${HOST.toUpperCase()}.` }), [], 'case and trailing dot');
 
   const cases: [string, Partial<Parameters<typeof checkProvidedCert>[0]>, RegExp][] = [
     ['expired', { ...old }, /^--sslCert \/p\/c\.pem: certificate expired on \d{4}-\d\d-\d\d; supply a current certificate or omit --sslCert and --sslKey to let mreg generate one$/],
     ['not yet valid', { ...future }, /^--sslCert \/p\/c\.pem: certificate is not valid before \S+Z; check this host's clock or supply a current certificate$/],
-    ['wrong hostname', { hostname: 'other.example.com' }, /^--sslCert \/p\/c\.pem: certificate does not cover other\.example\.com \(it names DNS:registry\.example\.com, DNS:registry, DNS:localhost\); supply one with subjectAltName DNS:other\.example\.com, or pass --sslCheckSkip$/],
+    ['wrong hostname', { hostname: 'other.example.com' }, /^--sslCert \/p\/c\.pem: certificate does not cover other\.example\.com \(it names DNS:registry\.example\.com, DNS:registry, DNS:localhost\), and Quay refuses to start with it \(even with --sslCheckSkip\); supply one with subjectAltName DNS:other\.example\.com, or use a name it covers as --quayHostname$/],
     ['CN only', { ...cnOnly }, /does not cover registry\.example\.com \(it has no subjectAltName, and clients ignore the CN\)/],
     ['key mismatch', { keyPem: ca.keyPem }, /^--sslKey \/p\/k\.pem: key does not match the certificate in --sslCert \/p\/c\.pem; supply the private key that belongs to that certificate$/],
     ['chain in wrong order', { certPem: ca.certPem + server.certPem }, /^--sslCert \/p\/c\.pem: the certificate for --sslKey is #2 in the file; put the server certificate first/],
