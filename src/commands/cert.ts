@@ -118,7 +118,7 @@ async function rotate(ctx: CommandContext, probe: HostProbe, layout: QuayRootLay
     });
     try {
       await restartApp(ctx, probe);
-      // A --sslCheckSkip pair may not name the host, so the hostname-checking probe cannot judge it;
+      // A --sslCheckSkip pair may be expired or not chain to a CA mreg holds, so the verifying probe cannot judge it;
       // the restart job itself ended at "healthy" (the unit's healthcheck), and the fingerprint check follows.
       if (!(pair.tls.kind === 'provided' && pair.tls.skipCheck)) {
         await out.step('registry health', () => waitForHealth({ hostname: spec.hostname, port: spec.port, ca: probeCas(pair).join('\n') }, HEALTH_TIMEOUT_MS, 250));
