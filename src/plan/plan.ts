@@ -7,7 +7,7 @@ import { CONTAINER_IDS, CONTAINER_SECRETS, UNITS } from '../model/views.js';
 import { quayRootLayout } from '../spec/layout.js';
 import type { HostFacts, InstallSecrets, InstallSpec } from '../spec/spec.js';
 import {
-  MIN_PODMAN, checkCompat, compareVersions, describeCompatProblem, formatVersion, type PodmanVersion,
+  KEY_SINCE, MIN_PODMAN, checkCompat, compareVersions, describeCompatProblem, formatVersion, type PodmanVersion,
 } from './compat.js';
 import { PG_START_HOOK, PG_START_HOOK_FILE, renderQuayConfig } from './quay-config.js';
 import { renderUnit, type UnitFile } from './unit-file.js';
@@ -72,6 +72,10 @@ export function plan(spec: InstallSpec, facts: HostFacts, secrets: InstallSecret
     units.push({ file, template: file, unit: container(render[id](spec, facts)) });
   }
 
+  // [Quadlet] DefaultDependencies= (no wait for network-online.target) exists from 5.3; older podman has no such section.
+  if (compareVersions(version, KEY_SINCE.Quadlet!.DefaultDependencies!) < 0) {
+    for (const u of units) u.unit = { entries: u.unit.entries.filter(([section]) => section !== 'Quadlet') };
+  }
   const problems = units.flatMap(u => checkCompat(u.unit, version).map(p => describeCompatProblem(u.file, p, version)));
   if (problems.length > 0) {
     throw new HostError(problems.join('\n'), `upgrade podman to a version that supports these keys (mreg needs at least ${formatVersion(MIN_PODMAN)})`);

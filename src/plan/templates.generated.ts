@@ -33,6 +33,12 @@ Restart=always
 # The start job ends when the container runs; podman alone can take minutes on a loaded small host.
 TimeoutStartSec=300
 
+[Quadlet]
+# No network-online dependency: mreg never pulls (Pull=never) and serves on local ports. Quadlet's default
+# makes rootless units wait for podman-user-wait-network-online.service, 90 s per start on a host where
+# nothing activates network-online.target. Removed from the file for podman before 5.3.
+DefaultDependencies=false
+
 [Install]
 WantedBy={{wantedBy}}
 `,
@@ -93,6 +99,12 @@ ExecStartPost=/bin/sh -c 'until /usr/bin/podman healthcheck run quay-postgres >/
 # First start runs initdb, inside this start job.
 TimeoutStartSec=600
 
+[Quadlet]
+# No network-online dependency: mreg never pulls (Pull=never) and serves on local ports. Quadlet's default
+# makes rootless units wait for podman-user-wait-network-online.service, 90 s per start on a host where
+# nothing activates network-online.target. Removed from the file for podman before 5.3.
+DefaultDependencies=false
+
 [Install]
 WantedBy={{wantedBy}}
 `,
@@ -119,6 +131,12 @@ Restart=always
 ExecStartPost=/bin/sh -c 'until /usr/bin/podman healthcheck run quay-redis >/dev/null 2>&1; do sleep 0.5; done'
 TimeoutStartSec=300
 
+[Quadlet]
+# No network-online dependency: mreg never pulls (Pull=never) and serves on local ports. Quadlet's default
+# makes rootless units wait for podman-user-wait-network-online.service, 90 s per start on a host where
+# nothing activates network-online.target. Removed from the file for podman before 5.3.
+DefaultDependencies=false
+
 [Install]
 WantedBy={{wantedBy}}
 `,
@@ -133,6 +151,12 @@ PodName=quay-pod
 # Only the pod publishes a port (Quay's TLS listener); Postgres and Redis stay on the pod's localhost.
 PublishPort={{port}}:8443
 
+[Quadlet]
+# No network-online dependency: mreg never pulls (Pull=never) and serves on local ports. Quadlet's default
+# makes rootless units wait for podman-user-wait-network-online.service, 90 s per start on a host where
+# nothing activates network-online.target. Removed from the file for podman before 5.3.
+DefaultDependencies=false
+
 [Install]
 # Quadlet applies [Install] at every daemon-reload; generated units cannot be enabled (podman#17567).
 WantedBy={{wantedBy}}
@@ -142,5 +166,11 @@ WantedBy={{wantedBy}}
 # Keep the user's name (mirror-registry's quay-storage/pg-storage), not Quadlet's default systemd-NAME.
 VolumeName={{volumeName}}
 Label=io.mreg.managed=1
+
+[Quadlet]
+# No network-online dependency: mreg never pulls (Pull=never) and serves on local ports. Quadlet's default
+# makes rootless units wait for podman-user-wait-network-online.service, 90 s per start on a host where
+# nothing activates network-online.target. Removed from the file for podman before 5.3.
+DefaultDependencies=false
 `,
 };

@@ -218,3 +218,20 @@ t.test('redact', async t => {
     }
   }
 });
+
+t.test('no wait for network-online.target: [Quadlet] DefaultDependencies=false from podman 5.3, no [Quadlet] before', async t => {
+  // A rootless unit otherwise waits for podman-user-wait-network-online.service: 90 s per start on a host
+  // where nothing activates network-online.target (seen in the test VM during every rootless start).
+  for (const s of scenarios) {
+    const v = s.facts.podmanVersion!;
+    const newer = v[0] > 5 || (v[0] === 5 && v[1] >= 3);
+    for (const f of quadlets(planned.get(s.name)!)) {
+      const values = getValues(parseUnit(f.content), 'Quadlet', 'DefaultDependencies');
+      t.same(values, newer ? ['false'] : [], `${s.name} (podman ${v.join('.')}): ${basename(f.path)}`);
+      if (!newer) t.notMatch(f.content, /^\[Quadlet\]/m, `${s.name}: ${basename(f.path)} has no [Quadlet] section`);
+    }
+  }
+  const v54 = scenarios.find(s => s.name === 'rootful')!;
+  const v52 = scenarios.find(s => s.name === 'rootless')!;
+  t.same([v54.facts.podmanVersion, v52.facts.podmanVersion], [[5, 4, 2], [5, 2, 2]], 'both sides of 5.3 are covered');
+});
