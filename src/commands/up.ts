@@ -12,6 +12,7 @@ import { COMPONENTS, type StorageMount } from '../model/components.js';
 import { pointerPath, systemdUnitDir } from '../model/scope.js';
 import { ALL_SECRET_NAMES, imageRefs, UNITS } from '../model/views.js';
 import { preflight } from '../spec/preflight.js';
+import { DEFAULT_HOSTNAME_ENV } from '../spec/defaults.js';
 import { recordSpec, serializeRecord, RECORD_SCHEMA_VERSION, type InstallRecord } from '../spec/record.js';
 import type { HostFacts, InstallSecrets, InstallSpec } from '../spec/spec.js';
 import { createSecrets, generateSecrets, resolveSecrets } from '../apply/secrets-step.js';
@@ -54,7 +55,8 @@ export async function up(ctx: CommandContext): Promise<void> {
   if (await runOnTarget('up', ctx, { check: host => { parseUpOptions(rawUpFlags({ quayHostname: host, ...flags, imageArchive: undefined }), remoteOptionEnv(flags, host)); } })) return;
   const probe = await gatherFacts({ env: ctx.env });
   // Every check before the first change: flags, the existing install, folders, input files.
-  const { spec, previous, review, taken } = await checkUp(rawUpFlags(flags), probe);
+  // up -H names a new registry after the target (remoteEnv); an install's recorded name still wins.
+  const { spec, previous, review, taken } = await checkUp(rawUpFlags(flags), probe, ctx.env[DEFAULT_HOSTNAME_ENV] || probe.fqdn);
   const layout = quayRootLayout(spec.quayRoot);
   const podman = createPodman({ verbose: out.verbose, log: out.debug });
 
@@ -220,8 +222,8 @@ interface CheckedUp {
  * is refused or named as a change, and quayRoot and storage folders are checked before any is made.
  * Reads only; every refusal is a UsageError (exit 2, nothing changed).
  */
-async function checkUp(given: RawUpFlags, probe: HostProbe): Promise<CheckedUp> {
-  const env = { scope: probe.scope, fqdn: probe.fqdn, home: probe.home };
+async function checkUp(given: RawUpFlags, probe: HostProbe, defaultHost: string): Promise<CheckedUp> {
+  const env = { scope: probe.scope, fqdn: defaultHost, home: probe.home };
   const recorded = await findRecordedInstall(probe.scope, probe.home);
   let spec = parseUpOptions(recorded ? withRecordedFlags(given, recorded.record.spec, recorded.layout) : given, env);
   if (recorded && spec.quayRoot !== recorded.layout.root) {

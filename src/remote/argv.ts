@@ -1,6 +1,7 @@
 // Pure half of `-H host`: is the target this host, the ssh argv, and the remote mreg command line.
 import { UsageError } from '../errors.js';
 import { flagsFor, longName, type CommandName, type FlagDef } from '../options-table.js';
+import { DEFAULT_HOSTNAME_ENV } from '../spec/defaults.js';
 
 export type RemoteCommand = 'up' | 'down' | 'status' | 'upgrade';
 
@@ -113,8 +114,6 @@ export function forwardFlags(command: RemoteCommand, flags: Record<string, unkno
     if (TARGET_KEYS.has(key)) continue;
     let v = flags[key];
     if (key === 'imageArchive' && v !== undefined && o.archiveFromStdin) v = '-';
-    // mirror-registry's default: the registry is named after the target, not after `hostname -f` there.
-    if (key === 'quayHostname' && v === undefined && command === 'up') v = target.hostname;
     if (key === 'yes' && o.confirmed) v = true;
     if (v === undefined || v === false) continue;
     // One word `--name=value`: cac reads a separate `-` (or any value starting with `-`) as a missing value.
@@ -124,7 +123,16 @@ export function forwardFlags(command: RemoteCommand, flags: Record<string, unkno
   return args;
 }
 
-/** The one string ssh hands to the remote shell: executable, command, flags, every word quoted. */
-export function remoteCommandLine(exeName: string, command: RemoteCommand, args: readonly string[]): string {
-  return [remoteExecutablePath(exeName), command, ...args.map(shellQuote)].join(' ');
+/**
+ * Environment for the remote mreg. mirror-registry names a new registry after the target, not after
+ * `hostname -f` there; as a default, not a --quayHostname flag, so an install there keeps its name and port.
+ */
+export function remoteEnv(command: RemoteCommand, flags: Record<string, unknown>, target: RemoteTarget): Record<string, string> {
+  return command === 'up' && flags.quayHostname === undefined ? { [DEFAULT_HOSTNAME_ENV]: target.hostname } : {};
+}
+
+/** The one string ssh hands to the remote shell: environment, executable, command, flags, every word quoted. */
+export function remoteCommandLine(exeName: string, command: RemoteCommand, args: readonly string[], env: Readonly<Record<string, string>> = {}): string {
+  const assignments = Object.entries(env).map(([k, v]) => `${k}=${shellQuote(v)}`);
+  return [...assignments, remoteExecutablePath(exeName), command, ...args.map(shellQuote)].join(' ');
 }

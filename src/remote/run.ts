@@ -12,7 +12,7 @@ import type { Output } from '../ui/output.js';
 import { runCommand } from '../host/exec.js';
 import { VERSION } from '../version.js';
 import {
-  forwardFlags, isLocalTarget, parseTarget, remoteCommandLine, remoteExecutableName, remoteExecutablePath,
+  forwardFlags, isLocalTarget, parseTarget, remoteCommandLine, remoteEnv, remoteExecutableName, remoteExecutablePath,
   sshBaseArgs, uploadScript, type RemoteCommand, type RemoteTarget,
 } from './argv.js';
 
@@ -113,7 +113,7 @@ export async function runRemote(command: RemoteCommand, target: RemoteTarget, ct
         if (up.exitCode !== 0) throw new HostError(`could not copy mreg to ${where}: ${String(up.stderr).trim() || `exit ${up.exitCode}`}`);
       });
     }
-    const line = remoteCommandLine(exeName, command, args);
+    const line = remoteCommandLine(exeName, command, args, remoteEnv(command, flags, target));
     out.debug(`$ ssh … ${target.hostname} ${line}`);
     const run = await ssh([], line, { stdin: archive !== undefined ? { file: archive } : 'ignore', stdout: 'inherit', stderr: 'inherit' });
     // 255 is ssh's own failure (mreg never exits 255): say so rather than pass it on.

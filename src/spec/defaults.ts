@@ -37,5 +37,12 @@ export const INIT_PASSWORD_MIN_LENGTH = 8;
 export const PG_USER = 'quay';
 export const PG_DATABASE = 'quay';
 
+/**
+ * The registry's name for a new install when --quayHostname is not given, in place of `hostname -f`:
+ * `up -H HOST` sets it to HOST on the target, as mirror-registry names the registry after the target.
+ * Unlike a --quayHostname flag it never overrides the name an existing install recorded.
+ */
+export const DEFAULT_HOSTNAME_ENV = 'MREG_DEFAULT_HOSTNAME';
+
 /** Label on every podman object mreg creates, so ownership can be checked before deleting. */
 export const MANAGED_LABEL = 'io.mreg.managed=1';

@@ -2,7 +2,7 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import {
-  forwardFlags, isLocalTarget, parseTarget, remoteCommandLine, remoteExecutableName, shellQuote, sshBaseArgs, uploadScript,
+  forwardFlags, isLocalTarget, parseTarget, remoteCommandLine, remoteEnv, remoteExecutableName, shellQuote, sshBaseArgs, uploadScript,
 } from '../../src/remote/argv.js';
 import { UsageError } from '../../src/errors.js';
 
@@ -46,9 +46,13 @@ t.test('forwardFlags drops -H/-u/-k and rewrites what the remote side needs', as
     targetHostname: 'reg.example.com', targetUsername: 'root', sshKey: '/k', imageArchive: '/local/a.tar',
     quayImage: 'q.example.com/quay:v1', initPassword: "p a's", sslCheckSkip: true, json: true, color: false, verbose: true,
   }, target, { archiveFromStdin: true });
-  t.same(up, ['--verbose', '--no-color', '--json', '--quayHostname=reg.example.com', '--sslCheckSkip', "--initPassword=p a's",
+  // No --quayHostname added: as a flag it would re-name (and re-port) an install already on the target.
+  t.same(up, ['--verbose', '--no-color', '--json', '--sslCheckSkip', "--initPassword=p a's",
     '--image-archive=-', '--quayImage=q.example.com/quay:v1']);
-  t.same(forwardFlags('up', { quayHostname: 'x.example.com:9443' }, target), ['--quayHostname=x.example.com:9443'], 'explicit --quayHostname wins');
+  t.same(remoteEnv('up', {}, target), { MREG_DEFAULT_HOSTNAME: 'reg.example.com' }, 'a new install there is named after the target, as a default');
+  t.same(forwardFlags('up', { quayHostname: 'x.example.com:9443' }, target), ['--quayHostname=x.example.com:9443'], 'explicit --quayHostname is sent');
+  t.same(remoteEnv('up', { quayHostname: 'x.example.com:9443' }, target), {}, 'and then no default');
+  t.same(remoteEnv('upgrade', {}, target), {}, 'only up names a registry');
   t.same(forwardFlags('down', { purge: true }, target, { confirmed: true }), ['--purge', '--yes']);
   t.same(forwardFlags('status', { quayRoot: '/srv/q', dryRun: true }, target), ['--quayRoot=/srv/q'], 'flags status lacks are not sent');
   t.same(forwardFlags('upgrade', { timeout: '60', quayImage: 'q.example.com/quay:v2' }, target), ['--quayImage=q.example.com/quay:v2', '--timeout=60']);
@@ -60,5 +64,7 @@ t.test('remote command line and upload script', async t => {
   const line = remoteCommandLine(name, 'up', ["--initPassword=p a's $(x)", '--image-archive=-']);
   t.equal(line, `"$HOME/.cache/mreg/${name}" up '--initPassword=p a'\\''s $(x)' --image-archive=-`);
   t.same(words(line.replace(/^"\$HOME[^"]*"/, 'EXE')), ['EXE', 'up', "--initPassword=p a's $(x)", '--image-archive=-']);
+  t.equal(remoteCommandLine(name, 'up', ['--json'], { MREG_DEFAULT_HOSTNAME: "reg.example.com" }),
+    `MREG_DEFAULT_HOSTNAME=reg.example.com "$HOME/.cache/mreg/${name}" up --json`, 'the default travels as an environment assignment');
   t.match(uploadScript(name), /cat > .*&& chmod 755 .*&& mv -f /);
 });
