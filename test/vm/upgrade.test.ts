@@ -1,6 +1,6 @@
 // mreg upgrade for real, rootful and rootless side by side: v1 → v2 restarts quay-app alone (postgres/redis keep their PIDs) with
-// the downtime measured from inside the guest; a broken image is rolled back to v2; v3 migrates the
-// database and never gets healthy, and is rolled back with the database put back; --dry-run and a
+// the downtime measured from inside the guest; v3 migrates the database and never gets healthy, and is
+// rolled back with the database put back (the case of any broken new image); --dry-run and a
 // no-op upgrade change nothing. Starts from the shared base install (base.ts: v1, tiny:one pushed).
 import t from 'tap';
 import { requireVm, describe, sideBySide, waitFor, FQDN, type GuestResult } from './guest.js';
@@ -91,7 +91,8 @@ sideBySide(t, 'upgrade, roll back, crash loops (both scopes at once)', scopes, (
     // One curl runs all uploads at once (--parallel-immediate; spawning one curl each staggers them by
     // seconds under TCG), each PUT slowed to ~16 s, so every upload is in flight together. Quay (and the
     // stand-in) holds one database connection per request, on top of the ones its workers keep.
-    const r = await s.run(`set -e; d=$(mktemp -d); IFS= read -r pw
+    // `read` returns 1 at end of input without a newline (the password has none) but still sets pw.
+    const r = await s.run(`set -e; d=$(mktemp -d); IFS= read -r pw || [ -n "$pw" ]
       printf 'machine ${FQDN} login ${creds.username} password %s\\n' "$pw" > "$d/netrc"; chmod 600 "$d/netrc"
       opts='netrc-file = "'$d'/netrc"\ncacert = "${CA}"\nsilent\noutput = "/dev/null"'
       for i in $(seq ${BURST}); do head -c 262144 /dev/urandom > "$d/b$i"; done
@@ -176,43 +177,32 @@ sideBySide(t, 'upgrade, roll back, crash loops (both scopes at once)', scopes, (
     t.comment(`${s.name} v1→v2: downtime seen by the in-guest probe: ${probe.downtimeMs} ms (codes ${probe.codes}); mreg measured ${res?.downtimeMs} ms restart-to-healthy; whole upgrade ${res?.durationMs} ms`);
   });
 
-  t.test(`${s.name}: a broken image is rolled back`, async t => {
-    const pg = await mainPid('quay-postgres');
-    const t0 = Date.now();
-    const r = await s.run(`mreg upgrade --quayImage ${IMG}/quay:broken --timeout 60`, { timeoutMs: 20 * 60_000 });
-    t.comment(`${s.name}: broken upgrade + rollback took ${Date.now() - t0} ms; stderr tail:\n${r.stderr.trim().split('\n').slice(-8).join('\n')}`);
-    t.not(r.exitCode, 0, 'exits non-zero', { output: describe(r) });
-    t.match(r.stderr, /quay-app\.service/, 'names the failing unit');
-    t.match(r.stderr, /rolled back/, 'says it rolled back');
-    t.match(r.stderr, /last journal lines of quay-app\.service/, 'shows the journal', { output: describe(r) });
-    t.equal(await standinVersion(), 'v2', 'quay-app runs v2 again');
-    t.equal(await healthCode(), '200', 'registry healthy');
-    t.equal(await mainPid('quay-postgres'), pg, 'postgres untouched');
-    t.equal(await recordedQuay(), `${IMG}/quay:v2`, 'record still names v2');
-    t.match((await s.run(`cat ${s.quadletDir}/quay-app.container`)).stdout, /Image=localhost\/mreg-test\/quay:v2/, 'v2 unit file back');
-    const q = await pullTiny();
-    t.equal(q.exitCode, 0, 'image still pulls', { output: describe(q) });
-  });
-
   t.test(`${s.name}: v3 migrates the database and never gets healthy: rolled back with the database restored`, async t => {
     if (!creds) return t.fail('no install');
     // Pushed on v2, so the restored database must still know it.
     const ref = `${HOST}/${creds.username}/tiny:two`;
     const push = await s.run(`set -e; f=$(mktemp); podman tag ${IMG}/tiny:1 ${ref}; podman push -q --digestfile "$f" ${ref}; podman rmi ${ref} >/dev/null; cat "$f"; rm -f "$f"`);
     t.match(push.stdout.trim(), /^sha256:[0-9a-f]{64}$/, 'tiny:two pushed on v2', { output: describe(push) });
+    const pg = await mainPid('quay-postgres');
     const t0 = Date.now();
-    const r = await s.run(`mreg upgrade --quayImage ${IMG}/quay:v3 --timeout 60 --json`, { timeoutMs: 20 * 60_000 });
+    // v3 serves 503 for good: 30 s is enough to call it unhealthy (the rollback still gets its 5 minutes).
+    const r = await s.run(`mreg upgrade --quayImage ${IMG}/quay:v3 --timeout 30 --json`, { timeoutMs: 20 * 60_000 });
     t.comment(`${s.name}: v2 → v3 → rollback with the database took ${Date.now() - t0} ms; stderr tail:\n${r.stderr.trim().split('\n').slice(-10).join('\n')}`);
     t.not(r.exitCode, 0, 'exits non-zero', { output: describe(r) });
     const res = json<UpgradeResult & { rollbackHealthy?: boolean; dbSnapshot?: string }>(r);
     t.equal(res?.rollbackHealthy, true, 'the rollback is healthy (without the dump, v2 cannot start on schema 3)', { output: describe(r) });
     t.equal(res?.dbSnapshot, `${s.quayRoot}/db-snapshot/quay.dump`, 'names the dump');
+    t.match(r.stderr, /quay-app\.service/, 'names the failing unit');
+    t.match(r.stderr, /rolled back to the previous version and its database/, 'says it rolled back, database included');
+    t.match(r.stderr, /last journal lines of quay-app\.service/, 'shows the journal', { output: describe(r) });
     // Not a tail: mreg's health probes, 10 a second while it waited, follow the migration in the journal.
     const j = await s.run(`${s.journalctl} -u quay-app --no-pager -o cat --since '-15min' | grep -c 'Running upgrade standin0002 -> standin0003' || true`);
     t.not(j.stdout.trim(), '0', 'v3 did migrate the database', { output: describe(j) });
     t.equal(await standinVersion(), 'v2', 'quay-app runs v2 again');
     t.equal(await healthCode(), '200', 'registry healthy');
     t.equal(await recordedQuay(), `${IMG}/quay:v2`, 'record still names v2');
+    t.equal(await mainPid('quay-postgres'), pg, 'postgres kept running (the database is put back through it, not by a restart)');
+    t.match((await s.run(`cat ${s.quadletDir}/quay-app.container`)).stdout, /Image=localhost\/mreg-test\/quay:v2/, 'v2 unit file back');
     const mode = await s.run(`stat -c %a ${s.quayRoot}/db-snapshot/quay.dump`);
     t.equal(mode.stdout.trim(), '600', 'the dump is 0600', { output: describe(mode) });
     for (const [tag, digest] of [['one', base.get(s.name)?.digest], ['two', push.stdout.trim()]] as const) {
@@ -223,7 +213,7 @@ sideBySide(t, 'upgrade, roll back, crash loops (both scopes at once)', scopes, (
   });
 
   t.test(`${s.name}: v1 finds the v2 schema, exits at start (no downgrade), and is rolled back`, async t => {
-    const r = await s.run(`mreg upgrade --quayImage ${IMG}/quay:v1 --timeout 90`, { timeoutMs: 20 * 60_000 });
+    const r = await s.run(`mreg upgrade --quayImage ${IMG}/quay:v1 --timeout 30`, { timeoutMs: 20 * 60_000 });
     t.not(r.exitCode, 0, 'exits non-zero', { output: describe(r) });
     t.match(r.stderr, /rolled back/, 'says it rolled back', { output: describe(r) });
     const j = await s.run(`mreg logs quay-app -n 400`);
