@@ -118,6 +118,18 @@ type Outcome = { ok: true } | { ok: false; unit: string; reason: string };
 
 /** Restarts `units` in order, then waits for /health/instance, all before `deadline` (ms since epoch). */
 async function restartAndWait(systemd: Systemd, units: readonly string[], ep: RegistryEndpoint, deadline: number): Promise<Outcome> {
+  const failed = await restartInOrder(systemd, units, deadline);
+  if (failed) return failed;
+  try {
+    await waitForHealth(ep, Math.max(deadline - Date.now(), 0), HEALTH_INTERVAL_MS);
+  } catch (err) {
+    return { ok: false, unit: UNITS.app, reason: err instanceof Error ? err.message : String(err) };
+  }
+  return { ok: true };
+}
+
+/** Restarts `units` in order before `deadline`; the first that fails, or undefined when all were restarted. */
+async function restartInOrder(systemd: Systemd, units: readonly string[], deadline: number): Promise<Outcome | undefined> {
   for (const unit of units) {
     const remaining = deadline - Date.now();
     if (remaining <= 0) return { ok: false, unit, reason: 'the time ran out before it was restarted' };
@@ -131,12 +143,7 @@ async function restartAndWait(systemd: Systemd, units: readonly string[], ep: Re
     }
     if (result !== 'done') return { ok: false, unit, reason: `its restart job ended with result "${result}"` };
   }
-  try {
-    await waitForHealth(ep, Math.max(deadline - Date.now(), 0), HEALTH_INTERVAL_MS);
-  } catch (err) {
-    return { ok: false, unit: UNITS.app, reason: err instanceof Error ? err.message : String(err) };
-  }
-  return { ok: true };
+  return undefined;
 }
 
 async function writeFiles(files: readonly { path: string; content: string | undefined; mode: number }[]): Promise<void> {
@@ -277,20 +284,19 @@ async function dbSnapshot(podman: Podman, root: string, from: string, to: string
  * migrate again), the other changed units back on their previous files, the dump put back, then quay-app.
  */
 async function restoreAndRestart(ctx: CommandContext, systemd: Systemd, podman: Podman, snapshot: DbSnapshot, units: string[],
-  ep: RegistryEndpoint, deadline: number): Promise<Outcome> {
+  ep: RegistryEndpoint, deadline: number): Promise<Outcome & { restored: boolean }> {
   const { out } = ctx;
   await out.step('stop quay-app', () => systemd.stopUnit(UNITS.app, { timeoutMs: 5 * 60_000 }));
-  for (const unit of units.filter(u => u !== UNITS.app)) {
-    const result = await out.step(`restart ${unit} on the previous version`, () => systemd.restartUnit(unit, { timeoutMs: Math.max(deadline - Date.now(), 1) }));
-    if (result !== 'done') return { ok: false, unit, reason: `its restart job ended with result "${result}"` };
-  }
+  const others = units.filter(u => u !== UNITS.app);
+  const failed = others.length ? await out.step(`restart ${others.join(', ')} on the previous version`, () => restartInOrder(systemd, others, deadline)) : undefined;
+  if (failed) return { ...failed, restored: false };
   try {
     await out.step(`restore the database from ${snapshot.path}`, () => restoreDbSnapshot(podman, snapshot));
   } catch (err) {
     if (!(err instanceof HostError)) throw err;
-    return { ok: false, unit: UNITS.postgres, reason: `the database snapshot could not be restored (${err.message})` };
+    return { ok: false, unit: UNITS.postgres, reason: `the database snapshot could not be restored (${err.message})`, restored: false };
   }
-  return out.step(`start ${UNITS.app} on the previous version`, () => restartAndWait(systemd, [UNITS.app], ep, deadline));
+  return { ...(await out.step(`start ${UNITS.app} on the previous version`, () => restartAndWait(systemd, [UNITS.app], ep, deadline))), restored: true };
 }
 
 /** Puts the previous files (and database) back, restarts the same units, waits for health, then throws what failed. */
@@ -306,12 +312,12 @@ async function rollBack(ctx: CommandContext, ports: { systemd: Systemd; podman: 
   const deadline = Date.now() + Math.max(info.timeoutMs, ROLLBACK_MIN_MS);
   const snap = info.snapshot;
   // RestartUnit with mode "replace" supersedes the new version's still-pending start job.
-  const back = snap ? await restoreAndRestart(ctx, systemd, podman, snap, units, ep, deadline)
+  const back: Outcome & { restored?: boolean } = snap ? await restoreAndRestart(ctx, systemd, podman, snap, units, ep, deadline)
     : await out.step(`restart ${units.join(', ')} on the previous version`, () => restartAndWait(systemd, units, ep, deadline));
   const durationMs = Date.now() - info.started;
   if (out.json) {
     out.resultJson({ changed: info.changed, restarted: units, rolledBack: true, rollbackHealthy: back.ok, durationMs, error: `${failure.unit}: ${failure.reason}`,
-      ...(snap ? { dbSnapshot: snap.path, databaseRestored: back.ok || back.unit !== UNITS.postgres } : {}) });
+      ...(snap ? { dbSnapshot: snap.path, databaseRestored: back.restored === true } : {}) });
   }
   if (!back.ok) {
     throw new UpgradeFailedError(back.unit, 'rollback-failed', await journalTail(back.unit, scope, 20).catch(() => tail),
