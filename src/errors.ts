@@ -35,8 +35,9 @@ export class UnitFailedError extends MregError {
     readonly result: string,
     readonly journalTail: readonly string[] = [],
     hint?: string,
+    message?: string,
   ) {
-    super(`${unit}: systemd job ended with result "${result}"`, hint ?? `see: journalctl ${unit}`);
+    super(message ?? `${unit}: systemd job ended with result "${result}"`, hint ?? `see: journalctl ${unit}`);
   }
 }
 

@@ -20,6 +20,7 @@ import { createPodman, type Podman } from '../host/podman.js';
 import { connectSystemd, type Systemd } from '../host/systemd.js';
 import { ensureDir, readIfExists } from '../host/fs.js';
 import { waitForHealth } from '../host/http.js';
+import { appCrashWatch, withJournalTail } from '../apply/crash-watch.js';
 import { journalTail } from '../host/journal.js';
 import { assertPgMajorCompatible } from '../host/pg-data.js';
 import { VERSION } from '../version.js';
@@ -107,7 +108,8 @@ export async function adopt(ctx: CommandContext): Promise<void> {
       await out.step('registry health', async () => {
         // A user's own pair: its ssl.cert usually carries the chain up to the root, which is enough to verify.
         const ca = await readIfExists(spec.tls.kind === 'generate' ? layout.caCert : layout.sslCert);
-        await waitForHealth({ hostname: spec.hostname, port: spec.port, ca }, HEALTH_TIMEOUT_MS, 200);
+        await waitForHealth({ hostname: spec.hostname, port: spec.port, ca }, HEALTH_TIMEOUT_MS, { intervalMs: 200, giveUp: appCrashWatch(sd) })
+          .catch(err => withJournalTail(err, spec.scope));
       });
     } catch (err) {
       if (err instanceof HostError || err instanceof UnitFailedError) {

@@ -121,7 +121,7 @@ async function rotate(ctx: CommandContext, probe: HostProbe, layout: QuayRootLay
       // A --sslCheckSkip pair may be expired or not chain to a CA mreg holds, so the verifying probe cannot judge it;
       // the restart job itself ended at "healthy" (the unit's healthcheck), and the fingerprint check follows.
       if (!(pair.tls.kind === 'provided' && pair.tls.skipCheck)) {
-        await out.step('registry health', () => waitForHealth({ hostname: spec.hostname, port: spec.port, ca: probeCas(pair).join('\n') }, HEALTH_TIMEOUT_MS, 250));
+        await out.step('registry health', () => waitForHealth({ hostname: spec.hostname, port: spec.port, ca: probeCas(pair).join('\n') }, HEALTH_TIMEOUT_MS, { intervalMs: 250 }));
       }
       await out.step('registry serves the new certificate', () => checkServed(spec.hostname, spec.port, fingerprint, layout));
     } catch (err) {
@@ -137,7 +137,7 @@ async function rotate(ctx: CommandContext, probe: HostProbe, layout: QuayRootLay
         await restartApp(ctx, probe);
         const oldCas = [...rootCertificates, ...splitPemChain(before.certPem), ...splitPemChain((await readIfExists(layout.caCert)) ?? '')];
         if (!(spec.tls.kind === 'provided' && spec.tls.skipCheck)) {
-          await out.step('registry health', () => waitForHealth({ hostname: spec.hostname, port: spec.port, ca: oldCas.join('\n') }, HEALTH_TIMEOUT_MS, 250));
+          await out.step('registry health', () => waitForHealth({ hostname: spec.hostname, port: spec.port, ca: oldCas.join('\n') }, HEALTH_TIMEOUT_MS, { intervalMs: 250 }));
         }
       } catch (err2) {
         rollback = { ok: false, error: err2 instanceof Error ? err2.message.split('\n')[0]! : String(err2) };

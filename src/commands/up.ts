@@ -31,6 +31,7 @@ import { findRecordedInstall, readRecordAt } from '../apply/install-lookup.js';
 import { reviewRerun, withRecordedFlags, type RerunReview } from '../spec/rerun.js';
 import { mergeTaken, takenDir, takeProblem, type TakenDir } from '../spec/taken-dirs.js';
 import { httpsRequest, waitForHealth, type RegistryEndpoint } from '../host/http.js';
+import { appCrashWatch, withJournalTail } from '../apply/crash-watch.js';
 import { prepareBindDir } from '../host/storage.js';
 import { assertPgMajorCompatible } from '../host/pg-data.js';
 import { VERSION } from '../version.js';
@@ -192,7 +193,8 @@ export async function up(ctx: CommandContext): Promise<void> {
       const wasActive = new Set(states.filter(st => st.activeState === 'active').map(st => st.name));
       await out.step('start registry units', () => startUnits(systemd!, planned, changed, wasActive, spec, out));
     }
-    const waited = await out.step('registry health', () => waitForHealth(ep, HEALTH_TIMEOUT_MS, 200));
+    const waited = await out.step('registry health', () => waitForHealth(ep, HEALTH_TIMEOUT_MS, { intervalMs: 200, giveUp: appCrashWatch(systemd!) })
+      .catch(err => withJournalTail(err, spec.scope)));
     out.debug(`healthy after ${waited} ms of probing`);
 
     const creds = await out.step('first user', () => ensureInitUser(ep, spec, secrets, previousCreds, layout, tls.caPath, previous !== undefined));

@@ -18,7 +18,8 @@ import { gatherFacts } from '../host/facts.js';
 import { createPodman, type Podman } from '../host/podman.js';
 import { connectSystemd, type Systemd } from '../host/systemd.js';
 import { ensureDir, pathExists, readIfExists, removeIfExists, writeFileAtomic } from '../host/fs.js';
-import { waitForHealth, type RegistryEndpoint } from '../host/http.js';
+import { CrashLoopError, waitForHealth, type RegistryEndpoint } from '../host/http.js';
+import { appCrashWatch } from '../apply/crash-watch.js';
 import { journalTail } from '../host/journal.js';
 import { VERSION } from '../version.js';
 import { dirname } from 'node:path';
@@ -30,14 +31,6 @@ const DEFAULT_TIMEOUT_S = 600;
 /** Rolling back is the safety net: give the old version at least this long even with a short --timeout. */
 const ROLLBACK_MIN_MS = 5 * 60_000;
 const HEALTH_INTERVAL_MS = 100;
-
-/** A failed upgrade that was rolled back: UnitFailedError so main prints the journal lines, with our own words. */
-export class UpgradeFailedError extends UnitFailedError {
-  constructor(unit: string, result: string, tail: readonly string[], message: string, hint?: string) {
-    super(unit, result, tail, hint);
-    this.message = message;
-  }
-}
 
 /** --timeout in ms; UsageError unless a whole number of seconds > 0. */
 export function parseTimeout(value: unknown): number {
@@ -121,8 +114,9 @@ async function restartAndWait(systemd: Systemd, units: readonly string[], ep: Re
   const failed = await restartInOrder(systemd, units, deadline);
   if (failed) return failed;
   try {
-    await waitForHealth(ep, Math.max(deadline - Date.now(), 0), HEALTH_INTERVAL_MS);
+    await waitForHealth(ep, Math.max(deadline - Date.now(), 0), { intervalMs: HEALTH_INTERVAL_MS, giveUp: appCrashWatch(systemd) });
   } catch (err) {
+    if (err instanceof CrashLoopError) return { ok: false, unit: err.unit, reason: err.reason };
     return { ok: false, unit: UNITS.app, reason: err instanceof Error ? err.message : String(err) };
   }
   return { ok: true };
@@ -320,11 +314,10 @@ async function rollBack(ctx: CommandContext, ports: { systemd: Systemd; podman: 
       ...(snap ? { dbSnapshot: snap.path, databaseRestored: back.restored === true } : {}) });
   }
   if (!back.ok) {
-    throw new UpgradeFailedError(back.unit, 'rollback-failed', await journalTail(back.unit, scope, 20).catch(() => tail),
-      `${failure.unit}: ${failure.reason}; the rollback did not become healthy either (${back.unit}: ${back.reason})`,
-      `the previous unit files are back in place${snap ? `; the database before the upgrade is in ${snap.path} (pg_dump custom format)` : ''}; see: mreg status and mreg logs ${shortUnitName(back.unit)}`);
+    throw new UnitFailedError(back.unit, 'rollback-failed', await journalTail(back.unit, scope, 20).catch(() => tail),
+      `the previous unit files are back in place${snap ? `; the database before the upgrade is in ${snap.path} (pg_dump custom format)` : ''}; see: mreg status and mreg logs ${shortUnitName(back.unit)}`,
+      `${failure.unit}: ${failure.reason}; the rollback did not become healthy either (${back.unit}: ${back.reason})`);
   }
-  throw new UpgradeFailedError(failure.unit, 'rolled-back', tail,
-    `upgrade failed: ${failure.unit}: ${failure.reason}; rolled back to the previous version${snap ? ' and its database' : ''}, which is healthy again`,
-    `the install record is unchanged; see: mreg logs ${shortUnitName(failure.unit)}`);
+  throw new UnitFailedError(failure.unit, 'rolled-back', tail, `the install record is unchanged; see: mreg logs ${shortUnitName(failure.unit)}`,
+    `upgrade failed: ${failure.unit}: ${failure.reason}; rolled back to the previous version${snap ? ' and its database' : ''}, which is healthy again`);
 }

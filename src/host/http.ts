@@ -1,5 +1,6 @@
 // HTTPS to the registry on this host: health probes and user initialisation, verified against our CA.
 import { HostError } from '../errors.js';
+import { shortUnitName } from '../model/views.js';
 import { request } from 'node:https';
 
 export interface HttpResult {
@@ -76,14 +77,29 @@ export async function probeHealth(ep: RegistryEndpoint, { tries = 3, timeoutMs =
   return { ok: false, status: null, error: tries > 1 ? `${error} (asked ${tries} times)` : error };
 }
 
+/** A unit that keeps exiting while mreg waits: waiting until the deadline would not help. */
+export class CrashLoopError extends HostError {
+  constructor(readonly unit: string, readonly reason: string) {
+    super(`${unit}: ${reason}`, `see why: mreg logs ${shortUnitName(unit)}`);
+  }
+}
+
+export interface HealthWaitOptions {
+  intervalMs?: number;
+  /** Asked every `giveUpEveryMs`: a reason ends the wait at once with a CrashLoopError for `unit`. */
+  giveUp?: { unit: string; check: () => Promise<string | undefined>; everyMs?: number };
+}
+
 /**
  * Probes GET /health/instance every intervalMs until it answers 200 or the deadline passes.
  * HTTP has no readiness signal to subscribe to, so a short probe interval is how "ready" is seen quickly.
- * Resolves with the number of ms waited; rejects with the last status or error at the deadline.
+ * Resolves with the number of ms waited; rejects with the last status or error at the deadline, or
+ * with a CrashLoopError as soon as `giveUp` gives a reason.
  */
-export async function waitForHealth(ep: RegistryEndpoint, deadlineMs: number, intervalMs = 250): Promise<number> {
+export async function waitForHealth(ep: RegistryEndpoint, deadlineMs: number, { intervalMs = 250, giveUp }: HealthWaitOptions = {}): Promise<number> {
   const t0 = Date.now();
   let last = '';
+  let checkedAt = t0;
   for (;;) {
     try {
       const r = await httpsRequest(ep, 'GET', '/health/instance', undefined, 5_000);
@@ -91,6 +107,11 @@ export async function waitForHealth(ep: RegistryEndpoint, deadlineMs: number, in
       last = `HTTP ${r.status}`;
     } catch (err) {
       last = err instanceof Error ? err.message : String(err);
+    }
+    if (giveUp && Date.now() - checkedAt >= (giveUp.everyMs ?? 1_000)) {
+      checkedAt = Date.now();
+      const reason = await giveUp.check();
+      if (reason) throw new CrashLoopError(giveUp.unit, `${reason} (/health/instance: ${last})`);
     }
     if (Date.now() - t0 > deadlineMs) {
       throw new HostError(`https://${ep.hostname}:${ep.port}/health/instance did not answer 200 within ${Math.round(deadlineMs / 1000)} s (last: ${last})`,

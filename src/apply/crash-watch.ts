@@ -1,0 +1,44 @@
+// While mreg waits for /health/instance: a unit that keeps exiting will not get healthy, so say so now
+// instead of at the timeout. Real Quay exits at start when its config or database is wrong
+// (conf/init/d_validate_config_bundle.sh, schema downgrade), and Restart=always starts it again.
+import type { Systemd, UnitState } from '../host/systemd.js';
+import { UNITS } from '../model/views.js';
+import { CrashLoopError } from '../host/http.js';
+import { journalTail } from '../host/journal.js';
+import { UnitFailedError } from '../errors.js';
+import type { Scope } from '../spec/spec.js';
+
+/** Exits of the watched unit, counted from the watch's first look, that end the wait. */
+export const CRASH_LOOP_EXITS = 3;
+
+/**
+ * A check for waitForHealth's `giveUp`: undefined while `unit` may still get healthy, else why not
+ * (failed, e.g. start-limit-hit; or restarted `exits` times since the first check).
+ */
+export function crashWatch(unitState: (name: string) => Promise<UnitState>, unit: string, exits = CRASH_LOOP_EXITS): () => Promise<string | undefined> {
+  let base: number | undefined;
+  return async () => {
+    const s = await unitState(unit);
+    if (s.activeState === 'failed') return `it failed (${s.result || 'no result'}${lastExit(s)}) and systemd stopped restarting it`;
+    base ??= s.nRestarts;
+    const n = s.nRestarts - base;
+    return n >= exits ? `it exited ${n} times since it was started${lastExit(s)}; it will not get healthy this way` : undefined;
+  };
+}
+
+function lastExit(s: UnitState): string {
+  if (s.execMainCode === 1) return `, last exit status ${s.execMainStatus}`;
+  if (s.execMainCode === 2 || s.execMainCode === 3) return `, last killed by signal ${s.execMainStatus}`;
+  return '';
+}
+
+/** waitForHealth's giveUp for quay-app, the one unit whose start job ends before it is healthy. */
+export function appCrashWatch(systemd: Pick<Systemd, 'unitState'>): { unit: string; check: () => Promise<string | undefined> } {
+  return { unit: UNITS.app, check: crashWatch(name => systemd.unitState(name), UNITS.app) };
+}
+
+/** Rethrows a CrashLoopError as UnitFailedError, so main prints the unit's last journal lines with it. */
+export async function withJournalTail(err: unknown, scope: Scope): Promise<never> {
+  if (!(err instanceof CrashLoopError)) throw err;
+  throw new UnitFailedError(err.unit, 'crash-loop', await journalTail(err.unit, scope, 20).catch(() => []), err.hint, err.message);
+}
