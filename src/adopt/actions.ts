@@ -19,7 +19,7 @@ export function adoptActions(found: FoundLegacy, adoption: Adoption, planned: Pl
     `found mirror-registry units in ${found.unitDir}: ${found.unitPaths.map(p => p.split('/').pop()).join(', ')}`,
     `keep hostname ${spec.hostname}:${spec.port}, quayRoot ${spec.quayRoot}, images ${spec.images.quay}, ${spec.images.postgres}, ${spec.images.redis}`,
     `keep data in place (not copied): Quay storage ${storageText(spec.quayStorage)}, Postgres ${storageText(spec.pgStorage)}`,
-    ...(spec.imageArchive ? [`podman load -i ${spec.imageArchive}`] : []),
+    ...(spec.imageArchive ? [`load images from ${spec.imageArchive} (podman load; mirror-registry's image-archive.tar: podman image import of each member)`] : []),
     'check the images are present and validate the units with /usr/libexec/podman/quadlet -dryrun',
     ...STOP_ORDER.map(u => `stop ${u} (mirror-registry's)`),
     `remove leftover containers ${CONTAINER_NAMES.join(', ')} and pod ${COMPONENTS.pod.podmanName}`,

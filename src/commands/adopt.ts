@@ -24,11 +24,12 @@ import { appCrashWatch, withJournalTail } from '../apply/crash-watch.js';
 import { journalTail } from '../host/journal.js';
 import { assertPgMajorCompatible } from '../host/pg-data.js';
 import { VERSION } from '../version.js';
-import { lockScope, printDryRun, stringFlag } from './common.js';
+import { givenImages, lockScope, printDryRun, stringFlag } from './common.js';
 import { adoptionFrom } from '../adopt/spec.js';
 import { backupLegacyConfig, backupLegacyUnits, BACKUP_DIR_NAME, findLegacy, tightenModes, type FoundLegacy } from '../adopt/find.js';
 import { renamePgRole } from '../adopt/pg-role.js';
 import { adoptActions } from '../adopt/actions.js';
+import { loadImageArchive } from '../apply/image-archive.js';
 
 const HEALTH_TIMEOUT_MS = 10 * 60_000;
 
@@ -39,7 +40,7 @@ export async function adopt(ctx: CommandContext): Promise<void> {
   const found = await findLegacy(probe.scope, probe.home, str('quayRoot'));
   const adoption = adoptionFrom(found.files, { scope: probe.scope, home: probe.home, fqdn: probe.fqdn, quayRoot: found.quayRoot },
     { quayImage: str('quayImage'), pgImage: str('pgImage'), redisImage: str('redisImage'), imageArchive: str('imageArchive') });
-  const { spec } = adoption;
+  let { spec } = adoption;
   const layout = quayRootLayout(spec.quayRoot);
   for (const w of adoption.warnings) out.warn(w);
 
@@ -70,7 +71,11 @@ export async function adopt(ctx: CommandContext): Promise<void> {
     const sd = systemd;
     // Everything that can fail without touching the running registry comes first.
     const planned = await out.step('check images and units', async () => {
-      if (spec.imageArchive) await podman.load(spec.imageArchive);
+      if (spec.imageArchive) {
+        const loaded = await loadImageArchive(podman, spec.imageArchive, givenImages(flags, 'adopt'));
+        for (const l of loaded.lines) out.info(`    ${l}`);
+        spec = { ...spec, images: { ...spec.images, ...loaded.images } };
+      }
       await requireImages(podman, spec);
       // 1.3 ran PostgreSQL 10: refuse before stopping anything when the chosen image cannot open that data.
       await assertPgMajorCompatible(spec.pgStorage, spec.images.postgres, spec.scope);

@@ -3,7 +3,8 @@
 import { access, constants, readFile } from 'node:fs/promises';
 import { checkProvidedCert } from '../tls/index.js';
 import { UsageError } from '../errors.js';
-import type { InstallSpec } from '../spec/spec.js';
+import type { Images, InstallSpec } from '../spec/spec.js';
+import { IMAGE_FLAGS } from '../model/components.js';
 import type { CommandContext } from '../cli.js';
 import type { RemoteCommand } from '../remote/argv.js';
 import { dirname } from 'node:path';
@@ -22,7 +23,7 @@ export async function checkInputFiles(spec: InstallSpec, now: Date): Promise<voi
     await need('--sslCert', spec.tls.certPath, 'give the path of a PEM certificate');
     await need('--sslKey', spec.tls.keyPath, 'give the path of its PEM private key');
   }
-  if (spec.imageArchive && spec.imageArchive !== '-') await need('--image-archive', spec.imageArchive, 'give the path of an image archive made with `podman save`');
+  if (spec.imageArchive && spec.imageArchive !== '-') await need('--image-archive', spec.imageArchive, 'give the path of an image archive: `podman save` output or mirror-registry\'s image-archive.tar');
   if (problems.length === 0 && spec.tls.kind === 'provided') {
     problems.push(...checkProvidedCert({
       certPem: await readFile(spec.tls.certPath, 'utf8'), keyPem: await readFile(spec.tls.keyPath, 'utf8'),
@@ -73,6 +74,16 @@ export function stringFlag(flags: Record<string, unknown>, key: string, command:
   if (v === undefined) return undefined;
   if (typeof v !== 'string') throw new UsageError(`--${key} needs a value`, `see: mreg ${command} --help`);
   return v;
+}
+
+/** The image flags given on this command line (not recorded or default ones), by component. */
+export function givenImages(flags: Record<string, unknown>, command: string): Partial<Images> {
+  const given: Partial<Images> = {};
+  for (const c of Object.keys(IMAGE_FLAGS) as (keyof Images)[]) {
+    const v = stringFlag(flags, IMAGE_FLAGS[c].slice(2), command);
+    if (v !== undefined) given[c] = v;
+  }
+  return given;
 }
 
 /** Takes the scope's lock (one mreg at a time per scope); resolves with the function that releases it. */

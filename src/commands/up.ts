@@ -18,7 +18,7 @@ import type { HostFacts, InstallSecrets, InstallSpec } from '../spec/spec.js';
 import { createSecrets, generateSecrets, resolveSecrets } from '../apply/secrets-step.js';
 import { ensureTls } from '../apply/tls-step.js';
 import { pendingCredentialsPath, readCredentials, writeCredentials, type Credentials } from '../apply/credentials.js';
-import { checkInputFiles, lockScope, printDryRun, remoteOptionEnv, runOnTarget, stringFlag } from './common.js';
+import { checkInputFiles, givenImages, lockScope, printDryRun, remoteOptionEnv, runOnTarget, stringFlag } from './common.js';
 import { certsDDir } from './cert.js';
 import { startUnits, validateUnits, writeIfChanged, writePlan } from '../apply/units-step.js';
 import { diskFreeBytes, gatherFacts, isPortFree, resolveHostname, type HostProbe } from '../host/facts.js';
@@ -32,6 +32,7 @@ import { reviewRerun, withRecordedFlags, type RerunReview } from '../spec/rerun.
 import { mergeTaken, takenDir, takeProblem, type TakenDir } from '../spec/taken-dirs.js';
 import { httpsRequest, waitForHealth, type RegistryEndpoint } from '../host/http.js';
 import { appCrashWatch, withJournalTail } from '../apply/crash-watch.js';
+import { loadImageArchive } from '../apply/image-archive.js';
 import { prepareBindDir } from '../host/storage.js';
 import { assertPgMajorCompatible } from '../host/pg-data.js';
 import { VERSION } from '../version.js';
@@ -57,7 +58,9 @@ export async function up(ctx: CommandContext): Promise<void> {
   const probe = await gatherFacts({ env: ctx.env });
   // Every check before the first change: flags, the existing install, folders, input files.
   // up -H names a new registry after the target (remoteEnv); an install's recorded name still wins.
-  const { spec, previous, review, taken } = await checkUp(rawUpFlags(flags), probe, ctx.env[DEFAULT_HOSTNAME_ENV] || probe.fqdn);
+  const checked = await checkUp(rawUpFlags(flags), probe, ctx.env[DEFAULT_HOSTNAME_ENV] || probe.fqdn);
+  const { previous, review, taken } = checked;
+  let spec = checked.spec;
   const layout = quayRootLayout(spec.quayRoot);
   const podman = createPodman({ verbose: out.verbose, log: out.debug });
 
@@ -102,15 +105,16 @@ export async function up(ctx: CommandContext): Promise<void> {
     // Images and existing PostgreSQL data of another major are checked before anything is written
     // (after loading an archive, which brings the images). The data check is skipped when this
     // install already runs that image.
-    const checkPg = !previous || Boolean(previous.removedAt) || previous.spec.images.postgres !== spec.images.postgres;
-    let pgData = checkPg ? undefined : previous?.pgData;
-    const pgVersionStep = () => out.step('PostgreSQL data version', () => assertPgMajorCompatible(spec.pgStorage, spec.images.postgres, spec.scope, previous?.pgData));
     if (spec.imageArchive) {
       const archive = spec.imageArchive;
-      await out.step(`load images from ${archive}`, async () => { await podman.load(archive); });
+      const loaded = await out.step(`load images from ${archive}`, () => loadImageArchive(podman, archive, givenImages(flags, 'up')));
+      for (const l of loaded.lines) out.info(`    ${l}`);
+      spec = { ...spec, images: { ...spec.images, ...loaded.images } };
     }
     await out.step('images present', () => requireImages(podman, spec));
-    if (checkPg) pgData = await pgVersionStep();
+    const checkPg = !previous || Boolean(previous.removedAt) || previous.spec.images.postgres !== spec.images.postgres;
+    const pgData = checkPg ? await out.step('PostgreSQL data version', () => assertPgMajorCompatible(spec.pgStorage, spec.images.postgres, spec.scope, previous?.pgData))
+      : previous?.pgData;
 
     // Linger is the one check that changes the host: only once everything else passed.
     if (spec.scope === 'rootless' && !probe.lingerEnabled) {

@@ -1,7 +1,8 @@
 // mreg upgrade: new images (or a newer mreg's units) for an existing install, restarting only what changed,
 // and rolling back to the previous unit files when the new version does not become healthy in time.
 import type { CommandContext } from '../cli.js';
-import { lockScope, runOnTarget, stringFlag } from './common.js';
+import { givenImages, lockScope, runOnTarget, stringFlag } from './common.js';
+import { loadImageArchive } from '../apply/image-archive.js';
 import { HostError, UnitFailedError, UsageError } from '../errors.js';
 import { parseUpOptions } from '../spec/options.js';
 import { plan as makePlan, type Plan, type PlannedFile } from '../plan/plan.js';
@@ -160,12 +161,12 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
   if (record.removedAt) {
     throw new HostError(`the install at ${layout.root} was removed by \`mreg down\` on ${record.removedAt}`, 'run `mreg up` with the new image flags instead');
   }
-  const spec = upgradeSpec(record, flags, probe.home);
+  let spec = upgradeSpec(record, flags, probe.home);
   if (spec.imageArchive && spec.imageArchive !== '-' && !(await pathExists(spec.imageArchive))) {
-    throw new UsageError(`--image-archive ${spec.imageArchive}: file not found; give the path of an image archive made with \`podman save\``);
+    throw new UsageError(`--image-archive ${spec.imageArchive}: file not found; give the path of a \`podman save\` archive or of mirror-registry's image-archive.tar`);
   }
   const podman = createPodman({ verbose: out.verbose, log: out.debug });
-  const imagesChanged = imageChanges(record.spec.images, spec.images);
+  let imagesChanged = imageChanges(record.spec.images, spec.images);
 
   if (flags.dryRun) {
     const secrets = await existingSecrets(podman, layout.credentials, await readIfExists(layout.configYaml));
@@ -179,7 +180,7 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
       out.resultJson({ dryRun: true, images: imagesChanged, changed: paths, restart, diff, ...(dump ? { dbSnapshot: dump } : {}) });
       return;
     }
-    if (spec.imageArchive) out.result(`would load ${spec.imageArchive} with podman load`);
+    if (spec.imageArchive) out.result(`would load ${spec.imageArchive} (podman load, or podman image import of each member of mirror-registry's image-archive.tar)`);
     if (dump) out.result(`would dump the database to ${dump} before restarting quay-app (a rollback restores it)`);
     if (changes.length === 0) out.result('nothing to change');
     else out.result(`${diff}\n--- would restart: ${restart.join(', ') || 'nothing'}`);
@@ -193,7 +194,10 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
   try {
     if (spec.imageArchive) {
       const archive = spec.imageArchive;
-      await out.step(`load images from ${archive}`, async () => { await podman.load(archive); });
+      const loaded = await out.step(`load images from ${archive}`, () => loadImageArchive(podman, archive, givenImages(flags, 'upgrade')));
+      for (const l of loaded.lines) out.info(`    ${l}`);
+      spec = { ...spec, images: { ...spec.images, ...loaded.images } };
+      imagesChanged = imageChanges(record.spec.images, spec.images);
     }
     await out.step('images present', () => requireImages(podman, spec.images));
     let pgData = record.pgData;

@@ -1,6 +1,7 @@
 // Podman port: the podman CLI through execa argv arrays; secret values never appear in argv.
 import * as path from 'node:path';
 import { open } from 'node:fs/promises';
+import { execa } from 'execa';
 import { HostError } from '../errors.js';
 import { MIN_PODMAN, formatVersion } from '../plan/compat.js';
 import type { Scope } from '../spec/spec.js';
@@ -21,6 +22,8 @@ export interface Podman {
   version(): Promise<[number, number, number] | undefined>;
   /** `podman load -i archive`; resolves with the image names it reported. */
   load(archive: string): Promise<string[]>;
+  /** `tar -xOf archive member | podman image import --change … - name`: a root filesystem tar made an image. */
+  importImage(archive: string, member: string, name: string, changes: readonly string[]): Promise<void>;
   imageExists(ref: string): Promise<boolean>;
   secretExists(name: string): Promise<boolean>;
   /** `podman secret create [--replace] --env NAME VAR`: the value travels in the child's environment, never argv. */
@@ -159,6 +162,16 @@ export function createPodman(opts: { verbose?: boolean; log?: (line: string) => 
         ? await runChecked('podman', ['load'], { log, what: 'podman load', stdin: 'inherit' })
         : await podman(['load', '--input', archive]);
       return parseLoadedImages(res.stdout);
+    },
+    async importImage(archive, member, name, changes) {
+      const args = ['image', 'import', ...changes.flatMap(c => ['--change', c]), '-', name];
+      log?.(`$ tar -xOf ${archive} ${member} | podman ${args.join(' ')}`);
+      const res = await execa('tar', ['-xOf', archive, member], { reject: false, buffer: { stdout: false }, env: { LC_ALL: 'C' } })
+        .pipe('podman', args, { reject: false, env: { LC_ALL: 'C' } });
+      const failed = [res, ...(res.pipedFrom ?? [])].find(r => r.exitCode !== 0);
+      if (failed) {
+        throw new HostError(`importing ${member} from ${archive} as ${name} failed (${failed.command.split(' ')[0]} exited ${failed.exitCode})\n${tailLines(String(failed.stderr ?? '')).map(l => `  ${l}`).join('\n')}`);
+      }
     },
     imageExists: (ref) => exists(['image', 'exists', ref]),
     secretExists: (name) => exists(['secret', 'exists', name]),

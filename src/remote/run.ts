@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type Options } from 'execa';
 import { HostError, MregError, UsageError } from '../errors.js';
+import { archiveKind } from '../apply/image-archive.js';
+import { listTar } from '../host/tar.js';
 import type { Output } from '../ui/output.js';
 import { runCommand } from '../host/exec.js';
 import { VERSION } from '../version.js';
@@ -79,6 +81,10 @@ export async function runRemote(command: RemoteCommand, target: RemoteTarget, ct
   if (archive !== undefined) {
     try { await access(archive, constants.R_OK); } catch {
       throw new UsageError(`--image-archive ${archive}: file not found or not readable on this host; it is streamed to ${target.hostname}, give a local path`);
+    }
+    // The stream reaches `podman load` on the target; mirror-registry's archive needs its members imported one by one.
+    if (archiveKind(await listTar(archive)).kind === 'mirror-registry') {
+      throw new UsageError(`--image-archive ${archive}: mirror-registry's image-archive.tar cannot be streamed with -H; copy it to ${target.hostname} and run mreg there with -i, or give a \`podman save\` archive`);
     }
   }
   if (target.key) {

@@ -167,6 +167,36 @@ sideBySide(t, 'upgrade, roll back, crash loops (both scopes at once)', scopes, (
     t.equal(await recordedQuay(), `${IMG}/quay:v1`, 'record unchanged');
   });
 
+  t.test(`${s.name}: mirror-registry's image-archive.tar (2.x layout: root filesystem tars) is imported and runs`, async t => {
+    if (!creds) return t.fail('no install');
+    // Built the way mirror-registry's Dockerfile builds it: each image's root filesystem as a plain tar
+    // (`COPY --from=x / /x; tar -cf x.tar -C /x .`, here `podman export`), then a tar of those tars.
+    const build = await s.run(`set -e; d=$(mktemp -d); cd "$d"
+      for m in quay:${IMG}/quay:v1 redis:${IMG}/redis:7; do c=$(podman create \${m#*:}); podman export -o \${m%%:*}.tar $c; podman rm $c >/dev/null; done
+      tar -cf pause.tar --files-from /dev/null
+      tar -cf image-archive.tar quay.tar redis.tar pause.tar; rm quay.tar redis.tar pause.tar; echo "$d"`, { timeoutMs: 10 * 60_000 });
+    t.equal(build.exitCode, 0, 'archive built', { output: describe(build) });
+    const dir = build.stdout.trim().split('\n').pop()!;
+    const pg = await mainPid('quay-postgres');
+    const r = await s.run(`mreg upgrade -i ${dir}/image-archive.tar --json`, { timeoutMs: 20 * 60_000 });
+    t.equal(r.exitCode, 0, 'exits 0', { output: describe(r) });
+    const res = json<UpgradeResult>(r);
+    t.same([...(res?.restarted ?? [])].sort(), ['quay-app.service', 'quay-redis.service'], 'quay-app and quay-redis restarted on the imported images', { output: describe(r) });
+    const quay = await recordedQuay();
+    t.match(quay, /^localhost\/mirror-registry\/quay:[0-9a-f]{12}$/, 'recorded under a name that says where it came from and what it holds');
+    t.equal((await s.run(`podman inspect quay-app --format '{{.ImageName}}'`)).stdout.trim(), quay, 'quay-app runs the imported image');
+    const cfg = await s.run(`podman image inspect ${quay} --format '{{json .Config.Entrypoint}} {{.Config.User}}'`);
+    t.equal(cfg.stdout.trim(), '["dumb-init","--","/quay-registry/quay-entrypoint.sh"] 1001', 'the config mirror-registry gives quay.tar', { output: describe(cfg) });
+    t.equal(await mainPid('quay-postgres'), pg, 'postgres kept running (a 2.x archive has no postgres.tar)');
+    t.equal(await healthCode(), '200', 'registry healthy');
+    const q = await pullTiny();
+    t.equal(q.exitCode, 0, 'image pushed before still pulls', { output: describe(q) });
+    const again = await s.run(`mreg upgrade -i ${dir}/image-archive.tar; rm -rf ${dir}`, { timeoutMs: 20 * 60_000 });
+    t.equal(again.exitCode, 0, 'the same archive again exits 0', { output: describe(again) });
+    t.match(again.stderr + again.stdout, /quay\.tar: localhost\/mirror-registry\/quay:[0-9a-f]{12} \(already imported\)/, 'nothing imported twice');
+    t.match(again.stderr + again.stdout, /nothing to change/, 'and nothing restarted');
+  });
+
   t.test(`${s.name}: v1 → v2 restarts quay-app alone`, async t => {
     const pg = await mainPid('quay-postgres');
     const redis = await mainPid('quay-redis');
