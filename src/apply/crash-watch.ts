@@ -17,17 +17,20 @@ export const CRASH_LOOP_EXITS = 3;
  */
 export function crashWatch(unitState: (name: string) => Promise<UnitState>, unit: string, exits = CRASH_LOOP_EXITS): () => Promise<string | undefined> {
   let base: number | undefined;
+  let exit = '';
   return async () => {
     const s = await unitState(unit);
-    if (s.activeState === 'failed') return `it failed (${s.result || 'no result'}${lastExit(s)}) and systemd stopped restarting it`;
+    // Between runs the service still shows how its last process ended; a running one shows 0 (kept from before).
+    exit = exitText(s) || exit;
+    if (s.activeState === 'failed') return `it failed (${s.result || 'no result'}${exit}) and systemd stopped restarting it`;
     base ??= s.nRestarts;
     const n = s.nRestarts - base;
-    return n >= exits ? `it exited ${n} times since it was started${lastExit(s)}; it will not get healthy this way` : undefined;
+    return n >= exits ? `it exited ${n} times since it was started${exit}; it will not get healthy this way` : undefined;
   };
 }
 
-function lastExit(s: UnitState): string {
-  if (s.execMainCode === 1) return `, last exit status ${s.execMainStatus}`;
+function exitText(s: UnitState): string {
+  if (s.execMainCode === 1 && s.execMainStatus) return `, last exit status ${s.execMainStatus}`;
   if (s.execMainCode === 2 || s.execMainCode === 3) return `, last killed by signal ${s.execMainStatus}`;
   return '';
 }

@@ -21,6 +21,14 @@ t.test('counts exits from its first look, not since boot', async t => {
   t.equal(CRASH_LOOP_EXITS, 3);
 });
 
+t.test('the last exit seen is kept: between samples the new process shows none', async t => {
+  const seq = [state({ nRestarts: 0 }), state({ nRestarts: 1, activeState: 'activating', execMainCode: 1, execMainStatus: 2 }),
+    state({ nRestarts: 2, activeState: 'active', execMainCode: 0, execMainStatus: 0 }), state({ nRestarts: 3, activeState: 'active', execMainCode: 0, execMainStatus: 0 })];
+  const check = crashWatch(async () => seq.shift()!, 'quay-app.service');
+  for (let i = 0; i < 3; i++) t.equal(await check(), undefined);
+  t.match(await check(), /exited 3 times since it was started, last exit status 2;/);
+});
+
 t.test('a failed unit (start limit) ends the wait at once', async t => {
   const check = crashWatch(async () => state({ activeState: 'failed', result: 'start-limit-hit', execMainCode: 2, execMainStatus: 9 }), 'quay-app.service');
   t.match(await check(), /failed \(start-limit-hit, last killed by signal 9\) and systemd stopped restarting it/);

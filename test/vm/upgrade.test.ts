@@ -14,20 +14,51 @@ const IMG = 'localhost/mreg-test';
 // Parallel uploads in the burst: with the ~25 connections Quay's workers keep, more than the 97 a
 // max_connections=100 server gives ordinary users.
 const BURST = 80;
-let burstQueue: Promise<unknown> = Promise.resolve();
-/** Runs `f` after every burst queued before it (the two scopes share the guest's two cores). */
-function oneBurstAtATime<T>(f: () => Promise<T>): Promise<T> {
-  const run = burstQueue.then(f, f);
-  burstQueue = run.catch(() => undefined);
-  return run;
-}
-
 interface UpResult { username: string; password: string }
 interface UpgradeResult { changed: string[]; restarted: string[]; rolledBack: boolean; durationMs: number; downtimeMs?: number }
 
 const json = <T>(r: GuestResult): T | undefined => { try { return JSON.parse(r.stdout) as T; } catch { return undefined; } };
 let base = new Map<string, BaseInstall>();
 t.before(async () => { base = await useBase(); });
+
+// Before the side-by-side block, one scope after the other with nothing else running: 80 uploads at once
+// with the other scope's tests beside them starved the stand-in's connects on two emulated cores (10 s
+// wait each: 500s in both scopes in turn), which says nothing about max_connections.
+t.test(`a burst of ${BURST} parallel blob uploads all succeed (one scope at a time)`, async t => {
+  for (const s of scopes) await t.test(s.name, async t => {
+    const c = base.get(s.name)?.json;
+    if (!c) return t.fail('no base install');
+    const HOST = `${FQDN}:${s.port}`;
+    const CA = `${s.quayRoot}/quay-rootCA/rootCA.pem`;
+    // One curl runs all uploads at once (--parallel-immediate; spawning one curl each staggers them by
+    // seconds under TCG), each PUT slowed to ~16 s, so every upload is in flight together. Quay (and the
+    // stand-in) holds one database connection per request, on top of the ones its workers keep.
+    // As podman and skopeo do, the PUT says octet-stream: curl's default form type makes distribution
+    // parse the body as a form (Go's FormValue) and answer DIGEST_INVALID for every upload.
+    // `read` returns 1 at end of input without a newline (the password has none) but still sets pw.
+    const r = await s.run(`set -e; d=$(mktemp -d); IFS= read -r pw || [ -n "$pw" ]
+      printf 'machine ${FQDN} login ${c.username} password %s\\n' "$pw" > "$d/netrc"; chmod 600 "$d/netrc"
+      opts='netrc-file = "'$d'/netrc"\ncacert = "${CA}"\nsilent\noutput = "/dev/null"'
+      for i in $(seq ${BURST}); do head -c 262144 /dev/urandom > "$d/b$i"; done
+      for i in $(seq ${BURST}); do [ $i = 1 ] || echo next
+        printf '%b\\nurl = "%s"\\nrequest = "POST"\\ndump-header = "%s"\\n' "$opts" "https://${HOST}/v2/${c.username}/burst/blobs/uploads/" "$d/h$i"
+      done > "$d/post.cfg"
+      curl --no-progress-meter --parallel --parallel-immediate --parallel-max 200 -K "$d/post.cfg" || true
+      for i in $(seq ${BURST}); do [ $i = 1 ] || echo next
+        loc=$(tr -d '\\r' < "$d/h$i" | sed -n 's/^[Ll]ocation: //p'); sum=$(sha256sum "$d/b$i" | cut -c1-64)
+        printf '%b\\nurl = "%s"\\nrequest = "PUT"\\nheader = "Content-Type: application/octet-stream"\\ndata-binary = "@%s"\\nlimit-rate = 16k\\nwrite-out = "%%{http_code}\\\\n"\\n' \\
+          "$opts" "https://${HOST}$loc&digest=sha256:$sum" "$d/b$i"
+      done > "$d/put.cfg"
+      curl --no-progress-meter --parallel --parallel-immediate --parallel-max 200 -K "$d/put.cfg" | sort | uniq -c; rm -rf "$d"`,
+      { input: c.password, timeoutMs: 20 * 60_000 });
+    t.equal(r.stdout.trim(), `${BURST} 201`, `all ${BURST} uploads answered 201 Created`, { output: describe(r) });
+    if (r.stdout.trim() !== `${BURST} 201`) {
+      t.comment((await s.run(`podman logs --since 10m quay-app 2>&1 | grep -E 'Error|timeout| 500 ' | tail -8`)).stdout);
+    }
+    const log = await s.run(`podman logs quay-app 2>&1 | grep -c 'too many clients' || true`);
+    t.equal(log.stdout.trim(), '0', 'no "too many clients" from PostgreSQL', { output: describe(log) });
+  });
+});
 
 sideBySide(t, 'upgrade, roll back, crash loops (both scopes at once)', scopes, (t, s) => {
   const HOST = `${FQDN}:${s.port}`;
@@ -92,37 +123,6 @@ sideBySide(t, 'upgrade, roll back, crash loops (both scopes at once)', scopes, (
     const ns = await s.run(`set -e; podman tag ${IMG}/tiny:1 ${HOST}/openshift/tiny:ns; podman push -q ${HOST}/openshift/tiny:ns
       podman rmi ${HOST}/openshift/tiny:ns >/dev/null; podman pull -q ${HOST}/openshift/tiny:ns >/dev/null; podman rmi ${HOST}/openshift/tiny:ns >/dev/null`);
     t.equal(ns.exitCode, 0, 'push to a new namespace creates it (the init user has an e-mail address)', { output: describe(ns) });
-  });
-
-  t.test(`${s.name}: a burst of ${BURST} parallel blob uploads all succeed`, async t => {
-    if (!creds) return t.fail('no install');
-    const c = creds;
-    // One curl runs all uploads at once (--parallel-immediate; spawning one curl each staggers them by
-    // seconds under TCG), each PUT slowed to ~16 s, so every upload is in flight together. Quay (and the
-    // stand-in) holds one database connection per request, on top of the ones its workers keep.
-    // As podman and skopeo do, the PUT says octet-stream: curl's default form type makes distribution
-    // parse the body as a form (Go's FormValue) and answer DIGEST_INVALID for every upload.
-    // `read` returns 1 at end of input without a newline (the password has none) but still sets pw.
-    // One scope at a time: 160 uploads at once on two emulated cores starved the stand-in's connects
-    // (10 s wait each), which says nothing about max_connections.
-    const r = await oneBurstAtATime(() => s.run(`set -e; d=$(mktemp -d); IFS= read -r pw || [ -n "$pw" ]
-      printf 'machine ${FQDN} login ${c.username} password %s\\n' "$pw" > "$d/netrc"; chmod 600 "$d/netrc"
-      opts='netrc-file = "'$d'/netrc"\ncacert = "${CA}"\nsilent\noutput = "/dev/null"'
-      for i in $(seq ${BURST}); do head -c 262144 /dev/urandom > "$d/b$i"; done
-      for i in $(seq ${BURST}); do [ $i = 1 ] || echo next
-        printf '%b\\nurl = "%s"\\nrequest = "POST"\\ndump-header = "%s"\\n' "$opts" "https://${HOST}/v2/${c.username}/burst/blobs/uploads/" "$d/h$i"
-      done > "$d/post.cfg"
-      curl --no-progress-meter --parallel --parallel-immediate --parallel-max 200 -K "$d/post.cfg" || true
-      for i in $(seq ${BURST}); do [ $i = 1 ] || echo next
-        loc=$(tr -d '\\r' < "$d/h$i" | sed -n 's/^[Ll]ocation: //p'); sum=$(sha256sum "$d/b$i" | cut -c1-64)
-        printf '%b\\nurl = "%s"\\nrequest = "PUT"\\nheader = "Content-Type: application/octet-stream"\\ndata-binary = "@%s"\\nlimit-rate = 16k\\nwrite-out = "%%{http_code}\\\\n"\\n' \\
-          "$opts" "https://${HOST}$loc&digest=sha256:$sum" "$d/b$i"
-      done > "$d/put.cfg"
-      curl --no-progress-meter --parallel --parallel-immediate --parallel-max 200 -K "$d/put.cfg" | sort | uniq -c; rm -rf "$d"`,
-      { input: c.password, timeoutMs: 20 * 60_000 }));
-    t.equal(r.stdout.trim(), `${BURST} 201`, `all ${BURST} uploads answered 201 Created`, { output: describe(r) });
-    const log = await s.run(`podman logs quay-app 2>&1 | grep -c 'too many clients' || true`);
-    t.equal(log.stdout.trim(), '0', 'no "too many clients" from PostgreSQL', { output: describe(log) });
   });
 
   t.test(`${s.name}: a certificate that does not name the host: quay-app exits at start, systemd restarts it`, async t => {
@@ -261,7 +261,7 @@ sideBySide(t, 'upgrade, roll back, crash loops (both scopes at once)', scopes, (
     const r = await s.run(`mreg upgrade --quayImage ${IMG}/quay:v1`, { timeoutMs: 20 * 60_000 });
     t.comment(`${s.name}: v2 → v1 crash loop seen and rolled back in ${Date.now() - t0} ms`);
     t.not(r.exitCode, 0, 'exits non-zero', { output: describe(r) });
-    t.match(r.stderr, /quay-app\.service: it exited 3 times since it was started, last exit status \d+; it will not get healthy/,
+    t.match(r.stderr, /quay-app\.service: it exited 3 times since it was started(, last exit status 1)?; it will not get healthy/,
       'stops waiting at the third exit, not at the timeout', { output: describe(r) });
     t.notMatch(r.stderr, /did not answer 200 within/, 'the health wait did not run out');
     t.match(r.stderr, /rolled back/, 'says it rolled back', { output: describe(r) });
