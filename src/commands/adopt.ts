@@ -175,8 +175,8 @@ async function writeRecord(spec: InstallSpec, planned: Plan, layout: QuayRootLay
 }
 
 function factsFor(probe: HostProbe): HostFacts {
-  const { scope, uid, gid, user, home, fqdn, podmanVersion, quadletDir, runtimeDir, now } = probe;
-  return { scope, uid, gid, user, home, fqdn, podmanVersion, quadletDir, runtimeDir, now };
+  const { scope, uid, gid, user, home, fqdn, podmanVersion, quadletDir, runtimeDir, now, selinux } = probe;
+  return { scope, uid, gid, user, home, fqdn, podmanVersion, quadletDir, runtimeDir, now, selinux };
 }
 
 function report(ctx: CommandContext, spec: InstallSpec, found: FoundLegacy, backup: string, ms: number, downtimeMs: number): void {

@@ -291,8 +291,8 @@ function shortName(hostname: string): string | undefined {
 }
 
 function factsFor(probe: HostProbe): HostFacts {
-  const { scope, uid, gid, user, home, fqdn, podmanVersion, quadletDir, runtimeDir, now } = probe;
-  return { scope, uid, gid, user, home, fqdn, podmanVersion, quadletDir, runtimeDir, now };
+  const { scope, uid, gid, user, home, fqdn, podmanVersion, quadletDir, runtimeDir, now, selinux } = probe;
+  return { scope, uid, gid, user, home, fqdn, podmanVersion, quadletDir, runtimeDir, now, selinux };
 }
 
 /** The install record, and the pointer that lets down/status/upgrade find quayRoot without flags. */
