@@ -15,7 +15,7 @@ export const CONTAINER_FILE_LABEL = `${CONTAINER_FILE_TYPE}:${SHARED_LEVEL}`;
  * switched to enforcing.
  */
 export function isSelinuxOn(facts: Pick<HostFacts, 'selinux'>): boolean {
-  return facts.selinux !== 'disabled';
+  return facts.selinux === 'enforcing' || facts.selinux === 'permissive';
 }
 
 /**
