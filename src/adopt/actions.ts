@@ -1,5 +1,6 @@
 // What `mreg adopt` will do, in order, as text for --dry-run (and the man page's description). Pure.
 import { join } from 'node:path';
+import { describeSelinuxLabels } from '../apply/selinux-step.js';
 import type { Plan } from '../plan/plan.js';
 import { PG_USER } from '../spec/defaults.js';
 import { COMPONENTS } from '../model/components.js';
@@ -21,6 +22,7 @@ export function adoptActions(found: FoundLegacy, adoption: Adoption, planned: Pl
     `keep data in place (not copied): Quay storage ${storageText(spec.quayStorage)}, Postgres ${storageText(spec.pgStorage)}`,
     ...(spec.imageArchive ? [`load images from ${spec.imageArchive} (podman load; mirror-registry's image-archive.tar: podman image import of each member)`] : []),
     'check the images are present and validate the units with /usr/libexec/podman/quadlet -dryrun',
+    ...describeSelinuxLabels(planned),
     ...STOP_ORDER.map(u => `stop ${u} (mirror-registry's)`),
     `remove leftover containers ${CONTAINER_NAMES.join(', ')} and pod ${COMPONENTS.pod.podmanName}`,
     ...(adoption.pgUser !== PG_USER ? [`rename the Postgres role "${adoption.pgUser}" to "${PG_USER}" (one-off podman run over the same data)`] : []),

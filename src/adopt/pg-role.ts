@@ -30,17 +30,20 @@ psql -X -q -v ON_ERROR_STOP=1 -h /tmp -U postgres -d postgres || rc=$?
 pg_ctl -D ${PGDATA} -w -s -m fast stop
 exit $rc`;
 
-/** podman run argv (no secrets: the SQL goes on stdin and names roles only). */
-export function renameRoleArgs(image: string, storage: Storage): string[] {
-  const mount = storage.kind === 'volume' ? `${storage.name}:${DATA}` : `${storage.path}:${DATA}:Z,U`;
+/**
+ * podman run argv (no secrets: the SQL goes on stdin and names roles only). `relabel` false: mreg
+ * labelled the path for SELinux already, and :Z would give it this container's private categories.
+ */
+export function renameRoleArgs(image: string, storage: Storage, relabel = true): string[] {
+  const mount = storage.kind === 'volume' ? `${storage.name}:${DATA}` : `${storage.path}:${DATA}:${relabel ? 'Z,U' : 'U'}`;
   return ['run', '--rm', '-i', '--name', 'mreg-adopt-pg-role', '--net', 'none', '--user', '26',
     '--entrypoint', 'sh', '-v', mount, image, '-c', SCRIPT];
 }
 
-export async function renamePgRole(image: string, storage: Storage, from: string, log?: (l: string) => void): Promise<void> {
+export async function renamePgRole(image: string, storage: Storage, from: string, opts: { relabel: boolean; log?: (l: string) => void }): Promise<void> {
   if (from === PG_USER) return;
-  await runChecked('podman', renameRoleArgs(image, storage), {
-    input: renameRoleSql(from), log, what: `renaming the Postgres role "${from}" to "${PG_USER}"`,
+  await runChecked('podman', renameRoleArgs(image, storage, opts.relabel), {
+    input: renameRoleSql(from), log: opts.log, what: `renaming the Postgres role "${from}" to "${PG_USER}"`,
     hint: 'the old data is untouched; see the message above, fix it and run mreg adopt again',
   });
 }

@@ -15,6 +15,7 @@ import type { HostFacts, InstallSecrets, InstallSpec } from '../spec/spec.js';
 import { generateSecrets, secretValueByName } from '../apply/secrets-step.js';
 import { ensureTls } from '../apply/tls-step.js';
 import { startUnits, validateUnits, writeIfChanged, writePlan } from '../apply/units-step.js';
+import { labelBindPaths, SELINUX_STEP } from '../apply/selinux-step.js';
 import { gatherFacts, type HostProbe } from '../host/facts.js';
 import { createPodman, type Podman } from '../host/podman.js';
 import { connectSystemd, type Systemd } from '../host/systemd.js';
@@ -84,10 +85,14 @@ export async function adopt(ctx: CommandContext): Promise<void> {
       return p;
     });
 
+    // mirror-registry's :Z left its containers' categories; its running containers can still use s0.
+    if (planned.selinuxLabels.length > 0) await out.step(SELINUX_STEP, () => labelBindPaths(planned, spec.scope, layout, out));
+
     const downSince = Date.now();
     await out.step('stop mirror-registry', () => stopLegacy(sd, podman, spec));
     try {
-      await out.step('Postgres role for mreg', () => renamePgRole(spec.images.postgres, spec.pgStorage, adoption.pgUser, out.debug));
+      const relabel = !(spec.pgStorage.kind === 'path' && planned.selinuxLabels.includes(spec.pgStorage.path));
+      await out.step('Postgres role for mreg', () => renamePgRole(spec.images.postgres, spec.pgStorage, adoption.pgUser, { relabel, log: out.debug }));
     } catch (err) {
       out.warn('starting mirror-registry again: nothing was changed');
       for (const u of [...STOP_ORDER].reverse()) await sd.startUnit(u).catch(() => undefined);
@@ -175,8 +180,8 @@ async function writeRecord(spec: InstallSpec, planned: Plan, layout: QuayRootLay
 }
 
 function factsFor(probe: HostProbe): HostFacts {
-  const { scope, uid, gid, user, home, fqdn, podmanVersion, quadletDir, runtimeDir, now } = probe;
-  return { scope, uid, gid, user, home, fqdn, podmanVersion, quadletDir, runtimeDir, now };
+  const { scope, uid, gid, user, home, fqdn, podmanVersion, quadletDir, runtimeDir, now, selinux } = probe;
+  return { scope, uid, gid, user, home, fqdn, podmanVersion, quadletDir, runtimeDir, now, selinux };
 }
 
 function report(ctx: CommandContext, spec: InstallSpec, found: FoundLegacy, backup: string, ms: number, downtimeMs: number): void {

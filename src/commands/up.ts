@@ -17,6 +17,7 @@ import { recordSpec, serializeRecord, RECORD_SCHEMA_VERSION, type InstallRecord 
 import type { HostFacts, InstallSecrets, InstallSpec } from '../spec/spec.js';
 import { createSecrets, generateSecrets, resolveSecrets } from '../apply/secrets-step.js';
 import { ensureTls } from '../apply/tls-step.js';
+import { describeSelinuxLabels, labelBindPaths, SELINUX_STEP } from '../apply/selinux-step.js';
 import { pendingCredentialsPath, readCredentials, writeCredentials, type Credentials } from '../apply/credentials.js';
 import { checkInputFiles, givenImages, lockScope, printDryRun, remoteOptionEnv, runOnTarget, stringFlag } from './common.js';
 import { certsDDir } from './cert.js';
@@ -174,6 +175,7 @@ export async function up(ctx: CommandContext): Promise<void> {
         if (storage.kind === 'path') await prepareBindDir(storage.path, mount.mode, spec.scope, mount.owner);
       }
     });
+    if (planned.selinuxLabels.length > 0) await out.step(SELINUX_STEP, () => labelBindPaths(planned, spec.scope, layout, out));
     await out.step('validate units with podman\'s Quadlet generator', () => validateUnits(podman, planned, spec));
 
     // Every file is recorded before it is written, so down removes it even if this run is killed
@@ -291,8 +293,8 @@ function shortName(hostname: string): string | undefined {
 }
 
 function factsFor(probe: HostProbe): HostFacts {
-  const { scope, uid, gid, user, home, fqdn, podmanVersion, quadletDir, runtimeDir, now } = probe;
-  return { scope, uid, gid, user, home, fqdn, podmanVersion, quadletDir, runtimeDir, now };
+  const { scope, uid, gid, user, home, fqdn, podmanVersion, quadletDir, runtimeDir, now, selinux } = probe;
+  return { scope, uid, gid, user, home, fqdn, podmanVersion, quadletDir, runtimeDir, now, selinux };
 }
 
 /** The install record, and the pointer that lets down/status/upgrade find quayRoot without flags. */
@@ -320,6 +322,7 @@ async function dryRun(spec: InstallSpec, probe: HostProbe, layout: QuayRootLayou
     spec.tls.kind === 'generate' ? `create or reuse the root CA in ${layout.caDir}; issue ${layout.sslCert}` : `check and install ${spec.tls.certPath} as ${layout.sslCert}`,
     ...ALL_SECRET_NAMES.map(s => `create podman secret ${s} (unless it exists)`),
     ...(spec.imageArchive ? [`podman load -i ${spec.imageArchive}`] : []),
+    ...describeSelinuxLabels(planned),
     'validate the units with /usr/libexec/podman/quadlet -dryrun',
     ...files.map(f => `write ${f.path} (mode ${f.mode})`),
     'systemd Reload',

@@ -14,6 +14,7 @@ import { findInstall } from '../apply/install-lookup.js';
 import { resolveSecrets } from '../apply/secrets-step.js';
 import { readCredentials } from '../apply/credentials.js';
 import { validateUnits, writeIfChanged } from '../apply/units-step.js';
+import { describeSelinuxLabels, labelBindPaths, SELINUX_STEP } from '../apply/selinux-step.js';
 import { unifiedDiff } from '../apply/unit-diff.js';
 import { gatherFacts } from '../host/facts.js';
 import { createPodman, type Podman } from '../host/podman.js';
@@ -170,17 +171,20 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
 
   if (flags.dryRun) {
     const secrets = await existingSecrets(podman, layout.credentials, await readIfExists(layout.configYaml));
-    const changes = await planChanges(makePlan(spec, probe, secrets));
+    const planned = makePlan(spec, probe, secrets);
+    const changes = await planChanges(planned);
     const paths = changes.map(c => c.file.path);
     const show = (text: string | undefined) => (text === undefined ? undefined : redact(text, secrets));
     const diff = changes.map(c => unifiedDiff(c.file.path, show(c.before), show(c.file.content)!)).join('\n');
     const restart = servicesToRestart(paths);
     const dump = spec.images.quay !== record.spec.images.quay ? dbSnapshotPaths(layout.root).dump : undefined;
     if (out.json) {
-      out.resultJson({ dryRun: true, images: imagesChanged, changed: paths, restart, diff, ...(dump ? { dbSnapshot: dump } : {}) });
+      out.resultJson({ dryRun: true, images: imagesChanged, changed: paths, restart, diff, ...(dump ? { dbSnapshot: dump } : {}),
+        ...(changes.length > 0 && planned.selinuxLabels.length > 0 ? { selinuxLabels: planned.selinuxLabels } : {}) });
       return;
     }
     if (spec.imageArchive) out.result(`would load ${spec.imageArchive} (podman load, or podman image import of each member of mirror-registry's image-archive.tar)`);
+    if (changes.length > 0) for (const line of describeSelinuxLabels(planned)) out.result(`would ${line}`);
     if (dump) out.result(`would dump the database to ${dump} before restarting quay-app (a rollback restores it)`);
     if (changes.length === 0) out.result('nothing to change');
     else out.result(`${diff}\n--- would restart: ${restart.join(', ') || 'nothing'}`);
@@ -220,6 +224,9 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
       return;
     }
     await out.step('validate units with podman\'s Quadlet generator', () => validateUnits(podman, planned, spec));
+    // An install an older mreg made has :Z labels with some old container's categories: relabel
+    // while the old containers (whose level dominates s0) still serve.
+    if (planned.selinuxLabels.length > 0) await out.step(SELINUX_STEP, () => labelBindPaths(planned, spec.scope, layout, out));
     systemd = await connectSystemd(spec.scope, ctx.env);
     const units = servicesToRestart(changed);
     const ep: RegistryEndpoint = { hostname: spec.hostname, port: spec.port, ca: await readIfExists(layout.caCert) };

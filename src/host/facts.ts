@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { HostError } from '../errors.js';
 import { quadletDir as quadletDirOf } from '../model/scope.js';
-import type { HostFacts, Scope } from '../spec/spec.js';
+import type { HostFacts, Scope, SelinuxMode } from '../spec/spec.js';
 import { runCommand } from './exec.js';
 import { pathExists, readIfExists } from './fs.js';
 import { createPodman, type Podman } from './podman.js';
@@ -24,8 +24,6 @@ export interface HostProbe extends HostFacts {
   hasUserBus: boolean;
   memTotalBytes: number;
   cpus: number;
-  /** "enforcing" | "permissive" | "disabled" (no SELinux on the host). */
-  selinux: 'enforcing' | 'permissive' | 'disabled';
 }
 
 export interface GatherOptions {
@@ -51,7 +49,7 @@ async function fqdn(): Promise<string> {
   return os.hostname();
 }
 
-async function selinuxMode(): Promise<HostProbe['selinux']> {
+async function selinuxMode(): Promise<SelinuxMode> {
   const enforce = await readIfExists('/sys/fs/selinux/enforce');
   if (enforce === undefined) return 'disabled';
   return enforce.trim() === '1' ? 'enforcing' : 'permissive';

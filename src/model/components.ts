@@ -27,7 +27,7 @@ export const IMAGE_FLAGS = {
 export interface StorageMount {
   spec: 'quayStorage' | 'pgStorage';
   target: string;
-  /** Volume= options on both kinds (bind paths also get :Z). */
+  /** Volume= options on both kinds (bind paths also get :Z, unless mreg labels them: plan/selinux.ts). */
   options: readonly string[];
   /** Mode of a bind folder. */
   mode: number;
@@ -85,6 +85,7 @@ const app = {
   quadletFile: 'quay-app.container', service: 'quay-app.service', podmanName: 'quay-app', image: 'quay',
   // Blob storage can be huge, so no :U; Quay (uid 1001, gid 0) gets the folder itself before the start.
   storage: { spec: 'quayStorage', target: '/datastorage', options: [], mode: 0o750, owner: { uid: 1001, gid: 0 } },
+  // :Z on quayRoot's small folders costs nothing and gives config.yaml (secrets) the container's private categories.
   quayRootMounts: [{ dir: QUAY_CONFIG_DIR, target: '/quay-registry/conf/stack', options: 'Z' }],
   secrets: [], startWaitsForHealth: false,
 } as const satisfies Component;

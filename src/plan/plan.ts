@@ -10,6 +10,7 @@ import {
   KEY_SINCE, MIN_PODMAN, checkCompat, compareVersions, describeCompatProblem, formatVersion, type PodmanVersion,
 } from './compat.js';
 import { PG_START_HOOK, PG_START_HOOK_FILE, renderQuayConfig } from './quay-config.js';
+import { selinuxLabelPaths } from './selinux.js';
 import { renderUnit, type UnitFile } from './unit-file.js';
 import {
   pgStartHookDir, renderPod, renderPodService, renderPostgres, renderQuayApp, renderRedis, renderVolume, volumeFileName,
@@ -33,6 +34,8 @@ export interface Plan {
   secrets: PlannedSecret[];
   /** podman named volumes the install uses (each has a NAME.volume Quadlet file). */
   volumes: string[];
+  /** Bind paths to label container_file_t:s0 before the units start (SELinux on; plan/selinux.ts); their Volume= has no :Z. */
+  selinuxLabels: string[];
   /** The containers' services in start order, e.g. ['quay-postgres.service','quay-redis.service','quay-app.service'] */
   services: string[];
   pod: typeof UNITS.pod;
@@ -121,6 +124,7 @@ export function plan(spec: InstallSpec, facts: HostFacts, secrets: InstallSecret
     // Those the containers read; up also keeps Quay's two keys as podman secrets (SECRET_NAMES).
     secrets: CONTAINER_SECRETS.map(key => ({ name: SECRET_NAMES[key], value: secrets[key] })),
     volumes,
+    selinuxLabels: selinuxLabelPaths(spec, facts),
     services: CONTAINER_IDS.map(id => UNITS[id]),
     pod: UNITS.pod,
   };

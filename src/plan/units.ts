@@ -4,6 +4,7 @@ import { posix } from 'node:path';
 import type { HostFacts, InstallSpec, Storage } from '../spec/spec.js';
 import { COMPONENTS, type QuayRootMount, type StorageMount } from '../model/components.js';
 import { wantedByTarget } from '../model/scope.js';
+import { isSelinuxOn } from './selinux.js';
 import { TEMPLATES, type TemplateName } from './templates.generated.js';
 import { parseUnit, type UnitFile } from './unit-file.js';
 
@@ -51,12 +52,14 @@ function wantedBy(spec: InstallSpec): string {
 
 /**
  * Volume= value for a component's storage. Named volumes go through their .volume file (Quadlet adds
- * Requires/After on NAME-volume.service). Bind mounts get :Z for SELinux on RHEL; the mount's own
- * options apply to both kinds (Postgres' :U).
+ * Requires/After on NAME-volume.service). With SELinux on, mreg labels a bind path once at install
+ * (plan/selinux.ts): :Z would relabel the whole tree at every start, since Quadlet creates a new
+ * container with new MCS categories each time (podman#24209). With SELinux off :Z stays, a no-op.
+ * The mount's own options apply to both kinds (Postgres' :U).
  */
-function storageVolume(spec: InstallSpec, mount: StorageMount): string {
+function storageVolume(spec: InstallSpec, mount: StorageMount, facts: HostFacts): string {
   const storage: Storage = spec[mount.spec];
-  const options = storage.kind === 'path' ? ['Z', ...mount.options] : mount.options;
+  const options = storage.kind === 'path' && !isSelinuxOn(facts) ? ['Z', ...mount.options] : mount.options;
   const source = storage.kind === 'path' ? storage.path : volumeFileName(storage.name);
   return options.length > 0 ? `${source}:${mount.target}:${options.join(',')}` : `${source}:${mount.target}`;
 }
@@ -74,11 +77,11 @@ export function renderPod(spec: InstallSpec, _facts: HostFacts): UnitFile {
  * directory and it spares bind-mount users the ACL dance. Not used for Quay's blob storage, which
  * can be huge: the caller prepares that directory's owner instead.
  */
-export function renderPostgres(spec: InstallSpec, _facts: HostFacts): UnitFile {
+export function renderPostgres(spec: InstallSpec, facts: HostFacts): UnitFile {
   const c = COMPONENTS.postgres;
   return fillTemplate(c.quadletFile, {
     image: spec.images[c.image],
-    dataVolume: storageVolume(spec, c.storage),
+    dataVolume: storageVolume(spec, c.storage, facts),
     startHookVolume: quayRootVolume(spec, c.quayRootMounts[0]),
     wantedBy: wantedBy(spec),
   });
@@ -89,12 +92,12 @@ export function renderRedis(spec: InstallSpec, _facts: HostFacts): UnitFile {
   return fillTemplate(c.quadletFile, { image: spec.images[c.image], wantedBy: wantedBy(spec) });
 }
 
-export function renderQuayApp(spec: InstallSpec, _facts: HostFacts): UnitFile {
+export function renderQuayApp(spec: InstallSpec, facts: HostFacts): UnitFile {
   const c = COMPONENTS.app;
   return fillTemplate(c.quadletFile, {
     image: spec.images[c.image],
     configVolume: quayRootVolume(spec, c.quayRootMounts[0]),
-    storageVolume: storageVolume(spec, c.storage),
+    storageVolume: storageVolume(spec, c.storage, facts),
     wantedBy: wantedBy(spec),
   });
 }

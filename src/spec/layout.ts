@@ -16,6 +16,8 @@ export interface QuayRootLayout {
   caKey: string;
   credentials: string;
   record: string;
+  /** The bind paths mreg gave their SELinux label, one a line (host/selinux.ts). */
+  selinuxLabelled: string;
 }
 
 export function quayRootLayout(root: string): QuayRootLayout {
@@ -32,5 +34,6 @@ export function quayRootLayout(root: string): QuayRootLayout {
     caKey: join(caDir, 'rootCA.key'),
     credentials: join(root, 'credentials'),
     record: join(root, 'mreg-install.json'),
+    selinuxLabelled: join(root, 'selinux-labelled'),
   };
 }

@@ -60,4 +60,8 @@ export interface HostFacts {
   /** For rootless: $XDG_RUNTIME_DIR (computed as /run/user/<uid> when unset). */
   runtimeDir: string;
   now: Date;
+  /** From /sys/fs/selinux/enforce; 'disabled' when it is missing. */
+  selinux: SelinuxMode;
 }
+
+export type SelinuxMode = 'enforcing' | 'permissive' | 'disabled';

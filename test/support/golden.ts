@@ -68,6 +68,8 @@ export function renderManifest(p: Plan): string {
     files: p.files.map(f => ({ path: f.path, mode: `0${f.mode.toString(8)}`, sensitive: f.sensitive, kind: f.kind })),
     secrets: p.secrets.map(s => s.name),
     volumes: p.volumes,
+    // Only with SELinux on, so the manifests of the sets without it stay as they were.
+    ...(p.selinuxLabels.length > 0 ? { selinuxLabels: p.selinuxLabels } : {}),
     services: p.services,
     pod: p.pod,
   };

@@ -185,5 +185,6 @@ t.test('Postgres role rename: SQL names roles only, argv holds no secret', async
   const args = renameRoleArgs('img:1', { kind: 'volume', name: 'pg-storage' });
   t.ok(args.includes('pg-storage:/var/lib/pgsql/data'));
   t.ok(renameRoleArgs('img:1', { kind: 'path', path: '/srv/pg' }).includes('/srv/pg:/var/lib/pgsql/data:Z,U'));
+  t.ok(renameRoleArgs('img:1', { kind: 'path', path: '/srv/pg' }, false).includes('/srv/pg:/var/lib/pgsql/data:U'), 'labelled by mreg: no :Z to undo it');
   t.notMatch(args.join(' '), /pgPw|password/i);
 });

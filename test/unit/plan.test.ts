@@ -22,7 +22,7 @@ const secretForms = (s: InstallSecrets) =>
   Object.values(s).flatMap(v => [v, encodeURIComponent(v), JSON.stringify(v).slice(1, -1)]);
 
 t.test('golden files: re-plan and compare byte for byte', async t => {
-  t.strictSame(scenarios.map(s => s.name), ['podman-4.9', 'podman-5.0', 'rootful', 'rootless']);
+  t.strictSame(scenarios.map(s => s.name), ['podman-4.9', 'podman-5.0', 'rootful', 'rootless', 'selinux-rootful', 'selinux-rootless']);
   for (const s of scenarios) {
     const p = planned.get(s.name)!;
     for (const f of p.files) {
@@ -102,6 +102,31 @@ t.test('invariants over every golden set', async t => {
     t.strictSame(p.services, ['quay-postgres.service', 'quay-redis.service', 'quay-app.service']);
     t.equal(p.pod, 'quay-pod.service');
     for (const f of quadlets(p)) t.ok(f.path.startsWith(`${s.facts.quadletDir}/`), 'quadlet files in quadletDir');
+  }
+});
+
+t.test('SELinux on: storage bind paths are labelled by mreg and mounted without :Z; off: :Z as before', async t => {
+  t.ok(scenarios.some(s => s.facts.selinux !== 'disabled' && s.spec.scope === 'rootful')
+    && scenarios.some(s => s.facts.selinux !== 'disabled' && s.spec.scope === 'rootless'), 'both scopes have a set with SELinux on');
+  for (const s of scenarios) {
+    const p = planned.get(s.name)!;
+    const on = s.facts.selinux !== 'disabled';
+    const binds = [s.spec.quayStorage, s.spec.pgStorage].flatMap(st => (st.kind === 'path' ? [st.path] : []));
+    t.strictSame(p.selinuxLabels, on ? binds : [], `${s.name}: labels ${on ? 'every bind path' : 'nothing'}`);
+    for (const f of quadlets(p)) {
+      for (const v of getValues(parseUnit(f.content), 'Container', 'Volume')) {
+        const [source = '', , options = ''] = v.split(':');
+        const relabels = options.split(',').includes('Z');
+        const name = `${s.name}/${basename(f.path)}: ${v}`;
+        // quayRoot's folders are small; :Z keeps config.yaml in the container's private categories.
+        if (source.startsWith(`${s.spec.quayRoot}/`)) t.ok(relabels, `${name}: quayRoot folder keeps :Z`);
+        else if (binds.includes(source)) t.equal(relabels, !on, `${name}: ${on ? 'no :Z' : ':Z'}`);
+        else t.notOk(relabels, `${name}: named volume, labelled by podman`);
+        if (source === (s.spec.pgStorage.kind === 'path' ? s.spec.pgStorage.path : `${s.spec.pgStorage.name}.volume`)) {
+          t.ok(options.split(',').includes('U'), `${name}: Postgres data keeps :U`);
+        }
+      }
+    }
   }
 });
 
