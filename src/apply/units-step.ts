@@ -12,7 +12,7 @@ import type { QuayRootLayout } from '../spec/layout.js';
 import type { InstallSpec } from '../spec/spec.js';
 import type { Podman } from '../host/podman.js';
 import type { Systemd } from '../host/systemd.js';
-import { ensureDir, ensureMode, readIfExists, removeIfExists, writeFileAtomic } from '../host/fs.js';
+import { ensureDir, makeDirIfMissing, ensureMode, readIfExists, removeIfExists, writeFileAtomic } from '../host/fs.js';
 import { journalTail } from '../host/journal.js';
 
 export const START_TIMEOUT_MS = 15 * 60_000;
@@ -43,7 +43,7 @@ export async function writePlan(planned: Plan, layout: QuayRootLayout): Promise<
   await ensureDir(layout.root, 0o700);
   await ensureDir(layout.configDir, 0o750);
   for (const f of planned.files) {
-    await ensureDir(dirname(f.path), 0o755);
+    await makeDirIfMissing(dirname(f.path), 0o755); // the Quadlet folder may be the user's own, and 0700
     if (await writeIfChanged(f.path, f.content, f.mode)) changed.push(f.path);
   }
   return changed;

@@ -19,7 +19,7 @@ import { labelBindPaths, SELINUX_STEP } from '../apply/selinux-step.js';
 import { gatherFacts, type HostProbe } from '../host/facts.js';
 import { createPodman, type Podman } from '../host/podman.js';
 import { connectSystemd, type Systemd } from '../host/systemd.js';
-import { ensureDir, readIfExists } from '../host/fs.js';
+import { makeDirIfMissing, readIfExists } from '../host/fs.js';
 import { waitForHealth } from '../host/http.js';
 import { appCrashWatch, withJournalTail } from '../apply/crash-watch.js';
 import { journalTail } from '../host/journal.js';
@@ -175,7 +175,7 @@ async function writeRecord(spec: InstallSpec, planned: Plan, layout: QuayRootLay
   };
   await writeIfChanged(layout.record, serializeRecord(record), 0o600);
   const pointer = pointerPath(spec.scope, probe.home);
-  await ensureDir(dirname(pointer), 0o755);
+  await makeDirIfMissing(dirname(pointer), 0o755);
   await writeIfChanged(pointer, `${spec.quayRoot}\n`, 0o644);
 }
 

@@ -11,7 +11,7 @@ import {
 } from '../apply/cert-rotate.js';
 import { splitPemChain } from '../tls/index.js';
 import { gatherFacts, type HostProbe } from '../host/facts.js';
-import { ensureDir, readIfExists, writeFileAtomic } from '../host/fs.js';
+import { makeDirIfMissing, readIfExists, writeFileAtomic } from '../host/fs.js';
 import { waitForHealth } from '../host/http.js';
 import { journalTail } from '../host/journal.js';
 import { connectSystemd } from '../host/systemd.js';
@@ -212,7 +212,7 @@ async function trust(ctx: CommandContext, probe: HostProbe, layout: QuayRootLayo
     return;
   }
   if (!unchanged) {
-    await ensureDir(dir, 0o755);
+    await makeDirIfMissing(dir, 0o755);
     await writeFileAtomic(target, anchor.pem, 0o644);
   }
   // Recorded so `mreg down --purge` removes it with the other files mreg made outside quayRoot (plain down keeps it).

@@ -26,7 +26,7 @@ import { diskFreeBytes, gatherFacts, isPortFree, resolveHostname, type HostProbe
 import { createPodman, type Podman } from '../host/podman.js';
 import { enableLinger } from '../host/linger.js';
 import { connectSystemd, type Systemd } from '../host/systemd.js';
-import { ensureDir, ensureMode, makeDirIfMissing, pathExists, readIfExists, removeIfExists } from '../host/fs.js';
+import { ensureMode, makeDirIfMissing, pathExists, readIfExists, removeIfExists } from '../host/fs.js';
 import { readDirState } from '../host/dir-state.js';
 import { findRecordedInstall, readRecordAt } from '../apply/install-lookup.js';
 import { reviewRerun, withRecordedFlags, type RerunReview } from '../spec/rerun.js';
@@ -301,7 +301,7 @@ function factsFor(probe: HostProbe): HostFacts {
 async function writeRecord(layout: QuayRootLayout, record: InstallRecord, spec: InstallSpec, home: string): Promise<void> {
   await writeIfChanged(layout.record, serializeRecord(record), 0o600);
   const pointer = pointerPath(spec.scope, home);
-  await ensureDir(dirname(pointer), 0o755);
+  await makeDirIfMissing(dirname(pointer), 0o755);
   await writeIfChanged(pointer, `${spec.quayRoot}\n`, 0o644);
 }
 

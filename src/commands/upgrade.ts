@@ -19,7 +19,7 @@ import { unifiedDiff } from '../apply/unit-diff.js';
 import { gatherFacts } from '../host/facts.js';
 import { createPodman, type Podman } from '../host/podman.js';
 import { connectSystemd, type Systemd } from '../host/systemd.js';
-import { ensureDir, pathExists, readIfExists, removeIfExists, writeFileAtomic } from '../host/fs.js';
+import { makeDirIfMissing, pathExists, readIfExists, removeIfExists, writeFileAtomic } from '../host/fs.js';
 import { CrashLoopError, waitForHealth, type RegistryEndpoint } from '../host/http.js';
 import { appCrashWatch } from '../apply/crash-watch.js';
 import { journalTail } from '../host/journal.js';
@@ -145,7 +145,7 @@ async function restartInOrder(systemd: Systemd, units: readonly string[], deadli
 async function writeFiles(files: readonly { path: string; content: string | undefined; mode: number }[]): Promise<void> {
   for (const f of files) {
     if (f.content === undefined) { await removeIfExists(f.path); continue; }
-    await ensureDir(dirname(f.path), 0o755);
+    await makeDirIfMissing(dirname(f.path), 0o755);
     await writeFileAtomic(f.path, f.content, f.mode);
   }
 }

@@ -35,7 +35,10 @@ export async function readIfExists(file: string): Promise<string | undefined> {
   }
 }
 
-/** Creates `dir` and its parents; sets `mode` on the last one (mkdir's mode is masked by the umask). */
+/**
+ * Creates `dir` and its parents; sets `mode` on the last one even when it existed (mkdir's mode is
+ * masked by the umask). Only for directories that are mreg's own (quayRoot and its folders).
+ */
 export async function ensureDir(dir: string, mode = 0o755): Promise<void> {
   try {
     await fs.mkdir(dir, { recursive: true, mode });
@@ -46,12 +49,21 @@ export async function ensureDir(dir: string, mode = 0o755): Promise<void> {
 }
 
 /**
- * Creates `dir` if missing (new levels get `mode`) and leaves an existing one as it is: for directories the
- * system owns, like XDG_RUNTIME_DIR, which must stay 0700.
+ * Creates `dir` if missing and leaves an existing one (and every existing parent) as it is: for
+ * directories mreg shares with the system or the user, like XDG_RUNTIME_DIR (must stay 0700) or a
+ * user's own 0700 ~/.config/containers/systemd. The levels it creates get `mode`, whatever the umask.
  */
 export async function makeDirIfMissing(dir: string, mode = 0o700): Promise<void> {
   try {
-    await fs.mkdir(dir, { recursive: true, mode });
+    const first = await fs.mkdir(dir, { recursive: true, mode });
+    if (first === undefined) return;
+    const rel = path.relative(first, dir);
+    let level = first;
+    await fs.chmod(level, mode);
+    for (const part of rel === '' ? [] : rel.split(path.sep)) {
+      level = path.join(level, part);
+      await fs.chmod(level, mode);
+    }
   } catch (err) {
     throw fsError('cannot create directory', dir, err);
   }
