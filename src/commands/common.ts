@@ -9,6 +9,7 @@ import type { CommandContext } from '../cli.js';
 import type { RemoteCommand } from '../remote/argv.js';
 import { dirname } from 'node:path';
 import { acquireLock, makeDirIfMissing } from '../host/fs.js';
+import { listTar } from '../host/tar.js';
 import type { HostProbe } from '../host/facts.js';
 import { lockPath } from '../model/scope.js';
 import type { Output } from '../ui/output.js';
@@ -23,7 +24,17 @@ export async function checkInputFiles(spec: InstallSpec, now: Date): Promise<voi
     await need('--sslCert', spec.tls.certPath, 'give the path of a PEM certificate');
     await need('--sslKey', spec.tls.keyPath, 'give the path of its PEM private key');
   }
-  if (spec.imageArchive && spec.imageArchive !== '-') await need('--image-archive', spec.imageArchive, 'give the path of an image archive: `podman save` output or mirror-registry\'s image-archive.tar');
+  const ARCHIVE_FIX = 'give the path of an image archive: `podman save` output or mirror-registry\'s image-archive.tar';
+  if (spec.imageArchive && spec.imageArchive !== '-') {
+    const before = problems.length;
+    await need('--image-archive', spec.imageArchive, ARCHIVE_FIX);
+    if (problems.length === before) {
+      const why = await listTar(spec.imageArchive).then(() => undefined, (err: unknown) => (err instanceof Error ? err.message : String(err)));
+      // tar's first complaint says why ("This does not look like a tar archive"); the rest is its exit notice.
+      const reason = why?.split('\n').map(l => l.trim()).find(l => l.startsWith('tar: ') && !/Exiting with failure|not recoverable/.test(l));
+      if (why !== undefined) problems.push(`--image-archive ${spec.imageArchive}: not a tar archive${reason ? ` (${reason})` : ''}; ${ARCHIVE_FIX}`);
+    }
+  }
   if (problems.length === 0 && spec.tls.kind === 'provided') {
     problems.push(...checkProvidedCert({
       certPem: await readFile(spec.tls.certPath, 'utf8'), keyPem: await readFile(spec.tls.keyPath, 'utf8'),

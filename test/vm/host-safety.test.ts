@@ -1,5 +1,6 @@
 // Never harm the host (rootful and rootless side by side, no install needed): every refused `mreg up`
-// (a system folder, a file, a folder with someone's files, a missing image) exits non-zero with one
+// (a system folder, a file, a folder with someone's files, a port in use, missing or bad input files, a
+// missing image) exits non-zero with one
 // line naming the flag, and leaves modes, owners and contents of /, /etc, /opt, /srv and the user's
 // home exactly as they were.
 import t from 'tap';
@@ -39,6 +40,11 @@ const ROWS: Row[] = [
   { what: 'quayStorage is a file', args: () => '--quayStorage /etc/hostname', exit: 2, message: /^mreg: error: --quayStorage \/etc\/hostname: exists and is not a directory/m },
   { what: 'quayStorage holds files', args: s => `--quayStorage ${full(s)}`, exit: 2, message: /--quayStorage \S+: not empty \(keep-me\.txt\) and not an mreg install's/ },
   { what: 'quayRoot holds files', args: s => `--quayRoot ${full(s)}`, exit: 2, message: /--quayRoot \S+: not empty \(keep-me\.txt\)/ },
+  { what: 'port in use (sshd\'s 22)', args: s => upCmd(s).replace(s.host, `${s.host.split(':')[0]}:22`), exit: 1,
+    message: /port 22 is already in use; free it or choose another port with --quayHostname|--quayHostname \S+:22: a rootless install cannot publish a port below 1024/ },
+  { what: 'certificate files missing', args: () => '--sslCert /nonexistent/c.pem --sslKey /nonexistent/k.pem', exit: 2, message: /^mreg: error: --sslCert \/nonexistent\/c\.pem: file not found or not readable/m },
+  { what: 'image archive missing', args: () => '-i /nonexistent/images.tar', exit: 2, message: /^mreg: error: --image-archive \/nonexistent\/images\.tar: file not found or not readable/m },
+  { what: 'image archive is not a tar', args: () => '-i /etc/hostname', exit: 2, message: /^mreg: error: --image-archive \/etc\/hostname: not a tar archive/m },
   { what: 'an image is missing', args: s => upCmd(s).replace(`${IMG}/quay:v1`, `${IMG}/quay:not-loaded`), exit: 1, message: /image not present on this host: --quayImage localhost\/mreg-test\/quay:not-loaded/ },
 ];
 
