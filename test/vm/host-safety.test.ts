@@ -1,8 +1,7 @@
 // Never harm the host (rootful and rootless side by side, no install needed): every refused `mreg up`
 // (a system folder, a file, a folder with someone's files, a port in use, missing or bad input files, a
-// missing image) exits non-zero with one
-// line naming the flag, and leaves modes, owners and contents of /, /etc, /opt, /srv and the user's
-// home exactly as they were.
+// missing image) exits non-zero with one line naming the flag, and leaves modes, owners and contents of
+// /, /etc, /opt, /srv and the user's home exactly as they were.
 import t from 'tap';
 import { requireVm, describe, sideBySide } from './guest.js';
 import { asRoot as root, IMG, SCOPES, upCmd, type Scope } from './scopes.js';
