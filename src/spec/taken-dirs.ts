@@ -26,7 +26,7 @@ export interface TakenDir {
 // Entries a fresh file system has: an empty mount point is still empty.
 const IGNORED_ENTRIES = new Set(['lost+found']);
 
-// Names mreg itself writes into quayRoot (an interrupted first run leaves some of them, no record yet).
+// Names found in an install's quayRoot: mreg's, and mirror-registry's (quay-config, quay-rootCA).
 const QUAY_ROOT_ENTRIES = new Set(['quay-config', 'quay-rootCA', 'credentials', 'credentials.pending', 'mreg-install.json']);
 
 const SYSTEM_DIRS = [
@@ -57,10 +57,14 @@ export function meaningfulEntries(entries: readonly string[]): string[] {
   return entries.filter(e => !IGNORED_ENTRIES.has(e));
 }
 
-/** Whether a non-empty quayRoot holds only what mreg writes there (an earlier, maybe interrupted, mreg run). */
+/**
+ * Whether a non-empty quayRoot is an earlier (maybe interrupted) mreg run's: `up` writes the install
+ * record before anything else there. quay-config and quay-rootCA without it are what a mirror-registry
+ * 1.3 install keeps in the same default folder (/etc/quay-install): taking them over would replace its
+ * config.yaml, and with it the DATABASE_SECRET_KEY its data is encrypted with.
+ */
 export function looksLikeMregQuayRoot(entries: readonly string[]): boolean {
-  const names = meaningfulEntries(entries).filter(e => !/^\..*\.tmp$/.test(e));
-  return names.includes('mreg-install.json') || (names.length > 0 && names.every(n => QUAY_ROOT_ENTRIES.has(n)));
+  return meaningfulEntries(entries).includes('mreg-install.json');
 }
 
 export interface TakeCheck {

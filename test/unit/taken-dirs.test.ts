@@ -34,10 +34,12 @@ t.test('missing, empty (lost+found counts as empty) and recorded folders are tak
   t.equal(check('/srv/data', { ...empty, entries: ['sha256'] }, { recorded: true }), undefined);
 });
 
-t.test('a quayRoot holding only what mreg writes is an earlier (maybe interrupted) mreg run', async t => {
+t.test('a quayRoot with mreg\'s install record is an earlier (maybe interrupted) mreg run', async t => {
   const root = (entries: string[]) => check('/srv/qr', { ...empty, entries }, { flag: '--quayRoot', isQuayRoot: true });
-  t.equal(root(['quay-rootCA', 'quay-config']), undefined, 'a run killed after TLS');
+  t.equal(root(['mreg-install.json', 'quay-rootCA', 'quay-config']), undefined, 'a run killed after TLS (the record comes first)');
   t.equal(root(['mreg-install.json', 'anything']), undefined);
+  t.match(root(['quay-rootCA', 'quay-config']), /not an mreg install's \(a mirror-registry install\? see mreg adopt\)/,
+    'mirror-registry 1.3\'s default quayRoot is not taken over (its config.yaml holds the key its data is encrypted with)');
   t.match(root(['quay-rootCA', 'quay-config', 'pg-data']), /not an mreg install's \(a mirror-registry install\? see mreg adopt\)/);
   t.match(root(['notes.txt']), /not empty \(notes\.txt\)/);
   t.notOk(looksLikeMregQuayRoot(['lost+found']), 'an empty mount point is not an install');

@@ -39,6 +39,9 @@ const ROWS: Row[] = [
   { what: 'quayStorage is a file', args: () => '--quayStorage /etc/hostname', exit: 2, message: /^mreg: error: --quayStorage \/etc\/hostname: exists and is not a directory/m },
   { what: 'quayStorage holds files', args: s => `--quayStorage ${full(s)}`, exit: 2, message: /--quayStorage \S+: not empty \(keep-me\.txt\) and not an mreg install's/ },
   { what: 'quayRoot holds files', args: s => `--quayRoot ${full(s)}`, exit: 2, message: /--quayRoot \S+: not empty \(keep-me\.txt\)/ },
+  // What mirror-registry 1.3 keeps in its quayRoot; before, mreg took it for an interrupted run of its own.
+  { what: 'quayRoot is a mirror-registry one', args: s => `--quayRoot ${mrRoot(s)}`, exit: 2,
+    message: /--quayRoot \S+: not empty \(quay-config, quay-rootCA\) and not an mreg install's \(a mirror-registry install\? see mreg adopt\)/ },
   { what: 'port in use (sshd\'s 22)', args: s => upCmd(s).replace(s.host, `${s.host.split(':')[0]}:22`), exit: 1,
     message: /port 22 is already in use; free it or choose another port with --quayHostname|--quayHostname \S+:22: a rootless install cannot publish a port below 1024/ },
   { what: 'certificate files missing', args: () => '--sslCert /nonexistent/c.pem --sslKey /nonexistent/k.pem', exit: 2, message: /^mreg: error: --sslCert \/nonexistent\/c\.pem: file not found or not readable/m },
@@ -48,11 +51,14 @@ const ROWS: Row[] = [
 ];
 
 const full = (s: Scope) => (s.name === 'rootful' ? '/srv/mreg-full' : `${HOME}/mreg-full`);
+const mrRoot = (s: Scope) => (s.name === 'rootful' ? '/srv/mr-quay-install' : `${HOME}/mr-quay-install`);
 
 t.before(async () => {
   // A folder with a file of the user's in it, per scope; then the first snapshot.
   await root(`mkdir -p /srv/mreg-full ${HOME}/mreg-full && echo mine >/srv/mreg-full/keep-me.txt && echo mine >${HOME}/mreg-full/keep-me.txt
-    chown -R mreg:mreg ${HOME}/mreg-full && ${SNAPSHOT} >${snapFile(SCOPES[0]!)}${SCOPES.slice(1).map(s => ` && cp ${snapFile(SCOPES[0]!)} ${snapFile(s)}`).join('')}`);
+    for d in /srv/mr-quay-install ${HOME}/mr-quay-install; do mkdir -p $d/quay-config $d/quay-rootCA
+      echo 'DATABASE_SECRET_KEY: kept' >$d/quay-config/config.yaml; echo ca >$d/quay-rootCA/rootCA.pem; done
+    chown -R mreg:mreg ${HOME}/mreg-full ${HOME}/mr-quay-install && ${SNAPSHOT} >${snapFile(SCOPES[0]!)}${SCOPES.slice(1).map(s => ` && cp ${snapFile(SCOPES[0]!)} ${snapFile(s)}`).join('')}`);
 });
 
 t.test('no install yet in either scope', async t => {
@@ -79,5 +85,5 @@ sideBySide(t, 'each refused mreg up exits non-zero, names the flag, and changes 
 });
 
 t.teardown(async () => {
-  await root(`rm -rf /srv/mreg-full ${HOME}/mreg-full ${SCOPES.map(s => `${snapFile(s)} ${snapFile(s)}.new`).join(' ')}`);
+  await root(`rm -rf /srv/mreg-full ${HOME}/mreg-full /srv/mr-quay-install ${HOME}/mr-quay-install ${SCOPES.map(s => `${snapFile(s)} ${snapFile(s)}.new`).join(' ')}`);
 });
