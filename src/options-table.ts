@@ -23,7 +23,7 @@ const UP: CommandName[] = ['up'];
 const IMAGES: CommandName[] = ['up', 'upgrade', 'adopt'];
 const WITH_RECORD: CommandName[] = ['up', 'down', 'status', 'upgrade', 'cert', 'adopt'];
 const REMOTE: CommandName[] = ['up', 'down', 'status', 'upgrade'];
-const CERT_FILES: CommandName[] = ['up', 'cert', 'upgrade'];
+const CERT_FILES: CommandName[] = ['up', 'cert', 'upgrade', 'adopt'];
 
 export const COMMAND_FLAGS: readonly FlagDef[] = [
   { flags: '--quayHostname <host[:port]>', description: 'DNS name (and published port) clients use; an IP address is refused', defaultText: '$(hostname -f):8443', commands: UP },
@@ -46,6 +46,7 @@ export const COMMAND_FLAGS: readonly FlagDef[] = [
   { flags: '-H, --targetHostname <host>', description: 'Host to act on; another host is reached over ssh', defaultText: '$(hostname -f)', commands: REMOTE },
   { flags: '-u, --targetUsername <user>', description: 'SSH user for --targetHostname', defaultText: '$USER', commands: REMOTE },
   { flags: '-k, --ssh-key <file>', description: 'SSH private key for --targetHostname', commands: REMOTE },
+  { flags: '--new-ca', description: 'Replace the install\'s expired (or unwanted) CA with a new one; clients must then trust it', commands: ['adopt'] },
   { flags: '--from-mirror-registry', description: 'Adopt an existing mirror-registry 1.2/1.3 install (same as `mreg adopt`)', commands: ['upgrade'] },
   { flags: '--timeout <seconds>', description: 'How long the new version may take to become healthy before mreg rolls back', defaultText: '600', commands: ['upgrade'] },
   { flags: '-n, --lines <n>', description: 'Number of journal lines to show', defaultText: '50', commands: ['logs'] },

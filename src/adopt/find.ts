@@ -100,6 +100,21 @@ export async function backupLegacyConfig(found: FoundLegacy): Promise<string> {
   return dest;
 }
 
+/**
+ * Copies the served pair next to the old config (adopt may renew or replace it), and with --new-ca
+ * moves the old CA there too, so mreg makes a new one and the old one can be put back.
+ */
+export async function backupLegacyTls(found: FoundLegacy, moveCa: boolean): Promise<void> {
+  const layout = quayRootLayout(found.quayRoot);
+  const dir = join(found.quayRoot, BACKUP_DIR_NAME);
+  await ensureDir(dir, 0o700);
+  for (const [from, name] of [[layout.sslCert, 'ssl.cert'], [layout.sslKey, 'ssl.key']] as const) {
+    const text = await readIfExists(from);
+    if (text !== undefined) await writeFileAtomic(join(dir, name), text, 0o600);
+  }
+  if (moveCa && await pathExists(layout.caDir)) await rename(layout.caDir, join(dir, 'quay-rootCA'));
+}
+
 /** mirror-registry left the served key world-readable (0644) and mreg status flags that: tighten to mreg's modes. */
 export async function tightenModes(files: { path: string; mode: number }[]): Promise<void> {
   for (const f of files) if (await pathExists(f.path)) await chmod(f.path, f.mode);

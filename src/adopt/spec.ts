@@ -26,6 +26,10 @@ export interface AdoptOverrides {
   pgImage?: string;
   redisImage?: string;
   imageArchive?: string;
+  /** --sslCert/--sslKey/--sslCheckSkip: the pair to serve instead of what the install has. */
+  sslCert?: string;
+  sslKey?: string;
+  sslCheckSkip?: boolean;
 }
 
 export interface Adoption {
@@ -92,6 +96,9 @@ export function adoptionFrom(files: LegacyFiles, env: { scope: Scope; home: stri
     pgImage: over.pgImage ?? pg.image,
     redisImage: over.redisImage ?? redis?.image,
     imageArchive: over.imageArchive,
+    sslCert: over.sslCert,
+    sslKey: over.sslKey,
+    sslCheckSkip: over.sslCheckSkip,
   };
   if (!raw.quayStorage) throw new HostError(`quay-app.service mounts nothing at ${QUAY_DATA_TARGET}`, 'adopt needs the old blob storage; check the unit');
   if (!raw.pgStorage) throw new HostError(`quay-postgres.service mounts nothing at ${PG_DATA_TARGET}`, 'adopt needs the old database; check the unit');
@@ -104,7 +111,7 @@ export function adoptionFrom(files: LegacyFiles, env: { scope: Scope; home: stri
   }
   // mirror-registry generated its cert from quay-rootCA: keep that CA (clients trust it) and let mreg
   // renew the leaf from it. Without it the pair was the user's own: serve it as provided.
-  if (!files.hasRootCa) {
+  if (!files.hasRootCa && over.sslCert === undefined) {
     const configDir = posix.join(spec.quayRoot, 'quay-config');
     spec.tls = { kind: 'provided', certPath: posix.join(configDir, 'ssl.cert'), keyPath: posix.join(configDir, 'ssl.key'), skipCheck: true };
   }

@@ -25,9 +25,10 @@ import { appCrashWatch, withJournalTail } from '../apply/crash-watch.js';
 import { journalTail } from '../host/journal.js';
 import { assertPgMajorCompatible } from '../host/pg-data.js';
 import { VERSION } from '../version.js';
-import { givenImages, lockScope, printDryRun, stringFlag } from './common.js';
+import { checkInputFiles, givenImages, lockScope, printDryRun, stringFlag } from './common.js';
+import { chooseAdoptTls } from '../adopt/tls-choice.js';
 import { adoptionFrom } from '../adopt/spec.js';
-import { backupLegacyConfig, backupLegacyUnits, BACKUP_DIR_NAME, findLegacy, tightenModes, type FoundLegacy } from '../adopt/find.js';
+import { backupLegacyConfig, backupLegacyTls, backupLegacyUnits, BACKUP_DIR_NAME, findLegacy, tightenModes, type FoundLegacy } from '../adopt/find.js';
 import { renamePgRole } from '../adopt/pg-role.js';
 import { adoptActions } from '../adopt/actions.js';
 import { loadImageArchive } from '../apply/image-archive.js';
@@ -40,10 +41,20 @@ export async function adopt(ctx: CommandContext): Promise<void> {
   const str = (k: string) => stringFlag(flags, k, 'adopt');
   const found = await findLegacy(probe.scope, probe.home, str('quayRoot'));
   const adoption = adoptionFrom(found.files, { scope: probe.scope, home: probe.home, fqdn: probe.fqdn, quayRoot: found.quayRoot },
-    { quayImage: str('quayImage'), pgImage: str('pgImage'), redisImage: str('redisImage'), imageArchive: str('imageArchive') });
+    { quayImage: str('quayImage'), pgImage: str('pgImage'), redisImage: str('redisImage'), imageArchive: str('imageArchive'),
+      sslCert: str('sslCert'), sslKey: str('sslKey'), sslCheckSkip: flags.sslCheckSkip === true });
   let { spec } = adoption;
   const layout = quayRootLayout(spec.quayRoot);
   for (const w of adoption.warnings) out.warn(w);
+  // Decided here, before anything stops: an expired CA or certificate is refused with the choices.
+  const fromFlags = str('sslCert') !== undefined ? spec.tls : undefined;
+  if (fromFlags) await checkInputFiles(spec, probe.now);
+  const tlsChoice = chooseAdoptTls({
+    caCertPem: await readIfExists(layout.caCert), caKeyPresent: found.files.hasRootCa, certPem: await readIfExists(layout.sslCert),
+    certPath: layout.sslCert, keyPath: layout.sslKey, caPath: layout.caCert,
+  }, fromFlags, { newCa: flags.newCa === true, now: probe.now, hostname: spec.hostname, port: spec.port });
+  spec = { ...spec, tls: tlsChoice.tls };
+  for (const n of tlsChoice.notes) out.info(`mreg: TLS: ${n}`);
 
   const existing = await readIfExists(layout.record);
   if (existing !== undefined && !parseRecord(existing, layout.record).removedAt) {
@@ -100,12 +111,13 @@ export async function adopt(ctx: CommandContext): Promise<void> {
     }
     const backup = await out.step(`move old units to ${join(spec.quayRoot, BACKUP_DIR_NAME)}`, async () => {
       await backupLegacyConfig(found);
+      await backupLegacyTls(found, tlsChoice.newCa);
       return backupLegacyUnits(found);
     });
-    const rollbackHint = `the old units and config.yaml are in ${backup}; to go back: mreg down, move them back, systemctl${spec.scope === 'rootless' ? ' --user' : ''} daemon-reload, and rename the Postgres role "quay" back to "${adoption.pgUser}"`;
+    const rollbackHint = `the old units, config.yaml and TLS files are in ${backup}; to go back: mreg down, move them back, systemctl${spec.scope === 'rootless' ? ' --user' : ''} daemon-reload, and rename the Postgres role "quay" back to "${adoption.pgUser}"`;
 
     try {
-      await out.step('TLS certificate (the old CA is kept)', async () => {
+      await out.step(`TLS certificate (${tlsChoice.newCa ? 'a new CA' : spec.tls.kind === 'generate' ? 'the old CA is kept' : 'the pair is kept'})`, async () => {
         await ensureTls(spec, layout, probe.now, undefined);
         await tightenModes([{ path: layout.sslKey, mode: 0o640 }, { path: layout.sslCert, mode: 0o640 }, { path: layout.caKey, mode: 0o600 }]);
       });

@@ -6,6 +6,7 @@ import t from 'tap';
 import { requireVm, describe } from './guest.js';
 import { SCOPES, caPath, login, parseJson, pullDigest, pushTiny, status } from './scopes.js';
 import { fromClean } from './snapshot.js';
+import { createCa, issueServerCert } from '../../src/tls/index.js';
 
 requireVm();
 t.before(fromClean);
@@ -45,6 +46,27 @@ t.test('--dry-run changes nothing', async t => {
   t.equal(still.exitCode, 0, 'old install untouched and running', { output: describe(still) });
 });
 
+t.test('an expired CA is refused before anything stops (mirror-registry never renews its CA)', async t => {
+  // A CA made 1100 days ago for 1024 days, as mirror-registry makes it, and ssl.cert issued from it.
+  const made = new Date(Date.now() - 1100 * 86_400_000);
+  const ca = createCa({ commonName: 'Quay', now: made, days: 1024 });
+  const cert = issueServerCert({ ca, hostname: s.host.split(':')[0]!, now: made, days: 356 });
+  const R = s.quayRoot;
+  const pid = (await s.run('systemctl --user show -p MainPID --value quay-app')).stdout.trim();
+  const swap = await s.run(`set -e; cp ${R}/quay-rootCA/rootCA.pem ${R}/rootCA.pem.keep; cp ${R}/quay-config/ssl.cert ${R}/ssl.cert.keep
+    IFS= read -r -d '' both || true; printf '%s' "\${both%%@@@*}" > ${R}/quay-rootCA/rootCA.pem; printf '%s' "\${both#*@@@}" > ${R}/quay-config/ssl.cert`,
+    { input: `${ca.certPem}@@@${cert.certPem}` });
+  t.equal(swap.exitCode, 0, 'expired CA and its certificate in place', { output: describe(swap) });
+  const r = await s.run('mreg adopt');
+  t.equal(r.exitCode, 2, 'exit 2', { output: describe(r) });
+  t.match(r.stderr, /mreg: error: \S+\/quay-rootCA\/rootCA\.pem: the install's CA expired on \d{4}-\d\d-\d\d/, 'names the CA and the date');
+  t.match(r.stderr, /--sslCert FILE --sslKey FILE, or --new-ca .*nothing was stopped/s, 'offers the choices');
+  const still = await s.run(`test -f ${UNIT_DIR}/quay-app.service && test ! -e ${BACKUP} && systemctl --user show -p MainPID --value quay-app`);
+  t.equal(still.stdout.trim(), pid, 'the old registry kept running (same quay-app PID), nothing moved', { output: describe(still) });
+  const back = await s.run(`set -e; mv ${R}/rootCA.pem.keep ${R}/quay-rootCA/rootCA.pem; mv ${R}/ssl.cert.keep ${R}/quay-config/ssl.cert`);
+  t.equal(back.exitCode, 0, 'the real CA and certificate back', { output: describe(back) });
+});
+
 t.test('mreg adopt', async t => {
   const r = await s.run('mreg adopt --json', { timeoutMs: 30 * 60_000 });
   if (!t.equal(r.exitCode, 0, 'exit 0', { output: describe(r) })) return;
@@ -52,9 +74,9 @@ t.test('mreg adopt', async t => {
   t.ok(res?.adopted, 'adopted');
   t.comment(`adopt wall time ${((res?.durationMs ?? 0) / 1000).toFixed(1)} s, downtime ${((res?.downtimeMs ?? 0) / 1000).toFixed(1)} s`);
 
-  const files = await s.run(`set -e; cd ${BACKUP}; ls quay-pod.service quay-postgres.service quay-redis.service quay-app.service config.yaml links.txt >/dev/null
+  const files = await s.run(`set -e; cd ${BACKUP}; ls quay-pod.service quay-postgres.service quay-redis.service quay-app.service config.yaml ssl.cert ssl.key links.txt >/dev/null
     stat -c %a config.yaml; ! ls ${UNIT_DIR}/quay-*.service ${UNIT_DIR}/*.wants/quay-*.service 2>/dev/null`);
-  t.equal(files.exitCode, 0, 'old units backed up and gone from the unit dir (and their enable links)', { output: describe(files) });
+  t.equal(files.exitCode, 0, 'old units, config.yaml and the served pair backed up; units gone from the unit dir (and their enable links)', { output: describe(files) });
   t.equal(files.stdout.trim(), '600', 'backup config.yaml is 0600');
 
   const units = await s.run(`for u in quay-pod quay-postgres quay-redis quay-app; do echo "$u $(systemctl --user is-active $u) $(systemctl --user show -p SourcePath --value $u)"; done`);
