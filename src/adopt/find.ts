@@ -1,8 +1,8 @@
 // Locating a mirror-registry install on this host and moving its plain units out of systemd's way.
-import { chmod, readdir, readlink, rename, copyFile, rmdir, unlink, lstat } from 'node:fs/promises';
+import { chmod, readdir, readlink, rename, copyFile, rmdir, symlink, unlink, lstat } from 'node:fs/promises';
 import { join, resolve, dirname } from 'node:path';
 import { HostError } from '../errors.js';
-import { ensureDir, pathExists, readIfExists, writeFileAtomic } from '../host/fs.js';
+import { ensureDir, makeDirIfMissing, pathExists, readIfExists, writeFileAtomic } from '../host/fs.js';
 import { systemdUnitDir } from '../model/scope.js';
 import { UNITS } from '../model/views.js';
 import { quayRootLayout } from '../spec/layout.js';
@@ -90,6 +90,28 @@ export async function backupLegacyUnits(found: FoundLegacy): Promise<string> {
     }
   }
   return dir;
+}
+
+/** Puts back what backupLegacyUnits moved: the unit files and their enable links (links.txt). */
+export async function restoreLegacyUnits(found: FoundLegacy): Promise<void> {
+  const dir = join(found.quayRoot, BACKUP_DIR_NAME);
+  for (const p of found.unitPaths) {
+    const from = join(dir, p.split('/').pop()!);
+    if (!(await pathExists(from))) continue;
+    try {
+      await rename(from, p);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw new HostError(`cannot move ${from} back to ${p}: ${(err as Error).message}`);
+      await copyFile(from, p);
+      await unlink(from);
+    }
+  }
+  for (const line of ((await readIfExists(join(dir, 'links.txt'))) ?? '').split('\n')) {
+    const [link, target] = line.split(' -> ');
+    if (!link || !target) continue;
+    await makeDirIfMissing(dirname(link), 0o755);
+    if (!(await pathExists(link))) await symlink(target, link);
+  }
 }
 
 /** Copies the old config.yaml next to the unit backup before mreg rewrites it (it holds secrets: 0600). */

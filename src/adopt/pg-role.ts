@@ -11,12 +11,15 @@ const PGDATA = `${DATA}/userdata`;
 function ident(s: string): string { return `"${s.replace(/"/g, '""')}"`; }
 function literal(s: string): string { return `'${s.replace(/'/g, "''")}'`; }
 
-/** SQL that renames `from` to PG_USER unless PG_USER already exists (a re-run after a partial adopt). */
-export function renameRoleSql(from: string): string {
+/**
+ * SQL that renames `from` to `to` (PG_USER, or back for a rollback) unless `to` already exists (a
+ * re-run after a partial adopt).
+ */
+export function renameRoleSql(from: string, to = PG_USER): string {
   return `DO $$ BEGIN
   IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = ${literal(from)})
-     AND NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = ${literal(PG_USER)}) THEN
-    ALTER ROLE ${ident(from)} RENAME TO ${ident(PG_USER)};
+     AND NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = ${literal(to)}) THEN
+    ALTER ROLE ${ident(from)} RENAME TO ${ident(to)};
   END IF;
 END $$;
 `;
@@ -40,10 +43,11 @@ export function renameRoleArgs(image: string, storage: Storage, relabel = true):
     '--entrypoint', 'sh', '-v', mount, image, '-c', SCRIPT];
 }
 
-export async function renamePgRole(image: string, storage: Storage, from: string, opts: { relabel: boolean; log?: (l: string) => void }): Promise<void> {
-  if (from === PG_USER) return;
+export async function renamePgRole(image: string, storage: Storage, from: string, opts: { relabel: boolean; log?: (l: string) => void; to?: string }): Promise<void> {
+  const to = opts.to ?? PG_USER;
+  if (from === to) return;
   await runChecked('podman', renameRoleArgs(image, storage, opts.relabel), {
-    input: renameRoleSql(from), log: opts.log, what: `renaming the Postgres role "${from}" to "${PG_USER}"`,
+    input: renameRoleSql(from, to), log: opts.log, what: `renaming the Postgres role "${from}" to "${to}"`,
     hint: 'the old data is untouched; see the message above, fix it and run mreg adopt again',
   });
 }

@@ -19,7 +19,8 @@ import { labelBindPaths, SELINUX_STEP } from '../apply/selinux-step.js';
 import { gatherFacts, type HostProbe } from '../host/facts.js';
 import { createPodman, type Podman } from '../host/podman.js';
 import { connectSystemd, type Systemd } from '../host/systemd.js';
-import { makeDirIfMissing, readIfExists } from '../host/fs.js';
+import { makeDirIfMissing, readIfExists, removeIfExists } from '../host/fs.js';
+import { PG_USER } from '../spec/defaults.js';
 import { waitForHealth } from '../host/http.js';
 import { appCrashWatch, withJournalTail } from '../apply/crash-watch.js';
 import { journalTail } from '../host/journal.js';
@@ -30,6 +31,7 @@ import { chooseAdoptTls } from '../adopt/tls-choice.js';
 import { adoptionFrom } from '../adopt/spec.js';
 import { backupLegacyConfig, backupLegacyTls, backupLegacyUnits, BACKUP_DIR_NAME, findLegacy, tightenModes, type FoundLegacy } from '../adopt/find.js';
 import { renamePgRole } from '../adopt/pg-role.js';
+import { putMirrorRegistryBack, saveFiles, type AdoptState } from '../adopt/rollback.js';
 import { adoptActions } from '../adopt/actions.js';
 import { loadImageArchive } from '../apply/image-archive.js';
 
@@ -99,24 +101,22 @@ export async function adopt(ctx: CommandContext): Promise<void> {
     // mirror-registry's :Z left its containers' categories; its running containers can still use s0.
     if (planned.selinuxLabels.length > 0) await out.step(SELINUX_STEP, () => labelBindPaths(planned, spec.scope, layout, out));
 
+    // What adopt may overwrite in quayRoot, kept in memory for putting mirror-registry back.
+    const saved = await saveFiles([layout.configYaml, layout.sslCert, layout.sslKey,
+      ...planned.files.map(f => f.path).filter(p => p.startsWith(`${layout.root}/`) && p !== layout.configYaml)]);
+    const relabel = !(spec.pgStorage.kind === 'path' && planned.selinuxLabels.includes(spec.pgStorage.path));
+    const state: AdoptState = { found, spec, planned, layout, saved, pgUser: adoption.pgUser, roleRenamed: false, newCa: tlsChoice.newCa, relabel };
     const downSince = Date.now();
     await out.step('stop mirror-registry', () => stopLegacy(sd, podman, spec));
+    const backup = join(spec.quayRoot, BACKUP_DIR_NAME);
     try {
-      const relabel = !(spec.pgStorage.kind === 'path' && planned.selinuxLabels.includes(spec.pgStorage.path));
       await out.step('Postgres role for mreg', () => renamePgRole(spec.images.postgres, spec.pgStorage, adoption.pgUser, { relabel, log: out.debug }));
-    } catch (err) {
-      out.warn('starting mirror-registry again: nothing was changed');
-      for (const u of [...STOP_ORDER].reverse()) await sd.startUnit(u).catch(() => undefined);
-      throw err;
-    }
-    const backup = await out.step(`move old units to ${join(spec.quayRoot, BACKUP_DIR_NAME)}`, async () => {
-      await backupLegacyConfig(found);
-      await backupLegacyTls(found, tlsChoice.newCa);
-      return backupLegacyUnits(found);
-    });
-    const rollbackHint = `the old units, config.yaml and TLS files are in ${backup}; to go back: mreg down, move them back, systemctl${spec.scope === 'rootless' ? ' --user' : ''} daemon-reload, and rename the Postgres role "quay" back to "${adoption.pgUser}"`;
-
-    try {
+      state.roleRenamed = adoption.pgUser !== PG_USER;
+      await out.step(`move old units to ${backup}`, async () => {
+        await backupLegacyConfig(found);
+        await backupLegacyTls(found, tlsChoice.newCa);
+        await backupLegacyUnits(found);
+      });
       await out.step(`TLS certificate (${tlsChoice.newCa ? 'a new CA' : spec.tls.kind === 'generate' ? 'the old CA is kept' : 'the pair is kept'})`, async () => {
         await ensureTls(spec, layout, probe.now, undefined);
         await tightenModes([{ path: layout.sslKey, mode: 0o640 }, { path: layout.sslCert, mode: 0o640 }, { path: layout.caKey, mode: 0o600 }]);
@@ -134,10 +134,8 @@ export async function adopt(ctx: CommandContext): Promise<void> {
           .catch(err => withJournalTail(err, spec.scope));
       });
     } catch (err) {
-      if (err instanceof HostError || err instanceof UnitFailedError) {
-        (err as { hint?: string }).hint = `${err.hint ? `${err.hint}\n` : ''}${rollbackHint}`;
-      }
-      throw err;
+      if (!(err instanceof HostError || err instanceof UnitFailedError)) throw err;
+      throw await putBack(ctx, { systemd: sd, podman }, state, err, backup);
     }
     const downtimeMs = Date.now() - downSince;
     // Their values now live in mreg's secrets; down would not know these names.
@@ -148,6 +146,31 @@ export async function adopt(ctx: CommandContext): Promise<void> {
     await systemd?.close();
     await release();
   }
+}
+
+/**
+ * After a failure once the old registry stopped: mirror-registry back as it was and healthy, then the
+ * error to throw, saying so (or naming what could not be undone and how to finish by hand).
+ */
+async function putBack(ctx: CommandContext, ports: { systemd: Systemd; podman: Podman }, state: AdoptState, err: HostError | UnitFailedError,
+  backup: string): Promise<HostError | UnitFailedError> {
+  const { out } = ctx;
+  const { spec, layout } = state;
+  out.warn(`adopt failed (${err.message.split('\n')[0]}); putting mirror-registry back`);
+  const left = await out.step('put mirror-registry back', () => putMirrorRegistryBack(ports, state, l => out.info(l)));
+  let healthy = '';
+  if (left.length === 0) {
+    const ca = (await readIfExists(layout.caCert)) ?? (await readIfExists(layout.sslCert));
+    healthy = await out.step('mirror-registry health', () => waitForHealth({ hostname: spec.hostname, port: spec.port, ca }, HEALTH_TIMEOUT_MS, { intervalMs: 200 }))
+      .then(() => '', (e: unknown) => (e instanceof Error ? e.message : String(e)));
+    if (!healthy) await removeIfExists(backup);
+  }
+  const done = left.length === 0 && !healthy;
+  const message = done ? `adopt failed: ${err.message}; mirror-registry was put back as it was and is healthy again`
+    : `adopt failed: ${err.message}; putting mirror-registry back did not finish: ${[...left, ...(healthy ? [`not healthy: ${healthy}`] : [])].join('; ')}`;
+  const hint = done ? `nothing of mreg's is left; fix the cause${err.hint ? ` (${err.hint})` : ''} and run mreg adopt again`
+    : `the old units, config.yaml and TLS files are in ${backup}: move what is missing back, systemctl${spec.scope === 'rootless' ? ' --user' : ''} daemon-reload, start quay-app${state.roleRenamed ? `, and rename the Postgres role "${PG_USER}" back to "${state.pgUser}"` : ''}`;
+  return err instanceof UnitFailedError ? new UnitFailedError(err.unit, err.result, err.journalTail, hint, message) : new HostError(message, hint);
 }
 
 async function stopLegacy(systemd: Systemd, podman: Podman, spec: InstallSpec): Promise<void> {

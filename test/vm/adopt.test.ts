@@ -4,7 +4,7 @@
 // passwords live in podman secrets only. Ends with `mreg down --purge --yes` and checks nothing is left.
 import t from 'tap';
 import { requireVm, describe } from './guest.js';
-import { SCOPES, caPath, login, parseJson, pullDigest, pushTiny, status } from './scopes.js';
+import { IMG, SCOPES, caPath, login, parseJson, pullDigest, pushTiny, status } from './scopes.js';
 import { fromClean } from './snapshot.js';
 import { createCa, issueServerCert } from '../../src/tls/index.js';
 
@@ -65,6 +65,21 @@ t.test('an expired CA is refused before anything stops (mirror-registry never re
   t.equal(still.stdout.trim(), pid, 'the old registry kept running (same quay-app PID), nothing moved', { output: describe(still) });
   const back = await s.run(`set -e; mv ${R}/rootCA.pem.keep ${R}/quay-rootCA/rootCA.pem; mv ${R}/ssl.cert.keep ${R}/quay-config/ssl.cert`);
   t.equal(back.exitCode, 0, 'the real CA and certificate back', { output: describe(back) });
+});
+
+t.test('a new Quay image that cannot start: adopt puts mirror-registry back by itself', async t => {
+  // tiny:1 holds one text file and no command: quay-app's container cannot start.
+  const r = await s.run(`mreg adopt --quayImage ${IMG}/tiny:1`, { timeoutMs: 30 * 60_000 });
+  t.equal(r.exitCode, 1, 'exit 1', { output: describe(r) });
+  t.match(r.stderr, /adopt failed: .*quay-app\.service.*; mirror-registry was put back as it was and is healthy again/s, 'says it was put back', { output: describe(r) });
+  const back = await s.run(`set -e; test -f ${UNIT_DIR}/quay-app.service; test ! -e ${BACKUP}
+    test -z "$(ls ~/.config/containers/systemd/ | grep quay || true)"; test -z "$(podman secret ls --format '{{.Name}}' | grep '^mreg-' || true)"
+    grep -q '^DB_URI: postgresql://user:' ${s.quayRoot}/quay-config/config.yaml  # mirror-registry's config.yaml, not mreg's
+    systemctl --user is-active quay-app.service; systemctl --user show -p FragmentPath --value quay-app.service`);
+  t.equal(back.exitCode, 0, 'old units back and active, no backup folder, no Quadlet files or mreg secrets left', { output: describe(back) });
+  t.match(back.stdout, new RegExp(`^${UNIT_DIR}/quay-app\\.service$`, 'm'), 'quay-app is mirror-registry\'s unit again');
+  t.equal((await login(s, OLD)).exitCode, 0, 'the old password logs in');
+  t.equal((await pullDigest(s, OLD)).digest, digest, 'the pushed image pulls with the same digest');
 });
 
 t.test('mreg adopt', async t => {

@@ -1,0 +1,90 @@
+// A failed adopt after the old registry stopped: put mirror-registry back as it was and start it again
+// (issue 15, 3). Everything adopt changed after the stop is undone in reverse order; the data was never
+// copied or rewritten, only the Postgres role's name.
+import { rename, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Plan } from '../plan/plan.js';
+import type { Podman } from '../host/podman.js';
+import type { Systemd } from '../host/systemd.js';
+import { pathExists, readIfExists, removeIfExists, writeFileAtomic } from '../host/fs.js';
+import { COMPONENTS } from '../model/components.js';
+import { ALL_SECRET_NAMES, CONTAINER_NAMES, STOP_ORDER } from '../model/views.js';
+import { PG_USER } from '../spec/defaults.js';
+import type { QuayRootLayout } from '../spec/layout.js';
+import type { InstallSpec } from '../spec/spec.js';
+import { BACKUP_DIR_NAME, restoreLegacyUnits, type FoundLegacy } from './find.js';
+import { renamePgRole } from './pg-role.js';
+
+/** A file's content and mode before adopt wrote it; content undefined: it did not exist. */
+export interface SavedFile { path: string; content?: string; mode: number }
+
+export async function saveFiles(paths: readonly string[]): Promise<SavedFile[]> {
+  return Promise.all(paths.map(async path => {
+    const content = await readIfExists(path);
+    return { path, content, mode: content === undefined ? 0o600 : (await stat(path)).mode & 0o7777 };
+  }));
+}
+
+export interface AdoptState {
+  found: FoundLegacy;
+  spec: InstallSpec;
+  planned: Plan;
+  layout: QuayRootLayout;
+  saved: SavedFile[];
+  /** The old role name, when adopt renamed it. */
+  pgUser: string;
+  roleRenamed: boolean;
+  newCa: boolean;
+  relabel: boolean;
+}
+
+/**
+ * Stops mreg's units, removes what adopt wrote, puts back the old files, units, enable links, role
+ * name and CA, and starts the old units. Resolves with the steps that could not be undone ([] when
+ * mirror-registry is back as it was).
+ */
+export async function putMirrorRegistryBack(ports: { systemd: Systemd; podman: Podman }, st: AdoptState, log: (line: string) => void): Promise<string[]> {
+  const { systemd, podman } = ports;
+  const failed: string[] = [];
+  const attempt = async (what: string, f: () => Promise<unknown>) => {
+    try { await f(); log(`    ${what}`); } catch (err) { failed.push(`${what}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`); }
+  };
+  await attempt('stopped mreg\'s units', async () => {
+    for (const u of STOP_ORDER) { await systemd.stopUnit(u); await systemd.resetFailed(u); }
+    for (const c of CONTAINER_NAMES) await podman.containerRemove(c);
+    await podman.podRemove(COMPONENTS.pod.podmanName);
+  });
+  await attempt('removed mreg\'s units', async () => {
+    // podman 4.x: mreg's quay-pod.service has the old unit's path; restoring the old units replaces it.
+    const mine = st.planned.files.map(f => f.path).filter(p => !st.saved.some(s => s.path === p) && !st.found.unitPaths.includes(p));
+    for (const p of mine) await removeIfExists(p);
+  });
+  await attempt('config.yaml, ssl.cert and ssl.key as they were', async () => {
+    for (const f of st.saved) {
+      if (f.content === undefined) await removeIfExists(f.path);
+      else await writeFileAtomic(f.path, f.content, f.mode);
+    }
+  });
+  if (st.newCa) {
+    await attempt('the old CA back', async () => {
+      const old = join(st.found.quayRoot, BACKUP_DIR_NAME, 'quay-rootCA');
+      if (!(await pathExists(old))) return;
+      await removeIfExists(st.layout.caDir);
+      await rename(old, st.layout.caDir);
+    });
+  }
+  await attempt('mreg\'s podman secrets removed', async () => { for (const s of ALL_SECRET_NAMES) await podman.secretRemove(s); });
+  if (st.roleRenamed) {
+    await attempt(`the Postgres role "${PG_USER}" renamed back to "${st.pgUser}"`,
+      () => renamePgRole(st.spec.images.postgres, st.spec.pgStorage, PG_USER, { relabel: st.relabel, to: st.pgUser }));
+  }
+  await attempt('the old units and their enable links back', () => restoreLegacyUnits(st.found));
+  await attempt('systemd reloaded', () => systemd.reload());
+  await attempt('mirror-registry started', async () => {
+    for (const u of [...STOP_ORDER].reverse()) {
+      const result = await systemd.startUnit(u);
+      if (result !== 'done' && result !== 'skipped') throw new Error(`${u}: start job ended with "${result}"`);
+    }
+  });
+  return failed;
+}
