@@ -43,6 +43,17 @@ export interface Adoption {
   warnings: string[];
 }
 
+/**
+ * The secrets mreg runs an adopted install with (issue 15, 5). SECRET_KEY and DATABASE_SECRET_KEY are
+ * carried over: Quay encrypts database fields (robot tokens, mirror credentials) with the one and
+ * signs sessions and tokens with the other, so new values would make that data unreadable. The
+ * PostgreSQL and Redis passwords are new: mirror-registry 1.2 and 1.3.0–1.3.10 used the literal
+ * `password`, and both images re-apply the password from their environment at every start.
+ */
+export function adoptedSecrets(found: Adoption['secrets'], generated: InstallSecrets): InstallSecrets {
+  return { ...generated, secretKey: found.secretKey, databaseSecretKey: found.databaseSecretKey };
+}
+
 // mirror-registry ran the same images, so it mounted at the same targets.
 const CONFIG_TARGET = COMPONENTS.app.quayRootMounts[0].target;
 const QUAY_DATA_TARGET = COMPONENTS.app.storage.target;

@@ -28,7 +28,7 @@ import { assertPgMajorCompatible } from '../host/pg-data.js';
 import { VERSION } from '../version.js';
 import { checkInputFiles, givenImages, lockScope, printDryRun, stringFlag } from './common.js';
 import { chooseAdoptTls } from '../adopt/tls-choice.js';
-import { adoptionFrom } from '../adopt/spec.js';
+import { adoptedSecrets, adoptionFrom } from '../adopt/spec.js';
 import { backupLegacyConfig, backupLegacyTls, backupLegacyUnits, BACKUP_DIR_NAME, findLegacy, tightenModes, type FoundLegacy } from '../adopt/find.js';
 import { renamePgRole } from '../adopt/pg-role.js';
 import { putMirrorRegistryBack, saveFiles, type AdoptState } from '../adopt/rollback.js';
@@ -64,8 +64,8 @@ export async function adopt(ctx: CommandContext): Promise<void> {
   }
   const podman = createPodman({ verbose: out.verbose, log: out.debug });
   const facts = factsFor(probe);
-  // The admin password is new (mirror-registry never set one); the init user's password stays unknown to mreg.
-  const secrets: InstallSecrets = { ...generateSecrets(), ...adoption.secrets };
+  // New PostgreSQL, Redis and admin passwords, Quay's two keys kept (adoptedSecrets); the init user's password stays unknown to mreg.
+  const secrets: InstallSecrets = adoptedSecrets(adoption.secrets, generateSecrets());
 
   if (flags.dryRun) {
     if (!facts.podmanVersion) facts.podmanVersion = [5, 0, 0];

@@ -1,7 +1,7 @@
 // mreg adopt, pure parts: mirror-registry 1.2/1.3 unit files and config.yaml → InstallSpec + secrets.
 import t from 'tap';
 import { dbCredentials, execStarts, parseLegacyConfig, parseLegacyUnit, parsePodmanLine, splitWords, yamlScalar } from '../../src/adopt/legacy.js';
-import { adoptionFrom, quayRootFromAppUnit, type LegacyFiles } from '../../src/adopt/spec.js';
+import { adoptedSecrets, adoptionFrom, quayRootFromAppUnit, type LegacyFiles } from '../../src/adopt/spec.js';
 import { renameRoleArgs, renameRoleSql } from '../../src/adopt/pg-role.js';
 import { HostError, UsageError } from '../../src/errors.js';
 
@@ -187,4 +187,10 @@ t.test('Postgres role rename: SQL names roles only, argv holds no secret', async
   t.ok(renameRoleArgs('img:1', { kind: 'path', path: '/srv/pg' }).includes('/srv/pg:/var/lib/pgsql/data:Z,U'));
   t.ok(renameRoleArgs('img:1', { kind: 'path', path: '/srv/pg' }, false).includes('/srv/pg:/var/lib/pgsql/data:U'), 'labelled by mreg: no :Z to undo it');
   t.notMatch(args.join(' '), /pgPw|password/i);
+});
+
+t.test('adopted secrets: Quay\'s two keys carried over, the PostgreSQL and Redis passwords new (issue 15, 5)', async t => {
+  const found = { secretKey: 'sk', databaseSecretKey: 'dsk', pgPassword: 'password', redisPassword: 'password' };
+  const generated = { secretKey: 'new-sk', databaseSecretKey: 'new-dsk', pgPassword: 'new-pg', pgAdminPassword: 'new-admin', redisPassword: 'new-redis', initPassword: 'new-init' };
+  t.same(adoptedSecrets(found, generated), { ...generated, secretKey: 'sk', databaseSecretKey: 'dsk' });
 });

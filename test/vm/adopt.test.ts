@@ -109,6 +109,10 @@ t.test('mreg adopt', async t => {
     pw=$(awk '/^  password:/{print $2; exit}' ${BACKUP}/config.yaml); db=$(sed -n 's/^DB_URI: postgresql:\\/\\/user:\\(.*\\)@.*/\\1/p' ${BACKUP}/config.yaml)
     test -n "$pw" && test -n "$db"; ! grep -rqF -e "$pw" -e "$db" ${s.quadletDir}`);
   t.equal(sec.exitCode, 0, 'passwords are not in the unit files', { output: describe(sec) });
+  const rotated = await s.run(`set -e; pw=$(awk '/^  password:/{print $2; exit}' ${BACKUP}/config.yaml); db=$(sed -n 's/^DB_URI: postgresql:\\/\\/user:\\(.*\\)@.*/\\1/p' ${BACKUP}/config.yaml)
+    new=$(podman secret inspect --showsecret --format '{{.SecretData}}' mreg-pg-password mreg-redis-password)
+    test -n "$new"; if printf '%s\\n' "$new" | grep -qxF -e "$pw" -e "$db"; then echo kept; else echo ok; fi`);
+  t.equal(rotated.stdout.trim(), 'ok', 'the PostgreSQL and Redis passwords were rotated (mirror-registry 1.3.0-1.3.10 used "password")', { output: describe(rotated) });
   t.match(sec.stdout, /mreg-pg-password .*mreg-redis-password/, 'mreg\'s podman secrets exist');
   t.notMatch(sec.stdout, /pgdb_pass|redis_pass/, 'mirror-registry\'s secrets are gone');
 
