@@ -10,6 +10,8 @@ export interface FlagDef {
   readonly description: string;
   /** Human text of the default, for help and man pages. */
   readonly defaultText?: string;
+  /** The default where a command has its own (adopt keeps the old unit's image, upgrade the recorded one). */
+  readonly defaultFor?: Partial<Record<CommandName, string>>;
   readonly commands: readonly CommandName[];
 }
 
@@ -24,10 +26,12 @@ const IMAGES: CommandName[] = ['up', 'upgrade', 'adopt'];
 const WITH_RECORD: CommandName[] = ['up', 'down', 'status', 'upgrade', 'cert', 'adopt'];
 const REMOTE: CommandName[] = ['up', 'down', 'status', 'upgrade'];
 const CERT_FILES: CommandName[] = ['up', 'cert', 'upgrade', 'adopt'];
+const KEPT_IMAGE = { upgrade: 'the image the install runs', adopt: 'the image the old unit runs' };
 
 export const COMMAND_FLAGS: readonly FlagDef[] = [
   { flags: '--quayHostname <host[:port]>', description: 'DNS name (and published port) clients use; an IP address is refused', defaultText: '$(hostname -f):8443', commands: UP },
-  { flags: '-r, --quayRoot <dir>', description: 'Folder for quay-config/, the CA, credentials and the install record', defaultText: '~/quay-install (rootless), /etc/quay-install (rootful)', commands: WITH_RECORD },
+  { flags: '-r, --quayRoot <dir>', description: 'Folder for quay-config/, the CA, credentials and the install record', defaultText: '~/quay-install (rootless), /etc/quay-install (rootful)',
+    defaultFor: { adopt: 'the folder quay-app.service mounts quay-config from' }, commands: WITH_RECORD },
   { flags: '--quayStorage <name|/path>', description: 'Image blob storage: a podman volume name or an absolute path', defaultText: 'quay-storage', commands: UP },
   { flags: '--pgStorage <name|/path>', description: 'PostgreSQL data: a podman volume name or an absolute path', defaultText: 'pg-storage', commands: UP },
   { flags: '--sslCert <file>', description: 'PEM certificate to serve (with --sslKey); default: issue one from mreg\'s own CA', commands: CERT_FILES },
@@ -36,9 +40,9 @@ export const COMMAND_FLAGS: readonly FlagDef[] = [
   { flags: '--initUser <name>', description: 'First Quay user, made a superuser', defaultText: 'init', commands: UP },
   { flags: '--initPassword <password>', description: 'Password of the first user (at least 8 characters)', defaultText: 'generated, 32 URL-safe characters', commands: UP },
   { flags: '-i, --image-archive <file>', description: 'Image archive to load first (`podman save` output, or mirror-registry\'s image-archive.tar); nothing is pulled then', commands: IMAGES },
-  { flags: '--quayImage <ref>', description: 'Quay image', defaultText: DEFAULT_IMAGES.quay, commands: IMAGES },
-  { flags: '--pgImage <ref>', description: 'PostgreSQL image', defaultText: DEFAULT_IMAGES.postgres, commands: IMAGES },
-  { flags: '--redisImage <ref>', description: 'Redis image', defaultText: DEFAULT_IMAGES.redis, commands: IMAGES },
+  { flags: '--quayImage <ref>', description: 'Quay image', defaultText: DEFAULT_IMAGES.quay, defaultFor: KEPT_IMAGE, commands: IMAGES },
+  { flags: '--pgImage <ref>', description: 'PostgreSQL image', defaultText: DEFAULT_IMAGES.postgres, defaultFor: KEPT_IMAGE, commands: IMAGES },
+  { flags: '--redisImage <ref>', description: 'Redis image', defaultText: DEFAULT_IMAGES.redis, defaultFor: KEPT_IMAGE, commands: IMAGES },
   { flags: '--dry-run', description: 'Print every file and action without changing anything (secrets redacted)', commands: ['up', 'down', 'upgrade', 'cert', 'adopt'] },
   { flags: '--purge', description: 'Also delete quayRoot, the storage volumes/paths and all mirrored data', commands: ['down'] },
   { flags: '-y, --yes', description: 'Do not ask before --purge deletes data', commands: ['down'] },
@@ -53,8 +57,10 @@ export const COMMAND_FLAGS: readonly FlagDef[] = [
   { flags: '-f, --follow', description: 'Keep printing new journal lines', commands: ['logs'] },
 ];
 
+/** The flags of `command`, each with the default that command has. */
 export function flagsFor(command: CommandName): FlagDef[] {
-  return COMMAND_FLAGS.filter(f => f.commands.includes(command));
+  return COMMAND_FLAGS.filter(f => f.commands.includes(command))
+    .map(f => (f.defaultFor?.[command] ? { ...f, defaultText: f.defaultFor[command] } : f));
 }
 
 /** The long names (without dashes) of a flag definition, e.g. "quayRoot". */
