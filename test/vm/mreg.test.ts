@@ -138,6 +138,22 @@ sideBySide(t, 'install, push, up again, status, kill -9 (both scopes at once)', 
     t.equal(l.exitCode, 0, 'the same credentials log in', { output: describe(l) });
   });
 
+  t.test(`${s.name}: mreg up with only the image flags keeps the install where it is`, async t => {
+    // Issue 12's case: re-run with fewer flags than the install was made with (rootful's quayRoot is
+    // /srv/mreg-root, not the default). It once made a second, empty install under /etc/quay-install.
+    const c = installs.get(s.name);
+    if (!c) return t.fail('no install');
+    const before = await caHash(s, c);
+    const r = await s.run(`mreg up ${IMAGES}`, { timeoutMs: 30 * 60_000 });
+    t.equal(r.exitCode, 0, 'exits 0', { output: describe(r) });
+    t.match(r.stderr, /nothing changed/, 'nothing changed', { output: describe(r) });
+    t.equal(await caHash(s, c), before, 'same CA');
+    const def = s.name === 'rootful' ? '/etc/quay-install' : '/home/mreg/quay-install';
+    if (def !== quayRoot(s)) t.equal((await s.run(`test -e ${def} && echo made; true`)).stdout.trim(), '', `no second install at ${def}`);
+    const l = await s.run(`podman login -u ${c.username} --password-stdin ${host(s)}`, { input: c.password });
+    t.equal(l.exitCode, 0, 'the same credentials log in', { output: describe(l) });
+  });
+
   t.test(`${s.name}: a flag that disagrees with the install is refused and changes nothing`, async t => {
     const other = s.name === 'rootful' ? '/srv/mreg-other-root' : '/home/mreg/other-root';
     const r1 = await s.run('mreg up --quayStorage some-other-volume');
