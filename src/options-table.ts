@@ -52,7 +52,7 @@ export const COMMAND_FLAGS: readonly FlagDef[] = [
   { flags: '-k, --ssh-key <file>', description: 'SSH private key for --targetHostname', commands: REMOTE },
   { flags: '--new-ca', description: 'Replace the install\'s expired (or unwanted) CA with a new one; clients must then trust it', commands: ['adopt'] },
   { flags: '--from-mirror-registry', description: 'Adopt an existing mirror-registry 1.2/1.3 install (same as `mreg adopt`)', commands: ['upgrade'] },
-  { flags: '--timeout <seconds>', description: 'How long the new version may take to become healthy before mreg rolls back', defaultText: '600', commands: ['upgrade'] },
+  { flags: '--timeout <seconds>', description: 'How long the new version may take to become healthy before mreg rolls back', defaultText: '600', commands: ['upgrade', 'adopt'] },
   { flags: '-n, --lines <n>', description: 'Number of journal lines to show', defaultText: '50', commands: ['logs'] },
   { flags: '-f, --follow', description: 'Keep printing new journal lines', commands: ['logs'] },
 ];

@@ -8,7 +8,8 @@ import type { Podman } from '../host/podman.js';
 import type { Systemd } from '../host/systemd.js';
 import { pathExists, readIfExists, removeIfExists, writeFileAtomic } from '../host/fs.js';
 import { COMPONENTS } from '../model/components.js';
-import { ALL_SECRET_NAMES, CONTAINER_NAMES, STOP_ORDER } from '../model/views.js';
+import { ALL_SECRET_NAMES, CONTAINER_NAMES, STOP_ORDER, UNITS } from '../model/views.js';
+import { restoreDbSnapshot, type DbSnapshot } from '../apply/db-snapshot.js';
 import { PG_USER } from '../spec/defaults.js';
 import type { QuayRootLayout } from '../spec/layout.js';
 import type { InstallSpec } from '../spec/spec.js';
@@ -36,6 +37,8 @@ export interface AdoptState {
   roleRenamed: boolean;
   newCa: boolean;
   relabel: boolean;
+  /** The database before a new Quay image migrated it: put back before the old Quay starts. */
+  snapshot?: DbSnapshot;
 }
 
 /**
@@ -80,11 +83,22 @@ export async function putMirrorRegistryBack(ports: { systemd: Systemd; podman: P
   }
   await attempt('the old units and their enable links back', () => restoreLegacyUnits(st.found));
   await attempt('systemd reloaded', () => systemd.reload());
-  await attempt('mirror-registry started', async () => {
-    for (const u of [...STOP_ORDER].reverse()) {
+  const start = async (units: readonly string[]) => {
+    for (const u of units) {
       const result = await systemd.startUnit(u);
       if (result !== 'done' && result !== 'skipped') throw new Error(`${u}: start job ended with "${result}"`);
     }
-  });
+  };
+  const order = [...STOP_ORDER].reverse();
+  const snap = st.snapshot;
+  if (!snap) {
+    await attempt('mirror-registry started', () => start(order));
+    return failed;
+  }
+  // The old Quay cannot start on the schema the new one migrated to: the dump goes back first.
+  await attempt('mirror-registry\'s PostgreSQL and Redis started', () => start(order.filter(u => u !== UNITS.app)));
+  await attempt(`the database as it was before adopt (${snap.path})`, () => restoreDbSnapshot(podman, snap));
+  if (failed.length === 0) await attempt('mirror-registry\'s Quay started', () => start([UNITS.app]));
+  return failed;
   return failed;
 }

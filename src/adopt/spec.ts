@@ -40,6 +40,8 @@ export interface Adoption {
   pgUser: string;
   /** podman secrets the old units referenced (1.3.11: pgdb_pass, redis_pass), removed once adopted. */
   legacySecrets: string[];
+  /** The Quay image the old unit runs: another one migrates the database at its first start. */
+  previousQuayImage: string;
   warnings: string[];
 }
 
@@ -134,6 +136,7 @@ export function adoptionFrom(files: LegacyFiles, env: { scope: Scope; home: stri
     secrets: { secretKey: cfg.secretKey!, databaseSecretKey: cfg.databaseSecretKey!, pgPassword: db.password, redisPassword: cfg.redisPassword! },
     pgUser: db.user,
     legacySecrets,
+    previousQuayImage: app.image,
     warnings,
   };
 }

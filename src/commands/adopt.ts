@@ -26,7 +26,8 @@ import { appCrashWatch, withJournalTail } from '../apply/crash-watch.js';
 import { journalTail } from '../host/journal.js';
 import { assertPgMajorCompatible } from '../host/pg-data.js';
 import { VERSION } from '../version.js';
-import { checkInputFiles, givenImages, lockScope, printDryRun, stringFlag } from './common.js';
+import { checkInputFiles, givenImages, lockScope, parseTimeout, printDryRun, stringFlag } from './common.js';
+import { dbSnapshotPaths, takeDbSnapshot } from '../apply/db-snapshot.js';
 import { chooseAdoptTls } from '../adopt/tls-choice.js';
 import { adoptedSecrets, adoptionFrom } from '../adopt/spec.js';
 import { backupLegacyConfig, backupLegacyTls, backupLegacyUnits, BACKUP_DIR_NAME, findLegacy, tightenModes, type FoundLegacy } from '../adopt/find.js';
@@ -41,6 +42,7 @@ export async function adopt(ctx: CommandContext): Promise<void> {
   const { out, flags } = ctx;
   const probe = await gatherFacts({ env: ctx.env });
   const str = (k: string) => stringFlag(flags, k, 'adopt');
+  const timeoutMs = parseTimeout(flags.timeout);
   const found = await findLegacy(probe.scope, probe.home, str('quayRoot'));
   const adoption = adoptionFrom(found.files, { scope: probe.scope, home: probe.home, fqdn: probe.fqdn, quayRoot: found.quayRoot },
     { quayImage: str('quayImage'), pgImage: str('pgImage'), redisImage: str('redisImage'), imageArchive: str('imageArchive'),
@@ -71,7 +73,7 @@ export async function adopt(ctx: CommandContext): Promise<void> {
     if (!facts.podmanVersion) facts.podmanVersion = [5, 0, 0];
     const planned = makePlan(spec, facts, secrets);
     const files = planned.files.map(f => ({ path: f.path, mode: `0${f.mode.toString(8)}`, content: redact(f.content, secrets) }));
-    const actions = adoptActions(found, adoption, planned);
+    const actions = adoptActions(found, { ...adoption, spec }, planned, tlsChoice.newCa);
     if (out.json) { out.resultJson({ dryRun: true, scope: spec.scope, spec: recordSpec(spec), files, actions }); return; }
     printDryRun(out, files, actions);
     return;
@@ -105,7 +107,14 @@ export async function adopt(ctx: CommandContext): Promise<void> {
     const saved = await saveFiles([layout.configYaml, layout.sslCert, layout.sslKey,
       ...planned.files.map(f => f.path).filter(p => p.startsWith(`${layout.root}/`) && p !== layout.configYaml)]);
     const relabel = !(spec.pgStorage.kind === 'path' && planned.selinuxLabels.includes(spec.pgStorage.path));
-    const state: AdoptState = { found, spec, planned, layout, saved, pgUser: adoption.pgUser, roleRenamed: false, newCa: tlsChoice.newCa, relabel };
+    // A new Quay image migrates the database at its first start; the old Quay cannot run on the result.
+    const fromQuay = adoption.previousQuayImage;
+    const snapshot = spec.images.quay === fromQuay ? undefined
+      : await out.step('database snapshot (a rollback puts it back)', () => takeDbSnapshot(podman, layout.root, fromQuay, spec.images.quay).catch((e: unknown) => {
+        if (!(e instanceof HostError)) throw e;
+        throw new HostError(`could not dump the database before adopting: ${e.message}`, 'mirror-registry\'s quay-postgres must be running, and quayRoot needs room for the dump; nothing was stopped');
+      }));
+    const state: AdoptState = { found, spec, planned, layout, saved, pgUser: adoption.pgUser, roleRenamed: false, newCa: tlsChoice.newCa, relabel, snapshot };
     const downSince = Date.now();
     await out.step('stop mirror-registry', () => stopLegacy(sd, podman, spec));
     const backup = join(spec.quayRoot, BACKUP_DIR_NAME);
@@ -130,7 +139,7 @@ export async function adopt(ctx: CommandContext): Promise<void> {
       await out.step('registry health', async () => {
         // A user's own pair: its ssl.cert usually carries the chain up to the root, which is enough to verify.
         const ca = await readIfExists(spec.tls.kind === 'generate' ? layout.caCert : layout.sslCert);
-        await waitForHealth({ hostname: spec.hostname, port: spec.port, ca }, HEALTH_TIMEOUT_MS, { intervalMs: 200, giveUp: appCrashWatch(sd) })
+        await waitForHealth({ hostname: spec.hostname, port: spec.port, ca }, timeoutMs, { intervalMs: 200, giveUp: appCrashWatch(sd) })
           .catch(err => withJournalTail(err, spec.scope));
       });
     } catch (err) {
@@ -163,13 +172,16 @@ async function putBack(ctx: CommandContext, ports: { systemd: Systemd; podman: P
     const ca = (await readIfExists(layout.caCert)) ?? (await readIfExists(layout.sslCert));
     healthy = await out.step('mirror-registry health', () => waitForHealth({ hostname: spec.hostname, port: spec.port, ca }, HEALTH_TIMEOUT_MS, { intervalMs: 200 }))
       .then(() => '', (e: unknown) => (e instanceof Error ? e.message : String(e)));
-    if (!healthy) await removeIfExists(backup);
+    if (!healthy) {
+      await removeIfExists(backup);
+      if (state.snapshot) await removeIfExists(dbSnapshotPaths(layout.root).dir);
+    }
   }
   const done = left.length === 0 && !healthy;
   const message = done ? `adopt failed: ${err.message}; mirror-registry was put back as it was and is healthy again`
     : `adopt failed: ${err.message}; putting mirror-registry back did not finish: ${[...left, ...(healthy ? [`not healthy: ${healthy}`] : [])].join('; ')}`;
   const hint = done ? `nothing of mreg's is left; fix the cause${err.hint ? ` (${err.hint})` : ''} and run mreg adopt again`
-    : `the old units, config.yaml and TLS files are in ${backup}: move what is missing back, systemctl${spec.scope === 'rootless' ? ' --user' : ''} daemon-reload, start quay-app${state.roleRenamed ? `, and rename the Postgres role "${PG_USER}" back to "${state.pgUser}"` : ''}`;
+    : `the old units, config.yaml and TLS files are in ${backup}${state.snapshot ? ` and the database before adopt in ${state.snapshot.path} (pg_dump custom format)` : ''}: move what is missing back, systemctl${spec.scope === 'rootless' ? ' --user' : ''} daemon-reload, start quay-app${state.roleRenamed ? `, and rename the Postgres role "${PG_USER}" back to "${state.pgUser}"` : ''}`;
   return err instanceof UnitFailedError ? new UnitFailedError(err.unit, err.result, err.journalTail, hint, message) : new HostError(message, hint);
 }
 

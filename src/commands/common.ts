@@ -87,6 +87,16 @@ export function stringFlag(flags: Record<string, unknown>, key: string, command:
   return v;
 }
 
+const DEFAULT_TIMEOUT_S = 600;
+
+/** --timeout in ms; UsageError unless a whole number of seconds > 0. */
+export function parseTimeout(value: unknown): number {
+  if (value === undefined) return DEFAULT_TIMEOUT_S * 1000;
+  const s = String(value);
+  if (!/^\d+$/.test(s) || Number(s) <= 0) throw new UsageError(`--timeout ${s}: must be a whole number of seconds greater than 0; e.g. --timeout ${DEFAULT_TIMEOUT_S}`);
+  return Number(s) * 1000;
+}
+
 /** The image flags given on this command line (not recorded or default ones), by component. */
 export function givenImages(flags: Record<string, unknown>, command: string): Partial<Images> {
   const given: Partial<Images> = {};

@@ -1,7 +1,7 @@
 // mreg upgrade: new images (or a newer mreg's units) for an existing install, restarting only what changed,
 // and rolling back to the previous unit files when the new version does not become healthy in time.
 import type { CommandContext } from '../cli.js';
-import { givenImages, lockScope, runOnTarget, stringFlag } from './common.js';
+import { givenImages, lockScope, parseTimeout, runOnTarget, stringFlag } from './common.js';
 import { loadImageArchive } from '../apply/image-archive.js';
 import { HostError, UnitFailedError, UsageError } from '../errors.js';
 import { parseUpOptions } from '../spec/options.js';
@@ -29,18 +29,9 @@ import { assertPgMajorCompatible } from '../host/pg-data.js';
 import { upgradeCertAlias } from './cert.js';
 import { dbSnapshotPaths, findDbSnapshot, restoreDbSnapshot, takeDbSnapshot, type DbSnapshot } from '../apply/db-snapshot.js';
 
-const DEFAULT_TIMEOUT_S = 600;
 /** Rolling back is the safety net: give the old version at least this long even with a short --timeout. */
 const ROLLBACK_MIN_MS = 5 * 60_000;
 const HEALTH_INTERVAL_MS = 100;
-
-/** --timeout in ms; UsageError unless a whole number of seconds > 0. */
-export function parseTimeout(value: unknown): number {
-  if (value === undefined) return DEFAULT_TIMEOUT_S * 1000;
-  const s = String(value);
-  if (!/^\d+$/.test(s) || Number(s) <= 0) throw new UsageError(`--timeout ${s}: must be a whole number of seconds greater than 0; e.g. --timeout ${DEFAULT_TIMEOUT_S}`);
-  return Number(s) * 1000;
-}
 
 /**
  * The spec to re-plan: the recorded one with only the given image flags (and archive) replaced.

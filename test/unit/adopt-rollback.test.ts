@@ -78,3 +78,26 @@ t.test('every change after the stop is undone, and the old units start in order'
   t.same(calls.filter(c => c.startsWith('start')), ['start quay-pod.service', 'start quay-postgres.service', 'start quay-redis.service', 'start quay-app.service'], 'old units started in order');
   t.ok(calls.includes('secret rm mreg-pg-password'), 'mreg\'s secrets removed');
 });
+
+t.test('with a database dump: the old Quay starts only after the dump is back', async t => {
+  const d = mkdtempSync(join(tmpdir(), 'mreg-rollback-db-'));
+  const layout = quayRootLayout(join(d, 'quay-install'));
+  const found: FoundLegacy = { unitDir: join(d, 'units'), unitPaths: [], quayRoot: layout.root, wantsLinks: [],
+    files: { units: {}, configYaml: '', hasRootCa: false } };
+  const calls: string[] = [];
+  const systemd = {
+    stopUnit: async () => 'done', resetFailed: async () => undefined, reload: async () => undefined,
+    startUnit: async (u: string) => { calls.push(`start ${u}`); return 'done'; },
+  } as unknown as Systemd;
+  const podman = {
+    containerRemove: async () => undefined, podRemove: async () => undefined, secretRemove: async () => undefined,
+    exec: async (c: string, argv: string[]) => { calls.push(`exec ${c} ${argv[0]}`); return { stdout: '', stderr: '' }; },
+    execFromFile: async (c: string, argv: string[], file: string) => { calls.push(`restore ${c} ${argv[0]} ${file}`); },
+  } as unknown as Podman;
+  const snapshot = { path: join(layout.root, 'db-snapshot/quay.dump'), fromImage: 'quay:v1', toImage: 'quay:broken', takenAt: '', bytes: 1 };
+  const state: AdoptState = { found, spec: {} as InstallSpec, planned: { files: [] } as unknown as Plan, layout, saved: [], pgUser: 'user',
+    roleRenamed: false, newCa: false, relabel: true, snapshot };
+  t.same(await putMirrorRegistryBack({ systemd, podman }, state, () => undefined), []);
+  t.same(calls, ['start quay-pod.service', 'start quay-postgres.service', 'start quay-redis.service',
+    'exec quay-postgres psql', `restore quay-postgres pg_restore ${snapshot.path}`, 'start quay-app.service']);
+});

@@ -83,6 +83,21 @@ t.test('a new Quay image that exits at start: adopt puts mirror-registry back by
   t.equal((await pullDigest(s, OLD)).digest, digest, 'the pushed image pulls with the same digest');
 });
 
+t.test('a new Quay image that migrates the database and never gets healthy: put back with the database', async t => {
+  // :broken migrates schema 1 to 2 at its first start and then serves 503; the old v1 cannot start on
+  // schema 2, so without the dump taken before the stop the old registry would not come back.
+  const r = await s.run(`mreg adopt --quayImage ${IMG}/quay:broken --timeout 30`, { timeoutMs: 30 * 60_000 });
+  t.equal(r.exitCode, 1, 'exit 1', { output: describe(r) });
+  t.match(r.stderr, /adopt failed: .*did not answer 200 within 30 s.*; mirror-registry was put back as it was and is healthy again/s, 'says why and that it was put back', { output: describe(r) });
+  const j = await s.run(`journalctl --user -u quay-app --no-pager -o cat --since '-15min' | grep -c 'Running upgrade standin0001 -> standin0002' || true`);
+  t.not(j.stdout.trim(), '0', 'the new image did migrate the database', { output: describe(j) });
+  const back = await s.run(`set -e; test -f ${UNIT_DIR}/quay-app.service; test ! -e ${BACKUP}; test ! -e ${s.quayRoot}/db-snapshot
+    systemctl --user is-active quay-app.service; curl -s --cacert ${caPath(s)} https://${s.host}/api/v1/discovery | jq -r .version`);
+  t.equal(back.exitCode, 0, 'old units back and active; no backup folder or dump left', { output: describe(back) });
+  t.match(back.stdout, /^v1$/m, 'the old Quay (v1) serves again, on the database as it was');
+  t.equal((await pullDigest(s, OLD)).digest, digest, 'the pushed image pulls with the same digest');
+});
+
 t.test('mreg adopt', async t => {
   const r = await s.run('mreg adopt --json', { timeoutMs: 30 * 60_000 });
   if (!t.equal(r.exitCode, 0, 'exit 0', { output: describe(r) })) return;
