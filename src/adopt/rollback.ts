@@ -19,6 +19,20 @@ import { renamePgRole } from './pg-role.js';
 /** A file's content and mode before adopt wrote it; content undefined: it did not exist. */
 export interface SavedFile { path: string; content?: string; mode: number }
 
+/** Asks quay-postgres `SELECT 1` over its local socket until it answers, up to `timeoutMs`. */
+export async function waitForPostgres(podman: Pick<Podman, 'exec'>, timeoutMs = 3 * 60_000, pauseMs = 2_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await podman.exec(COMPONENTS.postgres.podmanName, ['psql', '--no-psqlrc', '--dbname=postgres', '--command=SELECT 1']);
+      return;
+    } catch (err) {
+      if (Date.now() > until) throw err;
+    }
+    await new Promise(r => setTimeout(r, pauseMs));
+  }
+}
+
 export async function saveFiles(paths: readonly string[]): Promise<SavedFile[]> {
   return Promise.all(paths.map(async path => {
     const content = await readIfExists(path);
@@ -97,7 +111,9 @@ export async function putMirrorRegistryBack(ports: { systemd: Systemd; podman: P
   }
   // The old Quay cannot start on the schema the new one migrated to: the dump goes back first.
   await attempt('mirror-registry\'s PostgreSQL and Redis started', () => start(order.filter(u => u !== UNITS.app)));
-  await attempt(`the database as it was before adopt (${snap.path})`, () => restoreDbSnapshot(podman, snap));
+  // mirror-registry's units are Type=simple: a finished start job does not mean PostgreSQL answers yet.
+  await attempt('mirror-registry\'s PostgreSQL answers', () => waitForPostgres(podman));
+  if (failed.length === 0) await attempt(`the database as it was before adopt (${snap.path})`, () => restoreDbSnapshot(podman, snap));
   if (failed.length === 0) await attempt('mirror-registry\'s Quay started', () => start([UNITS.app]));
   return failed;
   return failed;

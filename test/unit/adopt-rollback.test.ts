@@ -5,7 +5,7 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { backupLegacyConfig, backupLegacyTls, backupLegacyUnits, type FoundLegacy } from '../../src/adopt/find.js';
-import { putMirrorRegistryBack, saveFiles, type AdoptState } from '../../src/adopt/rollback.js';
+import { putMirrorRegistryBack, saveFiles, waitForPostgres, type AdoptState } from '../../src/adopt/rollback.js';
 import { quayRootLayout } from '../../src/spec/layout.js';
 import type { Plan } from '../../src/plan/plan.js';
 import type { InstallSpec } from '../../src/spec/spec.js';
@@ -99,5 +99,14 @@ t.test('with a database dump: the old Quay starts only after the dump is back', 
     roleRenamed: false, newCa: false, relabel: true, snapshot };
   t.same(await putMirrorRegistryBack({ systemd, podman }, state, () => undefined), []);
   t.same(calls, ['start quay-pod.service', 'start quay-postgres.service', 'start quay-redis.service',
-    'exec quay-postgres psql', `restore quay-postgres pg_restore ${snapshot.path}`, 'start quay-app.service']);
+    'exec quay-postgres psql', 'exec quay-postgres psql', `restore quay-postgres pg_restore ${snapshot.path}`, 'start quay-app.service'], 'PostgreSQL asked until it answers, then the drop and the restore');
+});
+
+t.test('waitForPostgres asks again until quay-postgres answers (a Type=simple unit is "started" before its container runs)', async t => {
+  let asked = 0;
+  const podman = { exec: async () => { if (++asked < 3) throw new Error('exited with code 125'); return { stdout: '', stderr: '' }; } } as unknown as Podman;
+  await waitForPostgres(podman, 5_000, 1);
+  t.equal(asked, 3);
+  const never = { exec: async () => { throw new Error('exited with code 125'); } } as unknown as Podman;
+  await t.rejects(waitForPostgres(never, 20, 1), /125/);
 });
