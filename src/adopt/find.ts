@@ -79,17 +79,20 @@ export async function backupLegacyUnits(found: FoundLegacy): Promise<string> {
   // A *.wants folder that only held these links goes too (systemctl disable does the same).
   for (const d of new Set(found.wantsLinks.map(l => dirname(l)))) await rmdir(d).catch(() => undefined);
   for (const p of found.unitPaths) {
-    const dest = join(dir, p.split('/').pop()!);
-    try {
-      await rename(p, dest);
-    } catch (err) {
-      // /etc and quayRoot may be on different file systems.
-      if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw new HostError(`cannot move ${p} to ${dest}: ${(err as Error).message}`);
-      await copyFile(p, dest);
-      await unlink(p);
-    }
+    await moveFile(p, join(dir, p.split('/').pop()!));
   }
   return dir;
+}
+
+/** rename, or copy and unlink across file systems (/etc and quayRoot may be on different ones). */
+async function moveFile(from: string, to: string): Promise<void> {
+  try {
+    await rename(from, to);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw new HostError(`cannot move ${from} to ${to}: ${(err as Error).message}`);
+    await copyFile(from, to);
+    await unlink(from);
+  }
 }
 
 /** Puts back what backupLegacyUnits moved: the unit files and their enable links (links.txt). */
@@ -97,14 +100,7 @@ export async function restoreLegacyUnits(found: FoundLegacy): Promise<void> {
   const dir = join(found.quayRoot, BACKUP_DIR_NAME);
   for (const p of found.unitPaths) {
     const from = join(dir, p.split('/').pop()!);
-    if (!(await pathExists(from))) continue;
-    try {
-      await rename(from, p);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw new HostError(`cannot move ${from} back to ${p}: ${(err as Error).message}`);
-      await copyFile(from, p);
-      await unlink(from);
-    }
+    if (await pathExists(from)) await moveFile(from, p);
   }
   for (const line of ((await readIfExists(join(dir, 'links.txt'))) ?? '').split('\n')) {
     const [link, target] = line.split(' -> ');
