@@ -11,12 +11,12 @@ import { COMPONENTS } from '../model/components.js';
 import { pointerPath } from '../model/scope.js';
 import { ALL_SECRET_NAMES, CONTAINER_NAMES, imageRefs, STOP_ORDER } from '../model/views.js';
 import { parseRecord, recordSpec, serializeRecord, RECORD_SCHEMA_VERSION, type InstallRecord } from '../spec/record.js';
-import type { HostFacts, InstallSecrets, InstallSpec } from '../spec/spec.js';
+import type { InstallSecrets, InstallSpec } from '../spec/spec.js';
 import { generateSecrets, secretValueByName } from '../apply/secrets-step.js';
 import { ensureTls } from '../apply/tls-step.js';
 import { startUnits, validateUnits, writeIfChanged, writePlan } from '../apply/units-step.js';
 import { labelBindPaths, SELINUX_STEP } from '../apply/selinux-step.js';
-import { gatherFacts, type HostProbe } from '../host/facts.js';
+import { factsFor, gatherFacts, type HostProbe } from '../host/facts.js';
 import { createPodman, type Podman } from '../host/podman.js';
 import { connectSystemd, type Systemd } from '../host/systemd.js';
 import { makeDirIfMissing, readIfExists, removeIfExists } from '../host/fs.js';
@@ -224,11 +224,6 @@ async function writeRecord(spec: InstallSpec, planned: Plan, layout: QuayRootLay
   const pointer = pointerPath(spec.scope, probe.home);
   await makeDirIfMissing(dirname(pointer), 0o755);
   await writeIfChanged(pointer, `${spec.quayRoot}\n`, 0o644);
-}
-
-function factsFor(probe: HostProbe): HostFacts {
-  const { scope, uid, gid, user, home, fqdn, podmanVersion, quadletDir, runtimeDir, now, selinux } = probe;
-  return { scope, uid, gid, user, home, fqdn, podmanVersion, quadletDir, runtimeDir, now, selinux };
 }
 
 function report(ctx: CommandContext, spec: InstallSpec, found: FoundLegacy, backup: string, ms: number, downtimeMs: number): void {

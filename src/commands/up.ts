@@ -14,7 +14,7 @@ import { ALL_SECRET_NAMES, imageRefs, UNITS } from '../model/views.js';
 import { preflight } from '../spec/preflight.js';
 import { DEFAULT_HOSTNAME_ENV } from '../spec/defaults.js';
 import { recordSpec, serializeRecord, RECORD_SCHEMA_VERSION, type InstallRecord } from '../spec/record.js';
-import type { HostFacts, InstallSecrets, InstallSpec } from '../spec/spec.js';
+import type { InstallSecrets, InstallSpec } from '../spec/spec.js';
 import { createSecrets, generateSecrets, resolveSecrets } from '../apply/secrets-step.js';
 import { ensureTls } from '../apply/tls-step.js';
 import { describeSelinuxLabels, labelBindPaths, SELINUX_STEP } from '../apply/selinux-step.js';
@@ -22,7 +22,7 @@ import { pendingCredentialsPath, readCredentials, writeCredentials, type Credent
 import { checkInputFiles, givenImages, lockScope, printDryRun, remoteOptionEnv, runOnTarget, stringFlag } from './common.js';
 import { certsDDir } from './cert.js';
 import { startUnits, validateUnits, writeIfChanged, writePlan } from '../apply/units-step.js';
-import { diskFreeBytes, gatherFacts, isPortFree, resolveHostname, type HostProbe } from '../host/facts.js';
+import { diskFreeBytes, factsFor, gatherFacts, isPortFree, resolveHostname, type HostProbe } from '../host/facts.js';
 import { createPodman, type Podman } from '../host/podman.js';
 import { enableLinger } from '../host/linger.js';
 import { connectSystemd, type Systemd } from '../host/systemd.js';
@@ -290,11 +290,6 @@ async function refuseForeignUnits(quadletDir: string, legacyDir: string): Promis
 function shortName(hostname: string): string | undefined {
   const s = hostname.split('.')[0];
   return s && s !== hostname ? s : undefined;
-}
-
-function factsFor(probe: HostProbe): HostFacts {
-  const { scope, uid, gid, user, home, fqdn, podmanVersion, quadletDir, runtimeDir, now, selinux } = probe;
-  return { scope, uid, gid, user, home, fqdn, podmanVersion, quadletDir, runtimeDir, now, selinux };
 }
 
 /** The install record, and the pointer that lets down/status/upgrade find quayRoot without flags. */
