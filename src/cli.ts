@@ -34,6 +34,10 @@ const COMMANDS: Record<CommandName, { usage: string; summary: string; alias?: st
     load: async () => (await import('./commands/logs.js')).logs },
   adopt: { usage: 'adopt', summary: 'Take over an existing mirror-registry 1.2/1.3 install over the same data',
     load: async () => (await import('./commands/adopt.js')).adopt },
+  backup: { usage: 'backup [file]', summary: 'Write the database, blobs, config, CA and secrets to one archive (FILE, or - for stdout) while the registry serves',
+    load: async () => (await import('./commands/backup.js')).backup },
+  restore: { usage: 'restore <file>', summary: 'Install the registry a backup holds, on this host or a new one (checks the whole archive first)',
+    load: async () => (await import('./commands/restore.js')).restore },
   completion: { usage: 'completion <shell>', summary: 'Print a bash or zsh completion script',
     load: async () => (await import('./commands/completion.js')).completion },
 };

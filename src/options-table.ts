@@ -2,7 +2,7 @@
 
 import { DEFAULT_IMAGES } from './spec/defaults.js';
 
-export type CommandName = 'up' | 'down' | 'status' | 'logs' | 'upgrade' | 'cert' | 'adopt' | 'completion';
+export type CommandName = 'up' | 'down' | 'status' | 'logs' | 'upgrade' | 'cert' | 'adopt' | 'backup' | 'restore' | 'completion';
 
 export interface FlagDef {
   /** cac syntax, e.g. "-r, --quayRoot <dir>". */
@@ -23,15 +23,16 @@ export const GLOBAL_FLAGS: readonly FlagDef[] = [
 
 const UP: CommandName[] = ['up'];
 const IMAGES: CommandName[] = ['up', 'upgrade', 'adopt'];
-const WITH_RECORD: CommandName[] = ['up', 'down', 'status', 'upgrade', 'cert', 'adopt'];
+const WITH_RECORD: CommandName[] = ['up', 'down', 'status', 'upgrade', 'cert', 'adopt', 'backup', 'restore'];
 const REMOTE: CommandName[] = ['up', 'down', 'status', 'upgrade'];
 const CERT_FILES: CommandName[] = ['up', 'cert', 'upgrade', 'adopt'];
 const KEPT_IMAGE = { upgrade: 'the image the install runs', adopt: 'the image the old unit runs' };
 
 export const COMMAND_FLAGS: readonly FlagDef[] = [
-  { flags: '--quayHostname <host[:port]>', description: 'DNS name (and published port) clients use; an IP address is refused', defaultText: '$(hostname -f):8443', commands: UP },
+  { flags: '--quayHostname <host[:port]>', description: 'DNS name (and published port) clients use; an IP address is refused', defaultText: '$(hostname -f):8443',
+    defaultFor: { restore: 'the backup\'s; another name gets a new certificate from the same CA' }, commands: ['up', 'restore'] },
   { flags: '-r, --quayRoot <dir>', description: 'Folder for quay-config/, the CA, credentials and the install record', defaultText: '~/quay-install (rootless), /etc/quay-install (rootful)',
-    defaultFor: { adopt: 'the folder quay-app.service mounts quay-config from' }, commands: WITH_RECORD },
+    defaultFor: { adopt: 'the folder quay-app.service mounts quay-config from', restore: 'the backup\'s (this scope\'s default if it was made in the other scope)' }, commands: WITH_RECORD },
   { flags: '--quayStorage <name|/path>', description: 'Image blob storage: a podman volume name or an absolute path', defaultText: 'quay-storage', commands: UP },
   { flags: '--pgStorage <name|/path>', description: 'PostgreSQL data: a podman volume name or an absolute path', defaultText: 'pg-storage', commands: UP },
   { flags: '--sslCert <file>', description: 'PEM certificate to serve (with --sslKey); default: issue one from mreg\'s own CA', commands: CERT_FILES },
@@ -53,6 +54,7 @@ export const COMMAND_FLAGS: readonly FlagDef[] = [
   { flags: '--new-ca', description: 'Replace the install\'s expired (or unwanted) CA with a new one; clients must then trust it', commands: ['adopt'] },
   { flags: '--from-mirror-registry', description: 'Adopt an existing mirror-registry 1.2/1.3 install (same as `mreg adopt`)', commands: ['upgrade'] },
   { flags: '--timeout <seconds>', description: 'How long the new version may take to become healthy before mreg rolls back', defaultText: '600', commands: ['upgrade', 'adopt'] },
+  { flags: '--verify', description: 'Read a backup FILE through and check every checksum; changes nothing', commands: ['backup'] },
   { flags: '-n, --lines <n>', description: 'Number of journal lines to show', defaultText: '50', commands: ['logs'] },
   { flags: '-f, --follow', description: 'Keep printing new journal lines', commands: ['logs'] },
 ];

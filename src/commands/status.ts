@@ -12,6 +12,7 @@ import { ALL_UNITS } from '../model/views.js';
 import type { Scope, Storage } from '../spec/spec.js';
 import { certExpiry, EXPIRY_WARN_DAYS } from '../tls/index.js';
 import { runOnTarget } from './common.js';
+import { lastBackupPath, parseLastBackup, type LastBackup } from '../backup/last.js';
 
 export interface StatusReport {
   healthy: boolean;
@@ -21,6 +22,8 @@ export interface StatusReport {
   health: HealthAnswer;
   certificate: { expires: string | null; daysLeft: number | null; warning: string | null };
   storage: Array<{ name: string; kind: string; location: string; freeBytes: number | null; totalBytes: number | null }>;
+  /** The last `mreg backup` of this install, or null when none was written. */
+  lastBackup: LastBackup | null;
   problems: string[];
 }
 
@@ -39,7 +42,7 @@ export async function status(ctx: CommandContext): Promise<void> {
 
   // Independent probes at once (each podman or D-Bus round trip is slow on a small VM); problems
   // are still listed in the fixed order below.
-  const [states, health, expires, configYaml, modeProblems, storage] = await allInOrder([
+  const [states, health, expires, configYaml, modeProblems, storage, lastBackup] = await allInOrder([
     readUnitStates(probe.scope, ctx.env),
     readIfExists(layout.caCert).then(ca => probeHealth({ hostname: spec.hostname, port: spec.port, ca })),
     readIfExists(layout.sslCert).then(pem => pem === undefined ? undefined : certExpiry(pem)),
@@ -53,6 +56,7 @@ export async function status(ctx: CommandContext): Promise<void> {
       { path: layout.sslKey, maxMode: 0o640 },
     ], probe.uid),
     storageReport([['quayStorage', spec.quayStorage], ['pgStorage', spec.pgStorage]]),
+    readIfExists(lastBackupPath(layout.root)).then(parseLastBackup).catch(() => undefined),
   ]);
 
   for (const s of states) {
@@ -92,6 +96,7 @@ export async function status(ctx: CommandContext): Promise<void> {
     })),
     health, certificate,
     storage: storage.map(({ name, kind, location, space }) => ({ name, kind, location, freeBytes: space?.freeBytes ?? null, totalBytes: space?.totalBytes ?? null })),
+    lastBackup: lastBackup ?? null,
     problems,
   };
   if (out.json) out.resultJson(report);
@@ -136,6 +141,7 @@ function printHuman(ctx: CommandContext, r: StatusReport): void {
   out.result(`registry:    ${r.url}  health: ${r.health.ok ? out.green('ok') : out.red(r.health.status ? `HTTP ${r.health.status}` : 'unreachable')}`);
   out.result(`certificate: ${r.certificate.expires ? `expires ${r.certificate.expires.slice(0, 10)} (${r.certificate.daysLeft} days)` : 'missing'}`);
   for (const s of r.storage) out.result(`${s.name.padEnd(12)} ${s.location}${s.freeBytes !== null ? `  (${(s.freeBytes / 1024 ** 3).toFixed(1)} GiB free)` : ''}`);
+  out.result(`last backup: ${r.lastBackup ? `${r.lastBackup.at.replace('T', ' ').slice(0, 19)} UTC  ${r.lastBackup.file}` : 'none (mreg backup FILE)'}`);
   if (r.certificate.warning) out.warn(r.certificate.warning);
   for (const p of r.problems) out.result(`${out.red('problem:')} ${p}`);
   out.result(r.healthy ? out.green('healthy') : out.red('NOT healthy'));

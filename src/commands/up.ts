@@ -52,7 +52,12 @@ export function rawUpFlags(flags: Record<string, unknown>): RawUpFlags {
   };
 }
 
-export async function up(ctx: CommandContext): Promise<void> {
+/** What another command (restore) does inside up's run, with the registry healthy and the lock held. */
+export interface UpHooks {
+  beforeReport?: (run: { systemd: Systemd; spec: InstallSpec; endpoint: RegistryEndpoint; podman: Podman }) => Promise<void>;
+}
+
+export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void> {
   const { out, flags } = ctx;
   // Another host: check the flags as that host's mreg will (named after it), then run it there.
   if (await runOnTarget('up', ctx, { check: host => { parseUpOptions(rawUpFlags({ quayHostname: host, ...flags, imageArchive: undefined }), remoteOptionEnv(flags, host)); } })) return;
@@ -206,6 +211,7 @@ export async function up(ctx: CommandContext): Promise<void> {
     const creds = await out.step('first user', () => ensureInitUser(ep, spec, secrets, previousCreds, layout, tls.caPath, previous !== undefined));
     if (creds.created) nothingChanged = false;
 
+    if (hooks.beforeReport) await hooks.beforeReport({ systemd: systemd!, spec, endpoint: ep, podman });
     const finalUpdatedAt = nothingChanged && previous ? previous.updatedAt : probe.now.toISOString();
     await writeRecord(layout, recordAt(finalUpdatedAt, plannedFiles, planned.volumes), spec, probe.home);
 

@@ -10,6 +10,8 @@ export interface RunOptions {
   log?: (line: string) => void;
   /** 'inherit': the command reads mreg's own stdin (`podman load` of an archive piped in); input is ignored. */
   stdin?: 'inherit';
+  /** 'inherit': the command writes straight to mreg's stdout (a backup streamed with `-`). */
+  stdout?: 'inherit';
   /** The command reads this file on stdin (streamed, never held in memory); input is ignored. */
   inputFile?: string;
   /** The command's stdout is streamed into this file (opened for writing, so an existing file keeps its mode); RunResult.stdout is then empty. */
@@ -47,6 +49,7 @@ export async function runCommand(file: string, args: readonly string[], opts: Ru
     ...(opts.stdin === 'inherit' ? { stdin: 'inherit' as const } : opts.inputFile !== undefined ? { inputFile: opts.inputFile } : { input: opts.input ?? '' }),
     // Not buffered as well: a database dump can be larger than Node's memory.
     ...(opts.outputFile !== undefined ? { stdout: { file: opts.outputFile }, buffer: { stdout: false } } : {}),
+    ...(opts.stdout === 'inherit' ? { stdout: 'inherit' as const } : {}),
     // C locale so callers can match stderr text ("no such secret") untranslated.
     env: { LC_ALL: 'C', ...opts.env },
     extendEnv: true,

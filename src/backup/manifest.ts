@@ -1,0 +1,102 @@
+// The backup archive's table of contents, and the checks of an archive against it. Pure.
+// Layout (one uncompressed POSIX tar, documented in mreg-backup(1)):
+//   manifest.json      this file, first member
+//   database.dump      pg_dump --format=custom of Quay's database
+//   secrets.json       the podman secret values the install runs with
+//   quay-root/...      config.yaml, ssl.cert/ssl.key, the CA, credentials, the install record
+//   storage/...        the blob storage tree, owners and modes as the containers see them
+import { z } from 'zod';
+
+export const BACKUP_FORMAT = 'mreg-backup';
+export const BACKUP_FORMAT_VERSION = 1;
+export const MANIFEST_MEMBER = 'manifest.json';
+export const DUMP_MEMBER = 'database.dump';
+export const SECRETS_MEMBER = 'secrets.json';
+export const QUAY_ROOT_PREFIX = 'quay-root/';
+export const STORAGE_PREFIX = 'storage/';
+
+const member = z.object({ path: z.string(), size: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) });
+
+const manifestSchema = z.object({
+  format: z.literal(BACKUP_FORMAT),
+  formatVersion: z.number().int(),
+  createdAt: z.string(),
+  mregVersion: z.string(),
+  scope: z.enum(['rootful', 'rootless']),
+  hostname: z.string(),
+  port: z.number().int(),
+  quayRoot: z.string(),
+  images: z.object({ quay: z.string(), postgres: z.string(), redis: z.string() }),
+  /** The server's PostgreSQL major when the dump was taken (pg_restore needs the same or newer). */
+  postgresMajor: z.string().optional(),
+  /** Every regular file of the archive but the manifest. */
+  files: z.array(member),
+});
+
+export type BackupManifest = z.infer<typeof manifestSchema>;
+export type ManifestFile = z.infer<typeof member>;
+
+/** Blob files are named by their digest: Quay's `sha256/ab/<hex>`, distribution's `sha256/ab/<hex>/data`. */
+const DIGEST_PATH_RE = /(?:^|\/)sha256\/([0-9a-f]{2})\/([0-9a-f]{64})(?:\/data)?$/;
+
+/** The sha256 a storage file's path names (its content must hash to it), or undefined for other files. */
+export function digestOfPath(path: string): string | undefined {
+  const m = DIGEST_PATH_RE.exec(path);
+  return m && m[2]!.startsWith(m[1]!) ? m[2] : undefined;
+}
+
+export function serializeManifest(m: BackupManifest): string {
+  return `${JSON.stringify(m, null, 1)}\n`;
+}
+
+/** Parses manifest.json; a string problem when it is not an mreg backup this mreg can read. */
+export function parseManifest(text: string): BackupManifest | string {
+  let data: unknown;
+  try { data = JSON.parse(text); } catch { return 'manifest.json is not valid JSON'; }
+  const d = data as { format?: unknown; formatVersion?: unknown };
+  if (d?.format !== BACKUP_FORMAT) return 'manifest.json does not describe an mreg backup';
+  if (typeof d.formatVersion === 'number' && d.formatVersion > BACKUP_FORMAT_VERSION) {
+    return `the backup has format version ${d.formatVersion}, newer than this mreg reads (${BACKUP_FORMAT_VERSION}); use a newer mreg`;
+  }
+  const parsed = manifestSchema.safeParse(data);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    return `manifest.json is damaged (${first?.path.join('.') || 'root'}: ${first?.message ?? 'invalid'})`;
+  }
+  return parsed.data;
+}
+
+/** One regular file as read back from the archive. */
+export interface ReadMember { path: string; size: number; sha256: string }
+
+/**
+ * Every problem of an archive against its manifest: the manifest first, each listed file present once
+ * with its size and sha256, blobs matching the digest in their name, nothing unlisted, the dump there.
+ */
+export function checkMembers(manifest: BackupManifest, read: readonly ReadMember[], firstMember: string | undefined): string[] {
+  const problems: string[] = [];
+  if (firstMember !== MANIFEST_MEMBER) problems.push(`the first member is ${firstMember ?? 'missing'}, not ${MANIFEST_MEMBER}`);
+  const seen = new Map<string, ReadMember>();
+  for (const r of read) {
+    if (r.path === MANIFEST_MEMBER) continue;
+    if (seen.has(r.path)) problems.push(`${r.path} is in the archive twice`);
+    seen.set(r.path, r);
+    const digest = digestOfPath(r.path);
+    if (digest !== undefined && digest !== r.sha256) problems.push(`${r.path}: content does not match the digest in its name`);
+  }
+  for (const f of manifest.files) {
+    const r = seen.get(f.path);
+    if (!r) { problems.push(`${f.path} is missing`); continue; }
+    seen.delete(f.path);
+    if (r.size !== f.size) problems.push(`${f.path}: ${r.size} bytes, the manifest says ${f.size}`);
+    else if (r.sha256 !== f.sha256) problems.push(`${f.path}: sha256 differs from the manifest`);
+  }
+  for (const path of seen.keys()) problems.push(`${path} is not in the manifest`);
+  if (!manifest.files.some(f => f.path === DUMP_MEMBER)) problems.push(`the manifest lists no ${DUMP_MEMBER}`);
+  return problems;
+}
+
+/** Total bytes of the listed files. */
+export function manifestBytes(m: BackupManifest): number {
+  return m.files.reduce((n, f) => n + f.size, 0);
+}

@@ -1,0 +1,155 @@
+// mreg backup [FILE | -]: one archive with everything a restore needs, while the registry keeps serving.
+// Consistency: the database is dumped first, the storage listed after it, so every blob the dump
+// references is in the listing (Quay never deletes a referenced blob: garbage collection waits out the
+// time machine). Blobs are immutable and content-addressed; what changes in place is copied at once.
+// mreg backup --verify FILE reads a backup through and checks it against its manifest.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { copyFile, mkdir, open, rename, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import type { CommandContext } from '../cli.js';
+import { HostError, UsageError } from '../errors.js';
+import {
+  BACKUP_FORMAT, BACKUP_FORMAT_VERSION, digestOfPath, DUMP_MEMBER, MANIFEST_MEMBER, QUAY_ROOT_PREFIX, SECRETS_MEMBER,
+  serializeManifest, STORAGE_PREFIX, type BackupManifest, type ManifestFile,
+} from '../backup/manifest.js';
+import { verifyArchive } from '../backup/verify.js';
+import { lastBackupPath, type LastBackup } from '../backup/last.js';
+import { createArchive, hashTree, listStorage, snapshotPaths } from '../host/backup-tar.js';
+import { pathExists, removeIfExists, writeFileAtomic } from '../host/fs.js';
+import { createPodman } from '../host/podman.js';
+import { removeTree, storageSpace, volumeMountpoint } from '../host/storage.js';
+import { COMPONENTS } from '../model/components.js';
+import { ALL_SECRET_NAMES } from '../model/views.js';
+import { PG_DATABASE } from '../spec/defaults.js';
+import type { QuayRootLayout } from '../spec/layout.js';
+import type { InstallRecord } from '../spec/record.js';
+import { VERSION } from '../version.js';
+
+export async function backup(ctx: CommandContext): Promise<void> {
+  const { out, flags, args, host } = ctx;
+  if (flags.verify) return verify(ctx, args[0]);
+  const probe = await host.probe();
+  const { layout, record } = await host.findInstall(flags, probe.scope, probe.home);
+  if (record.removedAt) {
+    throw new HostError(`the registry at ${layout.root} was removed by mreg down on ${record.removedAt}; a backup dumps the running database`, 'run mreg up first (its data was kept), then mreg backup');
+  }
+  const stamp = probe.now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
+  const output = args[0] === '-' ? '-' : resolve(args[0] ?? `mreg-backup-${record.spec.hostname}-${stamp}.tar`);
+  if (output !== '-') await checkTarget(output);
+  const staging = output === '-' ? join(layout.root, 'backup-staging') : join(dirname(output), `.${basename(output)}.mreg-staging`);
+  const partial = `${output}.partial`;
+  const started = Date.now();
+  const release = await host.lock(probe);
+  try {
+    // A killed earlier run leaves these behind; the target name itself is only ever a complete backup.
+    await removeTree(staging, probe.scope);
+    if (output !== '-') await removeIfExists(partial);
+    await mkdir(staging, { mode: 0o700 });
+    const podman = createPodman({ verbose: out.verbose, log: out.debug });
+    await out.step('database dump (pg_dump in quay-postgres)', () =>
+      podman.execToFile(COMPONENTS.postgres.podmanName, ['pg_dump', '--format=custom', `--dbname=${PG_DATABASE}`], join(staging, DUMP_MEMBER)));
+    const quayRootFiles = await out.step('install files and secrets', async () => {
+      const values = await podman.secretValues(ALL_SECRET_NAMES);
+      const missing = ALL_SECRET_NAMES.filter(n => !values.has(n));
+      if (missing.length > 0) throw new HostError(`podman secrets missing: ${missing.join(', ')}`, 'run mreg up to repair the install, then mreg backup');
+      await writeFile(join(staging, SECRETS_MEMBER), `${JSON.stringify(Object.fromEntries(values), null, 1)}\n`, { mode: 0o600 });
+      return copyQuayRoot(layout, join(staging, QUAY_ROOT_PREFIX));
+    });
+    const storageRoot = await storageRootOf(record);
+    const { blobs, meta } = await out.step(`storage ${storageRoot}`, async () => {
+      const listing = await listStorage(storageRoot, probe.scope);
+      const blobFiles = listing.files.filter(f => digestOfPath(f.path) !== undefined);
+      const small = listing.files.filter(f => digestOfPath(f.path) === undefined).map(f => f.path);
+      await snapshotPaths(storageRoot, [...listing.dirs, ...small], join(staging, 'storage'), probe.scope, staging);
+      return { blobs: blobFiles, meta: await hashTree(staging, 'storage', probe.scope) };
+    });
+    const files: ManifestFile[] = [
+      ...await Promise.all([DUMP_MEMBER, SECRETS_MEMBER, ...quayRootFiles].map(p => hashFile(staging, p))),
+      ...meta,
+      ...blobs.map(b => ({ path: `${STORAGE_PREFIX}${b.path}`, size: b.size, sha256: digestOfPath(b.path)! })),
+    ];
+    const manifest: BackupManifest = {
+      format: BACKUP_FORMAT, formatVersion: BACKUP_FORMAT_VERSION, createdAt: probe.now.toISOString(), mregVersion: VERSION,
+      scope: record.spec.scope, hostname: record.spec.hostname, port: record.spec.port, quayRoot: layout.root,
+      images: record.spec.images, ...(record.pgData ? { postgresMajor: record.pgData.major } : {}), files,
+    };
+    const bytes = files.reduce((n, f) => n + f.size, 0);
+    if (output !== '-') await checkSpace(dirname(output), bytes);
+    await writeFile(join(staging, MANIFEST_MEMBER), serializeManifest(manifest), { mode: 0o600 });
+    await out.step(`write ${output === '-' ? 'the backup to stdout' : output}`, async () => {
+      // 0600 before the first byte: it holds every secret of the registry.
+      if (output !== '-') await (await open(partial, 'wx', 0o600)).close();
+      await createArchive({ output: output === '-' ? '-' : partial, staging, stagedMembers: [MANIFEST_MEMBER, DUMP_MEMBER, SECRETS_MEMBER, 'quay-root', 'storage'],
+        storageRoot, blobs: blobs.map(b => b.path), scratch: staging }, probe.scope);
+      if (output !== '-') await rename(partial, output);
+    });
+    const last: LastBackup = { at: manifest.createdAt, file: output, bytes, files: files.length, blobs: blobs.length };
+    await writeFileAtomic(lastBackupPath(layout.root), `${JSON.stringify(last, null, 1)}\n`, 0o600);
+    const seconds = (Date.now() - started) / 1000;
+    const line = `backup written: ${output === '-' ? 'stdout' : output} (${mib(bytes)}, ${files.length} files, ${blobs.length} blobs) in ${seconds.toFixed(1)} s`;
+    // Streamed: stdout is the archive, so the result goes to stderr.
+    if (output === '-') return out.info(line);
+    if (out.json) return out.resultJson({ ...last, durationMs: Date.now() - started });
+    out.result(line);
+  } finally {
+    await removeTree(staging, probe.scope).catch(() => undefined);
+    if (output !== '-') await removeIfExists(partial).catch(() => undefined);
+    await release();
+  }
+}
+
+async function verify(ctx: CommandContext, file: string | undefined): Promise<void> {
+  const { out } = ctx;
+  if (!file || file === '-') throw new UsageError('--verify needs the backup file: mreg backup --verify FILE');
+  const v = await out.step(`verify ${file}`, () => verifyArchive(file));
+  const m = v.manifest;
+  if (out.json) return out.resultJson({ file, ok: true, files: v.files, bytes: v.bytes, createdAt: m.createdAt, hostname: m.hostname, scope: m.scope, mregVersion: m.mregVersion, images: m.images });
+  out.result(`${file}: complete, every checksum matches (${v.files} files, ${mib(v.bytes)}); made ${m.createdAt} by mreg ${m.mregVersion} from ${m.hostname}:${m.port} (${m.scope})`);
+}
+
+/** A new file in an existing folder: a backup never replaces one (the older one may be the only good copy). */
+async function checkTarget(output: string): Promise<void> {
+  if (await pathExists(output)) throw new UsageError(`${output} exists; mreg backup never overwrites a backup`, 'give a new file name, or remove the old one first');
+  const dir = dirname(output);
+  const st = await stat(dir).catch(() => undefined);
+  if (!st?.isDirectory()) throw new UsageError(`${dir}: no such folder for the backup`, 'create it first, or give another path');
+}
+
+async function checkSpace(dir: string, bytes: number): Promise<void> {
+  const free = (await storageSpace(dir)).freeBytes;
+  if (free < bytes) throw new HostError(`${dir} has ${mib(free)} free, the backup needs about ${mib(bytes)}`, 'write it elsewhere (another disk, or `-` to stream it), then run mreg backup again');
+}
+
+/** The host folder of the blob storage: a volume's mount point or the bind path. */
+async function storageRootOf(record: InstallRecord): Promise<string> {
+  const s = record.spec.quayStorage;
+  if (s.kind === 'path') return s.path;
+  const mount = await volumeMountpoint(s.name);
+  if (!mount) throw new HostError(`podman volume ${s.name} (the blob storage) does not exist`, 'run mreg status to see what is wrong with the install');
+  return mount;
+}
+
+/** The quayRoot files a restore needs, copied with their modes; returns their member names. */
+async function copyQuayRoot(layout: QuayRootLayout, dest: string): Promise<string[]> {
+  const names: string[] = [];
+  for (const file of [layout.record, layout.configYaml, layout.sslCert, layout.sslKey, layout.caCert, layout.caKey, layout.credentials]) {
+    if (!(await pathExists(file))) continue;
+    const rel = relative(layout.root, file);
+    await mkdir(dirname(join(dest, rel)), { recursive: true, mode: 0o700 });
+    await copyFile(file, join(dest, rel));
+    names.push(`${QUAY_ROOT_PREFIX}${rel}`);
+  }
+  return names;
+}
+
+async function hashFile(dir: string, member: string): Promise<ManifestFile> {
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of createReadStream(join(dir, member))) { hash.update(chunk as Buffer); size += (chunk as Buffer).length; }
+  return { path: member, size, sha256: hash.digest('hex') };
+}
+
+function mib(bytes: number): string {
+  return bytes >= 1 << 30 ? `${(bytes / (1 << 30)).toFixed(1)} GiB` : `${(bytes / (1 << 20)).toFixed(1)} MiB`;
+}

@@ -1,0 +1,123 @@
+// mreg restore FILE: the registry a backup holds, on this host (after down --purge) or a new one.
+// The whole archive is checked first; then the install's files and secrets go back, `up` installs
+// and starts it over them, and with quay-app stopped the blobs and the database go back before it
+// serves again. Nothing an existing install holds is replaced: restore refuses instead.
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { CommandContext } from '../cli.js';
+import { HostError, UnitFailedError, UsageError } from '../errors.js';
+import { DUMP_MEMBER, QUAY_ROOT_PREFIX, SECRETS_MEMBER } from '../backup/manifest.js';
+import { verifyArchive } from '../backup/verify.js';
+import { restoreDbSnapshot } from '../apply/db-snapshot.js';
+import { findRecordedInstall, readRecordAt } from '../apply/install-lookup.js';
+import { appCrashWatch } from '../apply/crash-watch.js';
+import { extractSmallMembers, extractStorage } from '../host/backup-tar.js';
+import { readDirState } from '../host/dir-state.js';
+import { makeDirIfMissing, removeIfExists } from '../host/fs.js';
+import { waitForHealth } from '../host/http.js';
+import { createPodman } from '../host/podman.js';
+import { runChecked } from '../host/exec.js';
+import { volumeMountpoint } from '../host/storage.js';
+import { defaultQuayRoot } from '../model/scope.js';
+import { imageRefs, UNITS } from '../model/views.js';
+import { quayRootLayout } from '../spec/layout.js';
+import { parseRecord, serializeRecord, type InstallRecord } from '../spec/record.js';
+import { meaningfulEntries, takenDir, takeProblem, type TakenDir } from '../spec/taken-dirs.js';
+import type { Storage } from '../spec/spec.js';
+import { writeFileAtomic } from '../host/fs.js';
+import { stringFlag } from './common.js';
+import { up } from './up.js';
+
+const HEALTH_TIMEOUT_MS = 10 * 60_000;
+
+export async function restore(ctx: CommandContext): Promise<void> {
+  const { out, flags, args, host } = ctx;
+  if (!args[0]) throw new UsageError('mreg restore needs the backup file: mreg restore FILE', 'see: mreg restore --help');
+  const archive = resolve(args[0]);
+  const hostname = stringFlag(flags, 'quayHostname', 'restore');
+  const probe = await host.probe();
+  const verified = await out.step(`verify ${archive}`, () => verifyArchive(archive));
+  const m = verified.manifest;
+  const work = await mkdtemp(join(tmpdir(), 'mreg-restore-'));
+  try {
+    await extractSmallMembers(archive, work);
+    const backedUp = parseRecord(await readFile(join(work, QUAY_ROOT_PREFIX, 'mreg-install.json'), 'utf8'), `${archive}: ${QUAY_ROOT_PREFIX}mreg-install.json`);
+    const quayRoot = stringFlag(flags, 'quayRoot', 'restore') ?? (m.scope === probe.scope ? m.quayRoot : defaultQuayRoot(probe.scope, probe.home));
+    const podman = createPodman({ verbose: out.verbose, log: out.debug });
+
+    // Every refusal before the first change.
+    const existing = await findRecordedInstall(probe.scope, probe.home) ?? await readRecordAt(quayRoot);
+    if (existing) {
+      const what = existing.record.removedAt ? `an install removed by mreg down whose data was kept` : 'a registry';
+      throw new UsageError(`this host already has ${what} at ${existing.layout.root} (${probe.scope}); mreg restore never replaces one`,
+        `remove it first with \`mreg down --purge${existing.layout.root === quayRoot ? '' : ` --quayRoot ${existing.layout.root}`}\` (that deletes its data), or restore on another host`);
+    }
+    const problems: string[] = [];
+    const taken: TakenDir[] = [];
+    const checkDir = async (flag: string, path: string, isQuayRoot: boolean) => {
+      const state = await readDirState(path);
+      const problem = takeProblem({ flag, path, state, recorded: false, isQuayRoot, home: probe.home })
+        ?? (state.kind === 'dir' && meaningfulEntries(state.entries).length > 0 ? `${flag} ${path}: is not empty; restore writes only into a new or empty folder` : undefined);
+      if (problem) problems.push(problem);
+      const t = takenDir(path, state);
+      if (t) taken.push(t);
+    };
+    await checkDir('--quayRoot', quayRoot, true);
+    for (const [name, s] of [['quayStorage', backedUp.spec.quayStorage], ['pgStorage', backedUp.spec.pgStorage]] as const) {
+      if (s.kind === 'path') await checkDir(`the backup's ${name}`, s.path, false);
+      else if (await podman.volumeExists(s.name)) problems.push(`podman volume ${s.name} (the backup's ${name}) exists; restore writes only into a new one: check what it holds, then \`podman volume rm ${s.name}\``);
+    }
+    const missing: string[] = [];
+    for (const [flag, ref] of imageRefs(m.images)) if (!(await podman.imageExists(ref))) missing.push(`${flag} ${ref}`);
+    if (missing.length > 0) problems.push(`image not present on this host: ${missing.join(', ')}; load the images the backup ran with first (podman load -i ARCHIVE)`);
+    if (problems.length > 0) throw new UsageError(problems, 'nothing was changed');
+
+    await out.step(`install files and secrets into ${quayRoot}`, async () => {
+      await makeDirIfMissing(quayRoot, 0o700);
+      await runChecked('cp', ['-a', '--', `${join(work, QUAY_ROOT_PREFIX)}.`, `${quayRoot}/`], { what: `copying the install files into ${quayRoot}` });
+      const layout = quayRootLayout(quayRoot);
+      await writeFileAtomic(layout.record, serializeRecord(restoredRecord(backedUp, probe.scope, quayRoot, taken, probe.now)), 0o600);
+      const secrets = JSON.parse(await readFile(join(work, SECRETS_MEMBER), 'utf8')) as Record<string, string>;
+      for (const [name, value] of Object.entries(secrets)) await podman.secretCreate(name, value, { replace: true });
+    });
+
+    // up installs over the restored quayRoot (its CA, secrets and first user); the data goes back before the report.
+    const upFlags: Record<string, unknown> = { quayRoot, ...(hostname ? { quayHostname: hostname } : {}) };
+    await up({ ...ctx, flags: { ...upFlags, verbose: flags.verbose, json: flags.json } }, {
+      beforeReport: async ({ systemd, spec, endpoint }) => out.step('restore the blobs and the database', async () => {
+        const app = UNITS.app;
+        const stopped = await systemd.stopUnit(app);
+        if (stopped !== 'done' && stopped !== 'skipped') throw new UnitFailedError(app, stopped, [], 'run mreg restore again after `mreg down --purge`');
+        await extractStorage(archive, await storageRoot(spec.quayStorage), spec.scope);
+        await restoreDbSnapshot(podman, { path: join(work, DUMP_MEMBER), fromImage: m.images.quay, toImage: spec.images.quay, takenAt: m.createdAt, bytes: 0 });
+        const started = await systemd.startUnit(app);
+        if (started !== 'done' && started !== 'skipped') throw new UnitFailedError(app, started, [], `see: mreg logs ${app}`);
+        await waitForHealth(endpoint, HEALTH_TIMEOUT_MS, { intervalMs: 200, giveUp: appCrashWatch(systemd) });
+        out.info(`    restored ${verified.files} files from the backup made ${m.createdAt} on ${m.hostname}`);
+      }),
+    });
+  } finally {
+    await removeIfExists(work);
+  }
+}
+
+/** The backed-up record as one `mreg down` (no purge) leaves: up then installs it again over the data. */
+function restoredRecord(r: InstallRecord, scope: InstallRecord['spec']['scope'], quayRoot: string, taken: TakenDir[], now: Date): InstallRecord {
+  const { imageArchive: _archive, ...spec } = r.spec;
+  const layout = quayRootLayout(quayRoot);
+  return {
+    schemaVersion: r.schemaVersion, mregVersion: r.mregVersion, createdAt: r.createdAt, updatedAt: now.toISOString(),
+    spec: { ...spec, scope, quayRoot },
+    // Only what this host has now: unit files of the backed-up host may be another scope's.
+    files: [layout.record, layout.configYaml, layout.sslCert, layout.sslKey, layout.caCert, layout.caKey, layout.credentials],
+    secrets: r.secrets, volumes: [], lingerEnabledByMreg: false, takenDirs: taken, removedAt: now.toISOString(),
+  };
+}
+
+async function storageRoot(s: Storage): Promise<string> {
+  if (s.kind === 'path') return s.path;
+  const mount = await volumeMountpoint(s.name);
+  if (!mount) throw new HostError(`podman volume ${s.name} was not created by the install`, 'run mreg status, then mreg restore again after mreg down --purge');
+  return mount;
+}

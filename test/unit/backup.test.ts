@@ -1,0 +1,161 @@
+// The backup archive: manifest checks (pure), and real GNU tar round trips of a storage tree
+// shaped like Quay's (sha256/ab/<hex>) and distribution's (blobs/sha256/ab/<hex>/data, tag links).
+import t from 'tap';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  BACKUP_FORMAT, BACKUP_FORMAT_VERSION, checkMembers, digestOfPath, DUMP_MEMBER, MANIFEST_MEMBER, parseManifest,
+  serializeManifest, STORAGE_PREFIX, type BackupManifest,
+} from '../../src/backup/manifest.js';
+import { createArchive, extractSmallMembers, extractStorage, hashTree, listStorage, parseListing, readMembers, snapshotPaths } from '../../src/host/backup-tar.js';
+import { verifyArchive } from '../../src/backup/verify.js';
+import { HostError } from '../../src/errors.js';
+
+const sha = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');
+
+t.test('digestOfPath: Quay and distribution blob paths, nothing else', async t => {
+  const h = sha('x');
+  t.equal(digestOfPath(`registry/sha256/${h.slice(0, 2)}/${h}`), h);
+  t.equal(digestOfPath(`docker/registry/v2/blobs/sha256/${h.slice(0, 2)}/${h}/data`), h);
+  t.equal(digestOfPath(`sha256/zz/${h}`), undefined, 'the folder must be the digest\'s first two characters');
+  t.equal(digestOfPath(`docker/registry/v2/repositories/a/_manifests/tags/v1/current/link`), undefined);
+  t.equal(digestOfPath(`registry/sha256/${h.slice(0, 2)}/${h}.tmp`), undefined);
+});
+
+t.test('parseListing reads find\'s NUL records, tabs in names kept', async t => {
+  t.same(parseListing('d\t0\ta\0f\t12\ta/b c\0f\t3\ta/x\ty\0'), { dirs: ['a'], files: [{ path: 'a/b c', size: 12 }, { path: 'a/x\ty', size: 3 }] });
+});
+
+function manifestOf(files: BackupManifest['files']): BackupManifest {
+  return {
+    format: BACKUP_FORMAT, formatVersion: BACKUP_FORMAT_VERSION, createdAt: '2026-12-01T00:00:00.000Z', mregVersion: '0.1.0',
+    scope: 'rootful', hostname: 'reg.example.com', port: 8443, quayRoot: '/etc/quay-install',
+    images: { quay: 'q', postgres: 'p', redis: 'r' }, files,
+  };
+}
+
+t.test('checkMembers names every kind of damage', async t => {
+  const dump = { path: DUMP_MEMBER, size: 3, sha256: sha('abc') };
+  const h = sha('blob');
+  const blob = { path: `${STORAGE_PREFIX}sha256/${h.slice(0, 2)}/${h}`, size: 4, sha256: h };
+  const m = manifestOf([dump, blob]);
+  const first = { path: MANIFEST_MEMBER, size: 1, sha256: sha('m') };
+  t.same(checkMembers(m, [first, dump, blob], MANIFEST_MEMBER), []);
+  t.match(checkMembers(m, [first, dump], MANIFEST_MEMBER), [/is missing/]);
+  t.match(checkMembers(m, [first, dump, { ...blob, sha256: sha('other') }], MANIFEST_MEMBER), [/does not match the digest in its name/, /sha256 differs/]);
+  t.match(checkMembers(m, [first, { ...dump, size: 2 }, blob], MANIFEST_MEMBER), [/2 bytes, the manifest says 3/]);
+  t.match(checkMembers(m, [first, dump, blob, { path: 'extra', size: 0, sha256: sha('') }], MANIFEST_MEMBER), [/extra is not in the manifest/]);
+  t.match(checkMembers(m, [dump, blob], DUMP_MEMBER), [/first member is database.dump/]);
+  t.match(checkMembers(manifestOf([blob]), [first, blob], MANIFEST_MEMBER), [/lists no database.dump/]);
+});
+
+t.test('parseManifest refuses what is not an mreg backup, or a newer one', async t => {
+  t.match(parseManifest('{'), /not valid JSON/);
+  t.match(parseManifest('{"format":"other"}'), /does not describe an mreg backup/);
+  t.match(parseManifest(JSON.stringify({ format: BACKUP_FORMAT, formatVersion: 99 })), /newer than this mreg reads/);
+  t.match(parseManifest(JSON.stringify({ format: BACKUP_FORMAT, formatVersion: 1 })), /damaged/);
+  const m = manifestOf([]);
+  t.same(parseManifest(serializeManifest(m)), m);
+});
+
+/** A storage tree like the stand-in's (distribution) with one Quay-style blob, and a staging folder with the small members. */
+function fixture() {
+  const dir = mkdtempSync(join(tmpdir(), 'mreg-backup-test-'));
+  const storage = join(dir, 'storage-root');
+  const staging = join(dir, 'staging');
+  const blobs: string[] = [];
+  for (const content of ['layer one', 'layer two']) {
+    const h = sha(content);
+    const p = `docker/registry/v2/blobs/sha256/${h.slice(0, 2)}/${h}/data`;
+    mkdirSync(join(storage, p, '..'), { recursive: true });
+    writeFileSync(join(storage, p), content);
+    blobs.push(p);
+  }
+  const q = sha('quay blob');
+  mkdirSync(join(storage, 'sha256', q.slice(0, 2)), { recursive: true });
+  writeFileSync(join(storage, 'sha256', q.slice(0, 2), q), 'quay blob');
+  blobs.push(`sha256/${q.slice(0, 2)}/${q}`);
+  const link = 'docker/registry/v2/repositories/ns/app/_manifests/tags/v1/current/link';
+  mkdirSync(join(storage, link, '..'), { recursive: true });
+  writeFileSync(join(storage, link), `sha256:${sha('manifest')}`);
+  mkdirSync(join(storage, 'docker/registry/v2/repositories/ns/app/_uploads/u1'), { recursive: true });
+  writeFileSync(join(storage, 'docker/registry/v2/repositories/ns/app/_uploads/u1/data'), 'half an upload');
+  mkdirSync(join(storage, 'uploads'), { recursive: true });
+  writeFileSync(join(storage, 'uploads/abc'), 'quay upload in progress');
+  mkdirSync(join(staging, 'quay-root/quay-config'), { recursive: true, mode: 0o700 });
+  writeFileSync(join(staging, DUMP_MEMBER), 'PGDMP');
+  writeFileSync(join(staging, 'secrets.json'), '{}', { mode: 0o600 });
+  writeFileSync(join(staging, 'quay-root/quay-config/config.yaml'), 'SERVER_HOSTNAME: x\n', { mode: 0o640 });
+  return { dir, storage, staging, blobs, link };
+}
+
+async function build(f: ReturnType<typeof fixture>, output: string) {
+  const listing = await listStorage(f.storage, 'rootful');
+  const blobFiles = listing.files.filter(x => digestOfPath(x.path));
+  const small = listing.files.filter(x => !digestOfPath(x.path)).map(x => x.path);
+  await snapshotPaths(f.storage, [...listing.dirs, ...small], join(f.staging, 'storage'), 'rootful', f.staging);
+  const meta = await hashTree(f.staging, 'storage', 'rootful');
+  const staged = [DUMP_MEMBER, 'secrets.json', 'quay-root/quay-config/config.yaml'].map(p => {
+    const b = readFileSync(join(f.staging, p));
+    return { path: p, size: b.length, sha256: sha(b) };
+  });
+  const m = manifestOf([...staged, ...meta, ...blobFiles.map(b => ({ path: `${STORAGE_PREFIX}${b.path}`, size: b.size, sha256: digestOfPath(b.path)! }))]);
+  writeFileSync(join(f.staging, MANIFEST_MEMBER), serializeManifest(m));
+  await createArchive({ output, staging: f.staging, stagedMembers: [MANIFEST_MEMBER, DUMP_MEMBER, 'secrets.json', 'quay-root', 'storage'],
+    storageRoot: f.storage, blobs: blobFiles.map(b => b.path), scratch: f.staging }, 'rootful');
+  return { m, listing };
+}
+
+t.test('a round trip: every file back with its content and mode, uploads in progress left out', async t => {
+  const f = fixture();
+  t.teardown(() => rmSync(f.dir, { recursive: true, force: true }));
+  const out = join(f.dir, 'b.tar');
+  const { listing } = await build(f, out);
+  t.notOk(listing.files.some(x => x.path.includes('_uploads') || x.path.startsWith('uploads')), 'uploads are not listed');
+  const v = await verifyArchive(out);
+  t.equal(v.files, 3 + 1 + 3, 'staged files, the tag link and three blobs');
+  const members = await readMembers(out);
+  t.equal(members[0]!.path, MANIFEST_MEMBER, 'the manifest comes first');
+  const back = join(f.dir, 'back');
+  mkdirSync(back);
+  await extractStorage(out, back, 'rootful');
+  for (const b of f.blobs) t.equal(readFileSync(join(back, b), 'utf8'), readFileSync(join(f.storage, b), 'utf8'), b);
+  t.equal(readFileSync(join(back, f.link), 'utf8'), readFileSync(join(f.storage, f.link), 'utf8'));
+  const small = join(f.dir, 'small');
+  mkdirSync(small);
+  await extractSmallMembers(out, small);
+  t.equal(statSync(join(small, 'quay-root/quay-config/config.yaml')).mode & 0o777, 0o640, 'modes kept');
+  t.equal(statSync(join(small, 'secrets.json')).mode & 0o777, 0o600);
+  t.throws(() => statSync(join(small, 'storage')), 'the storage tree is not extracted with the small members');
+});
+
+t.test('verify finds a changed byte, a cut-short archive and a file that is not a backup', async t => {
+  const f = fixture();
+  t.teardown(() => rmSync(f.dir, { recursive: true, force: true }));
+  const out = join(f.dir, 'b.tar');
+  await build(f, out);
+  const bytes = readFileSync(out);
+  const flipped = Buffer.from(bytes);
+  const at = bytes.indexOf(Buffer.from('layer two'));
+  flipped[at] = 'L'.charCodeAt(0);
+  writeFileSync(join(f.dir, 'flipped.tar'), flipped);
+  await t.rejects(verifyArchive(join(f.dir, 'flipped.tar')), { message: /damaged: 2 problems[\s\S]*does not match the digest/ });
+  writeFileSync(join(f.dir, 'short.tar'), bytes.subarray(0, Math.floor(bytes.length / 2)));
+  await t.rejects(verifyArchive(join(f.dir, 'short.tar')), HostError);
+  writeFileSync(join(f.dir, 'text.tar'), 'hello');
+  await t.rejects(verifyArchive(join(f.dir, 'text.tar')), { message: /not an mreg backup/ });
+  await t.rejects(verifyArchive(join(f.dir, 'none.tar')), { message: /no such file/ });
+});
+
+t.test('a blob deleted after the listing fails the backup', async t => {
+  const f = fixture();
+  t.teardown(() => rmSync(f.dir, { recursive: true, force: true }));
+  const listing = await listStorage(f.storage, 'rootful');
+  rmSync(join(f.storage, f.blobs[0]!));
+  writeFileSync(join(f.staging, MANIFEST_MEMBER), '{}');
+  await t.rejects(createArchive({ output: join(f.dir, 'x.tar'), staging: f.staging, stagedMembers: [MANIFEST_MEMBER],
+    storageRoot: f.storage, blobs: listing.files.filter(x => digestOfPath(x.path)).map(x => x.path), scratch: f.staging }, 'rootful'),
+  { message: /a blob was deleted while it ran/ });
+});
