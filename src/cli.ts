@@ -36,7 +36,7 @@ const COMMANDS: Record<CommandName, { usage: string; summary: string; alias?: st
     load: async () => (await import('./commands/adopt.js')).adopt },
   backup: { usage: 'backup [file]', summary: 'Write the database, blobs, config, CA and secrets to one archive (FILE, or - for stdout) while the registry serves',
     load: async () => (await import('./commands/backup.js')).backup },
-  restore: { usage: 'restore <file>', summary: 'Install the registry a backup holds, on this host or a new one (checks the whole archive first)',
+  restore: { usage: 'restore <files...>', summary: 'Install the registry a backup holds, on this host or a new one (checks the whole archive first)',
     load: async () => (await import('./commands/restore.js')).restore },
   completion: { usage: 'completion <shell>', summary: 'Print a bash or zsh completion script',
     load: async () => (await import('./commands/completion.js')).completion },
@@ -119,7 +119,7 @@ function checkUsage(cli: CAC, name: CommandName, usage: string, argv: string[], 
   } catch (err) {
     throw new UsageError(err instanceof Error ? err.message : String(err), `see: mreg ${name} --help`);
   }
-  const allowed = (usage.match(/[<[]/g) ?? []).length;
+  const allowed = usage.includes('...') ? Infinity : (usage.match(/[<[]/g) ?? []).length;
   if (positionals.length > allowed) {
     throw new UsageError(`unexpected argument "${positionals[allowed]!}" (usage: mreg ${usage} [flags])`, `see: mreg ${name} --help`);
   }

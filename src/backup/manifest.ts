@@ -29,8 +29,14 @@ const manifestSchema = z.object({
   images: z.object({ quay: z.string(), postgres: z.string(), redis: z.string() }),
   /** The server's PostgreSQL major when the dump was taken (pg_restore needs the same or newer). */
   postgresMajor: z.string().optional(),
+  /** Names this backup; an incremental one names the backup it builds on by it. */
+  id: z.string(),
+  /** Set on an incremental backup (--since): the backup whose blobs it does not repeat. */
+  since: z.object({ id: z.string(), createdAt: z.string() }).optional(),
   /** Every regular file of the archive but the manifest. */
   files: z.array(member),
+  /** Blobs the storage held that are in the backups this one builds on, not in this archive. */
+  inherited: z.array(member).optional(),
 });
 
 export type BackupManifest = z.infer<typeof manifestSchema>;
@@ -99,4 +105,40 @@ export function checkMembers(manifest: BackupManifest, read: readonly ReadMember
 /** Total bytes of the listed files. */
 export function manifestBytes(m: BackupManifest): number {
   return m.files.reduce((n, f) => n + f.size, 0);
+}
+
+/** Every blob a backup's registry holds, in this archive or inherited, by member path. */
+export function blobsOf(m: BackupManifest): Map<string, ManifestFile> {
+  const out = new Map<string, ManifestFile>();
+  for (const f of [...m.files, ...(m.inherited ?? [])]) if (f.path.startsWith(STORAGE_PREFIX) && digestOfPath(f.path)) out.set(f.path, f);
+  return out;
+}
+
+export interface ChainLink { file: string; manifest: BackupManifest }
+
+/**
+ * What to take from each backup of a chain (oldest first, ending with the one to restore): the blobs the
+ * last one inherits, each from the newest earlier backup that holds it. A string lists the problems.
+ */
+export function planChain(chain: readonly ChainLink[]): { blobsFrom: Map<string, string[]> } | string[] {
+  const problems: string[] = [];
+  const first = chain[0];
+  if (first?.manifest.since) problems.push(`${first.file} builds on an earlier backup (made ${first.manifest.since.createdAt}); give that one first`);
+  for (let i = 1; i < chain.length; i++) {
+    const { file, manifest } = chain[i]!;
+    const prev = chain[i - 1]!;
+    if (manifest.since?.id !== prev.manifest.id) {
+      problems.push(manifest.since ? `${file} builds on the backup made ${manifest.since.createdAt}, not on ${prev.file}` : `${file} is a full backup; restore it alone`);
+    }
+  }
+  const last = chain[chain.length - 1];
+  const blobsFrom = new Map<string, string[]>();
+  if (last) {
+    for (const need of last.manifest.inherited ?? []) {
+      const holder = [...chain].slice(0, -1).reverse().find(l => l.manifest.files.some(f => f.path === need.path && f.sha256 === need.sha256));
+      if (!holder) { problems.push(`${need.path} is in none of the earlier backups given`); continue; }
+      blobsFrom.set(holder.file, [...(blobsFrom.get(holder.file) ?? []), need.path]);
+    }
+  }
+  return problems.length > 0 ? problems : { blobsFrom };
 }

@@ -1,7 +1,9 @@
 // Reads a whole backup and checks it against its manifest before anything trusts it (verify, restore).
-import { HostError } from '../errors.js';
+import { HostError, UsageError } from '../errors.js';
 import { checkMembers, manifestBytes, MANIFEST_MEMBER, parseManifest, type BackupManifest } from './manifest.js';
-import { readMemberText, readMembers } from '../host/backup-tar.js';
+import { readMemberText, readMembers, type ArchiveSource } from '../host/backup-tar.js';
+import { looksEncrypted } from '../host/gpg.js';
+import { open } from 'node:fs/promises';
 import { pathExists } from '../host/fs.js';
 
 export interface VerifiedBackup {
@@ -11,13 +13,17 @@ export interface VerifiedBackup {
 }
 
 /** Rejects with one HostError listing the first problems; resolves only for a complete, unaltered archive. */
-export async function verifyArchive(file: string): Promise<VerifiedBackup> {
-  if (!(await pathExists(file))) throw new HostError(`${file}: no such file`, 'give the path of a backup that `mreg backup` wrote');
-  const text = await readMemberText(file, MANIFEST_MEMBER);
+export async function verifyArchive(src: ArchiveSource): Promise<VerifiedBackup> {
+  const file = src.file;
+  if (!(await pathExists(file))) throw new UsageError(`${file}: no such file; give the path of a backup that \`mreg backup\` wrote`);
+  if (src.passphraseFile === undefined && await startsEncrypted(file)) {
+    throw new UsageError(`${file} is encrypted; give the passphrase file it was made with: --passphrase-file FILE`);
+  }
+  const text = await readMemberText(src, MANIFEST_MEMBER);
   if (text === undefined) throw new HostError(`${file} is not an mreg backup (no ${MANIFEST_MEMBER} in it)`, 'give a file that `mreg backup` wrote');
   const manifest = parseManifest(text);
   if (typeof manifest === 'string') throw new HostError(`${file}: ${manifest}`, 'give a file that `mreg backup` wrote');
-  const read = await readMembers(file);
+  const read = await readMembers(src);
   const problems = checkMembers(manifest, read, read[0]?.path);
   if (problems.length > 0) {
     const shown = problems.slice(0, 5).map(p => `  ${p}`).join('\n');
@@ -25,4 +31,22 @@ export async function verifyArchive(file: string): Promise<VerifiedBackup> {
       'nothing was changed; use another copy of the backup');
   }
   return { manifest, files: manifest.files.length, bytes: manifestBytes(manifest) };
+}
+
+/**
+ * How to read `file`: with the passphrase file when it is encrypted, plainly when it is not (a chain may mix
+ * a plain full backup with encrypted incremental ones).
+ */
+export async function archiveSource(file: string, passphraseFile: string | undefined): Promise<ArchiveSource> {
+  return passphraseFile !== undefined && await startsEncrypted(file).catch(() => true) ? { file, passphraseFile } : { file };
+}
+
+async function startsEncrypted(file: string): Promise<boolean> {
+  const fh = await open(file, 'r');
+  try {
+    const { buffer, bytesRead } = await fh.read(Buffer.alloc(1), 0, 1, 0);
+    return bytesRead === 1 && looksEncrypted(buffer);
+  } finally {
+    await fh.close();
+  }
 }

@@ -3,19 +3,20 @@
 // references is in the listing (Quay never deletes a referenced blob: garbage collection waits out the
 // time machine). Blobs are immutable and content-addressed; what changes in place is copied at once.
 // mreg backup --verify FILE reads a backup through and checks it against its manifest.
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, open, rename, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import type { CommandContext } from '../cli.js';
 import { HostError, UsageError } from '../errors.js';
 import {
-  BACKUP_FORMAT, BACKUP_FORMAT_VERSION, digestOfPath, DUMP_MEMBER, MANIFEST_MEMBER, QUAY_ROOT_PREFIX, SECRETS_MEMBER,
+  BACKUP_FORMAT, BACKUP_FORMAT_VERSION, blobsOf, digestOfPath, parseManifest, DUMP_MEMBER, MANIFEST_MEMBER, QUAY_ROOT_PREFIX, SECRETS_MEMBER,
   serializeManifest, STORAGE_PREFIX, type BackupManifest, type ManifestFile,
 } from '../backup/manifest.js';
-import { verifyArchive } from '../backup/verify.js';
+import { archiveSource, verifyArchive } from '../backup/verify.js';
 import { lastBackupPath, type LastBackup } from '../backup/last.js';
-import { createArchive, hashTree, listStorage, snapshotPaths } from '../host/backup-tar.js';
+import { createArchive, hashTree, listStorage, readMemberText, snapshotPaths } from '../host/backup-tar.js';
+import { readPassphraseFlag, stringFlag } from './common.js';
 import { pathExists, removeIfExists, writeFileAtomic } from '../host/fs.js';
 import { createPodman } from '../host/podman.js';
 import { removeTree, storageSpace, volumeMountpoint } from '../host/storage.js';
@@ -28,12 +29,14 @@ import { VERSION } from '../version.js';
 
 export async function backup(ctx: CommandContext): Promise<void> {
   const { out, flags, args, host } = ctx;
-  if (flags.verify) return verify(ctx, args[0]);
+  const passphraseFile = await readPassphraseFlag(flags, 'backup');
+  if (flags.verify) return verify(ctx, args[0], passphraseFile);
   const probe = await host.probe();
   const { layout, record } = await host.findInstall(flags, probe.scope, probe.home);
   if (record.removedAt) {
     throw new HostError(`the registry at ${layout.root} was removed by mreg down on ${record.removedAt}; a backup dumps the running database`, 'run mreg up first (its data was kept), then mreg backup');
   }
+  const since = await readSince(stringFlag(flags, 'since', 'backup'), passphraseFile, record, layout.root);
   const stamp = probe.now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
   const output = args[0] === '-' ? '-' : resolve(args[0] ?? `mreg-backup-${record.spec.hostname}-${stamp}.tar`);
   if (output !== '-') await checkTarget(output);
@@ -64,15 +67,21 @@ export async function backup(ctx: CommandContext): Promise<void> {
       await snapshotPaths(storageRoot, [...listing.dirs, ...small], join(staging, 'storage'), probe.scope, staging);
       return { blobs: blobFiles, meta: await hashTree(staging, 'storage', probe.scope) };
     });
+    // Incremental: a blob the previous backup (or the ones it builds on) holds is named, not stored again.
+    const allBlobs = blobs.map(b => ({ path: `${STORAGE_PREFIX}${b.path}`, size: b.size, sha256: digestOfPath(b.path)! }));
+    const had = since ? blobsOf(since) : new Map<string, ManifestFile>();
+    const inherited = allBlobs.filter(b => had.get(b.path)?.sha256 === b.sha256);
+    const stored = allBlobs.filter(b => had.get(b.path)?.sha256 !== b.sha256);
     const files: ManifestFile[] = [
       ...await Promise.all([DUMP_MEMBER, SECRETS_MEMBER, ...quayRootFiles].map(p => hashFile(staging, p))),
       ...meta,
-      ...blobs.map(b => ({ path: `${STORAGE_PREFIX}${b.path}`, size: b.size, sha256: digestOfPath(b.path)! })),
+      ...stored,
     ];
     const manifest: BackupManifest = {
       format: BACKUP_FORMAT, formatVersion: BACKUP_FORMAT_VERSION, createdAt: probe.now.toISOString(), mregVersion: VERSION,
       scope: record.spec.scope, hostname: record.spec.hostname, port: record.spec.port, quayRoot: layout.root,
-      images: record.spec.images, ...(record.pgData ? { postgresMajor: record.pgData.major } : {}), files,
+      images: record.spec.images, ...(record.pgData ? { postgresMajor: record.pgData.major } : {}), id: randomUUID(),
+      ...(since ? { since: { id: since.id, createdAt: since.createdAt }, inherited } : {}), files,
     };
     const bytes = files.reduce((n, f) => n + f.size, 0);
     if (output !== '-') await checkSpace(dirname(output), bytes);
@@ -81,13 +90,13 @@ export async function backup(ctx: CommandContext): Promise<void> {
       // 0600 before the first byte: it holds every secret of the registry.
       if (output !== '-') await (await open(partial, 'wx', 0o600)).close();
       await createArchive({ output: output === '-' ? '-' : partial, staging, stagedMembers: [MANIFEST_MEMBER, DUMP_MEMBER, SECRETS_MEMBER, 'quay-root', 'storage'],
-        storageRoot, blobs: blobs.map(b => b.path), scratch: staging }, probe.scope);
+        storageRoot, blobs: stored.map(b => b.path.slice(STORAGE_PREFIX.length)), scratch: staging, ...(passphraseFile ? { passphraseFile } : {}) }, probe.scope);
       if (output !== '-') await rename(partial, output);
     });
-    const last: LastBackup = { at: manifest.createdAt, file: output, bytes, files: files.length, blobs: blobs.length };
+    const last: LastBackup = { at: manifest.createdAt, file: output, bytes, files: files.length, blobs: stored.length, ...(since ? { since: since.createdAt, inheritedBlobs: inherited.length } : {}) };
     await writeFileAtomic(lastBackupPath(layout.root), `${JSON.stringify(last, null, 1)}\n`, 0o600);
     const seconds = (Date.now() - started) / 1000;
-    const line = `backup written: ${output === '-' ? 'stdout' : output} (${mib(bytes)}, ${files.length} files, ${blobs.length} blobs) in ${seconds.toFixed(1)} s`;
+    const line = `backup written: ${output === '-' ? 'stdout' : output} (${mib(bytes)}, ${files.length} files, ${stored.length} blobs${since ? `; ${inherited.length} more in the backups since ${since.createdAt} builds on` : ''}) in ${seconds.toFixed(1)} s`;
     // Streamed: stdout is the archive, so the result goes to stderr.
     if (output === '-') return out.info(line);
     if (out.json) return out.resultJson({ ...last, durationMs: Date.now() - started });
@@ -99,13 +108,26 @@ export async function backup(ctx: CommandContext): Promise<void> {
   }
 }
 
-async function verify(ctx: CommandContext, file: string | undefined): Promise<void> {
+async function verify(ctx: CommandContext, file: string | undefined, passphraseFile: string | undefined): Promise<void> {
   const { out } = ctx;
   if (!file || file === '-') throw new UsageError('--verify needs the backup file: mreg backup --verify FILE');
-  const v = await out.step(`verify ${file}`, () => verifyArchive(file));
+  const v = await out.step(`verify ${file}`, async () => verifyArchive(await archiveSource(file, passphraseFile)));
   const m = v.manifest;
   if (out.json) return out.resultJson({ file, ok: true, files: v.files, bytes: v.bytes, createdAt: m.createdAt, hostname: m.hostname, scope: m.scope, mregVersion: m.mregVersion, images: m.images });
   out.result(`${file}: complete, every checksum matches (${v.files} files, ${mib(v.bytes)}); made ${m.createdAt} by mreg ${m.mregVersion} from ${m.hostname}:${m.port} (${m.scope})`);
+}
+
+/** The manifest of the backup --since names (its first member: read without reading the archive through). */
+async function readSince(file: string | undefined, passphraseFile: string | undefined, record: InstallRecord, quayRoot: string): Promise<BackupManifest | undefined> {
+  if (file === undefined) return undefined;
+  if (!(await pathExists(file))) throw new UsageError(`--since ${file}: no such file; give the previous backup of this registry`);
+  const text = await readMemberText(await archiveSource(file, passphraseFile), MANIFEST_MEMBER);
+  const m = text === undefined ? 'it is not an mreg backup' : parseManifest(text);
+  if (typeof m === 'string') throw new UsageError(`--since ${file}: ${m}; give the previous backup of this registry`);
+  if (m.quayRoot !== quayRoot || m.scope !== record.spec.scope) {
+    throw new UsageError(`--since ${file}: a backup of the ${m.scope} install at ${m.quayRoot}, not of this one (${record.spec.scope}, ${quayRoot})`, 'give a backup of this registry, or leave --since out for a full backup');
+  }
+  return m;
 }
 
 /** A new file in an existing folder: a backup never replaces one (the older one may be the only good copy). */

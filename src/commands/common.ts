@@ -7,7 +7,7 @@ import type { Images, InstallSpec } from '../spec/spec.js';
 import { IMAGE_FLAGS } from '../model/components.js';
 import type { CommandContext } from '../cli.js';
 import type { RemoteCommand } from '../remote/argv.js';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { acquireLock, makeDirIfMissing } from '../host/fs.js';
 import { listTar } from '../host/tar.js';
 import type { HostProbe } from '../host/facts.js';
@@ -121,4 +121,14 @@ export function printDryRun(out: Output, files: readonly { path: string; mode: s
   out.result('--- actions ---');
   actions.forEach((a, i) => out.result(`${i + 1}. ${a}`));
   out.info('dry run: nothing was changed');
+}
+
+/** --passphrase-file: a readable file whose first line is the passphrase (gpg reads it; mreg never holds it). */
+export async function readPassphraseFlag(flags: Record<string, unknown>, command: string): Promise<string | undefined> {
+  const file = stringFlag(flags, 'passphraseFile', command);
+  if (file === undefined) return undefined;
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  if (text === undefined) throw new UsageError(`--passphrase-file ${file}: cannot be read; give a file whose first line is the passphrase`);
+  if ((text.split('\n')[0] ?? '').length < 8) throw new UsageError(`--passphrase-file ${file}: the passphrase (its first line) is shorter than 8 characters; use a longer one`);
+  return resolve(file);
 }

@@ -7,12 +7,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { CommandContext } from '../cli.js';
 import { HostError, UnitFailedError, UsageError } from '../errors.js';
-import { DUMP_MEMBER, QUAY_ROOT_PREFIX, SECRETS_MEMBER } from '../backup/manifest.js';
-import { verifyArchive } from '../backup/verify.js';
+import { DUMP_MEMBER, planChain, QUAY_ROOT_PREFIX, SECRETS_MEMBER } from '../backup/manifest.js';
+import { archiveSource, verifyArchive } from '../backup/verify.js';
 import { restoreDbSnapshot } from '../apply/db-snapshot.js';
 import { findRecordedInstall, readRecordAt } from '../apply/install-lookup.js';
 import { appCrashWatch } from '../apply/crash-watch.js';
-import { extractSmallMembers, extractStorage } from '../host/backup-tar.js';
+import { extractSmallMembers, extractStorage, extractStorageMembers, type ArchiveSource } from '../host/backup-tar.js';
 import { readDirState } from '../host/dir-state.js';
 import { makeDirIfMissing, removeIfExists } from '../host/fs.js';
 import { waitForHealth } from '../host/http.js';
@@ -26,7 +26,8 @@ import { parseRecord, serializeRecord, type InstallRecord } from '../spec/record
 import { meaningfulEntries, takenDir, takeProblem, type TakenDir } from '../spec/taken-dirs.js';
 import type { Storage } from '../spec/spec.js';
 import { writeFileAtomic } from '../host/fs.js';
-import { stringFlag } from './common.js';
+import { readPassphraseFlag, stringFlag } from './common.js';
+import { parseQuayRootFlag, parseStorageFlag } from '../spec/options.js';
 import { up } from './up.js';
 
 const HEALTH_TIMEOUT_MS = 10 * 60_000;
@@ -34,16 +35,30 @@ const HEALTH_TIMEOUT_MS = 10 * 60_000;
 export async function restore(ctx: CommandContext): Promise<void> {
   const { out, flags, args, host } = ctx;
   if (!args[0]) throw new UsageError('mreg restore needs the backup file: mreg restore FILE', 'see: mreg restore --help');
-  const archive = resolve(args[0]);
+  // A chain: the full backup first, then each incremental one in order; the last is the state restored.
+  const archives = args.map(a => resolve(a));
+  const archive = archives[archives.length - 1]!;
   const hostname = stringFlag(flags, 'quayHostname', 'restore');
   const probe = await host.probe();
-  const verified = await out.step(`verify ${archive}`, () => verifyArchive(archive));
+  const passphraseFile = await readPassphraseFlag(flags, 'restore');
+  const sources = new Map<string, ArchiveSource>();
+  for (const file of archives) sources.set(file, await archiveSource(file, passphraseFile));
+  const source = (file: string) => sources.get(file)!;
+  const chain = [];
+  for (const file of archives) chain.push({ file, ...await out.step(`verify ${file}`, () => verifyArchive(source(file))) });
+  const planned = planChain(chain);
+  if (Array.isArray(planned)) throw new UsageError(planned, 'give the full backup first, then each incremental one in the order they were made; nothing was changed');
+  const verified = chain[chain.length - 1]!;
   const m = verified.manifest;
   const work = await mkdtemp(join(tmpdir(), 'mreg-restore-'));
   try {
-    await extractSmallMembers(archive, work);
+    await extractSmallMembers(source(archive), work);
     const backedUp = parseRecord(await readFile(join(work, QUAY_ROOT_PREFIX, 'mreg-install.json'), 'utf8'), `${archive}: ${QUAY_ROOT_PREFIX}mreg-install.json`);
-    const quayRoot = stringFlag(flags, 'quayRoot', 'restore') ?? (m.scope === probe.scope ? m.quayRoot : defaultQuayRoot(probe.scope, probe.home));
+    const env = { scope: probe.scope, fqdn: probe.fqdn, home: probe.home };
+    const quayRoot = flags.quayRoot !== undefined ? parseQuayRootFlag(flags.quayRoot, env) : m.scope === probe.scope ? m.quayRoot : defaultQuayRoot(probe.scope, probe.home);
+    // Another host's disks: the storage may go elsewhere (the backup's folders may not exist or be in use here).
+    backedUp.spec.quayStorage = flags.quayStorage !== undefined ? parseStorageFlag('quayStorage', flags.quayStorage, env) : backedUp.spec.quayStorage;
+    backedUp.spec.pgStorage = flags.pgStorage !== undefined ? parseStorageFlag('pgStorage', flags.pgStorage, env) : backedUp.spec.pgStorage;
     const podman = createPodman({ verbose: out.verbose, log: out.debug });
 
     // Every refusal before the first change.
@@ -89,12 +104,15 @@ export async function restore(ctx: CommandContext): Promise<void> {
         const app = UNITS.app;
         const stopped = await systemd.stopUnit(app);
         if (stopped !== 'done' && stopped !== 'skipped') throw new UnitFailedError(app, stopped, [], 'run mreg restore again after `mreg down --purge`');
-        await extractStorage(archive, await storageRoot(spec.quayStorage), spec.scope);
+        const root = await storageRoot(spec.quayStorage);
+        for (const [file, members] of planned.blobsFrom) await extractStorageMembers(source(file), root, members, spec.scope, work);
+        await extractStorage(source(archive), root, spec.scope);
         await restoreDbSnapshot(podman, { path: join(work, DUMP_MEMBER), fromImage: m.images.quay, toImage: spec.images.quay, takenAt: m.createdAt, bytes: 0 });
         const started = await systemd.startUnit(app);
         if (started !== 'done' && started !== 'skipped') throw new UnitFailedError(app, started, [], `see: mreg logs ${app}`);
         await waitForHealth(endpoint, HEALTH_TIMEOUT_MS, { intervalMs: 200, giveUp: appCrashWatch(systemd) });
-        out.info(`    restored ${verified.files} files from the backup made ${m.createdAt} on ${m.hostname}`);
+        const inherited = m.inherited?.length ?? 0;
+        out.info(`    restored ${verified.files} files${inherited ? ` and ${inherited} blobs from ${chain.length - 1} earlier backup${chain.length > 2 ? 's' : ''}` : ''} from the backup made ${m.createdAt} on ${m.hostname}`);
       }),
     });
   } finally {

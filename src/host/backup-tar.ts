@@ -2,10 +2,12 @@
 // writes no archive format of its own. Storage trees belong to container uids: rootless, every command
 // that reads or writes them runs inside the user namespace (`podman unshare`), where those uids exist.
 import { writeFile } from 'node:fs/promises';
+import { execa } from 'execa';
 import { join } from 'node:path';
 import { HostError } from '../errors.js';
 import type { Scope } from '../spec/spec.js';
 import { runChecked, runCommand, type RunOptions } from './exec.js';
+import { decryptArgs, encryptArgs, withGpgHome } from './gpg.js';
 
 /** argv that runs `argv` where the scope's container uids are real: as is (root), or in `podman unshare`. */
 export function inScope(scope: Scope, argv: readonly string[]): [string, string[]] {
@@ -77,6 +79,8 @@ export interface CreateArchive {
   /** Blob files under storageRoot, stored as storage/<path>. */
   blobs: readonly string[];
   scratch: string;
+  /** Encrypt with this passphrase file (gpg --symmetric). */
+  passphraseFile?: string;
 }
 
 /** Writes the archive in one pass over the data; a blob deleted since the listing fails it (nothing to restore it from). */
@@ -84,11 +88,24 @@ export async function createArchive(a: CreateArchive, scope: Scope): Promise<voi
   const list = join(a.scratch, 'blobs.list');
   await writeFile(list, a.blobs.map(p => `./${p}\0`).join(''), { mode: 0o600 });
   // The transform renames only the listed blobs (`./…`); staged names carry no `./`.
-  const argv = ['tar', '--create', '--format=posix', '--numeric-owner', `--file=${a.output}`,
+  const argv = ['tar', '--create', '--format=posix', '--numeric-owner', `--file=${a.passphraseFile === undefined ? a.output : '-'}`,
     '-C', a.staging, ...a.stagedMembers,
     '--transform=s,^\\./,storage/,', '--no-recursion', '-C', a.storageRoot, '--null', `--files-from=${list}`];
   const [file, args] = inScope(scope, argv);
-  const res = await runCommand(file, args, a.output === '-' ? { stdout: 'inherit' } : {});
+  let res: TarRun;
+  if (a.passphraseFile === undefined) res = await runCommand(file, args, a.output === '-' ? { stdout: 'inherit' } : {});
+  else {
+    const passphraseFile = a.passphraseFile;
+    res = await withGpgHome(async home => {
+      const env = { LC_ALL: 'C' };
+      const r = await execa(file, args, { reject: false, env, buffer: { stdout: false } })
+        .pipe(execa('gpg', encryptArgs(home, passphraseFile, a.output), { reject: false, env, ...(a.output === '-' ? { stdout: 'inherit' as const } : {}) }));
+      const tar = r.pipedFrom[0];
+      const gpgError = r.exitCode !== 0 ? String(r.stderr ?? '').trim().split('\n').pop() || `gpg exited ${r.exitCode}` : undefined;
+      return { exitCode: tar?.exitCode ?? 1, stdout: '', stderr: String(tar?.stderr ?? ''), ...(gpgError ? { gpgError } : {}) };
+    });
+  }
+  if (res.gpgError) throw new HostError(`encrypting the backup failed: ${res.gpgError}`, 'check the --passphrase-file and the free space of the target folder, then run mreg backup again');
   if (res.exitCode !== 0) {
     const gone = /Cannot stat: No such file or directory/.test(res.stderr);
     throw new HostError(`writing the backup failed (tar exited ${res.exitCode})${gone ? ': a blob was deleted while it ran (garbage collection)' : ''}\n  ${res.stderr.trim().split('\n').slice(-5).join('\n  ')}`,
@@ -96,34 +113,81 @@ export async function createArchive(a: CreateArchive, scope: Scope): Promise<voi
   }
 }
 
-/** Reads the whole archive once: sha256 and size of every regular file, in archive order. */
-export async function readMembers(archive: string): Promise<Array<{ path: string; size: number; sha256: string }>> {
-  const toCommand = 'sh -c \'h=$(sha256sum) && printf "%s\\t%s\\t%s\\0" "${h%% *}" "$TAR_SIZE" "$TAR_FILENAME"\'';
-  const res = await runCommand('tar', ['--extract', `--file=${archive}`, `--to-command=${toCommand}`]);
-  if (res.exitCode !== 0) {
-    throw new HostError(`${archive} is not a complete tar archive: ${res.stderr.trim().split('\n').slice(-2).join('; ') || `tar exited ${res.exitCode}`}`,
-      'the backup is damaged or was cut short; use another copy');
+/** A backup to read: the file, and the passphrase file when it is encrypted. */
+export interface ArchiveSource { file: string; passphraseFile?: string }
+
+interface TarRun { exitCode: number; stdout: string; stderr: string; gpgError?: string }
+
+/**
+ * Runs tar `args` (in the scope's namespace) over the archive: `--file=FILE`, or with an encrypted one,
+ * gpg decrypting into tar's stdin. gpg's failure is reported apart: a wrong passphrase, or a modified file.
+ */
+async function tarOver(src: ArchiveSource, args: readonly string[], scope: Scope = 'rootful'): Promise<TarRun> {
+  if (src.passphraseFile === undefined) {
+    const [file, a] = inScope(scope, ['tar', `--file=${src.file}`, ...args]);
+    return runCommand(file, a);
   }
+  const passphraseFile = src.passphraseFile;
+  return withGpgHome(async home => {
+    const [file, a] = inScope(scope, ['tar', '--file=-', ...args]);
+    const env = { LC_ALL: 'C' };
+    const res = await execa('gpg', decryptArgs(home, passphraseFile, src.file), { reject: false, env, buffer: { stdout: false } })
+      .pipe(execa(file, a, { reject: false, env }));
+    const gpg = res.pipedFrom[0];
+    // tar stops reading after --occurrence: gpg then fails on the closed pipe, which is no error of the archive.
+    const gpgStderr = String(gpg?.stderr ?? '');
+    const gpgError = gpg && gpg.exitCode !== 0 && !/Broken pipe|EPIPE|write error/i.test(gpgStderr) ? gpgStderr.trim().split('\n').pop() ?? `gpg exited ${gpg.exitCode}` : undefined;
+    return { exitCode: res.exitCode ?? 1, stdout: typeof res.stdout === 'string' ? res.stdout : '', stderr: String(res.stderr ?? ''), ...(gpgError ? { gpgError } : {}) };
+  });
+}
+
+/** The error for a failed read: the passphrase, or a damaged archive. */
+function readFailed(src: ArchiveSource, r: TarRun, what: string): HostError {
+  if (r.gpgError) {
+    return new HostError(`${src.file}: could not decrypt it (${r.gpgError})`, /Bad session key|bad passphrase/i.test(r.gpgError)
+      ? 'wrong passphrase: give the --passphrase-file the backup was made with; nothing was changed'
+      : 'the backup is damaged or was cut short; use another copy; nothing was changed');
+  }
+  return new HostError(`${what}: ${r.stderr.trim().split('\n').slice(-2).join('; ') || `tar exited ${r.exitCode}`}`,
+    'the backup is damaged or was cut short; use another copy; nothing was changed');
+}
+
+/** Reads the whole archive once: sha256 and size of every regular file, in archive order. */
+export async function readMembers(src: ArchiveSource): Promise<Array<{ path: string; size: number; sha256: string }>> {
+  const toCommand = 'sh -c \'h=$(sha256sum) && printf "%s\\t%s\\t%s\\0" "${h%% *}" "$TAR_SIZE" "$TAR_FILENAME"\'';
+  const res = await tarOver(src, ['--extract', `--to-command=${toCommand}`]);
+  if (res.exitCode !== 0 || res.gpgError) throw readFailed(src, res, `${src.file} is not a complete tar archive`);
   return res.stdout.split('\0').filter(r => r !== '').map(r => {
     const [sha256, size, ...rest] = r.split('\t');
     return { sha256: sha256!, size: Number(size), path: rest.join('\t') };
   });
 }
 
-/** One member's text (the manifest, secrets): tar stops reading at its first occurrence. */
-export async function readMemberText(archive: string, member: string): Promise<string | undefined> {
-  const res = await runCommand('tar', ['--extract', `--file=${archive}`, '--to-stdout', '--occurrence=1', member]);
+/** One member's text (the manifest): tar stops reading at its first occurrence. Undefined when it is not there. */
+export async function readMemberText(src: ArchiveSource, member: string): Promise<string | undefined> {
+  const res = await tarOver(src, ['--extract', '--to-stdout', '--occurrence=1', member]);
+  if (res.gpgError) throw readFailed(src, res, src.file);
   return res.exitCode === 0 ? res.stdout : undefined;
 }
 
 /** Everything but the storage tree, into `dest`, owned by the caller, modes kept. */
-export async function extractSmallMembers(archive: string, dest: string): Promise<void> {
-  await runChecked('tar', ['--extract', `--file=${archive}`, '-C', dest, '--no-same-owner', '--preserve-permissions', '--exclude=./storage', '--exclude=storage'],
-    { what: `extracting ${archive}` });
+export async function extractSmallMembers(src: ArchiveSource, dest: string): Promise<void> {
+  const res = await tarOver(src, ['--extract', '-C', dest, '--no-same-owner', '--preserve-permissions', '--exclude=./storage', '--exclude=storage']);
+  if (res.exitCode !== 0 || res.gpgError) throw readFailed(src, res, `extracting ${src.file}`);
 }
 
+const STORAGE_EXTRACT = ['--extract', '--strip-components=1', '--numeric-owner', '--same-owner', '--preserve-permissions'];
+
 /** The storage tree into `root`, with the owners and modes the containers had. */
-export async function extractStorage(archive: string, root: string, scope: Scope): Promise<void> {
-  await runIn(scope, ['tar', '--extract', `--file=${archive}`, '-C', root, '--strip-components=1', '--numeric-owner', '--same-owner', '--preserve-permissions', 'storage'],
-    `restoring the blob storage into ${root}`);
+export async function extractStorage(src: ArchiveSource, root: string, scope: Scope): Promise<void> {
+  const res = await tarOver(src, [...STORAGE_EXTRACT, '-C', root, 'storage'], scope);
+  if (res.exitCode !== 0 || res.gpgError) throw readFailed(src, res, `restoring the blob storage into ${root}`);
+}
+
+/** Only the listed storage members (blobs a later incremental backup inherits) into `root`, as extractStorage does. */
+export async function extractStorageMembers(src: ArchiveSource, root: string, members: readonly string[], scope: Scope, scratch: string): Promise<void> {
+  const list = join(scratch, 'members.list');
+  await writeFile(list, members.map(m => `${m}\0`).join(''), { mode: 0o600 });
+  const res = await tarOver(src, [...STORAGE_EXTRACT, '-C', root, '--null', `--files-from=${list}`], scope);
+  if (res.exitCode !== 0 || res.gpgError) throw readFailed(src, res, `restoring blobs from ${src.file} into ${root}`);
 }

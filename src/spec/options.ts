@@ -266,6 +266,15 @@ export function parseQuayRootFlag(value: unknown, env: OptionEnv): string {
   return path;
 }
 
+/** --quayStorage / --pgStorage as restore reads them: up's rules and messages. */
+export function parseStorageFlag(flag: 'quayStorage' | 'pgStorage', value: unknown, env: OptionEnv): Storage {
+  const p = new Problems();
+  const s = readString({ [flag]: value } as unknown as RawUpFlags, flag, p);
+  const storage = s === undefined ? undefined : parseStorage(flag, s, env, p);
+  if (storage === undefined || p.lines.length > 0) throw new UsageError(p.lines);
+  return storage;
+}
+
 function sameStorage(a: Storage, b: Storage): boolean {
   if (a.kind === 'volume' && b.kind === 'volume') return a.name === b.name;
   if (a.kind === 'path' && b.kind === 'path') {

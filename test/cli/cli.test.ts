@@ -166,6 +166,11 @@ const USAGE_ERRORS: Array<[string[], string]> = [
   [['logs', 'quay-app', 'extra'], '"extra"'],
   [['cert', 'trust', 'extra'], '"extra"'],
   [['completion', 'bash', 'extra'], '"extra"'],
+  [['backup', 'a.tar', 'extra'], '"extra"'],
+  [['restore'], 'restore <files...>'],
+  [['backup', '--verify'], '--verify needs the backup file'],
+  [['backup', '--verify', '/nonexistent/backup.tar'], '/nonexistent/backup.tar: no such file'],
+  [['restore', '/nonexistent/backup.tar'], '/nonexistent/backup.tar: no such file'],
   // A flag given twice, in any spelling, is named as repeated (mri kept one value of `-r A --quayRoot B`).
   [['up', '--dry-run', '--quayHostname', HOSTNAME, '--quayRoot', '/tmp/a', '--quayRoot', '/tmp/b'], '--quayRoot (or -r) was given more than once'],
   [['up', '--dry-run', '--quayHostname', HOSTNAME, '-r', '/tmp/a', '--quayRoot', '/tmp/b'], '--quayRoot (or -r) was given more than once'],

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  BACKUP_FORMAT, BACKUP_FORMAT_VERSION, checkMembers, digestOfPath, DUMP_MEMBER, MANIFEST_MEMBER, parseManifest,
+  BACKUP_FORMAT, BACKUP_FORMAT_VERSION, blobsOf, checkMembers, planChain, digestOfPath, DUMP_MEMBER, MANIFEST_MEMBER, parseManifest,
   serializeManifest, STORAGE_PREFIX, type BackupManifest,
 } from '../../src/backup/manifest.js';
 import { createArchive, extractSmallMembers, extractStorage, hashTree, listStorage, parseListing, readMembers, snapshotPaths } from '../../src/host/backup-tar.js';
@@ -32,7 +32,7 @@ function manifestOf(files: BackupManifest['files']): BackupManifest {
   return {
     format: BACKUP_FORMAT, formatVersion: BACKUP_FORMAT_VERSION, createdAt: '2026-12-01T00:00:00.000Z', mregVersion: '0.1.0',
     scope: 'rootful', hostname: 'reg.example.com', port: 8443, quayRoot: '/etc/quay-install',
-    images: { quay: 'q', postgres: 'p', redis: 'r' }, files,
+    images: { quay: 'q', postgres: 'p', redis: 'r' }, id: 'full-1', files,
   };
 }
 
@@ -91,7 +91,7 @@ function fixture() {
   return { dir, storage, staging, blobs, link };
 }
 
-async function build(f: ReturnType<typeof fixture>, output: string) {
+async function build(f: ReturnType<typeof fixture>, output: string, passphraseFile?: string) {
   const listing = await listStorage(f.storage, 'rootful');
   const blobFiles = listing.files.filter(x => digestOfPath(x.path));
   const small = listing.files.filter(x => !digestOfPath(x.path)).map(x => x.path);
@@ -104,7 +104,7 @@ async function build(f: ReturnType<typeof fixture>, output: string) {
   const m = manifestOf([...staged, ...meta, ...blobFiles.map(b => ({ path: `${STORAGE_PREFIX}${b.path}`, size: b.size, sha256: digestOfPath(b.path)! }))]);
   writeFileSync(join(f.staging, MANIFEST_MEMBER), serializeManifest(m));
   await createArchive({ output, staging: f.staging, stagedMembers: [MANIFEST_MEMBER, DUMP_MEMBER, 'secrets.json', 'quay-root', 'storage'],
-    storageRoot: f.storage, blobs: blobFiles.map(b => b.path), scratch: f.staging }, 'rootful');
+    storageRoot: f.storage, blobs: blobFiles.map(b => b.path), scratch: f.staging, ...(passphraseFile ? { passphraseFile } : {}) }, 'rootful');
   return { m, listing };
 }
 
@@ -114,18 +114,18 @@ t.test('a round trip: every file back with its content and mode, uploads in prog
   const out = join(f.dir, 'b.tar');
   const { listing } = await build(f, out);
   t.notOk(listing.files.some(x => x.path.includes('_uploads') || x.path.startsWith('uploads')), 'uploads are not listed');
-  const v = await verifyArchive(out);
+  const v = await verifyArchive({ file: out });
   t.equal(v.files, 3 + 1 + 3, 'staged files, the tag link and three blobs');
-  const members = await readMembers(out);
+  const members = await readMembers({ file: out });
   t.equal(members[0]!.path, MANIFEST_MEMBER, 'the manifest comes first');
   const back = join(f.dir, 'back');
   mkdirSync(back);
-  await extractStorage(out, back, 'rootful');
+  await extractStorage({ file: out }, back, 'rootful');
   for (const b of f.blobs) t.equal(readFileSync(join(back, b), 'utf8'), readFileSync(join(f.storage, b), 'utf8'), b);
   t.equal(readFileSync(join(back, f.link), 'utf8'), readFileSync(join(f.storage, f.link), 'utf8'));
   const small = join(f.dir, 'small');
   mkdirSync(small);
-  await extractSmallMembers(out, small);
+  await extractSmallMembers({ file: out }, small);
   t.equal(statSync(join(small, 'quay-root/quay-config/config.yaml')).mode & 0o777, 0o640, 'modes kept');
   t.equal(statSync(join(small, 'secrets.json')).mode & 0o777, 0o600);
   t.throws(() => statSync(join(small, 'storage')), 'the storage tree is not extracted with the small members');
@@ -141,12 +141,12 @@ t.test('verify finds a changed byte, a cut-short archive and a file that is not 
   const at = bytes.indexOf(Buffer.from('layer two'));
   flipped[at] = 'L'.charCodeAt(0);
   writeFileSync(join(f.dir, 'flipped.tar'), flipped);
-  await t.rejects(verifyArchive(join(f.dir, 'flipped.tar')), { message: /damaged: 2 problems[\s\S]*does not match the digest/ });
+  await t.rejects(verifyArchive({ file: join(f.dir, 'flipped.tar') }), { message: /damaged: 2 problems[\s\S]*does not match the digest/ });
   writeFileSync(join(f.dir, 'short.tar'), bytes.subarray(0, Math.floor(bytes.length / 2)));
-  await t.rejects(verifyArchive(join(f.dir, 'short.tar')), HostError);
+  await t.rejects(verifyArchive({ file: join(f.dir, 'short.tar') }), HostError);
   writeFileSync(join(f.dir, 'text.tar'), 'hello');
-  await t.rejects(verifyArchive(join(f.dir, 'text.tar')), { message: /not an mreg backup/ });
-  await t.rejects(verifyArchive(join(f.dir, 'none.tar')), { message: /no such file/ });
+  await t.rejects(verifyArchive({ file: join(f.dir, 'text.tar') }), { message: /not an mreg backup/ });
+  await t.rejects(verifyArchive({ file: join(f.dir, 'none.tar') }), { message: /no such file/, exitCode: 2 });
 });
 
 t.test('a blob deleted after the listing fails the backup', async t => {
@@ -158,4 +158,44 @@ t.test('a blob deleted after the listing fails the backup', async t => {
   await t.rejects(createArchive({ output: join(f.dir, 'x.tar'), staging: f.staging, stagedMembers: [MANIFEST_MEMBER],
     storageRoot: f.storage, blobs: listing.files.filter(x => digestOfPath(x.path)).map(x => x.path), scratch: f.staging }, 'rootful'),
   { message: /a blob was deleted while it ran/ });
+});
+
+t.test('a chain: each backup builds on the one before, inherited blobs come from the newest holder', async t => {
+  const blob = (c: string) => { const h = sha(c); return { path: `${STORAGE_PREFIX}sha256/${h.slice(0, 2)}/${h}`, size: c.length, sha256: h }; };
+  const [a, b, c] = [blob('a'), blob('b'), blob('c')];
+  const dump = { path: DUMP_MEMBER, size: 1, sha256: sha('d') };
+  const full = { ...manifestOf([dump, a, b]), id: 'F' };
+  const incr1 = { ...manifestOf([dump, c]), id: 'I1', since: { id: 'F', createdAt: 'then' }, inherited: [a, b] };
+  const incr2 = { ...manifestOf([dump]), id: 'I2', since: { id: 'I1', createdAt: 'later' }, inherited: [a, c] };
+  t.same([...blobsOf(incr1).keys()].sort(), [a.path, b.path, c.path].sort(), 'an incremental backup\'s registry holds its own and its inherited blobs');
+  const ok = planChain([{ file: 'full', manifest: full }, { file: 'i1', manifest: incr1 }, { file: 'i2', manifest: incr2 }]);
+  t.same(ok, { blobsFrom: new Map([['full', [a.path]], ['i1', [c.path]]]) }, 'b was deleted before i2: not restored');
+  t.same(planChain([{ file: 'full', manifest: full }]), { blobsFrom: new Map() }, 'a full backup alone');
+  t.match(planChain([{ file: 'i1', manifest: incr1 }]), [/i1 builds on an earlier backup.*give that one first/]);
+  t.match(planChain([{ file: 'full', manifest: full }, { file: 'i2', manifest: incr2 }]), [/i2 builds on the backup made later, not on full/, /is in none of the earlier backups/]);
+  t.match(planChain([{ file: 'full', manifest: full }, { file: 'full2', manifest: { ...full, id: 'F2' } }]), [/full2 is a full backup; restore it alone/]);
+});
+
+t.test('encrypted with a passphrase file: round trip, a wrong passphrase, no passphrase, a changed byte', async t => {
+  const f = fixture();
+  t.teardown(() => rmSync(f.dir, { recursive: true, force: true }));
+  const pass = join(f.dir, 'pass');
+  writeFileSync(pass, 'correct horse battery staple\n', { mode: 0o600 });
+  const wrong = join(f.dir, 'wrong');
+  writeFileSync(wrong, 'not the passphrase\n', { mode: 0o600 });
+  const out = join(f.dir, 'b.tar.gpg');
+  await build(f, out, pass);
+  t.notOk(readFileSync(out).includes(Buffer.from('SERVER_HOSTNAME')), 'config.yaml is not readable in the file');
+  const v = await verifyArchive({ file: out, passphraseFile: pass });
+  t.equal(v.files, 7, 'verifies with the passphrase');
+  const back = join(f.dir, 'back');
+  mkdirSync(back);
+  await extractStorage({ file: out, passphraseFile: pass }, back, 'rootful');
+  t.equal(readFileSync(join(back, f.link), 'utf8'), readFileSync(join(f.storage, f.link), 'utf8'), 'extracts through gpg');
+  await t.rejects(verifyArchive({ file: out, passphraseFile: wrong }), { message: /could not decrypt it/, exitCode: 1 });
+  await t.rejects(verifyArchive({ file: out }), { message: /is encrypted; give the passphrase file/, exitCode: 2 });
+  const bytes = Buffer.from(readFileSync(out));
+  bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+  writeFileSync(join(f.dir, 'bad.gpg'), bytes);
+  await t.rejects(verifyArchive({ file: join(f.dir, 'bad.gpg'), passphraseFile: pass }), HostError, 'a changed byte fails gpg\'s integrity check');
 });

@@ -81,14 +81,21 @@ sideBySide(t, 'backup and restore (both scopes at once)', scopes, (t, s) => {
   });
 
   t.test(`${s.name}: kill -9 while the archive is written, then again`, async t => {
-    const k = await killWhen(s, `mreg backup ${dir(s)}/killed.tar`, '==> write ', 0.5);
+    // A 256 MiB blob (named by its digest, as Quay stores one) keeps tar writing long enough to be killed in it.
+    const root = s.name === 'rootful' ? '/srv/mreg-blobs' : '/home/mreg/.local/share/containers/storage/volumes/quay-storage/_data';
+    const inNs = s.name === 'rootful' ? '' : 'podman unshare ';
+    const big = await s.run(`set -e; f=$(mktemp -p ${dir(s)}); head -c 256M /dev/urandom > "$f"; h=$(sha256sum < "$f" | cut -c1-64)
+      ${inNs}sh -c 'mkdir -p "$1/sha256/$(echo $2 | cut -c1-2)" && mv "$3" "$1/sha256/$(echo $2 | cut -c1-2)/$2"' sh ${root} "$h" "$f"; echo "${root}/sha256/$(echo $h | cut -c1-2)/$h"`);
+    t.equal(big.exitCode, 0, 'a big blob in the storage', { output: describe(big) });
+    const k = await killWhen(s, `mreg backup ${dir(s)}/killed.tar`, '==> write ', 0.3);
     t.ok(k.killed, 'killed while writing', { output: k.log });
     const after = await s.run(`ls -A ${dir(s)}`);
-    t.notMatch(after.stdout, /^killed\.tar$/m, 'nothing under the target name');
+    t.notMatch(after.stdout, /^killed\.tar$/m, 'nothing under the target name', { output: after.stdout });
     const again = await s.run(`mreg backup ${dir(s)}/killed.tar`, { timeoutMs: 20 * 60_000 });
     t.equal(again.exitCode, 0, 'the next run succeeds', { output: describe(again) });
     const left = await s.run(`ls -A ${dir(s)} | grep -c partial || true`);
     t.equal(left.stdout.trim(), '0', 'and leaves no partial file');
+    await s.run(`${inNs}rm -f ${big.stdout.trim()}; rm -f ${dir(s)}/killed.tar`);
   });
 
   t.test(`${s.name}: a damaged copy and a live install are refused, nothing changed`, async t => {
