@@ -24,7 +24,7 @@ export const GLOBAL_FLAGS: readonly FlagDef[] = [
 const UP: CommandName[] = ['up'];
 const IMAGES: CommandName[] = ['up', 'upgrade', 'adopt'];
 const WITH_RECORD: CommandName[] = ['up', 'down', 'status', 'upgrade', 'cert', 'adopt', 'backup', 'restore'];
-const REMOTE: CommandName[] = ['up', 'down', 'status', 'upgrade'];
+const REMOTE: CommandName[] = ['up', 'down', 'status', 'upgrade', 'backup'];
 const CERT_FILES: CommandName[] = ['up', 'cert', 'upgrade', 'adopt'];
 const KEPT_IMAGE = { upgrade: 'the image the install runs', adopt: 'the image the old unit runs' };
 
@@ -58,6 +58,7 @@ export const COMMAND_FLAGS: readonly FlagDef[] = [
   { flags: '--timeout <seconds>', description: 'How long the new version may take to become healthy before mreg rolls back', defaultText: '600', commands: ['upgrade', 'adopt'] },
   { flags: '--since <file>', description: 'Incremental: store only the blobs the backup FILE (and those it builds on) does not hold', commands: ['backup'] },
   { flags: '--passphrase-file <file>', description: 'Encrypt the backup (gpg, AES-256) with the passphrase on the first line of FILE; needed again to verify and restore it', commands: ['backup', 'restore'] },
+  { flags: '--force', description: 'Replace an install this scope has: delete it, data and all, as down --purge does, then restore', commands: ['restore'] },
   { flags: '--verify', description: 'Read a backup FILE through and check every checksum; changes nothing', commands: ['backup'] },
   { flags: '-n, --lines <n>', description: 'Number of journal lines to show', defaultText: '50', commands: ['logs'] },
   { flags: '-f, --follow', description: 'Keep printing new journal lines', commands: ['logs'] },

@@ -19,7 +19,7 @@ import { createArchive, hashTree, listStorage, readMemberText, snapshotPaths } f
 import { readPassphraseFlag, stringFlag } from './common.js';
 import { pathExists, removeIfExists, writeFileAtomic } from '../host/fs.js';
 import { createPodman } from '../host/podman.js';
-import { removeTree, storageSpace, volumeMountpoint } from '../host/storage.js';
+import { removeTree, storageHostPath, storageSpace } from '../host/storage.js';
 import { COMPONENTS } from '../model/components.js';
 import { ALL_SECRET_NAMES } from '../model/views.js';
 import { PG_DATABASE } from '../spec/defaults.js';
@@ -31,6 +31,7 @@ export async function backup(ctx: CommandContext): Promise<void> {
   const { out, flags, args, host } = ctx;
   const passphraseFile = await readPassphraseFlag(flags, 'backup');
   if (flags.verify) return verify(ctx, args[0], passphraseFile);
+  if (await backupFromTarget(ctx, passphraseFile)) return;
   const probe = await host.probe();
   const { layout, record } = await host.findInstall(flags, probe.scope, probe.home);
   if (record.removedAt) {
@@ -59,7 +60,7 @@ export async function backup(ctx: CommandContext): Promise<void> {
       await writeFile(join(staging, SECRETS_MEMBER), `${JSON.stringify(Object.fromEntries(values), null, 1)}\n`, { mode: 0o600 });
       return copyQuayRoot(layout, join(staging, QUAY_ROOT_PREFIX));
     });
-    const storageRoot = await storageRootOf(record);
+    const storageRoot = await storageHostPath(record.spec.quayStorage, 'the blob storage');
     const { blobs, meta } = await out.step(`storage ${storageRoot}`, async () => {
       const listing = await listStorage(storageRoot, probe.scope);
       const blobFiles = listing.files.filter(f => digestOfPath(f.path) !== undefined);
@@ -108,6 +109,43 @@ export async function backup(ctx: CommandContext): Promise<void> {
   }
 }
 
+/**
+ * -H HOST: the backup is made there (`mreg backup -` over ssh) and written here, under the same rules
+ * (a new file, 0600, complete or not there). Resolves false when -H is absent or names this host.
+ */
+async function backupFromTarget(ctx: CommandContext, passphraseFile: string | undefined): Promise<boolean> {
+  const { flags, args, out } = ctx;
+  if (flags.targetHostname === undefined) return false;
+  const { remoteTarget, runRemote } = await import('../remote/run.js');
+  const target = await remoteTarget(flags);
+  if (!target) return false;
+  if (flags.since !== undefined || passphraseFile !== undefined) {
+    throw new UsageError(`${flags.since !== undefined ? '--since' : '--passphrase-file'} with -H is not supported yet: the previous backup and the passphrase are on this host`,
+      `stream it instead: mreg backup -H ${target.hostname} - | gpg --symmetric > FILE, or run mreg backup on ${target.hostname}`);
+  }
+  if (args[0] === '-') {
+    await runRemote('backup', target, ctx, { positional: ['-'] });
+    return true;
+  }
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
+  const output = resolve(args[0] ?? `mreg-backup-${target.hostname}-${stamp}.tar`);
+  await checkTarget(output);
+  const partial = `${output}.partial`;
+  await removeIfExists(partial);
+  const started = Date.now();
+  try {
+    await (await open(partial, 'wx', 0o600)).close();
+    await runRemote('backup', target, ctx, { positional: ['-'], stdoutFile: partial });
+    await rename(partial, output);
+  } finally {
+    await removeIfExists(partial).catch(() => undefined);
+  }
+  const bytes = (await stat(output)).size;
+  if (out.json) out.resultJson({ file: output, bytes, host: target.hostname, durationMs: Date.now() - started });
+  else out.result(`backup of ${target.hostname} written: ${output} (${mib(bytes)}) in ${((Date.now() - started) / 1000).toFixed(1)} s; check it with mreg backup --verify ${output}`);
+  return true;
+}
+
 async function verify(ctx: CommandContext, file: string | undefined, passphraseFile: string | undefined): Promise<void> {
   const { out } = ctx;
   if (!file || file === '-') throw new UsageError('--verify needs the backup file: mreg backup --verify FILE');
@@ -141,15 +179,6 @@ async function checkTarget(output: string): Promise<void> {
 async function checkSpace(dir: string, bytes: number): Promise<void> {
   const free = (await storageSpace(dir)).freeBytes;
   if (free < bytes) throw new HostError(`${dir} has ${mib(free)} free, the backup needs about ${mib(bytes)}`, 'write it elsewhere (another disk, or `-` to stream it), then run mreg backup again');
-}
-
-/** The host folder of the blob storage: a volume's mount point or the bind path. */
-async function storageRootOf(record: InstallRecord): Promise<string> {
-  const s = record.spec.quayStorage;
-  if (s.kind === 'path') return s.path;
-  const mount = await volumeMountpoint(s.name);
-  if (!mount) throw new HostError(`podman volume ${s.name} (the blob storage) does not exist`, 'run mreg status to see what is wrong with the install');
-  return mount;
 }
 
 /** The quayRoot files a restore needs, copied with their modes; returns their member names. */

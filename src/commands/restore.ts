@@ -6,7 +6,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { CommandContext } from '../cli.js';
-import { HostError, UnitFailedError, UsageError } from '../errors.js';
+import { UnitFailedError, UsageError } from '../errors.js';
 import { DUMP_MEMBER, planChain, QUAY_ROOT_PREFIX, SECRETS_MEMBER } from '../backup/manifest.js';
 import { archiveSource, verifyArchive } from '../backup/verify.js';
 import { restoreDbSnapshot } from '../apply/db-snapshot.js';
@@ -18,17 +18,19 @@ import { makeDirIfMissing, removeIfExists } from '../host/fs.js';
 import { waitForHealth } from '../host/http.js';
 import { createPodman } from '../host/podman.js';
 import { runChecked } from '../host/exec.js';
-import { volumeMountpoint } from '../host/storage.js';
+import { storageHostPath } from '../host/storage.js';
 import { defaultQuayRoot } from '../model/scope.js';
 import { imageRefs, UNITS } from '../model/views.js';
 import { quayRootLayout } from '../spec/layout.js';
-import { parseRecord, serializeRecord, type InstallRecord } from '../spec/record.js';
+import { parseRecord, serializeRecord } from '../spec/record.js';
 import { meaningfulEntries, takenDir, takeProblem, type TakenDir } from '../spec/taken-dirs.js';
-import type { Storage } from '../spec/spec.js';
 import { writeFileAtomic } from '../host/fs.js';
 import { readPassphraseFlag, stringFlag } from './common.js';
 import { parseQuayRootFlag, parseStorageFlag } from '../spec/options.js';
 import { up } from './up.js';
+import { markerPath, readMarker, restoredRecord } from '../backup/restored.js';
+import { planDown } from '../plan/down.js';
+import { executeActions } from '../actions/execute.js';
 
 const HEALTH_TIMEOUT_MS = 10 * 60_000;
 
@@ -61,37 +63,56 @@ export async function restore(ctx: CommandContext): Promise<void> {
     backedUp.spec.pgStorage = flags.pgStorage !== undefined ? parseStorageFlag('pgStorage', flags.pgStorage, env) : backedUp.spec.pgStorage;
     const podman = createPodman({ verbose: out.verbose, log: out.debug });
 
-    // Every refusal before the first change.
-    const existing = await findRecordedInstall(probe.scope, probe.home) ?? await readRecordAt(quayRoot);
-    if (existing) {
-      const what = existing.record.removedAt ? `an install removed by mreg down whose data was kept` : 'a registry';
-      throw new UsageError(`this host already has ${what} at ${existing.layout.root} (${probe.scope}); mreg restore never replaces one`,
-        `remove it first with \`mreg down --purge${existing.layout.root === quayRoot ? '' : ` --quayRoot ${existing.layout.root}`}\` (that deletes its data), or restore on another host`);
-    }
+    // A restore of this same backup that was interrupted (kill, power cut) is resumed, not refused:
+    // every step below can be run again over what the earlier run did.
+    const layout = quayRootLayout(quayRoot);
+    const marker = await readMarker(layout.root);
+    const resuming = marker?.id === m.id;
+    if (resuming) out.info(`mreg: resuming the interrupted restore of this backup into ${quayRoot}`);
     const problems: string[] = [];
-    const taken: TakenDir[] = [];
-    const checkDir = async (flag: string, path: string, isQuayRoot: boolean) => {
-      const state = await readDirState(path);
-      const problem = takeProblem({ flag, path, state, recorded: false, isQuayRoot, home: probe.home })
-        ?? (state.kind === 'dir' && meaningfulEntries(state.entries).length > 0 ? `${flag} ${path}: is not empty; restore writes only into a new or empty folder` : undefined);
-      if (problem) problems.push(problem);
-      const t = takenDir(path, state);
-      if (t) taken.push(t);
-    };
-    await checkDir('--quayRoot', quayRoot, true);
-    for (const [name, s] of [['quayStorage', backedUp.spec.quayStorage], ['pgStorage', backedUp.spec.pgStorage]] as const) {
-      if (s.kind === 'path') await checkDir(`the backup's ${name}`, s.path, false);
-      else if (await podman.volumeExists(s.name)) problems.push(`podman volume ${s.name} (the backup's ${name}) exists; restore writes only into a new one: check what it holds, then \`podman volume rm ${s.name}\``);
-    }
+    // Images first: a --force must not delete an install for a restore that cannot start.
     const missing: string[] = [];
     for (const [flag, ref] of imageRefs(m.images)) if (!(await podman.imageExists(ref))) missing.push(`${flag} ${ref}`);
-    if (missing.length > 0) problems.push(`image not present on this host: ${missing.join(', ')}; load the images the backup ran with first (podman load -i ARCHIVE)`);
+    if (missing.length > 0) throw new UsageError(`image not present on this host: ${missing.join(', ')}; load the images the backup ran with first (podman load -i ARCHIVE)`, 'nothing was changed');
+    const taken: TakenDir[] = resuming ? marker.taken : [];
+    if (!resuming) {
+      // Every refusal before the first change.
+      const existing = await findRecordedInstall(probe.scope, probe.home) ?? await readRecordAt(quayRoot);
+      if (existing && flags.force) {
+        // The explicit flag: the install there goes first, data and all, as `mreg down --purge --yes` does it.
+        const gone = planDown({ record: existing.record, layout: existing.layout, facts: probe, purge: true, quayRootGiven: true });
+        out.warn(`--force: replacing the ${probe.scope} registry at ${existing.layout.root}; deleting ${gone.data.join(', ')} and every image in them`);
+        const release = await host.lock(probe);
+        try {
+          await executeActions(gone.actions, await host.actionPorts(probe), { out, unitFailedHint: 'fix the cause and run mreg restore --force again' });
+        } finally {
+          await release();
+        }
+      } else if (existing) {
+        const what = existing.record.removedAt ? `an install removed by mreg down whose data was kept` : 'a registry';
+        throw new UsageError(`this host already has ${what} at ${existing.layout.root} (${probe.scope}); mreg restore never replaces one`,
+          `to replace it and delete its data, add --force (or first: mreg down --purge${existing.layout.root === quayRoot ? '' : ` --quayRoot ${existing.layout.root}`}); or restore on another host`);
+      }
+      const checkDir = async (flag: string, path: string, isQuayRoot: boolean) => {
+        const state = await readDirState(path);
+        const problem = takeProblem({ flag, path, state, recorded: false, isQuayRoot, home: probe.home })
+          ?? (state.kind === 'dir' && meaningfulEntries(state.entries).length > 0 ? `${flag} ${path}: is not empty; restore writes only into a new or empty folder` : undefined);
+        if (problem) problems.push(problem);
+        const t = takenDir(path, state);
+        if (t) taken.push(t);
+      };
+      await checkDir('--quayRoot', quayRoot, true);
+      for (const [name, s] of [['quayStorage', backedUp.spec.quayStorage], ['pgStorage', backedUp.spec.pgStorage]] as const) {
+        if (s.kind === 'path') await checkDir(`the backup's ${name}`, s.path, false);
+        else if (await podman.volumeExists(s.name)) problems.push(`podman volume ${s.name} (the backup's ${name}) exists; restore writes only into a new one: check what it holds, then \`podman volume rm ${s.name}\``);
+      }
+    }
     if (problems.length > 0) throw new UsageError(problems, 'nothing was changed');
 
     await out.step(`install files and secrets into ${quayRoot}`, async () => {
       await makeDirIfMissing(quayRoot, 0o700);
+      await writeFileAtomic(markerPath(quayRoot), `${JSON.stringify({ id: m.id, taken })}\n`, 0o600);
       await runChecked('cp', ['-a', '--', `${join(work, QUAY_ROOT_PREFIX)}.`, `${quayRoot}/`], { what: `copying the install files into ${quayRoot}` });
-      const layout = quayRootLayout(quayRoot);
       await writeFileAtomic(layout.record, serializeRecord(restoredRecord(backedUp, probe.scope, quayRoot, taken, probe.now)), 0o600);
       const secrets = JSON.parse(await readFile(join(work, SECRETS_MEMBER), 'utf8')) as Record<string, string>;
       for (const [name, value] of Object.entries(secrets)) await podman.secretCreate(name, value, { replace: true });
@@ -103,8 +124,8 @@ export async function restore(ctx: CommandContext): Promise<void> {
       beforeReport: async ({ systemd, spec, endpoint }) => out.step('restore the blobs and the database', async () => {
         const app = UNITS.app;
         const stopped = await systemd.stopUnit(app);
-        if (stopped !== 'done' && stopped !== 'skipped') throw new UnitFailedError(app, stopped, [], 'run mreg restore again after `mreg down --purge`');
-        const root = await storageRoot(spec.quayStorage);
+        if (stopped !== 'done' && stopped !== 'skipped') throw new UnitFailedError(app, stopped, [], 'run the same mreg restore again: it resumes');
+        const root = await storageHostPath(spec.quayStorage, 'the blob storage');
         for (const [file, members] of planned.blobsFrom) await extractStorageMembers(source(file), root, members, spec.scope, work);
         await extractStorage(source(archive), root, spec.scope);
         await restoreDbSnapshot(podman, { path: join(work, DUMP_MEMBER), fromImage: m.images.quay, toImage: spec.images.quay, takenAt: m.createdAt, bytes: 0 });
@@ -113,29 +134,10 @@ export async function restore(ctx: CommandContext): Promise<void> {
         await waitForHealth(endpoint, HEALTH_TIMEOUT_MS, { intervalMs: 200, giveUp: appCrashWatch(systemd) });
         const inherited = m.inherited?.length ?? 0;
         out.info(`    restored ${verified.files} files${inherited ? ` and ${inherited} blobs from ${chain.length - 1} earlier backup${chain.length > 2 ? 's' : ''}` : ''} from the backup made ${m.createdAt} on ${m.hostname}`);
+        await removeIfExists(markerPath(quayRoot));
       }),
     });
   } finally {
     await removeIfExists(work);
   }
-}
-
-/** The backed-up record as one `mreg down` (no purge) leaves: up then installs it again over the data. */
-function restoredRecord(r: InstallRecord, scope: InstallRecord['spec']['scope'], quayRoot: string, taken: TakenDir[], now: Date): InstallRecord {
-  const { imageArchive: _archive, ...spec } = r.spec;
-  const layout = quayRootLayout(quayRoot);
-  return {
-    schemaVersion: r.schemaVersion, mregVersion: r.mregVersion, createdAt: r.createdAt, updatedAt: now.toISOString(),
-    spec: { ...spec, scope, quayRoot },
-    // Only what this host has now: unit files of the backed-up host may be another scope's.
-    files: [layout.record, layout.configYaml, layout.sslCert, layout.sslKey, layout.caCert, layout.caKey, layout.credentials],
-    secrets: r.secrets, volumes: [], lingerEnabledByMreg: false, takenDirs: taken, removedAt: now.toISOString(),
-  };
-}
-
-async function storageRoot(s: Storage): Promise<string> {
-  if (s.kind === 'path') return s.path;
-  const mount = await volumeMountpoint(s.name);
-  if (!mount) throw new HostError(`podman volume ${s.name} was not created by the install`, 'run mreg status, then mreg restore again after mreg down --purge');
-  return mount;
 }

@@ -2,7 +2,8 @@
 // uids (rootless: sub-uids, which only `podman unshare` can chown or delete).
 import { lstat, rmdir, statfs } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import type { Scope } from '../spec/spec.js';
+import { HostError } from '../errors.js';
+import type { Scope, Storage } from '../spec/spec.js';
 import type { TakenDir } from '../spec/taken-dirs.js';
 import { runChecked, runCommand } from './exec.js';
 import { ensureDir, makeDirIfMissing, pathExists } from './fs.js';
@@ -10,6 +11,14 @@ import { ensureDir, makeDirIfMissing, pathExists } from './fs.js';
 /** The host path of a podman volume, or undefined when it does not exist. */
 export async function volumeMountpoint(name: string): Promise<string | undefined> {
   return (await volumeMountpoints([name])).get(name);
+}
+
+/** The host folder of a storage: a volume's mount point or the bind path; HostError when the volume does not exist. */
+export async function storageHostPath(s: Storage, what: string): Promise<string> {
+  if (s.kind === 'path') return s.path;
+  const mount = await volumeMountpoint(s.name);
+  if (!mount) throw new HostError(`podman volume ${s.name} (${what}) does not exist`, 'run mreg status to see what is wrong with the install');
+  return mount;
 }
 
 /** Mountpoints of several volumes with one podman process (each costs a podman start-up); missing ones are left out. */

@@ -3,7 +3,7 @@ import { UsageError } from '../errors.js';
 import { flagsFor, longName, type CommandName, type FlagDef } from '../options-table.js';
 import { DEFAULT_HOSTNAME_ENV } from '../spec/defaults.js';
 
-export type RemoteCommand = 'up' | 'down' | 'status' | 'upgrade';
+export type RemoteCommand = 'up' | 'down' | 'status' | 'upgrade' | 'backup';
 
 export interface RemoteTarget {
   hostname: string;

@@ -68,14 +68,15 @@ async function sha256(file: string): Promise<string> {
 
 interface SshOptions {
   stdin?: 'ignore' | { file: string };
-  stdout?: 'inherit';
+  stdout?: 'inherit' | { file: string };
   stderr?: 'inherit';
   timeout?: number;
 }
 interface SshResult { exitCode?: number; stderr?: string; failed: boolean; signal?: string; code?: string }
 
 /** Runs `command` on the target with the same flags; resolves on remote exit 0, else throws. */
-export async function runRemote(command: RemoteCommand, target: RemoteTarget, ctx: RemoteContext, o: { confirmed?: boolean } = {}): Promise<void> {
+export async function runRemote(command: RemoteCommand, target: RemoteTarget, ctx: RemoteContext,
+  o: { confirmed?: boolean; positional?: readonly string[]; stdoutFile?: string } = {}): Promise<void> {
   const { out, flags, env } = ctx;
   const archive = typeof flags.imageArchive === 'string' ? flags.imageArchive : undefined;
   if (archive !== undefined) {
@@ -92,7 +93,7 @@ export async function runRemote(command: RemoteCommand, target: RemoteTarget, ct
   }
   const exe = await findExecutable(env);
   const exeName = remoteExecutableName(VERSION, await sha256(exe));
-  const args = forwardFlags(command, flags, target, { archiveFromStdin: archive !== undefined, confirmed: o.confirmed });
+  const args = [...forwardFlags(command, flags, target, { archiveFromStdin: archive !== undefined, confirmed: o.confirmed }), ...(o.positional ?? [])];
 
   // A private folder for the control socket: one TCP connection and one authentication for all calls.
   const dir = await mkdtemp(join(tmpdir(), 'mreg-ssh-'));
@@ -121,7 +122,7 @@ export async function runRemote(command: RemoteCommand, target: RemoteTarget, ct
     }
     const line = remoteCommandLine(exeName, command, args, remoteEnv(command, flags, target));
     out.debug(`$ ssh … ${target.hostname} ${line}`);
-    const run = await ssh([], line, { stdin: archive !== undefined ? { file: archive } : 'ignore', stdout: 'inherit', stderr: 'inherit' });
+    const run = await ssh([], line, { stdin: archive !== undefined ? { file: archive } : 'ignore', stdout: o.stdoutFile !== undefined ? { file: o.stdoutFile } : 'inherit', stderr: 'inherit' });
     // 255 is ssh's own failure (mreg never exits 255): say so rather than pass it on.
     if (run.exitCode === 255) throw new HostError(`the ssh connection to ${where} failed while mreg ran there`, 'run the command again; mreg up and down are safe to repeat');
     if (run.exitCode === undefined) throw new HostError(`ssh to ${where} ended without an exit code${run.signal ? ` (${run.signal})` : ''}`);

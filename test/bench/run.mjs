@@ -3,7 +3,7 @@
 // Never part of npm test / CI, and never a timed assertion: a MISS is reported, not failed.
 // Env: PORT (default 2290, not the test suite's 2222), RUN, MEM, SMP (passed to vm.sh), BENCH_N (rounds for up
 // and upgrade, default 3), BENCH_REPS (repeats for status and start-up, default 10), BENCH_ONLY (comma list of
-// up,status,upgrade,cli,health; default all but health), BENCH_REUSE_VM=1 (use a running VM and leave it up),
+// up,status,upgrade,cli,backup,health; default all but health), BENCH_BACKUP_MIB (blob data for backup, default 1024), BENCH_REUSE_VM=1 (use a running VM and leave it up),
 // BENCH_SKIP_INSTALL=1 (with a reused VM: keep its mreg install instead of purging and reinstalling; it is left installed).
 import { readFileSync, writeFileSync, mkdtempSync, rmSync, copyFileSync } from 'node:fs';
 import { tmpdir, cpus, loadavg } from 'node:os';
@@ -15,7 +15,7 @@ process.env.PORT ??= '2290';
 process.env.RUN ??= `/tmp/mreg-vm-run-${process.env.PORT}`;
 const N = Number(process.env.BENCH_N ?? 3);
 const REPS = Number(process.env.BENCH_REPS ?? 10);
-const ONLY = (process.env.BENCH_ONLY ?? 'up,status,upgrade,cli').split(',');
+const ONLY = (process.env.BENCH_ONLY ?? 'up,status,upgrade,cli,backup').split(',');
 const REUSE = process.env.BENCH_REUSE_VM === '1';
 
 const IMG = 'localhost/mreg-test';
@@ -168,6 +168,44 @@ async function benchCli() {
   note(`cli runs (ms): guest mreg ${gm.runs}; guest dist/main.js ${gd.runs}; guest node ${gn.runs}; host mreg ${hm.runs}; host node ${hn.runs}`);
 }
 
+/**
+ * Backup throughput against plain tar of the same storage (the floor: one read of every byte), with
+ * BENCH_BACKUP_MIB of blobs (Quay's sha256/ab/<hex> layout) in the storage volume; and pulls during a backup.
+ */
+async function benchBackup() {
+  const mib = Number(process.env.BENCH_BACKUP_MIB ?? 1024);
+  const mount = (await guest("podman volume inspect --format '{{.Mountpoint}}' quay-storage")).out.trim();
+  // Blobs of 64 MiB (random, so nothing compresses), named by their digest.
+  await guest(`set -e; for i in $(seq ${Math.ceil(mib / 64)}); do f=$(mktemp -p ${mount}); head -c 64M /dev/urandom > "$f"; h=$(sha256sum < "$f" | cut -c1-64)
+    mkdir -p ${mount}/bench/sha256/$(echo $h | cut -c1-2); mv "$f" ${mount}/bench/sha256/$(echo $h | cut -c1-2)/$h; done; chown -R 1001:0 ${mount}/bench; sync`);
+  const m = [];
+  const tr = [];
+  for (let i = 0; i < N; i++) {
+    await guest('rm -rf /var/tmp/bench-backup; mkdir -p /var/tmp/bench-backup; sync; echo 3 > /proc/sys/vm/drop_caches');
+    tr.push(await guestTime(`tar --create --format=posix --numeric-owner --file=/var/tmp/bench-backup/tar.tar -C ${mount} .`));
+    await guest('rm -f /var/tmp/bench-backup/tar.tar; sync; echo 3 > /proc/sys/vm/drop_caches');
+    m.push(await guestTime('mreg backup /var/tmp/bench-backup/mreg.tar'));
+    log(`backup round ${i + 1}/${N}: tar ${secs(tr.at(-1))}, mreg backup ${secs(m.at(-1))}`);
+  }
+  const bytes = Number((await guest('stat -c %s /var/tmp/bench-backup/mreg.tar')).out.trim());
+  const ratio = median(tr) / median(m);
+  say(`backup: mreg ${secs(median(m))} vs tar of the storage ${secs(median(tr))} (${(bytes / 2 ** 20).toFixed(0)} MiB) → throughput ratio ${ratio.toFixed(2)} (target ≥ 0.80) ${verdict(ratio >= 0.8)}`);
+  // Pulls while a backup runs: every pull must succeed.
+  const text = (await guest('cat /etc/quay-install/credentials')).out;
+  const field = k => new RegExp(`^${k}\\s*=\\s*(.*)$`, 'm').exec(text)?.[1]?.trim() ?? '';
+  const creds = { username: field('username'), password: field('password') };
+  const host = 'mreg-vm.example.test:8443';
+  await guest(`set -e; mkdir -p /etc/containers/certs.d/${host}; cp /etc/quay-install/quay-rootCA/rootCA.pem /etc/containers/certs.d/${host}/ca.crt
+    podman login -u ${creds.username} --password-stdin ${host} >/dev/null; podman tag ${IMG}/tiny:1 ${host}/${creds.username}/tiny:bench; podman push -q ${host}/${creds.username}/tiny:bench`, { input: creds.password });
+  await guest(`rm -f /var/tmp/bench-backup/*; setsid bash -c 'ok=0; bad=0; while [ ! -e /var/tmp/bench-backup/stop ]; do if podman pull -q ${host}/${creds.username}/tiny:bench >/dev/null 2>&1; then ok=$((ok+1)); else bad=$((bad+1)); fi; done; echo "$ok $bad" > /var/tmp/bench-backup/pulls' </dev/null >/dev/null 2>&1 &`);
+  await guestTime('mreg backup /var/tmp/bench-backup/during.tar');
+  await guest('touch /var/tmp/bench-backup/stop; for i in $(seq 120); do [ -e /var/tmp/bench-backup/pulls ] && break; sleep 1; done');
+  const [ok, bad] = (await guest('cat /var/tmp/bench-backup/pulls')).out.trim().split(' ').map(Number);
+  say(`backup: failed pulls during a backup ${bad} of ${ok + bad} (target 0) ${verdict(bad === 0 && ok > 0)}`);
+  note(`backup runs (ms): mreg backup ${m.join(',')}; tar ${tr.join(',')}; ${mib} MiB of 64 MiB blobs plus the stand-in's images, page cache dropped before each`);
+  await guest(`rm -rf /var/tmp/bench-backup ${mount}/bench; podman rmi ${host}/${creds.username}/tiny:bench >/dev/null 2>&1; true`);
+}
+
 async function benchHealth() {
   // start-job time vs the first 200 for unit-file variants (edits the rendered files in the guest only)
   const r = await guest(`bash ${GUEST_DIR}/health-variants.sh ${process.env.BENCH_VARIANTS ?? 'base startup'} ${N}`);
@@ -208,7 +246,7 @@ try {
   const qemus = (await sh('bash', ['-c', 'pgrep -c qemu-system || true'])).out.trim();
   vmInfo = `QEMU/TCG guest (MEM=${process.env.MEM ?? 4096} MiB, SMP=${process.env.SMP ?? 2}), ${qemus} QEMU VMs running on the host, rootful install`;
   log(`${vmInfo}; N=${N}, repeats ${REPS}`);
-  const benches = { up: benchUp, status: benchStatus, upgrade: benchUpgrade, cli: benchCli, health: benchHealth };
+  const benches = { up: benchUp, status: benchStatus, upgrade: benchUpgrade, cli: benchCli, backup: benchBackup, health: benchHealth };
   for (const name of ONLY) {
     if (!benches[name]) throw new Error(`unknown bench ${name} (BENCH_ONLY)`);
     log(`${name} …`);

@@ -171,6 +171,9 @@ const USAGE_ERRORS: Array<[string[], string]> = [
   [['backup', '--verify'], '--verify needs the backup file'],
   [['backup', '--verify', '/nonexistent/backup.tar'], '/nonexistent/backup.tar: no such file'],
   [['restore', '/nonexistent/backup.tar'], '/nonexistent/backup.tar: no such file'],
+  [['backup', '-H', 'registry.example.com', '--since', '/tmp/prev.tar', '/tmp/next.tar'], '--since with -H is not supported yet'],
+  [['backup', '--passphrase-file', '/nonexistent/pass', '/tmp/next.tar'], '--passphrase-file /nonexistent/pass: cannot be read'],
+  [['restore', '--quayStorage', 'relative/dir', '/tmp/x.tar'], '--quayStorage relative/dir: relative path'],
   // A flag given twice, in any spelling, is named as repeated (mri kept one value of `-r A --quayRoot B`).
   [['up', '--dry-run', '--quayHostname', HOSTNAME, '--quayRoot', '/tmp/a', '--quayRoot', '/tmp/b'], '--quayRoot (or -r) was given more than once'],
   [['up', '--dry-run', '--quayHostname', HOSTNAME, '-r', '/tmp/a', '--quayRoot', '/tmp/b'], '--quayRoot (or -r) was given more than once'],

@@ -199,3 +199,29 @@ t.test('encrypted with a passphrase file: round trip, a wrong passphrase, no pas
   writeFileSync(join(f.dir, 'bad.gpg'), bytes);
   await t.rejects(verifyArchive({ file: join(f.dir, 'bad.gpg'), passphraseFile: pass }), HostError, 'a changed byte fails gpg\'s integrity check');
 });
+
+t.test('the record restore writes: this host\'s scope, quayRoot and folders, marked as removed so up installs it', async t => {
+  const { restoredRecord, readMarker, markerPath } = await import('../../src/backup/restored.js');
+  const rec = {
+    schemaVersion: 1, mregVersion: '0.1.0', createdAt: 'c', updatedAt: 'u',
+    spec: { scope: 'rootful' as const, hostname: 'h.example.com', port: 8443, quayRoot: '/srv/q', quayStorage: { kind: 'path' as const, path: '/srv/b' },
+      pgStorage: { kind: 'volume' as const, name: 'pg-storage' }, tls: { kind: 'generate' as const }, initUser: 'init',
+      images: { quay: 'q', postgres: 'p', redis: 'r' }, imageArchive: '/tmp/images.tar' },
+    files: ['/etc/containers/systemd/quay-app.container'], secrets: ['s'], volumes: ['pg-storage'], lingerEnabledByMreg: true,
+  };
+  const now = new Date('2026-12-01T00:00:00Z');
+  const r = restoredRecord(rec, 'rootless', '/home/u/quay-install', [{ path: '/home/u/quay-install', createdFrom: '/home/u/quay-install' }], now);
+  t.equal(r.spec.scope, 'rootless');
+  t.equal(r.spec.quayRoot, '/home/u/quay-install');
+  t.equal(r.removedAt, now.toISOString(), 'removed: up installs it as after mreg down');
+  t.notOk(r.files.some(f => f.startsWith('/etc/')), 'no unit file of the backed-up host (another scope\'s) is recorded');
+  t.notOk('imageArchive' in r.spec, 'the archive of another host is not recorded');
+  t.equal(r.lingerEnabledByMreg, false);
+  const dir = mkdtempSync(join(tmpdir(), 'mreg-marker-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  t.equal(await readMarker(dir), undefined, 'no marker');
+  writeFileSync(markerPath(dir), JSON.stringify({ id: 'x', taken: [] }));
+  t.same(await readMarker(dir), { id: 'x', taken: [] });
+  writeFileSync(markerPath(dir), '{');
+  t.equal(await readMarker(dir), undefined, 'a damaged marker is no marker (restore then refuses the non-empty folder)');
+});

@@ -36,6 +36,7 @@ sideBySide(t, 'backup and restore (both scopes at once)', scopes, (t, s) => {
   let user = '';
   let password = '';
   let digest = '';
+  let listDigest = '';
   const file = () => `${dir(s)}/full.tar`;
 
   t.test(`${s.name}: backup while pulls, pushes and tag deletes run`, async t => {
@@ -47,8 +48,14 @@ sideBySide(t, 'backup and restore (both scopes at once)', scopes, (t, s) => {
     // Before: two more images (one pushed twice under two tags) and a tag that is deleted during the backup.
     const pre = await s.run(`set -e; for i in a b; do d=$(mktemp -d); echo "$i" > "$d/f"; tar -C "$d" -c f | podman import -q - localhost/bk/${s.name}:$i >/dev/null; rm -rf "$d"
       podman tag localhost/bk/${s.name}:$i ${repo(s, user)}/bk:$i; podman push -q ${repo(s, user)}/bk:$i; done
-      podman tag localhost/bk/${s.name}:a ${repo(s, user)}/bk:a2; podman push -q ${repo(s, user)}/bk:a2`);
-    t.equal(pre.exitCode, 0, 'pushed bk:a, bk:b, bk:a2', { output: describe(pre) });
+      podman tag localhost/bk/${s.name}:a ${repo(s, user)}/bk:a2; podman push -q ${repo(s, user)}/bk:a2
+      for a in amd64 arm64; do d=$(mktemp -d); echo "$a" > "$d/f"; tar -C "$d" -c f | podman import -q - localhost/bk/${s.name}:m-$a >/dev/null; rm -rf "$d"; done
+      podman manifest rm localhost/bk/multi-${s.name} >/dev/null 2>&1 || true; podman manifest create localhost/bk/multi-${s.name} >/dev/null
+      for a in amd64 arm64; do podman manifest add --arch $a --os linux localhost/bk/multi-${s.name} containers-storage:localhost/bk/${s.name}:m-$a >/dev/null; done
+      f=$(mktemp); podman manifest push -q --all --digestfile "$f" localhost/bk/multi-${s.name} docker://${repo(s, user)}/multi:1; echo "LIST $(cat "$f")"; rm -f "$f"`);
+    t.equal(pre.exitCode, 0, 'pushed bk:a, bk:b, bk:a2 and a two-architecture multi:1', { output: describe(pre) });
+    listDigest = /LIST (sha256:[0-9a-f]{64})/.exec(pre.stdout)?.[1] ?? '';
+    t.ok(listDigest, 'the manifest list\'s digest');
     // While the backup runs: pull tiny:one in a loop (counting failures), push new tags, delete bk:b.
     const bg = `${dir(s)}/bg`;
     await s.run(`setsid bash -c 'fails=0; n=0; while [ ! -e ${bg}.stop ]; do n=$((n+1)); podman pull -q ${repo(s, user)}/tiny:one >/dev/null 2>&1 || fails=$((fails+1)); done; echo "$n $fails" > ${bg}.pulls' </dev/null >/dev/null 2>&1 &
@@ -122,16 +129,26 @@ sideBySide(t, 'backup and restore (both scopes at once)', scopes, (t, s) => {
     t.ok(before.includes(`${repo(s, user)}/bk:a2`), 'bk:a2 is listed before', { before });
     const down = await s.run('mreg down --purge --yes', { timeoutMs: 10 * 60_000 });
     t.equal(down.exitCode, 0, 'down --purge', { output: describe(down) });
+    // Killed while it puts the data back (after up made the install), then run again: it resumes.
+    const k = await killWhen(s, `mreg restore ${file()}`, '==> restore the blobs and the database', 0.5, 1800);
+    t.ok(k.killed, 'restore killed while it puts the blobs and database back', { output: k.log });
     const r = await s.run(`mreg restore ${file()}`, { timeoutMs: 30 * 60_000 });
-    t.equal(r.exitCode, 0, 'mreg restore exits 0', { output: describe(r) });
+    t.equal(r.exitCode, 0, 'the same mreg restore again exits 0', { output: describe(r) });
+    t.match(r.stderr, /resuming the interrupted restore/);
     t.match(r.stderr, /restored \d+ files from the backup/);
+    const marker = await s.run(`test -e ${s.quayRoot}/restore-in-progress.json && echo left || echo gone`);
+    t.equal(marker.stdout.trim(), 'gone', 'the restore marker is removed at the end');
     t.equal((await s.run(`sha256sum ${s.quayRoot}/quay-rootCA/rootCA.pem | cut -c1-64`)).stdout.trim(), ca, 'same CA');
     const login = await s.run(`podman logout ${s.host} >/dev/null 2>&1 || true; podman login -u ${user} --password-stdin ${s.host}`, { input: password });
     t.equal(login.exitCode, 0, 'the old password logs in', { output: describe(login) });
     const one = await pull(s, `${repo(s, user)}/tiny:one`);
     t.equal(one.stdout.trim(), digest, 'tiny:one pulls with the digest it was pushed with', { output: describe(one) });
     const after = await tagsOf(s, user, password, ['tiny', 'bk']);
-    for (const tag of ['tiny:one', 'bk:a', 'bk:a2']) t.ok(after.includes(`${repo(s, user)}/${tag}`), `${tag} is back`);
+    for (const tag of ['tiny:one', 'bk:a', 'bk:a2', 'multi:1']) t.ok(after.includes(`${repo(s, user)}/${tag}`), `${tag} is back`);
+    const list = await s.run(`IFS= read -r pw; curl -sI --cacert ${s.quayRoot}/quay-rootCA/rootCA.pem -u ${user}:"$pw" -H 'accept: application/vnd.oci.image.index.v1+json' -H 'accept: application/vnd.docker.distribution.manifest.list.v2+json' https://${s.host}/v2/${user}/multi/manifests/1 | tr -d '\\r' | awk -F': ' 'tolower($1)=="docker-content-digest"{print $2}'`, { input: `${password}\n` });
+    t.equal(list.stdout.trim(), listDigest, 'multi:1 is the same manifest list');
+    const arm = await s.run(`set -e; podman pull -q --arch arm64 ${repo(s, user)}/multi:1 >/dev/null; podman image inspect --format '{{.Architecture}}' ${repo(s, user)}/multi:1; podman rmi ${repo(s, user)}/multi:1 >/dev/null`);
+    t.equal(arm.stdout.trim(), 'arm64', 'its arm64 image pulls', { output: describe(arm) });
     for (const ref of after) {
       const p = await pull(s, ref);
       t.equal(p.exitCode, 0, `${ref} pulls`, { output: describe(p) });
@@ -139,4 +156,65 @@ sideBySide(t, 'backup and restore (both scopes at once)', scopes, (t, s) => {
     const st = await s.run('mreg status --json');
     t.equal(parseJson<{ healthy: boolean }>(st)?.healthy, true, 'status is healthy', { output: describe(st) });
   });
+});
+
+// One after the other: rootful's full backup plus an encrypted incremental one, restored into the
+// rootless scope under another name, with its storage in a volume instead of rootful's folder, over the
+// rootless registry there (--force).
+t.test('a chain (full + encrypted incremental) restored into the other scope under a new name', async t => {
+  const [rootful, rootless] = [scopes.find(s => s.name === 'rootful')!, scopes.find(s => s.name === 'rootless')!];
+  const creds = base.get('rootful')?.json;
+  if (!creds) return t.fail('no base install');
+  const full = `${dir(rootful)}/full.tar`;
+  const incr = `${dir(rootful)}/incr.tar.gpg`;
+  const pass = `${dir(rootful)}/pass`;
+  const prep = await rootful.run(`set -e; umask 077; echo 'a passphrase long enough' > ${pass}; echo 'not this one at all' > ${pass}.wrong
+    d=$(mktemp -d); echo c > "$d/f"; tar -C "$d" -c f | podman import -q - localhost/bk/chain:c >/dev/null; rm -rf "$d"
+    podman tag localhost/bk/chain:c ${repo(rootful, creds.username)}/bk:c; podman push -q ${repo(rootful, creds.username)}/bk:c`);
+  t.equal(prep.exitCode, 0, 'pushed bk:c after the full backup', { output: describe(prep) });
+  const r = await rootful.run(`mreg backup --since ${full} --passphrase-file ${pass} ${incr} --json`, { timeoutMs: 20 * 60_000 });
+  t.equal(r.exitCode, 0, 'incremental, encrypted backup exits 0', { output: describe(r) });
+  const j = parseJson<{ blobs: number; inheritedBlobs: number; bytes: number }>(r);
+  t.ok((j?.inheritedBlobs ?? 0) > 0, `blobs of the full backup are not stored again (${j?.inheritedBlobs} inherited, ${j?.blobs} stored)`);
+  t.comment(`incremental: ${j?.blobs} blobs stored, ${j?.inheritedBlobs} inherited, ${j?.bytes} bytes`);
+  const plain = await rootful.run(`grep -c SERVER_HOSTNAME ${incr} || true; grep -c SERVER_HOSTNAME ${full} || true`);
+  t.same(plain.stdout.trim().split('\n'), ['0', '1'], 'config.yaml is readable in the plain backup only');
+  const noPass = await rootful.run(`mreg backup --verify ${incr}`);
+  t.equal(noPass.exitCode, 2, 'verify without the passphrase is a usage error', { output: describe(noPass) });
+  const wrong = await rootful.run(`mreg backup --verify --passphrase-file ${pass}.wrong ${incr}`);
+  t.equal(wrong.exitCode, 1, 'a wrong passphrase exits 1', { output: describe(wrong) });
+  t.match(wrong.stderr, /wrong passphrase/);
+  const ok = await rootful.run(`mreg backup --verify --passphrase-file ${pass} ${incr}`);
+  t.equal(ok.exitCode, 0, 'verify with the passphrase', { output: describe(ok) });
+
+  const newName = 'mirror2.example.test';
+  const host = `${newName}:${rootless.port}`;
+  const chain = '/home/mreg/chain';
+  const move = await rootful.run(`set -e; grep -q ' ${newName}$' /etc/hosts || echo '127.0.1.1 ${newName}' >> /etc/hosts
+    rm -rf ${chain}; mkdir -p ${chain}; cp ${full} ${incr} ${pass} ${pass}.wrong ${chain}/; chown -R mreg: ${chain}`);
+  t.equal(move.exitCode, 0, 'the chain and passphrase handed to the rootless user', { output: describe(move) });
+  // The rootless registry is still there: the refusals below must leave it running, --force then replaces it.
+  const pid = (await rootless.run(`${rootless.systemctl} show -P MainPID quay-app`)).stdout.trim();
+  const flags = `--quayHostname ${host} --quayStorage quay-storage`;
+  const bad = await rootless.run(`mreg restore --force --passphrase-file ${chain}/pass.wrong ${flags} ${chain}/full.tar ${chain}/incr.tar.gpg`);
+  t.equal(bad.exitCode, 1, 'a wrong passphrase: exit 1', { output: describe(bad) });
+  const alone = await rootless.run(`mreg restore --force --passphrase-file ${chain}/pass ${flags} ${chain}/incr.tar.gpg`);
+  t.equal(alone.exitCode, 2, 'the incremental backup alone: exit 2', { output: describe(alone) });
+  t.match(alone.stderr, /builds on an earlier backup/);
+  t.equal((await rootless.run(`${rootless.systemctl} show -P MainPID quay-app`)).stdout.trim(), pid, 'the rootless registry was not touched by either');
+  const res = await rootless.run(`mreg restore --force --passphrase-file ${chain}/pass ${flags} ${chain}/full.tar ${chain}/incr.tar.gpg`, { timeoutMs: 30 * 60_000 });
+  t.equal(res.exitCode, 0, 'the chain restores as rootless under the new name, replacing the rootless registry (--force)', { output: describe(res) });
+  t.match(res.stderr, /--force: replacing the rootless registry at \/home\/mreg\/quay-install/, 'says what it replaces');
+  t.match(res.stderr, /blobs from 1 earlier backup/);
+  const san = await rootless.run(`openssl x509 -in ${rootless.quayRoot}/quay-config/ssl.cert -noout -ext subjectAltName`);
+  t.match(san.stdout, new RegExp(`DNS:${newName.replace(/\./g, '\\.')}`), 'a certificate for the new name');
+  const login = await rootless.run(`set -e; d=${rootless.certsDir}/${host}; mkdir -p "$d"; cp ${rootless.quayRoot}/quay-rootCA/rootCA.pem "$d/ca.crt"
+    podman login -u ${creds.username} --password-stdin ${host}`, { input: creds.password });
+  t.equal(login.exitCode, 0, 'rootful\'s first user logs in with its old password', { output: describe(login) });
+  const one = await pull(rootless, `${host}/${creds.username}/tiny:one`);
+  t.equal(one.stdout.trim(), base.get('rootful')?.digest, 'tiny:one pulls with the digest pushed to rootful', { output: describe(one) });
+  const c = await pull(rootless, `${host}/${creds.username}/bk:c`);
+  t.equal(c.exitCode, 0, 'bk:c (only in the incremental backup) pulls', { output: describe(c) });
+  const a = await pull(rootless, `${host}/${creds.username}/bk:a`);
+  t.equal(a.exitCode, 0, 'bk:a (inherited from the full backup) pulls', { output: describe(a) });
 });

@@ -65,6 +65,7 @@ t.test('bad input with -H exits 2 and never runs ssh', async t => {
     ['status', '--targetHostname=-oProxyCommand=x', '-u', 'root'],
     ['down', ...target('root'), '--purge'],
     ['up', ...target('root'), '-i', join(dir, 'no-such.tar')],
+    ['backup', ...target('root'), '--since', join(dir, 'no-such.tar'), join(dir, 'b.tar')],
   ]) {
     const r = await mreg(t, args, fake);
     t.equal(r.exitCode, 2, `${args.join(' ')} exits 2`, { output: describe(r) });
@@ -97,6 +98,20 @@ t.test('rootful upgrade -H with -i archive (the air-gapped upgrade), rootless up
   t.equal(img.stdout.trim(), REDIS, 'the streamed archive was loaded (its redis tag exists only there) and quay-redis runs it', { output: describe(img) });
   const cached = await user('ls ~/.cache/mreg | wc -l');
   t.equal(cached.stdout.trim(), '1', 'one cached mreg executable for user mreg');
+});
+
+t.test('backup -H: the rootful registry made there, written and verified here', async t => {
+  const file = join(dir, 'rootful-backup.tar');
+  const r = await mreg(t, ['backup', ...target('root'), file, '--json']);
+  t.equal(r.exitCode, 0, 'backup -H exits 0', { output: describe(r) });
+  t.equal(statSync(file).mode & 0o777, 0o600, 'written 0600 here');
+  t.notOk(existsSync(`${file}.partial`), 'no partial file left');
+  t.match(r.stdout, /"bytes"/, 'the JSON result is this side\'s, the archive did not reach stdout');
+  const v = await mreg(t, ['backup', '--verify', file, '--json']);
+  t.equal(v.exitCode, 0, 'verified on this host', { output: describe(v) });
+  t.match(v.stdout, /"hostname": "mreg-vm\.example\.test"/, 'a backup of the guest\'s rootful registry');
+  const again = await mreg(t, ['backup', ...target('root'), file]);
+  t.equal(again.exitCode, 2, 'an existing file is never replaced (exit 2, before ssh)', { output: describe(again) });
 });
 
 t.test('status -H --json, then down -H --purge --yes', async t => {
