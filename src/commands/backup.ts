@@ -51,16 +51,19 @@ export async function backup(ctx: CommandContext): Promise<void> {
     if (output !== '-') await removeIfExists(partial);
     await mkdir(staging, { mode: 0o700 });
     const podman = createPodman({ verbose: out.verbose, log: out.debug });
-    await out.step('database dump (pg_dump in quay-postgres)', () =>
-      podman.execToFile(COMPONENTS.postgres.podmanName, ['pg_dump', '--format=custom', `--dbname=${PG_DATABASE}`], join(staging, DUMP_MEMBER)));
-    const quayRootFiles = await out.step('install files and secrets', async () => {
-      const values = await podman.secretValues(ALL_SECRET_NAMES);
-      const missing = ALL_SECRET_NAMES.filter(n => !values.has(n));
-      if (missing.length > 0) throw new HostError(`podman secrets missing: ${missing.join(', ')}`, 'run mreg up to repair the install, then mreg backup');
-      await writeFile(join(staging, SECRETS_MEMBER), `${JSON.stringify(Object.fromEntries(values), null, 1)}\n`, { mode: 0o600 });
-      return copyQuayRoot(layout, join(staging, QUAY_ROOT_PREFIX));
-    });
-    const storageRoot = await storageHostPath(record.spec.quayStorage, 'the blob storage');
+    // The dump, the install's files and secrets, and finding the storage are independent: at once.
+    const [, quayRootFiles, storageRoot] = await out.step('database dump (pg_dump in quay-postgres), install files and secrets', () => Promise.all([
+      podman.execToFile(COMPONENTS.postgres.podmanName, ['pg_dump', '--format=custom', `--dbname=${PG_DATABASE}`], join(staging, DUMP_MEMBER)),
+      (async () => {
+        const values = await podman.secretValues(ALL_SECRET_NAMES);
+        const missing = ALL_SECRET_NAMES.filter(n => !values.has(n));
+        if (missing.length > 0) throw new HostError(`podman secrets missing: ${missing.join(', ')}`, 'run mreg up to repair the install, then mreg backup');
+        await writeFile(join(staging, SECRETS_MEMBER), `${JSON.stringify(Object.fromEntries(values), null, 1)}\n`, { mode: 0o600 });
+        return copyQuayRoot(layout, join(staging, QUAY_ROOT_PREFIX));
+      })(),
+      storageHostPath(record.spec.quayStorage, 'the blob storage'),
+    ]));
+    // Listed only now, after the dump: every blob the dump refers to is in the listing.
     const { blobs, meta } = await out.step(`storage ${storageRoot}`, async () => {
       const listing = await listStorage(storageRoot, probe.scope);
       const blobFiles = listing.files.filter(f => digestOfPath(f.path) !== undefined);

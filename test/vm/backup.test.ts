@@ -49,7 +49,7 @@ sideBySide(t, 'backup and restore (both scopes at once)', scopes, (t, s) => {
     const pre = await s.run(`set -e; for i in a b; do d=$(mktemp -d); echo "$i" > "$d/f"; tar -C "$d" -c f | podman import -q - localhost/bk/${s.name}:$i >/dev/null; rm -rf "$d"
       podman tag localhost/bk/${s.name}:$i ${repo(s, user)}/bk:$i; podman push -q ${repo(s, user)}/bk:$i; done
       podman tag localhost/bk/${s.name}:a ${repo(s, user)}/bk:a2; podman push -q ${repo(s, user)}/bk:a2
-      for a in amd64 arm64; do d=$(mktemp -d); echo "$a" > "$d/f"; tar -C "$d" -c f | podman import -q - localhost/bk/${s.name}:m-$a >/dev/null; rm -rf "$d"; done
+      for a in amd64 arm64; do d=$(mktemp -d); echo "$a" > "$d/f"; tar -C "$d" -c f | podman import -q --arch $a - localhost/bk/${s.name}:m-$a >/dev/null; rm -rf "$d"; done
       podman manifest rm localhost/bk/multi-${s.name} >/dev/null 2>&1 || true; podman manifest create localhost/bk/multi-${s.name} >/dev/null
       for a in amd64 arm64; do podman manifest add --arch $a --os linux localhost/bk/multi-${s.name} containers-storage:localhost/bk/${s.name}:m-$a >/dev/null; done
       f=$(mktemp); podman manifest push -q --all --digestfile "$f" localhost/bk/multi-${s.name} docker://${repo(s, user)}/multi:1; echo "LIST $(cat "$f")"; rm -f "$f"`);
@@ -125,7 +125,7 @@ sideBySide(t, 'backup and restore (both scopes at once)', scopes, (t, s) => {
 
   t.test(`${s.name}: down --purge, restore: every tag pulls, the old password logs in`, async t => {
     const ca = (await s.run(`sha256sum ${s.quayRoot}/quay-rootCA/rootCA.pem | cut -c1-64`)).stdout.trim();
-    const before = await tagsOf(s, user, password, ['tiny', 'bk']);
+    const before = await tagsOf(s, user, password, ['tiny', 'bk', 'multi']);
     t.ok(before.includes(`${repo(s, user)}/bk:a2`), 'bk:a2 is listed before', { before });
     const down = await s.run('mreg down --purge --yes', { timeoutMs: 10 * 60_000 });
     t.equal(down.exitCode, 0, 'down --purge', { output: describe(down) });
@@ -143,7 +143,7 @@ sideBySide(t, 'backup and restore (both scopes at once)', scopes, (t, s) => {
     t.equal(login.exitCode, 0, 'the old password logs in', { output: describe(login) });
     const one = await pull(s, `${repo(s, user)}/tiny:one`);
     t.equal(one.stdout.trim(), digest, 'tiny:one pulls with the digest it was pushed with', { output: describe(one) });
-    const after = await tagsOf(s, user, password, ['tiny', 'bk']);
+    const after = await tagsOf(s, user, password, ['tiny', 'bk', 'multi']);
     for (const tag of ['tiny:one', 'bk:a', 'bk:a2', 'multi:1']) t.ok(after.includes(`${repo(s, user)}/${tag}`), `${tag} is back`);
     const list = await s.run(`IFS= read -r pw; curl -sI --cacert ${s.quayRoot}/quay-rootCA/rootCA.pem -u ${user}:"$pw" -H 'accept: application/vnd.oci.image.index.v1+json' -H 'accept: application/vnd.docker.distribution.manifest.list.v2+json' https://${s.host}/v2/${user}/multi/manifests/1 | tr -d '\\r' | awk -F': ' 'tolower($1)=="docker-content-digest"{print $2}'`, { input: `${password}\n` });
     t.equal(list.stdout.trim(), listDigest, 'multi:1 is the same manifest list');
