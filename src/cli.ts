@@ -80,11 +80,13 @@ export function buildCli(): CAC {
 export function parseCli(argv: string[]): ParsedCli {
   const cli = buildCli();
   // cac reads `-c` of `-c, --no-color` as a flag named c; mirror-registry's -c means --no-color.
-  const args = argv.map(a => (a === '-c' ? '--no-color' : a));
+  // mri drops a lone `-` (stdin/stdout, as in `mreg backup -`) and takes the word after it as its value:
+  // it goes through the parse as a placeholder and comes back as `-`.
+  const args = argv.map(a => (a === '-c' ? '--no-color' : a === '-' ? DASH : a));
   // mri (under cac) knows a boolean flag only by its camelCase key, so `--dry-run extra` would take "extra"
   // as the value of --dry-run; spelt as the key (`--dryRun`), it is a boolean and "extra" an argument.
   const parsed = cli.parse(['node', 'mreg', ...args.map(a => KEBAB_BOOLEANS.get(a) ?? a)], { run: false });
-  const options = keepStrings(parsed.options as Record<string, unknown>, args);
+  const options = Object.fromEntries(Object.entries(keepStrings(parsed.options as Record<string, unknown>, args)).map(([k, v]) => [k, v === DASH ? '-' : v]));
   if (options.help || options.version) return { cli, options };
   // matchedCommand.name, not matchedCommandName: the latter is the alias as typed ("install").
   const matched = cli.matchedCommand?.name as CommandName | undefined;
@@ -96,7 +98,7 @@ export function parseCli(argv: string[]): ParsedCli {
     return { cli, options };
   }
   const def = COMMANDS[matched];
-  const positionals = [...parsed.args, ...(options['--'] as unknown[] ?? [])].map(String);
+  const positionals = [...parsed.args, ...(options['--'] as unknown[] ?? [])].map(String).map(p => (p === DASH ? '-' : p));
   return {
     cli,
     options,
@@ -157,6 +159,9 @@ function flagKey(spelling: string): string {
  * mri (under cac) turns numeric-looking values into numbers: `--initPassword 007` would become 7.
  * Every flag that takes a value is a string to mreg, so take such values back from argv verbatim.
  */
+/** Stands for a lone `-` while mri parses (a control character: no one types it). */
+const DASH = '\u0001-';
+
 function keepStrings(options: Record<string, unknown>, argv: string[]): Record<string, unknown> {
   const valued = [...GLOBAL_FLAGS, ...COMMAND_FLAGS].filter(f => f.flags.includes('<'));
   const out = { ...options };

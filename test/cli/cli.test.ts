@@ -167,6 +167,9 @@ const USAGE_ERRORS: Array<[string[], string]> = [
   [['cert', 'trust', 'extra'], '"extra"'],
   [['completion', 'bash', 'extra'], '"extra"'],
   [['backup', 'a.tar', 'extra'], '"extra"'],
+  // A lone `-` (stdout) is an argument: mri used to drop it and swallow the next word.
+  [['backup', 'a.tar', '-'], 'unexpected argument "-"'],
+  [['backup', '--verify', '-'], '--verify needs the backup file'],
   [['restore'], 'restore <files...>'],
   [['backup', '--verify'], '--verify needs the backup file'],
   [['backup', '--verify', '/nonexistent/backup.tar'], '/nonexistent/backup.tar: no such file'],
