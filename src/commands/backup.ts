@@ -16,9 +16,10 @@ import {
 import { archiveSource, verifyArchive } from '../backup/verify.js';
 import { lastBackupPath, type LastBackup } from '../backup/last.js';
 import { createArchive, hashTree, listStorage, readMemberText, snapshotPaths } from '../host/backup-tar.js';
-import { readPassphraseFlag, stringFlag } from './common.js';
+import { lockScope, readPassphraseFlag, stringFlag } from './common.js';
 import { pathExists, removeIfExists, writeFileAtomic } from '../host/fs.js';
 import { createPodman } from '../host/podman.js';
+import { identify } from '../host/facts.js';
 import { removeTree, storageHostPath, storageSpace } from '../host/storage.js';
 import { COMPONENTS } from '../model/components.js';
 import { ALL_SECRET_NAMES } from '../model/views.js';
@@ -32,7 +33,8 @@ export async function backup(ctx: CommandContext): Promise<void> {
   const passphraseFile = await readPassphraseFlag(flags, 'backup');
   if (flags.verify) return verify(ctx, args[0], passphraseFile);
   if (await backupFromTarget(ctx, passphraseFile)) return;
-  const probe = await host.probe();
+  // Who and where only (as status): the full probe's podman and systemd questions cost seconds on a small host.
+  const probe = { ...identify({ env: ctx.env }), now: new Date() };
   const { layout, record } = await host.findInstall(flags, probe.scope, probe.home);
   if (record.removedAt) {
     throw new HostError(`the registry at ${layout.root} was removed by mreg down on ${record.removedAt}; a backup dumps the running database`, 'run mreg up first (its data was kept), then mreg backup');
@@ -44,7 +46,7 @@ export async function backup(ctx: CommandContext): Promise<void> {
   const staging = output === '-' ? join(layout.root, 'backup-staging') : join(dirname(output), `.${basename(output)}.mreg-staging`);
   const partial = `${output}.partial`;
   const started = Date.now();
-  const release = await host.lock(probe);
+  const release = await lockScope(probe);
   try {
     // A killed earlier run leaves these behind; the target name itself is only ever a complete backup.
     await removeTree(staging, probe.scope);

@@ -59,13 +59,23 @@ export async function snapshotPaths(root: string, paths: readonly string[], dest
   await runIn(scope, ['sh', '-c', script, 'sh', root, list, dest, tarball], `copying the storage's folders and metadata from ${root}`);
 }
 
-/** sha256 and size of every regular file under `dir/sub`, as `sub/...` paths. */
+/** sha256 and size of every regular file under `dir/sub`, as `sub/...` paths: two processes, not two per file. */
 export async function hashTree(dir: string, sub: string, scope: Scope): Promise<Array<{ path: string; size: number; sha256: string }>> {
-  const script = 'cd -- "$1" && find "$2" -type f -exec sh -c \'for f; do h=$(sha256sum < "$f") && printf "%s\\t%s\\t%s\\0" "${h%% *}" "$(stat -c %s -- "$f")" "$f"; done\' sh {} +';
+  const script = 'cd -- "$1" && find "$2" -type f -printf "%s\\t%p\\0" && printf "\\0" && find "$2" -type f -print0 | xargs -0r sha256sum -z --';
   const res = await runIn(scope, ['sh', '-c', script, 'sh', dir, sub], `hashing ${join(dir, sub)}`);
-  return res.stdout.split('\0').filter(r => r !== '').map(r => {
-    const [sha256, size, ...rest] = r.split('\t');
-    return { sha256: sha256!, size: Number(size), path: rest.join('\t') };
+  return parseHashTree(res.stdout);
+}
+
+/** find's `size\tpath` records, an empty record, then sha256sum -z's `hash  path` records. */
+export function parseHashTree(stdout: string): Array<{ path: string; size: number; sha256: string }> {
+  const records = stdout.split('\0');
+  const gap = records.indexOf('');
+  const sizes = new Map(records.slice(0, gap).map(r => { const tab = r.indexOf('\t'); return [r.slice(tab + 1), Number(r.slice(0, tab))] as const; }));
+  return records.slice(gap + 1).filter(r => r !== '').map(r => {
+    const path = r.slice(66);
+    const size = sizes.get(path);
+    if (size === undefined || !/^[0-9a-f]{64} [ *]$/.test(r.slice(0, 66))) throw new HostError(`unexpected sha256sum output: ${JSON.stringify(r.slice(0, 120))}`);
+    return { path, size, sha256: r.slice(0, 64) };
   });
 }
 

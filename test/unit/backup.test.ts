@@ -9,7 +9,7 @@ import {
   BACKUP_FORMAT, BACKUP_FORMAT_VERSION, blobsOf, checkMembers, planChain, digestOfPath, DUMP_MEMBER, MANIFEST_MEMBER, parseManifest,
   serializeManifest, STORAGE_PREFIX, type BackupManifest,
 } from '../../src/backup/manifest.js';
-import { createArchive, extractSmallMembers, extractStorage, hashTree, listStorage, parseListing, readMembers, snapshotPaths } from '../../src/host/backup-tar.js';
+import { createArchive, extractSmallMembers, extractStorage, hashTree, listStorage, parseHashTree, parseListing, readMembers, snapshotPaths } from '../../src/host/backup-tar.js';
 import { verifyArchive } from '../../src/backup/verify.js';
 import { HostError } from '../../src/errors.js';
 
@@ -224,4 +224,11 @@ t.test('the record restore writes: this host\'s scope, quayRoot and folders, mar
   t.same(await readMarker(dir), { id: 'x', taken: [] });
   writeFileSync(markerPath(dir), '{');
   t.equal(await readMarker(dir), undefined, 'a damaged marker is no marker (restore then refuses the non-empty folder)');
+});
+
+t.test('parseHashTree pairs find\'s sizes with sha256sum -z\'s hashes, names with blanks kept', async t => {
+  const h = sha('x');
+  t.same(parseHashTree(`1\tstorage/a b\0${'2'}\tstorage/c\0\0${h}  storage/a b\0${h} *storage/c\0`),
+    [{ path: 'storage/a b', size: 1, sha256: h }, { path: 'storage/c', size: 2, sha256: h }]);
+  t.throws(() => parseHashTree(`1\tstorage/a\0\0nothash  storage/a\0`), /unexpected sha256sum output/);
 });
