@@ -26,7 +26,7 @@ import { parseRecord, serializeRecord } from '../spec/record.js';
 import { meaningfulEntries, takenDir, takeProblem, type TakenDir } from '../spec/taken-dirs.js';
 import { writeFileAtomic } from '../host/fs.js';
 import { readPassphraseFlag, stringFlag } from './common.js';
-import { parseQuayRootFlag, parseStorageFlag } from '../spec/options.js';
+import { parseQuayRootFlag, parseStorageFlag, parseUpOptions } from '../spec/options.js';
 import { up } from './up.js';
 import { markerPath, readMarker, restoredRecord } from '../backup/restored.js';
 import { planDown } from '../plan/down.js';
@@ -42,6 +42,12 @@ export async function restore(ctx: CommandContext): Promise<void> {
   const archive = archives[archives.length - 1]!;
   const hostname = stringFlag(flags, 'quayHostname', 'restore');
   const probe = await host.probe();
+  // The flags first: bad input is one line before the archive is read.
+  const env = { scope: probe.scope, fqdn: probe.fqdn, home: probe.home };
+  const quayRootFlag = flags.quayRoot !== undefined ? parseQuayRootFlag(flags.quayRoot, env) : undefined;
+  const quayStorage = flags.quayStorage !== undefined ? parseStorageFlag('quayStorage', flags.quayStorage, env) : undefined;
+  const pgStorage = flags.pgStorage !== undefined ? parseStorageFlag('pgStorage', flags.pgStorage, env) : undefined;
+  if (hostname !== undefined) parseUpOptions({ quayHostname: hostname }, env); // up's rules, before anything is read
   const passphraseFile = await readPassphraseFlag(flags, 'restore');
   const sources = new Map<string, ArchiveSource>();
   for (const file of archives) sources.set(file, await archiveSource(file, passphraseFile));
@@ -56,11 +62,10 @@ export async function restore(ctx: CommandContext): Promise<void> {
   try {
     await extractSmallMembers(source(archive), work);
     const backedUp = parseRecord(await readFile(join(work, QUAY_ROOT_PREFIX, 'mreg-install.json'), 'utf8'), `${archive}: ${QUAY_ROOT_PREFIX}mreg-install.json`);
-    const env = { scope: probe.scope, fqdn: probe.fqdn, home: probe.home };
-    const quayRoot = flags.quayRoot !== undefined ? parseQuayRootFlag(flags.quayRoot, env) : m.scope === probe.scope ? m.quayRoot : defaultQuayRoot(probe.scope, probe.home);
+    const quayRoot = quayRootFlag ?? (m.scope === probe.scope ? m.quayRoot : defaultQuayRoot(probe.scope, probe.home));
     // Another host's disks: the storage may go elsewhere (the backup's folders may not exist or be in use here).
-    backedUp.spec.quayStorage = flags.quayStorage !== undefined ? parseStorageFlag('quayStorage', flags.quayStorage, env) : backedUp.spec.quayStorage;
-    backedUp.spec.pgStorage = flags.pgStorage !== undefined ? parseStorageFlag('pgStorage', flags.pgStorage, env) : backedUp.spec.pgStorage;
+    backedUp.spec.quayStorage = quayStorage ?? backedUp.spec.quayStorage;
+    backedUp.spec.pgStorage = pgStorage ?? backedUp.spec.pgStorage;
     const podman = createPodman({ verbose: out.verbose, log: out.debug });
 
     // A restore of this same backup that was interrupted (kill, power cut) is resumed, not refused:

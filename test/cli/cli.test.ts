@@ -176,7 +176,9 @@ const USAGE_ERRORS: Array<[string[], string]> = [
   [['restore', '/nonexistent/backup.tar'], '/nonexistent/backup.tar: no such file'],
   [['backup', '-H', 'registry.example.com', '--since', '/tmp/prev.tar', '/tmp/next.tar'], '--since with -H is not supported yet'],
   [['backup', '--passphrase-file', '/nonexistent/pass', '/tmp/next.tar'], '--passphrase-file /nonexistent/pass: cannot be read'],
+  // restore checks its flags before it reads the archive (which does not exist here).
   [['restore', '--quayStorage', 'relative/dir', '/tmp/x.tar'], '--quayStorage relative/dir: relative path'],
+  [['restore', '--quayHostname', '10.0.0.5', '/tmp/x.tar'], '--quayHostname 10.0.0.5'],
   // A flag given twice, in any spelling, is named as repeated (mri kept one value of `-r A --quayRoot B`).
   [['up', '--dry-run', '--quayHostname', HOSTNAME, '--quayRoot', '/tmp/a', '--quayRoot', '/tmp/b'], '--quayRoot (or -r) was given more than once'],
   [['up', '--dry-run', '--quayHostname', HOSTNAME, '-r', '/tmp/a', '--quayRoot', '/tmp/b'], '--quayRoot (or -r) was given more than once'],
