@@ -6,18 +6,10 @@ import { execa } from 'execa';
 import { join } from 'node:path';
 import { HostError } from '../errors.js';
 import type { Scope } from '../spec/spec.js';
-import { runChecked, runCommand, type RunOptions } from './exec.js';
+import { runCommand } from './exec.js';
+import { inScope, runInScope } from './storage.js';
 import { decryptArgs, encryptArgs, withGpgHome } from './gpg.js';
 
-/** argv that runs `argv` where the scope's container uids are real: as is (root), or in `podman unshare`. */
-export function inScope(scope: Scope, argv: readonly string[]): [string, string[]] {
-  return scope === 'rootful' ? [argv[0]!, argv.slice(1)] : ['podman', ['unshare', ...argv]];
-}
-
-async function runIn(scope: Scope, argv: readonly string[], what: string, opts: RunOptions = {}) {
-  const [file, args] = inScope(scope, argv);
-  return runChecked(file, args, { ...opts, what });
-}
 
 export interface StorageListing {
   dirs: string[];
@@ -30,7 +22,7 @@ export interface StorageListing {
  */
 export async function listStorage(root: string, scope: Scope): Promise<StorageListing> {
   const script = 'cd -- "$1" && find . -mindepth 1 \\( -path ./uploads -o -name _uploads \\) -prune -o -type d -printf "d\\t0\\t%P\\0" -o -type f -printf "f\\t%s\\t%P\\0"';
-  const res = await runIn(scope, ['sh', '-c', script, 'sh', root], `listing ${root}`);
+  const res = await runInScope(scope, ['sh', '-c', script, 'sh', root], `listing ${root}`);
   return parseListing(res.stdout);
 }
 
@@ -56,13 +48,13 @@ export async function snapshotPaths(root: string, paths: readonly string[], dest
   const tarball = join(scratch, 'snapshot.tar');
   await writeFile(list, paths.map(p => `./${p}\0`).join(''), { mode: 0o600 });
   const script = 'mkdir -p -- "$3" && tar -C "$1" --no-recursion --null -T "$2" --ignore-failed-read --numeric-owner -cf "$4" && tar -C "$3" --numeric-owner -xpf "$4" && rm -f -- "$4"';
-  await runIn(scope, ['sh', '-c', script, 'sh', root, list, dest, tarball], `copying the storage's folders and metadata from ${root}`);
+  await runInScope(scope, ['sh', '-c', script, 'sh', root, list, dest, tarball], `copying the storage's folders and metadata from ${root}`);
 }
 
 /** sha256 and size of every regular file under `dir/sub`, as `sub/...` paths: two processes, not two per file. */
 export async function hashTree(dir: string, sub: string, scope: Scope): Promise<Array<{ path: string; size: number; sha256: string }>> {
   const script = 'cd -- "$1" && find "$2" -type f -printf "%s\\t%p\\0" && printf "\\0" && find "$2" -type f -print0 | xargs -0r sha256sum -z --';
-  const res = await runIn(scope, ['sh', '-c', script, 'sh', dir, sub], `hashing ${join(dir, sub)}`);
+  const res = await runInScope(scope, ['sh', '-c', script, 'sh', dir, sub], `hashing ${join(dir, sub)}`);
   return parseHashTree(res.stdout);
 }
 

@@ -59,11 +59,21 @@ export async function prepareBindDir(dir: string, mode: number, scope: Scope, ow
     { what: `podman unshare chown/chmod of ${dir}` });
 }
 
+/** argv that runs `argv` where the scope's container uids are real: as is (root), or in `podman unshare`. */
+export function inScope(scope: Scope, argv: readonly string[]): [string, string[]] {
+  return scope === 'rootful' ? [argv[0]!, argv.slice(1)] : ['podman', ['unshare', ...argv]];
+}
+
+/** runChecked of `argv` in the scope's user namespace (inScope). */
+export async function runInScope(scope: Scope, argv: readonly string[], what: string) {
+  const [file, args] = inScope(scope, argv);
+  return runChecked(file, args, { what });
+}
+
 /** Deletes a tree that container uids own; rootless needs the user namespace to do it. */
 export async function removeTree(path: string, scope: Scope): Promise<void> {
   if (!(await pathExists(path))) return;
-  if (scope === 'rootful') await runChecked('rm', ['-rf', '--one-file-system', '--', path], { what: `removing ${path}` });
-  else await runChecked('podman', ['unshare', 'rm', '-rf', '--one-file-system', '--', path], { what: `removing ${path}` });
+  await runInScope(scope, ['rm', '-rf', '--one-file-system', '--', path], `removing ${path}`);
 }
 
 export interface SpaceInfo { freeBytes: number; totalBytes: number }
@@ -118,8 +128,6 @@ export async function checkPrivateModes(paths: { path: string; maxMode: number }
  */
 export async function giveBackDir(d: TakenDir, scope: Scope, ids: { uid: number; gid: number }): Promise<void> {
   if (!(await pathExists(d.path))) return;
-  const inNs = (argv: string[]) => (scope === 'rootful' ? argv : ['podman', 'unshare', ...argv]);
-  const run = (argv: string[], what: string) => runChecked(argv[0]!, argv.slice(1), { what });
   if (d.createdFrom !== undefined) {
     await removeTree(d.path, scope);
     for (let p = dirname(d.path); d.path !== d.createdFrom && p.length >= d.createdFrom.length; p = dirname(p)) {
@@ -128,13 +136,13 @@ export async function giveBackDir(d: TakenDir, scope: Scope, ids: { uid: number;
     }
     return;
   }
-  await run(inNs(['find', d.path, '-mindepth', '1', '-maxdepth', '1', '!', '-name', 'lost+found', '-exec', 'rm', '-rf', '--one-file-system', '--', '{}', '+']), `emptying ${d.path}`);
+  await runInScope(scope, ['find', d.path, '-mindepth', '1', '-maxdepth', '1', '!', '-name', 'lost+found', '-exec', 'rm', '-rf', '--one-file-system', '--', '{}', '+'], `emptying ${d.path}`);
   // Rootless, the user's own uid is 0 inside the namespace.
   const owner = (id: number | undefined, mine: number) => (id === undefined ? undefined : scope === 'rootless' && id === mine ? 0 : id);
   const u = owner(d.uid, ids.uid);
   const g = owner(d.gid, ids.gid);
-  if (u !== undefined && g !== undefined) await run(inNs(['chown', `${u}:${g}`, '--', d.path]), `chown of ${d.path}`);
-  if (d.mode !== undefined) await run(inNs(['chmod', d.mode.toString(8), '--', d.path]), `chmod of ${d.path}`);
+  if (u !== undefined && g !== undefined) await runInScope(scope, ['chown', `${u}:${g}`, '--', d.path], `chown of ${d.path}`);
+  if (d.mode !== undefined) await runInScope(scope, ['chmod', d.mode.toString(8), '--', d.path], `chmod of ${d.path}`);
 }
 
 async function rmdirIfEmpty(dir: string): Promise<boolean> {
