@@ -40,17 +40,14 @@ export async function backup(ctx: CommandContext): Promise<void> {
     throw new HostError(`the registry at ${layout.root} was removed by mreg down on ${record.removedAt}; a backup dumps the running database`, 'run mreg up first (its data was kept), then mreg backup');
   }
   const since = await readSince(stringFlag(flags, 'since', 'backup'), passphraseFile, record, layout.root);
-  const stamp = probe.now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
-  const output = args[0] === '-' ? '-' : resolve(args[0] ?? `mreg-backup-${record.spec.hostname}-${stamp}.tar`);
+  const output = args[0] === '-' ? '-' : resolve(args[0] ?? defaultName(record.spec.hostname, probe.now));
   if (output !== '-') await checkTarget(output);
   const staging = output === '-' ? join(layout.root, 'backup-staging') : join(dirname(output), `.${basename(output)}.mreg-staging`);
-  const partial = `${output}.partial`;
   const started = Date.now();
   const release = await lockScope(probe);
   try {
-    // A killed earlier run leaves these behind; the target name itself is only ever a complete backup.
+    // A killed earlier run leaves this behind (and writeComplete its partial file).
     await removeTree(staging, probe.scope);
-    if (output !== '-') await removeIfExists(partial);
     await mkdir(staging, { mode: 0o700 });
     const podman = createPodman({ verbose: out.verbose, log: out.debug });
     // The dump, the install's files and secrets, and finding the storage are independent: at once.
@@ -92,13 +89,9 @@ export async function backup(ctx: CommandContext): Promise<void> {
     const bytes = files.reduce((n, f) => n + f.size, 0);
     if (output !== '-') await checkSpace(dirname(output), bytes);
     await writeFile(join(staging, MANIFEST_MEMBER), serializeManifest(manifest), { mode: 0o600 });
-    await out.step(`write ${output === '-' ? 'the backup to stdout' : output}`, async () => {
-      // 0600 before the first byte: it holds every secret of the registry.
-      if (output !== '-') await (await open(partial, 'wx', 0o600)).close();
-      await createArchive({ output: output === '-' ? '-' : partial, staging, stagedMembers: [MANIFEST_MEMBER, DUMP_MEMBER, SECRETS_MEMBER, 'quay-root', 'storage'],
-        storageRoot, blobs: stored.map(b => b.path.slice(STORAGE_PREFIX.length)), scratch: staging, ...(passphraseFile ? { passphraseFile } : {}) }, probe.scope);
-      if (output !== '-') await rename(partial, output);
-    });
+    await out.step(`write ${output === '-' ? 'the backup to stdout' : output}`, () => writeComplete(output, target =>
+      createArchive({ output: target, staging, stagedMembers: [MANIFEST_MEMBER, DUMP_MEMBER, SECRETS_MEMBER, 'quay-root', 'storage'],
+        storageRoot, blobs: stored.map(b => b.path.slice(STORAGE_PREFIX.length)), scratch: staging, ...(passphraseFile ? { passphraseFile } : {}) }, probe.scope)));
     const last: LastBackup = { at: manifest.createdAt, file: output, bytes, files: files.length, blobs: stored.length, ...(since ? { since: since.createdAt, inheritedBlobs: inherited.length } : {}) };
     await writeFileAtomic(lastBackupPath(layout.root), `${JSON.stringify(last, null, 1)}\n`, 0o600);
     const seconds = (Date.now() - started) / 1000;
@@ -109,7 +102,6 @@ export async function backup(ctx: CommandContext): Promise<void> {
     out.result(line);
   } finally {
     await removeTree(staging, probe.scope).catch(() => undefined);
-    if (output !== '-') await removeIfExists(partial).catch(() => undefined);
     await release();
   }
 }
@@ -132,19 +124,10 @@ async function backupFromTarget(ctx: CommandContext, passphraseFile: string | un
     await runRemote('backup', target, ctx, { positional: ['-'] });
     return true;
   }
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
-  const output = resolve(args[0] ?? `mreg-backup-${target.hostname}-${stamp}.tar`);
+  const output = resolve(args[0] ?? defaultName(target.hostname, new Date()));
   await checkTarget(output);
-  const partial = `${output}.partial`;
-  await removeIfExists(partial);
   const started = Date.now();
-  try {
-    await (await open(partial, 'wx', 0o600)).close();
-    await runRemote('backup', target, ctx, { positional: ['-'], stdoutFile: partial });
-    await rename(partial, output);
-  } finally {
-    await removeIfExists(partial).catch(() => undefined);
-  }
+  await writeComplete(output, partial => runRemote('backup', target, ctx, { positional: ['-'], stdoutFile: partial }));
   const bytes = (await stat(output)).size;
   if (out.json) out.resultJson({ file: output, bytes, host: target.hostname, durationMs: Date.now() - started });
   else out.result(`backup of ${target.hostname} written: ${output} (${mib(bytes)}) in ${((Date.now() - started) / 1000).toFixed(1)} s; check it with mreg backup --verify ${output}`);
@@ -171,6 +154,29 @@ async function readSince(file: string | undefined, passphraseFile: string | unde
     throw new UsageError(`--since ${file}: a backup of the ${m.scope} install at ${m.quayRoot}, not of this one (${record.spec.scope}, ${quayRoot})`, 'give a backup of this registry, or leave --since out for a full backup');
   }
   return m;
+}
+
+/** mreg-backup-HOST-YYYYMMDDTHHMMSS.tar in the current folder. */
+function defaultName(hostname: string, now: Date): string {
+  return `mreg-backup-${hostname}-${now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '')}.tar`;
+}
+
+/**
+ * Runs `write` into OUTPUT.partial, made 0600 before the first byte (a backup holds every secret of the
+ * registry), and renames it to OUTPUT only when `write` succeeded: a killed or failed backup never leaves
+ * a file under the target name. `-` (stdout) is written as is.
+ */
+async function writeComplete(output: string, write: (target: string) => Promise<void>): Promise<void> {
+  if (output === '-') return write('-');
+  const partial = `${output}.partial`;
+  await removeIfExists(partial); // a killed earlier run's
+  try {
+    await (await open(partial, 'wx', 0o600)).close();
+    await write(partial);
+    await rename(partial, output);
+  } finally {
+    await removeIfExists(partial).catch(() => undefined);
+  }
 }
 
 /** A new file in an existing folder: a backup never replaces one (the older one may be the only good copy). */
