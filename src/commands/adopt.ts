@@ -20,7 +20,7 @@ import { factsFor, gatherFacts, type HostProbe } from '../host/facts.js';
 import { createPodman, type Podman } from '../host/podman.js';
 import { connectSystemd, type Systemd } from '../host/systemd.js';
 import { makeDirIfMissing, readIfExists, removeIfExists } from '../host/fs.js';
-import { PG_USER } from '../spec/defaults.js';
+import { HEALTH_TIMEOUT_MS, PG_USER } from '../spec/defaults.js';
 import { waitForHealth } from '../host/http.js';
 import { appCrashWatch, withJournalTail } from '../apply/crash-watch.js';
 import { journalTail } from '../host/journal.js';
@@ -35,8 +35,6 @@ import { renamePgRole } from '../adopt/pg-role.js';
 import { putMirrorRegistryBack, saveFiles, type AdoptState } from '../adopt/rollback.js';
 import { adoptActions } from '../adopt/actions.js';
 import { loadImageArchive } from '../apply/image-archive.js';
-
-const HEALTH_TIMEOUT_MS = 10 * 60_000;
 
 export async function adopt(ctx: CommandContext): Promise<void> {
   const { out, flags } = ctx;

@@ -2,6 +2,7 @@
 // and make podman/skopeo on this host trust the registry's CA.
 import { join } from 'node:path';
 import type { CommandContext } from '../cli.js';
+import { HEALTH_TIMEOUT_MS } from '../spec/defaults.js';
 import { HostError, UnitFailedError, UsageError } from '../errors.js';
 import { findInstall } from '../apply/install-lookup.js';
 import { rootCertificates } from 'node:tls';
@@ -23,7 +24,6 @@ import { lockScope, rejectRemoteTarget } from './common.js';
 
 export const CERT_ACTIONS = ['rotate', 'trust'] as const;
 
-const HEALTH_TIMEOUT_MS = 10 * 60_000;
 const RESTART_TIMEOUT_MS = 10 * 60_000;
 
 export async function cert(ctx: CommandContext): Promise<void> {

@@ -12,7 +12,7 @@ import { COMPONENTS, type StorageMount } from '../model/components.js';
 import { pointerPath, systemdUnitDir } from '../model/scope.js';
 import { ALL_SECRET_NAMES, imageRefs, UNITS } from '../model/views.js';
 import { preflight } from '../spec/preflight.js';
-import { DEFAULT_HOSTNAME_ENV } from '../spec/defaults.js';
+import { DEFAULT_HOSTNAME_ENV, HEALTH_TIMEOUT_MS } from '../spec/defaults.js';
 import { recordSpec, serializeRecord, RECORD_SCHEMA_VERSION, type InstallRecord } from '../spec/record.js';
 import type { InstallSecrets, InstallSpec } from '../spec/spec.js';
 import { createSecrets, generateSecrets, resolveSecrets } from '../apply/secrets-step.js';
@@ -38,7 +38,6 @@ import { prepareBindDir } from '../host/storage.js';
 import { assertPgMajorCompatible } from '../host/pg-data.js';
 import { VERSION } from '../version.js';
 
-const HEALTH_TIMEOUT_MS = 10 * 60_000;
 // TCG test VMs and loaded hosts have taken over 10 s for the first user (bcrypt, schema warm-up).
 const INIT_USER_TIMEOUT_MS = 60_000;
 

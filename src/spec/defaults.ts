@@ -46,3 +46,6 @@ export const DEFAULT_HOSTNAME_ENV = 'MREG_DEFAULT_HOSTNAME';
 
 /** Label on every podman object mreg creates, so ownership can be checked before deleting. */
 export const MANAGED_LABEL = 'io.mreg.managed=1';
+
+/** How long a command waits for /health/instance after starting Quay (a first start migrates the schema). */
+export const HEALTH_TIMEOUT_MS = 10 * 60_000;
