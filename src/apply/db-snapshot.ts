@@ -70,7 +70,7 @@ DROP DATABASE IF EXISTS ${PG_DATABASE};
  * Replaces Quay's database with the snapshot. quay-app must be stopped first, or its restarts would
  * reconnect (and migrate again) while the database is being put back.
  */
-export async function restoreDbSnapshot(podman: Podman, snap: DbSnapshot): Promise<void> {
+export async function restoreDbSnapshot(podman: Podman, snap: Pick<DbSnapshot, 'path'>): Promise<void> {
   let dropped = false;
   for (let i = 0; i < 3 && !dropped; i++) {
     try {

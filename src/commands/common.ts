@@ -6,6 +6,10 @@ import { UsageError } from '../errors.js';
 import type { Images, InstallSpec } from '../spec/spec.js';
 import { IMAGE_FLAGS } from '../model/components.js';
 import type { CommandContext } from '../cli.js';
+import type { Action } from '../actions/action.js';
+import { executeActions, type ExecuteOptions } from '../actions/execute.js';
+import type { HostPorts } from '../actions/ports.js';
+import { HEALTH_TIMEOUT_MS } from '../spec/defaults.js';
 import type { RemoteCommand } from '../remote/argv.js';
 import { dirname, resolve } from 'node:path';
 import { acquireLock, makeDirIfMissing } from '../host/fs.js';
@@ -87,7 +91,7 @@ export function stringFlag(flags: Record<string, unknown>, key: string, command:
   return v;
 }
 
-const DEFAULT_TIMEOUT_S = 600;
+const DEFAULT_TIMEOUT_S = HEALTH_TIMEOUT_MS / 1000;
 
 /** --timeout in ms; UsageError unless a whole number of seconds > 0. */
 export function parseTimeout(value: unknown): number {
@@ -131,4 +135,14 @@ export async function readPassphraseFlag(flags: Record<string, unknown>, command
   if (text === undefined) throw new UsageError(`--passphrase-file ${file}: cannot be read; give a file whose first line is the passphrase`);
   if ((text.split('\n')[0] ?? '').length < 8) throw new UsageError(`--passphrase-file ${file}: the passphrase (its first line) is shorter than 8 characters; use a longer one`);
   return resolve(file);
+}
+
+/** The one executor under the scope's lock (down, restore --force): released whatever happens. */
+export async function executeLocked(host: HostPorts, probe: HostProbe, actions: readonly Action[], opts: ExecuteOptions): Promise<void> {
+  const release = await host.lock(probe);
+  try {
+    await executeActions(actions, await host.actionPorts(probe), opts);
+  } finally {
+    await release();
+  }
 }

@@ -2,11 +2,10 @@
 // Data (volumes, storage paths, quayRoot) is kept unless --purge, which asks unless --yes.
 import { createInterface } from 'node:readline/promises';
 import { describeAction } from '../actions/action.js';
-import { executeActions } from '../actions/execute.js';
 import type { CommandContext } from '../cli.js';
 import { UsageError } from '../errors.js';
 import { planDown } from '../plan/down.js';
-import { runOnTarget } from './common.js';
+import { executeLocked, runOnTarget } from './common.js';
 
 export async function down(ctx: CommandContext): Promise<void> {
   const { out, flags, host } = ctx;
@@ -26,12 +25,7 @@ export async function down(ctx: CommandContext): Promise<void> {
   }
   if (plan.actions.length > 0) {
     if (purge && !yes) await confirmPurge(ctx, plan.data);
-    const release = await host.lock(probe);
-    try {
-      await executeActions(plan.actions, await host.actionPorts(probe), { out, unitFailedHint: 'fix the cause and run mreg down again' });
-    } finally {
-      await release();
-    }
+    await executeLocked(host, probe, plan.actions, { out, unitFailedHint: 'fix the cause and run mreg down again' });
   }
   if (out.json) out.resultJson(plan.report.json);
   else out.result(plan.report.text);

@@ -6,6 +6,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { CommandContext } from '../cli.js';
+import { HEALTH_TIMEOUT_MS } from '../spec/defaults.js';
 import { UnitFailedError, UsageError } from '../errors.js';
 import { DUMP_MEMBER, planChain, QUAY_ROOT_PREFIX, SECRETS_MEMBER } from '../backup/manifest.js';
 import { archiveSource, verifyArchive } from '../backup/verify.js';
@@ -14,7 +15,7 @@ import { findRecordedInstall, readRecordAt } from '../apply/install-lookup.js';
 import { appCrashWatch } from '../apply/crash-watch.js';
 import { extractSmallMembers, extractStorage, extractStorageMembers, type ArchiveSource } from '../host/backup-tar.js';
 import { readDirState } from '../host/dir-state.js';
-import { makeDirIfMissing, removeIfExists } from '../host/fs.js';
+import { makeDirIfMissing, removeIfExists, writeFileAtomic } from '../host/fs.js';
 import { waitForHealth } from '../host/http.js';
 import { createPodman } from '../host/podman.js';
 import { runChecked } from '../host/exec.js';
@@ -24,15 +25,11 @@ import { imageRefs, UNITS } from '../model/views.js';
 import { quayRootLayout } from '../spec/layout.js';
 import { parseRecord, serializeRecord } from '../spec/record.js';
 import { meaningfulEntries, takenDir, takeProblem, type TakenDir } from '../spec/taken-dirs.js';
-import { writeFileAtomic } from '../host/fs.js';
-import { readPassphraseFlag, stringFlag } from './common.js';
+import { executeLocked, readPassphraseFlag, stringFlag } from './common.js';
 import { parseQuayRootFlag, parseStorageFlag, parseUpOptions } from '../spec/options.js';
 import { up } from './up.js';
 import { markerPath, readMarker, restoredRecord } from '../backup/restored.js';
 import { planDown } from '../plan/down.js';
-import { executeActions } from '../actions/execute.js';
-
-const HEALTH_TIMEOUT_MS = 10 * 60_000;
 
 export async function restore(ctx: CommandContext): Promise<void> {
   const { out, flags, args, host } = ctx;
@@ -87,12 +84,7 @@ export async function restore(ctx: CommandContext): Promise<void> {
         // The explicit flag: the install there goes first, data and all, as `mreg down --purge --yes` does it.
         const gone = planDown({ record: existing.record, layout: existing.layout, facts: probe, purge: true, quayRootGiven: true });
         out.warn(`--force: replacing the ${probe.scope} registry at ${existing.layout.root}; deleting ${gone.data.join(', ')} and every image in them`);
-        const release = await host.lock(probe);
-        try {
-          await executeActions(gone.actions, await host.actionPorts(probe), { out, unitFailedHint: 'fix the cause and run mreg restore --force again' });
-        } finally {
-          await release();
-        }
+        await executeLocked(host, probe, gone.actions, { out, unitFailedHint: 'fix the cause and run mreg restore --force again' });
       } else if (existing) {
         const what = existing.record.removedAt ? `an install removed by mreg down whose data was kept` : 'a registry';
         throw new UsageError(`this host already has ${what} at ${existing.layout.root} (${probe.scope}); mreg restore never replaces one`,
@@ -133,7 +125,7 @@ export async function restore(ctx: CommandContext): Promise<void> {
         const root = await storageHostPath(spec.quayStorage, 'the blob storage');
         for (const [file, members] of planned.blobsFrom) await extractStorageMembers(source(file), root, members, spec.scope, work);
         await extractStorage(source(archive), root, spec.scope);
-        await restoreDbSnapshot(podman, { path: join(work, DUMP_MEMBER), fromImage: m.images.quay, toImage: spec.images.quay, takenAt: m.createdAt, bytes: 0 });
+        await restoreDbSnapshot(podman, { path: join(work, DUMP_MEMBER) });
         const started = await systemd.startUnit(app);
         if (started !== 'done' && started !== 'skipped') throw new UnitFailedError(app, started, [], `see: mreg logs ${app}`);
         await waitForHealth(endpoint, HEALTH_TIMEOUT_MS, { intervalMs: 200, giveUp: appCrashWatch(systemd) });

@@ -154,11 +154,17 @@ function readFailed(src: ArchiveSource, r: TarRun, what: string): HostError {
     'the backup is damaged or was cut short; use another copy; nothing was changed');
 }
 
+/** tarOver that rejects with readFailed(`what`) unless both tar and gpg succeeded. */
+async function tarOverChecked(src: ArchiveSource, args: readonly string[], what: string, scope?: Scope): Promise<TarRun> {
+  const res = await tarOver(src, args, scope);
+  if (res.exitCode !== 0 || res.gpgError) throw readFailed(src, res, what);
+  return res;
+}
+
 /** Reads the whole archive once: sha256 and size of every regular file, in archive order. */
 export async function readMembers(src: ArchiveSource): Promise<Array<{ path: string; size: number; sha256: string }>> {
   const toCommand = 'sh -c \'h=$(sha256sum) && printf "%s\\t%s\\t%s\\0" "${h%% *}" "$TAR_SIZE" "$TAR_FILENAME"\'';
-  const res = await tarOver(src, ['--extract', `--to-command=${toCommand}`]);
-  if (res.exitCode !== 0 || res.gpgError) throw readFailed(src, res, `${src.file} is not a complete tar archive`);
+  const res = await tarOverChecked(src, ['--extract', `--to-command=${toCommand}`], `${src.file} is not a complete tar archive`);
   return res.stdout.split('\0').filter(r => r !== '').map(r => {
     const [sha256, size, ...rest] = r.split('\t');
     return { sha256: sha256!, size: Number(size), path: rest.join('\t') };
@@ -174,22 +180,19 @@ export async function readMemberText(src: ArchiveSource, member: string): Promis
 
 /** Everything but the storage tree, into `dest`, owned by the caller, modes kept. */
 export async function extractSmallMembers(src: ArchiveSource, dest: string): Promise<void> {
-  const res = await tarOver(src, ['--extract', '-C', dest, '--no-same-owner', '--preserve-permissions', '--exclude=./storage', '--exclude=storage']);
-  if (res.exitCode !== 0 || res.gpgError) throw readFailed(src, res, `extracting ${src.file}`);
+  await tarOverChecked(src, ['--extract', '-C', dest, '--no-same-owner', '--preserve-permissions', '--exclude=./storage', '--exclude=storage'], `extracting ${src.file}`);
 }
 
 const STORAGE_EXTRACT = ['--extract', '--strip-components=1', '--numeric-owner', '--same-owner', '--preserve-permissions'];
 
 /** The storage tree into `root`, with the owners and modes the containers had. */
 export async function extractStorage(src: ArchiveSource, root: string, scope: Scope): Promise<void> {
-  const res = await tarOver(src, [...STORAGE_EXTRACT, '-C', root, 'storage'], scope);
-  if (res.exitCode !== 0 || res.gpgError) throw readFailed(src, res, `restoring the blob storage into ${root}`);
+  await tarOverChecked(src, [...STORAGE_EXTRACT, '-C', root, 'storage'], `restoring the blob storage into ${root}`, scope);
 }
 
 /** Only the listed storage members (blobs a later incremental backup inherits) into `root`, as extractStorage does. */
 export async function extractStorageMembers(src: ArchiveSource, root: string, members: readonly string[], scope: Scope, scratch: string): Promise<void> {
   const list = join(scratch, 'members.list');
   await writeFile(list, members.map(m => `${m}\0`).join(''), { mode: 0o600 });
-  const res = await tarOver(src, [...STORAGE_EXTRACT, '-C', root, '--null', `--files-from=${list}`], scope);
-  if (res.exitCode !== 0 || res.gpgError) throw readFailed(src, res, `restoring blobs from ${src.file} into ${root}`);
+  await tarOverChecked(src, [...STORAGE_EXTRACT, '-C', root, '--null', `--files-from=${list}`], `restoring blobs from ${src.file} into ${root}`, scope);
 }
