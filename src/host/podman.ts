@@ -102,11 +102,23 @@ export function parseDryRunUnits(stdout: string): Record<string, string> {
   return units;
 }
 
-/** The dry-run verdict: exit status, error lines on stderr, and a unit whose SourcePath is each input. */
+/**
+ * The service Quadlet names after an input file (quadlet.go's replaceExtension): `x.container` and
+ * `x.kube` give `x.service`, the other kinds `x-<kind>.service`. Needed because podman 4.9's volume
+ * and network units carry no SourcePath= (v4.9.4 pkg/systemd/quadlet/quadlet.go ConvertVolume).
+ */
+export function quadletServiceName(file: string): string {
+  const ext = path.extname(file);
+  const base = path.basename(file, ext);
+  return ext === '.container' || ext === '.kube' ? `${base}.service` : `${base}-${ext.slice(1)}.service`;
+}
+
+/** The dry-run verdict: exit status, error lines on stderr, and a unit made from each input (by SourcePath= or by name). */
 export function judgeDryRun(res: RunResult, inputs: readonly string[]): QuadletDryRun {
   const units = parseDryRunUnits(res.stdout);
   const sources = new Set(Object.values(units).flatMap((u) => [...u.matchAll(/^SourcePath=(.+)$/gm)].map((m) => m[1])));
-  const missing = inputs.filter((f) => !sources.has(f)).map((f) => `${path.basename(f)}: the generator produced no unit (skipped; see the lines above)`);
+  const made = (f: string) => sources.has(f) || (quadletServiceName(f) in units && !/^SourcePath=/m.test(units[quadletServiceName(f)]!));
+  const missing = inputs.filter((f) => !made(f)).map((f) => `${path.basename(f)}: the generator produced no unit (skipped; see the lines above)`);
   const errors = tailLines(res.stderr, 200).filter((l) => /unsupported key|error|converting "/i.test(l));
   const ok = res.exitCode === 0 && errors.length === 0 && missing.length === 0;
   return { ok, output: [...tailLines(res.stderr, 200), ...missing].join('\n'), units };

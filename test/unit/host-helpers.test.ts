@@ -1,7 +1,7 @@
 import t from 'tap';
 import { hasSubIdRange } from '../../src/host/facts.js';
 import { journalArgs } from '../../src/host/journal.js';
-import { judgeDryRun, parseDryRunUnits, parseLoadedImages, parsePodmanVersion, parseSecretInspect } from '../../src/host/podman.js';
+import { judgeDryRun, parseDryRunUnits, quadletServiceName, parseLoadedImages, parsePodmanVersion, parseSecretInspect } from '../../src/host/podman.js';
 import { busAddress } from '../../src/host/dbus.js';
 import { tailLines } from '../../src/host/exec.js';
 import { ensureMode } from '../../src/host/fs.js';
@@ -48,6 +48,15 @@ t.test('judgeDryRun', async (t) => {
   const skipped = judgeDryRun({ stdout: DRYRUN, stderr: '', exitCode: 0 }, ['/s/a.container', '/s/b.pod', '/s/c.volume']);
   t.equal(skipped.ok, false);
   t.match(skipped.output, /c\.volume: the generator produced no unit/);
+  // podman 4.9's volume units have no SourcePath= (v4.9.4 quadlet.go ConvertVolume): found by name
+  const v49 = `${DRYRUN}---c-volume.service---\n[X-Volume]\nVolumeName=c\n\n[Service]\nExecStart=/usr/bin/podman volume create --ignore c\n`;
+  t.equal(judgeDryRun({ stdout: v49, stderr: '', exitCode: 0 }, ['/s/a.container', '/s/b.pod', '/s/c.volume']).ok, true);
+  // a unit of that name made from another file does not count for this one
+  const other = `${DRYRUN}---c-volume.service---\n[Unit]\nSourcePath=/elsewhere/c.volume\n`;
+  t.equal(judgeDryRun({ stdout: other, stderr: '', exitCode: 0 }, ['/s/a.container', '/s/c.volume']).ok, false);
+  t.equal(quadletServiceName('/s/x.container'), 'x.service');
+  t.equal(quadletServiceName('/s/x.pod'), 'x-pod.service');
+  t.equal(quadletServiceName('x.network'), 'x-network.service');
   const bad = judgeDryRun({ stdout: '', stderr: 'converting "a.container": unsupported key \'Foo\' in group \'Container\'', exitCode: 1 }, ['/s/a.container']);
   t.equal(bad.ok, false);
   t.match(bad.output, /unsupported key 'Foo'/);
