@@ -6,6 +6,7 @@ import type { CommandContext } from '../cli.js';
 import { HostError, UsageError } from '../errors.js';
 import { parseUpOptions, type RawUpFlags } from '../spec/options.js';
 import { plan as makePlan } from '../plan/plan.js';
+import { layoutProblem, staleUnits } from '../plan/layout-move.js';
 import { redact } from '../plan/redact.js';
 import { quayRootLayout, type QuayRootLayout } from '../spec/layout.js';
 import { COMPONENTS, type StorageMount } from '../model/components.js';
@@ -134,6 +135,7 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
       }
     }
 
+    let dropped: readonly string[] = []; // stale unit files this run deleted: no longer mreg's to remove
     const recordAt = (updatedAt: string, plannedFiles: readonly string[], volumes: readonly string[]): InstallRecord => ({
       schemaVersion: RECORD_SCHEMA_VERSION,
       mregVersion: VERSION,
@@ -141,7 +143,7 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
       updatedAt,
       spec: recordSpec(spec),
       // Keep what other commands recorded (cert trust's ca.crt) so down --purge still removes it.
-      files: [...new Set([...(previous ? previous.files : []), ...plannedFiles, layout.sslCert, layout.sslKey, layout.credentials,
+      files: [...new Set([...(previous ? previous.files.filter(f => !dropped.includes(f)) : []), ...plannedFiles, layout.sslCert, layout.sslKey, layout.credentials,
         ...(spec.tls.kind === 'generate' ? [layout.caCert, layout.caKey] : [])])].sort(),
       secrets: ALL_SECRET_NAMES,
       volumes: [...volumes],
@@ -190,7 +192,11 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     }
 
     const changedFiles = await out.step('write units and config', () => writePlan(planned, layout));
-    const changed = [...tls.changed, ...changedFiles];
+    // After a move to podman 5 the plain pod unit would shadow the generated one: it goes before the reload.
+    const stale = previous ? staleUnits(previous.files, plannedFiles, { quadletDir: probe.quadletDir, systemdUnitDir: systemdUnitDir(probe.scope, probe.home) }) : [];
+    for (const f of stale) { await removeIfExists(f); out.info(`    removed ${f} (not one of the units for podman ${probe.podmanVersion?.join('.')})`); }
+    dropped = stale;
+    const changed = [...tls.changed, ...changedFiles, ...stale];
     for (const f of changed) out.debug(`changed ${f}`);
 
     const ep: RegistryEndpoint = { hostname: spec.hostname, port: spec.port, ca: tls.caPem };
@@ -249,6 +255,9 @@ async function checkUp(given: RawUpFlags, probe: HostProbe, defaultHost: string)
   const previous = found?.record;
   const layout = quayRootLayout(spec.quayRoot);
   if (!previous) await refuseForeignUnits(probe.quadletDir, systemdUnitDir(probe.scope, probe.home));
+  const refusal = previous && probe.podmanVersion
+    ? layoutProblem(previous.files, probe.podmanVersion, { quadletDir: probe.quadletDir, systemdUnitDir: systemdUnitDir(probe.scope, probe.home) }, 'up') : undefined;
+  if (refusal) throw new HostError(refusal, 'nothing was changed; run mreg on podman 5 again (dnf update podman), or back up on that host and restore on one with podman 5');
 
   const firstUser = previous ? await readCredentials(layout.credentials) : undefined;
   const review = previous ? reviewRerun(spec, previous.spec, !previous.removedAt, firstUser) : { refused: [], changes: [] };

@@ -1,0 +1,36 @@
+// When the host's podman crosses 5.0 under an install: podman 4.x has no .pod Quadlet files, so mreg
+// writes the pod as a plain quay-pod.service there (podman4.ts) and as quay.pod from 5.0 on.
+// Up (RHEL 9.4 → 9.6: podman 4.9 → 5.x) moves the install to the .pod layout and must delete the
+// plain unit: a unit in the admin's folder shadows the generated one of the same name. The other
+// way (a .pod install on a host now at 4.x) is refused: 4.x cannot read quay.pod, and podman does
+// not support going back to an older version over its store.
+import { posix } from 'node:path';
+import { COMPONENTS } from '../model/components.js';
+import { formatVersion, type PodmanVersion } from './compat.js';
+import { MIN_PODMAN_POD_FILES, usesPodman4Layout } from './podman4.js';
+
+export interface UnitDirs { quadletDir: string; systemdUnitDir: string }
+
+/** Unit files an earlier run recorded that this plan no longer writes (the plain pod unit after the move to 5.x). */
+export function staleUnits(recorded: readonly string[], planned: readonly string[], dirs: UnitDirs): string[] {
+  const keep = new Set(planned);
+  const unitDir = (f: string) => [dirs.quadletDir, dirs.systemdUnitDir].includes(posix.dirname(f));
+  return recorded.filter(f => unitDir(f) && !keep.has(f)).sort();
+}
+
+/**
+ * Why this host's podman cannot take the install recorded with these files as it is: the .pod layout
+ * on podman 4.x (always refused), or, for `upgrade`, the podman 4 layout on podman 5 (`up` moves it).
+ */
+export function layoutProblem(recorded: readonly string[], version: PodmanVersion, dirs: UnitDirs, command: 'up' | 'upgrade'): string | undefined {
+  const podFile = posix.join(dirs.quadletDir, COMPONENTS.pod.quadletFile);
+  const plainPod = posix.join(dirs.systemdUnitDir, COMPONENTS.pod.service);
+  if (usesPodman4Layout(version) && recorded.includes(podFile)) {
+    return `this install was made for podman ${formatVersion(MIN_PODMAN_POD_FILES)} or newer (${podFile}), `
+      + `and this host now has podman ${formatVersion(version)}, which cannot read .pod files; podman does not support going back to an older version over its store`;
+  }
+  if (command === 'upgrade' && !usesPodman4Layout(version) && recorded.includes(plainPod)) {
+    return `this install's units were written for podman 4 (${plainPod}) and this host now has podman ${formatVersion(version)}: run \`mreg up\` first, which moves them to ${COMPONENTS.pod.quadletFile}, then upgrade`;
+  }
+  return undefined;
+}
