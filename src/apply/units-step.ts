@@ -7,7 +7,7 @@ import type { CommandContext } from '../cli.js';
 import { HostError, UnitFailedError } from '../errors.js';
 import type { Plan } from '../plan/plan.js';
 import { systemctlCommand } from '../model/scope.js';
-import { serviceOf } from '../model/views.js';
+import { serviceOf, UNITS } from '../model/views.js';
 import type { QuayRootLayout } from '../spec/layout.js';
 import type { InstallSpec } from '../spec/spec.js';
 import type { Podman } from '../host/podman.js';
@@ -55,6 +55,16 @@ export async function writePlan(planned: Plan, layout: QuayRootLayout): Promise<
  */
 export async function startUnits(systemd: Systemd, planned: Plan, changed: string[], wasActive: Set<string>, spec: InstallSpec, out: CommandContext['out']): Promise<void> {
   const touched = new Set(changed.map(serviceOf).filter((s): s is string => s !== undefined && wasActive.has(s)));
+  // A changed pod (a new published port, the move to quay.pod) only takes effect when the pod is made
+  // again. Its restart stops every container bound to it, so the loop below starts them on their new files.
+  if (touched.has(UNITS.pod) && (await systemd.unitState(UNITS.pod)).activeState === 'active') {
+    out.info(`    restarting ${UNITS.pod}`);
+    const result = await systemd.restartUnit(UNITS.pod, { timeoutMs: START_TIMEOUT_MS });
+    if (result !== 'done') {
+      throw new UnitFailedError(UNITS.pod, result, await journalTail(UNITS.pod, spec.scope, 20).catch(() => []), `see: ${systemctlCommand(spec.scope)} status ${UNITS.pod}`);
+    }
+    touched.clear();
+  }
   for (const service of planned.services) {
     const state = await systemd.unitState(service);
     if (state.loadState !== 'loaded') {

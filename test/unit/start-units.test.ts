@@ -1,0 +1,58 @@
+// startUnits (src/apply/units-step.ts) over a fake systemd in which the containers are bound to the pod
+// (BindsTo=, as Quadlet's Pod= and mreg's podman 4 layout make them): what up restarts for a change.
+import t from 'tap';
+import { startUnits } from '../../src/apply/units-step.js';
+import type { Plan } from '../../src/plan/plan.js';
+import type { InstallSpec } from '../../src/spec/spec.js';
+import type { Systemd, UnitState } from '../../src/host/systemd.js';
+
+const POD = 'quay-pod.service';
+const CONTAINERS = ['quay-postgres.service', 'quay-redis.service', 'quay-app.service'];
+
+function fakeSystemd(active: string[]) {
+  const on = new Set(active);
+  const calls: string[] = [];
+  const state = (name: string): UnitState => ({ name, loadState: 'loaded', activeState: on.has(name) ? 'active' : 'inactive', subState: '', mainPid: 0, nRestarts: 0, result: 'success', fragmentPath: '', sourcePath: '', needDaemonReload: false });
+  const sd: Systemd = {
+    scope: 'rootful',
+    reload: async () => {},
+    startUnit: async n => { calls.push(`start ${n}`); on.add(n); on.add(POD); return 'done'; },
+    stopUnit: async n => { calls.push(`stop ${n}`); on.delete(n); return 'done'; },
+    // the pod's restart stops what is bound to it; containers come back only when started
+    restartUnit: async n => { calls.push(`restart ${n}`); if (n === POD) for (const c of CONTAINERS) on.delete(c); on.add(n); return 'done'; },
+    resetFailed: async () => {},
+    unitState: async n => state(n),
+    close: async () => {},
+  };
+  return { sd, calls };
+}
+
+const planned = { services: CONTAINERS, pod: POD } as unknown as Plan;
+const spec = { scope: 'rootful' } as InstallSpec;
+const out = { info: () => {} } as never;
+const all = new Set([POD, ...CONTAINERS]);
+
+t.test('a changed pod file restarts the pod, then starts the containers it stopped, once each', async t => {
+  const { sd, calls } = fakeSystemd([...all]);
+  await startUnits(sd, planned, ['/etc/containers/systemd/quay.pod', '/etc/quay-install/quay-config/config.yaml'], all, spec, out);
+  t.same(calls, [`restart ${POD}`, ...CONTAINERS.map(c => `start ${c}`)]);
+});
+
+t.test('the move to podman 5 (plain quay-pod.service removed, quay.pod written) restarts the pod', async t => {
+  const { sd, calls } = fakeSystemd([...all]);
+  await startUnits(sd, planned, ['/etc/containers/systemd/quay.pod', '/etc/systemd/system/quay-pod.service'], all, spec, out);
+  t.equal(calls[0], `restart ${POD}`);
+});
+
+t.test('only a container file changed: that container restarts, the pod is left alone', async t => {
+  const { sd, calls } = fakeSystemd([...all]);
+  await startUnits(sd, planned, ['/etc/quay-install/quay-config/config.yaml'], all, spec, out);
+  t.same(calls, ['restart quay-app.service']);
+});
+
+t.test('a pod that was not running is started with the containers, not restarted', async t => {
+  const { sd, calls } = fakeSystemd([]);
+  await startUnits(sd, planned, ['/etc/containers/systemd/quay.pod'], new Set(), spec, out);
+  t.notOk(calls.includes(`restart ${POD}`));
+  t.same(calls, CONTAINERS.map(c => `start ${c}`));
+});
