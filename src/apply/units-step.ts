@@ -57,7 +57,8 @@ export async function startUnits(systemd: Systemd, planned: Plan, changed: strin
   const touched = new Set(changed.map(serviceOf).filter((s): s is string => s !== undefined && wasActive.has(s)));
   // A changed pod (a new published port, the move to quay.pod) only takes effect when the pod is made
   // again. Its restart stops every container bound to it, so the loop below starts them on their new files.
-  if (touched.has(UNITS.pod) && (await systemd.unitState(UNITS.pod)).activeState === 'active') {
+  // (The pod is not among the services up samples before the reload, so its own state decides.)
+  if (changed.some(f => serviceOf(f) === UNITS.pod) && (await systemd.unitState(UNITS.pod)).activeState === 'active') {
     out.info(`    restarting ${UNITS.pod}`);
     const result = await systemd.restartUnit(UNITS.pod, { timeoutMs: START_TIMEOUT_MS });
     if (result !== 'done') {
