@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { open } from 'node:fs/promises';
 import { execa } from 'execa';
 import { HostError } from '../errors.js';
-import { MIN_PODMAN, formatVersion } from '../plan/compat.js';
+import { PODMAN_SUPPORT } from '../plan/compat.js';
 import type { Scope } from '../spec/spec.js';
 import { commandFailed, isCommandMissing, runChecked, runCommand, tailLines, type RunResult } from './exec.js';
 import { listFiles, pathExists } from './fs.js';
@@ -216,7 +216,7 @@ export function createPodman(opts: { verbose?: boolean; log?: (line: string) => 
     async quadletDryRun(dir, scope) {
       let bin: string | undefined;
       for (const b of QUADLET_BINARIES) if (await pathExists(b)) { bin = b; break; }
-      if (!bin) throw new HostError(`Quadlet's generator was not found (${QUADLET_BINARIES.join(', ')})`, `install podman ${formatVersion(MIN_PODMAN)} or newer (5.x preferred)`);
+      if (!bin) throw new HostError(`Quadlet's generator was not found (${QUADLET_BINARIES.join(', ')})`, `install podman (dnf install podman); mreg needs ${PODMAN_SUPPORT}`);
       const abs = path.resolve(dir);
       const inputs = (await listFiles(abs)).filter((f) => QUADLET_INPUTS.has(path.extname(f)));
       const args = ['-dryrun', ...(scope === 'rootless' ? ['-user'] : [])];

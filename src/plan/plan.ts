@@ -7,7 +7,7 @@ import { CONTAINER_IDS, CONTAINER_SECRETS, UNITS } from '../model/views.js';
 import { quayRootLayout } from '../spec/layout.js';
 import type { HostFacts, InstallSecrets, InstallSpec } from '../spec/spec.js';
 import {
-  KEY_SINCE, MIN_PODMAN, checkCompat, compareVersions, describeCompatProblem, formatVersion, type PodmanVersion,
+  KEY_SINCE, MIN_PODMAN, PODMAN_SUPPORT, checkCompat, compareVersions, describeCompatProblem, formatVersion, type PodmanVersion,
 } from './compat.js';
 import { PG_START_HOOK, PG_START_HOOK_FILE, renderQuayConfig } from './quay-config.js';
 import { selinuxLabelPaths } from './selinux.js';
@@ -133,15 +133,15 @@ export function plan(spec: InstallSpec, facts: HostFacts, secrets: InstallSecret
 function requirePodman(facts: HostFacts): PodmanVersion {
   const v = facts.podmanVersion;
   if (!v) {
-    throw new HostError('podman not found', `install podman ${formatVersion(MIN_PODMAN)} or newer (RHEL 9.5+: dnf install podman)`);
+    throw new HostError('podman not found', `install it (dnf install podman); mreg needs ${PODMAN_SUPPORT}`);
   }
   if (compareVersions(v, MIN_PODMAN_4X) < 0) {
-    throw new HostError(podmanTooOld(v), 'upgrade podman (RHEL 8.10 and 9.4 ship 4.9; RHEL 9.5+ and RHEL 10 ship 5.x)');
+    throw new HostError(podmanTooOld(v), 'upgrade podman (dnf update podman)');
   }
   return v;
 }
 
 /** One line, shared with preflight: the version found and what mreg needs. */
 export function podmanTooOld(v: PodmanVersion): string {
-  return `podman ${formatVersion(v)} is too old: mreg needs podman ${formatVersion(MIN_PODMAN_4X)} or newer (Quadlet with PodmanArgs=; 5.0+ recommended)`;
+  return `podman ${formatVersion(v)} is too old: mreg needs ${PODMAN_SUPPORT}`;
 }

@@ -1,6 +1,6 @@
 // Host checks before any change, collected all at once: errors stop `mreg up`, warnings only inform.
 import type { InstallSpec } from './spec.js';
-import { compareVersions, formatVersion } from '../plan/compat.js';
+import { compareVersions, PODMAN_SUPPORT } from '../plan/compat.js';
 import { podmanTooOld } from '../plan/plan.js';
 import { MIN_PODMAN_4X, usesPodman4Layout } from '../plan/podman4.js';
 
@@ -36,9 +36,9 @@ export function preflight(spec: InstallSpec, f: PreflightFacts): PreflightResult
   const errors: string[] = [];
   const warnings: string[] = [];
   const v = f.podmanVersion;
-  if (!v) errors.push(`podman is not installed; install podman ${formatVersion(MIN_PODMAN_4X)} or newer, 5.x preferred (dnf install podman)`);
-  else if (compareVersions(v, MIN_PODMAN_4X) < 0) errors.push(`${podmanTooOld(v)}; upgrade podman (RHEL 8.10/9.4 ship 4.9, RHEL 9.5+/10 ship 5.x)`);
-  else if (usesPodman4Layout(v)) warnings.push(`podman ${v.join('.')}: using the podman 4 layout (a plain quay-pod.service, containers joining it with --pod); podman 5 is recommended`);
+  if (!v) errors.push(`podman is not installed; install it (dnf install podman): mreg needs ${PODMAN_SUPPORT}`);
+  else if (compareVersions(v, MIN_PODMAN_4X) < 0) errors.push(`${podmanTooOld(v)}; upgrade podman (dnf update podman)`);
+  else if (usesPodman4Layout(v)) warnings.push(`podman ${v.join('.')}: using the podman 4 layout (a plain quay-pod.service, containers joining it with --pod); when the host moves to podman 5, run mreg up once to move to quay.pod`);
   if (!f.cgroupV2) errors.push('cgroup v2 is not active (Quadlet needs it); boot with systemd.unified_cgroup_hierarchy=1 (RHEL 8: grubby --update-kernel=ALL --args=systemd.unified_cgroup_hierarchy=1, then reboot)');
   if (!f.systemdReachable) errors.push(`systemd is not reachable over D-Bus${f.systemdError ? ` (${f.systemdError})` : ''}; mreg needs systemd as init and a running ${spec.scope === 'rootless' ? 'user manager (log in, or enable linger)' : 'system bus'}`);
   if (spec.scope === 'rootless' && !(f.hasSubuid && f.hasSubgid)) {

@@ -172,7 +172,7 @@ t.test('host errors', async t => {
   const err = (facts: object) => t.throws(() => plan(s.spec, { ...s.facts, ...facts }, s.secrets)) as unknown as HostError;
   const old = err({ podmanVersion: [4, 5, 1] });
   t.ok(old instanceof HostError && old.exitCode === 1);
-  t.match(old.message, 'podman 4.5.1 is too old: mreg needs podman 4.6.0 or newer');
+  t.match(old.message, 'podman 4.5.1 is too old: mreg needs podman 4.6 or newer');
   // The rootful set uses named volumes: VolumeName= needs 4.7, and the key error says so.
   t.match(err({ podmanVersion: [4, 6, 0] }).message, 'quay-storage.volume: [Volume] VolumeName needs podman 4.7.0, this host has 4.6.0');
   t.ok(plan(s.spec, { ...s.facts, podmanVersion: [4, 7, 0] }, s.secrets).files.some(f => f.kind === 'unit' && f.path === '/etc/systemd/system/quay-pod.service'),

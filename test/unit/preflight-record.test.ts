@@ -1,4 +1,6 @@
 import t from 'tap';
+import { readFileSync } from 'node:fs';
+import { PODMAN_SUPPORT } from '../../src/plan/compat.js';
 import { preflight, type PreflightFacts } from '../../src/spec/preflight.js';
 import { parseRecord, serializeRecord, RECORD_SCHEMA_VERSION, type InstallRecord } from '../../src/spec/record.js';
 import type { InstallSpec } from '../../src/spec/spec.js';
@@ -22,7 +24,7 @@ t.test('a good host passes with no warnings', async t => {
 t.test('every host problem is reported at once, each with a fix', async t => {
   const r = preflight(spec, { ...good, podmanVersion: [4, 4, 1], cgroupV2: false, hasSubuid: false, portFree: false, hostnameResolves: false });
   t.equal(r.errors.length, 5);
-  t.match(r.errors[0], /^podman 4\.4\.1 is too old: mreg needs podman 4\.6\.0 or newer.*upgrade podman/);
+  t.match(r.errors[0], /^podman 4\.4\.1 is too old: mreg needs podman 4\.6 or newer.*upgrade podman/);
   t.notMatch(r.errors[0], /\n/, 'one line');
   t.match(r.errors[1], /cgroup v2.*unified_cgroup_hierarchy/);
   t.match(r.errors[2], /subuid.*usermod --add-subuids/);
@@ -90,5 +92,12 @@ t.test('rootless needs both /etc/subuid and /etc/subgid ranges; the message name
 t.test('a missing podman names the real minimum (4.6), not 5.0', async t => {
   const { podmanVersion: _none, ...noPodman } = good;
   const r = preflight(spec, noPodman);
-  t.equal(r.errors[0], 'podman is not installed; install podman 4.6.0 or newer, 5.x preferred (dnf install podman)');
+  t.equal(r.errors[0], `podman is not installed; install it (dnf install podman): mreg needs ${PODMAN_SUPPORT}`);
+  t.match(PODMAN_SUPPORT, /^podman 4\.6 or newer: RHEL 8\.10 and 9\.4 ship 4\.9 .*RHEL 9\.5\+ and 10 ship 5\.x/);
+});
+
+t.test('README and mreg-up(1) say what is supported in the words of PODMAN_SUPPORT', async t => {
+  const flat = (s: string) => s.replace(/\\-/g, '-').replace(/^\.[A-Z]+ ?/gm, '').replace(/\s+/g, ' ');
+  t.ok(flat(readFileSync(new URL('../../README.md', import.meta.url), 'utf8')).includes(PODMAN_SUPPORT), 'README.md');
+  t.ok(flat(readFileSync(new URL('../../man/mreg-up.1', import.meta.url), 'utf8')).includes(PODMAN_SUPPORT), 'man/mreg-up.1');
 });
