@@ -29,11 +29,16 @@ export async function pushTiny(s: Scope, c: Creds): Promise<{ r: GuestResult; di
   return { r, digest: r.stdout.trim().split('\n').pop() ?? '' };
 }
 
-/** Pulls tiny:1 afresh and returns the manifest digest podman pulled ('' on failure). */
+/**
+ * Pulls tiny:1 afresh and returns the manifest digest podman pulled from this repository ('' on failure).
+ * From RepoDigests, not {{.Digest}}: podman 4.9 reports there the digest the image was first stored with
+ * (the contract image shares tiny's config), not the one it just pulled.
+ */
 export async function pullDigest(s: Scope, c: Creds): Promise<{ r: GuestResult; digest: string }> {
   const ref = tinyRef(s, c.username);
+  const repo = ref.replace(/:[^:/]+$/, '');
   const r = await s.run(`set -e; podman rmi -i ${ref} >/dev/null 2>&1 || true; podman pull -q ${ref} >/dev/null
-    podman image inspect --format '{{.Digest}}' ${ref}; podman rmi ${ref} >/dev/null`);
+    podman image inspect --format '{{range .RepoDigests}}{{println .}}{{end}}' ${ref} | sed -n 's|^${repo}@||p' | head -1; podman rmi ${ref} >/dev/null`);
   return { r, digest: r.exitCode === 0 ? r.stdout.trim() : '' };
 }
 
@@ -100,4 +105,19 @@ kill -9 -- -$pid 2>/dev/null; wait $pid; echo "KILLED $? $seen"; cat ${tag}.err;
 
 export function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * Writes every secret value of the scope's install (config.yaml keys and passwords, the init password,
+ * the podman secrets) to `file` (0600, one per line, 12+ characters) for grep -F -f; prints the count.
+ * The values never appear in a command line.
+ */
+export function collectSecrets(s: Scope, file: string): Promise<GuestResult> {
+  return s.run(`umask 077; f=${file}; c=${s.quayRoot}/quay-config/config.yaml
+    { grep -E '^(SECRET_KEY|DATABASE_SECRET_KEY):' $c | sed -E 's/^[A-Z_]+: *//; s/^"(.*)"$/\\1/'
+      sed -nE 's|^DB_URI: *"?postgresql://[^:]+:([^@]+)@.*|\\1|p' $c
+      grep -E '^ +password:' $c | sed -E 's/^ +password: *//; s/^"(.*)"$/\\1/'
+      sed -n 's/^password *= *//p' ${s.quayRoot}/credentials
+      for n in mreg-pg-password mreg-pg-admin-password mreg-redis-password; do podman secret inspect --showsecret --format '{{.SecretData}}' $n; echo; done
+    } | grep -Ev '^.{0,11}$' | sort -u >$f; wc -l <$f`);
 }

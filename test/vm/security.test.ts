@@ -5,7 +5,7 @@
 // read the registry; the init user is a superuser.
 import t from 'tap';
 import { requireVm, describe } from './guest.js';
-import { asRoot as root, SCOPES, caPath, upCmd, login, shellQuote, type Scope, type Creds } from './scopes.js';
+import { asRoot as root, SCOPES, caPath, upCmd, login, shellQuote, collectSecrets, type Scope, type Creds } from './scopes.js';
 import { fromClean } from './snapshot.js';
 import { useBase, BASE_SCOPES, PS_LOG } from './base.js';
 
@@ -41,14 +41,7 @@ t.test('the base install, made with --verbose while ps was sampled', async t => 
     const cr = await s.run(`sed -n 's/^username *= *//p; s/^password *= *//p' ${s.quayRoot}/credentials`);
     const [username, password] = cr.stdout.trim().split('\n');
     upOut.set(s.name, { stdout: r.stdout, stderr: r.stderr, ...(username && password ? { creds: { username, password } } : {}) });
-    // The secrets to look for, from the guest's own files; kept in a 0600 file, never in a command line.
-    const w = await s.run(`umask 077; f=${secretsFile(s)}; c=${s.quayRoot}/quay-config/config.yaml
-      { grep -E '^(SECRET_KEY|DATABASE_SECRET_KEY):' $c | sed -E 's/^[A-Z_]+: *//; s/^"(.*)"$/\\1/'
-        sed -nE 's|^DB_URI: *"?postgresql://[^:]+:([^@]+)@.*|\\1|p' $c
-        grep -E '^ +password:' $c | sed -E 's/^ +password: *//; s/^"(.*)"$/\\1/'
-        sed -n 's/^password *= *//p' ${s.quayRoot}/credentials
-        for n in mreg-pg-password mreg-pg-admin-password mreg-redis-password; do podman secret inspect --showsecret --format '{{.SecretData}}' $n; echo; done
-      } | grep -Ev '^.{0,11}$' | sort -u >$f; wc -l <$f`);
+    const w = await collectSecrets(s, secretsFile(s));
     t.ok(Number(w.stdout.trim()) >= 6, `${s.name}: collected the secrets (${w.stdout.trim()} distinct values of 12+ characters)`, { output: describe(w) });
   });
   t.ok(Number((await root(`grep -c '^COMMAND' ${PS_LOG}`)).stdout.trim()) > 50, 'ps was sampled more than 50 times');
