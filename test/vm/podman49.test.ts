@@ -1,0 +1,195 @@
+// The core of the suite on a real podman 4.9.4 (RHEL 8.10 / 9.4), both scopes side by side: the podman 4
+// layout (plain quay-pod.service, containers joining it with --pod) through 4.9's own generator and
+// runtime. up, status, push/pull, the security checks, self-healing after podman rm -f of each container
+// and of the pod, upgrade and its rollback, a reboot, a new port, down, down --purge; then the host
+// upgrade (4.9 → 5.4: up moves the install to quay.pod) and the way back refused.
+import t, { type Test } from 'tap';
+import { describe, requireVm, waitFor, asRoot as root, type GuestResult } from './guest.js';
+import { IMG, SCOPES, caPath, upCmd, login, pushTiny, pullDigest, status, waitHealthy, mainPid, collectSecrets, parseJson, type Scope, type Creds } from './scopes.js';
+import { systemdUnitDir } from '../../src/model/scope.js';
+import { checkGoldenSet } from './golden.js';
+import { PODMAN49, switchPodman, usePodman49 } from './podman49.js';
+
+requireVm();
+t.setTimeout(60 * 60_000);
+
+interface State { creds: Creds; digest: string; ca: string; secrets: string }
+const state = new Map<string, State>();
+const both = (fn: (s: Scope) => Promise<void>) => Promise.all(SCOPES.map(fn));
+const unitDir = (s: Scope) => systemdUnitDir(s.name, s.name === 'rootful' ? '/root' : '/home/mreg');
+const PS_LOG = '/var/lib/mreg-test/p49-ps.log';
+const secretsFile = (s: Scope) => (s.name === 'rootful' ? '/root/p49-secrets' : '/home/mreg/.p49-secrets');
+const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+const fingerprint = async (s: Scope) => (await s.run(`{ sha256sum ${caPath(s)} ${s.quayRoot}/credentials; for n in $(podman secret ls --format '{{.Name}}' | grep '^mreg-' | sort); do podman secret inspect --showsecret --format '{{.Spec.Name}} {{.SecretData}}' "$n"; done; } | sha256sum | cut -c1-64`)).stdout.trim();
+
+async function install(t: Test, s: Scope): Promise<GuestResult> {
+  const r = await s.run(`${upCmd(s)} --json`, { timeoutMs: 30 * 60_000 });
+  t.equal(r.exitCode, 0, `${s.name}: mreg up exits 0 on podman ${PODMAN49}`, { output: describe(r) });
+  const c = parseJson<{ username: string; password: string }>(r);
+  if (!c) return r;
+  const l = await login(s, c);
+  t.equal(l.exitCode, 0, `${s.name}: podman login`, { output: describe(l) });
+  const p = await pushTiny(s, c);
+  t.match(p.digest, /^sha256:[0-9a-f]{64}$/, `${s.name}: tiny:1 pushed`, { output: describe(p.r) });
+  state.set(s.name, { creds: c, digest: p.digest, ca: '', secrets: await fingerprint(s) });
+  return r;
+}
+
+async function assertPulls(t: Test, s: Scope, what: string): Promise<void> {
+  const st = state.get(s.name);
+  if (!st) return void t.fail(`${s.name}: no install`);
+  const p = await pullDigest(s, st.creds);
+  t.equal(p.digest, st.digest, `${s.name}: ${what}: tiny:1 pulls with its pushed digest`, p.digest ? {} : { output: describe(p.r) });
+}
+
+t.before(usePodman49);
+
+t.test(`the podman-4.9 golden set through the real ${PODMAN49} generator`, async t => checkGoldenSet(t, 'podman-4.9', `podman ${PODMAN49}`));
+
+t.test(`up on podman ${PODMAN49}: the podman 4 layout, healthy, push and pull; no secret leaks`, async t => {
+  await root(`mkdir -p -m 0700 /var/lib/mreg-test; rm -f ${PS_LOG} /var/lib/mreg-test/p49-ps.stop
+    setsid nohup bash -c 'while [ ! -e /var/lib/mreg-test/p49-ps.stop ]; do ps -eo args >>${PS_LOG}; sleep 0.1; done' >/dev/null 2>&1 </dev/null &`);
+  const t0 = Date.now();
+  const ups = await Promise.all(SCOPES.map(s => install(t, s)));
+  await root('touch /var/lib/mreg-test/p49-ps.stop; sleep 1');
+  t.comment(`first install on podman ${PODMAN49}, both scopes at once: ${secs(Date.now() - t0)}`);
+  await both(async s => {
+    const r = ups[SCOPES.indexOf(s)]!;
+    t.match(r.stderr, /podman 4\.9\.4: using the podman 4 layout/, `${s.name}: preflight says which layout`);
+    const files = await s.run(`ls ${s.quadletDir}; echo ---; ls ${unitDir(s)}/quay-pod.service; grep -h '^PodmanArgs=' ${s.quadletDir}/quay-*.container`);
+    t.notMatch(files.stdout, /quay\.pod/, `${s.name}: no quay.pod (4.9 cannot read it)`, { output: describe(files) });
+    t.match(files.stdout, /quay-pod\.service/, `${s.name}: the plain quay-pod.service in ${unitDir(s)}`);
+    t.equal((files.stdout.match(/^PodmanArgs=--pod quay-pod$/gm) ?? []).length, 3, `${s.name}: each container joins the pod with --pod`);
+    const st = await status(s);
+    t.equal(st.r.exitCode, 0, `${s.name}: mreg status exits 0`, { output: describe(st.r) });
+    t.same(st.json?.units.map(u => `${u.name}=${u.activeState}`), ['quay-pod', 'quay-postgres', 'quay-redis', 'quay-app'].map(u => `${u}.service=active`), `${s.name}: four units active`);
+    const sc = await s.run(`${s.systemctl} status quay-app --no-pager | head -3`);
+    t.match(sc.stdout, /active \(running\)/, `${s.name}: plain ${s.systemctl} status quay-app works`, { output: describe(sc) });
+    await assertPulls(t, s, 'after install');
+    // the security checks of security.test.ts that depend on the layout: units, generated units, argv, journal
+    const w = await collectSecrets(s, secretsFile(s));
+    t.ok(Number(w.stdout.trim()) >= 6, `${s.name}: collected the secrets (${w.stdout.trim()})`, { output: describe(w) });
+    const f = secretsFile(s);
+    const genDir = s.name === 'rootful' ? '/run/systemd/generator' : '/run/user/1000/systemd/generator';
+    const units = await s.run(`grep -rlF -f ${f} ${s.quadletDir} ${unitDir(s)} ${genDir} || echo clean`);
+    t.equal(units.stdout.trim(), 'clean', `${s.name}: no secret in unit files, the plain pod unit or generated units`, { output: describe(units) });
+    const ps = await root(`grep -cF -f ${f} ${PS_LOG} || true`);
+    t.equal(ps.stdout.trim(), '0', `${s.name}: no secret in any sampled ps -eo args line`);
+    const j = await root(`journalctl -o cat --no-pager | grep -cF -f ${f}; true`);
+    t.equal(j.stdout.trim(), '0', `${s.name}: no secret in the journal`);
+    const modes = await s.run(`stat -c '%a %n' ${s.quayRoot} ${s.quayRoot}/credentials ${s.quayRoot}/quay-rootCA/rootCA.key`);
+    t.same(modes.stdout.trim().split('\n').map(l => l.split(' ')[0]), ['700', '600', '600'], `${s.name}: quayRoot, credentials and CA key are owner-only`, { output: describe(modes) });
+  });
+  t.ok(Number((await root(`grep -c '^COMMAND' ${PS_LOG}`)).stdout.trim()) > 50, 'ps was sampled more than 50 times');
+});
+
+t.test('self-healing after podman rm -f of each container, then of the pod', async t => {
+  await both(async s => {
+    for (const victim of ['quay-postgres', 'quay-redis', 'quay-app', 'pod']) {
+      const before = victim === 'pod' ? (await s.run("podman pod inspect -f '{{.ID}}' quay-pod")).stdout.trim() : await mainPid(s, `${victim}.service`);
+      const r = await s.run(victim === 'pod' ? 'podman pod exists quay-pod && podman pod rm -f -t 0 quay-pod' : `podman container exists ${victim} && podman rm -f -t 0 ${victim}`);
+      t.equal(r.exitCode, 0, `${s.name}: ${victim} removed`, { output: describe(r) });
+      const ms = await waitHealthy(s, 4 * 60_000);
+      t.ok(ms !== undefined, `${s.name}: healthy again by itself after rm -f ${victim} (${ms === undefined ? 'never' : secs(ms)})`);
+      const after = victim === 'pod' ? (await s.run("podman pod inspect -f '{{.ID}}' quay-pod")).stdout.trim() : await mainPid(s, `${victim}.service`);
+      t.not(after, before, `${s.name}: a new ${victim === 'pod' ? 'pod' : 'container'} runs`);
+    }
+    await assertPulls(t, s, 'after the four removals');
+  });
+});
+
+t.test('upgrade v1 → v2, then v3 (never healthy) rolled back with its database', async t => {
+  await both(async s => {
+    const v2 = await s.run(`mreg upgrade --quayImage ${IMG}/quay:v2 --json`, { timeoutMs: 20 * 60_000 });
+    t.equal(v2.exitCode, 0, `${s.name}: upgrade to v2 exits 0`, { output: describe(v2) });
+    t.same(parseJson<{ restarted: string[] }>(v2)?.restarted, ['quay-app.service'], `${s.name}: only quay-app restarted`);
+    const v3 = await s.run(`mreg upgrade --quayImage ${IMG}/quay:v3 --timeout 30 --json`, { timeoutMs: 20 * 60_000 });
+    t.not(v3.exitCode, 0, `${s.name}: upgrade to v3 fails`, { output: describe(v3) });
+    t.equal(parseJson<{ rollbackHealthy?: boolean }>(v3)?.rollbackHealthy, true, `${s.name}: rolled back to v2 and its database, healthy`, { output: describe(v3) });
+    t.match((await s.run(`grep '^Image=' ${s.quadletDir}/quay-app.container`)).stdout, /quay:v2$/m, `${s.name}: the v2 unit is back`);
+    await assertPulls(t, s, 'after the rollback');
+  });
+});
+
+t.test(`reboot: podman ${PODMAN49} brings both registries back`, async t => {
+  await root('systemctl reboot', { timeoutMs: 30_000 });
+  await new Promise(r => setTimeout(r, 10_000));
+  t.ok(await waitFor(async () => (await root('true', { timeoutMs: 15_000 })).exitCode === 0, 10 * 60_000, 3000), 'the guest is back');
+  await both(async s => {
+    t.equal((await s.run('podman --version')).stdout.trim(), `podman version ${PODMAN49}`, `${s.name}: still podman ${PODMAN49} after the boot`);
+    const ms = await waitHealthy(s, 8 * 60_000);
+    t.ok(ms !== undefined, `${s.name}: healthy after the reboot (${ms === undefined ? 'never' : secs(ms)} after ssh)`);
+    await assertPulls(t, s, 'after the reboot');
+  });
+});
+
+t.test('a new port: up restarts the pod, which publishes it', async t => {
+  await both(async s => {
+    const port = s.port + 10;
+    const host = s.host.replace(/:\d+$/, `:${port}`);
+    const r = await s.run(`mreg up --quayHostname ${host}`, { timeoutMs: 20 * 60_000 });
+    t.equal(r.exitCode, 0, `${s.name}: up --quayHostname ${host} exits 0`, { output: describe(r) });
+    t.match(r.stderr, new RegExp(`--quayHostname: ${s.host} → ${host}`), `${s.name}: says what it changes`);
+    const c = await s.run(`curl -s -o /dev/null -w '%{http_code}' --cacert ${caPath(s)} https://${host}/health/instance; echo; curl -sk -o /dev/null -w '%{http_code}' https://${s.host}/health/instance`);
+    t.same(c.stdout.trim().split('\n'), ['200', '000'], `${s.name}: the new port answers with a certificate for it; the old one is closed`, { output: describe(c) });
+    const back = await s.run(`mreg up --quayHostname ${s.host}`, { timeoutMs: 20 * 60_000 });
+    t.equal(back.exitCode, 0, `${s.name}: and back to ${s.host}`, { output: describe(back) });
+    await assertPulls(t, s, 'after the port moved and came back');
+  });
+});
+
+t.test('down keeps the data; up brings it back; down --purge leaves nothing', async t => {
+  await both(async s => {
+    const d = await s.run('mreg down');
+    t.equal(d.exitCode, 0, `${s.name}: down exits 0`, { output: describe(d) });
+    const left = await s.run(`ls ${unitDir(s)}/quay-pod.service ${s.quadletDir}/quay-app.container 2>&1; podman ps -a --format '{{.Names}}' | grep -c quay; true`);
+    t.match(left.stdout, /No such file[\s\S]*No such file[\s\S]*^0$/m, `${s.name}: units and containers gone`, { output: describe(left) });
+    // no flags: the recorded install (it runs quay:v2 now; v1 would refuse the v2 schema, as real Quay does)
+    const up = await s.run('mreg up', { timeoutMs: 20 * 60_000 });
+    t.equal(up.exitCode, 0, `${s.name}: mreg up after down`, { output: describe(up) });
+    t.equal(await fingerprint(s), state.get(s.name)?.secrets, `${s.name}: same CA, credentials and secrets`);
+    await assertPulls(t, s, 'after down and up');
+    const p = await s.run('mreg down --purge --yes');
+    t.equal(p.exitCode, 0, `${s.name}: down --purge exits 0`, { output: describe(p) });
+    const gone = await s.run(`ls -d ${s.quayRoot} ${unitDir(s)}/quay-pod.service ${s.quadletDir}/quay-* 2>/dev/null; podman volume ls -q | grep -E 'quay|pg'; podman secret ls --format '{{.Name}}' | grep mreg-; podman pod ls -q; true`);
+    t.equal(gone.stdout.trim(), '', `${s.name}: no quayRoot, unit, volume, secret or pod left`, { output: describe(gone) });
+  });
+  state.clear();
+});
+
+t.test('the host moves to podman 5.4 (RHEL 9.4 → 9.6): up moves the install to quay.pod, data kept', async t => {
+  await both(async s => void await install(t, s));
+  const pods = new Map(await Promise.all(SCOPES.map(async s => [s.name, (await s.run("podman pod inspect -f '{{.ID}}' quay-pod")).stdout.trim()] as const)));
+  await root(switchPodman('5'));
+  await both(async s => {
+    const before = state.get(s.name);
+    const r = await s.run('mreg up', { timeoutMs: 20 * 60_000 });
+    t.equal(r.exitCode, 0, `${s.name}: mreg up on podman 5.4 exits 0`, { output: describe(r) });
+    t.match(r.stderr, new RegExp(`removed ${unitDir(s)}/quay-pod.service`), `${s.name}: says it removed the plain pod unit`);
+    const u = await s.run(`test -e ${unitDir(s)}/quay-pod.service && echo 'plain unit left'; ls ${s.quadletDir}/quay.pod; ${s.systemctl} show -p SourcePath --value quay-pod.service`);
+    t.same(u.stdout.trim().split('\n'), [`${s.quadletDir}/quay.pod`, `${s.quadletDir}/quay.pod`], `${s.name}: quay.pod written, the plain unit gone, the pod generated from quay.pod`, { output: describe(u) });
+    const pod = (await s.run("podman pod inspect -f '{{.ID}}' quay-pod")).stdout.trim();
+    t.ok(/^[0-9a-f]{64}$/.test(pod) && pod !== pods.get(s.name), `${s.name}: the pod was made again by the generated unit`);
+    t.equal(await fingerprint(s), before?.secrets, `${s.name}: same CA, credentials and secrets`);
+    const st = await status(s);
+    t.equal(st.r.exitCode, 0, `${s.name}: status healthy on podman 5.4`, { output: describe(st.r) });
+    await assertPulls(t, s, 'after the move to podman 5.4');
+    const again = await s.run('mreg up', { timeoutMs: 20 * 60_000 });
+    t.match(again.stderr + again.stdout, /nothing changed/, `${s.name}: a second up changes nothing`, { output: describe(again) });
+  });
+});
+
+t.test(`the way back: a quay.pod install on podman ${PODMAN49} is refused, nothing changed`, async t => {
+  await root(switchPodman('4.9'));
+  await both(async s => {
+    const sum = `sha256sum ${s.quadletDir}/* ${s.quayRoot}/mreg-install.json`;
+    const before = (await s.run(sum)).stdout;
+    for (const cmd of ['mreg up', `mreg upgrade --quayImage ${IMG}/quay:v2`]) {
+      const r = await s.run(cmd);
+      t.equal(r.exitCode, 1, `${s.name}: ${cmd} exits 1`, { output: describe(r) });
+      t.match(r.stderr, /made for podman 5\.0\.0 or newer .*podman 4\.9\.4, which cannot read \.pod files/, `${s.name}: ${cmd} says why in one line`, { output: describe(r) });
+    }
+    t.equal((await s.run(sum)).stdout, before, `${s.name}: units and record unchanged`);
+  });
+});
