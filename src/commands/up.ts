@@ -6,7 +6,7 @@ import type { CommandContext } from '../cli.js';
 import { HostError, UsageError } from '../errors.js';
 import { parseUpOptions, type RawUpFlags } from '../spec/options.js';
 import { plan as makePlan } from '../plan/plan.js';
-import { layoutProblem, staleUnits } from '../plan/layout-move.js';
+import { layoutProblem, staleUnits, unitDirs } from '../plan/layout-move.js';
 import { redact } from '../plan/redact.js';
 import { quayRootLayout, type QuayRootLayout } from '../spec/layout.js';
 import { COMPONENTS, type StorageMount } from '../model/components.js';
@@ -193,7 +193,7 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
 
     const changedFiles = await out.step('write units and config', () => writePlan(planned, layout));
     // After a move to podman 5 the plain pod unit would shadow the generated one: it goes before the reload.
-    const stale = previous ? staleUnits(previous.files, plannedFiles, { quadletDir: probe.quadletDir, systemdUnitDir: systemdUnitDir(probe.scope, probe.home) }) : [];
+    const stale = previous ? staleUnits(previous.files, plannedFiles, unitDirs(probe)) : [];
     for (const f of stale) { await removeIfExists(f); out.info(`    removed ${f} (not one of the units for podman ${probe.podmanVersion?.join('.')})`); }
     dropped = stale;
     const changed = [...tls.changed, ...changedFiles, ...stale];
@@ -256,7 +256,7 @@ async function checkUp(given: RawUpFlags, probe: HostProbe, defaultHost: string)
   const layout = quayRootLayout(spec.quayRoot);
   if (!previous) await refuseForeignUnits(probe.quadletDir, systemdUnitDir(probe.scope, probe.home));
   const refusal = previous && probe.podmanVersion
-    ? layoutProblem(previous.files, probe.podmanVersion, { quadletDir: probe.quadletDir, systemdUnitDir: systemdUnitDir(probe.scope, probe.home) }, 'up') : undefined;
+    ? layoutProblem(previous.files, probe.podmanVersion, unitDirs(probe), 'up') : undefined;
   if (refusal) throw new HostError(refusal, 'nothing was changed; run mreg on podman 5 again (dnf update podman), or back up on that host and restore on one with podman 5');
 
   const firstUser = previous ? await readCredentials(layout.credentials) : undefined;

@@ -6,8 +6,7 @@ import { loadImageArchive } from '../apply/image-archive.js';
 import { HostError, UnitFailedError, UsageError } from '../errors.js';
 import { parseUpOptions } from '../spec/options.js';
 import { plan as makePlan, type Plan, type PlannedFile } from '../plan/plan.js';
-import { layoutProblem } from '../plan/layout-move.js';
-import { systemdUnitDir } from '../model/scope.js';
+import { layoutProblem, unitDirs } from '../plan/layout-move.js';
 import { redact } from '../plan/redact.js';
 import { ALL_UNITS, imageRefs, serviceOf, shortUnitName, UNITS } from '../model/views.js';
 import { serializeRecord, type InstallRecord } from '../spec/record.js';
@@ -155,7 +154,7 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
   if (record.removedAt) {
     throw new HostError(`the install at ${layout.root} was removed by \`mreg down\` on ${record.removedAt}`, 'run `mreg up` with the new image flags instead');
   }
-  const moved = probe.podmanVersion && layoutProblem(record.files, probe.podmanVersion, { quadletDir: probe.quadletDir, systemdUnitDir: systemdUnitDir(probe.scope, probe.home) }, 'upgrade');
+  const moved = probe.podmanVersion && layoutProblem(record.files, probe.podmanVersion, unitDirs(probe), 'upgrade');
   if (moved) throw new HostError(moved, 'nothing was changed');
   let spec = upgradeSpec(record, flags, probe.home);
   if (spec.imageArchive && spec.imageArchive !== '-' && !(await pathExists(spec.imageArchive))) {

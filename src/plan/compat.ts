@@ -14,7 +14,7 @@ export const MIN_PODMAN: PodmanVersion = [4, 6, 0];
  * What mreg supports, in the words of every podman message and of the README (a unit test holds the
  * README to it). The test VM proves 4.9.4 (RHEL 8.10, 9.4) and 5.4.2; 4.6–4.8 are allowed by the key table.
  */
-export const PODMAN_SUPPORT = 'podman 4.6 or newer: RHEL 8.10 and 9.4 ship 4.9 (mreg writes a plain quay-pod.service there), RHEL 9.5+ and 10 ship 5.x (quay.pod)';
+export const PODMAN_SUPPORT = `podman ${MIN_PODMAN[0]}.${MIN_PODMAN[1]} or newer: RHEL 8.10 and 9.4 ship 4.9 (mreg writes a plain quay-pod.service there), RHEL 9.5+ and 10 ship 5.x (quay.pod)`;
 
 /**
  * First podman release whose quadlet.go accepts the key in that section (quadlet-dbus-reference §1.2,

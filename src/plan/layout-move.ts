@@ -6,10 +6,17 @@
 // not support going back to an older version over its store.
 import { posix } from 'node:path';
 import { COMPONENTS } from '../model/components.js';
+import { systemdUnitDir } from '../model/scope.js';
+import type { HostFacts } from '../spec/spec.js';
 import { formatVersion, type PodmanVersion } from './compat.js';
 import { MIN_PODMAN_POD_FILES, usesPodman4Layout } from './podman4.js';
 
 export interface UnitDirs { quadletDir: string; systemdUnitDir: string }
+
+/** The two folders mreg's units live in for this scope: Quadlet files, and plain units (the podman 4 pod). */
+export function unitDirs(f: Pick<HostFacts, 'scope' | 'home' | 'quadletDir'>): UnitDirs {
+  return { quadletDir: f.quadletDir, systemdUnitDir: systemdUnitDir(f.scope, f.home) };
+}
 
 /** Unit files an earlier run recorded that this plan no longer writes (the plain pod unit after the move to 5.x). */
 export function staleUnits(recorded: readonly string[], planned: readonly string[], dirs: UnitDirs): string[] {
