@@ -30,15 +30,16 @@ export async function pushTiny(s: Scope, c: Creds): Promise<{ r: GuestResult; di
 }
 
 /**
- * Pulls tiny:1 afresh and returns the manifest digest podman pulled from this repository ('' on failure).
- * From RepoDigests, not {{.Digest}}: podman 4.9 reports there the digest the image was first stored with
- * (the contract image shares tiny's config), not the one it just pulled.
+ * Pulls tiny:1 into an empty throw-away store and returns the manifest digest podman pulled ('' on
+ * failure). Not the user's store: tiny's config is already there (the contract image), and podman 4.9
+ * then reports in {{.Digest}} the digest the image was first stored with, not the one it just pulled;
+ * RepoDigests is every name times every digest the image ever had, so it cannot say either.
  */
 export async function pullDigest(s: Scope, c: Creds): Promise<{ r: GuestResult; digest: string }> {
   const ref = tinyRef(s, c.username);
-  const repo = ref.replace(/:[^:/]+$/, '');
-  const r = await s.run(`set -e; podman rmi -i ${ref} >/dev/null 2>&1 || true; podman pull -q ${ref} >/dev/null
-    podman image inspect --format '{{range .RepoDigests}}{{println .}}{{end}}' ${ref} | sed -n 's|^${repo}@||p' | head -1; podman rmi ${ref} >/dev/null`);
+  const rm = s.name === 'rootless' ? 'podman unshare rm -rf' : 'rm -rf';
+  const r = await s.run(`set -e; d=$(mktemp -d); trap '${rm} "$d"' EXIT; p="podman --root $d/root --runroot $d/run --storage-driver vfs"
+    $p pull -q ${ref} >/dev/null; $p image inspect --format '{{.Digest}}' ${ref}`);
   return { r, digest: r.exitCode === 0 ? r.stdout.trim() : '' };
 }
 
