@@ -120,6 +120,9 @@ t.test(`reboot: podman ${PODMAN49} brings both registries back`, async t => {
     t.equal((await s.run('podman --version')).stdout.trim(), `podman version ${PODMAN49}`, `${s.name}: still podman ${PODMAN49} after the boot`);
     const ms = await waitHealthy(s, 8 * 60_000);
     t.ok(ms !== undefined, `${s.name}: healthy after the reboot (${ms === undefined ? 'never' : secs(ms)} after ssh)`);
+    // podman keeps logins in $XDG_RUNTIME_DIR (a tmpfs), so a reboot logs the client out.
+    const st = state.get(s.name);
+    if (st) t.equal((await login(s, st.creds)).exitCode, 0, `${s.name}: podman login after the reboot`);
     await assertPulls(t, s, 'after the reboot');
   });
 });
