@@ -61,9 +61,7 @@ export async function startUnits(systemd: Systemd, planned: Plan, changed: strin
   if (changed.some(f => serviceOf(f) === UNITS.pod) && (await systemd.unitState(UNITS.pod)).activeState === 'active') {
     out.info(`    restarting ${UNITS.pod}`);
     const result = await systemd.restartUnit(UNITS.pod, { timeoutMs: START_TIMEOUT_MS });
-    if (result !== 'done') {
-      throw new UnitFailedError(UNITS.pod, result, await journalTail(UNITS.pod, spec.scope, 20).catch(() => []), `see: ${systemctlCommand(spec.scope)} status ${UNITS.pod}`);
-    }
+    if (result !== 'done') throw await unitFailed(UNITS.pod, result, spec);
     touched.clear();
   }
   for (const service of planned.services) {
@@ -76,9 +74,11 @@ export async function startUnits(systemd: Systemd, planned: Plan, changed: strin
     if (state.activeState === 'active' && !restart) continue;
     out.info(`    ${restart ? 'restarting' : 'starting'} ${service}`);
     const result = restart ? await systemd.restartUnit(service, { timeoutMs: START_TIMEOUT_MS }) : await systemd.startUnit(service, { timeoutMs: START_TIMEOUT_MS });
-    if (result !== 'done' && result !== 'skipped') {
-      throw new UnitFailedError(service, result, await journalTail(service, spec.scope, 20).catch(() => []),
-        `see: ${systemctlCommand(spec.scope)} status ${service}`);
-    }
+    if (result !== 'done' && result !== 'skipped') throw await unitFailed(service, result, spec);
   }
+}
+
+/** A start or restart job that ended other than "done", with the unit's journal tail. */
+async function unitFailed(service: string, result: string, spec: InstallSpec): Promise<UnitFailedError> {
+  return new UnitFailedError(service, result, await journalTail(service, spec.scope, 20).catch(() => []), `see: ${systemctlCommand(spec.scope)} status ${service}`);
 }
