@@ -52,11 +52,13 @@ export async function writePlan(planned: Plan, layout: QuayRootLayout): Promise<
 /**
  * Starts what is not running and restarts what ran before this `up` with a file that changed.
  * A unit that another start just pulled in (the pod wants all three) is not restarted again.
+ * All jobs are enqueued at once: the units' After= lines make systemd run postgres and redis side by
+ * side and quay-app after both, instead of mreg waiting for each job before it asks for the next.
  */
 export async function startUnits(systemd: Systemd, planned: Plan, changed: string[], wasActive: Set<string>, spec: InstallSpec, out: CommandContext['out']): Promise<void> {
   const touched = new Set(changed.map(serviceOf).filter((s): s is string => s !== undefined && wasActive.has(s)));
   // A changed pod (a new published port, the move to quay.pod) only takes effect when the pod is made
-  // again. Its restart stops every container bound to it, so the loop below starts them on their new files.
+  // again. Its restart stops every container bound to it, so the jobs below start them on their new files.
   // (The pod is not among the services up samples before the reload, so its own state decides.)
   if (changed.some(f => serviceOf(f) === UNITS.pod) && (await systemd.unitState(UNITS.pod)).activeState === 'active') {
     out.info(`    restarting ${UNITS.pod}`);
@@ -64,8 +66,10 @@ export async function startUnits(systemd: Systemd, planned: Plan, changed: strin
     if (result !== 'done') throw await unitFailed(UNITS.pod, result, spec);
     touched.clear();
   }
-  for (const service of planned.services) {
-    const state = await systemd.unitState(service);
+  const jobs: { service: string; restart: boolean }[] = [];
+  const states = await Promise.all(planned.services.map(s => systemd.unitState(s)));
+  for (const [i, service] of planned.services.entries()) {
+    const state = states[i]!;
     if (state.loadState !== 'loaded') {
       throw new HostError(`${service} was not generated (LoadState=${state.loadState})`, 'run `/usr/libexec/podman/quadlet -dryrun' + (spec.scope === 'rootless' ? ' -user' : '') + '` to see why');
     }
@@ -73,9 +77,13 @@ export async function startUnits(systemd: Systemd, planned: Plan, changed: strin
     const restart = state.activeState === 'active' && touched.has(service);
     if (state.activeState === 'active' && !restart) continue;
     out.info(`    ${restart ? 'restarting' : 'starting'} ${service}`);
-    const result = restart ? await systemd.restartUnit(service, { timeoutMs: START_TIMEOUT_MS }) : await systemd.startUnit(service, { timeoutMs: START_TIMEOUT_MS });
-    if (result !== 'done' && result !== 'skipped') throw await unitFailed(service, result, spec);
+    jobs.push({ service, restart });
   }
+  const opts = { timeoutMs: START_TIMEOUT_MS };
+  const results = await Promise.all(jobs.map(j => j.restart ? systemd.restartUnit(j.service, opts) : systemd.startUnit(j.service, opts)));
+  // The first failure in start order is the cause: quay-app's job only says "dependency" when postgres failed.
+  const failed = jobs.findIndex((_, i) => results[i] !== 'done' && results[i] !== 'skipped');
+  if (failed >= 0) throw await unitFailed(jobs[failed]!.service, results[failed]!, spec);
 }
 
 /** A start or restart job that ended other than "done", with the unit's journal tail. */

@@ -9,7 +9,8 @@ import { redact } from '../plan/redact.js';
 import { quayRootLayout, type QuayRootLayout } from '../spec/layout.js';
 import { COMPONENTS } from '../model/components.js';
 import { pointerPath } from '../model/scope.js';
-import { ALL_SECRET_NAMES, CONTAINER_NAMES, imageRefs, STOP_ORDER } from '../model/views.js';
+import { ALL_SECRET_NAMES, CONTAINER_NAMES, STOP_ORDER } from '../model/views.js';
+import { missingImages } from '../apply/images.js';
 import { parseRecord, recordSpec, serializeRecord, RECORD_SCHEMA_VERSION, type InstallRecord } from '../spec/record.js';
 import type { InstallSecrets, InstallSpec } from '../spec/spec.js';
 import { generateSecrets, secretValueByName } from '../apply/secrets-step.js';
@@ -197,10 +198,7 @@ async function stopLegacy(systemd: Systemd, podman: Podman, spec: InstallSpec): 
 }
 
 async function requireImages(podman: Podman, spec: InstallSpec): Promise<void> {
-  const missing: string[] = [];
-  for (const [flag, ref] of imageRefs(spec.images)) {
-    if (!(await podman.imageExists(ref))) missing.push(`${flag} ${ref}`);
-  }
+  const missing = await missingImages(podman, spec.images);
   if (missing.length > 0) {
     throw new HostError(`image not present on this host: ${missing.join(', ')}`, 'nothing was changed; load them with --image-archive FILE (mreg never pulls)');
   }

@@ -21,7 +21,8 @@ import { createPodman } from '../host/podman.js';
 import { runChecked } from '../host/exec.js';
 import { storageHostPath } from '../host/storage.js';
 import { defaultQuayRoot } from '../model/scope.js';
-import { imageRefs, UNITS } from '../model/views.js';
+import { UNITS } from '../model/views.js';
+import { missingImages } from '../apply/images.js';
 import { quayRootLayout } from '../spec/layout.js';
 import { parseRecord, serializeRecord } from '../spec/record.js';
 import { meaningfulEntries, takenDir, takeProblem, type TakenDir } from '../spec/taken-dirs.js';
@@ -73,8 +74,7 @@ export async function restore(ctx: CommandContext): Promise<void> {
     if (resuming) out.info(`mreg: resuming the interrupted restore of this backup into ${quayRoot}`);
     const problems: string[] = [];
     // Images first: a --force must not delete an install for a restore that cannot start.
-    const missing: string[] = [];
-    for (const [flag, ref] of imageRefs(m.images)) if (!(await podman.imageExists(ref))) missing.push(`${flag} ${ref}`);
+    const missing = await missingImages(podman, m.images);
     if (missing.length > 0) throw new UsageError(`image not present on this host: ${missing.join(', ')}; load the images the backup ran with first (podman load -i ARCHIVE)`, 'nothing was changed');
     const taken: TakenDir[] = resuming ? marker.taken : [];
     if (!resuming) {

@@ -11,7 +11,8 @@ import { redact } from '../plan/redact.js';
 import { quayRootLayout, type QuayRootLayout } from '../spec/layout.js';
 import { COMPONENTS, type StorageMount } from '../model/components.js';
 import { pointerPath, systemdUnitDir } from '../model/scope.js';
-import { ALL_SECRET_NAMES, imageRefs, UNITS } from '../model/views.js';
+import { ALL_SECRET_NAMES, UNITS } from '../model/views.js';
+import { missingImages } from '../apply/images.js';
 import { preflight } from '../spec/preflight.js';
 import { DEFAULT_HOSTNAME_ENV, HEALTH_TIMEOUT_MS } from '../spec/defaults.js';
 import { recordSpec, serializeRecord, RECORD_SCHEMA_VERSION, type InstallRecord } from '../spec/record.js';
@@ -86,19 +87,25 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
       let sd: Systemd | undefined;
       let sdError: string | undefined;
       try { sd = await connectSystemd(spec.scope, ctx.env); } catch (err) { sdError = err instanceof Error ? err.message : String(err); }
-      const appState = sd ? await sd.unitState(UNITS.app).catch(() => undefined) : undefined;
+      // Independent questions, asked at once.
+      const [appState, podState, portFree, addresses, diskFree] = await Promise.all([
+        sd?.unitState(UNITS.app).catch(() => undefined),
+        sd?.unitState(UNITS.pod).catch(() => undefined),
+        isPortFree(spec.port).catch(() => true),
+        resolveHostname(spec.hostname).catch(() => []),
+        diskFreeBytes(spec.quayStorage.kind === 'path' ? spec.quayStorage.path : spec.quayRoot),
+      ]);
       // An interrupted earlier run may have left our pod up and holding the port: that is ours to restart.
-      const podState = sd ? await sd.unitState(UNITS.pod).catch(() => undefined) : undefined;
       const ourPodUp = podState !== undefined && ['active', 'activating', 'reloading'].includes(podState.activeState)
         && podState.sourcePath.startsWith(`${probe.quadletDir}/`);
       const result = preflight(spec, {
         ...probe,
         systemdReachable: sd !== undefined,
         systemdError: sdError,
-        portFree: await isPortFree(spec.port).catch(() => true),
+        portFree,
         portOwnedByInstall: (previous?.spec.port === spec.port && appState?.activeState === 'active') || ourPodUp,
-        hostnameResolves: (await resolveHostname(spec.hostname).catch(() => [])).length > 0,
-        diskFreeBytes: await diskFreeBytes(spec.quayStorage.kind === 'path' ? spec.quayStorage.path : spec.quayRoot),
+        hostnameResolves: addresses.length > 0,
+        diskFreeBytes: diskFree,
       });
       for (const w of result.warnings) out.warn(w);
       if (result.errors.length > 0) {
@@ -348,10 +355,7 @@ async function dryRun(spec: InstallSpec, probe: HostProbe, layout: QuayRootLayou
 }
 
 async function requireImages(podman: Podman, spec: InstallSpec): Promise<void> {
-  const missing: string[] = [];
-  for (const [flag, ref] of imageRefs(spec.images)) {
-    if (!(await podman.imageExists(ref))) missing.push(`${flag} ${ref}`);
-  }
+  const missing = await missingImages(podman, spec.images);
   if (missing.length > 0) {
     throw new HostError(`image not present on this host: ${missing.join(', ')}`,
       'load them with --image-archive FILE, or `podman pull` them on a connected host and `podman save` them here; mreg never pulls (air-gapped)');

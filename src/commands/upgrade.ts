@@ -8,7 +8,8 @@ import { parseUpOptions } from '../spec/options.js';
 import { plan as makePlan, type Plan, type PlannedFile } from '../plan/plan.js';
 import { layoutProblem, unitDirs } from '../plan/layout-move.js';
 import { redact } from '../plan/redact.js';
-import { ALL_UNITS, imageRefs, serviceOf, shortUnitName, UNITS } from '../model/views.js';
+import { ALL_UNITS, serviceOf, shortUnitName, UNITS } from '../model/views.js';
+import { missingImages } from '../apply/images.js';
 import { serializeRecord, type InstallRecord } from '../spec/record.js';
 import type { Images, InstallSecrets, InstallSpec, Scope } from '../spec/spec.js';
 import { findInstall } from '../apply/install-lookup.js';
@@ -81,10 +82,7 @@ function recordedChanges(recorded: Plan, planned: Plan): Change[] {
 }
 
 async function requireImages(podman: Podman, images: Images): Promise<void> {
-  const missing: string[] = [];
-  for (const [flag, ref] of imageRefs(images)) {
-    if (!(await podman.imageExists(ref))) missing.push(`${flag} ${ref}`);
-  }
+  const missing = await missingImages(podman, images);
   if (missing.length > 0) {
     throw new HostError(`image not present on this host: ${missing.join(', ')}`,
       'load them with --image-archive FILE; nothing was changed and mreg never pulls (air-gapped)');

@@ -25,6 +25,8 @@ export interface Podman {
   /** `tar -xOf archive member | podman image import --change … - name`: a root filesystem tar made an image. */
   importImage(archive: string, member: string, name: string, changes: readonly string[]): Promise<void>;
   imageExists(ref: string): Promise<boolean>;
+  /** The refs podman does not hold: one `image inspect` of all of them, and only when that fails one `image exists` each. */
+  missingImages(refs: readonly string[]): Promise<string[]>;
   secretExists(name: string): Promise<boolean>;
   /** `podman secret create [--replace] --env NAME VAR`: the value travels in the child's environment, never argv. */
   secretCreate(name: string, value: string, opts?: { replace?: boolean }): Promise<void>;
@@ -186,6 +188,12 @@ export function createPodman(opts: { verbose?: boolean; log?: (line: string) => 
       }
     },
     imageExists: (ref) => exists(['image', 'exists', ref]),
+    async missingImages(refs) {
+      // Under emulation each podman process costs about a second: the usual answer (all there) takes one.
+      if (refs.length === 0 || (await runCommand('podman', ['image', 'inspect', '--format', '{{.Id}}', ...refs], { log })).exitCode === 0) return [];
+      const found = await Promise.all(refs.map((ref) => exists(['image', 'exists', ref])));
+      return refs.filter((_, i) => !found[i]);
+    },
     secretExists: (name) => exists(['secret', 'exists', name]),
     async secretCreate(name, value, o) {
       // Not `-` on stdin: podman requires a FIFO there and Node's stdio pipes are socketpairs

@@ -58,3 +58,32 @@ t.test('a pod that was not running is started with the containers, not restarted
   t.notOk(calls.includes(`restart ${POD}`));
   t.same(calls, CONTAINERS.map(c => `start ${c}`));
 });
+
+// A fake in which each job takes a while and records how many were in flight at once, and postgres may fail
+// (then quay-app's job ends "dependency", as systemd ends a job whose Requires= failed).
+function slowSystemd(pgResult: 'done' | 'failed') {
+  const { sd, calls } = fakeSystemd([]);
+  let inFlight = 0;
+  let most = 0;
+  sd.startUnit = async n => {
+    calls.push(`start ${n}`);
+    inFlight += 1; most = Math.max(most, inFlight);
+    await new Promise(r => setTimeout(r, 20));
+    inFlight -= 1;
+    if (n === 'quay-postgres.service') return pgResult;
+    return n === 'quay-app.service' && pgResult !== 'done' ? 'dependency' : 'done';
+  };
+  return { sd, calls, most: () => most };
+}
+
+t.test('a fresh start asks for every container at once: systemd orders them by After=, mreg does not wait in between', async t => {
+  const { sd, calls, most } = slowSystemd('done');
+  await startUnits(sd, planned, [], new Set(), spec, out);
+  t.same(calls, CONTAINERS.map(c => `start ${c}`), 'enqueued in start order');
+  t.equal(most(), 3, 'all three jobs were in flight together');
+});
+
+t.test('a failed start is reported for the unit that failed, not for quay-app that depended on it', async t => {
+  const { sd } = slowSystemd('failed');
+  await t.rejects(startUnits(sd, planned, [], new Set(), spec, out), { name: 'UnitFailedError', message: /quay-postgres\.service/ });
+});
