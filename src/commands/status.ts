@@ -6,7 +6,7 @@ import { identify } from '../host/facts.js';
 import { connectSystemd, type UnitState } from '../host/systemd.js';
 import { readIfExists } from '../host/fs.js';
 import { probeHealth, type HealthAnswer } from '../host/http.js';
-import { checkPrivateModes, isLowOnSpace, storageSpace, volumeMountpoints } from '../host/storage.js';
+import { checkPrivateModes, isLowOnSpace, knownVolumeMountpoints, storageSpace } from '../host/storage.js';
 import { systemctlCommand } from '../model/scope.js';
 import { ALL_UNITS } from '../model/views.js';
 import type { Scope, Storage } from '../spec/spec.js';
@@ -55,7 +55,7 @@ export async function status(ctx: CommandContext): Promise<void> {
       { path: layout.configYaml, maxMode: 0o640 },
       { path: layout.sslKey, maxMode: 0o640 },
     ], probe.uid),
-    storageReport([['quayStorage', spec.quayStorage], ['pgStorage', spec.pgStorage]]),
+    storageReport([['quayStorage', spec.quayStorage], ['pgStorage', spec.pgStorage]], record.volumeMountpoints),
     readIfExists(lastBackupPath(layout.root)).then(parseLastBackup).catch(() => undefined),
   ]);
 
@@ -111,10 +111,10 @@ async function allInOrder<T extends readonly unknown[] | []>(probes: T): Promise
   return settled.map(r => (r as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
 }
 
-/** Where each storage lives and its free space; volumes are looked up with one podman process. */
-async function storageReport(list: ReadonlyArray<readonly [string, Storage]>) {
+/** Where each storage lives and its free space; volumes up did not record are looked up with one podman process. */
+async function storageReport(list: ReadonlyArray<readonly [string, Storage]>, recorded?: Record<string, string>) {
   const names = list.flatMap(([, s]) => s.kind === 'volume' ? [s.name] : []);
-  const mounts = await volumeMountpoints(names).catch(() => new Map<string, string>());
+  const mounts = await knownVolumeMountpoints(names, recorded).catch(() => new Map<string, string>());
   return Promise.all(list.map(async ([name, s]) => {
     const location = s.kind === 'path' ? s.path : mounts.get(s.name) ?? `volume ${s.name}`;
     const space = location.startsWith('/') ? await storageSpace(location).catch(() => null) : null;

@@ -36,7 +36,7 @@ import { mergeTaken, takenDir, takeProblem, type TakenDir } from '../spec/taken-
 import { httpsRequest, waitForHealth, type RegistryEndpoint } from '../host/http.js';
 import { appCrashWatch, withJournalTail } from '../apply/crash-watch.js';
 import { loadImageArchive } from '../apply/image-archive.js';
-import { prepareBindDir } from '../host/storage.js';
+import { prepareBindDir, volumeMountpoints } from '../host/storage.js';
 import { assertPgMajorCompatible } from '../host/pg-data.js';
 import { VERSION } from '../version.js';
 
@@ -143,6 +143,7 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     }
 
     let dropped: readonly string[] = []; // stale unit files this run deleted: no longer mreg's to remove
+    let mountpoints = previous?.volumeMountpoints; // where podman keeps each volume (for status), asked once
     const recordAt = (updatedAt: string, plannedFiles: readonly string[], volumes: readonly string[]): InstallRecord => ({
       schemaVersion: RECORD_SCHEMA_VERSION,
       mregVersion: VERSION,
@@ -157,6 +158,7 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
       lingerEnabledByMreg,
       pgData, // undefined (nothing verified) is left out of the JSON
       takenDirs: taken,
+      volumeMountpoints: mountpoints,
     });
     // A first install records itself (and the folders it takes) before it creates anything, so an
     // interrupted run is resumed by up, or removed by down, and --purge knows what is mreg's.
@@ -216,8 +218,12 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
       const wasActive = new Set(states.filter(st => st.activeState === 'active').map(st => st.name));
       await out.step('start registry units', () => startUnits(systemd!, planned, changed, wasActive, spec, out));
     }
+    // While Quay starts, podman says where the volumes are (once: a re-run keeps what was recorded).
+    const known = planned.volumes.every(v => mountpoints?.[v]);
+    const asking = known ? undefined : volumeMountpoints(planned.volumes).then(m => Object.fromEntries(m)).catch(() => undefined);
     const waited = await out.step('registry health', () => waitForHealth(ep, HEALTH_TIMEOUT_MS, { intervalMs: 200, giveUp: appCrashWatch(systemd!) })
       .catch(err => withJournalTail(err, spec.scope)));
+    if (asking) mountpoints = await asking;
     out.debug(`healthy after ${waited} ms of probing`);
 
     const creds = await out.step('first user', () => ensureInitUser(ep, spec, secrets, previousCreds, layout, tls.caPath, previous !== undefined));

@@ -21,6 +21,21 @@ export async function storageHostPath(s: Storage, what: string): Promise<string>
   return mount;
 }
 
+/**
+ * Mountpoints of volumes: the recorded folder when it is still there, and the others from one podman
+ * process (none when every one was recorded). A volume podman does not know is left out.
+ */
+export async function knownVolumeMountpoints(names: readonly string[], recorded: Readonly<Record<string, string>> = {}): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  await Promise.all(names.map(async n => {
+    const dir = recorded[n];
+    if (dir && (await lstat(dir).catch(() => undefined))?.isDirectory()) found.set(n, dir);
+  }));
+  const ask = names.filter(n => !found.has(n));
+  for (const [n, dir] of await volumeMountpoints(ask)) found.set(n, dir);
+  return found;
+}
+
 /** Mountpoints of several volumes with one podman process (each costs a podman start-up); missing ones are left out. */
 export async function volumeMountpoints(names: readonly string[]): Promise<Map<string, string>> {
   if (names.length === 0) return new Map();

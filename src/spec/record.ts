@@ -46,6 +46,8 @@ const recordSchema = z.object({
     uid: z.number().int().optional(),
     gid: z.number().int().optional(),
   })).optional(),
+  /** Each volume's host folder as podman reported it when up last ran, so status needs no podman process. */
+  volumeMountpoints: z.record(z.string(), z.string()).optional(),
   /** Set by `mreg down` without --purge: units and secrets are gone, data and quayRoot are kept. */
   removedAt: z.string().optional(),
 });

@@ -73,6 +73,8 @@ t.test('install record round trip', async t => {
   t.same(parseRecord(serializeRecord(checked), '/r'), checked, 'the PostgreSQL check result is kept');
   t.equal(serializeRecord({ ...record, pgData: undefined }), serializeRecord(record), 'no check result: no pgData key');
   t.throws(() => parseRecord(serializeRecord({ ...record, pgData: { imageId: 1 } } as never), '/r'), /damaged \(pgData/, 'a damaged check result is refused');
+  const mounts = { ...record, volumeMountpoints: { 'quay-storage': '/var/lib/containers/storage/volumes/quay-storage/_data' } };
+  t.same(parseRecord(serializeRecord(mounts), '/r'), mounts, 'the volumes\' folders up recorded are kept (status reads them)');
 });
 
 t.test('corrupt and future records are refused with the path and a fix', async t => {

@@ -175,6 +175,11 @@ sideBySide(t, 'install, push, up again, status, kill -9 (both scopes at once)', 
     t.same(st.units.map(u => u.activeState), ['active', 'active', 'active', 'active']);
     const human = await s.run('mreg status --no-color');
     t.match(human.stdout, /quay-app\.service\s+loaded\s+active\s+running/);
+    // up records where podman keeps the volumes, so status needs no podman process for them (issue 19).
+    const recorded = await s.run(`jq -r '.volumeMountpoints["pg-storage"]' ${s.quayRoot}/mreg-install.json; podman volume inspect --format '{{.Mountpoint}}' pg-storage`);
+    const [fromRecord, fromPodman] = recorded.stdout.trim().split('\n');
+    t.equal(fromRecord, fromPodman, 'the record holds the folder podman reports for pg-storage', { output: describe(recorded) });
+    t.ok((JSON.parse(r.stdout) as { storage: Array<{ location: string }> }).storage.some(x => x.location === fromPodman), 'status shows that folder');
   });
 
   t.test(`${s.name}: kill -9 of a container is repaired by systemd`, async t => {
