@@ -126,7 +126,7 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     }
     await out.step('images present', () => requireImages(podman, spec));
     const checkPg = !previous || Boolean(previous.removedAt) || previous.spec.images.postgres !== spec.images.postgres;
-    const pgData = checkPg ? await out.step('PostgreSQL data version', () => assertPgMajorCompatible(spec.pgStorage, spec.images.postgres, spec.scope, previous?.pgData))
+    const pgData = checkPg ? await out.step('PostgreSQL data version', () => assertPgMajorCompatible(spec.pgStorage, spec.images.postgres, spec.scope, previous?.pgData, previous?.volumeMountpoints))
       : previous?.pgData;
 
     // Linger is the one check that changes the host: only once everything else passed.

@@ -198,7 +198,7 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
     await out.step('images present', () => requireImages(podman, spec.images));
     let pgData = record.pgData;
     if (spec.images.postgres !== record.spec.images.postgres) {
-      pgData = await out.step('PostgreSQL data version', () => assertPgMajorCompatible(spec.pgStorage, spec.images.postgres, spec.scope, record.pgData));
+      pgData = await out.step('PostgreSQL data version', () => assertPgMajorCompatible(spec.pgStorage, spec.images.postgres, spec.scope, record.pgData, record.volumeMountpoints));
     }
     const secrets = await out.step('existing secrets', async () => existingSecrets(podman, layout.credentials, await readIfExists(layout.configYaml)));
     const planned = makePlan(spec, probe, secrets);

@@ -8,7 +8,7 @@ import {
 import type { Scope, Storage } from '../spec/spec.js';
 import { runCommand } from './exec.js';
 import { readIfExists } from './fs.js';
-import { volumeMountpoint } from './storage.js';
+import { knownVolumeMountpoints } from './storage.js';
 
 // sclorg images keep the cluster in data/userdata; a plain layout has PG_VERSION at the top.
 const PG_VERSION_PATHS = ['userdata/PG_VERSION', 'PG_VERSION'];
@@ -20,8 +20,8 @@ export interface DataMajor { where: string; dir: string; major: PgMajor }
  * when there is none yet (first install, empty volume). Rootless data belongs to sub-uids (uid 26
  * in the container), so it is read inside `podman unshare`.
  */
-export async function readDataMajor(storage: Storage, scope: Scope): Promise<DataMajor | undefined> {
-  const dir = storage.kind === 'path' ? storage.path : await volumeMountpoint(storage.name);
+export async function readDataMajor(storage: Storage, scope: Scope, mountpoints?: Readonly<Record<string, string>>): Promise<DataMajor | undefined> {
+  const dir = storage.kind === 'path' ? storage.path : (await knownVolumeMountpoints([storage.name], mountpoints)).get(storage.name);
   if (!dir) return undefined;
   const where = storage.kind === 'path' ? storage.path : `volume ${storage.name} (${dir})`;
   for (const rel of PG_VERSION_PATHS) {
@@ -71,8 +71,9 @@ export async function serverMajor(image: string): Promise<PgMajor | undefined> {
  * Returns what was verified (for the install record), so a later run with the same image ID and
  * the same data major skips the throw-away container; undefined when nothing could be verified.
  */
-export async function assertPgMajorCompatible(storage: Storage, image: string, scope: Scope, verified?: PgVerified): Promise<PgVerified | undefined> {
-  const data = await readDataMajor(storage, scope);
+export async function assertPgMajorCompatible(storage: Storage, image: string, scope: Scope, verified?: PgVerified,
+  mountpoints?: Readonly<Record<string, string>>): Promise<PgVerified | undefined> {
+  const data = await readDataMajor(storage, scope, mountpoints);
   if (!data) return undefined;
   const { id, declared } = await inspectPgImage(image);
   const ok = id ? { imageId: id, major: data.major } : undefined;
