@@ -2,7 +2,7 @@
 // writes no archive format of its own. Storage trees belong to container uids: rootless, every command
 // that reads or writes them runs inside the user namespace (`podman unshare`), where those uids exist.
 import { writeFile } from 'node:fs/promises';
-import { execa } from 'execa';
+import { loadExeca } from './execa.js';
 import { join } from 'node:path';
 import { HostError } from '../errors.js';
 import type { Scope } from '../spec/spec.js';
@@ -100,6 +100,7 @@ export async function createArchive(a: CreateArchive, scope: Scope): Promise<voi
     const passphraseFile = a.passphraseFile;
     res = await withGpgHome(async home => {
       const env = { LC_ALL: 'C' };
+      const { execa } = await loadExeca();
       const r = await execa(file, args, { reject: false, env, buffer: { stdout: false } })
         .pipe(execa('gpg', encryptArgs(home, passphraseFile, a.output), { reject: false, env, ...(a.output === '-' ? { stdout: 'inherit' as const } : {}) }));
       const tar = r.pipedFrom[0];
@@ -133,6 +134,7 @@ async function tarOver(src: ArchiveSource, args: readonly string[], scope: Scope
   return withGpgHome(async home => {
     const [file, a] = inScope(scope, ['tar', '--file=-', ...args]);
     const env = { LC_ALL: 'C' };
+    const { execa } = await loadExeca();
     const res = await execa('gpg', decryptArgs(home, passphraseFile, src.file), { reject: false, env, buffer: { stdout: false } })
       .pipe(execa(file, a, { reject: false, env }));
     const gpg = res.pipedFrom[0];

@@ -1,5 +1,5 @@
 // Runs host commands through execa with argv arrays and turns failures into HostError.
-import { execa, ExecaError } from 'execa';
+import { loadExeca } from './execa.js';
 import { HostError } from '../errors.js';
 
 export interface RunOptions {
@@ -34,7 +34,8 @@ export function tailLines(text: string, n = STDERR_TAIL): string[] {
 
 /** Whether an error says the program itself is missing (ENOENT on spawn). */
 export function isCommandMissing(err: unknown): boolean {
-  return err instanceof ExecaError && (err as { code?: string }).code === 'ENOENT';
+  // execa's own error (it names the command), without loading execa to ask instanceof
+  return err instanceof Error && (err as { code?: string }).code === 'ENOENT' && typeof (err as { command?: unknown }).command === 'string';
 }
 
 /**
@@ -44,6 +45,7 @@ export function isCommandMissing(err: unknown): boolean {
  */
 export async function runCommand(file: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
   opts.log?.(`$ ${[file, ...args].join(' ')}`);
+  const { execa } = await loadExeca();
   const res = await execa(file, args, {
     reject: false,
     ...(opts.stdin === 'inherit' ? { stdin: 'inherit' as const } : opts.inputFile !== undefined ? { inputFile: opts.inputFile } : { input: opts.input ?? '' }),
@@ -76,7 +78,7 @@ export async function runChecked(file: string, args: readonly string[], opts: Ru
     res = await runCommand(file, args, opts);
   } catch (err) {
     if (err instanceof HostError) throw err;
-    const short = err instanceof ExecaError ? err.shortMessage : String(err);
+    const short = err instanceof (await loadExeca()).ExecaError ? (err as { shortMessage: string }).shortMessage : String(err);
     throw new HostError(`${opts.what ?? file} failed: ${short}`, isCommandMissing(err) ? `install ${file}` : opts.hint, { cause: err });
   }
   if (res.exitCode !== 0) throw commandFailed(file, args, res, opts.what, opts.hint);

@@ -1,7 +1,7 @@
 // Podman port: the podman CLI through execa argv arrays; secret values never appear in argv.
 import * as path from 'node:path';
 import { open } from 'node:fs/promises';
-import { execa } from 'execa';
+import { loadExeca } from './execa.js';
 import { HostError } from '../errors.js';
 import { PODMAN_SUPPORT } from '../plan/compat.js';
 import type { Scope } from '../spec/spec.js';
@@ -180,6 +180,7 @@ export function createPodman(opts: { verbose?: boolean; log?: (line: string) => 
     async importImage(archive, member, name, changes) {
       const args = ['image', 'import', ...changes.flatMap(c => ['--change', c]), '-', name];
       log?.(`$ tar -xOf ${archive} ${member} | podman ${args.join(' ')}`);
+      const { execa } = await loadExeca();
       const res = await execa('tar', ['-xOf', archive, member], { reject: false, buffer: { stdout: false }, env: { LC_ALL: 'C' } })
         .pipe('podman', args, { reject: false, env: { LC_ALL: 'C' } });
       const failed = [res, ...(res.pipedFrom ?? [])].find(r => r.exitCode !== 0);

@@ -1,6 +1,6 @@
 // Reads tar archives with the host's GNU tar (on every RHEL host), so mreg parses no archive format itself.
 import { createHash } from 'node:crypto';
-import { execa } from 'execa';
+import { loadExeca } from './execa.js';
 import { HostError } from '../errors.js';
 import { runChecked } from './exec.js';
 
@@ -13,6 +13,7 @@ export async function listTar(archive: string): Promise<string[]> {
 /** The sha256 (hex) of one member's bytes, streamed (members are root filesystems of a gigabyte or more). */
 export async function hashTarMember(archive: string, member: string): Promise<string> {
   const hash = createHash('sha256');
+  const { execa } = await loadExeca();
   const child = execa('tar', ['-xOf', archive, member], { buffer: { stdout: false }, reject: false, env: { LC_ALL: 'C' } });
   child.stdout.on('data', (chunk: Buffer) => hash.update(chunk));
   const res = await child;

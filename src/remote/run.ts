@@ -6,7 +6,8 @@ import { access, constants, mkdtemp, rm } from 'node:fs/promises';
 import { hostname as osHostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execa, type Options } from 'execa';
+import type { Options } from 'execa';
+import { loadExeca } from '../host/execa.js';
 import { HostError, MregError, UsageError } from '../errors.js';
 import { archiveKind } from '../apply/image-archive.js';
 import { listTar } from '../host/tar.js';
@@ -101,7 +102,7 @@ export async function runRemote(command: RemoteCommand, target: RemoteTarget, ct
   const where = `${target.user ? `${target.user}@` : ''}${target.hostname}`;
   // `ssh OPTIONS -- HOST [COMMAND]`: `--` so nothing after it is read as an ssh option.
   const ssh = async (extra: string[], remote?: string, opts: SshOptions = {}): Promise<SshResult> =>
-    (await execa('ssh', [...base, ...extra, '--', target.hostname, ...(remote ? [remote] : [])], { reject: false, stdin: 'ignore', ...opts } as Options)) as unknown as SshResult;
+    (await (await loadExeca()).execa('ssh', [...base, ...extra, '--', target.hostname, ...(remote ? [remote] : [])], { reject: false, stdin: 'ignore', ...opts } as Options)) as unknown as SshResult;
   try {
     out.debug(`$ ssh ${[...base, target.hostname].join(' ')}`);
     // -f -N: authenticate, then keep the master in the background (its stdio goes to /dev/null).

@@ -118,3 +118,9 @@ t.test('parseVolumeMountpoints: one podman call for several volumes, missing one
   t.same([...parseVolumeMountpoints('other\t/x\nquay-storage\t\n', ['quay-storage'])], [], 'names not asked for and empty mountpoints are ignored');
   t.same([...parseVolumeMountpoints('', ['a'])], []);
 });
+
+t.test('a program that is not installed: runChecked says to install it (execa is loaded only on first use)', async t => {
+  const { runChecked, isCommandMissing } = await import('../../src/host/exec.js');
+  await t.rejects(runChecked('mreg-no-such-program', ['x']), { name: 'HostError', message: /mreg-no-such-program failed/, hint: 'install mreg-no-such-program' });
+  t.notOk(isCommandMissing(Object.assign(new Error('ENOENT: no such file'), { code: 'ENOENT' })), 'a file system ENOENT is not a missing program');
+});

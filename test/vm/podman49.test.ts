@@ -9,6 +9,7 @@ import { IMG, SCOPES, caPath, upCmd, login, pushTiny, pullDigest, status, waitHe
 import { systemdUnitDir } from '../../src/model/scope.js';
 import { checkGoldenSet } from './golden.js';
 import { PODMAN49, switchPodman, usePodman49 } from './podman49.js';
+import { restoreSnapshot, saveSnapshot } from './snapshot.js';
 
 requireVm();
 t.setTimeout(60 * 60_000);
@@ -153,16 +154,19 @@ t.test('down keeps the data; up brings it back; down --purge leaves nothing', as
     t.equal(up.exitCode, 0, `${s.name}: mreg up after down`, { output: describe(up) });
     t.equal(await fingerprint(s), state.get(s.name)?.secrets, `${s.name}: same CA, credentials and secrets`);
     await assertPulls(t, s, 'after down and up');
+  });
+  // The host move below starts from this running 4.9 install instead of paying a second first start.
+  await saveSnapshot('p49-installed');
+  await both(async s => {
     const p = await s.run('mreg down --purge --yes');
     t.equal(p.exitCode, 0, `${s.name}: down --purge exits 0`, { output: describe(p) });
     const gone = await s.run(`ls -d ${s.quayRoot} ${unitDir(s)}/quay-pod.service ${s.quadletDir}/quay-* 2>/dev/null; podman volume ls -q | grep -E 'quay|pg'; podman secret ls --format '{{.Name}}' | grep mreg-; podman pod ls -q; true`);
     t.equal(gone.stdout.trim(), '', `${s.name}: no quayRoot, unit, volume, secret or pod left`, { output: describe(gone) });
   });
-  state.clear();
 });
 
 t.test('the host moves to podman 5.4 (RHEL 9.4 → 9.6): up moves the install to quay.pod, data kept', async t => {
-  await both(async s => void await install(t, s));
+  await restoreSnapshot('p49-installed'); // the 4.9 install (quay:v2, tiny:1 pushed) as it was before the purge
   const pods = new Map(await Promise.all(SCOPES.map(async s => [s.name, (await s.run("podman pod inspect -f '{{.ID}}' quay-pod")).stdout.trim()] as const)));
   await root(switchPodman('5'));
   await both(async s => {
