@@ -15,7 +15,7 @@ process.env.PORT ??= '2290';
 process.env.RUN ??= `/tmp/mreg-vm-run-${process.env.PORT}`;
 const N = Number(process.env.BENCH_N ?? 3);
 const REPS = Number(process.env.BENCH_REPS ?? 10);
-const ONLY = (process.env.BENCH_ONLY ?? 'up,status,upgrade,cli,backup').split(',');
+const ONLY = (process.env.BENCH_ONLY ?? 'up,status,down,upgrade,cli,backup').split(',');
 const REUSE = process.env.BENCH_REUSE_VM === '1';
 
 const IMG = 'localhost/mreg-test';
@@ -121,6 +121,27 @@ async function benchStatus() {
   const budget = 1.5 * sys.ms + node.ms;
   say(`status: mreg ${msf(mreg.ms)} vs systemctl show ${msf(sys.ms)} (+ node -e 0 ${msf(node.ms)}) → ratio ${ratio.toFixed(1)} beyond Node's start-up (target ≤ 1.5, i.e. ≤ ${msf(budget)}) ${verdict(mreg.ms <= budget)}`);
   note(`status runs (ms): mreg ${mreg.runs}; systemctl show ${sys.runs}; node -e 0 ${node.runs}`);
+  // up on a healthy install (issue 19): nothing to change, so it should cost about what status costs.
+  const noop = await guestMedian(Math.max(3, Math.round(REPS / 2)), 'mreg up');
+  say(`up (nothing to change): mreg ${msf(noop.ms)} vs status ${msf(mreg.ms)} → +${msf(noop.ms - mreg.ms)} (target ≤ +500 ms) ${verdict(noop.ms <= mreg.ms + 500)}`);
+  note(`up (nothing to change) runs (ms): ${noop.runs}`);
+}
+
+/** mreg down (units stopped and their files removed, data kept) against a bare `systemctl stop` of the four units. */
+async function benchDown() {
+  const m = [];
+  const s = [];
+  for (let i = 0; i < N; i++) {
+    await guest(`${UP} >/dev/null`);
+    m.push(await guestTime('mreg down'));
+    await guest(`${UP} >/dev/null`);
+    s.push(await guestTime('systemctl stop quay-app quay-postgres quay-redis quay-pod'));
+    log(`down round ${i + 1}/${N}: mreg down ${secs(m.at(-1))}, systemctl stop ${secs(s.at(-1))}; load ${load()}`);
+  }
+  await guest(`${UP} >/dev/null`);
+  const ratio = median(m) / median(s);
+  say(`down: mreg ${secs(median(m))} vs systemctl stop of the four units ${secs(median(s))} → ratio ${ratio.toFixed(2)} (target ≤ 1.10) ${verdict(ratio <= 1.1)}`);
+  note(`down runs (ms): mreg ${m.join(',')}; systemctl stop ${s.join(',')}`);
 }
 
 /**
@@ -261,7 +282,7 @@ try {
   const qemus = (await sh('bash', ['-c', 'pgrep -c qemu-system || true'])).out.trim();
   vmInfo = `QEMU/TCG guest (MEM=${process.env.MEM ?? 4096} MiB, SMP=${process.env.SMP ?? 2}), ${qemus} QEMU VMs running on the host, rootful install`;
   log(`${vmInfo}; N=${N}, repeats ${REPS}`);
-  const benches = { up: benchUp, status: benchStatus, upgrade: benchUpgrade, cli: benchCli, backup: benchBackup, health: benchHealth };
+  const benches = { up: benchUp, status: benchStatus, down: benchDown, upgrade: benchUpgrade, cli: benchCli, backup: benchBackup, health: benchHealth };
   for (const name of ONLY) {
     if (!benches[name]) throw new Error(`unknown bench ${name} (BENCH_ONLY)`);
     log(`${name} …`);
