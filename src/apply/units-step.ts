@@ -1,7 +1,7 @@
 // Units on the host: validate with Quadlet's generator, write what changed, start/restart what it affects.
 // Shared by up and upgrade so both restart exactly the services whose files changed.
 import { dirname, join } from 'node:path';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import type { CommandContext } from '../cli.js';
 import { HostError, UnitFailedError } from '../errors.js';
@@ -11,7 +11,7 @@ import { serviceOf, UNITS } from '../model/views.js';
 import type { QuayRootLayout } from '../spec/layout.js';
 import type { InstallSpec } from '../spec/spec.js';
 import type { Podman } from '../host/podman.js';
-import type { Systemd } from '../host/systemd.js';
+import type { Systemd, UnitState } from '../host/systemd.js';
 import { ensureDir, makeDirIfMissing, ensureMode, readIfExists, removeIfExists, writeFileAtomic } from '../host/fs.js';
 import { journalTail } from '../host/journal.js';
 
@@ -47,6 +47,23 @@ export async function writePlan(planned: Plan, layout: QuayRootLayout): Promise<
     if (await writeIfChanged(f.path, f.content, f.mode)) changed.push(f.path);
   }
   return changed;
+}
+
+/** Whether a file was written after its service last became active: the service runs an older copy. */
+export function isOutdated(mtimeMs: number | undefined, state: UnitState | undefined): boolean {
+  return mtimeMs !== undefined && state?.activeState === 'active' && state.activeEnterTimestamp !== undefined && mtimeMs > state.activeEnterTimestamp;
+}
+
+/**
+ * Files whose running service started before they were written. An up killed between writing a changed
+ * file and restarting its service leaves exactly that, and the next up finds the file unchanged: without
+ * this its service keeps the old definition (a new port is never published, a new hostname never served).
+ */
+export async function outdatedFiles(systemd: Systemd, paths: readonly string[]): Promise<string[]> {
+  const services = [...new Set(paths.map(serviceOf).filter((s): s is string => s !== undefined))];
+  const states = new Map(await Promise.all(services.map(async s => [s, await systemd.unitState(s)] as const)));
+  const mtimes = await Promise.all(paths.map(p => stat(p).then(st => st.mtimeMs, () => undefined)));
+  return paths.filter((p, i) => isOutdated(mtimes[i], states.get(serviceOf(p) ?? '')));
 }
 
 /**

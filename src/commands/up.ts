@@ -23,7 +23,7 @@ import { describeSelinuxLabels, labelBindPaths, SELINUX_STEP } from '../apply/se
 import { pendingCredentialsPath, readCredentials, writeCredentials, type Credentials } from '../apply/credentials.js';
 import { checkInputFiles, givenImages, lockScope, printDryRun, remoteOptionEnv, runOnTarget, stringFlag } from './common.js';
 import { certsDDir } from './cert.js';
-import { startUnits, validateUnits, writeIfChanged, writePlan } from '../apply/units-step.js';
+import { outdatedFiles, startUnits, validateUnits, writeIfChanged, writePlan } from '../apply/units-step.js';
 import { diskFreeBytes, factsFor, gatherFacts, isPortFree, resolveHostname, type HostProbe } from '../host/facts.js';
 import { createPodman, type Podman } from '../host/podman.js';
 import { enableLinger } from '../host/linger.js';
@@ -205,7 +205,11 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     const stale = previous ? staleUnits(previous.files, plannedFiles, unitDirs(probe)) : [];
     for (const f of stale) { await removeIfExists(f); out.info(`    removed ${f} (not one of the units for podman ${probe.podmanVersion?.join('.')})`); }
     dropped = stale;
-    const changed = [...tls.changed, ...changedFiles, ...stale];
+    const written = [...tls.changed, ...changedFiles, ...stale];
+    // Unchanged files an earlier, interrupted run wrote but never restarted their service for.
+    const outdated = (await outdatedFiles(systemd!, [...plannedFiles, layout.sslCert, layout.sslKey])).filter(f => !written.includes(f));
+    for (const f of outdated) out.debug(`${f} is newer than its running service: restarting it`);
+    const changed = [...written, ...outdated];
     for (const f of changed) out.debug(`changed ${f}`);
 
     const ep: RegistryEndpoint = { hostname: spec.hostname, port: spec.port, ca: tls.caPem };

@@ -87,3 +87,29 @@ t.test('a failed start is reported for the unit that failed, not for quay-app th
   const { sd } = slowSystemd('failed');
   await t.rejects(startUnits(sd, planned, [], new Set(), spec, out), { name: 'UnitFailedError', message: /quay-postgres\.service/ });
 });
+
+t.test('isOutdated: a file written after its service became active', async t => {
+  const { isOutdated } = await import('../../src/apply/units-step.js');
+  const st = (activeState: string, activeEnterTimestamp?: number) => ({ activeState, activeEnterTimestamp }) as never;
+  t.ok(isOutdated(2000, st('active', 1000)), 'newer than the running service');
+  t.notOk(isOutdated(500, st('active', 1000)), 'older: the service runs it');
+  t.notOk(isOutdated(2000, st('inactive', 1000)), 'a stopped service starts on the new file anyway');
+  t.notOk(isOutdated(undefined, st('active', 1000)), 'no such file');
+  t.notOk(isOutdated(2000, st('active')), 'no timestamp: nothing to compare');
+});
+
+t.test('outdatedFiles: an interrupted up wrote the pod file and config.yaml but restarted nothing', async t => {
+  const { outdatedFiles } = await import('../../src/apply/units-step.js');
+  const { mkdtempSync, writeFileSync, utimesSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join((await import('node:os')).tmpdir(), 'mreg-outdated-'));
+  const pod = join(dir, 'quay.pod'); const redis = join(dir, 'quay-redis.container');
+  const config = join(dir, 'quay-config', 'config.yaml');
+  (await import('node:fs')).mkdirSync(join(dir, 'quay-config'));
+  for (const f of [pod, redis, config]) writeFileSync(f, 'x');
+  const since = Date.now() - 60_000;
+  utimesSync(redis, new Date(since - 60_000), new Date(since - 60_000)); // written before the services started
+  const { sd } = fakeSystemd([...all]);
+  sd.unitState = async n => ({ name: n, activeState: 'active', activeEnterTimestamp: since }) as never;
+  t.same(await outdatedFiles(sd, [pod, redis, config, join(dir, 'missing.container')]), [pod, config]);
+});

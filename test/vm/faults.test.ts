@@ -146,6 +146,24 @@ t.test('fault 2: two mreg commands at once: the second refuses, the first finish
   });
 });
 
+t.test('fault 3b: up with a new port killed after writing its units; the same command again publishes the port', async t => {
+  await both(async s => {
+    if (!state.has(s.name)) return void t.fail(`${s.name}: no install`);
+    const newHost = s.host.replace(/:\d+$/, `:${s.port + 20}`);
+    const cmd = upCmd(s, extraUp(s)).replace(`--quayHostname ${s.host}`, `--quayHostname ${newHost}`);
+    const k = await killWhen(s, cmd, '^    ok write units and config ');
+    t.ok(k.killed, `${s.name}: killed after writing the units for ${newHost}`, { output: k.log });
+    // The re-run finds every file as it wants it; the pod and quay-app still run the old ones.
+    const r = await s.run(cmd, { timeoutMs: 20 * 60_000 });
+    t.equal(r.exitCode, 0, `${s.name}: the same mreg up again exits 0`, { output: describe(r) });
+    const c = await s.run(`curl -s -o /dev/null -w '%{http_code}' --max-time 10 --cacert ${caPath(s)} https://${newHost}/health/instance; echo; curl -sk -o /dev/null -w '%{http_code}' --max-time 10 https://${s.host}/health/instance`);
+    t.same(c.stdout.trim().split('\n'), ['200', '000'], `${s.name}: ${newHost} answers with its certificate, the old port is closed`, { output: describe(c) });
+    const back = await s.run(upCmd(s, extraUp(s)), { timeoutMs: 20 * 60_000 });
+    t.equal(back.exitCode, 0, `${s.name}: and back to ${s.host}`, { output: describe(back) });
+    await assertPulls(t, s, 'the port moved (interrupted) and came back');
+  });
+});
+
 // A kill goes through root: rootless container processes belong to sub-uids the user cannot signal.
 // Each round runs one fault per scope at once, and each fault runs in one scope: both scopes restart a
 // container the same way (Restart=always in their own systemd manager), and a round costs a container
