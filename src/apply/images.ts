@@ -1,4 +1,5 @@
 // Which of an install's images this host lacks, named as the flag that sets each (mreg never pulls).
+import { HostError } from '../errors.js';
 import type { Podman } from '../host/podman.js';
 import { imageRefs } from '../model/views.js';
 import type { Images } from '../spec/spec.js';
@@ -8,4 +9,10 @@ export async function missingImages(podman: Podman, images: Images): Promise<str
   const refs = imageRefs(images);
   const missing = new Set(await podman.missingImages(refs.map(([, ref]) => ref)));
   return refs.filter(([, ref]) => missing.has(ref)).map(([flag, ref]) => `${flag} ${ref}`);
+}
+
+/** Throws HostError naming each missing image by its flag; `hint` says how this command gets them. */
+export async function requireImages(podman: Podman, images: Images, hint: string): Promise<void> {
+  const missing = await missingImages(podman, images);
+  if (missing.length > 0) throw new HostError(`image not present on this host: ${missing.join(', ')}`, hint);
 }

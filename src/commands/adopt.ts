@@ -10,7 +10,7 @@ import { quayRootLayout, type QuayRootLayout } from '../spec/layout.js';
 import { COMPONENTS } from '../model/components.js';
 import { pointerPath } from '../model/scope.js';
 import { ALL_SECRET_NAMES, CONTAINER_NAMES, STOP_ORDER } from '../model/views.js';
-import { missingImages } from '../apply/images.js';
+import { requireImages } from '../apply/images.js';
 import { parseRecord, recordSpec, serializeRecord, RECORD_SCHEMA_VERSION, type InstallRecord } from '../spec/record.js';
 import type { InstallSecrets, InstallSpec } from '../spec/spec.js';
 import { generateSecrets, secretValueByName } from '../apply/secrets-step.js';
@@ -91,7 +91,7 @@ export async function adopt(ctx: CommandContext): Promise<void> {
         for (const l of loaded.lines) out.info(`    ${l}`);
         spec = { ...spec, images: { ...spec.images, ...loaded.images } };
       }
-      await requireImages(podman, spec);
+      await requireImages(podman, spec.images, 'nothing was changed; load them with --image-archive FILE (mreg never pulls)');
       // 1.3 ran PostgreSQL 10: refuse before stopping anything when the chosen image cannot open that data.
       await assertPgMajorCompatible(spec.pgStorage, spec.images.postgres, spec.scope);
       const p = makePlan(spec, facts, secrets);
@@ -197,12 +197,6 @@ async function stopLegacy(systemd: Systemd, podman: Podman, spec: InstallSpec): 
   await podman.podRemove(COMPONENTS.pod.podmanName);
 }
 
-async function requireImages(podman: Podman, spec: InstallSpec): Promise<void> {
-  const missing = await missingImages(podman, spec.images);
-  if (missing.length > 0) {
-    throw new HostError(`image not present on this host: ${missing.join(', ')}`, 'nothing was changed; load them with --image-archive FILE (mreg never pulls)');
-  }
-}
 
 async function writeRecord(spec: InstallSpec, planned: Plan, layout: QuayRootLayout, probe: HostProbe): Promise<void> {
   const now = probe.now.toISOString();

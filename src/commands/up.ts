@@ -12,7 +12,7 @@ import { quayRootLayout, type QuayRootLayout } from '../spec/layout.js';
 import { COMPONENTS, type StorageMount } from '../model/components.js';
 import { pointerPath, systemdUnitDir } from '../model/scope.js';
 import { ALL_SECRET_NAMES, UNITS } from '../model/views.js';
-import { missingImages } from '../apply/images.js';
+import { requireImages } from '../apply/images.js';
 import { preflight } from '../spec/preflight.js';
 import { DEFAULT_HOSTNAME_ENV, HEALTH_TIMEOUT_MS } from '../spec/defaults.js';
 import { recordSpec, serializeRecord, RECORD_SCHEMA_VERSION, type InstallRecord } from '../spec/record.js';
@@ -124,7 +124,7 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
       for (const l of loaded.lines) out.info(`    ${l}`);
       spec = { ...spec, images: { ...spec.images, ...loaded.images } };
     }
-    await out.step('images present', () => requireImages(podman, spec));
+    await out.step('images present', () => requireImages(podman, spec.images, 'load them with --image-archive FILE, or `podman pull` them on a connected host and `podman save` them here; mreg never pulls (air-gapped)'));
     const checkPg = !previous || Boolean(previous.removedAt) || previous.spec.images.postgres !== spec.images.postgres;
     const pgData = checkPg ? await out.step('PostgreSQL data version', () => assertPgMajorCompatible(spec.pgStorage, spec.images.postgres, spec.scope, previous?.pgData, previous?.volumeMountpoints))
       : previous?.pgData;
@@ -364,13 +364,6 @@ async function dryRun(spec: InstallSpec, probe: HostProbe, layout: QuayRootLayou
   printDryRun(out, files, actions);
 }
 
-async function requireImages(podman: Podman, spec: InstallSpec): Promise<void> {
-  const missing = await missingImages(podman, spec.images);
-  if (missing.length > 0) {
-    throw new HostError(`image not present on this host: ${missing.join(', ')}`,
-      'load them with --image-archive FILE, or `podman pull` them on a connected host and `podman save` them here; mreg never pulls (air-gapped)');
-  }
-}
 
 /**
  * Creates the first user once. `recorded`: mreg has a record of this install; when it holds no

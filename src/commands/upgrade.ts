@@ -9,7 +9,7 @@ import { plan as makePlan, type Plan, type PlannedFile } from '../plan/plan.js';
 import { layoutProblem, unitDirs } from '../plan/layout-move.js';
 import { redact } from '../plan/redact.js';
 import { ALL_UNITS, serviceOf, shortUnitName, UNITS } from '../model/views.js';
-import { missingImages } from '../apply/images.js';
+import { requireImages } from '../apply/images.js';
 import { serializeRecord, type InstallRecord } from '../spec/record.js';
 import type { Images, InstallSecrets, InstallSpec, Scope } from '../spec/spec.js';
 import { findInstall } from '../apply/install-lookup.js';
@@ -81,13 +81,6 @@ function recordedChanges(recorded: Plan, planned: Plan): Change[] {
   return planned.files.filter(f => before.get(f.path) !== f.content).map(file => ({ file, before: before.get(file.path) }));
 }
 
-async function requireImages(podman: Podman, images: Images): Promise<void> {
-  const missing = await missingImages(podman, images);
-  if (missing.length > 0) {
-    throw new HostError(`image not present on this host: ${missing.join(', ')}`,
-      'load them with --image-archive FILE; nothing was changed and mreg never pulls (air-gapped)');
-  }
-}
 
 /** Existing secrets only: an upgrade must never mint new ones (Quay's data is encrypted with them). */
 async function existingSecrets(podman: Podman, credentialsPath: string, configYaml: string | undefined): Promise<InstallSecrets> {
@@ -195,7 +188,7 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
       spec = { ...spec, images: { ...spec.images, ...loaded.images } };
       imagesChanged = imageChanges(record.spec.images, spec.images);
     }
-    await out.step('images present', () => requireImages(podman, spec.images));
+    await out.step('images present', () => requireImages(podman, spec.images, 'load them with --image-archive FILE; nothing was changed and mreg never pulls (air-gapped)'));
     let pgData = record.pgData;
     if (spec.images.postgres !== record.spec.images.postgres) {
       pgData = await out.step('PostgreSQL data version', () => assertPgMajorCompatible(spec.pgStorage, spec.images.postgres, spec.scope, record.pgData, record.volumeMountpoints));
