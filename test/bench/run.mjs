@@ -83,10 +83,7 @@ async function benchUp() {
   for (let i = 0; i < N; i++) {
     // all three start from the same state: no units, no containers, data and config kept, images present
     await guest('mreg down >/dev/null');
-    const fr = await guest(`bash ${GUEST_DIR}/guest.sh time 'bash ${GUEST_DIR}/floor-up.sh ${FLOOR_UNITS}'`);
-    const fm = /ms (\d+) rc (\d+)/.exec(fr.out);
-    if (!fm || fm[2] !== '0') throw new Error(`floor-up.sh failed: ${fr.out}\n${(await guest('tail -20 /tmp/bench-last.err', { allowFail: true })).out}`);
-    f.push(Number(fm[1]));
+    f.push(await guestTime(`bash ${GUEST_DIR}/floor-up.sh ${FLOOR_UNITS}`));
     await guest(`systemctl stop quay-app quay-postgres quay-redis quay-pod; for u in ${FLOOR_UNITS}/*; do rm -f /etc/containers/systemd/$(basename "$u"); done; systemctl daemon-reload`);
     const r = await guest(script, { input });
     const sm = /ms (\d+) rc (\d+)/.exec(r.out);
