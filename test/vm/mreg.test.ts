@@ -94,6 +94,12 @@ sideBySide(t, 'install, push, up again, status, kill -9 (both scopes at once)', 
     t.match(ext.stdout, /pg_trgm/, `pg_trgm exists in the quay database (made before Quay started)`, { output: describe(ext) });
     const sc = await s.run(`${s.systemctl} status quay-app --no-pager`);
     t.match(sc.stdout, /active \(running\)/, 'plain systemctl status quay-app works');
+    if (s.name === 'rootless') {
+      // vm.sh keeps one ssh session open for all commands, so nothing here would notice the user's
+      // services stopping at logout: the linger that keeps them running is checked instead.
+      const linger = await s.run('loginctl show-user mreg -P Linger');
+      t.equal(linger.stdout.trim(), 'yes', 'linger is on for the rootless user (its units outlive the login)', { output: describe(linger) });
+    }
   });
 
   t.test(`${s.name}: podman login, push and pull over verified TLS`, async t => {

@@ -160,6 +160,21 @@ gssh() {
   ssh -q -i "$VMRUN/id_ed25519" -p "$VMPORT" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
     -o ConnectTimeout=5 -o LogLevel=ERROR -o ServerAliveInterval=15 -o ServerAliveCountMax=8 -o BatchMode=yes "$@"
 }
+# One ssh connection per guest user, reused by every command (ControlMaster): a new connection costs
+# about a second of emulated CPU (key exchange, PAM, a logind session) and the suites run thousands.
+# MUX=0 connects afresh each time. Masters are closed before a snapshot is saved or restored and at stop.
+gssh_as() { # USER CMD...
+  local u=$1 cp="$VMRUN/mux-$1"; shift
+  if [ "${MUX:-1}" = 1 ] && ! ssh -q -o ControlPath="$cp" -O check "$u@127.0.0.1" 2>/dev/null; then
+    ( flock 8
+      ssh -q -o ControlPath="$cp" -O check "$u@127.0.0.1" 2>/dev/null ||
+        gssh -f -N -o ControlMaster=yes -o ControlPersist=yes -o ControlPath="$cp" "$u@127.0.0.1" </dev/null >/dev/null 2>&1
+    ) 8>"$cp.lock" || true
+  fi
+  # No master (MUX=0, or it could not start): a connection of its own.
+  gssh -o ControlMaster=no -o ControlPath="$cp" "$u@127.0.0.1" -- "$@"
+}
+mux_close() { local u; for u in root mreg; do ssh -q -o ControlPath="$VMRUN/mux-$u" -O exit "$u@127.0.0.1" 2>/dev/null || true; done; }
 qemu_pid() { local p; p=$(cat "$VMRUN/qemu.pid" 2>/dev/null) && kill -0 "$p" 2>/dev/null && echo "$p"; }
 console_tail() { echo "---- guest console (last 40 lines of $VMRUN/console.log) ----" >&2; tail -40 "$VMRUN/console.log" >&2 2>/dev/null || true; }
 
@@ -184,6 +199,9 @@ boot() { # $1 disk, $2 format; kernel, initrd and key come from $VMKEYDIR
     if awk -v a="$t0" -v b="$(ts)" -v m="${BOOT_TIMEOUT:-300}" 'BEGIN{exit !(b-a>m)}'; then
       console_tail; kill "$(qemu_pid)" 2>/dev/null || true; die "no ssh after ${BOOT_TIMEOUT:-300}s"; fi
   done
+  # Room for the side-by-side suites' concurrent commands on one multiplexed connection (default 10).
+  gssh root@127.0.0.1 'echo "MaxSessions 200" >/etc/ssh/sshd_config.d/mreg-test-mux.conf && systemctl reload ssh' ||
+    log "could not raise sshd's MaxSessions"
   # ssh comes up before the boot is over; let systemd finish (degraded is fine, it is reported)
   local st; st=$(gssh root@127.0.0.1 'timeout 120 systemctl is-system-running --wait' 2>/dev/null || true)
   [ "$st" = running ] || log "system state: ${st:-unknown} ($(gssh root@127.0.0.1 'systemctl --failed --plain --no-legend | cut -d" " -f1 | xargs' 2>/dev/null))"
@@ -212,13 +230,14 @@ PY
 snapshot() { # save|restore NAME
   [ -S "$VMRUN/monitor.sock" ] || die "no VM with a monitor socket in $VMRUN"
   local t out; t=$(ts)
+  mux_close   # a snapshot must not hold, nor come back to, a half of a host connection
   case "$1" in
     save) out=$(hmp "savevm $2") ;;
     restore) out=$(hmp "loadvm $2") ;;
   esac
   [ -z "$out" ] || die "$1 $2: $out"
   if [ "$1" = restore ]; then
-    gssh root@127.0.0.1 "date -s @$(date +%s.%N) >/dev/null" || die "no ssh after restoring $2"
+    gssh_as root "date -s @$(date +%s.%N) >/dev/null" || die "no ssh after restoring $2"
   fi
   timing "snapshot $1 $2" "$t"
 }
@@ -295,13 +314,13 @@ case "$cmd" in
     qemu-img create -q -f qcow2 -b "$CACHE/base.qcow2" -F qcow2 "$RUN/overlay.qcow2"
     echo "$CACHE" >"$RUN/cachedir"
     boot "$RUN/overlay.qcow2" qcow2 ;;
-  stop) t=$(ts); discard_vm; rm -f "$RUN/overlay.qcow2"; timing "stop" "$t" ;;
-  ssh)  [ -f "$RUN/id_ed25519" ] || die "no VM started in $RUN"; gssh root@127.0.0.1 -- "$@" ;;
-  ussh) [ -f "$RUN/id_ed25519" ] || die "no VM started in $RUN"; gssh mreg@127.0.0.1 -- "$@" ;;
+  stop) t=$(ts); mux_close; discard_vm; rm -f "$RUN/overlay.qcow2"; timing "stop" "$t" ;;
+  ssh)  [ -f "$RUN/id_ed25519" ] || die "no VM started in $RUN"; gssh_as root "$@" ;;
+  ussh) [ -f "$RUN/id_ed25519" ] || die "no VM started in $RUN"; gssh_as mreg "$@" ;;
   push)
     [ $# = 2 ] && [ -d "$1" ] || die "usage: vm.sh push DIR DEST"
     dest=$(printf '%q' "$2")
-    tar -C "$1" -cf - . | gssh root@127.0.0.1 "set -e; mkdir -p $dest; tar -C $dest -xf - --no-same-owner; chmod -R a+rX $dest" ;;
+    tar -C "$1" -cf - . | gssh_as root "set -e; mkdir -p $dest; tar -C $dest -xf - --no-same-owner; chmod -R a+rX $dest" ;;
   save|restore) [ $# = 1 ] || die "usage: vm.sh $cmd NAME"; VMPORT=$PORT VMRUN=$RUN; snapshot "$cmd" "$1" ;;
   snapshots) hmp 'info snapshots' ;;
   cachedir) echo "$CACHE" ;;
