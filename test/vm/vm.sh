@@ -132,7 +132,8 @@ PORT=${PORT:-2222}
 RUN=${RUN:-/tmp/mreg-vm-run-$PORT}
 MEM=${MEM:-4096}
 SMP=${SMP:-2}
-CPU=${CPU:-max}   # qemu64 starts node and podman faster but has no AES-NI/SHA-NI: TLS-heavy first starts were far slower
+CPU=${CPU:-Westmere}   # x86-64-v2 with AES-NI and PCLMUL, no AVX: TCG emulates AVX slowly (max: mreg --version 1.16 s vs 0.82 s);
+#   qemu64 has no AES-NI, and TLS-heavy first starts were far slower on it
 ACCEL=${ACCEL:-tcg,thread=multi,tb-size=512}   # KVM here is PVM-nested and cannot boot a stock kernel
 # panic=1: the guest kernel can oops while patching its own code on a second vCPU under multi-threaded
 # TCG (seen 2026-11-30: "Oops: int3" in sched_clock_cpu at 2.9 s); it then reboots in a second
