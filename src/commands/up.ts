@@ -207,7 +207,8 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     dropped = stale;
     const written = [...tls.changed, ...changedFiles, ...stale];
     // Unchanged files an earlier, interrupted run wrote but never restarted their service for.
-    const outdated = (await outdatedFiles(systemd!, [...plannedFiles, layout.sslCert, layout.sslKey])).filter(f => !written.includes(f));
+    const outdated = (await outdatedFiles(systemd!, [...plannedFiles, layout.sslCert, layout.sslKey], new Set([UNITS.pod, ...planned.services])))
+      .filter(f => !written.includes(f));
     for (const f of outdated) out.debug(`${f} is newer than its running service: restarting it`);
     const changed = [...written, ...outdated];
     for (const f of changed) out.debug(`changed ${f}`);

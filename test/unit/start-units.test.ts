@@ -111,5 +111,19 @@ t.test('outdatedFiles: an interrupted up wrote the pod file and config.yaml but 
   utimesSync(redis, new Date(since - 60_000), new Date(since - 60_000)); // written before the services started
   const { sd } = fakeSystemd([...all]);
   sd.unitState = async n => ({ name: n, activeState: 'active', activeEnterTimestamp: since }) as never;
-  t.same(await outdatedFiles(sd, [pod, redis, config, join(dir, 'missing.container')]), [pod, config]);
+  t.same(await outdatedFiles(sd, [pod, redis, config, join(dir, 'missing.container')], new Set([POD, ...CONTAINERS])), [pod, config]);
+});
+
+t.test('outdatedFiles: a rewritten .volume file does not count (up never restarts a volume\'s unit)', async t => {
+  // The move from podman 4.9 to 5 rewrites quay-storage.volume while quay-storage-volume.service stays
+  // active: counted, every later up would reload and report a change (seen in podman49.test.ts).
+  const { outdatedFiles } = await import('../../src/apply/units-step.js');
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join((await import('node:os')).tmpdir(), 'mreg-outdated-'));
+  const volume = join(dir, 'quay-storage.volume');
+  writeFileSync(volume, 'x');
+  const { sd } = fakeSystemd([...all]);
+  sd.unitState = async n => ({ name: n, activeState: 'active', activeEnterTimestamp: Date.now() - 60_000 }) as never;
+  t.same(await outdatedFiles(sd, [volume], new Set([POD, ...CONTAINERS])), []);
 });
