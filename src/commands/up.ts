@@ -39,6 +39,7 @@ import { loadImageArchive } from '../apply/image-archive.js';
 import { prepareBindDir, volumeMountpoints } from '../host/storage.js';
 import { assertPgMajorCompatible } from '../host/pg-data.js';
 import { VERSION } from '../version.js';
+import { allInOrder } from '../concurrent.js';
 
 // TCG test VMs and loaded hosts have taken over 10 s for the first user (bcrypt, schema warm-up).
 const INIT_USER_TIMEOUT_MS = 60_000;
@@ -83,7 +84,7 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     for (const c of review.changes) out.info(`mreg: changing ${c}`);
     let lingerEnabledByMreg = previous && !previous.removedAt ? previous.lingerEnabledByMreg : false;
 
-    systemd = await out.step('preflight', async () => {
+    const preflightStep = () => out.step('preflight', async () => {
       let sd: Systemd | undefined;
       let sdError: string | undefined;
       try { sd = await connectSystemd(spec.scope, ctx.env); } catch (err) { sdError = err instanceof Error ? err.message : String(err); }
@@ -118,16 +119,26 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     // Images and existing PostgreSQL data of another major are checked before anything is written
     // (after loading an archive, which brings the images). The data check is skipped when this
     // install already runs that image.
+    const imagesStep = () => out.step('images present', () => requireImages(podman, spec.images, 'load them with --image-archive FILE, or `podman pull` them on a connected host and `podman save` them here; mreg never pulls (air-gapped)'));
+    const checkPg = !previous || Boolean(previous.removedAt) || previous.spec.images.postgres !== spec.images.postgres;
+    const pgStep = async () => (checkPg ? out.step('PostgreSQL data version', () => assertPgMajorCompatible(spec.pgStorage, spec.images.postgres, spec.scope, previous?.pgData, previous?.volumeMountpoints))
+      : previous?.pgData);
+    let pgData: Awaited<ReturnType<typeof pgStep>>;
     if (spec.imageArchive) {
+      systemd = await preflightStep();
       const archive = spec.imageArchive;
       const loaded = await out.step(`load images from ${archive}`, () => loadImageArchive(podman, archive, givenImages(flags, 'up')));
       for (const l of loaded.lines) out.info(`    ${l}`);
       spec = { ...spec, images: { ...spec.images, ...loaded.images } };
+      await imagesStep();
+      pgData = await pgStep();
+    } else {
+      // The three checks only read, and each waits on its own podman process or D-Bus: asked at once
+      // (about a second each under emulation). A failure is reported in this order, whichever ends first.
+      const sd = preflightStep();
+      sd.then(v => { systemd = v; }, () => undefined); // closed in finally even when another check fails
+      [, , pgData] = await allInOrder([sd, imagesStep(), pgStep()] as const);
     }
-    await out.step('images present', () => requireImages(podman, spec.images, 'load them with --image-archive FILE, or `podman pull` them on a connected host and `podman save` them here; mreg never pulls (air-gapped)'));
-    const checkPg = !previous || Boolean(previous.removedAt) || previous.spec.images.postgres !== spec.images.postgres;
-    const pgData = checkPg ? await out.step('PostgreSQL data version', () => assertPgMajorCompatible(spec.pgStorage, spec.images.postgres, spec.scope, previous?.pgData, previous?.volumeMountpoints))
-      : previous?.pgData;
 
     // Linger is the one check that changes the host: only once everything else passed.
     if (spec.scope === 'rootless' && !probe.lingerEnabled) {
@@ -168,17 +179,19 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
       await writeRecord(layout, recordAt(probe.now.toISOString(), [], []), spec, probe.home);
     }
 
-    const tls = await out.step('TLS certificates', () => ensureTls(spec, layout, probe.now, shortName(spec.hostname)));
-
+    // TLS files and podman secrets are independent: made at once, once every check has passed.
     const previousCreds = await readCredentials(layout.credentials);
     if (previousCreds) await ensureMode(layout.credentials, 0o600);
     const pendingCreds = await readCredentials(pendingCredentialsPath(layout.credentials));
     const initPassword = previousCreds?.password ?? spec.initPassword ?? pendingCreds?.password;
-    const { secrets, missing } = await out.step('secrets', async () => {
-      const r = await resolveSecrets(podman, initPassword ?? generateSecrets().initPassword, await readIfExists(layout.configYaml));
-      await createSecrets(podman, r.secrets, r.missing);
-      return r;
-    });
+    const [tls, { secrets, missing }] = await allInOrder([
+      out.step('TLS certificates', () => ensureTls(spec, layout, probe.now, shortName(spec.hostname))),
+      out.step('secrets', async () => {
+        const r = await resolveSecrets(podman, initPassword ?? generateSecrets().initPassword, await readIfExists(layout.configYaml));
+        await createSecrets(podman, r.secrets, r.missing);
+        return r;
+      }),
+    ] as const);
     if (missing.length > 0) out.debug(`created podman secrets: ${missing.join(', ')}`);
 
     const planned = makePlan(spec, factsFor(probe), secrets);
