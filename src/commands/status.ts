@@ -13,6 +13,7 @@ import type { Scope, Storage } from '../spec/spec.js';
 import { certExpiry, EXPIRY_WARN_DAYS } from '../tls/index.js';
 import { runOnTarget } from './common.js';
 import { lastBackupPath, parseLastBackup, type LastBackup } from '../backup/last.js';
+import { allInOrder } from '../concurrent.js';
 
 export interface StatusReport {
   healthy: boolean;
@@ -102,13 +103,6 @@ export async function status(ctx: CommandContext): Promise<void> {
   if (out.json) out.resultJson(report);
   else printHuman(ctx, report);
   if (!report.healthy) throw new UnhealthyError(`registry is not healthy (${problems.length} problem${problems.length === 1 ? '' : 's'})`, `see: mreg logs, ${ctl} status quay-app`);
-}
-
-/** Like Promise.all, but waits for every probe, then rejects with the first failure in argument order (as one-by-one did). */
-async function allInOrder<T extends readonly unknown[] | []>(probes: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
-  const settled = await Promise.allSettled(probes);
-  for (const r of settled) if (r.status === 'rejected') throw r.reason;
-  return settled.map(r => (r as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
 }
 
 /** Where each storage lives and its free space; volumes up did not record are looked up with one podman process. */

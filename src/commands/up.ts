@@ -137,7 +137,7 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
       // (about a second each under emulation). A failure is reported in this order, whichever ends first.
       const sd = preflightStep();
       sd.then(v => { systemd = v; }, () => undefined); // closed in finally even when another check fails
-      [, , pgData] = await allInOrder([sd, imagesStep(), pgStep()] as const);
+      [, , pgData] = await allInOrder([sd, imagesStep(), pgStep()]);
     }
 
     // Linger is the one check that changes the host: only once everything else passed.
@@ -191,7 +191,7 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
         await createSecrets(podman, r.secrets, r.missing);
         return r;
       }),
-    ] as const);
+    ]);
     if (missing.length > 0) out.debug(`created podman secrets: ${missing.join(', ')}`);
 
     const planned = makePlan(spec, factsFor(probe), secrets);
