@@ -32,8 +32,9 @@ export async function executeActions(actions: readonly Action[], ports: ActionPo
 /**
  * Stop jobs are enqueued together, as `systemctl stop a b c` does: systemd runs them in the order the
  * units' After= gives (quay-app first; redis and postgres side by side; the pod, then the volumes).
+ * Leftover containers go in one podman process.
  */
-const TOGETHER: ReadonlySet<Action['kind']> = new Set(['stop-unit']);
+const TOGETHER: ReadonlySet<Action['kind']> = new Set(['stop-unit', 'remove-container']);
 
 function batches(group: readonly Action[]): Action[][] {
   const out: Action[][] = [];
@@ -47,6 +48,7 @@ function batches(group: readonly Action[]): Action[][] {
 /** Runs a batch; every job in it ends before the first failure, in plan order, is thrown. */
 async function runBatch(batch: readonly Action[], ports: ActionPorts, opts: ExecuteOptions): Promise<void> {
   if (batch.length === 1) return runAction(batch[0]!, ports, opts);
+  if (batch[0]!.kind === 'remove-container') return ports.podman.containersRemove(batch.map(a => (a.kind === 'remove-container' ? a.name : '')));
   const settled = await Promise.allSettled(batch.map(a => runAction(a, ports, opts)));
   const failed = settled.find(r => r.status === 'rejected');
   if (failed) throw failed.reason;
@@ -63,7 +65,7 @@ async function runAction(a: Action, ports: ActionPorts, opts: ExecuteOptions): P
     }
     case 'remove-file': return ports.files.remove(a.path);
     case 'daemon-reload': return ports.systemd.reload();
-    case 'remove-container': return ports.podman.containerRemove(a.name);
+    case 'remove-container': return ports.podman.containersRemove([a.name]);
     case 'remove-pod': return ports.podman.podRemove(a.name);
     case 'remove-secret': return ports.podman.secretRemove(a.name);
     case 'remove-volume': return ports.podman.volumeRemove(a.name);

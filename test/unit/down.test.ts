@@ -74,7 +74,7 @@ function callsOf(a: Action): string[] {
     case 'stop-unit': return [`stopUnit ${a.unit}`, `resetFailed ${a.unit}`];
     case 'remove-file': return [`remove ${a.path}`];
     case 'daemon-reload': return ['reload'];
-    case 'remove-container': return [`containerRemove ${a.name}`];
+    case 'remove-container': return [`containersRemove ${a.name}`];
     case 'remove-pod': return [`podRemove ${a.name}`];
     case 'remove-secret': return [`secretRemove ${a.name}`];
     case 'remove-volume': return [`volumeRemove ${a.name}`];
@@ -87,13 +87,20 @@ function callsOf(a: Action): string[] {
 
 /**
  * The calls the executor makes for `plan`: consecutive stop jobs are enqueued together (every StopUnit,
- * then each one's ResetFailed), everything else one action after the other.
+ * then each one's ResetFailed), consecutive leftover containers go in one call, everything else one
+ * action after the other.
  */
 function expectedCalls(plan: readonly Action[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < plan.length;) {
     let j = i + 1;
-    if (plan[i]!.kind === 'stop-unit') while (j < plan.length && plan[j]!.kind === 'stop-unit') j++;
+    const kind = plan[i]!.kind;
+    if (kind === 'stop-unit' || kind === 'remove-container') while (j < plan.length && plan[j]!.kind === kind) j++;
+    if (kind === 'remove-container') {
+      out.push(`containersRemove ${plan.slice(i, j).map(a => (a.kind === kind ? a.name : '')).join(',')}`);
+      i = j;
+      continue;
+    }
     const batch = plan.slice(i, j).map(callsOf);
     for (let step = 0; step < Math.max(...batch.map(c => c.length)); step++) for (const c of batch) if (c[step]) out.push(c[step]!);
     i = j;

@@ -28,7 +28,7 @@ function slowPorts() {
       resetFailed: async (u: string) => { calls.push(`reset ${u}`); },
       reload: async () => { calls.push('reload'); },
     },
-    podman: { containerRemove: async (n: string) => { calls.push(`rm ${n}`); } },
+    podman: { containersRemove: async (n: string[]) => { calls.push(`rm ${n.join(',')}`); } },
     journalTail: async (u: string) => [`${u}: journal`],
   } as unknown as ActionPorts;
   /** Lets the asked-for jobs settle in the order given (a job asked for later ends at once). */
@@ -65,4 +65,17 @@ t.test('a failure names the first unit in plan order, even when a later one fail
   t.ok(err instanceof UnitFailedError);
   t.match(err, { unit: 'quay-redis.service', result: 'failed', journalTail: ['quay-redis.service: journal'] });
   t.notOk(calls.includes('reload'), 'nothing after the stop step ran');
+});
+
+t.test('leftover containers are removed in one call, then the pod', async t => {
+  const calls: string[] = [];
+  const ports = {
+    podman: {
+      containersRemove: async (n: string[]) => { calls.push(`rm ${n.join(',')}`); },
+      podRemove: async (n: string) => { calls.push(`pod rm ${n}`); },
+    },
+  } as unknown as ActionPorts;
+  await executeActions([...['quay-app', 'quay-redis', 'quay-postgres'].map(name => action({ kind: 'remove-container', name }, 'remove units')),
+    action({ kind: 'remove-pod', name: 'quay-pod' }, 'remove units')], ports, { out });
+  t.same(calls, ['rm quay-app,quay-redis,quay-postgres', 'pod rm quay-pod'], 'one podman process for three containers (three before)');
 });
