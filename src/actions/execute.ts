@@ -12,8 +12,8 @@ export interface ExecuteOptions {
 }
 
 /**
- * Runs `actions` in order. Consecutive actions with the same `progress` run as one step with one
- * progress line. Rejects with the first failure (HostError, UnitFailedError with the journal tail);
+ * Runs `actions` in order (consecutive stop jobs together, see TOGETHER). Consecutive actions with the
+ * same `progress` run as one step with one progress line. Rejects with the first failure (HostError, UnitFailedError with the journal tail);
  * nothing after it runs, and since every action is idempotent a re-run of the same plan finishes the job.
  */
 export async function executeActions(actions: readonly Action[], ports: ActionPorts, opts: ExecuteOptions): Promise<void> {
@@ -22,11 +22,36 @@ export async function executeActions(actions: readonly Action[], ports: ActionPo
     let end = i + 1;
     while (end < actions.length && actions[end]!.progress === progress) end++;
     const group = actions.slice(i, end);
-    const run = async () => { for (const a of group) await runAction(a, ports, opts); };
+    const run = async () => { for (const batch of batches(group)) await runBatch(batch, ports, opts); };
     if (progress === undefined) await run();
     else await opts.out.step(progress, run);
     i = end;
   }
+}
+
+/**
+ * Stop jobs are enqueued together, as `systemctl stop a b c` does: systemd runs them in the order the
+ * units' After= gives (quay-app first; redis and postgres side by side; the pod, then the volumes).
+ * Leftover containers go in one podman process.
+ */
+const TOGETHER: ReadonlySet<Action['kind']> = new Set(['stop-unit', 'remove-container']);
+
+function batches(group: readonly Action[]): Action[][] {
+  const out: Action[][] = [];
+  for (const a of group) {
+    const last = out[out.length - 1];
+    if (last && TOGETHER.has(a.kind) && last[0]!.kind === a.kind) last.push(a); else out.push([a]);
+  }
+  return out;
+}
+
+/** Runs a batch; every job in it ends before the first failure, in plan order, is thrown. */
+async function runBatch(batch: readonly Action[], ports: ActionPorts, opts: ExecuteOptions): Promise<void> {
+  if (batch.length === 1) return runAction(batch[0]!, ports, opts);
+  if (batch[0]!.kind === 'remove-container') return ports.podman.containersRemove(batch.map(a => (a.kind === 'remove-container' ? a.name : '')));
+  const settled = await Promise.allSettled(batch.map(a => runAction(a, ports, opts)));
+  const failed = settled.find(r => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 async function runAction(a: Action, ports: ActionPorts, opts: ExecuteOptions): Promise<void> {
@@ -40,7 +65,7 @@ async function runAction(a: Action, ports: ActionPorts, opts: ExecuteOptions): P
     }
     case 'remove-file': return ports.files.remove(a.path);
     case 'daemon-reload': return ports.systemd.reload();
-    case 'remove-container': return ports.podman.containerRemove(a.name);
+    case 'remove-container': return ports.podman.containersRemove([a.name]);
     case 'remove-pod': return ports.podman.podRemove(a.name);
     case 'remove-secret': return ports.podman.secretRemove(a.name);
     case 'remove-volume': return ports.podman.volumeRemove(a.name);

@@ -11,7 +11,7 @@ export type { FoundInstall, HostProbe };
 /** What execute.ts needs to run every action kind; bound to one scope and user. */
 export interface ActionPorts {
   systemd: Pick<Systemd, 'stopUnit' | 'resetFailed' | 'reload'>;
-  podman: Pick<Podman, 'containerRemove' | 'podRemove' | 'secretRemove' | 'volumeRemove'>;
+  podman: Pick<Podman, 'containersRemove' | 'podRemove' | 'secretRemove' | 'volumeRemove'>;
   files: {
     /** Removes a file or tree; a missing path is not an error. */
     remove(path: string): Promise<void>;

@@ -68,7 +68,7 @@ export async function putMirrorRegistryBack(ports: { systemd: Systemd; podman: P
   };
   await attempt('stopped mreg\'s units', async () => {
     for (const u of STOP_ORDER) { await systemd.stopUnit(u); await systemd.resetFailed(u); }
-    for (const c of CONTAINER_NAMES) await podman.containerRemove(c);
+    await podman.containersRemove(CONTAINER_NAMES);
     await podman.podRemove(COMPONENTS.pod.podmanName);
   });
   await attempt('removed mreg\'s units', async () => {

@@ -193,7 +193,7 @@ async function stopLegacy(systemd: Systemd, podman: Podman, spec: InstallSpec): 
     await systemd.resetFailed(unit);
   }
   // The old ExecStop lines remove them; these catch a crashed or hand-started one (names are reused).
-  for (const c of CONTAINER_NAMES) await podman.containerRemove(c);
+  await podman.containersRemove(CONTAINER_NAMES);
   await podman.podRemove(COMPONENTS.pod.podmanName);
 }
 

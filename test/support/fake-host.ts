@@ -77,7 +77,7 @@ export function createFakeHost(opts: FakeHostOptions): FakeHost {
       },
     },
     podman: {
-      async containerRemove(name) { call('containerRemove', name); drop(state.containers, name); },
+      async containersRemove(names) { call('containersRemove', names.join(',')); for (const name of names) drop(state.containers, name); },
       async podRemove(name) { call('podRemove', name); drop(state.pods, name); },
       async secretRemove(name) { call('secretRemove', name); drop(state.secrets, name); },
       async volumeRemove(name) { call('volumeRemove', name); drop(state.volumes, name); },

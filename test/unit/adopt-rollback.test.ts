@@ -59,7 +59,7 @@ t.test('every change after the stop is undone, and the old units start in order'
     reload: async () => { calls.push('reload'); },
   } as unknown as Systemd;
   const podman = {
-    containerRemove: async () => undefined, podRemove: async () => undefined,
+    containersRemove: async () => undefined, podRemove: async () => undefined,
     secretRemove: async (s: string) => { calls.push(`secret rm ${s}`); },
   } as unknown as Podman;
   const state: AdoptState = { found, spec: {} as InstallSpec, planned, layout, saved, pgUser: 'user', roleRenamed: false, newCa: true, relabel: true };
@@ -90,7 +90,7 @@ t.test('with a database dump: the old Quay starts only after the dump is back', 
     startUnit: async (u: string) => { calls.push(`start ${u}`); return 'done'; },
   } as unknown as Systemd;
   const podman = {
-    containerRemove: async () => undefined, podRemove: async () => undefined, secretRemove: async () => undefined,
+    containersRemove: async () => undefined, podRemove: async () => undefined, secretRemove: async () => undefined,
     exec: async (c: string, argv: string[]) => { calls.push(`exec ${c} ${argv[0]}`); return { stdout: '', stderr: '' }; },
     execFromFile: async (c: string, argv: string[], file: string) => { calls.push(`restore ${c} ${argv[0]} ${file}`); },
   } as unknown as Podman;

@@ -184,7 +184,11 @@ await check('image/volume/pod/container: exists and remove-missing', async () =>
   assert(!(await podman.volumeExists('mreg-smoke-nope')), 'missing volume');
   await podman.volumeRemove('mreg-smoke-nope');
   await podman.podRemove('mreg-smoke-nope');
-  await podman.containerRemove('mreg-smoke-nope');
+  await podman.containersRemove(['mreg-smoke-nope']);
+  // one process for several names, some of them missing: the present one is removed all the same
+  execFileSync('podman', ['create', '--name', 'mreg-smoke-rm', IMAGE, 'true'], { stdio: 'ignore' });
+  await podman.containersRemove(['mreg-smoke-nope', 'mreg-smoke-rm']);
+  assert(execFileSync('podman', ['ps', '-a', '--format', '{{.Names}}']).toString().split('\n').every(n => n !== 'mreg-smoke-rm'), 'mreg-smoke-rm removed');
 });
 await check('load: names from a `podman save` archive', async () => {
   const archive = path.join(os.tmpdir(), `mreg-smoke-${process.pid}.tar`);
