@@ -4,6 +4,7 @@ import { serializeRecord } from '../spec/record.js';
 import type { Output } from '../ui/output.js';
 import type { Action } from './action.js';
 import type { ActionPorts } from './ports.js';
+import { allInOrder } from '../concurrent.js';
 
 export interface ExecuteOptions {
   out: Output;
@@ -49,9 +50,7 @@ function batches(group: readonly Action[]): Action[][] {
 async function runBatch(batch: readonly Action[], ports: ActionPorts, opts: ExecuteOptions): Promise<void> {
   if (batch.length === 1) return runAction(batch[0]!, ports, opts);
   if (batch[0]!.kind === 'remove-container') return ports.podman.containersRemove(batch.map(a => (a.kind === 'remove-container' ? a.name : '')));
-  const settled = await Promise.allSettled(batch.map(a => runAction(a, ports, opts)));
-  const failed = settled.find(r => r.status === 'rejected');
-  if (failed) throw failed.reason;
+  await allInOrder(batch.map(a => runAction(a, ports, opts)));
 }
 
 async function runAction(a: Action, ports: ActionPorts, opts: ExecuteOptions): Promise<void> {
