@@ -28,16 +28,9 @@ const sh = (cmd, args, opts = {}) => new Promise(resolve => {
 /** Test files only (*.test.ts), so helpers beside them are never run as tests. */
 const testFiles = (...dirs) => dirs.flatMap(d => { try { return readdirSync(join(ROOT, d)).filter(f => /\.test\.(ts|mjs|js)$/.test(f)).sort().map(f => `${d}/${f}`); } catch { return []; } });
 
-// The podman 4.9 suite (about 20 min) does not fit CI's 90 minutes beside the others yet (measured
-// 2026-12-01: about 91 min in all). It runs when named in MREG_TEST_VM_FILES or with
-// MREG_TEST_PODMAN49=1, and every run says so, so nobody mistakes it for proven by CI.
-const OPT_IN = ['test/vm/podman49.test.ts'];
 function vmSuiteFiles() {
   const all = testFiles('test/vm');
-  if (vmFiles.length) return all.filter(f => vmFiles.some(n => f.includes(n)));
-  const optIn = process.env.MREG_TEST_PODMAN49 === '1';
-  for (const f of OPT_IN) if (!optIn) console.log(`[mreg-test] NOT RUN: ${f} (podman 4.9 profile; run it with MREG_TEST_PODMAN49=1 npm test, or MREG_TEST_VM_FILES=podman49)`);
-  return all.filter(f => optIn || !OPT_IN.includes(f));
+  return vmFiles.length ? all.filter(f => vmFiles.some(n => f.includes(n))) : all;
 }
 
 const secs = ms => `${(ms / 1000).toFixed(1)}s`;
