@@ -31,6 +31,12 @@ export async function validateUnits(podman: Podman, planned: Plan, spec: Install
   }
 }
 
+/** Whether any planned Quadlet file is missing or differs from the one on disk. */
+export async function quadletFilesDiffer(planned: Plan): Promise<boolean> {
+  const same = await Promise.all(planned.files.filter(f => f.kind === 'quadlet').map(async f => (await readIfExists(f.path)) === f.content));
+  return same.includes(false);
+}
+
 export async function writeIfChanged(path: string, content: string, mode: number): Promise<boolean> {
   // Same content: only the mode may have drifted, and a chmod needs no restart.
   if ((await readIfExists(path)) === content) { await ensureMode(path, mode); return false; }

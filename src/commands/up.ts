@@ -23,7 +23,7 @@ import { describeSelinuxLabels, labelBindPaths, SELINUX_STEP } from '../apply/se
 import { pendingCredentialsPath, readCredentials, writeCredentials, type Credentials } from '../apply/credentials.js';
 import { checkInputFiles, givenImages, lockScope, printDryRun, remoteOptionEnv, runOnTarget, stringFlag } from './common.js';
 import { certsDDir } from './cert.js';
-import { outdatedFiles, startUnits, validateUnits, writeIfChanged, writePlan } from '../apply/units-step.js';
+import { outdatedFiles, quadletFilesDiffer, startUnits, validateUnits, writeIfChanged, writePlan } from '../apply/units-step.js';
 import { diskFreeBytes, factsFor, gatherFacts, isPortFree, resolveHostname, type HostProbe } from '../host/facts.js';
 import { createPodman, type Podman } from '../host/podman.js';
 import { enableLinger } from '../host/linger.js';
@@ -204,7 +204,9 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
       }
     });
     if (planned.selinuxLabels.length > 0) await out.step(SELINUX_STEP, () => labelBindPaths(planned, spec.scope, layout, out));
-    await out.step('validate units with podman\'s Quadlet generator', () => validateUnits(podman, planned, spec));
+    // Unchanged Quadlet files are the ones systemd already runs: the generator has nothing new to judge.
+    if (await quadletFilesDiffer(planned)) await out.step('validate units with podman\'s Quadlet generator', () => validateUnits(podman, planned, spec));
+    else out.debug('Quadlet files unchanged: not validated again');
 
     // Every file is recorded before it is written, so down removes it even if this run is killed
     // (a run resumed after one killed before this point still has the early record's short list).

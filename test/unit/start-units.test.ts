@@ -127,3 +127,18 @@ t.test('outdatedFiles: a rewritten .volume file does not count (up never restart
   sd.unitState = async n => ({ name: n, activeState: 'active', activeEnterTimestamp: Date.now() - 60_000 }) as never;
   t.same(await outdatedFiles(sd, [volume], new Set([POD, ...CONTAINERS])), []);
 });
+
+t.test('quadletFilesDiffer: only a missing or different Quadlet file makes up run the generator\'s check', async t => {
+  const { quadletFilesDiffer } = await import('../../src/apply/units-step.js');
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join((await import('node:os')).tmpdir(), 'mreg-quadlets-'));
+  const app = join(dir, 'quay-app.container');
+  const config = join(dir, 'config.yaml');
+  writeFileSync(app, 'A');
+  const plan = (appContent: string, configContent: string, more: Array<{ path: string; content: string; kind: string }> = []) =>
+    ({ files: [{ path: app, content: appContent, kind: 'quadlet' }, { path: config, content: configContent, kind: 'config' }, ...more] }) as unknown as Plan;
+  t.equal(await quadletFilesDiffer(plan('A', 'changed config')), false, 'a config-only change needs no generator run');
+  t.equal(await quadletFilesDiffer(plan('B', '')), true, 'a changed Quadlet file');
+  t.equal(await quadletFilesDiffer(plan('A', '', [{ path: join(dir, 'quay.pod'), content: 'P', kind: 'quadlet' }])), true, 'a Quadlet file not on disk yet');
+});
