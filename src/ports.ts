@@ -3,7 +3,7 @@ import type { ActionPorts, HostPorts } from './actions/ports.js';
 import { findInstall } from './apply/install-lookup.js';
 import { lockScope } from './commands/common.js';
 import type { Output } from './ui/output.js';
-import { gatherFacts, type HostProbe } from './host/facts.js';
+import { gatherFacts, identify, type Identity } from './host/facts.js';
 import { removeIfExists, writeFileAtomic } from './host/fs.js';
 import { journalTail } from './host/journal.js';
 import { disableLinger } from './host/linger.js';
@@ -16,17 +16,18 @@ export function createHostPorts(opts: { env: NodeJS.ProcessEnv; out: Output }): 
   let systemd: Systemd | undefined;
   return {
     probe: () => gatherFacts({ env: opts.env }),
+    identify: () => ({ ...identify({ env: opts.env }), now: new Date() }),
     findInstall,
     lock: lockScope,
-    async actionPorts(probe: HostProbe): Promise<ActionPorts> {
-      systemd ??= await connectSystemd(probe.scope, opts.env);
+    async actionPorts(who: Identity): Promise<ActionPorts> {
+      systemd ??= await connectSystemd(who.scope, opts.env);
       return {
         systemd,
         podman: createPodman({ verbose: opts.out.verbose, log: opts.out.debug }),
         files: { remove: removeIfExists, write: writeFileAtomic },
         disableLinger,
-        giveBackDir: dir => giveBackDir(dir, probe.scope, probe),
-        journalTail: unit => journalTail(unit, probe.scope),
+        giveBackDir: dir => giveBackDir(dir, who.scope, who),
+        journalTail: unit => journalTail(unit, who.scope),
       };
     },
     async close() {

@@ -1,7 +1,7 @@
 // The host operations commands and the executor use, as interfaces: host/ports.ts implements them,
 // test/support/fake-host.ts fakes them in memory.
 import type { FoundInstall } from '../apply/install-lookup.js';
-import type { HostProbe } from '../host/facts.js';
+import type { HostProbe, Identity } from '../host/facts.js';
 import type { Podman } from '../host/podman.js';
 import type { Systemd } from '../host/systemd.js';
 import type { TakenDir } from '../spec/taken-dirs.js';
@@ -30,12 +30,14 @@ export interface ActionPorts {
 export interface HostPorts {
   /** host/facts.ts gatherFacts: read-only probing, once per command. */
   probe(): Promise<HostProbe>;
+  /** Who runs this command, and when: no process and no D-Bus (down needs no more than this). */
+  identify(): Identity & { now: Date };
   /** The install of `scope` from --quayRoot, the pointer or the default; rejects with HostError when none. */
   findInstall(flags: Record<string, unknown>, scope: HostProbe['scope'], home: string): Promise<FoundInstall>;
   /** Takes the scope's lock; resolves with its release, which the caller must await in a finally. */
-  lock(probe: HostProbe): Promise<() => Promise<void>>;
-  /** The action ports of `probe`'s scope: connects to its systemd (HostError when unreachable), closed by close(). */
-  actionPorts(probe: HostProbe): Promise<ActionPorts>;
+  lock(who: Identity): Promise<() => Promise<void>>;
+  /** The action ports of `who`'s scope: connects to its systemd (HostError when unreachable), closed by close(). */
+  actionPorts(who: Identity): Promise<ActionPorts>;
   /** Closes what the ports opened (the D-Bus connection). Safe to call twice. */
   close(): Promise<void>;
 }

@@ -14,7 +14,7 @@ import type { RemoteCommand } from '../remote/argv.js';
 import { dirname, resolve } from 'node:path';
 import { acquireLock, makeDirIfMissing } from '../host/fs.js';
 import { listTar } from '../host/tar.js';
-import type { HostProbe } from '../host/facts.js';
+import type { HostProbe, Identity } from '../host/facts.js';
 import { lockPath } from '../model/scope.js';
 import type { Output } from '../ui/output.js';
 
@@ -138,10 +138,10 @@ export async function readPassphraseFlag(flags: Record<string, unknown>, command
 }
 
 /** The one executor under the scope's lock (down, restore --force): released whatever happens. */
-export async function executeLocked(host: HostPorts, probe: HostProbe, actions: readonly Action[], opts: ExecuteOptions): Promise<void> {
-  const release = await host.lock(probe);
+export async function executeLocked(host: HostPorts, who: Identity, actions: readonly Action[], opts: ExecuteOptions): Promise<void> {
+  const release = await host.lock(who);
   try {
-    await executeActions(actions, await host.actionPorts(probe), opts);
+    await executeActions(actions, await host.actionPorts(who), opts);
   } finally {
     await release();
   }

@@ -13,7 +13,8 @@ export async function down(ctx: CommandContext): Promise<void> {
   const yes = Boolean(flags.yes || flags.autoApprove);
   // Another host: a --purge is confirmed here (ssh has no terminal for the question), then runs there with --yes.
   if (await runOnTarget('down', ctx, purge && !yes ? { confirm: h => confirmPurge(ctx, [`the registry's quayRoot and storage on ${h}`]) } : {})) return;
-  const probe = await host.probe();
+  // Only who runs it: down asks podman and logind nothing before it stops the units.
+  const probe = host.identify();
   const { layout, record } = await host.findInstall(flags, probe.scope, probe.home);
   const plan = planDown({ record, layout, facts: probe, purge, quayRootGiven: Boolean(flags.quayRoot) });
   if (flags.dryRun) {

@@ -112,7 +112,11 @@ export function createFakeHost(opts: FakeHostOptions): FakeHost {
     state,
     calls,
     isLocked: () => locked,
-    probe: async () => opts.probe,
+    probe: async () => { call('probe', ''); return opts.probe; },
+    identify: () => {
+      const { scope, uid, gid, user, home, quadletDir, runtimeDir, now } = opts.probe;
+      return { scope, uid, gid, user, home, quadletDir, runtimeDir, now };
+    },
     async findInstall(flags, scope, home) {
       const root = typeof flags.quayRoot === 'string' ? flags.quayRoot
         : state.files[pointerPath(scope, home)]?.content.trim() || defaultQuayRoot(scope, home);

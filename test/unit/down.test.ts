@@ -279,3 +279,10 @@ t.test('interrupted at every port call, the executor stops there and a re-run fi
     }
   }
 });
+
+t.test('down asks only who runs it: no host probe (a podman process, logind, hostname -f) before the units stop', async t => {
+  const host = createFakeHost({ probe, state: runningInstall() });
+  await runDown(host, {});
+  t.notOk(host.calls.includes('probe'), 'host.probe() not called');
+  t.equal(host.calls[0], 'stopUnit quay-app.service', 'the first call stops quay-app');
+});
