@@ -1,7 +1,10 @@
 // startUnits (src/apply/units-step.ts) over a fake systemd in which the containers are bound to the pod
 // (BindsTo=, as Quadlet's Pod= and mreg's podman 4 layout make them): what up restarts for a change.
 import t from 'tap';
-import { startUnits } from '../../src/apply/units-step.js';
+import { mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isOutdated, outdatedFiles, quadletFilesDiffer, startUnits } from '../../src/apply/units-step.js';
 import type { Plan } from '../../src/plan/plan.js';
 import type { InstallSpec } from '../../src/spec/spec.js';
 import type { Systemd, UnitState } from '../../src/host/systemd.js';
@@ -89,7 +92,6 @@ t.test('a failed start is reported for the unit that failed, not for quay-app th
 });
 
 t.test('isOutdated: a file written after its service became active', async t => {
-  const { isOutdated } = await import('../../src/apply/units-step.js');
   const st = (activeState: string, activeEnterTimestamp?: number) => ({ activeState, activeEnterTimestamp }) as never;
   t.ok(isOutdated(2000, st('active', 1000)), 'newer than the running service');
   t.notOk(isOutdated(500, st('active', 1000)), 'older: the service runs it');
@@ -99,13 +101,10 @@ t.test('isOutdated: a file written after its service became active', async t => 
 });
 
 t.test('outdatedFiles: an interrupted up wrote the pod file and config.yaml but restarted nothing', async t => {
-  const { outdatedFiles } = await import('../../src/apply/units-step.js');
-  const { mkdtempSync, writeFileSync, utimesSync } = await import('node:fs');
-  const { join } = await import('node:path');
-  const dir = mkdtempSync(join((await import('node:os')).tmpdir(), 'mreg-outdated-'));
+  const dir = mkdtempSync(join(tmpdir(), 'mreg-outdated-'));
   const pod = join(dir, 'quay.pod'); const redis = join(dir, 'quay-redis.container');
   const config = join(dir, 'quay-config', 'config.yaml');
-  (await import('node:fs')).mkdirSync(join(dir, 'quay-config'));
+  mkdirSync(join(dir, 'quay-config'));
   for (const f of [pod, redis, config]) writeFileSync(f, 'x');
   const since = Date.now() - 60_000;
   utimesSync(redis, new Date(since - 60_000), new Date(since - 60_000)); // written before the services started
@@ -117,10 +116,7 @@ t.test('outdatedFiles: an interrupted up wrote the pod file and config.yaml but 
 t.test('outdatedFiles: a rewritten .volume file does not count (up never restarts a volume\'s unit)', async t => {
   // The move from podman 4.9 to 5 rewrites quay-storage.volume while quay-storage-volume.service stays
   // active: counted, every later up would reload and report a change (seen in podman49.test.ts).
-  const { outdatedFiles } = await import('../../src/apply/units-step.js');
-  const { mkdtempSync, writeFileSync } = await import('node:fs');
-  const { join } = await import('node:path');
-  const dir = mkdtempSync(join((await import('node:os')).tmpdir(), 'mreg-outdated-'));
+  const dir = mkdtempSync(join(tmpdir(), 'mreg-outdated-'));
   const volume = join(dir, 'quay-storage.volume');
   writeFileSync(volume, 'x');
   const { sd } = fakeSystemd([...all]);
@@ -129,10 +125,7 @@ t.test('outdatedFiles: a rewritten .volume file does not count (up never restart
 });
 
 t.test('quadletFilesDiffer: only a missing or different Quadlet file makes up run the generator\'s check', async t => {
-  const { quadletFilesDiffer } = await import('../../src/apply/units-step.js');
-  const { mkdtempSync, writeFileSync } = await import('node:fs');
-  const { join } = await import('node:path');
-  const dir = mkdtempSync(join((await import('node:os')).tmpdir(), 'mreg-quadlets-'));
+  const dir = mkdtempSync(join(tmpdir(), 'mreg-quadlets-'));
   const app = join(dir, 'quay-app.container');
   const config = join(dir, 'config.yaml');
   writeFileSync(app, 'A');
