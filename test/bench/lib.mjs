@@ -48,9 +48,9 @@ export async function guestMedian(n, cmd) {
   return { ms: Number(m[1]), runs: m[2] };
 }
 
-/** Times one shell line in the guest; throws if it fails. */
-export async function guestTime(cmd) {
-  const r = await gsh(`time ${shq(cmd)}`);
+/** Times one shell line in the guest (`up-timed`: beside guest.sh's 100 ms health probe); throws if it fails. */
+export async function guestTime(cmd, how = 'time') {
+  const r = await gsh(`${how} ${shq(cmd)}`);
   const m = /ms (\d+) rc (\d+)/.exec(r.out);
   if (!m) throw new Error(`no timing in: ${r.out}`);
   if (m[2] !== '0') throw new Error(`timed command failed (exit ${m[2]}): ${cmd}\n${(await guest('tail -20 /tmp/bench-last.err', { allowFail: true })).out}`);

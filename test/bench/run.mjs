@@ -67,14 +67,6 @@ async function secrets() {
   return { PG_PASSWORD: await one('mreg-pg-password'), PG_ADMIN_PASSWORD: await one('mreg-pg-admin-password'), REDIS_PASSWORD: await one('mreg-redis-password') };
 }
 
-/** CMD beside the 100 ms probe; its milliseconds (throws when it fails). */
-async function upTimed(cmd) {
-  const r = await gsh(`up-timed ${JSON.stringify(cmd)}`);
-  const m = /ms (\d+) rc (\d+)/.exec(r.out);
-  if (!m || m[2] !== '0') throw new Error(`${cmd} failed: ${r.out}\n${(await guest('tail -20 /tmp/bench-last.err', { allowFail: true })).out}`);
-  return Number(m[1]);
-}
-
 async function benchUp() {
   const env = await secrets();
   const input = `${env.PG_PASSWORD}\n${env.PG_ADMIN_PASSWORD}\n${env.REDIS_PASSWORD}\n`;
@@ -93,7 +85,7 @@ async function benchUp() {
     await guest('mreg down >/dev/null');
     // All three run beside the same 100 ms /health/instance probe (guest.sh up-timed): under TCG its curl
     // processes take CPU from the start chain, so a floor timed without it was the faster by that much.
-    f.push(await upTimed(`bash ${GUEST_DIR}/floor-up.sh ${FLOOR_UNITS}`));
+    f.push(await guestTime(`bash ${GUEST_DIR}/floor-up.sh ${FLOOR_UNITS}`, 'up-timed'));
     await guest(`systemctl stop quay-app quay-postgres quay-redis quay-pod; for u in ${FLOOR_UNITS}/*; do rm -f /etc/containers/systemd/$(basename "$u"); done; systemctl daemon-reload`);
     const r = await guest(script, { input });
     const sm = /ms (\d+) rc (\d+)/.exec(r.out);
