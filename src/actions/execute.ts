@@ -13,8 +13,9 @@ export interface ExecuteOptions {
 }
 
 /**
- * Runs `actions` in order (consecutive stop jobs together, see TOGETHER). Consecutive actions with the
- * same `progress` run as one step with one progress line. Rejects with the first failure (HostError, UnitFailedError with the journal tail);
+ * Runs `actions` in order (consecutive stop jobs, and leftover containers, together: see TOGETHER).
+ * Consecutive actions with the same `progress` run as one step with one progress line. Rejects with the
+ * first failure (HostError, UnitFailedError with the journal tail);
  * nothing after it runs, and since every action is idempotent a re-run of the same plan finishes the job.
  */
 export async function executeActions(actions: readonly Action[], ports: ActionPorts, opts: ExecuteOptions): Promise<void> {
@@ -49,7 +50,7 @@ function batches(group: readonly Action[]): Action[][] {
 /** Runs a batch; every job in it ends before the first failure, in plan order, is thrown. */
 async function runBatch(batch: readonly Action[], ports: ActionPorts, opts: ExecuteOptions): Promise<void> {
   if (batch.length === 1) return runAction(batch[0]!, ports, opts);
-  if (batch[0]!.kind === 'remove-container') return ports.podman.containersRemove(batch.map(a => (a.kind === 'remove-container' ? a.name : '')));
+  if (batch[0]!.kind === 'remove-container') return ports.podman.containersRemove(batch.flatMap(a => (a.kind === 'remove-container' ? [a.name] : [])));
   await allInOrder(batch.map(a => runAction(a, ports, opts)));
 }
 

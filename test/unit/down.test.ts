@@ -97,7 +97,7 @@ function expectedCalls(plan: readonly Action[]): string[] {
     const kind = plan[i]!.kind;
     if (kind === 'stop-unit' || kind === 'remove-container') while (j < plan.length && plan[j]!.kind === kind) j++;
     if (kind === 'remove-container') {
-      out.push(`containersRemove ${plan.slice(i, j).map(a => (a.kind === kind ? a.name : '')).join(',')}`);
+      out.push(`containersRemove ${plan.slice(i, j).flatMap(a => (a.kind === 'remove-container' ? [a.name] : [])).join(',')}`);
       i = j;
       continue;
     }
