@@ -138,11 +138,20 @@ async function tarOver(src: ArchiveSource, args: readonly string[], scope: Scope
     const res = await execa('gpg', decryptArgs(home, passphraseFile, src.file), { reject: false, env, buffer: { stdout: false } })
       .pipe(execa(file, a, { reject: false, env }));
     const gpg = res.pipedFrom[0];
-    // tar stops reading after --occurrence: gpg then fails on the closed pipe, which is no error of the archive.
-    const gpgStderr = String(gpg?.stderr ?? '');
-    const gpgError = gpg && gpg.exitCode !== 0 && !/Broken pipe|EPIPE|write error/i.test(gpgStderr) ? gpgStderr.trim().split('\n').pop() ?? `gpg exited ${gpg.exitCode}` : undefined;
+    const gpgError = gpg ? gpgReadError(gpg.exitCode ?? 1, String(gpg.stderr ?? '')) : undefined;
     return { exitCode: res.exitCode ?? 1, stdout: typeof res.stdout === 'string' ? res.stdout : '', stderr: String(res.stderr ?? ''), ...(gpgError ? { gpgError } : {}) };
   });
+}
+
+/**
+ * gpg's failure while decrypting into tar, or undefined when there is none to report. tar stops reading
+ * after --occurrence and restore stops at a chain it refuses: gpg then fails writing to the closed
+ * stdout, which is no error of the archive. Node's child stdio is a socket pair, so that shows as
+ * "Connection reset by peer" as often as "Broken pipe".
+ */
+export function gpgReadError(exitCode: number, stderr: string): string | undefined {
+  if (exitCode === 0 || /Broken pipe|EPIPE|write error|Connection reset by peer|ECONNRESET/i.test(stderr)) return undefined;
+  return stderr.trim().split('\n').pop() || `gpg exited ${exitCode}`;
 }
 
 /** The error for a failed read: the passphrase, or a damaged archive. */
