@@ -6,6 +6,8 @@ import type { CommandContext } from '../cli.js';
 import { HostError, UnitFailedError } from '../errors.js';
 import { plan as makePlan, type Plan } from '../plan/plan.js';
 import { redact } from '../plan/redact.js';
+import { configChanges, describeConfigChange, keptFromConfig, type ConfigChange } from '../plan/config-keep.js';
+import { TEMPLATE_KEYS } from '../plan/quay-config.js';
 import { quayRootLayout, type QuayRootLayout } from '../spec/layout.js';
 import { COMPONENTS } from '../model/components.js';
 import { pointerPath } from '../model/scope.js';
@@ -68,13 +70,21 @@ export async function adopt(ctx: CommandContext): Promise<void> {
   // New PostgreSQL, Redis and admin passwords, Quay's two keys kept (adoptedSecrets); the init user's password stays unknown to mreg.
   const secrets: InstallSecrets = adoptedSecrets(adoption.secrets, generateSecrets());
 
+  // mirror-registry's settings and every key mreg does not set stay as the registry's users know them.
+  const kept = keptFromConfig(found.files.configYaml, layout.configYaml, TEMPLATE_KEYS);
+  const configDiff = (p: Plan) => configChanges(found.files.configYaml, p.files.find(f => f.path === layout.configYaml)?.content ?? '', layout.configYaml);
+  const keptNote = `config.yaml: kept ${Object.keys(kept.settings).length} settings and ${kept.foreign.length} keys mreg does not set, as they were`;
+
   if (flags.dryRun) {
     if (!facts.podmanVersion) facts.podmanVersion = [5, 0, 0];
-    const planned = makePlan(spec, facts, secrets);
+    const planned = makePlan(spec, facts, secrets, kept);
     const files = planned.files.map(f => ({ path: f.path, mode: `0${f.mode.toString(8)}`, content: redact(f.content, secrets) }));
     const actions = adoptActions(found, { ...adoption, spec }, planned, tlsChoice.newCa);
-    if (out.json) { out.resultJson({ dryRun: true, scope: spec.scope, spec: recordSpec(spec), files, actions }); return; }
+    const configChanged = configDiff(planned);
+    if (out.json) { out.resultJson({ dryRun: true, scope: spec.scope, spec: recordSpec(spec), files, actions, configChanges: configChanged }); return; }
     printDryRun(out, files, actions);
+    out.result(keptNote);
+    for (const c of configChanged) out.result(`would change ${describeConfigChange(c)}`);
     return;
   }
 
@@ -94,10 +104,13 @@ export async function adopt(ctx: CommandContext): Promise<void> {
       await requireImages(podman, spec.images, 'nothing was changed; load them with --image-archive FILE (mreg never pulls)');
       // 1.3 ran PostgreSQL 10: refuse before stopping anything when the chosen image cannot open that data.
       await assertPgMajorCompatible(spec.pgStorage, spec.images.postgres, spec.scope);
-      const p = makePlan(spec, facts, secrets);
+      const p = makePlan(spec, facts, secrets, kept);
       await validateUnits(podman, p, spec);
       return p;
     });
+    const configChanged = configDiff(planned);
+    out.info(`mreg: ${keptNote}`);
+    for (const c of configChanged) out.info(`mreg: ${describeConfigChange(c)}`);
 
     // mirror-registry's :Z left its containers' categories; its running containers can still use s0.
     if (planned.selinuxLabels.length > 0) await out.step(SELINUX_STEP, () => labelBindPaths(planned, spec.scope, layout, out));
@@ -149,7 +162,7 @@ export async function adopt(ctx: CommandContext): Promise<void> {
     // Their values now live in mreg's secrets; down would not know these names.
     for (const s of adoption.legacySecrets) await podman.secretRemove(s);
     await writeRecord(spec, planned, layout, probe);
-    report(ctx, spec, found, backup, Date.now() - started, downtimeMs);
+    report(ctx, spec, found, backup, Date.now() - started, downtimeMs, { configKept: { settings: Object.keys(kept.settings), keys: kept.foreign.map(([k]) => k) }, configChanges: configChanged });
   } finally {
     await systemd?.close();
     await release();
@@ -216,11 +229,14 @@ async function writeRecord(spec: InstallSpec, planned: Plan, layout: QuayRootLay
   await writeIfChanged(pointer, `${spec.quayRoot}\n`, 0o644);
 }
 
-function report(ctx: CommandContext, spec: InstallSpec, found: FoundLegacy, backup: string, ms: number, downtimeMs: number): void {
+interface ConfigReport { configKept: { settings: string[]; keys: string[] }; configChanges: ConfigChange[] }
+
+function report(ctx: CommandContext, spec: InstallSpec, found: FoundLegacy, backup: string, ms: number, downtimeMs: number, config: ConfigReport): void {
   const { out } = ctx;
   const url = `https://${spec.hostname}:${spec.port}`;
   if (out.json) {
-    out.resultJson({ adopted: true, url, scope: spec.scope, quayRoot: spec.quayRoot, images: spec.images, backup, durationMs: ms, downtimeMs });
+    out.resultJson({ adopted: true, url, scope: spec.scope, quayRoot: spec.quayRoot, images: spec.images, backup, durationMs: ms, downtimeMs,
+      ...config });
     return;
   }
   out.info(`mreg: mirror-registry adopted in ${(ms / 1000).toFixed(1)} s (registry down for ${(downtimeMs / 1000).toFixed(1)} s)`);

@@ -6,6 +6,7 @@ import type { CommandContext } from '../cli.js';
 import { HostError, UsageError } from '../errors.js';
 import { parseUpOptions, type RawUpFlags } from '../spec/options.js';
 import { plan as makePlan } from '../plan/plan.js';
+import { readKeptConfig } from '../apply/kept-config.js';
 import { layoutProblem, staleUnits, unitDirs } from '../plan/layout-move.js';
 import { redact } from '../plan/redact.js';
 import { quayRootLayout, type QuayRootLayout } from '../spec/layout.js';
@@ -153,6 +154,10 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
       }
     }
 
+    // The config.yaml on disk keeps its settings and foreign keys through the render; one that is not
+    // YAML is refused here, before the first change.
+    const { text: configYaml, kept } = await readKeptConfig(layout.configYaml);
+
     let dropped: readonly string[] = []; // stale unit files this run deleted: no longer mreg's to remove
     let mountpoints = previous?.volumeMountpoints; // where podman keeps each volume (for status), asked once
     const recordAt = (updatedAt: string, plannedFiles: readonly string[], volumes: readonly string[]): InstallRecord => ({
@@ -187,14 +192,14 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     const [tls, { secrets, missing }] = await allInOrder([
       out.step('TLS certificates', () => ensureTls(spec, layout, probe.now, shortName(spec.hostname))),
       out.step('secrets', async () => {
-        const r = await resolveSecrets(podman, initPassword ?? generateSecrets().initPassword, await readIfExists(layout.configYaml));
+        const r = await resolveSecrets(podman, initPassword ?? generateSecrets().initPassword, configYaml);
         await createSecrets(podman, r.secrets, r.missing);
         return r;
       }),
     ]);
     if (missing.length > 0) out.debug(`created podman secrets: ${missing.join(', ')}`);
 
-    const planned = makePlan(spec, factsFor(probe), secrets);
+    const planned = makePlan(spec, factsFor(probe), secrets, kept);
     await out.step('storage', async () => {
       // Quay must write its blob folder (the model's owner); Postgres data gets :U from the unit.
       const mounts: StorageMount[] = [COMPONENTS.app.storage, COMPONENTS.postgres.storage];
@@ -356,7 +361,7 @@ async function dryRun(spec: InstallSpec, probe: HostProbe, layout: QuayRootLayou
     out.warn('podman not found; rendering for podman 5.0 (the .pod layout; mreg also supports 4.6-4.9 with a plain quay-pod.service)');
   }
   void podman;
-  const planned = makePlan(spec, facts, secrets);
+  const planned = makePlan(spec, facts, secrets, (await readKeptConfig(layout.configYaml)).kept);
   const files = planned.files.map(f => ({ path: f.path, mode: `0${f.mode.toString(8)}`, content: redact(f.content, secrets) }));
   const actions = [
     ...changes.map(c => `change ${c}`),

@@ -6,6 +6,7 @@ import { loadImageArchive } from '../apply/image-archive.js';
 import { HostError, UnitFailedError, UsageError } from '../errors.js';
 import { parseUpOptions } from '../spec/options.js';
 import { plan as makePlan, type Plan, type PlannedFile } from '../plan/plan.js';
+import { readKeptConfig } from '../apply/kept-config.js';
 import { layoutProblem, unitDirs } from '../plan/layout-move.js';
 import { redact } from '../plan/redact.js';
 import { ALL_UNITS, serviceOf, shortUnitName, UNITS } from '../model/views.js';
@@ -155,8 +156,9 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
   let imagesChanged = imageChanges(record.spec.images, spec.images);
 
   if (flags.dryRun) {
-    const secrets = await existingSecrets(podman, layout.credentials, await readIfExists(layout.configYaml));
-    const planned = makePlan(spec, probe, secrets);
+    const config = await readKeptConfig(layout.configYaml);
+    const secrets = await existingSecrets(podman, layout.credentials, config.text);
+    const planned = makePlan(spec, probe, secrets, config.kept);
     const changes = await planChanges(planned);
     const paths = changes.map(c => c.file.path);
     const show = (text: string | undefined) => (text === undefined ? undefined : redact(text, secrets));
@@ -193,13 +195,14 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
     if (spec.images.postgres !== record.spec.images.postgres) {
       pgData = await out.step('PostgreSQL data version', () => assertPgMajorCompatible(spec.pgStorage, spec.images.postgres, spec.scope, record.pgData, record.volumeMountpoints));
     }
-    const secrets = await out.step('existing secrets', async () => existingSecrets(podman, layout.credentials, await readIfExists(layout.configYaml)));
-    const planned = makePlan(spec, probe, secrets);
+    const config = await readKeptConfig(layout.configYaml);
+    const secrets = await out.step('existing secrets', async () => existingSecrets(podman, layout.credentials, config.text));
+    const planned = makePlan(spec, probe, secrets, config.kept);
     let changes = await planChanges(planned);
     if (changes.length === 0 && imagesChanged.length > 0) {
       // The files already name the new images but the record does not: an earlier upgrade was
       // interrupted after writing them. Resume it; the record's images give the files to roll back to.
-      changes = recordedChanges(makePlan({ ...spec, images: record.spec.images }, probe, secrets), planned);
+      changes = recordedChanges(makePlan({ ...spec, images: record.spec.images }, probe, secrets, config.kept), planned);
       out.info('mreg: resuming an upgrade that stopped after writing the unit files');
     }
     const changed = changes.map(c => c.file.path);

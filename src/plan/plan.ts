@@ -10,6 +10,7 @@ import {
   KEY_SINCE, MIN_PODMAN, PODMAN_SUPPORT, checkCompat, compareVersions, describeCompatProblem, formatVersion, type PodmanVersion,
 } from './compat.js';
 import { PG_START_HOOK, PG_START_HOOK_FILE, renderQuayConfig } from './quay-config.js';
+import { NOTHING_KEPT, type KeptConfig } from './config-keep.js';
 import { selinuxLabelPaths } from './selinux.js';
 import { renderUnit, type UnitFile } from './unit-file.js';
 import {
@@ -45,12 +46,12 @@ const QUADLET_HEADER = (template: string) =>
   `# Written by mreg from its units/${template} template; "mreg up" rewrites it, so edit the flags instead.\n`;
 
 /**
- * Pure and deterministic. Throws HostError when the host's podman is missing or too old for a key
+ * Pure and deterministic. `kept`: what the config.yaml on disk keeps through the render (plan/config-keep.ts). Throws HostError when the host's podman is missing or too old for a key
  * mreg writes (naming the key, the file and the version needed), or when spec and host disagree
  * on scope. Throws a plain Error for values that would break a unit file (an mreg bug: flags are
  * checked in parseUpOptions first).
  */
-export function plan(spec: InstallSpec, facts: HostFacts, secrets: InstallSecrets): Plan {
+export function plan(spec: InstallSpec, facts: HostFacts, secrets: InstallSecrets, kept: KeptConfig = NOTHING_KEPT): Plan {
   const version = requirePodman(facts);
   if (spec.scope !== facts.scope) {
     throw new HostError(`this install is ${spec.scope} but mreg is running ${facts.scope}`,
@@ -104,7 +105,7 @@ export function plan(spec: InstallSpec, facts: HostFacts, secrets: InstallSecret
     {
       // 0640: Quay runs as uid 1001 in group 0, which maps to the file's group (root, or the rootless user).
       path: quayRootLayout(spec.quayRoot).configYaml,
-      content: renderQuayConfig(spec, secrets),
+      content: renderQuayConfig(spec, secrets, kept),
       mode: 0o640,
       sensitive: true,
       kind: 'config',

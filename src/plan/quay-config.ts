@@ -2,8 +2,7 @@
 
 import { PG_DATABASE, PG_PORT, PG_USER, REDIS_PORT } from '../spec/defaults.js';
 import type { InstallSecrets, InstallSpec } from '../spec/spec.js';
-
-type Yaml = string | number | boolean | null | readonly Yaml[] | { readonly [k: string]: Yaml };
+import { NOTHING_KEPT, type KeptConfig, type Yaml } from './config-keep.js';
 
 /**
  * Strings are written double-quoted with JSON escapes, which YAML reads identically, so no value
@@ -21,8 +20,10 @@ function flow(v: Yaml): string {
 /** Top-level keys in block style (one per line, nested maps indented) so diffs stay readable. */
 function toYaml(doc: Readonly<Record<string, Yaml>>, indent = ''): string {
   let out = '';
-  for (const key of Object.keys(doc)) {
-    const v = doc[key]!;
+  for (const k of Object.keys(doc)) {
+    // mreg's own keys are plain; a carried-over key may need quotes.
+    const key = /^[A-Za-z_][A-Za-z0-9_.-]*$/.test(k) ? k : JSON.stringify(k);
+    const v = doc[k]!;
     if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length > 0) {
       out += `${indent}${key}:\n${toYaml(v as Record<string, Yaml>, `${indent}  `)}`;
     } else {
@@ -38,7 +39,22 @@ function toYaml(doc: Readonly<Record<string, Yaml>>, indent = ''): string {
  * organizations), and no self-registration or anonymous pulls (mirror-registry left both open).
  * Redis and Postgres are on the pod's loopback; 127.0.0.1 rather than `localhost` avoids ::1.
  */
-export function renderQuayConfig(spec: InstallSpec, secrets: InstallSecrets): string {
+export function renderQuayConfig(spec: InstallSpec, secrets: InstallSecrets, kept: KeptConfig = NOTHING_KEPT): string {
+  const doc = templateDoc(spec, secrets);
+  for (const [k, v] of Object.entries(kept.settings)) if (k in doc) doc[k] = v;
+  // The first line is what every earlier mreg wrote: a new wording would restart quay-app on every host's next up.
+  const head = `# Written by mreg; "mreg up" rewrites it. Holds secrets: keep mode 0640.\n${toYaml(doc)}`;
+  if (kept.foreign.length === 0) return head;
+  return `${head}# Kept as found: keys mreg does not set.\n${toYaml(Object.fromEntries(kept.foreign))}`;
+}
+
+/** The keys mreg's template writes: a key of an existing config.yaml that is not here is carried over. */
+export const TEMPLATE_KEYS: ReadonlySet<string> = new Set(Object.keys(templateDoc(
+  { hostname: 'h', port: 1, initUser: 'u' } as InstallSpec,
+  { redisPassword: '', pgPassword: '', secretKey: '', databaseSecretKey: '' } as InstallSecrets,
+)));
+
+function templateDoc(spec: InstallSpec, secrets: InstallSecrets): Record<string, Yaml> {
   const redis = { host: '127.0.0.1', password: secrets.redisPassword, port: REDIS_PORT };
   const dbUri = `postgresql://${PG_USER}:${encodeURIComponent(secrets.pgPassword)}@127.0.0.1:${PG_PORT}/${PG_DATABASE}`;
   const doc: Record<string, Yaml> = {
@@ -78,7 +94,7 @@ export function renderQuayConfig(spec: InstallSpec, secrets: InstallSecrets): st
     USERFILES_LOCATION: 'default',
     USERFILES_PATH: 'userfiles/',
   };
-  return `# Written by mreg; "mreg up" rewrites it. Holds secrets: keep mode 0640.\n${toYaml(doc)}`;
+  return doc;
 }
 
 /**

@@ -19,7 +19,7 @@ const FIXTURE = '/opt/mreg/test/vm/guest/make-mr13-fixture.sh';
 const OLD = { username: 'init', password: 'mirror-registry-13-pw' };
 let digest = '';
 
-interface AdoptJson { adopted: boolean; durationMs: number; downtimeMs: number; backup: string }
+interface AdoptJson { adopted: boolean; durationMs: number; downtimeMs: number; backup: string; configKept?: { settings: string[]; keys: string[] }; configChanges?: Array<{ key: string; before?: string; after?: string; why?: string }> }
 
 t.test('a mirror-registry 1.3 install with a user and an image', async t => {
   const pre = await s.run(`test ! -e ${s.quayRoot} && test ! -e ${UNIT_DIR}/quay-app.service && ! podman volume exists pg-storage`);
@@ -130,6 +130,14 @@ t.test('mreg adopt', async t => {
   t.equal(rotated.stdout.trim(), 'ok', 'the PostgreSQL and Redis passwords were rotated (mirror-registry 1.3.0-1.3.10 used "password")', { output: describe(rotated) });
   t.match(sec.stdout, /mreg-pg-password .*mreg-redis-password/, 'mreg\'s podman secrets exist');
   t.notMatch(sec.stdout, /pgdb_pass|redis_pass/, 'mirror-registry\'s secrets are gone');
+
+  // mirror-registry left anonymous pulls and self-registration on, with admin as superuser: the registry's
+  // users see the same rules after adopt, and the keys mreg does not set are still there.
+  t.same(res?.configKept?.keys, ['ENTERPRISE_LOGO_URL', 'FEATURE_USER_LOG_ACCESS', 'GITHUB_LOGIN_CONFIG', 'TEAM_RESYNC_STALE_TIME'], 'says which keys of config.yaml it kept', { output: describe(r) });
+  t.same(res?.configChanges?.find(c => c.key === 'DB_URI'), { key: 'DB_URI', before: '<secret>', after: '<secret>', why: 'mreg\'s PostgreSQL role and password' }, 'and what it changed, without the value');
+  const cfg = await s.run(`grep -E '^(FEATURE_ANONYMOUS_ACCESS|FEATURE_USER_CREATION|ENTERPRISE_LOGO_URL|FEATURE_USER_LOG_ACCESS|GITHUB_LOGIN_CONFIG|TEAM_RESYNC_STALE_TIME|SUPER_USERS):' ${s.quayRoot}/quay-config/config.yaml`);
+  t.same(cfg.stdout.trim().split('\n').sort(), ['ENTERPRISE_LOGO_URL: "/static/img/quay-horizontal-color.svg"', 'FEATURE_ANONYMOUS_ACCESS: true', 'FEATURE_USER_CREATION: true',
+    'FEATURE_USER_LOG_ACCESS: true', 'GITHUB_LOGIN_CONFIG: {}', 'SUPER_USERS: ["admin"]', 'TEAM_RESYNC_STALE_TIME: "60m"'], 'config.yaml keeps the access rules and the other keys', { output: describe(cfg) });
 
   const rec = await s.run(`jq -r '.spec.quayStorage.name + " " + .spec.pgStorage.name + " " + .spec.images.quay' ${s.quayRoot}/mreg-install.json`);
   t.equal(rec.stdout.trim(), 'quay-storage pg-storage localhost/mreg-test/quay:v1', 'install record: same volumes, old image kept');

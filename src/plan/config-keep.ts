@@ -1,0 +1,112 @@
+// What of an existing config.yaml survives mreg's render: the registry's users must see the same
+// registry after `mreg adopt` or another `mreg up` (anonymous pulls, self-registration, LDAP, any
+// hand edit). mreg owns the keys that wire Quay to its pod (database, Redis, storage, hostname, keys);
+// the settings below are only its defaults for a new install; every other key is carried over as found.
+import { parse, type YAMLParseError } from 'yaml';
+import { HostError } from '../errors.js';
+
+export type Yaml = string | number | boolean | null | readonly Yaml[] | { readonly [k: string]: Yaml };
+
+/** User-visible behaviour: mreg's template sets them on a new install and keeps whatever the file says after that. */
+export const SETTINGS: ReadonlySet<string> = new Set([
+  'AUTHENTICATION_TYPE', 'CREATE_NAMESPACE_ON_PUSH', 'DEFAULT_TAG_EXPIRATION', 'FEATURE_ANONYMOUS_ACCESS',
+  'FEATURE_APP_SPECIFIC_TOKENS', 'FEATURE_DIRECT_LOGIN', 'FEATURE_MAILING', 'FEATURE_USER_CREATION', 'REGISTRY_TITLE',
+  'REGISTRY_TITLE_SHORT', 'SUPER_USERS', 'TAG_EXPIRATION_OPTIONS',
+]);
+
+/** Why mreg sets an owned key its own way, where a user may wonder (printed beside the change). */
+export const OWNED_WHY: Readonly<Record<string, string>> = {
+  FEATURE_REPO_MIRROR: 'the registry runs no repository mirror worker',
+  FEATURE_SECURITY_SCANNER: 'no Clair runs beside it',
+  FEATURE_BUILD_SUPPORT: 'no build workers run beside it',
+  DB_URI: 'mreg\'s PostgreSQL role and password',
+  BUILDLOGS_REDIS: 'the pod\'s Redis and its new password',
+  USER_EVENTS_REDIS: 'the pod\'s Redis and its new password',
+};
+
+/** Keys whose values are never printed. */
+const SECRET_KEYS = new Set(['DB_URI', 'SECRET_KEY', 'DATABASE_SECRET_KEY', 'BUILDLOGS_REDIS', 'USER_EVENTS_REDIS']);
+
+export interface KeptConfig {
+  /** SETTINGS keys as the file has them. */
+  settings: Readonly<Record<string, Yaml>>;
+  /** Keys mreg's template does not write, in the file's order. */
+  foreign: ReadonlyArray<readonly [string, Yaml]>;
+}
+
+export const NOTHING_KEPT: KeptConfig = { settings: {}, foreign: [] };
+
+/**
+ * Reads a config.yaml as Quay does (PyYAML, YAML 1.1: `yes` is true). Throws HostError naming the file
+ * and line when it is not a YAML mapping: mreg never drops a config it cannot read.
+ */
+export function parseConfig(text: string, file: string): Record<string, Yaml> {
+  let doc: unknown;
+  try {
+    doc = parse(text, { version: '1.1', schema: 'yaml-1.1', uniqueKeys: false, maxAliasCount: 1000 });
+  } catch (e) {
+    const err = e as YAMLParseError;
+    const line = err.linePos?.[0]?.line;
+    throw new HostError(`${file} is not valid YAML${line ? ` (line ${line})` : ''}: ${err.message.split('\n')[0]}`,
+      `fix it by hand or put back a copy that Quay starts with, then run mreg again; nothing was changed`);
+  }
+  if (doc === null || doc === undefined) return {};
+  if (typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new HostError(`${file} is not a YAML mapping of Quay settings`, 'fix it by hand, then run mreg again; nothing was changed');
+  }
+  return toPlain(doc as Record<string, unknown>, file) as Record<string, Yaml>;
+}
+
+/** Dates (YAML 1.1 timestamps) back to the text they were; anything else that is not plain data is refused. */
+function toPlain(v: unknown, file: string): Yaml {
+  if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
+  if (v instanceof Date) return v.toISOString();
+  if (Array.isArray(v)) return v.map(x => toPlain(x, file));
+  if (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+    return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, toPlain(x, file)]));
+  }
+  throw new HostError(`${file} holds a value mreg cannot carry over (${Object.prototype.toString.call(v)})`, 'write it as plain YAML (strings, numbers, lists, maps), then run mreg again; nothing was changed');
+}
+
+/** What `text` (the config.yaml on disk, if any) keeps through a render whose own keys are `templateKeys`. */
+export function keptFromConfig(text: string | undefined, file: string, templateKeys: ReadonlySet<string>): KeptConfig {
+  if (text === undefined) return NOTHING_KEPT;
+  const doc = parseConfig(text, file);
+  const settings: Record<string, Yaml> = {};
+  const foreign: Array<readonly [string, Yaml]> = [];
+  for (const [k, v] of Object.entries(doc)) {
+    if (SETTINGS.has(k)) settings[k] = v;
+    else if (!templateKeys.has(k)) foreign.push([k, v]);
+  }
+  return { settings, foreign };
+}
+
+export interface ConfigChange { key: string; before?: string; after?: string; why?: string }
+
+/** Key by key, what a render changes in a config.yaml; secret values are shown as `<secret>`. */
+export function configChanges(beforeText: string | undefined, afterText: string, file: string): ConfigChange[] {
+  const before = beforeText === undefined ? {} : parseConfig(beforeText, file);
+  const after = parseConfig(afterText, file);
+  const show = (k: string, v: Yaml | undefined) => (v === undefined ? undefined : SECRET_KEYS.has(k) ? '<secret>' : JSON.stringify(v));
+  const out: ConfigChange[] = [];
+  for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
+    const b = before[key];
+    const a = after[key];
+    if (JSON.stringify(b) === JSON.stringify(a)) continue;
+    const change: ConfigChange = { key };
+    const bs = show(key, b);
+    const as = show(key, a);
+    if (bs !== undefined) change.before = bs;
+    if (as !== undefined) change.after = as;
+    if (OWNED_WHY[key]) change.why = OWNED_WHY[key];
+    out.push(change);
+  }
+  return out;
+}
+
+/** One line per change, for the terminal. */
+export function describeConfigChange(c: ConfigChange): string {
+  const what = c.before === undefined ? `added ${c.after}` : c.after === undefined ? `removed (was ${c.before})`
+    : c.before === '<secret>' ? 'changed' : `${c.before} → ${c.after}`;
+  return `config.yaml ${c.key}: ${what}${c.why ? ` (${c.why})` : ''}`;
+}

@@ -1,0 +1,93 @@
+// config.yaml keeps the registry's settings and every key mreg does not set through a render (issue 15 item 4):
+// mreg's own file renders to itself, mirror-registry's 1.3.10 file keeps its access rules and its 19 other keys.
+import t from 'tap';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { HostError } from '../../src/errors.js';
+import { configChanges, describeConfigChange, keptFromConfig, parseConfig } from '../../src/plan/config-keep.js';
+import { renderQuayConfig, TEMPLATE_KEYS } from '../../src/plan/quay-config.js';
+import { listScenarios, loadScenario } from '../support/golden.js';
+
+const FILE = '/etc/quay-install/quay-config/config.yaml';
+const MR_1310 = readFileSync(join(import.meta.dirname, '../fixtures/mirror-registry/1.3.10-rootful/files/root/quay-install/quay-config/config.yaml'), 'utf8');
+const scenario = loadScenario(listScenarios()[0]!);
+const { spec, secrets } = scenario;
+const keep = (text: string | undefined) => keptFromConfig(text, FILE, TEMPLATE_KEYS);
+
+t.test('mreg\'s own config.yaml renders to itself, byte for byte (no restart after upgrading mreg)', async t => {
+  for (const name of listScenarios()) {
+    const s = loadScenario(name);
+    const mine = renderQuayConfig(s.spec, s.secrets);
+    t.equal(renderQuayConfig(s.spec, s.secrets, keep(mine)), mine, name);
+  }
+  t.same(keep(renderQuayConfig(spec, secrets)).foreign, [], 'nothing foreign in it');
+});
+
+t.test('mirror-registry 1.3.10: its access rules and its 19 other keys are kept, the wiring is mreg\'s', async t => {
+  const kept = keep(MR_1310);
+  t.equal(kept.foreign.length, 19, 'the 19 keys mreg does not set');
+  const out = parseConfig(renderQuayConfig(spec, secrets, kept), FILE);
+  t.equal(out.FEATURE_ANONYMOUS_ACCESS, true, 'anonymous pulls stay on');
+  t.equal(out.FEATURE_USER_CREATION, true, 'self-registration stays on');
+  t.same(out.SUPER_USERS, ['admin'], 'the same superusers');
+  t.equal(out.REGISTRY_TITLE, 'Red Hat Quay');
+  t.same(out.GITHUB_LOGIN_CONFIG, {});
+  t.equal(out.REPO_MIRROR_SERVER_HOSTNAME, null);
+  t.equal(out.TEAM_RESYNC_STALE_TIME, '60m');
+  t.equal(out.SERVER_HOSTNAME, `${spec.hostname}:${spec.port}`);
+  t.match(String(out.DB_URI), /@127\.0\.0\.1:5432\//, 'the database is the pod\'s');
+  t.equal(out.FEATURE_REPO_MIRROR, false, 'no mirror worker runs: mreg\'s value');
+  const again = renderQuayConfig(spec, secrets, keep(renderQuayConfig(spec, secrets, kept)));
+  t.equal(again, renderQuayConfig(spec, secrets, kept), 'a second render changes nothing');
+});
+
+t.test('a hand edit survives: LDAP, nested maps and lists, keys that need quotes, YAML 1.1 booleans', async t => {
+  const mine = renderQuayConfig(spec, secrets);
+  const edited = `${mine.replace('AUTHENTICATION_TYPE: "Database"', 'AUTHENTICATION_TYPE: LDAP')}
+LDAP_URI: ldaps://ldap.example.com:636
+LDAP_BASE_DN: [dc=example, dc=com]
+LDAP_ADMIN_PASSWD: 'a: b # c'
+LDAP_USER_FILTER: "(memberof=cn=quay,ou=groups)"
+FEATURE_TEAM_SYNCING: yes
+"odd key: x": 1
+NESTED:
+  a:
+    - {x: 1}
+    - two
+`;
+  const out = renderQuayConfig(spec, secrets, keep(edited));
+  const doc = parseConfig(out, FILE);
+  t.equal(doc.AUTHENTICATION_TYPE, 'LDAP', 'LDAP stays: nobody is locked out');
+  t.same(doc.LDAP_BASE_DN, ['dc=example', 'dc=com']);
+  t.equal(doc.LDAP_ADMIN_PASSWD, 'a: b # c');
+  t.equal(doc.FEATURE_TEAM_SYNCING, true, 'yes is true, as PyYAML reads it');
+  t.equal(doc['odd key: x'], 1);
+  t.same(doc.NESTED, { a: [{ x: 1 }, 'two'] });
+  t.equal(renderQuayConfig(spec, secrets, keep(out)), out, 'the next render is the same file');
+});
+
+t.test('a config.yaml that is not YAML, or not a mapping, is refused with the file and line', async t => {
+  const refusal = (text: string) => { try { keep(text); return undefined; } catch (e) { return e; } };
+  const bad = refusal('A: 1\nB: [unclosed\n');
+  t.ok(bad instanceof HostError, 'a HostError (exit 1, one line and a hint)');
+  t.match((bad as Error).message, /config\.yaml is not valid YAML \(line \d+\)/);
+  t.match((refusal('- a\n- b\n') as Error).message, /not a YAML mapping/);
+  t.same(keep(''), { settings: {}, foreign: [] }, 'an empty file keeps nothing');
+  t.same(keep(undefined), { settings: {}, foreign: [] });
+});
+
+t.test('configChanges: key by key, secrets never shown, owned keys say why', async t => {
+  // adopt keeps Quay's two keys (adopt/spec.ts adoptedSecrets)
+  const old = parseConfig(MR_1310, FILE);
+  const adopted = { ...secrets, secretKey: String(old.SECRET_KEY), databaseSecretKey: String(old.DATABASE_SECRET_KEY) };
+  const changes = configChanges(MR_1310, renderQuayConfig(spec, adopted, keep(MR_1310)), FILE);
+  const byKey = new Map(changes.map(c => [c.key, c]));
+  t.same(byKey.get('FEATURE_REPO_MIRROR'), { key: 'FEATURE_REPO_MIRROR', before: 'true', after: 'false', why: 'the registry runs no repository mirror worker' });
+  t.equal(byKey.get('DB_URI')?.before, '<secret>');
+  t.equal(describeConfigChange(byKey.get('DB_URI')!), 'config.yaml DB_URI: changed (mreg\'s PostgreSQL role and password)');
+  t.notOk(byKey.has('FEATURE_ANONYMOUS_ACCESS'), 'access rules unchanged');
+  t.notOk(byKey.has('SECRET_KEY'), 'Quay\'s keys unchanged');
+  const text = changes.map(describeConfigChange).join('\n');
+  t.notMatch(text, /password@|"password"/, 'no secret value in the lines');
+  t.notOk(changes.some(c => c.key === 'GITHUB_LOGIN_CONFIG'), 'kept keys are no change');
+});
