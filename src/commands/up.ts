@@ -29,7 +29,7 @@ import { diskFreeBytes, factsFor, gatherFacts, isPortFree, resolveHostname, type
 import { createPodman, type Podman } from '../host/podman.js';
 import { enableLinger } from '../host/linger.js';
 import { connectSystemd, type Systemd } from '../host/systemd.js';
-import { ensureMode, makeDirIfMissing, pathExists, readIfExists, removeIfExists } from '../host/fs.js';
+import { ensureMode, makeDirIfMissing, pathExists, removeIfExists } from '../host/fs.js';
 import { readDirState } from '../host/dir-state.js';
 import { findRecordedInstall, readRecordAt } from '../apply/install-lookup.js';
 import { reviewRerun, withRecordedFlags, type RerunReview } from '../spec/rerun.js';
