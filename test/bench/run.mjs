@@ -13,6 +13,8 @@ import { ROOT, VM, GUEST_DIR, sh, guest, gsh, guestMedian, guestTime, hostMedian
 
 process.env.PORT ??= '2290';
 process.env.RUN ??= `/tmp/mreg-vm-run-${process.env.PORT}`;
+// A user's host randomises address spaces; the test VM does not (vm.sh ASLR), which favours short processes.
+process.env.ASLR ??= 'on';
 const N = Number(process.env.BENCH_N ?? 3);
 const REPS = Number(process.env.BENCH_REPS ?? 10);
 const ONLY = (process.env.BENCH_ONLY ?? 'up,status,down,upgrade,cli,backup').split(',');
