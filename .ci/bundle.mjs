@@ -97,7 +97,7 @@ async function main() {
   // 2. Blob → copy of node → inject. Stripping debug info first saves ~12 MB and is optional (binutils).
   const blob = join(WORK, 'sea-prep.blob');
   const seaConfig = join(WORK, 'sea-config.json');
-  writeFileSync(seaConfig, JSON.stringify({ main: script, output: blob, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: false }));
+  writeFileSync(seaConfig, JSON.stringify({ main: script, output: blob, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: true }));
   execFileSync(nodeBin, ['--experimental-sea-config', seaConfig], { stdio: 'pipe' });
   const exe = join(OUT, 'mreg');
   copyFileSync(nodeBin, exe);
