@@ -1,8 +1,11 @@
 // The core of the suite on a real podman 4.9.4 (RHEL 8.10 / 9.4), both scopes side by side: the podman 4
 // layout (plain quay-pod.service, containers joining it with --pod) through 4.9's own generator and
 // runtime. up, status, push/pull, the security checks, self-healing after podman rm -f of each container
-// and of the pod, upgrade and its rollback, a reboot, a new port, down, down --purge; then the host
-// upgrade (4.9 → 5.4: up moves the install to quay.pod) and the way back refused.
+// and of the pod, upgrade and its rollback, a reboot, down, down --purge; then the host upgrade
+// (4.9 → 5.4: up moves the install to quay.pod) and the way back refused.
+// Not here, to keep CI inside its time: a new port (faults.test.ts on 5.4; podman 4's plain pod unit
+// is checked by the golden set) and `up` after `down` (mreg.test.ts on 5.4; the host move below runs
+// `up` on a stopped-and-restored 4.9 install's files).
 import t, { type Test } from 'tap';
 import { describe, requireVm, waitFor, asRoot as root, type GuestResult } from './guest.js';
 import { IMG, SCOPES, caPath, upCmd, login, pushTiny, pullDigest, status, waitHealthy, mainPid, collectSecrets, parseJson, type Scope, type Creds } from './scopes.js';
@@ -16,9 +19,7 @@ t.setTimeout(60 * 60_000);
 
 interface State { creds: Creds; digest: string; ca: string; secrets: string }
 const state = new Map<string, State>();
-// Where each scope's registry answers now: the port test moves it, and the tests after it go on there.
-const current = new Map<string, Scope>();
-const both = (fn: (s: Scope) => Promise<void>) => Promise.all(SCOPES.map(s => fn(current.get(s.name) ?? s)));
+const both = (fn: (s: Scope) => Promise<void>) => Promise.all(SCOPES.map(fn));
 const unitDir = (s: Scope) => systemdUnitDir(s.name, s.name === 'rootful' ? '/root' : '/home/mreg');
 const PS_LOG = '/var/lib/mreg-test/p49-ps.log';
 const secretsFile = (s: Scope) => (s.name === 'rootful' ? '/root/p49-secrets' : '/home/mreg/.p49-secrets');
@@ -136,39 +137,17 @@ t.test(`reboot: podman ${PODMAN49} brings both registries back`, async t => {
   });
 });
 
-// No way back to the old port: the tests after this one go on at the new one, which saves a pod restart.
-t.test('a new port: up restarts the pod, which publishes it; the suite goes on there', async t => {
-  await both(async s => {
-    const port = s.port + 10;
-    const host = s.host.replace(/:\d+$/, `:${port}`);
-    const r = await s.run(`mreg up --quayHostname ${host}`, { timeoutMs: 20 * 60_000 });
-    t.equal(r.exitCode, 0, `${s.name}: up --quayHostname ${host} exits 0`, { output: describe(r) });
-    t.match(r.stderr, new RegExp(`--quayHostname: ${s.host} → ${host}`), `${s.name}: says what it changes`);
-    const c = await s.run(`curl -s -o /dev/null -w '%{http_code}' --cacert ${caPath(s)} https://${host}/health/instance; echo; curl -sk -o /dev/null -w '%{http_code}' https://${s.host}/health/instance`);
-    t.same(c.stdout.trim().split('\n'), ['200', '000'], `${s.name}: the new port answers with a certificate for it; the old one is closed`, { output: describe(c) });
-    const moved: Scope = { ...s, port, host };
-    current.set(s.name, moved);
-    const st = state.get(s.name);
-    if (st) t.equal((await login(moved, st.creds)).exitCode, 0, `${s.name}: podman login at ${host}`);
-    await assertPulls(t, moved, 'at the new port');
-  });
-});
-
-t.test('down keeps the data; up brings it back; down --purge leaves nothing', async t => {
+t.test('down keeps the data; down --purge leaves nothing', async t => {
+  // The host move below starts from this running 4.9 install instead of paying a second first start.
+  await saveSnapshot('p49-installed');
   await both(async s => {
     const d = await s.run('mreg down');
     t.equal(d.exitCode, 0, `${s.name}: down exits 0`, { output: describe(d) });
     const left = await s.run(`ls ${unitDir(s)}/quay-pod.service ${s.quadletDir}/quay-app.container 2>&1; podman ps -a --format '{{.Names}}' | grep -c quay; true`);
     t.match(left.stdout, /No such file[\s\S]*No such file[\s\S]*^0$/m, `${s.name}: units and containers gone`, { output: describe(left) });
-    // no flags: the recorded install (it runs quay:v2 now; v1 would refuse the v2 schema, as real Quay does)
-    const up = await s.run('mreg up', { timeoutMs: 20 * 60_000 });
-    t.equal(up.exitCode, 0, `${s.name}: mreg up after down`, { output: describe(up) });
-    t.equal(await fingerprint(s), state.get(s.name)?.secrets, `${s.name}: same CA, credentials and secrets`);
-    await assertPulls(t, s, 'after down and up');
-  });
-  // The host move below starts from this running 4.9 install instead of paying a second first start.
-  await saveSnapshot('p49-installed');
-  await both(async s => {
+    t.equal(await fingerprint(s), state.get(s.name)?.secrets, `${s.name}: CA, credentials and secrets kept`);
+    const kept = await s.run('podman volume exists pg-storage && echo yes');
+    t.equal(kept.stdout.trim(), 'yes', `${s.name}: the database volume kept`, { output: describe(kept) });
     const p = await s.run('mreg down --purge --yes');
     t.equal(p.exitCode, 0, `${s.name}: down --purge exits 0`, { output: describe(p) });
     const gone = await s.run(`ls -d ${s.quayRoot} ${unitDir(s)}/quay-pod.service ${s.quadletDir}/quay-* 2>/dev/null; podman volume ls -q | grep -E 'quay|pg'; podman secret ls --format '{{.Name}}' | grep mreg-; podman pod ls -q; true`);
