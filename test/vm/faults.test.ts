@@ -146,8 +146,10 @@ t.test('fault 2: two mreg commands at once: the second refuses, the first finish
   });
 });
 
-t.test('fault 3b: up with a new port killed after writing its units; the same command again publishes the port', async t => {
-  await both(async s => {
+// Rootless only (its port is published by rootlessport, the harder path): two pod restarts per scope,
+// and the code that restarts a service older than its file is the same in both.
+t.test('fault 3b (rootless): up with a new port killed after writing its units; the same command again publishes the port', async t => {
+  await Promise.all(SCOPES.filter(s => s.name === 'rootless').map(async s => {
     if (!state.has(s.name)) return void t.fail(`${s.name}: no install`);
     const newHost = s.host.replace(/:\d+$/, `:${s.port + 20}`);
     const cmd = upCmd(s, extraUp(s)).replace(`--quayHostname ${s.host}`, `--quayHostname ${newHost}`);
@@ -161,7 +163,7 @@ t.test('fault 3b: up with a new port killed after writing its units; the same co
     const back = await s.run(upCmd(s, extraUp(s)), { timeoutMs: 20 * 60_000 });
     t.equal(back.exitCode, 0, `${s.name}: and back to ${s.host}`, { output: describe(back) });
     await assertPulls(t, s, 'the port moved (interrupted) and came back');
-  });
+  }));
 });
 
 // A kill goes through root: rootless container processes belong to sub-uids the user cannot signal.
