@@ -72,6 +72,7 @@ configure() {
   printf '[Service]\nExecStart=\nExecStart=-/sbin/agetty --autologin root --keep-baud 115200,57600,38400,9600 - $TERM\n' \
     >"$R/etc/systemd/system/serial-getty@ttyS0.service.d/autologin.conf"
   printf '[Journal]\nSystemMaxUse=64M\n' >"$R/etc/systemd/journald.conf.d/size.conf"
+  warm_unit
   # small initrd (virtio_blk + ext4 are modules in Debian's kernel): 11 MB instead of 36 MB
   sed -i 's/^MODULES=.*/MODULES=list/' "$R/etc/initramfs-tools/initramfs.conf"
   printf 'virtio_blk\next4\n' >>"$R/etc/initramfs-tools/modules"
@@ -97,6 +98,51 @@ IN
   timing "configure (initrd $(du -h "$STAGE/initrd.img" | cut -f1))" "$t"
 }
 
+# Under multi-threaded TCG a vCPU can run a stale translation of kernel code that the other vCPU has just
+# live-patched, and the guest dies with "Oops: int3" (kernel panic, reboot, every ssh connection closed).
+# The kernel patches its code when a static key flips; during a suite that was the cpuset keys, flipped
+# whenever a rootful container started after a daemon-reload (the first cpuset cgroup) and again when
+# its cgroups went, plus one-time keys after each restore of `clean`: netfilter's on the first netavark
+# use and the TCP/UDP hash secrets (DO_ONCE). Seen 2026-12-02 in get_page_from_freelist, under `ps`, right
+# as both base installs started their containers. This unit flips them all once, at boot, before ssh
+# (a panic then is the boot loop's to see): its Delegate=yes keeps the cpuset controller on for good,
+# and the script warms the rest. Measured with kprobes on the static-key calls: both base installs then
+# patch no kernel code at all (before: about 200 patch batches from a fresh boot through both installs,
+# and 8 for every rootful down, daemon-reload and up after that).
+warm_unit() {
+  cat >"$R/usr/local/sbin/mreg-test-warm" <<'SH'
+#!/bin/sh
+# netfilter hooks and nf_tables: a rootful container with a published port, as netavark sets them up
+podman run --rm -p 127.0.0.1:65000:65000 localhost/mreg-test/base:latest true
+# the TCP and UDP hash secrets, IPv4 and IPv6: one connection and one datagram each over loopback
+exec node -e '
+const net = require("net"), dgram = require("dgram");
+const tcp = h => new Promise(ok => { const s = net.createServer(c => c.end()).listen(0, h, () =>
+  net.connect(s.address().port, h).on("close", () => s.close(ok)).end("x")); });
+const udp = (t, h) => new Promise(ok => { const u = dgram.createSocket(t); u.bind(0, h, () =>
+  u.send("x", u.address().port, h, () => u.close(ok))); });
+Promise.all([tcp("127.0.0.1"), tcp("::1"), udp("udp4", "127.0.0.1"), udp("udp6", "::1")]);'
+SH
+  chmod 755 "$R/usr/local/sbin/mreg-test-warm"
+  cat >"$R/etc/systemd/system/mreg-test-warm.service" <<'UNIT'
+[Unit]
+Description=mreg test VM: flip at boot the kernel switches container starts flip (see test/vm/vm.sh)
+After=network.target
+Before=ssh.service ssh.socket
+
+[Service]
+Type=exec
+Delegate=yes
+# "-": a failed warm-up must not cost the cpuset pin below
+ExecStartPre=-/usr/local/sbin/mreg-test-warm
+TimeoutStartSec=120
+ExecStart=/bin/sleep infinity
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+}
+
 # 3. ext4 image straight from the directory (no loop device, no mount).
 make_disk() {
   local t; t=$(ts)
@@ -118,7 +164,7 @@ provision() {
   grep -h '^mreg-vm-timing:' "$WORK"/provision-*.log >&2 || true
   if [ "$rc" != 0 ]; then cat "$WORK"/provision-*.log >&2; die "provisioning failed"; fi
   sed -n '/^localhost/p' "$WORK/provision-user.log" | sed 's/^/  rootless image: /' >&2
-  gssh root@127.0.0.1 'set -e; rm -rf /opt/mreg-images; journalctl --rotate --vacuum-time=1s -q; sync; fstrim -a' \
+  gssh root@127.0.0.1 'set -e; systemctl enable -q mreg-test-warm; rm -rf /opt/mreg-images; journalctl --rotate --vacuum-time=1s -q; sync; fstrim -a' \
     >"$WORK/cleanup.log" 2>&1 || { cat "$WORK/cleanup.log" >&2; die "cleanup failed"; }
   timing "provision (images rootful + rootless)" "$t"
   halt_vm
@@ -183,7 +229,18 @@ gssh_as() { # USER CMD...
     ) 8>"$cp.lock" || true
   fi
   # No master (MUX=0, or it could not start): a connection of its own.
-  gssh -o ControlMaster=no -o ControlPath="$cp" "$u@127.0.0.1" -- "$@"
+  local before rc=0; before=$(panics)
+  gssh -o ControlMaster=no -o ControlPath="$cp" "$u@127.0.0.1" -- "$@" || rc=$?
+  # A lost connection is most often the guest kernel dying under TCG: say so where the test shows it.
+  if [ "$rc" = 255 ] && [ "$(panics)" -gt "$before" ]; then
+    log "the guest kernel panicked during this command (so ssh lost it): $(grep -a -E 'Oops|BUG:' "$VMRUN/console.log" | tail -1)"
+  fi
+  return "$rc"
+}
+panics() { local n; n=$(grep -a -c 'Kernel panic' "$VMRUN/console.log" 2>/dev/null); echo "${n:-0}"; }
+panic_report() {
+  local n; n=$(panics)
+  [ "$n" = 0 ] || log "the guest kernel panicked $n time(s) since boot (see $VMRUN/console.log): $(grep -a -E 'Oops|BUG:' "$VMRUN/console.log" | cut -c1-100 | sort | uniq -c | xargs)"
 }
 mux_close() { local u; for u in root mreg; do ssh -q -o ControlPath="$VMRUN/mux-$u" -O exit "$u@127.0.0.1" 2>/dev/null || true; done; }
 qemu_pid() { local p; p=$(cat "$VMRUN/qemu.pid" 2>/dev/null) && kill -0 "$p" 2>/dev/null && echo "$p"; }
@@ -204,7 +261,7 @@ boot() { # $1 disk, $2 format; kernel, initrd and key come from $VMKEYDIR
   local panics=0 n
   until gssh root@127.0.0.1 true 2>/dev/null; do
     sleep 1
-    n=$(grep -c 'Kernel panic' "$VMRUN/console.log" 2>/dev/null) || true
+    n=$(panics)
     if [ "${n:-0}" -gt "$panics" ]; then panics=$n; log "guest kernel panicked while booting ($n so far; panic=1 reboots it): $(grep -m1 -E 'Oops|BUG' "$VMRUN/console.log" | tail -c 120)"; fi
     [ -n "$(qemu_pid)" ] || { console_tail; die "qemu exited during boot"; }
     if awk -v a="$t0" -v b="$(ts)" -v m="${BOOT_TIMEOUT:-300}" 'BEGIN{exit !(b-a>m)}'; then
@@ -325,7 +382,7 @@ case "$cmd" in
     qemu-img create -q -f qcow2 -b "$CACHE/base.qcow2" -F qcow2 "$RUN/overlay.qcow2"
     echo "$CACHE" >"$RUN/cachedir"
     boot "$RUN/overlay.qcow2" qcow2 ;;
-  stop) t=$(ts); mux_close; discard_vm; rm -f "$RUN/overlay.qcow2"; timing "stop" "$t" ;;
+  stop) t=$(ts); panic_report; mux_close; discard_vm; rm -f "$RUN/overlay.qcow2"; timing "stop" "$t" ;;
   ssh)  [ -f "$RUN/id_ed25519" ] || die "no VM started in $RUN"; gssh_as root "$@" ;;
   ussh) [ -f "$RUN/id_ed25519" ] || die "no VM started in $RUN"; gssh_as mreg "$@" ;;
   push)
