@@ -194,7 +194,8 @@ ACCEL=${ACCEL:-tcg,thread=multi,tb-size=2048}   # KVM here is PVM-nested and can
 # ("Long readout interval, skipping watchdog check" at 60 s); marked unstable, the guest would move to the
 # HPET, whose every read is an emulated device access.
 ASLR=${ASLR:-off}
-KARGS=${KARGS:-quiet loglevel=3 mitigations=off panic=1 tsc=reliable$([ "$ASLR" = off ] && echo ' norandmaps')}
+NORANDMAPS=''; if [ "$ASLR" = off ]; then NORANDMAPS=' norandmaps'; fi   # not $([ … ] && echo): under set -e its failure ends the script
+KARGS=${KARGS:-quiet loglevel=3 mitigations=off panic=1 tsc=reliable$NORANDMAPS}
 
 ts() { date +%s.%N; }
 el() { awk -v a="$1" -v b="$(ts)" 'BEGIN{printf "%.1f", b-a}'; }
@@ -392,9 +393,10 @@ case "$cmd" in
   save|restore) [ $# = 1 ] || die "usage: vm.sh $cmd NAME"; VMPORT=$PORT VMRUN=$RUN; snapshot "$cmd" "$1" ;;
   snapshots) hmp 'info snapshots' ;;
   cachedir) echo "$CACHE" ;;
+  kargs) echo "$KARGS" ;;
   is-cached) [ -f "$CACHE/base.qcow2" ] ;;
   prune) find "$CACHE_ROOT" -mindepth 1 -maxdepth 1 ! -name "$KEY" ! -name ".$KEY.lock" -exec rm -rf {} + ;;
-  *) echo "usage: vm.sh build|start|stop|ssh CMD...|ussh CMD...|push DIR DEST|save NAME|restore NAME|snapshots|cachedir|is-cached|prune" >&2; exit 2 ;;
+  *) echo "usage: vm.sh build|start|stop|ssh CMD...|ussh CMD...|push DIR DEST|save NAME|restore NAME|snapshots|cachedir|kargs|is-cached|prune" >&2; exit 2 ;;
 esac
 }
 main "$@"; exit $?
