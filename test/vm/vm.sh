@@ -229,19 +229,20 @@ gssh_as() { # USER CMD...
         gssh -f -N -o ControlMaster=yes -o ControlPersist=yes -o ControlPath="$cp" "$u@127.0.0.1" </dev/null >/dev/null 2>&1
     ) 8>"$cp.lock" || true
   fi
-  # No master (MUX=0, or it could not start): a connection of its own.
   local before rc=0; before=$(panics)
+  # Over the master, or (MUX=0, or it could not start) a connection of its own.
   gssh -o ControlMaster=no -o ControlPath="$cp" "$u@127.0.0.1" -- "$@" || rc=$?
   # A lost connection is most often the guest kernel dying under TCG: say so where the test shows it.
   if [ "$rc" = 255 ] && [ "$(panics)" -gt "$before" ]; then
-    log "the guest kernel panicked during this command (so ssh lost it): $(grep -a -E 'Oops|BUG:' "$VMRUN/console.log" | tail -1)"
+    log "the guest kernel panicked during this command (so ssh lost it): $(oopses | tail -1)"
   fi
   return "$rc"
 }
 panics() { local n; n=$(grep -a -c 'Kernel panic' "$VMRUN/console.log" 2>/dev/null); echo "${n:-0}"; }
+oopses() { grep -a -E 'Oops|BUG:' "$VMRUN/console.log" 2>/dev/null; }   # where each panic began
 panic_report() {
   local n; n=$(panics)
-  [ "$n" = 0 ] || log "the guest kernel panicked $n time(s) since boot (see $VMRUN/console.log): $(grep -a -E 'Oops|BUG:' "$VMRUN/console.log" | cut -c1-100 | sort | uniq -c | xargs)"
+  [ "$n" = 0 ] || log "the guest kernel panicked $n time(s) since boot (see $VMRUN/console.log): $(oopses | cut -c1-100 | sort | uniq -c | xargs)"
 }
 mux_close() { local u; for u in root mreg; do ssh -q -o ControlPath="$VMRUN/mux-$u" -O exit "$u@127.0.0.1" 2>/dev/null || true; done; }
 qemu_pid() { local p; p=$(cat "$VMRUN/qemu.pid" 2>/dev/null) && kill -0 "$p" 2>/dev/null && echo "$p"; }
@@ -259,11 +260,11 @@ boot() { # $1 disk, $2 format; kernel, initrd and key come from $VMKEYDIR
     -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$VMPORT-:22" -device virtio-net-pci,netdev=n0 \
     -device virtio-rng-pci -display none -monitor "unix:$VMRUN/monitor.sock,server=on,wait=off" -serial "file:$VMRUN/console.log" \
     -daemonize -pidfile "$VMRUN/qemu.pid" || { console_tail; die "qemu failed to start"; }
-  local panics=0 n
+  local seen=0 n
   until gssh root@127.0.0.1 true 2>/dev/null; do
     sleep 1
     n=$(panics)
-    if [ "${n:-0}" -gt "$panics" ]; then panics=$n; log "guest kernel panicked while booting ($n so far; panic=1 reboots it): $(grep -m1 -E 'Oops|BUG' "$VMRUN/console.log" | tail -c 120)"; fi
+    if [ "$n" -gt "$seen" ]; then seen=$n; log "guest kernel panicked while booting ($n so far; panic=1 reboots it): $(oopses | head -1 | tail -c 120)"; fi
     [ -n "$(qemu_pid)" ] || { console_tail; die "qemu exited during boot"; }
     if awk -v a="$t0" -v b="$(ts)" -v m="${BOOT_TIMEOUT:-300}" 'BEGIN{exit !(b-a>m)}'; then
       console_tail; kill "$(qemu_pid)" 2>/dev/null || true; die "no ssh after ${BOOT_TIMEOUT:-300}s"; fi
