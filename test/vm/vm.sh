@@ -224,9 +224,12 @@ gssh() {
 gssh_as() { # USER CMD...
   local u=$1 cp="$VMRUN/mux-$1"; shift
   if [ "${MUX:-1}" = 1 ] && ! ssh -q -o ControlPath="$cp" -O check "$u@127.0.0.1" 2>/dev/null; then
+    # A socket no master answers on (its ssh was killed: a dev loop's kill -9, a VM gone) is removed
+    # first: left there, the new master cannot bind it, keeps its own connection running in the
+    # background, and every command then opens two connections instead of none.
     ( flock 8
       ssh -q -o ControlPath="$cp" -O check "$u@127.0.0.1" 2>/dev/null ||
-        gssh -f -N -o ControlMaster=yes -o ControlPersist=yes -o ControlPath="$cp" "$u@127.0.0.1" </dev/null >/dev/null 2>&1
+        { rm -f "$cp"; gssh -f -N -o ControlMaster=yes -o ControlPersist=yes -o ControlPath="$cp" "$u@127.0.0.1" </dev/null >/dev/null 2>&1; }
     ) 8>"$cp.lock" || true
   fi
   local before rc=0; before=$(panics)
