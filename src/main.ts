@@ -50,6 +50,19 @@ function printCauses(err: Error, out: Output): void {
   if (err.stack) out.error(err.stack);
 }
 
+/**
+ * `mreg status | head -3`: once the reader has gone, writes fail with EPIPE, and an unhandled stream
+ * error would end mreg with a stack trace. Output nobody reads is dropped instead, and the exit code
+ * stays the command's own (status's health answer, a failed up's), as scripts test it.
+ */
+export function dropOutputNobodyReads(): void {
+  for (const s of [process.stdout, process.stderr]) {
+    s.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+    });
+  }
+}
+
 // Set the exit code rather than exiting, so piped --json output is never cut short.
 const isMain = import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/mreg') === true;
-if (isMain) process.exitCode = await run(process.argv.slice(2));
+if (isMain) { dropOutputNobodyReads(); process.exitCode = await run(process.argv.slice(2)); }

@@ -117,6 +117,18 @@ for (const build of BUILDS) {
     t.notMatch(r.stdout + r.stderr, ANSI, 'no colour when not on a terminal');
   });
 
+  t.test(`${build.name}: output into a pipe whose reader has gone (\`| head\`) is dropped, with no stack trace`, async t => {
+    // `mreg status | head -3` used to end with "Unhandled 'error' event ... EPIPE" and exit 1.
+    const home = tempHome(t);
+    const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: home, LANG: 'C.UTF-8' };
+    const drop = isRoot ? { uid: NOBODY, gid: NOBODY } : {};
+    // `true` exits at once, long before mreg's first write, so every write finds the reader gone.
+    const r = await execa('bash', ['-c', '"$@" | true; exit "${PIPESTATUS[0]}"', 'pipe', 'env',
+      ...cleanEnv(env, [...build.argv, 'up', '--dry-run', '--quayHostname', HOSTNAME])], { reject: false, cwd: tmpdir(), timeout: 20_000, ...drop });
+    t.equal(r.exitCode, 0, 'the dry run\'s own exit code', { stderr: r.stderr });
+    t.notMatch(r.stderr, /EPIPE|Unhandled|internal error/, 'no stack trace', { stderr: r.stderr });
+  });
+
   for (const command of COMMANDS) {
     t.test(`${build.name}: ${command} --help lists every ${command} flag of the option table`, async t => {
       const r = await mreg([command, '--help'], { build: build.argv });
