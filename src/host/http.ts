@@ -1,7 +1,8 @@
 // HTTPS to the registry on this host: health probes and user initialisation, verified against our CA.
 import { HostError } from '../errors.js';
 import { shortUnitName } from '../model/views.js';
-import { request } from 'node:https';
+import { request, type RequestOptions } from 'node:https';
+import { createSecureContext, type SecureContext } from 'node:tls';
 
 export interface HttpResult {
   status: number;
@@ -18,6 +19,16 @@ export interface RegistryEndpoint {
   address?: string;
 }
 
+// One TLS context per CA: building it parses the PEM and fills an X509 store, which up's health wait
+// (5 probes a second) and status did again for every request.
+const contexts = new Map<string, SecureContext>();
+function contextFor(ca: string | undefined): SecureContext | undefined {
+  if (ca === undefined) return undefined;
+  let c = contexts.get(ca);
+  if (!c) contexts.set(ca, c = createSecureContext({ ca }));
+  return c;
+}
+
 /** Resolves with the status and body, or rejects with the network/TLS error (never on HTTP status). */
 export function httpsRequest(ep: RegistryEndpoint, method: string, path: string, body?: unknown, timeoutMs = 10_000,
   headers: Record<string, string> = {}): Promise<HttpResult> {
@@ -29,7 +40,8 @@ export function httpsRequest(ep: RegistryEndpoint, method: string, path: string,
       servername: ep.hostname,
       path,
       method,
-      ca: ep.ca,
+      // tls.connect takes it; @types/node's RequestOptions does not list it.
+      ...({ secureContext: contextFor(ep.ca) } as RequestOptions),
       headers: {
         host: `${ep.hostname}:${ep.port}`,
         ...headers,
