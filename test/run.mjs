@@ -19,11 +19,9 @@ let passed = 0;
 let failed = 0;
 
 const sh = (cmd, args, opts = {}) => new Promise(resolve => {
-  const err = opts.capture === 'all' ? 'pipe' : 'inherit';
-  const p = spawn(cmd, args, { cwd: ROOT, stdio: opts.capture ? ['ignore', 'pipe', err] : ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...opts.env } });
+  const p = spawn(cmd, args, { cwd: ROOT, stdio: opts.capture ? ['ignore', 'pipe', 'inherit'] : ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...opts.env } });
   let out = '';
   if (opts.capture) p.stdout.on('data', d => { out += d; if (!opts.quiet) process.stdout.write(d); });
-  if (err === 'pipe') p.stderr.on('data', d => { out += d; });
   p.on('close', code => resolve({ code: code ?? 1, out }));
 });
 
@@ -68,11 +66,10 @@ async function pushRelease() {
   } finally { rmSync(dir, { recursive: true, force: true }); }
 }
 
-async function vmSuite(bundle, building) {
+async function vmSuite(bundle) {
   // remote.test.ts uploads the real single-file executable that this run builds, as users would.
   const env = { MREG_VM: VM, MREG_BUNDLE: join(ROOT, 'dist/release/mreg') };
-  const build = await building;
-  process.stdout.write(build.out.replace(/^(?=.)/gm, '[vm build] '));
+  const build = await timed('vm build (or cache hit)', () => sh('bash', [VM, 'build']));
   if (build.code !== 0) { console.log('[mreg-test] FAILED: the test VM could not be built (see above). The integration suite did not run.'); failed += 1; return; }
   const start = await timed('vm boot', () => sh('bash', [VM, 'start']));
   if (start.code !== 0) { console.log('[mreg-test] FAILED: the test VM did not boot (see above). The integration suite did not run.'); failed += 1; await sh('bash', [VM, 'stop']); return; }
@@ -100,16 +97,13 @@ async function vmSuite(bundle, building) {
   }
 }
 
-// A cold image build (about 6 minutes, mostly downloads and unpacking) runs while the host tests do:
-// they need no VM. Its log is held back and printed whole, so it never splits tap's output.
-const building = only === 'unit' ? undefined : timed('vm build (or cache hit), beside the host tests', () => sh('bash', [VM, 'build'], { capture: 'all', quiet: true }));
 // The air-gapped release (dist/release) is built once, first: the CLI tests run its executable too
 // (test/support/release.ts finds it fresh and does not build it again), and the VM suite installs it.
 const bundle = await timed('release bundle', () => sh('node', ['.ci/bundle.mjs'], { capture: true, quiet: true }));
 if (bundle.code !== 0) console.log(`[mreg-test] node .ci/bundle.mjs exited ${bundle.code}; the CLI tests will try once more and report it`);
 // Per-file timeout above tap's 30 s default: completion.test.ts spawns shells and outran 30 s on a loaded 2-core host.
 if (only !== 'vm') await tapSuite('unit + cli', ['--timeout=180', ...testFiles('test/unit', 'test/cli')], {}, { skipIsFailure: false });
-if (building) await vmSuite(bundle, building);
+if (only !== 'unit') await vmSuite(bundle);
 console.log(`[mreg-test] timings: ${timings.join('; ')}; total ${secs(Date.now() - t0)}`);
 console.log(`${passed} passed, ${failed} failed`);
 process.exitCode = failed === 0 && passed > 0 ? 0 : 1;
