@@ -1,7 +1,7 @@
 // HTTPS to the registry on this host: health probes and user initialisation, verified against our CA.
 import { HostError } from '../errors.js';
 import { shortUnitName } from '../model/views.js';
-import { request, type RequestOptions } from 'node:https';
+import { Agent, request, type RequestOptions } from 'node:https';
 import { createSecureContext, type SecureContext } from 'node:tls';
 
 export interface HttpResult {
@@ -31,7 +31,7 @@ function contextFor(ca: string | undefined): SecureContext | undefined {
 
 /** Resolves with the status and body, or rejects with the network/TLS error (never on HTTP status). */
 export function httpsRequest(ep: RegistryEndpoint, method: string, path: string, body?: unknown, timeoutMs = 10_000,
-  headers: Record<string, string> = {}): Promise<HttpResult> {
+  headers: Record<string, string> = {}, agent: Agent | false = false): Promise<HttpResult> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = request({
@@ -48,7 +48,7 @@ export function httpsRequest(ep: RegistryEndpoint, method: string, path: string,
         ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
       },
       timeout: timeoutMs,
-      agent: false,
+      agent,
     }, res => {
       let text = '';
       res.setEncoding('utf8');
@@ -108,13 +108,24 @@ export interface HealthWaitOptions {
  * Resolves with the number of ms waited; rejects with the last status or error at the deadline, or
  * with a CrashLoopError as soon as `giveUp` gives a reason.
  */
-export async function waitForHealth(ep: RegistryEndpoint, deadlineMs: number, { intervalMs = 250, giveUp }: HealthWaitOptions = {}): Promise<number> {
+export async function waitForHealth(ep: RegistryEndpoint, deadlineMs: number, opts: HealthWaitOptions = {}): Promise<number> {
+  // One kept-alive connection for the whole wait: once Quay listens, each probe is a request, not a
+  // TLS handshake on both sides (5 a second; each a visible cost on a small or emulated host).
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    return await probeUntilHealthy(ep, deadlineMs, opts, agent);
+  } finally {
+    agent.destroy();
+  }
+}
+
+async function probeUntilHealthy(ep: RegistryEndpoint, deadlineMs: number, { intervalMs = 250, giveUp }: HealthWaitOptions, agent: Agent): Promise<number> {
   const t0 = Date.now();
   let last = '';
   let checkedAt = t0;
   for (;;) {
     try {
-      const r = await httpsRequest(ep, 'GET', '/health/instance', undefined, 5_000);
+      const r = await httpsRequest(ep, 'GET', '/health/instance', undefined, 5_000, {}, agent);
       if (r.status === 200) return Date.now() - t0;
       last = `HTTP ${r.status}`;
     } catch (err) {
