@@ -44,7 +44,11 @@ function tempHome(t: { teardown(fn: () => void): void }): string {
   return home;
 }
 
-interface RunOpts { home?: string; env?: Record<string, string>; asUser?: boolean; build?: string[] }
+interface RunOpts {
+  home?: string; env?: Record<string, string>; asUser?: boolean; build?: string[];
+  /** Argv that starts env(1) and the CLI as its "$@", e.g. a shell that pipes the CLI's output somewhere. */
+  launcher?: string[];
+}
 
 interface Run { exitCode: number | undefined; stdout: string; stderr: string }
 
@@ -58,7 +62,8 @@ async function mreg(args: string[], opts: RunOpts = {}): Promise<Run> {
     ...opts.env,
   };
   const drop = opts.asUser !== false && isRoot ? { uid: NOBODY, gid: NOBODY } : {};
-  const r = await execa('env', cleanEnv(env, [...(opts.build ?? BUILDS[0]!.argv), ...args]), { reject: false, cwd: tmpdir(), timeout: 20_000, ...drop });
+  const [file, ...pre] = [...(opts.launcher ?? []), 'env'];
+  const r = await execa(file!, [...pre, ...cleanEnv(env, [...(opts.build ?? BUILDS[0]!.argv), ...args])], { reject: false, cwd: tmpdir(), timeout: 20_000, ...drop });
   return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -119,12 +124,9 @@ for (const build of BUILDS) {
 
   t.test(`${build.name}: output into a pipe whose reader has gone (\`| head\`) is dropped, with no stack trace`, async t => {
     // `mreg status | head -3` used to end with "Unhandled 'error' event ... EPIPE" and exit 1.
-    const home = tempHome(t);
-    const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: home, LANG: 'C.UTF-8' };
-    const drop = isRoot ? { uid: NOBODY, gid: NOBODY } : {};
     // `true` exits at once, long before mreg's first write, so every write finds the reader gone.
-    const r = await execa('bash', ['-c', '"$@" | true; exit "${PIPESTATUS[0]}"', 'pipe', 'env',
-      ...cleanEnv(env, [...build.argv, 'up', '--dry-run', '--quayHostname', HOSTNAME])], { reject: false, cwd: tmpdir(), timeout: 20_000, ...drop });
+    const r = await mreg(['up', '--dry-run', '--quayHostname', HOSTNAME],
+      { build: build.argv, home: tempHome(t), launcher: ['bash', '-c', '"$@" | true; exit "${PIPESTATUS[0]}"', 'pipe'] });
     t.equal(r.exitCode, 0, 'the dry run\'s own exit code', { stderr: r.stderr });
     t.notMatch(r.stderr, /EPIPE|Unhandled|internal error/, 'no stack trace', { stderr: r.stderr });
   });
