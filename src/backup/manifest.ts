@@ -14,6 +14,8 @@ export const DUMP_MEMBER = 'database.dump';
 export const SECRETS_MEMBER = 'secrets.json';
 export const QUAY_ROOT_PREFIX = 'quay-root/';
 export const STORAGE_PREFIX = 'storage/';
+/** What restore takes from the head of the archive (everything before the storage tree but the manifest). */
+export const RESTORE_MEMBERS = [DUMP_MEMBER, SECRETS_MEMBER, QUAY_ROOT_PREFIX.slice(0, -1)] as const;
 
 const member = z.object({ path: z.string(), size: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) });
 

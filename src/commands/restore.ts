@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import type { CommandContext } from '../cli.js';
 import { HEALTH_TIMEOUT_MS } from '../spec/defaults.js';
 import { UnitFailedError, UsageError } from '../errors.js';
-import { DUMP_MEMBER, planChain, QUAY_ROOT_PREFIX, SECRETS_MEMBER } from '../backup/manifest.js';
+import { DUMP_MEMBER, planChain, QUAY_ROOT_PREFIX, RESTORE_MEMBERS, SECRETS_MEMBER } from '../backup/manifest.js';
 import { archiveSource, verifyArchive } from '../backup/verify.js';
 import { restoreDbSnapshot } from '../apply/db-snapshot.js';
 import { findRecordedInstall, readRecordAt } from '../apply/install-lookup.js';
@@ -58,7 +58,7 @@ export async function restore(ctx: CommandContext): Promise<void> {
   const m = verified.manifest;
   const work = await mkdtemp(join(tmpdir(), 'mreg-restore-'));
   try {
-    await extractSmallMembers(source(archive), work);
+    await extractSmallMembers(source(archive), work, RESTORE_MEMBERS);
     const backedUp = parseRecord(await readFile(join(work, QUAY_ROOT_PREFIX, 'mreg-install.json'), 'utf8'), `${archive}: ${QUAY_ROOT_PREFIX}mreg-install.json`);
     const quayRoot = quayRootFlag ?? (m.scope === probe.scope ? m.quayRoot : defaultQuayRoot(probe.scope, probe.home));
     // Another host's disks: the storage may go elsewhere (the backup's folders may not exist or be in use here).

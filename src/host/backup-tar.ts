@@ -189,9 +189,13 @@ export async function readMemberText(src: ArchiveSource, member: string): Promis
   return res.exitCode === 0 ? res.stdout : undefined;
 }
 
-/** Everything but the storage tree, into `dest`, owned by the caller, modes kept. */
-export async function extractSmallMembers(src: ArchiveSource, dest: string): Promise<void> {
-  await tarOverChecked(src, ['--extract', '-C', dest, '--no-same-owner', '--preserve-permissions', '--exclude=./storage', '--exclude=storage'], `extracting ${src.file}`);
+/**
+ * The named members (files or folders, which come before the storage tree) into `dest`, owned by the
+ * caller, modes kept. --occurrence lets tar stop once it is past them (at the storage folder), so this
+ * reads the head of the archive, not the blobs: verify has read it whole already.
+ */
+export async function extractSmallMembers(src: ArchiveSource, dest: string, members: readonly string[]): Promise<void> {
+  await tarOverChecked(src, ['--extract', '-C', dest, '--no-same-owner', '--preserve-permissions', '--occurrence=1', '--', ...members], `extracting ${src.file}`);
 }
 
 const STORAGE_EXTRACT = ['--extract', '--strip-components=1', '--numeric-owner', '--same-owner', '--preserve-permissions'];

@@ -1,13 +1,15 @@
 // The backup archive: manifest checks (pure), and real GNU tar round trips of a storage tree
 // shaped like Quay's (sha256/ab/<hex>) and distribution's (blobs/sha256/ab/<hex>/data, tag links).
 import t from 'tap';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import { execa } from 'execa';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   BACKUP_FORMAT, BACKUP_FORMAT_VERSION, blobsOf, checkMembers, planChain, digestOfPath, DUMP_MEMBER, MANIFEST_MEMBER, parseManifest,
-  serializeManifest, STORAGE_PREFIX, type BackupManifest,
+  RESTORE_MEMBERS, serializeManifest, STORAGE_PREFIX, type BackupManifest,
 } from '../../src/backup/manifest.js';
 import { createArchive, extractSmallMembers, extractStorage, gpgReadError, hashTree, listStorage, parseHashTree, parseListing, readMembers, snapshotPaths } from '../../src/host/backup-tar.js';
 import { verifyArchive } from '../../src/backup/verify.js';
@@ -125,11 +127,67 @@ t.test('a round trip: every file back with its content and mode, uploads in prog
   t.equal(readFileSync(join(back, f.link), 'utf8'), readFileSync(join(f.storage, f.link), 'utf8'));
   const small = join(f.dir, 'small');
   mkdirSync(small);
-  await extractSmallMembers({ file: out }, small);
+  await extractSmallMembers({ file: out }, small, RESTORE_MEMBERS);
   t.equal(statSync(join(small, 'quay-root/quay-config/config.yaml')).mode & 0o777, 0o640, 'modes kept');
   t.equal(statSync(join(small, 'secrets.json')).mode & 0o777, 0o600);
   t.throws(() => statSync(join(small, 'storage')), 'the storage tree is not extracted with the small members');
 });
+
+t.test('restore\'s small members come from the head of the archive: tar stops before the blobs', async t => {
+  const f = withBigBlob(fixture());
+  t.teardown(() => rmSync(f.dir, { recursive: true, force: true }));
+  const out = join(f.dir, 'b.tar');
+  await build(f, out);
+  const whole = statSync(out).size;
+  const fifo = join(f.dir, 'fifo');
+  await execa('mkfifo', [fifo]);
+  const small = join(f.dir, 'small');
+  mkdirSync(small);
+  const [, written] = await Promise.all([extractSmallMembers({ file: fifo }, small, RESTORE_MEMBERS), feed(out, fifo)]);
+  t.ok(written < whole / 4, `tar read ${written} of ${whole} bytes`);
+  t.equal(readFileSync(join(small, 'quay-root/quay-config/config.yaml'), 'utf8'), 'SERVER_HOSTNAME: x\n', 'quay-root is whole');
+  t.equal(readFileSync(join(small, DUMP_MEMBER), 'utf8'), 'PGDMP');
+  t.equal(readFileSync(join(small, 'secrets.json'), 'utf8'), '{}');
+  t.throws(() => statSync(join(small, 'storage')), 'no storage');
+  t.throws(() => statSync(join(small, MANIFEST_MEMBER)), 'only the members asked for');
+});
+
+t.test('encrypted: the small members through gpg, which tar leaves before the blobs', async t => {
+  const f = withBigBlob(fixture());
+  t.teardown(() => rmSync(f.dir, { recursive: true, force: true }));
+  const pass = join(f.dir, 'pass');
+  writeFileSync(pass, 'correct horse battery staple\n', { mode: 0o600 });
+  const out = join(f.dir, 'b.tar.gpg');
+  await build(f, out, pass);
+  const small = join(f.dir, 'small');
+  mkdirSync(small);
+  await extractSmallMembers({ file: out, passphraseFile: pass }, small, RESTORE_MEMBERS);
+  t.equal(readFileSync(join(small, 'quay-root/quay-config/config.yaml'), 'utf8'), 'SERVER_HOSTNAME: x\n', 'gpg stopped writing is no error');
+});
+
+/** Adds a blob far larger than a pipe's buffer: a reader that went on would take it all. */
+function withBigBlob<F extends ReturnType<typeof fixture>>(f: F): F {
+  const big = randomBytes(8 << 20);
+  const h = sha(big);
+  mkdirSync(join(f.storage, 'sha256', h.slice(0, 2)), { recursive: true });
+  writeFileSync(join(f.storage, 'sha256', h.slice(0, 2), h), big);
+  return f;
+}
+
+/** Writes `file` into the FIFO until its reader goes away; resolves with the bytes it took. */
+async function feed(file: string, fifo: string): Promise<number> {
+  const data = readFileSync(file);
+  const fh = await open(fifo, 'w');
+  let n = 0;
+  try {
+    while (n < data.length) n += (await fh.write(data, n, Math.min(65536, data.length - n))).bytesWritten;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err;
+  } finally {
+    await fh.close();
+  }
+  return n;
+}
 
 t.test('verify finds a changed byte, a cut-short archive and a file that is not a backup', async t => {
   const f = fixture();
