@@ -64,13 +64,12 @@ export function isOutdated(mtimeMs: number | undefined, state: UnitState | undef
  * Files whose running service started before they were written. An up killed between writing a changed
  * file and restarting its service leaves exactly that, and the next up finds the file unchanged: without
  * this its service keeps the old definition (a new port is never published, a new hostname never served).
- * Only files of `restartable` services count (the pod and the containers): a volume's unit is never
- * restarted (its volume exists), so its rewritten file (the move to podman 5) would count on every run.
+ * Only files of the services in `states` count (the pod and the containers, read once by the caller): a
+ * volume's unit is never restarted (its volume exists), so its rewritten file (the move to podman 5)
+ * would count on every run.
  */
-export async function outdatedFiles(systemd: Systemd, paths: readonly string[], restartable: ReadonlySet<string>): Promise<string[]> {
-  paths = paths.filter(p => restartable.has(serviceOf(p) ?? ''));
-  const services = [...new Set(paths.map(serviceOf).filter((s): s is string => s !== undefined))];
-  const states = new Map(await Promise.all(services.map(async s => [s, await systemd.unitState(s)] as const)));
+export async function outdatedFiles(states: ReadonlyMap<string, UnitState>, paths: readonly string[]): Promise<string[]> {
+  paths = paths.filter(p => states.has(serviceOf(p) ?? ''));
   const mtimes = await Promise.all(paths.map(p => stat(p).then(st => st.mtimeMs, () => undefined)));
   return paths.filter((p, i) => isOutdated(mtimes[i], states.get(serviceOf(p) ?? '')));
 }

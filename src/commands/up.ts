@@ -40,6 +40,8 @@ import { loadImageArchive } from '../apply/image-archive.js';
 import { prepareBindDir, volumeMountpoints } from '../host/storage.js';
 import { assertPgMajorCompatible } from '../host/pg-data.js';
 import { VERSION } from '../version.js';
+import { action } from '../actions/action.js';
+import { executeActions } from '../actions/execute.js';
 import { allInOrder } from '../concurrent.js';
 
 // TCG test VMs and loaded hosts have taken over 10 s for the first user (bcrypt, schema warm-up).
@@ -223,18 +225,24 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     const changedFiles = await out.step('write units and config', () => writePlan(planned, layout));
     // After a move to podman 5 the plain pod unit would shadow the generated one: it goes before the reload.
     const stale = previous ? staleUnits(previous.files, plannedFiles, unitDirs(probe)) : [];
-    for (const f of stale) { await removeIfExists(f); out.info(`    removed ${f} (not one of the units for podman ${probe.podmanVersion?.join('.')})`); }
+    if (stale.length > 0) {
+      const podmanVersion = probe.podmanVersion?.join('.');
+      await executeActions(stale.map(path => action({ kind: 'remove-file', path }, `remove the units podman ${podmanVersion} does not use`)),
+        await ctx.host.actionPorts(probe), { out });
+      for (const f of stale) out.info(`    removed ${f} (not one of the units for podman ${podmanVersion})`);
+    }
     dropped = stale;
     const written = [...tls.changed, ...changedFiles, ...stale];
     // Unchanged files an earlier, interrupted run wrote but never restarted their service for.
-    const outdated = (await outdatedFiles(systemd!, [...plannedFiles, layout.sslCert, layout.sslKey], new Set([UNITS.pod, ...planned.services])))
-      .filter(f => !written.includes(f));
+    // The units as they run now, read once: which run an older file, and whether any is down.
+    const before = new Map(await Promise.all([UNITS.pod, ...planned.services].map(async u => [u, await systemd!.unitState(u)] as const)));
+    const outdated = (await outdatedFiles(before, [...plannedFiles, layout.sslCert, layout.sslKey])).filter(f => !written.includes(f));
     for (const f of outdated) out.debug(`${f} is newer than its running service: restarting it`);
     const changed = [...written, ...outdated];
     for (const f of changed) out.debug(`changed ${f}`);
 
     const ep: RegistryEndpoint = { hostname: spec.hostname, port: spec.port, ca: tls.caPem };
-    const states = await Promise.all(planned.services.map(s => systemd!.unitState(s)));
+    const states = planned.services.map(s => before.get(s)!);
     const allActive = states.every(s => s.activeState === 'active');
     let nothingChanged = changed.length === 0 && missing.length === 0 && allActive;
 

@@ -108,9 +108,7 @@ t.test('outdatedFiles: an interrupted up wrote the pod file and config.yaml but 
   for (const f of [pod, redis, config]) writeFileSync(f, 'x');
   const since = Date.now() - 60_000;
   utimesSync(redis, new Date(since - 60_000), new Date(since - 60_000)); // written before the services started
-  const { sd } = fakeSystemd([...all]);
-  sd.unitState = async n => ({ name: n, activeState: 'active', activeEnterTimestamp: since }) as never;
-  t.same(await outdatedFiles(sd, [pod, redis, config, join(dir, 'missing.container')], new Set([POD, ...CONTAINERS])), [pod, config]);
+  t.same(await outdatedFiles(activeSince(since), [pod, redis, config, join(dir, 'missing.container')]), [pod, config]);
 });
 
 t.test('outdatedFiles: a rewritten .volume file does not count (up never restarts a volume\'s unit)', async t => {
@@ -119,10 +117,13 @@ t.test('outdatedFiles: a rewritten .volume file does not count (up never restart
   const dir = mkdtempSync(join(tmpdir(), 'mreg-outdated-'));
   const volume = join(dir, 'quay-storage.volume');
   writeFileSync(volume, 'x');
-  const { sd } = fakeSystemd([...all]);
-  sd.unitState = async n => ({ name: n, activeState: 'active', activeEnterTimestamp: Date.now() - 60_000 }) as never;
-  t.same(await outdatedFiles(sd, [volume], new Set([POD, ...CONTAINERS])), []);
+  t.same(await outdatedFiles(activeSince(Date.now() - 60_000), [volume]), []);
 });
+
+/** The pod and the containers, all active since `since`, as up reads them before the reload. */
+function activeSince(since: number): Map<string, UnitState> {
+  return new Map([POD, ...CONTAINERS].map(n => [n, { name: n, activeState: 'active', activeEnterTimestamp: since } as UnitState]));
+}
 
 t.test('quadletFilesDiffer: only a missing or different Quadlet file makes up run the generator\'s check', async t => {
   const dir = mkdtempSync(join(tmpdir(), 'mreg-quadlets-'));
