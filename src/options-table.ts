@@ -42,7 +42,7 @@ export const COMMAND_FLAGS: readonly FlagDef[] = [
   { flags: '--sslCheckSkip', description: 'Check --sslCert only as Quay does (key matches, names the host); not its dates, chain or key usage', commands: CERT_FILES },
   { flags: '--initUser <name>', description: 'First Quay user, made a superuser', defaultText: 'init', commands: UP },
   { flags: '--initPassword <password>', description: 'Password of the first user (at least 8 characters)', defaultText: 'generated, 32 URL-safe characters', commands: UP },
-  { flags: '-i, --image-archive <file>', description: 'Image archive to load first (`podman save` output, or mirror-registry\'s image-archive.tar); nothing is pulled then', commands: IMAGES },
+  { flags: '-i, --image-archive <file>', description: 'Image archive to load first (`podman save` output, or mirror-registry\'s image-archive.tar); nothing is pulled then', commands: [...IMAGES, 'restore'] },
   { flags: '--quayImage <ref>', description: 'Quay image', defaultText: DEFAULT_IMAGES.quay, defaultFor: KEPT_IMAGE, commands: IMAGES },
   { flags: '--pgImage <ref>', description: 'PostgreSQL image', defaultText: DEFAULT_IMAGES.postgres, defaultFor: KEPT_IMAGE, commands: IMAGES },
   { flags: '--redisImage <ref>', description: 'Redis image', defaultText: DEFAULT_IMAGES.redis, defaultFor: KEPT_IMAGE, commands: IMAGES },

@@ -28,16 +28,9 @@ export async function checkInputFiles(spec: InstallSpec, now: Date): Promise<voi
     await need('--sslCert', spec.tls.certPath, 'give the path of a PEM certificate');
     await need('--sslKey', spec.tls.keyPath, 'give the path of its PEM private key');
   }
-  const ARCHIVE_FIX = 'give the path of an image archive: `podman save` output or mirror-registry\'s image-archive.tar';
-  if (spec.imageArchive && spec.imageArchive !== '-') {
-    const before = problems.length;
-    await need('--image-archive', spec.imageArchive, ARCHIVE_FIX);
-    if (problems.length === before) {
-      const why = await listTar(spec.imageArchive).then(() => undefined, (err: unknown) => (err instanceof Error ? err.message : String(err)));
-      // tar's first complaint says why ("This does not look like a tar archive"); the rest is its exit notice.
-      const reason = why?.split('\n').map(l => l.trim()).find(l => l.startsWith('tar: ') && !/Exiting with failure|not recoverable/.test(l));
-      if (why !== undefined) problems.push(`--image-archive ${spec.imageArchive}: not a tar archive${reason ? ` (${reason})` : ''}; ${ARCHIVE_FIX}`);
-    }
+  if (spec.imageArchive) {
+    const problem = await imageArchiveProblem(spec.imageArchive);
+    if (problem) problems.push(problem);
   }
   if (problems.length === 0 && spec.tls.kind === 'provided') {
     problems.push(...checkProvidedCert({
@@ -47,6 +40,18 @@ export async function checkInputFiles(spec: InstallSpec, now: Date): Promise<voi
     }));
   }
   if (problems.length > 0) throw new UsageError(problems);
+}
+
+/** Why --image-archive PATH cannot be loaded (missing, unreadable, not a tar), or undefined; `-` is stdin. */
+export async function imageArchiveProblem(path: string): Promise<string | undefined> {
+  const fix = 'give the path of an image archive: `podman save` output or mirror-registry\'s image-archive.tar';
+  if (path === '-') return undefined;
+  try { await access(path, constants.R_OK); } catch { return `--image-archive ${path}: file not found or not readable; ${fix}`; }
+  const why = await listTar(path).then(() => undefined, (err: unknown) => (err instanceof Error ? err.message : String(err)));
+  if (why === undefined) return undefined;
+  // tar's first complaint says why ("This does not look like a tar archive"); the rest is its exit notice.
+  const reason = why.split('\n').map(l => l.trim()).find(l => l.startsWith('tar: ') && !/Exiting with failure|not recoverable/.test(l));
+  return `--image-archive ${path}: not a tar archive${reason ? ` (${reason})` : ''}; ${fix}`;
 }
 
 const LOCAL = new Set(['localhost', '127.0.0.1', '::1']);

@@ -26,7 +26,8 @@ import { missingImages } from '../apply/images.js';
 import { quayRootLayout } from '../spec/layout.js';
 import { parseRecord, serializeRecord } from '../spec/record.js';
 import { meaningfulEntries, takenDir, takeProblem, type TakenDir } from '../spec/taken-dirs.js';
-import { executeLocked, readPassphraseFlag, stringFlag } from './common.js';
+import { executeLocked, imageArchiveProblem, readPassphraseFlag, stringFlag } from './common.js';
+import { loadImageArchive } from '../apply/image-archive.js';
 import { parseQuayRootFlag, parseStorageFlag, parseUpOptions } from '../spec/options.js';
 import { up } from './up.js';
 import { markerPath, readMarker, restoredRecord } from '../backup/restored.js';
@@ -47,6 +48,9 @@ export async function restore(ctx: CommandContext): Promise<void> {
   const pgStorage = flags.pgStorage !== undefined ? parseStorageFlag('pgStorage', flags.pgStorage, env) : undefined;
   if (hostname !== undefined) parseUpOptions({ quayHostname: hostname }, env); // up's rules, before anything is read
   const passphraseFile = await readPassphraseFlag(flags, 'restore');
+  const imageArchive = stringFlag(flags, 'imageArchive', 'restore');
+  const archiveProblem = imageArchive === undefined ? undefined : await imageArchiveProblem(imageArchive);
+  if (archiveProblem) throw new UsageError(archiveProblem);
   const sources = new Map<string, ArchiveSource>();
   for (const file of archives) sources.set(file, await archiveSource(file, passphraseFile));
   const source = (file: string) => sources.get(file)!;
@@ -73,22 +77,30 @@ export async function restore(ctx: CommandContext): Promise<void> {
     const resuming = marker?.id === m.id;
     if (resuming) out.info(`mreg: resuming the interrupted restore of this backup into ${quayRoot}`);
     const problems: string[] = [];
-    // Images first: a --force must not delete an install for a restore that cannot start.
+    const existing = resuming ? undefined : await findRecordedInstall(probe.scope, probe.home) ?? await readRecordAt(quayRoot);
+    if (existing && !flags.force) {
+      const what = existing.record.removedAt ? `an install removed by mreg down whose data was kept` : 'a registry';
+      throw new UsageError(`this host already has ${what} at ${existing.layout.root} (${probe.scope}); mreg restore never replaces one`,
+        `to replace it and delete its data, add --force (or first: mreg down --purge${existing.layout.root === quayRoot ? '' : ` --quayRoot ${existing.layout.root}`}); or restore on another host`);
+    }
+    // Images next: a --force must not delete an install for a restore that cannot start.
+    if (imageArchive !== undefined) {
+      const loaded = await out.step(`load images from ${imageArchive}`, () => loadImageArchive(podman, imageArchive, {}));
+      for (const l of loaded.lines) out.info(`    ${l}`);
+    }
     const missing = await missingImages(podman, m.images);
-    if (missing.length > 0) throw new UsageError(`image not present on this host: ${missing.join(', ')}; load the images the backup ran with first (podman load -i ARCHIVE)`, 'nothing was changed');
+    if (missing.length > 0) {
+      throw new UsageError(`image not present on this host: ${missing.join(', ')}; the backup's registry ran ${missing.length === 1 ? 'it' : 'them'}`,
+        `${imageArchive === undefined ? 'give' : 'give another'} image archive that holds ${missing.length === 1 ? 'it' : 'them'}: mreg restore -i ARCHIVE ...; nothing was changed`);
+    }
     const taken: TakenDir[] = resuming ? marker.taken : [];
     if (!resuming) {
       // Every refusal before the first change.
-      const existing = await findRecordedInstall(probe.scope, probe.home) ?? await readRecordAt(quayRoot);
-      if (existing && flags.force) {
+      if (existing) {
         // The explicit flag: the install there goes first, data and all, as `mreg down --purge --yes` does it.
         const gone = planDown({ record: existing.record, layout: existing.layout, facts: probe, purge: true, quayRootGiven: true });
         out.warn(`--force: replacing the ${probe.scope} registry at ${existing.layout.root}; deleting ${gone.data.join(', ')} and every image in them`);
         await executeLocked(host, probe, gone.actions, { out, unitFailedHint: 'fix the cause and run mreg restore --force again' });
-      } else if (existing) {
-        const what = existing.record.removedAt ? `an install removed by mreg down whose data was kept` : 'a registry';
-        throw new UsageError(`this host already has ${what} at ${existing.layout.root} (${probe.scope}); mreg restore never replaces one`,
-          `to replace it and delete its data, add --force (or first: mreg down --purge${existing.layout.root === quayRoot ? '' : ` --quayRoot ${existing.layout.root}`}); or restore on another host`);
       }
       const checkDir = async (flag: string, path: string, isQuayRoot: boolean) => {
         const state = await readDirState(path);

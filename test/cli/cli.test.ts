@@ -193,6 +193,8 @@ const USAGE_ERRORS: Array<[string[], string]> = [
   // restore checks its flags before it reads the archive (which does not exist here).
   [['restore', '--quayStorage', 'relative/dir', '/tmp/x.tar'], '--quayStorage relative/dir: relative path'],
   [['restore', '--quayHostname', '10.0.0.5', '/tmp/x.tar'], '--quayHostname 10.0.0.5'],
+  [['restore', '-i', '/nonexistent/images.tar', '/tmp/x.tar'], '--image-archive /nonexistent/images.tar: file not found'],
+  [['restore', '--image-archive', '/etc/hostname', '/tmp/x.tar'], '--image-archive /etc/hostname: not a tar archive'],
   // A flag given twice, in any spelling, is named as repeated (mri kept one value of `-r A --quayRoot B`).
   [['up', '--dry-run', '--quayHostname', HOSTNAME, '--quayRoot', '/tmp/a', '--quayRoot', '/tmp/b'], '--quayRoot (or -r) was given more than once'],
   [['up', '--dry-run', '--quayHostname', HOSTNAME, '-r', '/tmp/a', '--quayRoot', '/tmp/b'], '--quayRoot (or -r) was given more than once'],

@@ -2,13 +2,13 @@
 // a backup while pulls, pushes and tag deletes run (no pull fails), --verify, status shows it, kill -9
 // while the archive is written (nothing under the target name, the next run succeeds), a damaged copy
 // (verify and restore exit 1, nothing changed), restore refused over a live install, then
-// down --purge and restore: every tag the restored registry lists pulls, tiny:one with the digest it
-// was pushed with, and the old password logs in.
+// down --purge and restore (refused while an image is missing, then with -i loading it): every tag the
+// restored registry lists pulls, tiny:one with the digest it was pushed with, and the old password logs in.
 // The kill -9 while writing runs in rootless only (its blobs belong to sub-uids), the own restore in
 // rootful only: rootless is restored by the chain at the end (another name, storage in a volume, over a
 // live registry with --force). Each is a restart-heavy test; both scopes doing it cost nearly twice.
 import t from 'tap';
-import { requireVm, describe, sideBySide, type Scope } from './guest.js';
+import { requireVm, describe, IMG, sideBySide, type Scope } from './guest.js';
 import { useBase, BASE_SCOPES as scopes, type BaseInstall } from './base.js';
 import { killWhen, parseJson } from './scopes.js';
 
@@ -132,9 +132,19 @@ sideBySide(t, 'backup and restore (both scopes at once)', scopes, (t, s) => {
     t.ok(before.includes(`${repo(s, user)}/bk:a2`), 'bk:a2 is listed before', { before });
     const down = await s.run('mreg down --purge --yes', { timeoutMs: 10 * 60_000 });
     t.equal(down.exitCode, 0, 'down --purge', { output: describe(down) });
+    // As on a new host, an image the backup ran is missing (Redis's, the smallest to save and load):
+    // restore refuses, naming it and -i, with nothing changed; then -i loads it from an archive.
+    const images = `${dir(s)}/redis.tar`;
+    const gone = await s.run(`set -e; podman save -q -o ${images} ${IMG}/redis:7; podman rmi ${IMG}/redis:7 >/dev/null`, { timeoutMs: 10 * 60_000 });
+    t.equal(gone.exitCode, 0, 'the Redis image saved to an archive and removed', { output: describe(gone) });
+    const refused = await s.run(`mreg restore ${file()}`, { timeoutMs: 10 * 60_000 });
+    t.equal(refused.exitCode, 2, 'restore without the image exits 2', { output: describe(refused) });
+    t.match(refused.stderr, new RegExp(`image not present on this host: ${IMG}/redis:7;.*mreg restore -i ARCHIVE`, 's'));
+    t.equal((await s.run(`ls -d ${s.quayRoot} 2>&1`)).exitCode, 2, 'nothing was made: no quayRoot');
     // Killed while it puts the data back (after up made the install), then run again: it resumes.
-    const k = await killWhen(s, `mreg restore ${file()}`, '==> restore the blobs and the database', 0.5, 1800);
+    const k = await killWhen(s, `mreg restore -i ${images} ${file()}`, '==> restore the blobs and the database', 0.5, 1800);
     t.ok(k.killed, 'restore killed while it puts the blobs and database back', { output: k.log });
+    t.match(k.log, /==> load images from /, 'it loaded the archive first');
     const r = await s.run(`mreg restore ${file()}`, { timeoutMs: 30 * 60_000 });
     t.equal(r.exitCode, 0, 'the same mreg restore again exits 0', { output: describe(r) });
     t.match(r.stderr, /resuming the interrupted restore/);
