@@ -25,19 +25,21 @@ export function generateSecrets(initPassword?: string): InstallSecrets {
 
 type StoredKey = keyof typeof SECRET_NAMES;
 
+/** Every mreg secret podman holds, by name, in one podman process. Only reads: up asks it beside its checks. */
+export function readStoredSecrets(podman: Pick<Podman, 'secretValues'>): Promise<Map<string, string>> {
+  return podman.secretValues((Object.keys(SECRET_NAMES) as StoredKey[]).map(k => SECRET_NAMES[k]));
+}
+
 /**
- * Reads every mreg secret podman already holds (one podman process), then those a kept config.yaml
- * holds, and fills the rest with fresh values.
- * Returns the secrets and the names that must still be created.
+ * The install's secrets: those podman holds (`stored`, from readStoredSecrets), then those a kept
+ * config.yaml holds, fresh values for the rest; and the names that must still be created.
  */
-export async function resolveSecrets(podman: Podman, initPassword: string, configYaml?: string): Promise<{ secrets: InstallSecrets; missing: string[] }> {
+export function resolveSecrets(stored: ReadonlyMap<string, string>, initPassword: string, configYaml?: string): { secrets: InstallSecrets; missing: string[] } {
   const fresh = generateSecrets(initPassword);
   // podman's store wins; a kept config.yaml (after `mreg down`) comes next; new values last.
   const secrets: InstallSecrets = { ...fresh, ...(configYaml ? secretsFromConfig(configYaml) : {}) };
-  const keys = Object.keys(SECRET_NAMES) as StoredKey[];
-  const stored = await podman.secretValues(keys.map(k => SECRET_NAMES[k]));
   const missing: string[] = [];
-  for (const key of keys) {
+  for (const key of Object.keys(SECRET_NAMES) as StoredKey[]) {
     const existing = stored.get(SECRET_NAMES[key]);
     if (existing !== undefined && existing !== '') secrets[key] = existing;
     else missing.push(SECRET_NAMES[key]);

@@ -18,7 +18,7 @@ import { preflight } from '../spec/preflight.js';
 import { DEFAULT_HOSTNAME_ENV, HEALTH_TIMEOUT_MS } from '../spec/defaults.js';
 import { recordSpec, serializeRecord, RECORD_SCHEMA_VERSION, type InstallRecord } from '../spec/record.js';
 import type { InstallSecrets, InstallSpec } from '../spec/spec.js';
-import { createSecrets, generateSecrets, resolveSecrets } from '../apply/secrets-step.js';
+import { createSecrets, generateSecrets, readStoredSecrets, resolveSecrets } from '../apply/secrets-step.js';
 import { ensureTls } from '../apply/tls-step.js';
 import { describeSelinuxLabels, labelBindPaths, SELINUX_STEP } from '../apply/selinux-step.js';
 import { pendingCredentialsPath, readCredentials, writeCredentials, type Credentials } from '../apply/credentials.js';
@@ -85,6 +85,9 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
   try {
     const started = Date.now();
     for (const c of review.changes) out.info(`mreg: changing ${c}`);
+    // Reading the stored secrets changes nothing: asked now, beside the checks, used in the secrets step.
+    const stored = readStoredSecrets(podman);
+    stored.catch(() => undefined); // its failure is reported by the secrets step, after every check
     let lingerEnabledByMreg = previous && !previous.removedAt ? previous.lingerEnabledByMreg : false;
 
     const preflightStep = () => out.step('preflight', async () => {
@@ -194,7 +197,7 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     const [tls, { secrets, missing }] = await allInOrder([
       out.step('TLS certificates', () => ensureTls(spec, layout, probe.now, shortName(spec.hostname))),
       out.step('secrets', async () => {
-        const r = await resolveSecrets(podman, initPassword ?? generateSecrets().initPassword, configYaml);
+        const r = resolveSecrets(await stored, initPassword ?? generateSecrets().initPassword, configYaml);
         await createSecrets(podman, r.secrets, r.missing);
         return r;
       }),

@@ -14,7 +14,7 @@ import { requireImages } from '../apply/images.js';
 import { serializeRecord, type InstallRecord } from '../spec/record.js';
 import type { Images, InstallSecrets, InstallSpec, Scope } from '../spec/spec.js';
 import { findInstall } from '../apply/install-lookup.js';
-import { resolveSecrets } from '../apply/secrets-step.js';
+import { readStoredSecrets, resolveSecrets } from '../apply/secrets-step.js';
 import { readCredentials } from '../apply/credentials.js';
 import { validateUnits, writeIfChanged } from '../apply/units-step.js';
 import { describeSelinuxLabels, labelBindPaths, SELINUX_STEP } from '../apply/selinux-step.js';
@@ -86,7 +86,7 @@ function recordedChanges(recorded: Plan, planned: Plan): Change[] {
 /** Existing secrets only: an upgrade must never mint new ones (Quay's data is encrypted with them). */
 async function existingSecrets(podman: Podman, credentialsPath: string, configYaml: string | undefined): Promise<InstallSecrets> {
   const creds = await readCredentials(credentialsPath);
-  const { secrets, missing } = await resolveSecrets(podman, creds?.password ?? '', configYaml);
+  const { secrets, missing } = resolveSecrets(await readStoredSecrets(podman), creds?.password ?? '', configYaml);
   if (missing.length > 0) {
     throw new HostError(`podman secret${missing.length > 1 ? 's' : ''} ${missing.join(', ')} missing`, 'run `mreg up` to repair the install first; nothing was changed');
   }

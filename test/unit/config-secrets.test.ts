@@ -1,6 +1,6 @@
 import t from 'tap';
 import { secretsFromConfig } from '../../src/apply/config-secrets.js';
-import { createSecrets, resolveSecrets } from '../../src/apply/secrets-step.js';
+import { createSecrets, readStoredSecrets, resolveSecrets } from '../../src/apply/secrets-step.js';
 import type { Podman } from '../../src/host/podman.js';
 import { SECRET_NAMES } from '../../src/spec/layout.js';
 import { renderQuayConfig } from '../../src/plan/quay-config.js';
@@ -23,7 +23,7 @@ t.test('a config.yaml without them gives nothing', async t => {
   t.same(secretsFromConfig('DB_URI: "not a url"\n'), {});
 });
 
-/** Only the secret calls resolveSecrets/createSecrets make; records them. */
+/** Only the secret calls readStoredSecrets/createSecrets make; records them. */
 function fakePodman(stored: Record<string, string>, failCreate: string[] = []) {
   const calls: string[] = [];
   const created: Record<string, string> = {};
@@ -45,7 +45,7 @@ function fakePodman(stored: Record<string, string>, failCreate: string[] = []) {
 t.test('resolveSecrets: podman store first, then config.yaml, then fresh; one read for all names', async t => {
   const { podman, calls } = fakePodman({ [SECRET_NAMES.pgPassword]: 'stored-pg', [SECRET_NAMES.secretKey]: '' });
   const config = 'SECRET_KEY: "from-config"\nDATABASE_SECRET_KEY: "db-from-config"\n';
-  const { secrets, missing } = await resolveSecrets(podman, 'init', config);
+  const { secrets, missing } = resolveSecrets(await readStoredSecrets(podman), 'init', config);
   t.same(calls, [`values ${Object.values(SECRET_NAMES).join(' ')}`]);
   t.equal(secrets.pgPassword, 'stored-pg');
   t.equal(secrets.secretKey, 'from-config', 'an empty stored value counts as missing');
@@ -56,7 +56,7 @@ t.test('resolveSecrets: podman store first, then config.yaml, then fresh; one re
 });
 
 t.test('createSecrets creates every name, waits for all, then rejects with the first failure in order', async t => {
-  const { secrets } = await resolveSecrets(fakePodman({}).podman, 'init');
+  const { secrets } = resolveSecrets(new Map(), 'init');
   const names = Object.values(SECRET_NAMES);
   const ok = fakePodman({});
   await createSecrets(ok.podman, secrets, names);
