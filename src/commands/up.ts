@@ -44,6 +44,9 @@ import { action } from '../actions/action.js';
 import { executeActions } from '../actions/execute.js';
 import { allInOrder } from '../concurrent.js';
 
+// Storage that may be a bind folder: Quay must write its blob folder (the model's owner); Postgres data gets :U from the unit.
+const BIND_MOUNTS: readonly StorageMount[] = [COMPONENTS.app.storage, COMPONENTS.postgres.storage];
+
 // TCG test VMs and loaded hosts have taken over 10 s for the first user (bcrypt, schema warm-up).
 const INIT_USER_TIMEOUT_MS = 60_000;
 
@@ -76,7 +79,7 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
   const podman = createPodman({ verbose: out.verbose, log: out.debug });
 
   if (flags.dryRun) {
-    await dryRun(spec, probe, layout, podman, ctx, review.changes);
+    await dryRun(checked, probe, layout, ctx);
     return;
   }
 
@@ -206,9 +209,7 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
 
     const planned = makePlan(spec, factsFor(probe), secrets, kept);
     await out.step('storage', async () => {
-      // Quay must write its blob folder (the model's owner); Postgres data gets :U from the unit.
-      const mounts: StorageMount[] = [COMPONENTS.app.storage, COMPONENTS.postgres.storage];
-      for (const mount of mounts) {
+      for (const mount of BIND_MOUNTS) {
         const storage = spec[mount.spec];
         if (storage.kind === 'path') await prepareBindDir(storage.path, mount.mode, spec.scope, mount.owner);
       }
@@ -363,30 +364,42 @@ async function writeRecord(layout: QuayRootLayout, record: InstallRecord, spec: 
   await writeIfChanged(pointer, `${spec.quayRoot}\n`, 0o644);
 }
 
-async function dryRun(spec: InstallSpec, probe: HostProbe, layout: QuayRootLayout, podman: Podman, ctx: CommandContext, changes: readonly string[]): Promise<void> {
+async function dryRun(checked: CheckedUp, probe: HostProbe, layout: QuayRootLayout, ctx: CommandContext): Promise<void> {
   const { out } = ctx;
+  const { spec, previous } = checked;
   const secrets = generateSecrets(spec.initPassword);
   const facts = factsFor(probe);
   if (!facts.podmanVersion) {
     facts.podmanVersion = [5, 0, 0];
     out.warn('podman not found; rendering for podman 5.0 (the .pod layout; mreg also supports 4.6-4.9 with a plain quay-pod.service)');
   }
-  void podman;
   const planned = makePlan(spec, facts, secrets, (await readKeptConfig(layout.configYaml)).kept);
   const files = planned.files.map(f => ({ path: f.path, mode: `0${f.mode.toString(8)}`, content: redact(f.content, secrets) }));
+  const fresh = !previous || Boolean(previous.removedAt);
+  const credentials = previous ? await readCredentials(layout.credentials) : undefined;
+  const stale = previous ? staleUnits(previous.files, files.map(f => f.path), unitDirs(probe)) : [];
+  // In the order up takes the steps (see up() above).
   const actions = [
-    ...changes.map(c => `change ${c}`),
+    ...checked.review.changes.map(c => `change ${c}`),
+    ...(spec.imageArchive ? [`load images from ${spec.imageArchive} (podman load, or podman image import of each member of mirror-registry's image-archive.tar)`] : []),
+    `check the host: podman, systemd, port ${spec.port} free (or this install's), ${spec.hostname} resolves, free space`,
+    `check that the images are present: ${[spec.images.quay, spec.images.postgres, spec.images.redis].join(', ')}`,
+    ...(fresh || previous.spec.images.postgres !== spec.images.postgres ? [`check that PostgreSQL data already in ${storageName(spec.pgStorage)} is of ${spec.images.postgres}'s major version`] : []),
     ...(spec.scope === 'rootless' && !probe.lingerEnabled ? [`enable linger for ${probe.user}`] : []),
+    ...(fresh ? [`create ${layout.root} (mode 0700); write the install record ${layout.record} and the pointer ${pointerPath(spec.scope, probe.home)}`] : []),
     spec.tls.kind === 'generate' ? `create or reuse the root CA in ${layout.caDir}; issue ${layout.sslCert}` : `check and install ${spec.tls.certPath} as ${layout.sslCert}`,
     ...ALL_SECRET_NAMES.map(s => `create podman secret ${s} (unless it exists)`),
-    ...(spec.imageArchive ? [`podman load -i ${spec.imageArchive}`] : []),
+    ...bindFolders(spec),
     ...describeSelinuxLabels(planned),
-    'validate the units with /usr/libexec/podman/quadlet -dryrun',
+    'validate the units with /usr/libexec/podman/quadlet -dryrun (when one differs from the file on disk)',
+    `write the install record ${layout.record} with every file below`,
     ...files.map(f => `write ${f.path} (mode ${f.mode})`),
+    ...stale.map(f => `remove ${f} (not one of the units for podman ${facts.podmanVersion!.join('.')})`),
     'systemd Reload',
-    ...planned.services.map(s => `start ${s} and wait for its job`),
+    ...planned.services.map(s => `start ${s} and wait for its job (restart it if a file it runs changed)`),
     `wait for https://${spec.hostname}:${spec.port}/health/instance`,
-    `create the first user ${spec.initUser} and write ${layout.credentials}`,
+    credentials?.username === spec.initUser ? `keep the first user ${spec.initUser} (${layout.credentials})`
+      : `create the first user ${spec.initUser}: its password goes to ${pendingCredentialsPath(layout.credentials)} first, then ${layout.credentials}`,
     `write ${layout.record}`,
   ];
   if (out.json) {
@@ -394,6 +407,20 @@ async function dryRun(spec: InstallSpec, probe: HostProbe, layout: QuayRootLayou
     return;
   }
   printDryRun(out, files, actions);
+}
+
+/** The bind folders up makes (or takes) for storage, as the storage step prepares them. */
+function bindFolders(spec: InstallSpec): string[] {
+  return BIND_MOUNTS.flatMap(mount => {
+    const s = spec[mount.spec];
+    if (s.kind !== 'path') return [];
+    const owner = mount.owner ? `, owner ${mount.owner.uid}:${mount.owner.gid}${spec.scope === 'rootless' ? ' in the user namespace' : ''}` : '';
+    return [`make ${s.path} (mode 0${mount.mode.toString(8)}${owner}) for --${mount.spec}`];
+  });
+}
+
+function storageName(s: InstallSpec['pgStorage']): string {
+  return s.kind === 'path' ? s.path : `podman volume ${s.name}`;
 }
 
 

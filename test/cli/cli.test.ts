@@ -278,6 +278,29 @@ t.test('up --dry-run prints the plan, hides secrets and writes nothing', async t
   t.equal(again.stdout, r.stdout, 'a second dry run prints exactly the same');
 });
 
+t.test('up --dry-run lists the steps up takes, in its order, the checks and the bind folders included', async t => {
+  // Issue 14: the hand-written list had left out the checks, the quayRoot pointer, the storage folder and
+  // credentials.pending.
+  const home = tempHome(t);
+  const storage = join(home, 'blobs');
+  const r = await mreg(['up', '--dry-run', '--json', '--quayHostname', HOSTNAME, '--quayStorage', storage], { home });
+  t.equal(r.exitCode, 0, 'exit code', { stderr: r.stderr });
+  const actions = (JSON.parse(r.stdout) as { actions: string[] }).actions;
+  const at = (re: RegExp) => actions.findIndex(a => re.test(a));
+  const order = [
+    /^check the host: podman, systemd, port 8443/, /^check that the images are present: /, /^check that PostgreSQL data already in podman volume pg-storage/,
+    new RegExp(`^create ${home}/quay-install \\(mode 0700\\); write the install record .* and the pointer `),
+    /^create or reuse the root CA/, /^create podman secret mreg-pg-password/,
+    new RegExp(`^make ${storage} \\(mode 0750, owner 1001:0 in the user namespace\\) for --quayStorage$`),
+    /^validate the units/, /^write the install record .* with every file below$/, /^write .*quay\.pod /, /^systemd Reload$/,
+    /^start quay-app\.service/, /^wait for https:/, new RegExp(`^create the first user init: its password goes to ${home}/quay-install/credentials\\.pending first`),
+    /^write .*mreg-install\.json$/,
+  ];
+  const found = order.map(at);
+  for (const [i, re] of order.entries()) t.ok(found[i]! >= 0, `lists ${re}`, { actions });
+  t.same(found, [...found].sort((a, b) => a - b), 'in the order up takes them');
+});
+
 t.test('up --dry-run as root (rootful) writes nothing to /etc or /var', { skip: !isRoot && 'only as root' }, async t => {
   const watched = ['/etc/containers/systemd', '/etc/quay-install', '/var/lib/mreg', '/run/mreg.lock'];
   const state = () => watched.map(p => `${p}: ${existsSync(p) ? (lstatSync(p).isDirectory() ? snapshot(p).join(',') : 'file') : 'absent'}`);
