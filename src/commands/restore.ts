@@ -22,7 +22,6 @@ import { runChecked } from '../host/exec.js';
 import { storageHostPath } from '../host/storage.js';
 import { defaultQuayRoot } from '../model/scope.js';
 import { UNITS } from '../model/views.js';
-import { missingImages } from '../apply/images.js';
 import { quayRootLayout } from '../spec/layout.js';
 import { parseRecord, serializeRecord } from '../spec/record.js';
 import { meaningfulEntries, takenDir, takeProblem, type TakenDir } from '../spec/taken-dirs.js';
@@ -88,10 +87,10 @@ export async function restore(ctx: CommandContext): Promise<void> {
       const loaded = await out.step(`load images from ${imageArchive}`, () => loadImageArchive(podman, imageArchive, {}));
       for (const l of loaded.lines) out.info(`    ${l}`);
     }
-    const missing = await missingImages(podman, m.images);
+    const missing = await podman.missingImages([m.images.quay, m.images.postgres, m.images.redis]);
     if (missing.length > 0) {
       throw new UsageError(`image not present on this host: ${missing.join(', ')}; the backup's registry ran ${missing.length === 1 ? 'it' : 'them'}`,
-        `${imageArchive === undefined ? 'give' : 'give another'} image archive that holds ${missing.length === 1 ? 'it' : 'them'}: mreg restore -i ARCHIVE ...; nothing was changed`);
+        `${imageArchive === undefined ? 'give an' : 'give another'} image archive that holds ${missing.length === 1 ? 'it' : 'them'}: mreg restore -i ARCHIVE ...; nothing was changed`);
     }
     const taken: TakenDir[] = resuming ? marker.taken : [];
     if (!resuming) {
