@@ -1,6 +1,6 @@
 // What `mreg adopt` will do, in order, as text for --dry-run (and the man page's description). Pure.
 import { join } from 'node:path';
-import { describeSelinuxLabels } from '../apply/selinux-step.js';
+import { describeSelinuxLabels } from '../plan/selinux.js';
 import { dbSnapshotPaths } from '../apply/db-snapshot.js';
 import type { Plan } from '../plan/plan.js';
 import { PG_USER } from '../spec/defaults.js';

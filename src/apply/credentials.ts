@@ -22,10 +22,3 @@ export async function writeCredentials(path: string, c: Credentials): Promise<vo
   await writeFileAtomic(path, `# mreg: the registry's first user (a superuser). Keep this file private.\n${body}`, 0o600);
 }
 
-/**
- * Where the password of a first user being created waits until Quay confirms it. A re-run after an
- * interrupted or timed-out creation reuses it, so the user and the printed credentials never differ.
- */
-export function pendingCredentialsPath(path: string): string {
-  return `${path}.pending`;
-}

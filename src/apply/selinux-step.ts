@@ -10,10 +10,6 @@ import type { Output } from '../ui/output.js';
 /** The progress line; the first run over existing data walks the whole tree. */
 export const SELINUX_STEP = `SELinux label ${CONTAINER_FILE_LABEL} on bind storage (once; minutes for a large tree)`;
 
-/** The dry-run lines of the step. */
-export function describeSelinuxLabels(planned: Pick<Plan, 'selinuxLabels'>): string[] {
-  return planned.selinuxLabels.map(p => `give ${p} the SELinux label ${CONTAINER_FILE_LABEL} (chcon -R; skipped when mreg did it before)`);
-}
 
 /** Labels each path in turn; rejects with the first HostError, before anything is started. */
 export async function labelBindPaths(planned: Pick<Plan, 'selinuxLabels'>, scope: Scope, layout: QuayRootLayout, out: Output): Promise<void> {

@@ -10,9 +10,9 @@ import { readKeptConfig } from '../apply/kept-config.js';
 import { layoutProblem, staleUnits, unitDirs } from '../plan/layout-move.js';
 import { redact } from '../plan/redact.js';
 import { quayRootLayout, type QuayRootLayout } from '../spec/layout.js';
-import { COMPONENTS, type StorageMount } from '../model/components.js';
+import { COMPONENTS } from '../model/components.js';
 import { pointerPath, systemdUnitDir } from '../model/scope.js';
-import { ALL_SECRET_NAMES, UNITS } from '../model/views.js';
+import { ALL_SECRET_NAMES, STORAGE_MOUNTS, UNITS } from '../model/views.js';
 import { requireImages } from '../apply/images.js';
 import { preflight } from '../spec/preflight.js';
 import { DEFAULT_HOSTNAME_ENV, HEALTH_TIMEOUT_MS } from '../spec/defaults.js';
@@ -20,8 +20,9 @@ import { recordSpec, serializeRecord, RECORD_SCHEMA_VERSION, type InstallRecord 
 import type { InstallSecrets, InstallSpec } from '../spec/spec.js';
 import { createSecrets, generateSecrets, readStoredSecrets, resolveSecrets } from '../apply/secrets-step.js';
 import { ensureTls } from '../apply/tls-step.js';
-import { describeSelinuxLabels, labelBindPaths, SELINUX_STEP } from '../apply/selinux-step.js';
-import { pendingCredentialsPath, readCredentials, writeCredentials, type Credentials } from '../apply/credentials.js';
+import { labelBindPaths, SELINUX_STEP } from '../apply/selinux-step.js';
+import { upSteps } from '../plan/up-steps.js';
+import { readCredentials, writeCredentials, type Credentials } from '../apply/credentials.js';
 import { checkInputFiles, givenImages, lockScope, printDryRun, remoteOptionEnv, runOnTarget, stringFlag } from './common.js';
 import { certsDDir } from './cert.js';
 import { outdatedFiles, quadletFilesDiffer, startUnits, validateUnits, writeIfChanged, writePlan } from '../apply/units-step.js';
@@ -43,9 +44,6 @@ import { VERSION } from '../version.js';
 import { action } from '../actions/action.js';
 import { executeActions } from '../actions/execute.js';
 import { allInOrder } from '../concurrent.js';
-
-// Storage that may be a bind folder: Quay must write its blob folder (the model's owner); Postgres data gets :U from the unit.
-const BIND_MOUNTS: readonly StorageMount[] = [COMPONENTS.app.storage, COMPONENTS.postgres.storage];
 
 // TCG test VMs and loaded hosts have taken over 10 s for the first user (bcrypt, schema warm-up).
 const INIT_USER_TIMEOUT_MS = 60_000;
@@ -195,7 +193,7 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     // TLS files and podman secrets are independent: made at once, once every check has passed.
     const previousCreds = await readCredentials(layout.credentials);
     if (previousCreds) await ensureMode(layout.credentials, 0o600);
-    const pendingCreds = await readCredentials(pendingCredentialsPath(layout.credentials));
+    const pendingCreds = await readCredentials(layout.credentialsPending);
     const initPassword = previousCreds?.password ?? spec.initPassword ?? pendingCreds?.password;
     const [tls, { secrets, missing }] = await allInOrder([
       out.step('TLS certificates', () => ensureTls(spec, layout, probe.now, shortName(spec.hostname))),
@@ -209,7 +207,8 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
 
     const planned = makePlan(spec, factsFor(probe), secrets, kept);
     await out.step('storage', async () => {
-      for (const mount of BIND_MOUNTS) {
+      // A bind folder: Quay must write its blob folder (the model's owner); Postgres data gets :U from the unit.
+      for (const mount of STORAGE_MOUNTS) {
         const storage = spec[mount.spec];
         if (storage.kind === 'path') await prepareBindDir(storage.path, mount.mode, spec.scope, mount.owner);
       }
@@ -375,52 +374,16 @@ async function dryRun(checked: CheckedUp, probe: HostProbe, layout: QuayRootLayo
   }
   const planned = makePlan(spec, facts, secrets, (await readKeptConfig(layout.configYaml)).kept);
   const files = planned.files.map(f => ({ path: f.path, mode: `0${f.mode.toString(8)}`, content: redact(f.content, secrets) }));
-  const fresh = !previous || Boolean(previous.removedAt);
-  const credentials = previous ? await readCredentials(layout.credentials) : undefined;
-  const stale = previous ? staleUnits(previous.files, files.map(f => f.path), unitDirs(probe)) : [];
-  // In the order up takes the steps (see up() above).
-  const actions = [
-    ...checked.review.changes.map(c => `change ${c}`),
-    ...(spec.imageArchive ? [`load images from ${spec.imageArchive} (podman load, or podman image import of each member of mirror-registry's image-archive.tar)`] : []),
-    `check the host: podman, systemd, port ${spec.port} free (or this install's), ${spec.hostname} resolves, free space`,
-    `check that the images are present: ${[spec.images.quay, spec.images.postgres, spec.images.redis].join(', ')}`,
-    ...(fresh || previous.spec.images.postgres !== spec.images.postgres ? [`check that PostgreSQL data already in ${storageName(spec.pgStorage)} is of ${spec.images.postgres}'s major version`] : []),
-    ...(spec.scope === 'rootless' && !probe.lingerEnabled ? [`enable linger for ${probe.user}`] : []),
-    ...(fresh ? [`create ${layout.root} (mode 0700); write the install record ${layout.record} and the pointer ${pointerPath(spec.scope, probe.home)}`] : []),
-    spec.tls.kind === 'generate' ? `create or reuse the root CA in ${layout.caDir}; issue ${layout.sslCert}` : `check and install ${spec.tls.certPath} as ${layout.sslCert}`,
-    ...ALL_SECRET_NAMES.map(s => `create podman secret ${s} (unless it exists)`),
-    ...bindFolders(spec),
-    ...describeSelinuxLabels(planned),
-    'validate the units with /usr/libexec/podman/quadlet -dryrun (when one differs from the file on disk)',
-    `write the install record ${layout.record} with every file below`,
-    ...files.map(f => `write ${f.path} (mode ${f.mode})`),
-    ...stale.map(f => `remove ${f} (not one of the units for podman ${facts.podmanVersion!.join('.')})`),
-    'systemd Reload',
-    ...planned.services.map(s => `start ${s} and wait for its job (restart it if a file it runs changed)`),
-    `wait for https://${spec.hostname}:${spec.port}/health/instance`,
-    credentials?.username === spec.initUser ? `keep the first user ${spec.initUser} (${layout.credentials})`
-      : `create the first user ${spec.initUser}: its password goes to ${pendingCredentialsPath(layout.credentials)} first, then ${layout.credentials}`,
-    `write ${layout.record}`,
-  ];
+  const actions = upSteps({
+    spec, previous, changes: checked.review.changes, planned, layout,
+    host: { user: probe.user, home: probe.home, lingerEnabled: probe.lingerEnabled, podmanVersion: facts.podmanVersion, unitDirs: unitDirs(probe) },
+    credentialsUser: previous ? (await readCredentials(layout.credentials))?.username : undefined,
+  });
   if (out.json) {
     out.resultJson({ dryRun: true, scope: spec.scope, files, actions });
     return;
   }
   printDryRun(out, files, actions);
-}
-
-/** The bind folders up makes (or takes) for storage, as the storage step prepares them. */
-function bindFolders(spec: InstallSpec): string[] {
-  return BIND_MOUNTS.flatMap(mount => {
-    const s = spec[mount.spec];
-    if (s.kind !== 'path') return [];
-    const owner = mount.owner ? `, owner ${mount.owner.uid}:${mount.owner.gid}${spec.scope === 'rootless' ? ' in the user namespace' : ''}` : '';
-    return [`make ${s.path} (mode 0${mount.mode.toString(8)}${owner}) for --${mount.spec}`];
-  });
-}
-
-function storageName(s: InstallSpec['pgStorage']): string {
-  return s.kind === 'path' ? s.path : `podman volume ${s.name}`;
 }
 
 
@@ -433,7 +396,7 @@ async function ensureInitUser(ep: RegistryEndpoint, spec: InstallSpec, secrets: 
   const url = `https://${spec.hostname}:${spec.port}`;
   if (previous && previous.username === spec.initUser) return { credentials: { ...previous, url, ca: caPath }, created: false };
   const credentials: Credentials = { url, username: spec.initUser, password: secrets.initPassword, ca: caPath };
-  const pending = pendingCredentialsPath(layout.credentials);
+  const pending = layout.credentialsPending;
   await writeCredentials(pending, credentials);
   let answer: string;
   let ok: boolean;

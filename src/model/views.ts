@@ -1,7 +1,7 @@
 // Lists the rest of mreg uses, each derived from the components table (model/components.ts).
 import { posix } from 'node:path';
 import type { Images } from '../spec/spec.js';
-import { COMPONENTS, IMAGE_FLAGS, SECRET_NAMES, START_ORDER, type ComponentId, type SecretKey } from './components.js';
+import { COMPONENTS, IMAGE_FLAGS, SECRET_NAMES, START_ORDER, type ComponentId, type SecretKey, type StorageMount } from './components.js';
 
 type Services = { [K in ComponentId]: (typeof COMPONENTS)[K]['service'] };
 export type ServiceName = Services[ComponentId];
@@ -28,6 +28,12 @@ export function shortUnitName(service: string): string {
 
 /** The secrets some container reads (Secret=), in start order. */
 export const CONTAINER_SECRETS: readonly SecretKey[] = CONTAINER_IDS.flatMap(id => COMPONENTS[id].secrets);
+
+/** The storage each component mounts (a volume or a bind folder), in start order. */
+export const STORAGE_MOUNTS: readonly StorageMount[] = START_ORDER.flatMap(id => {
+  const c = COMPONENTS[id];
+  return 'storage' in c ? [c.storage as StorageMount] : [];
+});
 
 /** Every secret's podman name, in SECRET_NAMES order. */
 export const ALL_SECRET_NAMES: string[] = Object.values(SECRET_NAMES);

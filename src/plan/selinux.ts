@@ -44,3 +44,8 @@ export function hasContainerFileLabel(context: string): boolean {
   const [, , type, ...level] = context.trim().split(':');
   return type === CONTAINER_FILE_TYPE && level.join(':') === SHARED_LEVEL;
 }
+
+/** The dry-run lines of the SELinux step (apply/selinux-step.ts runs it). */
+export function describeSelinuxLabels(planned: { selinuxLabels: readonly string[] }): string[] {
+  return planned.selinuxLabels.map(p => `give ${p} the SELinux label ${CONTAINER_FILE_LABEL} (chcon -R; skipped when mreg did it before)`);
+}

@@ -15,6 +15,11 @@ export interface QuayRootLayout {
   caCert: string;
   caKey: string;
   credentials: string;
+  /**
+   * Where the first user's password waits until Quay confirms the user: a re-run after an interrupted or
+   * timed-out creation reuses it, so the user and the printed credentials never differ.
+   */
+  credentialsPending: string;
   record: string;
   /** The bind paths mreg gave their SELinux label, one a line (host/selinux.ts). */
   selinuxLabelled: string;
@@ -33,6 +38,7 @@ export function quayRootLayout(root: string): QuayRootLayout {
     caCert: join(caDir, 'rootCA.pem'),
     caKey: join(caDir, 'rootCA.key'),
     credentials: join(root, 'credentials'),
+    credentialsPending: join(root, 'credentials.pending'),
     record: join(root, 'mreg-install.json'),
     selinuxLabelled: join(root, 'selinux-labelled'),
   };

@@ -3,7 +3,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { plan } from '../../src/plan/plan.js';
-import { goldenFilePath, listScenarios, loadScenario, renderDownActions, renderManifest } from '../support/golden.js';
+import { goldenFilePath, listScenarios, loadScenario, renderDownActions, renderManifest, renderUpSteps } from '../support/golden.js';
 
 if (!process.argv.includes('--write')) {
   // Skip-all TAP line, so a bare `tap` that globs test/** does not fail or rewrite anything.
@@ -20,6 +20,7 @@ if (!process.argv.includes('--write')) {
     }
     writeFileSync(join(s.dir, 'plan.json'), renderManifest(p));
     writeFileSync(join(s.dir, 'down-actions.json'), renderDownActions(s, p));
+    writeFileSync(join(s.dir, 'up-steps.json'), renderUpSteps(s, p));
     console.error(`regenerated ${name}: ${p.files.length} files`);
   }
 }

@@ -4,6 +4,8 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ALL_SECRET_NAMES } from '../../src/model/views.js';
 import { planDown } from '../../src/plan/down.js';
+import { unitDirs } from '../../src/plan/layout-move.js';
+import { upSteps } from '../../src/plan/up-steps.js';
 import type { Plan } from '../../src/plan/plan.js';
 import { quayRootLayout } from '../../src/spec/layout.js';
 import { RECORD_SCHEMA_VERSION, recordSpec, type InstallRecord } from '../../src/spec/record.js';
@@ -76,20 +78,39 @@ export function renderManifest(p: Plan): string {
   return `${JSON.stringify(manifest, null, 2)}\n`;
 }
 
-/**
- * mreg down's actions for an install made from the scenario (the record `mreg up` would write for its
- * plan, every folder created by mreg), without and with --purge, as stable JSON.
- */
-export function renderDownActions(s: Scenario, p: Plan): string {
+/** The record `mreg up` would write for the scenario's plan, every folder created by mreg. */
+function recordOf(s: Scenario, p: Plan): InstallRecord {
   const bindPaths = [s.spec.quayStorage, s.spec.pgStorage].flatMap(st => (st.kind === 'path' ? [st.path] : []));
-  const record: InstallRecord = {
+  return {
     schemaVersion: RECORD_SCHEMA_VERSION, mregVersion: '0.0.0-golden', createdAt: s.facts.now.toISOString(), updatedAt: s.facts.now.toISOString(),
     spec: recordSpec(s.spec), files: p.files.map(f => f.path).sort(), secrets: ALL_SECRET_NAMES, volumes: p.volumes,
     lingerEnabledByMreg: s.spec.scope === 'rootless',
     takenDirs: [s.spec.quayRoot, ...bindPaths].map(path => ({ path, createdFrom: path })),
   };
+}
+
+/**
+ * mreg down's actions for an install made from the scenario (the record `mreg up` would write for its
+ * plan, every folder created by mreg), without and with --purge, as stable JSON.
+ */
+export function renderDownActions(s: Scenario, p: Plan): string {
+  const record = recordOf(s, p);
   const layout = quayRootLayout(s.spec.quayRoot);
   const flows = Object.fromEntries([false, true].map(purge => [purge ? 'down --purge' : 'down',
     planDown({ record, layout, facts: s.facts, purge, quayRootGiven: false }).actions]));
+  return `${JSON.stringify(flows, null, 2)}\n`;
+}
+
+/**
+ * The steps `mreg up --dry-run` lists for the scenario: a first install (linger off), and a re-run over
+ * the install it made (its record and first user in place), as stable JSON.
+ */
+export function renderUpSteps(s: Scenario, p: Plan): string {
+  const layout = quayRootLayout(s.spec.quayRoot);
+  const host = (lingerEnabled: boolean) => ({ user: s.facts.user, home: s.facts.home, lingerEnabled, podmanVersion: s.facts.podmanVersion ?? [5, 0, 0], unitDirs: unitDirs(s.facts) });
+  const flows = {
+    'up (first install)': upSteps({ spec: s.spec, changes: [], planned: p, layout, host: host(false) }),
+    'up (again)': upSteps({ spec: s.spec, previous: recordOf(s, p), changes: [], planned: p, layout, host: host(true), credentialsUser: s.spec.initUser }),
+  };
   return `${JSON.stringify(flows, null, 2)}\n`;
 }
