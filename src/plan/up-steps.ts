@@ -40,7 +40,7 @@ export function upSteps(i: UpStepsInput): string[] {
     ...bindFolders(spec),
     ...describeSelinuxLabels(planned),
     'validate the units with /usr/libexec/podman/quadlet -dryrun (when one differs from the file on disk)',
-    `write the install record ${layout.record} with every file below`,
+    `write the install record ${layout.record} with every file below${fresh ? '' : ' (when one is new to it)'}`,
     ...planned.files.map(f => `write ${f.path} (mode 0${f.mode.toString(8)})`),
     ...stale.map(f => `remove ${f} (not one of the units for podman ${i.host.podmanVersion.join('.')})`),
     'systemd Reload',
