@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Podman } from '../host/podman.js';
 import { secretsFromConfig } from './config-secrets.js';
 import { SECRET_NAMES } from '../model/components.js';
+import { ALL_SECRET_NAMES } from '../model/views.js';
 import type { InstallSecrets } from '../spec/spec.js';
 
 /** URL-safe random text: no '/', '+', '@' or ':' that could break DB_URI or shell quoting. */
@@ -27,7 +28,7 @@ type StoredKey = keyof typeof SECRET_NAMES;
 
 /** Every mreg secret podman holds, by name, in one podman process. Only reads: up asks it beside its checks. */
 export function readStoredSecrets(podman: Pick<Podman, 'secretValues'>): Promise<Map<string, string>> {
-  return podman.secretValues((Object.keys(SECRET_NAMES) as StoredKey[]).map(k => SECRET_NAMES[k]));
+  return podman.secretValues(ALL_SECRET_NAMES);
 }
 
 /**
