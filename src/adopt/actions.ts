@@ -5,14 +5,10 @@ import { dbSnapshotPaths } from '../apply/db-snapshot.js';
 import type { Plan } from '../plan/plan.js';
 import { PG_USER } from '../spec/defaults.js';
 import { COMPONENTS } from '../model/components.js';
-import { ALL_SECRET_NAMES, CONTAINER_NAMES, STOP_ORDER } from '../model/views.js';
-import type { Storage } from '../spec/spec.js';
+import { ALL_SECRET_NAMES, CONTAINER_NAMES, STOP_ORDER, storageText } from '../model/views.js';
 import { BACKUP_DIR_NAME, type FoundLegacy } from './find.js';
 import type { Adoption } from './spec.js';
 
-function storageText(s: Storage): string {
-  return s.kind === 'volume' ? `podman volume ${s.name}` : s.path;
-}
 
 /** `adoption.spec` is the final one (its TLS as chooseAdoptTls decided); `newCa` as --new-ca asked. */
 export function adoptActions(found: FoundLegacy, adoption: Adoption, planned: Plan, newCa = false): string[] {

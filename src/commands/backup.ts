@@ -22,7 +22,7 @@ import { createPodman } from '../host/podman.js';
 import { identify } from '../host/facts.js';
 import { removeTree, storageHostPath, storageSpace } from '../host/storage.js';
 import { COMPONENTS } from '../model/components.js';
-import { ALL_SECRET_NAMES } from '../model/views.js';
+import { ALL_SECRET_NAMES, storageText } from '../model/views.js';
 import { PG_DATABASE } from '../spec/defaults.js';
 import type { QuayRootLayout } from '../spec/layout.js';
 import type { InstallRecord } from '../spec/record.js';
@@ -60,8 +60,14 @@ export async function backup(ctx: CommandContext): Promise<void> {
         await writeFile(join(staging, SECRETS_MEMBER), `${JSON.stringify(Object.fromEntries(values), null, 1)}\n`, { mode: 0o600 });
         return copyQuayRoot(layout, join(staging, QUAY_ROOT_PREFIX));
       })(),
-      storageHostPath(record.spec.quayStorage, 'the blob storage'),
+      // An object store keeps its blobs: the backup holds the rest, and an empty storage tree.
+      record.spec.quayStorage.kind === 's3'
+        ? mkdir(join(staging, 'object-storage'), { mode: 0o700 }).then(() => join(staging, 'object-storage'))
+        : storageHostPath(record.spec.quayStorage, 'the blob storage'),
     ]));
+    if (record.spec.quayStorage.kind === 's3') {
+      out.info(`    blobs not included: they stay in ${storageText(record.spec.quayStorage)}; protect them with the object store's own versioning or replication`);
+    }
     // Listed only now, after the dump: every blob the dump refers to is in the listing.
     const { blobs, meta } = await out.step(`storage ${storageRoot}`, async () => {
       const listing = await listStorage(storageRoot, probe.scope);

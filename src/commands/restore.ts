@@ -112,7 +112,7 @@ export async function restore(ctx: CommandContext): Promise<void> {
       await checkDir('--quayRoot', quayRoot, true);
       for (const [name, s] of [['quayStorage', backedUp.spec.quayStorage], ['pgStorage', backedUp.spec.pgStorage]] as const) {
         if (s.kind === 'path') await checkDir(`the backup's ${name}`, s.path, false);
-        else if (await podman.volumeExists(s.name)) problems.push(`podman volume ${s.name} (the backup's ${name}) exists; restore writes only into a new one: check what it holds, then \`podman volume rm ${s.name}\``);
+        else if (s.kind === 'volume' && await podman.volumeExists(s.name)) problems.push(`podman volume ${s.name} (the backup's ${name}) exists; restore writes only into a new one: check what it holds, then \`podman volume rm ${s.name}\``);
       }
     }
     if (problems.length > 0) throw new UsageError(problems, 'nothing was changed');
@@ -133,9 +133,12 @@ export async function restore(ctx: CommandContext): Promise<void> {
         const app = UNITS.app;
         const stopped = await systemd.stopUnit(app);
         if (stopped !== 'done' && stopped !== 'skipped') throw new UnitFailedError(app, stopped, [], 'run the same mreg restore again: it resumes');
-        const root = await storageHostPath(spec.quayStorage, 'the blob storage');
-        for (const [file, members] of planned.blobsFrom) await extractStorageMembers(source(file), root, members, spec.scope, work);
-        await extractStorage(source(archive), root, spec.scope);
+        // An object store kept its blobs (a backup of such an install holds none).
+        if (spec.quayStorage.kind !== 's3') {
+          const root = await storageHostPath(spec.quayStorage, 'the blob storage');
+          for (const [file, members] of planned.blobsFrom) await extractStorageMembers(source(file), root, members, spec.scope, work);
+          await extractStorage(source(archive), root, spec.scope);
+        }
         await restoreDbSnapshot(podman, { path: join(work, DUMP_MEMBER) });
         const started = await systemd.startUnit(app);
         if (started !== 'done' && started !== 'skipped') throw new UnitFailedError(app, started, [], `see: mreg logs ${app}`);

@@ -8,8 +8,9 @@ import { readIfExists } from '../host/fs.js';
 import { probeHealth, type HealthAnswer } from '../host/http.js';
 import { checkPrivateModes, isLowOnSpace, knownVolumeMountpoints, storageSpace } from '../host/storage.js';
 import { systemctlCommand } from '../model/scope.js';
-import { ALL_UNITS } from '../model/views.js';
-import type { Scope, Storage } from '../spec/spec.js';
+import { ALL_UNITS, storageText } from '../model/views.js';
+import { bucketProblem } from '../apply/object-storage.js';
+import type { QuayStorage, Scope } from '../spec/spec.js';
 import { certExpiry, EXPIRY_WARN_DAYS } from '../tls/index.js';
 import { runOnTarget } from './common.js';
 import { lastBackupPath, parseLastBackup, type LastBackup } from '../backup/last.js';
@@ -22,7 +23,7 @@ export interface StatusReport {
   units: Array<Pick<UnitState, 'name' | 'loadState' | 'activeState' | 'subState' | 'mainPid' | 'nRestarts' | 'result'> & { since: string | null }>;
   health: HealthAnswer;
   certificate: { expires: string | null; daysLeft: number | null; warning: string | null };
-  storage: Array<{ name: string; kind: string; location: string; freeBytes: number | null; totalBytes: number | null }>;
+  storage: Array<{ name: string; kind: string; location: string; freeBytes: number | null; totalBytes: number | null; reachable?: boolean; problem?: string }>;
   /** The last `mreg backup` of this install, or null when none was written. */
   lastBackup: LastBackup | null;
   problems: string[];
@@ -82,7 +83,8 @@ export async function status(ctx: CommandContext): Promise<void> {
 
   for (const m of modeProblems) problems.push(`${m.path}: ${m.problem}`);
 
-  for (const { name, location, space } of storage) {
+  for (const { name, location, space, problem } of storage) {
+    if (problem) problems.push(`${name} ${location}: ${problem}`);
     if (space && isLowOnSpace(space)) problems.push(`${name} ${location}: only ${(space.freeBytes / 1024 ** 2).toFixed(0)} MiB free of ${(space.totalBytes / 1024 ** 2).toFixed(0)} MiB; free space or move storage`);
   }
 
@@ -96,7 +98,8 @@ export async function status(ctx: CommandContext): Promise<void> {
       since: s.stateChangeTimestamp ? new Date(s.stateChangeTimestamp).toISOString() : null,
     })),
     health, certificate,
-    storage: storage.map(({ name, kind, location, space }) => ({ name, kind, location, freeBytes: space?.freeBytes ?? null, totalBytes: space?.totalBytes ?? null })),
+    storage: storage.map(({ name, kind, location, space, reachable, problem }) => ({ name, kind, location, freeBytes: space?.freeBytes ?? null, totalBytes: space?.totalBytes ?? null,
+      ...(reachable === undefined ? {} : { reachable }), ...(problem ? { problem } : {}) })),
     lastBackup: lastBackup ?? null,
     problems,
   };
@@ -105,11 +108,18 @@ export async function status(ctx: CommandContext): Promise<void> {
   if (!report.healthy) throw new UnhealthyError(`registry is not healthy (${problems.length} problem${problems.length === 1 ? '' : 's'})`, `see: mreg logs, ${ctl} status quay-app`);
 }
 
-/** Where each storage lives and its free space; volumes up did not record are looked up with one podman process. */
-async function storageReport(list: ReadonlyArray<readonly [string, Storage]>, recorded?: Record<string, string>) {
+/**
+ * Where each storage lives and its free space; volumes up did not record are looked up with one podman
+ * process. An object store has no free space to show: whether Quay's bucket answers to its key pair.
+ */
+async function storageReport(list: ReadonlyArray<readonly [string, QuayStorage]>, recorded?: Record<string, string>) {
   const names = list.flatMap(([, s]) => s.kind === 'volume' ? [s.name] : []);
   const mounts = await knownVolumeMountpoints(names, recorded).catch(() => new Map<string, string>());
   return Promise.all(list.map(async ([name, s]) => {
+    if (s.kind === 's3') {
+      const problem = await bucketProblem(s);
+      return { name, kind: s.kind, location: storageText(s), space: null, reachable: problem === undefined, problem };
+    }
     const location = s.kind === 'path' ? s.path : mounts.get(s.name) ?? `volume ${s.name}`;
     const space = location.startsWith('/') ? await storageSpace(location).catch(() => null) : null;
     return { name, kind: s.kind, location, space };
@@ -134,7 +144,10 @@ function printHuman(ctx: CommandContext, r: StatusReport): void {
   out.result('');
   out.result(`registry:    ${r.url}  health: ${r.health.ok ? out.green('ok') : out.red(r.health.status ? `HTTP ${r.health.status}` : 'unreachable')}`);
   out.result(`certificate: ${r.certificate.expires ? `expires ${r.certificate.expires.slice(0, 10)} (${r.certificate.daysLeft} days)` : 'missing'}`);
-  for (const s of r.storage) out.result(`${s.name.padEnd(12)} ${s.location}${s.freeBytes !== null ? `  (${(s.freeBytes / 1024 ** 3).toFixed(1)} GiB free)` : ''}`);
+  for (const s of r.storage) {
+    const note = s.freeBytes !== null ? `  (${(s.freeBytes / 1024 ** 3).toFixed(1)} GiB free)` : s.reachable === undefined ? '' : s.reachable ? '  (bucket reachable)' : '  (bucket NOT reachable)';
+    out.result(`${s.name.padEnd(12)} ${s.location}${note}`);
+  }
   out.result(`last backup: ${r.lastBackup ? `${r.lastBackup.at.replace('T', ' ').slice(0, 19)} UTC  ${r.lastBackup.file}` : 'none (mreg backup FILE)'}`);
   if (r.certificate.warning) out.warn(r.certificate.warning);
   for (const p of r.problems) out.result(`${out.red('problem:')} ${p}`);

@@ -12,7 +12,7 @@ import { redact } from '../plan/redact.js';
 import { quayRootLayout, type QuayRootLayout } from '../spec/layout.js';
 import { COMPONENTS } from '../model/components.js';
 import { pointerPath, systemdUnitDir } from '../model/scope.js';
-import { ALL_SECRET_NAMES, STORAGE_MOUNTS, UNITS } from '../model/views.js';
+import { ALL_SECRET_NAMES, STORAGE_MOUNTS, storageText, UNITS } from '../model/views.js';
 import { requireImages } from '../apply/images.js';
 import { preflight } from '../spec/preflight.js';
 import { DEFAULT_HOSTNAME_ENV, HEALTH_TIMEOUT_MS } from '../spec/defaults.js';
@@ -44,6 +44,7 @@ import { VERSION } from '../version.js';
 import { action } from '../actions/action.js';
 import { executeActions } from '../actions/execute.js';
 import { allInOrder } from '../concurrent.js';
+import { checkObjectStorage, withS3Inputs } from '../apply/object-storage.js';
 
 // TCG test VMs and loaded hosts have taken over 10 s for the first user (bcrypt, schema warm-up).
 const INIT_USER_TIMEOUT_MS = 60_000;
@@ -55,6 +56,8 @@ export function rawUpFlags(flags: Record<string, unknown>): RawUpFlags {
     pgStorage: str('pgStorage'), sslCert: str('sslCert'), sslKey: str('sslKey'),
     sslCheckSkip: Boolean(flags.sslCheckSkip), initUser: str('initUser'), initPassword: str('initPassword'),
     imageArchive: str('imageArchive'), quayImage: str('quayImage'), pgImage: str('pgImage'), redisImage: str('redisImage'),
+    s3Endpoint: str('s3Endpoint'), s3CredentialsFile: str('s3CredentialsFile'), s3CaBundle: str('s3CaBundle'),
+    s3CreateBucket: flags.s3CreateBucket === true ? true : undefined,
   };
 }
 
@@ -145,6 +148,13 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
       const sd = preflightStep();
       sd.then(v => { systemd = v; }, () => undefined); // closed in finally even when another check fails
       [, , pgData] = await allInOrder([sd, imagesStep(), pgStep()]);
+    }
+
+    // The bucket last: its write check (and --s3CreateBucket) touch the object store, so only once the host passed.
+    const s3 = spec.quayStorage;
+    if (s3.kind === 's3') {
+      const created = await out.step(`object storage ${storageText(s3)}`, () => checkObjectStorage(s3, flags.s3CreateBucket === true));
+      if (created) out.info(`    created bucket ${s3.bucket}`);
     }
 
     // Linger is the one check that changes the host: only once everything else passed.
@@ -327,6 +337,7 @@ async function checkUp(given: RawUpFlags, probe: HostProbe, defaultHost: string)
   }
   if (problems.length > 0) throw new UsageError(problems, 'nothing was changed; see: mreg up --help');
   await checkInputFiles(spec, probe.now);
+  spec = await withS3Inputs(spec);
   const inUse = new Set(dirs.map(d => d.path));
   if (previous && !previous.takenDirs) return { spec, previous, review };
   return { spec, previous, review, taken: mergeTaken(previous?.takenDirs?.filter(d => inUse.has(d.path)), taken) };
@@ -373,7 +384,7 @@ async function dryRun(checked: CheckedUp, probe: HostProbe, layout: QuayRootLayo
     out.warn('podman not found; rendering for podman 5.0 (the .pod layout; mreg also supports 4.6-4.9 with a plain quay-pod.service)');
   }
   const planned = makePlan(spec, facts, secrets, (await readKeptConfig(layout.configYaml)).kept);
-  const files = planned.files.map(f => ({ path: f.path, mode: `0${f.mode.toString(8)}`, content: redact(f.content, secrets) }));
+  const files = planned.files.map(f => ({ path: f.path, mode: `0${f.mode.toString(8)}`, content: redact(f.content, secrets, spec) }));
   const actions = upSteps({
     spec, previous, changes: checked.review.changes, planned, layout,
     host: { user: probe.user, home: probe.home, lingerEnabled: probe.lingerEnabled, podmanVersion: facts.podmanVersion, unitDirs: unitDirs(probe) },

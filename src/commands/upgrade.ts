@@ -5,6 +5,7 @@ import { givenImages, lockScope, parseTimeout, runOnTarget, stringFlag } from '.
 import { loadImageArchive } from '../apply/image-archive.js';
 import { HostError, UnitFailedError, UsageError } from '../errors.js';
 import { parseUpOptions } from '../spec/options.js';
+import { withS3Inputs } from '../apply/object-storage.js';
 import { plan as makePlan, type Plan, type PlannedFile } from '../plan/plan.js';
 import { readKeptConfig } from '../apply/kept-config.js';
 import { layoutProblem, unitDirs } from '../plan/layout-move.js';
@@ -149,7 +150,7 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
   }
   const moved = probe.podmanVersion && layoutProblem(record.files, probe.podmanVersion, unitDirs(probe), 'upgrade');
   if (moved) throw new HostError(moved, 'nothing was changed');
-  let spec = upgradeSpec(record, flags, probe.home);
+  let spec = await withS3Inputs(upgradeSpec(record, flags, probe.home));
   if (spec.imageArchive && spec.imageArchive !== '-' && !(await pathExists(spec.imageArchive))) {
     throw new UsageError(`--image-archive ${spec.imageArchive}: file not found; give the path of a \`podman save\` archive or of mirror-registry's image-archive.tar`);
   }
@@ -162,7 +163,7 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
     const planned = makePlan(spec, probe, secrets, config.kept);
     const changes = await planChanges(planned);
     const paths = changes.map(c => c.file.path);
-    const show = (text: string | undefined) => (text === undefined ? undefined : redact(text, secrets));
+    const show = (text: string | undefined) => (text === undefined ? undefined : redact(text, secrets, spec));
     const diff = changes.map(c => unifiedDiff(c.file.path, show(c.before), show(c.file.content)!)).join('\n');
     const restart = servicesToRestart(paths);
     const dump = spec.images.quay !== record.spec.images.quay ? dbSnapshotPaths(layout.root).dump : undefined;

@@ -1,6 +1,6 @@
 // Lists the rest of mreg uses, each derived from the components table (model/components.ts).
 import { posix } from 'node:path';
-import type { Images } from '../spec/spec.js';
+import type { Images, QuayStorage } from '../spec/spec.js';
 import { COMPONENTS, IMAGE_FLAGS, SECRET_NAMES, START_ORDER, type ComponentId, type SecretKey, type StorageMount } from './components.js';
 
 type Services = { [K in ComponentId]: (typeof COMPONENTS)[K]['service'] };
@@ -63,4 +63,11 @@ export function serviceOf(path: string): string | undefined {
     if (c.quayRootMounts.some(m => m.dir === folder)) return c.service;
   }
   return base.endsWith('.volume') ? serviceName(base) : undefined;
+}
+
+/** A storage as messages name it: a bind path, `podman volume NAME`, or `s3://BUCKET/PREFIX at ENDPOINT`. */
+export function storageText(s: QuayStorage): string {
+  if (s.kind === 'path') return s.path;
+  if (s.kind === 'volume') return `podman volume ${s.name}`;
+  return `s3://${s.bucket}${s.prefix ? `/${s.prefix}` : ''} at ${s.endpoint}`;
 }

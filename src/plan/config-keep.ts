@@ -25,7 +25,7 @@ export const OWNED_WHY: Readonly<Record<string, string>> = {
 };
 
 /** Keys whose values are never printed. */
-const SECRET_KEYS = new Set(['DB_URI', 'SECRET_KEY', 'DATABASE_SECRET_KEY', 'BUILDLOGS_REDIS', 'USER_EVENTS_REDIS']);
+const SECRET_KEYS = new Set(['DB_URI', 'SECRET_KEY', 'DATABASE_SECRET_KEY', 'BUILDLOGS_REDIS', 'USER_EVENTS_REDIS', 'DISTRIBUTED_STORAGE_CONFIG']);
 
 export interface KeptConfig {
   /** SETTINGS keys as the file has them. */

@@ -3,7 +3,7 @@
 import { action, type Action } from '../actions/action.js';
 import { COMPONENTS } from '../model/components.js';
 import { pointerPath } from '../model/scope.js';
-import { CONTAINER_NAMES, STOP_ORDER } from '../model/views.js';
+import { CONTAINER_NAMES, STOP_ORDER, storageText } from '../model/views.js';
 import type { InstallRecord } from '../spec/record.js';
 import type { Scope } from '../spec/spec.js';
 import { systemFolderProblem, type TakenDir } from '../spec/taken-dirs.js';
@@ -26,7 +26,7 @@ export interface DownPlan {
 
 export function planDown({ record, layout, facts, purge, quayRootGiven }: DownInput): DownPlan {
   const storages = [record.spec.quayStorage, record.spec.pgStorage];
-  const data = [layout.root, ...storages.map(s => (s.kind === 'volume' ? `podman volume ${s.name}` : s.path))];
+  const data = [layout.root, ...storages.map(storageText)];
   if (record.removedAt && !purge) {
     return { actions: [], data, report: { text: `mreg: the registry was already removed on ${record.removedAt}; data kept: ${data.join(', ')}`, json: { removed: true, purged: false, kept: data } } };
   }

@@ -110,6 +110,14 @@ export function plan(spec: InstallSpec, facts: HostFacts, secrets: InstallSecret
       sensitive: true,
       kind: 'config',
     },
+    ...(spec.quayStorage.kind === 's3' && spec.quayStorage.caPem ? [{
+      // Quay's conf/init/certs_install.sh trusts every extra_ca* file of its config folder at start.
+      path: posix.join(quayRootLayout(spec.quayRoot).configDir, S3_CA_FILE),
+      content: spec.quayStorage.caPem,
+      mode: 0o644,
+      sensitive: false,
+      kind: 'config' as const,
+    }] : []),
     {
       // World-readable: Postgres runs as uid 26 and only needs to read it; it holds no secret.
       path: posix.join(pgStartHookDir(spec), PG_START_HOOK_FILE),
@@ -130,6 +138,9 @@ export function plan(spec: InstallSpec, facts: HostFacts, secrets: InstallSecret
     pod: UNITS.pod,
   };
 }
+
+/** The object store's CA in quay-config, named so Quay's certs_install.sh picks it up. */
+export const S3_CA_FILE = 'extra_ca_cert_s3.crt';
 
 function requirePodman(facts: HostFacts): PodmanVersion {
   const v = facts.podmanVersion;

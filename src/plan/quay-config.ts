@@ -1,7 +1,8 @@
 // Quay's config.yaml (and the Postgres start hook Quay's schema needs), rendered from spec + secrets.
 
 import { PG_DATABASE, PG_PORT, PG_USER, REDIS_PORT } from '../spec/defaults.js';
-import type { InstallSecrets, InstallSpec } from '../spec/spec.js';
+import type { InstallSecrets, InstallSpec, QuayStorage } from '../spec/spec.js';
+import { endpointParts } from '../spec/s3-flags.js';
 import { NOTHING_KEPT, type KeptConfig, type Yaml } from './config-keep.js';
 
 /**
@@ -64,7 +65,7 @@ function templateDoc(spec: InstallSpec, secrets: InstallSecrets): Record<string,
     DATABASE_SECRET_KEY: secrets.databaseSecretKey,
     DB_URI: dbUri,
     DEFAULT_TAG_EXPIRATION: '2w',
-    DISTRIBUTED_STORAGE_CONFIG: { default: ['LocalStorage', { storage_path: '/datastorage' }] },
+    DISTRIBUTED_STORAGE_CONFIG: { default: storageLocation(spec.quayStorage) },
     DISTRIBUTED_STORAGE_DEFAULT_LOCATIONS: [],
     DISTRIBUTED_STORAGE_PREFERENCE: ['default'],
     FEATURE_ANONYMOUS_ACCESS: false,
@@ -95,6 +96,22 @@ function templateDoc(spec: InstallSpec, secrets: InstallSecrets): Record<string,
     USERFILES_PATH: 'userfiles/',
   };
   return doc;
+}
+
+/**
+ * Quay's storage driver and its arguments. An object store is RadosGWStorage (quay/quay
+ * storage/cloud.py): S3Storage adds ServerSideEncryption=AES256 to every upload, which Ceph RGW and
+ * MinIO refuse unless SSE is set up, and a disconnected site's object store is one of those, not AWS.
+ * storage_path must not be empty (config-tool's ValidateStorage); "/" keeps keys at the bucket's top.
+ */
+function storageLocation(s: QuayStorage | undefined): Yaml {
+  if (s?.kind !== 's3') return ['LocalStorage', { storage_path: '/datastorage' }];
+  if (!s.keys) throw new Error('object storage keys were not read before rendering config.yaml');
+  const { hostname, port, isSecure } = endpointParts(s.endpoint);
+  return ['RadosGWStorage', {
+    access_key: s.keys.accessKey, bucket_name: s.bucket, hostname, is_secure: isSecure, port,
+    secret_key: s.keys.secretKey, storage_path: `/${s.prefix}`,
+  }];
 }
 
 /**

@@ -1,6 +1,6 @@
 // Hides every secret value in text meant for humans or logs (--dry-run, --verbose, error output).
 
-import type { InstallSecrets } from '../spec/spec.js';
+import type { InstallSecrets, InstallSpec } from '../spec/spec.js';
 
 export const REDACTED = '<redacted>';
 
@@ -9,9 +9,10 @@ export const REDACTED = '<redacted>';
  * itself writes (URL-encoded inside DB_URI, JSON-escaped inside config.yaml). Longer values win
  * so a secret that contains another is hidden whole. Empty values are ignored.
  */
-export function redact(text: string, secrets: InstallSecrets): string {
+export function redact(text: string, secrets: InstallSecrets, spec?: InstallSpec): string {
   const forms = new Set<string>();
-  for (const value of Object.values(secrets) as string[]) {
+  const s3 = spec?.quayStorage.kind === 's3' && spec.quayStorage.keys ? [spec.quayStorage.keys.accessKey, spec.quayStorage.keys.secretKey] : [];
+  for (const value of [...Object.values(secrets), ...s3] as string[]) {
     if (typeof value !== 'string' || value === '') continue;
     forms.add(value);
     forms.add(encodeURIComponent(value));

@@ -57,8 +57,9 @@ function wantedBy(spec: InstallSpec): string {
  * container with new MCS categories each time (podman#24209). With SELinux off :Z stays, a no-op.
  * The mount's own options apply to both kinds (Postgres' :U).
  */
-function storageVolume(spec: InstallSpec, mount: StorageMount, facts: HostFacts): string {
-  const storage: Storage = spec[mount.spec];
+function storageVolume(spec: InstallSpec, mount: StorageMount, facts: HostFacts): string | undefined {
+  const storage = spec[mount.spec];
+  if (storage.kind === 's3') return undefined; // Quay reaches the bucket itself: nothing to mount
   const options = storage.kind === 'path' && !isSelinuxOn(facts) ? ['Z', ...mount.options] : mount.options;
   const source = storage.kind === 'path' ? storage.path : volumeFileName(storage.name);
   return options.length > 0 ? `${source}:${mount.target}:${options.join(',')}` : `${source}:${mount.target}`;
@@ -81,7 +82,7 @@ export function renderPostgres(spec: InstallSpec, facts: HostFacts): UnitFile {
   const c = COMPONENTS.postgres;
   return fillTemplate(c.quadletFile, {
     image: spec.images[c.image],
-    dataVolume: storageVolume(spec, c.storage, facts),
+    dataVolume: storageVolume(spec, c.storage, facts)!,
     startHookVolume: quayRootVolume(spec, c.quayRootMounts[0]),
     wantedBy: wantedBy(spec),
   });
@@ -94,13 +95,19 @@ export function renderRedis(spec: InstallSpec, _facts: HostFacts): UnitFile {
 
 export function renderQuayApp(spec: InstallSpec, facts: HostFacts): UnitFile {
   const c = COMPONENTS.app;
-  return fillTemplate(c.quadletFile, {
+  const storage = storageVolume(spec, c.storage, facts);
+  const unit = fillTemplate(c.quadletFile, {
     image: spec.images[c.image],
     configVolume: quayRootVolume(spec, c.quayRootMounts[0]),
-    storageVolume: storageVolume(spec, c.storage, facts),
+    storageVolume: storage ?? NO_MOUNT,
     wantedBy: wantedBy(spec),
   });
+  if (storage !== undefined) return unit;
+  return { entries: unit.entries.filter(([s, k, v]) => !(s === 'Container' && k === 'Volume' && v === NO_MOUNT)) };
 }
+
+/** Stands in for the storage Volume= line of an object-storage install until the line is dropped. */
+const NO_MOUNT = 'mreg-no-storage-mount';
 
 /** The podman 4.x pod: a plain unit, not a Quadlet file (src/plan/podman4.ts). */
 export function renderPodService(spec: InstallSpec): UnitFile {

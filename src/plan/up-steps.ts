@@ -1,10 +1,10 @@
 // The steps `mreg up` takes, as the lines `up --dry-run` prints: in up's order, from what up knows
 // before its first change. Pure; commands/up.ts reads the inputs and prints.
 import { pointerPath } from '../model/scope.js';
-import { ALL_SECRET_NAMES, STORAGE_MOUNTS } from '../model/views.js';
+import { ALL_SECRET_NAMES, STORAGE_MOUNTS, storageText } from '../model/views.js';
 import type { QuayRootLayout } from '../spec/layout.js';
 import type { InstallRecord } from '../spec/record.js';
-import type { InstallSpec, Storage } from '../spec/spec.js';
+import type { InstallSpec } from '../spec/spec.js';
 import { staleUnits, type UnitDirs } from './layout-move.js';
 import type { Plan } from './plan.js';
 import { describeSelinuxLabels } from './selinux.js';
@@ -18,6 +18,8 @@ export interface UpStepsInput {
   planned: Pick<Plan, 'files' | 'services' | 'selinuxLabels'>;
   layout: QuayRootLayout;
   host: { user: string; home: string; lingerEnabled: boolean; podmanVersion: readonly number[]; unitDirs: UnitDirs };
+  /** --s3CreateBucket: a missing bucket is made instead of refused. */
+  createBucket?: boolean;
   /** The user the credentials file names, when it exists. */
   credentialsUser?: string;
 }
@@ -32,7 +34,8 @@ export function upSteps(i: UpStepsInput): string[] {
     `check the host: podman, systemd, port ${spec.port} free (or this install's), ${spec.hostname} resolves, free space`,
     ...(spec.imageArchive ? [`load images from ${spec.imageArchive} (podman load, or podman image import of each member of mirror-registry's image-archive.tar)`] : []),
     `check that the images are present: ${[spec.images.quay, spec.images.postgres, spec.images.redis].join(', ')}`,
-    ...(fresh || previous.spec.images.postgres !== spec.images.postgres ? [`check that PostgreSQL data already in ${storageName(spec.pgStorage)} is of ${spec.images.postgres}'s major version`] : []),
+    ...(fresh || previous.spec.images.postgres !== spec.images.postgres ? [`check that PostgreSQL data already in ${storageText(spec.pgStorage)} is of ${spec.images.postgres}'s major version`] : []),
+    ...(spec.quayStorage.kind === 's3' ? [`check the object store ${storageText(spec.quayStorage)}: the key pair in ${spec.quayStorage.credentialsFile} is accepted, the bucket exists${i.createBucket ? ' (created if not)' : ''}, a test object can be written, read and deleted`] : []),
     ...(spec.scope === 'rootless' && !i.host.lingerEnabled ? [`enable linger for ${i.host.user}`] : []),
     ...(fresh ? [`create ${layout.root} (mode 0700); write the install record ${layout.record} and the pointer ${pointerPath(spec.scope, i.host.home)}`] : []),
     spec.tls.kind === 'generate' ? `create or reuse the root CA in ${layout.caDir}; issue ${layout.sslCert}` : `check and install ${spec.tls.certPath} as ${layout.sslCert}`,
@@ -62,6 +65,3 @@ function bindFolders(spec: InstallSpec): string[] {
   });
 }
 
-function storageName(s: Storage): string {
-  return s.kind === 'path' ? s.path : `podman volume ${s.name}`;
-}

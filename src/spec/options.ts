@@ -7,24 +7,29 @@ import {
   INIT_PASSWORD_MIN_LENGTH,
 } from './defaults.js';
 import { defaultQuayRoot } from '../model/scope.js';
-import type { Images, InstallSpec, Scope, Storage, TlsSource } from './spec.js';
+import type { Images, InstallSpec, ObjectStorage, QuayStorage, Scope, Storage, TlsSource } from './spec.js';
+import { parseS3Endpoint, parseS3Location, S3_SCHEME } from './s3-flags.js';
 
 export interface RawUpFlags {
   quayHostname?: string; quayRoot?: string; quayStorage?: string; pgStorage?: string;
   sslCert?: string; sslKey?: string; sslCheckSkip?: boolean; initUser?: string; initPassword?: string;
   imageArchive?: string; quayImage?: string; pgImage?: string; redisImage?: string;
+  s3Endpoint?: string; s3CredentialsFile?: string; s3CaBundle?: string;
+  /** Not a string flag: only checked to come with s3:// storage. */
+  s3CreateBucket?: boolean;
 }
 
 export interface OptionEnv { scope: Scope; fqdn: string; home: string; }
 
-type Flag = Exclude<keyof RawUpFlags, 'sslCheckSkip'>;
+type Flag = Exclude<keyof RawUpFlags, 'sslCheckSkip' | 's3CreateBucket'>;
 
 /** How each flag is spelled on the command line (mirror-registry's camelCase, except --image-archive). */
 const FLAG_NAMES: Record<Flag, string> = {
   quayHostname: '--quayHostname', quayRoot: '--quayRoot', quayStorage: '--quayStorage',
   pgStorage: '--pgStorage', sslCert: '--sslCert', sslKey: '--sslKey', initUser: '--initUser',
   initPassword: '--initPassword', imageArchive: '--image-archive', quayImage: '--quayImage',
-  pgImage: '--pgImage', redisImage: '--redisImage',
+  pgImage: '--pgImage', redisImage: '--redisImage', s3Endpoint: '--s3Endpoint',
+  s3CredentialsFile: '--s3CredentialsFile', s3CaBundle: '--s3CaBundle',
 };
 
 // Anything below 0x20 (newline, tab, …) or DEL could add lines to a unit file or break a message.
@@ -161,6 +166,41 @@ function parseStorage(flag: 'quayStorage' | 'pgStorage', value: string, env: Opt
   return { kind: 'volume', name: value };
 }
 
+const S3_FLAGS = ['s3Endpoint', 's3CredentialsFile', 's3CaBundle'] as const;
+
+/** s3://BUCKET[/PREFIX] with the flags it needs; the files are read by the caller's preflight. */
+function parseObjectStorage(raw: RawUpFlags, value: string, env: OptionEnv, p: Problems): ObjectStorage | undefined {
+  const location = parseS3Location(value);
+  if ('problem' in location) p.add('quayStorage', value, location.problem, location.fix);
+  const endpointValue = readString(raw, 's3Endpoint', p);
+  const endpoint = endpointValue === undefined ? undefined : parseS3Endpoint(endpointValue);
+  if (endpoint && 'problem' in endpoint) p.add('s3Endpoint', endpointValue, endpoint.problem, endpoint.fix);
+  if (raw.s3Endpoint === undefined) {
+    p.add('s3Endpoint', undefined, `needed with --quayStorage ${value}`, 'give the object store\'s URL, e.g. --s3Endpoint https://s3.example.com');
+  }
+  const credValue = readString(raw, 's3CredentialsFile', p);
+  const credentialsFile = credValue === undefined ? undefined : parsePath('s3CredentialsFile', credValue, env, p, '/root/s3-credentials', false);
+  if (raw.s3CredentialsFile === undefined) {
+    p.add('s3CredentialsFile', undefined, `needed with --quayStorage ${value}`,
+      'give a file with aws_access_key_id and aws_secret_access_key (AWS credentials format); keys are never taken from the command line');
+  }
+  const caValue = readString(raw, 's3CaBundle', p);
+  const caBundle = caValue === undefined ? undefined : parsePath('s3CaBundle', caValue, env, p, '/etc/pki/ca-trust/source/anchors/s3-ca.pem', false);
+  if ('problem' in location || !endpoint || 'problem' in endpoint || !credentialsFile) return undefined;
+  const storage: ObjectStorage = { kind: 's3', ...location, endpoint: endpoint.endpoint, credentialsFile };
+  if (caBundle !== undefined) storage.caBundle = caBundle;
+  return storage;
+}
+
+/** An s3 flag without s3:// storage would be silently ignored: refuse it. */
+function noS3Flags(raw: RawUpFlags, p: Problems, storage: Storage | undefined): QuayStorage | undefined {
+  for (const flag of S3_FLAGS) {
+    if (raw[flag] !== undefined) p.add(flag, undefined, 'only applies to object storage', 'pass --quayStorage s3://BUCKET with it, or leave it out');
+  }
+  if (raw.s3CreateBucket) p.lines.push('--s3CreateBucket: only applies to object storage; pass --quayStorage s3://BUCKET with it, or leave it out');
+  return storage;
+}
+
 function parseImage(flag: 'quayImage' | 'pgImage' | 'redisImage', value: string, fallback: string, p: Problems): string {
   if (!IMAGE_RE.test(value)) {
     p.add(flag, value, 'not a fully qualified image reference (registry/repository[:tag][@sha256:digest], lowercase repository)',
@@ -191,9 +231,13 @@ export function parseUpOptions(raw: RawUpFlags, env: OptionEnv): InstallSpec {
 
   const qsValue = str('quayStorage');
   const pgValue = str('pgStorage');
-  const quayStorage = parseStorage('quayStorage', qsValue ?? DEFAULT_QUAY_STORAGE, env, p);
-  const pgStorage = parseStorage('pgStorage', pgValue ?? DEFAULT_PG_STORAGE, env, p);
-  if (quayStorage && pgStorage && sameStorage(quayStorage, pgStorage)) {
+  const quayStorage = qsValue?.startsWith(S3_SCHEME)
+    ? parseObjectStorage(raw, qsValue, env, p)
+    : noS3Flags(raw, p, parseStorage('quayStorage', qsValue ?? DEFAULT_QUAY_STORAGE, env, p));
+  const pgStorage = pgValue?.startsWith(S3_SCHEME)
+    ? void p.add('pgStorage', pgValue, 'PostgreSQL needs a file system, not an object store', 'give a podman volume name or an absolute path; only --quayStorage may be s3://')
+    : parseStorage('pgStorage', pgValue ?? DEFAULT_PG_STORAGE, env, p);
+  if (quayStorage && quayStorage.kind !== 's3' && pgStorage && sameStorage(quayStorage, pgStorage)) {
     p.add('pgStorage', pgValue ?? DEFAULT_PG_STORAGE, 'same storage as --quayStorage', 'give Quay and Postgres separate volumes or directories');
   }
 

@@ -10,6 +10,12 @@ const storage = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('path'), path: z.string() }),
 ]);
 
+const quayStorage = z.discriminatedUnion('kind', [
+  ...storage.options,
+  // The key pair is never recorded: it is read from credentialsFile on every run that needs it.
+  z.object({ kind: z.literal('s3'), bucket: z.string(), prefix: z.string(), endpoint: z.string(), credentialsFile: z.string(), caBundle: z.string().optional() }),
+]);
+
 const recordSchema = z.object({
   schemaVersion: z.number().int(),
   mregVersion: z.string(),
@@ -20,7 +26,7 @@ const recordSchema = z.object({
     hostname: z.string(),
     port: z.number().int(),
     quayRoot: z.string(),
-    quayStorage: storage,
+    quayStorage,
     pgStorage: storage,
     tls: z.discriminatedUnion('kind', [
       z.object({ kind: z.literal('generate') }),
@@ -56,7 +62,9 @@ export type InstallRecord = z.infer<typeof recordSchema>;
 
 export function recordSpec(spec: InstallSpec): InstallRecord['spec'] {
   const { initPassword: _omitPassword, ...rest } = spec;
-  return rest;
+  if (rest.quayStorage.kind !== 's3') return rest;
+  const { keys: _omitKeys, caPem: _omitPem, ...quayStorage } = rest.quayStorage;
+  return { ...rest, quayStorage };
 }
 
 export function serializeRecord(record: InstallRecord): string {

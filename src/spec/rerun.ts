@@ -2,13 +2,14 @@
 // that disagrees with it is either a change up makes on purpose (named) or refused with the way to do it.
 import type { RawUpFlags } from './options.js';
 import type { InstallRecord } from './record.js';
-import type { InstallSpec, Storage } from './spec.js';
+import type { InstallSpec, QuayStorage } from './spec.js';
 import type { QuayRootLayout } from './layout.js';
+import { storageText as showStorage } from '../model/views.js';
 
 type RecordedSpec = InstallRecord['spec'];
 
-const storageFlag = (s: Storage) => (s.kind === 'volume' ? s.name : s.path);
-const showStorage = (s: Storage) => (s.kind === 'volume' ? `podman volume ${s.name}` : s.path);
+const storageFlag = (s: QuayStorage) => (s.kind === 'volume' ? s.name : s.kind === 'path' ? s.path : `s3://${s.bucket}${s.prefix ? `/${s.prefix}` : ''}`);
+
 
 /**
  * The flags up works from: what the user gave, and the recorded value of every install flag left out
@@ -19,6 +20,11 @@ export function withRecordedFlags(raw: RawUpFlags, rec: RecordedSpec, layout: Qu
   const out: RawUpFlags = { ...raw };
   out.quayRoot ??= rec.quayRoot;
   out.quayHostname ??= `${rec.hostname}:${rec.port}`;
+  if (out.quayStorage === undefined && rec.quayStorage.kind === 's3') {
+    out.s3Endpoint ??= rec.quayStorage.endpoint;
+    out.s3CredentialsFile ??= rec.quayStorage.credentialsFile;
+    if (rec.quayStorage.caBundle !== undefined) out.s3CaBundle ??= rec.quayStorage.caBundle;
+  }
   out.quayStorage ??= storageFlag(rec.quayStorage);
   out.pgStorage ??= storageFlag(rec.pgStorage);
   out.initUser ??= rec.initUser;
@@ -52,6 +58,10 @@ export function reviewRerun(spec: InstallSpec, rec: RecordedSpec, live: boolean,
     if (storageFlag(now) !== storageFlag(was) || now.kind !== was.kind) {
       refused.push(`${flag} ${storageFlag(now)}: this install keeps its data in ${showStorage(was)}, and mreg up never moves data; leave ${flag} out (or pass ${storageFlag(was)})`);
     }
+  }
+  const [s3Now, s3Was] = [spec.quayStorage, rec.quayStorage];
+  if (s3Now.kind === 's3' && s3Was.kind === 's3' && s3Now.endpoint !== s3Was.endpoint) {
+    changes.push(`--s3Endpoint: ${s3Was.endpoint} → ${s3Now.endpoint} (quay-app restarts; the bucket must hold the same blobs there)`);
   }
   if (live) {
     for (const [flag, now, was] of [['--quayImage', spec.images.quay, rec.images.quay], ['--pgImage', spec.images.postgres, rec.images.postgres],

@@ -5,6 +5,30 @@ export type Scope = 'rootful' | 'rootless';
 /** Where data lives: a podman named volume, or an absolute host path bind-mounted. */
 export type Storage = { kind: 'volume'; name: string } | { kind: 'path'; path: string };
 
+/**
+ * Blobs in an S3-compatible bucket (Ceph RGW, OpenShift Data Foundation, MinIO): Quay's RadosGWStorage.
+ * The key pair is read from credentialsFile when mreg needs it and never recorded.
+ */
+export interface ObjectStorage {
+  kind: 's3';
+  bucket: string;
+  /** Key prefix inside the bucket, without leading or trailing '/', '' for none. */
+  prefix: string;
+  /** e.g. https://s3.example.com:443 (origin only). */
+  endpoint: string;
+  credentialsFile: string;
+  /** PEM bundle to trust for the endpoint's certificate (private CAs). */
+  caBundle?: string;
+  keys?: S3Keys;
+  /** caBundle's PEM, read with the keys (not recorded either). */
+  caPem?: string;
+}
+
+export interface S3Keys { accessKey: string; secretKey: string }
+
+/** Quay's blob storage: local like Postgres' data, or an object store. */
+export type QuayStorage = Storage | ObjectStorage;
+
 export type TlsSource =
   | { kind: 'generate' }
   | { kind: 'provided'; certPath: string; keyPath: string; skipCheck: boolean };
@@ -23,7 +47,7 @@ export interface InstallSpec {
   port: number;
   /** Absolute path of the folder holding quay-config/, the CA, credentials and the install record. */
   quayRoot: string;
-  quayStorage: Storage;
+  quayStorage: QuayStorage;
   pgStorage: Storage;
   tls: TlsSource;
   initUser: string;

@@ -1,0 +1,47 @@
+// An object-storage install's inputs (key pair, CA bundle) read from their files, and the bucket checked.
+import { readFile } from 'node:fs/promises';
+import { HostError, UsageError } from '../errors.js';
+import { checkBucket, s3Request, type S3Target } from '../host/s3.js';
+import { readS3Keys } from '../host/s3-credentials.js';
+import type { InstallSpec, ObjectStorage } from '../spec/spec.js';
+
+/** The spec with the object store's key pair and CA bundle read in (unchanged for local storage). */
+export async function withS3Inputs(spec: InstallSpec): Promise<InstallSpec> {
+  const s = spec.quayStorage;
+  if (s.kind !== 's3') return spec;
+  const [keys, caPem] = await Promise.all([readS3Keys(s.credentialsFile), readS3CaBundle(s)]);
+  return { ...spec, quayStorage: { ...s, keys, ...(caPem ? { caPem } : {}) } };
+}
+
+/** The --s3CaBundle PEM, checked to hold a certificate; undefined without the flag. */
+export async function readS3CaBundle(s: ObjectStorage): Promise<string | undefined> {
+  if (s.caBundle === undefined) return undefined;
+  const pem = await readFile(s.caBundle, 'utf8').catch(() => undefined);
+  if (pem === undefined) throw new UsageError(`--s3CaBundle ${s.caBundle}: file not found or not readable; give the PEM file of the CA that signed the object store's certificate`);
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`--s3CaBundle ${s.caBundle}: holds no PEM certificate; give the CA certificate (BEGIN CERTIFICATE), not a key or DER file`);
+  return pem;
+}
+
+async function target(s: ObjectStorage): Promise<S3Target> {
+  const ca = s.caPem ?? await readS3CaBundle(s);
+  return { endpoint: s.endpoint, bucket: s.bucket, keys: s.keys ?? await readS3Keys(s.credentialsFile), ...(ca ? { ca } : {}) };
+}
+
+/** up's check before its first change: the bucket answers, and Quay's writes would work. Returns whether mreg created it. */
+export async function checkObjectStorage(s: ObjectStorage, createBucket: boolean): Promise<boolean> {
+  const result = await checkBucket(await target(s), s.prefix, createBucket);
+  if (!result.ok) {
+    throw new HostError(`object storage ${s.endpoint} bucket ${s.bucket}: could not ${result.step}: ${result.why}`, `${result.fix}; nothing was changed`);
+  }
+  return result.created;
+}
+
+/** status: why the bucket does not answer to the install's key pair, or undefined when it does. */
+export async function bucketProblem(s: ObjectStorage): Promise<string | undefined> {
+  try {
+    const answer = await s3Request(await target(s), 'HEAD', '', '', 5_000);
+    return answer.status === 200 ? undefined : `the bucket answers HTTP ${answer.status}${answer.status === 403 ? ' (key pair refused)' : answer.status === 404 ? ' (no such bucket)' : ''}`;
+  } catch (err) {
+    return `not reachable: ${err instanceof Error ? err.message : String(err)}`;
+  }
+}
