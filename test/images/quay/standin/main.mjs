@@ -17,6 +17,7 @@ import { parseDbUri, connect } from './pg.mjs';
 import { migrate, initializeUser, verifyUser, pushAllowed } from './backends.mjs';
 import { validateConfig } from './validate.mjs';
 import { startRegistry, registryReady, proxy } from './registry.mjs';
+import { storageLocation, trustBundle } from './objectstore.mjs';
 
 const require = createRequire(import.meta.url);
 const yaml = (() => { try { return require('js-yaml'); } catch { return require('/usr/share/nodejs/js-yaml'); } })();
@@ -112,8 +113,7 @@ async function main() {
     }
   })();
 
-  const storage = cfg.DISTRIBUTED_STORAGE_CONFIG?.default?.[1]?.storage_path ?? '/datastorage';
-  const registry = startRegistry(storage, (why) => { if (!stopping) { console.error(`docker-registry exited (${why})`); process.exitCode = 1; shutdown(); } });
+  const registry = startRegistry(storageLocation(cfg), trustBundle(STACK), (why) => { if (!stopping) { console.error(`docker-registry exited (${why})`); process.exitCode = 1; shutdown(); } });
 
   async function health(conn, res) {
     const [database, registryOk] = await Promise.all([

@@ -4,25 +4,26 @@ import { spawn } from 'node:child_process';
 import http from 'node:http';
 import fs from 'node:fs';
 import crypto from 'node:crypto';
+import { registryStorageYaml } from './objectstore.mjs';
 
 const UPSTREAM = { host: '127.0.0.1', port: 5000 };
 const HOP = ['connection', 'keep-alive', 'proxy-connection', 'upgrade', 'te', 'trailer', 'authorization', 'host'];
 
-/** Starts the registry; onExit(code) is called if it dies. */
-export function startRegistry(storagePath, onExit) {
+/** Starts the registry on Quay's storage location ([driver, args]); onExit(code) is called if it dies. */
+export function startRegistry(location, caBundle, onExit) {
   const conf = '/tmp/standin-registry.yml';
   // relativeurls: Location headers stay valid behind the proxy, whatever host/port the client used.
   fs.writeFileSync(conf, `version: 0.1
 log: {level: warn, formatter: text, accesslog: {disabled: true}}
 storage:
-  filesystem: {rootdirectory: ${JSON.stringify(storagePath)}}
-  delete: {enabled: true}
+${registryStorageYaml(location)}  delete: {enabled: true}
 http:
   addr: 127.0.0.1:5000
   relativeurls: true
   secret: ${crypto.randomBytes(16).toString('hex')}
 `, { mode: 0o600 });
-  const child = spawn('/usr/bin/docker-registry', ['serve', conf], { stdio: ['ignore', 'inherit', 'inherit'] });
+  // Go reads SSL_CERT_FILE: the extra CAs reach the s3 driver as certs_install.sh gives them to boto.
+  const child = spawn('/usr/bin/docker-registry', ['serve', conf], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, SSL_CERT_FILE: caBundle } });
   child.on('exit', (code, sig) => onExit(code ?? sig));
   child.on('error', (e) => onExit(e.message));
   return child;

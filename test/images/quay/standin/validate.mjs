@@ -7,6 +7,7 @@ import crypto from 'node:crypto';
 import net from 'node:net';
 import { parseDbUri, once } from './pg.mjs';
 import { redisPing } from './backends.mjs';
+import { storageLocation, validateRadosGW } from './objectstore.mjs';
 
 // config-tool's ValidateIsHostname, after trimming spaces.
 const HOSTNAME = /^[a-zA-Z-0-9.]+(:[0-9]+)?$/;
@@ -73,18 +74,22 @@ async function redis(cfg) {
   return errors;
 }
 
-function storage(cfg) {
+function storage(cfg, stack) {
   const s = cfg.DISTRIBUTED_STORAGE_CONFIG;
   if (!s || typeof s !== 'object') return ['DISTRIBUTED_STORAGE_CONFIG is required'];
   if (Object.keys(s).length === 0) return ['DISTRIBUTED_STORAGE_CONFIG must contain at least one storage location.'];
-  return [];
+  const [driver, args] = storageLocation(cfg);
+  if (driver === 'LocalStorage') return [];
+  // The stand-in implements two of config-tool's drivers; the others are refused as unknown.
+  if (driver === 'RadosGWStorage') return validateRadosGW(cfg.DISTRIBUTED_STORAGE_PREFERENCE?.[0] ?? 'default', args ?? {}, stack);
+  return [`${driver} is not a valid storage type.`];
 }
 
 /** Rows in config-tool's order (field groups sorted by name). */
 export async function validateConfig(cfg, stack) {
   const groups = [
     ['Database', await database(cfg)],
-    ['DistributedStorage', storage(cfg)],
+    ['DistributedStorage', storage(cfg, stack)],
     ['HostSettings', hostSettings(cfg, stack)],
     ['Redis', await redis(cfg)],
   ];
