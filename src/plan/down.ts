@@ -53,7 +53,8 @@ export function planDown({ record, layout, facts, purge, quayRootGiven }: DownIn
       action({ kind: 'write-record', path: layout.record, record: { ...record, lingerEnabledByMreg: false, removedAt: facts.now.toISOString() } }),
     ]),
   ];
-  const kept = purge ? 'all data deleted'
+  const bucket = record.spec.quayStorage.kind === 's3' ? storageText(record.spec.quayStorage) : undefined;
+  const kept = purge ? (bucket ? `all local data deleted; the blobs stay in ${bucket}` : 'all data deleted')
     : `data kept: ${data.join(', ')} (delete with: mreg down --purge --yes${quayRootGiven ? ` --quayRoot ${layout.root}` : ''})`;
   return { actions, data, report: { text: `mreg: registry removed; ${kept}`, json: { removed: true, purged: purge, kept: purge ? [] : data } } };
 }
@@ -83,6 +84,8 @@ function purgeData(record: InstallRecord, root: string, facts: DownInput['facts'
   const rootDir = give.filter(d => d.path === root);
   return [
     ...storages.flatMap(s => (s.kind === 'volume' ? [action({ kind: 'remove-volume', name: s.name }, progress)] : [])),
+    // A bucket may be shared, versioned or replicated: emptying it is the object store's job.
+    ...storages.flatMap(s => (s.kind === 's3' ? [action({ kind: 'keep', what: `${storageText(s)} (mreg never deletes objects in a bucket; empty it with the object store's tools)`, warn: true }, progress)] : [])),
     ...give.filter(d => d.path !== root).map(dir => action({ kind: 'give-back-dir', dir }, progress)),
     ...keep.map(what => action({ kind: 'keep', what, warn: true }, progress)),
     action({ kind: 'remove-file', path: pointerPath(facts.scope, facts.home) }, progress),

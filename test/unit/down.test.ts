@@ -217,6 +217,17 @@ t.test('--purge of a record without takenDirs gives back quayRoot and storage wh
   t.same(lines, ['DELETE /data/pg', 'keep /srv (mreg did not create it, so --purge leaves it)', `remove ${POINTER}`, `DELETE ${ROOT}`]);
 });
 
+t.test('--purge of an object-storage install deletes nothing in the bucket and says so', async t => {
+  const bucket = { kind: 's3' as const, bucket: 'quay-blobs', prefix: 'mirror', endpoint: 'https://s3.example.com', credentialsFile: `${HOME}/s3` };
+  const host = createFakeHost({ probe, state: runningInstall({ quayStorage: bucket, takenDirs: [{ path: ROOT, createdFrom: ROOT }] }) });
+  const c = await runDown(host, { purge: true, yes: true });
+  t.match(c.stderr(), 'warning: kept s3://quay-blobs/mirror at https://s3.example.com (mreg never deletes objects in a bucket; empty it with the object store\'s tools)');
+  t.match(c.stdout(), 'mreg: registry removed; all local data deleted; the blobs stay in s3://quay-blobs/mirror at https://s3.example.com');
+  t.same(host.state.volumes, [], 'the Postgres volume is gone');
+  const kept = await runDown(createFakeHost({ probe, state: runningInstall({ quayStorage: bucket }) }), {});
+  t.match(kept.stdout(), 'data kept: /home/alice/quay-install, s3://quay-blobs/mirror at https://s3.example.com, podman volume pg-storage');
+});
+
 t.test('a unit that does not stop: UnitFailedError with the journal tail, nothing after it runs', async t => {
   const host = createFakeHost({ probe, state: runningInstall(), stopResults: { 'quay-redis.service': 'timeout' } });
   const c = fakeContext(host, {});
