@@ -389,6 +389,7 @@ async function dryRun(checked: CheckedUp, probe: HostProbe, layout: QuayRootLayo
     spec, previous, changes: checked.review.changes, planned, layout,
     host: { user: probe.user, home: probe.home, lingerEnabled: probe.lingerEnabled, podmanVersion: facts.podmanVersion, unitDirs: unitDirs(probe) },
     credentialsUser: previous ? (await readCredentials(layout.credentials))?.username : undefined,
+    createBucket: ctx.flags.s3CreateBucket === true,
   });
   if (out.json) {
     out.resultJson({ dryRun: true, scope: spec.scope, files, actions });

@@ -314,7 +314,10 @@ export function parseQuayRootFlag(value: unknown, env: OptionEnv): string {
 export function parseStorageFlag(flag: 'quayStorage' | 'pgStorage', value: unknown, env: OptionEnv): Storage {
   const p = new Problems();
   const s = readString({ [flag]: value } as unknown as RawUpFlags, flag, p);
-  const storage = s === undefined ? undefined : parseStorage(flag, s, env, p);
+  if (s?.startsWith(S3_SCHEME)) {
+    p.add(flag, s, 'restore writes blobs to local storage only', 'leave it out: a backup of an object-storage install names its bucket, and the blobs stay there');
+  }
+  const storage = s === undefined || p.lines.length > 0 ? undefined : parseStorage(flag, s, env, p);
   if (storage === undefined || p.lines.length > 0) throw new UsageError(p.lines);
   return storage;
 }

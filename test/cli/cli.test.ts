@@ -195,6 +195,11 @@ const USAGE_ERRORS: Array<[string[], string]> = [
   [['restore', '--quayHostname', '10.0.0.5', '/tmp/x.tar'], '--quayHostname 10.0.0.5'],
   [['restore', '-i', '/nonexistent/images.tar', '/tmp/x.tar'], '--image-archive /nonexistent/images.tar: file not found'],
   [['restore', '--image-archive', '/etc/hostname', '/tmp/x.tar'], '--image-archive /etc/hostname: not a tar archive'],
+  // Object storage: the key file is read before anything else happens; an s3 flag alone is refused.
+  [['up', '--dry-run', '--quayHostname', HOSTNAME, '--quayStorage', 's3://quay-blobs', '--s3Endpoint', 'http://10.0.0.5:7480', '--s3CredentialsFile', '/nonexistent/s3'],
+    '--s3CredentialsFile /nonexistent/s3: no such file'],
+  [['up', '--dry-run', '--quayHostname', HOSTNAME, '--s3CreateBucket'], '--s3CreateBucket: only applies to object storage'],
+  [['restore', '--quayStorage', 's3://quay-blobs', '/tmp/x.tar'], '--quayStorage s3://quay-blobs: restore writes blobs to local storage only'],
   // A flag given twice, in any spelling, is named as repeated (mri kept one value of `-r A --quayRoot B`).
   [['up', '--dry-run', '--quayHostname', HOSTNAME, '--quayRoot', '/tmp/a', '--quayRoot', '/tmp/b'], '--quayRoot (or -r) was given more than once'],
   [['up', '--dry-run', '--quayHostname', HOSTNAME, '-r', '/tmp/a', '--quayRoot', '/tmp/b'], '--quayRoot (or -r) was given more than once'],
