@@ -10,7 +10,7 @@ export type Yaml = string | number | boolean | null | readonly Yaml[] | { readon
 /** User-visible behaviour: mreg's template sets them on a new install and keeps whatever the file says after that. */
 export const SETTINGS: ReadonlySet<string> = new Set([
   'AUTHENTICATION_TYPE', 'CREATE_NAMESPACE_ON_PUSH', 'DEFAULT_TAG_EXPIRATION', 'FEATURE_ANONYMOUS_ACCESS',
-  'FEATURE_APP_SPECIFIC_TOKENS', 'FEATURE_DIRECT_LOGIN', 'FEATURE_MAILING', 'FEATURE_USER_CREATION', 'REGISTRY_TITLE',
+  'FEATURE_APP_SPECIFIC_TOKENS', 'FEATURE_DIRECT_LOGIN', 'FEATURE_MAILING', 'FEATURE_PROXY_STORAGE', 'FEATURE_USER_CREATION', 'REGISTRY_TITLE',
   'REGISTRY_TITLE_SHORT', 'SUPER_USERS', 'TAG_EXPIRATION_OPTIONS',
 ]);
 

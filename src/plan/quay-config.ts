@@ -49,11 +49,11 @@ export function renderQuayConfig(spec: InstallSpec, secrets: InstallSecrets, kep
   return `${head}# Kept as found: keys mreg does not set.\n${toYaml(Object.fromEntries(kept.foreign))}`;
 }
 
-/** The keys mreg's template writes: a key of an existing config.yaml that is not here is carried over. */
-export const TEMPLATE_KEYS: ReadonlySet<string> = new Set(Object.keys(templateDoc(
-  { hostname: 'h', port: 1, initUser: 'u' } as InstallSpec,
+/** The keys mreg's template writes (for either storage): a key of an existing config.yaml that is not here is carried over. */
+export const TEMPLATE_KEYS: ReadonlySet<string> = new Set([undefined, 's3'].flatMap(kind => Object.keys(templateDoc(
+  { hostname: 'h', port: 1, initUser: 'u', ...(kind ? { quayStorage: { kind, endpoint: 'http://h', keys: {} } } : {}) } as InstallSpec,
   { redisPassword: '', pgPassword: '', secretKey: '', databaseSecretKey: '' } as InstallSecrets,
-)));
+))));
 
 function templateDoc(spec: InstallSpec, secrets: InstallSecrets): Record<string, Yaml> {
   const redis = { host: '127.0.0.1', password: secrets.redisPassword, port: REDIS_PORT };
@@ -73,6 +73,11 @@ function templateDoc(spec: InstallSpec, secrets: InstallSecrets): Record<string,
     FEATURE_BUILD_SUPPORT: false,
     FEATURE_DIRECT_LOGIN: true,
     FEATURE_MAILING: false,
+    // With object storage Quay answers blob GETs with a redirect to a presigned URL of the bucket, so every
+    // client (each cluster node) would have to reach the store and trust its CA. Through the registry, a
+    // client needs only what it has; the Quay Operator sets the same for its own object storage
+    // (quay/quay-operator pkg/kustomize/secrets.go). Kept as found after the first install.
+    ...(spec.quayStorage?.kind === 's3' ? { FEATURE_PROXY_STORAGE: true } : {}),
     // Repository mirroring needs Quay's repomirrorworker, which the `registry` mode never starts (quay/quay
     // v3.12.21 conf/init/supervisord_conf_create.py); only a separate `repomirror` container runs it.
     FEATURE_REPO_MIRROR: false,

@@ -78,6 +78,11 @@ t.test('config.yaml: RadosGWStorage with the fields Quay reads (storage/cloud.py
   const noPrefix = { ...spec(), quayStorage: { ...(spec().quayStorage as never as object), prefix: '', endpoint: 'http://10.0.0.5' } } as InstallSpec;
   t.match(parse(renderQuayConfig(noPrefix, SECRETS)).DISTRIBUTED_STORAGE_CONFIG.default[1], { storage_path: '/', is_secure: false, port: 80 });
   t.throws(() => renderQuayConfig(parseUpOptions(S3, ENV), SECRETS), /keys were not read/);
+  // Blob GETs through the registry, not redirected to the bucket (clients know only the registry).
+  t.equal(cfg.FEATURE_PROXY_STORAGE, true);
+  t.notOk('FEATURE_PROXY_STORAGE' in parse(renderQuayConfig(parseUpOptions({}, ENV), SECRETS)), 'local storage: not written');
+  t.equal(parse(renderQuayConfig(spec(), SECRETS, { settings: { FEATURE_PROXY_STORAGE: false }, foreign: [] })).FEATURE_PROXY_STORAGE, false,
+    'a user who turned it off keeps it off');
   t.notMatch(redact(renderQuayConfig(spec(), SECRETS), SECRETS, spec()), /AKIAEXAMPLE|se\/cret/, 'dry-run output hides the key pair');
 });
 

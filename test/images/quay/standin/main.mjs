@@ -113,7 +113,7 @@ async function main() {
     }
   })();
 
-  const registry = startRegistry(storageLocation(cfg), trustBundle(STACK), (why) => { if (!stopping) { console.error(`docker-registry exited (${why})`); process.exitCode = 1; shutdown(); } });
+  const registry = startRegistry(storageLocation(cfg), cfg.FEATURE_PROXY_STORAGE === true, trustBundle(STACK), (why) => { if (!stopping) { console.error(`docker-registry exited (${why})`); process.exitCode = 1; shutdown(); } });
 
   async function health(conn, res) {
     const [database, registryOk] = await Promise.all([

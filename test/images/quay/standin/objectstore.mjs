@@ -54,8 +54,12 @@ export function validateRadosGW(name, args, stack) {
   return [`Could not connect to storage ${name}. Error: ${why}`];
 }
 
-/** distribution's storage section for the driver Quay's config names. */
-export function registryStorageYaml(location) {
+/**
+ * distribution's storage section for the driver Quay's config names. Quay with object storage answers
+ * blob GETs with a redirect to a presigned URL (storage/cloud.py get_direct_download_url) unless
+ * FEATURE_PROXY_STORAGE routes them through its nginx; distribution redirects too unless told not to.
+ */
+export function registryStorageYaml(location, proxyStorage) {
   const [driver, args = {}] = location;
   if (driver !== 'RadosGWStorage') return `  filesystem: {rootdirectory: ${JSON.stringify(args.storage_path ?? '/datastorage')}}\n`;
   // With regionendpoint set, distribution 2.8's s3-aws driver uses path-style requests, as boto does with RGW.
@@ -69,5 +73,5 @@ export function registryStorageYaml(location) {
     rootdirectory: ${JSON.stringify(root)}
     secure: ${Boolean(args.is_secure)}
     v4auth: true
-`;
+${proxyStorage ? '  redirect: {disable: true}\n' : ''}`;
 }

@@ -10,13 +10,13 @@ const UPSTREAM = { host: '127.0.0.1', port: 5000 };
 const HOP = ['connection', 'keep-alive', 'proxy-connection', 'upgrade', 'te', 'trailer', 'authorization', 'host'];
 
 /** Starts the registry on Quay's storage location ([driver, args]); onExit(code) is called if it dies. */
-export function startRegistry(location, caBundle, onExit) {
+export function startRegistry(location, proxyStorage, caBundle, onExit) {
   const conf = '/tmp/standin-registry.yml';
   // relativeurls: Location headers stay valid behind the proxy, whatever host/port the client used.
   fs.writeFileSync(conf, `version: 0.1
 log: {level: warn, formatter: text, accesslog: {disabled: true}}
 storage:
-${registryStorageYaml(location)}  delete: {enabled: true}
+${registryStorageYaml(location, proxyStorage)}  delete: {enabled: true}
 http:
   addr: 127.0.0.1:5000
   relativeurls: true
