@@ -38,6 +38,8 @@ const COMMANDS: Record<CommandName, { usage: string; summary: string; alias?: st
     load: async () => (await import('./commands/backup.js')).backup },
   restore: { usage: 'restore <files...>', summary: 'Install the registry a backup holds, on this host or a new one (checks the whole archive first)',
     load: async () => (await import('./commands/restore.js')).restore },
+  storage: { usage: 'storage <action>', summary: 'Blob storage: `storage migrate --to s3://BUCKET` moves the blobs into object storage, then switches Quay to it',
+    load: async () => (await import('./commands/storage.js')).storage },
   completion: { usage: 'completion <shell>', summary: 'Print a bash or zsh completion script',
     load: async () => (await import('./commands/completion.js')).completion },
 };

@@ -2,7 +2,7 @@
 
 import { DEFAULT_IMAGES } from './spec/defaults.js';
 
-export type CommandName = 'up' | 'down' | 'status' | 'logs' | 'upgrade' | 'cert' | 'adopt' | 'backup' | 'restore' | 'completion';
+export type CommandName = 'up' | 'down' | 'status' | 'logs' | 'upgrade' | 'cert' | 'adopt' | 'backup' | 'restore' | 'storage' | 'completion';
 
 export interface FlagDef {
   /** cac syntax, e.g. "-r, --quayRoot <dir>". */
@@ -23,7 +23,8 @@ export const GLOBAL_FLAGS: readonly FlagDef[] = [
 
 const UP: CommandName[] = ['up'];
 const IMAGES: CommandName[] = ['up', 'upgrade', 'adopt'];
-const WITH_RECORD: CommandName[] = ['up', 'down', 'status', 'upgrade', 'cert', 'adopt', 'backup', 'restore'];
+const WITH_RECORD: CommandName[] = ['up', 'down', 'status', 'upgrade', 'cert', 'adopt', 'backup', 'restore', 'storage'];
+const S3: CommandName[] = ['up', 'storage'];
 const REMOTE: CommandName[] = ['up', 'down', 'status', 'upgrade', 'backup'];
 const CERT_FILES: CommandName[] = ['up', 'cert', 'upgrade', 'adopt'];
 const KEPT_IMAGE = { upgrade: 'the image the install runs', adopt: 'the image the old unit runs' };
@@ -38,10 +39,10 @@ export const COMMAND_FLAGS: readonly FlagDef[] = [
   { flags: '--quayStorage <name|/path>', description: 'Image blob storage: a podman volume name or an absolute path', defaultText: 'the backup\'s', commands: ['restore'] },
   { flags: '--pgStorage <name|/path>', description: 'PostgreSQL data: a podman volume name or an absolute path', defaultText: 'pg-storage',
     defaultFor: { restore: 'the backup\'s' }, commands: ['up', 'restore'] },
-  { flags: '--s3Endpoint <url>', description: 'URL of the S3-compatible object store (Ceph RGW, OpenShift Data Foundation, MinIO) for --quayStorage s3://', commands: UP },
-  { flags: '--s3CredentialsFile <file>', description: 'File with the object store key pair (AWS credentials format: aws_access_key_id, aws_secret_access_key); not readable by others', commands: UP },
-  { flags: '--s3CaBundle <file>', description: 'PEM CA certificate(s) to trust for --s3Endpoint (a private CA); Quay gets it too', commands: UP },
-  { flags: '--s3CreateBucket', description: 'Create the --quayStorage s3:// bucket when it does not exist (default: refuse)', commands: UP },
+  { flags: '--s3Endpoint <url>', description: 'URL of the S3-compatible object store (Ceph RGW, OpenShift Data Foundation, MinIO) for --quayStorage s3://', commands: S3 },
+  { flags: '--s3CredentialsFile <file>', description: 'File with the object store key pair (AWS credentials format: aws_access_key_id, aws_secret_access_key); not readable by others', commands: S3 },
+  { flags: '--s3CaBundle <file>', description: 'PEM CA certificate(s) to trust for --s3Endpoint (a private CA); Quay gets it too', commands: S3 },
+  { flags: '--s3CreateBucket', description: 'Create the --quayStorage s3:// bucket when it does not exist (default: refuse)', commands: S3 },
   { flags: '--sslCert <file>', description: 'PEM certificate to serve (with --sslKey); default: issue one from mreg\'s own CA', commands: CERT_FILES },
   { flags: '--sslKey <file>', description: 'PEM private key of --sslCert', commands: CERT_FILES },
   { flags: '--sslCheckSkip', description: 'Check --sslCert only as Quay does (key matches, names the host); not its dates, chain or key usage', commands: CERT_FILES },
@@ -51,7 +52,8 @@ export const COMMAND_FLAGS: readonly FlagDef[] = [
   { flags: '--quayImage <ref>', description: 'Quay image', defaultText: DEFAULT_IMAGES.quay, defaultFor: KEPT_IMAGE, commands: IMAGES },
   { flags: '--pgImage <ref>', description: 'PostgreSQL image', defaultText: DEFAULT_IMAGES.postgres, defaultFor: KEPT_IMAGE, commands: IMAGES },
   { flags: '--redisImage <ref>', description: 'Redis image', defaultText: DEFAULT_IMAGES.redis, defaultFor: KEPT_IMAGE, commands: IMAGES },
-  { flags: '--dry-run', description: 'Print every file and action without changing anything (secrets redacted)', commands: ['up', 'down', 'upgrade', 'cert', 'adopt'] },
+  { flags: '--to <s3://bucket[/prefix]>', description: 'The bucket (and key prefix) to move the blobs into, with --s3Endpoint and --s3CredentialsFile', commands: ['storage'] },
+  { flags: '--dry-run', description: 'Print every file and action without changing anything (secrets redacted)', commands: ['up', 'down', 'upgrade', 'cert', 'adopt', 'storage'] },
   { flags: '--purge', description: 'Also delete quayRoot, the storage volumes/paths and all mirrored data', commands: ['down'] },
   { flags: '-y, --yes', description: 'Do not ask before --purge deletes data', commands: ['down'] },
   { flags: '--autoApprove', description: 'Alias of --yes (mirror-registry compatibility)', commands: ['down'] },

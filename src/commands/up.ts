@@ -191,6 +191,7 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
       pgData, // undefined (nothing verified) is left out of the JSON
       takenDirs: taken,
       volumeMountpoints: mountpoints,
+      migratedFrom: previous?.migratedFrom, // undefined is left out of the JSON
     });
     // A first install records itself (and the folders it takes) before it creates anything, so an
     // interrupted run is resumed by up, or removed by down, and --purge knows what is mreg's.

@@ -3,6 +3,7 @@ import aws4 from 'aws4';
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import type { Readable } from 'node:stream';
 import type { S3Keys } from '../spec/spec.js';
 
 export interface S3Target {
@@ -13,18 +14,23 @@ export interface S3Target {
   ca?: string;
 }
 
-export interface S3Answer { status: number; code: string; body: string }
-
 /** RGW and MinIO accept any region in the signature; us-east-1 is what S3 clients default to. */
 const REGION = 'us-east-1';
 
-/** One signed request; rejects only on network and TLS errors, never on an HTTP status. */
-export function s3Request(t: S3Target, method: string, key: string, body = '', timeoutMs = 10_000): Promise<S3Answer> {
+export interface S3Answer { status: number; code: string; body: string; headers: Record<string, string | string[] | undefined> }
+
+/**
+ * One signed request; rejects only on network and TLS errors, never on an HTTP status. A `body` that is
+ * a stream is sent unsigned (UNSIGNED-PAYLOAD, as S3 clients do for uploads) with `size` as its length.
+ */
+export function s3Request(t: S3Target, method: string, key: string, body: string | Readable = '', timeoutMs = 10_000, size?: number): Promise<S3Answer> {
   const url = new URL(t.endpoint);
   const path = `/${t.bucket}${key ? `/${key.split('/').map(encodeURIComponent).join('/')}` : ''}`;
+  const streamed = typeof body !== 'string';
   const signed = aws4.sign({
-    host: url.host, path, method, service: 's3', region: REGION, body,
-    headers: body ? { 'content-type': 'application/octet-stream' } : {},
+    host: url.host, path, method, service: 's3', region: REGION, ...(streamed ? {} : { body }),
+    headers: streamed ? { 'content-type': 'application/octet-stream', 'content-length': String(size), 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' }
+      : body ? { 'content-type': 'application/octet-stream' } : {},
   }, { accessKeyId: t.keys.accessKey, secretAccessKey: t.keys.secretKey });
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
@@ -36,12 +42,12 @@ export function s3Request(t: S3Target, method: string, key: string, body = '', t
       let text = '';
       res.setEncoding('utf8');
       res.on('data', c => { text += c; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, code: /<Code>([^<]*)<\/Code>/.exec(text)?.[1] ?? '', body: text }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, code: /<Code>([^<]*)<\/Code>/.exec(text)?.[1] ?? '', body: text, headers: res.headers }));
       res.on('error', reject);
     });
     req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
     req.on('error', reject);
-    req.end(body);
+    if (streamed) { body.on('error', e => req.destroy(e)); body.pipe(req); } else req.end(body);
   });
 }
 

@@ -17,6 +17,8 @@ export interface RawUpFlags {
   s3Endpoint?: string; s3CredentialsFile?: string; s3CaBundle?: string;
   /** Not a string flag: only checked to come with s3:// storage. */
   s3CreateBucket?: boolean;
+  /** `mreg storage migrate --to s3://…`: the object storage to move the blobs into. */
+  to?: string;
 }
 
 export interface OptionEnv { scope: Scope; fqdn: string; home: string; }
@@ -29,7 +31,7 @@ const FLAG_NAMES: Record<Flag, string> = {
   pgStorage: '--pgStorage', sslCert: '--sslCert', sslKey: '--sslKey', initUser: '--initUser',
   initPassword: '--initPassword', imageArchive: '--image-archive', quayImage: '--quayImage',
   pgImage: '--pgImage', redisImage: '--redisImage', s3Endpoint: '--s3Endpoint',
-  s3CredentialsFile: '--s3CredentialsFile', s3CaBundle: '--s3CaBundle',
+  s3CredentialsFile: '--s3CredentialsFile', s3CaBundle: '--s3CaBundle', to: '--to',
 };
 
 // Anything below 0x20 (newline, tab, …) or DEL could add lines to a unit file or break a message.
@@ -169,19 +171,19 @@ function parseStorage(flag: 'quayStorage' | 'pgStorage', value: string, env: Opt
 const S3_FLAGS = ['s3Endpoint', 's3CredentialsFile', 's3CaBundle'] as const;
 
 /** s3://BUCKET[/PREFIX] with the flags it needs; the files are read by the caller's preflight. */
-function parseObjectStorage(raw: RawUpFlags, value: string, env: OptionEnv, p: Problems): ObjectStorage | undefined {
+function parseObjectStorage(raw: RawUpFlags, value: string, env: OptionEnv, p: Problems, flag: 'quayStorage' | 'to' = 'quayStorage'): ObjectStorage | undefined {
   const location = parseS3Location(value);
-  if ('problem' in location) p.add('quayStorage', value, location.problem, location.fix);
+  if ('problem' in location) p.add(flag, value, location.problem, location.fix.replace('--quayStorage', FLAG_NAMES[flag]));
   const endpointValue = readString(raw, 's3Endpoint', p);
   const endpoint = endpointValue === undefined ? undefined : parseS3Endpoint(endpointValue);
   if (endpoint && 'problem' in endpoint) p.add('s3Endpoint', endpointValue, endpoint.problem, endpoint.fix);
   if (raw.s3Endpoint === undefined) {
-    p.add('s3Endpoint', undefined, `needed with --quayStorage ${value}`, 'give the object store\'s URL, e.g. --s3Endpoint https://s3.example.com');
+    p.add('s3Endpoint', undefined, `needed with ${FLAG_NAMES[flag]} ${value}`, 'give the object store\'s URL, e.g. --s3Endpoint https://s3.example.com');
   }
   const credValue = readString(raw, 's3CredentialsFile', p);
   const credentialsFile = credValue === undefined ? undefined : parsePath('s3CredentialsFile', credValue, env, p, '/root/s3-credentials', false);
   if (raw.s3CredentialsFile === undefined) {
-    p.add('s3CredentialsFile', undefined, `needed with --quayStorage ${value}`,
+    p.add('s3CredentialsFile', undefined, `needed with ${FLAG_NAMES[flag]} ${value}`,
       'give a file with aws_access_key_id and aws_secret_access_key (AWS credentials format); keys are never taken from the command line');
   }
   const caValue = readString(raw, 's3CaBundle', p);
@@ -308,6 +310,17 @@ export function parseQuayRootFlag(value: unknown, env: OptionEnv): string {
   const path = s === undefined ? undefined : parsePath('quayRoot', s, env, p, env.scope === 'rootful' ? '/etc/quay-install' : '~/quay-install', true);
   if (path === undefined || p.lines.length > 0) throw new UsageError(p.lines);
   return path;
+}
+
+/** `mreg storage migrate --to s3://BUCKET[/PREFIX]` with its --s3* flags, under up's rules and messages. */
+export function parseMigrateTarget(raw: RawUpFlags, env: OptionEnv): ObjectStorage {
+  const p = new Problems();
+  const to = readString(raw, 'to', p);
+  if (raw.to === undefined) p.add('to', undefined, 'needed', 'name the bucket to move the blobs into, e.g. --to s3://quay-blobs');
+  else if (to !== undefined && !to.startsWith(S3_SCHEME)) p.add('to', to, 'not object storage', 'give s3://BUCKET[/PREFIX]; only a move into object storage is supported');
+  const storage = to?.startsWith(S3_SCHEME) ? parseObjectStorage(raw, to, env, p, 'to') : undefined;
+  if (storage === undefined || p.lines.length > 0) throw new UsageError(p.lines, 'see: mreg storage --help');
+  return storage;
 }
 
 /** --quayStorage / --pgStorage as restore reads them: up's rules and messages. */

@@ -56,6 +56,8 @@ const recordSchema = z.object({
   volumeMountpoints: z.record(z.string(), z.string()).optional(),
   /** Set by `mreg down` without --purge: units and secrets are gone, data and quayRoot are kept. */
   removedAt: z.string().optional(),
+  /** Set by `mreg storage migrate`: the local storage the blobs were copied from, kept until the user deletes it. */
+  migratedFrom: storage.optional(),
 });
 
 export type InstallRecord = z.infer<typeof recordSchema>;

@@ -200,6 +200,11 @@ const USAGE_ERRORS: Array<[string[], string]> = [
     '--s3CredentialsFile /nonexistent/s3: no such file'],
   [['up', '--dry-run', '--quayHostname', HOSTNAME, '--s3CreateBucket'], '--s3CreateBucket: only applies to object storage'],
   [['restore', '--quayStorage', 's3://quay-blobs', '/tmp/x.tar'], '--quayStorage s3://quay-blobs: restore writes blobs to local storage only'],
+  [['storage'], 'missing required args for command `storage <action>`'],
+  [['storage', 'move'], 'unknown storage action "move"'],
+  [['storage', 'migrate'], '--to: needed; name the bucket to move the blobs into'],
+  [['storage', 'migrate', '--to', '/srv/blobs'], '--to /srv/blobs: not object storage'],
+  [['storage', 'migrate', '--to', 's3://quay-blobs', '--s3CredentialsFile', '/root/s3'], '--s3Endpoint: needed with --to s3://quay-blobs'],
   // A flag given twice, in any spelling, is named as repeated (mri kept one value of `-r A --quayRoot B`).
   [['up', '--dry-run', '--quayHostname', HOSTNAME, '--quayRoot', '/tmp/a', '--quayRoot', '/tmp/b'], '--quayRoot (or -r) was given more than once'],
   [['up', '--dry-run', '--quayHostname', HOSTNAME, '-r', '/tmp/a', '--quayRoot', '/tmp/b'], '--quayRoot (or -r) was given more than once'],

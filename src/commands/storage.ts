@@ -1,0 +1,95 @@
+// mreg storage migrate --to s3://…: moves an install's blobs from its volume or bind folder into a bucket.
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CommandContext } from '../cli.js';
+import { HostError, UnitFailedError, UsageError } from '../errors.js';
+import { findInstall } from '../apply/install-lookup.js';
+import { checkObjectStorage, withS3Inputs } from '../apply/object-storage.js';
+import { copyFiles, planCopy, type CopyResult } from '../apply/blob-migrate.js';
+import { identify } from '../host/facts.js';
+import { writeFileAtomic } from '../host/fs.js';
+import { connectSystemd } from '../host/systemd.js';
+import { removeTree, storageHostPath } from '../host/storage.js';
+import { storageText, UNITS } from '../model/views.js';
+import { parseMigrateTarget } from '../spec/options.js';
+import { recordSpec, serializeRecord } from '../spec/record.js';
+import type { ObjectStorage } from '../spec/spec.js';
+import { lockScope, stringFlag } from './common.js';
+import { up } from './up.js';
+
+const mib = (n: number) => `${(n / 1024 ** 2).toFixed(1)} MiB`;
+
+export async function storage(ctx: CommandContext): Promise<void> {
+  const { out, flags, args } = ctx;
+  if (args[0] !== 'migrate') {
+    throw new UsageError(args[0] === undefined ? 'mreg storage needs an action: migrate' : `unknown storage action "${args[0]}": the action is migrate`, 'see: mreg storage --help, man mreg-storage');
+  }
+  if (args.length > 1) throw new UsageError(`mreg storage migrate takes no further arguments (got "${args.slice(1).join(' ')}")`);
+  const probe = { ...identify({ env: ctx.env }), now: new Date() };
+  const str = (k: string) => stringFlag(flags, k, 'storage');
+  const target = parseMigrateTarget({ to: str('to'), s3Endpoint: str('s3Endpoint'), s3CredentialsFile: str('s3CredentialsFile'), s3CaBundle: str('s3CaBundle') },
+    { scope: probe.scope, fqdn: '', home: probe.home });
+  const { layout, record } = await findInstall(flags, probe.scope, probe.home);
+  if (record.removedAt) throw new HostError(`the registry at ${layout.root} was removed by mreg down on ${record.removedAt}`, 'run mreg up first (its data was kept), then migrate');
+  const from = record.spec.quayStorage;
+  if (from.kind === 's3') throw new UsageError(`this install keeps its blobs in ${storageText(from)} already`, 'nothing to move');
+  const spec = await withS3Inputs({ ...record.spec, quayStorage: target });
+  const to = spec.quayStorage as ObjectStorage;
+  const s3 = { endpoint: to.endpoint, bucket: to.bucket, keys: to.keys!, ...(to.caPem ? { ca: to.caPem } : {}) };
+  const root = await storageHostPath(from, 'the blob storage');
+
+  const release = await lockScope(probe);
+  let released = false;
+  const scratch = join(layout.root, 'migrate-scratch');
+  try {
+    await out.step(`object storage ${storageText(to)}`, () => checkObjectStorage(to, flags.s3CreateBucket === true));
+    const first = await out.step(`compare ${root} with the bucket`, () => planCopy(root, probe.scope, s3, to.prefix));
+    const size = (fs: readonly { size: number }[]) => fs.reduce((n, f) => n + f.size, 0);
+    const already = first.files.length - first.todo.length;
+    const summary = `${first.todo.length} files (${mib(size(first.todo))}) to copy of ${first.files.length} (${mib(size(first.files))}); ${already} blobs already in the bucket`;
+    if (flags.dryRun) {
+      if (out.json) out.resultJson({ dryRun: true, from: storageText(from), to: storageText(to), files: first.files.length, bytes: size(first.files), toCopy: first.todo.length, bytesToCopy: size(first.todo) });
+      else out.result(`mreg storage migrate --dry-run: ${summary}; nothing changed`);
+      return;
+    }
+    out.info(`    ${summary}`);
+    await removeTree(scratch, probe.scope);
+    await mkdir(scratch, { mode: 0o700 });
+    const started = Date.now();
+    let last = 0;
+    const progress = (r: CopyResult) => { if (Date.now() - last > 5000) { last = Date.now(); out.info(`    copied ${r.files} files, ${mib(r.bytes)}`); } };
+    // While the registry serves: pulls go on from the local copy, and pushes land there too.
+    const copied = await out.step('copy the blobs (the registry keeps serving)', () => copyFiles(root, probe.scope, s3, to.prefix, first.todo, scratch, progress));
+    // Only Quay writes blobs: with it stopped, what was pushed meanwhile (and the tag links) goes over last.
+    const systemd = await connectSystemd(probe.scope, ctx.env);
+    try {
+      const stopped = await out.step('stop quay-app for the last pass', () => systemd.stopUnit(UNITS.app));
+      if (stopped !== 'done' && stopped !== 'skipped') throw new UnitFailedError(UNITS.app, stopped, [], 'run mreg storage migrate again: it resumes');
+      try {
+        const rest = await out.step('copy what changed meanwhile', async () => {
+          const again = await planCopy(root, probe.scope, s3, to.prefix);
+          return copyFiles(root, probe.scope, s3, to.prefix, again.todo, scratch, progress);
+        });
+        copied.files += rest.files;
+        copied.bytes += rest.bytes;
+      } catch (err) {
+        await systemd.startUnit(UNITS.app).catch(() => undefined); // the old config still points at the local copy
+        throw err;
+      }
+    } finally {
+      await systemd.close();
+    }
+    const seconds = (Date.now() - started) / 1000;
+    out.info(`    copied ${copied.files} files, ${mib(copied.bytes)} in ${seconds.toFixed(1)} s (${mib(copied.bytes / Math.max(seconds, 0.001))}/s)`);
+    // The switch: the record names the bucket (and keeps the old place), and up renders config.yaml and
+    // quay-app's unit from it, restarts quay-app only and waits for health.
+    await writeFileAtomic(layout.record, serializeRecord({ ...record, spec: recordSpec(spec), migratedFrom: from }), 0o600);
+    await removeTree(scratch, probe.scope);
+    await release();
+    released = true;
+    await up({ ...ctx, flags: { quayRoot: layout.root, verbose: flags.verbose, json: flags.json } });
+    out.info(`mreg: blobs moved to ${storageText(to)}; the local copy stays in ${storageText(from)} until you delete it`);
+  } finally {
+    if (!released) await release();
+  }
+}

@@ -1,0 +1,46 @@
+// A small in-memory S3 look-alike for unit tests (path-style; checks only the access key id in the
+// signature). The real engine, Ceph RGW, is the VM suites' (test/vm/s3.ts).
+import { createHash } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+
+export interface FakeS3 {
+  endpoint: string;
+  objects: Map<string, Buffer>;
+  buckets: Set<string>;
+  /** Every request as "METHOD /bucket/key". */
+  log: string[];
+  close(): void;
+}
+
+export async function startFakeS3(accessKey = 'AK', buckets: string[] = []): Promise<FakeS3> {
+  const objects = new Map<string, Buffer>();
+  const known = new Set(buckets);
+  const log: string[] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const url = decodeURIComponent(req.url ?? '');
+      log.push(`${req.method} ${url}`);
+      if (!new RegExp(`Credential=${accessKey}/`).test(req.headers.authorization ?? '')) { res.writeHead(403); return res.end('<Error><Code>InvalidAccessKeyId</Code></Error>'); }
+      const [, bucket = '', ...rest] = url.split('/');
+      const key = `${bucket}/${rest.join('/')}`;
+      const hasKey = rest.length > 0 && rest.join('/') !== '';
+      if (!known.has(bucket) && !(req.method === 'PUT' && !hasKey)) { res.writeHead(404); return res.end('<Error><Code>NoSuchBucket</Code></Error>'); }
+      if (!hasKey) { if (req.method === 'PUT') known.add(bucket); res.writeHead(200); return res.end(); }
+      const obj = objects.get(key);
+      if (req.method === 'PUT') {
+        const body = Buffer.concat(chunks);
+        objects.set(key, body);
+        res.writeHead(200, { etag: `"${createHash('md5').update(body).digest('hex')}"` });
+        return res.end();
+      }
+      if (req.method === 'HEAD') { res.writeHead(obj ? 200 : 404, obj ? { 'content-length': obj.length } : {}); return res.end(); }
+      if (req.method === 'GET') { res.writeHead(obj ? 200 : 404); return res.end(obj ?? ''); }
+      if (req.method === 'DELETE') { objects.delete(key); res.writeHead(204); return res.end(); }
+      res.writeHead(405); res.end();
+    });
+  }).listen(0, '127.0.0.1');
+  await new Promise(r => server.once('listening', r));
+  return { endpoint: `http://127.0.0.1:${(server.address() as { port: number }).port}`, objects, buckets: known, log, close: () => server.close() };
+}

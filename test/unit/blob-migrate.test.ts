@@ -1,0 +1,50 @@
+// storage migrate's copy: every file under its relative path, blobs checked against their digest,
+// a rerun copies only what the bucket lacks (blobs) and the files that change in place.
+import t from 'tap';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { copyFiles, planCopy } from '../../src/apply/blob-migrate.js';
+import { startFakeS3 } from '../support/fake-s3.js';
+
+function store(files: Record<string, string | Buffer>): string {
+  const root = mkdtempSync(join(tmpdir(), 'mreg-blobs-'));
+  for (const [p, c] of Object.entries(files)) { mkdirSync(dirname(join(root, p)), { recursive: true }); writeFileSync(join(root, p), c); }
+  return root;
+}
+const sha = (c: string | Buffer) => createHash('sha256').update(c).digest('hex');
+
+t.test('copies every file under the prefix, then a rerun copies only the non-blobs', async t => {
+  const s3 = await startFakeS3('AK', ['quay']);
+  t.teardown(() => s3.close());
+  const big = Buffer.alloc(3 * 1024 * 1024, 7);
+  const blob = `docker/registry/v2/blobs/sha256/${sha(big).slice(0, 2)}/${sha(big)}/data`;
+  const quayBlob = `sha256/${sha('layer').slice(0, 2)}/${sha('layer')}`;
+  const link = 'docker/registry/v2/repositories/init/tiny/_manifests/tags/one/current/link';
+  const root = store({ [blob]: big, [quayBlob]: 'layer', [link]: 'sha256:abc', 'uploads/partial': 'x' });
+  const target = { endpoint: s3.endpoint, bucket: 'quay', keys: { accessKey: 'AK', secretKey: 'SK' } };
+  const scratch = mkdtempSync(join(tmpdir(), 'mreg-scratch-'));
+  const first = await planCopy(root, 'rootful', target, 'mirror');
+  t.same(first.todo.map(f => f.path).sort(), [blob, link, quayBlob].sort(), 'uploads in progress are left out');
+  const seen: number[] = [];
+  const r = await copyFiles(root, 'rootful', target, 'mirror', first.todo, scratch, p => seen.push(p.files));
+  t.same(r, { files: 3, bytes: big.length + 5 + 10 });
+  t.same(seen, [1, 2, 3]);
+  t.same(s3.objects.get(`quay/mirror/${blob}`), big, 'the big blob arrived whole');
+  t.equal(s3.objects.get(`quay/mirror/${link}`)?.toString(), 'sha256:abc');
+  const again = await planCopy(root, 'rootful', target, 'mirror');
+  t.same(again.todo.map(f => f.path), [link], 'blobs in the bucket with their size are done; the tag link goes again');
+});
+
+t.test('a damaged local blob stops the copy, named', async t => {
+  const s3 = await startFakeS3('AK', ['quay']);
+  t.teardown(() => s3.close());
+  const bad = `sha256/${sha('good').slice(0, 2)}/${sha('good')}`;
+  const root = store({ [bad]: 'evil' });
+  const target = { endpoint: s3.endpoint, bucket: 'quay', keys: { accessKey: 'AK', secretKey: 'SK' } };
+  const { todo } = await planCopy(root, 'rootful', target, '');
+  await t.rejects(copyFiles(root, 'rootful', target, '', todo, mkdtempSync(join(tmpdir(), 'mreg-scratch-')), () => undefined),
+    { message: `the local blob ${bad} does not hash to its digest sha256:${sha('good')}: it is damaged` });
+  t.same([...s3.objects.keys()], [], 'the damaged copy does not stay in the bucket');
+});
