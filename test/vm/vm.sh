@@ -21,10 +21,12 @@ IMAGES=$(cd "$HERE/../images" && pwd)
 # ===== Everything from here to the marker shapes the cached image and is hashed into the cache key. =====
 SUITE=trixie
 # debootstrap installs Depends only: podman's runtime helpers (nftables above all) are listed by hand.
+# The Ceph line is the S3 engine test/vm/guest/ceph-up.sh starts by hand (issue 18); configure() masks its units.
 GUEST_PKGS=systemd,systemd-sysv,dbus,dbus-user-session,libpam-systemd,\
 podman,crun,conmon,netavark,aardvark-dns,nftables,passt,slirp4netns,uidmap,catatonit,fuse-overlayfs,\
 linux-image-amd64,initramfs-tools,openssh-server,sudo,iproute2,procps,psmisc,less,ca-certificates,openssl,\
-curl,apache2-utils,nodejs,redis-tools,postgresql-client,acl,jq
+curl,apache2-utils,nodejs,redis-tools,postgresql-client,acl,jq,\
+ceph-mon,ceph-osd,radosgw,ceph-common
 # One rootfs for every contract image (imported once per store, then thin `podman build`s on top).
 IMG_PKGS=postgresql-17,postgresql-client-17,redis-server,redis-tools,docker-registry,nodejs,node-js-yaml,curl,procps,ca-certificates
 GUEST_FQDN=mreg-vm.example.test
@@ -86,6 +88,15 @@ echo 'mreg ALL=(ALL) NOPASSWD:ALL' >/etc/sudoers.d/mreg
 systemctl enable systemd-networkd
 systemctl mask apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer dpkg-db-backup.timer man-db.timer
 update-initramfs -u -k all
+# Ceph runs only when a suite starts it (ceph-up.sh, no systemd units). Its packages and what they
+# pull in (cron, logrotate, lvm2, nvme-cli, smartmontools, xfsprogs, e2fsprogs, uuid-runtime) enable
+# units and radosgw's init script, which made the boot about 25 s longer; all masked, and ceph-osd's
+# sysctl file (aio-max-nr) removed, so the guest the other suites see runs what it ran without Ceph.
+systemctl mask -q $(ls /usr/lib/systemd/system | grep -E '^(ceph|rbdmap)' | grep -v '@') radosgw.service \
+  cron.service logrotate.timer smartmontools.service e2scrub_reap.service xfs_scrub_all.timer lvm2-monitor.service \
+  lvm2-lvmpolld.socket dm-event.socket blk-availability.service nvmefc-boot-connections.service \
+  nvmf-autoconnect.service uuidd.socket
+rm -f /etc/sysctl.d/30-ceph-osd.conf
 IN
   for d in root home/mreg; do install -d -m 700 "$R/$d/.ssh"; cp "$STAGE/id_ed25519.pub" "$R/$d/.ssh/authorized_keys"; done
   chroot "$R" chown -R mreg:mreg /home/mreg/.ssh
