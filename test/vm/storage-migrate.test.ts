@@ -1,0 +1,112 @@
+// Issue 18, part 2: mreg storage migrate moves the shared base install's blobs into the real S3 engine
+// (Ceph RGW, test/vm/s3.ts), both scopes at once: a multi-arch list and a big blob pushed first, a
+// dry run, a run killed while it copies, then the resumed run with pulls going on, and afterwards
+// every digest pulls from the bucket and the local copy is still there.
+import t from 'tap';
+import { requireVm, describe, sideBySide, type Scope } from './guest.js';
+import { useBase, BASE_SCOPES, type BaseInstall } from './base.js';
+import { killWhen, parseJson } from './scopes.js';
+import { createBucket, s3List, startS3, S3 } from './s3.js';
+
+requireVm();
+t.setTimeout(60 * 60_000);
+
+let base = new Map<string, BaseInstall>();
+const bucket = (s: Scope) => `migrate-${s.name}`;
+const home = (s: Scope) => (s.name === 'rootful' ? '/root' : '/home/mreg');
+t.before(async () => {
+  base = await useBase();
+  await startS3({ fresh: true });
+  for (const s of BASE_SCOPES) await createBucket(bucket(s));
+});
+
+sideBySide(t, 'storage migrate (both scopes at once)', BASE_SCOPES, (t, s) => {
+  const creds = `${home(s)}/s3-credentials`;
+  const repo = (user: string) => `${s.host}/${user}`;
+  const migrate = (extra = '') => `mreg storage migrate --to s3://${bucket(s)}/blobs --s3Endpoint ${S3.endpoint} --s3CredentialsFile ${creds} ${extra}`.trim();
+  let user = '';
+  const digests = new Map<string, string>();
+
+  /**
+   * Pulls `ref@digest` for `arch` into an empty throw-away store: the image's digest (a single-arch
+   * manifest) or architecture (an instance of a list), or why it failed.
+   */
+  async function pullByDigest(ref: string, digest: string, arch = 'amd64', show = '{{.Digest}}'): Promise<string> {
+    const rm = s.name === 'rootless' ? 'podman unshare rm -rf' : 'rm -rf';
+    const r = await s.run(`set -e; d=$(mktemp -d); trap '${rm} "$d"' EXIT; p="podman --root $d/root --runroot $d/run --storage-driver vfs"
+      $p pull -q --arch ${arch} ${ref}@${digest} >/dev/null; $p image inspect --format '${show}' ${ref}@${digest}`, { timeoutMs: 10 * 60_000 });
+    return r.exitCode === 0 ? r.stdout.trim() : `failed: ${describe(r)}`;
+  }
+
+  t.test(`${s.name}: a multi-arch list and a 96 MiB blob, then --dry-run counts without changing anything`, async t => {
+    const b = base.get(s.name);
+    if (!b?.json) return t.fail('no base install');
+    user = b.json.username;
+    digests.set(`${repo(user)}/tiny`, b.digest);
+    const pre = await s.run(`set -e; umask 077; printf '[default]\\naws_access_key_id = %s\\naws_secret_access_key = %s\\n' ${S3.accessKey} ${S3.secretKey} > ${creds}
+      for a in amd64 arm64; do d=$(mktemp -d); echo "$a" > "$d/f"; tar -C "$d" -c f | podman import -q --arch $a - localhost/mig/${s.name}:m-$a >/dev/null; rm -rf "$d"; done
+      podman manifest rm localhost/mig/multi-${s.name} >/dev/null 2>&1 || true; podman manifest create localhost/mig/multi-${s.name} >/dev/null
+      for a in amd64 arm64; do podman manifest add --arch $a --os linux localhost/mig/multi-${s.name} containers-storage:localhost/mig/${s.name}:m-$a >/dev/null; done
+      f=$(mktemp); podman manifest push -q --all --digestfile "$f" localhost/mig/multi-${s.name} docker://${repo(user)}/multi:1; echo "LIST $(cat "$f")"
+      d=$(mktemp -d); head -c 96M /dev/urandom > "$d/big"; tar -C "$d" -c big | podman import -q - localhost/mig/${s.name}:big >/dev/null; rm -rf "$d"
+      podman tag localhost/mig/${s.name}:big ${repo(user)}/big:1; podman push -q --compression-format zstd --digestfile "$f" ${repo(user)}/big:1; echo "BIG $(cat "$f")"; rm -f "$f"`,
+    { timeoutMs: 10 * 60_000 });
+    t.equal(pre.exitCode, 0, 'pushed multi:1 (two architectures) and big:1', { output: describe(pre) });
+    digests.set(`${repo(user)}/multi`, /LIST (sha256:[0-9a-f]{64})/.exec(pre.stdout)?.[1] ?? '');
+    digests.set(`${repo(user)}/big`, /BIG (sha256:[0-9a-f]{64})/.exec(pre.stdout)?.[1] ?? '');
+    const dry = await s.run(`${migrate('--dry-run --json')}`, { timeoutMs: 10 * 60_000 });
+    t.equal(dry.exitCode, 0, 'dry run exits 0', { output: describe(dry) });
+    const counted = parseJson<{ files: number; bytes: number; toCopy: number }>(dry);
+    t.ok((counted?.bytes ?? 0) > 96 * 1024 ** 2, `counts the big blob (${counted?.files} files, ${counted?.bytes} bytes)`);
+    t.equal(counted?.toCopy, counted?.files, 'nothing is in the bucket yet');
+    t.same(await s3List(bucket(s)), [], 'the dry run copied nothing');
+  });
+
+  t.test(`${s.name}: killed while it copies, the registry still serves from the local copy`, async t => {
+    const k = await killWhen(s, migrate(), '==> copy the blobs', 1.5);
+    t.ok(k.killed, 'killed in the copy', { output: k.log });
+    const inBucket = (await s3List(bucket(s))).length;
+    t.comment(`${s.name}: ${inBucket} objects in the bucket when killed`);
+    const cfg = await s.run(`grep -c LocalStorage ${s.quayRoot}/quay-config/config.yaml; ${s.systemctl} is-active quay-app`);
+    t.equal(cfg.stdout.trim(), '1\nactive', 'config unchanged, quay-app running');
+    t.equal(await pullByDigest(`${repo(user)}/tiny`, digests.get(`${repo(user)}/tiny`)!), digests.get(`${repo(user)}/tiny`), 'pulls still work');
+  });
+
+  t.test(`${s.name}: the resumed run moves everything; pulls during the copy never fail`, async t => {
+    const log = `/tmp/migrate-${s.name}.log`;
+    const bg = `/tmp/migrate-${s.name}.pulls`;
+    // Pull in a loop until mreg stops quay-app for its last pass (the copy itself must not disturb pulls).
+    await s.run(`rm -f ${log} ${bg}; setsid bash -c 'n=0; fails=0; until grep -q "stop quay-app" ${log} 2>/dev/null; do n=$((n+1)); podman pull -q ${repo(user)}/tiny:one >/dev/null 2>&1 || fails=$((fails+1)); done; echo "$n $fails" > ${bg}' </dev/null >/dev/null 2>&1 &`);
+    const t0 = Date.now();
+    const r = await s.run(`${migrate()} 2>&1 | tee ${log}`, { timeoutMs: 30 * 60_000 });
+    t.comment(`${s.name}: storage migrate (resumed) took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    t.equal(r.exitCode, 0, 'migrate exits 0', { output: describe(r) });
+    t.match(r.stdout, /copied \d+ files, [\d.]+ MiB in [\d.]+ s/);
+    t.match(r.stdout, new RegExp(`blobs moved to s3://${bucket(s)}/blobs at ${S3.endpoint.replace(/\./g, '\\.')}; the local copy stays`));
+    await s.run(`for i in $(seq 120); do [ -e ${bg} ] && break; sleep 1; done`);
+    const [n, fails] = (await s.run(`cat ${bg}`)).stdout.trim().split(' ');
+    t.ok(Number(n) > 0, `pulls ran during the copy (${n})`);
+    t.equal(fails, '0', 'no pull failed during the copy');
+    const cfg = await s.run(`grep -c RadosGWStorage ${s.quayRoot}/quay-config/config.yaml; grep -c '^Volume=' ${s.quadletDir}/quay-app.container`);
+    t.equal(cfg.stdout.trim(), '1\n1', 'Quay is switched to the bucket; quay-app mounts no blob storage');
+    const rec = parseJson<{ spec: { quayStorage: { kind: string } }; migratedFrom?: { kind: string } }>(await s.run(`cat ${s.quayRoot}/mreg-install.json`));
+    t.equal(rec?.spec.quayStorage.kind, 's3');
+    t.equal(rec?.migratedFrom?.kind, s.name === 'rootful' ? 'path' : 'volume', 'the record names the local copy');
+  });
+
+  t.test(`${s.name}: every digest pulls from the bucket; the objects are there; the local copy stays`, async t => {
+    for (const [ref, digest] of digests) {
+      if (!ref.endsWith('/multi')) t.equal(await pullByDigest(ref, digest), digest, `${ref}@${digest.slice(0, 19)}… pulls`);
+      else for (const arch of ['amd64', 'arm64']) t.equal(await pullByDigest(ref, digest, arch, '{{.Architecture}}'), arch, `${ref}@${digest.slice(0, 19)}… pulls for ${arch}`);
+    }
+    const keys = await s3List(bucket(s), 'blobs/');
+    for (const [ref, digest] of digests) t.ok(keys.some(k => k.includes(digest.slice(7))), `${ref}'s manifest is an object`);
+    const local = s.name === 'rootful' ? 'du -sm /srv/mreg-blobs' : 'podman unshare du -sm /home/mreg/.local/share/containers/storage/volumes/quay-storage/_data';
+    t.ok(Number((await s.run(local)).stdout.split(/\s/)[0]) >= 96, 'the local copy is still there');
+    const st = await s.run('mreg status --json', { timeoutMs: 300_000 });
+    t.equal(st.exitCode, 0, 'status: healthy', { output: describe(st) });
+    const again = await s.run(migrate());
+    t.equal(again.exitCode, 2, 'a second migrate is refused');
+    t.match(again.stderr, /keeps its blobs in s3:\/\//);
+  });
+});
