@@ -40,6 +40,8 @@ const COMMANDS: Record<CommandName, { usage: string; summary: string; alias?: st
     load: async () => (await import('./commands/restore.js')).restore },
   storage: { usage: 'storage <action>', summary: 'Blob storage: `storage migrate --to s3://BUCKET` moves the blobs into object storage, then switches Quay to it',
     load: async () => (await import('./commands/storage.js')).storage },
+  export: { usage: 'export <target> [dir]', summary: 'Hand over to the Quay Operator: `export openshift DIR` writes the config bundle, QuayRegistry, database dump and the oc steps',
+    load: async () => (await import('./commands/export.js')).exportCommand },
   completion: { usage: 'completion <shell>', summary: 'Print a bash or zsh completion script',
     load: async () => (await import('./commands/completion.js')).completion },
 };

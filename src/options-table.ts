@@ -2,7 +2,7 @@
 
 import { DEFAULT_IMAGES } from './spec/defaults.js';
 
-export type CommandName = 'up' | 'down' | 'status' | 'logs' | 'upgrade' | 'cert' | 'adopt' | 'backup' | 'restore' | 'storage' | 'completion';
+export type CommandName = 'up' | 'down' | 'status' | 'logs' | 'upgrade' | 'cert' | 'adopt' | 'backup' | 'restore' | 'storage' | 'export' | 'completion';
 
 export interface FlagDef {
   /** cac syntax, e.g. "-r, --quayRoot <dir>". */
@@ -23,7 +23,7 @@ export const GLOBAL_FLAGS: readonly FlagDef[] = [
 
 const UP: CommandName[] = ['up'];
 const IMAGES: CommandName[] = ['up', 'upgrade', 'adopt'];
-const WITH_RECORD: CommandName[] = ['up', 'down', 'status', 'upgrade', 'cert', 'adopt', 'backup', 'restore', 'storage'];
+const WITH_RECORD: CommandName[] = ['up', 'down', 'status', 'upgrade', 'cert', 'adopt', 'backup', 'restore', 'storage', 'export'];
 const S3: CommandName[] = ['up', 'storage'];
 const REMOTE: CommandName[] = ['up', 'down', 'status', 'upgrade', 'backup'];
 const CERT_FILES: CommandName[] = ['up', 'cert', 'upgrade', 'adopt'];
@@ -53,6 +53,7 @@ export const COMMAND_FLAGS: readonly FlagDef[] = [
   { flags: '--pgImage <ref>', description: 'PostgreSQL image', defaultText: DEFAULT_IMAGES.postgres, defaultFor: KEPT_IMAGE, commands: IMAGES },
   { flags: '--redisImage <ref>', description: 'Redis image', defaultText: DEFAULT_IMAGES.redis, defaultFor: KEPT_IMAGE, commands: IMAGES },
   { flags: '--to <s3://bucket[/prefix]>', description: 'The bucket (and key prefix) to move the blobs into, with --s3Endpoint and --s3CredentialsFile', commands: ['storage'] },
+  { flags: '--namespace <name>', description: 'The OpenShift namespace (project) the Quay Operator runs the registry in', defaultText: 'quay-enterprise', commands: ['export'] },
   { flags: '--dry-run', description: 'Print every file and action without changing anything (secrets redacted)', commands: ['up', 'down', 'upgrade', 'cert', 'adopt', 'storage'] },
   { flags: '--purge', description: 'Also delete quayRoot, the storage volumes/paths and all mirrored data', commands: ['down'] },
   { flags: '-y, --yes', description: 'Do not ask before --purge deletes data', commands: ['down'] },

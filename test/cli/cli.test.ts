@@ -205,6 +205,11 @@ const USAGE_ERRORS: Array<[string[], string]> = [
   [['storage', 'migrate'], '--to: needed; name the bucket to move the blobs into'],
   [['storage', 'migrate', '--to', '/srv/blobs'], '--to /srv/blobs: not object storage'],
   [['storage', 'migrate', '--to', 's3://quay-blobs', '--s3CredentialsFile', '/root/s3'], '--s3Endpoint: needed with --to s3://quay-blobs'],
+  [['export'], 'missing required args for command `export <target> [dir]`'],
+  [['export', 'aws', '/tmp/x'], 'unknown export target "aws"'],
+  [['export', 'openshift'], 'mreg export openshift needs the folder to write to'],
+  [['export', 'openshift', '/etc'], '/etc: not empty; export writes only into a new or empty folder'],
+  [['export', 'openshift', '/tmp/mreg-export-x', '--namespace', 'Bad_NS'], '--namespace Bad_NS: not a Kubernetes namespace name'],
   // A flag given twice, in any spelling, is named as repeated (mri kept one value of `-r A --quayRoot B`).
   [['up', '--dry-run', '--quayHostname', HOSTNAME, '--quayRoot', '/tmp/a', '--quayRoot', '/tmp/b'], '--quayRoot (or -r) was given more than once'],
   [['up', '--dry-run', '--quayHostname', HOSTNAME, '-r', '/tmp/a', '--quayRoot', '/tmp/b'], '--quayRoot (or -r) was given more than once'],

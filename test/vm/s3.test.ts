@@ -96,4 +96,16 @@ sideBySide(t, 'install on S3 (both scopes at once)', SCOPES, (t, s) => {
     const members = await run(`tar -tf ${home(s)}/s3-install.tar | grep -c '/blobs/sha256/' || true`);
     t.equal(members.stdout.trim(), '0', 'no blob in the archive');
   });
+
+  t.test(`${s.name}: export openshift writes the bundle, the QuayRegistry and a dump`, async t => {
+    const dir = `${home(s)}/to-openshift`;
+    const e = await run(`mreg export openshift ${dir} --namespace mirror --json`, { timeoutMs: 10 * 60_000 });
+    t.equal(e.exitCode, 0, 'export exits 0', { output: describe(e) });
+    t.same(parseJson<{ files: string[] }>(e)?.files, ['config-bundle-secret.yaml', 'quayregistry.yaml', 'README.md', 'quay-database.dump']);
+    const f = await run(`cd ${dir} && stat -c '%n %a' . config-bundle-secret.yaml quay-database.dump && head -c 5 quay-database.dump && echo
+      grep -c 'kind: QuayRegistry' quayregistry.yaml; grep -o 'namespace: mirror' config-bundle-secret.yaml | head -1`);
+    t.equal(f.stdout.trim(), '. 700\nconfig-bundle-secret.yaml 600\nquay-database.dump 600\nPGDMP\n1\nnamespace: mirror', 'modes, a pg_dump archive, the resources', { output: describe(f) });
+    const again = await run(`mreg export openshift ${dir}`);
+    t.equal(again.exitCode, 2, 'a folder that is not empty is refused');
+  });
 });

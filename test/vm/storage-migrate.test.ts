@@ -54,6 +54,9 @@ sideBySide(t, 'storage migrate (both scopes at once)', BASE_SCOPES, (t, s) => {
     t.equal(pre.exitCode, 0, 'pushed multi:1 (two architectures) and big:1', { output: describe(pre) });
     digests.set(`${repo(user)}/multi`, /LIST (sha256:[0-9a-f]{64})/.exec(pre.stdout)?.[1] ?? '');
     digests.set(`${repo(user)}/big`, /BIG (sha256:[0-9a-f]{64})/.exec(pre.stdout)?.[1] ?? '');
+    const ex = await s.run(`mreg export openshift /tmp/export-${s.name}`);
+    t.equal(ex.exitCode, 1, 'export openshift of a local-storage install: exit 1', { output: describe(ex) });
+    t.match(ex.stderr, /move them first: mreg storage migrate/);
     const dry = await s.run(`${migrate('--dry-run --json')}`, { timeoutMs: 10 * 60_000 });
     t.equal(dry.exitCode, 0, 'dry run exits 0', { output: describe(dry) });
     const counted = parseJson<{ files: number; bytes: number; toCopy: number }>(dry);
