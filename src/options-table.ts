@@ -53,6 +53,7 @@ export const COMMAND_FLAGS: readonly FlagDef[] = [
   { flags: '--pgImage <ref>', description: 'PostgreSQL image', defaultText: DEFAULT_IMAGES.postgres, defaultFor: KEPT_IMAGE, commands: IMAGES },
   { flags: '--redisImage <ref>', description: 'Redis image', defaultText: DEFAULT_IMAGES.redis, defaultFor: KEPT_IMAGE, commands: IMAGES },
   { flags: '--to <s3://bucket[/prefix]>', description: 'The bucket (and key prefix) to move the blobs into, with --s3Endpoint and --s3CredentialsFile', commands: ['storage'] },
+  { flags: '--cleanup', description: 'After a finished migrate: delete the local copy, once every blob of it is checked to be in the bucket', commands: ['storage'] },
   { flags: '--namespace <name>', description: 'The OpenShift namespace (project) the Quay Operator runs the registry in', defaultText: 'quay-enterprise', commands: ['export'] },
   { flags: '--dry-run', description: 'Print every file and action without changing anything (secrets redacted)', commands: ['up', 'down', 'upgrade', 'cert', 'adopt', 'storage'] },
   { flags: '--purge', description: 'Also delete quayRoot, the storage volumes/paths and all mirrored data', commands: ['down'] },

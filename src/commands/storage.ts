@@ -9,13 +9,56 @@ import { copyFiles, planCopy, type CopyResult } from '../apply/blob-migrate.js';
 import { identify } from '../host/facts.js';
 import { writeFileAtomic } from '../host/fs.js';
 import { connectSystemd } from '../host/systemd.js';
-import { removeTree, storageHostPath } from '../host/storage.js';
+import { removeTree, storageHostPath, volumeMountpoint } from '../host/storage.js';
+import { pathExists } from '../host/fs.js';
+import { digestOfPath } from '../backup/manifest.js';
+import { action } from '../actions/action.js';
+import { executeActions } from '../actions/execute.js';
 import { storageText, UNITS } from '../model/views.js';
 import { parseMigrateTarget } from '../spec/options.js';
 import { recordSpec, serializeRecord } from '../spec/record.js';
 import type { ObjectStorage } from '../spec/spec.js';
 import { lockScope, stringFlag } from './common.js';
 import { up } from './up.js';
+
+/**
+ * --cleanup: deletes the local copy a finished migrate left, once every blob of it is in the bucket with
+ * its size. A folder goes back as mreg took it (down --purge's rule); one it did not make stays.
+ */
+async function cleanup(ctx: CommandContext, probe: ReturnType<typeof identify> & { now: Date }): Promise<void> {
+  const { out, flags } = ctx;
+  const mixed = ['to', 's3Endpoint', 's3CredentialsFile', 's3CaBundle', 's3CreateBucket', 'dryRun'].filter(k => flags[k] !== undefined && flags[k] !== false);
+  if (mixed.length > 0) throw new UsageError(`--cleanup takes no ${mixed.map(k => `--${k}`).join(', ')}: it deletes the copy a finished migrate left`, 'run it alone: mreg storage migrate --cleanup');
+  const { layout, record } = await findInstall(flags, probe.scope, probe.home);
+  const from = record.migratedFrom;
+  if (!from || record.spec.quayStorage.kind !== 's3') throw new UsageError('there is no local copy to delete: this install was not moved by mreg storage migrate, or its copy is gone already');
+  const spec = await withS3Inputs(record.spec);
+  const to = spec.quayStorage as ObjectStorage;
+  const s3 = { endpoint: to.endpoint, bucket: to.bucket, keys: to.keys!, ...(to.caPem ? { ca: to.caPem } : {}) };
+  const release = await lockScope(probe);
+  try {
+    const root = from.kind === 'volume' ? await volumeMountpoint(from.name) : from.path;
+    if (root && await pathExists(root)) {
+      // Only what a blob is: the other files (tag links) were copied in the last pass and Quay has moved on since.
+      const check = await out.step(`check that every blob of ${storageText(from)} is in the bucket`, () => planCopy(root, probe.scope, s3, to.prefix));
+      const missing = check.todo.filter(f => digestOfPath(f.path) !== undefined);
+      if (missing.length > 0) {
+        throw new HostError(`${missing.length} blobs of ${storageText(from)} are not in ${storageText(to)} (e.g. ${missing[0]!.path}); nothing was deleted`,
+          'run mreg storage migrate again with the same --to before --cleanup');
+      }
+    }
+    const taken = record.takenDirs?.find(d => from.kind === 'path' && d.path === from.path);
+    const actions = from.kind === 'volume' ? [action({ kind: 'remove-volume', name: from.name }, 'delete the local copy')]
+      : taken ? [action({ kind: 'give-back-dir', dir: taken }, 'delete the local copy')]
+        : [action({ kind: 'keep', what: `${from.path} (mreg did not create it, so --cleanup leaves it)`, warn: true }, 'delete the local copy')];
+    await executeActions(actions, await ctx.host.actionPorts(probe), { out });
+    const { migratedFrom: _done, ...rest } = record;
+    await writeFileAtomic(layout.record, serializeRecord({ ...rest, takenDirs: record.takenDirs?.filter(d => d !== taken) }), 0o600);
+    out.result(`mreg: deleted the local copy in ${storageText(from)}; the blobs are in ${storageText(to)}`);
+  } finally {
+    await release();
+  }
+}
 
 const mib = (n: number) => `${(n / 1024 ** 2).toFixed(1)} MiB`;
 
@@ -26,6 +69,7 @@ export async function storage(ctx: CommandContext): Promise<void> {
   }
   if (args.length > 1) throw new UsageError(`mreg storage migrate takes no further arguments (got "${args.slice(1).join(' ')}")`);
   const probe = { ...identify({ env: ctx.env }), now: new Date() };
+  if (flags.cleanup) return cleanup(ctx, probe);
   const str = (k: string) => stringFlag(flags, k, 'storage');
   const target = parseMigrateTarget({ to: str('to'), s3Endpoint: str('s3Endpoint'), s3CredentialsFile: str('s3CredentialsFile'), s3CaBundle: str('s3CaBundle') },
     { scope: probe.scope, fqdn: '', home: probe.home });
@@ -88,7 +132,7 @@ export async function storage(ctx: CommandContext): Promise<void> {
     await release();
     released = true;
     await up({ ...ctx, flags: { quayRoot: layout.root, verbose: flags.verbose, json: flags.json } });
-    out.info(`mreg: blobs moved to ${storageText(to)}; the local copy stays in ${storageText(from)} until you delete it`);
+    out.info(`mreg: blobs moved to ${storageText(to)}; the local copy stays in ${storageText(from)} until mreg storage migrate --cleanup`);
   } finally {
     if (!released) await release();
   }

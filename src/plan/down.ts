@@ -25,7 +25,7 @@ export interface DownPlan {
 }
 
 export function planDown({ record, layout, facts, purge, quayRootGiven }: DownInput): DownPlan {
-  const storages = [record.spec.quayStorage, record.spec.pgStorage];
+  const storages = [record.spec.quayStorage, record.spec.pgStorage, ...(record.migratedFrom ? [record.migratedFrom] : [])];
   const data = [layout.root, ...storages.map(storageText)];
   if (record.removedAt && !purge) {
     return { actions: [], data, report: { text: `mreg: the registry was already removed on ${record.removedAt}; data kept: ${data.join(', ')}`, json: { removed: true, purged: false, kept: data } } };
@@ -72,7 +72,7 @@ function isTrustFile(file: string): boolean {
  */
 function purgeData(record: InstallRecord, root: string, facts: DownInput['facts']): Action[] {
   const progress = 'delete data (--purge)';
-  const storages = [record.spec.quayStorage, record.spec.pgStorage];
+  const storages = [record.spec.quayStorage, record.spec.pgStorage, ...(record.migratedFrom ? [record.migratedFrom] : [])];
   const paths = [root, ...storages.flatMap(s => (s.kind === 'path' ? [s.path] : []))];
   const give: TakenDir[] = [];
   const keep: string[] = [];

@@ -205,6 +205,7 @@ const USAGE_ERRORS: Array<[string[], string]> = [
   [['storage', 'migrate'], '--to: needed; name the bucket to move the blobs into'],
   [['storage', 'migrate', '--to', '/srv/blobs'], '--to /srv/blobs: not object storage'],
   [['storage', 'migrate', '--to', 's3://quay-blobs', '--s3CredentialsFile', '/root/s3'], '--s3Endpoint: needed with --to s3://quay-blobs'],
+  [['storage', 'migrate', '--cleanup', '--to', 's3://quay-blobs'], '--cleanup takes no --to: it deletes the copy a finished migrate left'],
   [['export'], 'missing required args for command `export <target> [dir]`'],
   [['export', 'aws', '/tmp/x'], 'unknown export target "aws"'],
   [['export', 'openshift'], 'mreg export openshift needs the folder to write to'],

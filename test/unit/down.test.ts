@@ -226,6 +226,11 @@ t.test('--purge of an object-storage install deletes nothing in the bucket and s
   t.same(host.state.volumes, [], 'the Postgres volume is gone');
   const kept = await runDown(createFakeHost({ probe, state: runningInstall({ quayStorage: bucket }) }), {});
   t.match(kept.stdout(), 'data kept: /home/alice/quay-install, s3://quay-blobs/mirror at https://s3.example.com, podman volume pg-storage');
+  // The local copy storage migrate left is this install's mirrored data too: listed, and deleted by --purge.
+  const record = parseRecord(runningInstall({ quayStorage: bucket }).files[`${ROOT}/mreg-install.json`]!.content, 'r');
+  const plan = planDown({ record: { ...record, migratedFrom: { kind: 'volume', name: 'quay-storage' } }, layout: quayRootLayout(ROOT), facts: probe, purge: true, quayRootGiven: false });
+  t.ok(plan.data.includes('podman volume quay-storage'), 'named among the data');
+  t.ok(plan.actions.some(a => describeAction(a) === 'DELETE podman volume quay-storage'), '--purge deletes it');
 });
 
 t.test('a unit that does not stop: UnitFailedError with the journal tail, nothing after it runs', async t => {

@@ -112,4 +112,17 @@ sideBySide(t, 'storage migrate (both scopes at once)', BASE_SCOPES, (t, s) => {
     t.equal(again.exitCode, 2, 'a second migrate is refused');
     t.match(again.stderr, /keeps its blobs in s3:\/\//);
   });
+
+  t.test(`${s.name}: --cleanup deletes the local copy once its blobs are checked; pulls go on`, async t => {
+    const c = await s.run('mreg storage migrate --cleanup', { timeoutMs: 10 * 60_000 });
+    t.equal(c.exitCode, 0, '--cleanup exits 0', { output: describe(c) });
+    const gone = s.name === 'rootful' ? 'stat -c %a /srv/mreg-blobs; ls -A /srv/mreg-blobs | wc -l' : 'podman volume exists quay-storage && echo still there || echo gone';
+    // rootful: the folder the admin made (0711, empty) is given back as it was; rootless: the volume is removed.
+    t.equal((await s.run(gone)).stdout.trim(), s.name === 'rootful' ? '711\n0' : 'gone', 'the local copy is gone');
+    const rec = await s.run(`grep -c migratedFrom ${s.quayRoot}/mreg-install.json || true`);
+    t.equal(rec.stdout.trim(), '0', 'the record no longer names it');
+    t.equal(await pullByDigest(`${repo(user)}/big`, digests.get(`${repo(user)}/big`)!), digests.get(`${repo(user)}/big`), 'big:1 still pulls');
+    const again = await s.run('mreg storage migrate --cleanup');
+    t.equal(again.exitCode, 2, 'a second --cleanup: nothing to delete');
+  });
 });
