@@ -339,7 +339,8 @@ async function checkUp(given: RawUpFlags, probe: HostProbe, defaultHost: string)
   if (problems.length > 0) throw new UsageError(problems, 'nothing was changed; see: mreg up --help');
   await checkInputFiles(spec, probe.now);
   spec = await withS3Inputs(spec);
-  const inUse = new Set(dirs.map(d => d.path));
+  // The local copy storage migrate left stays mreg's until --cleanup gives it back.
+  const inUse = new Set([...dirs.map(d => d.path), ...(previous?.migratedFrom?.kind === 'path' ? [previous.migratedFrom.path] : [])]);
   if (previous && !previous.takenDirs) return { spec, previous, review };
   return { spec, previous, review, taken: mergeTaken(previous?.takenDirs?.filter(d => inUse.has(d.path)), taken) };
 }
