@@ -22,14 +22,15 @@ export async function readS3CaBundle(s: ObjectStorage): Promise<string | undefin
   return pem;
 }
 
-async function target(s: ObjectStorage): Promise<S3Target> {
+/** What S3 requests need of an install's object storage: the keys and CA read in, or read now. */
+export async function s3TargetOf(s: ObjectStorage): Promise<S3Target> {
   const ca = s.caPem ?? await readS3CaBundle(s);
   return { endpoint: s.endpoint, bucket: s.bucket, keys: s.keys ?? await readS3Keys(s.credentialsFile), ...(ca ? { ca } : {}) };
 }
 
 /** up's check before its first change: the bucket answers, and Quay's writes would work. Returns whether mreg created it. */
 export async function checkObjectStorage(s: ObjectStorage, createBucket: boolean): Promise<boolean> {
-  const result = await checkBucket(await target(s), s.prefix, createBucket);
+  const result = await checkBucket(await s3TargetOf(s), s.prefix, createBucket);
   if (!result.ok) {
     throw new HostError(`object storage ${s.endpoint} bucket ${s.bucket}: could not ${result.step}: ${result.why}`, `${result.fix}; nothing was changed`);
   }
@@ -39,7 +40,7 @@ export async function checkObjectStorage(s: ObjectStorage, createBucket: boolean
 /** status: why the bucket does not answer to the install's key pair, or undefined when it does. */
 export async function bucketProblem(s: ObjectStorage): Promise<string | undefined> {
   try {
-    const answer = await s3Request(await target(s), 'HEAD', '', '', 5_000);
+    const answer = await s3Request(await s3TargetOf(s), 'HEAD', '', '', 5_000);
     return answer.status === 200 ? undefined : `the bucket answers HTTP ${answer.status}${answer.status === 403 ? ' (key pair refused)' : answer.status === 404 ? ' (no such bucket)' : ''}`;
   } catch (err) {
     return `not reachable: ${err instanceof Error ? err.message : String(err)}`;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { CommandContext } from '../cli.js';
 import { HostError, UnitFailedError, UsageError } from '../errors.js';
 import { findInstall } from '../apply/install-lookup.js';
-import { checkObjectStorage, withS3Inputs } from '../apply/object-storage.js';
+import { checkObjectStorage, s3TargetOf, withS3Inputs } from '../apply/object-storage.js';
 import { copyFiles, planCopy, type CopyResult } from '../apply/blob-migrate.js';
 import { identify } from '../host/facts.js';
 import { writeFileAtomic } from '../host/fs.js';
@@ -34,7 +34,7 @@ async function cleanup(ctx: CommandContext, probe: ReturnType<typeof identify> &
   if (!from || record.spec.quayStorage.kind !== 's3') throw new UsageError('there is no local copy to delete: this install was not moved by mreg storage migrate, or its copy is gone already');
   const spec = await withS3Inputs(record.spec);
   const to = spec.quayStorage as ObjectStorage;
-  const s3 = { endpoint: to.endpoint, bucket: to.bucket, keys: to.keys!, ...(to.caPem ? { ca: to.caPem } : {}) };
+  const s3 = await s3TargetOf(to);
   const release = await lockScope(probe);
   try {
     const root = from.kind === 'volume' ? await volumeMountpoint(from.name) : from.path;
@@ -79,7 +79,7 @@ export async function storage(ctx: CommandContext): Promise<void> {
   if (from.kind === 's3') throw new UsageError(`this install keeps its blobs in ${storageText(from)} already`, 'nothing to move');
   const spec = await withS3Inputs({ ...record.spec, quayStorage: target });
   const to = spec.quayStorage as ObjectStorage;
-  const s3 = { endpoint: to.endpoint, bucket: to.bucket, keys: to.keys!, ...(to.caPem ? { ca: to.caPem } : {}) };
+  const s3 = await s3TargetOf(to);
   const root = await storageHostPath(from, 'the blob storage');
 
   const release = await lockScope(probe);
