@@ -24,6 +24,8 @@ export interface StatusReport {
   health: HealthAnswer;
   certificate: { expires: string | null; daysLeft: number | null; warning: string | null };
   storage: Array<{ name: string; kind: string; location: string; freeBytes: number | null; totalBytes: number | null; reachable?: boolean; problem?: string }>;
+  /** The blobs' old place after `mreg storage migrate`, until `--cleanup` deletes it; null otherwise. */
+  localCopy: { kind: string; location: string } | null;
   /** The last `mreg backup` of this install, or null when none was written. */
   lastBackup: LastBackup | null;
   problems: string[];
@@ -44,7 +46,7 @@ export async function status(ctx: CommandContext): Promise<void> {
 
   // Independent probes at once (each podman or D-Bus round trip is slow on a small VM); problems
   // are still listed in the fixed order below.
-  const [states, health, expires, configYaml, modeProblems, storage, lastBackup] = await allInOrder([
+  const [states, health, expires, configYaml, modeProblems, storage, lastBackup, localCopy] = await allInOrder([
     readUnitStates(probe.scope, ctx.env),
     readIfExists(layout.caCert).then(ca => probeHealth({ hostname: spec.hostname, port: spec.port, ca })),
     readIfExists(layout.sslCert).then(pem => pem === undefined ? undefined : certExpiry(pem)),
@@ -59,6 +61,7 @@ export async function status(ctx: CommandContext): Promise<void> {
     ], probe.uid),
     storageReport([['quayStorage', spec.quayStorage], ['pgStorage', spec.pgStorage]], record.volumeMountpoints),
     readIfExists(lastBackupPath(layout.root)).then(parseLastBackup).catch(() => undefined),
+    record.migratedFrom ? storageReport([['localCopy', record.migratedFrom]], record.volumeMountpoints).then(([c]) => c) : undefined,
   ]);
 
   for (const s of states) {
@@ -100,6 +103,7 @@ export async function status(ctx: CommandContext): Promise<void> {
     health, certificate,
     storage: storage.map(({ name, kind, location, space, reachable, problem }) => ({ name, kind, location, freeBytes: space?.freeBytes ?? null, totalBytes: space?.totalBytes ?? null,
       ...(reachable === undefined ? {} : { reachable }), ...(problem ? { problem } : {}) })),
+    localCopy: localCopy ? { kind: localCopy.kind, location: localCopy.location } : null,
     lastBackup: lastBackup ?? null,
     problems,
   };
@@ -148,6 +152,7 @@ function printHuman(ctx: CommandContext, r: StatusReport): void {
     const note = s.freeBytes !== null ? `  (${(s.freeBytes / 1024 ** 3).toFixed(1)} GiB free)` : s.reachable === undefined ? '' : s.reachable ? '  (bucket reachable)' : '  (bucket NOT reachable)';
     out.result(`${s.name.padEnd(12)} ${s.location}${note}`);
   }
+  if (r.localCopy) out.result(`local copy:  ${r.localCopy.location}  (left by mreg storage migrate; mreg storage migrate --cleanup deletes it)`);
   out.result(`last backup: ${r.lastBackup ? `${r.lastBackup.at.replace('T', ' ').slice(0, 19)} UTC  ${r.lastBackup.file}` : 'none (mreg backup FILE)'}`);
   if (r.certificate.warning) out.warn(r.certificate.warning);
   for (const p of r.problems) out.result(`${out.red('problem:')} ${p}`);

@@ -13,7 +13,6 @@ t.setTimeout(60 * 60_000);
 
 let base = new Map<string, BaseInstall>();
 const bucket = (s: Scope) => `migrate-${s.name}`;
-const home = (s: Scope) => (s.name === 'rootful' ? '/root' : '/home/mreg');
 t.before(async () => {
   base = await useBase();
   await startS3({ fresh: true });
@@ -21,7 +20,7 @@ t.before(async () => {
 });
 
 sideBySide(t, 'storage migrate (both scopes at once)', BASE_SCOPES, (t, s) => {
-  const creds = `${home(s)}/s3-credentials`;
+  const creds = `${s.home}/s3-credentials`;
   const repo = (user: string) => `${s.host}/${user}`;
   const migrate = (extra = '') => `mreg storage migrate --to s3://${bucket(s)}/blobs --s3Endpoint ${S3.endpoint} --s3CredentialsFile ${creds} ${extra}`.trim();
   let user = '';
@@ -108,6 +107,9 @@ sideBySide(t, 'storage migrate (both scopes at once)', BASE_SCOPES, (t, s) => {
     t.ok(Number((await s.run(local)).stdout.split(/\s/)[0]) >= 96, 'the local copy is still there');
     const st = await s.run('mreg status --json', { timeoutMs: 300_000 });
     t.equal(st.exitCode, 0, 'status: healthy', { output: describe(st) });
+    const copy = parseJson<{ localCopy: { kind: string; location: string } | null }>(st)?.localCopy;
+    t.equal(copy?.kind, s.name === 'rootful' ? 'path' : 'volume', 'status names the local copy awaiting --cleanup');
+    t.match(copy?.location, s.name === 'rootful' ? '/srv/mreg-blobs' : /quay-storage/);
     const again = await s.run(migrate());
     t.equal(again.exitCode, 2, 'a second migrate is refused');
     t.match(again.stderr, /keeps its blobs in s3:\/\//);
@@ -121,6 +123,7 @@ sideBySide(t, 'storage migrate (both scopes at once)', BASE_SCOPES, (t, s) => {
     t.equal((await s.run(gone)).stdout.trim(), s.name === 'rootful' ? '711\n0' : 'gone', 'the local copy is gone');
     const rec = await s.run(`grep -c migratedFrom ${s.quayRoot}/mreg-install.json || true`);
     t.equal(rec.stdout.trim(), '0', 'the record no longer names it');
+    t.equal(parseJson<{ localCopy: unknown }>(await s.run('mreg status --json', { timeoutMs: 300_000 }))?.localCopy, null, 'status no longer shows it');
     t.equal(await pullByDigest(`${repo(user)}/big`, digests.get(`${repo(user)}/big`)!), digests.get(`${repo(user)}/big`), 'big:1 still pulls');
     const again = await s.run('mreg storage migrate --cleanup');
     t.equal(again.exitCode, 2, 'a second --cleanup: nothing to delete');
