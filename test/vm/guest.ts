@@ -106,16 +106,18 @@ export interface Scope {
   certsDir: string;
   lock: string;
   uid: number;
+  /** The scope user's HOME, for files a test hands to mreg (key files, CA bundles). */
+  home: string;
 }
 
 // The rootless user is mreg (uid 1000, HOME /home/mreg), made by vm.sh.
 const ALL_SCOPES: readonly Scope[] = [
   { name: 'rootful', run: asRoot, systemctl: 'systemctl', journalctl: 'journalctl', port: 8443, host: `${FQDN}:8443`,
     quayRoot: '/etc/quay-install', quadletDir: '/etc/containers/systemd', certsDir: '/etc/containers/certs.d',
-    lock: '/run/mreg.lock', uid: 0 },
+    lock: '/run/mreg.lock', uid: 0, home: '/root' },
   { name: 'rootless', run: asUser, systemctl: 'systemctl --user', journalctl: 'journalctl --user', port: 9443, host: `${FQDN}:9443`,
     quayRoot: '/home/mreg/quay-install', quadletDir: '/home/mreg/.config/containers/systemd', certsDir: '/home/mreg/.config/containers/certs.d',
-    lock: '/run/user/1000/mreg.lock', uid: 1000 },
+    lock: '/run/user/1000/mreg.lock', uid: 1000, home: '/home/mreg' },
 ];
 
 /** Debug knob: MREG_SCOPES=rootful or rootless runs one scope only (CI runs both). */

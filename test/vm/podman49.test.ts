@@ -20,7 +20,7 @@ t.setTimeout(60 * 60_000);
 interface State { creds: Creds; digest: string; ca: string; secrets: string }
 const state = new Map<string, State>();
 const both = (fn: (s: Scope) => Promise<void>) => Promise.all(SCOPES.map(fn));
-const unitDir = (s: Scope) => systemdUnitDir(s.name, s.name === 'rootful' ? '/root' : '/home/mreg');
+const unitDir = (s: Scope) => systemdUnitDir(s.name, s.home);
 const PS_LOG = '/var/lib/mreg-test/p49-ps.log';
 const secretsFile = (s: Scope) => (s.name === 'rootful' ? '/root/p49-secrets' : '/home/mreg/.p49-secrets');
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;

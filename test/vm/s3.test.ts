@@ -12,7 +12,6 @@ import { createBucket, s3List, startS3, S3 } from './s3.js';
 requireVm();
 t.setTimeout(60 * 60_000);
 
-const home = (s: Scope) => (s.name === 'rootful' ? '/root' : '/home/mreg');
 const bucket = (s: Scope) => `quay-${s.name}`;
 const PREFIX = 'mirror';
 
@@ -24,8 +23,8 @@ t.before(async () => {
 
 sideBySide(t, 'install on S3 (both scopes at once)', SCOPES, (t, s) => {
   const run = s.run;
-  const creds = `${home(s)}/s3-credentials`;
-  const caFile = `${home(s)}/rgw-ca.pem`;
+  const creds = `${s.home}/s3-credentials`;
+  const caFile = `${s.home}/rgw-ca.pem`;
   const endpoint = s.name === 'rootful' ? S3.endpoint : S3.httpsEndpoint;
   const tls = s.name === 'rootful' ? '' : `--s3CaBundle ${caFile}`;
   const s3Flags = (b: string, file = creds, ep = endpoint) => `--quayStorage s3://${b}/${PREFIX} --s3Endpoint ${ep} --s3CredentialsFile ${file} ${tls}`;
@@ -90,15 +89,15 @@ sideBySide(t, 'install on S3 (both scopes at once)', SCOPES, (t, s) => {
     const again = await run('mreg up --json', { timeoutMs: 20 * 60_000 });
     t.equal(again.exitCode, 0, 're-run exits 0', { output: describe(again) });
     t.equal(parseJson<{ unchanged: boolean }>(again)?.unchanged, true, 'nothing changed');
-    const b = await run(`mreg backup ${home(s)}/s3-install.tar`, { timeoutMs: 20 * 60_000 });
+    const b = await run(`mreg backup ${s.home}/s3-install.tar`, { timeoutMs: 20 * 60_000 });
     t.equal(b.exitCode, 0, 'backup exits 0', { output: describe(b) });
     t.match(b.stdout + b.stderr, new RegExp(`blobs not included: they stay in s3://${bucket(s)}/${PREFIX}`));
-    const members = await run(`tar -tf ${home(s)}/s3-install.tar | grep -c '/blobs/sha256/' || true`);
+    const members = await run(`tar -tf ${s.home}/s3-install.tar | grep -c '/blobs/sha256/' || true`);
     t.equal(members.stdout.trim(), '0', 'no blob in the archive');
   });
 
   t.test(`${s.name}: export openshift writes the bundle, the QuayRegistry and a dump`, async t => {
-    const dir = `${home(s)}/to-openshift`;
+    const dir = `${s.home}/to-openshift`;
     const e = await run(`mreg export openshift ${dir} --namespace mirror --json`, { timeoutMs: 10 * 60_000 });
     t.equal(e.exitCode, 0, 'export exits 0', { output: describe(e) });
     t.same(parseJson<{ files: string[] }>(e)?.files, ['config-bundle-secret.yaml', 'quayregistry.yaml', 'README.md', 'quay-database.dump']);
