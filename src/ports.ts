@@ -26,7 +26,7 @@ export function createHostPorts(opts: { env: NodeJS.ProcessEnv; out: Output }): 
         podman: createPodman({ verbose: opts.out.verbose, log: opts.out.debug }),
         files: { remove: removeIfExists, write: writeFileAtomic },
         disableLinger,
-        giveBackDir: dir => giveBackDir(dir, who.scope, who),
+        giveBackDir: (dir, only) => giveBackDir(dir, who.scope, who, only),
         journalTail: unit => journalTail(unit, who.scope),
       };
     },

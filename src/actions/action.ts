@@ -12,7 +12,8 @@ export type ActionBody =
   | { kind: 'remove-secret'; name: string }
   | { kind: 'remove-volume'; name: string }
   | { kind: 'disable-linger'; uid: number; user: string }
-  | { kind: 'give-back-dir'; dir: TakenDir }
+  /** `only`: the names a container writes at the folder's top; anything else in it stays, and so does the folder. */
+  | { kind: 'give-back-dir'; dir: TakenDir; only?: readonly string[] }
   /** Changes nothing: says what stays; `warn` repeats it as a warning when run. */
   | { kind: 'keep'; what: string; warn?: boolean }
   | { kind: 'write-record'; path: string; record: InstallRecord };
@@ -53,7 +54,11 @@ export function describeAction(a: ActionBody): string {
     case 'remove-secret': return `remove podman secret ${a.name}`;
     case 'remove-volume': return `DELETE podman volume ${a.name}`;
     case 'disable-linger': return `disable linger for ${a.user} (mreg enabled it)`;
-    case 'give-back-dir': return a.dir.createdFrom !== undefined ? `DELETE ${a.dir.path}` : `EMPTY ${a.dir.path} (it was empty when mreg took it; it stays)`;
+    case 'give-back-dir': {
+      const what = a.only ? `DELETE ${a.only.join(', ')} in ${a.dir.path}` : undefined;
+      if (a.dir.createdFrom !== undefined) return what ? `${what}, then the folder if nothing else is in it` : `DELETE ${a.dir.path}`;
+      return what ? `${what} (it was empty when mreg took it; it stays)` : `EMPTY ${a.dir.path} (it was empty when mreg took it; it stays)`;
+    }
     case 'keep': return `keep ${a.what}`;
     case 'write-record': return a.record.removedAt ? `mark the install record ${a.path} removed` : `write the install record ${a.path}`;
   }

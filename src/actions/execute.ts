@@ -70,7 +70,11 @@ async function runAction(a: Action, ports: ActionPorts, opts: ExecuteOptions): P
     case 'remove-secret': return ports.podman.secretRemove(a.name);
     case 'remove-volume': return ports.podman.volumeRemove(a.name);
     case 'disable-linger': return ports.disableLinger(a.uid);
-    case 'give-back-dir': return ports.giveBackDir(a.dir);
+    case 'give-back-dir': {
+      const left = await ports.giveBackDir(a.dir, a.only);
+      if (left.length > 0) opts.out.warn(`kept ${a.dir.path}: it holds ${left.length} entr${left.length === 1 ? 'y' : 'ies'} mreg did not write (${left.slice(0, 3).join(', ')}${left.length > 3 ? ', …' : ''})`);
+      return;
+    }
     case 'keep': if (a.warn) opts.out.warn(`kept ${a.what}`); return;
     case 'write-record': return ports.files.write(a.path, serializeRecord(a.record), 0o600);
   }

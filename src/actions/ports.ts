@@ -20,8 +20,11 @@ export interface ActionPorts {
   };
   /** logind SetUserLinger(uid, false), checked; rejects with HostError. */
   disableLinger(uid: number): Promise<void>;
-  /** host/storage.ts giveBackDir for this scope and user; a missing folder is already given back. */
-  giveBackDir(dir: TakenDir): Promise<void>;
+  /**
+   * host/storage.ts giveBackDir for this scope and user; a missing folder is already given back. With
+   * `only`, just those top-level names go; resolves with the names left in the folder (lost+found aside).
+   */
+  giveBackDir(dir: TakenDir, only?: readonly string[]): Promise<string[]>;
   /** The unit's last journal lines; never rejects (it runs while reporting another error). */
   journalTail(unit: string): Promise<string[]>;
 }

@@ -14,6 +14,7 @@ import { pathExists } from '../host/fs.js';
 import { digestOfPath } from '../backup/manifest.js';
 import { action } from '../actions/action.js';
 import { executeActions } from '../actions/execute.js';
+import { COMPONENTS } from '../model/components.js';
 import { storageText, UNITS } from '../model/views.js';
 import { parseMigrateTarget } from '../spec/options.js';
 import { recordSpec, serializeRecord } from '../spec/record.js';
@@ -49,7 +50,7 @@ async function cleanup(ctx: CommandContext, probe: ReturnType<typeof identify> &
     }
     const taken = record.takenDirs?.find(d => from.kind === 'path' && d.path === from.path);
     const actions = from.kind === 'volume' ? [action({ kind: 'remove-volume', name: from.name }, 'delete the local copy')]
-      : taken ? [action({ kind: 'give-back-dir', dir: taken }, 'delete the local copy')]
+      : taken ? [action({ kind: 'give-back-dir', dir: taken, only: COMPONENTS.app.storage.writes }, 'delete the local copy')]
         : [action({ kind: 'keep', what: `${from.path} (mreg did not create it, so --cleanup leaves it)`, warn: true }, 'delete the local copy')];
     await executeActions(actions, await ctx.host.actionPorts(probe), { out });
     const { migratedFrom: _done, ...rest } = record;

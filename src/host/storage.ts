@@ -139,25 +139,37 @@ export async function checkPrivateModes(paths: { path: string; maxMode: number }
 /**
  * Gives a folder back as mreg took it (spec/taken-dirs.ts): one it created is deleted with the empty
  * parents it made; one it found empty is emptied (a file system's lost+found stays) and gets its old
- * mode and owner back. Rootless, the container-owned files need the user namespace.
+ * mode and owner back. With `only`, just those top-level names are deleted, and a created folder goes
+ * only if nothing else is left in it. Resolves with the names left. Rootless, the container-owned files
+ * need the user namespace.
  */
-export async function giveBackDir(d: TakenDir, scope: Scope, ids: { uid: number; gid: number }): Promise<void> {
-  if (!(await pathExists(d.path))) return;
+export async function giveBackDir(d: TakenDir, scope: Scope, ids: { uid: number; gid: number }, only?: readonly string[]): Promise<string[]> {
+  if (!(await pathExists(d.path))) return [];
+  const top = ['find', d.path, '-mindepth', '1', '-maxdepth', '1'];
+  let left: string[] = [];
+  if (only) {
+    const names = only.flatMap((n, i) => [...(i > 0 ? ['-o'] : []), '-name', n]);
+    await runInScope(scope, [...top, '(', ...names, ')', '-exec', 'rm', '-rf', '--one-file-system', '--', '{}', '+'], `deleting what the container wrote in ${d.path}`);
+    const r = await runInScope(scope, [...top, '!', '-name', 'lost+found', '-printf', '%f\\n'], `listing ${d.path}`);
+    left = String(r.stdout).split('\n').filter(Boolean).sort();
+  }
   if (d.createdFrom !== undefined) {
+    if (left.length > 0) return left;
     await removeTree(d.path, scope);
     for (let p = dirname(d.path); d.path !== d.createdFrom && p.length >= d.createdFrom.length; p = dirname(p)) {
       if (!(await rmdirIfEmpty(p))) break;
       if (p === d.createdFrom) break;
     }
-    return;
+    return [];
   }
-  await runInScope(scope, ['find', d.path, '-mindepth', '1', '-maxdepth', '1', '!', '-name', 'lost+found', '-exec', 'rm', '-rf', '--one-file-system', '--', '{}', '+'], `emptying ${d.path}`);
+  if (!only) await runInScope(scope, [...top, '!', '-name', 'lost+found', '-exec', 'rm', '-rf', '--one-file-system', '--', '{}', '+'], `emptying ${d.path}`);
   // Rootless, the user's own uid is 0 inside the namespace.
   const owner = (id: number | undefined, mine: number) => (id === undefined ? undefined : scope === 'rootless' && id === mine ? 0 : id);
   const u = owner(d.uid, ids.uid);
   const g = owner(d.gid, ids.gid);
   if (u !== undefined && g !== undefined) await runInScope(scope, ['chown', `${u}:${g}`, '--', d.path], `chown of ${d.path}`);
   if (d.mode !== undefined) await runInScope(scope, ['chmod', d.mode.toString(8), '--', d.path], `chmod of ${d.path}`);
+  return left;
 }
 
 async function rmdirIfEmpty(dir: string): Promise<boolean> {

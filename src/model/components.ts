@@ -33,6 +33,11 @@ export interface StorageMount {
   mode: number;
   /** Inside-container uid:gid a bind folder is given before the first start; none when :U chowns it. */
   owner?: { uid: number; gid: number };
+  /**
+   * The names the container writes at the top of its storage: all that `down --purge` and `storage
+   * migrate --cleanup` delete from a bind folder, so files someone else put there stay.
+   */
+  writes: readonly string[];
 }
 
 /** Folders of quayRoot that containers mount (quayRootLayout names the files in them). */
@@ -70,7 +75,8 @@ const pod = {
 const postgres = {
   quadletFile: 'quay-postgres.container', service: 'quay-postgres.service', podmanName: 'quay-postgres', image: 'postgres',
   // :U chowns the data to the image's uid 26 at each start (mirror-registry#259), so no owner here.
-  storage: { spec: 'pgStorage', target: '/var/lib/pgsql/data', options: ['U'], mode: 0o700 },
+  // sclorg's image keeps its cluster in PGDATA=/var/lib/pgsql/data/userdata (test/README.md, PostgreSQL).
+  storage: { spec: 'pgStorage', target: '/var/lib/pgsql/data', options: ['U'], mode: 0o700, writes: ['userdata'] },
   // The image sources postgresql-start/*.sh on every start; mreg's creates pg_trgm.
   quayRootMounts: [{ dir: PG_START_HOOK_DIR, target: '/opt/app-root/src/postgresql-start', options: 'ro,Z' }],
   secrets: ['pgPassword', 'pgAdminPassword'], startWaitsForHealth: true,
@@ -84,7 +90,10 @@ const redis = {
 const app = {
   quadletFile: 'quay-app.container', service: 'quay-app.service', podmanName: 'quay-app', image: 'quay',
   // Blob storage can be huge, so no :U; Quay (uid 1001, gid 0) gets the folder itself before the start.
-  storage: { spec: 'quayStorage', target: '/datastorage', options: [], mode: 0o750, owner: { uid: 1001, gid: 0 } },
+  // Quay's LocalStorage writes blobs (sha256/), uploads, sharedimages, _verify and exported action logs
+  // (test/README.md, "What `down --purge` deletes"); docker/ is distribution's root, which the stand-in writes.
+  storage: { spec: 'quayStorage', target: '/datastorage', options: [], mode: 0o750, owner: { uid: 1001, gid: 0 },
+    writes: ['sha256', 'uploads', 'sharedimages', '_verify', 'exportedactionlogs', 'docker'] },
   // :Z on quayRoot's small folders costs nothing and gives config.yaml (secrets) the container's private categories.
   quayRootMounts: [{ dir: QUAY_CONFIG_DIR, target: '/quay-registry/conf/stack', options: 'Z' }],
   secrets: [], startWaitsForHealth: false,

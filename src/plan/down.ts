@@ -3,7 +3,7 @@
 import { action, type Action } from '../actions/action.js';
 import { COMPONENTS } from '../model/components.js';
 import { pointerPath } from '../model/scope.js';
-import { CONTAINER_NAMES, STOP_ORDER, storageText } from '../model/views.js';
+import { CONTAINER_NAMES, STOP_ORDER, STORAGE_MOUNTS, storageText } from '../model/views.js';
 import type { InstallRecord } from '../spec/record.js';
 import type { Scope } from '../spec/spec.js';
 import { systemFolderProblem, type TakenDir } from '../spec/taken-dirs.js';
@@ -82,13 +82,22 @@ function purgeData(record: InstallRecord, root: string, facts: DownInput['facts'
     else keep.push(`${path} (mreg did not create it, so --purge leaves it)`);
   }
   const rootDir = give.filter(d => d.path === root);
+  // A storage folder loses only what its container wrote there (the old blob place: what Quay wrote).
+  const writes = (path: string) => [
+    ...STORAGE_MOUNTS.filter(m => { const s = record.spec[m.spec]; return s.kind === 'path' && s.path === path; }),
+    ...(record.migratedFrom?.kind === 'path' && record.migratedFrom.path === path ? [COMPONENTS.app.storage] : []),
+  ].flatMap(m => m.writes);
+  const giveBack = (dir: TakenDir) => {
+    const only = dir.path === root ? [] : [...new Set(writes(dir.path))];
+    return action({ kind: 'give-back-dir', dir, ...(only.length ? { only } : {}) }, progress);
+  };
   return [
     ...storages.flatMap(s => (s.kind === 'volume' ? [action({ kind: 'remove-volume', name: s.name }, progress)] : [])),
     // A bucket may be shared, versioned or replicated: emptying it is the object store's job.
     ...storages.flatMap(s => (s.kind === 's3' ? [action({ kind: 'keep', what: `${storageText(s)} (mreg never deletes objects in a bucket; empty it with the object store's tools)`, warn: true }, progress)] : [])),
-    ...give.filter(d => d.path !== root).map(dir => action({ kind: 'give-back-dir', dir }, progress)),
+    ...give.filter(d => d.path !== root).map(giveBack),
     ...keep.map(what => action({ kind: 'keep', what, warn: true }, progress)),
     action({ kind: 'remove-file', path: pointerPath(facts.scope, facts.home) }, progress),
-    ...rootDir.map(dir => action({ kind: 'give-back-dir', dir }, progress)),
+    ...rootDir.map(giveBack),
   ];
 }

@@ -87,23 +87,30 @@ export function createFakeHost(opts: FakeHostOptions): FakeHost {
       async write(path, content, mode) { call('write', path); state.files[path] = { content, mode }; },
     },
     async disableLinger() { call('disableLinger'); state.linger = false; },
-    async giveBackDir(d: TakenDir) {
+    async giveBackDir(d: TakenDir, only?: readonly string[]) {
       call('giveBackDir', d.path);
-      if (!state.dirs[d.path]) return;
+      if (!state.dirs[d.path]) return [];
+      const top = (p: string) => p.slice(d.path.length + 1).split('/')[0]!;
+      const inside = () => [...Object.keys(state.files), ...Object.keys(state.dirs)].filter(p => p.startsWith(`${d.path}/`));
+      let left: string[] = [];
+      if (only) {
+        for (const p of inside()) if (only.includes(top(p))) removeTree(p);
+        left = [...new Set(inside().map(top))].filter(n => n !== 'lost+found').sort();
+      }
       if (d.createdFrom !== undefined) {
+        if (left.length > 0) return left;
         removeTree(d.path);
         for (let p = posix.dirname(d.path); d.path !== d.createdFrom && p.length >= d.createdFrom.length; p = posix.dirname(p)) {
           if (!isEmpty(p)) break;
           delete state.dirs[p];
           if (p === d.createdFrom) break;
         }
-        return;
+        return [];
       }
-      for (const p of [...Object.keys(state.files), ...Object.keys(state.dirs)]) {
-        if (p.startsWith(`${d.path}/`) && !p.startsWith(`${d.path}/lost+found`)) removeTree(p);
-      }
+      if (!only) for (const p of inside()) if (top(p) !== 'lost+found') removeTree(p);
       const dir = state.dirs[d.path]!;
       state.dirs[d.path] = { mode: d.mode ?? dir.mode, uid: d.uid ?? dir.uid, gid: d.gid ?? dir.gid };
+      return left;
     },
     async journalTail(unit) { return [`${unit}: stop job failed (fake journal)`]; },
   };

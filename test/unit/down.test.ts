@@ -188,7 +188,7 @@ t.test('--purge with bind paths: a folder mreg created goes with its parents, on
     quayStorage: { kind: 'path', path: quay }, pgStorage: { kind: 'path', path: pg },
     takenDirs: [{ path: ROOT, createdFrom: ROOT }, { path: quay, createdFrom: '/srv/data' }],
     dirs: { '/srv': { mode: 0o755, uid: 0, gid: 0 }, '/srv/data': { mode: 0o755, uid: 0, gid: 0 }, [quay]: { mode: 0o750, uid: 1001, gid: 0 }, [pg]: { mode: 0o700, uid: 26, gid: 26 } },
-    extraFiles: [`${quay}/blob`, `${pg}/PG_VERSION`],
+    extraFiles: [`${quay}/sha256/ab/abcd`, `${quay}/uploads/u1`, `${pg}/PG_VERSION`],
   });
   const host = createFakeHost({ probe, state });
   const c = await runDown(host, { purge: true, yes: true });
@@ -196,25 +196,34 @@ t.test('--purge with bind paths: a folder mreg created goes with its parents, on
   t.same(Object.keys(host.state.dirs).sort(), ['/srv', pg], '/srv/data (created with the storage) is gone, /srv and the folder not taken stay');
   t.ok(host.state.files[`${pg}/PG_VERSION`], 'a folder mreg did not take keeps its files');
 
+  // Someone put a file of theirs in the folder mreg made: it stays, and so does the folder.
+  const shared = createFakeHost({ probe, state: { ...state, files: { ...state.files, [`${quay}/notes.txt`]: { content: 'mine', mode: 0o644 } } } });
+  const s = await runDown(shared, { purge: true, yes: true });
+  t.match(s.stderr(), `warning: kept ${quay}: it holds 1 entry mreg did not write (notes.txt)`);
+  t.same(Object.keys(shared.state.files).filter(f => f.startsWith(`${quay}/`)), [`${quay}/notes.txt`], 'only what Quay wrote is deleted');
+  t.ok(shared.state.dirs[quay] && shared.state.dirs['/srv/data'], 'the folder and its parent stay');
+
   const emptied = createFakeHost({ probe, state: runningInstall({
     quayStorage: { kind: 'path', path: quay },
     takenDirs: [{ path: ROOT, createdFrom: ROOT }, { path: quay, mode: 0o711, uid: 0, gid: 0 }],
     dirs: { [quay]: { mode: 0o750, uid: 1001, gid: 0 }, [`${quay}/lost+found`]: { mode: 0o700, uid: 0, gid: 0 } },
-    extraFiles: [`${quay}/blob`],
+    extraFiles: [`${quay}/sha256/ab/abcd`, `${quay}/_verify`, `${quay}/added-later.txt`],
   }) });
-  await runDown(emptied, { purge: true, yes: true });
+  const e = await runDown(emptied, { purge: true, yes: true });
   t.same(emptied.state.dirs[quay], { mode: 0o711, uid: 0, gid: 0 }, 'a folder that was empty gets its mode and owner back');
   t.ok(emptied.state.dirs[`${quay}/lost+found`], 'lost+found stays');
-  t.notOk(emptied.state.files[`${quay}/blob`], 'emptied');
+  t.notOk(emptied.state.files[`${quay}/sha256/ab/abcd`] ?? emptied.state.files[`${quay}/_verify`], 'what Quay wrote is deleted');
+  t.ok(emptied.state.files[`${quay}/added-later.txt`], 'a file someone added later stays (issue 12: purge leaves what mreg did not write)');
+  t.match(e.stderr(), `warning: kept ${quay}: it holds 1 entry mreg did not write (added-later.txt)`);
 });
 
-t.test('--purge of a record without takenDirs gives back quayRoot and storage whole, never a system folder', async t => {
+t.test('--purge of a record without takenDirs gives back quayRoot whole and of storage what its container wrote, never a system folder', async t => {
   const plan = planDown({
     record: parseRecord(runningInstall({ quayStorage: { kind: 'path', path: '/srv' }, pgStorage: { kind: 'path', path: '/data/pg' } }).files[`${ROOT}/mreg-install.json`]!.content, 'r'),
     layout: quayRootLayout(ROOT), facts: probe, purge: true, quayRootGiven: false,
   });
   const lines = plan.actions.filter(a => a.progress === 'delete data (--purge)').map(describeAction);
-  t.same(lines, ['DELETE /data/pg', 'keep /srv (mreg did not create it, so --purge leaves it)', `remove ${POINTER}`, `DELETE ${ROOT}`]);
+  t.same(lines, ['DELETE userdata in /data/pg, then the folder if nothing else is in it', 'keep /srv (mreg did not create it, so --purge leaves it)', `remove ${POINTER}`, `DELETE ${ROOT}`]);
 });
 
 t.test('--purge of an object-storage install deletes nothing in the bucket and says so', async t => {

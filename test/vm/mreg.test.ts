@@ -260,17 +260,20 @@ sideBySide(t, 'down keeps data, up again, down --purge (both scopes at once)', s
     // down's leftover removal, one podman process for every name, must take it with the missing ones.
     const d0 = await s.run(`mreg down && podman create --name quay-redis ${IMAGES.match(/--redisImage (\S+)/)![1]} true >/dev/null`);
     t.equal(d0.exitCode, 0, 'down, then a leftover container named quay-redis', { output: describe(d0) });
+    // The admin keeps a file of their own in the blob folder: --purge deletes only what Quay wrote (issue 12).
+    if (s.name === 'rootful') await s.run(`echo mine > ${ROOTFUL_BLOBS}/admin-notes.txt`);
     const d = await s.run('mreg down --purge --yes');
     t.equal(d.exitCode, 0, 'exits 0', { output: describe(d) });
+    if (s.name === 'rootful') t.match(d.stderr, `kept ${ROOTFUL_BLOBS}: it holds 1 entry mreg did not write (admin-notes.txt)`, 'says what it left');
     const left = await s.run(`podman ps -a --format '{{.Names}}'; podman pod ls --format '{{.Name}}'; podman secret ls --format '{{.Name}}' | grep mreg- ; podman volume ls --format '{{.Name}}' | grep -E 'quay-storage|pg-storage'; ls ${s.quadletDir} 2>/dev/null | grep -E 'quay|storage'; ${s.systemctl} list-units --all --no-legend 'quay-*' | grep -v not-found; true`);
     t.equal(left.stdout.trim(), '', `nothing left`, { output: describe(left) });
     const qr = await s.run(`ls -d ${quayRoot(s)} 2>&1`);
     t.match(qr.stdout, /No such file/, 'quayRoot deleted');
     t.equal((await s.run(`test -e ${s.certsDir}/${host(s)}/ca.crt && echo left; true`)).stdout.trim(), '', 'the trusted CA file is removed with --purge');
     if (s.name === 'rootful') {
-      const blobs = await s.run(`stat -c '%a %U' ${ROOTFUL_BLOBS} && ls -A ${ROOTFUL_BLOBS} | wc -l`);
-      t.equal(blobs.stdout.trim(), '711 root\n0', 'the blob folder that existed before is kept, emptied, with its old mode and owner', { output: describe(blobs) });
-      await s.run(`rmdir ${ROOTFUL_BLOBS}`);
+      const blobs = await s.run(`stat -c '%a %U' ${ROOTFUL_BLOBS} && ls -A ${ROOTFUL_BLOBS} && cat ${ROOTFUL_BLOBS}/admin-notes.txt`);
+      t.equal(blobs.stdout.trim(), '711 root\nadmin-notes.txt\nmine', 'the blob folder that existed before is kept with its old mode and owner, holding only the admin\'s file', { output: describe(blobs) });
+      await s.run(`rm -r ${ROOTFUL_BLOBS}`);
     }
   });
 });
