@@ -1,9 +1,10 @@
 // Copies a local blob store into a bucket under the same relative paths (the layout Quay reads, whatever
 // it is), one tar stream read in the scope's user namespace, each file PUT as it comes and checked.
 import { createHash } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { extract } from 'tar-stream';
 import { digestOfPath } from '../backup/manifest.js';
 import { HostError } from '../errors.js';
@@ -43,58 +44,105 @@ export async function planCopy(root: string, scope: Scope, t: S3Target, prefix: 
 
 export interface CopyResult { files: number; bytes: number }
 
+/** Uploads at a time: an object store far away answers each PUT after a round trip, and mirrors hold many small blobs. */
+const LANES = 4;
+
 /**
- * Streams `todo` out of `root` (tar in the user namespace, where the container's files are readable) and
- * PUTs each file. Each is checked twice: the ETag the store returns is the MD5 of what mreg sent, and a
- * blob's content hashes to the digest its path names (a damaged local blob stops the copy, named).
+ * Copies `todo` from `root` into the bucket in LANES streams side by side, the files dealt out largest
+ * first so the lanes end together. The first failure stops every lane (after its current file).
  */
 export async function copyFiles(root: string, scope: Scope, t: S3Target, prefix: string, todo: readonly StoreFile[], scratch: string,
   progress: (done: CopyResult) => void): Promise<CopyResult> {
-  const list = join(scratch, 'migrate.list');
-  await writeFile(list, todo.map(f => `./${f.path}\0`).join(''), { mode: 0o600 });
+  const lanes: StoreFile[][] = Array.from({ length: Math.min(LANES, todo.length) }, () => []);
+  const load = lanes.map(() => 0);
+  for (const f of [...todo].sort((a, b) => b.size - a.size)) {
+    const i = load.indexOf(Math.min(...load));
+    lanes[i]!.push(f);
+    load[i]! += f.size;
+  }
+  const result: CopyResult = { files: 0, bytes: 0 };
+  const stop = new AbortController();
+  const done = (size: number) => { result.files += 1; result.bytes += size; progress(result); };
+  const runs = await Promise.allSettled(lanes.map((files, i) => copyLane(root, scope, t, prefix, files, join(scratch, `migrate-${i}.list`), done, stop.signal)
+    .catch((err: unknown) => { stop.abort(); throw err; })));
+  const failed = runs.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return result;
+}
+
+/** One file of the store, readable once. */
+interface Source { path: string; size: number; body: Readable }
+
+/**
+ * Rootful, the files are read where they are, a MiB at a time. Rootless, they belong to the user
+ * namespace's ids, so tar reads them there and its stream is split here (tar-stream). A file gone since
+ * the listing (garbage collection) is skipped, as tar's --ignore-failed-read does.
+ */
+async function* readStore(root: string, scope: Scope, files: readonly StoreFile[], list: string, onTar: (kill: () => Promise<void>) => void): AsyncGenerator<Source> {
+  if (scope === 'rootful') {
+    for (const f of files) {
+      const body = createReadStream(join(root, f.path), { highWaterMark: 1 << 20 });
+      const opened = await new Promise<boolean>((resolve, reject) => {
+        body.once('ready', () => resolve(true));
+        body.once('error', (e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? resolve(false) : reject(e)));
+      });
+      if (opened) yield { path: f.path, size: (await stat(join(root, f.path))).size, body };
+    }
+    return;
+  }
+  await writeFile(list, files.map(f => `./${f.path}\0`).join(''), { mode: 0o600 });
   const [file, args] = inScope(scope, ['tar', '-C', root, '--ignore-failed-read', '--no-recursion', '--null', `--files-from=${list}`, '-cf', '-']);
   const { execa } = await loadExeca();
   const tar = execa(file, args, { reject: false, buffer: { stdout: false }, stdin: 'ignore' });
-  const result: CopyResult = { files: 0, bytes: 0 };
+  // A failed upload stops reading, and tar would wait on its full pipe for ever: the caller kills it.
+  onTar(async () => { tar.kill('SIGKILL'); await tar.catch(() => undefined); });
   const ex = extract();
-  const finished = new Promise<void>((resolve, reject) => {
-    ex.on('entry', (header, stream, next) => {
-      if (header.type !== 'file') { stream.resume(); return next(); }
-      const path = header.name.replace(/^\.\//, '');
-      const md5 = createHash('md5');
-      const sha = createHash('sha256');
-      const body = new PassThrough();
-      // Hashed on the Node side of the pipe: tar-stream's entry streams are streamx streams.
-      body.on('data', (c: Buffer) => { md5.update(c); sha.update(c); });
-      stream.pipe(body);
-      const key = keyOf(prefix, path);
-      s3Request(t, 'PUT', key, body, 120_000, header.size ?? 0).then(async answer => {
-        const etag = String(answer.headers.etag ?? '').replace(/"/g, '');
-        const sent = md5.digest('hex');
-        const digest = digestOfPath(path);
-        if (answer.status !== 200) throw new HostError(`copying ${path}: the object store answered HTTP ${answer.status} ${answer.code}`, 'run mreg storage migrate again: it resumes');
-        // A wrong object must not stay: a rerun takes a blob of the right size in the bucket as done.
-        const wrong = etag !== sent ? new HostError(`copying ${path}: the object store stored MD5 ${etag}, mreg sent ${sent}`, 'run mreg storage migrate again: it copies the file anew')
-          : digest !== undefined && sha.digest('hex') !== digest
-            ? new HostError(`the local blob ${path} does not hash to its digest sha256:${digest}: it is damaged`, 'nothing was switched; restore that blob from a backup, then run mreg storage migrate again')
-            : undefined;
-        if (wrong) {
-          await s3Request(t, 'DELETE', key).catch(() => undefined);
-          throw wrong;
-        }
-        result.files += 1;
-        result.bytes += header.size ?? 0;
-        progress(result);
-        next();
-      }).catch(reject);
-    });
-    ex.on('finish', resolve);
-    ex.on('error', reject);
-  });
   tar.stdout!.pipe(ex);
-  // A failed upload stops reading, and tar would wait on its full pipe for ever: it is killed first.
-  await finished.catch(async (err: unknown) => { tar.kill('SIGKILL'); await tar.catch(() => undefined); throw err; });
+  for await (const entry of ex) {
+    if (entry.header.type !== 'file') { entry.resume(); continue; }
+    // Piped into a Node stream: tar-stream's entry streams are streamx streams.
+    const body = new PassThrough();
+    entry.pipe(body);
+    yield { path: entry.header.name.replace(/^\.\//, ''), size: entry.header.size ?? 0, body };
+  }
   const r = await tar;
   if (r?.exitCode !== 0) throw new HostError(`reading ${root} failed (tar exited ${r?.exitCode}): ${String(r?.stderr ?? '').trim().split('\n').pop()}`, 'run mreg storage migrate again: it resumes');
-  return result;
+}
+
+/**
+ * PUTs each file of `files` as it is read, checked twice: the ETag the store returns must be the MD5 of
+ * what mreg sent, and a blob is signed with the digest its path names, so the store itself refuses a
+ * body that does not hash to it (a damaged local blob stops the copy, named, and nothing of it is stored).
+ */
+async function copyLane(root: string, scope: Scope, t: S3Target, prefix: string, files: readonly StoreFile[], list: string,
+  done: (size: number) => void, stop: AbortSignal): Promise<void> {
+  let killTar: (() => Promise<void>) | undefined;
+  try {
+    for await (const f of readStore(root, scope, files, list, k => { killTar = k; })) {
+      if (stop.aborted) { f.body.destroy(); throw new Error('stopped: another upload failed'); }
+      const key = keyOf(prefix, f.path);
+      const digest = digestOfPath(f.path);
+      // MD5 only: sha256 costs four times as much, and the store computes it for a blob anyway.
+      const md5 = createHash('md5');
+      const body = f.body.pipe(new PassThrough());
+      f.body.on('error', e => body.destroy(e));
+      body.on('data', (c: Buffer) => md5.update(c));
+      const answer = await s3Request(t, 'PUT', key, body, 120_000, f.size, digest);
+      if (digest !== undefined && answer.status === 400 && answer.code === 'XAmzContentSHA256Mismatch') {
+        throw new HostError(`the local blob ${f.path} does not hash to its digest sha256:${digest}: it is damaged`, 'nothing was switched; restore that blob from a backup, then run mreg storage migrate again');
+      }
+      if (answer.status !== 200) throw new HostError(`copying ${f.path}: the object store answered HTTP ${answer.status} ${answer.code}`, 'run mreg storage migrate again: it resumes');
+      const etag = String(answer.headers.etag ?? '').replace(/"/g, '');
+      const sent = md5.digest('hex');
+      if (etag !== sent) {
+        // A wrong object must not stay: a rerun takes a blob of the right size in the bucket as done.
+        await s3Request(t, 'DELETE', key).catch(() => undefined);
+        throw new HostError(`copying ${f.path}: the object store stored MD5 ${etag}, mreg sent ${sent}`, 'run mreg storage migrate again: it copies the file anew');
+      }
+      done(f.size);
+    }
+  } catch (err) {
+    await killTar?.();
+    throw err;
+  }
 }

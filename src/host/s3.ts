@@ -21,15 +21,17 @@ export interface S3Answer { status: number; code: string; body: string; headers:
 
 /**
  * One signed request; rejects only on network and TLS errors, never on an HTTP status. A `body` that is
- * a stream is sent unsigned (UNSIGNED-PAYLOAD, as S3 clients do for uploads) with `size` as its length.
+ * a stream goes with `size` as its length, unsigned (UNSIGNED-PAYLOAD, as S3 clients do for uploads)
+ * unless its sha256 is known: then the store checks the body against it and stores nothing on a
+ * mismatch (400 XAmzContentSHA256Mismatch).
  */
-export function s3Request(t: S3Target, method: string, key: string, body: string | Readable = '', timeoutMs = 10_000, size?: number): Promise<S3Answer> {
+export function s3Request(t: S3Target, method: string, key: string, body: string | Readable = '', timeoutMs = 10_000, size?: number, sha256?: string): Promise<S3Answer> {
   const url = new URL(t.endpoint);
   const path = `/${t.bucket}${key ? `/${key.split('/').map(encodeURIComponent).join('/')}` : ''}`;
   const streamed = typeof body !== 'string';
   const signed = aws4.sign({
     host: url.host, path, method, service: 's3', region: REGION, ...(streamed ? {} : { body }),
-    headers: streamed ? { 'content-type': 'application/octet-stream', 'content-length': String(size), 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' }
+    headers: streamed ? { 'content-type': 'application/octet-stream', 'content-length': String(size), 'x-amz-content-sha256': sha256 ?? 'UNSIGNED-PAYLOAD' }
       : body ? { 'content-type': 'application/octet-stream' } : {},
   }, { accessKeyId: t.keys.accessKey, secretAccessKey: t.keys.secretKey });
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;

@@ -31,6 +31,12 @@ export async function startFakeS3(accessKey = 'AK', buckets: string[] = []): Pro
       const obj = objects.get(key);
       if (req.method === 'PUT') {
         const body = Buffer.concat(chunks);
+        // A signed payload hash is checked and a mismatch stores nothing, as Ceph RGW 18.2.7 answers
+        // (test/README.md, "The S3 engine") and SigV4 requires.
+        const signed = String(req.headers['x-amz-content-sha256'] ?? '');
+        if (/^[0-9a-f]{64}$/.test(signed) && signed !== createHash('sha256').update(body).digest('hex')) {
+          res.writeHead(400); return res.end('<Error><Code>XAmzContentSHA256Mismatch</Code></Error>');
+        }
         objects.set(key, body);
         res.writeHead(200, { etag: `"${createHash('md5').update(body).digest('hex')}"` });
         return res.end();

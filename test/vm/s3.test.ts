@@ -7,7 +7,8 @@ import t, { type Test } from 'tap';
 import { requireVm, describe, sideBySide, type Scope } from './guest.js';
 import { SCOPES, login, parseJson, pullDigest, pushTiny, upCmd, type Creds } from './scopes.js';
 import { fromClean } from './snapshot.js';
-import { createBucket, s3List, startS3, S3 } from './s3.js';
+import { createHash } from 'node:crypto';
+import { createBucket, s3List, s3PutSigned, startS3, S3 } from './s3.js';
 
 requireVm();
 t.setTimeout(60 * 60_000);
@@ -107,4 +108,14 @@ sideBySide(t, 'install on S3 (both scopes at once)', SCOPES, (t, s) => {
     const again = await run(`mreg export openshift ${dir}`);
     t.equal(again.exitCode, 2, 'a folder that is not empty is refused');
   });
+});
+
+// What storage migrate relies on (src/apply/blob-migrate.ts) and test/support/fake-s3.ts imitates: a blob
+// PUT signed with its digest is refused when the body hashes otherwise, and nothing is stored.
+t.test('the engine refuses a body that does not hash to its signed sha256, and stores nothing', async t => {
+  const sha = (x: string) => createHash('sha256').update(x).digest('hex');
+  const b = bucket(SCOPES[0]!);
+  t.same(await s3PutSigned(b, 'signed/bad', 'evil', sha('good')), { code: 400, error: 'XAmzContentSHA256Mismatch' }, 'refused');
+  t.same(await s3PutSigned(b, 'signed/good', 'good', sha('good')), { code: 200, error: '' }, 'the right body is taken');
+  t.same(await s3List(b, 'signed/'), ['signed/good'], 'only the right body is stored');
 });

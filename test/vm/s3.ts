@@ -35,8 +35,8 @@ const CREDS = `user = "${S3.accessKey}:${S3.secretKey}"\naws-sigv4 = "aws:amz:${
 // encodeURIComponent leaves !'()* alone; SigV4's canonical form (and the shell quoting below) wants them encoded.
 const enc = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, c => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 /** One signed request as root in the guest; stdout is the body followed by a last line with the HTTP code. */
-async function call(method: string, path: string, body?: string): Promise<{ code: number; body: string; r: GuestResult }> {
-  const url = `'${S3.endpoint}${path}'`;
+async function call(method: string, path: string, body?: string, header = ''): Promise<{ code: number; body: string; r: GuestResult }> {
+  const url = `'${S3.endpoint}${path}'${header ? ` -H '${header}'` : ''}`;
   // With a body, stdin is the config's one line and then the body (`read` takes exactly one line).
   const r = body === undefined
     ? await root(`curl -sS -K - -X ${method} -w '\\n%{http_code}' ${url}`, { input: CREDS })
@@ -73,6 +73,12 @@ export async function createBucket(bucket: string): Promise<void> {
 export async function s3Put(bucket: string, key: string, body: string): Promise<void> {
   const c = await call('PUT', `/${enc(bucket)}/${key.split('/').map(enc).join('/')}`, body);
   if (c.code !== 200) throw new Error(`put ${bucket}/${key}: HTTP ${c.code}\n${describe(c.r)}`);
+}
+
+/** PUT signed with `sha256` as the payload hash (as storage migrate sends a blob): the HTTP code and the error code. */
+export async function s3PutSigned(bucket: string, key: string, body: string, sha256: string): Promise<{ code: number; error: string }> {
+  const c = await call('PUT', `/${enc(bucket)}/${key.split('/').map(enc).join('/')}`, body, `x-amz-content-sha256: ${sha256}`);
+  return { code: c.code, error: /<Code>([^<]*)<\/Code>/.exec(c.body)?.[1] ?? '' };
 }
 
 const unxml = (s: string) => s.replace(/&(lt|gt|quot|apos|amp);/g, (_, e: string) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' })[e]!);
