@@ -328,4 +328,24 @@ sideBySide(t, 'fault 7: a full --quayStorage is reported and pushes work again o
   });
 });
 
+// Issue 12: both folders here are bind paths mreg made, so this is where both scopes' purge of bind
+// storage is proven. An administrator's file beside the blobs must survive it, and keep its folder.
+sideBySide(t, 'down --purge of bind storage deletes what Quay and PostgreSQL wrote, not the admin\'s file', SCOPES, (t, s) => {
+  t.test('purge with a file of the admin\'s in the blob folder', async t => {
+    const blobs = `${SMALL[s.name]}/blobs`;
+    const inNs = (cmd: string) => s.run(s.name === 'rootless' ? `podman unshare sh -c '${cmd}'` : cmd);
+    t.equal((await inNs(`echo mine > ${blobs}/admin-notes.txt`)).exitCode, 0, 'the admin writes a file beside the blobs');
+    const d = await s.run('mreg down --purge --yes', { timeoutMs: 10 * 60_000 });
+    t.equal(d.exitCode, 0, 'down --purge exits 0', { output: describe(d) });
+    t.match(d.stderr, `kept ${blobs}: it holds 1 entry mreg did not write (admin-notes.txt)`, 'says what it left and why');
+    const left = await inNs(`ls -A ${blobs}; cat ${blobs}/admin-notes.txt`);
+    t.equal(left.stdout.trim(), 'admin-notes.txt\nmine', 'only the admin\'s file is left in the blob folder', { output: describe(left) });
+    if (s.name === 'rootless') {
+      const pg = await s.run('test -e /home/mreg/mreg-pgdata && echo "still there: $(podman unshare ls -A /home/mreg/mreg-pgdata)"; true');
+      t.equal(pg.stdout.trim(), '', 'the database folder mreg made, holding only what PostgreSQL wrote, is gone', { output: describe(pg) });
+    }
+    await root(`rm -rf ${blobs}`);
+  });
+});
+
 // No teardown: the next file restores its own snapshot (snapshot.ts).
