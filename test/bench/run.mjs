@@ -3,7 +3,7 @@
 // Never part of npm test / CI, and never a timed assertion: a MISS is reported, not failed.
 // Env: PORT (default 2290, not the test suite's 2222), RUN, MEM, SMP (passed to vm.sh), BENCH_N (rounds for up
 // and upgrade, default 3), BENCH_REPS (repeats for status and start-up, default 10), BENCH_ONLY (comma list of
-// up,status,upgrade,cli,backup,health; default all but health), BENCH_BACKUP_MIB (blob data for backup, default 1024), BENCH_REUSE_VM=1 (use a running VM and leave it up),
+// up,status,upgrade,cli,backup,migrate,health; default all but health; migrate leaves the install on S3, so it goes last), BENCH_BACKUP_MIB (blob data for backup, default 1024), BENCH_MIGRATE_MIB (for migrate, default 512), BENCH_REUSE_VM=1 (use a running VM and leave it up),
 // BENCH_SKIP_INSTALL=1 (with a reused VM: keep its mreg install instead of purging and reinstalling; it is left installed).
 import { readFileSync, writeFileSync, mkdtempSync, rmSync, copyFileSync } from 'node:fs';
 import { tmpdir, cpus, loadavg } from 'node:os';
@@ -17,7 +17,7 @@ process.env.RUN ??= `/tmp/mreg-vm-run-${process.env.PORT}`;
 process.env.ASLR ??= 'on';
 const N = Number(process.env.BENCH_N ?? 3);
 const REPS = Number(process.env.BENCH_REPS ?? 10);
-const ONLY = (process.env.BENCH_ONLY ?? 'up,status,down,upgrade,cli,backup').split(',');
+const ONLY = (process.env.BENCH_ONLY ?? 'up,status,down,upgrade,cli,backup,migrate').split(',');
 const REUSE = process.env.BENCH_REUSE_VM === '1';
 
 const IMG = 'localhost/mreg-test';
@@ -243,6 +243,38 @@ async function benchBackup() {
   await guest(`rm -rf /var/tmp/bench-backup ${mount}/bench; podman rmi ${host}/${creds.username}/tiny:bench >/dev/null 2>&1; true`);
 }
 
+/**
+ * storage migrate (issue 18): its "copy the blobs" step against a plain S3 client copying the same files
+ * (curl's SigV4, one PUT per file, one after another) into a second bucket of the same RGW (test/vm/guest/
+ * ceph-up.sh: memstore, so the engine holds both copies in RAM). One round: migrate switches the install.
+ */
+async function benchMigrate() {
+  const mib = Number(process.env.BENCH_MIGRATE_MIB ?? 512);
+  const mount = (await guest("podman volume inspect --format '{{.Mountpoint}}' quay-storage")).out.trim();
+  await guest(`set -e; for i in $(seq ${Math.ceil(mib / 64)}); do f=$(mktemp -p ${mount}); head -c 64M /dev/urandom > "$f"; h=$(sha256sum < "$f" | cut -c1-64)
+    mkdir -p ${mount}/bench/sha256/$(echo $h | cut -c1-2); mv "$f" ${mount}/bench/sha256/$(echo $h | cut -c1-2)/$h; done; chown -R 1001:0 ${mount}/bench; sync`);
+  log('starting Ceph RGW (ceph-up.sh)');
+  await guest(`MEM_BYTES=${(2 * mib + 512) * 2 ** 20} bash /opt/mreg/test/vm/guest/ceph-up.sh >/tmp/bench-ceph.log 2>&1`);
+  const ep = 'http://192.0.2.80:7480';
+  // The key pair as mreg reads it, and as curl's config (never on a command line).
+  await guest(`set -e; umask 077; printf '[default]\\naws_access_key_id = %s\\naws_secret_access_key = %s\\n' QUAYACCESSKEY0000000 quaysecretkey0000000000000000000000000000 > /root/bench-s3-credentials
+    printf 'user = "%s:%s"\\naws-sigv4 = "aws:amz:us-east-1:s3"\\n' QUAYACCESSKEY0000000 quaysecretkey0000000000000000000000000000 > /root/bench-s3.curl
+    for b in bench-plain bench-mreg; do curl -sSf -K /root/bench-s3.curl -X PUT ${ep}/$b -o /dev/null; done`);
+  const list = (await guest(`cd ${mount} && find . -type f -printf '%P\\n' | tee /tmp/bench-migrate.list | wc -l; du -sm --apparent-size . | cut -f1`)).out.trim().split(/\s+/);
+  await guest('sync; echo 3 > /proc/sys/vm/drop_caches');
+  const plain = await guestTime(`cd ${mount} && while IFS= read -r p; do curl -sSf -K /root/bench-s3.curl -T "$p" "${ep}/bench-plain/$p" -o /dev/null || exit 1; done < /tmp/bench-migrate.list`);
+  await guest('sync; echo 3 > /proc/sys/vm/drop_caches');
+  const whole = await guestTime(`mreg storage migrate --to s3://bench-mreg --s3Endpoint ${ep} --s3CredentialsFile /root/bench-s3-credentials`);
+  const err = (await guest('cat /tmp/bench-last.err')).out;
+  const step = name => Number(new RegExp(`^ {4}ok ${name}[^\\n]* \\(([\\d.]+)s\\)$`, 'm').exec(err)?.[1] ?? NaN) * 1000;
+  const copy = step('copy the blobs');
+  const last = step('copy what changed meanwhile');
+  const ratio = plain / copy;
+  say(`migrate: mreg's copy ${secs(copy)} vs curl PUT of each file ${secs(plain)} (${list[0]} files, ${list[1]} MiB) → throughput ratio ${ratio.toFixed(2)} (target ≥ 0.80) ${verdict(ratio >= 0.8)}`);
+  note(`migrate: whole command ${secs(whole)} (object-store check, compare, copy, stop quay-app, last pass ${secs(last)}, switch, restart and health wait); one round, the install is on S3 after it`);
+  await guest(`rm -f /root/bench-s3-credentials /root/bench-s3.curl /tmp/bench-migrate.list`);
+}
+
 async function benchHealth() {
   // start-job time vs the first 200 for unit-file variants (edits the rendered files in the guest only)
   const r = await guest(`bash ${GUEST_DIR}/health-variants.sh ${process.env.BENCH_VARIANTS ?? 'base startup'} ${N}`);
@@ -283,7 +315,7 @@ try {
   const qemus = (await sh('bash', ['-c', 'pgrep -c qemu-system || true'])).out.trim();
   vmInfo = `QEMU/TCG guest (MEM=${process.env.MEM ?? 4096} MiB, SMP=${process.env.SMP ?? 2}), ${qemus} QEMU VMs running on the host, rootful install`;
   log(`${vmInfo}; N=${N}, repeats ${REPS}`);
-  const benches = { up: benchUp, status: benchStatus, down: benchDown, upgrade: benchUpgrade, cli: benchCli, backup: benchBackup, health: benchHealth };
+  const benches = { up: benchUp, status: benchStatus, down: benchDown, upgrade: benchUpgrade, cli: benchCli, backup: benchBackup, migrate: benchMigrate, health: benchHealth };
   for (const name of ONLY) {
     if (!benches[name]) throw new Error(`unknown bench ${name} (BENCH_ONLY)`);
     log(`${name} …`);
