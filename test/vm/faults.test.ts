@@ -162,6 +162,8 @@ t.test('fault 3b (rootless): up with a new port killed after writing its units; 
     t.same(c.stdout.trim().split('\n'), ['200', '000'], `${s.name}: ${newHost} answers with its certificate, the old port is closed`, { output: describe(c) });
     const back = await s.run(upCmd(s, extraUp(s)), { timeoutMs: 20 * 60_000 });
     t.equal(back.exitCode, 0, `${s.name}: and back to ${s.host}`, { output: describe(back) });
+    // Issue 12: a flag that disagrees with the install is a change up says before it applies it.
+    t.match(`${back.stdout}${back.stderr}`, `mreg: changing --quayHostname: ${newHost} → ${s.host} (new server certificate`, `${s.name}: up says what it changes`);
     await assertPulls(t, s, 'the port moved (interrupted) and came back');
   }));
 });
