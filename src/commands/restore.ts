@@ -27,10 +27,28 @@ import { parseRecord, serializeRecord } from '../spec/record.js';
 import { meaningfulEntries, takenDir, takeProblem, type TakenDir } from '../spec/taken-dirs.js';
 import { executeLocked, imageArchiveProblem, readPassphraseFlag, stringFlag } from './common.js';
 import { loadImageArchive } from '../apply/image-archive.js';
-import { parseQuayRootFlag, parseStorageFlag, parseUpOptions } from '../spec/options.js';
+import { parseQuayRootFlag, parseS3FileFlags, parseStorageFlag, parseUpOptions } from '../spec/options.js';
+import { checkObjectStorage, withS3Inputs } from '../apply/object-storage.js';
+import { storageText } from '../model/views.js';
+import type { QuayStorage, Storage } from '../spec/spec.js';
 import { up } from './up.js';
 import { markerPath, readMarker, restoredRecord } from '../backup/restored.js';
 import { planDown } from '../plan/down.js';
+
+/**
+ * The blob storage the restored install gets: the backup's, or --quayStorage for a local one. An
+ * object-storage install keeps its bucket (its blobs are there, not in the archive), with the key pair
+ * and CA files wherever this host keeps them.
+ */
+function objectStorageOnThisHost(backedUp: QuayStorage, flag: Storage | undefined, files: { credentialsFile?: string; caBundle?: string }): QuayStorage {
+  if (backedUp.kind !== 's3') {
+    const given = Object.keys(files).map(k => `--s3${k[0]!.toUpperCase()}${k.slice(1)}`);
+    if (given.length > 0) throw new UsageError(`${given.join(', ')}: the backed-up install keeps its blobs in ${storageText(backedUp)}, not in object storage`, 'leave it out');
+    return flag ?? backedUp;
+  }
+  if (flag) throw new UsageError(`--quayStorage: the backed-up install keeps its blobs in ${storageText(backedUp)}, and the backup holds none of them`, 'leave it out: the restored registry uses the same bucket');
+  return { ...backedUp, ...files };
+}
 
 export async function restore(ctx: CommandContext): Promise<void> {
   const { out, flags, args, host } = ctx;
@@ -46,6 +64,7 @@ export async function restore(ctx: CommandContext): Promise<void> {
   const quayStorage = flags.quayStorage !== undefined ? parseStorageFlag('quayStorage', flags.quayStorage, env) : undefined;
   const pgStorage = flags.pgStorage !== undefined ? parseStorageFlag('pgStorage', flags.pgStorage, env) : undefined;
   if (hostname !== undefined) parseUpOptions({ quayHostname: hostname }, env); // up's rules, before anything is read
+  const s3Files = parseS3FileFlags({ s3CredentialsFile: stringFlag(flags, 's3CredentialsFile', 'restore'), s3CaBundle: stringFlag(flags, 's3CaBundle', 'restore') }, env);
   const passphraseFile = await readPassphraseFlag(flags, 'restore');
   const imageArchive = stringFlag(flags, 'imageArchive', 'restore');
   const archiveProblem = imageArchive === undefined ? undefined : await imageArchiveProblem(imageArchive);
@@ -65,8 +84,21 @@ export async function restore(ctx: CommandContext): Promise<void> {
     const backedUp = parseRecord(await readFile(join(work, QUAY_ROOT_PREFIX, 'mreg-install.json'), 'utf8'), `${archive}: ${QUAY_ROOT_PREFIX}mreg-install.json`);
     const quayRoot = quayRootFlag ?? (m.scope === probe.scope ? m.quayRoot : defaultQuayRoot(probe.scope, probe.home));
     // Another host's disks: the storage may go elsewhere (the backup's folders may not exist or be in use here).
-    backedUp.spec.quayStorage = quayStorage ?? backedUp.spec.quayStorage;
+    backedUp.spec.quayStorage = objectStorageOnThisHost(backedUp.spec.quayStorage, quayStorage, s3Files);
     backedUp.spec.pgStorage = pgStorage ?? backedUp.spec.pgStorage;
+    // An object-storage install's key pair (and CA) must be readable here and open its bucket: checked
+    // before anything changes, as up does.
+    if (backedUp.spec.quayStorage.kind === 's3') {
+      const s3 = backedUp.spec.quayStorage;
+      await withS3Inputs(backedUp.spec).catch((err: unknown) => {
+        // The path came from the backup, not from a flag: say where else the files may come from.
+        if (err instanceof UsageError && s3Files.credentialsFile === undefined && s3Files.caBundle === undefined) {
+          throw new UsageError(err.problems, 'the backed-up install read them there; put them there, or give --s3CredentialsFile FILE (and --s3CaBundle FILE); nothing was changed');
+        }
+        throw err;
+      });
+      await out.step(`object storage ${storageText(s3)}`, () => checkObjectStorage(s3, false));
+    }
     const podman = createPodman({ verbose: out.verbose, log: out.debug });
 
     // A restore of this same backup that was interrupted (kill, power cut) is resumed, not refused:

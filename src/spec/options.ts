@@ -194,6 +194,20 @@ function parseObjectStorage(raw: RawUpFlags, value: string, env: OptionEnv, p: P
   return storage;
 }
 
+/**
+ * --s3CredentialsFile / --s3CaBundle as restore reads them: where this host keeps the files of a backed-up
+ * object-storage install (the bucket and endpoint come from the backup).
+ */
+export function parseS3FileFlags(raw: RawUpFlags, env: OptionEnv): { credentialsFile?: string; caBundle?: string } {
+  const p = new Problems();
+  const cred = readString(raw, 's3CredentialsFile', p);
+  const ca = readString(raw, 's3CaBundle', p);
+  const credentialsFile = cred === undefined ? undefined : parsePath('s3CredentialsFile', cred, env, p, '/root/s3-credentials', false);
+  const caBundle = ca === undefined ? undefined : parsePath('s3CaBundle', ca, env, p, '/etc/pki/ca-trust/source/anchors/s3-ca.pem', false);
+  if (p.lines.length > 0) throw new UsageError(p.lines);
+  return { ...(credentialsFile ? { credentialsFile } : {}), ...(caBundle ? { caBundle } : {}) };
+}
+
 /** An s3 flag without s3:// storage would be silently ignored: refuse it. */
 function noS3Flags(raw: RawUpFlags, p: Problems, storage: Storage | undefined): QuayStorage | undefined {
   for (const flag of S3_FLAGS) {

@@ -200,6 +200,8 @@ const USAGE_ERRORS: Array<[string[], string]> = [
     '--s3CredentialsFile /nonexistent/s3: no such file'],
   [['up', '--dry-run', '--quayHostname', HOSTNAME, '--s3CreateBucket'], '--s3CreateBucket: only applies to object storage'],
   [['restore', '--quayStorage', 's3://quay-blobs', '/tmp/x.tar'], '--quayStorage s3://quay-blobs: restore writes blobs to local storage only'],
+  [['restore', '--s3CredentialsFile', 'keys/s3', '/tmp/x.tar'], '--s3CredentialsFile keys/s3: relative path'],
+  [['restore', '--s3CaBundle', 'ca.pem', '/tmp/x.tar'], '--s3CaBundle ca.pem: relative path'],
   [['storage'], 'missing required args for command `storage <action>`'],
   [['storage', 'move'], 'unknown storage action "move"'],
   [['storage', 'migrate'], '--to: needed; name the bucket to move the blobs into'],

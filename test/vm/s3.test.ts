@@ -30,6 +30,7 @@ sideBySide(t, 'install on S3 (both scopes at once)', SCOPES, (t, s) => {
   const tls = s.name === 'rootful' ? '' : `--s3CaBundle ${caFile}`;
   const s3Flags = (b: string, file = creds, ep = endpoint) => `--quayStorage s3://${b}/${PREFIX} --s3Endpoint ${ep} --s3CredentialsFile ${file} ${tls}`;
   let c: Creds | undefined;
+  let pushedDigest = '';
 
   /** Nothing of an install exists in this scope: no quayRoot, no Quadlet file, no unit. */
   async function nothingChanged(t: Test, what: string) {
@@ -70,6 +71,7 @@ sideBySide(t, 'install on S3 (both scopes at once)', SCOPES, (t, s) => {
     t.equal((await login(s, c)).exitCode, 0, 'podman login');
     const pushed = await pushTiny(s, c);
     t.equal(pushed.r.exitCode, 0, 'push', { output: describe(pushed.r) });
+    pushedDigest = pushed.digest;
     // Rootless reaches RGW over https with a certificate podman does not trust: a blob redirected to the
     // bucket would fail here, so this pull also proves FEATURE_PROXY_STORAGE keeps clients on the registry.
     const pulled = await pullDigest(s, c);
@@ -107,6 +109,34 @@ sideBySide(t, 'install on S3 (both scopes at once)', SCOPES, (t, s) => {
     t.equal(f.stdout.trim(), '. 700\nconfig-bundle-secret.yaml 600\nquay-database.dump 600\nPGDMP\n1\nnamespace: mirror', 'modes, a pg_dump archive, the resources', { output: describe(f) });
     const again = await run(`mreg export openshift ${dir}`);
     t.equal(again.exitCode, 2, 'a folder that is not empty is refused');
+  });
+
+  t.test(`${s.name}: restore of the S3 install checks its key pair and bucket first, and takes the key file from a new place`, async t => {
+    if (!c) return t.fail('no install');
+    const archive = `${s.home}/s3-install.tar`;
+    // Refusals while the install runs: each is about the object storage, before the live install is even looked at.
+    const noKeys = await run(`mreg restore ${archive} --s3CredentialsFile ${s.home}/no-such-keys`, { timeoutMs: 10 * 60_000 });
+    t.equal(noKeys.exitCode, 2, 'a key file that is not there: exit 2', { output: describe(noKeys) });
+    t.match(noKeys.stderr, `--s3CredentialsFile ${s.home}/no-such-keys: no such file`);
+    const local = await run(`mreg restore ${archive} --quayStorage quay-storage`, { timeoutMs: 10 * 60_000 });
+    t.equal(local.exitCode, 2, '--quayStorage for an object-storage backup: exit 2', { output: describe(local) });
+    t.match(local.stderr, /--quayStorage: the backed-up install keeps its blobs in s3:\/\/.*the backup holds none of them/);
+    const wrong = await run(`mreg restore ${archive} --s3CredentialsFile ${creds}.bad`, { timeoutMs: 10 * 60_000 });
+    t.equal(wrong.exitCode, 1, 'a refused key pair: exit 1', { output: describe(wrong) });
+    t.match(wrong.stderr, /could not sign in: HTTP 403/);
+    // A new host keeps the key file elsewhere: after down --purge and a move, the recorded path is gone.
+    const d = await run(`mreg down --purge --yes && mv ${creds} ${creds}.moved`, { timeoutMs: 10 * 60_000 });
+    t.equal(d.exitCode, 0, 'down --purge, key file moved', { output: describe(d) });
+    const missing = await run(`mreg restore ${archive}`, { timeoutMs: 10 * 60_000 });
+    t.equal(missing.exitCode, 2, 'the recorded key file is gone: exit 2', { output: describe(missing) });
+    t.match(missing.stderr, /give --s3CredentialsFile FILE/, 'the hint names the flag');
+    t.equal((await run(`test -e ${s.quayRoot} && echo made; true`)).stdout.trim(), '', 'nothing was made');
+    const r = await run(`mreg restore ${archive} --s3CredentialsFile ${creds}.moved`, { timeoutMs: 20 * 60_000 });
+    t.equal(r.exitCode, 0, 'restore with the key file at its new place exits 0', { output: describe(r) });
+    t.equal((await run(`jq -r .spec.quayStorage.credentialsFile ${s.quayRoot}/mreg-install.json`)).stdout.trim(), `${creds}.moved`, 'the record names the new place');
+    t.equal((await login(s, c)).exitCode, 0, 'the old credentials log in');
+    const pulled = await pullDigest(s, c);
+    t.equal(pulled.digest, pushedDigest, 'what was pushed before the backup pulls from the same bucket', { output: describe(pulled.r) });
   });
 });
 
