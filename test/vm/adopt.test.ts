@@ -19,13 +19,16 @@ const FIXTURE = '/opt/mreg/test/vm/guest/make-mr13-fixture.sh';
 const OLD = { username: 'init', password: 'mirror-registry-13-pw' };
 let digest = '';
 
-interface AdoptJson { adopted: boolean; durationMs: number; downtimeMs: number; backup: string; configKept?: { settings: string[]; keys: string[] }; configChanges?: Array<{ key: string; before?: string; after?: string; why?: string }> }
+interface AdoptJson { adopted: boolean; durationMs: number; downtimeMs: number; backup: string; leftovers?: Array<{ what: string; path: string; removed: boolean }>; configKept?: { settings: string[]; keys: string[] }; configChanges?: Array<{ key: string; before?: string; after?: string; why?: string }> }
 
 t.test('a mirror-registry 1.3 install with a user and an image', async t => {
   const pre = await s.run(`test ! -e ${s.quayRoot} && test ! -e ${UNIT_DIR}/quay-app.service && ! podman volume exists pg-storage`);
   t.equal(pre.exitCode, 0, 'starts from a clean user', { output: describe(pre) });
   const fx = await s.run(`bash ${FIXTURE} ${s.host.split(':')[0]} ${s.port}`, { timeoutMs: 20 * 60_000 });
   if (!t.equal(fx.exitCode, 0, 'fixture healthy', { output: describe(fx) })) return;
+  // mirror-registry's installer key, made and authorised exactly as it does (cmd/utils.go setupLocalSSH).
+  const key = await s.run(`ssh-keygen -q -b 2048 -t rsa -N '' -f ~/.ssh/quay_installer && umask 066 && /bin/echo "$(cat ~/.ssh/quay_installer.pub)" >> ~/.ssh/authorized_keys`);
+  t.equal(key.exitCode, 0, 'the installer\'s ssh key, authorised', { output: describe(key) });
   const init = await s.run(`jq -nc --arg p "$(cat)" '{username:"${OLD.username}",password:$p,email:"init@example.test",access_token:true}' |
     curl -s -o /dev/null -w '%{http_code}' --cacert ${caPath(s)} -H content-type:application/json --data @- https://${s.host}/api/v1/user/initialize`, { input: OLD.password });
   t.equal(init.stdout.trim(), '200', 'first user created through mirror-registry\'s bootstrap API');
@@ -41,6 +44,7 @@ t.test('--dry-run changes nothing', async t => {
   t.equal(r.exitCode, 0, 'exit 0', { output: describe(r) });
   const plan = parseJson<{ actions: string[] }>(r);
   t.ok(plan?.actions.some(a => a.startsWith(`move ${UNIT_DIR}/quay-app.service`)), 'plans to move the old units');
+  t.ok(plan?.actions.includes(`offer to remove (asking on a terminal) mirror-registry's ssh key /home/mreg/.ssh/quay_installer (and .pub), let in by a line of /home/mreg/.ssh/authorized_keys`), 'lists the leftover key');
   t.notMatch(r.stdout, /mirror-registry-13-pw/, 'no secret in the plan');
   const still = await s.run(`test -f ${UNIT_DIR}/quay-app.service && test ! -e ${BACKUP} && systemctl --user is-active quay-app.service`);
   t.equal(still.exitCode, 0, 'old install untouched and running', { output: describe(still) });
@@ -99,10 +103,14 @@ t.test('a new Quay image that migrates the database and never gets healthy: put 
 });
 
 t.test('mreg adopt', async t => {
-  const r = await s.run('mreg adopt --json', { timeoutMs: 30 * 60_000 });
+  const r = await s.run('mreg adopt --json --remove-leftovers', { timeoutMs: 30 * 60_000 });
   if (!t.equal(r.exitCode, 0, 'exit 0', { output: describe(r) })) return;
   const res = parseJson<AdoptJson>(r);
   t.ok(res?.adopted, 'adopted');
+  t.same(res?.leftovers, [{ what: 'ssh-key', path: '/home/mreg/.ssh/quay_installer', removed: true }], 'the installer key is reported removed');
+  // The test harness logs in as mreg with its own key in the same authorized_keys: this very command proves it stayed.
+  const keys = await s.run('test ! -e ~/.ssh/quay_installer && test ! -e ~/.ssh/quay_installer.pub && grep -c ssh- ~/.ssh/authorized_keys');
+  t.equal(keys.stdout.trim(), '1', 'the pair is gone, and authorized_keys holds only the key it had before', { output: describe(keys) });
   t.comment(`adopt wall time ${((res?.durationMs ?? 0) / 1000).toFixed(1)} s, downtime ${((res?.downtimeMs ?? 0) / 1000).toFixed(1)} s`);
 
   const files = await s.run(`set -e; cd ${BACKUP}; ls quay-pod.service quay-postgres.service quay-redis.service quay-app.service config.yaml ssl.cert ssl.key links.txt >/dev/null
