@@ -17,11 +17,13 @@ t.before(fromClean);
 t.setTimeout(60 * 60_000);
 
 // Blobs live on a small tmpfs per scope (a bind path, where mreg's default is a volume) so "storage
-// full" costs one fallocate, not gigabytes. The rootless one belongs to the user, who makes blobs/ in it.
+// full" costs one fallocate, not gigabytes. Rootful, mreg makes blobs/ in it; rootless, the mount itself
+// (the user's, empty) is the storage: a folder that existed before, which --purge must give back as it was.
 // Rootless keeps its database in a bind path too: after the first start it belongs to a sub-uid, and
 // every re-run of up below must still prepare it.
 const SMALL: Record<Scope['name'], string> = { rootful: '/mnt/mreg-small', rootless: '/mnt/mreg-small-user' };
-const extraUp = (s: Scope) => `--quayStorage ${SMALL[s.name]}/blobs${s.name === 'rootless' ? ' --pgStorage /home/mreg/mreg-pgdata' : ''}`;
+const blobDir = (s: Scope) => (s.name === 'rootful' ? `${SMALL.rootful}/blobs` : SMALL.rootless);
+const extraUp = (s: Scope) => `--quayStorage ${blobDir(s)}${s.name === 'rootless' ? ' --pgStorage /home/mreg/mreg-pgdata' : ''}`;
 
 interface State { creds: Creds; digest: string; ca: string; credsSha: string; keys: string }
 const state = new Map<string, State>();
@@ -319,7 +321,7 @@ sideBySide(t, 'fault 7: a full --quayStorage is reported and pushes work again o
     await root(`avail=$(df --output=avail -B1 ${small} | tail -1); fallocate -l $((avail - 262144)) ${small}/fill`);
     const full = await status(s);
     t.equal(full.r.exitCode, 3, 'status exits 3 with the storage full', { output: describe(full.r) });
-    t.ok(full.json?.problems.some(p => p.startsWith(`quayStorage ${small}/blobs: only`)), 'status names quayStorage and its free space', { problems: full.json?.problems });
+    t.ok(full.json?.problems.some(p => p.startsWith(`quayStorage ${blobDir(s)}: only`)), 'status names quayStorage and its free space', { problems: full.json?.problems });
     const refused = await push();
     t.not(refused.exitCode, 0, 'a push fails while the storage is full', { output: describe(refused) });
     await root(`rm -f ${small}/fill`);
@@ -334,7 +336,7 @@ sideBySide(t, 'fault 7: a full --quayStorage is reported and pushes work again o
 // storage is proven. An administrator's file beside the blobs must survive it, and keep its folder.
 sideBySide(t, 'down --purge of bind storage deletes what Quay and PostgreSQL wrote, not the admin\'s file', SCOPES, (t, s) => {
   t.test('purge with a file of the admin\'s in the blob folder', async t => {
-    const blobs = `${SMALL[s.name]}/blobs`;
+    const blobs = blobDir(s);
     const inNs = (cmd: string) => s.run(s.name === 'rootless' ? `podman unshare sh -c '${cmd}'` : cmd);
     t.equal((await inNs(`echo mine > ${blobs}/admin-notes.txt`)).exitCode, 0, 'the admin writes a file beside the blobs');
     const d = await s.run('mreg down --purge --yes', { timeoutMs: 10 * 60_000 });
@@ -343,10 +345,15 @@ sideBySide(t, 'down --purge of bind storage deletes what Quay and PostgreSQL wro
     const left = await inNs(`ls -A ${blobs}; cat ${blobs}/admin-notes.txt`);
     t.equal(left.stdout.trim(), 'admin-notes.txt\nmine', 'only the admin\'s file is left in the blob folder', { output: describe(left) });
     if (s.name === 'rootless') {
+      // The mount existed before (the user's, 0755): it is given back with its owner and mode.
+      const back = await s.run(`stat -c '%a %U' ${blobs}`);
+      t.equal(back.stdout.trim(), '755 mreg', 'the folder that existed before has its old mode and owner again', { output: describe(back) });
+    }
+    if (s.name === 'rootless') {
       const pg = await s.run('test -e /home/mreg/mreg-pgdata && echo "still there: $(podman unshare ls -A /home/mreg/mreg-pgdata)"; true');
       t.equal(pg.stdout.trim(), '', 'the database folder mreg made, holding only what PostgreSQL wrote, is gone', { output: describe(pg) });
     }
-    await root(`rm -rf ${blobs}`);
+    await root(s.name === 'rootful' ? `rm -rf ${blobs}` : `rm -f ${blobs}/admin-notes.txt`);
   });
 });
 
