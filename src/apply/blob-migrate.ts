@@ -1,5 +1,5 @@
 // Copies a local blob store into a bucket under the same relative paths (the layout Quay reads, whatever
-// it is), one tar stream read in the scope's user namespace, each file PUT as it comes and checked.
+// it is), in a few lanes side by side, each file PUT as it is read and checked.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat, writeFile } from 'node:fs/promises';
@@ -62,11 +62,11 @@ export async function copyFiles(root: string, scope: Scope, t: S3Target, prefix:
   }
   const result: CopyResult = { files: 0, bytes: 0 };
   const stop = new AbortController();
+  let first: { err: unknown } | undefined; // what failed first; the other lanes then stop with "stopped"
   const done = (size: number) => { result.files += 1; result.bytes += size; progress(result); };
-  const runs = await Promise.allSettled(lanes.map((files, i) => copyLane(root, scope, t, prefix, files, join(scratch, `migrate-${i}.list`), done, stop.signal)
-    .catch((err: unknown) => { stop.abort(); throw err; })));
-  const failed = runs.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
+  await Promise.allSettled(lanes.map((files, i) => copyLane(root, scope, t, prefix, files, join(scratch, `migrate-${i}.list`), done, stop.signal)
+    .catch((err: unknown) => { first ??= { err }; stop.abort(); })));
+  if (first) throw first.err;
   return result;
 }
 

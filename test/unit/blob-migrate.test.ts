@@ -63,3 +63,20 @@ t.test('a damaged local blob stops the copy, named, and every lane with it', asy
     { message: `the local blob ${bad} does not hash to its digest sha256:${sha('good')}: it is damaged` });
   t.notOk(s3.objects.has(`quay/${bad}`), 'the damaged copy is not in the bucket');
 });
+
+t.test('the error is the damaged blob, not another lane\'s stop', async t => {
+  // Dealt largest first: the 100 kB blob alone in lane 0, the damaged one first in lane 1, the small ones
+  // after; lane 0 reaches its next file after lane 1 failed and stops there.
+  const s3 = await startFakeS3('AK', ['quay']);
+  t.teardown(() => s3.close());
+  const good = (n: number, fill: number) => Buffer.alloc(n, fill);
+  const name = (b: Buffer | string) => `sha256/${sha(b).slice(0, 2)}/${sha(b)}`;
+  const claimed = good(50_000, 1);
+  const files: Record<string, Buffer> = { [name(good(100_000, 2))]: good(100_000, 2), [name(claimed)]: good(50_000, 9) };
+  for (let i = 0; i < 30; i++) files[name(good(10_000, 10 + i))] = good(10_000, 10 + i);
+  const root = store(files);
+  const target = { endpoint: s3.endpoint, bucket: 'quay', keys: { accessKey: 'AK', secretKey: 'SK' } };
+  const { todo } = await planCopy(root, 'rootful', target, '');
+  await t.rejects(copyFiles(root, 'rootful', target, '', todo, mkdtempSync(join(tmpdir(), 'mreg-scratch-')), () => undefined),
+    { message: `the local blob ${name(claimed)} does not hash to its digest sha256:${sha(claimed)}: it is damaged` });
+});
