@@ -46,7 +46,7 @@ export async function status(ctx: CommandContext): Promise<void> {
 
   // Independent probes at once (each podman or D-Bus round trip is slow on a small VM); problems
   // are still listed in the fixed order below.
-  const [states, health, expires, configYaml, modeProblems, storage, lastBackup, localCopy] = await allInOrder([
+  const [states, health, expires, configYaml, modeProblems, storages, lastBackup] = await allInOrder([
     readUnitStates(probe.scope, ctx.env),
     readIfExists(layout.caCert).then(ca => probeHealth({ hostname: spec.hostname, port: spec.port, ca })),
     readIfExists(layout.sslCert).then(pem => pem === undefined ? undefined : certExpiry(pem)),
@@ -59,10 +59,13 @@ export async function status(ctx: CommandContext): Promise<void> {
       { path: layout.configYaml, maxMode: 0o640 },
       { path: layout.sslKey, maxMode: 0o640 },
     ], probe.uid),
-    storageReport([['quayStorage', spec.quayStorage], ['pgStorage', spec.pgStorage]], record.volumeMountpoints),
+    // With the local copy a migrate left: one podman process looks up every unrecorded volume.
+    storageReport([['quayStorage', spec.quayStorage], ['pgStorage', spec.pgStorage], ...(record.migratedFrom ? [['localCopy', record.migratedFrom] as const] : [])],
+      record.volumeMountpoints),
     readIfExists(lastBackupPath(layout.root)).then(parseLastBackup).catch(() => undefined),
-    record.migratedFrom ? storageReport([['localCopy', record.migratedFrom]], record.volumeMountpoints).then(([c]) => c) : undefined,
   ]);
+  const localCopy = storages.find(s => s.name === 'localCopy');
+  const storage = storages.filter(s => s !== localCopy);
 
   for (const s of states) {
     if (s.loadState !== 'loaded') problems.push(`${s.name} is ${s.loadState}: run mreg up to regenerate it`);
