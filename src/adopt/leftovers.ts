@@ -10,6 +10,8 @@ export interface SshLeftover {
   key: string;
   pub: string;
   authorizedKeys: string;
+  /** The public key as keyOf gives it; undefined without a readable .pub (no line can then be matched). */
+  publicKey?: string;
   /** Lines of authorized_keys that hold the key (mirror-registry appends one per install). */
   lines: number;
 }
@@ -28,10 +30,10 @@ export async function findSshLeftover(home: string): Promise<SshLeftover | undef
   const pubText = await readFile(pub, 'utf8').catch(() => undefined);
   const keyThere = await stat(key).then(() => true, () => false);
   if (pubText === undefined && !keyThere) return undefined;
-  const wanted = pubText === undefined ? undefined : keyOf(pubText);
+  const publicKey = pubText === undefined ? undefined : keyOf(pubText);
   const allowed = await readFile(authorizedKeys, 'utf8').catch(() => '');
-  const lines = wanted === undefined ? 0 : allowed.split('\n').filter(l => keyOf(l) === wanted).length;
-  return { key, pub, authorizedKeys, lines };
+  const lines = publicKey === undefined ? 0 : allowed.split('\n').filter(l => keyOf(l) === publicKey).length;
+  return { key, pub, authorizedKeys, lines, ...(publicKey ? { publicKey } : {}) };
 }
 
 export function describeSshLeftover(l: SshLeftover): string {
@@ -40,12 +42,10 @@ export function describeSshLeftover(l: SshLeftover): string {
 
 /** Drops the key's lines from authorized_keys (every other line kept, same mode), then deletes the pair. */
 export async function removeSshLeftover(l: SshLeftover): Promise<void> {
-  const pubText = await readFile(l.pub, 'utf8').catch(() => undefined);
-  const wanted = pubText === undefined ? undefined : keyOf(pubText);
-  if (wanted !== undefined) {
+  if (l.lines > 0) {
     const text = await readFile(l.authorizedKeys, 'utf8').catch(() => undefined);
     if (text !== undefined) {
-      const kept = text.split('\n').filter(line => keyOf(line) !== wanted).join('\n');
+      const kept = text.split('\n').filter(line => keyOf(line) !== l.publicKey).join('\n');
       if (kept !== text) await writeFileAtomic(l.authorizedKeys, kept, (await stat(l.authorizedKeys)).mode & 0o777);
     }
   }
