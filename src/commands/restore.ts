@@ -30,7 +30,7 @@ import { loadImageArchive } from '../apply/image-archive.js';
 import { parseQuayRootFlag, parseS3FileFlags, parseStorageFlag, parseUpOptions } from '../spec/options.js';
 import { checkObjectStorage, withS3Inputs } from '../apply/object-storage.js';
 import { storageText } from '../model/views.js';
-import type { QuayStorage, Storage } from '../spec/spec.js';
+import type { ObjectStorage, QuayStorage, Storage } from '../spec/spec.js';
 import { up } from './up.js';
 import { markerPath, readMarker, restoredRecord } from '../backup/restored.js';
 import { planDown } from '../plan/down.js';
@@ -89,14 +89,14 @@ export async function restore(ctx: CommandContext): Promise<void> {
     // An object-storage install's key pair (and CA) must be readable here and open its bucket: checked
     // before anything changes, as up does.
     if (backedUp.spec.quayStorage.kind === 's3') {
-      const s3 = backedUp.spec.quayStorage;
-      await withS3Inputs(backedUp.spec).catch((err: unknown) => {
+      const read = await withS3Inputs(backedUp.spec).catch((err: unknown) => {
         // The path came from the backup, not from a flag: say where else the files may come from.
         if (err instanceof UsageError && s3Files.credentialsFile === undefined && s3Files.caBundle === undefined) {
           throw new UsageError(err.problems, 'the backed-up install read them there; put them there, or give --s3CredentialsFile FILE (and --s3CaBundle FILE); nothing was changed');
         }
         throw err;
       });
+      const s3 = read.quayStorage as ObjectStorage; // the keys read once, for the check
       await out.step(`object storage ${storageText(s3)}`, () => checkObjectStorage(s3, false));
     }
     const podman = createPodman({ verbose: out.verbose, log: out.debug });
