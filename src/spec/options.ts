@@ -180,14 +180,11 @@ function parseObjectStorage(raw: RawUpFlags, value: string, env: OptionEnv, p: P
   if (raw.s3Endpoint === undefined) {
     p.add('s3Endpoint', undefined, `needed with ${FLAG_NAMES[flag]} ${value}`, 'give the object store\'s URL, e.g. --s3Endpoint https://s3.example.com');
   }
-  const credValue = readString(raw, 's3CredentialsFile', p);
-  const credentialsFile = credValue === undefined ? undefined : parsePath('s3CredentialsFile', credValue, env, p, '/root/s3-credentials', false);
+  const { credentialsFile, caBundle } = s3FilePaths(raw, env, p);
   if (raw.s3CredentialsFile === undefined) {
     p.add('s3CredentialsFile', undefined, `needed with ${FLAG_NAMES[flag]} ${value}`,
       'give a file with aws_access_key_id and aws_secret_access_key (AWS credentials format); keys are never taken from the command line');
   }
-  const caValue = readString(raw, 's3CaBundle', p);
-  const caBundle = caValue === undefined ? undefined : parsePath('s3CaBundle', caValue, env, p, '/etc/pki/ca-trust/source/anchors/s3-ca.pem', false);
   if ('problem' in location || !endpoint || 'problem' in endpoint || !credentialsFile) return undefined;
   const storage: ObjectStorage = { kind: 's3', ...location, endpoint: endpoint.endpoint, credentialsFile };
   if (caBundle !== undefined) storage.caBundle = caBundle;
@@ -200,12 +197,19 @@ function parseObjectStorage(raw: RawUpFlags, value: string, env: OptionEnv, p: P
  */
 export function parseS3FileFlags(raw: RawUpFlags, env: OptionEnv): { credentialsFile?: string; caBundle?: string } {
   const p = new Problems();
-  const cred = readString(raw, 's3CredentialsFile', p);
-  const ca = readString(raw, 's3CaBundle', p);
-  const credentialsFile = cred === undefined ? undefined : parsePath('s3CredentialsFile', cred, env, p, '/root/s3-credentials', false);
-  const caBundle = ca === undefined ? undefined : parsePath('s3CaBundle', ca, env, p, '/etc/pki/ca-trust/source/anchors/s3-ca.pem', false);
+  const { credentialsFile, caBundle } = s3FilePaths(raw, env, p);
   if (p.lines.length > 0) throw new UsageError(p.lines);
   return { ...(credentialsFile ? { credentialsFile } : {}), ...(caBundle ? { caBundle } : {}) };
+}
+
+/** --s3CredentialsFile and --s3CaBundle as absolute paths (either undefined when not given or wrong). */
+function s3FilePaths(raw: RawUpFlags, env: OptionEnv, p: Problems): { credentialsFile?: string; caBundle?: string } {
+  const cred = readString(raw, 's3CredentialsFile', p);
+  const ca = readString(raw, 's3CaBundle', p);
+  return {
+    credentialsFile: cred === undefined ? undefined : parsePath('s3CredentialsFile', cred, env, p, '/root/s3-credentials', false),
+    caBundle: ca === undefined ? undefined : parsePath('s3CaBundle', ca, env, p, '/etc/pki/ca-trust/source/anchors/s3-ca.pem', false),
+  };
 }
 
 /** An s3 flag without s3:// storage would be silently ignored: refuse it. */
