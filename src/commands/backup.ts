@@ -15,7 +15,8 @@ import {
 } from '../backup/manifest.js';
 import { archiveSource, verifyArchive } from '../backup/verify.js';
 import { lastBackupPath, type LastBackup } from '../backup/last.js';
-import { createArchive, hashTree, listStorage, readMemberText, snapshotPaths } from '../host/backup-tar.js';
+import { createArchive, readMemberText } from '../host/backup-tar.js';
+import { captureStorage } from '../backup/capture.js';
 import { lockScope, readPassphraseFlag, stringFlag } from './common.js';
 import { pathExists, removeIfExists, writeFileAtomic } from '../host/fs.js';
 import { createPodman } from '../host/podman.js';
@@ -51,6 +52,7 @@ export async function backup(ctx: CommandContext): Promise<void> {
     await mkdir(staging, { mode: 0o700 });
     const podman = createPodman({ verbose: out.verbose, log: out.debug });
     // The dump, the install's files and secrets, and finding the storage are independent: at once.
+    const dumpStartedMs = Date.now();
     const [, quayRootFiles, storageRoot] = await out.step('database dump (pg_dump in quay-postgres), install files and secrets', () => Promise.all([
       podman.execToFile(COMPONENTS.postgres.podmanName, ['pg_dump', '--format=custom', `--dbname=${PG_DATABASE}`], join(staging, DUMP_MEMBER)),
       (async () => {
@@ -70,11 +72,9 @@ export async function backup(ctx: CommandContext): Promise<void> {
     }
     // Listed only now, after the dump: every blob the dump refers to is in the listing.
     const { blobs, meta } = await out.step(`storage ${storageRoot}`, async () => {
-      const listing = await listStorage(storageRoot, probe.scope);
-      const blobFiles = listing.files.filter(f => digestOfPath(f.path) !== undefined);
-      const small = listing.files.filter(f => digestOfPath(f.path) === undefined).map(f => f.path);
-      await snapshotPaths(storageRoot, [...listing.dirs, ...small], join(staging, 'storage'), probe.scope, staging);
-      return { blobs: blobFiles, meta: await hashTree(staging, 'storage', probe.scope) };
+      const c = await captureStorage(storageRoot, staging, probe.scope, dumpStartedMs);
+      if (c.partial.length > 0) out.info(`    left out ${c.partial.length} blob${c.partial.length === 1 ? '' : 's'} still being written (pushed after the database dump began, so it does not refer to them)`);
+      return c;
     });
     // Incremental: a blob the previous backup (or the ones it builds on) holds is named, not stored again.
     const allBlobs = blobs.map(b => ({ path: `${STORAGE_PREFIX}${b.path}`, size: b.size, sha256: digestOfPath(b.path)! }));

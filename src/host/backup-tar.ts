@@ -13,7 +13,8 @@ import { decryptArgs, encryptArgs, withGpgHome } from './gpg.js';
 
 export interface StorageListing {
   dirs: string[];
-  files: Array<{ path: string; size: number }>;
+  /** mtime in milliseconds since the epoch. */
+  files: Array<{ path: string; size: number; mtimeMs: number }>;
 }
 
 /**
@@ -21,7 +22,7 @@ export interface StorageListing {
  * Quay's `uploads/` at the root, distribution's `_uploads/` in each repository.
  */
 export async function listStorage(root: string, scope: Scope): Promise<StorageListing> {
-  const script = 'cd -- "$1" && find . -mindepth 1 \\( -path ./uploads -o -name _uploads \\) -prune -o -type d -printf "d\\t0\\t%P\\0" -o -type f -printf "f\\t%s\\t%P\\0"';
+  const script = 'cd -- "$1" && find . -mindepth 1 \\( -path ./uploads -o -name _uploads \\) -prune -o -type d -printf "d\\t0\\t%P\\0" -o -type f -printf "f\\t%s\\t%T@\\t%P\\0"';
   const res = await runInScope(scope, ['sh', '-c', script, 'sh', root], `listing ${root}`);
   return parseListing(res.stdout);
 }
@@ -31,9 +32,8 @@ export function parseListing(stdout: string): StorageListing {
   for (const rec of stdout.split('\0')) {
     if (rec === '') continue;
     const [kind, size, ...rest] = rec.split('\t');
-    const path = rest.join('\t');
-    if (kind === 'd') out.dirs.push(path);
-    else if (kind === 'f') out.files.push({ path, size: Number(size) });
+    if (kind === 'd') out.dirs.push(rest.join('\t'));
+    else if (kind === 'f') out.files.push({ path: rest.slice(1).join('\t'), size: Number(size), mtimeMs: Math.round(Number(rest[0]) * 1000) });
   }
   return out;
 }
@@ -62,13 +62,33 @@ export async function hashTree(dir: string, sub: string, scope: Scope): Promise<
 export function parseHashTree(stdout: string): Array<{ path: string; size: number; sha256: string }> {
   const records = stdout.split('\0');
   const gap = records.indexOf('');
-  const sizes = new Map(records.slice(0, gap).map(r => { const tab = r.indexOf('\t'); return [r.slice(tab + 1), Number(r.slice(0, tab))] as const; }));
-  return records.slice(gap + 1).filter(r => r !== '').map(r => {
+  return joinHashes(records.slice(gap + 1), records.slice(0, gap), true);
+}
+
+/** `size\tpath` and sha256sum's `hash  path` records joined by path; `strict`: every hashed file has a size. */
+function joinHashes(hashRecords: readonly string[], sizeRecords: readonly string[], strict: boolean): Array<{ path: string; size: number; sha256: string }> {
+  const sizes = new Map(sizeRecords.map(r => { const tab = r.indexOf('\t'); return [r.slice(tab + 1), Number(r.slice(0, tab))] as const; }));
+  return hashRecords.filter(r => r !== '').flatMap(r => {
     const path = r.slice(66);
     const size = sizes.get(path);
-    if (size === undefined || !/^[0-9a-f]{64} [ *]$/.test(r.slice(0, 66))) throw new HostError(`unexpected sha256sum output: ${JSON.stringify(r.slice(0, 120))}`);
-    return { path, size, sha256: r.slice(0, 64) };
+    if (!/^[0-9a-f]{64} [ *]$/.test(r.slice(0, 66)) || (size === undefined && strict)) throw new HostError(`unexpected sha256sum output: ${JSON.stringify(r.slice(0, 120))}`);
+    return size === undefined ? [] : [{ path, size, sha256: r.slice(0, 64) }];
   });
+}
+
+/**
+ * sha256 and size of the named files under `root` (paths relative to it). Each size is read after its
+ * hash, so a file whose hash is its digest has the size of that content. A file gone is left out.
+ */
+export async function hashFiles(root: string, paths: readonly string[], scope: Scope, scratch: string): Promise<Array<{ path: string; size: number; sha256: string }>> {
+  if (paths.length === 0) return [];
+  const list = join(scratch, 'hash.list');
+  await writeFile(list, paths.map(p => `${p}\0`).join(''), { mode: 0o600 });
+  const script = 'cd -- "$1" || exit 1; xargs -0r sha256sum -z -- < "$2" 2>/dev/null; printf "\\0"; xargs -0r stat --printf "%s\\t%n\\0" -- < "$2" 2>/dev/null; exit 0';
+  const res = await runInScope(scope, ['sh', '-c', script, 'sh', root, list], `hashing the blobs written during the backup under ${root}`);
+  const records = res.stdout.split('\0');
+  const gap = records.indexOf('');
+  return joinHashes(records.slice(0, gap), records.slice(gap + 1), false);
 }
 
 export interface CreateArchive {

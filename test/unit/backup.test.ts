@@ -11,8 +11,10 @@ import {
   BACKUP_FORMAT, BACKUP_FORMAT_VERSION, blobsOf, checkMembers, planChain, digestOfPath, DUMP_MEMBER, MANIFEST_MEMBER, parseManifest,
   RESTORE_MEMBERS, serializeManifest, STORAGE_PREFIX, type BackupManifest,
 } from '../../src/backup/manifest.js';
-import { createArchive, extractSmallMembers, extractStorage, gpgReadError, hashTree, listStorage, parseHashTree, parseListing, readMembers, snapshotPaths } from '../../src/host/backup-tar.js';
+import { createArchive, extractSmallMembers, extractStorage, gpgReadError, hashFiles, listStorage, parseHashTree, parseListing, readMembers } from '../../src/host/backup-tar.js';
 import { verifyArchive } from '../../src/backup/verify.js';
+import { captureStorage } from '../../src/backup/capture.js';
+import { IN_FLIGHT_MARGIN_MS, inFlightCandidates, settleInFlight } from '../../src/backup/in-flight.js';
 import { HostError } from '../../src/errors.js';
 
 const sha = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');
@@ -27,7 +29,8 @@ t.test('digestOfPath: Quay and distribution blob paths, nothing else', async t =
 });
 
 t.test('parseListing reads find\'s NUL records, tabs in names kept', async t => {
-  t.same(parseListing('d\t0\ta\0f\t12\ta/b c\0f\t3\ta/x\ty\0'), { dirs: ['a'], files: [{ path: 'a/b c', size: 12 }, { path: 'a/x\ty', size: 3 }] });
+  t.same(parseListing('d\t0\ta\0f\t12\t1764800000.1234567890\ta/b c\0f\t3\t1764800001.0000000000\ta/x\ty\0'),
+    { dirs: ['a'], files: [{ path: 'a/b c', size: 12, mtimeMs: 1764800000123 }, { path: 'a/x\ty', size: 3, mtimeMs: 1764800001000 }] });
 });
 
 function manifestOf(files: BackupManifest['files']): BackupManifest {
@@ -93,12 +96,8 @@ function fixture() {
   return { dir, storage, staging, blobs, link };
 }
 
-async function build(f: ReturnType<typeof fixture>, output: string, passphraseFile?: string) {
-  const listing = await listStorage(f.storage, 'rootful');
-  const blobFiles = listing.files.filter(x => digestOfPath(x.path));
-  const small = listing.files.filter(x => !digestOfPath(x.path)).map(x => x.path);
-  await snapshotPaths(f.storage, [...listing.dirs, ...small], join(f.staging, 'storage'), 'rootful', f.staging);
-  const meta = await hashTree(f.staging, 'storage', 'rootful');
+async function build(f: ReturnType<typeof fixture>, output: string, passphraseFile?: string, dumpStartedMs = Date.now()) {
+  const { blobs: blobFiles, meta, partial } = await captureStorage(f.storage, f.staging, 'rootful', dumpStartedMs);
   const staged = [DUMP_MEMBER, 'secrets.json', 'quay-root/quay-config/config.yaml'].map(p => {
     const b = readFileSync(join(f.staging, p));
     return { path: p, size: b.length, sha256: sha(b) };
@@ -107,15 +106,15 @@ async function build(f: ReturnType<typeof fixture>, output: string, passphraseFi
   writeFileSync(join(f.staging, MANIFEST_MEMBER), serializeManifest(m));
   await createArchive({ output, staging: f.staging, stagedMembers: [MANIFEST_MEMBER, DUMP_MEMBER, 'secrets.json', 'quay-root', 'storage'],
     storageRoot: f.storage, blobs: blobFiles.map(b => b.path), scratch: f.staging, ...(passphraseFile ? { passphraseFile } : {}) }, 'rootful');
-  return { m, listing };
+  return { m, blobFiles, partial };
 }
 
 t.test('a round trip: every file back with its content and mode, uploads in progress left out', async t => {
   const f = fixture();
   t.teardown(() => rmSync(f.dir, { recursive: true, force: true }));
   const out = join(f.dir, 'b.tar');
-  const { listing } = await build(f, out);
-  t.notOk(listing.files.some(x => x.path.includes('_uploads') || x.path.startsWith('uploads')), 'uploads are not listed');
+  const { blobFiles } = await build(f, out);
+  t.notOk(blobFiles.some(x => x.path.includes('_uploads') || x.path.startsWith('uploads')), 'uploads are not listed');
   const v = await verifyArchive({ file: out });
   t.equal(v.files, 3 + 1 + 3, 'staged files, the tag link and three blobs');
   const members = await readMembers({ file: out });
@@ -298,4 +297,47 @@ t.test('parseHashTree pairs find\'s sizes with sha256sum -z\'s hashes, names wit
   t.same(parseHashTree(`1\tstorage/a b\0${'2'}\tstorage/c\0\0${h}  storage/a b\0${h} *storage/c\0`),
     [{ path: 'storage/a b', size: 1, sha256: h }, { path: 'storage/c', size: 2, sha256: h }]);
   t.throws(() => parseHashTree(`1\tstorage/a\0\0nothash  storage/a\0`), /unexpected sha256sum output/);
+});
+
+// Seen on CI (stop 31): a manifest pushed while the backup ran was listed at 0 bytes, tar stored its 344,
+// and --verify called the backup damaged. Distribution's PutContent and Quay's put_content write in place.
+t.test('in flight: which blobs are read again, and which of them are kept', async t => {
+  const whole = 'a manifest of 344 bytes, say';
+  const h = sha(whole);
+  const p = `docker/registry/v2/blobs/sha256/${h.slice(0, 2)}/${h}/data`;
+  const o = sha('o');
+  const old = { path: `sha256/${o.slice(0, 2)}/${o}`, size: 1, mtimeMs: 1_000 };
+  const fresh = { path: p, size: 0, mtimeMs: 100_000 };
+  t.same(inFlightCandidates([old, fresh], 100_000).map(b => b.path), [p], 'modified after the dump began');
+  t.same(inFlightCandidates([{ ...fresh, mtimeMs: 1_000 }], 100_000).map(b => b.path), [p], 'empty but named for content: read again whatever its time');
+  const emptyDigest = sha('');
+  const empty = { path: `sha256/${emptyDigest.slice(0, 2)}/${emptyDigest}`, size: 0, mtimeMs: 1_000 };
+  t.same(inFlightCandidates([empty], 100_000), [], 'the empty blob is whole at 0 bytes');
+  t.same(inFlightCandidates([{ ...old, mtimeMs: 100_000 - IN_FLIGHT_MARGIN_MS }], 100_000).length, 1, 'the margin before the dump counts');
+  t.same(settleInFlight([old, fresh], [{ path: p, size: whole.length, sha256: h }]), { kept: [old, { ...fresh, size: whole.length }], partial: [] },
+    'whole by the time it was read: kept, with the size read after its hash');
+  t.same(settleInFlight([old, fresh], [{ path: p, size: 0, sha256: emptyDigest }]), { kept: [old], partial: [fresh] }, 'still not its digest: left out');
+  t.same(settleInFlight([old, fresh], []), { kept: [old, fresh], partial: [] }, 'gone: stays listed, tar reports it as a deleted blob');
+});
+
+t.test('a backup taken while a blob is half written leaves it out and verifies', async t => {
+  const f = fixture();
+  t.teardown(() => rmSync(f.dir, { recursive: true, force: true }));
+  const h = sha('a config blob being written');
+  const half = `docker/registry/v2/blobs/sha256/${h.slice(0, 2)}/${h}/data`;
+  mkdirSync(join(f.storage, half, '..'), { recursive: true });
+  writeFileSync(join(f.storage, half), 'a config');
+  const out = join(f.dir, 'b.tar');
+  const { blobFiles, partial } = await build(f, out, undefined, Date.now() - 1_000);
+  t.same(partial.map(b => b.path), [half], 'the half-written blob is left out');
+  t.equal(blobFiles.length, f.blobs.length, 'the whole ones, read again because they are new, are kept');
+  t.equal((await verifyArchive({ file: out })).files, 3 + 1 + 3);
+});
+
+t.test('hashFiles: hash, then size; a file gone is left out', async t => {
+  const f = fixture();
+  t.teardown(() => rmSync(f.dir, { recursive: true, force: true }));
+  const got = await hashFiles(f.storage, [f.blobs[0]!, 'no/such/file', f.blobs[2]!], 'rootful', f.staging);
+  t.same(got, [f.blobs[0]!, f.blobs[2]!].map(p => { const b = readFileSync(join(f.storage, p)); return { path: p, size: b.length, sha256: sha(b) }; }));
+  t.same(await hashFiles(f.storage, [], 'rootful', f.staging), []);
 });
