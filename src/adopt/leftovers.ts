@@ -2,9 +2,13 @@
 // ran Ansible over ssh to this host with a key it made for that (quay/mirror-registry cmd/utils.go,
 // setupLocalSSH: `ssh-keygen -f ~/.ssh/quay_installer`, the public key appended to ~/.ssh/authorized_keys).
 // Whoever holds the private key logs in as this user without a password, so adopt offers to remove it.
-import { readFile, rm, stat } from 'node:fs/promises';
+// Installed on another host (-H), its role copies image-archive.tar into the quayRoot and unpacks the
+// image tars there (roles/mirror_appliance/tasks/autodetect-image-archive.yaml, -sqlite-archive.yaml;
+// members per its Dockerfile): gigabytes podman already holds as images once they are imported.
+import { lstat, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../host/fs.js';
+import { sizeText } from '../ui/bytes.js';
 
 export interface SshLeftover {
   key: string;
@@ -51,4 +55,41 @@ export async function removeSshLeftover(l: SshLeftover): Promise<void> {
   }
   await rm(l.key, { force: true });
   await rm(l.pub, { force: true });
+}
+
+/** The tars mirror-registry's role leaves in the quayRoot: the archive, and what it unpacks from it. */
+export const IMAGE_TARS = ['image-archive.tar', 'quay.tar', 'redis.tar', 'postgres.tar', 'pause.tar', 'sqlite3.tar'] as const;
+
+/** Those of IMAGE_TARS that are regular files in `quayRoot`, with their sizes. */
+export async function findImageTars(quayRoot: string): Promise<Array<{ path: string; bytes: number }>> {
+  const found = await Promise.all(IMAGE_TARS.map(async name => {
+    const path = join(quayRoot, name);
+    const st = await lstat(path).catch(() => undefined);
+    return st?.isFile() ? [{ path, bytes: st.size }] : [];
+  }));
+  return found.flat();
+}
+
+/** One thing adopt offers to remove, however it is removed. */
+export interface Leftover {
+  what: 'ssh-key' | 'image-tar';
+  path: string;
+  /** For the question and the step line. */
+  text: string;
+  /** Why it should go, for the question. */
+  why: string;
+  /** What to do by hand when it is kept. */
+  byHand: string;
+  remove: () => Promise<void>;
+}
+
+/** Everything of mirror-registry's that nothing uses once adopted: the installer key, the image tars. */
+export async function findLeftovers(home: string, quayRoot: string): Promise<Leftover[]> {
+  const [ssh, tars] = await Promise.all([findSshLeftover(home), findImageTars(quayRoot)]);
+  return [
+    ...(ssh ? [{ what: 'ssh-key' as const, path: ssh.key, text: describeSshLeftover(ssh), why: 'whoever holds the key logs in as this user',
+      byHand: `remove its line${ssh.lines === 1 ? '' : 's'} from ${ssh.authorizedKeys} and delete ${ssh.key} ${ssh.pub}`, remove: () => removeSshLeftover(ssh) }] : []),
+    ...tars.map(t => ({ what: 'image-tar' as const, path: t.path, text: `mirror-registry's image tar ${t.path} (${sizeText(t.bytes)})`, why: 'podman holds its image',
+      byHand: `rm ${t.path}`, remove: () => rm(t.path, { force: true }) })),
+  ];
 }

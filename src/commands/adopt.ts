@@ -39,7 +39,7 @@ import { putMirrorRegistryBack, saveFiles, type AdoptState } from '../adopt/roll
 import { adoptActions } from '../adopt/actions.js';
 import { loadImageArchive } from '../apply/image-archive.js';
 import { createInterface } from 'node:readline/promises';
-import { describeSshLeftover, findSshLeftover, removeSshLeftover } from '../adopt/leftovers.js';
+import { findLeftovers } from '../adopt/leftovers.js';
 
 export async function adopt(ctx: CommandContext): Promise<void> {
   const { out, flags } = ctx;
@@ -81,9 +81,9 @@ export async function adopt(ctx: CommandContext): Promise<void> {
     if (!facts.podmanVersion) facts.podmanVersion = [5, 0, 0];
     const planned = makePlan(spec, facts, secrets, kept);
     const files = planned.files.map(f => ({ path: f.path, mode: `0${f.mode.toString(8)}`, content: redact(f.content, secrets) }));
-    const ssh = await findSshLeftover(probe.home);
-    const leftover = ssh && `${flags.removeLeftovers === true ? 'remove' : 'offer to remove (asking on a terminal)'} ${describeSshLeftover(ssh)}`;
-    const actions = [...adoptActions(found, { ...adoption, spec }, planned, tlsChoice.newCa), ...(leftover ? [leftover] : [])];
+    const verb = flags.removeLeftovers === true ? 'remove' : 'offer to remove (asking on a terminal)';
+    const leftovers = (await findLeftovers(probe.home, found.quayRoot)).map(l => `${verb} ${l.text}`);
+    const actions = [...adoptActions(found, { ...adoption, spec }, planned, tlsChoice.newCa), ...leftovers];
     const configChanged = configDiff(planned);
     if (out.json) { out.resultJson({ dryRun: true, scope: spec.scope, spec: recordSpec(spec), files, actions, configChanges: configChanged }); return; }
     printDryRun(out, files, actions);
@@ -166,7 +166,7 @@ export async function adopt(ctx: CommandContext): Promise<void> {
     // Their values now live in mreg's secrets; down would not know these names.
     for (const s of adoption.legacySecrets) await podman.secretRemove(s);
     await writeRecord(spec, planned, layout, probe);
-    const leftovers = await offerLeftovers(ctx, probe.home);
+    const leftovers = await offerLeftovers(ctx, probe.home, found.quayRoot);
     report(ctx, spec, found, backup, Date.now() - started, downtimeMs, { configKept: { settings: Object.keys(kept.settings), keys: kept.foreign.map(([k]) => k) }, configChanges: configChanged, leftovers });
   } finally {
     await systemd?.close();
@@ -242,23 +242,25 @@ type Leftovers = Array<{ what: string; path: string; removed: boolean }>;
  * Once mreg's registry is healthy: what mirror-registry left that nothing uses now, removed with
  * --remove-leftovers, or after a yes on a terminal; otherwise kept and named, with how to remove it.
  */
-async function offerLeftovers(ctx: CommandContext, home: string): Promise<Leftovers> {
+async function offerLeftovers(ctx: CommandContext, home: string, quayRoot: string): Promise<Leftovers> {
   const { out, flags } = ctx;
-  const ssh = await findSshLeftover(home);
-  if (!ssh) return [];
-  const what = describeSshLeftover(ssh);
+  const found = await findLeftovers(home, quayRoot);
+  if (found.length === 0) return [];
   let remove = flags.removeLeftovers === true;
   if (!remove && ctx.stdin.isTTY && !out.json) {
     const rl = createInterface({ input: ctx.stdin, output: process.stderr });
     try {
-      remove = /^y(es)?$/i.test((await rl.question(`Remove ${what}? It lets whoever holds the key log in as this user. [y/N] `)).trim());
+      const list = found.map(l => `  ${l.text}: ${l.why}\n`).join('');
+      remove = /^y(es)?$/i.test((await rl.question(`mirror-registry left what nothing uses now:\n${list}Remove ${found.length === 1 ? 'it' : 'them'}? [y/N] `)).trim());
     } finally {
       rl.close();
     }
   }
-  if (remove) await out.step(`remove ${what}`, () => removeSshLeftover(ssh));
-  else out.warn(`kept ${what}; nothing uses it now: remove its line${ssh.lines === 1 ? '' : 's'} from ${ssh.authorizedKeys} and delete ${ssh.key} ${ssh.pub}`);
-  return [{ what: 'ssh-key', path: ssh.key, removed: remove }];
+  for (const l of found) {
+    if (remove) await out.step(`remove ${l.text}`, l.remove);
+    else out.warn(`kept ${l.text}; nothing uses it now: ${l.byHand}`);
+  }
+  return found.map(l => ({ what: l.what, path: l.path, removed: remove }));
 }
 
 function report(ctx: CommandContext, spec: InstallSpec, found: FoundLegacy, backup: string, ms: number, downtimeMs: number, config: ConfigReport): void {

@@ -17,6 +17,7 @@ import { archiveSource, verifyArchive } from '../backup/verify.js';
 import { lastBackupPath, type LastBackup } from '../backup/last.js';
 import { createArchive, readMemberText } from '../host/backup-tar.js';
 import { captureStorage } from '../backup/capture.js';
+import { sizeText } from '../ui/bytes.js';
 import { lockScope, readPassphraseFlag, stringFlag } from './common.js';
 import { pathExists, removeIfExists, writeFileAtomic } from '../host/fs.js';
 import { createPodman } from '../host/podman.js';
@@ -101,7 +102,7 @@ export async function backup(ctx: CommandContext): Promise<void> {
     const last: LastBackup = { at: manifest.createdAt, file: output, bytes, files: files.length, blobs: stored.length, ...(since ? { since: since.createdAt, inheritedBlobs: inherited.length } : {}) };
     await writeFileAtomic(lastBackupPath(layout.root), `${JSON.stringify(last, null, 1)}\n`, 0o600);
     const seconds = (Date.now() - started) / 1000;
-    const line = `backup written: ${output === '-' ? 'stdout' : output} (${mib(bytes)}, ${files.length} files, ${stored.length} blobs${since ? `; ${inherited.length} more in the backups since ${since.createdAt} builds on` : ''}) in ${seconds.toFixed(1)} s`;
+    const line = `backup written: ${output === '-' ? 'stdout' : output} (${sizeText(bytes)}, ${files.length} files, ${stored.length} blobs${since ? `; ${inherited.length} more in the backups since ${since.createdAt} builds on` : ''}) in ${seconds.toFixed(1)} s`;
     // Streamed: stdout is the archive, so the result goes to stderr.
     if (output === '-') return out.info(line);
     if (out.json) return out.resultJson({ ...last, durationMs: Date.now() - started });
@@ -136,7 +137,7 @@ async function backupFromTarget(ctx: CommandContext, passphraseFile: string | un
   await writeComplete(output, partial => runRemote('backup', target, ctx, { positional: ['-'], stdoutFile: partial }));
   const bytes = (await stat(output)).size;
   if (out.json) out.resultJson({ file: output, bytes, host: target.hostname, durationMs: Date.now() - started });
-  else out.result(`backup of ${target.hostname} written: ${output} (${mib(bytes)}) in ${((Date.now() - started) / 1000).toFixed(1)} s; check it with mreg backup --verify ${output}`);
+  else out.result(`backup of ${target.hostname} written: ${output} (${sizeText(bytes)}) in ${((Date.now() - started) / 1000).toFixed(1)} s; check it with mreg backup --verify ${output}`);
   return true;
 }
 
@@ -146,7 +147,7 @@ async function verify(ctx: CommandContext, file: string | undefined, passphraseF
   const v = await out.step(`verify ${file}`, async () => verifyArchive(await archiveSource(file, passphraseFile)));
   const m = v.manifest;
   if (out.json) return out.resultJson({ file, ok: true, files: v.files, bytes: v.bytes, createdAt: m.createdAt, hostname: m.hostname, scope: m.scope, mregVersion: m.mregVersion, images: m.images });
-  out.result(`${file}: complete, every checksum matches (${v.files} files, ${mib(v.bytes)}); made ${m.createdAt} by mreg ${m.mregVersion} from ${m.hostname}:${m.port} (${m.scope})`);
+  out.result(`${file}: complete, every checksum matches (${v.files} files, ${sizeText(v.bytes)}); made ${m.createdAt} by mreg ${m.mregVersion} from ${m.hostname}:${m.port} (${m.scope})`);
 }
 
 /** The manifest of the backup --since names (its first member: read without reading the archive through). */
@@ -195,7 +196,7 @@ async function checkTarget(output: string): Promise<void> {
 
 async function checkSpace(dir: string, bytes: number): Promise<void> {
   const free = (await storageSpace(dir)).freeBytes;
-  if (free < bytes) throw new HostError(`${dir} has ${mib(free)} free, the backup needs about ${mib(bytes)}`, 'write it elsewhere (another disk, or `-` to stream it), then run mreg backup again');
+  if (free < bytes) throw new HostError(`${dir} has ${sizeText(free)} free, the backup needs about ${sizeText(bytes)}`, 'write it elsewhere (another disk, or `-` to stream it), then run mreg backup again');
 }
 
 /** The quayRoot files a restore needs, copied with their modes; returns their member names. */
@@ -216,8 +217,4 @@ async function hashFile(dir: string, member: string): Promise<ManifestFile> {
   let size = 0;
   for await (const chunk of createReadStream(join(dir, member))) { hash.update(chunk as Buffer); size += (chunk as Buffer).length; }
   return { path: member, size, sha256: hash.digest('hex') };
-}
-
-function mib(bytes: number): string {
-  return bytes >= 1 << 30 ? `${(bytes / (1 << 30)).toFixed(1)} GiB` : `${(bytes / (1 << 20)).toFixed(1)} MiB`;
 }

@@ -1,10 +1,11 @@
 // adopt's leftovers: mirror-registry's installer key pair and the authorized_keys lines that let it in
-// (quay/mirror-registry cmd/utils.go setupLocalSSH), found and removed without touching any other key.
+// (quay/mirror-registry cmd/utils.go setupLocalSSH), found and removed without touching any other key;
+// the image tars its role unpacks into the quayRoot (tasks/autodetect-image-archive.yaml).
 import t from 'tap';
-import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeSshLeftover, findSshLeftover, removeSshLeftover } from '../../src/adopt/leftovers.js';
+import { describeSshLeftover, findLeftovers, findSshLeftover, removeSshLeftover } from '../../src/adopt/leftovers.js';
 
 const INSTALLER = 'ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQCinstallerkey== root@mirror.example.com';
 const ADMIN = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIadminkey admin@laptop';
@@ -50,4 +51,30 @@ t.test('a pair the user never authorised: offered, and authorized_keys is not re
   await removeSshLeftover(l!);
   t.equal(statSync(join(h, '.ssh/authorized_keys')).mtimeMs, before, 'untouched');
   t.notOk(existsSync(join(h, '.ssh/quay_installer')));
+});
+
+t.test('image tars: the names the role writes, regular files only; the user\'s own files stay', async t => {
+  const root = mkdtempSync(join(tmpdir(), 'mreg-quayroot-'));
+  const h = home({});
+  writeFileSync(join(root, 'image-archive.tar'), Buffer.alloc(3 * 1024 * 1024));
+  writeFileSync(join(root, 'quay.tar'), 'q');
+  writeFileSync(join(root, 'postgres.tar'), 'p');
+  writeFileSync(join(root, 'mine.tar'), 'the user\'s');
+  mkdirSync(join(root, 'redis.tar'));
+  symlinkSync('/etc/hostname', join(root, 'pause.tar'));
+  const found = await findLeftovers(h, root);
+  t.same(found.map(l => [l.what, l.path]), [['image-tar', join(root, 'image-archive.tar')], ['image-tar', join(root, 'quay.tar')], ['image-tar', join(root, 'postgres.tar')]],
+    'a folder or a symlink under a tar\'s name is not the role\'s');
+  t.equal(found[0]!.text, `mirror-registry's image tar ${join(root, 'image-archive.tar')} (3.0 MiB)`);
+  t.equal(found[0]!.byHand, `rm ${join(root, 'image-archive.tar')}`);
+  for (const l of found) await l.remove();
+  t.same(readdirSync(root).sort(), ['mine.tar', 'pause.tar', 'redis.tar']);
+  t.same(await findLeftovers(h, join(root, 'missing')), [], 'no quayRoot: nothing');
+});
+
+t.test('the key and the tars together, the key first', async t => {
+  const root = mkdtempSync(join(tmpdir(), 'mreg-quayroot-'));
+  writeFileSync(join(root, 'redis.tar'), 'r');
+  const h = home({ 'quay_installer.pub': `${INSTALLER}\n`, authorized_keys: `${INSTALLER}\n` });
+  t.same((await findLeftovers(h, root)).map(l => l.what), ['ssh-key', 'image-tar']);
 });

@@ -29,6 +29,10 @@ t.test('a mirror-registry 1.3 install with a user and an image', async t => {
   // mirror-registry's installer key, made and authorised exactly as it does (cmd/utils.go setupLocalSSH).
   const key = await s.run(`ssh-keygen -q -b 2048 -t rsa -N '' -f ~/.ssh/quay_installer && umask 066 && /bin/echo "$(cat ~/.ssh/quay_installer.pub)" >> ~/.ssh/authorized_keys`);
   t.equal(key.exitCode, 0, 'the installer\'s ssh key, authorised', { output: describe(key) });
+  // What its role leaves in the quayRoot when it installed from another host (autodetect-image-archive.yaml),
+  // small stand-ins of the real tars; and a tar of the user's own that must stay.
+  const tars = await s.run(`set -e; cd ${s.quayRoot}; for f in image-archive.tar quay.tar redis.tar pause.tar mine.tar; do head -c 1M /dev/zero > $f; done`);
+  t.equal(tars.exitCode, 0, 'mirror-registry\'s image tars in the quayRoot', { output: describe(tars) });
   const init = await s.run(`jq -nc --arg p "$(cat)" '{username:"${OLD.username}",password:$p,email:"init@example.test",access_token:true}' |
     curl -s -o /dev/null -w '%{http_code}' --cacert ${caPath(s)} -H content-type:application/json --data @- https://${s.host}/api/v1/user/initialize`, { input: OLD.password });
   t.equal(init.stdout.trim(), '200', 'first user created through mirror-registry\'s bootstrap API');
@@ -45,6 +49,8 @@ t.test('--dry-run changes nothing', async t => {
   const plan = parseJson<{ actions: string[] }>(r);
   t.ok(plan?.actions.some(a => a.startsWith(`move ${UNIT_DIR}/quay-app.service`)), 'plans to move the old units');
   t.ok(plan?.actions.includes(`offer to remove (asking on a terminal) mirror-registry's ssh key /home/mreg/.ssh/quay_installer (and .pub), let in by a line of /home/mreg/.ssh/authorized_keys`), 'lists the leftover key');
+  t.ok(plan?.actions.includes(`offer to remove (asking on a terminal) mirror-registry's image tar ${s.quayRoot}/quay.tar (1.0 MiB)`), 'lists the image tars', { output: plan?.actions.join('\n') });
+  t.notOk(plan?.actions.some(a => a.includes('mine.tar')), 'not the user\'s own tar');
   t.notMatch(r.stdout, /mirror-registry-13-pw/, 'no secret in the plan');
   const still = await s.run(`test -f ${UNIT_DIR}/quay-app.service && test ! -e ${BACKUP} && systemctl --user is-active quay-app.service`);
   t.equal(still.exitCode, 0, 'old install untouched and running', { output: describe(still) });
@@ -107,7 +113,11 @@ t.test('mreg adopt', async t => {
   if (!t.equal(r.exitCode, 0, 'exit 0', { output: describe(r) })) return;
   const res = parseJson<AdoptJson>(r);
   t.ok(res?.adopted, 'adopted');
-  t.same(res?.leftovers, [{ what: 'ssh-key', path: '/home/mreg/.ssh/quay_installer', removed: true }], 'the installer key is reported removed');
+  t.same(res?.leftovers, [{ what: 'ssh-key', path: '/home/mreg/.ssh/quay_installer', removed: true },
+    ...['image-archive.tar', 'quay.tar', 'redis.tar', 'pause.tar'].map(f => ({ what: 'image-tar', path: `${s.quayRoot}/${f}`, removed: true }))],
+  'the installer key and the image tars are reported removed');
+  const left = await s.run(`cd ${s.quayRoot} && ls *.tar`);
+  t.equal(left.stdout.trim(), 'mine.tar', 'the image tars are gone, the user\'s own tar is not', { output: describe(left) });
   // The test harness logs in as mreg with its own key in the same authorized_keys: this very command proves it stayed.
   const keys = await s.run('test ! -e ~/.ssh/quay_installer && test ! -e ~/.ssh/quay_installer.pub && grep -c ssh- ~/.ssh/authorized_keys');
   t.equal(keys.stdout.trim(), '1', 'the pair is gone, and authorized_keys holds only the key it had before', { output: describe(keys) });
