@@ -72,7 +72,7 @@ export async function backup(ctx: CommandContext): Promise<void> {
       out.info(`    blobs not included: they stay in ${storageText(record.spec.quayStorage)}; protect them with the object store's own versioning or replication`);
     }
     // Listed only now, after the dump: every blob the dump refers to is in the listing.
-    const { blobs, meta } = await out.step(`storage ${storageRoot}`, async () => {
+    const { blobs, meta, partial } = await out.step(`storage ${storageRoot}`, async () => {
       const c = await captureStorage(storageRoot, staging, probe.scope, dumpStartedMs);
       if (c.partial.length > 0) out.info(`    left out ${c.partial.length} blob${c.partial.length === 1 ? '' : 's'} still being written (pushed after the database dump began, so it does not refer to them)`);
       return c;
@@ -105,7 +105,7 @@ export async function backup(ctx: CommandContext): Promise<void> {
     const line = `backup written: ${output === '-' ? 'stdout' : output} (${sizeText(bytes)}, ${files.length} files, ${stored.length} blobs${since ? `; ${inherited.length} more in the backups since ${since.createdAt} builds on` : ''}) in ${seconds.toFixed(1)} s`;
     // Streamed: stdout is the archive, so the result goes to stderr.
     if (output === '-') return out.info(line);
-    if (out.json) return out.resultJson({ ...last, durationMs: Date.now() - started });
+    if (out.json) return out.resultJson({ ...last, durationMs: Date.now() - started, blobsLeftOut: partial.length });
     out.result(line);
   } finally {
     await removeTree(staging, probe.scope).catch(() => undefined);
