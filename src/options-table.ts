@@ -54,6 +54,7 @@ export const COMMAND_FLAGS: readonly FlagDef[] = [
   { flags: '--quayImage <ref>', description: 'Quay image', defaultText: DEFAULT_IMAGES.quay, defaultFor: KEPT_IMAGE, commands: IMAGES },
   { flags: '--pgImage <ref>', description: 'PostgreSQL image', defaultText: DEFAULT_IMAGES.postgres, defaultFor: KEPT_IMAGE, commands: IMAGES },
   { flags: '--redisImage <ref>', description: 'Redis image', defaultText: DEFAULT_IMAGES.redis, defaultFor: KEPT_IMAGE, commands: IMAGES },
+  { flags: '--infraImage <ref>', description: 'The pod\'s infra image (podman pod create --infra-image), for a host whose podman cannot build its own (no catatonit); adopt keeps the one mirror-registry\'s pod ran', defaultText: 'podman\'s own', commands: UP },
   { flags: '--to <s3://bucket[/prefix]>', description: 'The bucket (and key prefix) to move the blobs into, with --s3Endpoint and --s3CredentialsFile', commands: ['storage'] },
   { flags: '--cleanup', description: 'After a finished migrate: delete the local copy, once every blob of it is checked to be in the bucket', commands: ['storage'] },
   { flags: '--namespace <name>', description: 'The OpenShift namespace (project) the Quay Operator runs the registry in', defaultText: 'quay-enterprise', commands: ['export'] },

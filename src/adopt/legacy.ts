@@ -16,6 +16,8 @@ export interface LegacyRun {
   secrets: Record<string, string>;
   /** Host port published to container port 8443 (pod unit). */
   publishedPort?: number;
+  /** `--infra-image` of the pod unit (mirror-registry 1.3: registry.access.redhat.com/ubi8/pause). */
+  infraImage?: string;
 }
 
 /** Joins backslash-continued lines and returns every ExecStart= value of the [Service] section. */
@@ -83,6 +85,7 @@ export function parsePodmanLine(line: string): LegacyRun | undefined {
     const value = w.startsWith('--') && eq > 0 ? w.slice(eq + 1) : words[++i] ?? '';
     switch (flag) {
       case '--name': run.name = value; break;
+      case '--infra-image': run.infraImage = value; break;
       case '-v': case '--volume': {
         const [source = '', target = '', ...opts] = value.split(':');
         run.mounts.push({ source, target, options: opts.join(':') });

@@ -108,6 +108,7 @@ export function adoptionFrom(files: LegacyFiles, env: { scope: Scope; home: stri
     quayImage: over.quayImage ?? app.image,
     pgImage: over.pgImage ?? pg.image,
     redisImage: over.redisImage ?? redis?.image,
+    infraImage: pod?.infraImage,
     imageArchive: over.imageArchive,
     sslCert: over.sslCert,
     sslKey: over.sslKey,

@@ -119,7 +119,14 @@ export async function restore(ctx: CommandContext): Promise<void> {
       const loaded = await out.step(`load images from ${imageArchive}`, () => loadImageArchive(podman, imageArchive, {}));
       for (const l of loaded.lines) out.info(`    ${l}`);
     }
-    const missing = await podman.missingImages([m.images.quay, m.images.postgres, m.images.redis]);
+    // The pod's infra image (adopt keeps mirror-registry's) is no reason to refuse: podman's own serves.
+    const infra = backedUp.spec.infraImage;
+    const found = await podman.missingImages([m.images.quay, m.images.postgres, m.images.redis, ...(infra === undefined ? [] : [infra])]);
+    const missing = found.filter(ref => ref !== infra);
+    if (infra !== undefined && found.includes(infra)) {
+      out.info(`mreg: the backup's pod ran the infra image ${infra}, which this host lacks: the pod uses podman's own`);
+      delete backedUp.spec.infraImage;
+    }
     if (missing.length > 0) {
       throw new UsageError(`image not present on this host: ${missing.join(', ')}; the backup's registry ran ${missing.length === 1 ? 'it' : 'them'}`,
         `${imageArchive === undefined ? 'give an' : 'give another'} image archive that holds ${missing.length === 1 ? 'it' : 'them'}: mreg restore -i ARCHIVE ...; nothing was changed`);

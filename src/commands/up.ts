@@ -56,7 +56,7 @@ export function rawUpFlags(flags: Record<string, unknown>): RawUpFlags {
     pgStorage: str('pgStorage'), sslCert: str('sslCert'), sslKey: str('sslKey'),
     sslCheckSkip: Boolean(flags.sslCheckSkip), initUser: str('initUser'), initPassword: str('initPassword'),
     imageArchive: str('imageArchive'), quayImage: str('quayImage'), pgImage: str('pgImage'), redisImage: str('redisImage'),
-    s3Endpoint: str('s3Endpoint'), s3CredentialsFile: str('s3CredentialsFile'), s3CaBundle: str('s3CaBundle'),
+    infraImage: str('infraImage'), s3Endpoint: str('s3Endpoint'), s3CredentialsFile: str('s3CredentialsFile'), s3CaBundle: str('s3CaBundle'),
     s3CreateBucket: flags.s3CreateBucket === true ? true : undefined,
   };
 }
@@ -129,7 +129,7 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     // Images and existing PostgreSQL data of another major are checked before anything is written
     // (after loading an archive, which brings the images). The data check is skipped when this
     // install already runs that image.
-    const imagesStep = () => out.step('images present', () => requireImages(podman, spec.images, 'load them with --image-archive FILE, or `podman pull` them on a connected host and `podman save` them here; mreg never pulls (air-gapped)'));
+    const imagesStep = () => out.step('images present', () => requireImages(podman, spec, 'load them with --image-archive FILE, or `podman pull` them on a connected host and `podman save` them here; mreg never pulls (air-gapped)'));
     const checkPg = !previous || Boolean(previous.removedAt) || previous.spec.images.postgres !== spec.images.postgres;
     const pgStep = async () => (checkPg ? out.step('PostgreSQL data version', () => assertPgMajorCompatible(spec.pgStorage, spec.images.postgres, spec.scope, previous?.pgData, previous?.volumeMountpoints))
       : previous?.pgData);

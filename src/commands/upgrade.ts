@@ -192,7 +192,7 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
       spec = { ...spec, images: { ...spec.images, ...loaded.images } };
       imagesChanged = imageChanges(record.spec.images, spec.images);
     }
-    await out.step('images present', () => requireImages(podman, spec.images, 'load them with --image-archive FILE; nothing was changed and mreg never pulls (air-gapped)'));
+    await out.step('images present', () => requireImages(podman, spec, 'load them with --image-archive FILE; nothing was changed and mreg never pulls (air-gapped)'));
     let pgData = record.pgData;
     if (spec.images.postgres !== record.spec.images.postgres) {
       pgData = await out.step('PostgreSQL data version', () => assertPgMajorCompatible(spec.pgStorage, spec.images.postgres, spec.scope, record.pgData, record.volumeMountpoints));

@@ -70,7 +70,11 @@ function quayRootVolume(spec: InstallSpec, mount: QuayRootMount): string {
 }
 
 export function renderPod(spec: InstallSpec, _facts: HostFacts): UnitFile {
-  return fillTemplate(COMPONENTS.pod.quadletFile, { port: String(spec.port), wantedBy: wantedBy(spec) });
+  const unit = fillTemplate(COMPONENTS.pod.quadletFile, { port: String(spec.port), wantedBy: wantedBy(spec) });
+  if (spec.infraImage === undefined) return unit;
+  // Quadlet's [Pod] has no key for it; after PublishPort=, the pod's other podman argument.
+  const at = unit.entries.findIndex(([s, k]) => s === 'Pod' && k === 'PublishPort') + 1;
+  return { entries: [...unit.entries.slice(0, at), ['Pod', 'PodmanArgs', `--infra-image=${spec.infraImage}`], ...unit.entries.slice(at)] };
 }
 
 /**
@@ -111,7 +115,10 @@ const NO_MOUNT = 'mreg-no-storage-mount';
 
 /** The podman 4.x pod: a plain unit, not a Quadlet file (src/plan/podman4.ts). */
 export function renderPodService(spec: InstallSpec): UnitFile {
-  return fillTemplate(COMPONENTS.pod.service, { port: String(spec.port) });
+  const unit = fillTemplate(COMPONENTS.pod.service, { port: String(spec.port) });
+  if (spec.infraImage === undefined) return unit;
+  const infra = spec.infraImage;
+  return { entries: unit.entries.map(([s, k, v]) => (s === 'Service' && k === 'ExecStartPre' && v.includes(' pod create ') ? [s, k, `${v} --infra-image ${infra}`] : [s, k, v])) };
 }
 
 export function renderVolume(volumeName: string): UnitFile {

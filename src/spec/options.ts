@@ -13,7 +13,7 @@ import { parseS3Endpoint, parseS3Location, S3_SCHEME } from './s3-flags.js';
 export interface RawUpFlags {
   quayHostname?: string; quayRoot?: string; quayStorage?: string; pgStorage?: string;
   sslCert?: string; sslKey?: string; sslCheckSkip?: boolean; initUser?: string; initPassword?: string;
-  imageArchive?: string; quayImage?: string; pgImage?: string; redisImage?: string;
+  imageArchive?: string; quayImage?: string; pgImage?: string; redisImage?: string; infraImage?: string;
   s3Endpoint?: string; s3CredentialsFile?: string; s3CaBundle?: string;
   /** Not a string flag: only checked to come with s3:// storage. */
   s3CreateBucket?: boolean;
@@ -30,7 +30,7 @@ const FLAG_NAMES: Record<Flag, string> = {
   quayHostname: '--quayHostname', quayRoot: '--quayRoot', quayStorage: '--quayStorage',
   pgStorage: '--pgStorage', sslCert: '--sslCert', sslKey: '--sslKey', initUser: '--initUser',
   initPassword: '--initPassword', imageArchive: '--image-archive', quayImage: '--quayImage',
-  pgImage: '--pgImage', redisImage: '--redisImage', s3Endpoint: '--s3Endpoint',
+  pgImage: '--pgImage', redisImage: '--redisImage', infraImage: '--infraImage', s3Endpoint: '--s3Endpoint',
   s3CredentialsFile: '--s3CredentialsFile', s3CaBundle: '--s3CaBundle', to: '--to',
 };
 
@@ -221,7 +221,7 @@ function noS3Flags(raw: RawUpFlags, p: Problems, storage: Storage | undefined): 
   return storage;
 }
 
-function parseImage(flag: 'quayImage' | 'pgImage' | 'redisImage', value: string, fallback: string, p: Problems): string {
+function parseImage(flag: 'quayImage' | 'pgImage' | 'redisImage' | 'infraImage', value: string, fallback: string, p: Problems): string {
   if (!IMAGE_RE.test(value)) {
     p.add(flag, value, 'not a fully qualified image reference (registry/repository[:tag][@sha256:digest], lowercase repository)',
       `e.g. ${FLAG_NAMES[flag]} ${fallback}`);
@@ -304,6 +304,8 @@ export function parseUpOptions(raw: RawUpFlags, env: OptionEnv): InstallSpec {
     postgres: parseImage('pgImage', str('pgImage') ?? DEFAULT_IMAGES.postgres, DEFAULT_IMAGES.postgres, p),
     redis: parseImage('redisImage', str('redisImage') ?? DEFAULT_IMAGES.redis, DEFAULT_IMAGES.redis, p),
   };
+  const infraValue = str('infraImage');
+  const infraImage = infraValue === undefined ? undefined : parseImage('infraImage', infraValue, 'registry.access.redhat.com/ubi8/pause:8.10', p);
 
   if (p.lines.length > 0 || !host || !quayRoot || !quayStorage || !pgStorage) {
     throw new UsageError(p.lines, 'see: mreg up --help');
@@ -314,6 +316,7 @@ export function parseUpOptions(raw: RawUpFlags, env: OptionEnv): InstallSpec {
   };
   if (initPassword !== undefined) spec.initPassword = initPassword;
   if (imageArchive !== undefined) spec.imageArchive = imageArchive;
+  if (infraImage !== undefined) spec.infraImage = infraImage;
   return spec;
 }
 

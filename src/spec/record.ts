@@ -35,6 +35,7 @@ const recordSchema = z.object({
     initUser: z.string(),
     images: z.object({ quay: z.string(), postgres: z.string(), redis: z.string() }),
     imageArchive: z.string().optional(),
+    infraImage: z.string().optional(),
   }),
   /** Every file mreg wrote, so down removes exactly those. */
   files: z.array(z.string()),

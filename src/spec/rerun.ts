@@ -31,6 +31,7 @@ export function withRecordedFlags(raw: RawUpFlags, rec: RecordedSpec, layout: Qu
   out.quayImage ??= rec.images.quay;
   out.pgImage ??= rec.images.postgres;
   out.redisImage ??= rec.images.redis;
+  if (rec.infraImage !== undefined) out.infraImage ??= rec.infraImage;
   if (raw.sslCert === undefined && raw.sslKey === undefined && rec.tls.kind === 'provided') {
     out.sslCert = layout.sslCert;
     out.sslKey = layout.sslKey;
@@ -68,6 +69,9 @@ export function reviewRerun(spec: InstallSpec, rec: RecordedSpec, live: boolean,
       ['--redisImage', spec.images.redis, rec.images.redis]] as const) {
       if (now !== was) refused.push(`${flag} ${now}: this install runs ${was}; switch images with \`mreg upgrade ${flag} ${now}\`, which rolls back if the new one is unhealthy`);
     }
+  }
+  if (spec.infraImage !== rec.infraImage) {
+    changes.push(`--infraImage: ${rec.infraImage ?? "podman's own"} → ${spec.infraImage ?? "podman's own"} (the pod and every container restart)`);
   }
   if (firstUser && spec.initUser !== firstUser.username) {
     refused.push(`--initUser ${spec.initUser}: this install's first user is ${firstUser.username}, created once; leave --initUser out, and add users in Quay`);

@@ -56,6 +56,11 @@ export interface InstallSpec {
   images: Images;
   /** Absolute path of an image archive to `podman load` before starting (then nothing is pulled). */
   imageArchive?: string;
+  /**
+   * The pod's infra image (`--infra-image`); undefined: podman's own, which it builds from catatonit.
+   * Adopt keeps the one mirror-registry's pod ran with (its pause.tar), which the host holds.
+   */
+  infraImage?: string;
 }
 
 /** Random values of one install; generated once, recorded, never rotated on re-run. */

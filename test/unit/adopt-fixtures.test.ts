@@ -85,6 +85,7 @@ for (const name of listFixtures()) {
     t.same(a.spec.pgStorage, want.pgStorage);
     const { quay, postgres, redis } = RELEASES[want.images].images;
     t.same(a.spec.images, { quay, postgres, redis }, `the images ${want.images}'s units run`);
+    t.equal(a.spec.infraImage, RELEASES[want.images].images.pause, 'the pod keeps the infra image mirror-registry\'s pod ran');
     t.same(a.spec.tls, { kind: 'generate' }, 'mirror-registry made quay-rootCA: keep the CA');
     t.equal(a.pgUser, 'user', 'every 1.x install used role "user"');
 

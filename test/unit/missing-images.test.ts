@@ -27,7 +27,7 @@ t.test('all present: one `podman image inspect` of every image, nothing else', a
   const old = process.env.PATH;
   t.teardown(() => { process.env.PATH = old; });
   process.env.PATH = `${s.dir}:${old}`;
-  const got = await missingImages(createPodman(), { quay: 'q:1', postgres: 'p:1', redis: 'r:1' } as never);
+  const got = await missingImages(createPodman(), { images: { quay: 'q:1', postgres: 'p:1', redis: 'r:1' } });
   t.same(got, []);
   t.equal(s.calls().length, 1, 'one podman process');
   t.match(s.calls()[0], /^image inspect --format \{\{\.Id\}\} /);
@@ -39,8 +39,18 @@ t.test('one missing: named with its flag, after one `image exists` each', async 
   const old = process.env.PATH;
   t.teardown(() => { process.env.PATH = old; });
   process.env.PATH = `${s.dir}:${old}`;
-  const got = await missingImages(createPodman(), { quay: 'q:1', postgres: 'p:1', redis: 'r:1' } as never);
+  const got = await missingImages(createPodman(), { images: { quay: 'q:1', postgres: 'p:1', redis: 'r:1' } });
   t.same(got, ['--pgImage p:1']);
   t.match(s.calls()[0], /^image inspect /);
   t.equal(s.calls().filter(c => c.startsWith('image exists ')).length, 3);
+});
+
+t.test('the pod\'s infra image, when the install names one, is asked for in the same process', async t => {
+  const s = standIn(['i:1']);
+  const old = process.env.PATH;
+  t.teardown(() => { process.env.PATH = old; });
+  process.env.PATH = `${s.dir}:${old}`;
+  const got = await missingImages(createPodman(), { images: { quay: 'q:1', postgres: 'p:1', redis: 'r:1' }, infraImage: 'i:1' });
+  t.same(got, ['--infraImage i:1']);
+  t.ok(s.calls()[0]!.split(' ').includes('i:1'), 'the first inspect names it');
 });

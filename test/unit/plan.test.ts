@@ -205,11 +205,11 @@ t.test('whatever parseUpOptions accepts renders to well-formed units', async t =
   const alphabet = 'aZ09./-_:,%$ ;#=\\"\'[]~@+';
   const word = () => Array.from({ length: 1 + rand(12) }, () => alphabet[rand(alphabet.length)]).join('');
   const s = scenarios.find(x => x.name === 'rootful')!;
-  const keys: (keyof RawUpFlags)[] = ['quayHostname', 'quayRoot', 'quayStorage', 'pgStorage', 'initUser', 'quayImage', 'pgImage', 'redisImage'];
+  const keys: (keyof RawUpFlags)[] = ['quayHostname', 'quayRoot', 'quayStorage', 'pgStorage', 'initUser', 'quayImage', 'pgImage', 'redisImage', 'infraImage'];
   let accepted = 0;
   for (let i = 0; i < 2000; i++) {
     const key = keys[rand(keys.length)]!;
-    const prefix = { quayRoot: '/', quayStorage: '/', pgStorage: '/', quayImage: 'localhost/', pgImage: 'localhost/', redisImage: 'localhost/' }[key as string] ?? '';
+    const prefix = { quayRoot: '/', quayStorage: '/', pgStorage: '/', quayImage: 'localhost/', pgImage: 'localhost/', redisImage: 'localhost/', infraImage: 'localhost/' }[key as string] ?? '';
     const value = prefix + word();
     let spec;
     try {
@@ -225,6 +225,16 @@ t.test('whatever parseUpOptions accepts renders to well-formed units', async t =
     }
   }
   t.ok(accepted > 50, `${accepted} random values accepted and rendered cleanly`);
+});
+
+t.test('the pod\'s infra image: PodmanArgs in quay.pod, --infra-image in podman 4.x\'s quay-pod.service; nothing without it', async t => {
+  const s = scenarios.find(x => x.name === 'rootful')!;
+  const spec = { ...s.spec, infraImage: 'registry.access.redhat.com/ubi8/pause:8.7-6' };
+  const pod = (p: Plan, name: string) => p.files.find(f => basename(f.path) === name)?.content ?? '';
+  t.match(pod(plan(spec, s.facts, s.secrets), 'quay.pod'), /^PublishPort=.*\nPodmanArgs=--infra-image=registry\.access\.redhat\.com\/ubi8\/pause:8\.7-6\n/m);
+  t.match(pod(plan(spec, { ...s.facts, podmanVersion: [4, 9, 4] }, s.secrets), 'quay-pod.service'), /^ExecStartPre=\/usr\/bin\/podman pod create .* --infra-image registry\.access\.redhat\.com\/ubi8\/pause:8\.7-6$/m);
+  t.notMatch(pod(plan(s.spec, s.facts, s.secrets), 'quay.pod'), /infra/);
+  t.notMatch(pod(plan(s.spec, { ...s.facts, podmanVersion: [4, 9, 4] }, s.secrets), 'quay-pod.service'), /infra-image/);
 });
 
 t.test('redact', async t => {

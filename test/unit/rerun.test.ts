@@ -37,6 +37,18 @@ t.test('flags that disagree: storage and (on a live install) images are refused 
   t.equal(afterDown.refused.length, 1, 'after mreg down only the storage move is refused (nothing runs, so images may change)');
 });
 
+t.test('the pod\'s infra image: kept from the record when left out, a change up names when given', async t => {
+  const withInfra = { ...rec, infraImage: 'registry.access.redhat.com/ubi8/pause:8.7-6' };
+  const kept = parseUpOptions(withRecordedFlags({}, withInfra, layout), env);
+  t.equal(kept.infraImage, withInfra.infraImage);
+  t.same(reviewRerun(kept, withInfra, true, undefined), { refused: [], changes: [] });
+  const other = parseUpOptions(withRecordedFlags({ infraImage: 'registry.example.com/pause:2' }, withInfra, layout), env);
+  t.same(reviewRerun(other, withInfra, true, undefined).changes,
+    ['--infraImage: registry.access.redhat.com/ubi8/pause:8.7-6 → registry.example.com/pause:2 (the pod and every container restart)']);
+  t.equal(parseUpOptions(withRecordedFlags({}, rec, layout), env).infraImage, undefined, 'none recorded: podman\'s own');
+  t.throws(() => parseUpOptions({ infraImage: 'pause' }, env), /--infraImage pause: not a fully qualified image reference/);
+});
+
 t.test('a new hostname is a change up names before it makes it', async t => {
   const spec = parseUpOptions(withRecordedFlags({ quayHostname: 'new.example.com' }, rec, layout), env);
   t.same(reviewRerun(spec, rec, true, undefined).changes, ['--quayHostname: reg.example.com:9443 → new.example.com:8443 (new server certificate, quay-app restarts; clients must use the new name)']);

@@ -116,6 +116,8 @@ t.test('mreg adopt', async t => {
   t.same(res?.leftovers, [{ what: 'ssh-key', path: '/home/mreg/.ssh/quay_installer', removed: true },
     ...['image-archive.tar', 'quay.tar', 'redis.tar', 'pause.tar'].map(f => ({ what: 'image-tar', path: `${s.quayRoot}/${f}`, removed: true }))],
   'the installer key and the image tars are reported removed');
+  const infra = await s.run(`podman container inspect --format '{{.ImageName}}' "$(podman pod inspect --format '{{.InfraContainerID}}' quay-pod)"`);
+  t.equal(infra.stdout.trim(), 'registry.access.redhat.com/ubi8/pause:8.7-6', 'the pod kept the infra image mirror-registry\'s pod ran', { output: describe(infra) });
   const left = await s.run(`cd ${s.quayRoot} && ls *.tar`);
   t.equal(left.stdout.trim(), 'mine.tar', 'the image tars are gone, the user\'s own tar is not', { output: describe(left) });
   // The test harness logs in as mreg with its own key in the same authorized_keys: this very command proves it stayed.

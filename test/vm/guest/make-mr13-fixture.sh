@@ -96,6 +96,14 @@ RestartSec=30
 [Install]
 WantedBy=multi-user.target default.target"
 
+# mirror-registry's pod runs the ubi8 pause image it imports from pause.tar; here podman's own pause
+# image (built by a first pod create) under that name.
+PAUSE=registry.access.redhat.com/ubi8/pause:8.7-6
+if ! podman image exists $PAUSE; then
+  podman pod create --name mreg-fixture-pause >/dev/null && podman pod rm mreg-fixture-pause >/dev/null
+  podman tag "$(podman images --format '{{.Repository}}:{{.Tag}}' | grep '^localhost/podman-pause:' | head -1)" $PAUSE
+fi
+
 cat > "$UNITDIR/quay-pod.service" <<EOF
 [Unit]
 Description=Infra Container for Quay
@@ -108,6 +116,7 @@ $common_service
 RemainAfterExit=yes
 ExecStart=/usr/bin/podman pod create \\
     --name quay-pod \\
+    --infra-image $PAUSE \\
     --publish $PORT:8443 \\
     --pod-id-file %t/%n-pod-id \\
     --replace
