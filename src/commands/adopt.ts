@@ -12,7 +12,7 @@ import { quayRootLayout, type QuayRootLayout } from '../spec/layout.js';
 import { COMPONENTS } from '../model/components.js';
 import { pointerPath } from '../model/scope.js';
 import { ALL_SECRET_NAMES, CONTAINER_NAMES, STOP_ORDER } from '../model/views.js';
-import { missingImages } from '../apply/images.js';
+import { requireImages } from '../apply/images.js';
 import { parseRecord, recordSpec, serializeRecord, RECORD_SCHEMA_VERSION, type InstallRecord } from '../spec/record.js';
 import type { InstallSecrets, InstallSpec } from '../spec/spec.js';
 import { generateSecrets, secretValueByName } from '../apply/secrets-step.js';
@@ -106,14 +106,12 @@ export async function adopt(ctx: CommandContext): Promise<void> {
         spec = { ...spec, images: { ...spec.images, ...loaded.images } };
       }
       // The old pod's infra image is kept only if the host still holds it; podman's own serves otherwise.
-      const missing = await missingImages(podman, spec);
-      if (spec.infraImage !== undefined && missing.includes(`--infraImage ${spec.infraImage}`)) {
+      const infraThere = await requireImages(podman, spec, 'nothing was changed; load them with --image-archive FILE (mreg never pulls)', { infraOptional: true });
+      if (!infraThere) {
         out.info(`    the old pod's infra image ${spec.infraImage} is not on this host: the pod uses podman's own`);
         const { infraImage: _gone, ...rest } = spec;
         spec = rest;
       }
-      const lacking = missing.filter(m => !m.startsWith('--infraImage '));
-      if (lacking.length > 0) throw new HostError(`image not present on this host: ${lacking.join(', ')}`, 'nothing was changed; load them with --image-archive FILE (mreg never pulls)');
       // 1.3 ran PostgreSQL 10: refuse before stopping anything when the chosen image cannot open that data.
       await assertPgMajorCompatible(spec.pgStorage, spec.images.postgres, spec.scope);
       const p = makePlan(spec, facts, secrets, kept);

@@ -5,7 +5,7 @@ import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPodman } from '../../src/host/podman.js';
-import { missingImages } from '../../src/apply/images.js';
+import { missingImages, requireImages } from '../../src/apply/images.js';
 
 function standIn(missing: string[]) {
   const dir = mkdtempSync(join(tmpdir(), 'mreg-podman-'));
@@ -53,4 +53,19 @@ t.test('the pod\'s infra image, when the install names one, is asked for in the 
   const got = await missingImages(createPodman(), { images: { quay: 'q:1', postgres: 'p:1', redis: 'r:1' }, infraImage: 'i:1' });
   t.same(got, ['--infraImage i:1']);
   t.ok(s.calls()[0]!.split(' ').includes('i:1'), 'the first inspect names it');
+});
+
+t.test('requireImages: a missing infra image is refused, or with infraOptional reported (adopt drops it)', async t => {
+  const s = standIn(['i:1']);
+  const old = process.env.PATH;
+  t.teardown(() => { process.env.PATH = old; });
+  process.env.PATH = `${s.dir}:${old}`;
+  const spec = { images: { quay: 'q:1', postgres: 'p:1', redis: 'r:1' }, infraImage: 'i:1' };
+  await t.rejects(requireImages(createPodman(), spec, 'load it'), { message: 'image not present on this host: --infraImage i:1' });
+  t.equal(await requireImages(createPodman(), spec, 'load it', { infraOptional: true }), false);
+  t.equal(await requireImages(createPodman(), { ...spec, infraImage: undefined }, 'load it', { infraOptional: true }), true, 'none named: nothing missing');
+  const s2 = standIn(['q:1', 'i:1']);
+  process.env.PATH = `${s2.dir}:${old}`;
+  await t.rejects(requireImages(createPodman(), spec, 'load it', { infraOptional: true }), { message: 'image not present on this host: --quayImage q:1' },
+    'the others are still refused, the infra image not named among them');
 });
