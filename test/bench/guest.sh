@@ -2,7 +2,7 @@
 # In-guest measuring helpers for test/bench/run.mjs: every clock is read inside the guest, so ssh's own
 # latency (large and noisy under TCG) never enters a figure.
 #   guest.sh time CMD            run CMD (a shell line) once; prints "ms N rc N"
-#   guest.sh repeat N CMD        run CMD N times; prints "median N runs a,b,c"
+#   guest.sh repeat N CMD        run CMD N times; prints "median N runs a,b,c failed N"
 #   guest.sh up-timed CMD        run CMD with a 100 ms probe beside it; prints "ms N rc N first200 N"
 #   guest.sh probe-start NAME MS start a /health/instance probe every MS ms in the background
 #   guest.sh probe-stop NAME     stop it; prints "downtime N samples N codes 200:x,000:y"
@@ -18,8 +18,10 @@ case ${1:-} in
     t0=$(now); bash -c "$2" >/dev/null 2>/tmp/bench-last.err; rc=$?; echo "ms $(( $(now) - t0 )) rc $rc" ;;
   repeat)
     runs=()
-    for _ in $(seq "$2"); do t0=$(now); bash -c "$3" >/dev/null 2>&1; runs+=($(( $(now) - t0 ))); done
-    echo "median $(printf '%s\n' "${runs[@]}" | median) runs $(IFS=,; echo "${runs[*]}")" ;;
+    # failed: runs that exited non-zero (their stderr kept in /tmp/bench-last.err): a failing command is not measured.
+    failed=0
+    for _ in $(seq "$2"); do t0=$(now); bash -c "$3" >/dev/null 2>/tmp/bench-last.err || failed=$((failed + 1)); runs+=($(( $(now) - t0 ))); done
+    echo "median $(printf '%s\n' "${runs[@]}" | median) runs $(IFS=,; echo "${runs[*]}") failed $failed" ;;
   up-timed)
     # first200: when the registry first answered 200, relative to the start (shows how long CMD waited after that)
     bash "$0" probe-start up 100 >/dev/null; t0=$(now)

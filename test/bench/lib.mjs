@@ -40,11 +40,13 @@ export async function guest(cmd, { input, allowFail = false } = {}) {
 /** test/bench/guest.sh in the guest. */
 export const gsh = (args, opts) => guest(`bash ${GUEST_DIR}/guest.sh ${args}`, opts);
 
-/** "median N runs …" from guest.sh repeat → milliseconds. */
+/** "median N runs …" from guest.sh repeat → milliseconds; throws when a run failed. */
 export async function guestMedian(n, cmd) {
   const r = await gsh(`repeat ${n} ${shq(cmd)}`);
-  const m = /median (\d+) runs (\S*)/.exec(r.out);
+  const m = /median (\d+) runs (\S*) failed (\d+)/.exec(r.out);
   if (!m) throw new Error(`no median in: ${r.out}`);
+  // A command that fails is fast and says nothing about the one that works (a purged install's status).
+  if (m[3] !== '0') throw new Error(`${m[3]} of ${n} runs failed: ${cmd}\n${(await guest('tail -20 /tmp/bench-last.err', { allowFail: true })).out}`);
   return { ms: Number(m[1]), runs: m[2] };
 }
 

@@ -114,14 +114,16 @@ async function benchUp() {
 }
 
 async function benchStatus() {
-  const show = 'systemctl show -p ActiveState,SubState,MainPID,NRestarts,Result quay-pod quay-postgres quay-redis quay-app';
+  // The floor as issue 19 states it: the four units' states and one answer of /health/instance (status is for that answer too).
+  const show = 'systemctl show -p ActiveState,SubState,MainPID,NRestarts,Result quay-pod quay-postgres quay-redis quay-app >/dev/null; ' +
+    'curl -s -o /dev/null --max-time 10 --cacert /etc/quay-install/quay-rootCA/rootCA.pem https://mreg-vm.example.test:8443/health/instance';
   const mreg = await guestMedian(REPS, 'mreg status --json');
   const sys = await guestMedian(REPS, show);
   const node = await guestMedian(REPS, 'node -e 0');
   const ratio = (mreg.ms - node.ms) / sys.ms;
   const budget = 1.5 * sys.ms + node.ms;
-  say(`status: mreg ${msf(mreg.ms)} vs systemctl show ${msf(sys.ms)} (+ node -e 0 ${msf(node.ms)}) → ratio ${ratio.toFixed(1)} beyond Node's start-up (target ≤ 1.5, i.e. ≤ ${msf(budget)}) ${verdict(mreg.ms <= budget)}`);
-  note(`status runs (ms): mreg ${mreg.runs}; systemctl show ${sys.runs}; node -e 0 ${node.runs}`);
+  say(`status: mreg ${msf(mreg.ms)} vs systemctl show + curl /health/instance ${msf(sys.ms)} (+ node -e 0 ${msf(node.ms)}) → ratio ${ratio.toFixed(1)} beyond Node's start-up (target ≤ 1.5, i.e. ≤ ${msf(budget)}) ${verdict(mreg.ms <= budget)}`);
+  note(`status runs (ms): mreg ${mreg.runs}; systemctl show + curl ${sys.runs}; node -e 0 ${node.runs}`);
   // up on a healthy install (issue 19): nothing to change, so it should cost about what status costs.
   const noop = await guestMedian(Math.max(3, Math.round(REPS / 2)), 'mreg up');
   say(`up (nothing to change): mreg ${msf(noop.ms)} vs status ${msf(mreg.ms)} → +${msf(noop.ms - mreg.ms)} (target ≤ +500 ms) ${verdict(noop.ms <= mreg.ms + 500)}`);
