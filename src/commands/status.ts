@@ -1,16 +1,17 @@
-// mreg status: unit states over D-Bus, registry health, certificate expiry and storage; exit 3 unless healthy.
+// mreg status: unit states (one systemctl show), registry health, certificate expiry and storage; exit 3 unless healthy.
 import type { CommandContext } from '../cli.js';
 import { UnhealthyError } from '../errors.js';
 import { findInstall } from '../apply/install-lookup.js';
 import { identify } from '../host/facts.js';
-import { connectSystemd, type UnitState } from '../host/systemd.js';
+import type { UnitState } from '../host/systemd.js';
+import { showUnits } from '../host/unit-show.js';
 import { readIfExists } from '../host/fs.js';
 import { probeHealth, type HealthAnswer } from '../host/http.js';
 import { checkPrivateModes, isLowOnSpace, knownVolumeMountpoints, storageSpace } from '../host/storage.js';
 import { systemctlCommand } from '../model/scope.js';
 import { ALL_UNITS, storageText } from '../model/views.js';
 import { bucketProblem } from '../apply/object-storage.js';
-import type { QuayStorage, Scope } from '../spec/spec.js';
+import type { QuayStorage } from '../spec/spec.js';
 import { certExpiry, EXPIRY_WARN_DAYS } from '../tls/index.js';
 import { runOnTarget } from './common.js';
 import { lastBackupPath, parseLastBackup, type LastBackup } from '../backup/last.js';
@@ -47,7 +48,7 @@ export async function status(ctx: CommandContext): Promise<void> {
   // Independent probes at once (each podman or D-Bus round trip is slow on a small VM); problems
   // are still listed in the fixed order below.
   const [states, health, expires, configYaml, modeProblems, storages, lastBackup] = await allInOrder([
-    readUnitStates(probe.scope, ctx.env),
+    showUnits(probe.scope, ALL_UNITS, ctx.env),
     readIfExists(layout.caCert).then(ca => probeHealth({ hostname: spec.hostname, port: spec.port, ca })),
     readIfExists(layout.sslCert).then(pem => pem === undefined ? undefined : certExpiry(pem)),
     readIfExists(layout.configYaml),
@@ -131,15 +132,6 @@ async function storageReport(list: ReadonlyArray<readonly [string, QuayStorage]>
     const space = location.startsWith('/') ? await storageSpace(location).catch(() => null) : null;
     return { name, kind: s.kind, location, space };
   }));
-}
-
-async function readUnitStates(scope: Scope, env: NodeJS.ProcessEnv): Promise<UnitState[]> {
-  const systemd = await connectSystemd(scope, env);
-  try {
-    return await Promise.all(ALL_UNITS.map(u => systemd.unitState(u)));
-  } finally {
-    await systemd.close();
-  }
 }
 
 function printHuman(ctx: CommandContext, r: StatusReport): void {

@@ -50,9 +50,9 @@ export function busAddress(scope: Scope, env: NodeJS.ProcessEnv = process.env, u
   return { address: `unix:path=${socket}`, socket };
 }
 
-function noBusError(scope: Scope, address: string, cause?: Error): HostError {
+/** The manager of `scope` cannot be reached; `why` replaces the bus words when it was not dbus-next that tried. */
+export function noBusError(scope: Scope, address: string, cause?: Error, why = cause ? `cannot connect to ${address}: ${cause.message}` : `no bus socket at ${address}`): HostError {
   // No cause: the socket file is missing. With a cause: it exists but refused us (auth, timeout).
-  const why = cause ? `cannot connect to ${address}: ${cause.message}` : `no bus socket at ${address}`;
   if (scope === 'rootful') {
     return new HostError(`cannot reach the system manager: ${why}`, 'rootful installs need systemd as PID 1 and a running dbus', { cause });
   }

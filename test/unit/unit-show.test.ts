@@ -1,0 +1,77 @@
+import t from 'tap';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { HostError } from '../../src/errors.js';
+import { parseShow, showUnits, wallClockOf } from '../../src/host/unit-show.js';
+
+// systemd 257's answer in the test VM (`systemctl show --property=… -- quay-pod.service nope.service`).
+const SHOWN = `Id=quay-pod.service
+Result=success
+NRestarts=0
+MainPID=4242
+LoadState=loaded
+ActiveState=active
+SubState=running
+StateChangeTimestampMonotonic=5000000
+NeedDaemonReload=no
+
+Id=nope.service
+Result=success
+NRestarts=0
+MainPID=0
+LoadState=not-found
+ActiveState=inactive
+SubState=dead
+StateChangeTimestampMonotonic=0
+NeedDaemonReload=yes
+`;
+
+t.test('parseShow: one block per unit, in the order asked', async t => {
+  const states = parseShow(SHOWN, ['quay-pod.service', 'nope.service'], us => (us > 0 ? 1_000 + us / 1000 : undefined));
+  t.same(states, [
+    { name: 'quay-pod.service', loadState: 'loaded', activeState: 'active', subState: 'running', stateChangeTimestamp: 6_000, mainPid: 4242, nRestarts: 0, result: 'success', needDaemonReload: false },
+    { name: 'nope.service', loadState: 'not-found', activeState: 'inactive', subState: 'dead', stateChangeTimestamp: undefined, mainPid: 0, nRestarts: 0, result: 'success', needDaemonReload: true },
+  ]);
+  t.throws(() => parseShow(SHOWN, ['a.service', 'b.service', 'c.service'], () => 0), HostError, 'a missing block is an error, not a shifted table');
+});
+
+t.test('wallClockOf: a monotonic timestamp of now reads as now; 0 is never', async t => {
+  t.equal(wallClockOf(0), undefined);
+  const nowUs = Number(process.hrtime.bigint() / 1000n);
+  t.ok(Math.abs(wallClockOf(nowUs)! - Date.now()) < 50, 'within 50 ms of the wall clock');
+  t.ok(Math.abs(wallClockOf(nowUs - 60_000_000)! - (Date.now() - 60_000)) < 50, 'a minute ago');
+});
+
+/** A systemctl on PATH that records its argv and environment, then answers as `script` says. */
+function fakeSystemctl(script: string): { env: NodeJS.ProcessEnv; argv: () => string; runtimeDir: () => string } {
+  const dir = mkdtempSync(join(tmpdir(), 'mreg-show-'));
+  writeFileSync(join(dir, 'systemctl'), `#!/bin/sh\necho "$*" > ${dir}/argv\necho "$XDG_RUNTIME_DIR" > ${dir}/rt\n${script}\n`);
+  chmodSync(join(dir, 'systemctl'), 0o755);
+  return {
+    env: { PATH: `${dir}:${process.env.PATH}` },
+    argv: () => readFileSync(join(dir, 'argv'), 'utf8').trim(),
+    runtimeDir: () => readFileSync(join(dir, 'rt'), 'utf8').trim(),
+  };
+}
+
+t.test('showUnits: one process for all units; the user manager found without XDG_RUNTIME_DIR', async t => {
+  const f = fakeSystemctl(`cat <<'EOF'\n${SHOWN}EOF`);
+  const states = await showUnits('rootless', ['quay-pod.service', 'nope.service'], f.env);
+  t.same(states.map(s => s.activeState), ['active', 'inactive']);
+  t.equal(f.argv(), '--user show --property=Id,LoadState,ActiveState,SubState,StateChangeTimestampMonotonic,MainPID,NRestarts,Result,NeedDaemonReload -- quay-pod.service nope.service');
+  t.equal(f.runtimeDir(), `/run/user/${userInfo().uid}`, 'as sudo -u leaves it: /run/user/UID');
+  await showUnits('rootful', ['quay-pod.service', 'nope.service'], { ...f.env, XDG_RUNTIME_DIR: '/x' });
+  t.match(f.argv(), /^show /, 'rootful: the system manager');
+});
+
+t.test('showUnits: a manager it cannot reach is named with the way to fix it', async t => {
+  const f = fakeSystemctl('echo "Failed to connect to bus: No medium found" >&2; exit 1');
+  const err = await showUnits('rootless', ['quay-app.service'], f.env).catch(e => e as HostError);
+  t.type(err, HostError);
+  t.match(err.message, new RegExp(`^cannot reach your systemd user manager \\(uid ${userInfo().uid}\\): systemctl --user show failed \\(bus \\S+/bus\\): Failed to connect to bus: No medium found$`));
+  t.match(err.hint, /loginctl enable-linger/);
+  const root = await showUnits('rootful', ['quay-app.service'], f.env).catch(e => e as HostError);
+  t.match(root.message, /^cannot reach the system manager: systemctl show failed/);
+  t.match(root.hint, /systemd as PID 1/);
+});
