@@ -1,5 +1,4 @@
 // Systemd port: the systemd Manager API over D-Bus with dbus-next (jobs, reload, unit state).
-import dbus from 'dbus-next';
 import type { Message } from 'dbus-next';
 import { HostError } from '../errors.js';
 import type { Scope } from '../spec/spec.js';
@@ -61,6 +60,7 @@ const SERVICE = 'org.freedesktop.systemd1.Service';
 const UNIT_PROPS = ['LoadState', 'ActiveState', 'SubState', 'ActiveEnterTimestamp', 'StateChangeTimestamp', 'FragmentPath',
   'SourcePath', 'NeedDaemonReload', 'InvocationID'] as const;
 const SERVICE_PROPS = ['MainPID', 'NRestarts', 'Result', 'ExecMainCode', 'ExecMainStatus'] as const;
+const SIGNAL = 4; // dbus-next's MessageType.SIGNAL (the D-Bus wire value), without loading the module here
 const DEFAULT_JOB_TIMEOUT_MS = 10 * 60_000; // TCG test VMs take minutes for a first start
 const MAX_EARLY_RESULTS = 1000; // results of jobs nobody waits for (dependencies, other clients)
 
@@ -80,7 +80,7 @@ export async function connectSystemd(scope: Scope, env: NodeJS.ProcessEnv = proc
   const finished = new Map<string, string>();
   const waiters = new Map<string, (result: string) => void>();
   conn.bus.on('message', (msg: Message) => {
-    if (msg.type !== dbus.MessageType.SIGNAL || msg.interface !== MANAGER || msg.member !== 'JobRemoved') return;
+    if (msg.type !== SIGNAL || msg.interface !== MANAGER || msg.member !== 'JobRemoved') return;
     const [, job, , result] = msg.body as [number, string, string, string];
     const w = waiters.get(job);
     if (w) { waiters.delete(job); w(result); return; }
