@@ -1,7 +1,7 @@
 // mreg adopt for real (rootless, mirror-registry 1.3's default): a hand-made 1.3 install
 // (test/vm/guest/make-mr13-fixture.sh) with a user and a pushed image is taken over in place; the image
-// pulls with the same digest, the old password logs in, the old units are backed up and gone, the
-// passwords live in podman secrets only. Ends with `mreg down --purge --yes` and checks nothing is left.
+// pulls with the same digest (anonymously too: mirror-registry's anonymous access and a public repository),
+// the old password logs in, the old units are backed up and gone, the passwords live in podman secrets only. Ends with `mreg down --purge --yes` and checks nothing is left.
 import t from 'tap';
 import { requireVm, describe } from './guest.js';
 import { IMG, SCOPES, caPath, login, parseJson, pullDigest, pushTiny, status } from './scopes.js';
@@ -34,13 +34,21 @@ t.test('a mirror-registry 1.3 install with a user and an image', async t => {
   const tars = await s.run(`set -e; cd ${s.quayRoot}; for f in image-archive.tar quay.tar redis.tar pause.tar mine.tar; do head -c 1M /dev/zero > $f; done`);
   t.equal(tars.exitCode, 0, 'mirror-registry\'s image tars in the quayRoot', { output: describe(tars) });
   const init = await s.run(`jq -nc --arg p "$(cat)" '{username:"${OLD.username}",password:$p,email:"init@example.test",access_token:true}' |
-    curl -s -o /dev/null -w '%{http_code}' --cacert ${caPath(s)} -H content-type:application/json --data @- https://${s.host}/api/v1/user/initialize`, { input: OLD.password });
-  t.equal(init.stdout.trim(), '200', 'first user created through mirror-registry\'s bootstrap API');
+    curl -s -w '\\n%{http_code}' --cacert ${caPath(s)} -H content-type:application/json --data @- https://${s.host}/api/v1/user/initialize`, { input: OLD.password });
+  const [answer = '', code] = init.stdout.trim().split('\n');
+  t.equal(code, '200', 'first user created through mirror-registry\'s bootstrap API');
+  const token = (JSON.parse(answer || '{}') as { access_token?: string }).access_token ?? '';
   t.equal((await login(s, OLD)).exitCode, 0, 'podman login');
   const p = await pushTiny(s, OLD);
   t.equal(p.r.exitCode, 0, 'push', { output: describe(p.r) });
   digest = p.digest;
   t.match(digest, /^sha256:[0-9a-f]{64}$/);
+  // mirror-registry turns anonymous access on; a pushed repository is private until its admin makes it public.
+  t.equal((await pullDigest(s, OLD, { anonymous: true })).digest, '', 'an anonymous pull of the new (private) repository is refused');
+  const pub = await s.run(`curl -s -o /dev/null -w '%{http_code}' --cacert ${caPath(s)} -H "Authorization: Bearer $(cat)" -H content-type:application/json \\
+    --data '{"visibility":"public"}' https://${s.host}/api/v1/repository/${OLD.username}/tiny/changevisibility`, { input: token });
+  t.equal(pub.stdout.trim(), '200', 'the repository made public with the token the bootstrap API gave', { output: describe(pub) });
+  t.equal((await pullDigest(s, OLD, { anonymous: true })).digest, digest, 'anonymous pull of the public repository works');
 });
 
 t.test('--dry-run changes nothing', async t => {
@@ -137,6 +145,8 @@ t.test('mreg adopt', async t => {
 
   const pulled = await pullDigest(s, OLD);
   t.equal(pulled.digest, digest, 'the image pushed before pulls with the same digest', { output: describe(pulled.r) });
+  const anon = await pullDigest(s, OLD, { anonymous: true });
+  t.equal(anon.digest, digest, 'anonymous pull of the public repository still works (same access rules)', { output: describe(anon.r) });
   const relog = await s.run(`podman logout ${s.host} >/dev/null; podman login -u ${OLD.username} --password-stdin ${s.host}`, { input: OLD.password });
   t.equal(relog.exitCode, 0, 'the old user logs in with the old password', { output: describe(relog) });
 

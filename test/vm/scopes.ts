@@ -34,12 +34,15 @@ export async function pushTiny(s: Scope, c: Creds): Promise<{ r: GuestResult; di
  * failure). Not the user's store: tiny's config is already there (the contract image), and podman 4.9
  * then reports in {{.Digest}} the digest the image was first stored with, not the one it just pulled;
  * RepoDigests is every name times every digest the image ever had, so it cannot say either.
+ * `anonymous`: without the credentials `podman login` stored.
  */
-export async function pullDigest(s: Scope, c: Creds): Promise<{ r: GuestResult; digest: string }> {
+export async function pullDigest(s: Scope, c: Creds, opts: { anonymous?: boolean } = {}): Promise<{ r: GuestResult; digest: string }> {
   const ref = tinyRef(s, c.username);
   const rm = s.name === 'rootless' ? 'podman unshare rm -rf' : 'rm -rf';
+  // anonymous: an empty auth file instead of the one `podman login` wrote.
+  const auth = opts.anonymous ? ' --authfile "$d/auth.json"' : '';
   const r = await s.run(`set -e; d=$(mktemp -d); trap '${rm} "$d"' EXIT; p="podman --root $d/root --runroot $d/run --storage-driver vfs"
-    $p pull -q ${ref} >/dev/null; $p image inspect --format '{{.Digest}}' ${ref}`);
+    echo '{}' > "$d/auth.json"; $p pull -q${auth} ${ref} >/dev/null; $p image inspect --format '{{.Digest}}' ${ref}`);
   return { r, digest: r.exitCode === 0 ? r.stdout.trim() : '' };
 }
 

@@ -33,7 +33,10 @@ export function redisPing(cfg, timeoutMs = 3000) {
 const MIGRATIONS = {
   1: `CREATE TABLE standin_user (username text PRIMARY KEY, email text, salt text NOT NULL, hash text NOT NULL,
         created timestamptz NOT NULL DEFAULT now());
-      CREATE TABLE standin_namespace (name text PRIMARY KEY, owner text NOT NULL REFERENCES standin_user(username));`,
+      CREATE TABLE standin_namespace (name text PRIMARY KEY, owner text NOT NULL REFERENCES standin_user(username));
+      CREATE TABLE standin_repository (namespace text NOT NULL, name text NOT NULL, public boolean NOT NULL DEFAULT false,
+        PRIMARY KEY (namespace, name));
+      CREATE TABLE standin_token (hash text PRIMARY KEY, username text NOT NULL REFERENCES standin_user(username));`,
   2: 'ALTER TABLE standin_user ADD COLUMN last_login timestamptz;',
   3: 'ALTER TABLE standin_namespace ADD COLUMN created timestamptz NOT NULL DEFAULT now();',
 };
@@ -120,4 +123,50 @@ export async function pushAllowed(conn, cfg, username, namespace) {
   if (!email || !email.includes('@')) return 'Cannot create organization';
   await conn.query(`INSERT INTO standin_namespace (name, owner) VALUES (${lit(namespace)}, ${lit(username)}) ON CONFLICT DO NOTHING`);
   return null;
+}
+
+/** "ns/name" (or "name": the library namespace) of a /v2/ repository path. */
+export function splitRepository(repo) {
+  const i = repo.indexOf('/');
+  return i < 0 ? { namespace: 'library', name: repo } : { namespace: repo.slice(0, i), name: repo.slice(i + 1) };
+}
+
+/**
+ * A push creates its repository private (data/model/repository.py create_repository, visibility="private",
+ * called by endpoints/v2/v2auth.py for push-to-create); an existing one keeps its visibility.
+ */
+export async function recordRepository(conn, { namespace, name }) {
+  await conn.query(`INSERT INTO standin_repository (namespace, name) VALUES (${lit(namespace)}, ${lit(name)}) ON CONFLICT DO NOTHING`);
+}
+
+export async function isPublic(conn, { namespace, name }) {
+  const [[pub] = []] = await conn.query(`SELECT public FROM standin_repository WHERE namespace = ${lit(namespace)} AND name = ${lit(name)}`);
+  return pub === 't';
+}
+
+const tokenHash = (token) => crypto.createHash('sha256').update(token).digest('hex');
+
+/** The OAuth access token /api/v1/user/initialize hands out with access_token: true (stored hashed). */
+export async function storeToken(conn, username, token) {
+  await conn.query(`INSERT INTO standin_token (hash, username) VALUES (${lit(tokenHash(token))}, ${lit(username)})`);
+}
+
+/** The user a Bearer token belongs to, or undefined. */
+export async function tokenUser(conn, token) {
+  const [[username] = []] = await conn.query(`SELECT username FROM standin_token WHERE hash = ${lit(tokenHash(token))}`);
+  return username;
+}
+
+/**
+ * Quay's POST /api/v1/repository/<ns>/<name>/changevisibility for `username`: the repository's admin
+ * (here: the namespace's owner) sets public or private. Resolves 'ok', 'not-found' or 'forbidden'.
+ */
+export async function setVisibility(conn, username, { namespace, name }, visibility) {
+  const [[owner] = []] = await conn.query(`SELECT owner FROM standin_namespace WHERE name = ${lit(namespace)}
+    UNION ALL SELECT username FROM standin_user WHERE username = ${lit(namespace)}`);
+  const rows = await conn.query(`SELECT 1 FROM standin_repository WHERE namespace = ${lit(namespace)} AND name = ${lit(name)}`);
+  if (rows.length === 0) return 'not-found';
+  if (owner !== username) return 'forbidden';
+  await conn.query(`UPDATE standin_repository SET public = ${visibility === 'public'} WHERE namespace = ${lit(namespace)} AND name = ${lit(name)}`);
+  return 'ok';
 }

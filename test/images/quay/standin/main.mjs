@@ -3,7 +3,9 @@
 //   config:  $QUAYCONF/stack/config.yaml (+ ssl.key -> HTTPS on 8443 only, else HTTP on 8080 only)
 //   GET  /health/instance       Quay's instance checks: database, disk, workers (not Redis)
 //   POST /api/v1/user/initialize first user only (FEATURE_USER_INITIALIZE), 400 once a user exists
-//   /v2/...                      docker-registry behind HTTP Basic auth and Quay's namespace rules
+//   /v2/...                      docker-registry behind HTTP Basic auth and Quay's namespace rules; anonymous
+//                                pulls of public repositories with FEATURE_ANONYMOUS_ACCESS
+//   POST /api/v1/repository/NS/NAME/changevisibility  Bearer token of the initialized user: public/private
 //   GET  /api/v1/discovery      {standin, version}; every answer carries X-Mreg-Standin: <version>
 // Logs carry method, path and status only: never a password, token or query string.
 import http from 'node:http';
@@ -14,7 +16,7 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import { createRequire } from 'node:module';
 import { parseDbUri, connect } from './pg.mjs';
-import { migrate, initializeUser, verifyUser, pushAllowed } from './backends.mjs';
+import { migrate, initializeUser, verifyUser, pushAllowed, splitRepository, recordRepository, isPublic, storeToken, tokenUser, setVisibility } from './backends.mjs';
 import { validateConfig } from './validate.mjs';
 import { startRegistry, registryReady, proxy } from './registry.mjs';
 import { storageLocation, trustBundle } from './objectstore.mjs';
@@ -22,9 +24,11 @@ import { storageLocation, trustBundle } from './objectstore.mjs';
 const require = createRequire(import.meta.url);
 const yaml = (() => { try { return require('js-yaml'); } catch { return require('/usr/share/nodejs/js-yaml'); } })();
 
-const VERSION = process.env.STANDIN_VERSION || 'v1';
-const SCHEMA = Number(process.env.STANDIN_SCHEMA || 1);
-const BROKEN = Boolean(process.env.STANDIN_BROKEN);
+// The image's own file first (it survives a root filesystem import, which loses ENV), then ENV.
+const BAKED = (() => { try { return JSON.parse(fs.readFileSync(new URL('../standin-version.json', import.meta.url), 'utf8')); } catch { return {}; } })();
+const VERSION = BAKED.version ?? (process.env.STANDIN_VERSION || 'v1');
+const SCHEMA = Number(BAKED.schema ?? (process.env.STANDIN_SCHEMA || 1));
+const BROKEN = BAKED.broken ?? Boolean(process.env.STANDIN_BROKEN);
 // Idle connections the rest of Quay keeps: registry_services() in conf/init/supervisord_conf_create.py
 // starts about 25 database-using worker processes besides the gunicorn pools.
 const BASELINE = Number(process.env.STANDIN_DB_BASELINE ?? 25);
@@ -137,21 +141,45 @@ async function main() {
     const created = await initializeUser(conn, { username, password, email: typeof email === 'string' ? email : '' });
     if (!created) return send(res, 400, { message: 'Cannot initialize user in a non-empty database' });
     log(`initialized first user ${username}`);
-    send(res, 200, { username, email: email ?? null, encrypted_password: '', access_token: body.access_token ? crypto.randomBytes(20).toString('hex') : null });
+    const token = body.access_token ? crypto.randomBytes(20).toString('hex') : null;
+    if (token) await storeToken(conn, username, token);
+    send(res, 200, { username, email: email ?? null, encrypted_password: '', access_token: token });
+  }
+
+  // endpoints/api/repository.py RepositoryVisibility: an OAuth token (the API takes no Basic auth), the
+  // repository's admin, {"visibility": "public"|"private"}; answers {"success": true}.
+  async function changeVisibility(conn, req, res, where) {
+    const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    const user = bearer && await tokenUser(conn, bearer);
+    if (!user) return send(res, 401, { error: 'Unauthorized', message: 'Unauthorized' });
+    let body;
+    try { body = await readJson(req); } catch (e) { return send(res, 400, { message: e.message }); }
+    if (body?.visibility !== 'public' && body?.visibility !== 'private') return send(res, 400, { message: "'visibility' must be one of ['public', 'private']" });
+    const done = await setVisibility(conn, user, where, body.visibility);
+    if (done === 'not-found') return send(res, 404, { message: 'Not Found' });
+    if (done === 'forbidden') return send(res, 403, { message: 'Unauthorized' });
+    log(`repository ${where.namespace}/${where.name} is now ${body.visibility}`);
+    send(res, 200, { success: true });
   }
 
   const WRITE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
   async function v2(conn, req, res, p) {
     const cred = basicAuth(req);
+    const repo = /^\/v2\/(.+?)\/(?:blobs|manifests|tags)\//.exec(p)?.[1];
+    // No credentials (containers/image sends "Basic :" when it has none): endpoints/decorators.py anon_protect
+    // lets an anonymous request through only with FEATURE_ANONYMOUS_ACCESS, and v2auth.py then grants pull
+    // of a public repository only.
+    if ((!cred || (cred.username === '' && cred.password === '')) && repo && !WRITE.has(req.method ?? '')
+      && cfg.FEATURE_ANONYMOUS_ACCESS === true && await isPublic(conn, splitRepository(repo))) return proxy(req, res);
     if (!cred || !(await verifyUser(conn, cred.username, cred.password, () => connect(db, { timeoutMs: 10_000 })))) {
       return send(res, 401, { errors: [{ code: 'UNAUTHORIZED', message: 'authentication required', detail: null }] }, {
         'www-authenticate': 'Basic realm="mreg-test quay stand-in"', 'docker-distribution-api-version': 'registry/2.0', connection: 'close' });
     }
-    const repo = /^\/v2\/(.+?)\/(?:blobs|manifests|tags)\//.exec(p)?.[1];
     if (repo && WRITE.has(req.method ?? '')) {
-      const namespace = repo.includes('/') ? repo.slice(0, repo.indexOf('/')) : 'library';
-      const refused = await pushAllowed(conn, cfg, cred.username, namespace);
+      const where = splitRepository(repo);
+      const refused = await pushAllowed(conn, cfg, cred.username, where.namespace);
       if (refused) return send(res, 403, { errors: [{ code: 'DENIED', message: refused, detail: null }] });
+      await recordRepository(conn, where);
     }
     proxy(req, res);
   }
@@ -174,6 +202,8 @@ async function main() {
       if (p === '/v2' || p.startsWith('/v2/')) return await v2(conn, req, res, p);
       if (req.method === 'GET' && (p === '/health/instance' || p === '/health/endtoend')) return await health(conn, res);
       if (req.method === 'POST' && p === '/api/v1/user/initialize') return await initialize(conn, req, res);
+      const vis = /^\/api\/v1\/repository\/([^/]+)\/([^/]+)\/changevisibility$/.exec(p);
+      if (req.method === 'POST' && vis) return await changeVisibility(conn, req, res, { namespace: vis[1], name: vis[2] });
       if (req.method === 'GET' && p === '/') return send(res, 200, { standin: 'mreg-test/quay', version: VERSION });
       send(res, 404, { message: 'Not Found' });
     } catch (e) {
