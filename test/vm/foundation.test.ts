@@ -1,6 +1,6 @@
 // The proving ground: the three contract images, as mreg's Quadlet units run them in both scopes
 // (the shared base install, base.ts), keep the outward contract mreg relies on: /health/instance over
-// TLS verified with the CA, the version, a Basic challenge on /v2/, user/initialize only on an empty
+// TLS verified with the CA, the version (also in the image's root filesystem), a Basic challenge on /v2/, user/initialize only on an empty
 // database, pg_trgm in the quay database, a wrong password refused, pulls; dbus-next reads the units;
 // no password in the containers' logs or in ps; stopping the pod stops every container cleanly.
 // Until stop 12 this suite started its own hand-written pod per scope (6–10 min of first starts on
@@ -8,6 +8,7 @@
 import t from 'tap';
 import { requireVm, describe, sideBySide } from './guest.js';
 import { useBase, BASE_SCOPES, tinyOne, type BaseInstall } from './base.js';
+import { IMG } from './scopes.js';
 
 requireVm();
 t.setTimeout(30 * 60_000);
@@ -29,6 +30,9 @@ sideBySide(t, 'the contract images under mreg\'s units (both scopes at once)', B
     t.match(health.stdout, /"database":true[\s\S]*\n200$/, '/health/instance is 200 over TLS verified with the CA', { diag: describe(health) });
     const ver = await s.run(`curl -s ${ca} ${url}/api/v1/discovery`);
     t.match(ver.stdout, /"version":"v1"/, 'the stand-in reports STANDIN_VERSION v1');
+    // In the root filesystem, as real Quay has its version in its code: a podman export (mirror-registry's quay.tar) keeps it.
+    const baked = await s.run(`podman run --rm --network none --entrypoint cat ${IMG}/quay:v2 /quay-registry/standin-version.json`);
+    t.match(baked.stdout, /"version":"v2","schema":2/, 'the v2 image carries its version and schema in its root filesystem', { diag: describe(baked) });
 
     const anon = await s.run(`curl -s -o /dev/null -D - ${ca} ${url}/v2/`);
     t.match(anon.stdout, /^HTTP\/\S+ 401/m, '/v2/ without credentials is 401');
