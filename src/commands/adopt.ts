@@ -33,6 +33,7 @@ import { checkInputFiles, givenImages, lockScope, parseTimeout, printDryRun, str
 import { dbSnapshotPaths, takeDbSnapshot } from '../apply/db-snapshot.js';
 import { chooseAdoptTls } from '../adopt/tls-choice.js';
 import { adoptedSecrets, adoptionFrom } from '../adopt/spec.js';
+import { parseAccessFlags } from '../spec/options.js';
 import { backupLegacyConfig, backupLegacyTls, backupLegacyUnits, BACKUP_DIR_NAME, findLegacy, tightenModes, type FoundLegacy } from '../adopt/find.js';
 import { renamePgRole } from '../adopt/pg-role.js';
 import { putMirrorRegistryBack, saveFiles, type AdoptState } from '../adopt/rollback.js';
@@ -46,11 +47,12 @@ export async function adopt(ctx: CommandContext): Promise<void> {
   const probe = await gatherFacts({ env: ctx.env });
   const str = (k: string) => stringFlag(flags, k, 'adopt');
   const timeoutMs = parseTimeout(flags.timeout);
+  const accessRules = parseAccessFlags({ anonymousAccess: str('anonymousAccess'), userCreation: str('userCreation') }, 'adopt');
   const found = await findLegacy(probe.scope, probe.home, str('quayRoot'));
   const adoption = adoptionFrom(found.files, { scope: probe.scope, home: probe.home, fqdn: probe.fqdn, quayRoot: found.quayRoot },
     { quayImage: str('quayImage'), pgImage: str('pgImage'), redisImage: str('redisImage'), imageArchive: str('imageArchive'),
       sslCert: str('sslCert'), sslKey: str('sslKey'), sslCheckSkip: flags.sslCheckSkip === true });
-  let { spec } = adoption;
+  let spec: InstallSpec = accessRules ? { ...adoption.spec, accessRules } : adoption.spec;
   const layout = quayRootLayout(spec.quayRoot);
   for (const w of adoption.warnings) out.warn(w);
   // Decided here, before anything stops: an expired CA or certificate is refused with the choices.

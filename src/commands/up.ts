@@ -7,6 +7,7 @@ import { HostError, UsageError } from '../errors.js';
 import { parseUpOptions, type RawUpFlags } from '../spec/options.js';
 import { plan as makePlan } from '../plan/plan.js';
 import { readKeptConfig } from '../apply/kept-config.js';
+import { accessRuleChanges } from '../plan/config-keep.js';
 import { layoutProblem, staleUnits, unitDirs } from '../plan/layout-move.js';
 import { redact } from '../plan/redact.js';
 import { quayRootLayout, type QuayRootLayout } from '../spec/layout.js';
@@ -58,6 +59,7 @@ export function rawUpFlags(flags: Record<string, unknown>): RawUpFlags {
     imageArchive: str('imageArchive'), quayImage: str('quayImage'), pgImage: str('pgImage'), redisImage: str('redisImage'),
     infraImage: str('infraImage'), s3Endpoint: str('s3Endpoint'), s3CredentialsFile: str('s3CredentialsFile'), s3CaBundle: str('s3CaBundle'),
     s3CreateBucket: flags.s3CreateBucket === true ? true : undefined,
+    anonymousAccess: str('anonymousAccess'), userCreation: str('userCreation'),
   };
 }
 
@@ -173,6 +175,7 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     // The config.yaml on disk keeps its settings and foreign keys through the render; one that is not
     // YAML is refused here, before the first change.
     const { text: configYaml, kept } = await readKeptConfig(layout.configYaml);
+    if (configYaml !== undefined) for (const c of accessRuleChanges(kept, spec.accessRules)) out.info(`mreg: changing ${c}`);
 
     let dropped: readonly string[] = []; // stale unit files this run deleted: no longer mreg's to remove
     let mountpoints = previous?.volumeMountpoints; // where podman keeps each volume (for status), asked once

@@ -4,6 +4,7 @@
 // the settings below are only its defaults for a new install; every other key is carried over as found.
 import { parse, type YAMLParseError } from 'yaml';
 import { HostError } from '../errors.js';
+import type { AccessRules } from '../spec/spec.js';
 
 export type Yaml = string | number | boolean | null | readonly Yaml[] | { readonly [k: string]: Yaml };
 
@@ -109,4 +110,10 @@ export function describeConfigChange(c: ConfigChange): string {
   const what = c.before === undefined ? `added ${c.after}` : c.after === undefined ? `removed (was ${c.before})`
     : c.before === '<secret>' ? 'changed' : `${c.before} → ${c.after}`;
   return `config.yaml ${c.key}: ${what}${c.why ? ` (${c.why})` : ''}`;
+}
+
+/** "KEY: before → after" for each access rule a flag changes in an existing config.yaml. */
+export function accessRuleChanges(kept: KeptConfig, rules: AccessRules | undefined): string[] {
+  return Object.entries(rules ?? {}).filter(([k, v]) => kept.settings[k] !== v)
+    .map(([k, v]) => `${k}: ${k in kept.settings ? String(kept.settings[k]) : 'unset'} → ${String(v)} (config.yaml; quay-app restarts)`);
 }

@@ -43,6 +43,7 @@ function toYaml(doc: Readonly<Record<string, Yaml>>, indent = ''): string {
 export function renderQuayConfig(spec: InstallSpec, secrets: InstallSecrets, kept: KeptConfig = NOTHING_KEPT): string {
   const doc = templateDoc(spec, secrets);
   for (const [k, v] of Object.entries(kept.settings)) if (k in doc) doc[k] = v;
+  for (const [k, v] of Object.entries(spec.accessRules ?? {})) doc[k] = v; // a flag given on this run wins
   // The first line is what every earlier mreg wrote: a new wording would restart quay-app on every host's next up.
   const head = `# Written by mreg; "mreg up" rewrites it. Holds secrets: keep mode 0640.\n${toYaml(doc)}`;
   if (kept.foreign.length === 0) return head;

@@ -7,7 +7,7 @@ import {
   INIT_PASSWORD_MIN_LENGTH,
 } from './defaults.js';
 import { defaultQuayRoot } from '../model/scope.js';
-import type { Images, InstallSpec, ObjectStorage, QuayStorage, Scope, Storage, TlsSource } from './spec.js';
+import type { AccessRules, Images, InstallSpec, ObjectStorage, QuayStorage, Scope, Storage, TlsSource } from './spec.js';
 import { parseS3Endpoint, parseS3Location, S3_SCHEME } from './s3-flags.js';
 
 export interface RawUpFlags {
@@ -15,6 +15,8 @@ export interface RawUpFlags {
   sslCert?: string; sslKey?: string; sslCheckSkip?: boolean; initUser?: string; initPassword?: string;
   imageArchive?: string; quayImage?: string; pgImage?: string; redisImage?: string; infraImage?: string;
   s3Endpoint?: string; s3CredentialsFile?: string; s3CaBundle?: string;
+  /** "true" or "false": the access rules (config.yaml FEATURE_ANONYMOUS_ACCESS, FEATURE_USER_CREATION). */
+  anonymousAccess?: string; userCreation?: string;
   /** Not a string flag: only checked to come with s3:// storage. */
   s3CreateBucket?: boolean;
   /** `mreg storage migrate --to s3://…`: the object storage to move the blobs into. */
@@ -32,7 +34,11 @@ const FLAG_NAMES: Record<Flag, string> = {
   initPassword: '--initPassword', imageArchive: '--image-archive', quayImage: '--quayImage',
   pgImage: '--pgImage', redisImage: '--redisImage', infraImage: '--infraImage', s3Endpoint: '--s3Endpoint',
   s3CredentialsFile: '--s3CredentialsFile', s3CaBundle: '--s3CaBundle', to: '--to',
+  anonymousAccess: '--anonymousAccess', userCreation: '--userCreation',
 };
+
+/** Each access-rule flag and the config.yaml key it sets. */
+const ACCESS_FLAGS = [['anonymousAccess', 'FEATURE_ANONYMOUS_ACCESS'], ['userCreation', 'FEATURE_USER_CREATION']] as const;
 
 // Anything below 0x20 (newline, tab, …) or DEL could add lines to a unit file or break a message.
 const CONTROL_RE = /[\u0000-\u001f\u007f]/;
@@ -307,6 +313,8 @@ export function parseUpOptions(raw: RawUpFlags, env: OptionEnv): InstallSpec {
   const infraValue = str('infraImage');
   const infraImage = infraValue === undefined ? undefined : parseImage('infraImage', infraValue, 'registry.access.redhat.com/ubi8/pause:8.10', p);
 
+  const accessRules = readAccessRules(raw, p);
+
   if (p.lines.length > 0 || !host || !quayRoot || !quayStorage || !pgStorage) {
     throw new UsageError(p.lines, 'see: mreg up --help');
   }
@@ -317,7 +325,26 @@ export function parseUpOptions(raw: RawUpFlags, env: OptionEnv): InstallSpec {
   if (initPassword !== undefined) spec.initPassword = initPassword;
   if (imageArchive !== undefined) spec.imageArchive = imageArchive;
   if (infraImage !== undefined) spec.infraImage = infraImage;
+  if (Object.keys(accessRules).length > 0) spec.accessRules = accessRules;
   return spec;
+}
+
+function readAccessRules(raw: Pick<RawUpFlags, 'anonymousAccess' | 'userCreation'>, p: Problems): AccessRules {
+  const rules: AccessRules = {};
+  for (const [flag, key] of ACCESS_FLAGS) {
+    const v = readString(raw as RawUpFlags, flag, p);
+    if (v === 'true' || v === 'false') rules[key] = v === 'true';
+    else if (v !== undefined) p.add(flag, v, 'expected true or false', `e.g. ${FLAG_NAMES[flag]} false; leave it out to keep what config.yaml says`);
+  }
+  return rules;
+}
+
+/** --anonymousAccess/--userCreation alone (adopt, whose other flags are checked against the old install). */
+export function parseAccessFlags(raw: Pick<RawUpFlags, 'anonymousAccess' | 'userCreation'>, command: string): AccessRules | undefined {
+  const p = new Problems();
+  const rules = readAccessRules(raw, p);
+  if (p.lines.length > 0) throw new UsageError(p.lines, `see: mreg ${command} --help`);
+  return Object.keys(rules).length > 0 ? rules : undefined;
 }
 
 /**

@@ -64,7 +64,8 @@ const recordSchema = z.object({
 export type InstallRecord = z.infer<typeof recordSchema>;
 
 export function recordSpec(spec: InstallSpec): InstallRecord['spec'] {
-  const { initPassword: _omitPassword, ...rest } = spec;
+  // The access rules live in config.yaml, which every later run keeps.
+  const { initPassword: _omitPassword, accessRules: _inConfigYaml, ...rest } = spec;
   if (rest.quayStorage.kind !== 's3') return rest;
   const { keys: _omitKeys, caPem: _omitPem, ...quayStorage } = rest.quayStorage;
   return { ...rest, quayStorage };

@@ -61,7 +61,15 @@ export interface InstallSpec {
    * Adopt keeps the one mirror-registry's pod ran with (its pause.tar), which the host holds.
    */
   infraImage?: string;
+  /**
+   * --anonymousAccess / --userCreation: config.yaml access rules to set on this run. Not recorded: the
+   * file keeps them, and every later run carries them over (plan/config-keep.ts SETTINGS).
+   */
+  accessRules?: AccessRules;
 }
+
+/** The access rules a flag may change, by config.yaml key. */
+export type AccessRules = Partial<Record<'FEATURE_ANONYMOUS_ACCESS' | 'FEATURE_USER_CREATION', boolean>>;
 
 /** Random values of one install; generated once, recorded, never rotated on re-run. */
 export interface InstallSecrets {

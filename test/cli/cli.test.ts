@@ -163,6 +163,8 @@ const USAGE_ERRORS: Array<[string[], string]> = [
   [['up', '--dry-run', '--quayHostname', HOSTNAME, '-i', '/etc/hostname'], '--image-archive /etc/hostname: not a tar archive (tar: This does not look like a tar archive)'],
   [['up', '--dry-run', '--quayHostname', HOSTNAME, '--initUser', 'Bad User'], '--initUser'],
   [['up', '--dry-run', '--quayHostname', HOSTNAME, '--infraImage', 'pause'], '--infraImage pause: not a fully qualified image reference'],
+  [['up', '--dry-run', '--quayHostname', HOSTNAME, '--anonymousAccess', 'yes'], '--anonymousAccess yes: expected true or false'],
+  [['adopt', '--dry-run', '--userCreation', 'maybe'], '--userCreation maybe: expected true or false'],
   [['up', '--dry-run', '--quayHostname', HOSTNAME, '--targetHostname=-oProxyCommand=x'], '--targetHostname'],
   [['install', '--dry-run', '--quayHostname', '10.0.0.5'], '--quayHostname 10.0.0.5'],
   [['logs', 'not-a-unit'], 'not-a-unit'],

@@ -4,7 +4,7 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HostError } from '../../src/errors.js';
-import { configChanges, describeConfigChange, keptFromConfig, parseConfig } from '../../src/plan/config-keep.js';
+import { accessRuleChanges, configChanges, describeConfigChange, keptFromConfig, parseConfig } from '../../src/plan/config-keep.js';
 import { renderQuayConfig, TEMPLATE_KEYS } from '../../src/plan/quay-config.js';
 import { listScenarios, loadScenario } from '../support/golden.js';
 
@@ -90,4 +90,16 @@ t.test('configChanges: key by key, secrets never shown, owned keys say why', asy
   const text = changes.map(describeConfigChange).join('\n');
   t.notMatch(text, /password@|"password"/, 'no secret value in the lines');
   t.notOk(changes.some(c => c.key === 'GITHUB_LOGIN_CONFIG'), 'kept keys are no change');
+});
+
+t.test('an access-rule flag wins over the kept value, and only it changes', async t => {
+  const kept = keep(MR_1310); // mirror-registry: anonymous access and self-registration on
+  const off = renderQuayConfig({ ...spec, accessRules: { FEATURE_ANONYMOUS_ACCESS: false } }, secrets, kept);
+  t.match(off, /^FEATURE_ANONYMOUS_ACCESS: false$/m, 'the flag');
+  t.match(off, /^FEATURE_USER_CREATION: true$/m, 'the other rule kept as found');
+  t.same(configChanges(renderQuayConfig(spec, secrets, kept), off, FILE).map(c => c.key), ['FEATURE_ANONYMOUS_ACCESS'], 'the one key that differs from a run without the flag');
+  t.same(accessRuleChanges(kept, { FEATURE_ANONYMOUS_ACCESS: false, FEATURE_USER_CREATION: true }),
+    ['FEATURE_ANONYMOUS_ACCESS: true → false (config.yaml; quay-app restarts)'], 'a flag that repeats the file\'s value changes nothing');
+  t.same(accessRuleChanges(keep('SERVER_HOSTNAME: x\n'), { FEATURE_USER_CREATION: false }), ['FEATURE_USER_CREATION: unset → false (config.yaml; quay-app restarts)']);
+  t.same(accessRuleChanges(kept, undefined), []);
 });

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { UsageError } from '../../src/errors.js';
-import { parseUpOptions, type OptionEnv, type RawUpFlags } from '../../src/spec/options.js';
+import { parseAccessFlags, parseUpOptions, type OptionEnv, type RawUpFlags } from '../../src/spec/options.js';
+import { recordSpec } from '../../src/spec/record.js';
 import { DEFAULT_IMAGES } from '../../src/spec/defaults.js';
 
 const ROOTFUL: OptionEnv = { scope: 'rootful', fqdn: 'registry.example.com', home: '/root' };
@@ -102,6 +103,19 @@ const BAD: [string, RawUpFlags, string[], OptionEnv?][] = [
     `--initUser X: not a valid Quay user name; ${USER_FIX}`,
   ]],
 ];
+
+t.test('--anonymousAccess/--userCreation: true or false, set for this run, never recorded', async t => {
+  t.same(parseUpOptions({ anonymousAccess: 'true', userCreation: 'false' }, ROOTFUL).accessRules, { FEATURE_ANONYMOUS_ACCESS: true, FEATURE_USER_CREATION: false });
+  t.equal(parseUpOptions({}, ROOTFUL).accessRules, undefined, 'left out: config.yaml decides');
+  t.strictSame(problemsOf({ anonymousAccess: 'yes', userCreation: '1' }), [
+    '--anonymousAccess yes: expected true or false; e.g. --anonymousAccess false; leave it out to keep what config.yaml says',
+    '--userCreation 1: expected true or false; e.g. --userCreation false; leave it out to keep what config.yaml says',
+  ]);
+  t.same(parseAccessFlags({ userCreation: 'true' }, 'adopt'), { FEATURE_USER_CREATION: true });
+  t.equal(parseAccessFlags({}, 'adopt'), undefined);
+  t.throws(() => parseAccessFlags({ anonymousAccess: 'on' }, 'adopt'), { problems: ['--anonymousAccess on: expected true or false; e.g. --anonymousAccess false; leave it out to keep what config.yaml says'] });
+  t.notOk('accessRules' in recordSpec(parseUpOptions({ anonymousAccess: 'true' }, ROOTFUL)), 'not in the install record: config.yaml keeps it');
+});
 
 t.test('bad invocations: exact one-line messages, UsageError exit 2', async t => {
   t.ok(BAD.length >= 30, `${BAD.length} rows`);

@@ -176,6 +176,19 @@ t.test('mreg adopt', async t => {
   t.equal(st.json?.healthy, true);
 });
 
+t.test('an access rule changes only when a flag says so', async t => {
+  const r = await s.run('mreg up --anonymousAccess false', { timeoutMs: 20 * 60_000 });
+  t.equal(r.exitCode, 0, 'exit 0', { output: describe(r) });
+  t.match(r.stderr + r.stdout, /mreg: changing FEATURE_ANONYMOUS_ACCESS: true → false \(config\.yaml; quay-app restarts\)/, 'says the change');
+  t.equal((await pullDigest(s, OLD, { anonymous: true })).digest, '', 'anonymous pull of the public repository is refused now');
+  t.equal((await pullDigest(s, OLD)).digest, digest, 'the user still pulls');
+  const again = await s.run('mreg up --json');
+  t.equal(again.exitCode, 0, 'a run without the flag', { output: describe(again) });
+  t.notMatch(again.stderr, /changing FEATURE_ANONYMOUS_ACCESS/, 'changes no access rule');
+  const cfg = await s.run(`grep -E '^(FEATURE_ANONYMOUS_ACCESS|FEATURE_USER_CREATION):' ${s.quayRoot}/quay-config/config.yaml`);
+  t.same(cfg.stdout.trim().split('\n').sort(), ['FEATURE_ANONYMOUS_ACCESS: false', 'FEATURE_USER_CREATION: true'], 'config.yaml keeps the flag\'s value and the other rule as found');
+});
+
 t.test('mreg down --purge --yes leaves nothing behind', async t => {
   const r = await s.run('mreg down --purge --yes', { timeoutMs: 15 * 60_000 });
   t.equal(r.exitCode, 0, 'exit 0', { output: describe(r) });
