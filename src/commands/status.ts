@@ -48,7 +48,7 @@ export async function status(ctx: CommandContext): Promise<void> {
   // Independent probes at once (each podman or D-Bus round trip is slow on a small VM); problems
   // are still listed in the fixed order below.
   const [states, health, expires, configYaml, modeProblems, storages, lastBackup] = await allInOrder([
-    showUnits(probe.scope, ALL_UNITS, ctx.env),
+    showUnits(probe, ALL_UNITS, ctx.env),
     readIfExists(layout.caCert).then(ca => probeHealth({ hostname: spec.hostname, port: spec.port, ca })),
     readIfExists(layout.sslCert).then(pem => pem === undefined ? undefined : certExpiry(pem)),
     readIfExists(layout.configYaml),

@@ -1,11 +1,10 @@
 // Unit states read with one `systemctl show` process, for commands that only look (status). Jobs and
 // reloads stay on the Manager's D-Bus API (host/systemd.ts). Measured in the test VM (issue 19): the
 // D-Bus client's cold connect and its per-property Gets took about 0.9 s of status, this 0.15 s.
-import * as os from 'node:os';
 import { HostError } from '../errors.js';
-import type { Scope } from '../spec/spec.js';
 import { busAddress, noBusError } from './dbus.js';
 import { runSmall, tailLines } from './exec.js';
+import type { Identity } from './facts.js';
 import type { UnitState } from './systemd.js';
 
 export type ShownState = Pick<UnitState, 'name' | 'loadState' | 'activeState' | 'subState' | 'stateChangeTimestamp' | 'mainPid' | 'nRestarts' | 'result' | 'needDaemonReload'>;
@@ -15,11 +14,12 @@ export type ShownState = Pick<UnitState, 'name' | 'loadState' | 'activeState' | 
 const SHOWN = ['Id', 'LoadState', 'ActiveState', 'SubState', 'StateChangeTimestampMonotonic', 'MainPID', 'NRestarts', 'Result', 'NeedDaemonReload'] as const;
 
 /** `systemctl [--user] show` of `names`, in their order. Rejects with HostError when the manager cannot be reached. */
-export async function showUnits(scope: Scope, names: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<ShownState[]> {
+export async function showUnits(who: Pick<Identity, 'scope' | 'runtimeDir'>, names: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<ShownState[]> {
+  const { scope } = who;
   const args = [...(scope === 'rootless' ? ['--user'] : []), 'show', `--property=${SHOWN.join(',')}`, '--', ...names];
   const { address, socket } = busAddress(scope, env);
   // systemctl --user finds the manager through XDG_RUNTIME_DIR, which `su` and `sudo -u` do not set.
-  const runtimeDir = scope === 'rootless' && !env.XDG_RUNTIME_DIR ? `/run/user/${os.userInfo().uid}` : env.XDG_RUNTIME_DIR;
+  const runtimeDir = scope === 'rootless' ? who.runtimeDir : env.XDG_RUNTIME_DIR;
   const res = await runSmall('systemctl', args, { env: { ...env, XDG_RUNTIME_DIR: runtimeDir } }).catch((err: NodeJS.ErrnoException) => {
     throw new HostError(`cannot run systemctl: ${err.message}`, err.code === 'ENOENT' ? 'mreg needs a host that runs systemd' : undefined, { cause: err });
   });

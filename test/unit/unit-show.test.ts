@@ -3,6 +3,7 @@ import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { HostError } from '../../src/errors.js';
+import { identify } from '../../src/host/facts.js';
 import { parseShow, showUnits, wallClockOf } from '../../src/host/unit-show.js';
 
 // systemd 257's answer in the test VM (`systemctl show --property=… -- quay-pod.service nope.service`).
@@ -57,21 +58,21 @@ function fakeSystemctl(script: string): { env: NodeJS.ProcessEnv; argv: () => st
 
 t.test('showUnits: one process for all units; the user manager found without XDG_RUNTIME_DIR', async t => {
   const f = fakeSystemctl(`cat <<'EOF'\n${SHOWN}EOF`);
-  const states = await showUnits('rootless', ['quay-pod.service', 'nope.service'], f.env);
+  const states = await showUnits(identify({ scope: 'rootless', env: f.env }), ['quay-pod.service', 'nope.service'], f.env);
   t.same(states.map(s => s.activeState), ['active', 'inactive']);
   t.equal(f.argv(), '--user show --property=Id,LoadState,ActiveState,SubState,StateChangeTimestampMonotonic,MainPID,NRestarts,Result,NeedDaemonReload -- quay-pod.service nope.service');
   t.equal(f.runtimeDir(), `/run/user/${userInfo().uid}`, 'as sudo -u leaves it: /run/user/UID');
-  await showUnits('rootful', ['quay-pod.service', 'nope.service'], { ...f.env, XDG_RUNTIME_DIR: '/x' });
+  await showUnits(identify({ scope: 'rootful', env: f.env }), ['quay-pod.service', 'nope.service'], { ...f.env, XDG_RUNTIME_DIR: '/x' });
   t.match(f.argv(), /^show /, 'rootful: the system manager');
 });
 
 t.test('showUnits: a manager it cannot reach is named with the way to fix it', async t => {
   const f = fakeSystemctl('echo "Failed to connect to bus: No medium found" >&2; exit 1');
-  const err = await showUnits('rootless', ['quay-app.service'], f.env).catch(e => e as HostError);
+  const err = await showUnits(identify({ scope: 'rootless', env: f.env }), ['quay-app.service'], f.env).catch(e => e as HostError);
   t.type(err, HostError);
   t.match(err.message, new RegExp(`^cannot reach your systemd user manager \\(uid ${userInfo().uid}\\): systemctl --user show failed \\(bus \\S+/bus\\): Failed to connect to bus: No medium found$`));
   t.match(err.hint, /loginctl enable-linger/);
-  const root = await showUnits('rootful', ['quay-app.service'], f.env).catch(e => e as HostError);
+  const root = await showUnits(identify({ scope: 'rootful', env: f.env }), ['quay-app.service'], f.env).catch(e => e as HostError);
   t.match(root.message, /^cannot reach the system manager: systemctl show failed/);
   t.match(root.hint, /systemd as PID 1/);
 });
