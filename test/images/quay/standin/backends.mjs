@@ -106,6 +106,13 @@ export async function verifyUser(conn, username, password, reconnect) {
   return ok;
 }
 
+/** Who owns `namespace`: the organization's owner, the user of that name, or undefined when nobody has it. */
+async function namespaceOwner(conn, namespace) {
+  const [[owner] = []] = await conn.query(`SELECT owner FROM standin_namespace WHERE name = ${lit(namespace)}
+    UNION ALL SELECT username FROM standin_user WHERE username = ${lit(namespace)}`);
+  return owner;
+}
+
 /**
  * May `username` push into `namespace`? Quay's rule (endpoints/v2/v2auth.py): a user's own namespace and
  * organizations it owns, yes. A namespace nobody has is created as an organization owned by the pusher
@@ -115,8 +122,7 @@ export async function verifyUser(conn, username, password, reconnect) {
  */
 export async function pushAllowed(conn, cfg, username, namespace) {
   if (namespace === username) return null;
-  const [[owner] = []] = await conn.query(`SELECT owner FROM standin_namespace WHERE name = ${lit(namespace)}
-    UNION ALL SELECT username FROM standin_user WHERE username = ${lit(namespace)}`);
+  const owner = await namespaceOwner(conn, namespace);
   if (owner !== undefined) return owner === username && owner !== namespace ? null : 'requested access to the resource is denied';
   if (cfg.CREATE_NAMESPACE_ON_PUSH !== true) return 'requested access to the resource is denied';
   const [[email] = []] = await conn.query(`SELECT email FROM standin_user WHERE username = ${lit(username)}`);
@@ -162,8 +168,7 @@ export async function tokenUser(conn, token) {
  * (here: the namespace's owner) sets public or private. Resolves 'ok', 'not-found' or 'forbidden'.
  */
 export async function setVisibility(conn, username, { namespace, name }, visibility) {
-  const [[owner] = []] = await conn.query(`SELECT owner FROM standin_namespace WHERE name = ${lit(namespace)}
-    UNION ALL SELECT username FROM standin_user WHERE username = ${lit(namespace)}`);
+  const owner = await namespaceOwner(conn, namespace);
   const rows = await conn.query(`SELECT 1 FROM standin_repository WHERE namespace = ${lit(namespace)} AND name = ${lit(name)}`);
   if (rows.length === 0) return 'not-found';
   if (owner !== username) return 'forbidden';
