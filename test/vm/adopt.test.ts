@@ -1,7 +1,8 @@
 // mreg adopt for real (rootless, mirror-registry 1.3's default): a hand-made 1.3 install
 // (test/vm/guest/make-mr13-fixture.sh) with a user and a pushed image is taken over in place; the image
 // pulls with the same digest (anonymously too: mirror-registry's anonymous access and a public repository),
-// the old password logs in, the old units are backed up and gone, the passwords live in podman secrets only. Ends with `mreg down --purge --yes` and checks nothing is left.
+// the old password logs in, the old units are backed up and gone, the passwords live in podman secrets only.
+// Ends with `mreg down --purge --yes` and checks nothing is left.
 import t from 'tap';
 import { requireVm, describe } from './guest.js';
 import { IMG, SCOPES, caPath, login, parseJson, pullDigest, pushTiny, status } from './scopes.js';

@@ -1,7 +1,7 @@
 // The proving ground: the three contract images, as mreg's Quadlet units run them in both scopes
 // (the shared base install, base.ts), keep the outward contract mreg relies on: /health/instance over
-// TLS verified with the CA, the version (also in the image's root filesystem), a Basic challenge on /v2/, user/initialize only on an empty
-// database, pg_trgm in the quay database, a wrong password refused, pulls; dbus-next reads the units;
+// TLS verified with the CA, the version (also in the image's root filesystem), a Basic challenge on /v2/,
+// user/initialize only on an empty database, pg_trgm in the quay database, a wrong password refused, pulls; dbus-next reads the units;
 // no password in the containers' logs or in ps; stopping the pod stops every container cleanly.
 // Until stop 12 this suite started its own hand-written pod per scope (6–10 min of first starts on
 // TCG); mreg's units are what users run, and every suite proves them, so it checks those instead.
