@@ -23,6 +23,7 @@ import { factsFor, gatherFacts, type HostProbe } from '../host/facts.js';
 import { createPodman, type Podman } from '../host/podman.js';
 import { connectSystemd, type Systemd } from '../host/systemd.js';
 import { makeDirIfMissing, readIfExists, removeIfExists } from '../host/fs.js';
+import { readHealthCas } from '../apply/health-ca.js';
 import { HEALTH_TIMEOUT_MS, PG_USER } from '../spec/defaults.js';
 import { waitForHealth } from '../host/http.js';
 import { appCrashWatch, withJournalTail } from '../apply/crash-watch.js';
@@ -161,8 +162,7 @@ export async function adopt(ctx: CommandContext): Promise<void> {
       await out.step('reload systemd', () => sd.reload());
       await out.step('start registry units', () => startUnits(sd, planned, [], new Set(), spec, out));
       await out.step('registry health', async () => {
-        // A user's own pair: its ssl.cert usually carries the chain up to the root, which is enough to verify.
-        const ca = await readIfExists(spec.tls.kind === 'generate' ? layout.caCert : layout.sslCert);
+        const ca = await readHealthCas(spec.tls.kind, layout);
         await waitForHealth({ hostname: spec.hostname, port: spec.port, ca }, timeoutMs, { intervalMs: 200, giveUp: appCrashWatch(sd) })
           .catch(err => withJournalTail(err, spec.scope));
       });
@@ -194,7 +194,8 @@ async function putBack(ctx: CommandContext, ports: { systemd: Systemd; podman: P
   const left = await out.step('put mirror-registry back', () => putMirrorRegistryBack(ports, state, l => out.info(l)));
   let healthy = '';
   if (left.length === 0) {
-    const ca = (await readIfExists(layout.caCert)) ?? (await readIfExists(layout.sslCert));
+    // mirror-registry's pair as it was: issued by its CA, or the admin's own.
+    const ca = await readHealthCas('provided', layout, { withInstallCa: true });
     healthy = await out.step('mirror-registry health', () => waitForHealth({ hostname: spec.hostname, port: spec.port, ca }, HEALTH_TIMEOUT_MS, { intervalMs: 200 }))
       .then(() => '', (e: unknown) => (e instanceof Error ? e.message : String(e)));
     if (!healthy) {

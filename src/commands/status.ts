@@ -6,6 +6,7 @@ import { identify } from '../host/facts.js';
 import type { UnitState } from '../host/systemd.js';
 import { showUnits } from '../host/unit-show.js';
 import { readIfExists } from '../host/fs.js';
+import { readHealthCas } from '../apply/health-ca.js';
 import { probeHealth, type HealthAnswer } from '../host/http.js';
 import { checkPrivateModes, isLowOnSpace, knownVolumeMountpoints, storageSpace } from '../host/storage.js';
 import { systemctlCommand } from '../model/scope.js';
@@ -49,7 +50,7 @@ export async function status(ctx: CommandContext): Promise<void> {
   // are still listed in the fixed order below.
   const [states, health, expires, configYaml, modeProblems, storages, lastBackup] = await allInOrder([
     showUnits(probe, ALL_UNITS, ctx.env),
-    readIfExists(layout.caCert).then(ca => probeHealth({ hostname: spec.hostname, port: spec.port, ca })),
+    readHealthCas(spec.tls.kind, layout).then(ca => probeHealth({ hostname: spec.hostname, port: spec.port, ca })),
     readIfExists(layout.sslCert).then(pem => pem === undefined ? undefined : certExpiry(pem)),
     readIfExists(layout.configYaml),
     // Secrets at rest: quayRoot private, keys and credentials owner-only, served files not world-readable.

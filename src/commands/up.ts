@@ -46,6 +46,7 @@ import { action } from '../actions/action.js';
 import { executeActions } from '../actions/execute.js';
 import { allInOrder } from '../concurrent.js';
 import { checkObjectStorage, withS3Inputs } from '../apply/object-storage.js';
+import { readHealthCas } from '../apply/health-ca.js';
 
 // TCG test VMs and loaded hosts have taken over 10 s for the first user (bcrypt, schema warm-up).
 const INIT_USER_TIMEOUT_MS = 60_000;
@@ -258,7 +259,7 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     const changed = [...written, ...outdated];
     for (const f of changed) out.debug(`changed ${f}`);
 
-    const ep: RegistryEndpoint = { hostname: spec.hostname, port: spec.port, ca: tls.caPem };
+    const ep: RegistryEndpoint = { hostname: spec.hostname, port: spec.port, ca: spec.tls.kind === 'generate' ? tls.caPem : await readHealthCas('provided', layout) };
     const states = planned.services.map(s => before.get(s)!);
     const allActive = states.every(s => s.activeState === 'active');
     let nothingChanged = changed.length === 0 && missing.length === 0 && allActive;

@@ -25,6 +25,7 @@ import { gatherFacts } from '../host/facts.js';
 import { createPodman, type Podman } from '../host/podman.js';
 import { connectSystemd, type Systemd } from '../host/systemd.js';
 import { makeDirIfMissing, pathExists, readIfExists, removeIfExists, writeFileAtomic } from '../host/fs.js';
+import { readHealthCas } from '../apply/health-ca.js';
 import { CrashLoopError, waitForHealth, type RegistryEndpoint } from '../host/http.js';
 import { appCrashWatch } from '../apply/crash-watch.js';
 import { journalTail } from '../host/journal.js';
@@ -219,7 +220,7 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
     if (planned.selinuxLabels.length > 0) await out.step(SELINUX_STEP, () => labelBindPaths(planned, spec.scope, layout, out));
     systemd = await connectSystemd(spec.scope, ctx.env);
     const units = servicesToRestart(changed);
-    const ep: RegistryEndpoint = { hostname: spec.hostname, port: spec.port, ca: await readIfExists(layout.caCert) };
+    const ep: RegistryEndpoint = { hostname: spec.hostname, port: spec.port, ca: await readHealthCas(spec.tls.kind, layout) };
     // A new Quay migrates the database on its first start; the old one cannot run on the result.
     const from = record.spec.images.quay, to = spec.images.quay;
     const snapshot = from === to ? undefined
