@@ -5,8 +5,12 @@
 // Installed on another host (-H), its role copies image-archive.tar into the quayRoot and unpacks the
 // image tars there (roles/mirror_appliance/tasks/autodetect-image-archive.yaml, -sqlite-archive.yaml;
 // members per its Dockerfile): gigabytes podman already holds as images once they are imported.
-import { lstat, readFile, rm, stat } from 'node:fs/promises';
+// 1.3 creates both named volumes whatever --quayStorage/--pgStorage say (install-{postgres,quay}-service.yaml:
+// podman_volume has no `when`), so an install on folders leaves two that nothing ever mounted.
+import { lstat, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { runCommand } from '../host/exec.js';
+import { HostError } from '../errors.js';
 import { writeFileAtomic } from '../host/fs.js';
 import { sizeText } from '../ui/bytes.js';
 
@@ -70,9 +74,25 @@ export async function findImageTars(quayRoot: string): Promise<Array<{ path: str
   return found.flat();
 }
 
+/** The named volumes mirror-registry 1.3's role creates. */
+export const ROLE_VOLUMES = ['pg-storage', 'quay-storage'] as const;
+
+/**
+ * Of `names`, the volumes no container uses that hold nothing: made and never mounted, so removing one
+ * loses nothing. A volume podman cannot list or whose folder cannot be read is not one of them.
+ */
+export async function findEmptyVolumes(names: readonly string[]): Promise<string[]> {
+  if (names.length === 0) return [];
+  const r = await runCommand('podman', ['volume', 'ls', '--filter', 'dangling=true', '--format', '{{.Name}}\t{{.Mountpoint}}']);
+  if (r.exitCode !== 0) return [];
+  const dangling = r.stdout.split('\n').map(l => l.split('\t')).filter(([n, m]) => n && m && names.includes(n));
+  const empty = await Promise.all(dangling.map(async ([n, m]) => ((await readdir(m!).catch(() => undefined))?.length === 0 ? [n!] : [])));
+  return empty.flat();
+}
+
 /** One thing adopt offers to remove, however it is removed. */
 export interface Leftover {
-  what: 'ssh-key' | 'image-tar';
+  what: 'ssh-key' | 'image-tar' | 'volume';
   path: string;
   /** For the question and the step line. */
   text: string;
@@ -83,13 +103,24 @@ export interface Leftover {
   remove: () => Promise<void>;
 }
 
-/** Everything of mirror-registry's that nothing uses once adopted: the installer key, the image tars. */
-export async function findLeftovers(home: string, quayRoot: string): Promise<Leftover[]> {
-  const [ssh, tars] = await Promise.all([findSshLeftover(home), findImageTars(quayRoot)]);
+/**
+ * Everything of mirror-registry's that nothing uses once adopted: the installer key, the image tars, and
+ * of `spareVolumes` (its volumes the adopted install does not mount) the empty ones.
+ */
+export async function findLeftovers(home: string, quayRoot: string, spareVolumes: readonly string[]): Promise<Leftover[]> {
+  const [ssh, tars, volumes] = await Promise.all([findSshLeftover(home), findImageTars(quayRoot), findEmptyVolumes(spareVolumes)]);
   return [
     ...(ssh ? [{ what: 'ssh-key' as const, path: ssh.key, text: describeSshLeftover(ssh), why: 'whoever holds the key logs in as this user',
       byHand: `remove its line${ssh.lines === 1 ? '' : 's'} from ${ssh.authorizedKeys} and delete ${ssh.key} ${ssh.pub}`, remove: () => removeSshLeftover(ssh) }] : []),
     ...tars.map(t => ({ what: 'image-tar' as const, path: t.path, text: `mirror-registry's image tar ${t.path} (${sizeText(t.bytes)})`, why: 'podman holds its image',
       byHand: `rm ${t.path}`, remove: () => rm(t.path, { force: true }) })),
+    ...volumes.map(v => ({ what: 'volume' as const, path: v, text: `mirror-registry's volume ${v} (empty)`, why: 'no unit mounts it',
+      byHand: `podman volume rm ${v}`, remove: () => removeVolume(v) })),
   ];
+}
+
+/** `podman volume rm` without --force: a volume some container took meanwhile stays. */
+async function removeVolume(name: string): Promise<void> {
+  const r = await runCommand('podman', ['volume', 'rm', name]);
+  if (r.exitCode !== 0) throw new HostError(`podman volume rm ${name}: ${r.stderr.trim()}`, `the registry is adopted; remove the volume by hand once nothing uses it: podman volume rm ${name}`);
 }

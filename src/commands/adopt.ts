@@ -41,7 +41,7 @@ import { putMirrorRegistryBack, saveFiles, type AdoptState } from '../adopt/roll
 import { adoptActions } from '../adopt/actions.js';
 import { loadImageArchive } from '../apply/image-archive.js';
 import { createInterface } from 'node:readline/promises';
-import { findLeftovers } from '../adopt/leftovers.js';
+import { findLeftovers, ROLE_VOLUMES } from '../adopt/leftovers.js';
 
 export async function adopt(ctx: CommandContext): Promise<void> {
   const { out, flags } = ctx;
@@ -85,7 +85,7 @@ export async function adopt(ctx: CommandContext): Promise<void> {
     const planned = makePlan(spec, facts, secrets, kept);
     const files = planned.files.map(f => ({ path: f.path, mode: `0${f.mode.toString(8)}`, content: redact(f.content, secrets) }));
     const verb = flags.removeLeftovers === true ? 'remove' : 'offer to remove (asking on a terminal)';
-    const leftovers = (await findLeftovers(probe.home, found.quayRoot)).map(l => `${verb} ${l.text}`);
+    const leftovers = (await findLeftovers(probe.home, found.quayRoot, spareVolumes(spec))).map(l => `${verb} ${l.text}`);
     const actions = [...adoptActions(found, { ...adoption, spec }, planned, tlsChoice.newCa), ...leftovers];
     const configChanged = configDiff(planned);
     if (out.json) { out.resultJson({ dryRun: true, scope: spec.scope, spec: recordSpec(spec), files, actions, configChanges: configChanged }); return; }
@@ -174,7 +174,7 @@ export async function adopt(ctx: CommandContext): Promise<void> {
     // Their values now live in mreg's secrets; down would not know these names.
     for (const s of adoption.legacySecrets) await podman.secretRemove(s);
     await writeRecord(spec, planned, layout, probe);
-    const leftovers = await offerLeftovers(ctx, probe.home, found.quayRoot);
+    const leftovers = await offerLeftovers(ctx, probe.home, found.quayRoot, spareVolumes(spec));
     report(ctx, spec, found, backup, Date.now() - started, downtimeMs, { configKept: { settings: Object.keys(kept.settings), keys: kept.foreign.map(([k]) => k) }, configChanges: configChanged, leftovers });
   } finally {
     await systemd?.close();
@@ -243,6 +243,11 @@ async function writeRecord(spec: InstallSpec, planned: Plan, layout: QuayRootLay
   await writeIfChanged(pointer, `${spec.quayRoot}\n`, 0o644);
 }
 
+/** mirror-registry's volumes the adopted install does not mount (its storage is on folders). */
+function spareVolumes(spec: InstallSpec): string[] {
+  return ROLE_VOLUMES.filter(v => ![spec.quayStorage, spec.pgStorage].some(s => s.kind === 'volume' && s.name === v));
+}
+
 interface ConfigReport { configKept: { settings: string[]; keys: string[] }; configChanges: ConfigChange[]; leftovers: Leftovers }
 
 type Leftovers = Array<{ what: string; path: string; removed: boolean }>;
@@ -251,9 +256,9 @@ type Leftovers = Array<{ what: string; path: string; removed: boolean }>;
  * Once mreg's registry is healthy: what mirror-registry left that nothing uses now, removed with
  * --remove-leftovers, or after a yes on a terminal; otherwise kept and named, with how to remove it.
  */
-async function offerLeftovers(ctx: CommandContext, home: string, quayRoot: string): Promise<Leftovers> {
+async function offerLeftovers(ctx: CommandContext, home: string, quayRoot: string, volumes: readonly string[]): Promise<Leftovers> {
   const { out, flags } = ctx;
-  const found = await findLeftovers(home, quayRoot);
+  const found = await findLeftovers(home, quayRoot, volumes);
   if (found.length === 0) return [];
   let remove = flags.removeLeftovers === true;
   if (!remove && ctx.stdin.isTTY && !out.json) {
