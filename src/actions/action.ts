@@ -57,6 +57,7 @@ export function describeAction(a: ActionBody): string {
     case 'give-back-dir': {
       const what = a.only ? `DELETE ${a.only.join(', ')} in ${a.dir.path}` : undefined;
       if (a.dir.createdFrom !== undefined) return what ? `${what}, then the folder if nothing else is in it` : `DELETE ${a.dir.path}`;
+      if (a.dir.adopted) return `${what ?? `EMPTY ${a.dir.path}`} (mirror-registry's folder before mreg; it stays)`;
       return what ? `${what} (it was empty when mreg took it; it stays)` : `EMPTY ${a.dir.path} (it was empty when mreg took it; it stays)`;
     }
     case 'keep': return `keep ${a.what}`;

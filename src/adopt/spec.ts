@@ -6,6 +6,7 @@ import { COMPONENTS } from '../model/components.js';
 import { ALL_UNITS, UNITS } from '../model/views.js';
 import { PG_USER } from '../spec/defaults.js';
 import type { InstallSecrets, InstallSpec, Scope } from '../spec/spec.js';
+import type { TakenDir } from '../spec/taken-dirs.js';
 import { dbCredentials, parseLegacyConfig, parseLegacyUnit, type LegacyRun } from './legacy.js';
 
 /** mirror-registry named its plain units as Quadlet names mreg's services (which is why they shadow them). */
@@ -52,6 +53,18 @@ export interface Adoption {
  * PostgreSQL and Redis passwords are new: mirror-registry 1.2 and 1.3.0–1.3.10 used the literal
  * `password`, and both images re-apply the password from their environment at every start.
  */
+/**
+ * The folders an adopted install records as taken. The storage folders held the data before mreg:
+ * --purge deletes what the containers wrote there and leaves the folder. quayRoot is deleted whole as
+ * mreg's own is, unless its parent is not this user's to change (an admin made /data/quay for a
+ * rootless install): then it is emptied and stays.
+ */
+export function adoptedTakenDirs(spec: InstallSpec, quayRootParentWritable: boolean): TakenDir[] {
+  const folders = [spec.quayStorage, spec.pgStorage].flatMap(s => (s.kind === 'path' && s.path !== spec.quayRoot ? [s.path] : []));
+  const root: TakenDir = quayRootParentWritable ? { path: spec.quayRoot, createdFrom: spec.quayRoot } : { path: spec.quayRoot, adopted: true };
+  return [root, ...folders.map(path => ({ path, adopted: true }))];
+}
+
 export function adoptedSecrets(found: Adoption['secrets'], generated: InstallSecrets): InstallSecrets {
   return { ...generated, secretKey: found.secretKey, databaseSecretKey: found.databaseSecretKey };
 }

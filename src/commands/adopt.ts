@@ -2,6 +2,7 @@
 // Same data (volumes or paths are mounted, never copied), same hostname, port, CA and passwords;
 // its plain units are moved aside (they would shadow the Quadlet units of the same name).
 import { dirname, join } from 'node:path';
+import { access, constants } from 'node:fs/promises';
 import type { CommandContext } from '../cli.js';
 import { HostError, UnitFailedError } from '../errors.js';
 import { plan as makePlan, type Plan } from '../plan/plan.js';
@@ -33,7 +34,7 @@ import { VERSION } from '../version.js';
 import { checkInputFiles, givenImages, lockScope, parseTimeout, printDryRun, stringFlag } from './common.js';
 import { dbSnapshotPaths, takeDbSnapshot } from '../apply/db-snapshot.js';
 import { chooseAdoptTls } from '../adopt/tls-choice.js';
-import { adoptedSecrets, adoptionFrom } from '../adopt/spec.js';
+import { adoptedSecrets, adoptedTakenDirs, adoptionFrom } from '../adopt/spec.js';
 import { parseAccessFlags } from '../spec/options.js';
 import { backupLegacyConfig, backupLegacyTls, backupLegacyUnits, BACKUP_DIR_NAME, findLegacy, tightenModes, type FoundLegacy } from '../adopt/find.js';
 import { renamePgRole } from '../adopt/pg-role.js';
@@ -236,6 +237,7 @@ async function writeRecord(spec: InstallSpec, planned: Plan, layout: QuayRootLay
     volumes: planned.volumes,
     // mirror-registry 1.3 turned linger on; it was not mreg.
     lingerEnabledByMreg: false,
+    takenDirs: adoptedTakenDirs(spec, await access(dirname(spec.quayRoot), constants.W_OK).then(() => true, () => false)),
   };
   await writeIfChanged(layout.record, serializeRecord(record), 0o600);
   const pointer = pointerPath(spec.scope, probe.home);

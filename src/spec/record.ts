@@ -45,10 +45,11 @@ const recordSchema = z.object({
   lingerEnabledByMreg: z.boolean(),
   /** The PostgreSQL image (by ID) checked against the data's major version, so re-runs skip the check's container. */
   pgData: z.object({ imageId: z.string(), major: z.string() }).optional(),
-  /** quayRoot and bind storage folders mreg created, or found empty and took (spec/taken-dirs.ts); --purge gives back only these. */
+  /** quayRoot and bind storage folders mreg created, found empty and took, or adopted (spec/taken-dirs.ts); --purge gives back only these. */
   takenDirs: z.array(z.object({
     path: z.string(),
     createdFrom: z.string().optional(),
+    adopted: z.boolean().optional(),
     mode: z.number().int().optional(),
     uid: z.number().int().optional(),
     gid: z.number().int().optional(),

@@ -18,6 +18,8 @@ export type DirState =
 export interface TakenDir {
   path: string;
   createdFrom?: string;
+  /** A storage folder of an adopted mirror-registry install: it held the data before mreg, so it stays. */
+  adopted?: boolean;
   mode?: number;
   uid?: number;
   gid?: number;

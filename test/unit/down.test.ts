@@ -6,6 +6,8 @@ import type { HostProbe } from '../../src/actions/ports.js';
 import { down } from '../../src/commands/down.js';
 import { HostError, UnitFailedError } from '../../src/errors.js';
 import { planDown } from '../../src/plan/down.js';
+import { adoptedTakenDirs } from '../../src/adopt/spec.js';
+import type { InstallSpec } from '../../src/spec/spec.js';
 import { quayRootLayout } from '../../src/spec/layout.js';
 import { parseRecord, type InstallRecord } from '../../src/spec/record.js';
 import { createFakeHost, fakeContext, recordFile, type FakeHost, type FakeHostState } from '../support/fake-host.js';
@@ -310,4 +312,29 @@ t.test('down asks only who runs it: no host probe (a podman process, logind, hos
   await runDown(host, {});
   t.notOk(host.calls.includes('probe'), 'host.probe() not called');
   t.equal(host.calls[0], 'stopUnit quay-app.service', 'the first call stops quay-app');
+});
+
+t.test('--purge of an adopted install on folders: what the containers wrote goes, mirror-registry\'s folders stay', async t => {
+  const q = '/data/quay/storage';
+  const pg = '/data/quay/pg';
+  const spec = { quayRoot: ROOT, quayStorage: { kind: 'path' as const, path: q }, pgStorage: { kind: 'path' as const, path: pg } };
+  t.same(adoptedTakenDirs(spec as InstallSpec, true), [{ path: ROOT, createdFrom: ROOT }, { path: q, adopted: true }, { path: pg, adopted: true }]);
+  const takenDirs = adoptedTakenDirs(spec as InstallSpec, false);
+  t.same(takenDirs[0], { path: ROOT, adopted: true }, 'a quayRoot whose parent is not the user\'s: emptied, not deleted');
+  const state = runningInstall({ quayStorage: spec.quayStorage, pgStorage: spec.pgStorage, takenDirs,
+    dirs: { '/data/quay': { mode: 0o755, uid: 0, gid: 0 }, [q]: { mode: 0o755, uid: 100000, gid: 100000 }, [pg]: { mode: 0o700, uid: 100025, gid: 100025 } },
+    extraFiles: [`${q}/sha256/ab/abcd`, `${q}/uploads/u1`, `${pg}/userdata/PG_VERSION`] });
+  const plan = planDown({ record: parseRecord(state.files[`${ROOT}/mreg-install.json`]!.content, 'r'), layout: quayRootLayout(ROOT), facts: probe, purge: true, quayRootGiven: false });
+  t.same(plan.actions.filter(a => a.progress === 'delete data (--purge)').map(describeAction), [
+    `DELETE sha256, uploads, sharedimages, _verify, exportedactionlogs, docker in ${q} (mirror-registry's folder before mreg; it stays)`,
+    `DELETE userdata in ${pg} (mirror-registry's folder before mreg; it stays)`,
+    `remove ${POINTER}`,
+    `EMPTY ${ROOT} (mirror-registry's folder before mreg; it stays)`,
+  ]);
+  const host = createFakeHost({ probe, state });
+  const c = await runDown(host, { purge: true, yes: true });
+  t.notMatch(c.stderr(), /warning/, 'nothing left that a warning would name');
+  t.same(Object.keys(host.state.files).filter(f => f.startsWith('/data/') || f.startsWith(`${ROOT}/`)), [], 'no blob, no database file, nothing in quayRoot');
+  t.same([q, pg, ROOT].map(d => host.state.dirs[d]), [{ mode: 0o755, uid: 100000, gid: 100000 }, { mode: 0o700, uid: 100025, gid: 100025 }, { mode: 0o700, uid: 1000, gid: 1000 }], 'the folders stay as they were');
+  t.ok(host.state.dirs['/data/quay'], 'their parent is untouched');
 });
