@@ -108,6 +108,8 @@ export interface Scope {
   uid: number;
   /** The scope user's HOME, for files a test hands to mreg (key files, CA bundles). */
   home: string;
+  /** The CA clients trust, when it is not the install's quay-rootCA/rootCA.pem (a user's own certificate). */
+  caFile?: string;
 }
 
 // The rootless user is mreg (uid 1000, HOME /home/mreg), made by vm.sh.

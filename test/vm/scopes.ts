@@ -5,7 +5,7 @@ import { IMG, IMAGE_FLAGS, type GuestResult, type Scope } from './guest.js';
 // The scope table lives in guest.ts; re-exported so the suites get table and helpers from one import.
 export { asRoot, IMG, SCOPES, type Scope } from './guest.js';
 
-export const caPath = (s: Scope) => `${s.quayRoot}/quay-rootCA/rootCA.pem`;
+export const caPath = (s: Scope) => s.caFile ?? `${s.quayRoot}/quay-rootCA/rootCA.pem`;
 export const upCmd = (s: Scope, extra = '') => `mreg up --quayHostname ${s.host} ${IMAGE_FLAGS} ${extra}`.trim();
 export const tinyRef = (s: Scope, user: string) => `${s.host}/${user}/tiny:1`;
 
