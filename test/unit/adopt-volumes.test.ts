@@ -1,28 +1,20 @@
 // mirror-registry 1.3 creates pg-storage and quay-storage even for an install on folders; adopt offers the
 // ones nothing mounts and that hold nothing (a stand-in `podman` on PATH lists the dangling volumes).
 import t from 'tap';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findEmptyVolumes, findLeftovers } from '../../src/adopt/leftovers.js';
+import { fakePodman } from '../support/fake-podman.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mreg-adopt-volumes-'));
 const vol = (n: string) => join(dir, 'volumes', n, '_data');
 for (const n of ['pg-storage', 'quay-storage', 'mine']) mkdirSync(vol(n), { recursive: true });
 writeFileSync(join(vol('quay-storage'), 'sha256'), 'a blob'); // something was stored there
-const log = join(dir, 'calls');
-mkdirSync(join(dir, 'bin'));
 // `podman volume ls --filter dangling=true`: all three are dangling; `volume rm` logs and succeeds.
-writeFileSync(join(dir, 'bin/podman'), `#!/bin/sh
-echo "$*" >> ${log}
-[ "$2" = ls ] && for n in pg-storage quay-storage mine; do printf '%s\\t${dir}/volumes/%s/_data\\n' $n $n; done
+const { calls } = fakePodman(t, dir, `[ "$2" = ls ] && for n in pg-storage quay-storage mine; do printf '%s\\t${dir}/volumes/%s/_data\\n' $n $n; done
 exit 0
 `);
-chmodSync(join(dir, 'bin/podman'), 0o755);
-const old = process.env.PATH;
-process.env.PATH = `${join(dir, 'bin')}:${old}`;
-t.teardown(() => { process.env.PATH = old; });
-const calls = () => existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : [];
 
 t.test('only the named candidates that nothing mounts and that are empty', async t => {
   t.same(await findEmptyVolumes(['pg-storage', 'quay-storage']), ['pg-storage'], 'quay-storage holds a file: kept; mine is not a candidate');

@@ -1,24 +1,16 @@
 // knownVolumeMountpoints (src/host/storage.ts): what status uses for the volumes' free space. A folder up
 // recorded that is still there costs no podman process; a missing one is asked of podman (a stand-in on PATH).
 import t from 'tap';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { knownVolumeMountpoints } from '../../src/host/storage.js';
+import { fakePodman } from '../support/fake-podman.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mreg-volumes-'));
-const log = join(dir, 'calls');
-mkdirSync(join(dir, 'bin'));
-writeFileSync(join(dir, 'bin/podman'), `#!/bin/sh
-echo "$*" >> ${log}
-shift 4
+const { calls } = fakePodman(t, dir, `shift 4
 for n in "$@"; do printf '%s\\t/var/lib/containers/storage/volumes/%s/_data\\n' "$n" "$n"; done
 `);
-chmodSync(join(dir, 'bin/podman'), 0o755);
-const old = process.env.PATH;
-process.env.PATH = `${join(dir, 'bin')}:${old}`;
-t.teardown(() => { process.env.PATH = old; });
-const calls = () => existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : [];
 
 t.test('every volume recorded and still there: no podman process', async t => {
   const a = join(dir, 'a'); const b = join(dir, 'b');
