@@ -3,7 +3,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { connect, rootCertificates } from 'node:tls';
+import { connect } from 'node:tls';
 import { HostError, UsageError } from '../errors.js';
 import { readIfExists, writeFileAtomic } from '../host/fs.js';
 import type { QuayRootLayout } from '../spec/layout.js';
@@ -141,11 +141,6 @@ export function servedFingerprint(hostname: string, port: number, timeoutMs = 10
     socket.on('timeout', () => socket.destroy(new Error(`no TLS handshake within ${timeoutMs} ms`)));
     socket.on('error', reject);
   });
-}
-
-/** CAs the health probe may trust after a rotation: the system roots, the new file's chain, mreg's CA. */
-export function probeCas(pair: NewPair): string[] {
-  return [...rootCertificates, ...splitPemChain(pair.certPem), ...(pair.caPem ? [pair.caPem] : [])];
 }
 
 export type TrustAnchor = { ok: true; pem: string; from: string } | { ok: false; why: string };

@@ -36,12 +36,13 @@ export async function readHealthCas(kind: 'generate' | 'provided', layout: QuayR
   const [servedPem, caPem, hostBundle] = await Promise.all([
     readIfExists(layout.sslCert),
     opts.withInstallCa ? readIfExists(layout.caCert) : undefined,
-    firstBundle(),
+    readHostBundle(),
   ]);
   return healthCas(kind, { servedPem, caPem, hostBundle });
 }
 
-async function firstBundle(): Promise<string | undefined> {
+/** The host's CA bundle (the first of RHEL's and Debian's that exists). */
+export async function readHostBundle(): Promise<string | undefined> {
   for (const path of HOST_BUNDLES) {
     const text = await readIfExists(path).catch(() => undefined);
     if (text !== undefined) return text;

@@ -5,12 +5,11 @@ import type { CommandContext } from '../cli.js';
 import { HEALTH_TIMEOUT_MS } from '../spec/defaults.js';
 import { HostError, UnitFailedError, UsageError } from '../errors.js';
 import { findInstall } from '../apply/install-lookup.js';
-import { rootCertificates } from 'node:tls';
+import { healthCas, readHostBundle } from '../apply/health-ca.js';
 import {
-  chooseNewPair, installPair, leafExpiry, leafFingerprint, previousPair, probeCas, rotateFailure, servedFingerprint, trustAnchor,
+  chooseNewPair, installPair, leafExpiry, leafFingerprint, previousPair, rotateFailure, servedFingerprint, trustAnchor,
   type RollbackResult,
 } from '../apply/cert-rotate.js';
-import { splitPemChain } from '../tls/index.js';
 import { gatherFacts, type HostProbe } from '../host/facts.js';
 import { makeDirIfMissing, readIfExists, writeFileAtomic } from '../host/fs.js';
 import { waitForHealth } from '../host/http.js';
@@ -121,7 +120,8 @@ async function rotate(ctx: CommandContext, probe: HostProbe, layout: QuayRootLay
       // A --sslCheckSkip pair may be expired or not chain to a CA mreg holds, so the verifying probe cannot judge it;
       // the restart job itself ended at "healthy" (the unit's healthcheck), and the fingerprint check follows.
       if (!(pair.tls.kind === 'provided' && pair.tls.skipCheck)) {
-        await out.step('registry health', () => waitForHealth({ hostname: spec.hostname, port: spec.port, ca: probeCas(pair).join('\n') }, HEALTH_TIMEOUT_MS, { intervalMs: 250 }));
+        const ca = healthCas('provided', { servedPem: pair.certPem, caPem: pair.caPem, hostBundle: await readHostBundle() });
+        await out.step('registry health', () => waitForHealth({ hostname: spec.hostname, port: spec.port, ca }, HEALTH_TIMEOUT_MS, { intervalMs: 250 }));
       }
       await out.step('registry serves the new certificate', () => checkServed(spec.hostname, spec.port, fingerprint, layout));
     } catch (err) {
@@ -135,9 +135,9 @@ async function rotate(ctx: CommandContext, probe: HostProbe, layout: QuayRootLay
           await writeFileAtomic(layout.record, serializeRecord(record), 0o600);
         });
         await restartApp(ctx, probe);
-        const oldCas = [...rootCertificates, ...splitPemChain(before.certPem), ...splitPemChain((await readIfExists(layout.caCert)) ?? '')];
+        const ca = healthCas('provided', { servedPem: before.certPem, caPem: await readIfExists(layout.caCert), hostBundle: await readHostBundle() });
         if (!(spec.tls.kind === 'provided' && spec.tls.skipCheck)) {
-          await out.step('registry health', () => waitForHealth({ hostname: spec.hostname, port: spec.port, ca: oldCas.join('\n') }, HEALTH_TIMEOUT_MS, { intervalMs: 250 }));
+          await out.step('registry health', () => waitForHealth({ hostname: spec.hostname, port: spec.port, ca }, HEALTH_TIMEOUT_MS, { intervalMs: 250 }));
         }
       } catch (err2) {
         rollback = { ok: false, error: err2 instanceof Error ? err2.message.split('\n')[0]! : String(err2) };

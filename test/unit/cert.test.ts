@@ -7,8 +7,9 @@ import { join } from 'node:path';
 import { createServer } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import {
-  chooseNewPair, installPair, leafFingerprint, servedFingerprint, trustAnchor, probeCas, previousPair, rotateFailure,
+  chooseNewPair, installPair, leafFingerprint, servedFingerprint, trustAnchor, previousPair, rotateFailure,
 } from '../../src/apply/cert-rotate.js';
+import { healthCas } from '../../src/apply/health-ca.js';
 import { cert, certsDDir, upgradeCertAlias } from '../../src/commands/cert.js';
 import { quayRootLayout } from '../../src/spec/layout.js';
 import type { InstallRecord } from '../../src/spec/record.js';
@@ -61,7 +62,7 @@ t.test('reissue: a new leaf from mreg\'s CA for the hostname', async t => {
   t.ok(certMatchesCa(pair.certPem, mregCa.certPem), 'signed by mreg\'s CA');
   const again = await chooseNewPair(record({ kind: 'generate' }, root), layout, { skipCheck: false, now });
   t.not(leafFingerprint(again.certPem), leafFingerprint(pair.certPem), 'a fresh certificate each time');
-  t.ok(probeCas(pair).includes(mregCa.certPem), 'the health probe trusts mreg\'s CA');
+  t.ok(healthCas('provided', { servedPem: pair.certPem, caPem: pair.caPem })!.includes(mregCa.certPem), 'the health probe trusts mreg\'s CA');
 });
 
 t.test('reissue is refused for a user-provided install, without a CA, or with --sslCheckSkip', async t => {
