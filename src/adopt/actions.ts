@@ -24,6 +24,7 @@ export function adoptActions(found: FoundLegacy, adoption: Adoption, planned: Pl
     ...describeSelinuxLabels(planned),
     ...(adoption.previousQuayImage !== spec.images.quay
       ? [`dump the database to ${dump} (the new Quay image migrates it; a rollback puts it back)`] : []),
+    `create podman secrets ${ALL_SECRET_NAMES.join(', ')} (SECRET_KEY and DATABASE_SECRET_KEY from the old config.yaml; new PostgreSQL, Redis and admin passwords), while mirror-registry still serves`,
     ...STOP_ORDER.map(u => `stop ${u} (mirror-registry's)`),
     `remove leftover containers ${CONTAINER_NAMES.join(', ')} and pod ${COMPONENTS.pod.podmanName}`,
     ...(adoption.pgUser !== PG_USER ? [`rename the Postgres role "${adoption.pgUser}" to "${PG_USER}" (one-off podman run over the same data)`] : []),
@@ -33,7 +34,6 @@ export function adoptActions(found: FoundLegacy, adoption: Adoption, planned: Pl
     newCa ? `make a new root CA in ${join(spec.quayRoot, 'quay-rootCA')} and issue ssl.cert from it (clients must trust it)`
       : spec.tls.kind === 'generate' ? `keep the root CA in ${join(spec.quayRoot, 'quay-rootCA')}; keep ssl.cert unless it is expiring or invalid (then reissue from that CA)`
         : `serve ${spec.tls.certPath} as ssl.cert in ${join(spec.quayRoot, 'quay-config')}`,
-    `create podman secrets ${ALL_SECRET_NAMES.join(', ')} (SECRET_KEY and DATABASE_SECRET_KEY from the old config.yaml; new PostgreSQL, Redis and admin passwords)`,
     ...planned.files.map(f => `write ${f.path}`),
     'systemd Reload',
     ...planned.services.map(s => `start ${s} and wait for its job`),

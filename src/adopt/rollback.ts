@@ -116,5 +116,4 @@ export async function putMirrorRegistryBack(ports: { systemd: Systemd; podman: P
   if (failed.length === 0) await attempt(`the database as it was before adopt (${snap.path})`, () => restoreDbSnapshot(podman, snap));
   if (failed.length === 0) await attempt('mirror-registry\'s Quay started', () => start([UNITS.app]));
   return failed;
-  return failed;
 }

@@ -52,8 +52,8 @@ export function resolveSecrets(stored: ReadonlyMap<string, string>, initPassword
  * Creates the named secrets at once: podman serialises writers on its secrets.lock (containers/common
  * pkg/secrets Store). Waits for every create, then rejects with the first failure in `names` order.
  */
-export async function createSecrets(podman: Podman, secrets: InstallSecrets, names: readonly string[]): Promise<void> {
-  const results = await Promise.allSettled(names.map(name => podman.secretCreate(name, secretValueByName(secrets, name))));
+export async function createSecrets(podman: Podman, secrets: InstallSecrets, names: readonly string[], opts?: { replace?: boolean }): Promise<void> {
+  const results = await Promise.allSettled(names.map(name => podman.secretCreate(name, secretValueByName(secrets, name), opts)));
   for (const r of results) if (r.status === 'rejected') throw r.reason;
 }
 

@@ -16,7 +16,7 @@ import { ALL_SECRET_NAMES, CONTAINER_NAMES, STOP_ORDER } from '../model/views.js
 import { requireImages } from '../apply/images.js';
 import { parseRecord, recordSpec, serializeRecord, RECORD_SCHEMA_VERSION, type InstallRecord } from '../spec/record.js';
 import type { InstallSecrets, InstallSpec } from '../spec/spec.js';
-import { generateSecrets, secretValueByName } from '../apply/secrets-step.js';
+import { createSecrets, generateSecrets } from '../apply/secrets-step.js';
 import { ensureTls } from '../apply/tls-step.js';
 import { startUnits, validateUnits, writeIfChanged, writePlan } from '../apply/units-step.js';
 import { labelBindPaths, SELINUX_STEP } from '../apply/selinux-step.js';
@@ -141,28 +141,37 @@ export async function adopt(ctx: CommandContext): Promise<void> {
         throw new HostError(`could not dump the database before adopting: ${e.message}`, 'mirror-registry\'s quay-postgres must be running, and quayRoot needs room for the dump; nothing was stopped');
       }));
     const state: AdoptState = { found, spec, planned, layout, saved, pgUser: adoption.pgUser, roleRenamed: false, newCa: tlsChoice.newCa, relabel, snapshot };
+    // mreg's secrets are new names beside mirror-registry's, so they are made while it still serves
+    // (issue 15: a short switch); a failed stop takes them away again, the put-back after it too.
+    await out.step('podman secrets', () => createSecrets(podman, secrets, ALL_SECRET_NAMES, { replace: true }));
     const downSince = Date.now();
-    await out.step('stop mirror-registry', () => stopLegacy(sd, podman, spec));
+    // Each step while the registry is down, for the report (`downtimeSteps` in --json).
+    const downSteps: Array<{ step: string; ms: number }> = [];
+    const downStep = <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+      const t0 = Date.now();
+      return out.step(name, fn).finally(() => downSteps.push({ step: name, ms: Date.now() - t0 }));
+    };
+    await downStep('stop mirror-registry', () => stopLegacy(sd, podman, spec)).catch(async (err: unknown) => {
+      await Promise.allSettled(ALL_SECRET_NAMES.map(n => podman.secretRemove(n)));
+      throw err;
+    });
     const backup = join(spec.quayRoot, BACKUP_DIR_NAME);
     try {
-      await out.step('Postgres role for mreg', () => renamePgRole(spec.images.postgres, spec.pgStorage, adoption.pgUser, { relabel, log: out.debug }));
+      await downStep('Postgres role for mreg', () => renamePgRole(spec.images.postgres, spec.pgStorage, adoption.pgUser, { relabel, log: out.debug }));
       state.roleRenamed = adoption.pgUser !== PG_USER;
-      await out.step(`move old units to ${backup}`, async () => {
+      await downStep(`move old units to ${backup}`, async () => {
         await backupLegacyConfig(found);
         await backupLegacyTls(found, tlsChoice.newCa);
         await backupLegacyUnits(found);
       });
-      await out.step(`TLS certificate (${tlsChoice.newCa ? 'a new CA' : spec.tls.kind === 'generate' ? 'the old CA is kept' : 'the pair is kept'})`, async () => {
+      await downStep(`TLS certificate (${tlsChoice.newCa ? 'a new CA' : spec.tls.kind === 'generate' ? 'the old CA is kept' : 'the pair is kept'})`, async () => {
         await ensureTls(spec, layout, probe.now, undefined);
         await tightenModes([{ path: layout.sslKey, mode: 0o640 }, { path: layout.sslCert, mode: 0o640 }, { path: layout.caKey, mode: 0o600 }]);
       });
-      await out.step('podman secrets', async () => {
-        for (const name of ALL_SECRET_NAMES) await podman.secretCreate(name, secretValueByName(secrets, name), { replace: true });
-      });
-      await out.step('write mreg units and config', () => writePlan(planned, layout));
-      await out.step('reload systemd', () => sd.reload());
-      await out.step('start registry units', () => startUnits(sd, planned, [], new Set(), spec, out));
-      await out.step('registry health', async () => {
+      await downStep('write mreg units and config', () => writePlan(planned, layout));
+      await downStep('reload systemd', () => sd.reload());
+      await downStep('start registry units', () => startUnits(sd, planned, [], new Set(), spec, out));
+      await downStep('registry health', async () => {
         const ca = await readHealthCas(spec.tls.kind, layout);
         await waitForHealth({ hostname: spec.hostname, port: spec.port, ca }, timeoutMs, { intervalMs: 200, giveUp: appCrashWatch(sd) })
           .catch(err => withJournalTail(err, spec.scope));
@@ -176,7 +185,7 @@ export async function adopt(ctx: CommandContext): Promise<void> {
     for (const s of adoption.legacySecrets) await podman.secretRemove(s);
     await writeRecord(spec, planned, layout, probe);
     const leftovers = await offerLeftovers(ctx, probe.home, found.quayRoot, spareVolumes(spec));
-    report(ctx, spec, found, backup, Date.now() - started, downtimeMs, { configKept: { settings: Object.keys(kept.settings), keys: kept.foreign.map(([k]) => k) }, configChanges: configChanged, leftovers });
+    report(ctx, spec, found, backup, Date.now() - started, { ms: downtimeMs, steps: downSteps }, { configKept: { settings: Object.keys(kept.settings), keys: kept.foreign.map(([k]) => k) }, configChanges: configChanged, leftovers });
   } finally {
     await systemd?.close();
     await release();
@@ -279,15 +288,16 @@ async function offerLeftovers(ctx: CommandContext, home: string, quayRoot: strin
   return found.map(l => ({ what: l.what, path: l.path, removed: remove }));
 }
 
-function report(ctx: CommandContext, spec: InstallSpec, found: FoundLegacy, backup: string, ms: number, downtimeMs: number, config: ConfigReport): void {
+function report(ctx: CommandContext, spec: InstallSpec, found: FoundLegacy, backup: string, ms: number, down: { ms: number; steps: Array<{ step: string; ms: number }> },
+  config: ConfigReport): void {
   const { out } = ctx;
   const url = `https://${spec.hostname}:${spec.port}`;
   if (out.json) {
-    out.resultJson({ adopted: true, url, scope: spec.scope, quayRoot: spec.quayRoot, images: spec.images, backup, durationMs: ms, downtimeMs,
-      ...config });
+    out.resultJson({ adopted: true, url, scope: spec.scope, quayRoot: spec.quayRoot, images: spec.images, backup, durationMs: ms,
+      downtimeMs: down.ms, downtimeSteps: down.steps, ...config });
     return;
   }
-  out.info(`mreg: mirror-registry adopted in ${(ms / 1000).toFixed(1)} s (registry down for ${(downtimeMs / 1000).toFixed(1)} s)`);
+  out.info(`mreg: mirror-registry adopted in ${(ms / 1000).toFixed(1)} s (registry down for ${(down.ms / 1000).toFixed(1)} s)`);
   out.result([
     `URL:        ${url}`,
     `Users:      unchanged (log in with the same passwords as before)`,

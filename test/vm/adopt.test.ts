@@ -37,7 +37,7 @@ const FOLDERS_AFTER_PURGE: Record<Scope['name'], string[]> = { rootless: ['/data
 const ROLLBACK = { exitsAtStart: 'rootful', migrates: 'rootless' } as const;
 const USER_PKI = '/root/user-pki'; // the rootful admin's own CA and pair
 
-interface AdoptJson { adopted: boolean; durationMs: number; downtimeMs: number; backup: string; leftovers?: Array<{ what: string; path: string; removed: boolean }>; configKept?: { settings: string[]; keys: string[] }; configChanges?: Array<{ key: string; before?: string; after?: string; why?: string }> }
+interface AdoptJson { adopted: boolean; durationMs: number; downtimeMs: number; downtimeSteps?: Array<{ step: string; ms: number }>; backup: string; leftovers?: Array<{ what: string; path: string; removed: boolean }>; configKept?: { settings: string[]; keys: string[] }; configChanges?: Array<{ key: string; before?: string; after?: string; why?: string }> }
 
 /** SHA-256 fingerprint of the certificate the registry serves. */
 async function served(s: Scope): Promise<string> {
@@ -165,8 +165,9 @@ function adoptFlow(t: Test, install: RenderedInstall): void {
     const j = await s.run(`${s.journalctl} -u quay-app --no-pager -o cat --since '-15min' | grep -c 'Running upgrade standin0001 -> standin0002' || true`);
     t.not(j.stdout.trim(), '0', 'the new image did migrate the database', { output: describe(j) });
     const back = await s.run(`set -e; test -f ${UNIT_DIR}/quay-app.service; test ! -e ${BACKUP}; test ! -e ${s.quayRoot}/db-snapshot
+      test -z "$(podman secret ls --format '{{.Name}}' | grep '^mreg-' || true)"
       ${s.systemctl} is-active quay-app.service; curl -s --cacert ${caPath(s)} https://${s.host}/api/v1/discovery | jq -r .version`);
-    t.equal(back.exitCode, 0, 'old units back and active; no backup folder or dump left', { output: describe(back) });
+    t.equal(back.exitCode, 0, 'old units back and active; no backup folder, dump or mreg secret left', { output: describe(back) });
     t.match(back.stdout, /^v1$/m, 'the old Quay (v1) serves again, on the database as it was');
     t.equal((await pullDigest(s, OLD)).digest, digest, 'the pushed image pulls with the same digest');
   });
@@ -187,7 +188,10 @@ function adoptFlow(t: Test, install: RenderedInstall): void {
     // The test harness logs in as mreg with its own key in the same authorized_keys: this very command proves it stayed.
     const keys = await s.run('test ! -e ~/.ssh/quay_installer && test ! -e ~/.ssh/quay_installer.pub && grep -c ssh- ~/.ssh/authorized_keys');
     t.equal(keys.stdout.trim(), '1', 'the pair is gone, and authorized_keys holds only the key it had before', { output: describe(keys) });
-    t.comment(`adopt wall time ${((res?.durationMs ?? 0) / 1000).toFixed(1)} s, downtime ${((res?.downtimeMs ?? 0) / 1000).toFixed(1)} s`);
+    const steps = res?.downtimeSteps ?? [];
+    t.comment(`adopt wall time ${((res?.durationMs ?? 0) / 1000).toFixed(1)} s, downtime ${((res?.downtimeMs ?? 0) / 1000).toFixed(1)} s: ${steps.map(x => `${x.step} ${(x.ms / 1000).toFixed(1)} s`).join('; ')}`);
+    t.same(steps.map(x => x.step)[0], 'stop mirror-registry', 'the downtime is reported step by step, from the stop');
+    t.notOk(steps.some(x => x.step === 'podman secrets'), 'mreg\'s secrets were made before mirror-registry stopped');
 
     const files = await s.run(`set -e; cd ${BACKUP}; ls quay-pod.service quay-postgres.service quay-redis.service quay-app.service config.yaml ssl.cert ssl.key links.txt >/dev/null
       stat -c %a config.yaml; ! ls ${UNIT_DIR}/quay-*.service ${UNIT_DIR}/*.wants/quay-*.service 2>/dev/null`);
