@@ -61,7 +61,7 @@ function adoptFlow(t: Test, install: RenderedInstall): void {
   t.test(`mirror-registry ${fixture} with a user and an image`, async t => {
     const pre = await s.run(`test ! -e ${s.quayRoot} && test ! -e ${UNIT_DIR}/quay-app.service && ! podman volume exists pg-storage`);
     t.equal(pre.exitCode, 0, 'starts from a clean host', { output: describe(pre) });
-    const fx = await installRendered(fixture, install);
+    const fx = await installRendered(install);
     if (!t.equal(fx.exitCode, 0, 'the rendered install is healthy', { output: describe(fx) })) return;
     if (s.name === 'rootful') {
       // The admin's own pair replaces the role's (Red Hat: copy ssl.cert and ssl.key into quay-config/, restart quay-app).

@@ -15,6 +15,8 @@ export interface RenderedInstall {
   state: HostState;
   /** Where the role put the units (plain .service files). */
   unitDir: string;
+  /** The images of the last release the scenario ran, as its units name them. */
+  images: { quay: string; postgres: string; redis: string; pause: string };
 }
 
 /** Renders fixture `name` for the guest user of `s`, with `s.host` as its --quayHostname. */
@@ -27,17 +29,16 @@ export function renderForGuest(name: string, s: Scope): RenderedInstall {
     install: { ...input.install, flags: { ...input.install.flags, quayHostname: s.host } },
     ...(input.upgrade ? { upgrade: { ...input.upgrade, flags: { ...input.upgrade.flags, quayHostname: s.host } } } : {}),
   });
-  return { scope: { ...s, quayRoot: state.quayRoot }, state, unitDir: state.unitDir };
+  const images = RELEASES[(input.upgrade ?? input.install).release].images;
+  return { scope: { ...s, quayRoot: state.quayRoot }, state, unitDir: state.unitDir, images };
 }
 
 /**
  * Makes the install and starts it; resolves when /health/instance answers 200 (the result of the last
- * step says why when it does not). `release` names the images (the last release the scenario ran).
+ * step says why when it does not).
  */
-export async function installRendered(name: string, r: RenderedInstall): Promise<GuestResult> {
-  const { scope: s, state } = r;
-  const input = loadFixtureInput(name);
-  const images = RELEASES[(input.upgrade ?? input.install).release].images;
+export async function installRendered(r: RenderedInstall): Promise<GuestResult> {
+  const { scope: s, state, images } = r;
   // Folders outside the user's home: root makes them and gives them to the user, as an admin would
   // before running mirror-registry as that user.
   const outside = [state.quayRoot, ...state.directories.keys()].filter(p => !p.startsWith(`${s.home}/`));
