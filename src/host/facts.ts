@@ -10,6 +10,7 @@ import { runCommand } from './exec.js';
 import { pathExists, readIfExists } from './fs.js';
 import { createPodman, type Podman } from './podman.js';
 import { getLinger } from './linger.js';
+import { cachedPodmanVersion, versionCacheFile } from './podman-version.js';
 
 /** HostFacts plus what preflight checks; plain data (JSON-safe apart from `now`). */
 export interface HostProbe extends HostFacts {
@@ -76,7 +77,8 @@ export async function gatherFacts(opts: GatherOptions = {}): Promise<HostProbe> 
   const { uid, user, runtimeDir } = who;
   const [fq, podmanVersion, cgroupV2, subuid, subgid, lingerEnabled, hasUserBus, selinux] = await Promise.all([
     fqdn(),
-    (opts.podman ?? createPodman()).version(),
+    // A podman port given by the caller answers for itself; the real one is asked once per binary.
+    opts.podman ? opts.podman.version() : cachedPodmanVersion(createPodman(), versionCacheFile(uid, runtimeDir)),
     pathExists('/sys/fs/cgroup/cgroup.controllers'),
     readIfExists('/etc/subuid'),
     readIfExists('/etc/subgid'),
