@@ -1,6 +1,6 @@
 // Every flag mreg accepts, in one table: cac is wired from it and the man-page test checks against it.
 
-import { DEFAULT_IMAGES } from './spec/defaults.js';
+import { DEFAULT_IMAGES } from './install-spec/defaults.js';
 
 export type CommandName = 'up' | 'down' | 'status' | 'logs' | 'upgrade' | 'cert' | 'adopt' | 'backup' | 'restore' | 'storage' | 'export' | 'completion';
 

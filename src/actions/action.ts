@@ -1,6 +1,6 @@
 // What a command does to the host, as data: planned purely, printed by --dry-run, run by execute.ts.
-import type { InstallRecord } from '../spec/record.js';
-import type { TakenDir } from '../spec/taken-dirs.js';
+import type { InstallRecord } from '../install-spec/record.js';
+import type { TakenDir } from '../install-spec/taken-dirs.js';
 
 /** What one action does, without its id. */
 export type ActionBody =

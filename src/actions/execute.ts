@@ -1,6 +1,6 @@
 // The one executor: runs planned actions in order through the ports and stops at the first failure.
 import { UnitFailedError } from '../errors.js';
-import { serializeRecord } from '../spec/record.js';
+import { serializeRecord } from '../install-spec/record.js';
 import type { Output } from '../ui/output.js';
 import type { Action } from './action.js';
 import type { ActionPorts } from './ports.js';

@@ -4,7 +4,7 @@ import type { FoundInstall } from '../apply/install-lookup.js';
 import type { HostProbe, Identity } from '../host/facts.js';
 import type { Podman } from '../host/podman.js';
 import type { Systemd } from '../host/systemd.js';
-import type { TakenDir } from '../spec/taken-dirs.js';
+import type { TakenDir } from '../install-spec/taken-dirs.js';
 
 export type { FoundInstall, HostProbe };
 

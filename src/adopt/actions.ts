@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describeSelinuxLabels } from '../plan/selinux.js';
 import { dbSnapshotPaths } from '../apply/db-snapshot.js';
 import type { Plan } from '../plan/plan.js';
-import { PG_USER } from '../spec/defaults.js';
+import { PG_USER } from '../install-spec/defaults.js';
 import { COMPONENTS } from '../model/components.js';
 import { ALL_SECRET_NAMES, CONTAINER_NAMES, STOP_ORDER, storageText } from '../model/views.js';
 import { BACKUP_DIR_NAME, type FoundLegacy } from './find.js';

@@ -5,8 +5,8 @@ import { HostError } from '../errors.js';
 import { ensureDir, makeDirIfMissing, pathExists, readIfExists, writeFileAtomic } from '../host/fs.js';
 import { systemdUnitDir } from '../model/scope.js';
 import { UNITS } from '../model/views.js';
-import { quayRootLayout } from '../spec/layout.js';
-import type { Scope } from '../spec/spec.js';
+import { quayRootLayout } from '../install-spec/layout.js';
+import type { Scope } from '../install-spec/spec.js';
 import { LEGACY_UNITS, quayRootFromAppUnit, type LegacyFiles, type LegacyUnitName } from './spec.js';
 
 export const BACKUP_DIR_NAME = 'mirror-registry-units.bak';

@@ -1,8 +1,8 @@
 // mirror-registry's Quay connected as the role "user"; mreg's units create and re-password "quay".
 // Renaming the role keeps every table, owner and grant; it runs once, before mreg's Postgres starts.
 import { COMPONENTS } from '../model/components.js';
-import { PG_USER } from '../spec/defaults.js';
-import type { Storage } from '../spec/spec.js';
+import { PG_USER } from '../install-spec/defaults.js';
+import type { Storage } from '../install-spec/spec.js';
 import { runChecked } from '../host/exec.js';
 
 const DATA = COMPONENTS.postgres.storage.target;

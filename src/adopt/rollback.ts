@@ -10,9 +10,9 @@ import { pathExists, readIfExists, removeIfExists, writeFileAtomic } from '../ho
 import { COMPONENTS } from '../model/components.js';
 import { ALL_SECRET_NAMES, CONTAINER_NAMES, STOP_ORDER, UNITS } from '../model/views.js';
 import { restoreDbSnapshot, type DbSnapshot } from '../apply/db-snapshot.js';
-import { PG_USER } from '../spec/defaults.js';
-import type { QuayRootLayout } from '../spec/layout.js';
-import type { InstallSpec } from '../spec/spec.js';
+import { PG_USER } from '../install-spec/defaults.js';
+import type { QuayRootLayout } from '../install-spec/layout.js';
+import type { InstallSpec } from '../install-spec/spec.js';
 import { BACKUP_DIR_NAME, restoreLegacyUnits, type FoundLegacy } from './find.js';
 import { renamePgRole } from './pg-role.js';
 

@@ -1,12 +1,12 @@
 // A found mirror-registry install → the InstallSpec and secrets mreg will run it with. Pure.
 import { posix } from 'node:path';
 import { HostError, UsageError } from '../errors.js';
-import { parseUpOptions, type RawUpFlags } from '../spec/options.js';
+import { parseUpOptions, type RawUpFlags } from '../install-spec/options.js';
 import { COMPONENTS } from '../model/components.js';
 import { ALL_UNITS, UNITS } from '../model/views.js';
-import { PG_USER } from '../spec/defaults.js';
-import type { InstallSecrets, InstallSpec, Scope } from '../spec/spec.js';
-import type { TakenDir } from '../spec/taken-dirs.js';
+import { PG_USER } from '../install-spec/defaults.js';
+import type { InstallSecrets, InstallSpec, Scope } from '../install-spec/spec.js';
+import type { TakenDir } from '../install-spec/taken-dirs.js';
 import { dbCredentials, parseLegacyConfig, parseLegacyUnit, type LegacyRun } from './legacy.js';
 
 /** mirror-registry named its plain units as Quadlet names mreg's services (which is why they shadow them). */

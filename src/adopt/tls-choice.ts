@@ -3,7 +3,7 @@
 // renews either; Red Hat documents replacing the certificate by copying new files into quay-config/.
 // Pure over the PEM texts found.
 import { UsageError } from '../errors.js';
-import type { TlsSource } from '../spec/spec.js';
+import type { TlsSource } from '../install-spec/spec.js';
 import { certExpiry, certMatchesCa } from '../tls/index.js';
 
 export interface FoundTls {

@@ -12,7 +12,7 @@ import { listStorage } from '../host/backup-tar.js';
 import { loadExeca } from '../host/execa.js';
 import { s3Request, type S3Target } from '../host/s3.js';
 import { inScope } from '../host/storage.js';
-import type { Scope } from '../spec/spec.js';
+import type { Scope } from '../install-spec/spec.js';
 
 export interface StoreFile { path: string; size: number }
 

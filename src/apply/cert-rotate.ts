@@ -6,9 +6,9 @@ import { resolve } from 'node:path';
 import { connect } from 'node:tls';
 import { HostError, UsageError } from '../errors.js';
 import { readIfExists, writeFileAtomic } from '../host/fs.js';
-import type { QuayRootLayout } from '../spec/layout.js';
-import type { InstallRecord } from '../spec/record.js';
-import type { TlsSource } from '../spec/spec.js';
+import type { QuayRootLayout } from '../install-spec/layout.js';
+import type { InstallRecord } from '../install-spec/record.js';
+import type { TlsSource } from '../install-spec/spec.js';
 import { checkProvidedCert, issueServerCert, splitPemChain } from '../tls/index.js';
 
 /** Same mode `up` uses: the container's gid 0 must read the pair. */

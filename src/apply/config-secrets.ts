@@ -1,7 +1,7 @@
 // Secrets recovered from a kept config.yaml. `mreg down` removes the podman secrets but keeps
 // quayRoot; Quay encrypts database fields with DATABASE_SECRET_KEY, so a later `mreg up` over the
 // same data must reuse these values, never generate new ones.
-import type { InstallSecrets } from '../spec/spec.js';
+import type { InstallSecrets } from '../install-spec/spec.js';
 
 type Recovered = Partial<Pick<InstallSecrets, 'secretKey' | 'databaseSecretKey' | 'pgPassword' | 'redisPassword'>>;
 

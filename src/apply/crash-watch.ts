@@ -6,7 +6,7 @@ import { UNITS } from '../model/views.js';
 import { CrashLoopError } from '../host/http.js';
 import { journalTail } from '../host/journal.js';
 import { UnitFailedError } from '../errors.js';
-import type { Scope } from '../spec/spec.js';
+import type { Scope } from '../install-spec/spec.js';
 
 /** Exits of the watched unit, counted from the watch's first look, that end the wait. */
 export const CRASH_LOOP_EXITS = 3;

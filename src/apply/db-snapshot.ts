@@ -7,7 +7,7 @@ import { rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HostError } from '../errors.js';
 import { COMPONENTS } from '../model/components.js';
-import { PG_DATABASE } from '../spec/defaults.js';
+import { PG_DATABASE } from '../install-spec/defaults.js';
 import type { Podman } from '../host/podman.js';
 import { ensureDir, pathExists, readIfExists, removeIfExists, writeFileAtomic } from '../host/fs.js';
 

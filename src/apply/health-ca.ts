@@ -4,7 +4,7 @@
 // usually chains to, so the default context alone failed every probe of such an install.
 import { rootCertificates } from 'node:tls';
 import { readIfExists } from '../host/fs.js';
-import type { QuayRootLayout } from '../spec/layout.js';
+import type { QuayRootLayout } from '../install-spec/layout.js';
 import { splitPemChain } from '../tls/index.js';
 
 // RHEL's and Debian's bundle of the host's trusted CAs (update-ca-trust, update-ca-certificates).

@@ -1,7 +1,7 @@
 // --image-archive: a `podman save` archive is loaded as it is; mirror-registry's image-archive.tar (a tar
 // of flattened root filesystems, quay/mirror-registry Dockerfile, v1.3.10 and v2.0.11) is imported
 // member by member with the image config its own installer gives them (cmd/utils.go getImageMetadata).
-import type { Images } from '../spec/spec.js';
+import type { Images } from '../install-spec/spec.js';
 import type { Podman } from '../host/podman.js';
 import { hashTarMember, listTar } from '../host/tar.js';
 

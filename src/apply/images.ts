@@ -2,7 +2,7 @@
 import { HostError } from '../errors.js';
 import type { Podman } from '../host/podman.js';
 import { imageRefs } from '../model/views.js';
-import type { InstallSpec } from '../spec/spec.js';
+import type { InstallSpec } from '../install-spec/spec.js';
 
 const INFRA_FLAG = '--infraImage';
 

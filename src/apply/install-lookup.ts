@@ -2,10 +2,10 @@
 import { HostError } from '../errors.js';
 import { readIfExists } from '../host/fs.js';
 import { defaultQuayRoot, pointerPath } from '../model/scope.js';
-import { quayRootLayout, type QuayRootLayout } from '../spec/layout.js';
-import { parseRecord, type InstallRecord } from '../spec/record.js';
-import type { Scope } from '../spec/spec.js';
-import { parseQuayRootFlag } from '../spec/options.js';
+import { quayRootLayout, type QuayRootLayout } from '../install-spec/layout.js';
+import { parseRecord, type InstallRecord } from '../install-spec/record.js';
+import type { Scope } from '../install-spec/spec.js';
+import { parseQuayRootFlag } from '../install-spec/options.js';
 
 export interface FoundInstall {
   layout: QuayRootLayout;

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { HostError, UsageError } from '../errors.js';
 import { checkBucket, s3Request, type S3Target } from '../host/s3.js';
 import { readS3Keys } from '../host/s3-credentials.js';
-import type { InstallSpec, ObjectStorage } from '../spec/spec.js';
+import type { InstallSpec, ObjectStorage } from '../install-spec/spec.js';
 
 /** The spec with the object store's key pair and CA bundle read in (unchanged for local storage). */
 export async function withS3Inputs(spec: InstallSpec): Promise<InstallSpec> {

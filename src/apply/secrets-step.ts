@@ -4,7 +4,7 @@ import type { Podman } from '../host/podman.js';
 import { secretsFromConfig } from './config-secrets.js';
 import { SECRET_NAMES } from '../model/components.js';
 import { ALL_SECRET_NAMES } from '../model/views.js';
-import type { InstallSecrets } from '../spec/spec.js';
+import type { InstallSecrets } from '../install-spec/spec.js';
 
 /** URL-safe random text: no '/', '+', '@' or ':' that could break DB_URI or shell quoting. */
 export function randomToken(length: number): string {

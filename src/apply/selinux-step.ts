@@ -3,8 +3,8 @@
 import { labelForContainers } from '../host/selinux.js';
 import type { Plan } from '../plan/plan.js';
 import { CONTAINER_FILE_LABEL } from '../plan/selinux.js';
-import type { QuayRootLayout } from '../spec/layout.js';
-import type { Scope } from '../spec/spec.js';
+import type { QuayRootLayout } from '../install-spec/layout.js';
+import type { Scope } from '../install-spec/spec.js';
 import type { Output } from '../ui/output.js';
 
 /** The progress line; the first run over existing data walks the whole tree. */

@@ -3,8 +3,8 @@
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
 import { ensureDir, ensureMode, readIfExists, writeFileAtomic } from '../host/fs.js';
-import type { QuayRootLayout } from '../spec/layout.js';
-import type { InstallSpec } from '../spec/spec.js';
+import type { QuayRootLayout } from '../install-spec/layout.js';
+import type { InstallSpec } from '../install-spec/spec.js';
 import { certMatchesCa, checkProvidedCert, createCa, expiresSoon, issueServerCert, type KeyPair } from '../tls/index.js';
 
 export interface TlsResult {

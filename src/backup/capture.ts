@@ -1,7 +1,7 @@
 // The storage half of a backup, taken after the database dump: the folders and small files copied at
 // once, the blobs listed (tar reads them later), and a blob half written at the listing left out.
 import { join } from 'node:path';
-import type { Scope } from '../spec/spec.js';
+import type { Scope } from '../install-spec/spec.js';
 import { hashFiles, hashTree, listStorage, snapshotPaths } from '../host/backup-tar.js';
 import { inFlightCandidates, settleInFlight, type ListedBlob } from './in-flight.js';
 import { digestOfPath } from './manifest.js';

@@ -2,9 +2,9 @@
 // the marker that lets an interrupted restore of the same backup resume.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { quayRootLayout } from '../spec/layout.js';
-import type { InstallRecord } from '../spec/record.js';
-import type { TakenDir } from '../spec/taken-dirs.js';
+import { quayRootLayout } from '../install-spec/layout.js';
+import type { InstallRecord } from '../install-spec/record.js';
+import type { TakenDir } from '../install-spec/taken-dirs.js';
 
 /** Written before restore's first change, removed when it is done: a rerun of the same restore resumes. */
 export function markerPath(quayRoot: string): string {

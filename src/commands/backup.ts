@@ -25,9 +25,9 @@ import { identify } from '../host/facts.js';
 import { removeTree, storageHostPath, storageSpace } from '../host/storage.js';
 import { COMPONENTS } from '../model/components.js';
 import { ALL_SECRET_NAMES, storageText } from '../model/views.js';
-import { PG_DATABASE } from '../spec/defaults.js';
-import type { QuayRootLayout } from '../spec/layout.js';
-import type { InstallRecord } from '../spec/record.js';
+import { PG_DATABASE } from '../install-spec/defaults.js';
+import type { QuayRootLayout } from '../install-spec/layout.js';
+import type { InstallRecord } from '../install-spec/record.js';
 import { VERSION } from '../version.js';
 
 export async function backup(ctx: CommandContext): Promise<void> {

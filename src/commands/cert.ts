@@ -2,7 +2,7 @@
 // and make podman/skopeo on this host trust the registry's CA.
 import { join } from 'node:path';
 import type { CommandContext } from '../cli.js';
-import { HEALTH_TIMEOUT_MS } from '../spec/defaults.js';
+import { HEALTH_TIMEOUT_MS } from '../install-spec/defaults.js';
 import { HostError, UnitFailedError, UsageError } from '../errors.js';
 import { findInstall } from '../apply/install-lookup.js';
 import { healthCas, readHostBundle } from '../apply/health-ca.js';
@@ -15,10 +15,10 @@ import { makeDirIfMissing, readIfExists, writeFileAtomic } from '../host/fs.js';
 import { waitForHealth } from '../host/http.js';
 import { journalTail } from '../host/journal.js';
 import { connectSystemd } from '../host/systemd.js';
-import type { QuayRootLayout } from '../spec/layout.js';
+import type { QuayRootLayout } from '../install-spec/layout.js';
 import { certsDBase, systemctlCommand } from '../model/scope.js';
 import { UNITS } from '../model/views.js';
-import { serializeRecord, type InstallRecord } from '../spec/record.js';
+import { serializeRecord, type InstallRecord } from '../install-spec/record.js';
 import { lockScope, rejectRemoteTarget } from './common.js';
 
 export const CERT_ACTIONS = ['rotate', 'trust'] as const;

@@ -3,13 +3,13 @@
 import { access, constants, readFile } from 'node:fs/promises';
 import { checkProvidedCert } from '../tls/index.js';
 import { UsageError } from '../errors.js';
-import type { Images, InstallSpec } from '../spec/spec.js';
+import type { Images, InstallSpec } from '../install-spec/spec.js';
 import { IMAGE_FLAGS } from '../model/components.js';
 import type { CommandContext } from '../cli.js';
 import type { Action } from '../actions/action.js';
 import { executeActions, type ExecuteOptions } from '../actions/execute.js';
 import type { HostPorts } from '../actions/ports.js';
-import { HEALTH_TIMEOUT_MS } from '../spec/defaults.js';
+import { HEALTH_TIMEOUT_MS } from '../install-spec/defaults.js';
 import type { RemoteCommand } from '../remote/argv.js';
 import { dirname, resolve } from 'node:path';
 import { acquireLock, makeDirIfMissing } from '../host/fs.js';

@@ -9,7 +9,7 @@ import { createPodman } from '../host/podman.js';
 import { COMPONENTS } from '../model/components.js';
 import { storageText } from '../model/views.js';
 import { operatorFiles } from '../plan/openshift.js';
-import { PG_DATABASE } from '../spec/defaults.js';
+import { PG_DATABASE } from '../install-spec/defaults.js';
 import { stringFlag } from './common.js';
 
 const NAME_RE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;

@@ -12,7 +12,7 @@ import { checkPrivateModes, isLowOnSpace, knownVolumeMountpoints, storageSpace }
 import { systemctlCommand } from '../model/scope.js';
 import { ALL_UNITS, storageText } from '../model/views.js';
 import { bucketProblem } from '../apply/object-storage.js';
-import type { QuayStorage } from '../spec/spec.js';
+import type { QuayStorage } from '../install-spec/spec.js';
 import { certExpiry, EXPIRY_WARN_DAYS } from '../tls/index.js';
 import { runOnTarget } from './common.js';
 import { lastBackupPath, parseLastBackup, type LastBackup } from '../backup/last.js';

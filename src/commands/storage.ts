@@ -16,9 +16,9 @@ import { action } from '../actions/action.js';
 import { executeActions } from '../actions/execute.js';
 import { COMPONENTS } from '../model/components.js';
 import { storageText, UNITS } from '../model/views.js';
-import { parseMigrateTarget } from '../spec/options.js';
-import { recordSpec, serializeRecord } from '../spec/record.js';
-import type { ObjectStorage } from '../spec/spec.js';
+import { parseMigrateTarget } from '../install-spec/options.js';
+import { recordSpec, serializeRecord } from '../install-spec/record.js';
+import type { ObjectStorage } from '../install-spec/spec.js';
 import { lockScope, stringFlag } from './common.js';
 import { up } from './up.js';
 

@@ -5,7 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { loadExeca } from './execa.js';
 import { join } from 'node:path';
 import { HostError } from '../errors.js';
-import type { Scope } from '../spec/spec.js';
+import type { Scope } from '../install-spec/spec.js';
 import { runCommand } from './exec.js';
 import { inScope, runInScope } from './storage.js';
 import { decryptArgs, encryptArgs, withGpgHome } from './gpg.js';

@@ -3,7 +3,7 @@
 import type { Message, MessageBus } from 'dbus-next';
 import * as os from 'node:os';
 import { HostError } from '../errors.js';
-import type { Scope } from '../spec/spec.js';
+import type { Scope } from '../install-spec/spec.js';
 import { pathExists } from './fs.js';
 
 export const PROPS = 'org.freedesktop.DBus.Properties';

@@ -1,7 +1,7 @@
 // Reads what is at a path before mreg takes it (see spec/taken-dirs.ts); changes nothing.
 import { lstat, readdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { DirState } from '../spec/taken-dirs.js';
+import type { DirState } from '../install-spec/taken-dirs.js';
 
 function code(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | undefined)?.code;

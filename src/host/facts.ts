@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { HostError } from '../errors.js';
 import { quadletDir as quadletDirOf } from '../model/scope.js';
-import type { HostFacts, Scope, SelinuxMode } from '../spec/spec.js';
+import type { HostFacts, Scope, SelinuxMode } from '../install-spec/spec.js';
 import { runCommand } from './exec.js';
 import { pathExists, readIfExists } from './fs.js';
 import { createPodman, type Podman } from './podman.js';

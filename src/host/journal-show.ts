@@ -1,7 +1,7 @@
 // Hands the terminal to journalctl for `mreg logs`, so paging, colour and -f behave as users know them.
 import { loadExeca } from './execa.js';
 import { HostError } from '../errors.js';
-import type { Scope } from '../spec/spec.js';
+import type { Scope } from '../install-spec/spec.js';
 import { journalArgs } from './journal.js';
 
 export async function showJournal(unit: string, scope: Scope, lines: number, follow: boolean): Promise<void> {

@@ -1,5 +1,5 @@
 // Journal port: the last lines a unit logged, for error reports.
-import type { Scope } from '../spec/spec.js';
+import type { Scope } from '../install-spec/spec.js';
 import { runCommand } from './exec.js';
 
 /** The journalctl argv for a unit's log; rootless units are in the user's journal. */

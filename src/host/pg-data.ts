@@ -1,11 +1,11 @@
 // Host side of the PostgreSQL major-version check: read PG_VERSION from the data directory and
-// find the major the image runs. The comparison and the message are in src/spec/pg-version.ts.
+// find the major the image runs. The comparison and the message are in src/install-spec/pg-version.ts.
 import { posix } from 'node:path';
 import { HostError } from '../errors.js';
 import {
   imageDeclaredMajor, knownCompatible, parsePgVersionFile, parseServerVersion, pgMajorMismatch, type PgMajor, type PgVerified,
-} from '../spec/pg-version.js';
-import type { Scope, Storage } from '../spec/spec.js';
+} from '../install-spec/pg-version.js';
+import type { Scope, Storage } from '../install-spec/spec.js';
 import { runCommand } from './exec.js';
 import { readIfExists } from './fs.js';
 import { knownVolumeMountpoints } from './storage.js';

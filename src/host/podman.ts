@@ -4,7 +4,7 @@ import { open } from 'node:fs/promises';
 import { loadExeca } from './execa.js';
 import { HostError } from '../errors.js';
 import { PODMAN_SUPPORT } from '../plan/compat.js';
-import type { Scope } from '../spec/spec.js';
+import type { Scope } from '../install-spec/spec.js';
 import { commandFailed, isCommandMissing, runChecked, runCommand, tailLines, type RunResult } from './exec.js';
 import { listFiles, pathExists } from './fs.js';
 

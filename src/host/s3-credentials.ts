@@ -2,7 +2,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { parse } from 'ini';
 import { UsageError } from '../errors.js';
-import type { S3Keys } from '../spec/spec.js';
+import type { S3Keys } from '../install-spec/spec.js';
 
 /**
  * Reads `FILE` in the AWS credentials format (`[default]` with aws_access_key_id and

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
-import type { S3Keys } from '../spec/spec.js';
+import type { S3Keys } from '../install-spec/spec.js';
 
 export interface S3Target {
   endpoint: string;

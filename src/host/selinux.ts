@@ -1,7 +1,7 @@
 // Gives bind-mounted storage its SELinux label once (plan/selinux.ts says which paths and which label)
 // and remembers it, so a later up or upgrade costs one stat per path instead of a tree walk.
 import { CONTAINER_FILE_LABEL, hasContainerFileLabel, labelCommand } from '../plan/selinux.js';
-import type { Scope } from '../spec/spec.js';
+import type { Scope } from '../install-spec/spec.js';
 import { commandFailed, runCommand, type RunResult } from './exec.js';
 import { readIfExists, writeFileAtomic } from './fs.js';
 

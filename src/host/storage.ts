@@ -3,8 +3,8 @@
 import { lstat, rmdir, statfs } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { HostError } from '../errors.js';
-import type { Scope, Storage } from '../spec/spec.js';
-import type { TakenDir } from '../spec/taken-dirs.js';
+import type { Scope, Storage } from '../install-spec/spec.js';
+import type { TakenDir } from '../install-spec/taken-dirs.js';
 import { runChecked, runCommand } from './exec.js';
 import { ensureDir, makeDirIfMissing, pathExists } from './fs.js';
 

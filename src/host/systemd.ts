@@ -1,7 +1,7 @@
 // Systemd port: the systemd Manager API over D-Bus with dbus-next (jobs, reload, unit state).
 import type { Message } from 'dbus-next';
 import { HostError } from '../errors.js';
-import type { Scope } from '../spec/spec.js';
+import type { Scope } from '../install-spec/spec.js';
 import { Connection, dbusType, mapDbusError, PROPS } from './dbus.js';
 
 export type UnitName = string;

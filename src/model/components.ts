@@ -1,6 +1,6 @@
 // What a registry is: the four components and the names Quadlet, systemd and podman know each by.
 // Unit lists, stop orders, container names, secrets and image flags elsewhere are views of these tables.
-import type { Images } from '../spec/spec.js';
+import type { Images } from '../install-spec/spec.js';
 
 /**
  * The podman secrets of one install, by the InstallSecrets key of their value. All are created so

@@ -1,6 +1,6 @@
 // Where each scope keeps things: rootful in the system's folders, rootless in the user's home.
 import { posix } from 'node:path';
-import type { Scope } from '../spec/spec.js';
+import type { Scope } from '../install-spec/spec.js';
 
 /** Where Quadlet files go; rootless honours XDG_CONFIG_HOME as podman's generator does. */
 export function quadletDir(scope: Scope, home: string, configHome?: string): string {

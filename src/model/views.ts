@@ -1,6 +1,6 @@
 // Lists the rest of mreg uses, each derived from the components table (model/components.ts).
 import { posix } from 'node:path';
-import type { Images, QuayStorage } from '../spec/spec.js';
+import type { Images, QuayStorage } from '../install-spec/spec.js';
 import { COMPONENTS, IMAGE_FLAGS, SECRET_NAMES, START_ORDER, type ComponentId, type SecretKey, type StorageMount } from './components.js';
 
 type Services = { [K in ComponentId]: (typeof COMPONENTS)[K]['service'] };

@@ -4,7 +4,7 @@
 // the settings below are only its defaults for a new install; every other key is carried over as found.
 import { parse, type YAMLParseError } from 'yaml';
 import { HostError } from '../errors.js';
-import type { AccessRules } from '../spec/spec.js';
+import type { AccessRules } from '../install-spec/spec.js';
 
 export type Yaml = string | number | boolean | null | readonly Yaml[] | { readonly [k: string]: Yaml };
 

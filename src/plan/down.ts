@@ -4,9 +4,9 @@ import { action, type Action } from '../actions/action.js';
 import { COMPONENTS } from '../model/components.js';
 import { pointerPath } from '../model/scope.js';
 import { CONTAINER_NAMES, STOP_ORDER, STORAGE_MOUNTS, storageText } from '../model/views.js';
-import type { InstallRecord } from '../spec/record.js';
-import type { Scope } from '../spec/spec.js';
-import { systemFolderProblem, type TakenDir } from '../spec/taken-dirs.js';
+import type { InstallRecord } from '../install-spec/record.js';
+import type { Scope } from '../install-spec/spec.js';
+import { systemFolderProblem, type TakenDir } from '../install-spec/taken-dirs.js';
 
 export interface DownInput {
   record: InstallRecord;

@@ -7,7 +7,7 @@
 import { posix } from 'node:path';
 import { COMPONENTS } from '../model/components.js';
 import { systemdUnitDir } from '../model/scope.js';
-import type { HostFacts } from '../spec/spec.js';
+import type { HostFacts } from '../install-spec/spec.js';
 import { formatVersion, type PodmanVersion } from './compat.js';
 import { MIN_PODMAN_POD_FILES, usesPodman4Layout } from './podman4.js';
 

@@ -4,8 +4,8 @@ import { posix } from 'node:path';
 import { HostError } from '../errors.js';
 import { COMPONENTS, SECRET_NAMES } from '../model/components.js';
 import { CONTAINER_IDS, CONTAINER_SECRETS, UNITS } from '../model/views.js';
-import { quayRootLayout } from '../spec/layout.js';
-import type { HostFacts, InstallSecrets, InstallSpec } from '../spec/spec.js';
+import { quayRootLayout } from '../install-spec/layout.js';
+import type { HostFacts, InstallSecrets, InstallSpec } from '../install-spec/spec.js';
 import {
   KEY_SINCE, MIN_PODMAN, PODMAN_SUPPORT, checkCompat, compareVersions, describeCompatProblem, formatVersion, type PodmanVersion,
 } from './compat.js';

@@ -7,7 +7,7 @@
 import { posix } from 'node:path';
 import { COMPONENTS } from '../model/components.js';
 import { systemdUnitDir as unitDirOf } from '../model/scope.js';
-import type { HostFacts } from '../spec/spec.js';
+import type { HostFacts } from '../install-spec/spec.js';
 import { MIN_PODMAN, compareVersions, type PodmanVersion } from './compat.js';
 import type { UnitEntry, UnitFile } from './unit-file.js';
 

@@ -1,8 +1,8 @@
 // Quay's config.yaml (and the Postgres start hook Quay's schema needs), rendered from spec + secrets.
 
-import { PG_DATABASE, PG_PORT, PG_USER, REDIS_PORT } from '../spec/defaults.js';
-import type { InstallSecrets, InstallSpec, QuayStorage } from '../spec/spec.js';
-import { endpointParts } from '../spec/s3-flags.js';
+import { PG_DATABASE, PG_PORT, PG_USER, REDIS_PORT } from '../install-spec/defaults.js';
+import type { InstallSecrets, InstallSpec, QuayStorage } from '../install-spec/spec.js';
+import { endpointParts } from '../install-spec/s3-flags.js';
 import { NOTHING_KEPT, type KeptConfig, type Yaml } from './config-keep.js';
 
 /**

@@ -1,6 +1,6 @@
 // Hides every secret value in text meant for humans or logs (--dry-run, --verbose, error output).
 
-import type { InstallSecrets, InstallSpec } from '../spec/spec.js';
+import type { InstallSecrets, InstallSpec } from '../install-spec/spec.js';
 
 export const REDACTED = '<redacted>';
 

@@ -1,7 +1,7 @@
 // SELinux and bind-mounted storage: which paths mreg labels once at install time, with what, and how.
 // Pure; host/selinux.ts runs the command.
 import { COMPONENTS } from '../model/components.js';
-import type { HostFacts, InstallSpec, Scope } from '../spec/spec.js';
+import type { HostFacts, InstallSpec, Scope } from '../install-spec/spec.js';
 
 // Any container's random MCS level dominates s0, so every container may read and write these files
 // (selinux-policy policy/mcs: h1 dom h2), and files created later inherit s0 from their folder

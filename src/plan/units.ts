@@ -1,7 +1,7 @@
 // Quadlet units for one install: the units/ templates (embedded by .ci/embed-units.mjs) filled with spec values.
 
 import { posix } from 'node:path';
-import type { HostFacts, InstallSpec, Storage } from '../spec/spec.js';
+import type { HostFacts, InstallSpec, Storage } from '../install-spec/spec.js';
 import { COMPONENTS, type QuayRootMount, type StorageMount } from '../model/components.js';
 import { wantedByTarget } from '../model/scope.js';
 import { isSelinuxOn } from './selinux.js';

@@ -2,9 +2,9 @@
 // before its first change. Pure; commands/up.ts reads the inputs and prints.
 import { pointerPath } from '../model/scope.js';
 import { ALL_SECRET_NAMES, STORAGE_MOUNTS, storageText } from '../model/views.js';
-import type { QuayRootLayout } from '../spec/layout.js';
-import type { InstallRecord } from '../spec/record.js';
-import type { InstallSpec } from '../spec/spec.js';
+import type { QuayRootLayout } from '../install-spec/layout.js';
+import type { InstallRecord } from '../install-spec/record.js';
+import type { InstallSpec } from '../install-spec/spec.js';
 import { staleUnits, type UnitDirs } from './layout-move.js';
 import type { Plan } from './plan.js';
 import { describeSelinuxLabels } from './selinux.js';

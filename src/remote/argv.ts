@@ -1,7 +1,7 @@
 // Pure half of `-H host`: is the target this host, the ssh argv, and the remote mreg command line.
 import { UsageError } from '../errors.js';
 import { flagsFor, longName, type CommandName, type FlagDef } from '../options-table.js';
-import { DEFAULT_HOSTNAME_ENV } from '../spec/defaults.js';
+import { DEFAULT_HOSTNAME_ENV } from '../install-spec/defaults.js';
 
 export type RemoteCommand = 'up' | 'down' | 'status' | 'upgrade' | 'backup';
 

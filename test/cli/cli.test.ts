@@ -364,7 +364,7 @@ t.test('--json: down --dry-run on a recorded install prints JSON and writes noth
   const quayRoot = join(home, 'quay-install');
   mkdirSync(quayRoot, { mode: 0o777 });
   const quadletDir = join(home, '.config/containers/systemd');
-  // The shape of src/spec/record.ts, schema version 1.
+  // The shape of src/install-spec/record.ts, schema version 1.
   const record = {
     schemaVersion: 1, mregVersion: VERSION, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z',
     spec: {

@@ -7,9 +7,9 @@ import type { ActionPorts, HostPorts, HostProbe } from '../../src/actions/ports.
 import type { CommandContext } from '../../src/cli.js';
 import { HostError } from '../../src/errors.js';
 import { defaultQuayRoot, pointerPath } from '../../src/model/scope.js';
-import { quayRootLayout } from '../../src/spec/layout.js';
-import { parseRecord, serializeRecord, type InstallRecord } from '../../src/spec/record.js';
-import type { TakenDir } from '../../src/spec/taken-dirs.js';
+import { quayRootLayout } from '../../src/install-spec/layout.js';
+import { parseRecord, serializeRecord, type InstallRecord } from '../../src/install-spec/record.js';
+import type { TakenDir } from '../../src/install-spec/taken-dirs.js';
 import { createOutput } from '../../src/ui/output.js';
 
 export interface FakeHostState {

@@ -7,9 +7,9 @@ import { planDown } from '../../src/plan/down.js';
 import { unitDirs } from '../../src/plan/layout-move.js';
 import { upSteps } from '../../src/plan/up-steps.js';
 import type { Plan } from '../../src/plan/plan.js';
-import { quayRootLayout } from '../../src/spec/layout.js';
-import { RECORD_SCHEMA_VERSION, recordSpec, type InstallRecord } from '../../src/spec/record.js';
-import type { HostFacts, InstallSecrets, InstallSpec } from '../../src/spec/spec.js';
+import { quayRootLayout } from '../../src/install-spec/layout.js';
+import { RECORD_SCHEMA_VERSION, recordSpec, type InstallRecord } from '../../src/install-spec/record.js';
+import type { HostFacts, InstallSecrets, InstallSpec } from '../../src/install-spec/spec.js';
 
 export const GOLDEN_ROOT = fileURLToPath(new URL('../golden/', import.meta.url));
 

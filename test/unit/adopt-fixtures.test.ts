@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { findLegacy } from '../../src/adopt/find.js';
 import { adoptionFrom, quayRootFromAppUnit, LEGACY_UNITS, type LegacyFiles } from '../../src/adopt/spec.js';
-import type { Scope, Storage } from '../../src/spec/spec.js';
+import type { Scope, Storage } from '../../src/install-spec/spec.js';
 import { FIXTURES_ROOT, listFixtures, loadFixtureInput } from '../support/mirror-registry/fixtures.js';
 import { RELEASES, type ReleaseName } from '../support/mirror-registry/releases.js';
 

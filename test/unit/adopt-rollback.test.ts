@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { backupLegacyConfig, backupLegacyTls, backupLegacyUnits, type FoundLegacy } from '../../src/adopt/find.js';
 import { putMirrorRegistryBack, saveFiles, waitForPostgres, type AdoptState } from '../../src/adopt/rollback.js';
-import { quayRootLayout } from '../../src/spec/layout.js';
+import { quayRootLayout } from '../../src/install-spec/layout.js';
 import type { Plan } from '../../src/plan/plan.js';
-import type { InstallSpec } from '../../src/spec/spec.js';
+import type { InstallSpec } from '../../src/install-spec/spec.js';
 import type { Podman } from '../../src/host/podman.js';
 import type { Systemd } from '../../src/host/systemd.js';
 

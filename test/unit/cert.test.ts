@@ -11,8 +11,8 @@ import {
 } from '../../src/apply/cert-rotate.js';
 import { healthCas } from '../../src/apply/health-ca.js';
 import { cert, certsDDir, upgradeCertAlias } from '../../src/commands/cert.js';
-import { quayRootLayout } from '../../src/spec/layout.js';
-import type { InstallRecord } from '../../src/spec/record.js';
+import { quayRootLayout } from '../../src/install-spec/layout.js';
+import type { InstallRecord } from '../../src/install-spec/record.js';
 import { createCa, issueServerCert, certMatchesCa } from '../../src/tls/index.js';
 import { HostError, UsageError } from '../../src/errors.js';
 import type { CommandContext } from '../../src/cli.js';

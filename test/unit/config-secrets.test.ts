@@ -2,10 +2,10 @@ import t from 'tap';
 import { secretsFromConfig } from '../../src/apply/config-secrets.js';
 import { createSecrets, readStoredSecrets, resolveSecrets } from '../../src/apply/secrets-step.js';
 import type { Podman } from '../../src/host/podman.js';
-import { SECRET_NAMES } from '../../src/spec/layout.js';
+import { SECRET_NAMES } from '../../src/install-spec/layout.js';
 import { renderQuayConfig } from '../../src/plan/quay-config.js';
 import { readFileSync } from 'node:fs';
-import type { InstallSecrets, InstallSpec } from '../../src/spec/spec.js';
+import type { InstallSecrets, InstallSpec } from '../../src/install-spec/spec.js';
 
 const GOLDEN = new URL('../golden/', import.meta.url);
 

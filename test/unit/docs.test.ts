@@ -4,8 +4,8 @@
 import t from 'tap';
 import { readdirSync, readFileSync } from 'node:fs';
 import { plan } from '../../src/plan/plan.js';
-import { SECRET_NAMES } from '../../src/spec/layout.js';
-import type { InstallSecrets } from '../../src/spec/spec.js';
+import { SECRET_NAMES } from '../../src/install-spec/layout.js';
+import type { InstallSecrets } from '../../src/install-spec/spec.js';
 import { SERVER_DEFAULT_DAYS, SERVER_MAX_DAYS } from '../../src/tls/index.js';
 import { listScenarios, loadScenario } from '../support/golden.js';
 

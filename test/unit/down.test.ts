@@ -7,9 +7,9 @@ import { down } from '../../src/commands/down.js';
 import { HostError, UnitFailedError } from '../../src/errors.js';
 import { planDown } from '../../src/plan/down.js';
 import { adoptedTakenDirs } from '../../src/adopt/spec.js';
-import type { InstallSpec } from '../../src/spec/spec.js';
-import { quayRootLayout } from '../../src/spec/layout.js';
-import { parseRecord, type InstallRecord } from '../../src/spec/record.js';
+import type { InstallSpec } from '../../src/install-spec/spec.js';
+import { quayRootLayout } from '../../src/install-spec/layout.js';
+import { parseRecord, type InstallRecord } from '../../src/install-spec/record.js';
 import { createFakeHost, fakeContext, recordFile, type FakeHost, type FakeHostState } from '../support/fake-host.js';
 
 const HOME = '/home/alice';

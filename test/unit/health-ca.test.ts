@@ -9,7 +9,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { healthCas, readHealthCas } from '../../src/apply/health-ca.js';
 import { httpsRequest } from '../../src/host/http.js';
-import { quayRootLayout } from '../../src/spec/layout.js';
+import { quayRootLayout } from '../../src/install-spec/layout.js';
 import { createCa, issueServerCert } from '../../src/tls/index.js';
 
 const now = new Date();

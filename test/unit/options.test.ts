@@ -1,8 +1,8 @@
 import t from 'tap';
 import { UsageError } from '../../src/errors.js';
-import { parseAccessFlags, parseUpOptions, type OptionEnv, type RawUpFlags } from '../../src/spec/options.js';
-import { recordSpec } from '../../src/spec/record.js';
-import { DEFAULT_IMAGES } from '../../src/spec/defaults.js';
+import { parseAccessFlags, parseUpOptions, type OptionEnv, type RawUpFlags } from '../../src/install-spec/options.js';
+import { recordSpec } from '../../src/install-spec/record.js';
+import { DEFAULT_IMAGES } from '../../src/install-spec/defaults.js';
 
 const ROOTFUL: OptionEnv = { scope: 'rootful', fqdn: 'registry.example.com', home: '/root' };
 const ROOTLESS: OptionEnv = { scope: 'rootless', fqdn: 'mirror.lab.example', home: '/home/alice' };

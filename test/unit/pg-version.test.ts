@@ -1,7 +1,7 @@
 import t from 'tap';
 import {
   imageDeclaredMajor, knownCompatible, parsePgVersionFile, parseServerVersion, pgMajorMismatch, pgMajorOf, pgMajorsMatch,
-} from '../../src/spec/pg-version.js';
+} from '../../src/install-spec/pg-version.js';
 
 t.test('majors from version strings', async t => {
   t.equal(pgMajorOf('15'), '15');

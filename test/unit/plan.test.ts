@@ -7,10 +7,10 @@ import { plan, type Plan } from '../../src/plan/plan.js';
 import { REDACTED, redact } from '../../src/plan/redact.js';
 import { getValues, parseUnit, renderUnit } from '../../src/plan/unit-file.js';
 import { TEMPLATES, fillTemplate, serviceName, type TemplateName } from '../../src/plan/units.js';
-import { MANAGED_LABEL, PG_DATABASE, PG_USER } from '../../src/spec/defaults.js';
-import { SECRET_NAMES } from '../../src/spec/layout.js';
-import { parseUpOptions, type RawUpFlags } from '../../src/spec/options.js';
-import type { InstallSecrets } from '../../src/spec/spec.js';
+import { MANAGED_LABEL, PG_DATABASE, PG_USER } from '../../src/install-spec/defaults.js';
+import { SECRET_NAMES } from '../../src/install-spec/layout.js';
+import { parseUpOptions, type RawUpFlags } from '../../src/install-spec/options.js';
+import type { InstallSecrets } from '../../src/install-spec/spec.js';
 import {
   goldenFilePath, listGoldenFiles, listScenarios, loadScenario, renderManifest, type Scenario,
 } from '../support/golden.js';

@@ -1,9 +1,9 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { PODMAN_SUPPORT } from '../../src/plan/compat.js';
-import { preflight, type PreflightFacts } from '../../src/spec/preflight.js';
-import { parseRecord, serializeRecord, RECORD_SCHEMA_VERSION, type InstallRecord } from '../../src/spec/record.js';
-import type { InstallSpec } from '../../src/spec/spec.js';
+import { preflight, type PreflightFacts } from '../../src/install-spec/preflight.js';
+import { parseRecord, serializeRecord, RECORD_SCHEMA_VERSION, type InstallRecord } from '../../src/install-spec/record.js';
+import type { InstallSpec } from '../../src/install-spec/spec.js';
 
 const spec: InstallSpec = {
   scope: 'rootless', hostname: 'reg.example.com', port: 8443, quayRoot: '/home/u/quay-install',

@@ -1,9 +1,9 @@
 // mreg up over an existing install: left-out flags come from the record; disagreeing flags are refused or named.
 import t from 'tap';
-import { parseUpOptions } from '../../src/spec/options.js';
-import { reviewRerun, withRecordedFlags } from '../../src/spec/rerun.js';
-import { quayRootLayout } from '../../src/spec/layout.js';
-import { recordSpec } from '../../src/spec/record.js';
+import { parseUpOptions } from '../../src/install-spec/options.js';
+import { reviewRerun, withRecordedFlags } from '../../src/install-spec/rerun.js';
+import { quayRootLayout } from '../../src/install-spec/layout.js';
+import { recordSpec } from '../../src/install-spec/record.js';
 
 const env = { scope: 'rootful' as const, fqdn: 'other-name.example.com', home: '/root' };
 const first = parseUpOptions({ quayHostname: 'reg.example.com:9443', quayRoot: '/srv/qr', quayStorage: '/srv/blobs', pgStorage: 'pgvol',
@@ -55,7 +55,7 @@ t.test('a new hostname is a change up names before it makes it', async t => {
 });
 
 t.test('--quayRoot is read by the same rules in every command (status, down, upgrade, cert find installs with it)', async t => {
-  const { parseQuayRootFlag } = await import('../../src/spec/options.js');
+  const { parseQuayRootFlag } = await import('../../src/install-spec/options.js');
   const { locateQuayRoot } = await import('../../src/apply/install-lookup.js');
   t.equal(await locateQuayRoot({ quayRoot: '~/qr/' }, 'rootless', '/home/u'), '/home/u/qr', '~ and a trailing slash as up reads them');
   await t.rejects(locateQuayRoot({ quayRoot: 'rel/dir' }, 'rootless', '/home/u'), { message: /^--quayRoot rel\/dir: relative path; give an absolute path/ });

@@ -8,7 +8,7 @@ import { HostError } from '../../src/errors.js';
 import { labelForContainers, type RunCommand } from '../../src/host/selinux.js';
 import type { RunResult } from '../../src/host/exec.js';
 import { hasContainerFileLabel, isSelinuxOn, labelCommand, selinuxLabelPaths } from '../../src/plan/selinux.js';
-import type { InstallSpec } from '../../src/spec/spec.js';
+import type { InstallSpec } from '../../src/install-spec/spec.js';
 
 t.test('which paths are labelled', async t => {
   const spec = {

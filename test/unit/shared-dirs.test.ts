@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeDirIfMissing } from '../../src/host/fs.js';
 import { writePlan } from '../../src/apply/units-step.js';
-import { quayRootLayout } from '../../src/spec/layout.js';
+import { quayRootLayout } from '../../src/install-spec/layout.js';
 import type { Plan } from '../../src/plan/plan.js';
 
 const mode = (p: string) => (statSync(p).mode & 0o777).toString(8);

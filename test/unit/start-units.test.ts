@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isOutdated, outdatedFiles, quadletFilesDiffer, startUnits } from '../../src/apply/units-step.js';
 import type { Plan } from '../../src/plan/plan.js';
-import type { InstallSpec } from '../../src/spec/spec.js';
+import type { InstallSpec } from '../../src/install-spec/spec.js';
 import type { Systemd, UnitState } from '../../src/host/systemd.js';
 
 const POD = 'quay-pod.service';

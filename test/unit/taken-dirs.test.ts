@@ -1,6 +1,6 @@
 // Which folders mreg may take for quayRoot and storage, and what --purge gives back (spec/taken-dirs.ts).
 import t from 'tap';
-import { looksLikeMregQuayRoot, mergeTaken, systemFolderProblem, takenDir, takeProblem, type DirState, type TakeCheck } from '../../src/spec/taken-dirs.js';
+import { looksLikeMregQuayRoot, mergeTaken, systemFolderProblem, takenDir, takeProblem, type DirState, type TakeCheck } from '../../src/install-spec/taken-dirs.js';
 
 const HOME = '/home/alice';
 const empty: DirState = { kind: 'dir', entries: [], mode: 0o755, uid: 0, gid: 0 };

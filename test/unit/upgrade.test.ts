@@ -3,7 +3,7 @@ import t from 'tap';
 import { imageChanges, servicesToRestart, upgradeSpec } from '../../src/commands/upgrade.js';
 import { parseTimeout } from '../../src/commands/common.js';
 import { diffLines, unifiedDiff } from '../../src/apply/unit-diff.js';
-import { RECORD_SCHEMA_VERSION, type InstallRecord } from '../../src/spec/record.js';
+import { RECORD_SCHEMA_VERSION, type InstallRecord } from '../../src/install-spec/record.js';
 import { UsageError } from '../../src/errors.js';
 
 const images = { quay: 'localhost/mreg-test/quay:v1', postgres: 'localhost/mreg-test/postgres:15', redis: 'localhost/mreg-test/redis:7' };
