@@ -7,6 +7,7 @@
 import t, { type Test } from 'tap';
 import { root, requireVm, waitFor, describe, sideBySide, IMAGE_FLAGS as IMAGES, type GuestResult, type Scope } from './guest.js';
 import { useBase, upBase, BASE_SCOPES as scopes, ROOTFUL_BLOBS, type BaseInstall, type UpResult } from './base.js';
+import { waitHealthy } from './scopes.js';
 
 requireVm();
 t.setTimeout(90 * 60_000);
@@ -198,7 +199,7 @@ sideBySide(t, 'install, push, up again, status, kill -9 (both scopes at once)', 
       return n > before && (await allActive(s));
     }, 5 * 60_000);
     t.ok(back, `redis restarted and all active: ${await activeStates(s)}`);
-    const healthy = await waitFor(async () => (await s.run('mreg status --json')).exitCode === 0, 3 * 60_000);
+    const healthy = (await waitHealthy(s, 3 * 60_000)) !== undefined;
     t.ok(healthy, 'mreg status healthy again', healthy ? {} : { output: describe(await s.run('mreg status')) });
     const c = installs.get(s.name);
     if (c) await assertSameDigest(t, s, c, 'after kill -9 of redis');
@@ -211,7 +212,7 @@ t.test('reboot: both installs come back with their images', async t => {
     const c = installs.get(s.name);
     if (!c) return void t.fail(`${s.name}: no install`);
     t.ok(await waitFor(() => allActive(s), 10 * 60_000), `${s.name}: all active after reboot: ${await activeStates(s)}`);
-    t.ok(await waitFor(async () => (await s.run('mreg status --json')).exitCode === 0, 5 * 60_000), `${s.name}: healthy after reboot`);
+    t.ok((await waitHealthy(s, 5 * 60_000)) !== undefined, `${s.name}: healthy after reboot (mreg status exit 0)`);
     // podman keeps logins in $XDG_RUNTIME_DIR (a tmpfs), so a reboot logs the client out.
     const l = await login(s, c);
     t.equal(l.exitCode, 0, `${s.name}: login after reboot`, { output: describe(l) });
