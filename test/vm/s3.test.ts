@@ -15,6 +15,7 @@ t.setTimeout(60 * 60_000);
 
 const bucket = (s: Scope) => `quay-${s.name}`;
 const PREFIX = 'mirror';
+const RESTORE_SCOPE: Scope['name'] = 'rootless';
 
 t.before(async () => {
   await fromClean();
@@ -111,7 +112,9 @@ sideBySide(t, 'install on S3 (both scopes at once)', SCOPES, (t, s) => {
     t.equal(again.exitCode, 2, 'a folder that is not empty is refused');
   });
 
-  t.test(`${s.name}: restore of the S3 install checks its key pair and bucket first, and takes the key file from a new place`, async t => {
+  // One scope (CI's budget): what this checks (the key file, the bucket, the recorded path) is the same code in
+  // both; a restore in each scope runs in backup.test.ts. Rootless: https with --s3CaBundle, the longer path.
+  if (s.name === RESTORE_SCOPE) t.test(`${s.name}: restore of the S3 install checks its key pair and bucket first, and takes the key file from a new place`, async t => {
     if (!c) return t.fail('no install');
     const archive = `${s.home}/s3-install.tar`;
     // Refusals while the install runs: each is about the object storage, before the live install is even looked at.
