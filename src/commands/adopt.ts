@@ -142,8 +142,9 @@ export async function adopt(ctx: CommandContext): Promise<void> {
       }));
     const state: AdoptState = { found, spec, planned, layout, saved, pgUser: adoption.pgUser, roleRenamed: false, newCa: tlsChoice.newCa, relabel, snapshot };
     // mreg's secrets are new names beside mirror-registry's, so they are made while it still serves
-    // (issue 15: a short switch); a failed stop takes them away again, the put-back after it too.
-    await out.step('podman secrets', () => createSecrets(podman, secrets, ALL_SECRET_NAMES, { replace: true }));
+    // (issue 15: a short switch); a failure until the stop is done takes them away again, the put-back after it.
+    const dropSecrets = async (err: unknown) => { await Promise.allSettled(ALL_SECRET_NAMES.map(n => podman.secretRemove(n))); throw err; };
+    await out.step('podman secrets', () => createSecrets(podman, secrets, ALL_SECRET_NAMES, { replace: true })).catch(dropSecrets);
     const downSince = Date.now();
     // Each step while the registry is down, for the report (`downtimeSteps` in --json).
     const downSteps: Array<{ step: string; ms: number }> = [];
@@ -151,10 +152,7 @@ export async function adopt(ctx: CommandContext): Promise<void> {
       const t0 = Date.now();
       return out.step(name, fn).finally(() => downSteps.push({ step: name, ms: Date.now() - t0 }));
     };
-    await downStep('stop mirror-registry', () => stopLegacy(sd, podman, spec)).catch(async (err: unknown) => {
-      await Promise.allSettled(ALL_SECRET_NAMES.map(n => podman.secretRemove(n)));
-      throw err;
-    });
+    await downStep('stop mirror-registry', () => stopLegacy(sd, podman, spec)).catch(dropSecrets);
     const backup = join(spec.quayRoot, BACKUP_DIR_NAME);
     try {
       await downStep('Postgres role for mreg', () => renamePgRole(spec.images.postgres, spec.pgStorage, adoption.pgUser, { relabel, log: out.debug }));
