@@ -1,33 +1,57 @@
 // The real ports, built once per run by main.ts (the one place that wires host/ to the commands).
-import type { ActionPorts, HostPorts } from './actions/ports.js';
+import type { ActionPorts, FilePorts, HostPorts, InspectPorts } from './actions/ports.js';
+import { readHealthCas } from './apply/health-ca.js';
 import { findInstall } from './apply/install-lookup.js';
-import { lockScope } from './commands/common.js';
+import { bucketProblem } from './apply/object-storage.js';
 import type { Output } from './ui/output.js';
 import { gatherFacts, identify, type Identity } from './host/facts.js';
-import { removeIfExists, writeFileAtomic } from './host/fs.js';
+import { makeDirIfMissing, pathExists, readIfExists, removeIfExists, writeFileAtomic } from './host/fs.js';
+import { probeHealth, waitForHealth } from './host/http.js';
 import { journalTail } from './host/journal.js';
+import { lockScope } from './host/lock.js';
+import { showJournal } from './host/journal-show.js';
 import { disableLinger } from './host/linger.js';
-import { createPodman } from './host/podman.js';
-import { giveBackDir } from './host/storage.js';
+import { createPodman, type Podman } from './host/podman.js';
+import { checkPrivateModes, giveBackDir, knownVolumeMountpoints, removeTree, storageHostPath, storageSpace } from './host/storage.js';
 import { connectSystemd, type Systemd } from './host/systemd.js';
+import { showUnits } from './host/unit-show.js';
 
 /** Nothing is opened until actionPorts(); the caller must await close() in a finally. */
 export function createHostPorts(opts: { env: NodeJS.ProcessEnv; out: Output }): HostPorts {
   let systemd: Systemd | undefined;
+  let podman: Podman | undefined;
+  const files: FilePorts = { remove: removeIfExists, write: writeFileAtomic, makeDir: makeDirIfMissing };
+  const inspect = (who: Identity): InspectPorts => ({
+    unitStates: units => showUnits(who, units, opts.env),
+    health: async (ep, tls, layout) => probeHealth({ ...ep, ca: await readHealthCas(tls, layout) }),
+    readFile: readIfExists,
+    exists: pathExists,
+    storagePath: storageHostPath,
+    privateModes: paths => checkPrivateModes(paths, who.uid),
+    volumeMountpoints: knownVolumeMountpoints,
+    space: storageSpace,
+    bucketProblem,
+    waitForHealth,
+  });
   return {
     probe: () => gatherFacts({ env: opts.env }),
     identify: () => ({ ...identify({ env: opts.env }), now: new Date() }),
     findInstall,
     lock: lockScope,
+    inspect,
+    files,
+    showJournal: (who, unit, lines, follow) => showJournal(unit, who.scope, lines, follow),
+    podman: () => (podman ??= createPodman({ verbose: opts.out.verbose, log: opts.out.debug })),
     async actionPorts(who: Identity): Promise<ActionPorts> {
       systemd ??= await connectSystemd(who.scope, opts.env);
       return {
         systemd,
-        podman: createPodman({ verbose: opts.out.verbose, log: opts.out.debug }),
-        files: { remove: removeIfExists, write: writeFileAtomic },
+        podman: (podman ??= createPodman({ verbose: opts.out.verbose, log: opts.out.debug })),
+        files,
         disableLinger,
         giveBackDir: (dir, only) => giveBackDir(dir, who.scope, who, only),
         journalTail: unit => journalTail(unit, who.scope),
+        removeTree: path => removeTree(path, who.scope),
       };
     },
     async close() {

@@ -2,22 +2,32 @@
 // test/support/fake-host.ts fakes them in memory.
 import type { FoundInstall } from '../apply/install-lookup.js';
 import type { HostProbe, Identity } from '../host/facts.js';
+import type { HealthAnswer, HealthWaitOptions, RegistryEndpoint } from '../host/http.js';
 import type { Podman } from '../host/podman.js';
+import type { ModeProblem, SpaceInfo } from '../host/storage.js';
 import type { Systemd } from '../host/systemd.js';
+import type { ShownState } from '../host/unit-show.js';
+import type { QuayRootLayout } from '../install-spec/layout.js';
+import type { ObjectStorage, Storage, TlsSource } from '../install-spec/spec.js';
 import type { TakenDir } from '../install-spec/taken-dirs.js';
 
-export type { FoundInstall, HostProbe };
+export type { FoundInstall, HealthAnswer, HostProbe, Identity, ModeProblem, ShownState, SpaceInfo };
+
+/** Files of this user's, needing no connection. */
+export interface FilePorts {
+  /** Removes a file or tree; a missing path is not an error. */
+  remove(path: string): Promise<void>;
+  /** Atomic write (readers see the old or the new bytes), then `mode`. */
+  write(path: string, content: string, mode: number): Promise<void>;
+  /** Makes the folder and missing parents with `mode`; an existing one is left as it is. */
+  makeDir(path: string, mode: number): Promise<void>;
+}
 
 /** What execute.ts needs to run every action kind; bound to one scope and user. */
 export interface ActionPorts {
-  systemd: Pick<Systemd, 'stopUnit' | 'resetFailed' | 'reload'>;
+  systemd: Pick<Systemd, 'startUnit' | 'stopUnit' | 'resetFailed' | 'reload' | 'restartUnit'>;
   podman: Pick<Podman, 'containersRemove' | 'podRemove' | 'secretRemove' | 'volumeRemove'>;
-  files: {
-    /** Removes a file or tree; a missing path is not an error. */
-    remove(path: string): Promise<void>;
-    /** Atomic write (readers see the old or the new bytes), then `mode`. */
-    write(path: string, content: string, mode: number): Promise<void>;
-  };
+  files: FilePorts;
   /** logind SetUserLinger(uid, false), checked; rejects with HostError. */
   disableLinger(uid: number): Promise<void>;
   /**
@@ -27,6 +37,32 @@ export interface ActionPorts {
   giveBackDir(dir: TakenDir, only?: readonly string[]): Promise<string[]>;
   /** The unit's last journal lines; never rejects (it runs while reporting another error). */
   journalTail(unit: string): Promise<string[]>;
+  /** rm -rf of a tree the scope's containers wrote (rootless: inside the user namespace); a missing path is not an error. */
+  removeTree(path: string): Promise<void>;
+}
+
+/** Read-only looks at one scope's install (status): no lock, no change, nothing to close. */
+export interface InspectPorts {
+  /** One `systemctl show` of `units`, in their order; rejects with HostError when the manager cannot be reached. */
+  unitStates(units: readonly string[]): Promise<ShownState[]>;
+  /** GET /health/instance, verified with the CAs health-ca.ts picks for the install's kind of pair; never rejects. */
+  health(endpoint: { hostname: string; port: number }, tls: TlsSource['kind'], layout: QuayRootLayout): Promise<HealthAnswer>;
+  /** A file's text, or undefined when it is missing. */
+  readFile(path: string): Promise<string | undefined>;
+  /** Whether anything is at `path`. */
+  exists(path: string): Promise<boolean>;
+  /** The host folder of a storage (a volume's mount point, or the bind path); HostError when the volume does not exist. */
+  storagePath(storage: Storage, what: string): Promise<string>;
+  /** Paths more open than `maxMode` or not owned by the scope's user (missing ones are skipped). */
+  privateModes(paths: { path: string; maxMode: number }[]): Promise<ModeProblem[]>;
+  /** Where each volume lives: `recorded` first, then one podman process for the rest; names it cannot find are left out. */
+  volumeMountpoints(names: readonly string[], recorded?: Readonly<Record<string, string>>): Promise<Map<string, string>>;
+  /** Free and total bytes of the file system holding `path` (or its nearest existing parent). */
+  space(path: string): Promise<SpaceInfo>;
+  /** Why the bucket does not answer to its key pair, or undefined when it does; never rejects. */
+  bucketProblem(storage: ObjectStorage): Promise<string | undefined>;
+  /** host/http.ts waitForHealth: resolves with the ms waited; rejects with HostError at the deadline. */
+  waitForHealth(endpoint: RegistryEndpoint, deadlineMs: number, opts?: HealthWaitOptions): Promise<number>;
 }
 
 /** The host as a command sees it: read once, lock, then act through ActionPorts. */
@@ -39,6 +75,14 @@ export interface HostPorts {
   findInstall(flags: Record<string, unknown>, scope: HostProbe['scope'], home: string): Promise<FoundInstall>;
   /** Takes the scope's lock; resolves with its release, which the caller must await in a finally. */
   lock(who: Identity): Promise<() => Promise<void>>;
+  /** Read-only looks at `who`'s scope. */
+  inspect(who: Identity): InspectPorts;
+  /** Hands the terminal to journalctl for `unit`'s last `lines` (and --follow); rejects with HostError when it cannot run. */
+  showJournal(who: Identity, unit: string, lines: number, follow: boolean): Promise<void>;
+  /** The podman CLI of this user (no process until a call). */
+  podman(): Podman;
+  /** This user's files. */
+  files: FilePorts;
   /** The action ports of `who`'s scope: connects to its systemd (HostError when unreachable), closed by close(). */
   actionPorts(who: Identity): Promise<ActionPorts>;
   /** Closes what the ports opened (the D-Bus connection). Safe to call twice. */

@@ -1,6 +1,7 @@
 // --image-archive: a `podman save` archive is loaded as it is; mirror-registry's image-archive.tar (a tar
 // of flattened root filesystems, quay/mirror-registry Dockerfile, v1.3.10 and v2.0.11) is imported
 // member by member with the image config its own installer gives them (cmd/utils.go getImageMetadata).
+import { access, constants } from 'node:fs/promises';
 import type { Images } from '../install-spec/spec.js';
 import type { Podman } from '../host/podman.js';
 import { hashTarMember, listTar } from '../host/tar.js';
@@ -89,4 +90,16 @@ export async function loadImageArchive(podman: Podman, archive: string, given: P
     lines.push(`${member}: imported as ${name}`);
   }
   return { kind: kind.kind, images, lines };
+}
+
+/** Why --image-archive PATH cannot be loaded (missing, unreadable, not a tar), or undefined; `-` is stdin. */
+export async function imageArchiveProblem(path: string): Promise<string | undefined> {
+  const fix = 'give the path of an image archive: `podman save` output or mirror-registry\'s image-archive.tar';
+  if (path === '-') return undefined;
+  try { await access(path, constants.R_OK); } catch { return `--image-archive ${path}: file not found or not readable; ${fix}`; }
+  const why = await listTar(path).then(() => undefined, (err: unknown) => (err instanceof Error ? err.message : String(err)));
+  if (why === undefined) return undefined;
+  // tar's first complaint says why ("This does not look like a tar archive"); the rest is its exit notice.
+  const reason = why.split('\n').map(l => l.trim()).find(l => l.startsWith('tar: ') && !/Exiting with failure|not recoverable/.test(l));
+  return `--image-archive ${path}: not a tar archive${reason ? ` (${reason})` : ''}; ${fix}`;
 }

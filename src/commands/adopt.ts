@@ -32,7 +32,7 @@ import { appCrashWatch, withJournalTail } from '../apply/crash-watch.js';
 import { journalTail } from '../host/journal.js';
 import { assertPgMajorCompatible } from '../host/pg-data.js';
 import { VERSION } from '../version.js';
-import { checkInputFiles, givenImages, lockScope, parseTimeout, printDryRun, stringFlag } from './common.js';
+import { checkInputFiles, givenImages, parseTimeout, printDryRun, stringFlag } from './common.js';
 import { dbSnapshotPaths, takeDbSnapshot } from '../apply/db-snapshot.js';
 import { chooseAdoptTls } from '../adopt/tls-choice.js';
 import { adoptedSecrets, adoptedTakenDirs, adoptionFrom } from '../adopt/spec.js';
@@ -97,7 +97,7 @@ export async function adopt(ctx: CommandContext): Promise<void> {
     return;
   }
 
-  const release = await lockScope(probe);
+  const release = await ctx.host.lock(probe);
   let systemd: Systemd | undefined;
   try {
     const started = Date.now();

@@ -18,7 +18,7 @@ import { lastBackupPath, type LastBackup } from '../backup/last.js';
 import { createArchive, readMemberText } from '../host/backup-tar.js';
 import { captureStorage } from '../backup/capture.js';
 import { sizeText } from '../ui/bytes.js';
-import { lockScope, readPassphraseFlag, stringFlag } from './common.js';
+import { readPassphraseFlag, stringFlag } from './common.js';
 import { pathExists, removeIfExists, writeFileAtomic } from '../host/fs.js';
 import { createPodman } from '../host/podman.js';
 import { identify } from '../host/facts.js';
@@ -46,7 +46,7 @@ export async function backup(ctx: CommandContext): Promise<void> {
   if (output !== '-') await checkTarget(output);
   const staging = output === '-' ? join(layout.root, 'backup-staging') : join(dirname(output), `.${basename(output)}.mreg-staging`);
   const started = Date.now();
-  const release = await lockScope(probe);
+  const release = await ctx.host.lock(probe);
   try {
     // A killed earlier run leaves this behind (and writeComplete its partial file).
     await removeTree(staging, probe.scope);

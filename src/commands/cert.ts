@@ -4,22 +4,17 @@ import { join } from 'node:path';
 import type { CommandContext } from '../cli.js';
 import { HEALTH_TIMEOUT_MS } from '../install-spec/defaults.js';
 import { HostError, UnitFailedError, UsageError } from '../errors.js';
-import { findInstall } from '../apply/install-lookup.js';
 import { healthCas, readHostBundle } from '../apply/health-ca.js';
 import {
   chooseNewPair, installPair, leafExpiry, leafFingerprint, previousPair, rotateFailure, servedFingerprint, trustAnchor,
   type RollbackResult,
 } from '../apply/cert-rotate.js';
-import { gatherFacts, type HostProbe } from '../host/facts.js';
-import { makeDirIfMissing, readIfExists, writeFileAtomic } from '../host/fs.js';
-import { waitForHealth } from '../host/http.js';
-import { journalTail } from '../host/journal.js';
-import { connectSystemd } from '../host/systemd.js';
+import type { HostProbe } from '../actions/ports.js';
 import type { QuayRootLayout } from '../install-spec/layout.js';
 import { certsDBase, systemctlCommand } from '../model/scope.js';
 import { UNITS } from '../model/views.js';
 import { serializeRecord, type InstallRecord } from '../install-spec/record.js';
-import { lockScope, rejectRemoteTarget } from './common.js';
+import { rejectRemoteTarget } from './common.js';
 
 export const CERT_ACTIONS = ['rotate', 'trust'] as const;
 
@@ -32,9 +27,9 @@ export async function cert(ctx: CommandContext): Promise<void> {
       'see: mreg cert --help, man mreg-cert');
   }
   if (ctx.args.length > 1) throw new UsageError(`mreg cert ${action} takes no further arguments (got "${ctx.args.slice(1).join(' ')}")`);
-  const probe = await gatherFacts({ env: ctx.env });
+  const probe = await ctx.host.probe();
   rejectRemoteTarget(ctx.flags, probe.fqdn);
-  const found = await findInstall(ctx.flags, probe.scope, probe.home);
+  const found = await ctx.host.findInstall(ctx.flags, probe.scope, probe.home);
   if (found.record.removedAt) {
     throw new HostError(`the registry at ${found.layout.root} was removed by mreg down on ${found.record.removedAt}`, 'run mreg up to install it again');
   }
@@ -77,14 +72,15 @@ function str(flags: Record<string, unknown>, key: string): string | undefined {
 }
 
 async function rotate(ctx: CommandContext, probe: HostProbe, layout: QuayRootLayout, record: InstallRecord): Promise<void> {
-  const { out, flags } = ctx;
+  const { out, flags, host } = ctx;
+  const { readFile, waitForHealth } = host.inspect(probe);
   const spec = record.spec;
   const started = Date.now();
   // Every check runs before anything changes, also for --dry-run.
   const pair = await chooseNewPair(record, layout, {
     certPath: str(flags, 'sslCert'), keyPath: str(flags, 'sslKey'), skipCheck: Boolean(flags.sslCheckSkip), now: probe.now,
   });
-  const oldPem = await readIfExists(layout.sslCert);
+  const oldPem = await readFile(layout.sslCert);
   const previous = oldPem ? safeFingerprint(oldPem) : null;
   const fingerprint = leafFingerprint(pair.certPem);
   const summary = {
@@ -106,14 +102,14 @@ async function rotate(ctx: CommandContext, probe: HostProbe, layout: QuayRootLay
     return;
   }
 
-  const release = await lockScope(probe);
+  const release = await host.lock(probe);
   try {
     // Kept in memory: if Quay does not come back with the new pair, the old one goes back.
-    const before = previousPair(oldPem, await readIfExists(layout.sslKey));
+    const before = previousPair(oldPem, await readFile(layout.sslKey));
     await out.step('install the new certificate', async () => {
       await installPair(layout, pair);
       const updated: InstallRecord = { ...record, updatedAt: probe.now.toISOString(), spec: { ...spec, tls: pair.tls } };
-      await writeFileAtomic(layout.record, serializeRecord(updated), 0o600);
+      await host.files.write(layout.record, serializeRecord(updated), 0o600);
     });
     try {
       await restartApp(ctx, probe);
@@ -132,10 +128,10 @@ async function rotate(ctx: CommandContext, probe: HostProbe, layout: QuayRootLay
       try {
         await out.step('restore the previous certificate', async () => {
           await installPair(layout, before);
-          await writeFileAtomic(layout.record, serializeRecord(record), 0o600);
+          await host.files.write(layout.record, serializeRecord(record), 0o600);
         });
         await restartApp(ctx, probe);
-        const ca = healthCas('provided', { servedPem: before.certPem, caPem: await readIfExists(layout.caCert), hostBundle: await readHostBundle() });
+        const ca = healthCas('provided', { servedPem: before.certPem, caPem: await readFile(layout.caCert), hostBundle: await readHostBundle() });
         if (!(spec.tls.kind === 'provided' && spec.tls.skipCheck)) {
           await out.step('registry health', () => waitForHealth({ hostname: spec.hostname, port: spec.port, ca }, HEALTH_TIMEOUT_MS, { intervalMs: 250 }));
         }
@@ -161,17 +157,12 @@ async function rotate(ctx: CommandContext, probe: HostProbe, layout: QuayRootLay
 /** Restarts quay-app only (postgres and redis keep running); its job ends when the container is healthy. */
 async function restartApp(ctx: CommandContext, probe: HostProbe): Promise<void> {
   await ctx.out.step(`restart ${UNITS.app}`, async () => {
-    const systemd = await connectSystemd(probe.scope, ctx.env);
-    try {
-      // A failed start leaves the unit "failed"; clear it so the restart is a fresh start.
-      await systemd.resetFailed(UNITS.app).catch(() => undefined);
-      const result = await systemd.restartUnit(UNITS.app, { timeoutMs: RESTART_TIMEOUT_MS });
-      if (result !== 'done') {
-        throw new UnitFailedError(UNITS.app, result, await journalTail(UNITS.app, probe.scope, 20).catch(() => []),
-          `see: ${systemctlCommand(probe.scope)} status ${UNITS.app}`);
-      }
-    } finally {
-      await systemd.close();
+    const { systemd, journalTail } = await ctx.host.actionPorts(probe);
+    // A failed start leaves the unit "failed"; clear it so the restart is a fresh start.
+    await systemd.resetFailed(UNITS.app).catch(() => undefined);
+    const result = await systemd.restartUnit(UNITS.app, { timeoutMs: RESTART_TIMEOUT_MS });
+    if (result !== 'done') {
+      throw new UnitFailedError(UNITS.app, result, await journalTail(UNITS.app), `see: ${systemctlCommand(probe.scope)} status ${UNITS.app}`);
     }
   });
 }
@@ -198,13 +189,14 @@ export function certsDDir(probe: Pick<HostProbe, 'scope' | 'home'>, hostname: st
 }
 
 async function trust(ctx: CommandContext, probe: HostProbe, layout: QuayRootLayout, record: InstallRecord): Promise<void> {
-  const { out, flags } = ctx;
+  const { out, flags, host } = ctx;
+  const { readFile } = host.inspect(probe);
   const spec = record.spec;
-  const anchor = trustAnchor(record, layout, { caPem: await readIfExists(layout.caCert), servedPem: await readIfExists(layout.sslCert) });
+  const anchor = trustAnchor(record, layout, { caPem: await readFile(layout.caCert), servedPem: await readFile(layout.sslCert) });
   if (!anchor.ok) throw new HostError(anchor.why);
   const dir = certsDDir(probe, spec.hostname, spec.port);
   const target = join(dir, 'ca.crt');
-  const unchanged = (await readIfExists(target)) === anchor.pem;
+  const unchanged = (await readFile(target)) === anchor.pem;
   if (flags.dryRun) {
     const actions = unchanged ? [`${target} already holds the CA; nothing to do`] : [`create ${dir}`, `write ${target} (mode 0644) from ${anchor.from}`, `add ${target} to ${layout.record} so mreg down --purge removes it`];
     if (out.json) out.resultJson({ dryRun: true, path: target, from: anchor.from, unchanged, actions });
@@ -212,13 +204,13 @@ async function trust(ctx: CommandContext, probe: HostProbe, layout: QuayRootLayo
     return;
   }
   if (!unchanged) {
-    await makeDirIfMissing(dir, 0o755);
-    await writeFileAtomic(target, anchor.pem, 0o644);
+    await host.files.makeDir(dir, 0o755);
+    await host.files.write(target, anchor.pem, 0o644);
   }
   // Recorded so `mreg down --purge` removes it with the other files mreg made outside quayRoot (plain down keeps it).
   if (!record.files.includes(target)) {
     const updated: InstallRecord = { ...record, files: [...record.files, target].sort() };
-    await writeFileAtomic(layout.record, serializeRecord(updated), 0o600);
+    await host.files.write(layout.record, serializeRecord(updated), 0o600);
   }
   if (out.json) { out.resultJson({ path: target, from: anchor.from, unchanged, fingerprint256: leafFingerprint(anchor.pem) }); return; }
   out.result(unchanged ? `mreg: ${target} already trusts the registry's CA; nothing changed`

@@ -12,10 +12,8 @@ import type { HostPorts } from '../actions/ports.js';
 import { HEALTH_TIMEOUT_MS } from '../install-spec/defaults.js';
 import type { RemoteCommand } from '../remote/argv.js';
 import { dirname, resolve } from 'node:path';
-import { acquireLock, makeDirIfMissing } from '../host/fs.js';
-import { listTar } from '../host/tar.js';
-import type { HostProbe, Identity } from '../host/facts.js';
-import { lockPath } from '../model/scope.js';
+import type { HostProbe, Identity } from '../actions/ports.js';
+import { imageArchiveProblem } from '../apply/image-archive.js';
 import type { Output } from '../ui/output.js';
 
 /** Files named by flags must be readable, and a supplied certificate fit, before anything changes. */
@@ -40,18 +38,6 @@ export async function checkInputFiles(spec: InstallSpec, now: Date): Promise<voi
     }));
   }
   if (problems.length > 0) throw new UsageError(problems);
-}
-
-/** Why --image-archive PATH cannot be loaded (missing, unreadable, not a tar), or undefined; `-` is stdin. */
-export async function imageArchiveProblem(path: string): Promise<string | undefined> {
-  const fix = 'give the path of an image archive: `podman save` output or mirror-registry\'s image-archive.tar';
-  if (path === '-') return undefined;
-  try { await access(path, constants.R_OK); } catch { return `--image-archive ${path}: file not found or not readable; ${fix}`; }
-  const why = await listTar(path).then(() => undefined, (err: unknown) => (err instanceof Error ? err.message : String(err)));
-  if (why === undefined) return undefined;
-  // tar's first complaint says why ("This does not look like a tar archive"); the rest is its exit notice.
-  const reason = why.split('\n').map(l => l.trim()).find(l => l.startsWith('tar: ') && !/Exiting with failure|not recoverable/.test(l));
-  return `--image-archive ${path}: not a tar archive${reason ? ` (${reason})` : ''}; ${fix}`;
 }
 
 const LOCAL = new Set(['localhost', '127.0.0.1', '::1']);
@@ -116,13 +102,6 @@ export function givenImages(flags: Record<string, unknown>, command: string): Pa
   return given;
 }
 
-/** Takes the scope's lock (one mreg at a time per scope); resolves with the function that releases it. */
-export async function lockScope(probe: Pick<HostProbe, 'scope' | 'home' | 'runtimeDir'>): Promise<() => Promise<void>> {
-  const lock = lockPath(probe.scope, probe.home, probe.runtimeDir);
-  // /run, or the user's XDG_RUNTIME_DIR (systemd makes it 0700; chmodding it 0755 would expose the user's sockets).
-  await makeDirIfMissing(dirname(lock), probe.scope === 'rootful' ? 0o755 : 0o700);
-  return acquireLock(lock);
-}
 
 /** A dry run's plan as text: every file (already redacted), then the numbered actions. */
 export function printDryRun(out: Output, files: readonly { path: string; mode: string; content: string }[], actions: readonly string[]): void {

@@ -3,9 +3,6 @@ import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { CommandContext } from '../cli.js';
 import { HostError, UsageError } from '../errors.js';
-import { findInstall } from '../apply/install-lookup.js';
-import { identify } from '../host/facts.js';
-import { createPodman } from '../host/podman.js';
 import { COMPONENTS } from '../model/components.js';
 import { storageText } from '../model/views.js';
 import { operatorFiles } from '../plan/openshift.js';
@@ -28,8 +25,8 @@ export async function exportCommand(ctx: CommandContext): Promise<void> {
   const entries = await readdir(dir).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : Promise.reject(e)));
   if (entries && entries.length > 0) throw new UsageError(`${dir}: not empty; export writes only into a new or empty folder`, 'give another folder');
 
-  const probe = identify({ env: ctx.env });
-  const { layout, record } = await findInstall(flags, probe.scope, probe.home);
+  const who = ctx.host.identify();
+  const { layout, record } = await ctx.host.findInstall(flags, who.scope, who.home);
   if (record.removedAt) throw new HostError(`the registry at ${layout.root} was removed by mreg down on ${record.removedAt}`, 'run mreg up first (its data was kept)');
   const storage = record.spec.quayStorage;
   if (storage.kind !== 's3') {
@@ -45,7 +42,7 @@ export async function exportCommand(ctx: CommandContext): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await chmod(dir, 0o700);
   for (const f of files) await writeFile(join(dir, f.name), f.content, { mode: f.mode });
-  const podman = createPodman({ verbose: out.verbose, log: out.debug });
+  const podman = ctx.host.podman();
   // --no-owner/--no-acl: the operator's database has another owner, which pg_restore --role takes.
   await out.step('database dump (pg_dump in quay-postgres)', () =>
     podman.execToFile(COMPONENTS.postgres.podmanName, ['pg_dump', '--format=custom', '--no-owner', '--no-acl', `--dbname=${PG_DATABASE}`], join(dir, DUMP)));

@@ -1,13 +1,11 @@
 // mreg logs [unit]: the journal of an mreg unit (quay-app by default), as journalctl shows it.
 import type { CommandContext } from '../cli.js';
 import { UsageError } from '../errors.js';
-import { identify } from '../host/facts.js';
-import { showJournal } from '../host/journal-show.js';
 import { ALL_UNITS, shortUnitName, UNITS } from '../model/views.js';
 
 export async function logs(ctx: CommandContext): Promise<void> {
   const { flags, args } = ctx;
-  const probe = identify({ env: ctx.env });
+  const who = ctx.host.identify();
   const wanted = args[0] ?? shortUnitName(UNITS.app);
   const unit = wanted.endsWith('.service') ? wanted : `${wanted}.service`;
   if (!(ALL_UNITS as readonly string[]).includes(unit)) {
@@ -15,5 +13,5 @@ export async function logs(ctx: CommandContext): Promise<void> {
   }
   const lines = flags.lines === undefined ? 50 : Number(flags.lines);
   if (!Number.isInteger(lines) || lines < 1) throw new UsageError(`--lines ${String(flags.lines)}: must be a whole number above 0; e.g. --lines 200`);
-  await showJournal(unit, probe.scope, lines, Boolean(flags.follow));
+  await ctx.host.showJournal(who, unit, lines, Boolean(flags.follow));
 }

@@ -1,17 +1,10 @@
 // mreg status: unit states (one systemctl show), registry health, certificate expiry and storage; exit 3 unless healthy.
 import type { CommandContext } from '../cli.js';
 import { UnhealthyError } from '../errors.js';
-import { findInstall } from '../apply/install-lookup.js';
-import { identify } from '../host/facts.js';
-import type { UnitState } from '../host/systemd.js';
-import { showUnits } from '../host/unit-show.js';
-import { readIfExists } from '../host/fs.js';
-import { readHealthCas } from '../apply/health-ca.js';
-import { probeHealth, type HealthAnswer } from '../host/http.js';
-import { checkPrivateModes, isLowOnSpace, knownVolumeMountpoints, storageSpace } from '../host/storage.js';
+import type { HealthAnswer, InspectPorts, ShownState } from '../actions/ports.js';
+import { isLowOnSpace } from '../model/space.js';
 import { systemctlCommand } from '../model/scope.js';
 import { ALL_UNITS, storageText } from '../model/views.js';
-import { bucketProblem } from '../apply/object-storage.js';
 import type { QuayStorage } from '../install-spec/spec.js';
 import { certExpiry, EXPIRY_WARN_DAYS } from '../tls/index.js';
 import { runOnTarget } from './common.js';
@@ -22,7 +15,7 @@ export interface StatusReport {
   healthy: boolean;
   scope: string;
   url: string;
-  units: Array<Pick<UnitState, 'name' | 'loadState' | 'activeState' | 'subState' | 'mainPid' | 'nRestarts' | 'result'> & { since: string | null }>;
+  units: Array<Pick<ShownState, 'name' | 'loadState' | 'activeState' | 'subState' | 'mainPid' | 'nRestarts' | 'result'> & { since: string | null }>;
   health: HealthAnswer;
   certificate: { expires: string | null; daysLeft: number | null; warning: string | null };
   storage: Array<{ name: string; kind: string; location: string; freeBytes: number | null; totalBytes: number | null; reachable?: boolean; problem?: string }>;
@@ -36,8 +29,9 @@ export interface StatusReport {
 export async function status(ctx: CommandContext): Promise<void> {
   const { out, flags } = ctx;
   if (await runOnTarget('status', ctx)) return;
-  const probe = identify({ env: ctx.env });
-  const { layout, record } = await findInstall(flags, probe.scope, probe.home);
+  const probe = ctx.host.identify();
+  const { layout, record } = await ctx.host.findInstall(flags, probe.scope, probe.home);
+  const look = ctx.host.inspect(probe);
   const spec = record.spec;
   if (record.removedAt) {
     if (out.json) out.resultJson({ healthy: false, removed: true, removedAt: record.removedAt, quayRoot: layout.root });
@@ -49,22 +43,22 @@ export async function status(ctx: CommandContext): Promise<void> {
   // Independent probes at once (each podman or D-Bus round trip is slow on a small VM); problems
   // are still listed in the fixed order below.
   const [states, health, expires, configYaml, modeProblems, storages, lastBackup] = await allInOrder([
-    showUnits(probe, ALL_UNITS, ctx.env),
-    readHealthCas(spec.tls.kind, layout).then(ca => probeHealth({ hostname: spec.hostname, port: spec.port, ca })),
-    readIfExists(layout.sslCert).then(pem => pem === undefined ? undefined : certExpiry(pem)),
-    readIfExists(layout.configYaml),
+    look.unitStates(ALL_UNITS),
+    look.health({ hostname: spec.hostname, port: spec.port }, spec.tls.kind, layout),
+    look.readFile(layout.sslCert).then(pem => pem === undefined ? undefined : certExpiry(pem)),
+    look.readFile(layout.configYaml),
     // Secrets at rest: quayRoot private, keys and credentials owner-only, served files not world-readable.
-    checkPrivateModes([
+    look.privateModes([
       { path: layout.root, maxMode: 0o700 },
       { path: layout.credentials, maxMode: 0o600 },
       { path: layout.caKey, maxMode: 0o600 },
       { path: layout.configYaml, maxMode: 0o640 },
       { path: layout.sslKey, maxMode: 0o640 },
-    ], probe.uid),
+    ]),
     // With the local copy a migrate left: one podman process looks up every unrecorded volume.
-    storageReport([['quayStorage', spec.quayStorage], ['pgStorage', spec.pgStorage], ...(record.migratedFrom ? [['localCopy', record.migratedFrom] as const] : [])],
+    storageReport(look, [['quayStorage', spec.quayStorage], ['pgStorage', spec.pgStorage], ...(record.migratedFrom ? [['localCopy', record.migratedFrom] as const] : [])],
       record.volumeMountpoints),
-    readIfExists(lastBackupPath(layout.root)).then(parseLastBackup).catch(() => undefined),
+    look.readFile(lastBackupPath(layout.root)).then(parseLastBackup).catch(() => undefined),
   ]);
   const localCopy = storages.find(s => s.name === 'localCopy');
   const storage = storages.filter(s => s !== localCopy);
@@ -121,16 +115,16 @@ export async function status(ctx: CommandContext): Promise<void> {
  * Where each storage lives and its free space; volumes up did not record are looked up with one podman
  * process. An object store has no free space to show: whether Quay's bucket answers to its key pair.
  */
-async function storageReport(list: ReadonlyArray<readonly [string, QuayStorage]>, recorded?: Record<string, string>) {
+async function storageReport(look: InspectPorts, list: ReadonlyArray<readonly [string, QuayStorage]>, recorded?: Record<string, string>) {
   const names = list.flatMap(([, s]) => s.kind === 'volume' ? [s.name] : []);
-  const mounts = await knownVolumeMountpoints(names, recorded).catch(() => new Map<string, string>());
+  const mounts = await look.volumeMountpoints(names, recorded).catch(() => new Map<string, string>());
   return Promise.all(list.map(async ([name, s]) => {
     if (s.kind === 's3') {
-      const problem = await bucketProblem(s);
+      const problem = await look.bucketProblem(s);
       return { name, kind: s.kind, location: storageText(s), space: null, reachable: problem === undefined, problem };
     }
     const location = s.kind === 'path' ? s.path : mounts.get(s.name) ?? `volume ${s.name}`;
-    const space = location.startsWith('/') ? await storageSpace(location).catch(() => null) : null;
+    const space = location.startsWith('/') ? await look.space(location).catch(() => null) : null;
     return { name, kind: s.kind, location, space };
   }));
 }

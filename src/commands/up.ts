@@ -24,7 +24,7 @@ import { ensureTls } from '../apply/tls-step.js';
 import { labelBindPaths, SELINUX_STEP } from '../apply/selinux-step.js';
 import { upSteps } from '../plan/up-steps.js';
 import { readCredentials, writeCredentials, type Credentials } from '../apply/credentials.js';
-import { checkInputFiles, givenImages, lockScope, printDryRun, remoteOptionEnv, runOnTarget, stringFlag } from './common.js';
+import { checkInputFiles, givenImages, printDryRun, remoteOptionEnv, runOnTarget, stringFlag } from './common.js';
 import { certsDDir } from './cert.js';
 import { outdatedFiles, quadletFilesDiffer, startUnits, validateUnits, writeIfChanged, writePlan } from '../apply/units-step.js';
 import { diskFreeBytes, factsFor, gatherFacts, isPortFree, resolveHostname, type HostProbe } from '../host/facts.js';
@@ -87,7 +87,7 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     return;
   }
 
-  const release = await lockScope(probe);
+  const release = await ctx.host.lock(probe);
   let systemd: Systemd | undefined;
   try {
     const started = Date.now();

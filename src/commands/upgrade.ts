@@ -1,7 +1,7 @@
 // mreg upgrade: new images (or a newer mreg's units) for an existing install, restarting only what changed,
 // and rolling back to the previous unit files when the new version does not become healthy in time.
 import type { CommandContext } from '../cli.js';
-import { givenImages, lockScope, parseTimeout, runOnTarget, stringFlag } from './common.js';
+import { givenImages, parseTimeout, runOnTarget, stringFlag } from './common.js';
 import { loadImageArchive } from '../apply/image-archive.js';
 import { HostError, UnitFailedError, UsageError } from '../errors.js';
 import { parseUpOptions } from '../install-spec/options.js';
@@ -182,7 +182,7 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
     return;
   }
 
-  const release = await lockScope(probe);
+  const release = await ctx.host.lock(probe);
   let systemd: Systemd | undefined;
   const started = Date.now();
   try {

@@ -108,16 +108,6 @@ export async function storageSpace(file: string): Promise<SpaceInfo> {
   }
 }
 
-const LOW_SPACE_BYTES = 1024 ** 3;
-
-/**
- * Whether free space is low enough to report: under 1 GiB, or under 10 % on a file system smaller
- * than 10 GiB (a dedicated small mount would otherwise always look "full").
- */
-export function isLowOnSpace(s: SpaceInfo): boolean {
-  return s.freeBytes < Math.min(LOW_SPACE_BYTES, s.totalBytes / 10);
-}
-
 export interface ModeProblem { path: string; problem: string }
 
 /**

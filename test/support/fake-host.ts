@@ -3,7 +3,8 @@
 // beyond the ports' contracts (a missing object is already removed, an unknown unit already stopped).
 import { posix } from 'node:path';
 import { Writable } from 'node:stream';
-import type { ActionPorts, HostPorts, HostProbe } from '../../src/actions/ports.js';
+import type { ActionPorts, HealthAnswer, HostPorts, HostProbe, InspectPorts, SpaceInfo } from '../../src/actions/ports.js';
+import type { Podman } from '../../src/host/podman.js';
 import type { CommandContext } from '../../src/cli.js';
 import { HostError } from '../../src/errors.js';
 import { defaultQuayRoot, pointerPath } from '../../src/model/scope.js';
@@ -33,6 +34,10 @@ export interface FakeHostOptions {
   failAtCall?: number;
   /** Job results other than "done" for StopUnit. */
   stopResults?: Record<string, string>;
+  /** What /health/instance answers (200 when not given). */
+  health?: HealthAnswer;
+  /** Free and total bytes of every file system (100 of 200 GiB when not given). */
+  space?: SpaceInfo;
 }
 
 export interface FakeHost extends HostPorts {
@@ -66,6 +71,18 @@ export function createFakeHost(opts: FakeHostOptions): FakeHost {
         if (state.units[unit]) state.units[unit] = result === 'done' ? 'inactive' : 'failed';
         return result;
       },
+      async startUnit(unit) {
+        call('startUnit', unit);
+        if (!state.units[unit]) return 'failed';
+        state.units[unit] = 'active';
+        return 'done';
+      },
+      async restartUnit(unit) {
+        call('restartUnit', unit);
+        if (!state.units[unit]) return 'failed';
+        state.units[unit] = 'active';
+        return 'done';
+      },
       async resetFailed(unit) {
         call('resetFailed', unit);
         if (state.units[unit] === 'failed') state.units[unit] = 'inactive';
@@ -85,6 +102,10 @@ export function createFakeHost(opts: FakeHostOptions): FakeHost {
     files: {
       async remove(path) { call('remove', path); removeTree(path); },
       async write(path, content, mode) { call('write', path); state.files[path] = { content, mode }; },
+      async makeDir(path, mode) {
+        call('makeDir', path);
+        for (let p = path; p !== '/' && !state.dirs[p]; p = posix.dirname(p)) state.dirs[p] = { mode, uid: opts.probe.uid, gid: opts.probe.gid };
+      },
     },
     async disableLinger() { call('disableLinger'); state.linger = false; },
     async giveBackDir(d: TakenDir, only?: readonly string[]) {
@@ -113,12 +134,50 @@ export function createFakeHost(opts: FakeHostOptions): FakeHost {
       return left;
     },
     async journalTail(unit) { return [`${unit}: stop job failed (fake journal)`]; },
+    async removeTree(path) { call('removeTree', path); removeTree(path); },
+  };
+
+  // Read-only: not counted as calls, so failAtCall keeps numbering the changes.
+  const inspect: InspectPorts = {
+    async unitStates(units) {
+      return units.map(name => {
+        const a = state.units[name];
+        return { name, loadState: a ? 'loaded' : 'not-found', activeState: a ?? 'inactive', subState: a === 'active' ? 'running' : 'dead',
+          stateChangeTimestamp: 0, mainPid: a === 'active' ? 100 : 0, nRestarts: 0, result: a === 'failed' ? 'exit-code' : 'success', needDaemonReload: false };
+      });
+    },
+    health: async () => opts.health ?? { ok: true, status: 200, error: null },
+    readFile: async path => state.files[path]?.content,
+    exists: async path => Boolean(state.files[path] ?? state.dirs[path]),
+    async storagePath(s, what) {
+      if (s.kind === 'path') return s.path;
+      if (!state.volumes.includes(s.name)) throw new HostError(`podman volume ${s.name} (${what}) does not exist`);
+      return `/var/lib/containers/storage/volumes/${s.name}/_data`;
+    },
+    async privateModes(paths) {
+      return paths.flatMap(({ path, maxMode }) => {
+        const mode = state.files[path]?.mode ?? state.dirs[path]?.mode;
+        return mode !== undefined && (mode & ~maxMode) !== 0 ? [{ path, problem: `mode 0${mode.toString(8)} is too open (at most 0${maxMode.toString(8)})` }] : [];
+      });
+    },
+    volumeMountpoints: async (names, recorded = {}) => new Map(names.filter(n => state.volumes.includes(n)).map(n => [n, recorded[n] ?? `/var/lib/containers/storage/volumes/${n}/_data`])),
+    space: async () => opts.space ?? { freeBytes: 100 * 1024 ** 3, totalBytes: 200 * 1024 ** 3 },
+    bucketProblem: async () => undefined,
+    async waitForHealth() {
+      const h = opts.health ?? { ok: true, status: 200, error: null };
+      if (!h.ok) throw new HostError(`the registry did not answer 200 (fake health: ${h.status ?? h.error})`);
+      return 0;
+    },
   };
 
   return {
     state,
     calls,
     isLocked: () => locked,
+    inspect: () => inspect,
+    async showJournal(_who, unit, lines, follow) { call('showJournal', `${unit} ${lines}${follow ? ' follow' : ''}`); },
+    podman: () => ports.podman as unknown as Podman,
+    files: ports.files,
     probe: async () => { call('probe', ''); return opts.probe; },
     identify: () => {
       const { scope, uid, gid, user, home, quadletDir, runtimeDir, now } = opts.probe;

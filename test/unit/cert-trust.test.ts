@@ -1,0 +1,46 @@
+// mreg cert trust over the in-memory host (issue 14): the CA goes to podman's certs.d folder for this
+// registry and into the record (so down --purge removes it); run again, nothing changes.
+import t from 'tap';
+import { cert } from '../../src/commands/cert.js';
+import { parseRecord } from '../../src/install-spec/record.js';
+import { createCa } from '../../src/tls/index.js';
+import { createFakeHost, fakeContext } from '../support/fake-host.js';
+import { HOME, probe, ROOT, runningInstall } from '../support/running-install.js';
+
+const CERTS_D = `${HOME}/.config/containers/certs.d/registry.example.com:8443`;
+
+t.test('trust writes the CA once and records it', async t => {
+  const state = runningInstall();
+  const ca = createCa({ commonName: 'mreg CA', now: new Date(), days: 3650 });
+  state.files[`${ROOT}/quay-rootCA/rootCA.pem`] = { content: ca.certPem, mode: 0o644 };
+  // runningInstall records a trusted CA already; this install has none yet.
+  const rec = parseRecord(state.files[`${ROOT}/mreg-install.json`]!.content, 'record');
+  state.files[`${ROOT}/mreg-install.json`]!.content = JSON.stringify({ ...rec, files: rec.files.filter(f => !f.startsWith(`${HOME}/.config/containers/certs.d/`)) });
+  delete state.files[`${CERTS_D}/ca.crt`];
+  const host = createFakeHost({ probe, state });
+
+  const first = fakeContext(host, {}, { json: true });
+  await cert({ ...first.ctx, args: ['trust'] });
+  t.equal(host.state.files[`${CERTS_D}/ca.crt`]?.content, ca.certPem, 'the CA in certs.d');
+  t.equal(host.state.files[`${CERTS_D}/ca.crt`]?.mode, 0o644);
+  t.ok(host.state.dirs[CERTS_D], 'its folder made');
+  t.ok(parseRecord(host.state.files[`${ROOT}/mreg-install.json`]!.content, 'record').files.includes(`${CERTS_D}/ca.crt`), 'recorded for down --purge');
+  t.match(JSON.parse(first.stdout()), { path: `${CERTS_D}/ca.crt`, unchanged: false });
+
+  const calls = host.calls.length;
+  const again = fakeContext(host, {}, { json: true });
+  await cert({ ...again.ctx, args: ['trust'] });
+  t.match(JSON.parse(again.stdout()), { unchanged: true }, 'a second run: unchanged');
+  t.same(host.calls.slice(calls).filter(c => !c.startsWith('probe')), [], 'and writes nothing');
+});
+
+t.test('--dry-run lists the steps and writes nothing', async t => {
+  const state = runningInstall();
+  state.files[`${ROOT}/quay-rootCA/rootCA.pem`] = { content: createCa({ commonName: 'mreg CA', now: new Date(), days: 3650 }).certPem, mode: 0o644 };
+  delete state.files[`${CERTS_D}/ca.crt`];
+  const host = createFakeHost({ probe, state });
+  const c = fakeContext(host, { dryRun: true }, { json: true });
+  await cert({ ...c.ctx, args: ['trust'] });
+  t.match(JSON.parse(c.stdout()), { dryRun: true, unchanged: false, actions: [`create ${CERTS_D}`, /^write .*ca\.crt \(mode 0644\)/] });
+  t.same(host.calls.filter(c => !c.startsWith('probe')), [], 'no change');
+});

@@ -1,0 +1,63 @@
+// mreg status over the in-memory host (issue 14: a command that reads only through its ports): what it
+// reports for a healthy install, the problems it names, and exit 3 when anything is wrong.
+import t from 'tap';
+import { status, type StatusReport } from '../../src/commands/status.js';
+import { UnhealthyError } from '../../src/errors.js';
+import { createFakeHost, fakeContext, type FakeHostOptions } from '../support/fake-host.js';
+import { probe, ROOT, runningInstall } from '../support/running-install.js';
+import { createCa, issueServerCert } from '../../src/tls/index.js';
+
+// runningInstall() plus what status reads: a served certificate with a year left, private modes.
+function installed() {
+  const state = runningInstall();
+  const ca = createCa({ commonName: 'mreg CA', now: new Date(), days: 3650 });
+  state.files[`${ROOT}/quay-config/ssl.cert`] = { content: issueServerCert({ ca, hostname: 'registry.example.com', now: new Date(), days: 365 }).certPem, mode: 0o640 };
+  state.files[`${ROOT}/quay-config/config.yaml`]!.mode = 0o640;
+  state.files[`${ROOT}/credentials`]!.mode = 0o600;
+  return state;
+}
+
+async function runStatus(opts: Partial<FakeHostOptions> = {}, state = installed()) {
+  const host = createFakeHost({ probe, state, ...opts });
+  const c = fakeContext(host, {}, { json: true });
+  const err = await status(c.ctx).then(() => undefined, (e: unknown) => e);
+  return { host, err, report: JSON.parse(c.stdout()) as StatusReport };
+}
+
+t.test('a healthy install: four active units, health 200, both volumes with their space', async t => {
+  const { host, err, report } = await runStatus();
+  t.equal(err, undefined, 'no error (exit 0)');
+  t.equal(report.healthy, true);
+  t.same(report.units.map(u => [u.name, u.activeState]), [['quay-pod.service', 'active'], ['quay-postgres.service', 'active'], ['quay-redis.service', 'active'], ['quay-app.service', 'active']]);
+  t.same(report.storage.map(s => [s.name, s.location]), [['quayStorage', '/var/lib/containers/storage/volumes/quay-storage/_data'], ['pgStorage', '/var/lib/containers/storage/volumes/pg-storage/_data']]);
+  t.same(host.calls, [], 'nothing on the host changed');
+});
+
+t.test('each problem named, in order, and exit 3', async t => {
+  const state = installed();
+  delete state.files[`${ROOT}/quay-config/ssl.cert`];
+  state.units['quay-redis.service'] = 'failed';
+  state.files[`${ROOT}/credentials`]!.mode = 0o644;
+  const { err, report } = await runStatus({ health: { ok: false, status: 503, error: null }, space: { freeBytes: 512 * 1024 ** 2, totalBytes: 100 * 1024 ** 3 } }, state);
+  t.ok(err instanceof UnhealthyError && err.exitCode === 3, 'UnhealthyError, exit 3');
+  t.equal(report.healthy, false);
+  t.match(report.problems, [
+    /^quay-redis\.service is failed \(dead, result exit-code\): see systemctl --user status quay-redis\.service$/,
+    /^\/health\/instance answered HTTP 503: see mreg logs quay-app$/,
+    /^\S+\/quay-install\/quay-config\/ssl\.cert is missing: run mreg up to reissue it$/,
+    /credentials: mode 0644 is too open \(at most 0600\)/,
+    /^quayStorage \S+: only 512 MiB free of 102400 MiB; free space or move storage$/,
+    /^pgStorage \S+: only 512 MiB free/,
+  ]);
+  t.equal(report.problems.length, 6, 'nothing else');
+});
+
+t.test('an install mreg down removed: says so and exits 3', async t => {
+  const state = installed();
+  const rec = JSON.parse(state.files[`${ROOT}/mreg-install.json`]!.content) as Record<string, unknown>;
+  state.files[`${ROOT}/mreg-install.json`]!.content = JSON.stringify({ ...rec, removedAt: '2026-02-01T00:00:00.000Z' });
+  const { err, report } = await runStatus({}, state);
+  t.ok(err instanceof UnhealthyError);
+  t.match((err as Error).message, /removed by mreg down on 2026-02-01.*its data was kept/);
+  t.same(report, { healthy: false, removed: true, removedAt: '2026-02-01T00:00:00.000Z', quayRoot: ROOT });
+});
