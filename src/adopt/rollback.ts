@@ -10,7 +10,6 @@ import { pathExists, readIfExists, removeIfExists, writeFileAtomic } from '../ho
 import { COMPONENTS } from '../model/components.js';
 import { ALL_SECRET_NAMES, CONTAINER_NAMES, STOP_ORDER, UNITS } from '../model/views.js';
 import { restoreDbSnapshot, type DbSnapshot } from '../apply/db-snapshot.js';
-import { stopTogether } from '../apply/stop-together.js';
 import { PG_USER } from '../install-spec/defaults.js';
 import type { QuayRootLayout } from '../install-spec/layout.js';
 import type { InstallSpec } from '../install-spec/spec.js';
@@ -68,8 +67,7 @@ export async function putMirrorRegistryBack(ports: { systemd: Systemd; podman: P
     try { await f(); log(`    ${what}`); } catch (err) { failed.push(`${what}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`); }
   };
   await attempt('stopped mreg\'s units', async () => {
-    // Results are not judged: a unit in a crash loop can end its stop job "failed"; the removals below make sure none runs.
-    await stopTogether(systemd, STOP_ORDER);
+    for (const u of STOP_ORDER) { await systemd.stopUnit(u); await systemd.resetFailed(u); }
     await podman.containersRemove(CONTAINER_NAMES);
     await podman.podRemove(COMPONENTS.pod.podmanName);
   });

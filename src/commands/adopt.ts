@@ -13,7 +13,6 @@ import { quayRootLayout, type QuayRootLayout } from '../install-spec/layout.js';
 import { COMPONENTS } from '../model/components.js';
 import { pointerPath } from '../model/scope.js';
 import { ALL_SECRET_NAMES, CONTAINER_NAMES, STOP_ORDER } from '../model/views.js';
-import { stopTogether } from '../apply/stop-together.js';
 import { requireImages } from '../apply/images.js';
 import { parseRecord, recordSpec, serializeRecord, RECORD_SCHEMA_VERSION, type InstallRecord } from '../install-spec/record.js';
 import type { InstallSecrets, InstallSpec } from '../install-spec/spec.js';
@@ -221,9 +220,12 @@ async function putBack(ctx: CommandContext, ports: { systemd: Systemd; podman: P
 }
 
 async function stopLegacy(systemd: Systemd, podman: Podman, spec: InstallSpec): Promise<void> {
-  const [bad] = await stopTogether(systemd, STOP_ORDER);
-  if (bad) {
-    throw new UnitFailedError(bad.unit, bad.result, await journalTail(bad.unit, spec.scope, 20).catch(() => []), 'nothing was changed; stop it by hand and run mreg adopt again');
+  for (const unit of STOP_ORDER) {
+    const result = await systemd.stopUnit(unit);
+    if (result !== 'done' && result !== 'skipped') {
+      throw new UnitFailedError(unit, result, await journalTail(unit, spec.scope, 20).catch(() => []), 'nothing was changed; stop it by hand and run mreg adopt again');
+    }
+    await systemd.resetFailed(unit);
   }
   // The old ExecStop lines remove them; these catch a crashed or hand-started one (names are reused).
   await podman.containersRemove(CONTAINER_NAMES);
