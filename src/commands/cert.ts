@@ -11,7 +11,7 @@ import {
 } from '../apply/cert-rotate.js';
 import type { HostProbe } from '../actions/ports.js';
 import type { QuayRootLayout } from '../install-spec/layout.js';
-import { certsDBase, systemctlCommand } from '../model/scope.js';
+import { certsDDir, systemctlCommand } from '../model/scope.js';
 import { UNITS } from '../model/views.js';
 import { serializeRecord, type InstallRecord } from '../install-spec/record.js';
 import { rejectRemoteTarget } from './common.js';
@@ -183,10 +183,6 @@ async function checkServed(hostname: string, port: number, want: string, layout:
     'check for another listener on the port, then: mreg logs quay-app');
 }
 
-/** The folder podman, skopeo and buildah read this registry's ca.crt from. */
-export function certsDDir(probe: Pick<HostProbe, 'scope' | 'home'>, hostname: string, port: number): string {
-  return join(certsDBase(probe.scope, probe.home), `${hostname}:${port}`);
-}
 
 async function trust(ctx: CommandContext, probe: HostProbe, layout: QuayRootLayout, record: InstallRecord): Promise<void> {
   const { out, flags, host } = ctx;

@@ -25,6 +25,11 @@ export function certsDBase(scope: Scope, home: string): string {
   return scope === 'rootful' ? '/etc/containers/certs.d' : posix.join(home, '.config/containers/certs.d');
 }
 
+/** The folder podman, skopeo and buildah read this registry's ca.crt from. */
+export function certsDDir(who: { scope: Scope; home: string }, hostname: string, port: number): string {
+  return posix.join(certsDBase(who.scope, who.home), `${hostname}:${port}`);
+}
+
 /** systemctl as the user types it for this scope's units, for hints. */
 export function systemctlCommand(scope: Scope): string {
   return scope === 'rootless' ? 'systemctl --user' : 'systemctl';

@@ -10,7 +10,8 @@ import {
   chooseNewPair, installPair, leafFingerprint, servedFingerprint, trustAnchor, previousPair, rotateFailure,
 } from '../../src/apply/cert-rotate.js';
 import { healthCas } from '../../src/apply/health-ca.js';
-import { cert, certsDDir, upgradeCertAlias } from '../../src/commands/cert.js';
+import { cert, upgradeCertAlias } from '../../src/commands/cert.js';
+import { certsDDir } from '../../src/model/scope.js';
 import { quayRootLayout } from '../../src/install-spec/layout.js';
 import type { InstallRecord } from '../../src/install-spec/record.js';
 import { createCa, issueServerCert, certMatchesCa } from '../../src/tls/index.js';
