@@ -19,7 +19,7 @@ export interface HostProbe extends HostFacts {
   /** /etc/subuid and /etc/subgid have a range for the user (rootless podman needs both). */
   hasSubuid: boolean;
   hasSubgid: boolean;
-  /** logind keeps the user's manager running without a login. */
+  /** logind keeps the user's manager running without a login (asked for rootless only; false for root, whose units are system units). */
   lingerEnabled: boolean;
   /** Whether the user bus socket ($XDG_RUNTIME_DIR/bus) exists: a user manager is running. */
   hasUserBus: boolean;
@@ -82,7 +82,9 @@ export async function gatherFacts(opts: GatherOptions = {}): Promise<HostProbe> 
     pathExists('/sys/fs/cgroup/cgroup.controllers'),
     readIfExists('/etc/subuid'),
     readIfExists('/etc/subgid'),
-    getLinger(uid),
+    // logind over the system bus: only a rootless registry needs linger, and for root the question cost
+    // every command a D-Bus client load and a connection (issue 19).
+    who.scope === 'rootless' ? getLinger(uid) : Promise.resolve(false),
     pathExists(path.join(runtimeDir, 'bus')),
     selinuxMode(),
   ]);
