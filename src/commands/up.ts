@@ -30,6 +30,7 @@ import { diskFreeBytes, factsFor, gatherFacts, isPortFree, resolveHostname, type
 import { createPodman, type Podman } from '../host/podman.js';
 import { enableLinger } from '../host/linger.js';
 import { connectSystemd, type Systemd } from '../host/systemd.js';
+import { showUnits } from '../host/unit-show.js';
 import { ensureMode, makeDirIfMissing, pathExists, removeIfExists } from '../host/fs.js';
 import { readDirState } from '../host/dir-state.js';
 import { findRecordedInstall, readRecordAt } from '../apply/install-lookup.js';
@@ -87,7 +88,11 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
   }
 
   const release = await ctx.host.lock(probe);
+  // Unit states come from one `systemctl show`; the D-Bus client connects only for a job (reload, start)
+  // or a crash watch, so a run with nothing to change never loads it (issue 19).
   let systemd: Systemd | undefined;
+  let connecting: Promise<Systemd> | undefined;
+  const manager = () => (connecting ??= connectSystemd(spec.scope, ctx.env).then(sd => (systemd = sd)));
   try {
     const started = Date.now();
     for (const c of review.changes) out.info(`mreg: changing ${c}`);
@@ -97,23 +102,21 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     let lingerEnabledByMreg = previous && !previous.removedAt ? previous.lingerEnabledByMreg : false;
 
     const preflightStep = () => out.step('preflight', async () => {
-      let sd: Systemd | undefined;
       let sdError: string | undefined;
-      try { sd = await connectSystemd(spec.scope, ctx.env); } catch (err) { sdError = err instanceof Error ? err.message : String(err); }
       // Independent questions, asked at once.
-      const [appState, podState, portFree, addresses, diskFree] = await Promise.all([
-        sd?.unitState(UNITS.app).catch(() => undefined),
-        sd?.unitState(UNITS.pod).catch(() => undefined),
+      const [shown, portFree, addresses, diskFree] = await Promise.all([
+        showUnits(probe, [UNITS.app, UNITS.pod], ctx.env).catch((err: unknown) => { sdError = err instanceof Error ? err.message : String(err); return undefined; }),
         isPortFree(spec.port).catch(() => true),
         resolveHostname(spec.hostname).catch(() => []),
         diskFreeBytes(spec.quayStorage.kind === 'path' ? spec.quayStorage.path : spec.quayRoot),
       ]);
+      const [appState, podState] = shown ?? [];
       // An interrupted earlier run may have left our pod up and holding the port: that is ours to restart.
       const ourPodUp = podState !== undefined && ['active', 'activating', 'reloading'].includes(podState.activeState)
         && podState.sourcePath.startsWith(`${probe.quadletDir}/`);
       const result = preflight(spec, {
         ...probe,
-        systemdReachable: sd !== undefined,
+        systemdReachable: shown !== undefined,
         systemdError: sdError,
         portFree,
         portOwnedByInstall: (previous?.spec.port === spec.port && appState?.activeState === 'active') || ourPodUp,
@@ -122,10 +125,8 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
       });
       for (const w of result.warnings) out.warn(w);
       if (result.errors.length > 0) {
-        await sd?.close();
         throw new HostError(result.errors.join('\nmreg: error: '), 'nothing was changed; fix the above and run mreg up again');
       }
-      return sd!;
     });
 
     // Images and existing PostgreSQL data of another major are checked before anything is written
@@ -137,7 +138,7 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
       : previous?.pgData);
     let pgData: Awaited<ReturnType<typeof pgStep>>;
     if (spec.imageArchive) {
-      systemd = await preflightStep();
+      await preflightStep();
       const archive = spec.imageArchive;
       const loaded = await out.step(`load images from ${archive}`, () => loadImageArchive(podman, archive, givenImages(flags, 'up')));
       for (const l of loaded.lines) out.info(`    ${l}`);
@@ -145,11 +146,9 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
       await imagesStep();
       pgData = await pgStep();
     } else {
-      // The three checks only read, and each waits on its own podman process or D-Bus: asked at once
+      // The three checks only read, and each waits on its own podman or systemctl process: asked at once
       // (about a second each under emulation). A failure is reported in this order, whichever ends first.
-      const sd = preflightStep();
-      sd.then(v => { systemd = v; }, () => undefined); // closed in finally even when another check fails
-      [, , pgData] = await allInOrder([sd, imagesStep(), pgStep()]);
+      [, , pgData] = await allInOrder([preflightStep(), imagesStep(), pgStep()]);
     }
 
     // The bucket last: its write check (and --s3CreateBucket) touch the object store, so only once the host passed.
@@ -252,7 +251,7 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     const written = [...tls.changed, ...changedFiles, ...stale];
     // Unchanged files an earlier, interrupted run wrote but never restarted their service for.
     // The units as they run now, read once: which run an older file, and whether any is down.
-    const before = new Map(await Promise.all([UNITS.pod, ...planned.services].map(async u => [u, await systemd!.unitState(u)] as const)));
+    const before = new Map((await showUnits(probe, [UNITS.pod, ...planned.services], ctx.env)).map(st => [st.name, st] as const));
     const outdated = (await outdatedFiles(before, [...plannedFiles, layout.sslCert, layout.sslKey])).filter(f => !written.includes(f));
     for (const f of outdated) out.debug(`${f} is newer than its running service: restarting it`);
     const changed = [...written, ...outdated];
@@ -264,14 +263,15 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     let nothingChanged = changed.length === 0 && missing.length === 0 && allActive;
 
     if (!nothingChanged || states.some(s => s.needDaemonReload)) {
-      await out.step('reload systemd (runs the Quadlet generator)', () => systemd!.reload());
+      const sd = await manager();
+      await out.step('reload systemd (runs the Quadlet generator)', () => sd.reload());
       const wasActive = new Set(states.filter(st => st.activeState === 'active').map(st => st.name));
-      await out.step('start registry units', () => startUnits(systemd!, planned, changed, wasActive, spec, out));
+      await out.step('start registry units', () => startUnits(sd, planned, changed, wasActive, spec, out));
     }
     // While Quay starts, podman says where the volumes are (once: a re-run keeps what was recorded).
     const known = planned.volumes.every(v => mountpoints?.[v]);
     const asking = known ? undefined : volumeMountpoints(planned.volumes).then(m => Object.fromEntries(m)).catch(() => undefined);
-    const waited = await out.step('registry health', () => waitForHealth(ep, HEALTH_TIMEOUT_MS, { intervalMs: 200, giveUp: appCrashWatch(systemd!) })
+    const waited = await out.step('registry health', () => waitForHealth(ep, HEALTH_TIMEOUT_MS, { intervalMs: 200, giveUp: appCrashWatch({ unitState: async name => (await manager()).unitState(name) }) })
       .catch(err => withJournalTail(err, spec.scope)));
     if (asking) mountpoints = await asking;
     out.debug(`healthy after ${waited} ms of probing`);
@@ -279,12 +279,13 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     const creds = await out.step('first user', () => ensureInitUser(ep, spec, secrets, previousCreds, layout, tls.caPath, previous !== undefined));
     if (creds.created) nothingChanged = false;
 
-    if (hooks.beforeReport) await hooks.beforeReport({ systemd: systemd!, spec, endpoint: ep, podman });
+    if (hooks.beforeReport) await hooks.beforeReport({ systemd: await manager(), spec, endpoint: ep, podman });
     const finalUpdatedAt = nothingChanged && previous ? previous.updatedAt : probe.now.toISOString();
     await writeRecord(layout, recordAt(finalUpdatedAt, plannedFiles, planned.volumes), spec, probe.home);
 
     report(ctx, spec, creds.credentials, tls.caPath, { unchanged: nothingChanged, userCreated: creds.created }, Date.now() - started);
   } finally {
+    await connecting?.catch(() => undefined);
     await systemd?.close();
     await release();
   }

@@ -7,11 +7,13 @@ import { runSmall, tailLines } from './exec.js';
 import type { Identity } from './facts.js';
 import type { UnitState } from './systemd.js';
 
-export type ShownState = Pick<UnitState, 'name' | 'loadState' | 'activeState' | 'subState' | 'stateChangeTimestamp' | 'mainPid' | 'nRestarts' | 'result' | 'needDaemonReload'>;
+export type ShownState = Pick<UnitState, 'name' | 'loadState' | 'activeState' | 'subState' | 'stateChangeTimestamp' | 'activeEnterTimestamp' | 'mainPid' | 'nRestarts' | 'result'
+  | 'needDaemonReload' | 'fragmentPath' | 'sourcePath'>;
 
 // Monotonic, not StateChangeTimestamp: its text form depends on the host's time zone, and systemd 239
 // (RHEL 8) has no --timestamp= to change that.
-const SHOWN = ['Id', 'LoadState', 'ActiveState', 'SubState', 'StateChangeTimestampMonotonic', 'MainPID', 'NRestarts', 'Result', 'NeedDaemonReload'] as const;
+const SHOWN = ['Id', 'LoadState', 'ActiveState', 'SubState', 'StateChangeTimestampMonotonic', 'ActiveEnterTimestampMonotonic', 'MainPID', 'NRestarts', 'Result',
+  'NeedDaemonReload', 'FragmentPath', 'SourcePath'] as const;
 
 /** `systemctl [--user] show` of `names`, in their order. Rejects with HostError when the manager cannot be reached. */
 export async function showUnits(who: Pick<Identity, 'scope' | 'runtimeDir'>, names: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<ShownState[]> {
@@ -49,10 +51,13 @@ export function parseShow(stdout: string, names: readonly string[], toWallMs: (m
       activeState: p.get('ActiveState') ?? '',
       subState: p.get('SubState') ?? '',
       stateChangeTimestamp: toWallMs(num('StateChangeTimestampMonotonic')),
+      activeEnterTimestamp: toWallMs(num('ActiveEnterTimestampMonotonic')),
       mainPid: num('MainPID'),
       nRestarts: num('NRestarts'),
       result: p.get('Result') ?? '',
       needDaemonReload: p.get('NeedDaemonReload') === 'yes',
+      fragmentPath: p.get('FragmentPath') ?? '',
+      sourcePath: p.get('SourcePath') ?? '',
     };
   });
 }

@@ -143,7 +143,8 @@ export function createFakeHost(opts: FakeHostOptions): FakeHost {
       return units.map(name => {
         const a = state.units[name];
         return { name, loadState: a ? 'loaded' : 'not-found', activeState: a ?? 'inactive', subState: a === 'active' ? 'running' : 'dead',
-          stateChangeTimestamp: 0, mainPid: a === 'active' ? 100 : 0, nRestarts: 0, result: a === 'failed' ? 'exit-code' : 'success', needDaemonReload: false };
+          stateChangeTimestamp: 0, mainPid: a === 'active' ? 100 : 0, nRestarts: 0, result: a === 'failed' ? 'exit-code' : 'success', needDaemonReload: false,
+          fragmentPath: a ? `/run/user/1000/systemd/generator/${name}` : '', sourcePath: '' };
       });
     },
     health: async () => opts.health ?? { ok: true, status: 200, error: null },

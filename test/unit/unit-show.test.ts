@@ -6,33 +6,42 @@ import { HostError } from '../../src/errors.js';
 import { identify } from '../../src/host/facts.js';
 import { parseShow, showUnits, wallClockOf } from '../../src/host/unit-show.js';
 
-// systemd 257's answer in the test VM (`systemctl show --property=… -- quay-pod.service nope.service`).
-const SHOWN = `Id=quay-pod.service
+// systemd 257's answer in the test VM (`systemctl show --property=… -- quay-pod.service nope.service`, 2026-12-05),
+// with NeedDaemonReload=yes on the second (as after an edit of its file) so both values are read.
+const SHOWN = `MainPID=823
 Result=success
 NRestarts=0
-MainPID=4242
+Id=quay-pod.service
 LoadState=loaded
 ActiveState=active
 SubState=running
-StateChangeTimestampMonotonic=5000000
+FragmentPath=/run/systemd/generator/quay-pod.service
+SourcePath=/etc/containers/systemd/quay.pod
+StateChangeTimestampMonotonic=118077453
+ActiveEnterTimestampMonotonic=118077453
 NeedDaemonReload=no
 
-Id=nope.service
+MainPID=0
 Result=success
 NRestarts=0
-MainPID=0
+Id=nope.service
 LoadState=not-found
 ActiveState=inactive
 SubState=dead
+FragmentPath=
+SourcePath=
 StateChangeTimestampMonotonic=0
+ActiveEnterTimestampMonotonic=0
 NeedDaemonReload=yes
 `;
 
 t.test('parseShow: one block per unit, in the order asked', async t => {
   const states = parseShow(SHOWN, ['quay-pod.service', 'nope.service'], us => (us > 0 ? 1_000 + us / 1000 : undefined));
   t.same(states, [
-    { name: 'quay-pod.service', loadState: 'loaded', activeState: 'active', subState: 'running', stateChangeTimestamp: 6_000, mainPid: 4242, nRestarts: 0, result: 'success', needDaemonReload: false },
-    { name: 'nope.service', loadState: 'not-found', activeState: 'inactive', subState: 'dead', stateChangeTimestamp: undefined, mainPid: 0, nRestarts: 0, result: 'success', needDaemonReload: true },
+    { name: 'quay-pod.service', loadState: 'loaded', activeState: 'active', subState: 'running', stateChangeTimestamp: 119_077.453, activeEnterTimestamp: 119_077.453,
+      mainPid: 823, nRestarts: 0, result: 'success', needDaemonReload: false, fragmentPath: '/run/systemd/generator/quay-pod.service', sourcePath: '/etc/containers/systemd/quay.pod' },
+    { name: 'nope.service', loadState: 'not-found', activeState: 'inactive', subState: 'dead', stateChangeTimestamp: undefined, activeEnterTimestamp: undefined,
+      mainPid: 0, nRestarts: 0, result: 'success', needDaemonReload: true, fragmentPath: '', sourcePath: '' },
   ]);
   t.throws(() => parseShow(SHOWN, ['a.service', 'b.service', 'c.service'], () => 0), HostError, 'a missing block is an error, not a shifted table');
 });
@@ -60,7 +69,7 @@ t.test('showUnits: one process for all units; the user manager found without XDG
   const f = fakeSystemctl(`cat <<'EOF'\n${SHOWN}EOF`);
   const states = await showUnits(identify({ scope: 'rootless', env: f.env }), ['quay-pod.service', 'nope.service'], f.env);
   t.same(states.map(s => s.activeState), ['active', 'inactive']);
-  t.equal(f.argv(), '--user show --property=Id,LoadState,ActiveState,SubState,StateChangeTimestampMonotonic,MainPID,NRestarts,Result,NeedDaemonReload -- quay-pod.service nope.service');
+  t.equal(f.argv(), '--user show --property=Id,LoadState,ActiveState,SubState,StateChangeTimestampMonotonic,ActiveEnterTimestampMonotonic,MainPID,NRestarts,Result,NeedDaemonReload,FragmentPath,SourcePath -- quay-pod.service nope.service');
   t.equal(f.runtimeDir(), `/run/user/${userInfo().uid}`, 'as sudo -u leaves it: /run/user/UID');
   await showUnits(identify({ scope: 'rootful', env: f.env }), ['quay-pod.service', 'nope.service'], { ...f.env, XDG_RUNTIME_DIR: '/x' });
   t.match(f.argv(), /^show /, 'rootful: the system manager');
