@@ -13,7 +13,7 @@ import { redact } from '../plan/redact.js';
 import { quayRootLayout, type QuayRootLayout } from '../install-spec/layout.js';
 import { COMPONENTS } from '../model/components.js';
 import { certsDDir, pointerPath, systemdUnitDir } from '../model/scope.js';
-import { ALL_SECRET_NAMES, STORAGE_MOUNTS, storageText, UNITS } from '../model/views.js';
+import { ALL_SECRET_NAMES, storageText, UNITS } from '../model/views.js';
 import { requireImages } from '../apply/images.js';
 import { preflight } from '../install-spec/preflight.js';
 import { DEFAULT_HOSTNAME_ENV, HEALTH_TIMEOUT_MS } from '../install-spec/defaults.js';
@@ -22,7 +22,7 @@ import type { InstallSecrets, InstallSpec } from '../install-spec/spec.js';
 import { createSecrets, generateSecrets, readStoredSecrets, resolveSecrets } from '../apply/secrets-step.js';
 import { ensureTls } from '../apply/tls-step.js';
 import { labelBindPaths, SELINUX_STEP } from '../apply/selinux-step.js';
-import { upSteps } from '../plan/up-steps.js';
+import { bindMounts, checksPgData, UP_STEP, upSteps } from '../plan/up-steps.js';
 import { readCredentials, writeCredentials, type Credentials } from '../apply/credentials.js';
 import { checkInputFiles, givenImages, printDryRun, remoteOptionEnv, runOnTarget, stringFlag } from './common.js';
 import { outdatedFiles, quadletFilesDiffer, startUnits, validateUnits, writeIfChanged, writePlan } from '../apply/units-step.js';
@@ -93,9 +93,13 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
   let systemd: Systemd | undefined;
   let connecting: Promise<Systemd> | undefined;
   const manager = () => (connecting ??= connectSystemd(spec.scope, ctx.env).then(sd => (systemd = sd)));
+  // The ids of the steps this run takes, in upSteps' order: `--json` reports them beside the dry run's.
+  const ran: string[] = [];
+  const did = (...ids: string[]) => { ran.push(...ids); };
+  const S = UP_STEP;
   try {
     const started = Date.now();
-    for (const c of review.changes) out.info(`mreg: changing ${c}`);
+    for (const c of review.changes) { out.info(`mreg: changing ${c}`); did(S.change(c)); }
     // Reading the stored secrets changes nothing: asked now, beside the checks, used in the secrets step.
     const stored = readStoredSecrets(podman);
     stored.catch(() => undefined); // its failure is reported by the secrets step, after every check
@@ -133,7 +137,7 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     // (after loading an archive, which brings the images). The data check is skipped when this
     // install already runs that image.
     const imagesStep = () => out.step('images present', () => requireImages(podman, spec, 'load them with --image-archive FILE, or `podman pull` them on a connected host and `podman save` them here; mreg never pulls (air-gapped)'));
-    const checkPg = !previous || Boolean(previous.removedAt) || previous.spec.images.postgres !== spec.images.postgres;
+    const checkPg = checksPgData(spec, previous);
     const pgStep = async () => (checkPg ? out.step('PostgreSQL data version', () => assertPgMajorCompatible(spec.pgStorage, spec.images.postgres, spec.scope, previous?.pgData, previous?.volumeMountpoints))
       : previous?.pgData);
     let pgData: Awaited<ReturnType<typeof pgStep>>;
@@ -145,17 +149,21 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
       spec = { ...spec, images: { ...spec.images, ...loaded.images } };
       await imagesStep();
       pgData = await pgStep();
+      did(S.preflight, S.loadImages, S.images);
     } else {
       // The three checks only read, and each waits on its own podman or systemctl process: asked at once
       // (about a second each under emulation). A failure is reported in this order, whichever ends first.
       [, , pgData] = await allInOrder([preflightStep(), imagesStep(), pgStep()]);
+      did(S.preflight, S.images);
     }
+    if (checkPg) did(S.pgData);
 
     // The bucket last: its write check (and --s3CreateBucket) touch the object store, so only once the host passed.
     const s3 = spec.quayStorage;
     if (s3.kind === 's3') {
       const created = await out.step(`object storage ${storageText(s3)}`, () => checkObjectStorage(s3, flags.s3CreateBucket === true));
       if (created) out.info(`    created bucket ${s3.bucket}`);
+      did(S.objectStorage);
     }
 
     // Linger is the one check that changes the host: only once everything else passed.
@@ -164,6 +172,7 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
         await enableLinger(probe.uid);
         lingerEnabledByMreg = true;
         out.info(`    enabled linger for ${probe.user} so the registry runs without a login session`);
+        did(S.linger);
       } catch {
         // polkit may refuse self-linger (Debian 13 without polkit does); an admin must do it once.
         throw new HostError(`linger is off for ${probe.user} and this user may not turn it on; run \`sudo loginctl enable-linger ${probe.user}\`, then mreg up again`,
@@ -201,6 +210,7 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     if (fresh) {
       await makeDirIfMissing(layout.root, 0o700);
       await writeRecord(layout, recordAt(probe.now.toISOString(), [], []), spec, probe.home);
+      did(S.firstRecord);
     }
 
     // TLS files and podman secrets are independent: made at once, once every check has passed.
@@ -217,28 +227,36 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
       }),
     ]);
     if (missing.length > 0) out.debug(`created podman secrets: ${missing.join(', ')}`);
+    did(S.tls, ...ALL_SECRET_NAMES.map(S.secret));
 
     const planned = makePlan(spec, factsFor(probe), secrets, kept);
     await out.step('storage', async () => {
       // A bind folder: Quay must write its blob folder (the model's owner); Postgres data gets :U from the unit.
-      for (const mount of STORAGE_MOUNTS) {
-        const storage = spec[mount.spec];
-        if (storage.kind === 'path') await prepareBindDir(storage.path, mount.mode, spec.scope, mount.owner);
+      for (const { mount, path } of bindMounts(spec)) {
+        await prepareBindDir(path, mount.mode, spec.scope, mount.owner);
+        did(S.bindDir(path));
       }
     });
-    if (planned.selinuxLabels.length > 0) await out.step(SELINUX_STEP, () => labelBindPaths(planned, spec.scope, layout, out));
+    if (planned.selinuxLabels.length > 0) {
+      await out.step(SELINUX_STEP, () => labelBindPaths(planned, spec.scope, layout, out));
+      did(...planned.selinuxLabels.map(S.selinuxLabel));
+    }
     // Unchanged Quadlet files are the ones systemd already runs: the generator has nothing new to judge.
-    if (await quadletFilesDiffer(planned)) await out.step('validate units with podman\'s Quadlet generator', () => validateUnits(podman, planned, spec));
-    else out.debug('Quadlet files unchanged: not validated again');
+    if (await quadletFilesDiffer(planned)) {
+      await out.step('validate units with podman\'s Quadlet generator', () => validateUnits(podman, planned, spec));
+      did(S.validate);
+    } else out.debug('Quadlet files unchanged: not validated again');
 
     // Every file is recorded before it is written, so down removes it even if this run is killed
     // (a run resumed after one killed before this point still has the early record's short list).
     const plannedFiles = planned.files.map(f => f.path);
     if (fresh || plannedFiles.some(f => !previous!.files.includes(f))) {
       await writeRecord(layout, recordAt(probe.now.toISOString(), plannedFiles, planned.volumes), spec, probe.home);
+      did(S.recordFiles);
     }
 
     const changedFiles = await out.step('write units and config', () => writePlan(planned, layout));
+    did(...plannedFiles.map(S.write));
     // After a move to podman 5 the plain pod unit would shadow the generated one: it goes before the reload.
     const stale = previous ? staleUnits(previous.files, plannedFiles, unitDirs(probe)) : [];
     if (stale.length > 0) {
@@ -246,6 +264,7 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
       await executeActions(stale.map(path => action({ kind: 'remove-file', path }, `remove the units podman ${podmanVersion} does not use`)),
         await ctx.host.actionPorts(probe), { out });
       for (const f of stale) out.info(`    removed ${f} (not one of the units for podman ${podmanVersion})`);
+      did(...stale.map(S.removeStale));
     }
     dropped = stale;
     const written = [...tls.changed, ...changedFiles, ...stale];
@@ -267,6 +286,7 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
       await out.step('reload systemd (runs the Quadlet generator)', () => sd.reload());
       const wasActive = new Set(states.filter(st => st.activeState === 'active').map(st => st.name));
       await out.step('start registry units', () => startUnits(sd, planned, changed, wasActive, spec, out));
+      did(S.reload, ...planned.services.map(S.start));
     }
     // While Quay starts, podman says where the volumes are (once: a re-run keeps what was recorded).
     const known = planned.volumes.every(v => mountpoints?.[v]);
@@ -275,15 +295,18 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
       .catch(err => withJournalTail(err, spec.scope)));
     if (asking) mountpoints = await asking;
     out.debug(`healthy after ${waited} ms of probing`);
+    did(S.health);
 
     const creds = await out.step('first user', () => ensureInitUser(ep, spec, secrets, previousCreds, layout, tls.caPath, previous !== undefined));
     if (creds.created) nothingChanged = false;
+    did(previousCreds?.username === spec.initUser ? S.keepFirstUser : S.firstUser);
 
     if (hooks.beforeReport) await hooks.beforeReport({ systemd: await manager(), spec, endpoint: ep, podman });
     const finalUpdatedAt = nothingChanged && previous ? previous.updatedAt : probe.now.toISOString();
     await writeRecord(layout, recordAt(finalUpdatedAt, plannedFiles, planned.volumes), spec, probe.home);
+    did(S.record);
 
-    report(ctx, spec, creds.credentials, tls.caPath, { unchanged: nothingChanged, userCreated: creds.created }, Date.now() - started);
+    report(ctx, spec, creds.credentials, tls.caPath, { unchanged: nothingChanged, userCreated: creds.created, steps: ran }, Date.now() - started);
   } finally {
     await connecting?.catch(() => undefined);
     await systemd?.close();
@@ -391,14 +414,16 @@ async function dryRun(checked: CheckedUp, probe: HostProbe, layout: QuayRootLayo
   }
   const planned = makePlan(spec, facts, secrets, (await readKeptConfig(layout.configYaml)).kept);
   const files = planned.files.map(f => ({ path: f.path, mode: `0${f.mode.toString(8)}`, content: redact(f.content, secrets, spec) }));
-  const actions = upSteps({
+  const steps = upSteps({
     spec, previous, changes: checked.review.changes, planned, layout,
     host: { user: probe.user, home: probe.home, lingerEnabled: probe.lingerEnabled, podmanVersion: facts.podmanVersion, unitDirs: unitDirs(probe) },
     credentialsUser: previous ? (await readCredentials(layout.credentials))?.username : undefined,
     createBucket: ctx.flags.s3CreateBucket === true,
   });
+  const actions = steps.map(s => s.text);
   if (out.json) {
-    out.resultJson({ dryRun: true, scope: spec.scope, files, actions });
+    // `plan` carries each step's id, as down's does: `up --json` names the steps it took with them.
+    out.resultJson({ dryRun: true, scope: spec.scope, files, actions, plan: steps });
     return;
   }
   printDryRun(out, files, actions);
@@ -456,7 +481,7 @@ async function loginWorks(ep: RegistryEndpoint, username: string, password: stri
 }
 
 function report(ctx: CommandContext, spec: InstallSpec, creds: Credentials | undefined, caPath: string | undefined,
-  how: { unchanged: boolean; userCreated: boolean }, ms: number): void {
+  how: { unchanged: boolean; userCreated: boolean; steps: readonly string[] }, ms: number): void {
   const { out } = ctx;
   const host = `${spec.hostname}:${spec.port}`;
   const url = `https://${host}`;
@@ -466,7 +491,7 @@ function report(ctx: CommandContext, spec: InstallSpec, creds: Credentials | und
   if (out.json) {
     // Asked for by a script: the password is part of the result every time.
     out.resultJson({ url, username: creds?.username ?? null, password: creds?.password ?? null, caPath: caPath ?? null,
-      loginCommand: login, unchanged: how.unchanged, scope: spec.scope, quayRoot: spec.quayRoot, durationMs: ms });
+      loginCommand: login, unchanged: how.unchanged, scope: spec.scope, quayRoot: spec.quayRoot, durationMs: ms, steps: how.steps });
     return;
   }
   out.info(how.unchanged ? 'mreg: the registry is installed and healthy; nothing changed' : `mreg: registry ready in ${(ms / 1000).toFixed(1)} s`);

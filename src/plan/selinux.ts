@@ -45,7 +45,12 @@ export function hasContainerFileLabel(context: string): boolean {
   return type === CONTAINER_FILE_TYPE && level.join(':') === SHARED_LEVEL;
 }
 
-/** The dry-run lines of the SELinux step (apply/selinux-step.ts runs it). */
+/** The dry-run line of labelling one path (apply/selinux-step.ts does it). */
+export function describeSelinuxLabel(path: string): string {
+  return `give ${path} the SELinux label ${CONTAINER_FILE_LABEL} (chcon -R; skipped when mreg did it before)`;
+}
+
+/** The dry-run lines of the SELinux step. */
 export function describeSelinuxLabels(planned: { selinuxLabels: readonly string[] }): string[] {
-  return planned.selinuxLabels.map(p => `give ${p} the SELinux label ${CONTAINER_FILE_LABEL} (chcon -R; skipped when mreg did it before)`);
+  return planned.selinuxLabels.map(describeSelinuxLabel);
 }

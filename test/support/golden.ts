@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { ALL_SECRET_NAMES } from '../../src/model/views.js';
 import { planDown } from '../../src/plan/down.js';
 import { unitDirs } from '../../src/plan/layout-move.js';
-import { upSteps } from '../../src/plan/up-steps.js';
+import { upSteps, type UpStep } from '../../src/plan/up-steps.js';
 import type { Plan } from '../../src/plan/plan.js';
 import { quayRootLayout } from '../../src/install-spec/layout.js';
 import { RECORD_SCHEMA_VERSION, recordSpec, type InstallRecord } from '../../src/install-spec/record.js';
@@ -108,9 +108,11 @@ export function renderDownActions(s: Scenario, p: Plan): string {
 export function renderUpSteps(s: Scenario, p: Plan): string {
   const layout = quayRootLayout(s.spec.quayRoot);
   const host = (lingerEnabled: boolean) => ({ user: s.facts.user, home: s.facts.home, lingerEnabled, podmanVersion: s.facts.podmanVersion ?? [5, 0, 0], unitDirs: unitDirs(s.facts) });
+  // One line a step, "[id] text": the id is what `up --json` reports for the step it took.
+  const lines = (steps: UpStep[]) => steps.map(st => `[${st.id}] ${st.text}`);
   const flows = {
-    'up (first install)': upSteps({ spec: s.spec, changes: [], planned: p, layout, host: host(false) }),
-    'up (again)': upSteps({ spec: s.spec, previous: recordOf(s, p), changes: [], planned: p, layout, host: host(true), credentialsUser: s.spec.initUser }),
+    'up (first install)': lines(upSteps({ spec: s.spec, changes: [], planned: p, layout, host: host(false) })),
+    'up (again)': lines(upSteps({ spec: s.spec, previous: recordOf(s, p), changes: [], planned: p, layout, host: host(true), credentialsUser: s.spec.initUser })),
   };
   return `${JSON.stringify(flows, null, 2)}\n`;
 }

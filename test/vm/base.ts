@@ -20,10 +20,14 @@ const DIR = '/var/lib/mreg-test';
 export const PS_LOG = `${DIR}/ps.log`;
 const FACTS = `${DIR}/base.json`;
 
-export interface UpResult { url: string; username: string; password: string; caPath: string; unchanged: boolean }
+export interface UpResult { url: string; username: string; password: string; caPath: string; unchanged: boolean; steps?: string[] }
+/** `mreg up --dry-run --json`: `plan` is the steps it lists, with the ids a run reports in `steps`. */
+export interface DryRunResult { plan: { id: string; text: string }[] }
 
 /** What making the base install printed and stored, per scope. */
 export interface BaseInstall {
+  /** `up --dry-run --json` with the same flags, run just before the install. */
+  dryRun: GuestResult;
   up: GuestResult;
   json?: UpResult;
   login: GuestResult;
@@ -36,15 +40,16 @@ export const upBase = (s: Scope, extra = '') => `mreg up --quayHostname ${s.host
 export const tinyOne = (s: Scope, c: { username: string }) => `${s.host}/${c.username}/tiny:one`;
 
 async function make(s: Scope): Promise<BaseInstall> {
+  const dryRun = await s.run(upBase(s, '--dry-run --json'));
   const up = await s.run(upBase(s, '--verbose --json'), { timeoutMs: 30 * 60_000 });
   let json: UpResult | undefined;
   try { json = JSON.parse(up.stdout) as UpResult; } catch { /* reported below */ }
-  if (up.exitCode !== 0 || !json) return { up, login: up, push: up, digest: '' };
+  if (up.exitCode !== 0 || !json) return { dryRun, up, login: up, push: up, digest: '' };
   const login = await loginWithCa(s, json);
   const ref = tinyOne(s, json);
   const push = await s.run(`set -e; f=$(mktemp); podman tag ${IMG}/tiny:1 ${ref}; podman push -q --digestfile "$f" ${ref}
     podman rmi ${ref} >/dev/null; cat "$f"; rm -f "$f"`);
-  return { up, json, login, push, digest: push.stdout.trim().split('\n').pop() ?? '' };
+  return { dryRun, up, json, login, push, digest: push.stdout.trim().split('\n').pop() ?? '' };
 }
 
 async function build(): Promise<Map<string, BaseInstall>> {

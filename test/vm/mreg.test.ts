@@ -6,7 +6,7 @@
 // must find that install, and --purge must give the folder back as it was.
 import t, { type Test } from 'tap';
 import { root, requireVm, waitFor, describe, sideBySide, IMAGE_FLAGS as IMAGES, type GuestResult, type Scope } from './guest.js';
-import { useBase, upBase, BASE_SCOPES as scopes, ROOTFUL_BLOBS, type BaseInstall, type UpResult } from './base.js';
+import { useBase, upBase, BASE_SCOPES as scopes, ROOTFUL_BLOBS, type BaseInstall, type DryRunResult, type UpResult } from './base.js';
 import { waitHealthy } from './scopes.js';
 
 requireVm();
@@ -24,6 +24,19 @@ async function up(s: Scope, extra = ''): Promise<{ r: GuestResult; json?: UpResu
   let json: UpResult | undefined;
   try { json = JSON.parse(r.stdout) as UpResult; } catch { /* asserted by the caller */ }
   return { r, json };
+}
+
+/** The step ids `up --dry-run --json` listed, or undefined when it printed no plan. */
+function dryRunIds(r: GuestResult): string[] | undefined {
+  try { return (JSON.parse(r.stdout) as DryRunResult).plan.map(p => p.id); } catch { return undefined; }
+}
+
+/** What a run into a new install (or one `down` left) must have done: every step its dry run listed, in order. */
+function assertRanDryRun(t: Test, dry: GuestResult, ran: UpResult | undefined): void {
+  t.equal(dry.exitCode, 0, 'up --dry-run --json exits 0', { output: describe(dry) });
+  const listed = dryRunIds(dry);
+  t.ok(listed && listed.length > 10, 'the dry run lists its steps with ids', { output: describe(dry) });
+  t.same(ran?.steps, listed, 'up took exactly the steps up --dry-run --json listed, in that order');
 }
 
 async function activeStates(s: Scope): Promise<string> {
@@ -81,6 +94,7 @@ sideBySide(t, 'install, push, up again, status, kill -9 (both scopes at once)', 
     t.equal(r.exitCode, 0, `mreg up exits 0`, { output: describe(r) });
     if (!json) return t.fail(`mreg up --json printed no JSON`, { output: describe(r) });
     installs.set(s.name, json);
+    assertRanDryRun(t, b.dryRun, json);
     t.equal(json.url, `https://${host(s)}`);
     t.equal(json.username, 'init');
     t.ok(json.password.length >= 24, 'generated password has at least 24 characters');
@@ -126,6 +140,7 @@ sideBySide(t, 'install, push, up again, status, kill -9 (both scopes at once)', 
     const { r, json } = await up(s);
     t.equal(r.exitCode, 0, 'exits 0', { output: describe(r) });
     t.equal(json?.unchanged, true, 'reports unchanged');
+    t.notOk(json?.steps?.some(id => id === 'daemon-reload' || id.startsWith('start:')), 'no reload and no start job among the steps it reports', { steps: json?.steps });
     t.equal(json?.password, c.password, 'same password');
     t.equal(await caHash(s, c), before, 'same CA');
   });
@@ -244,8 +259,10 @@ sideBySide(t, 'down keeps data, up again, down --purge (both scopes at once)', s
     // Rootful keeps its blobs in the admin's folder, rootless in the quay-storage volume; both keep pg-storage.
     const kept = s.name === 'rootful' ? `test -d ${ROOTFUL_BLOBS} && podman volume exists pg-storage && echo yes` : 'podman volume exists quay-storage && podman volume exists pg-storage && echo yes';
     t.equal((await s.run(kept)).stdout.trim(), 'yes', 'storage kept (blob folder or volume, and the database volume)');
+    const dry = await s.run(upBase(s, '--dry-run --json'));
     const again = await up(s);
     t.equal(again.r.exitCode, 0, 'mreg up again exits 0', { output: describe(again.r) });
+    assertRanDryRun(t, dry, again.json);
     t.equal(again.json?.password, c.password, 'same credentials');
     t.equal(await caHash(s, c), ca, 'same CA');
     t.equal((await s.run(keysCmd)).stdout, keys, 'same SECRET_KEY and DATABASE_SECRET_KEY (Quay encrypts data with them)');
