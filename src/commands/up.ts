@@ -13,7 +13,7 @@ import { redact } from '../plan/redact.js';
 import { quayRootLayout, type QuayRootLayout } from '../install-spec/layout.js';
 import { COMPONENTS } from '../model/components.js';
 import { certsDDir, pointerPath, systemdUnitDir } from '../model/scope.js';
-import { ALL_SECRET_NAMES, storageText, UNITS } from '../model/views.js';
+import { ALL_SECRET_NAMES, ALL_UNITS, storageText, UNITS } from '../model/views.js';
 import { requireImages } from '../apply/images.js';
 import { preflight } from '../install-spec/preflight.js';
 import { DEFAULT_HOSTNAME_ENV, HEALTH_TIMEOUT_MS } from '../install-spec/defaults.js';
@@ -26,11 +26,11 @@ import { bindMounts, checksPgData, UP_STEP, upSteps } from '../plan/up-steps.js'
 import { readCredentials, writeCredentials, type Credentials } from '../apply/credentials.js';
 import { checkInputFiles, givenImages, printDryRun, remoteOptionEnv, runOnTarget, stringFlag } from './common.js';
 import { outdatedFiles, quadletFilesDiffer, startUnits, validateUnits, writeIfChanged, writePlan } from '../apply/units-step.js';
-import { diskFreeBytes, factsFor, gatherFacts, isPortFree, resolveHostname, type HostProbe } from '../host/facts.js';
+import { diskFreeBytes, factsFor, gatherFacts, hostFqdn, isPortFree, resolveHostname, type HostProbe } from '../host/facts.js';
 import { createPodman, type Podman } from '../host/podman.js';
 import { enableLinger } from '../host/linger.js';
 import { connectSystemd, type Systemd } from '../host/systemd.js';
-import { showUnits } from '../host/unit-show.js';
+import { showUnits, type ShownState } from '../host/unit-show.js';
 import { ensureMode, makeDirIfMissing, pathExists, removeIfExists } from '../host/fs.js';
 import { readDirState } from '../host/dir-state.js';
 import { findRecordedInstall, readRecordAt } from '../apply/install-lookup.js';
@@ -73,10 +73,12 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
   const { out, flags } = ctx;
   // Another host: check the flags as that host's mreg will (named after it), then run it there.
   if (await runOnTarget('up', ctx, { check: host => { parseUpOptions(rawUpFlags({ quayHostname: host, ...flags, imageArchive: undefined }), remoteOptionEnv(flags, host)); } })) return;
-  const probe = await gatherFacts({ env: ctx.env });
+  // The host's name is the default hostname of a new install only: asked when no flag and no record gives one.
+  const probe = await gatherFacts({ env: ctx.env, fqdn: false });
   // Every check before the first change: flags, the existing install, folders, input files.
   // up -H names a new registry after the target (remoteEnv); an install's recorded name still wins.
-  const checked = await checkUp(rawUpFlags(flags), probe, ctx.env[DEFAULT_HOSTNAME_ENV] || probe.fqdn);
+  const named = ctx.env[DEFAULT_HOSTNAME_ENV];
+  const checked = await checkUp(rawUpFlags(flags), probe, named ? async () => named : hostFqdn);
   const { previous, review, taken } = checked;
   let spec = checked.spec;
   const layout = quayRootLayout(spec.quayRoot);
@@ -105,16 +107,20 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     stored.catch(() => undefined); // its failure is reported by the secrets step, after every check
     let lingerEnabledByMreg = previous && !previous.removedAt ? previous.lingerEnabledByMreg : false;
 
+    // Every unit's state, read once here: a run that writes no file uses it again for what to start.
+    let shownEarly: Map<string, ShownState> | undefined;
     const preflightStep = () => out.step('preflight', async () => {
       let sdError: string | undefined;
       // Independent questions, asked at once.
       const [shown, portFree, addresses, diskFree] = await Promise.all([
-        showUnits(probe, [UNITS.app, UNITS.pod], ctx.env).catch((err: unknown) => { sdError = err instanceof Error ? err.message : String(err); return undefined; }),
+        showUnits(probe, ALL_UNITS, ctx.env).catch((err: unknown) => { sdError = err instanceof Error ? err.message : String(err); return undefined; }),
         isPortFree(spec.port).catch(() => true),
         resolveHostname(spec.hostname).catch(() => []),
         diskFreeBytes(spec.quayStorage.kind === 'path' ? spec.quayStorage.path : spec.quayRoot),
       ]);
-      const [appState, podState] = shown ?? [];
+      if (shown) shownEarly = new Map(shown.map(st => [st.name, st] as const));
+      const appState = shownEarly?.get(UNITS.app);
+      const podState = shownEarly?.get(UNITS.pod);
       // An interrupted earlier run may have left our pod up and holding the port: that is ours to restart.
       const ourPodUp = podState !== undefined && ['active', 'activating', 'reloading'].includes(podState.activeState)
         && podState.sourcePath.startsWith(`${probe.quadletDir}/`);
@@ -269,8 +275,10 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     dropped = stale;
     const written = [...tls.changed, ...changedFiles, ...stale];
     // Unchanged files an earlier, interrupted run wrote but never restarted their service for.
-    // The units as they run now, read once: which run an older file, and whether any is down.
-    const before = new Map((await showUnits(probe, [UNITS.pod, ...planned.services], ctx.env)).map(st => [st.name, st] as const));
+    // The units as they run now: which run an older file, and whether any is down. Read again only when
+    // this run wrote a file (NeedDaemonReload changes with it); else preflight's read answers (issue 19).
+    const before = written.length === 0 && shownEarly ? shownEarly
+      : new Map((await showUnits(probe, [UNITS.pod, ...planned.services], ctx.env)).map(st => [st.name, st] as const));
     const outdated = (await outdatedFiles(before, [...plannedFiles, layout.sslCert, layout.sslKey])).filter(f => !written.includes(f));
     for (const f of outdated) out.debug(`${f} is newer than its running service: restarting it`);
     const changed = [...written, ...outdated];
@@ -328,10 +336,11 @@ interface CheckedUp {
  * is refused or named as a change, and quayRoot and storage folders are checked before any is made.
  * Reads only; every refusal is a UsageError (exit 2, nothing changed).
  */
-async function checkUp(given: RawUpFlags, probe: HostProbe, defaultHost: string): Promise<CheckedUp> {
-  const env = { scope: probe.scope, fqdn: defaultHost, home: probe.home };
+async function checkUp(given: RawUpFlags, probe: HostProbe, defaultHost: () => Promise<string>): Promise<CheckedUp> {
   const recorded = await findRecordedInstall(probe.scope, probe.home);
-  let spec = parseUpOptions(recorded ? withRecordedFlags(given, recorded.record.spec, recorded.layout) : given, env);
+  const raw = recorded ? withRecordedFlags(given, recorded.record.spec, recorded.layout) : given;
+  const env = { scope: probe.scope, fqdn: raw.quayHostname === undefined ? await defaultHost() : '', home: probe.home };
+  let spec = parseUpOptions(raw, env);
   if (recorded && spec.quayRoot !== recorded.layout.root) {
     throw new UsageError(`--quayRoot ${spec.quayRoot}: this host already has a ${probe.scope} mreg install at ${recorded.layout.root}, and mreg keeps one install per scope`,
       `leave --quayRoot out to use that install, or remove it first: mreg down --purge --quayRoot ${recorded.layout.root}`);

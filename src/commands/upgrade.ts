@@ -144,7 +144,7 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
   if (await upgradeCertAlias(ctx)) return; // --sslCert/--sslKey: same as mreg cert rotate
   const timeoutMs = parseTimeout(flags.timeout);
   if (await runOnTarget('upgrade', ctx)) return;
-  const probe = await gatherFacts({ env: ctx.env });
+  const probe = await gatherFacts({ env: ctx.env, fqdn: false }); // the hostname is the record's
   const { layout, record } = await findInstall(flags, probe.scope, probe.home);
   if (record.removedAt) {
     throw new HostError(`the install at ${layout.root} was removed by \`mreg down\` on ${record.removedAt}`, 'run `mreg up` with the new image flags instead');

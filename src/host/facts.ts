@@ -31,6 +31,11 @@ export interface GatherOptions {
   scope?: Scope;
   env?: NodeJS.ProcessEnv;
   podman?: Podman;
+  /**
+   * false: `fqdn` is left '' and `hostname -f` is not run (a process: issue 19); for commands whose
+   * hostname comes from a flag or the install record, which ask hostFqdn() themselves when it does not.
+   */
+  fqdn?: boolean;
 }
 
 /** Whether a `name:start:count` file (/etc/subuid, /etc/subgid) has an entry for `user` or `uid`. */
@@ -41,7 +46,8 @@ export function hasSubIdRange(text: string, user: string, uid: number): boolean 
   });
 }
 
-async function fqdn(): Promise<string> {
+/** The host's canonical name (`hostname -f`), or its short name when that fails. */
+export async function hostFqdn(): Promise<string> {
   try {
     const res = await runCommand('hostname', ['-f']);
     const name = res.stdout.trim();
@@ -76,7 +82,7 @@ export async function gatherFacts(opts: GatherOptions = {}): Promise<HostProbe> 
   const who = identify(opts);
   const { uid, user, runtimeDir } = who;
   const [fq, podmanVersion, cgroupV2, subuid, subgid, lingerEnabled, hasUserBus, selinux] = await Promise.all([
-    fqdn(),
+    opts.fqdn === false ? '' : hostFqdn(),
     // A podman port given by the caller answers for itself; the real one is asked once per binary.
     opts.podman ? opts.podman.version() : cachedPodmanVersion(createPodman(), versionCacheFile(uid, runtimeDir)),
     pathExists('/sys/fs/cgroup/cgroup.controllers'),
