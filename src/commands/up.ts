@@ -95,9 +95,10 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
   let systemd: Systemd | undefined;
   let connecting: Promise<Systemd> | undefined;
   const manager = () => (connecting ??= connectSystemd(spec.scope, ctx.env).then(sd => (systemd = sd)));
-  // The ids of the steps this run takes, in upSteps' order: `--json` reports them beside the dry run's.
+  // The ids of the steps this run took, in upSteps' order: `--json` reports them beside the dry run's, and
+  // --verbose prints each as it ends ("step ID"), which the fault tests kill mreg on.
   const ran: string[] = [];
-  const did = (...ids: string[]) => { ran.push(...ids); };
+  const did = (...ids: string[]) => { for (const id of ids) { ran.push(id); out.debug(`step ${id}`); } };
   const S = UP_STEP;
   try {
     const started = Date.now();
@@ -292,9 +293,10 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     if (!nothingChanged || states.some(s => s.needDaemonReload)) {
       const sd = await manager();
       await out.step('reload systemd (runs the Quadlet generator)', () => sd.reload());
+      did(S.reload);
       const wasActive = new Set(states.filter(st => st.activeState === 'active').map(st => st.name));
       await out.step('start registry units', () => startUnits(sd, planned, changed, wasActive, spec, out));
-      did(S.reload, ...planned.services.map(S.start));
+      did(...planned.services.map(S.start));
     }
     // While Quay starts, podman says where the volumes are (once: a re-run keeps what was recorded).
     const known = planned.volumes.every(v => mountpoints?.[v]);

@@ -11,6 +11,8 @@ import {
   type Scope, type Creds,
 } from './scopes.js';
 import { fromClean } from './snapshot.js';
+import { UP_STEP } from '../../src/plan/up-steps.js';
+import { ALL_SECRET_NAMES, UNITS } from '../../src/model/views.js';
 
 requireVm();
 t.before(fromClean);
@@ -54,17 +56,22 @@ t.before(async () => {
 const EMPTY_SHA = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
 // The steps of a fresh `mreg up`, in order, and what must already be on disk when it dies right after
-// one. Killed on a step's "ok" line, except health: on its "==>" line, since the first user follows it.
-// Each step's kill runs in one scope, the steps alternating: every killed run repeats node start-up,
-// preflight and the image check (about 30 s on TCG), and both scopes resume through the same code.
+// one. mreg is killed on the line `up --verbose` prints as a step ends ("step ID", the ids of
+// plan/up-steps.ts that `up --dry-run --json` lists), so renaming a progress label changes nothing here.
+// Steps that run side by side end together (preflight with the image check, TLS with the secrets): one
+// kill each. After the last start job is the start of the health wait, before the first user.
+// Each step's kill runs in one scope, three in each: every killed run repeats node start-up, preflight
+// and the image check (about 30 s on TCG), and both scopes resume through the same code. Rootful's
+// write kill resumes the run killed after TLS, whose early record listed no unit yet.
+const stepLine = (id: string) => `^step ${id.replace(/[.]/g, '\\.')}$`;
 const UP_KILLS: Array<{ after: string; pattern: string; scope: Scope['name']; check?: (t: Test, s: Scope) => Promise<void> }> = [
-  { after: 'preflight', pattern: '^    ok preflight ', scope: 'rootful' },
-  { after: 'images present', pattern: '^    ok images present ', scope: 'rootless' },
-  { after: 'TLS certificates', pattern: '^    ok TLS certificates ', scope: 'rootful',
-    check: async (t, s) => void t.match(await sha(s, caPath(s)), /^[0-9a-f]{64}$/, `${s.name}: the CA exists`) },
-  { after: 'secrets', pattern: '^    ok secrets ', scope: 'rootless',
-    check: async (t, s) => void t.equal((await s.run("podman secret ls --format '{{.Name}}' | grep -c '^mreg-'")).stdout.trim(), '5', `${s.name}: five mreg secrets exist`) },
-  { after: 'write units and config', pattern: '^    ok write units and config ', scope: 'rootful',
+  { after: 'preflight and the image check', pattern: stepLine(UP_STEP.images), scope: 'rootless' },
+  { after: 'TLS and the secrets', pattern: stepLine(UP_STEP.secret(ALL_SECRET_NAMES.at(-1)!)), scope: 'rootful',
+    check: async (t, s) => {
+      t.match(await sha(s, caPath(s)), /^[0-9a-f]{64}$/, `${s.name}: the CA exists`);
+      t.equal((await s.run("podman secret ls --format '{{.Name}}' | grep -c '^mreg-'")).stdout.trim(), '5', `${s.name}: five mreg secrets exist`);
+    } },
+  { after: 'writing the units and config', pattern: `^step ${UP_STEP.write('')}`, scope: 'rootful',
     check: async (t, s) => {
       t.not(await keysHash(s), EMPTY_SHA, `${s.name}: config.yaml has its keys`);
       // This run resumed from the one killed after TLS (whose record listed no unit yet): the units it
@@ -72,11 +79,10 @@ const UP_KILLS: Array<{ after: string; pattern: string; scope: Scope['name']; ch
       const listed = await s.run(`jq -r '.files[]' ${s.quayRoot}/mreg-install.json | grep -c '/quay-app.container$'`);
       t.equal(listed.stdout.trim(), '1', `${s.name}: the record lists the Quadlet files it wrote`);
     } },
-  { after: 'reload systemd', pattern: '^    ok reload systemd ', scope: 'rootless' },
-  { after: 'start registry units', pattern: '^    ok start registry units ', scope: 'rootful' },
-  { after: 'the start of the health wait', pattern: '^==> registry health', scope: 'rootless',
+  { after: 'reload systemd', pattern: stepLine(UP_STEP.reload), scope: 'rootless' },
+  { after: 'the start jobs (the health wait begins)', pattern: stepLine(UP_STEP.start(UNITS.app)), scope: 'rootless',
     check: async (t, s) => void t.notOk((await s.run(`test -e ${s.quayRoot}/credentials`)).exitCode === 0, `${s.name}: no credentials yet (the first user comes after health)`) },
-  { after: 'first user', pattern: '^    ok first user ', scope: 'rootful',
+  { after: 'first user', pattern: stepLine(UP_STEP.firstUser), scope: 'rootful',
     check: async (t, s) => void t.equal((await s.run(`test -e ${s.quayRoot}/credentials && echo yes`)).stdout.trim(), 'yes', `${s.name}: credentials written`) },
 ];
 
@@ -85,7 +91,7 @@ t.test('fault 3: mreg up SIGKILLed after each of its steps in turn, then run aga
     const cmd = upCmd(s, extraUp(s));
     const seen = { ca: '', keys: '', creds: '' };
     for (const k of UP_KILLS.filter(k => k.scope === s.name)) {
-      const r = await killWhen(s, cmd, k.pattern);
+      const r = await killWhen(s, `${cmd} --verbose`, k.pattern);
       t.ok(r.killed, `${s.name}: killed after ${k.after} (line at ${r.seenMs} ms)`, { output: r.log });
       await k.check?.(t, s);
       // Whatever a killed run made first must survive every later run unchanged.
@@ -155,7 +161,7 @@ t.test('fault 3b (rootless): up with a new port killed after writing its units; 
     if (!state.has(s.name)) return void t.fail(`${s.name}: no install`);
     const newHost = s.host.replace(/:\d+$/, `:${s.port + 20}`);
     const cmd = upCmd(s, extraUp(s)).replace(`--quayHostname ${s.host}`, `--quayHostname ${newHost}`);
-    const k = await killWhen(s, cmd, '^    ok write units and config ');
+    const k = await killWhen(s, `${cmd} --verbose`, `^step ${UP_STEP.write('')}`);
     t.ok(k.killed, `${s.name}: killed after writing the units for ${newHost}`, { output: k.log });
     // The re-run finds every file as it wants it; the pod and quay-app still run the old ones.
     const r = await s.run(cmd, { timeoutMs: 20 * 60_000 });
@@ -250,7 +256,7 @@ t.test('fault 5 + 3: damaged quayRoot, then mreg up killed while waiting for hea
     t.match(problems, new RegExp(`${R}: mode 0755 is too open`), `${s.name}: status names quayRoot's mode`, { problems });
     t.match(problems, /credentials: mode 0644 is too open/, `${s.name}: status names the credentials' mode`, { problems });
     t.match(problems, /rootCA\.key: mode 0644 is too open/, `${s.name}: status names the CA key's mode`, { problems });
-    const k = await killWhen(s, upCmd(s, extraUp(s)), '^==> registry health', 3);
+    const k = await killWhen(s, `${upCmd(s, extraUp(s))} --verbose`, stepLine(UP_STEP.start(UNITS.app)), 3);
     t.ok(k.killed, `${s.name}: mreg up killed while waiting for health`, { output: k.log });
     const t0 = Date.now();
     const r = await s.run(upCmd(s, extraUp(s)), { timeoutMs: 20 * 60_000 });
