@@ -101,6 +101,13 @@ async function vmSuite(bundle) {
 // (test/support/release.ts finds it fresh and does not build it again), and the VM suite installs it.
 const bundle = await timed('release bundle', () => sh('node', ['.ci/bundle.mjs'], { capture: true, quiet: true }));
 if (bundle.code !== 0) console.log(`[mreg-test] node .ci/bundle.mjs exited ${bundle.code}; the CLI tests will try once more and report it`);
+// The tests typecheck with the code they drive (tap runs them without checking types): a test that no
+// longer compiles against src/ fails here, once, instead of passing on a stale shape.
+if (only !== 'vm') {
+  const tc = await timed('typecheck (src + test)', () => sh('npx', ['tsc', '-p', 'test/tsconfig.json'], { capture: true }));
+  if (tc.code === 0) passed += 1;
+  else { console.log('[mreg-test] typecheck (src + test): FAILED (see above)'); failed += 1; }
+}
 // Per-file timeout above tap's 30 s default: completion.test.ts spawns shells and outran 30 s on a loaded 2-core host.
 if (only !== 'vm') await tapSuite('unit + cli', ['--timeout=180', ...testFiles('test/unit', 'test/cli')], {}, { skipIsFailure: false });
 if (only !== 'unit') await vmSuite(bundle);

@@ -252,7 +252,8 @@ t.test('encrypted with a passphrase file: round trip, a wrong passphrase, no pas
   await t.rejects(verifyArchive({ file: out, passphraseFile: wrong }), { message: /could not decrypt it/, exitCode: 1 });
   await t.rejects(verifyArchive({ file: out }), { message: /is encrypted; give the passphrase file/, exitCode: 2 });
   const bytes = Buffer.from(readFileSync(out));
-  bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+  const mid = Math.floor(bytes.length / 2);
+  bytes[mid] = bytes[mid]! ^ 0xff;
   writeFileSync(join(f.dir, 'bad.gpg'), bytes);
   await t.rejects(verifyArchive({ file: join(f.dir, 'bad.gpg'), passphraseFile: pass }), HostError, 'a changed byte fails gpg\'s integrity check');
 });

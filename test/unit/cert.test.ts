@@ -140,7 +140,7 @@ t.test('certsDDir per scope', async t => {
 });
 
 t.test('unknown or missing action: UsageError naming the valid actions', async t => {
-  const ctx = (args: string[]) => ({ args, flags: {}, env: {}, out: {} as CommandContext['out'], stdin: process.stdin }) as CommandContext;
+  const ctx = (args: string[]) => ({ args, flags: {}, env: {}, out: {} as CommandContext['out'], stdin: process.stdin }) as unknown as CommandContext;
   await t.rejects(cert(ctx(['renew'])), { constructor: UsageError, message: /unknown cert action "renew": valid actions are rotate and trust/ });
   await t.rejects(cert(ctx([])), { constructor: UsageError, message: /needs an action: rotate or trust/ });
   await t.rejects(cert(ctx(['trust', 'extra'])), UsageError);
@@ -162,7 +162,7 @@ t.test('rollback: the previous pair, and the exit-1 error after a failed rotatio
 });
 
 t.test('mreg upgrade --sslCert/--sslKey is cert rotate; refuses a mix with image flags', async t => {
-  const ctx = (flags: Record<string, unknown>) => ({ args: [], flags, env: {}, out: {} as CommandContext['out'], stdin: process.stdin }) as CommandContext;
+  const ctx = (flags: Record<string, unknown>) => ({ args: [], flags, env: {}, out: {} as CommandContext['out'], stdin: process.stdin }) as unknown as CommandContext;
   t.equal(await upgradeCertAlias(ctx({ quayImage: 'q:2' })), false, 'no certificate flag: a normal upgrade');
   t.equal(await upgradeCertAlias(ctx({ sslCheckSkip: false })), false);
   await t.rejects(upgradeCertAlias(ctx({ sslCert: 'a.pem', sslKey: 'a.key', quayImage: 'q:2' })), { constructor: UsageError, message: /cannot be combined with --quayImage/ });

@@ -61,13 +61,13 @@ t.test('key file: AWS format or an ObjectBucketClaim\'s lines; never readable by
   t.strictSame(await readS3Keys(file('aws', '[default]\naws_access_key_id = AK1\naws_secret_access_key = SK1\n')), { accessKey: 'AK1', secretKey: 'SK1' });
   t.strictSame(await readS3Keys(file('obc', 'AWS_ACCESS_KEY_ID=AK2\nAWS_SECRET_ACCESS_KEY=SK2\n', 0o640)), { accessKey: 'AK2', secretKey: 'SK2' });
   const open = file('open', '[default]\naws_access_key_id = AK\naws_secret_access_key = SK\n', 0o644);
-  await t.rejects(readS3Keys(open), { problems: [`--s3CredentialsFile ${open}: mode 0644 lets every user read the keys; chmod 600 ${open}`] });
+  await t.rejects(readS3Keys(open), { name: 'UsageError', problems: [`--s3CredentialsFile ${open}: mode 0644 lets every user read the keys; chmod 600 ${open}`] });
   const empty = file('empty', '[default]\n');
-  await t.rejects(readS3Keys(empty), { problems: [/no key pair found/] });
-  await t.rejects(readS3Keys(join(dir, 'missing')), { problems: [/no such file/] });
+  await t.rejects(readS3Keys(empty), { name: 'UsageError', problems: [/no key pair found/] });
+  await t.rejects(readS3Keys(join(dir, 'missing')), { name: 'UsageError', problems: [/no such file/] });
 });
 
-const spec = (): InstallSpec => ({ ...parseUpOptions(S3, ENV), quayStorage: { ...(parseUpOptions(S3, ENV).quayStorage as never), keys: KEYS } });
+const spec = (): InstallSpec => ({ ...parseUpOptions(S3, ENV), quayStorage: { ...(parseUpOptions(S3, ENV).quayStorage as Extract<InstallSpec['quayStorage'], { kind: 's3' }>), keys: KEYS } });
 const FACTS = { scope: 'rootful', selinux: 'disabled' } as HostFacts;
 
 t.test('config.yaml: RadosGWStorage with the fields Quay reads (storage/cloud.py)', async t => {

@@ -113,7 +113,7 @@ t.test('--anonymousAccess/--userCreation: true or false, set for this run, never
   ]);
   t.same(parseAccessFlags({ userCreation: 'true' }, 'adopt'), { FEATURE_USER_CREATION: true });
   t.equal(parseAccessFlags({}, 'adopt'), undefined);
-  t.throws(() => parseAccessFlags({ anonymousAccess: 'on' }, 'adopt'), { problems: ['--anonymousAccess on: expected true or false; e.g. --anonymousAccess false; leave it out to keep what config.yaml says'] });
+  t.throws(() => parseAccessFlags({ anonymousAccess: 'on' }, 'adopt'), { name: 'UsageError', problems: ['--anonymousAccess on: expected true or false; e.g. --anonymousAccess false; leave it out to keep what config.yaml says'] });
   t.notOk('accessRules' in recordSpec(parseUpOptions({ anonymousAccess: 'true' }, ROOTFUL)), 'not in the install record: config.yaml keeps it');
 });
 
