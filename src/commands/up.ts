@@ -108,18 +108,19 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     stored.catch(() => undefined); // its failure is reported by the secrets step, after every check
     let lingerEnabledByMreg = previous && !previous.removedAt ? previous.lingerEnabledByMreg : false;
 
-    // Every unit's state, read once here: a run that writes no file uses it again for what to start.
+    // Every unit's state by name, in one `systemctl show`: read in preflight, and again only by a run that wrote a file.
+    const readUnitStates = async () => new Map((await showUnits(probe, ALL_UNITS, ctx.env)).map(st => [st.name, st] as const));
     let shownEarly: Map<string, ShownState> | undefined;
     const preflightStep = () => out.step('preflight', async () => {
       let sdError: string | undefined;
       // Independent questions, asked at once.
       const [shown, portFree, addresses, diskFree] = await Promise.all([
-        showUnits(probe, ALL_UNITS, ctx.env).catch((err: unknown) => { sdError = err instanceof Error ? err.message : String(err); return undefined; }),
+        readUnitStates().catch((err: unknown) => { sdError = err instanceof Error ? err.message : String(err); return undefined; }),
         isPortFree(spec.port).catch(() => true),
         resolveHostname(spec.hostname).catch(() => []),
         diskFreeBytes(spec.quayStorage.kind === 'path' ? spec.quayStorage.path : spec.quayRoot),
       ]);
-      if (shown) shownEarly = new Map(shown.map(st => [st.name, st] as const));
+      shownEarly = shown;
       const appState = shownEarly?.get(UNITS.app);
       const podState = shownEarly?.get(UNITS.pod);
       // An interrupted earlier run may have left our pod up and holding the port: that is ours to restart.
@@ -278,8 +279,7 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     // Unchanged files an earlier, interrupted run wrote but never restarted their service for.
     // The units as they run now: which run an older file, and whether any is down. Read again only when
     // this run wrote a file (NeedDaemonReload changes with it); else preflight's read answers (issue 19).
-    const before = written.length === 0 && shownEarly ? shownEarly
-      : new Map((await showUnits(probe, [UNITS.pod, ...planned.services], ctx.env)).map(st => [st.name, st] as const));
+    const before = written.length === 0 && shownEarly ? shownEarly : await readUnitStates();
     const outdated = (await outdatedFiles(before, [...plannedFiles, layout.sslCert, layout.sslKey])).filter(f => !written.includes(f));
     for (const f of outdated) out.debug(`${f} is newer than its running service: restarting it`);
     const changed = [...written, ...outdated];
