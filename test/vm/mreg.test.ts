@@ -8,6 +8,7 @@ import t, { type Test } from 'tap';
 import { root, requireVm, waitFor, describe, sideBySide, IMAGE_FLAGS as IMAGES, type GuestResult, type Scope } from './guest.js';
 import { useBase, upBase, BASE_SCOPES as scopes, ROOTFUL_BLOBS, type BaseInstall, type DryRunResult, type UpResult } from './base.js';
 import { waitHealthy } from './scopes.js';
+import { UP_STEP } from '../../src/plan/up-steps.js';
 
 requireVm();
 t.setTimeout(90 * 60_000);
@@ -140,7 +141,7 @@ sideBySide(t, 'install, push, up again, status, kill -9 (both scopes at once)', 
     const { r, json } = await up(s);
     t.equal(r.exitCode, 0, 'exits 0', { output: describe(r) });
     t.equal(json?.unchanged, true, 'reports unchanged');
-    t.notOk(json?.steps?.some(id => id === 'daemon-reload' || id.startsWith('start:')), 'no reload and no start job among the steps it reports', { steps: json?.steps });
+    t.notOk(json?.steps?.some(id => id === UP_STEP.reload || id.startsWith(UP_STEP.start(''))), 'no reload and no start job among the steps it reports', { steps: json?.steps });
     t.equal(json?.password, c.password, 'same password');
     t.equal(await caHash(s, c), before, 'same CA');
   });
