@@ -3,6 +3,7 @@ import { constants as C } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { HostError } from '../errors.js';
+import { atomicTempName } from '../model/atomic-name.js';
 
 function errCode(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | undefined)?.code;
@@ -92,7 +93,7 @@ export async function ensureMode(file: string, mode: number): Promise<boolean> {
  */
 export async function writeFileAtomic(file: string, content: string | Uint8Array, mode = 0o644): Promise<void> {
   const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.mreg-${process.pid}.tmp`);
+  const tmp = path.join(dir, atomicTempName(path.basename(file), process.pid));
   try {
     const fh = await fs.open(tmp, C.O_WRONLY | C.O_CREAT | C.O_TRUNC, mode);
     try {

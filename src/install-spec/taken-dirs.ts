@@ -2,6 +2,7 @@
 // mreg changes modes and owners only of what it created or recorded as empty when it took it, and
 // --purge gives back exactly that: a system folder or a stranger's files are never touched.
 import { posix } from 'node:path';
+import { isAtomicTempOf } from '../model/atomic-name.js';
 
 /** What was at a path before mreg touched it (gathered by host/dir-state.ts). */
 export type DirState =
@@ -29,7 +30,8 @@ export interface TakenDir {
 const IGNORED_ENTRIES = new Set(['lost+found']);
 
 // Names found in an install's quayRoot: mreg's, and mirror-registry's (quay-config, quay-rootCA).
-const QUAY_ROOT_ENTRIES = new Set(['quay-config', 'quay-rootCA', 'credentials', 'credentials.pending', 'mreg-install.json']);
+const RECORD_FILE = 'mreg-install.json';
+const QUAY_ROOT_ENTRIES = new Set(['quay-config', 'quay-rootCA', 'credentials', 'credentials.pending', RECORD_FILE]);
 
 const SYSTEM_DIRS = [
   '/bin', '/boot', '/dev', '/etc', '/home', '/lib', '/lib32', '/lib64', '/media', '/mnt', '/opt', '/proc', '/root',
@@ -55,8 +57,13 @@ export function systemFolderProblem(path: string, home: string): string | undefi
   return undefined;
 }
 
+/**
+ * The entries that make a folder not empty. Left out: a fresh file system's, and the temporary file of
+ * an install record whose first write was killed before its rename (up makes quayRoot, then writes the
+ * record atomically): such a quayRoot is still the empty one mreg took, and up resumes in it.
+ */
 export function meaningfulEntries(entries: readonly string[]): string[] {
-  return entries.filter(e => !IGNORED_ENTRIES.has(e));
+  return entries.filter(e => !IGNORED_ENTRIES.has(e) && !isAtomicTempOf(e, RECORD_FILE));
 }
 
 /**
@@ -66,7 +73,7 @@ export function meaningfulEntries(entries: readonly string[]): string[] {
  * config.yaml, and with it the DATABASE_SECRET_KEY its data is encrypted with.
  */
 export function looksLikeMregQuayRoot(entries: readonly string[]): boolean {
-  return meaningfulEntries(entries).includes('mreg-install.json');
+  return meaningfulEntries(entries).includes(RECORD_FILE);
 }
 
 export interface TakeCheck {

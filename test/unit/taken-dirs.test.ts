@@ -45,6 +45,19 @@ t.test('a quayRoot with mreg\'s install record is an earlier (maybe interrupted)
   t.notOk(looksLikeMregQuayRoot(['lost+found']), 'an empty mount point is not an install');
 });
 
+t.test('a quayRoot where up was killed while writing its first record is still the empty folder it took', async t => {
+  // up makes quayRoot, then writes the record atomically (.mreg-install.json.mreg-PID.tmp, then rename):
+  // a SIGKILL between the two left only the temporary file, and every later up refused the folder.
+  const left: DirState = { ...empty, entries: ['.mreg-install.json.mreg-674.tmp'] };
+  t.equal(check('/srv/qr', left, { flag: '--quayRoot', isQuayRoot: true }), undefined, 'taken, so up resumes there');
+  t.same(takenDir('/srv/qr', left), { path: '/srv/qr', mode: 0o755, uid: 0, gid: 0 }, 'recorded as an empty folder');
+  t.match(check('/srv/qr', { ...empty, entries: ['.mreg-install.json.mreg-674.tmp', 'notes.txt'] }, { flag: '--quayRoot', isQuayRoot: true }),
+    /not empty \(notes\.txt\)/, 'anything else in it is still refused');
+  for (const other of ['.mreg-install.json.mreg-x.tmp', '.config.yaml.mreg-674.tmp', 'mreg-install.json.mreg-674.tmp']) {
+    t.match(check('/srv/qr', { ...empty, entries: [other] }, { flag: '--quayRoot', isQuayRoot: true }), /not empty/, `${other} is not a record's temporary file`);
+  }
+});
+
 t.test('what the record keeps: created levels, or the old mode and owner of an empty folder', async t => {
   t.same(takenDir('/srv/a/b', { kind: 'missing', firstMissing: '/srv/a' }), { path: '/srv/a/b', createdFrom: '/srv/a' });
   t.same(takenDir('/srv/e', { ...empty, mode: 0o711, uid: 5, gid: 6 }), { path: '/srv/e', mode: 0o711, uid: 5, gid: 6 });
