@@ -47,6 +47,7 @@ import { executeActions } from '../actions/execute.js';
 import { allInOrder } from '../concurrent.js';
 import { checkObjectStorage, withS3Inputs } from '../apply/object-storage.js';
 import { readHealthCas } from '../apply/health-ca.js';
+import { stepLog } from '../ui/step-log.js';
 
 // TCG test VMs and loaded hosts have taken over 10 s for the first user (bcrypt, schema warm-up).
 const INIT_USER_TIMEOUT_MS = 60_000;
@@ -95,10 +96,8 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
   let systemd: Systemd | undefined;
   let connecting: Promise<Systemd> | undefined;
   const manager = () => (connecting ??= connectSystemd(spec.scope, ctx.env).then(sd => (systemd = sd)));
-  // The ids of the steps this run took, in upSteps' order: `--json` reports them beside the dry run's, and
-  // --verbose prints each as it ends ("step ID"), which the fault tests kill mreg on.
-  const ran: string[] = [];
-  const did = (...ids: string[]) => { for (const id of ids) { ran.push(id); out.debug(`step ${id}`); } };
+  // The ids of the steps this run took, in upSteps' order: `--json` reports them beside the dry run's.
+  const { ran, did } = stepLog(out);
   const S = UP_STEP;
   try {
     const started = Date.now();
