@@ -10,7 +10,7 @@ import { plan as makePlan, type Plan, type PlannedFile } from '../plan/plan.js';
 import { readKeptConfig } from '../apply/kept-config.js';
 import { layoutProblem, unitDirs } from '../plan/layout-move.js';
 import { redact } from '../plan/redact.js';
-import { ALL_UNITS, serviceOf, shortUnitName, UNITS } from '../model/views.js';
+import { shortUnitName, UNITS } from '../model/views.js';
 import { requireImages } from '../apply/images.js';
 import { serializeRecord, type InstallRecord } from '../install-spec/record.js';
 import type { Images, InstallSecrets, InstallSpec, Scope } from '../install-spec/spec.js';
@@ -34,6 +34,7 @@ import { dirname } from 'node:path';
 import { assertPgMajorCompatible } from '../host/pg-data.js';
 import { upgradeCertAlias } from './cert.js';
 import { dbSnapshotPaths, findDbSnapshot, restoreDbSnapshot, takeDbSnapshot, type DbSnapshot } from '../apply/db-snapshot.js';
+import { servicesToRestart } from '../plan/upgrade-steps.js';
 
 /** Rolling back is the safety net: give the old version at least this long even with a short --timeout. */
 const ROLLBACK_MIN_MS = 5 * 60_000;
@@ -60,12 +61,6 @@ export function upgradeSpec(record: InstallRecord, flags: Record<string, unknown
 /** "quay: a → b" for each image that differs. */
 export function imageChanges(before: Images, after: Images): string[] {
   return (Object.keys(before) as (keyof Images)[]).filter(k => before[k] !== after[k]).map(k => `${k}: ${before[k]} → ${after[k]}`);
-}
-
-/** Services to restart for these changed files, in start order (pod, postgres, redis, app); volumes need none. */
-export function servicesToRestart(changedPaths: readonly string[]): string[] {
-  const touched = new Set(changedPaths.map(serviceOf));
-  return ALL_UNITS.filter(u => touched.has(u));
 }
 
 interface Change { file: PlannedFile; before: string | undefined }

@@ -5,7 +5,7 @@ import { pointerPath } from '../model/scope.js';
 import { ALL_SECRET_NAMES, STORAGE_MOUNTS, storageText } from '../model/views.js';
 import type { QuayRootLayout } from '../install-spec/layout.js';
 import type { InstallRecord } from '../install-spec/record.js';
-import type { InstallSpec } from '../install-spec/spec.js';
+import type { Images, InstallSpec } from '../install-spec/spec.js';
 import { staleUnits, type UnitDirs } from './layout-move.js';
 import type { Plan } from './plan.js';
 import { describeSelinuxLabel } from './selinux.js';
@@ -39,6 +39,15 @@ export const UP_STEP = {
   record: 'record',
 } as const;
 
+/** The dry-run text of the steps upgrade shares with up (plan/upgrade-steps.ts). */
+export const UP_TEXT = {
+  loadImages: (archive: string) => `load images from ${archive} (podman load, or podman image import of each member of mirror-registry's image-archive.tar)`,
+  images: (images: Images) => `check that the images are present: ${[images.quay, images.postgres, images.redis].join(', ')}`,
+  pgData: (spec: Pick<InstallSpec, 'pgStorage' | 'images'>) => `check that PostgreSQL data already in ${storageText(spec.pgStorage)} is of ${spec.images.postgres}'s major version`,
+  write: (f: { path: string; mode: number }) => `write ${f.path} (mode 0${f.mode.toString(8)})`,
+  reload: 'systemd Reload',
+} as const;
+
 export interface UpStepsInput {
   spec: InstallSpec;
   /** This scope's install record, when there is one (also after `mreg down`). */
@@ -69,9 +78,9 @@ export function upSteps(i: UpStepsInput): UpStep[] {
   return [
     ...i.changes.map(c => step(S.change(c), `change ${c}`)),
     step(S.preflight, `check the host: podman, systemd, port ${spec.port} free (or this install's), ${spec.hostname} resolves, free space`),
-    ...(spec.imageArchive ? [step(S.loadImages, `load images from ${spec.imageArchive} (podman load, or podman image import of each member of mirror-registry's image-archive.tar)`)] : []),
-    step(S.images, `check that the images are present: ${[spec.images.quay, spec.images.postgres, spec.images.redis].join(', ')}`),
-    ...(checksPgData(spec, previous) ? [step(S.pgData, `check that PostgreSQL data already in ${storageText(spec.pgStorage)} is of ${spec.images.postgres}'s major version`)] : []),
+    ...(spec.imageArchive ? [step(S.loadImages, UP_TEXT.loadImages(spec.imageArchive))] : []),
+    step(S.images, UP_TEXT.images(spec.images)),
+    ...(checksPgData(spec, previous) ? [step(S.pgData, UP_TEXT.pgData(spec))] : []),
     ...(spec.quayStorage.kind === 's3' ? [step(S.objectStorage, `check the object store ${storageText(spec.quayStorage)}: the key pair in ${spec.quayStorage.credentialsFile} is accepted, the bucket exists${i.createBucket ? ' (created if not)' : ''}, a test object can be written, read and deleted`)] : []),
     ...(spec.scope === 'rootless' && !i.host.lingerEnabled ? [step(S.linger, `enable linger for ${i.host.user}`)] : []),
     ...(fresh ? [step(S.firstRecord, `create ${layout.root} (mode 0700); write the install record ${layout.record} and the pointer ${pointerPath(spec.scope, i.host.home)}`)] : []),
@@ -81,9 +90,9 @@ export function upSteps(i: UpStepsInput): UpStep[] {
     ...planned.selinuxLabels.map(p => step(S.selinuxLabel(p), describeSelinuxLabel(p))),
     step(S.validate, 'validate the units with /usr/libexec/podman/quadlet -dryrun (when one differs from the file on disk)'),
     step(S.recordFiles, `write the install record ${layout.record} with every file below${fresh ? '' : ' (when one is new to it)'}`),
-    ...planned.files.map(f => step(S.write(f.path), `write ${f.path} (mode 0${f.mode.toString(8)})`)),
+    ...planned.files.map(f => step(S.write(f.path), UP_TEXT.write(f))),
     ...stale.map(f => step(S.removeStale(f), `remove ${f} (not one of the units for podman ${i.host.podmanVersion.join('.')})`)),
-    step(S.reload, 'systemd Reload'),
+    step(S.reload, UP_TEXT.reload),
     ...planned.services.map(s => step(S.start(s), `start ${s} and wait for its job (restart it if a file it runs changed)`)),
     step(S.health, `wait for https://${spec.hostname}:${spec.port}/health/instance`),
     i.credentialsUser === spec.initUser ? step(S.keepFirstUser, `keep the first user ${spec.initUser} (${layout.credentials})`)

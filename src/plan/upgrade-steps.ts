@@ -1,0 +1,83 @@
+// The steps `mreg upgrade` takes, as `upgrade --dry-run --json` lists them (`plan`): in upgrade's order,
+// from what it knows before its first change. Pure; commands/upgrade.ts reads the inputs and names each
+// step it finishes with the same id (`upgrade --json` reports them as `steps`), as up does (up-steps.ts).
+// Rollback is not a step: it runs only when a restart or the health wait fails, undoes what the steps
+// from the snapshot to the restarts did (previous files, reload, the dump restored, the same restarts),
+// and the run then fails; its `steps` end with the last step that finished before the failure.
+import type { QuayRootLayout } from '../install-spec/layout.js';
+import type { Images, InstallSpec } from '../install-spec/spec.js';
+import { ALL_UNITS, serviceOf } from '../model/views.js';
+import { describeSelinuxLabel } from './selinux.js';
+import { UP_STEP, UP_TEXT, type UpStep } from './up-steps.js';
+
+/** The ids of upgrade's steps: up's where the step is the same kind, so the two read alike. */
+export const UPGRADE_STEP = {
+  loadImages: UP_STEP.loadImages,
+  images: UP_STEP.images,
+  pgData: UP_STEP.pgData,
+  secrets: 'existing-secrets',
+  validate: UP_STEP.validate,
+  selinuxLabel: UP_STEP.selinuxLabel,
+  dbSnapshot: 'db-snapshot',
+  write: UP_STEP.write,
+  reload: UP_STEP.reload,
+  restart: (service: string) => `restart:${service}`,
+  health: UP_STEP.health,
+  record: UP_STEP.record,
+} as const;
+
+export interface UpgradeStepsInput {
+  /** The recorded inputs with the new images (and archive). */
+  spec: InstallSpec;
+  /** The images the install record names. */
+  recorded: Images;
+  /** The files whose content changes, in plan order; none: nothing to change. */
+  files: readonly { path: string; mode: number }[];
+  /** The bind paths the plan labels for SELinux. */
+  selinuxLabels: readonly string[];
+  layout: QuayRootLayout;
+  /** Where the database dump goes (apply/db-snapshot.ts). */
+  dbSnapshot: string;
+  timeoutMs: number;
+}
+
+/** A new Quay migrates the database on its first start, and the old one cannot run on the result: it is dumped first. */
+export function snapshotsDatabase(recorded: Images, images: Images): boolean {
+  return recorded.quay !== images.quay;
+}
+
+/** A new PostgreSQL image must be of the data's major version. */
+export function checksPgDataOnUpgrade(recorded: Images, images: Images): boolean {
+  return recorded.postgres !== images.postgres;
+}
+
+/** Services to restart for these changed files, in start order (pod, postgres, redis, app); volumes need none. */
+export function servicesToRestart(changedPaths: readonly string[]): string[] {
+  const touched = new Set(changedPaths.map(serviceOf));
+  return ALL_UNITS.filter(u => touched.has(u));
+}
+
+export function upgradeSteps(i: UpgradeStepsInput): UpStep[] {
+  const { spec, recorded, layout } = i;
+  const S = UPGRADE_STEP;
+  const step = (id: string, text: string): UpStep => ({ id, text });
+  const checks = [
+    ...(spec.imageArchive ? [step(S.loadImages, UP_TEXT.loadImages(spec.imageArchive))] : []),
+    step(S.images, UP_TEXT.images(spec.images)),
+    ...(checksPgDataOnUpgrade(recorded, spec.images) ? [step(S.pgData, UP_TEXT.pgData(spec))] : []),
+    step(S.secrets, 'read the install\'s podman secrets (an upgrade reuses them and never makes new ones)'),
+  ];
+  if (i.files.length === 0) return checks;
+  return [
+    ...checks,
+    step(S.validate, 'validate the units with /usr/libexec/podman/quadlet -dryrun'),
+    ...i.selinuxLabels.map(p => step(S.selinuxLabel(p), describeSelinuxLabel(p))),
+    ...(snapshotsDatabase(recorded, spec.images)
+      ? [step(S.dbSnapshot, `dump the database to ${i.dbSnapshot} before restarting quay-app, unless a killed run of this upgrade already did (a rollback restores it)`)] : []),
+    ...i.files.map(f => step(S.write(f.path), UP_TEXT.write(f))),
+    step(S.reload, UP_TEXT.reload),
+    ...servicesToRestart(i.files.map(f => f.path)).map(s => step(S.restart(s), `restart ${s} and wait for its job`)),
+    step(S.health, `wait for https://${spec.hostname}:${spec.port}/health/instance, up to ${i.timeoutMs / 1000} s from the first restart; else roll back`),
+    step(S.record, `write ${layout.record} with the new images`),
+  ];
+}
