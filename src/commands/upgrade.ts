@@ -34,7 +34,8 @@ import { dirname } from 'node:path';
 import { assertPgMajorCompatible } from '../host/pg-data.js';
 import { upgradeCertAlias } from './cert.js';
 import { dbSnapshotPaths, findDbSnapshot, restoreDbSnapshot, takeDbSnapshot, type DbSnapshot } from '../apply/db-snapshot.js';
-import { servicesToRestart } from '../plan/upgrade-steps.js';
+import { checksPgDataOnUpgrade, servicesToRestart, snapshotsDatabase, UPGRADE_STEP, upgradeSteps } from '../plan/upgrade-steps.js';
+import { stepLog } from '../ui/step-log.js';
 
 /** Rolling back is the safety net: give the old version at least this long even with a short --timeout. */
 const ROLLBACK_MIN_MS = 5 * 60_000;
@@ -93,9 +94,13 @@ async function existingSecrets(podman: Podman, credentialsPath: string, configYa
 
 type Outcome = { ok: true } | { ok: false; unit: string; reason: string };
 
-/** Restarts `units` in order, then waits for /health/instance, all before `deadline` (ms since epoch). */
-async function restartAndWait(systemd: Systemd, units: readonly string[], ep: RegistryEndpoint, deadline: number): Promise<Outcome> {
-  const failed = await restartInOrder(systemd, units, deadline);
+/**
+ * Restarts `units` in order, then waits for /health/instance, all before `deadline` (ms since epoch).
+ * `restarted` hears of each unit whose restart job is done.
+ */
+async function restartAndWait(systemd: Systemd, units: readonly string[], ep: RegistryEndpoint, deadline: number,
+  restarted?: (unit: string) => void): Promise<Outcome> {
+  const failed = await restartInOrder(systemd, units, deadline, restarted);
   if (failed) return failed;
   try {
     await waitForHealth(ep, Math.max(deadline - Date.now(), 0), { intervalMs: HEALTH_INTERVAL_MS, giveUp: appCrashWatch(systemd) });
@@ -107,7 +112,8 @@ async function restartAndWait(systemd: Systemd, units: readonly string[], ep: Re
 }
 
 /** Restarts `units` in order before `deadline`; the first that fails, or undefined when all were restarted. */
-async function restartInOrder(systemd: Systemd, units: readonly string[], deadline: number): Promise<Outcome | undefined> {
+async function restartInOrder(systemd: Systemd, units: readonly string[], deadline: number,
+  restarted?: (unit: string) => void): Promise<Outcome | undefined> {
   for (const unit of units) {
     const remaining = deadline - Date.now();
     if (remaining <= 0) return { ok: false, unit, reason: 'the time ran out before it was restarted' };
@@ -120,6 +126,7 @@ async function restartInOrder(systemd: Systemd, units: readonly string[], deadli
       return { ok: false, unit, reason: `not ready within ${Math.round(remaining / 1000)} s (${err.message})` };
     }
     if (result !== 'done') return { ok: false, unit, reason: `its restart job ended with result "${result}"` };
+    restarted?.(unit);
   }
   return undefined;
 }
@@ -162,10 +169,14 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
     const show = (text: string | undefined) => (text === undefined ? undefined : redact(text, secrets, spec));
     const diff = changes.map(c => unifiedDiff(c.file.path, show(c.before), show(c.file.content)!)).join('\n');
     const restart = servicesToRestart(paths);
-    const dump = spec.images.quay !== record.spec.images.quay ? dbSnapshotPaths(layout.root).dump : undefined;
+    const dumpPath = dbSnapshotPaths(layout.root).dump;
+    const dump = snapshotsDatabase(record.spec.images, spec.images) ? dumpPath : undefined;
     if (out.json) {
+      // `plan` carries each step's id, as up's does: `upgrade --json` names the steps it took with them.
+      const steps = upgradeSteps({ spec, recorded: record.spec.images, files: changes.map(c => c.file), selinuxLabels: planned.selinuxLabels,
+        layout, dbSnapshot: dumpPath, timeoutMs });
       out.resultJson({ dryRun: true, images: imagesChanged, changed: paths, restart, diff, ...(dump ? { dbSnapshot: dump } : {}),
-        ...(changes.length > 0 && planned.selinuxLabels.length > 0 ? { selinuxLabels: planned.selinuxLabels } : {}) });
+        ...(changes.length > 0 && planned.selinuxLabels.length > 0 ? { selinuxLabels: planned.selinuxLabels } : {}), plan: steps });
       return;
     }
     if (spec.imageArchive) out.result(`would load ${spec.imageArchive} (podman load, or podman image import of each member of mirror-registry's image-archive.tar)`);
@@ -180,6 +191,9 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
   const release = await ctx.host.lock(probe);
   let systemd: Systemd | undefined;
   const started = Date.now();
+  // The ids of the steps this run took, in upgradeSteps' order: `--json` reports them beside the dry run's plan.
+  const { ran, did } = stepLog(out);
+  const S = UPGRADE_STEP;
   try {
     if (spec.imageArchive) {
       const archive = spec.imageArchive;
@@ -187,14 +201,18 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
       for (const l of loaded.lines) out.info(`    ${l}`);
       spec = { ...spec, images: { ...spec.images, ...loaded.images } };
       imagesChanged = imageChanges(record.spec.images, spec.images);
+      did(S.loadImages);
     }
     await out.step('images present', () => requireImages(podman, spec, 'load them with --image-archive FILE; nothing was changed and mreg never pulls (air-gapped)'));
+    did(S.images);
     let pgData = record.pgData;
-    if (spec.images.postgres !== record.spec.images.postgres) {
+    if (checksPgDataOnUpgrade(record.spec.images, spec.images)) {
       pgData = await out.step('PostgreSQL data version', () => assertPgMajorCompatible(spec.pgStorage, spec.images.postgres, spec.scope, record.pgData, record.volumeMountpoints));
+      did(S.pgData);
     }
     const config = await readKeptConfig(layout.configYaml);
     const secrets = await out.step('existing secrets', async () => existingSecrets(podman, layout.credentials, config.text));
+    did(S.secrets);
     const planned = makePlan(spec, probe, secrets, config.kept);
     let changes = await planChanges(planned);
     if (changes.length === 0 && imagesChanged.length > 0) {
@@ -205,43 +223,53 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
     }
     const changed = changes.map(c => c.file.path);
     if (changes.length === 0) {
-      if (out.json) out.resultJson({ changed: [], restarted: [], rolledBack: false, durationMs: Date.now() - started });
+      if (out.json) out.resultJson({ changed: [], restarted: [], rolledBack: false, durationMs: Date.now() - started, steps: ran });
       else out.info('mreg: nothing to change; the install already runs these images');
       return;
     }
     await out.step('validate units with podman\'s Quadlet generator', () => validateUnits(podman, planned, spec));
+    did(S.validate);
     // An install an older mreg made has :Z labels with some old container's categories: relabel
     // while the old containers (whose level dominates s0) still serve.
-    if (planned.selinuxLabels.length > 0) await out.step(SELINUX_STEP, () => labelBindPaths(planned, spec.scope, layout, out));
+    if (planned.selinuxLabels.length > 0) {
+      await out.step(SELINUX_STEP, () => labelBindPaths(planned, spec.scope, layout, out));
+      did(...planned.selinuxLabels.map(S.selinuxLabel));
+    }
     systemd = await connectSystemd(spec.scope, ctx.env);
     const units = servicesToRestart(changed);
     const ep: RegistryEndpoint = { hostname: spec.hostname, port: spec.port, ca: await readHealthCas(spec.tls.kind, layout) };
-    // A new Quay migrates the database on its first start; the old one cannot run on the result.
     const from = record.spec.images.quay, to = spec.images.quay;
-    const snapshot = from === to ? undefined
-      : await out.step('database snapshot (a rollback puts it back)', () => dbSnapshot(podman, layout.root, from, to));
-    if (snapshot) out.info(`    ${snapshot.path} (${(snapshot.bytes / 1e6).toFixed(1)} MB, taken ${snapshot.takenAt})`);
+    const snapshot = snapshotsDatabase(record.spec.images, spec.images)
+      ? await out.step('database snapshot (a rollback puts it back)', () => dbSnapshot(podman, layout.root, from, to)) : undefined;
+    if (snapshot) {
+      out.info(`    ${snapshot.path} (${(snapshot.bytes / 1e6).toFixed(1)} MB, taken ${snapshot.takenAt})`);
+      did(S.dbSnapshot);
+    }
 
     await out.step('write changed files', () => writeFiles(changes.map(c => ({ path: c.file.path, content: c.file.content, mode: c.file.mode }))));
     for (const p of changed) out.info(`    changed ${p}`);
+    did(...changed.map(S.write));
     await out.step('reload systemd (runs the Quadlet generator)', () => systemd!.reload());
+    did(S.reload);
     const restartedAt = Date.now();
     const outcome = await out.step(`restart ${units.join(', ') || 'nothing'} and wait for health (up to ${timeoutMs / 1000} s)`,
-      () => restartAndWait(systemd!, units, ep, restartedAt + timeoutMs));
+      () => restartAndWait(systemd!, units, ep, restartedAt + timeoutMs, unit => did(S.restart(unit))));
 
     if (!outcome.ok) {
-      await rollBack(ctx, { systemd, podman }, spec.scope, changes, units, ep, outcome, { changed, started, timeoutMs, snapshot });
+      await rollBack(ctx, { systemd, podman }, spec.scope, changes, units, ep, outcome, { changed, started, timeoutMs, snapshot, steps: ran });
       return; // rollBack always throws
     }
+    did(S.health);
     const downtimeMs = Date.now() - restartedAt;
 
     const updated: InstallRecord = { ...record, mregVersion: VERSION, updatedAt: new Date().toISOString(), spec: { ...record.spec, images: spec.images }, pgData };
     if (spec.imageArchive) updated.spec.imageArchive = spec.imageArchive;
     await writeIfChanged(layout.record, serializeRecord(updated), 0o600);
+    did(S.record);
 
     const durationMs = Date.now() - started;
     if (out.json) {
-      out.resultJson({ changed, restarted: units, rolledBack: false, durationMs, downtimeMs, images: imagesChanged, ...(snapshot ? { dbSnapshot: snapshot.path } : {}) });
+      out.resultJson({ changed, restarted: units, rolledBack: false, durationMs, downtimeMs, images: imagesChanged, ...(snapshot ? { dbSnapshot: snapshot.path } : {}), steps: ran });
       return;
     }
     out.info(`mreg: upgraded in ${(durationMs / 1000).toFixed(1)} s`);
@@ -292,7 +320,8 @@ async function restoreAndRestart(ctx: CommandContext, systemd: Systemd, podman: 
 
 /** Puts the previous files (and database) back, restarts the same units, waits for health, then throws what failed. */
 async function rollBack(ctx: CommandContext, ports: { systemd: Systemd; podman: Podman }, scope: Scope, changes: Change[], units: string[], ep: RegistryEndpoint,
-  failure: { unit: string; reason: string }, info: { changed: string[]; started: number; timeoutMs: number; snapshot: DbSnapshot | undefined }): Promise<never> {
+  failure: { unit: string; reason: string },
+  info: { changed: string[]; started: number; timeoutMs: number; snapshot: DbSnapshot | undefined; steps: readonly string[] }): Promise<never> {
   const { systemd, podman } = ports;
   const { out } = ctx;
   // Read the journal first: the rollback's own restart would push the failing lines out of the tail.
@@ -308,7 +337,7 @@ async function rollBack(ctx: CommandContext, ports: { systemd: Systemd; podman: 
   const durationMs = Date.now() - info.started;
   if (out.json) {
     out.resultJson({ changed: info.changed, restarted: units, rolledBack: true, rollbackHealthy: back.ok, durationMs, error: `${failure.unit}: ${failure.reason}`,
-      ...(snap ? { dbSnapshot: snap.path, databaseRestored: back.restored === true } : {}) });
+      ...(snap ? { dbSnapshot: snap.path, databaseRestored: back.restored === true } : {}), steps: info.steps });
   }
   if (!back.ok) {
     throw new UnitFailedError(back.unit, 'rollback-failed', await journalTail(back.unit, scope, 20).catch(() => tail),
