@@ -81,6 +81,17 @@ function recordedChanges(recorded: Plan, planned: Plan): Change[] {
   return planned.files.filter(f => before.get(f.path) !== f.content).map(file => ({ file, before: before.get(file.path) }));
 }
 
+/**
+ * The files this upgrade writes, for the run and its dry run alike. When the files already name the new
+ * images but the record does not, an earlier upgrade was interrupted after writing them: it is resumed,
+ * and `recorded` (the plan for the record's images) gives the files to roll back to.
+ */
+export async function changesToMake(planned: Plan, recorded: () => Plan, imagesChanged: boolean): Promise<{ changes: Change[]; resuming: boolean }> {
+  const changes = await planChanges(planned);
+  if (changes.length > 0 || !imagesChanged) return { changes, resuming: false };
+  return { changes: recordedChanges(recorded(), planned), resuming: true };
+}
+
 
 /** Existing secrets only: an upgrade must never mint new ones (Quay's data is encrypted with them). */
 async function existingSecrets(podman: Podman, credentialsPath: string, configYaml: string | undefined): Promise<InstallSecrets> {
@@ -164,7 +175,8 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
     const config = await readKeptConfig(layout.configYaml);
     const secrets = await existingSecrets(podman, layout.credentials, config.text);
     const planned = makePlan(spec, probe, secrets, config.kept);
-    const changes = await planChanges(planned);
+    const { changes, resuming } = await changesToMake(planned, () => makePlan({ ...spec, images: record.spec.images }, probe, secrets, config.kept), imagesChanged.length > 0);
+    if (resuming) out.info('mreg: an upgrade stopped after writing the unit files; it would be resumed');
     const paths = changes.map(c => c.file.path);
     const show = (text: string | undefined) => (text === undefined ? undefined : redact(text, secrets, spec));
     const diff = changes.map(c => unifiedDiff(c.file.path, show(c.before), show(c.file.content)!)).join('\n');
@@ -214,13 +226,8 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
     const secrets = await out.step('existing secrets', async () => existingSecrets(podman, layout.credentials, config.text));
     did(S.secrets);
     const planned = makePlan(spec, probe, secrets, config.kept);
-    let changes = await planChanges(planned);
-    if (changes.length === 0 && imagesChanged.length > 0) {
-      // The files already name the new images but the record does not: an earlier upgrade was
-      // interrupted after writing them. Resume it; the record's images give the files to roll back to.
-      changes = recordedChanges(makePlan({ ...spec, images: record.spec.images }, probe, secrets, config.kept), planned);
-      out.info('mreg: resuming an upgrade that stopped after writing the unit files');
-    }
+    const { changes, resuming } = await changesToMake(planned, () => makePlan({ ...spec, images: record.spec.images }, probe, secrets, config.kept), imagesChanged.length > 0);
+    if (resuming) out.info('mreg: resuming an upgrade that stopped after writing the unit files');
     const changed = changes.map(c => c.file.path);
     if (changes.length === 0) {
       if (out.json) out.resultJson({ changed: [], restarted: [], rolledBack: false, durationMs: Date.now() - started, steps: ran });

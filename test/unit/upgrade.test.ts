@@ -1,11 +1,14 @@
 // mreg upgrade, pure parts: flags over the install record, what to restart, --timeout, and the --dry-run diff.
 import t from 'tap';
-import { imageChanges, upgradeSpec } from '../../src/commands/upgrade.js';
+import { changesToMake, imageChanges, upgradeSpec } from '../../src/commands/upgrade.js';
 import { servicesToRestart } from '../../src/plan/upgrade-steps.js';
 import { parseTimeout } from '../../src/commands/common.js';
 import { diffLines, unifiedDiff } from '../../src/apply/unit-diff.js';
 import { RECORD_SCHEMA_VERSION, type InstallRecord } from '../../src/install-spec/record.js';
 import { UsageError } from '../../src/errors.js';
+import type { Plan } from '../../src/plan/plan.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 const images = { quay: 'localhost/mreg-test/quay:v1', postgres: 'localhost/mreg-test/postgres:15', redis: 'localhost/mreg-test/redis:7' };
 const record: InstallRecord = {
@@ -61,4 +64,23 @@ t.test('diffLines and unifiedDiff', async t => {
   t.equal(unifiedDiff('/f', a, a), '', 'equal files: no diff');
   t.equal(unifiedDiff('/f', a, b, 1), ['--- /f', '+++ /f', '@@', ' three', '-four', '+FOUR', ' five', '@@', ' nine', '+ten'].join('\n'));
   t.equal(unifiedDiff('/f', undefined, 'x\n'), ['--- /dev/null', '+++ /f', '@@', '+x'].join('\n'), 'new file');
+});
+
+t.test('changesToMake: the files that differ on disk; none differ but the images do: resume from the recorded files', async t => {
+  const dir = t.testdir();
+  const app = join(dir, 'quay-app.container'), redis = join(dir, 'quay-redis.container');
+  const planOf = (quay: string): Plan => ({ files: [
+    { path: app, content: `Image=${quay}\n`, mode: 0o644, sensitive: false, kind: 'quadlet' },
+    { path: redis, content: 'Image=redis:7\n', mode: 0o644, sensitive: false, kind: 'quadlet' },
+  ], secrets: [], volumes: [], selinuxLabels: [], services: [], pod: 'quay-pod.service' });
+  const onDisk = (quay: string) => { mkdirSync(dir, { recursive: true }); writeFileSync(app, `Image=${quay}\n`); writeFileSync(redis, 'Image=redis:7\n'); };
+  const summary = async (images: boolean) => {
+    const r = await changesToMake(planOf('quay:v2'), () => planOf('quay:v1'), images);
+    return { resuming: r.resuming, changes: r.changes.map(c => [c.file.path, c.before]) };
+  };
+  onDisk('quay:v1');
+  t.same(await summary(true), { resuming: false, changes: [[app, 'Image=quay:v1\n']] }, 'a new upgrade: the file on disk is "before"');
+  onDisk('quay:v2');
+  t.same(await summary(true), { resuming: true, changes: [[app, 'Image=quay:v1\n']] }, 'killed after writing: the recorded images\' file is "before"');
+  t.same(await summary(false), { resuming: false, changes: [] }, 'same images and files: nothing to change');
 });
