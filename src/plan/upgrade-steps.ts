@@ -27,7 +27,10 @@ export const UPGRADE_STEP = {
 } as const;
 
 export interface UpgradeStepsInput {
-  /** The recorded inputs with the new images (and archive). */
+  /**
+   * The recorded inputs with the new images (and archive). mirror-registry's image-archive.tar names the
+   * images it holds only as it is imported, so before that, the flags' (or recorded) images stand in.
+   */
   spec: InstallSpec;
   /** The images the install record names. */
   recorded: Images;
