@@ -7,6 +7,8 @@
 import t from 'tap';
 import { requireVm, describe, sideBySide, waitFor, FQDN, asRoot as root, type GuestResult } from './guest.js';
 import { useBase, BASE_SCOPES as scopes, type BaseInstall } from './base.js';
+import { UPGRADE_STEP } from '../../src/plan/upgrade-steps.js';
+import { UNITS } from '../../src/model/views.js';
 
 requireVm();
 t.setTimeout(60 * 60_000);
@@ -17,7 +19,7 @@ const IMG = 'localhost/mreg-test';
 // max_connections=100 server gives ordinary users.
 const BURST = 80;
 interface UpResult { username: string; password: string }
-interface UpgradeResult { changed: string[]; restarted: string[]; rolledBack: boolean; durationMs: number; downtimeMs?: number }
+interface UpgradeResult { changed: string[]; restarted: string[]; rolledBack: boolean; durationMs: number; downtimeMs?: number; steps?: string[] }
 
 const json = <T>(r: GuestResult): T | undefined => { try { return JSON.parse(r.stdout) as T; } catch { return undefined; } };
 let base = new Map<string, BaseInstall>();
@@ -218,12 +220,17 @@ sideBySide(t, 'upgrade, roll back, crash loops (both scopes at once)', scopes, (
     const pg = await mainPid('quay-postgres');
     const redis = await mainPid('quay-redis');
     const app = await mainPid('quay-app');
+    // Issue 14: the run takes exactly the steps its dry run lists, by id and in order.
+    const dry = await s.run(`mreg upgrade --quayImage ${IMG}/quay:v2 --dry-run --json`);
+    const planned = json<{ plan: { id: string }[] }>(dry)?.plan.map(p => p.id);
+    t.ok(planned?.includes(UPGRADE_STEP.restart(UNITS.app)), 'the dry run plans quay-app\'s restart', { output: describe(dry) });
     await startProbe();
     const r = await s.run(`mreg upgrade --quayImage ${IMG}/quay:v2 --json`, { timeoutMs: 20 * 60_000 });
     const probe = await stopProbe();
     t.equal(r.exitCode, 0, 'exits 0', { output: describe(r) });
     const res = json<UpgradeResult>(r);
     t.same(res?.restarted, ['quay-app.service'], 'only quay-app restarted');
+    t.same(res?.steps, planned, 'the steps it took are the dry run\'s plan');
     t.equal(res?.rolledBack, false);
     t.ok(res?.changed.some(f => f.endsWith('/quay-app.container')), 'quay-app.container changed');
     t.equal(await mainPid('quay-postgres'), pg, 'postgres kept its PID');
