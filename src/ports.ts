@@ -1,9 +1,14 @@
 // The real ports, built once per run by main.ts (the one place that wires host/ to the commands).
-import type { ActionPorts, FilePorts, HostPorts, InspectPorts } from './actions/ports.js';
+import type { ActionPorts, ArchivePorts, FilePorts, HostPorts, InspectPorts } from './actions/ports.js';
 import { readHealthCas } from './apply/health-ca.js';
-import { findInstall } from './apply/install-lookup.js';
+import { findInstall, findRecordedInstall, readRecordAt } from './apply/install-lookup.js';
 import { bucketProblem } from './apply/object-storage.js';
+import { captureStorage } from './backup/capture.js';
+import { archiveSource, verifyArchive } from './backup/verify.js';
 import type { Output } from './ui/output.js';
+import { createArchive, extractSmallMembers, extractStorage, extractStorageMembers, readMemberText } from './host/backup-tar.js';
+import { readDirState } from './host/dir-state.js';
+import { runChecked } from './host/exec.js';
 import { gatherFacts, identify, type Identity } from './host/facts.js';
 import { makeDirIfMissing, pathExists, readIfExists, removeIfExists, writeFileAtomic } from './host/fs.js';
 import { probeHealth, waitForHealth } from './host/http.js';
@@ -20,7 +25,15 @@ import { showUnits } from './host/unit-show.js';
 export function createHostPorts(opts: { env: NodeJS.ProcessEnv; out: Output }): HostPorts {
   let systemd: Systemd | undefined;
   let podman: Podman | undefined;
-  const files: FilePorts = { remove: removeIfExists, write: writeFileAtomic, makeDir: makeDirIfMissing };
+  const files: FilePorts = {
+    remove: removeIfExists, write: writeFileAtomic, makeDir: makeDirIfMissing, exists: pathExists,
+    // `DIR/.`: the folder's contents, dotfiles included, not the folder itself.
+    copyInto: async (fromDir, intoDir, what) => { await runChecked('cp', ['-a', '--', `${fromDir.endsWith('/') ? fromDir : `${fromDir}/`}.`, `${intoDir}/`], { what }); },
+  };
+  const archive: ArchivePorts = {
+    source: archiveSource, verify: verifyArchive, readMemberText, captureStorage, create: createArchive, removeStaging: removeTree,
+    extractSmallMembers, extractStorage, extractStorageMembers,
+  };
   const inspect = (who: Identity): InspectPorts => ({
     unitStates: units => showUnits(who, units, opts.env),
     health: async (ep, tls, layout) => probeHealth({ ...ep, ca: await readHealthCas(tls, layout) }),
@@ -32,14 +45,18 @@ export function createHostPorts(opts: { env: NodeJS.ProcessEnv; out: Output }): 
     space: storageSpace,
     bucketProblem,
     waitForHealth,
+    dirState: readDirState,
   });
   return {
     probe: () => gatherFacts({ env: opts.env }),
     identify: () => ({ ...identify({ env: opts.env }), now: new Date() }),
     findInstall,
+    findRecordedInstall,
+    readRecordAt,
     lock: lockScope,
     inspect,
     files,
+    archive,
     showJournal: (who, unit, lines, follow) => showJournal(unit, who.scope, lines, follow),
     podman: () => (podman ??= createPodman({ verbose: opts.out.verbose, log: opts.out.debug })),
     async actionPorts(who: Identity): Promise<ActionPorts> {

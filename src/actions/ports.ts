@@ -1,6 +1,9 @@
-// The host operations commands and the executor use, as interfaces: host/ports.ts implements them,
+// The host operations commands and the executor use, as interfaces: src/ports.ts implements them,
 // test/support/fake-host.ts fakes them in memory.
 import type { FoundInstall } from '../apply/install-lookup.js';
+import type { StorageCapture } from '../backup/capture.js';
+import type { VerifiedBackup } from '../backup/verify.js';
+import type { ArchiveSource, CreateArchive } from '../host/backup-tar.js';
 import type { HostProbe, Identity } from '../host/facts.js';
 import type { HealthAnswer, HealthWaitOptions, RegistryEndpoint } from '../host/http.js';
 import type { Podman } from '../host/podman.js';
@@ -8,10 +11,10 @@ import type { ModeProblem, SpaceInfo } from '../host/storage.js';
 import type { Systemd } from '../host/systemd.js';
 import type { ShownState } from '../host/unit-show.js';
 import type { QuayRootLayout } from '../install-spec/layout.js';
-import type { ObjectStorage, Storage, TlsSource } from '../install-spec/spec.js';
-import type { TakenDir } from '../install-spec/taken-dirs.js';
+import type { ObjectStorage, Scope, Storage, TlsSource } from '../install-spec/spec.js';
+import type { DirState, TakenDir } from '../install-spec/taken-dirs.js';
 
-export type { FoundInstall, HealthAnswer, HostProbe, Identity, ModeProblem, ShownState, SpaceInfo };
+export type { ArchiveSource, FoundInstall, HealthAnswer, HostProbe, Identity, ModeProblem, ShownState, SpaceInfo };
 
 /** Files of this user's, needing no connection. */
 export interface FilePorts {
@@ -21,6 +24,10 @@ export interface FilePorts {
   write(path: string, content: string, mode: number): Promise<void>;
   /** Makes the folder and missing parents with `mode`; an existing one is left as it is. */
   makeDir(path: string, mode: number): Promise<void>;
+  /** Whether anything is at `path` (InspectPorts.exists before the command knows who runs it). */
+  exists(path: string): Promise<boolean>;
+  /** Copies what is in `fromDir` into the existing folder `intoDir`, modes and times kept (cp -a); HostError naming `what`. */
+  copyInto(fromDir: string, intoDir: string, what: string): Promise<void>;
 }
 
 /** What execute.ts needs to run every action kind; bound to one scope and user. */
@@ -63,6 +70,34 @@ export interface InspectPorts {
   bucketProblem(storage: ObjectStorage): Promise<string | undefined>;
   /** host/http.ts waitForHealth: resolves with the ms waited; rejects with HostError at the deadline. */
   waitForHealth(endpoint: RegistryEndpoint, deadlineMs: number, opts?: HealthWaitOptions): Promise<number>;
+  /** What is at `path` before mreg takes it (install-spec/taken-dirs.ts); changes nothing. */
+  dirState(path: string): Promise<DirState>;
+}
+
+/**
+ * Backup archives (host/backup-tar.ts: GNU tar, gpg for an encrypted one). `scope` is where container-owned
+ * storage is read or written: rootless, inside the user namespace. Reads reject with HostError naming the
+ * file and saying nothing was changed.
+ */
+export interface ArchivePorts {
+  /** How to read `file`: with the passphrase file only when it is encrypted (a chain may mix both). */
+  source(file: string, passphraseFile: string | undefined): Promise<ArchiveSource>;
+  /** Reads the whole archive and checks it against its manifest; resolves only for a complete, unaltered one. */
+  verify(src: ArchiveSource): Promise<VerifiedBackup>;
+  /** One member's text, reading only up to it; undefined when it is not there. */
+  readMemberText(src: ArchiveSource, member: string): Promise<string | undefined>;
+  /** Lists the storage, copies its folders and small files into `staging`, hashes what the dump may not refer to. */
+  captureStorage(storageRoot: string, staging: string, scope: Scope, dumpStartedMs: number): Promise<StorageCapture>;
+  /** Writes the archive (the caller made `a.output` 0600 first); a blob deleted meanwhile fails it. */
+  create(a: CreateArchive, scope: Scope): Promise<void>;
+  /** rm -rf of a staging folder captureStorage wrote into (its files belong to container uids); a missing one is not an error. */
+  removeStaging(path: string, scope: Scope): Promise<void>;
+  /** The named members before the storage tree into `dest`, owned by the caller, modes kept. */
+  extractSmallMembers(src: ArchiveSource, dest: string, members: readonly string[]): Promise<void>;
+  /** The storage tree into `root`, with the owners and modes the containers had. */
+  extractStorage(src: ArchiveSource, root: string, scope: Scope): Promise<void>;
+  /** Only the listed storage members into `root`, as extractStorage; the member list is written into `scratch`. */
+  extractStorageMembers(src: ArchiveSource, root: string, members: readonly string[], scope: Scope, scratch: string): Promise<void>;
 }
 
 /** The host as a command sees it: read once, lock, then act through ActionPorts. */
@@ -73,6 +108,10 @@ export interface HostPorts {
   identify(): Identity & { now: Date };
   /** The install of `scope` from --quayRoot, the pointer or the default; rejects with HostError when none. */
   findInstall(flags: Record<string, unknown>, scope: HostProbe['scope'], home: string): Promise<FoundInstall>;
+  /** The recorded install of `scope` (the pointer's, else the default quayRoot's), or undefined when there is none. */
+  findRecordedInstall(scope: HostProbe['scope'], home: string): Promise<FoundInstall | undefined>;
+  /** The install whose record is in `quayRoot`, or undefined (a quayRoot whose pointer was lost). */
+  readRecordAt(quayRoot: string): Promise<FoundInstall | undefined>;
   /** Takes the scope's lock; resolves with its release, which the caller must await in a finally. */
   lock(who: Identity): Promise<() => Promise<void>>;
   /** Read-only looks at `who`'s scope. */
@@ -83,6 +122,8 @@ export interface HostPorts {
   podman(): Podman;
   /** This user's files. */
   files: FilePorts;
+  /** Backup archives: made by backup, read by backup --verify and --since, and restore. */
+  archive: ArchivePorts;
   /** The action ports of `who`'s scope: connects to its systemd (HostError when unreachable), closed by close(). */
   actionPorts(who: Identity): Promise<ActionPorts>;
   /** Closes what the ports opened (the D-Bus connection). Safe to call twice. */

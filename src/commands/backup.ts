@@ -13,16 +13,10 @@ import {
   BACKUP_FORMAT, BACKUP_FORMAT_VERSION, blobsOf, digestOfPath, parseManifest, DUMP_MEMBER, MANIFEST_MEMBER, QUAY_ROOT_PREFIX, SECRETS_MEMBER,
   serializeManifest, STORAGE_PREFIX, type BackupManifest, type ManifestFile,
 } from '../backup/manifest.js';
-import { archiveSource, verifyArchive } from '../backup/verify.js';
 import { lastBackupPath, type LastBackup } from '../backup/last.js';
-import { createArchive, readMemberText } from '../host/backup-tar.js';
-import { captureStorage } from '../backup/capture.js';
+import type { FilePorts, HostPorts, InspectPorts } from '../actions/ports.js';
 import { sizeText } from '../ui/bytes.js';
 import { readPassphraseFlag, stringFlag } from './common.js';
-import { pathExists, removeIfExists, writeFileAtomic } from '../host/fs.js';
-import { createPodman } from '../host/podman.js';
-import { identify } from '../host/facts.js';
-import { removeTree, storageHostPath, storageSpace } from '../host/storage.js';
 import { COMPONENTS } from '../model/components.js';
 import { ALL_SECRET_NAMES, storageText } from '../model/views.js';
 import { PG_DATABASE } from '../install-spec/defaults.js';
@@ -36,22 +30,23 @@ export async function backup(ctx: CommandContext): Promise<void> {
   if (flags.verify) return verify(ctx, args[0], passphraseFile);
   if (await backupFromTarget(ctx, passphraseFile)) return;
   // Who and where only (as status): the full probe's podman and systemd questions cost seconds on a small host.
-  const probe = { ...identify({ env: ctx.env }), now: new Date() };
+  const probe = host.identify();
+  const look = host.inspect(probe);
   const { layout, record } = await host.findInstall(flags, probe.scope, probe.home);
   if (record.removedAt) {
     throw new HostError(`the registry at ${layout.root} was removed by mreg down on ${record.removedAt}; a backup dumps the running database`, 'run mreg up first (its data was kept), then mreg backup');
   }
-  const since = await readSince(stringFlag(flags, 'since', 'backup'), passphraseFile, record, layout.root);
+  const since = await readSince(host, stringFlag(flags, 'since', 'backup'), passphraseFile, record, layout.root);
   const output = args[0] === '-' ? '-' : resolve(args[0] ?? defaultName(record.spec.hostname, probe.now));
-  if (output !== '-') await checkTarget(output);
+  if (output !== '-') await checkTarget(host.files, output);
   const staging = output === '-' ? join(layout.root, 'backup-staging') : join(dirname(output), `.${basename(output)}.mreg-staging`);
   const started = Date.now();
   const release = await ctx.host.lock(probe);
   try {
     // A killed earlier run leaves this behind (and writeComplete its partial file).
-    await removeTree(staging, probe.scope);
+    await host.archive.removeStaging(staging, probe.scope);
     await mkdir(staging, { mode: 0o700 });
-    const podman = createPodman({ verbose: out.verbose, log: out.debug });
+    const podman = host.podman();
     // The dump, the install's files and secrets, and finding the storage are independent: at once.
     const dumpStartedMs = Date.now();
     const [, quayRootFiles, storageRoot] = await out.step('database dump (pg_dump in quay-postgres), install files and secrets', () => Promise.all([
@@ -61,19 +56,19 @@ export async function backup(ctx: CommandContext): Promise<void> {
         const missing = ALL_SECRET_NAMES.filter(n => !values.has(n));
         if (missing.length > 0) throw new HostError(`podman secrets missing: ${missing.join(', ')}`, 'run mreg up to repair the install, then mreg backup');
         await writeFile(join(staging, SECRETS_MEMBER), `${JSON.stringify(Object.fromEntries(values), null, 1)}\n`, { mode: 0o600 });
-        return copyQuayRoot(layout, join(staging, QUAY_ROOT_PREFIX));
+        return copyQuayRoot(host.files, layout, join(staging, QUAY_ROOT_PREFIX));
       })(),
       // An object store keeps its blobs: the backup holds the rest, and an empty storage tree.
       record.spec.quayStorage.kind === 's3'
         ? mkdir(join(staging, 'object-storage'), { mode: 0o700 }).then(() => join(staging, 'object-storage'))
-        : storageHostPath(record.spec.quayStorage, 'the blob storage'),
+        : look.storagePath(record.spec.quayStorage, 'the blob storage'),
     ]));
     if (record.spec.quayStorage.kind === 's3') {
       out.info(`    blobs not included: they stay in ${storageText(record.spec.quayStorage)}; protect them with the object store's own versioning or replication`);
     }
     // Listed only now, after the dump: every blob the dump refers to is in the listing.
     const { blobs, meta, partial } = await out.step(`storage ${storageRoot}`, async () => {
-      const c = await captureStorage(storageRoot, staging, probe.scope, dumpStartedMs);
+      const c = await host.archive.captureStorage(storageRoot, staging, probe.scope, dumpStartedMs);
       if (c.partial.length > 0) out.info(`    left out ${c.partial.length} blob${c.partial.length === 1 ? '' : 's'} still being written (pushed after the database dump began, so it does not refer to them)`);
       return c;
     });
@@ -94,13 +89,13 @@ export async function backup(ctx: CommandContext): Promise<void> {
       ...(since ? { since: { id: since.id, createdAt: since.createdAt }, inherited } : {}), files,
     };
     const bytes = files.reduce((n, f) => n + f.size, 0);
-    if (output !== '-') await checkSpace(dirname(output), bytes);
+    if (output !== '-') await checkSpace(look, dirname(output), bytes);
     await writeFile(join(staging, MANIFEST_MEMBER), serializeManifest(manifest), { mode: 0o600 });
-    await out.step(`write ${output === '-' ? 'the backup to stdout' : output}`, () => writeComplete(output, target =>
-      createArchive({ output: target, staging, stagedMembers: [MANIFEST_MEMBER, DUMP_MEMBER, SECRETS_MEMBER, 'quay-root', 'storage'],
+    await out.step(`write ${output === '-' ? 'the backup to stdout' : output}`, () => writeComplete(host.files, output, target =>
+      host.archive.create({ output: target, staging, stagedMembers: [MANIFEST_MEMBER, DUMP_MEMBER, SECRETS_MEMBER, 'quay-root', 'storage'],
         storageRoot, blobs: stored.map(b => b.path.slice(STORAGE_PREFIX.length)), scratch: staging, ...(passphraseFile ? { passphraseFile } : {}) }, probe.scope)));
     const last: LastBackup = { at: manifest.createdAt, file: output, bytes, files: files.length, blobs: stored.length, ...(since ? { since: since.createdAt, inheritedBlobs: inherited.length } : {}) };
-    await writeFileAtomic(lastBackupPath(layout.root), `${JSON.stringify(last, null, 1)}\n`, 0o600);
+    await host.files.write(lastBackupPath(layout.root), `${JSON.stringify(last, null, 1)}\n`, 0o600);
     const seconds = (Date.now() - started) / 1000;
     const line = `backup written: ${output === '-' ? 'stdout' : output} (${sizeText(bytes)}, ${files.length} files, ${stored.length} blobs${since ? `; ${inherited.length} more in the backups since ${since.createdAt} builds on` : ''}) in ${seconds.toFixed(1)} s`;
     // Streamed: stdout is the archive, so the result goes to stderr.
@@ -108,7 +103,7 @@ export async function backup(ctx: CommandContext): Promise<void> {
     if (out.json) return out.resultJson({ ...last, durationMs: Date.now() - started, blobsLeftOut: partial.length });
     out.result(line);
   } finally {
-    await removeTree(staging, probe.scope).catch(() => undefined);
+    await host.archive.removeStaging(staging, probe.scope).catch(() => undefined);
     await release();
   }
 }
@@ -118,7 +113,7 @@ export async function backup(ctx: CommandContext): Promise<void> {
  * (a new file, 0600, complete or not there). Resolves false when -H is absent or names this host.
  */
 async function backupFromTarget(ctx: CommandContext, passphraseFile: string | undefined): Promise<boolean> {
-  const { flags, args, out } = ctx;
+  const { flags, args, out, host } = ctx;
   if (flags.targetHostname === undefined) return false;
   const { remoteTarget, runRemote } = await import('../remote/run.js');
   const target = await remoteTarget(flags);
@@ -132,9 +127,9 @@ async function backupFromTarget(ctx: CommandContext, passphraseFile: string | un
     return true;
   }
   const output = resolve(args[0] ?? defaultName(target.hostname, new Date()));
-  await checkTarget(output);
+  await checkTarget(host.files, output);
   const started = Date.now();
-  await writeComplete(output, partial => runRemote('backup', target, ctx, { positional: ['-'], stdoutFile: partial }));
+  await writeComplete(host.files, output, partial => runRemote('backup', target, ctx, { positional: ['-'], stdoutFile: partial }));
   const bytes = (await stat(output)).size;
   if (out.json) out.resultJson({ file: output, bytes, host: target.hostname, durationMs: Date.now() - started });
   else out.result(`backup of ${target.hostname} written: ${output} (${sizeText(bytes)}) in ${((Date.now() - started) / 1000).toFixed(1)} s; check it with mreg backup --verify ${output}`);
@@ -142,19 +137,19 @@ async function backupFromTarget(ctx: CommandContext, passphraseFile: string | un
 }
 
 async function verify(ctx: CommandContext, file: string | undefined, passphraseFile: string | undefined): Promise<void> {
-  const { out } = ctx;
+  const { out, host } = ctx;
   if (!file || file === '-') throw new UsageError('--verify needs the backup file: mreg backup --verify FILE');
-  const v = await out.step(`verify ${file}`, async () => verifyArchive(await archiveSource(file, passphraseFile)));
+  const v = await out.step(`verify ${file}`, async () => host.archive.verify(await host.archive.source(file, passphraseFile)));
   const m = v.manifest;
   if (out.json) return out.resultJson({ file, ok: true, files: v.files, bytes: v.bytes, createdAt: m.createdAt, hostname: m.hostname, scope: m.scope, mregVersion: m.mregVersion, images: m.images });
   out.result(`${file}: complete, every checksum matches (${v.files} files, ${sizeText(v.bytes)}); made ${m.createdAt} by mreg ${m.mregVersion} from ${m.hostname}:${m.port} (${m.scope})`);
 }
 
 /** The manifest of the backup --since names (its first member: read without reading the archive through). */
-async function readSince(file: string | undefined, passphraseFile: string | undefined, record: InstallRecord, quayRoot: string): Promise<BackupManifest | undefined> {
+async function readSince(host: HostPorts, file: string | undefined, passphraseFile: string | undefined, record: InstallRecord, quayRoot: string): Promise<BackupManifest | undefined> {
   if (file === undefined) return undefined;
-  if (!(await pathExists(file))) throw new UsageError(`--since ${file}: no such file; give the previous backup of this registry`);
-  const text = await readMemberText(await archiveSource(file, passphraseFile), MANIFEST_MEMBER);
+  if (!(await host.files.exists(file))) throw new UsageError(`--since ${file}: no such file; give the previous backup of this registry`);
+  const text = await host.archive.readMemberText(await host.archive.source(file, passphraseFile), MANIFEST_MEMBER);
   const m = text === undefined ? 'it is not an mreg backup' : parseManifest(text);
   if (typeof m === 'string') throw new UsageError(`--since ${file}: ${m}; give the previous backup of this registry`);
   if (m.quayRoot !== quayRoot || m.scope !== record.spec.scope) {
@@ -173,37 +168,37 @@ function defaultName(hostname: string, now: Date): string {
  * registry), and renames it to OUTPUT only when `write` succeeded: a killed or failed backup never leaves
  * a file under the target name. `-` (stdout) is written as is.
  */
-async function writeComplete(output: string, write: (target: string) => Promise<void>): Promise<void> {
+async function writeComplete(files: FilePorts, output: string, write: (target: string) => Promise<void>): Promise<void> {
   if (output === '-') return write('-');
   const partial = `${output}.partial`;
-  await removeIfExists(partial); // a killed earlier run's
+  await files.remove(partial); // a killed earlier run's
   try {
     await (await open(partial, 'wx', 0o600)).close();
     await write(partial);
     await rename(partial, output);
   } finally {
-    await removeIfExists(partial).catch(() => undefined);
+    await files.remove(partial).catch(() => undefined);
   }
 }
 
 /** A new file in an existing folder: a backup never replaces one (the older one may be the only good copy). */
-async function checkTarget(output: string): Promise<void> {
-  if (await pathExists(output)) throw new UsageError(`${output} exists; mreg backup never overwrites a backup`, 'give a new file name, or remove the old one first');
+async function checkTarget(files: FilePorts, output: string): Promise<void> {
+  if (await files.exists(output)) throw new UsageError(`${output} exists; mreg backup never overwrites a backup`, 'give a new file name, or remove the old one first');
   const dir = dirname(output);
   const st = await stat(dir).catch(() => undefined);
   if (!st?.isDirectory()) throw new UsageError(`${dir}: no such folder for the backup`, 'create it first, or give another path');
 }
 
-async function checkSpace(dir: string, bytes: number): Promise<void> {
-  const free = (await storageSpace(dir)).freeBytes;
+async function checkSpace(look: InspectPorts, dir: string, bytes: number): Promise<void> {
+  const free = (await look.space(dir)).freeBytes;
   if (free < bytes) throw new HostError(`${dir} has ${sizeText(free)} free, the backup needs about ${sizeText(bytes)}`, 'write it elsewhere (another disk, or `-` to stream it), then run mreg backup again');
 }
 
 /** The quayRoot files a restore needs, copied with their modes; returns their member names. */
-async function copyQuayRoot(layout: QuayRootLayout, dest: string): Promise<string[]> {
+async function copyQuayRoot(files: FilePorts, layout: QuayRootLayout, dest: string): Promise<string[]> {
   const names: string[] = [];
   for (const file of [layout.record, layout.configYaml, layout.sslCert, layout.sslKey, layout.caCert, layout.caKey, layout.credentials]) {
-    if (!(await pathExists(file))) continue;
+    if (!(await files.exists(file))) continue;
     const rel = relative(layout.root, file);
     await mkdir(dirname(join(dest, rel)), { recursive: true, mode: 0o700 });
     await copyFile(file, join(dest, rel));

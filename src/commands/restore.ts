@@ -9,17 +9,9 @@ import type { CommandContext } from '../cli.js';
 import { HEALTH_TIMEOUT_MS } from '../install-spec/defaults.js';
 import { UnitFailedError, UsageError } from '../errors.js';
 import { DUMP_MEMBER, planChain, QUAY_ROOT_PREFIX, RESTORE_MEMBERS, SECRETS_MEMBER } from '../backup/manifest.js';
-import { archiveSource, verifyArchive } from '../backup/verify.js';
 import { restoreDbSnapshot } from '../apply/db-snapshot.js';
-import { findRecordedInstall, readRecordAt } from '../apply/install-lookup.js';
 import { appCrashWatch } from '../apply/crash-watch.js';
-import { extractSmallMembers, extractStorage, extractStorageMembers, type ArchiveSource } from '../host/backup-tar.js';
-import { readDirState } from '../host/dir-state.js';
-import { makeDirIfMissing, removeIfExists, writeFileAtomic } from '../host/fs.js';
-import { waitForHealth } from '../host/http.js';
-import { createPodman } from '../host/podman.js';
-import { runChecked } from '../host/exec.js';
-import { storageHostPath } from '../host/storage.js';
+import type { ArchiveSource } from '../actions/ports.js';
 import { defaultQuayRoot } from '../model/scope.js';
 import { UNITS } from '../model/views.js';
 import { quayRootLayout } from '../install-spec/layout.js';
@@ -71,17 +63,17 @@ export async function restore(ctx: CommandContext): Promise<void> {
   const archiveProblem = imageArchive === undefined ? undefined : await imageArchiveProblem(imageArchive);
   if (archiveProblem) throw new UsageError(archiveProblem);
   const sources = new Map<string, ArchiveSource>();
-  for (const file of archives) sources.set(file, await archiveSource(file, passphraseFile));
+  for (const file of archives) sources.set(file, await host.archive.source(file, passphraseFile));
   const source = (file: string) => sources.get(file)!;
   const chain = [];
-  for (const file of archives) chain.push({ file, ...await out.step(`verify ${file}`, () => verifyArchive(source(file))) });
+  for (const file of archives) chain.push({ file, ...await out.step(`verify ${file}`, () => host.archive.verify(source(file))) });
   const planned = planChain(chain);
   if (Array.isArray(planned)) throw new UsageError(planned, 'give the full backup first, then each incremental one in the order they were made; nothing was changed');
   const verified = chain[chain.length - 1]!;
   const m = verified.manifest;
   const work = await mkdtemp(join(tmpdir(), 'mreg-restore-'));
   try {
-    await extractSmallMembers(source(archive), work, RESTORE_MEMBERS);
+    await host.archive.extractSmallMembers(source(archive), work, RESTORE_MEMBERS);
     const backedUp = parseRecord(await readFile(join(work, QUAY_ROOT_PREFIX, 'mreg-install.json'), 'utf8'), `${archive}: ${QUAY_ROOT_PREFIX}mreg-install.json`);
     const quayRoot = quayRootFlag ?? (m.scope === probe.scope ? m.quayRoot : defaultQuayRoot(probe.scope, probe.home));
     // Another host's disks: the storage may go elsewhere (the backup's folders may not exist or be in use here).
@@ -100,7 +92,8 @@ export async function restore(ctx: CommandContext): Promise<void> {
       const s3 = read.quayStorage as ObjectStorage; // the keys read once, for the check
       await out.step(`object storage ${storageText(s3)}`, () => checkObjectStorage(s3, false));
     }
-    const podman = createPodman({ verbose: out.verbose, log: out.debug });
+    const podman = host.podman();
+    const look = host.inspect(probe);
 
     // A restore of this same backup that was interrupted (kill, power cut) is resumed, not refused:
     // every step below can be run again over what the earlier run did.
@@ -109,7 +102,7 @@ export async function restore(ctx: CommandContext): Promise<void> {
     const resuming = marker?.id === m.id;
     if (resuming) out.info(`mreg: resuming the interrupted restore of this backup into ${quayRoot}`);
     const problems: string[] = [];
-    const existing = resuming ? undefined : await findRecordedInstall(probe.scope, probe.home) ?? await readRecordAt(quayRoot);
+    const existing = resuming ? undefined : await host.findRecordedInstall(probe.scope, probe.home) ?? await host.readRecordAt(quayRoot);
     if (existing && !flags.force) {
       const what = existing.record.removedAt ? `an install removed by mreg down whose data was kept` : 'a registry';
       throw new UsageError(`this host already has ${what} at ${existing.layout.root} (${probe.scope}); mreg restore never replaces one`,
@@ -142,7 +135,7 @@ export async function restore(ctx: CommandContext): Promise<void> {
         await executeLocked(host, probe, gone.actions, { out, unitFailedHint: 'fix the cause and run mreg restore --force again' });
       }
       const checkDir = async (flag: string, path: string, isQuayRoot: boolean) => {
-        const state = await readDirState(path);
+        const state = await look.dirState(path);
         const problem = takeProblem({ flag, path, state, recorded: false, isQuayRoot, home: probe.home })
           ?? (state.kind === 'dir' && meaningfulEntries(state.entries).length > 0 ? `${flag} ${path}: is not empty; restore writes only into a new or empty folder` : undefined);
         if (problem) problems.push(problem);
@@ -158,10 +151,10 @@ export async function restore(ctx: CommandContext): Promise<void> {
     if (problems.length > 0) throw new UsageError(problems, 'nothing was changed');
 
     await out.step(`install files and secrets into ${quayRoot}`, async () => {
-      await makeDirIfMissing(quayRoot, 0o700);
-      await writeFileAtomic(markerPath(quayRoot), `${JSON.stringify({ id: m.id, taken })}\n`, 0o600);
-      await runChecked('cp', ['-a', '--', `${join(work, QUAY_ROOT_PREFIX)}.`, `${quayRoot}/`], { what: `copying the install files into ${quayRoot}` });
-      await writeFileAtomic(layout.record, serializeRecord(restoredRecord(backedUp, probe.scope, quayRoot, taken, probe.now)), 0o600);
+      await host.files.makeDir(quayRoot, 0o700);
+      await host.files.write(markerPath(quayRoot), `${JSON.stringify({ id: m.id, taken })}\n`, 0o600);
+      await host.files.copyInto(join(work, QUAY_ROOT_PREFIX), quayRoot, `copying the install files into ${quayRoot}`);
+      await host.files.write(layout.record, serializeRecord(restoredRecord(backedUp, probe.scope, quayRoot, taken, probe.now)), 0o600);
       const secrets = JSON.parse(await readFile(join(work, SECRETS_MEMBER), 'utf8')) as Record<string, string>;
       for (const [name, value] of Object.entries(secrets)) await podman.secretCreate(name, value, { replace: true });
     });
@@ -175,20 +168,20 @@ export async function restore(ctx: CommandContext): Promise<void> {
         if (stopped !== 'done' && stopped !== 'skipped') throw new UnitFailedError(app, stopped, [], 'run the same mreg restore again: it resumes');
         // An object store kept its blobs (a backup of such an install holds none).
         if (spec.quayStorage.kind !== 's3') {
-          const root = await storageHostPath(spec.quayStorage, 'the blob storage');
-          for (const [file, members] of planned.blobsFrom) await extractStorageMembers(source(file), root, members, spec.scope, work);
-          await extractStorage(source(archive), root, spec.scope);
+          const root = await look.storagePath(spec.quayStorage, 'the blob storage');
+          for (const [file, members] of planned.blobsFrom) await host.archive.extractStorageMembers(source(file), root, members, spec.scope, work);
+          await host.archive.extractStorage(source(archive), root, spec.scope);
         }
         await restoreDbSnapshot(podman, { path: join(work, DUMP_MEMBER) });
         const started = await systemd.startUnit(app);
         if (started !== 'done' && started !== 'skipped') throw new UnitFailedError(app, started, [], `see: mreg logs ${app}`);
-        await waitForHealth(endpoint, HEALTH_TIMEOUT_MS, { intervalMs: 200, giveUp: appCrashWatch(systemd) });
+        await look.waitForHealth(endpoint, HEALTH_TIMEOUT_MS, { intervalMs: 200, giveUp: appCrashWatch(systemd) });
         const inherited = m.inherited?.length ?? 0;
         out.info(`    restored ${verified.files} files${inherited ? ` and ${inherited} blobs from ${chain.length - 1} earlier backup${chain.length > 2 ? 's' : ''}` : ''} from the backup made ${m.createdAt} on ${m.hostname}`);
-        await removeIfExists(markerPath(quayRoot));
+        await host.files.remove(markerPath(quayRoot));
       }),
     });
   } finally {
-    await removeIfExists(work);
+    await host.files.remove(work);
   }
 }

@@ -3,14 +3,14 @@
 // beyond the ports' contracts (a missing object is already removed, an unknown unit already stopped).
 import { posix } from 'node:path';
 import { Writable } from 'node:stream';
-import type { ActionPorts, HealthAnswer, HostPorts, HostProbe, InspectPorts, SpaceInfo } from '../../src/actions/ports.js';
+import type { ActionPorts, ArchivePorts, FoundInstall, HealthAnswer, HostPorts, HostProbe, InspectPorts, SpaceInfo } from '../../src/actions/ports.js';
 import type { Podman } from '../../src/host/podman.js';
 import type { CommandContext } from '../../src/cli.js';
 import { HostError } from '../../src/errors.js';
 import { defaultQuayRoot, pointerPath } from '../../src/model/scope.js';
 import { quayRootLayout } from '../../src/install-spec/layout.js';
 import { parseRecord, serializeRecord, type InstallRecord } from '../../src/install-spec/record.js';
-import type { TakenDir } from '../../src/install-spec/taken-dirs.js';
+import type { DirState, TakenDir } from '../../src/install-spec/taken-dirs.js';
 import { createOutput } from '../../src/ui/output.js';
 
 export interface FakeHostState {
@@ -38,6 +38,8 @@ export interface FakeHostOptions {
   health?: HealthAnswer;
   /** Free and total bytes of every file system (100 of 200 GiB when not given). */
   space?: SpaceInfo;
+  /** What the archive ports do; a member not given rejects as not faked (tar and gpg are the VM suite's). */
+  archive?: Partial<ArchivePorts>;
 }
 
 export interface FakeHost extends HostPorts {
@@ -62,6 +64,19 @@ export function createFakeHost(opts: FakeHostOptions): FakeHost {
     for (const p of Object.keys(state.dirs)) if (p === path || p.startsWith(`${path}/`)) delete state.dirs[p];
   };
   const isEmpty = (dir: string) => ![...Object.keys(state.files), ...Object.keys(state.dirs)].some(p => p.startsWith(`${dir}/`));
+  const exists = async (path: string) => Boolean(state.files[path] ?? state.dirs[path]);
+  // A folder is one of state.dirs or a parent of any file or folder (those with the user's owner, 0755).
+  const dirState = async (path: string): Promise<DirState> => {
+    if (state.files[path]) return { kind: 'notDir' };
+    const inside = [...Object.keys(state.files), ...Object.keys(state.dirs)].filter(p => p.startsWith(`${path}/`));
+    if (state.dirs[path] || inside.length > 0) {
+      const entries = [...new Set(inside.map(p => p.slice(path.length + 1).split('/')[0]!))];
+      return { kind: 'dir', entries, ...(state.dirs[path] ?? { mode: 0o755, uid: opts.probe.uid, gid: opts.probe.gid }) };
+    }
+    let top = path;
+    while (posix.dirname(top) !== '/' && (await dirState(posix.dirname(top))).kind === 'missing') top = posix.dirname(top);
+    return { kind: 'missing', firstMissing: top };
+  };
 
   const ports: ActionPorts = {
     systemd: {
@@ -106,6 +121,14 @@ export function createFakeHost(opts: FakeHostOptions): FakeHost {
         call('makeDir', path);
         for (let p = path; p !== '/' && !state.dirs[p]; p = posix.dirname(p)) state.dirs[p] = { mode, uid: opts.probe.uid, gid: opts.probe.gid };
       },
+      exists,
+      async copyInto(fromDir, intoDir) {
+        call('copyInto', `${fromDir} ${intoDir}`);
+        const from = fromDir.replace(/\/$/, '');
+        const moved = (p: string) => `${intoDir}${p.slice(from.length)}`;
+        for (const [p, f] of Object.entries(state.files)) if (p.startsWith(`${from}/`)) state.files[moved(p)] = { ...f };
+        for (const [p, d] of Object.entries(state.dirs)) if (p.startsWith(`${from}/`)) state.dirs[moved(p)] = { ...d };
+      },
     },
     async disableLinger() { call('disableLinger'); state.linger = false; },
     async giveBackDir(d: TakenDir, only?: readonly string[]) {
@@ -149,7 +172,7 @@ export function createFakeHost(opts: FakeHostOptions): FakeHost {
     },
     health: async () => opts.health ?? { ok: true, status: 200, error: null },
     readFile: async path => state.files[path]?.content,
-    exists: async path => Boolean(state.files[path] ?? state.dirs[path]),
+    exists,
     async storagePath(s, what) {
       if (s.kind === 'path') return s.path;
       if (!state.volumes.includes(s.name)) throw new HostError(`podman volume ${s.name} (${what}) does not exist`);
@@ -169,6 +192,14 @@ export function createFakeHost(opts: FakeHostOptions): FakeHost {
       if (!h.ok) throw new HostError(`the registry did not answer 200 (fake health: ${h.status ?? h.error})`);
       return 0;
     },
+    dirState,
+  };
+
+  const archive = notFaked<ArchivePorts>('archive', opts.archive ?? {});
+  const readRecordAt = async (root: string): Promise<FoundInstall | undefined> => {
+    const layout = quayRootLayout(root);
+    const text = state.files[layout.record]?.content;
+    return text === undefined ? undefined : { layout, record: parseRecord(text, layout.record) };
   };
 
   return {
@@ -177,8 +208,9 @@ export function createFakeHost(opts: FakeHostOptions): FakeHost {
     isLocked: () => locked,
     inspect: () => inspect,
     async showJournal(_who, unit, lines, follow) { call('showJournal', `${unit} ${lines}${follow ? ' follow' : ''}`); },
-    podman: () => ports.podman as unknown as Podman,
+    podman: () => notFaked<Podman>('podman', ports.podman),
     files: ports.files,
+    archive,
     probe: async () => { call('probe', ''); return opts.probe; },
     identify: () => {
       const { scope, uid, gid, user, home, quadletDir, runtimeDir, now } = opts.probe;
@@ -187,11 +219,19 @@ export function createFakeHost(opts: FakeHostOptions): FakeHost {
     async findInstall(flags, scope, home) {
       const root = typeof flags.quayRoot === 'string' ? flags.quayRoot
         : state.files[pointerPath(scope, home)]?.content.trim() || defaultQuayRoot(scope, home);
-      const layout = quayRootLayout(root);
-      const text = state.files[layout.record]?.content;
-      if (text === undefined) throw new HostError(`no ${scope} mreg install found at ${root} (no ${layout.record})`);
-      return { layout, record: parseRecord(text, layout.record) };
+      const found = await readRecordAt(root);
+      if (!found) throw new HostError(`no ${scope} mreg install found at ${root} (no ${quayRootLayout(root).record})`);
+      return found;
     },
+    async findRecordedInstall(scope, home) {
+      const pointer = state.files[pointerPath(scope, home)]?.content.trim();
+      for (const root of [...(pointer ? [pointer] : []), defaultQuayRoot(scope, home)]) {
+        const found = await readRecordAt(root);
+        if (found) return found;
+      }
+      return undefined;
+    },
+    readRecordAt,
     async lock() {
       if (locked) throw new HostError('another mreg is running');
       locked = true;
@@ -200,6 +240,19 @@ export function createFakeHost(opts: FakeHostOptions): FakeHost {
     actionPorts: async () => ports,
     async close() {},
   };
+}
+
+/**
+ * `faked` as a whole `T`: any other member is a function that rejects naming itself, so a command that
+ * reaches past what a test fakes fails loudly rather than with "is not a function".
+ */
+function notFaked<T extends object>(what: string, faked: Partial<T>): T {
+  return new Proxy(faked, {
+    get(target, name) {
+      if (name in target || typeof name === 'symbol' || name === 'then') return (target as Record<PropertyKey, unknown>)[name];
+      return async () => { throw new Error(`fake-host: ${what}.${name} is not faked`); };
+    },
+  }) as T;
 }
 
 /** A unit Quadlet still generates: its Quadlet file is there. */
