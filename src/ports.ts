@@ -3,10 +3,7 @@ import type { ActionPorts, ArchivePorts, FilePorts, HostPorts, InspectPorts } fr
 import { readHealthCas } from './apply/health-ca.js';
 import { findInstall, findRecordedInstall, readRecordAt } from './apply/install-lookup.js';
 import { bucketProblem } from './apply/object-storage.js';
-import { captureStorage } from './backup/capture.js';
-import { archiveSource, verifyArchive } from './backup/verify.js';
 import type { Output } from './ui/output.js';
-import { createArchive, extractSmallMembers, extractStorage, extractStorageMembers, readMemberText } from './host/backup-tar.js';
 import { readDirState } from './host/dir-state.js';
 import { runChecked } from './host/exec.js';
 import { gatherFacts, identify, type Identity } from './host/facts.js';
@@ -30,9 +27,19 @@ export function createHostPorts(opts: { env: NodeJS.ProcessEnv; out: Output }): 
     // `DIR/.`: the folder's contents, dotfiles included, not the folder itself.
     copyInto: async (fromDir, intoDir, what) => { await runChecked('cp', ['-a', '--', `${fromDir.endsWith('/') ? fromDir : `${fromDir}/`}.`, `${intoDir}/`], { what }); },
   };
+  // Loaded on first use: every command loads this file, only backup and restore read archives (issue 19).
+  const tar = () => import('./host/backup-tar.js');
+  const verify = () => import('./backup/verify.js');
   const archive: ArchivePorts = {
-    source: archiveSource, verify: verifyArchive, readMemberText, captureStorage, create: createArchive, removeStaging: removeTree,
-    extractSmallMembers, extractStorage, extractStorageMembers,
+    source: async (file, passphrase) => (await verify()).archiveSource(file, passphrase),
+    verify: async src => (await verify()).verifyArchive(src),
+    readMemberText: async (src, member) => (await tar()).readMemberText(src, member),
+    captureStorage: async (...a) => (await import('./backup/capture.js')).captureStorage(...a),
+    create: async (a, scope) => (await tar()).createArchive(a, scope),
+    removeStaging: removeTree,
+    extractSmallMembers: async (...a) => (await tar()).extractSmallMembers(...a),
+    extractStorage: async (...a) => (await tar()).extractStorage(...a),
+    extractStorageMembers: async (...a) => (await tar()).extractStorageMembers(...a),
   };
   const inspect = (who: Identity): InspectPorts => ({
     unitStates: units => showUnits(who, units, opts.env),
