@@ -23,6 +23,7 @@ import { createSecrets, generateSecrets, readStoredSecrets, resolveSecrets } fro
 import { ensureTls } from '../apply/tls-step.js';
 import { labelBindPaths, SELINUX_STEP } from '../apply/selinux-step.js';
 import { bindMounts, checksPgData, UP_STEP, upSteps } from '../plan/up-steps.js';
+import { imagesShownRunning, runningUnitFiles } from '../plan/running-images.js';
 import { readCredentials, writeCredentials, type Credentials } from '../apply/credentials.js';
 import { checkInputFiles, givenImages, printDryRun, remoteOptionEnv, runOnTarget, stringFlag } from './common.js';
 import { outdatedFiles, quadletFilesDiffer, startUnits, validateUnits, writeIfChanged, writePlan } from '../apply/units-step.js';
@@ -148,6 +149,12 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     const pgStep = async () => (checkPg ? out.step('PostgreSQL data version', () => assertPgMajorCompatible(spec.pgStorage, spec.images.postgres, spec.scope, previous?.pgData, previous?.volumeMountpoints))
       : previous?.pgData);
     let pgData: Awaited<ReturnType<typeof pgStep>>;
+    // The units running unchanged from the recorded files with the recorded images (plan/running-images.ts).
+    const imagesRunning = async () => {
+      const units = ALL_UNITS.map(n => shownEarly?.get(n));
+      if (!shownEarly || !imagesShownRunning(previous, spec, units)) return false;
+      return (await outdatedFiles(shownEarly, runningUnitFiles(units as ShownState[]))).length === 0;
+    };
     if (spec.imageArchive) {
       await preflightStep();
       const archive = spec.imageArchive;
@@ -160,7 +167,13 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     } else {
       // The three checks only read, and each waits on its own podman or systemctl process: asked at once
       // (about a second each under emulation). A failure is reported in this order, whichever ends first.
-      [, , pgData] = await allInOrder([preflightStep(), imagesStep(), pgStep()]);
+      // A re-run of a live install asks podman only when its units do not show the images are here.
+      const checked = preflightStep();
+      const images = previous && !previous.removedAt ? checked.then(async () => {
+        if (await imagesRunning()) out.debug('images present: the install\'s units run them');
+        else await imagesStep();
+      }) : imagesStep();
+      [, , pgData] = await allInOrder([checked, images, pgStep()]);
       did(S.preflight, S.images);
     }
     if (checkPg) did(S.pgData);
