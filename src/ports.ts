@@ -53,9 +53,12 @@ export function createHostPorts(opts: { env: NodeJS.ProcessEnv; out: Output }): 
     bucketProblem,
     waitForHealth,
     dirState: readDirState,
+    // Loaded on first use, as the archive port: only up, upgrade and adopt check PostgreSQL data (issue 19).
+    assertPgMajorCompatible: async (storage, image, verified, mountpoints) =>
+      (await import('./host/pg-data.js')).assertPgMajorCompatible(storage, image, who.scope, verified, mountpoints),
   });
   return {
-    probe: () => gatherFacts({ env: opts.env }),
+    probe: o => gatherFacts({ env: opts.env, fqdn: o?.fqdn }),
     identify: () => ({ ...identify({ env: opts.env }), now: new Date() }),
     findInstall,
     findRecordedInstall,

@@ -11,10 +11,13 @@ import type { ModeProblem, SpaceInfo } from '../host/storage.js';
 import type { Systemd } from '../host/systemd.js';
 import type { ShownState } from '../host/unit-show.js';
 import type { QuayRootLayout } from '../install-spec/layout.js';
+import type { PgVerified } from '../install-spec/pg-version.js';
 import type { ObjectStorage, Scope, Storage, TlsSource } from '../install-spec/spec.js';
 import type { DirState, TakenDir } from '../install-spec/taken-dirs.js';
 
-export type { ArchiveSource, FoundInstall, HealthAnswer, HostProbe, Identity, ModeProblem, ShownState, SpaceInfo };
+export type { ArchiveSource, FoundInstall, HealthAnswer, HostProbe, Identity, ModeProblem, Podman, RegistryEndpoint, ShownState, SpaceInfo };
+/** What InspectPorts.waitForHealth rejects with when a unit keeps exiting (upgrade tells it from a timeout). */
+export { CrashLoopError } from '../host/http.js';
 
 /** Files of this user's, needing no connection. */
 export interface FilePorts {
@@ -32,7 +35,7 @@ export interface FilePorts {
 
 /** What execute.ts needs to run every action kind; bound to one scope and user. */
 export interface ActionPorts {
-  systemd: Pick<Systemd, 'startUnit' | 'stopUnit' | 'resetFailed' | 'reload' | 'restartUnit'>;
+  systemd: Pick<Systemd, 'startUnit' | 'stopUnit' | 'resetFailed' | 'reload' | 'restartUnit' | 'unitState'>;
   podman: Pick<Podman, 'containersRemove' | 'podRemove' | 'secretRemove' | 'volumeRemove'>;
   files: FilePorts;
   /** logind SetUserLinger(uid, false), checked; rejects with HostError. */
@@ -72,6 +75,12 @@ export interface InspectPorts {
   waitForHealth(endpoint: RegistryEndpoint, deadlineMs: number, opts?: HealthWaitOptions): Promise<number>;
   /** What is at `path` before mreg takes it (install-spec/taken-dirs.ts); changes nothing. */
   dirState(path: string): Promise<DirState>;
+  /**
+   * host/pg-data.ts assertPgMajorCompatible for this scope: rejects with HostError when `storage` holds
+   * PostgreSQL data of another major version than `image` runs; resolves with what was verified (for the
+   * install record), undefined when there is no data or nothing could be verified. Changes nothing.
+   */
+  assertPgMajorCompatible(storage: Storage, image: string, verified?: PgVerified, mountpoints?: Readonly<Record<string, string>>): Promise<PgVerified | undefined>;
 }
 
 /**
@@ -102,8 +111,11 @@ export interface ArchivePorts {
 
 /** The host as a command sees it: read once, lock, then act through ActionPorts. */
 export interface HostPorts {
-  /** host/facts.ts gatherFacts: read-only probing, once per command. */
-  probe(): Promise<HostProbe>;
+  /**
+   * host/facts.ts gatherFacts: read-only probing, once per command. `fqdn: false` runs no `hostname -f`
+   * and leaves `fqdn` '' (for a command whose hostname is the install record's).
+   */
+  probe(opts?: { fqdn?: boolean }): Promise<HostProbe>;
   /** Who runs this command, and when: no process and no D-Bus (down needs no more than this). */
   identify(): Identity & { now: Date };
   /** The install of `scope` from --quayRoot, the pointer or the default; rejects with HostError when none. */

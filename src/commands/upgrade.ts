@@ -13,25 +13,18 @@ import { redact } from '../plan/redact.js';
 import { shortUnitName, UNITS } from '../model/views.js';
 import { requireImages } from '../apply/images.js';
 import { serializeRecord, type InstallRecord } from '../install-spec/record.js';
-import type { Images, InstallSecrets, InstallSpec, Scope } from '../install-spec/spec.js';
-import { findInstall } from '../apply/install-lookup.js';
+import type { Images, InstallSecrets, InstallSpec } from '../install-spec/spec.js';
 import { readStoredSecrets, resolveSecrets } from '../apply/secrets-step.js';
 import { readCredentials } from '../apply/credentials.js';
 import { validateUnits, writeIfChanged } from '../apply/units-step.js';
 import { labelBindPaths, SELINUX_STEP } from '../apply/selinux-step.js';
 import { describeSelinuxLabels } from '../plan/selinux.js';
 import { unifiedDiff } from '../apply/unit-diff.js';
-import { gatherFacts } from '../host/facts.js';
-import { createPodman, type Podman } from '../host/podman.js';
-import { connectSystemd, type Systemd } from '../host/systemd.js';
-import { makeDirIfMissing, pathExists, readIfExists, removeIfExists, writeFileAtomic } from '../host/fs.js';
+import { CrashLoopError, type ActionPorts, type FilePorts, type InspectPorts, type Podman, type RegistryEndpoint } from '../actions/ports.js';
 import { readHealthCas } from '../apply/health-ca.js';
-import { CrashLoopError, waitForHealth, type RegistryEndpoint } from '../host/http.js';
 import { appCrashWatch } from '../apply/crash-watch.js';
-import { journalTail } from '../host/journal.js';
 import { VERSION } from '../version.js';
 import { dirname } from 'node:path';
-import { assertPgMajorCompatible } from '../host/pg-data.js';
 import { upgradeCertAlias } from './cert.js';
 import { dbSnapshotPaths, findDbSnapshot, restoreDbSnapshot, takeDbSnapshot, type DbSnapshot } from '../apply/db-snapshot.js';
 import { checksPgDataOnUpgrade, servicesToRestart, snapshotsDatabase, UPGRADE_STEP, upgradeSteps } from '../plan/upgrade-steps.js';
@@ -66,10 +59,12 @@ export function imageChanges(before: Images, after: Images): string[] {
 
 interface Change { file: PlannedFile; before: string | undefined }
 
-async function planChanges(planned: Plan): Promise<Change[]> {
+type ReadFile = InspectPorts['readFile'];
+
+async function planChanges(readFile: ReadFile, planned: Plan): Promise<Change[]> {
   const changes: Change[] = [];
   for (const file of planned.files) {
-    const before = await readIfExists(file.path);
+    const before = await readFile(file.path);
     if (before !== file.content) changes.push({ file, before });
   }
   return changes;
@@ -86,8 +81,8 @@ function recordedChanges(recorded: Plan, planned: Plan): Change[] {
  * images but the record does not, an earlier upgrade was interrupted after writing them: it is resumed,
  * and `recorded` (the plan for the record's images) gives the files to roll back to.
  */
-export async function changesToMake(planned: Plan, recorded: () => Plan, imagesChanged: boolean): Promise<{ changes: Change[]; resuming: boolean }> {
-  const changes = await planChanges(planned);
+export async function changesToMake(readFile: ReadFile, planned: Plan, recorded: () => Plan, imagesChanged: boolean): Promise<{ changes: Change[]; resuming: boolean }> {
+  const changes = await planChanges(readFile, planned);
   if (changes.length > 0 || !imagesChanged) return { changes, resuming: false };
   return { changes: recordedChanges(recorded(), planned), resuming: true };
 }
@@ -105,16 +100,28 @@ async function existingSecrets(podman: Podman, credentialsPath: string, configYa
 
 type Outcome = { ok: true } | { ok: false; unit: string; reason: string };
 
+type Systemd = ActionPorts['systemd'];
+
+/** What the restart and the rollback go through: the scope's systemd and journal, podman, files and the health wait. */
+interface RestartPorts {
+  systemd: Systemd;
+  podman: Podman;
+  files: FilePorts;
+  journalTail: ActionPorts['journalTail'];
+  waitForHealth: InspectPorts['waitForHealth'];
+}
+
 /**
  * Restarts `units` in order, then waits for /health/instance, all before `deadline` (ms since epoch).
  * `restarted` hears of each unit whose restart job is done.
  */
-async function restartAndWait(systemd: Systemd, units: readonly string[], ep: RegistryEndpoint, deadline: number,
+async function restartAndWait(ports: Pick<RestartPorts, 'systemd' | 'waitForHealth'>, units: readonly string[], ep: RegistryEndpoint, deadline: number,
   restarted?: (unit: string) => void): Promise<Outcome> {
+  const { systemd } = ports;
   const failed = await restartInOrder(systemd, units, deadline, restarted);
   if (failed) return failed;
   try {
-    await waitForHealth(ep, Math.max(deadline - Date.now(), 0), { intervalMs: HEALTH_INTERVAL_MS, giveUp: appCrashWatch(systemd) });
+    await ports.waitForHealth(ep, Math.max(deadline - Date.now(), 0), { intervalMs: HEALTH_INTERVAL_MS, giveUp: appCrashWatch(systemd) });
   } catch (err) {
     if (err instanceof CrashLoopError) return { ok: false, unit: err.unit, reason: err.reason };
     return { ok: false, unit: UNITS.app, reason: err instanceof Error ? err.message : String(err) };
@@ -142,11 +149,11 @@ async function restartInOrder(systemd: Systemd, units: readonly string[], deadli
   return undefined;
 }
 
-async function writeFiles(files: readonly { path: string; content: string | undefined; mode: number }[]): Promise<void> {
+async function writeFiles(fs: FilePorts, files: readonly { path: string; content: string | undefined; mode: number }[]): Promise<void> {
   for (const f of files) {
-    if (f.content === undefined) { await removeIfExists(f.path); continue; }
-    await makeDirIfMissing(dirname(f.path), 0o755);
-    await writeFileAtomic(f.path, f.content, f.mode);
+    if (f.content === undefined) { await fs.remove(f.path); continue; }
+    await fs.makeDir(dirname(f.path), 0o755);
+    await fs.write(f.path, f.content, f.mode);
   }
 }
 
@@ -157,25 +164,28 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
   if (await upgradeCertAlias(ctx)) return; // --sslCert/--sslKey: same as mreg cert rotate
   const timeoutMs = parseTimeout(flags.timeout);
   if (await runOnTarget('upgrade', ctx)) return;
-  const probe = await gatherFacts({ env: ctx.env, fqdn: false }); // the hostname is the record's
-  const { layout, record } = await findInstall(flags, probe.scope, probe.home);
+  const probe = await ctx.host.probe({ fqdn: false }); // the hostname is the record's
+  const { layout, record } = await ctx.host.findInstall(flags, probe.scope, probe.home);
   if (record.removedAt) {
     throw new HostError(`the install at ${layout.root} was removed by \`mreg down\` on ${record.removedAt}`, 'run `mreg up` with the new image flags instead');
   }
   const moved = probe.podmanVersion && layoutProblem(record.files, probe.podmanVersion, unitDirs(probe), 'upgrade');
   if (moved) throw new HostError(moved, 'nothing was changed');
   let spec = await withS3Inputs(upgradeSpec(record, flags, probe.home));
-  if (spec.imageArchive && spec.imageArchive !== '-' && !(await pathExists(spec.imageArchive))) {
+  // The record's scope (which --quayRoot can make another than this user's): its systemd, journal and data.
+  const target = { ...probe, scope: spec.scope };
+  const look = ctx.host.inspect(target);
+  if (spec.imageArchive && spec.imageArchive !== '-' && !(await ctx.host.files.exists(spec.imageArchive))) {
     throw new UsageError(`--image-archive ${spec.imageArchive}: file not found; give the path of a \`podman save\` archive or of mirror-registry's image-archive.tar`);
   }
-  const podman = createPodman({ verbose: out.verbose, log: out.debug });
+  const podman = ctx.host.podman();
   let imagesChanged = imageChanges(record.spec.images, spec.images);
 
   if (flags.dryRun) {
     const config = await readKeptConfig(layout.configYaml);
     const secrets = await existingSecrets(podman, layout.credentials, config.text);
     const planned = makePlan(spec, probe, secrets, config.kept);
-    const { changes, resuming } = await changesToMake(planned, () => makePlan({ ...spec, images: record.spec.images }, probe, secrets, config.kept), imagesChanged.length > 0);
+    const { changes, resuming } = await changesToMake(look.readFile, planned, () => makePlan({ ...spec, images: record.spec.images }, probe, secrets, config.kept), imagesChanged.length > 0);
     if (resuming) out.info('mreg: an upgrade stopped after writing the unit files; it would be resumed');
     const paths = changes.map(c => c.file.path);
     const show = (text: string | undefined) => (text === undefined ? undefined : redact(text, secrets, spec));
@@ -201,7 +211,6 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
   }
 
   const release = await ctx.host.lock(probe);
-  let systemd: Systemd | undefined;
   const started = Date.now();
   // The ids of the steps this run took, in upgradeSteps' order: `--json` reports them beside the dry run's plan.
   const { ran, did } = stepLog(out);
@@ -219,14 +228,14 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
     did(S.images);
     let pgData = record.pgData;
     if (checksPgDataOnUpgrade(record.spec.images, spec.images)) {
-      pgData = await out.step('PostgreSQL data version', () => assertPgMajorCompatible(spec.pgStorage, spec.images.postgres, spec.scope, record.pgData, record.volumeMountpoints));
+      pgData = await out.step('PostgreSQL data version', () => look.assertPgMajorCompatible(spec.pgStorage, spec.images.postgres, record.pgData, record.volumeMountpoints));
       did(S.pgData);
     }
     const config = await readKeptConfig(layout.configYaml);
     const secrets = await out.step('existing secrets', async () => existingSecrets(podman, layout.credentials, config.text));
     did(S.secrets);
     const planned = makePlan(spec, probe, secrets, config.kept);
-    const { changes, resuming } = await changesToMake(planned, () => makePlan({ ...spec, images: record.spec.images }, probe, secrets, config.kept), imagesChanged.length > 0);
+    const { changes, resuming } = await changesToMake(look.readFile, planned, () => makePlan({ ...spec, images: record.spec.images }, probe, secrets, config.kept), imagesChanged.length > 0);
     if (resuming) out.info('mreg: resuming an upgrade that stopped after writing the unit files');
     const changed = changes.map(c => c.file.path);
     if (changes.length === 0) {
@@ -242,7 +251,9 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
       await out.step(SELINUX_STEP, () => labelBindPaths(planned, spec.scope, layout, out));
       did(...planned.selinuxLabels.map(S.selinuxLabel));
     }
-    systemd = await connectSystemd(spec.scope, ctx.env);
+    // Connects to the scope's systemd (main closes it); only now, after every check.
+    const { systemd, journalTail } = await ctx.host.actionPorts(target);
+    const ports: RestartPorts = { systemd, podman, files: ctx.host.files, journalTail, waitForHealth: look.waitForHealth };
     const units = servicesToRestart(changed);
     const ep: RegistryEndpoint = { hostname: spec.hostname, port: spec.port, ca: await readHealthCas(spec.tls.kind, layout) };
     const from = record.spec.images.quay, to = spec.images.quay;
@@ -253,17 +264,17 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
       did(S.dbSnapshot);
     }
 
-    await out.step('write changed files', () => writeFiles(changes.map(c => ({ path: c.file.path, content: c.file.content, mode: c.file.mode }))));
+    await out.step('write changed files', () => writeFiles(ports.files, changes.map(c => ({ path: c.file.path, content: c.file.content, mode: c.file.mode }))));
     for (const p of changed) out.info(`    changed ${p}`);
     did(...changed.map(S.write));
-    await out.step('reload systemd (runs the Quadlet generator)', () => systemd!.reload());
+    await out.step('reload systemd (runs the Quadlet generator)', () => systemd.reload());
     did(S.reload);
     const restartedAt = Date.now();
     const outcome = await out.step(`restart ${units.join(', ') || 'nothing'} and wait for health (up to ${timeoutMs / 1000} s)`,
-      () => restartAndWait(systemd!, units, ep, restartedAt + timeoutMs, unit => did(S.restart(unit))));
+      () => restartAndWait(ports, units, ep, restartedAt + timeoutMs, unit => did(S.restart(unit))));
 
     if (!outcome.ok) {
-      await rollBack(ctx, { systemd, podman }, spec.scope, changes, units, ep, outcome, { changed, started, timeoutMs, snapshot, steps: ran });
+      await rollBack(ctx, ports, changes, units, ep, outcome, { changed, started, timeoutMs, snapshot, steps: ran });
       return; // rollBack always throws
     }
     did(S.health);
@@ -287,7 +298,6 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
       ...(snapshot ? [`database   ${snapshot.path}: as it was before this upgrade (kept until the next Quay image change)`] : []),
     ].join('\n'));
   } finally {
-    await systemd?.close();
     await release();
   }
 }
@@ -309,8 +319,9 @@ async function dbSnapshot(podman: Podman, root: string, from: string, to: string
  * The previous version's start with its database: quay-app stopped (its restarts would reconnect and
  * migrate again), the other changed units back on their previous files, the dump put back, then quay-app.
  */
-async function restoreAndRestart(ctx: CommandContext, systemd: Systemd, podman: Podman, snapshot: DbSnapshot, units: string[],
+async function restoreAndRestart(ctx: CommandContext, ports: RestartPorts, snapshot: DbSnapshot, units: string[],
   ep: RegistryEndpoint, deadline: number): Promise<Outcome & { restored: boolean }> {
+  const { systemd, podman } = ports;
   const { out } = ctx;
   await out.step('stop quay-app', () => systemd.stopUnit(UNITS.app, { timeoutMs: 5 * 60_000 }));
   const others = units.filter(u => u !== UNITS.app);
@@ -322,32 +333,32 @@ async function restoreAndRestart(ctx: CommandContext, systemd: Systemd, podman: 
     if (!(err instanceof HostError)) throw err;
     return { ok: false, unit: UNITS.postgres, reason: `the database snapshot could not be restored (${err.message})`, restored: false };
   }
-  return { ...(await out.step(`start ${UNITS.app} on the previous version`, () => restartAndWait(systemd, [UNITS.app], ep, deadline))), restored: true };
+  return { ...(await out.step(`start ${UNITS.app} on the previous version`, () => restartAndWait(ports, [UNITS.app], ep, deadline))), restored: true };
 }
 
 /** Puts the previous files (and database) back, restarts the same units, waits for health, then throws what failed. */
-async function rollBack(ctx: CommandContext, ports: { systemd: Systemd; podman: Podman }, scope: Scope, changes: Change[], units: string[], ep: RegistryEndpoint,
+async function rollBack(ctx: CommandContext, ports: RestartPorts, changes: Change[], units: string[], ep: RegistryEndpoint,
   failure: { unit: string; reason: string },
   info: { changed: string[]; started: number; timeoutMs: number; snapshot: DbSnapshot | undefined; steps: readonly string[] }): Promise<never> {
-  const { systemd, podman } = ports;
+  const { systemd, journalTail } = ports;
   const { out } = ctx;
   // Read the journal first: the rollback's own restart would push the failing lines out of the tail.
-  const tail = await journalTail(failure.unit, scope, 20).catch(() => []);
+  const tail = await journalTail(failure.unit).catch(() => []);
   out.warn(`${failure.unit}: ${failure.reason}; rolling back`);
-  await out.step('write the previous files back', () => writeFiles(changes.map(c => ({ path: c.file.path, content: c.before, mode: c.file.mode }))));
+  await out.step('write the previous files back', () => writeFiles(ports.files, changes.map(c => ({ path: c.file.path, content: c.before, mode: c.file.mode }))));
   await out.step('reload systemd', () => systemd.reload());
   const deadline = Date.now() + Math.max(info.timeoutMs, ROLLBACK_MIN_MS);
   const snap = info.snapshot;
   // RestartUnit with mode "replace" supersedes the new version's still-pending start job.
-  const back: Outcome & { restored?: boolean } = snap ? await restoreAndRestart(ctx, systemd, podman, snap, units, ep, deadline)
-    : await out.step(`restart ${units.join(', ')} on the previous version`, () => restartAndWait(systemd, units, ep, deadline));
+  const back: Outcome & { restored?: boolean } = snap ? await restoreAndRestart(ctx, ports, snap, units, ep, deadline)
+    : await out.step(`restart ${units.join(', ')} on the previous version`, () => restartAndWait(ports, units, ep, deadline));
   const durationMs = Date.now() - info.started;
   if (out.json) {
     out.resultJson({ changed: info.changed, restarted: units, rolledBack: true, rollbackHealthy: back.ok, durationMs, error: `${failure.unit}: ${failure.reason}`,
       ...(snap ? { dbSnapshot: snap.path, databaseRestored: back.restored === true } : {}), steps: info.steps });
   }
   if (!back.ok) {
-    throw new UnitFailedError(back.unit, 'rollback-failed', await journalTail(back.unit, scope, 20).catch(() => tail),
+    throw new UnitFailedError(back.unit, 'rollback-failed', await journalTail(back.unit).catch(() => tail),
       `the previous unit files are back in place${snap ? `; the database before the upgrade is in ${snap.path} (pg_dump custom format)` : ''}; see: mreg status and mreg logs ${shortUnitName(back.unit)}`,
       `${failure.unit}: ${failure.reason}; the rollback did not become healthy either (${back.unit}: ${back.reason})`);
   }

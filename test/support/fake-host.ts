@@ -40,6 +40,8 @@ export interface FakeHostOptions {
   space?: SpaceInfo;
   /** What the archive ports do; a member not given rejects as not faked (tar and gpg are the VM suite's). */
   archive?: Partial<ArchivePorts>;
+  /** The images podman holds, for podman.missingImages (not faked when not given). */
+  images?: string[];
 }
 
 export interface FakeHost extends HostPorts {
@@ -102,6 +104,8 @@ export function createFakeHost(opts: FakeHostOptions): FakeHost {
         call('resetFailed', unit);
         if (state.units[unit] === 'failed') state.units[unit] = 'inactive';
       },
+      // Restarts, exit codes and results are real systemd's to tell (the VM suite's).
+      async unitState() { throw new Error('fake-host: systemd.unitState is not faked'); },
       async reload() {
         call('reload');
         // Quadlet's generator no longer makes the units of removed files.
@@ -193,6 +197,7 @@ export function createFakeHost(opts: FakeHostOptions): FakeHost {
       return 0;
     },
     dirState,
+    async assertPgMajorCompatible() { throw new Error('fake-host: inspect.assertPgMajorCompatible is not faked'); },
   };
 
   const archive = notFaked<ArchivePorts>('archive', opts.archive ?? {});
@@ -208,7 +213,11 @@ export function createFakeHost(opts: FakeHostOptions): FakeHost {
     isLocked: () => locked,
     inspect: () => inspect,
     async showJournal(_who, unit, lines, follow) { call('showJournal', `${unit} ${lines}${follow ? ' follow' : ''}`); },
-    podman: () => notFaked<Podman>('podman', ports.podman),
+    podman: () => notFaked<Podman>('podman', {
+      ...ports.podman,
+      // Read-only: not counted as a call.
+      ...(opts.images ? { missingImages: async (refs: readonly string[]) => refs.filter(r => !opts.images!.includes(r)) } : {}),
+    }),
     files: ports.files,
     archive,
     probe: async () => { call('probe', ''); return opts.probe; },

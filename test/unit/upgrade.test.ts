@@ -6,6 +6,7 @@ import { parseTimeout } from '../../src/commands/common.js';
 import { diffLines, unifiedDiff } from '../../src/apply/unit-diff.js';
 import { RECORD_SCHEMA_VERSION, type InstallRecord } from '../../src/install-spec/record.js';
 import { UsageError } from '../../src/errors.js';
+import { readIfExists } from '../../src/host/fs.js';
 import type { Plan } from '../../src/plan/plan.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -75,7 +76,7 @@ t.test('changesToMake: the files that differ on disk; none differ but the images
   ], secrets: [], volumes: [], selinuxLabels: [], services: [], pod: 'quay-pod.service' });
   const onDisk = (quay: string) => { mkdirSync(dir, { recursive: true }); writeFileSync(app, `Image=${quay}\n`); writeFileSync(redis, 'Image=redis:7\n'); };
   const summary = async (images: boolean) => {
-    const r = await changesToMake(planOf('quay:v2'), () => planOf('quay:v1'), images);
+    const r = await changesToMake(readIfExists, planOf('quay:v2'), () => planOf('quay:v1'), images);
     return { resuming: r.resuming, changes: r.changes.map(c => [c.file.path, c.before]) };
   };
   onDisk('quay:v1');
