@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import type { CommandContext } from '../cli.js';
 import { HostError, UsageError } from '../errors.js';
 import { parseUpOptions, type RawUpFlags } from '../install-spec/options.js';
-import { plan as makePlan } from '../plan/plan.js';
+import { factsFor, plan as makePlan } from '../plan/plan.js';
 import { readKeptConfig } from '../apply/kept-config.js';
 import { accessRuleChanges } from '../plan/config-keep.js';
 import { layoutProblem, staleUnits, unitDirs } from '../plan/layout-move.js';
@@ -27,7 +27,7 @@ import { imagesShownRunning, runningUnitFiles } from '../plan/running-images.js'
 import { readCredentials, writeCredentials, type Credentials } from '../apply/credentials.js';
 import { checkInputFiles, givenImages, printDryRun, remoteOptionEnv, runOnTarget, stringFlag } from './common.js';
 import { outdatedFiles, quadletFilesDiffer, startUnits, validateUnits, writeIfChanged, writePlan } from '../apply/units-step.js';
-import { diskFreeBytes, factsFor, gatherFacts, hostFqdn, isPortFree, resolveHostname, type HostProbe } from '../host/facts.js';
+import { diskFreeBytes, gatherFacts, hostFqdn, isPortFree, resolveHostname, type HostProbe } from '../host/facts.js';
 import { createPodman, type Podman } from '../host/podman.js';
 import { enableLinger } from '../host/linger.js';
 import { connectSystemd, type Systemd } from '../host/systemd.js';

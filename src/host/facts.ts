@@ -137,9 +137,3 @@ export async function resolveHostname(name: string): Promise<string[]> {
     return [];
   }
 }
-
-/** The facts plan() reads, as a plain copy: the probe carries more than the plan may see. */
-export function factsFor(probe: HostProbe): HostFacts {
-  const { scope, uid, gid, user, home, fqdn, podmanVersion, quadletDir, runtimeDir, now, selinux } = probe;
-  return { scope, uid, gid, user, home, fqdn, podmanVersion, quadletDir, runtimeDir, now, selinux };
-}

@@ -45,6 +45,12 @@ export interface Plan {
 const QUADLET_HEADER = (template: string) =>
   `# Written by mreg from its units/${template} template; "mreg up" rewrites it, so edit the flags instead.\n`;
 
+/** The facts plan() reads, as a plain copy: a probe (host/facts.ts HostProbe) carries more than the plan may see. */
+export function factsFor(probe: HostFacts): HostFacts {
+  const { scope, uid, gid, user, home, fqdn, podmanVersion, quadletDir, runtimeDir, now, selinux } = probe;
+  return { scope, uid, gid, user, home, fqdn, podmanVersion, quadletDir, runtimeDir, now, selinux };
+}
+
 /**
  * Pure and deterministic. `kept`: what the config.yaml on disk keeps through the render (plan/config-keep.ts). Throws HostError when the host's podman is missing or too old for a key
  * mreg writes (naming the key, the file and the version needed), or when spec and host disagree
