@@ -60,7 +60,7 @@ export interface AdoptState {
  * name and CA, and starts the old units. Resolves with the steps that could not be undone ([] when
  * mirror-registry is back as it was).
  */
-export async function putMirrorRegistryBack(ports: { systemd: Systemd; podman: Podman }, st: AdoptState, log: (line: string) => void): Promise<string[]> {
+export async function putMirrorRegistryBack(ports: { systemd: Pick<Systemd, 'stopUnit' | 'resetFailed' | 'reload' | 'startUnit'>; podman: Podman }, st: AdoptState, log: (line: string) => void): Promise<string[]> {
   const { systemd, podman } = ports;
   const failed: string[] = [];
   const attempt = async (what: string, f: () => Promise<unknown>) => {

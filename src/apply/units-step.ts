@@ -80,7 +80,7 @@ export async function outdatedFiles(states: ReadonlyMap<string, UnitState>, path
  * All jobs are enqueued at once: the units' After= lines make systemd run postgres and redis side by
  * side and quay-app after both, instead of mreg waiting for each job before it asks for the next.
  */
-export async function startUnits(systemd: Systemd, planned: Plan, changed: string[], wasActive: Set<string>, spec: InstallSpec, out: Output): Promise<void> {
+export async function startUnits(systemd: Pick<Systemd, 'unitState' | 'restartUnit' | 'resetFailed' | 'startUnit'>, planned: Plan, changed: string[], wasActive: Set<string>, spec: InstallSpec, out: Output): Promise<void> {
   const touched = new Set(changed.map(serviceOf).filter((s): s is string => s !== undefined && wasActive.has(s)));
   // A changed pod (a new published port, the move to quay.pod) only takes effect when the pod is made
   // again. Its restart stops every container bound to it, so the jobs below start them on their new files.
