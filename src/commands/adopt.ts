@@ -20,16 +20,10 @@ import { createSecrets, generateSecrets } from '../apply/secrets-step.js';
 import { ensureTls } from '../apply/tls-step.js';
 import { startUnits, validateUnits, writeIfChanged, writePlan } from '../apply/units-step.js';
 import { labelBindPaths, SELINUX_STEP } from '../apply/selinux-step.js';
-import { gatherFacts, type HostProbe } from '../host/facts.js';
-import { createPodman, type Podman } from '../host/podman.js';
-import { connectSystemd, type Systemd } from '../host/systemd.js';
-import { makeDirIfMissing, readIfExists, removeIfExists } from '../host/fs.js';
+import type { ActionPorts, FilePorts, HostProbe, InspectPorts, Podman } from '../actions/ports.js';
 import { readHealthCas } from '../apply/health-ca.js';
 import { HEALTH_TIMEOUT_MS, PG_USER } from '../install-spec/defaults.js';
-import { waitForHealth } from '../host/http.js';
 import { appCrashWatch, withJournalTail } from '../apply/crash-watch.js';
-import { journalTail } from '../host/journal.js';
-import { assertPgMajorCompatible } from '../host/pg-data.js';
 import { VERSION } from '../version.js';
 import { checkInputFiles, givenImages, parseTimeout, printDryRun, stringFlag } from './common.js';
 import { dbSnapshotPaths, takeDbSnapshot } from '../apply/db-snapshot.js';
@@ -46,7 +40,7 @@ import { findLeftovers, ROLE_VOLUMES } from '../adopt/leftovers.js';
 
 export async function adopt(ctx: CommandContext): Promise<void> {
   const { out, flags } = ctx;
-  const probe = await gatherFacts({ env: ctx.env });
+  const probe = await ctx.host.probe();
   const str = (k: string) => stringFlag(flags, k, 'adopt');
   const timeoutMs = parseTimeout(flags.timeout);
   const accessRules = parseAccessFlags({ anonymousAccess: str('anonymousAccess'), userCreation: str('userCreation') }, 'adopt');
@@ -56,22 +50,25 @@ export async function adopt(ctx: CommandContext): Promise<void> {
       sslCert: str('sslCert'), sslKey: str('sslKey'), sslCheckSkip: flags.sslCheckSkip === true });
   let spec: InstallSpec = accessRules ? { ...adoption.spec, accessRules } : adoption.spec;
   const layout = quayRootLayout(spec.quayRoot);
+  // The install's scope: its systemd, journal and PostgreSQL data.
+  const target = { ...probe, scope: spec.scope };
+  const look = ctx.host.inspect(target);
   for (const w of adoption.warnings) out.warn(w);
   // Decided here, before anything stops: an expired CA or certificate is refused with the choices.
   const fromFlags = str('sslCert') !== undefined ? spec.tls : undefined;
   if (fromFlags) await checkInputFiles(spec, probe.now);
   const tlsChoice = chooseAdoptTls({
-    caCertPem: await readIfExists(layout.caCert), caKeyPresent: found.files.hasRootCa, certPem: await readIfExists(layout.sslCert),
+    caCertPem: await look.readFile(layout.caCert), caKeyPresent: found.files.hasRootCa, certPem: await look.readFile(layout.sslCert),
     certPath: layout.sslCert, keyPath: layout.sslKey, caPath: layout.caCert,
   }, fromFlags, { newCa: flags.newCa === true, now: probe.now, hostname: spec.hostname, port: spec.port });
   spec = { ...spec, tls: tlsChoice.tls };
   for (const n of tlsChoice.notes) out.info(`mreg: TLS: ${n}`);
 
-  const existing = await readIfExists(layout.record);
+  const existing = await look.readFile(layout.record);
   if (existing !== undefined && !parseRecord(existing, layout.record).removedAt) {
     throw new HostError(`${layout.record} exists: mreg already manages this install`, 'use mreg upgrade');
   }
-  const podman = createPodman({ verbose: out.verbose, log: out.debug });
+  const podman = ctx.host.podman();
   const facts = factsFor(probe);
   // New PostgreSQL, Redis and admin passwords, Quay's two keys kept (adoptedSecrets); the init user's password stays unknown to mreg.
   const secrets: InstallSecrets = adoptedSecrets(adoption.secrets, generateSecrets());
@@ -97,11 +94,10 @@ export async function adopt(ctx: CommandContext): Promise<void> {
   }
 
   const release = await ctx.host.lock(probe);
-  let systemd: Systemd | undefined;
   try {
     const started = Date.now();
-    systemd = await connectSystemd(spec.scope, ctx.env);
-    const sd = systemd;
+    // Connects to the scope's systemd (main closes it).
+    const { systemd: sd, journalTail } = await ctx.host.actionPorts(target);
     // Everything that can fail without touching the running registry comes first.
     const planned = await out.step('check images and units', async () => {
       if (spec.imageArchive) {
@@ -117,7 +113,7 @@ export async function adopt(ctx: CommandContext): Promise<void> {
         spec = rest;
       }
       // 1.3 ran PostgreSQL 10: refuse before stopping anything when the chosen image cannot open that data.
-      await assertPgMajorCompatible(spec.pgStorage, spec.images.postgres, spec.scope);
+      await look.assertPgMajorCompatible(spec.pgStorage, spec.images.postgres);
       const p = makePlan(spec, facts, secrets, kept);
       await validateUnits(podman, p, spec);
       return p;
@@ -152,7 +148,7 @@ export async function adopt(ctx: CommandContext): Promise<void> {
       const t0 = Date.now();
       return out.step(name, fn).finally(() => downSteps.push({ step: name, ms: Date.now() - t0 }));
     };
-    await downStep('stop mirror-registry', () => stopLegacy(sd, podman, spec)).catch(dropSecrets);
+    await downStep('stop mirror-registry', () => stopLegacy({ systemd: sd, podman, journalTail })).catch(dropSecrets);
     const backup = join(spec.quayRoot, BACKUP_DIR_NAME);
     try {
       await downStep('Postgres role for mreg', () => renamePgRole(spec.images.postgres, spec.pgStorage, adoption.pgUser, { relabel, log: out.debug }));
@@ -171,30 +167,39 @@ export async function adopt(ctx: CommandContext): Promise<void> {
       await downStep('start registry units', () => startUnits(sd, planned, [], new Set(), spec, out));
       await downStep('registry health', async () => {
         const ca = await readHealthCas(spec.tls.kind, layout);
-        await waitForHealth({ hostname: spec.hostname, port: spec.port, ca }, timeoutMs, { intervalMs: 200, giveUp: appCrashWatch(sd) })
+        await look.waitForHealth({ hostname: spec.hostname, port: spec.port, ca }, timeoutMs, { intervalMs: 200, giveUp: appCrashWatch(sd) })
           .catch(err => withJournalTail(err, spec.scope));
       });
     } catch (err) {
       if (!(err instanceof HostError || err instanceof UnitFailedError)) throw err;
-      throw await putBack(ctx, { systemd: sd, podman }, state, err, backup);
+      throw await putBack(ctx, { systemd: sd, podman, files: ctx.host.files, waitForHealth: look.waitForHealth }, state, err, backup);
     }
     const downtimeMs = Date.now() - downSince;
     // Their values now live in mreg's secrets; down would not know these names.
     for (const s of adoption.legacySecrets) await podman.secretRemove(s);
-    await writeRecord(spec, planned, layout, probe);
+    await writeRecord(ctx.host.files, spec, planned, layout, probe);
     const leftovers = await offerLeftovers(ctx, probe.home, found.quayRoot, spareVolumes(spec));
     report(ctx, spec, found, backup, Date.now() - started, { ms: downtimeMs, steps: downSteps }, { configKept: { settings: Object.keys(kept.settings), keys: kept.foreign.map(([k]) => k) }, configChanges: configChanged, leftovers });
   } finally {
-    await systemd?.close();
     await release();
   }
+}
+
+type Systemd = ActionPorts['systemd'];
+
+/** What putting mirror-registry back goes through: the scope's systemd, podman, files and the health wait. */
+interface PutBackPorts {
+  systemd: Systemd;
+  podman: Podman;
+  files: FilePorts;
+  waitForHealth: InspectPorts['waitForHealth'];
 }
 
 /**
  * After a failure once the old registry stopped: mirror-registry back as it was and healthy, then the
  * error to throw, saying so (or naming what could not be undone and how to finish by hand).
  */
-async function putBack(ctx: CommandContext, ports: { systemd: Systemd; podman: Podman }, state: AdoptState, err: HostError | UnitFailedError,
+async function putBack(ctx: CommandContext, ports: PutBackPorts, state: AdoptState, err: HostError | UnitFailedError,
   backup: string): Promise<HostError | UnitFailedError> {
   const { out } = ctx;
   const { spec, layout } = state;
@@ -204,11 +209,11 @@ async function putBack(ctx: CommandContext, ports: { systemd: Systemd; podman: P
   if (left.length === 0) {
     // mirror-registry's pair as it was: issued by its CA, or the admin's own.
     const ca = await readHealthCas('provided', layout, { withInstallCa: true });
-    healthy = await out.step('mirror-registry health', () => waitForHealth({ hostname: spec.hostname, port: spec.port, ca }, HEALTH_TIMEOUT_MS, { intervalMs: 200 }))
+    healthy = await out.step('mirror-registry health', () => ports.waitForHealth({ hostname: spec.hostname, port: spec.port, ca }, HEALTH_TIMEOUT_MS, { intervalMs: 200 }))
       .then(() => '', (e: unknown) => (e instanceof Error ? e.message : String(e)));
     if (!healthy) {
-      await removeIfExists(backup);
-      if (state.snapshot) await removeIfExists(dbSnapshotPaths(layout.root).dir);
+      await ports.files.remove(backup);
+      if (state.snapshot) await ports.files.remove(dbSnapshotPaths(layout.root).dir);
     }
   }
   const done = left.length === 0 && !healthy;
@@ -219,11 +224,12 @@ async function putBack(ctx: CommandContext, ports: { systemd: Systemd; podman: P
   return err instanceof UnitFailedError ? new UnitFailedError(err.unit, err.result, err.journalTail, hint, message) : new HostError(message, hint);
 }
 
-async function stopLegacy(systemd: Systemd, podman: Podman, spec: InstallSpec): Promise<void> {
+async function stopLegacy(ports: { systemd: Systemd; podman: Podman; journalTail: ActionPorts['journalTail'] }): Promise<void> {
+  const { systemd, podman, journalTail } = ports;
   for (const unit of STOP_ORDER) {
     const result = await systemd.stopUnit(unit);
     if (result !== 'done' && result !== 'skipped') {
-      throw new UnitFailedError(unit, result, await journalTail(unit, spec.scope, 20).catch(() => []), 'nothing was changed; stop it by hand and run mreg adopt again');
+      throw new UnitFailedError(unit, result, await journalTail(unit).catch(() => []), 'nothing was changed; stop it by hand and run mreg adopt again');
     }
     await systemd.resetFailed(unit);
   }
@@ -233,7 +239,7 @@ async function stopLegacy(systemd: Systemd, podman: Podman, spec: InstallSpec): 
 }
 
 
-async function writeRecord(spec: InstallSpec, planned: Plan, layout: QuayRootLayout, probe: HostProbe): Promise<void> {
+async function writeRecord(files: FilePorts, spec: InstallSpec, planned: Plan, layout: QuayRootLayout, probe: HostProbe): Promise<void> {
   const now = probe.now.toISOString();
   const record: InstallRecord = {
     schemaVersion: RECORD_SCHEMA_VERSION, mregVersion: VERSION, createdAt: now, updatedAt: now,
@@ -248,7 +254,7 @@ async function writeRecord(spec: InstallSpec, planned: Plan, layout: QuayRootLay
   };
   await writeIfChanged(layout.record, serializeRecord(record), 0o600);
   const pointer = pointerPath(spec.scope, probe.home);
-  await makeDirIfMissing(dirname(pointer), 0o755);
+  await files.makeDir(dirname(pointer), 0o755);
   await writeIfChanged(pointer, `${spec.quayRoot}\n`, 0o644);
 }
 
