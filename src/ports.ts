@@ -6,15 +6,15 @@ import { bucketProblem } from './apply/object-storage.js';
 import type { Output } from './ui/output.js';
 import { readDirState } from './host/dir-state.js';
 import { runChecked } from './host/exec.js';
-import { gatherFacts, identify, type Identity } from './host/facts.js';
-import { makeDirIfMissing, pathExists, readIfExists, removeIfExists, writeFileAtomic } from './host/fs.js';
-import { probeHealth, waitForHealth } from './host/http.js';
+import { diskFreeBytes, gatherFacts, hostFqdn, identify, isPortFree, resolveHostname, type Identity } from './host/facts.js';
+import { ensureMode, makeDirIfMissing, pathExists, readIfExists, removeIfExists, writeFileAtomic } from './host/fs.js';
+import { httpsRequest, probeHealth, waitForHealth } from './host/http.js';
 import { journalTail } from './host/journal.js';
 import { lockScope } from './host/lock.js';
 import { showJournal } from './host/journal-show.js';
-import { disableLinger } from './host/linger.js';
+import { disableLinger, enableLinger } from './host/linger.js';
 import { createPodman, type Podman } from './host/podman.js';
-import { checkPrivateModes, giveBackDir, knownVolumeMountpoints, removeTree, storageHostPath, storageSpace } from './host/storage.js';
+import { checkPrivateModes, giveBackDir, knownVolumeMountpoints, prepareBindDir, removeTree, storageHostPath, storageSpace } from './host/storage.js';
 import { connectSystemd, type Systemd } from './host/systemd.js';
 import { showUnits } from './host/unit-show.js';
 
@@ -26,6 +26,7 @@ export function createHostPorts(opts: { env: NodeJS.ProcessEnv; out: Output }): 
     remove: removeIfExists, write: writeFileAtomic, makeDir: makeDirIfMissing, exists: pathExists,
     // `DIR/.`: the folder's contents, dotfiles included, not the folder itself.
     copyInto: async (fromDir, intoDir, what) => { await runChecked('cp', ['-a', '--', `${fromDir.endsWith('/') ? fromDir : `${fromDir}/`}.`, `${intoDir}/`], { what }); },
+    ensureMode: async (path, mode) => { await ensureMode(path, mode); },
   };
   // Loaded on first use: every command loads this file, only backup and restore read archives (issue 19).
   const tar = () => import('./host/backup-tar.js');
@@ -50,6 +51,9 @@ export function createHostPorts(opts: { env: NodeJS.ProcessEnv; out: Output }): 
     privateModes: paths => checkPrivateModes(paths, who.uid),
     volumeMountpoints: knownVolumeMountpoints,
     space: storageSpace,
+    diskFree: diskFreeBytes,
+    portFree: port => isPortFree(port),
+    resolves: async hostname => (await resolveHostname(hostname)).length > 0,
     bucketProblem,
     waitForHealth,
     dirState: readDirState,
@@ -68,6 +72,10 @@ export function createHostPorts(opts: { env: NodeJS.ProcessEnv; out: Output }): 
     files,
     archive,
     showJournal: (who, unit, lines, follow) => showJournal(unit, who.scope, lines, follow),
+    hostFqdn,
+    enableLinger,
+    prepareBindDir,
+    httpsRequest: (ep, method, path, body, timeoutMs, headers) => httpsRequest(ep, method, path, body, timeoutMs, headers),
     podman: () => (podman ??= createPodman({ verbose: opts.out.verbose, log: opts.out.debug })),
     async actionPorts(who: Identity): Promise<ActionPorts> {
       systemd ??= await connectSystemd(who.scope, opts.env);

@@ -5,7 +5,7 @@ import type { StorageCapture } from '../backup/capture.js';
 import type { VerifiedBackup } from '../backup/verify.js';
 import type { ArchiveSource, CreateArchive } from '../host/backup-tar.js';
 import type { HostProbe, Identity } from '../host/facts.js';
-import type { HealthAnswer, HealthWaitOptions, RegistryEndpoint } from '../host/http.js';
+import type { HealthAnswer, HealthWaitOptions, HttpResult, RegistryEndpoint } from '../host/http.js';
 import type { Podman } from '../host/podman.js';
 import type { ModeProblem, SpaceInfo } from '../host/storage.js';
 import type { Systemd } from '../host/systemd.js';
@@ -15,7 +15,7 @@ import type { PgVerified } from '../install-spec/pg-version.js';
 import type { ObjectStorage, Scope, Storage, TlsSource } from '../install-spec/spec.js';
 import type { DirState, TakenDir } from '../install-spec/taken-dirs.js';
 
-export type { ArchiveSource, FoundInstall, HealthAnswer, HostProbe, Identity, ModeProblem, Podman, RegistryEndpoint, ShownState, SpaceInfo };
+export type { ArchiveSource, FoundInstall, HealthAnswer, HostProbe, HttpResult, Identity, ModeProblem, Podman, RegistryEndpoint, ShownState, SpaceInfo };
 /** What InspectPorts.waitForHealth rejects with when a unit keeps exiting (upgrade tells it from a timeout). */
 export { CrashLoopError } from '../host/http.js';
 
@@ -31,6 +31,8 @@ export interface FilePorts {
   exists(path: string): Promise<boolean>;
   /** Copies what is in `fromDir` into the existing folder `intoDir`, modes and times kept (cp -a); HostError naming `what`. */
   copyInto(fromDir: string, intoDir: string, what: string): Promise<void>;
+  /** Puts back the permission bits of an existing file (someone chmodded it); a missing file is left alone. */
+  ensureMode(path: string, mode: number): Promise<void>;
 }
 
 /** What execute.ts needs to run every action kind; bound to one scope and user. */
@@ -69,6 +71,12 @@ export interface InspectPorts {
   volumeMountpoints(names: readonly string[], recorded?: Readonly<Record<string, string>>): Promise<Map<string, string>>;
   /** Free and total bytes of the file system holding `path` (or its nearest existing parent). */
   space(path: string): Promise<SpaceInfo>;
+  /** Free bytes for this user on the file system holding `path` (or its nearest existing parent), as preflight counts them; rejects with HostError. */
+  diskFree(path: string): Promise<number>;
+  /** Whether nothing listens on TCP `port` on any address (a brief bind); rejects with HostError when it cannot tell (EACCES). */
+  portFree(port: number): Promise<boolean>;
+  /** Whether `hostname` resolves to an address through the system resolver (getaddrinfo); never rejects. */
+  resolves(hostname: string): Promise<boolean>;
   /** Why the bucket does not answer to its key pair, or undefined when it does; never rejects. */
   bucketProblem(storage: ObjectStorage): Promise<string | undefined>;
   /** host/http.ts waitForHealth: resolves with the ms waited; rejects with HostError at the deadline. */
@@ -130,6 +138,23 @@ export interface HostPorts {
   inspect(who: Identity): InspectPorts;
   /** Hands the terminal to journalctl for `unit`'s last `lines` (and --follow); rejects with HostError when it cannot run. */
   showJournal(who: Identity, unit: string, lines: number, follow: boolean): Promise<void>;
+  /** The host's canonical name (`hostname -f`, a process), or its short name when that fails; never rejects. */
+  hostFqdn(): Promise<string>;
+  /**
+   * logind SetUserLinger(uid, true) over the system bus, then checks it took; rejects with HostError.
+   * Needs no connection to a systemd manager (up turns linger on before it has one).
+   */
+  enableLinger(uid: number): Promise<void>;
+  /**
+   * host/storage.ts prepareBindDir: makes the bind-mount folder `dir` if needed and sets its `mode` and, with
+   * `owner`, its uid:gid as the container sees them (rootless: inside the user namespace); only the folder itself.
+   */
+  prepareBindDir(dir: string, mode: number, scope: Scope, owner?: { uid: number; gid: number }): Promise<void>;
+  /**
+   * One HTTPS request to the registry (`body` sent as JSON), verified with `endpoint.ca`; resolves with any
+   * status; rejects on a connection error or after `timeoutMs` (10 s when not given).
+   */
+  httpsRequest(endpoint: RegistryEndpoint, method: string, path: string, body?: unknown, timeoutMs?: number, headers?: Record<string, string>): Promise<HttpResult>;
   /** The podman CLI of this user (no process until a call). */
   podman(): Podman;
   /** This user's files. */

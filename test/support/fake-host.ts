@@ -133,6 +133,12 @@ export function createFakeHost(opts: FakeHostOptions): FakeHost {
         for (const [p, f] of Object.entries(state.files)) if (p.startsWith(`${from}/`)) state.files[moved(p)] = { ...f };
         for (const [p, d] of Object.entries(state.dirs)) if (p.startsWith(`${from}/`)) state.dirs[moved(p)] = { ...d };
       },
+      async ensureMode(path, mode) {
+        const f = state.files[path];
+        if (!f || f.mode === mode) return;
+        call('ensureMode', path);
+        f.mode = mode;
+      },
     },
     async disableLinger() { call('disableLinger'); state.linger = false; },
     async giveBackDir(d: TakenDir, only?: readonly string[]) {
@@ -190,6 +196,10 @@ export function createFakeHost(opts: FakeHostOptions): FakeHost {
     },
     volumeMountpoints: async (names, recorded = {}) => new Map(names.filter(n => state.volumes.includes(n)).map(n => [n, recorded[n] ?? `/var/lib/containers/storage/volumes/${n}/_data`])),
     space: async () => opts.space ?? { freeBytes: 100 * 1024 ** 3, totalBytes: 200 * 1024 ** 3 },
+    diskFree: async () => (opts.space ?? { freeBytes: 100 * 1024 ** 3 }).freeBytes,
+    // Sockets and the resolver are the host's (the VM suite's).
+    async portFree() { throw new Error('fake-host: inspect.portFree is not faked'); },
+    async resolves() { throw new Error('fake-host: inspect.resolves is not faked'); },
     bucketProblem: async () => undefined,
     async waitForHealth() {
       const h = opts.health ?? { ok: true, status: 200, error: null };
@@ -221,6 +231,11 @@ export function createFakeHost(opts: FakeHostOptions): FakeHost {
     files: ports.files,
     archive,
     probe: async () => { call('probe', ''); return opts.probe; },
+    async hostFqdn() { throw new Error('fake-host: hostFqdn is not faked'); },
+    async enableLinger() { call('enableLinger'); state.linger = true; },
+    // Ownership as a container sees it, and HTTPS to a registry, are the VM suite's.
+    async prepareBindDir() { throw new Error('fake-host: prepareBindDir is not faked'); },
+    async httpsRequest() { throw new Error('fake-host: httpsRequest is not faked'); },
     identify: () => {
       const { scope, uid, gid, user, home, quadletDir, runtimeDir, now } = opts.probe;
       return { scope, uid, gid, user, home, quadletDir, runtimeDir, now };
