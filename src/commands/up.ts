@@ -27,21 +27,11 @@ import { imagesShownRunning, runningUnitFiles } from '../plan/running-images.js'
 import { readCredentials, writeCredentials, type Credentials } from '../apply/credentials.js';
 import { checkInputFiles, givenImages, printDryRun, remoteOptionEnv, runOnTarget, stringFlag } from './common.js';
 import { outdatedFiles, quadletFilesDiffer, startUnits, validateUnits, writeIfChanged, writePlan } from '../apply/units-step.js';
-import { diskFreeBytes, gatherFacts, hostFqdn, isPortFree, resolveHostname, type HostProbe } from '../host/facts.js';
-import { createPodman, type Podman } from '../host/podman.js';
-import { enableLinger } from '../host/linger.js';
-import { connectSystemd, type Systemd } from '../host/systemd.js';
-import { showUnits, type ShownState } from '../host/unit-show.js';
-import { ensureMode, makeDirIfMissing, pathExists, removeIfExists } from '../host/fs.js';
-import { readDirState } from '../host/dir-state.js';
-import { findRecordedInstall, readRecordAt } from '../apply/install-lookup.js';
+import type { ActionPorts, FilePorts, HostPorts, HostProbe, InspectPorts, Podman, RegistryEndpoint, ShownState } from '../actions/ports.js';
 import { reviewRerun, withRecordedFlags, type RerunReview } from '../install-spec/rerun.js';
 import { mergeTaken, takenDir, takeProblem, type TakenDir } from '../install-spec/taken-dirs.js';
-import { httpsRequest, waitForHealth, type RegistryEndpoint } from '../host/http.js';
 import { appCrashWatch, withJournalTail } from '../apply/crash-watch.js';
 import { loadImageArchive } from '../apply/image-archive.js';
-import { prepareBindDir, volumeMountpoints } from '../host/storage.js';
-import { assertPgMajorCompatible } from '../host/pg-data.js';
 import { VERSION } from '../version.js';
 import { action } from '../actions/action.js';
 import { executeActions } from '../actions/execute.js';
@@ -66,6 +56,8 @@ export function rawUpFlags(flags: Record<string, unknown>): RawUpFlags {
   };
 }
 
+type Systemd = ActionPorts['systemd'];
+
 /** What another command (restore) does inside up's run, with the registry healthy and the lock held. */
 export interface UpHooks {
   beforeReport?: (run: { systemd: Systemd; spec: InstallSpec; endpoint: RegistryEndpoint; podman: Podman }) => Promise<void>;
@@ -76,15 +68,18 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
   // Another host: check the flags as that host's mreg will (named after it), then run it there.
   if (await runOnTarget('up', ctx, { check: host => { parseUpOptions(rawUpFlags({ quayHostname: host, ...flags, imageArchive: undefined }), remoteOptionEnv(flags, host)); } })) return;
   // The host's name is the default hostname of a new install only: asked when no flag and no record gives one.
-  const probe = await gatherFacts({ env: ctx.env, fqdn: false });
+  const probe = await ctx.host.probe({ fqdn: false });
+  const look = ctx.host.inspect(probe);
   // Every check before the first change: flags, the existing install, folders, input files.
   // up -H names a new registry after the target (remoteEnv); an install's recorded name still wins.
   const named = ctx.env[DEFAULT_HOSTNAME_ENV];
-  const checked = await checkUp(rawUpFlags(flags), probe, named ? async () => named : hostFqdn);
+  const checked = await checkUp({ host: ctx.host, look }, rawUpFlags(flags), probe, named ? async () => named : () => ctx.host.hostFqdn());
   const { previous, review, taken } = checked;
   let spec = checked.spec;
   const layout = quayRootLayout(spec.quayRoot);
-  const podman = createPodman({ verbose: out.verbose, log: out.debug });
+  const podman = ctx.host.podman();
+  // The install's scope: its systemd and PostgreSQL data.
+  const target = { ...probe, scope: spec.scope };
 
   if (flags.dryRun) {
     await dryRun(checked, probe, layout, ctx);
@@ -93,10 +88,9 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
 
   const release = await ctx.host.lock(probe);
   // Unit states come from one `systemctl show`; the D-Bus client connects only for a job (reload, start)
-  // or a crash watch, so a run with nothing to change never loads it (issue 19).
-  let systemd: Systemd | undefined;
+  // or a crash watch, so a run with nothing to change never loads it (issue 19). main closes it.
   let connecting: Promise<Systemd> | undefined;
-  const manager = () => (connecting ??= connectSystemd(spec.scope, ctx.env).then(sd => (systemd = sd)));
+  const manager = () => (connecting ??= ctx.host.actionPorts(target).then(p => p.systemd));
   // The ids of the steps this run took, in upSteps' order: `--json` reports them beside the dry run's.
   const { ran, did } = stepLog(out);
   const S = UP_STEP;
@@ -109,16 +103,16 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     let lingerEnabledByMreg = previous && !previous.removedAt ? previous.lingerEnabledByMreg : false;
 
     // Every unit's state by name, in one `systemctl show`: read in preflight, and again only by a run that wrote a file.
-    const readUnitStates = async () => new Map((await showUnits(probe, ALL_UNITS, ctx.env)).map(st => [st.name, st] as const));
+    const readUnitStates = async () => new Map((await look.unitStates(ALL_UNITS)).map(st => [st.name, st] as const));
     let shownEarly: Map<string, ShownState> | undefined;
     const preflightStep = () => out.step('preflight', async () => {
       let sdError: string | undefined;
       // Independent questions, asked at once.
-      const [shown, portFree, addresses, diskFree] = await Promise.all([
+      const [shown, portFree, resolves, diskFree] = await Promise.all([
         readUnitStates().catch((err: unknown) => { sdError = err instanceof Error ? err.message : String(err); return undefined; }),
-        isPortFree(spec.port).catch(() => true),
-        resolveHostname(spec.hostname).catch(() => []),
-        diskFreeBytes(spec.quayStorage.kind === 'path' ? spec.quayStorage.path : spec.quayRoot),
+        look.portFree(spec.port).catch(() => true),
+        look.resolves(spec.hostname).catch(() => false),
+        look.diskFree(spec.quayStorage.kind === 'path' ? spec.quayStorage.path : spec.quayRoot),
       ]);
       shownEarly = shown;
       const appState = shownEarly?.get(UNITS.app);
@@ -132,7 +126,7 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
         systemdError: sdError,
         portFree,
         portOwnedByInstall: (previous?.spec.port === spec.port && appState?.activeState === 'active') || ourPodUp,
-        hostnameResolves: addresses.length > 0,
+        hostnameResolves: resolves,
         diskFreeBytes: diskFree,
       });
       for (const w of result.warnings) out.warn(w);
@@ -146,7 +140,7 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     // install already runs that image.
     const imagesStep = () => out.step('images present', () => requireImages(podman, spec, 'load them with --image-archive FILE, or `podman pull` them on a connected host and `podman save` them here; mreg never pulls (air-gapped)'));
     const checkPg = checksPgData(spec, previous);
-    const pgStep = async () => (checkPg ? out.step('PostgreSQL data version', () => assertPgMajorCompatible(spec.pgStorage, spec.images.postgres, spec.scope, previous?.pgData, previous?.volumeMountpoints))
+    const pgStep = async () => (checkPg ? out.step('PostgreSQL data version', () => ctx.host.inspect(target).assertPgMajorCompatible(spec.pgStorage, spec.images.postgres, previous?.pgData, previous?.volumeMountpoints))
       : previous?.pgData);
     let pgData: Awaited<ReturnType<typeof pgStep>>;
     // The units running unchanged from the recorded files with the recorded images (plan/running-images.ts).
@@ -189,7 +183,7 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     // Linger is the one check that changes the host: only once everything else passed.
     if (spec.scope === 'rootless' && !probe.lingerEnabled) {
       try {
-        await enableLinger(probe.uid);
+        await ctx.host.enableLinger(probe.uid);
         lingerEnabledByMreg = true;
         out.info(`    enabled linger for ${probe.user} so the registry runs without a login session`);
         did(S.linger);
@@ -228,14 +222,14 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     // interrupted run is resumed by up, or removed by down, and --purge knows what is mreg's.
     const fresh = !previous || Boolean(previous.removedAt);
     if (fresh) {
-      await makeDirIfMissing(layout.root, 0o700);
-      await writeRecord(layout, recordAt(probe.now.toISOString(), [], []), spec, probe.home);
+      await ctx.host.files.makeDir(layout.root, 0o700);
+      await writeRecord(ctx.host.files, layout, recordAt(probe.now.toISOString(), [], []), spec, probe.home);
       did(S.firstRecord);
     }
 
     // TLS files and podman secrets are independent: made at once, once every check has passed.
     const previousCreds = await readCredentials(layout.credentials);
-    if (previousCreds) await ensureMode(layout.credentials, 0o600);
+    if (previousCreds) await ctx.host.files.ensureMode(layout.credentials, 0o600);
     const pendingCreds = await readCredentials(layout.credentialsPending);
     const initPassword = previousCreds?.password ?? spec.initPassword ?? pendingCreds?.password;
     const [tls, { secrets, missing }] = await allInOrder([
@@ -253,7 +247,7 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     await out.step('storage', async () => {
       // A bind folder: Quay must write its blob folder (the model's owner); Postgres data gets :U from the unit.
       for (const { mount, path } of bindMounts(spec)) {
-        await prepareBindDir(path, mount.mode, spec.scope, mount.owner);
+        await ctx.host.prepareBindDir(path, mount.mode, spec.scope, mount.owner);
         did(S.bindDir(path));
       }
     });
@@ -271,7 +265,7 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     // (a run resumed after one killed before this point still has the early record's short list).
     const plannedFiles = planned.files.map(f => f.path);
     if (fresh || plannedFiles.some(f => !previous!.files.includes(f))) {
-      await writeRecord(layout, recordAt(probe.now.toISOString(), plannedFiles, planned.volumes), spec, probe.home);
+      await writeRecord(ctx.host.files, layout, recordAt(probe.now.toISOString(), plannedFiles, planned.volumes), spec, probe.home);
       did(S.recordFiles);
     }
 
@@ -312,28 +306,34 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     }
     // While Quay starts, podman says where the volumes are (once: a re-run keeps what was recorded).
     const known = planned.volumes.every(v => mountpoints?.[v]);
-    const asking = known ? undefined : volumeMountpoints(planned.volumes).then(m => Object.fromEntries(m)).catch(() => undefined);
-    const waited = await out.step('registry health', () => waitForHealth(ep, HEALTH_TIMEOUT_MS, { intervalMs: 200, giveUp: appCrashWatch({ unitState: async name => (await manager()).unitState(name) }) })
+    const asking = known ? undefined : look.volumeMountpoints(planned.volumes).then(m => Object.fromEntries(m)).catch(() => undefined);
+    const waited = await out.step('registry health', () => look.waitForHealth(ep, HEALTH_TIMEOUT_MS, { intervalMs: 200, giveUp: appCrashWatch({ unitState: async name => (await manager()).unitState(name) }) })
       .catch(err => withJournalTail(err, spec.scope)));
     if (asking) mountpoints = await asking;
     out.debug(`healthy after ${waited} ms of probing`);
     did(S.health);
 
-    const creds = await out.step('first user', () => ensureInitUser(ep, spec, secrets, previousCreds, layout, tls.caPath, previous !== undefined));
+    const creds = await out.step('first user', () => ensureInitUser(ctx.host, ep, spec, secrets, previousCreds, layout, tls.caPath, previous !== undefined));
     if (creds.created) nothingChanged = false;
     did(previousCreds?.username === spec.initUser ? S.keepFirstUser : S.firstUser);
 
     if (hooks.beforeReport) await hooks.beforeReport({ systemd: await manager(), spec, endpoint: ep, podman });
     const finalUpdatedAt = nothingChanged && previous ? previous.updatedAt : probe.now.toISOString();
-    await writeRecord(layout, recordAt(finalUpdatedAt, plannedFiles, planned.volumes), spec, probe.home);
+    await writeRecord(ctx.host.files, layout, recordAt(finalUpdatedAt, plannedFiles, planned.volumes), spec, probe.home);
     did(S.record);
 
     report(ctx, spec, creds.credentials, tls.caPath, { unchanged: nothingChanged, userCreated: creds.created, steps: ran }, Date.now() - started);
   } finally {
+    // A connection still being made is settled first, so main's close() finds it.
     await connecting?.catch(() => undefined);
-    await systemd?.close();
     await release();
   }
+}
+
+/** What checkUp reads through: the install lookup, and file and folder looks. */
+interface CheckPorts {
+  host: Pick<HostPorts, 'findRecordedInstall' | 'readRecordAt'>;
+  look: Pick<InspectPorts, 'exists' | 'dirState'>;
 }
 
 interface CheckedUp {
@@ -350,8 +350,9 @@ interface CheckedUp {
  * is refused or named as a change, and quayRoot and storage folders are checked before any is made.
  * Reads only; every refusal is a UsageError (exit 2, nothing changed).
  */
-async function checkUp(given: RawUpFlags, probe: HostProbe, defaultHost: () => Promise<string>): Promise<CheckedUp> {
-  const recorded = await findRecordedInstall(probe.scope, probe.home);
+async function checkUp(ports: CheckPorts, given: RawUpFlags, probe: HostProbe, defaultHost: () => Promise<string>): Promise<CheckedUp> {
+  const { host, look } = ports;
+  const recorded = await host.findRecordedInstall(probe.scope, probe.home);
   const raw = recorded ? withRecordedFlags(given, recorded.record.spec, recorded.layout) : given;
   const env = { scope: probe.scope, fqdn: raw.quayHostname === undefined ? await defaultHost() : '', home: probe.home };
   let spec = parseUpOptions(raw, env);
@@ -360,11 +361,11 @@ async function checkUp(given: RawUpFlags, probe: HostProbe, defaultHost: () => P
       `leave --quayRoot out to use that install, or remove it first: mreg down --purge --quayRoot ${recorded.layout.root}`);
   }
   // A quayRoot given by flag whose pointer was lost still holds its record.
-  const found = recorded ?? await readRecordAt(spec.quayRoot);
+  const found = recorded ?? await host.readRecordAt(spec.quayRoot);
   if (found && !recorded) spec = parseUpOptions(withRecordedFlags(given, found.record.spec, found.layout), env);
   const previous = found?.record;
   const layout = quayRootLayout(spec.quayRoot);
-  if (!previous) await refuseForeignUnits(probe.quadletDir, systemdUnitDir(probe.scope, probe.home));
+  if (!previous) await refuseForeignUnits(look.exists, probe.quadletDir, systemdUnitDir(probe.scope, probe.home));
   const refusal = previous && probe.podmanVersion
     ? layoutProblem(previous.files, probe.podmanVersion, unitDirs(probe), 'up') : undefined;
   if (refusal) throw new HostError(refusal, 'nothing was changed; run mreg on podman 5 again (dnf update podman), or back up on that host and restore on one with podman 5');
@@ -380,7 +381,7 @@ async function checkUp(given: RawUpFlags, probe: HostProbe, defaultHost: () => P
   }
   const taken: TakenDir[] = [];
   for (const d of dirs) {
-    const state = await readDirState(d.path);
+    const state = await look.dirState(d.path);
     const problem = takeProblem({ ...d, state, home: probe.home });
     if (problem) problems.push(problem);
     const t = d.recorded ? undefined : takenDir(d.path, state);
@@ -400,14 +401,14 @@ async function checkUp(given: RawUpFlags, probe: HostProbe, defaultHost: () => P
  * install whose quayRoot was lost), or mirror-registry's plain units, which would shadow the generated
  * ones of the same name (a 1.2 uninstall leaves them behind).
  */
-async function refuseForeignUnits(quadletDir: string, legacyDir: string): Promise<void> {
+async function refuseForeignUnits(exists: InspectPorts['exists'], quadletDir: string, legacyDir: string): Promise<void> {
   const app = join(quadletDir, COMPONENTS.app.quadletFile);
-  if (await pathExists(app)) {
+  if (await exists(app)) {
     throw new UsageError(`${app} exists, but this scope has no mreg install record (no pointer, nothing at the default quayRoot)`,
       'if mreg made it, pass its --quayRoot; if mirror-registry did, use mreg adopt; otherwise stop and remove those units first');
   }
   const legacy = join(legacyDir, UNITS.app);
-  if (await pathExists(legacy)) {
+  if (await exists(legacy)) {
     throw new UsageError(`${legacy} exists: a mirror-registry install (or what its uninstall left) whose units would shadow mreg's`,
       `take it over with \`mreg adopt\`; if it was uninstalled, remove ${legacyDir}/quay-*.service and run \`systemctl${legacyDir.startsWith('/etc/') ? '' : ' --user'} daemon-reload\` first`);
   }
@@ -419,10 +420,10 @@ function shortName(hostname: string): string | undefined {
 }
 
 /** The install record, and the pointer that lets down/status/upgrade find quayRoot without flags. */
-async function writeRecord(layout: QuayRootLayout, record: InstallRecord, spec: InstallSpec, home: string): Promise<void> {
+async function writeRecord(files: FilePorts, layout: QuayRootLayout, record: InstallRecord, spec: InstallSpec, home: string): Promise<void> {
   await writeIfChanged(layout.record, serializeRecord(record), 0o600);
   const pointer = pointerPath(spec.scope, home);
-  await makeDirIfMissing(dirname(pointer), 0o755);
+  await files.makeDir(dirname(pointer), 0o755);
   await writeIfChanged(pointer, `${spec.quayRoot}\n`, 0o644);
 }
 
@@ -453,11 +454,14 @@ async function dryRun(checked: CheckedUp, probe: HostProbe, layout: QuayRootLayo
 }
 
 
+/** What making the first user goes through: HTTPS to the registry, and the pending credentials file. */
+type InitUserPorts = Pick<HostPorts, 'httpsRequest' | 'files'>;
+
 /**
  * Creates the first user once. `recorded`: mreg has a record of this install; when it holds no
  * credentials (an adopted mirror-registry install), existing users are kept and none is created.
  */
-async function ensureInitUser(ep: RegistryEndpoint, spec: InstallSpec, secrets: InstallSecrets, previous: Credentials | undefined,
+async function ensureInitUser(ports: InitUserPorts, ep: RegistryEndpoint, spec: InstallSpec, secrets: InstallSecrets, previous: Credentials | undefined,
   layout: QuayRootLayout, caPath: string | undefined, recorded: boolean): Promise<{ credentials?: Credentials; created: boolean }> {
   const url = `https://${spec.hostname}:${spec.port}`;
   if (previous && previous.username === spec.initUser) return { credentials: { ...previous, url, ca: caPath }, created: false };
@@ -467,20 +471,20 @@ async function ensureInitUser(ep: RegistryEndpoint, spec: InstallSpec, secrets: 
   let answer: string;
   let ok: boolean;
   try {
-    const r = await httpsRequest(ep, 'POST', '/api/v1/user/initialize', {
+    const r = await ports.httpsRequest(ep, 'POST', '/api/v1/user/initialize', {
       username: spec.initUser, password: secrets.initPassword, email: `${spec.initUser}@${spec.hostname}`, access_token: true,
     }, INIT_USER_TIMEOUT_MS);
     answer = `answered HTTP ${r.status}`;
-    if (recorded && !previous && r.status >= 400 && r.status < 500 && !(await loginWorks(ep, spec.initUser, secrets.initPassword))) {
-      await removeIfExists(pending);
+    if (recorded && !previous && r.status >= 400 && r.status < 500 && !(await loginWorks(ports, ep, spec.initUser, secrets.initPassword))) {
+      await ports.files.remove(pending);
       return { created: false };
     }
     // Not 2xx: an earlier, interrupted run may have created the user with this same password.
-    ok = (r.status >= 200 && r.status < 300) || (await loginWorks(ep, spec.initUser, secrets.initPassword));
+    ok = (r.status >= 200 && r.status < 300) || (await loginWorks(ports, ep, spec.initUser, secrets.initPassword));
   } catch (err) {
     // A timed-out request may still have created the user: the password decides.
     answer = err instanceof Error ? err.message : String(err);
-    ok = await loginWorks(ep, spec.initUser, secrets.initPassword).catch(() => false);
+    ok = await loginWorks(ports, ep, spec.initUser, secrets.initPassword).catch(() => false);
   }
   if (!ok) {
     throw new HostError(`could not create the first user ${spec.initUser}: /api/v1/user/initialize ${answer}`,
@@ -488,7 +492,7 @@ async function ensureInitUser(ep: RegistryEndpoint, spec: InstallSpec, secrets: 
         : `if a user already exists in this database, use its credentials; otherwise check \`mreg logs quay-app\` and run mreg up again (it reuses the password in ${pending})`);
   }
   await writeCredentials(layout.credentials, credentials);
-  await removeIfExists(pending);
+  await ports.files.remove(pending);
   return { credentials, created: true };
 }
 
@@ -496,9 +500,9 @@ async function ensureInitUser(ep: RegistryEndpoint, spec: InstallSpec, secrets: 
  * Whether the registry accepts this login. Quay's token endpoint answers 200; a plain distribution
  * registry has no /v2/auth and answers 404 once the credentials are accepted. 401 is a wrong password.
  */
-async function loginWorks(ep: RegistryEndpoint, username: string, password: string): Promise<boolean> {
+async function loginWorks(ports: Pick<InitUserPorts, 'httpsRequest'>, ep: RegistryEndpoint, username: string, password: string): Promise<boolean> {
   const auth = Buffer.from(`${username}:${password}`).toString('base64');
-  const r = await httpsRequest(ep, 'GET', `/v2/auth?service=${encodeURIComponent(ep.hostname)}&account=${encodeURIComponent(username)}`,
+  const r = await ports.httpsRequest(ep, 'GET', `/v2/auth?service=${encodeURIComponent(ep.hostname)}&account=${encodeURIComponent(username)}`,
     undefined, INIT_USER_TIMEOUT_MS, { authorization: `Basic ${auth}` });
   return r.status === 200 || r.status === 404;
 }
