@@ -20,7 +20,12 @@ import { showUnits } from './host/unit-show.js';
 
 /** Nothing is opened until actionPorts(); the caller must await close() in a finally. */
 export function createHostPorts(opts: { env: NodeJS.ProcessEnv; out: Output }): HostPorts {
-  let systemd: Systemd | undefined;
+  // One connection per run, however many callers ask at once; a failed connect is tried again by the next.
+  let connecting: Promise<Systemd> | undefined;
+  const connect = (who: Identity) => (connecting ??= connectSystemd(who.scope, opts.env).catch((err: unknown) => {
+    connecting = undefined;
+    throw err;
+  }));
   let podman: Podman | undefined;
   const files: FilePorts = {
     remove: removeIfExists, write: writeFileAtomic, makeDir: makeDirIfMissing, exists: pathExists,
@@ -78,7 +83,7 @@ export function createHostPorts(opts: { env: NodeJS.ProcessEnv; out: Output }): 
     httpsRequest: (ep, method, path, body, timeoutMs, headers) => httpsRequest(ep, method, path, body, timeoutMs, headers),
     podman: () => (podman ??= createPodman({ verbose: opts.out.verbose, log: opts.out.debug })),
     async actionPorts(who: Identity): Promise<ActionPorts> {
-      systemd ??= await connectSystemd(who.scope, opts.env);
+      const systemd = await connect(who);
       return {
         systemd,
         podman: (podman ??= createPodman({ verbose: opts.out.verbose, log: opts.out.debug })),
@@ -90,9 +95,9 @@ export function createHostPorts(opts: { env: NodeJS.ProcessEnv; out: Output }): 
       };
     },
     async close() {
-      const s = systemd;
-      systemd = undefined;
-      await s?.close();
+      const c = connecting;
+      connecting = undefined;
+      await (await c?.catch(() => undefined))?.close();
     },
   };
 }
