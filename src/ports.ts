@@ -80,7 +80,7 @@ export function createHostPorts(opts: { env: NodeJS.ProcessEnv; out: Output }): 
     hostFqdn,
     enableLinger,
     prepareBindDir,
-    httpsRequest: (ep, method, path, body, timeoutMs, headers) => httpsRequest(ep, method, path, body, timeoutMs, headers),
+    httpsRequest,
     podman: () => (podman ??= createPodman({ verbose: opts.out.verbose, log: opts.out.debug })),
     async actionPorts(who: Identity): Promise<ActionPorts> {
       const systemd = await connect(who);
