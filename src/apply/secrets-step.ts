@@ -31,6 +31,11 @@ export function readStoredSecrets(podman: Pick<Podman, 'secretValues'>): Promise
   return podman.secretValues(ALL_SECRET_NAMES);
 }
 
+/** The same, from podman's files when the record names their folder (`secretStore`); `store` is the folder to record. */
+export function readStoredSecretsAt(podman: Pick<Podman, 'storedSecrets'>, store: string | undefined): Promise<{ values: Map<string, string>; store?: string }> {
+  return podman.storedSecrets(ALL_SECRET_NAMES, store);
+}
+
 /**
  * The install's secrets: those podman holds (`stored`, from readStoredSecrets), then those a kept
  * config.yaml holds, fresh values for the rest; and the names that must still be created.

@@ -19,7 +19,7 @@ import { preflight } from '../install-spec/preflight.js';
 import { DEFAULT_HOSTNAME_ENV, HEALTH_TIMEOUT_MS } from '../install-spec/defaults.js';
 import { recordSpec, serializeRecord, RECORD_SCHEMA_VERSION, type InstallRecord } from '../install-spec/record.js';
 import type { InstallSecrets, InstallSpec } from '../install-spec/spec.js';
-import { createSecrets, generateSecrets, readStoredSecrets, resolveSecrets } from '../apply/secrets-step.js';
+import { createSecrets, generateSecrets, readStoredSecretsAt, resolveSecrets } from '../apply/secrets-step.js';
 import { ensureTls } from '../apply/tls-step.js';
 import { labelBindPaths, SELINUX_STEP } from '../apply/selinux-step.js';
 import { bindMounts, checksPgData, UP_STEP, upSteps } from '../plan/up-steps.js';
@@ -98,7 +98,8 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     const started = Date.now();
     for (const c of review.changes) { out.info(`mreg: changing ${c}`); did(S.change(c)); }
     // Reading the stored secrets changes nothing: asked now, beside the checks, used in the secrets step.
-    const stored = readStoredSecrets(podman);
+    // From podman's files when the record names the folder it confirmed, else one podman process.
+    const stored = readStoredSecretsAt(podman, previous?.secretStore);
     stored.catch(() => undefined); // its failure is reported by the secrets step, after every check
     let lingerEnabledByMreg = previous && !previous.removedAt ? previous.lingerEnabledByMreg : false;
 
@@ -201,6 +202,7 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
 
     let dropped: readonly string[] = []; // stale unit files this run deleted: no longer mreg's to remove
     let mountpoints = previous?.volumeMountpoints; // where podman keeps each volume (for status), asked once
+    let secretStore: string | undefined; // where podman keeps the secrets' values, when it confirmed one (secrets step)
     const recordAt = (updatedAt: string, plannedFiles: readonly string[], volumes: readonly string[]): InstallRecord => ({
       schemaVersion: RECORD_SCHEMA_VERSION,
       mregVersion: VERSION,
@@ -216,6 +218,7 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
       pgData, // undefined (nothing verified) is left out of the JSON
       takenDirs: taken,
       volumeMountpoints: mountpoints,
+      secretStore,
       migratedFrom: previous?.migratedFrom, // undefined is left out of the JSON
     });
     // A first install records itself (and the folders it takes) before it creates anything, so an
@@ -235,7 +238,9 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     const [tls, { secrets, missing }] = await allInOrder([
       out.step('TLS certificates', () => ensureTls(spec, layout, probe.now, shortName(spec.hostname))),
       out.step('secrets', async () => {
-        const r = resolveSecrets(await stored, initPassword ?? generateSecrets().initPassword, configYaml);
+        const read = await stored;
+        secretStore = read.store; // a folder podman no longer confirms is forgotten, never trusted
+        const r = resolveSecrets(read.values, initPassword ?? generateSecrets().initPassword, configYaml);
         await createSecrets(podman, r.secrets, r.missing);
         return r;
       }),

@@ -7,6 +7,7 @@ import { PODMAN_SUPPORT } from '../plan/compat.js';
 import type { Scope } from '../install-spec/spec.js';
 import { commandFailed, isCommandMissing, runChecked, runCommand, tailLines, type RunResult } from './exec.js';
 import { listFiles, pathExists } from './fs.js';
+import { learnSecretStore, readSecretStore, type InspectedSecret } from './secret-store.js';
 
 export interface QuadletDryRun {
   /** True when the generator exited 0, reported no error and produced a unit for every input file. */
@@ -34,6 +35,11 @@ export interface Podman {
   secretValue(name: string): Promise<string | undefined>;
   /** Stored values by name from one `secret inspect --showsecret`; names podman does not hold are absent. */
   secretValues(names: readonly string[]): Promise<Map<string, string>>;
+  /**
+   * The same values, read from podman's files in `store` (a folder learnSecretStore confirmed) when they
+   * hold every name, else from `secret inspect`; `store` is the folder to use next time, when known.
+   */
+  storedSecrets(names: readonly string[], store?: string): Promise<{ values: Map<string, string>; store?: string }>;
   /** The remove calls treat a missing object as already removed. */
   secretRemove(name: string): Promise<void>;
   volumeExists(name: string): Promise<boolean>;
@@ -80,15 +86,22 @@ export function parseLoadedImages(stdout: string): string[] {
  * only entries named in `names` (podman also matches ID prefixes). Undefined when stdout is not such an array.
  */
 export function parseSecretInspect(stdout: string, names: readonly string[]): Map<string, string> | undefined {
+  return parseSecretItems(stdout, names)?.values;
+}
+
+function parseSecretItems(stdout: string, names: readonly string[]): { values: Map<string, string>; items: InspectedSecret[] } | undefined {
   let list: unknown;
   try { list = JSON.parse(stdout); } catch { return undefined; }
   if (!Array.isArray(list)) return undefined;
   const values = new Map<string, string>();
-  for (const item of list as Array<{ Spec?: { Name?: unknown }; SecretData?: unknown }>) {
+  const items: InspectedSecret[] = [];
+  for (const item of list as Array<InspectedSecret & { SecretData?: unknown }>) {
     const name = item?.Spec?.Name;
-    if (typeof name === 'string' && names.includes(name)) values.set(name, typeof item.SecretData === 'string' ? item.SecretData : '');
+    if (typeof name !== 'string' || !names.includes(name)) continue;
+    values.set(name, typeof item.SecretData === 'string' ? item.SecretData : '');
+    items.push(item);
   }
-  return values;
+  return { values, items };
 }
 
 /** Splits `quadlet -dryrun` stdout into units: blocks headed `---name.service---`. */
@@ -145,20 +158,24 @@ export function createPodman(opts: { verbose?: boolean; log?: (line: string) => 
   }
 
   async function secretValues(names: readonly string[]): Promise<Map<string, string>> {
-    if (names.length === 0) return new Map();
+    return (await inspectSecrets(names)).values;
+  }
+
+  async function inspectSecrets(names: readonly string[]): Promise<{ values: Map<string, string>; items: InspectedSecret[] }> {
+    if (names.length === 0) return { values: new Map(), items: [] };
     // Default output is JSON, exact bytes. With some names missing podman still prints the found
     // ones, then exits non-zero with "no such secret" (cmd/podman/secrets/inspect.go, 4.x and 5.x).
     const args = ['secret', 'inspect', '--showsecret', ...names];
     const res = await runCommand('podman', args, { log });
     const isMissing = res.exitCode !== 0 && NOT_FOUND.test(res.stderr);
     if (res.exitCode !== 0 && !isMissing) throw commandFailed('podman', args, res);
-    const values = parseSecretInspect(res.stdout, names);
-    if (values) return values;
+    const parsed = parseSecretItems(res.stdout, names);
+    if (parsed) return parsed;
     if (!isMissing) throw new HostError(`podman ${args.join(' ')} printed no JSON array`);
-    if (names.length === 1) return new Map();
+    if (names.length === 1) return { values: new Map(), items: [] };
     // A podman that printed nothing because one was missing: ask one name at a time.
-    const each = await Promise.all(names.map((n) => secretValues([n])));
-    return new Map(each.flatMap((m) => [...m]));
+    const each = await Promise.all(names.map((n) => inspectSecrets([n])));
+    return { values: new Map(each.flatMap((r) => [...r.values])), items: each.flatMap((r) => r.items) };
   }
 
   return {
@@ -206,6 +223,15 @@ export function createPodman(opts: { verbose?: boolean; log?: (line: string) => 
     },
     secretValue: async (name) => (await secretValues([name])).get(name),
     secretValues,
+    async storedSecrets(names, store) {
+      const read = store ? await readSecretStore(store, names) : undefined;
+      if (read) {
+        log?.(`# podman secrets read from ${store}`);
+        return { values: read, store };
+      }
+      const { values, items } = await inspectSecrets(names);
+      return { values, store: await learnSecretStore(items, values) };
+    },
     secretRemove: (name) => removeIgnoringMissing(['secret', 'rm', name]),
     volumeExists: (name) => exists(['volume', 'exists', name]),
     volumeRemove: (name) => removeIgnoringMissing(['volume', 'rm', name]),

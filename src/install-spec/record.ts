@@ -56,6 +56,8 @@ const recordSchema = z.object({
   })).optional(),
   /** Each volume's host folder as podman reported it when up last ran, so status needs no podman process. */
   volumeMountpoints: z.record(z.string(), z.string()).optional(),
+  /** podman's secrets folder (GRAPHROOT/secrets), confirmed when up last asked podman, so a re-run reads values from its files (host/secret-store.ts). */
+  secretStore: z.string().optional(),
   /** Set by `mreg down` without --purge: units and secrets are gone, data and quayRoot are kept. */
   removedAt: z.string().optional(),
   /** Set by `mreg storage migrate`: the local storage the blobs were copied from, kept until the user deletes it. */

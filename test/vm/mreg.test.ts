@@ -163,6 +163,28 @@ sideBySide(t, 'install, push, up again, status, kill -9 (both scopes at once)', 
     t.equal(l.exitCode, 0, 'the same credentials log in', { output: describe(l) });
   });
 
+  t.test(`${s.name}: a re-run reads the secrets from podman's own files; a removed one is made again with its value`, async t => {
+    // Issue 19: the earlier re-runs asked `podman secret inspect` and recorded the folder it confirmed.
+    const c = installs.get(s.name);
+    if (!c) return t.fail('no install');
+    const graph = (await s.run(`podman info --format '{{.Store.GraphRoot}}'`)).stdout.trim();
+    const rec = await s.run(`jq -r '.secretStore // "none"' ${quayRoot(s)}/mreg-install.json`);
+    t.equal(rec.stdout.trim(), `${graph}/secrets`, 'the record names podman\'s secrets folder', { output: describe(rec) });
+    const before = await secretsHash(s);
+    const { r, json } = await up(s, '--verbose');
+    t.equal(r.exitCode, 0, 'exits 0', { output: describe(r) });
+    t.equal(json?.unchanged, true, 'reports unchanged');
+    t.notMatch(r.stderr, /^\$ podman secret/m, 'no podman secret process', { output: describe(r) });
+    t.equal(json?.password, c.password, 'same password');
+    const rm = await s.run('podman secret rm mreg-redis-password');
+    t.equal(rm.exitCode, 0, 'mreg-redis-password removed by hand', { output: describe(rm) });
+    const again = await up(s, '--verbose');
+    t.equal(again.r.exitCode, 0, 'up exits 0', { output: describe(again.r) });
+    t.match(again.r.stderr, /^\$ podman secret inspect/m, 'the files lack it: podman is asked', { output: describe(again.r) });
+    t.match(again.r.stderr, /^\$ podman secret create .*mreg-redis-password/m, 'and it is made again');
+    t.equal(await secretsHash(s), before, 'every mreg secret has the value it had');
+  });
+
   t.test(`${s.name}: mreg up with only the image flags keeps the install where it is`, async t => {
     // Issue 12's case: re-run with fewer flags than the install was made with (rootful's quayRoot is
     // /srv/mreg-root, not the default). It once made a second, empty install under /etc/quay-install.

@@ -84,6 +84,15 @@ t.test(`up on podman ${PODMAN49}: the podman 4 layout, healthy, push and pull; n
     t.equal(j.stdout.trim(), '0', `${s.name}: no secret in the journal`);
     const modes = await s.run(`stat -c '%a %n' ${s.quayRoot} ${s.quayRoot}/credentials ${s.quayRoot}/quay-rootCA/rootCA.key`);
     t.same(modes.stdout.trim().split('\n').map(l => l.split(' ')[0]), ['700', '600', '600'], `${s.name}: quayRoot, credentials and CA key are owner-only`, { output: describe(modes) });
+    // Issue 19 on 4.9's own secret store: a re-run asks podman once and records the folder, the next reads its files.
+    const graph = (await s.run(`podman info --format '{{.Store.GraphRoot}}'`)).stdout.trim();
+    const learnt = await s.run(`${upCmd(s)} --json --verbose && jq -r '.secretStore // "none"' ${s.quayRoot}/mreg-install.json`, { timeoutMs: 20 * 60_000 });
+    t.equal(learnt.stdout.trim().split('\n').pop(), `${graph}/secrets`, `${s.name}: a re-run records podman ${PODMAN49}'s secrets folder`, { output: describe(learnt) });
+    const fast = await s.run(`${upCmd(s)} --json --verbose`, { timeoutMs: 20 * 60_000 });
+    t.equal(fast.exitCode, 0, `${s.name}: the next re-run exits 0`, { output: describe(fast) });
+    t.notMatch(fast.stderr, /^\$ podman secret/m, `${s.name}: and reads the secrets with no podman process`, { output: describe(fast) });
+    t.equal(parseJson<{ password: string }>(fast)?.password, state.get(s.name)?.creds.password, `${s.name}: the same password`);
+    t.equal(await fingerprint(s), state.get(s.name)?.secrets, `${s.name}: every secret as it was`);
   });
   t.ok(Number((await root(`grep -c '^COMMAND' ${PS_LOG}`)).stdout.trim()) > 50, 'ps was sampled more than 50 times');
 });
