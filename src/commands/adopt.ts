@@ -20,19 +20,19 @@ import { createSecrets, generateSecrets } from '../apply/secrets-step.js';
 import { ensureTls } from '../apply/tls-step.js';
 import { startUnits, validateUnits, writeIfChanged, writePlan } from '../apply/units-step.js';
 import { labelBindPaths, SELINUX_STEP } from '../apply/selinux-step.js';
-import type { ActionPorts, FilePorts, HostProbe, InspectPorts, Podman } from '../actions/ports.js';
+import type { ActionPorts, FilePorts, HostProbe, Podman } from '../actions/ports.js';
 import { readHealthCas } from '../apply/health-ca.js';
-import { HEALTH_TIMEOUT_MS, PG_USER } from '../install-spec/defaults.js';
+import { PG_USER } from '../install-spec/defaults.js';
 import { appCrashWatch, withJournalTail } from '../apply/crash-watch.js';
 import { VERSION } from '../version.js';
 import { checkInputFiles, givenImages, parseTimeout, printDryRun, stringFlag } from './common.js';
-import { dbSnapshotPaths, takeDbSnapshot } from '../apply/db-snapshot.js';
+import { takeDbSnapshot } from '../apply/db-snapshot.js';
 import { chooseAdoptTls } from '../adopt/tls-choice.js';
 import { adoptedSecrets, adoptedTakenDirs, adoptionFrom } from '../adopt/spec.js';
 import { parseAccessFlags } from '../install-spec/options.js';
 import { backupLegacyConfig, backupLegacyTls, backupLegacyUnits, BACKUP_DIR_NAME, findLegacy, tightenModes, type FoundLegacy } from '../adopt/find.js';
 import { renamePgRole } from '../adopt/pg-role.js';
-import { putMirrorRegistryBack, saveFiles, type AdoptState } from '../adopt/rollback.js';
+import { putBack, saveFiles, type AdoptState } from '../adopt/rollback.js';
 import { adoptActions } from '../adopt/actions.js';
 import { loadImageArchive } from '../apply/image-archive.js';
 import { createInterface } from 'node:readline/promises';
@@ -172,7 +172,7 @@ export async function adopt(ctx: CommandContext): Promise<void> {
       });
     } catch (err) {
       if (!(err instanceof HostError || err instanceof UnitFailedError)) throw err;
-      throw await putBack(ctx, { systemd: sd, podman, files: ctx.host.files, waitForHealth: look.waitForHealth }, state, err, backup);
+      throw await putBack(out, { systemd: sd, podman, files: ctx.host.files, waitForHealth: look.waitForHealth }, state, err, backup);
     }
     const downtimeMs = Date.now() - downSince;
     // Their values now live in mreg's secrets; down would not know these names.
@@ -186,43 +186,6 @@ export async function adopt(ctx: CommandContext): Promise<void> {
 }
 
 type Systemd = ActionPorts['systemd'];
-
-/** What putting mirror-registry back goes through: the scope's systemd, podman, files and the health wait. */
-interface PutBackPorts {
-  systemd: Systemd;
-  podman: Podman;
-  files: FilePorts;
-  waitForHealth: InspectPorts['waitForHealth'];
-}
-
-/**
- * After a failure once the old registry stopped: mirror-registry back as it was and healthy, then the
- * error to throw, saying so (or naming what could not be undone and how to finish by hand).
- */
-async function putBack(ctx: CommandContext, ports: PutBackPorts, state: AdoptState, err: HostError | UnitFailedError,
-  backup: string): Promise<HostError | UnitFailedError> {
-  const { out } = ctx;
-  const { spec, layout } = state;
-  out.warn(`adopt failed (${err.message.split('\n')[0]}); putting mirror-registry back`);
-  const left = await out.step('put mirror-registry back', () => putMirrorRegistryBack(ports, state, l => out.info(l)));
-  let healthy = '';
-  if (left.length === 0) {
-    // mirror-registry's pair as it was: issued by its CA, or the admin's own.
-    const ca = await readHealthCas('provided', layout, { withInstallCa: true });
-    healthy = await out.step('mirror-registry health', () => ports.waitForHealth({ hostname: spec.hostname, port: spec.port, ca }, HEALTH_TIMEOUT_MS, { intervalMs: 200 }))
-      .then(() => '', (e: unknown) => (e instanceof Error ? e.message : String(e)));
-    if (!healthy) {
-      await ports.files.remove(backup);
-      if (state.snapshot) await ports.files.remove(dbSnapshotPaths(layout.root).dir);
-    }
-  }
-  const done = left.length === 0 && !healthy;
-  const message = done ? `adopt failed: ${err.message}; mirror-registry was put back as it was and is healthy again`
-    : `adopt failed: ${err.message}; putting mirror-registry back did not finish: ${[...left, ...(healthy ? [`not healthy: ${healthy}`] : [])].join('; ')}`;
-  const hint = done ? `nothing of mreg's is left; fix the cause${err.hint ? ` (${err.hint})` : ''} and run mreg adopt again`
-    : `the old units, config.yaml and TLS files are in ${backup}${state.snapshot ? ` and the database before adopt in ${state.snapshot.path} (pg_dump custom format)` : ''}: move what is missing back, systemctl${spec.scope === 'rootless' ? ' --user' : ''} daemon-reload, start quay-app${state.roleRenamed ? `, and rename the Postgres role "${PG_USER}" back to "${state.pgUser}"` : ''}`;
-  return err instanceof UnitFailedError ? new UnitFailedError(err.unit, err.result, err.journalTail, hint, message) : new HostError(message, hint);
-}
 
 async function stopLegacy(ports: { systemd: Systemd; podman: Podman; journalTail: ActionPorts['journalTail'] }): Promise<void> {
   const { systemd, podman, journalTail } = ports;
