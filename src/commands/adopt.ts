@@ -35,8 +35,7 @@ import { renamePgRole } from '../adopt/pg-role.js';
 import { putBack, saveFiles, type AdoptState } from '../adopt/rollback.js';
 import { adoptActions } from '../adopt/actions.js';
 import { loadImageArchive } from '../apply/image-archive.js';
-import { createInterface } from 'node:readline/promises';
-import { findLeftovers, ROLE_VOLUMES } from '../adopt/leftovers.js';
+import { findLeftovers, offerLeftovers, spareVolumes, type Leftovers } from '../adopt/leftovers.js';
 
 export async function adopt(ctx: CommandContext): Promise<void> {
   const { out, flags } = ctx;
@@ -178,7 +177,7 @@ export async function adopt(ctx: CommandContext): Promise<void> {
     // Their values now live in mreg's secrets; down would not know these names.
     for (const s of adoption.legacySecrets) await podman.secretRemove(s);
     await writeRecord(ctx.host.files, spec, planned, layout, probe);
-    const leftovers = await offerLeftovers(ctx, probe.home, found.quayRoot, spareVolumes(spec));
+    const leftovers = await offerLeftovers(out, ctx.stdin, flags.removeLeftovers === true, probe.home, found.quayRoot, spareVolumes(spec));
     report(ctx, spec, found, backup, Date.now() - started, { ms: downtimeMs, steps: downSteps }, { configKept: { settings: Object.keys(kept.settings), keys: kept.foreign.map(([k]) => k) }, configChanges: configChanged, leftovers });
   } finally {
     await release();
@@ -221,39 +220,7 @@ async function writeRecord(files: FilePorts, spec: InstallSpec, planned: Plan, l
   await writeIfChanged(pointer, `${spec.quayRoot}\n`, 0o644);
 }
 
-/** mirror-registry's volumes the adopted install does not mount (its storage is on folders). */
-function spareVolumes(spec: InstallSpec): string[] {
-  return ROLE_VOLUMES.filter(v => ![spec.quayStorage, spec.pgStorage].some(s => s.kind === 'volume' && s.name === v));
-}
-
 interface ConfigReport { configKept: { settings: string[]; keys: string[] }; configChanges: ConfigChange[]; leftovers: Leftovers }
-
-type Leftovers = Array<{ what: string; path: string; removed: boolean }>;
-
-/**
- * Once mreg's registry is healthy: what mirror-registry left that nothing uses now, removed with
- * --remove-leftovers, or after a yes on a terminal; otherwise kept and named, with how to remove it.
- */
-async function offerLeftovers(ctx: CommandContext, home: string, quayRoot: string, volumes: readonly string[]): Promise<Leftovers> {
-  const { out, flags } = ctx;
-  const found = await findLeftovers(home, quayRoot, volumes);
-  if (found.length === 0) return [];
-  let remove = flags.removeLeftovers === true;
-  if (!remove && ctx.stdin.isTTY && !out.json) {
-    const rl = createInterface({ input: ctx.stdin, output: process.stderr });
-    try {
-      const list = found.map(l => `  ${l.text}: ${l.why}\n`).join('');
-      remove = /^y(es)?$/i.test((await rl.question(`mirror-registry left what nothing uses now:\n${list}Remove ${found.length === 1 ? 'it' : 'them'}? [y/N] `)).trim());
-    } finally {
-      rl.close();
-    }
-  }
-  for (const l of found) {
-    if (remove) await out.step(`remove ${l.text}`, l.remove);
-    else out.warn(`kept ${l.text}; nothing uses it now: ${l.byHand}`);
-  }
-  return found.map(l => ({ what: l.what, path: l.path, removed: remove }));
-}
 
 function report(ctx: CommandContext, spec: InstallSpec, found: FoundLegacy, backup: string, ms: number, down: { ms: number; steps: Array<{ step: string; ms: number }> },
   config: ConfigReport): void {
