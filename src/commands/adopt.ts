@@ -1,34 +1,32 @@
 // mreg adopt (and upgrade --from-mirror-registry): take over a mirror-registry 1.2/1.3 install in place.
 // Same data (volumes or paths are mounted, never copied), same hostname, port, CA and passwords;
 // its plain units are moved aside (they would shadow the Quadlet units of the same name).
-import { dirname, join } from 'node:path';
-import { access, constants } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { CommandContext } from '../cli.js';
 import { HostError, UnitFailedError } from '../errors.js';
 import { factsFor, plan as makePlan, type Plan } from '../plan/plan.js';
 import { redact } from '../plan/redact.js';
 import { configChanges, describeConfigChange, keptFromConfig, type ConfigChange } from '../plan/config-keep.js';
 import { TEMPLATE_KEYS } from '../plan/quay-config.js';
-import { quayRootLayout, type QuayRootLayout } from '../install-spec/layout.js';
+import { quayRootLayout } from '../install-spec/layout.js';
 import { COMPONENTS } from '../model/components.js';
-import { pointerPath } from '../model/scope.js';
 import { ALL_SECRET_NAMES, CONTAINER_NAMES, STOP_ORDER } from '../model/views.js';
 import { requireImages } from '../apply/images.js';
-import { parseRecord, recordSpec, serializeRecord, RECORD_SCHEMA_VERSION, type InstallRecord } from '../install-spec/record.js';
+import { parseRecord, recordSpec } from '../install-spec/record.js';
 import type { InstallSecrets, InstallSpec } from '../install-spec/spec.js';
 import { createSecrets, generateSecrets } from '../apply/secrets-step.js';
 import { ensureTls } from '../apply/tls-step.js';
-import { startUnits, validateUnits, writeIfChanged, writePlan } from '../apply/units-step.js';
+import { startUnits, validateUnits, writePlan } from '../apply/units-step.js';
 import { labelBindPaths, SELINUX_STEP } from '../apply/selinux-step.js';
-import type { ActionPorts, FilePorts, HostProbe, Podman } from '../actions/ports.js';
+import type { ActionPorts, Podman } from '../actions/ports.js';
 import { readHealthCas } from '../apply/health-ca.js';
 import { PG_USER } from '../install-spec/defaults.js';
 import { appCrashWatch, withJournalTail } from '../apply/crash-watch.js';
-import { VERSION } from '../version.js';
 import { checkInputFiles, givenImages, parseTimeout, printDryRun, stringFlag } from './common.js';
 import { takeDbSnapshot } from '../apply/db-snapshot.js';
 import { chooseAdoptTls } from '../adopt/tls-choice.js';
-import { adoptedSecrets, adoptedTakenDirs, adoptionFrom } from '../adopt/spec.js';
+import { adoptedSecrets, adoptionFrom } from '../adopt/spec.js';
+import { writeAdoptedRecord } from '../adopt/record.js';
 import { parseAccessFlags } from '../install-spec/options.js';
 import { backupLegacyConfig, backupLegacyTls, backupLegacyUnits, BACKUP_DIR_NAME, findLegacy, tightenModes, type FoundLegacy } from '../adopt/find.js';
 import { renamePgRole } from '../adopt/pg-role.js';
@@ -176,7 +174,7 @@ export async function adopt(ctx: CommandContext): Promise<void> {
     const downtimeMs = Date.now() - downSince;
     // Their values now live in mreg's secrets; down would not know these names.
     for (const s of adoption.legacySecrets) await podman.secretRemove(s);
-    await writeRecord(ctx.host.files, spec, planned, layout, probe);
+    await writeAdoptedRecord(ctx.host.files, spec, planned, layout, probe);
     const leftovers = await offerLeftovers(out, ctx.stdin, flags.removeLeftovers === true, probe.home, found.quayRoot, spareVolumes(spec));
     report(ctx, spec, found, backup, Date.now() - started, { ms: downtimeMs, steps: downSteps }, { configKept: { settings: Object.keys(kept.settings), keys: kept.foreign.map(([k]) => k) }, configChanges: configChanged, leftovers });
   } finally {
@@ -200,25 +198,6 @@ async function stopLegacy(ports: { systemd: Systemd; podman: Podman; journalTail
   await podman.podRemove(COMPONENTS.pod.podmanName);
 }
 
-
-async function writeRecord(files: FilePorts, spec: InstallSpec, planned: Plan, layout: QuayRootLayout, probe: HostProbe): Promise<void> {
-  const now = probe.now.toISOString();
-  const record: InstallRecord = {
-    schemaVersion: RECORD_SCHEMA_VERSION, mregVersion: VERSION, createdAt: now, updatedAt: now,
-    spec: recordSpec(spec),
-    files: [...new Set([...planned.files.map(f => f.path), layout.sslCert, layout.sslKey,
-      ...(spec.tls.kind === 'generate' ? [layout.caCert, layout.caKey] : [])])].sort(),
-    secrets: ALL_SECRET_NAMES,
-    volumes: planned.volumes,
-    // mirror-registry 1.3 turned linger on; it was not mreg.
-    lingerEnabledByMreg: false,
-    takenDirs: adoptedTakenDirs(spec, await access(dirname(spec.quayRoot), constants.W_OK).then(() => true, () => false)),
-  };
-  await writeIfChanged(layout.record, serializeRecord(record), 0o600);
-  const pointer = pointerPath(spec.scope, probe.home);
-  await files.makeDir(dirname(pointer), 0o755);
-  await writeIfChanged(pointer, `${spec.quayRoot}\n`, 0o644);
-}
 
 interface ConfigReport { configKept: { settings: string[]; keys: string[] }; configChanges: ConfigChange[]; leftovers: Leftovers }
 
