@@ -6,7 +6,7 @@ import type { CommandContext } from '../cli.js';
 import { HostError, UnitFailedError } from '../errors.js';
 import { factsFor, plan as makePlan, type Plan } from '../plan/plan.js';
 import { redact } from '../plan/redact.js';
-import { configChanges, describeConfigChange, keptFromConfig, type ConfigChange } from '../plan/config-keep.js';
+import { configChanges, describeConfigChange, keptFromConfig } from '../plan/config-keep.js';
 import { TEMPLATE_KEYS } from '../plan/quay-config.js';
 import { quayRootLayout } from '../install-spec/layout.js';
 import { COMPONENTS } from '../model/components.js';
@@ -27,13 +27,14 @@ import { takeDbSnapshot } from '../apply/db-snapshot.js';
 import { chooseAdoptTls } from '../adopt/tls-choice.js';
 import { adoptedSecrets, adoptionFrom } from '../adopt/spec.js';
 import { writeAdoptedRecord } from '../adopt/record.js';
+import { reportAdopted } from '../adopt/report.js';
 import { parseAccessFlags } from '../install-spec/options.js';
-import { backupLegacyConfig, backupLegacyTls, backupLegacyUnits, BACKUP_DIR_NAME, findLegacy, tightenModes, type FoundLegacy } from '../adopt/find.js';
+import { backupLegacyConfig, backupLegacyTls, backupLegacyUnits, BACKUP_DIR_NAME, findLegacy, tightenModes } from '../adopt/find.js';
 import { renamePgRole } from '../adopt/pg-role.js';
 import { putBack, saveFiles, type AdoptState } from '../adopt/rollback.js';
 import { adoptActions } from '../adopt/actions.js';
 import { loadImageArchive } from '../apply/image-archive.js';
-import { findLeftovers, offerLeftovers, spareVolumes, type Leftovers } from '../adopt/leftovers.js';
+import { findLeftovers, offerLeftovers, spareVolumes } from '../adopt/leftovers.js';
 
 export async function adopt(ctx: CommandContext): Promise<void> {
   const { out, flags } = ctx;
@@ -176,7 +177,7 @@ export async function adopt(ctx: CommandContext): Promise<void> {
     for (const s of adoption.legacySecrets) await podman.secretRemove(s);
     await writeAdoptedRecord(ctx.host.files, spec, planned, layout, probe);
     const leftovers = await offerLeftovers(out, ctx.stdin, flags.removeLeftovers === true, probe.home, found.quayRoot, spareVolumes(spec));
-    report(ctx, spec, found, backup, Date.now() - started, { ms: downtimeMs, steps: downSteps }, { configKept: { settings: Object.keys(kept.settings), keys: kept.foreign.map(([k]) => k) }, configChanges: configChanged, leftovers });
+    reportAdopted(out, spec, found, backup, Date.now() - started, { ms: downtimeMs, steps: downSteps }, { configKept: { settings: Object.keys(kept.settings), keys: kept.foreign.map(([k]) => k) }, configChanges: configChanged, leftovers });
   } finally {
     await release();
   }
@@ -196,26 +197,4 @@ async function stopLegacy(ports: { systemd: Systemd; podman: Podman; journalTail
   // The old ExecStop lines remove them; these catch a crashed or hand-started one (names are reused).
   await podman.containersRemove(CONTAINER_NAMES);
   await podman.podRemove(COMPONENTS.pod.podmanName);
-}
-
-
-interface ConfigReport { configKept: { settings: string[]; keys: string[] }; configChanges: ConfigChange[]; leftovers: Leftovers }
-
-function report(ctx: CommandContext, spec: InstallSpec, found: FoundLegacy, backup: string, ms: number, down: { ms: number; steps: Array<{ step: string; ms: number }> },
-  config: ConfigReport): void {
-  const { out } = ctx;
-  const url = `https://${spec.hostname}:${spec.port}`;
-  if (out.json) {
-    out.resultJson({ adopted: true, url, scope: spec.scope, quayRoot: spec.quayRoot, images: spec.images, backup, durationMs: ms,
-      downtimeMs: down.ms, downtimeSteps: down.steps, ...config });
-    return;
-  }
-  out.info(`mreg: mirror-registry adopted in ${(ms / 1000).toFixed(1)} s (registry down for ${(down.ms / 1000).toFixed(1)} s)`);
-  out.result([
-    `URL:        ${url}`,
-    `Users:      unchanged (log in with the same passwords as before)`,
-    `Old units:  ${backup} (moved from ${found.unitDir})`,
-    `Record:     ${join(spec.quayRoot, 'mreg-install.json')}`,
-    `Next:       mreg status; later mreg upgrade`,
-  ].join('\n'));
 }
