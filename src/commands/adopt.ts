@@ -3,25 +3,18 @@
 // its plain units are moved aside (they would shadow the Quadlet units of the same name).
 import { join } from 'node:path';
 import type { CommandContext } from '../cli.js';
-import { HostError, UnitFailedError } from '../errors.js';
+import { HostError } from '../errors.js';
 import { factsFor, plan as makePlan, type Plan } from '../plan/plan.js';
 import { redact } from '../plan/redact.js';
 import { configChanges, describeConfigChange, keptFromConfig } from '../plan/config-keep.js';
 import { TEMPLATE_KEYS } from '../plan/quay-config.js';
 import { quayRootLayout } from '../install-spec/layout.js';
-import { COMPONENTS } from '../model/components.js';
-import { ALL_SECRET_NAMES, CONTAINER_NAMES, STOP_ORDER } from '../model/views.js';
 import { requireImages } from '../apply/images.js';
 import { parseRecord, recordSpec } from '../install-spec/record.js';
 import type { InstallSecrets, InstallSpec } from '../install-spec/spec.js';
-import { createSecrets, generateSecrets } from '../apply/secrets-step.js';
-import { ensureTls } from '../apply/tls-step.js';
-import { startUnits, validateUnits, writePlan } from '../apply/units-step.js';
+import { generateSecrets } from '../apply/secrets-step.js';
+import { validateUnits } from '../apply/units-step.js';
 import { labelBindPaths, SELINUX_STEP } from '../apply/selinux-step.js';
-import type { ActionPorts, Podman } from '../actions/ports.js';
-import { readHealthCas } from '../apply/health-ca.js';
-import { PG_USER } from '../install-spec/defaults.js';
-import { appCrashWatch, withJournalTail } from '../apply/crash-watch.js';
 import { checkInputFiles, givenImages, parseTimeout, printDryRun, stringFlag } from './common.js';
 import { takeDbSnapshot } from '../apply/db-snapshot.js';
 import { chooseAdoptTls } from '../adopt/tls-choice.js';
@@ -29,9 +22,9 @@ import { adoptedSecrets, adoptionFrom } from '../adopt/spec.js';
 import { writeAdoptedRecord } from '../adopt/record.js';
 import { reportAdopted } from '../adopt/report.js';
 import { parseAccessFlags } from '../install-spec/options.js';
-import { backupLegacyConfig, backupLegacyTls, backupLegacyUnits, BACKUP_DIR_NAME, findLegacy, tightenModes } from '../adopt/find.js';
-import { renamePgRole } from '../adopt/pg-role.js';
-import { putBack, saveFiles, type AdoptState } from '../adopt/rollback.js';
+import { BACKUP_DIR_NAME, findLegacy } from '../adopt/find.js';
+import { saveFiles, type AdoptState } from '../adopt/rollback.js';
+import { switchToMreg } from '../adopt/switch.js';
 import { adoptActions } from '../adopt/actions.js';
 import { loadImageArchive } from '../apply/image-archive.js';
 import { findLeftovers, offerLeftovers, spareVolumes } from '../adopt/leftovers.js';
@@ -135,66 +128,15 @@ export async function adopt(ctx: CommandContext): Promise<void> {
         throw new HostError(`could not dump the database before adopting: ${e.message}`, 'mirror-registry\'s quay-postgres must be running, and quayRoot needs room for the dump; nothing was stopped');
       }));
     const state: AdoptState = { found, spec, planned, layout, saved, pgUser: adoption.pgUser, roleRenamed: false, newCa: tlsChoice.newCa, relabel, snapshot };
-    // mreg's secrets are new names beside mirror-registry's, so they are made while it still serves
-    // (issue 15: a short switch); a failure until the stop is done takes them away again, the put-back after it.
-    const dropSecrets = async (err: unknown) => { await Promise.allSettled(ALL_SECRET_NAMES.map(n => podman.secretRemove(n))); throw err; };
-    await out.step('podman secrets', () => createSecrets(podman, secrets, ALL_SECRET_NAMES, { replace: true })).catch(dropSecrets);
-    const downSince = Date.now();
-    // Each step while the registry is down, for the report (`downtimeSteps` in --json).
-    const downSteps: Array<{ step: string; ms: number }> = [];
-    const downStep = <T>(name: string, fn: () => Promise<T>): Promise<T> => {
-      const t0 = Date.now();
-      return out.step(name, fn).finally(() => downSteps.push({ step: name, ms: Date.now() - t0 }));
-    };
-    await downStep('stop mirror-registry', () => stopLegacy({ systemd: sd, podman, journalTail })).catch(dropSecrets);
     const backup = join(spec.quayRoot, BACKUP_DIR_NAME);
-    try {
-      await downStep('Postgres role for mreg', () => renamePgRole(spec.images.postgres, spec.pgStorage, adoption.pgUser, { relabel, log: out.debug }));
-      state.roleRenamed = adoption.pgUser !== PG_USER;
-      await downStep(`move old units to ${backup}`, async () => {
-        await backupLegacyConfig(found);
-        await backupLegacyTls(found, tlsChoice.newCa);
-        await backupLegacyUnits(found);
-      });
-      await downStep(`TLS certificate (${tlsChoice.newCa ? 'a new CA' : spec.tls.kind === 'generate' ? 'the old CA is kept' : 'the pair is kept'})`, async () => {
-        await ensureTls(spec, layout, probe.now, undefined);
-        await tightenModes([{ path: layout.sslKey, mode: 0o640 }, { path: layout.sslCert, mode: 0o640 }, { path: layout.caKey, mode: 0o600 }]);
-      });
-      await downStep('write mreg units and config', () => writePlan(planned, layout));
-      await downStep('reload systemd', () => sd.reload());
-      await downStep('start registry units', () => startUnits(sd, planned, [], new Set(), spec, out));
-      await downStep('registry health', async () => {
-        const ca = await readHealthCas(spec.tls.kind, layout);
-        await look.waitForHealth({ hostname: spec.hostname, port: spec.port, ca }, timeoutMs, { intervalMs: 200, giveUp: appCrashWatch(sd) })
-          .catch(err => withJournalTail(err, spec.scope));
-      });
-    } catch (err) {
-      if (!(err instanceof HostError || err instanceof UnitFailedError)) throw err;
-      throw await putBack(out, { systemd: sd, podman, files: ctx.host.files, waitForHealth: look.waitForHealth }, state, err, backup);
-    }
-    const downtimeMs = Date.now() - downSince;
+    const downtime = await switchToMreg(out, { systemd: sd, podman, journalTail, files: ctx.host.files, waitForHealth: look.waitForHealth },
+      state, secrets, { now: probe.now, timeoutMs, backup });
     // Their values now live in mreg's secrets; down would not know these names.
     for (const s of adoption.legacySecrets) await podman.secretRemove(s);
     await writeAdoptedRecord(ctx.host.files, spec, planned, layout, probe);
     const leftovers = await offerLeftovers(out, ctx.stdin, flags.removeLeftovers === true, probe.home, found.quayRoot, spareVolumes(spec));
-    reportAdopted(out, spec, found, backup, Date.now() - started, { ms: downtimeMs, steps: downSteps }, { configKept: { settings: Object.keys(kept.settings), keys: kept.foreign.map(([k]) => k) }, configChanges: configChanged, leftovers });
+    reportAdopted(out, spec, found, backup, Date.now() - started, downtime, { configKept: { settings: Object.keys(kept.settings), keys: kept.foreign.map(([k]) => k) }, configChanges: configChanged, leftovers });
   } finally {
     await release();
   }
-}
-
-type Systemd = ActionPorts['systemd'];
-
-async function stopLegacy(ports: { systemd: Systemd; podman: Podman; journalTail: ActionPorts['journalTail'] }): Promise<void> {
-  const { systemd, podman, journalTail } = ports;
-  for (const unit of STOP_ORDER) {
-    const result = await systemd.stopUnit(unit);
-    if (result !== 'done' && result !== 'skipped') {
-      throw new UnitFailedError(unit, result, await journalTail(unit).catch(() => []), 'nothing was changed; stop it by hand and run mreg adopt again');
-    }
-    await systemd.resetFailed(unit);
-  }
-  // The old ExecStop lines remove them; these catch a crashed or hand-started one (names are reused).
-  await podman.containersRemove(CONTAINER_NAMES);
-  await podman.podRemove(COMPONENTS.pod.podmanName);
 }
