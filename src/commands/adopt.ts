@@ -6,8 +6,8 @@ import type { CommandContext } from '../cli.js';
 import { HostError } from '../errors.js';
 import { factsFor, plan as makePlan, type Plan } from '../plan/plan.js';
 import { redact } from '../plan/redact.js';
-import { configChanges, describeConfigChange, keptFromConfig } from '../plan/config-keep.js';
-import { TEMPLATE_KEYS } from '../plan/quay-config.js';
+import { describeConfigChange } from '../plan/config-keep.js';
+import { configDiff as adoptConfigDiff, keptConfig, keptNote, keptReport } from '../adopt/config-yaml.js';
 import { quayRootLayout } from '../install-spec/layout.js';
 import { requireImages } from '../apply/images.js';
 import { parseRecord, recordSpec } from '../install-spec/record.js';
@@ -64,10 +64,8 @@ export async function adopt(ctx: CommandContext): Promise<void> {
   // New PostgreSQL, Redis and admin passwords, Quay's two keys kept (adoptedSecrets); the init user's password stays unknown to mreg.
   const secrets: InstallSecrets = adoptedSecrets(adoption.secrets, generateSecrets());
 
-  // mirror-registry's settings and every key mreg does not set stay as the registry's users know them.
-  const kept = keptFromConfig(found.files.configYaml, layout.configYaml, TEMPLATE_KEYS);
-  const configDiff = (p: Plan) => configChanges(found.files.configYaml, p.files.find(f => f.path === layout.configYaml)?.content ?? '', layout.configYaml);
-  const keptNote = `config.yaml: kept ${Object.keys(kept.settings).length} settings and ${kept.foreign.length} keys mreg does not set, as they were`;
+  const kept = keptConfig(found, layout);
+  const configDiff = (p: Plan) => adoptConfigDiff(found, layout, p);
 
   if (flags.dryRun) {
     if (!facts.podmanVersion) facts.podmanVersion = [5, 0, 0];
@@ -79,7 +77,7 @@ export async function adopt(ctx: CommandContext): Promise<void> {
     const configChanged = configDiff(planned);
     if (out.json) { out.resultJson({ dryRun: true, scope: spec.scope, spec: recordSpec(spec), files, actions, configChanges: configChanged }); return; }
     printDryRun(out, files, actions);
-    out.result(keptNote);
+    out.result(keptNote(kept));
     for (const c of configChanged) out.result(`would change ${describeConfigChange(c)}`);
     return;
   }
@@ -110,7 +108,7 @@ export async function adopt(ctx: CommandContext): Promise<void> {
       return p;
     });
     const configChanged = configDiff(planned);
-    out.info(`mreg: ${keptNote}`);
+    out.info(`mreg: ${keptNote(kept)}`);
     for (const c of configChanged) out.info(`mreg: ${describeConfigChange(c)}`);
 
     // mirror-registry's :Z left its containers' categories; its running containers can still use s0.
@@ -135,7 +133,7 @@ export async function adopt(ctx: CommandContext): Promise<void> {
     for (const s of adoption.legacySecrets) await podman.secretRemove(s);
     await writeAdoptedRecord(ctx.host.files, spec, planned, layout, probe);
     const leftovers = await offerLeftovers(out, ctx.stdin, flags.removeLeftovers === true, probe.home, found.quayRoot, spareVolumes(spec));
-    reportAdopted(out, spec, found, backup, Date.now() - started, downtime, { configKept: { settings: Object.keys(kept.settings), keys: kept.foreign.map(([k]) => k) }, configChanges: configChanged, leftovers });
+    reportAdopted(out, spec, found, backup, Date.now() - started, downtime, { configKept: keptReport(kept), configChanges: configChanged, leftovers });
   } finally {
     await release();
   }
