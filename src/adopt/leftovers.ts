@@ -9,10 +9,13 @@
 // podman_volume has no `when`), so an install on folders leaves two that nothing ever mounted.
 import { lstat, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline/promises';
 import { runCommand } from '../host/exec.js';
 import { HostError } from '../errors.js';
 import { writeFileAtomic } from '../host/fs.js';
 import { sizeText } from '../ui/bytes.js';
+import type { Output } from '../ui/output.js';
+import type { InstallSpec } from '../install-spec/spec.js';
 
 export interface SshLeftover {
   key: string;
@@ -123,4 +126,36 @@ export async function findLeftovers(home: string, quayRoot: string, spareVolumes
 async function removeVolume(name: string): Promise<void> {
   const r = await runCommand('podman', ['volume', 'rm', name]);
   if (r.exitCode !== 0) throw new HostError(`podman volume rm ${name}: ${r.stderr.trim()}`, `the registry is adopted; remove the volume by hand once nothing uses it: podman volume rm ${name}`);
+}
+
+/** mirror-registry's volumes the adopted install does not mount (its storage is on folders). */
+export function spareVolumes(spec: InstallSpec): string[] {
+  return ROLE_VOLUMES.filter(v => ![spec.quayStorage, spec.pgStorage].some(s => s.kind === 'volume' && s.name === v));
+}
+
+export type Leftovers = Array<{ what: string; path: string; removed: boolean }>;
+
+/**
+ * Once mreg's registry is healthy: what mirror-registry left that nothing uses now, removed with
+ * --remove-leftovers, or after a yes on a terminal; otherwise kept and named, with how to remove it.
+ */
+export async function offerLeftovers(out: Output, stdin: NodeJS.ReadableStream & { isTTY?: boolean }, removeLeftovers: boolean,
+  home: string, quayRoot: string, volumes: readonly string[]): Promise<Leftovers> {
+  const found = await findLeftovers(home, quayRoot, volumes);
+  if (found.length === 0) return [];
+  let remove = removeLeftovers;
+  if (!remove && stdin.isTTY && !out.json) {
+    const rl = createInterface({ input: stdin, output: process.stderr });
+    try {
+      const list = found.map(l => `  ${l.text}: ${l.why}\n`).join('');
+      remove = /^y(es)?$/i.test((await rl.question(`mirror-registry left what nothing uses now:\n${list}Remove ${found.length === 1 ? 'it' : 'them'}? [y/N] `)).trim());
+    } finally {
+      rl.close();
+    }
+  }
+  for (const l of found) {
+    if (remove) await out.step(`remove ${l.text}`, l.remove);
+    else out.warn(`kept ${l.text}; nothing uses it now: ${l.byHand}`);
+  }
+  return found.map(l => ({ what: l.what, path: l.path, removed: remove }));
 }

@@ -7,10 +7,14 @@ import type { Plan } from '../plan/plan.js';
 import type { Podman } from '../host/podman.js';
 import type { Systemd } from '../host/systemd.js';
 import { pathExists, readIfExists, removeIfExists, writeFileAtomic } from '../host/fs.js';
+import type { ActionPorts, FilePorts, InspectPorts } from '../actions/ports.js';
+import { HostError, UnitFailedError } from '../errors.js';
+import type { Output } from '../ui/output.js';
 import { COMPONENTS } from '../model/components.js';
 import { ALL_SECRET_NAMES, CONTAINER_NAMES, STOP_ORDER, UNITS } from '../model/views.js';
-import { restoreDbSnapshot, type DbSnapshot } from '../apply/db-snapshot.js';
-import { PG_USER } from '../install-spec/defaults.js';
+import { dbSnapshotPaths, restoreDbSnapshot, type DbSnapshot } from '../apply/db-snapshot.js';
+import { readHealthCas } from '../apply/health-ca.js';
+import { HEALTH_TIMEOUT_MS, PG_USER } from '../install-spec/defaults.js';
 import type { QuayRootLayout } from '../install-spec/layout.js';
 import type { InstallSpec } from '../install-spec/spec.js';
 import { BACKUP_DIR_NAME, restoreLegacyUnits, type FoundLegacy } from './find.js';
@@ -116,4 +120,40 @@ export async function putMirrorRegistryBack(ports: { systemd: Pick<Systemd, 'sto
   if (failed.length === 0) await attempt(`the database as it was before adopt (${snap.path})`, () => restoreDbSnapshot(podman, snap));
   if (failed.length === 0) await attempt('mirror-registry\'s Quay started', () => start([UNITS.app]));
   return failed;
+}
+
+/** What putting mirror-registry back goes through: the scope's systemd, podman, files and the health wait. */
+export interface PutBackPorts {
+  systemd: ActionPorts['systemd'];
+  podman: Podman;
+  files: FilePorts;
+  waitForHealth: InspectPorts['waitForHealth'];
+}
+
+/**
+ * After a failure once the old registry stopped: mirror-registry back as it was and healthy, then the
+ * error to throw, saying so (or naming what could not be undone and how to finish by hand).
+ */
+export async function putBack(out: Output, ports: PutBackPorts, state: AdoptState, err: HostError | UnitFailedError,
+  backup: string): Promise<HostError | UnitFailedError> {
+  const { spec, layout } = state;
+  out.warn(`adopt failed (${err.message.split('\n')[0]}); putting mirror-registry back`);
+  const left = await out.step('put mirror-registry back', () => putMirrorRegistryBack(ports, state, l => out.info(l)));
+  let healthy = '';
+  if (left.length === 0) {
+    // mirror-registry's pair as it was: issued by its CA, or the admin's own.
+    const ca = await readHealthCas('provided', layout, { withInstallCa: true });
+    healthy = await out.step('mirror-registry health', () => ports.waitForHealth({ hostname: spec.hostname, port: spec.port, ca }, HEALTH_TIMEOUT_MS, { intervalMs: 200 }))
+      .then(() => '', (e: unknown) => (e instanceof Error ? e.message : String(e)));
+    if (!healthy) {
+      await ports.files.remove(backup);
+      if (state.snapshot) await ports.files.remove(dbSnapshotPaths(layout.root).dir);
+    }
+  }
+  const done = left.length === 0 && !healthy;
+  const message = done ? `adopt failed: ${err.message}; mirror-registry was put back as it was and is healthy again`
+    : `adopt failed: ${err.message}; putting mirror-registry back did not finish: ${[...left, ...(healthy ? [`not healthy: ${healthy}`] : [])].join('; ')}`;
+  const hint = done ? `nothing of mreg's is left; fix the cause${err.hint ? ` (${err.hint})` : ''} and run mreg adopt again`
+    : `the old units, config.yaml and TLS files are in ${backup}${state.snapshot ? ` and the database before adopt in ${state.snapshot.path} (pg_dump custom format)` : ''}: move what is missing back, systemctl${spec.scope === 'rootless' ? ' --user' : ''} daemon-reload, start quay-app${state.roleRenamed ? `, and rename the Postgres role "${PG_USER}" back to "${state.pgUser}"` : ''}`;
+  return err instanceof UnitFailedError ? new UnitFailedError(err.unit, err.result, err.journalTail, hint, message) : new HostError(message, hint);
 }

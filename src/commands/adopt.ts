@@ -1,44 +1,61 @@
 // mreg adopt (and upgrade --from-mirror-registry): take over a mirror-registry 1.2/1.3 install in place.
 // Same data (volumes or paths are mounted, never copied), same hostname, port, CA and passwords;
 // its plain units are moved aside (they would shadow the Quadlet units of the same name).
-import { dirname, join } from 'node:path';
-import { access, constants } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { CommandContext } from '../cli.js';
-import { HostError, UnitFailedError } from '../errors.js';
-import { factsFor, plan as makePlan, type Plan } from '../plan/plan.js';
-import { redact } from '../plan/redact.js';
-import { configChanges, describeConfigChange, keptFromConfig, type ConfigChange } from '../plan/config-keep.js';
-import { TEMPLATE_KEYS } from '../plan/quay-config.js';
-import { quayRootLayout, type QuayRootLayout } from '../install-spec/layout.js';
-import { COMPONENTS } from '../model/components.js';
-import { pointerPath } from '../model/scope.js';
-import { ALL_SECRET_NAMES, CONTAINER_NAMES, STOP_ORDER } from '../model/views.js';
-import { requireImages } from '../apply/images.js';
-import { parseRecord, recordSpec, serializeRecord, RECORD_SCHEMA_VERSION, type InstallRecord } from '../install-spec/record.js';
-import type { InstallSecrets, InstallSpec } from '../install-spec/spec.js';
-import { createSecrets, generateSecrets } from '../apply/secrets-step.js';
-import { ensureTls } from '../apply/tls-step.js';
-import { startUnits, validateUnits, writeIfChanged, writePlan } from '../apply/units-step.js';
-import { labelBindPaths, SELINUX_STEP } from '../apply/selinux-step.js';
-import type { ActionPorts, FilePorts, HostProbe, InspectPorts, Podman } from '../actions/ports.js';
-import { readHealthCas } from '../apply/health-ca.js';
-import { HEALTH_TIMEOUT_MS, PG_USER } from '../install-spec/defaults.js';
-import { appCrashWatch, withJournalTail } from '../apply/crash-watch.js';
-import { VERSION } from '../version.js';
-import { checkInputFiles, givenImages, parseTimeout, printDryRun, stringFlag } from './common.js';
-import { dbSnapshotPaths, takeDbSnapshot } from '../apply/db-snapshot.js';
-import { chooseAdoptTls } from '../adopt/tls-choice.js';
-import { adoptedSecrets, adoptedTakenDirs, adoptionFrom } from '../adopt/spec.js';
+import { HostError } from '../errors.js';
+import type { HostProbe, InspectPorts } from '../actions/ports.js';
+import { generateSecrets } from '../apply/secrets-step.js';
+import { quayRootLayout } from '../install-spec/layout.js';
 import { parseAccessFlags } from '../install-spec/options.js';
-import { backupLegacyConfig, backupLegacyTls, backupLegacyUnits, BACKUP_DIR_NAME, findLegacy, tightenModes, type FoundLegacy } from '../adopt/find.js';
-import { renamePgRole } from '../adopt/pg-role.js';
-import { putMirrorRegistryBack, saveFiles, type AdoptState } from '../adopt/rollback.js';
+import { parseRecord, recordSpec } from '../install-spec/record.js';
+import type { InstallSecrets, InstallSpec } from '../install-spec/spec.js';
+import { describeConfigChange } from '../plan/config-keep.js';
+import { factsFor, plan as makePlan } from '../plan/plan.js';
+import { redact } from '../plan/redact.js';
 import { adoptActions } from '../adopt/actions.js';
-import { loadImageArchive } from '../apply/image-archive.js';
-import { createInterface } from 'node:readline/promises';
-import { findLeftovers, ROLE_VOLUMES } from '../adopt/leftovers.js';
+import { configDiff, keptConfig, keptNote, keptReport } from '../adopt/config-yaml.js';
+import { BACKUP_DIR_NAME, findLegacy } from '../adopt/find.js';
+import { findLeftovers, offerLeftovers, spareVolumes } from '../adopt/leftovers.js';
+import { prepareSwitch, type BeforeStop } from '../adopt/prepare.js';
+import { writeAdoptedRecord } from '../adopt/record.js';
+import { reportAdopted } from '../adopt/report.js';
+import { adoptedSecrets, adoptionFrom } from '../adopt/spec.js';
+import { switchToMreg } from '../adopt/switch.js';
+import { chooseAdoptTls } from '../adopt/tls-choice.js';
+import { checkInputFiles, givenImages, parseTimeout, printDryRun, stringFlag } from './common.js';
+
+/** What adopt reads before it changes anything; `target` is the install's scope: its systemd, journal and PostgreSQL data. */
+interface Adopting extends BeforeStop { probe: HostProbe; target: HostProbe; look: InspectPorts; timeoutMs: number }
 
 export async function adopt(ctx: CommandContext): Promise<void> {
+  const { out, flags } = ctx;
+  const a = await readAdoption(ctx);
+  if (flags.dryRun) { await dryRun(ctx, a); return; }
+  const release = await ctx.host.lock(a.probe);
+  try {
+    const started = Date.now();
+    // Connects to the scope's systemd (main closes it).
+    const { systemd, journalTail } = await ctx.host.actionPorts(a.target);
+    const podman = ctx.host.podman();
+    // Everything that can fail without touching the running registry comes first.
+    const { state, configChanged } = await prepareSwitch(out, { podman, look: a.look }, a, givenImages(flags, 'adopt'));
+    const { spec, planned } = state;
+    const backup = join(spec.quayRoot, BACKUP_DIR_NAME);
+    const downtime = await switchToMreg(out, { systemd, podman, journalTail, files: ctx.host.files, waitForHealth: a.look.waitForHealth },
+      state, a.secrets, { now: a.probe.now, timeoutMs: a.timeoutMs, backup });
+    // Their values now live in mreg's secrets; down would not know these names.
+    for (const s of a.adoption.legacySecrets) await podman.secretRemove(s);
+    await writeAdoptedRecord(ctx.host.files, spec, planned, a.layout, a.probe);
+    const leftovers = await offerLeftovers(out, ctx.stdin, flags.removeLeftovers === true, a.probe.home, a.found.quayRoot, spareVolumes(spec));
+    reportAdopted(out, spec, a.found, backup, Date.now() - started, downtime, { configKept: keptReport(a.kept), configChanges: configChanged, leftovers });
+  } finally {
+    await release();
+  }
+}
+
+/** The flags, the old install and its TLS files; refuses an install mreg already manages. */
+async function readAdoption(ctx: CommandContext): Promise<Adopting> {
   const { out, flags } = ctx;
   const probe = await ctx.host.probe();
   const str = (k: string) => stringFlag(flags, k, 'adopt');
@@ -50,7 +67,6 @@ export async function adopt(ctx: CommandContext): Promise<void> {
       sslCert: str('sslCert'), sslKey: str('sslKey'), sslCheckSkip: flags.sslCheckSkip === true });
   let spec: InstallSpec = accessRules ? { ...adoption.spec, accessRules } : adoption.spec;
   const layout = quayRootLayout(spec.quayRoot);
-  // The install's scope: its systemd, journal and PostgreSQL data.
   const target = { ...probe, scope: spec.scope };
   const look = ctx.host.inspect(target);
   for (const w of adoption.warnings) out.warn(w);
@@ -68,245 +84,23 @@ export async function adopt(ctx: CommandContext): Promise<void> {
   if (existing !== undefined && !parseRecord(existing, layout.record).removedAt) {
     throw new HostError(`${layout.record} exists: mreg already manages this install`, 'use mreg upgrade');
   }
-  const podman = ctx.host.podman();
-  const facts = factsFor(probe);
   // New PostgreSQL, Redis and admin passwords, Quay's two keys kept (adoptedSecrets); the init user's password stays unknown to mreg.
   const secrets: InstallSecrets = adoptedSecrets(adoption.secrets, generateSecrets());
-
-  // mirror-registry's settings and every key mreg does not set stay as the registry's users know them.
-  const kept = keptFromConfig(found.files.configYaml, layout.configYaml, TEMPLATE_KEYS);
-  const configDiff = (p: Plan) => configChanges(found.files.configYaml, p.files.find(f => f.path === layout.configYaml)?.content ?? '', layout.configYaml);
-  const keptNote = `config.yaml: kept ${Object.keys(kept.settings).length} settings and ${kept.foreign.length} keys mreg does not set, as they were`;
-
-  if (flags.dryRun) {
-    if (!facts.podmanVersion) facts.podmanVersion = [5, 0, 0];
-    const planned = makePlan(spec, facts, secrets, kept);
-    const files = planned.files.map(f => ({ path: f.path, mode: `0${f.mode.toString(8)}`, content: redact(f.content, secrets) }));
-    const verb = flags.removeLeftovers === true ? 'remove' : 'offer to remove (asking on a terminal)';
-    const leftovers = (await findLeftovers(probe.home, found.quayRoot, spareVolumes(spec))).map(l => `${verb} ${l.text}`);
-    const actions = [...adoptActions(found, { ...adoption, spec }, planned, tlsChoice.newCa), ...leftovers];
-    const configChanged = configDiff(planned);
-    if (out.json) { out.resultJson({ dryRun: true, scope: spec.scope, spec: recordSpec(spec), files, actions, configChanges: configChanged }); return; }
-    printDryRun(out, files, actions);
-    out.result(keptNote);
-    for (const c of configChanged) out.result(`would change ${describeConfigChange(c)}`);
-    return;
-  }
-
-  const release = await ctx.host.lock(probe);
-  try {
-    const started = Date.now();
-    // Connects to the scope's systemd (main closes it).
-    const { systemd: sd, journalTail } = await ctx.host.actionPorts(target);
-    // Everything that can fail without touching the running registry comes first.
-    const planned = await out.step('check images and units', async () => {
-      if (spec.imageArchive) {
-        const loaded = await loadImageArchive(podman, spec.imageArchive, givenImages(flags, 'adopt'));
-        for (const l of loaded.lines) out.info(`    ${l}`);
-        spec = { ...spec, images: { ...spec.images, ...loaded.images } };
-      }
-      // The old pod's infra image is kept only if the host still holds it; podman's own serves otherwise.
-      const infraThere = await requireImages(podman, spec, 'nothing was changed; load them with --image-archive FILE (mreg never pulls)', { infraOptional: true });
-      if (!infraThere) {
-        out.info(`    the old pod's infra image ${spec.infraImage} is not on this host: the pod uses podman's own`);
-        const { infraImage: _gone, ...rest } = spec;
-        spec = rest;
-      }
-      // 1.3 ran PostgreSQL 10: refuse before stopping anything when the chosen image cannot open that data.
-      await look.assertPgMajorCompatible(spec.pgStorage, spec.images.postgres);
-      const p = makePlan(spec, facts, secrets, kept);
-      await validateUnits(podman, p, spec);
-      return p;
-    });
-    const configChanged = configDiff(planned);
-    out.info(`mreg: ${keptNote}`);
-    for (const c of configChanged) out.info(`mreg: ${describeConfigChange(c)}`);
-
-    // mirror-registry's :Z left its containers' categories; its running containers can still use s0.
-    if (planned.selinuxLabels.length > 0) await out.step(SELINUX_STEP, () => labelBindPaths(planned, spec.scope, layout, out));
-
-    // What adopt may overwrite in quayRoot, kept in memory for putting mirror-registry back.
-    const saved = await saveFiles([layout.configYaml, layout.sslCert, layout.sslKey,
-      ...planned.files.map(f => f.path).filter(p => p.startsWith(`${layout.root}/`) && p !== layout.configYaml)]);
-    const relabel = !(spec.pgStorage.kind === 'path' && planned.selinuxLabels.includes(spec.pgStorage.path));
-    // A new Quay image migrates the database at its first start; the old Quay cannot run on the result.
-    const fromQuay = adoption.previousQuayImage;
-    const snapshot = spec.images.quay === fromQuay ? undefined
-      : await out.step('database snapshot (a rollback puts it back)', () => takeDbSnapshot(podman, layout.root, fromQuay, spec.images.quay).catch((e: unknown) => {
-        if (!(e instanceof HostError)) throw e;
-        throw new HostError(`could not dump the database before adopting: ${e.message}`, 'mirror-registry\'s quay-postgres must be running, and quayRoot needs room for the dump; nothing was stopped');
-      }));
-    const state: AdoptState = { found, spec, planned, layout, saved, pgUser: adoption.pgUser, roleRenamed: false, newCa: tlsChoice.newCa, relabel, snapshot };
-    // mreg's secrets are new names beside mirror-registry's, so they are made while it still serves
-    // (issue 15: a short switch); a failure until the stop is done takes them away again, the put-back after it.
-    const dropSecrets = async (err: unknown) => { await Promise.allSettled(ALL_SECRET_NAMES.map(n => podman.secretRemove(n))); throw err; };
-    await out.step('podman secrets', () => createSecrets(podman, secrets, ALL_SECRET_NAMES, { replace: true })).catch(dropSecrets);
-    const downSince = Date.now();
-    // Each step while the registry is down, for the report (`downtimeSteps` in --json).
-    const downSteps: Array<{ step: string; ms: number }> = [];
-    const downStep = <T>(name: string, fn: () => Promise<T>): Promise<T> => {
-      const t0 = Date.now();
-      return out.step(name, fn).finally(() => downSteps.push({ step: name, ms: Date.now() - t0 }));
-    };
-    await downStep('stop mirror-registry', () => stopLegacy({ systemd: sd, podman, journalTail })).catch(dropSecrets);
-    const backup = join(spec.quayRoot, BACKUP_DIR_NAME);
-    try {
-      await downStep('Postgres role for mreg', () => renamePgRole(spec.images.postgres, spec.pgStorage, adoption.pgUser, { relabel, log: out.debug }));
-      state.roleRenamed = adoption.pgUser !== PG_USER;
-      await downStep(`move old units to ${backup}`, async () => {
-        await backupLegacyConfig(found);
-        await backupLegacyTls(found, tlsChoice.newCa);
-        await backupLegacyUnits(found);
-      });
-      await downStep(`TLS certificate (${tlsChoice.newCa ? 'a new CA' : spec.tls.kind === 'generate' ? 'the old CA is kept' : 'the pair is kept'})`, async () => {
-        await ensureTls(spec, layout, probe.now, undefined);
-        await tightenModes([{ path: layout.sslKey, mode: 0o640 }, { path: layout.sslCert, mode: 0o640 }, { path: layout.caKey, mode: 0o600 }]);
-      });
-      await downStep('write mreg units and config', () => writePlan(planned, layout));
-      await downStep('reload systemd', () => sd.reload());
-      await downStep('start registry units', () => startUnits(sd, planned, [], new Set(), spec, out));
-      await downStep('registry health', async () => {
-        const ca = await readHealthCas(spec.tls.kind, layout);
-        await look.waitForHealth({ hostname: spec.hostname, port: spec.port, ca }, timeoutMs, { intervalMs: 200, giveUp: appCrashWatch(sd) })
-          .catch(err => withJournalTail(err, spec.scope));
-      });
-    } catch (err) {
-      if (!(err instanceof HostError || err instanceof UnitFailedError)) throw err;
-      throw await putBack(ctx, { systemd: sd, podman, files: ctx.host.files, waitForHealth: look.waitForHealth }, state, err, backup);
-    }
-    const downtimeMs = Date.now() - downSince;
-    // Their values now live in mreg's secrets; down would not know these names.
-    for (const s of adoption.legacySecrets) await podman.secretRemove(s);
-    await writeRecord(ctx.host.files, spec, planned, layout, probe);
-    const leftovers = await offerLeftovers(ctx, probe.home, found.quayRoot, spareVolumes(spec));
-    report(ctx, spec, found, backup, Date.now() - started, { ms: downtimeMs, steps: downSteps }, { configKept: { settings: Object.keys(kept.settings), keys: kept.foreign.map(([k]) => k) }, configChanges: configChanged, leftovers });
-  } finally {
-    await release();
-  }
+  return { probe, target, look, found, adoption, spec, layout, newCa: tlsChoice.newCa, facts: factsFor(probe), secrets, kept: keptConfig(found, layout), timeoutMs };
 }
 
-type Systemd = ActionPorts['systemd'];
-
-/** What putting mirror-registry back goes through: the scope's systemd, podman, files and the health wait. */
-interface PutBackPorts {
-  systemd: Systemd;
-  podman: Podman;
-  files: FilePorts;
-  waitForHealth: InspectPorts['waitForHealth'];
-}
-
-/**
- * After a failure once the old registry stopped: mirror-registry back as it was and healthy, then the
- * error to throw, saying so (or naming what could not be undone and how to finish by hand).
- */
-async function putBack(ctx: CommandContext, ports: PutBackPorts, state: AdoptState, err: HostError | UnitFailedError,
-  backup: string): Promise<HostError | UnitFailedError> {
-  const { out } = ctx;
-  const { spec, layout } = state;
-  out.warn(`adopt failed (${err.message.split('\n')[0]}); putting mirror-registry back`);
-  const left = await out.step('put mirror-registry back', () => putMirrorRegistryBack(ports, state, l => out.info(l)));
-  let healthy = '';
-  if (left.length === 0) {
-    // mirror-registry's pair as it was: issued by its CA, or the admin's own.
-    const ca = await readHealthCas('provided', layout, { withInstallCa: true });
-    healthy = await out.step('mirror-registry health', () => ports.waitForHealth({ hostname: spec.hostname, port: spec.port, ca }, HEALTH_TIMEOUT_MS, { intervalMs: 200 }))
-      .then(() => '', (e: unknown) => (e instanceof Error ? e.message : String(e)));
-    if (!healthy) {
-      await ports.files.remove(backup);
-      if (state.snapshot) await ports.files.remove(dbSnapshotPaths(layout.root).dir);
-    }
-  }
-  const done = left.length === 0 && !healthy;
-  const message = done ? `adopt failed: ${err.message}; mirror-registry was put back as it was and is healthy again`
-    : `adopt failed: ${err.message}; putting mirror-registry back did not finish: ${[...left, ...(healthy ? [`not healthy: ${healthy}`] : [])].join('; ')}`;
-  const hint = done ? `nothing of mreg's is left; fix the cause${err.hint ? ` (${err.hint})` : ''} and run mreg adopt again`
-    : `the old units, config.yaml and TLS files are in ${backup}${state.snapshot ? ` and the database before adopt in ${state.snapshot.path} (pg_dump custom format)` : ''}: move what is missing back, systemctl${spec.scope === 'rootless' ? ' --user' : ''} daemon-reload, start quay-app${state.roleRenamed ? `, and rename the Postgres role "${PG_USER}" back to "${state.pgUser}"` : ''}`;
-  return err instanceof UnitFailedError ? new UnitFailedError(err.unit, err.result, err.journalTail, hint, message) : new HostError(message, hint);
-}
-
-async function stopLegacy(ports: { systemd: Systemd; podman: Podman; journalTail: ActionPorts['journalTail'] }): Promise<void> {
-  const { systemd, podman, journalTail } = ports;
-  for (const unit of STOP_ORDER) {
-    const result = await systemd.stopUnit(unit);
-    if (result !== 'done' && result !== 'skipped') {
-      throw new UnitFailedError(unit, result, await journalTail(unit).catch(() => []), 'nothing was changed; stop it by hand and run mreg adopt again');
-    }
-    await systemd.resetFailed(unit);
-  }
-  // The old ExecStop lines remove them; these catch a crashed or hand-started one (names are reused).
-  await podman.containersRemove(CONTAINER_NAMES);
-  await podman.podRemove(COMPONENTS.pod.podmanName);
-}
-
-
-async function writeRecord(files: FilePorts, spec: InstallSpec, planned: Plan, layout: QuayRootLayout, probe: HostProbe): Promise<void> {
-  const now = probe.now.toISOString();
-  const record: InstallRecord = {
-    schemaVersion: RECORD_SCHEMA_VERSION, mregVersion: VERSION, createdAt: now, updatedAt: now,
-    spec: recordSpec(spec),
-    files: [...new Set([...planned.files.map(f => f.path), layout.sslCert, layout.sslKey,
-      ...(spec.tls.kind === 'generate' ? [layout.caCert, layout.caKey] : [])])].sort(),
-    secrets: ALL_SECRET_NAMES,
-    volumes: planned.volumes,
-    // mirror-registry 1.3 turned linger on; it was not mreg.
-    lingerEnabledByMreg: false,
-    takenDirs: adoptedTakenDirs(spec, await access(dirname(spec.quayRoot), constants.W_OK).then(() => true, () => false)),
-  };
-  await writeIfChanged(layout.record, serializeRecord(record), 0o600);
-  const pointer = pointerPath(spec.scope, probe.home);
-  await files.makeDir(dirname(pointer), 0o755);
-  await writeIfChanged(pointer, `${spec.quayRoot}\n`, 0o644);
-}
-
-/** mirror-registry's volumes the adopted install does not mount (its storage is on folders). */
-function spareVolumes(spec: InstallSpec): string[] {
-  return ROLE_VOLUMES.filter(v => ![spec.quayStorage, spec.pgStorage].some(s => s.kind === 'volume' && s.name === v));
-}
-
-interface ConfigReport { configKept: { settings: string[]; keys: string[] }; configChanges: ConfigChange[]; leftovers: Leftovers }
-
-type Leftovers = Array<{ what: string; path: string; removed: boolean }>;
-
-/**
- * Once mreg's registry is healthy: what mirror-registry left that nothing uses now, removed with
- * --remove-leftovers, or after a yes on a terminal; otherwise kept and named, with how to remove it.
- */
-async function offerLeftovers(ctx: CommandContext, home: string, quayRoot: string, volumes: readonly string[]): Promise<Leftovers> {
+async function dryRun(ctx: CommandContext, a: Adopting): Promise<void> {
   const { out, flags } = ctx;
-  const found = await findLeftovers(home, quayRoot, volumes);
-  if (found.length === 0) return [];
-  let remove = flags.removeLeftovers === true;
-  if (!remove && ctx.stdin.isTTY && !out.json) {
-    const rl = createInterface({ input: ctx.stdin, output: process.stderr });
-    try {
-      const list = found.map(l => `  ${l.text}: ${l.why}\n`).join('');
-      remove = /^y(es)?$/i.test((await rl.question(`mirror-registry left what nothing uses now:\n${list}Remove ${found.length === 1 ? 'it' : 'them'}? [y/N] `)).trim());
-    } finally {
-      rl.close();
-    }
-  }
-  for (const l of found) {
-    if (remove) await out.step(`remove ${l.text}`, l.remove);
-    else out.warn(`kept ${l.text}; nothing uses it now: ${l.byHand}`);
-  }
-  return found.map(l => ({ what: l.what, path: l.path, removed: remove }));
-}
-
-function report(ctx: CommandContext, spec: InstallSpec, found: FoundLegacy, backup: string, ms: number, down: { ms: number; steps: Array<{ step: string; ms: number }> },
-  config: ConfigReport): void {
-  const { out } = ctx;
-  const url = `https://${spec.hostname}:${spec.port}`;
-  if (out.json) {
-    out.resultJson({ adopted: true, url, scope: spec.scope, quayRoot: spec.quayRoot, images: spec.images, backup, durationMs: ms,
-      downtimeMs: down.ms, downtimeSteps: down.steps, ...config });
-    return;
-  }
-  out.info(`mreg: mirror-registry adopted in ${(ms / 1000).toFixed(1)} s (registry down for ${(down.ms / 1000).toFixed(1)} s)`);
-  out.result([
-    `URL:        ${url}`,
-    `Users:      unchanged (log in with the same passwords as before)`,
-    `Old units:  ${backup} (moved from ${found.unitDir})`,
-    `Record:     ${join(spec.quayRoot, 'mreg-install.json')}`,
-    `Next:       mreg status; later mreg upgrade`,
-  ].join('\n'));
+  const { spec, secrets, facts } = a;
+  if (!facts.podmanVersion) facts.podmanVersion = [5, 0, 0];
+  const planned = makePlan(spec, facts, secrets, a.kept);
+  const files = planned.files.map(f => ({ path: f.path, mode: `0${f.mode.toString(8)}`, content: redact(f.content, secrets) }));
+  const verb = flags.removeLeftovers === true ? 'remove' : 'offer to remove (asking on a terminal)';
+  const leftovers = (await findLeftovers(a.probe.home, a.found.quayRoot, spareVolumes(spec))).map(l => `${verb} ${l.text}`);
+  const actions = [...adoptActions(a.found, { ...a.adoption, spec }, planned, a.newCa), ...leftovers];
+  const configChanged = configDiff(a.found, a.layout, planned);
+  if (out.json) { out.resultJson({ dryRun: true, scope: spec.scope, spec: recordSpec(spec), files, actions, configChanges: configChanged }); return; }
+  printDryRun(out, files, actions);
+  out.result(keptNote(a.kept));
+  for (const c of configChanged) out.result(`would change ${describeConfigChange(c)}`);
 }

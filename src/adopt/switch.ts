@@ -1,0 +1,81 @@
+// The switch from mirror-registry to mreg's units: each step while the registry is down is timed for
+// the report; a failure after the stop puts mirror-registry back (rollback.ts).
+import type { ActionPorts } from '../actions/ports.js';
+import { appCrashWatch, withJournalTail } from '../apply/crash-watch.js';
+import { readHealthCas } from '../apply/health-ca.js';
+import { createSecrets } from '../apply/secrets-step.js';
+import { ensureTls } from '../apply/tls-step.js';
+import { startUnits, writePlan } from '../apply/units-step.js';
+import { HostError, UnitFailedError } from '../errors.js';
+import { PG_USER } from '../install-spec/defaults.js';
+import type { InstallSecrets } from '../install-spec/spec.js';
+import { COMPONENTS } from '../model/components.js';
+import { ALL_SECRET_NAMES, CONTAINER_NAMES, STOP_ORDER } from '../model/views.js';
+import type { Output } from '../ui/output.js';
+import { backupLegacyConfig, backupLegacyTls, backupLegacyUnits, tightenModes } from './find.js';
+import { renamePgRole } from './pg-role.js';
+import { putBack, type AdoptState, type PutBackPorts } from './rollback.js';
+
+/** How long the registry was down, and each step of that time (`downtimeSteps` in --json). */
+export interface Downtime { ms: number; steps: Array<{ step: string; ms: number }> }
+
+/**
+ * Makes mreg's secrets, stops mirror-registry and starts mreg's registry in its place, healthy. Rejects
+ * with the error putBack made when a step after the stop failed; `state.roleRenamed` says what it undid.
+ */
+export async function switchToMreg(out: Output, ports: PutBackPorts & { journalTail: ActionPorts['journalTail'] }, state: AdoptState,
+  secrets: InstallSecrets, opts: { now: Date; timeoutMs: number; backup: string }): Promise<Downtime> {
+  const { systemd: sd, podman } = ports;
+  const { found, spec, planned, layout, relabel, newCa } = state;
+  const { backup } = opts;
+  // mreg's secrets are new names beside mirror-registry's, so they are made while it still serves
+  // (issue 15: a short switch); a failure until the stop is done takes them away again, the put-back after it.
+  const dropSecrets = async (err: unknown) => { await Promise.allSettled(ALL_SECRET_NAMES.map(n => podman.secretRemove(n))); throw err; };
+  await out.step('podman secrets', () => createSecrets(podman, secrets, ALL_SECRET_NAMES, { replace: true })).catch(dropSecrets);
+  const downSince = Date.now();
+  const downSteps: Downtime['steps'] = [];
+  const downStep = <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    const t0 = Date.now();
+    return out.step(name, fn).finally(() => downSteps.push({ step: name, ms: Date.now() - t0 }));
+  };
+  await downStep('stop mirror-registry', () => stopLegacy(ports)).catch(dropSecrets);
+  try {
+    await downStep('Postgres role for mreg', () => renamePgRole(spec.images.postgres, spec.pgStorage, state.pgUser, { relabel, log: out.debug }));
+    state.roleRenamed = state.pgUser !== PG_USER;
+    await downStep(`move old units to ${backup}`, async () => {
+      await backupLegacyConfig(found);
+      await backupLegacyTls(found, newCa);
+      await backupLegacyUnits(found);
+    });
+    await downStep(`TLS certificate (${newCa ? 'a new CA' : spec.tls.kind === 'generate' ? 'the old CA is kept' : 'the pair is kept'})`, async () => {
+      await ensureTls(spec, layout, opts.now, undefined);
+      await tightenModes([{ path: layout.sslKey, mode: 0o640 }, { path: layout.sslCert, mode: 0o640 }, { path: layout.caKey, mode: 0o600 }]);
+    });
+    await downStep('write mreg units and config', () => writePlan(planned, layout));
+    await downStep('reload systemd', () => sd.reload());
+    await downStep('start registry units', () => startUnits(sd, planned, [], new Set(), spec, out));
+    await downStep('registry health', async () => {
+      const ca = await readHealthCas(spec.tls.kind, layout);
+      await ports.waitForHealth({ hostname: spec.hostname, port: spec.port, ca }, opts.timeoutMs, { intervalMs: 200, giveUp: appCrashWatch(sd) })
+        .catch(err => withJournalTail(err, spec.scope));
+    });
+  } catch (err) {
+    if (!(err instanceof HostError || err instanceof UnitFailedError)) throw err;
+    throw await putBack(out, ports, state, err, backup);
+  }
+  return { ms: Date.now() - downSince, steps: downSteps };
+}
+
+async function stopLegacy(ports: Pick<PutBackPorts, 'systemd' | 'podman'> & { journalTail: ActionPorts['journalTail'] }): Promise<void> {
+  const { systemd, podman, journalTail } = ports;
+  for (const unit of STOP_ORDER) {
+    const result = await systemd.stopUnit(unit);
+    if (result !== 'done' && result !== 'skipped') {
+      throw new UnitFailedError(unit, result, await journalTail(unit).catch(() => []), 'nothing was changed; stop it by hand and run mreg adopt again');
+    }
+    await systemd.resetFailed(unit);
+  }
+  // The old ExecStop lines remove them; these catch a crashed or hand-started one (names are reused).
+  await podman.containersRemove(CONTAINER_NAMES);
+  await podman.podRemove(COMPONENTS.pod.podmanName);
+}
