@@ -6,7 +6,7 @@ import { loadImageArchive } from '../apply/image-archive.js';
 import { HostError, UnitFailedError, UsageError } from '../errors.js';
 import { parseUpOptions } from '../install-spec/options.js';
 import { withS3Inputs } from '../apply/object-storage.js';
-import { plan as makePlan, type Plan, type PlannedFile } from '../plan/plan.js';
+import { plan as makePlan } from '../plan/plan.js';
 import { readKeptConfig } from '../apply/kept-config.js';
 import { layoutProblem, unitDirs } from '../plan/layout-move.js';
 import { redact } from '../plan/redact.js';
@@ -24,11 +24,11 @@ import { CrashLoopError, type ActionPorts, type FilePorts, type InspectPorts, ty
 import { readHealthCas } from '../apply/health-ca.js';
 import { appCrashWatch } from '../apply/crash-watch.js';
 import { VERSION } from '../version.js';
-import { dirname } from 'node:path';
 import { upgradeCertAlias } from './cert.js';
 import { dbSnapshotPaths, findDbSnapshot, restoreDbSnapshot, takeDbSnapshot, type DbSnapshot } from '../apply/db-snapshot.js';
 import { checksPgDataOnUpgrade, servicesToRestart, snapshotsDatabase, UPGRADE_STEP, upgradeSteps } from '../plan/upgrade-steps.js';
 import { stepLog } from '../ui/step-log.js';
+import { changesToMake, writeChanges, type FileChange } from '../apply/upgrade-files.js';
 
 /** Rolling back is the safety net: give the old version at least this long even with a short --timeout. */
 const ROLLBACK_MIN_MS = 5 * 60_000;
@@ -56,37 +56,6 @@ export function upgradeSpec(record: InstallRecord, flags: Record<string, unknown
 export function imageChanges(before: Images, after: Images): string[] {
   return (Object.keys(before) as (keyof Images)[]).filter(k => before[k] !== after[k]).map(k => `${k}: ${before[k]} → ${after[k]}`);
 }
-
-interface Change { file: PlannedFile; before: string | undefined }
-
-type ReadFile = InspectPorts['readFile'];
-
-async function planChanges(readFile: ReadFile, planned: Plan): Promise<Change[]> {
-  const changes: Change[] = [];
-  for (const file of planned.files) {
-    const before = await readFile(file.path);
-    if (before !== file.content) changes.push({ file, before });
-  }
-  return changes;
-}
-
-/** Files that differ between the recorded plan and the new one, with the recorded content as "before". */
-function recordedChanges(recorded: Plan, planned: Plan): Change[] {
-  const before = new Map(recorded.files.map(f => [f.path, f.content]));
-  return planned.files.filter(f => before.get(f.path) !== f.content).map(file => ({ file, before: before.get(file.path) }));
-}
-
-/**
- * The files this upgrade writes, for the run and its dry run alike. When the files already name the new
- * images but the record does not, an earlier upgrade was interrupted after writing them: it is resumed,
- * and `recorded` (the plan for the record's images) gives the files to roll back to.
- */
-export async function changesToMake(readFile: ReadFile, planned: Plan, recorded: () => Plan, imagesChanged: boolean): Promise<{ changes: Change[]; resuming: boolean }> {
-  const changes = await planChanges(readFile, planned);
-  if (changes.length > 0 || !imagesChanged) return { changes, resuming: false };
-  return { changes: recordedChanges(recorded(), planned), resuming: true };
-}
-
 
 /** Existing secrets only: an upgrade must never mint new ones (Quay's data is encrypted with them). */
 async function existingSecrets(podman: Podman, credentialsPath: string, configYaml: string | undefined): Promise<InstallSecrets> {
@@ -147,14 +116,6 @@ async function restartInOrder(systemd: Systemd, units: readonly string[], deadli
     restarted?.(unit);
   }
   return undefined;
-}
-
-async function writeFiles(fs: FilePorts, files: readonly { path: string; content: string | undefined; mode: number }[]): Promise<void> {
-  for (const f of files) {
-    if (f.content === undefined) { await fs.remove(f.path); continue; }
-    await fs.makeDir(dirname(f.path), 0o755);
-    await fs.write(f.path, f.content, f.mode);
-  }
 }
 
 export async function upgrade(ctx: CommandContext): Promise<void> {
@@ -264,7 +225,7 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
       did(S.dbSnapshot);
     }
 
-    await out.step('write changed files', () => writeFiles(ports.files, changes.map(c => ({ path: c.file.path, content: c.file.content, mode: c.file.mode }))));
+    await out.step('write changed files', () => writeChanges(ports.files, changes, 'new'));
     for (const p of changed) out.info(`    changed ${p}`);
     did(...changed.map(S.write));
     await out.step('reload systemd (runs the Quadlet generator)', () => systemd.reload());
@@ -337,7 +298,7 @@ async function restoreAndRestart(ctx: CommandContext, ports: RestartPorts, snaps
 }
 
 /** Puts the previous files (and database) back, restarts the same units, waits for health, then throws what failed. */
-async function rollBack(ctx: CommandContext, ports: RestartPorts, changes: Change[], units: string[], ep: RegistryEndpoint,
+async function rollBack(ctx: CommandContext, ports: RestartPorts, changes: FileChange[], units: string[], ep: RegistryEndpoint,
   failure: { unit: string; reason: string },
   info: { changed: string[]; started: number; timeoutMs: number; snapshot: DbSnapshot | undefined; steps: readonly string[] }): Promise<never> {
   const { systemd, journalTail } = ports;
@@ -345,7 +306,7 @@ async function rollBack(ctx: CommandContext, ports: RestartPorts, changes: Chang
   // Read the journal first: the rollback's own restart would push the failing lines out of the tail.
   const tail = await journalTail(failure.unit).catch(() => []);
   out.warn(`${failure.unit}: ${failure.reason}; rolling back`);
-  await out.step('write the previous files back', () => writeFiles(ports.files, changes.map(c => ({ path: c.file.path, content: c.before, mode: c.file.mode }))));
+  await out.step('write the previous files back', () => writeChanges(ports.files, changes, 'previous'));
   await out.step('reload systemd', () => systemd.reload());
   const deadline = Date.now() + Math.max(info.timeoutMs, ROLLBACK_MIN_MS);
   const snap = info.snapshot;

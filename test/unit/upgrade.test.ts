@@ -1,6 +1,7 @@
 // mreg upgrade, pure parts: flags over the install record, what to restart, --timeout, and the --dry-run diff.
 import t from 'tap';
-import { changesToMake, imageChanges, upgradeSpec } from '../../src/commands/upgrade.js';
+import { imageChanges, upgradeSpec } from '../../src/commands/upgrade.js';
+import { changesToMake } from '../../src/apply/upgrade-files.js';
 import { servicesToRestart } from '../../src/plan/upgrade-steps.js';
 import { parseTimeout } from '../../src/commands/common.js';
 import { diffLines, unifiedDiff } from '../../src/apply/unit-diff.js';
