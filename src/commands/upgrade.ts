@@ -3,14 +3,13 @@
 import type { CommandContext } from '../cli.js';
 import { givenImages, parseTimeout, runOnTarget, stringFlag } from './common.js';
 import { loadImageArchive } from '../apply/image-archive.js';
-import { HostError, UnitFailedError, UsageError } from '../errors.js';
+import { HostError, UsageError } from '../errors.js';
 import { parseUpOptions } from '../install-spec/options.js';
 import { withS3Inputs } from '../apply/object-storage.js';
 import { plan as makePlan } from '../plan/plan.js';
 import { readKeptConfig } from '../apply/kept-config.js';
 import { layoutProblem, unitDirs } from '../plan/layout-move.js';
 import { redact } from '../plan/redact.js';
-import { shortUnitName, UNITS } from '../model/views.js';
 import { requireImages } from '../apply/images.js';
 import { serializeRecord, type InstallRecord } from '../install-spec/record.js';
 import type { Images, InstallSecrets, InstallSpec } from '../install-spec/spec.js';
@@ -20,19 +19,16 @@ import { validateUnits, writeIfChanged } from '../apply/units-step.js';
 import { labelBindPaths, SELINUX_STEP } from '../apply/selinux-step.js';
 import { describeSelinuxLabels } from '../plan/selinux.js';
 import { unifiedDiff } from '../apply/unit-diff.js';
-import { CrashLoopError, type ActionPorts, type FilePorts, type InspectPorts, type Podman, type RegistryEndpoint } from '../actions/ports.js';
+import type { Podman, RegistryEndpoint } from '../actions/ports.js';
 import { readHealthCas } from '../apply/health-ca.js';
-import { appCrashWatch } from '../apply/crash-watch.js';
 import { VERSION } from '../version.js';
 import { upgradeCertAlias } from './cert.js';
-import { dbSnapshotPaths, findDbSnapshot, restoreDbSnapshot, takeDbSnapshot, type DbSnapshot } from '../apply/db-snapshot.js';
+import { dbSnapshotPaths, findOrTakeDbSnapshot } from '../apply/db-snapshot.js';
+import { restartAndWait, rollBack, type RestartPorts } from '../apply/upgrade-restart.js';
 import { checksPgDataOnUpgrade, servicesToRestart, snapshotsDatabase, UPGRADE_STEP, upgradeSteps } from '../plan/upgrade-steps.js';
 import { stepLog } from '../ui/step-log.js';
-import { changesToMake, writeChanges, type FileChange } from '../apply/upgrade-files.js';
+import { changesToMake, writeChanges } from '../apply/upgrade-files.js';
 
-/** Rolling back is the safety net: give the old version at least this long even with a short --timeout. */
-const ROLLBACK_MIN_MS = 5 * 60_000;
-const HEALTH_INTERVAL_MS = 100;
 
 /**
  * The spec to re-plan: the recorded one with only the given image flags (and archive) replaced.
@@ -65,57 +61,6 @@ async function existingSecrets(podman: Podman, credentialsPath: string, configYa
     throw new HostError(`podman secret${missing.length > 1 ? 's' : ''} ${missing.join(', ')} missing`, 'run `mreg up` to repair the install first; nothing was changed');
   }
   return secrets;
-}
-
-type Outcome = { ok: true } | { ok: false; unit: string; reason: string };
-
-type Systemd = ActionPorts['systemd'];
-
-/** What the restart and the rollback go through: the scope's systemd and journal, podman, files and the health wait. */
-interface RestartPorts {
-  systemd: Systemd;
-  podman: Podman;
-  files: FilePorts;
-  journalTail: ActionPorts['journalTail'];
-  waitForHealth: InspectPorts['waitForHealth'];
-}
-
-/**
- * Restarts `units` in order, then waits for /health/instance, all before `deadline` (ms since epoch).
- * `restarted` hears of each unit whose restart job is done.
- */
-async function restartAndWait(ports: Pick<RestartPorts, 'systemd' | 'waitForHealth'>, units: readonly string[], ep: RegistryEndpoint, deadline: number,
-  restarted?: (unit: string) => void): Promise<Outcome> {
-  const { systemd } = ports;
-  const failed = await restartInOrder(systemd, units, deadline, restarted);
-  if (failed) return failed;
-  try {
-    await ports.waitForHealth(ep, Math.max(deadline - Date.now(), 0), { intervalMs: HEALTH_INTERVAL_MS, giveUp: appCrashWatch(systemd) });
-  } catch (err) {
-    if (err instanceof CrashLoopError) return { ok: false, unit: err.unit, reason: err.reason };
-    return { ok: false, unit: UNITS.app, reason: err instanceof Error ? err.message : String(err) };
-  }
-  return { ok: true };
-}
-
-/** Restarts `units` in order before `deadline`; the first that fails, or undefined when all were restarted. */
-async function restartInOrder(systemd: Systemd, units: readonly string[], deadline: number,
-  restarted?: (unit: string) => void): Promise<Outcome | undefined> {
-  for (const unit of units) {
-    const remaining = deadline - Date.now();
-    if (remaining <= 0) return { ok: false, unit, reason: 'the time ran out before it was restarted' };
-    let result: string;
-    try {
-      // postgres/redis jobs end at "healthy" (startWaitsForHealth in the model); quay-app's when its container runs, then we probe.
-      result = await systemd.restartUnit(unit, { timeoutMs: remaining });
-    } catch (err) {
-      if (!(err instanceof HostError)) throw err;
-      return { ok: false, unit, reason: `not ready within ${Math.round(remaining / 1000)} s (${err.message})` };
-    }
-    if (result !== 'done') return { ok: false, unit, reason: `its restart job ended with result "${result}"` };
-    restarted?.(unit);
-  }
-  return undefined;
 }
 
 export async function upgrade(ctx: CommandContext): Promise<void> {
@@ -219,7 +164,7 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
     const ep: RegistryEndpoint = { hostname: spec.hostname, port: spec.port, ca: await readHealthCas(spec.tls.kind, layout) };
     const from = record.spec.images.quay, to = spec.images.quay;
     const snapshot = snapshotsDatabase(record.spec.images, spec.images)
-      ? await out.step('database snapshot (a rollback puts it back)', () => dbSnapshot(podman, layout.root, from, to)) : undefined;
+      ? await out.step('database snapshot (a rollback puts it back)', () => findOrTakeDbSnapshot(podman, layout.root, from, to)) : undefined;
     if (snapshot) {
       out.info(`    ${snapshot.path} (${(snapshot.bytes / 1e6).toFixed(1)} MB, taken ${snapshot.takenAt})`);
       did(S.dbSnapshot);
@@ -235,7 +180,7 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
       () => restartAndWait(ports, units, ep, restartedAt + timeoutMs, unit => did(S.restart(unit))));
 
     if (!outcome.ok) {
-      await rollBack(ctx, ports, changes, units, ep, outcome, { changed, started, timeoutMs, snapshot, steps: ran });
+      await rollBack(out, ports, changes, units, ep, outcome, { started, timeoutMs, snapshot, steps: ran });
       return; // rollBack always throws
     }
     did(S.health);
@@ -261,68 +206,4 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
   } finally {
     await release();
   }
-}
-
-/** The snapshot a killed run of this same upgrade took before its restart, else a new one. */
-async function dbSnapshot(podman: Podman, root: string, from: string, to: string): Promise<DbSnapshot> {
-  const earlier = await findDbSnapshot(root, from, to);
-  if (earlier) return earlier;
-  try {
-    return await takeDbSnapshot(podman, root, from, to);
-  } catch (err) {
-    if (!(err instanceof HostError)) throw err;
-    throw new HostError(`could not dump the database before the upgrade: ${err.message}`,
-      'quay-postgres must be running (see mreg status) and quayRoot needs room for the dump; nothing was changed');
-  }
-}
-
-/**
- * The previous version's start with its database: quay-app stopped (its restarts would reconnect and
- * migrate again), the other changed units back on their previous files, the dump put back, then quay-app.
- */
-async function restoreAndRestart(ctx: CommandContext, ports: RestartPorts, snapshot: DbSnapshot, units: string[],
-  ep: RegistryEndpoint, deadline: number): Promise<Outcome & { restored: boolean }> {
-  const { systemd, podman } = ports;
-  const { out } = ctx;
-  await out.step('stop quay-app', () => systemd.stopUnit(UNITS.app, { timeoutMs: 5 * 60_000 }));
-  const others = units.filter(u => u !== UNITS.app);
-  const failed = others.length ? await out.step(`restart ${others.join(', ')} on the previous version`, () => restartInOrder(systemd, others, deadline)) : undefined;
-  if (failed) return { ...failed, restored: false };
-  try {
-    await out.step(`restore the database from ${snapshot.path}`, () => restoreDbSnapshot(podman, snapshot));
-  } catch (err) {
-    if (!(err instanceof HostError)) throw err;
-    return { ok: false, unit: UNITS.postgres, reason: `the database snapshot could not be restored (${err.message})`, restored: false };
-  }
-  return { ...(await out.step(`start ${UNITS.app} on the previous version`, () => restartAndWait(ports, [UNITS.app], ep, deadline))), restored: true };
-}
-
-/** Puts the previous files (and database) back, restarts the same units, waits for health, then throws what failed. */
-async function rollBack(ctx: CommandContext, ports: RestartPorts, changes: FileChange[], units: string[], ep: RegistryEndpoint,
-  failure: { unit: string; reason: string },
-  info: { changed: string[]; started: number; timeoutMs: number; snapshot: DbSnapshot | undefined; steps: readonly string[] }): Promise<never> {
-  const { systemd, journalTail } = ports;
-  const { out } = ctx;
-  // Read the journal first: the rollback's own restart would push the failing lines out of the tail.
-  const tail = await journalTail(failure.unit).catch(() => []);
-  out.warn(`${failure.unit}: ${failure.reason}; rolling back`);
-  await out.step('write the previous files back', () => writeChanges(ports.files, changes, 'previous'));
-  await out.step('reload systemd', () => systemd.reload());
-  const deadline = Date.now() + Math.max(info.timeoutMs, ROLLBACK_MIN_MS);
-  const snap = info.snapshot;
-  // RestartUnit with mode "replace" supersedes the new version's still-pending start job.
-  const back: Outcome & { restored?: boolean } = snap ? await restoreAndRestart(ctx, ports, snap, units, ep, deadline)
-    : await out.step(`restart ${units.join(', ')} on the previous version`, () => restartAndWait(ports, units, ep, deadline));
-  const durationMs = Date.now() - info.started;
-  if (out.json) {
-    out.resultJson({ changed: info.changed, restarted: units, rolledBack: true, rollbackHealthy: back.ok, durationMs, error: `${failure.unit}: ${failure.reason}`,
-      ...(snap ? { dbSnapshot: snap.path, databaseRestored: back.restored === true } : {}), steps: info.steps });
-  }
-  if (!back.ok) {
-    throw new UnitFailedError(back.unit, 'rollback-failed', await journalTail(back.unit).catch(() => tail),
-      `the previous unit files are back in place${snap ? `; the database before the upgrade is in ${snap.path} (pg_dump custom format)` : ''}; see: mreg status and mreg logs ${shortUnitName(back.unit)}`,
-      `${failure.unit}: ${failure.reason}; the rollback did not become healthy either (${back.unit}: ${back.reason})`);
-  }
-  throw new UnitFailedError(failure.unit, 'rolled-back', tail, `the install record is unchanged; see: mreg logs ${shortUnitName(failure.unit)}`,
-    `upgrade failed: ${failure.unit}: ${failure.reason}; rolled back to the previous version${snap ? ' and its database' : ''}, which is healthy again`);
 }
