@@ -12,23 +12,21 @@ import { layoutProblem, unitDirs } from '../plan/layout-move.js';
 import { redact } from '../plan/redact.js';
 import { requireImages } from '../apply/images.js';
 import { serializeRecord, type InstallRecord } from '../install-spec/record.js';
-import type { Images, InstallSecrets, InstallSpec } from '../install-spec/spec.js';
-import { readStoredSecrets, resolveSecrets } from '../apply/secrets-step.js';
-import { readCredentials } from '../apply/credentials.js';
+import type { InstallSpec } from '../install-spec/spec.js';
+import { existingSecrets } from '../apply/existing-secrets.js';
 import { validateUnits, writeIfChanged } from '../apply/units-step.js';
 import { labelBindPaths, SELINUX_STEP } from '../apply/selinux-step.js';
 import { describeSelinuxLabels } from '../plan/selinux.js';
 import { unifiedDiff } from '../apply/unit-diff.js';
-import type { Podman, RegistryEndpoint } from '../actions/ports.js';
+import type { RegistryEndpoint } from '../actions/ports.js';
 import { readHealthCas } from '../apply/health-ca.js';
 import { VERSION } from '../version.js';
 import { upgradeCertAlias } from './cert.js';
 import { dbSnapshotPaths, findOrTakeDbSnapshot } from '../apply/db-snapshot.js';
 import { restartAndWait, rollBack, type RestartPorts } from '../apply/upgrade-restart.js';
-import { checksPgDataOnUpgrade, servicesToRestart, snapshotsDatabase, UPGRADE_STEP, upgradeSteps } from '../plan/upgrade-steps.js';
+import { checksPgDataOnUpgrade, imageChanges, servicesToRestart, snapshotsDatabase, UPGRADE_STEP, upgradeSteps } from '../plan/upgrade-steps.js';
 import { stepLog } from '../ui/step-log.js';
 import { changesToMake, writeChanges } from '../apply/upgrade-files.js';
-
 
 /**
  * The spec to re-plan: the recorded one with only the given image flags (and archive) replaced.
@@ -46,21 +44,6 @@ export function upgradeSpec(record: InstallRecord, flags: Record<string, unknown
   delete spec.imageArchive;
   if (parsed.imageArchive) spec.imageArchive = parsed.imageArchive;
   return spec;
-}
-
-/** "quay: a → b" for each image that differs. */
-export function imageChanges(before: Images, after: Images): string[] {
-  return (Object.keys(before) as (keyof Images)[]).filter(k => before[k] !== after[k]).map(k => `${k}: ${before[k]} → ${after[k]}`);
-}
-
-/** Existing secrets only: an upgrade must never mint new ones (Quay's data is encrypted with them). */
-async function existingSecrets(podman: Podman, credentialsPath: string, configYaml: string | undefined): Promise<InstallSecrets> {
-  const creds = await readCredentials(credentialsPath);
-  const { secrets, missing } = resolveSecrets(await readStoredSecrets(podman), creds?.password ?? '', configYaml);
-  if (missing.length > 0) {
-    throw new HostError(`podman secret${missing.length > 1 ? 's' : ''} ${missing.join(', ')} missing`, 'run `mreg up` to repair the install first; nothing was changed');
-  }
-  return secrets;
 }
 
 export async function upgrade(ctx: CommandContext): Promise<void> {

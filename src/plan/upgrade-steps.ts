@@ -44,6 +44,11 @@ export interface UpgradeStepsInput {
   timeoutMs: number;
 }
 
+/** "quay: a → b" for each image that differs. */
+export function imageChanges(before: Images, after: Images): string[] {
+  return (Object.keys(before) as (keyof Images)[]).filter(k => before[k] !== after[k]).map(k => `${k}: ${before[k]} → ${after[k]}`);
+}
+
 /** A new Quay migrates the database on its first start, and the old one cannot run on the result: it is dumped first. */
 export function snapshotsDatabase(recorded: Images, images: Images): boolean {
   return recorded.quay !== images.quay;
