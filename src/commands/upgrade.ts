@@ -22,11 +22,11 @@ import type { RegistryEndpoint } from '../actions/ports.js';
 import { readHealthCas } from '../apply/health-ca.js';
 import { VERSION } from '../version.js';
 import { upgradeCertAlias } from './cert.js';
-import { dbSnapshotPaths, findOrTakeDbSnapshot } from '../apply/db-snapshot.js';
-import { restartAndWait, rollBack, type RestartPorts } from '../apply/upgrade-restart.js';
+import { dbSnapshotPaths } from '../apply/db-snapshot.js';
+import { switchOver, type RestartPorts } from '../apply/upgrade-switch.js';
 import { checksPgDataOnUpgrade, imageChanges, servicesToRestart, snapshotsDatabase, UPGRADE_STEP, upgradeSteps } from '../plan/upgrade-steps.js';
 import { stepLog } from '../ui/step-log.js';
-import { changesToMake, writeChanges } from '../apply/upgrade-files.js';
+import { changesToMake } from '../apply/upgrade-files.js';
 
 /**
  * The spec to re-plan: the recorded one with only the given image flags (and archive) replaced.
@@ -102,7 +102,8 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
   const release = await ctx.host.lock(probe);
   const started = Date.now();
   // The ids of the steps this run took, in upgradeSteps' order: `--json` reports them beside the dry run's plan.
-  const { ran, did } = stepLog(out);
+  const log = stepLog(out);
+  const { ran, did } = log;
   const S = UPGRADE_STEP;
   try {
     if (spec.imageArchive) {
@@ -143,31 +144,8 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
     // Connects to the scope's systemd (main closes it); only now, after every check.
     const { systemd, journalTail } = await ctx.host.actionPorts(target);
     const ports: RestartPorts = { systemd, podman, files: ctx.host.files, journalTail, waitForHealth: look.waitForHealth };
-    const units = servicesToRestart(changed);
     const ep: RegistryEndpoint = { hostname: spec.hostname, port: spec.port, ca: await readHealthCas(spec.tls.kind, layout) };
-    const from = record.spec.images.quay, to = spec.images.quay;
-    const snapshot = snapshotsDatabase(record.spec.images, spec.images)
-      ? await out.step('database snapshot (a rollback puts it back)', () => findOrTakeDbSnapshot(podman, layout.root, from, to)) : undefined;
-    if (snapshot) {
-      out.info(`    ${snapshot.path} (${(snapshot.bytes / 1e6).toFixed(1)} MB, taken ${snapshot.takenAt})`);
-      did(S.dbSnapshot);
-    }
-
-    await out.step('write changed files', () => writeChanges(ports.files, changes, 'new'));
-    for (const p of changed) out.info(`    changed ${p}`);
-    did(...changed.map(S.write));
-    await out.step('reload systemd (runs the Quadlet generator)', () => systemd.reload());
-    did(S.reload);
-    const restartedAt = Date.now();
-    const outcome = await out.step(`restart ${units.join(', ') || 'nothing'} and wait for health (up to ${timeoutMs / 1000} s)`,
-      () => restartAndWait(ports, units, ep, restartedAt + timeoutMs, unit => did(S.restart(unit))));
-
-    if (!outcome.ok) {
-      await rollBack(out, ports, changes, units, ep, outcome, { started, timeoutMs, snapshot, steps: ran });
-      return; // rollBack always throws
-    }
-    did(S.health);
-    const downtimeMs = Date.now() - restartedAt;
+    const { units, snapshot, downtimeMs } = await switchOver(out, ports, log, { changes, recorded: record.spec.images, images: spec.images, root: layout.root, ep, timeoutMs, started });
 
     const updated: InstallRecord = { ...record, mregVersion: VERSION, updatedAt: new Date().toISOString(), spec: { ...record.spec, images: spec.images }, pgData };
     if (spec.imageArchive) updated.spec.imageArchive = spec.imageArchive;

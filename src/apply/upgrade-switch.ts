@@ -1,11 +1,15 @@
-// Restarting the units an upgrade changed until the registry answers /health/instance, and the rollback
-// when it does not: the previous files (and database) back, the same units restarted, then what failed thrown.
+// The switch to an upgrade's files: the database dumped when Quay changes, the files written, the changed
+// units restarted until the registry answers /health/instance; when it does not, the rollback: the
+// previous files (and database) back, the same units restarted, then what failed thrown.
 import { HostError, UnitFailedError } from '../errors.js';
 import { CrashLoopError, type ActionPorts, type FilePorts, type InspectPorts, type Podman, type RegistryEndpoint } from '../actions/ports.js';
 import { shortUnitName, UNITS } from '../model/views.js';
+import type { Images } from '../install-spec/spec.js';
+import { servicesToRestart, snapshotsDatabase, UPGRADE_STEP } from '../plan/upgrade-steps.js';
 import type { Output } from '../ui/output.js';
+import type { StepLog } from '../ui/step-log.js';
 import { appCrashWatch } from './crash-watch.js';
-import { restoreDbSnapshot, type DbSnapshot } from './db-snapshot.js';
+import { findOrTakeDbSnapshot, restoreDbSnapshot, type DbSnapshot } from './db-snapshot.js';
 import { writeChanges, type FileChange } from './upgrade-files.js';
 
 /** Rolling back is the safety net: give the old version at least this long even with a short --timeout. */
@@ -25,11 +29,55 @@ export interface RestartPorts {
   waitForHealth: InspectPorts['waitForHealth'];
 }
 
+export interface SwitchInput {
+  changes: readonly FileChange[];
+  /** The images the install record names, and the new ones. */
+  recorded: Images;
+  images: Images;
+  /** quayRoot, where the database dump goes. */
+  root: string;
+  ep: RegistryEndpoint;
+  timeoutMs: number;
+  /** When the run began (ms since epoch), for the rollback's durationMs. */
+  started: number;
+}
+
+/** What was restarted, the snapshot taken (or reused), and how long from the first restart until healthy. */
+export interface Switched { units: string[]; snapshot: DbSnapshot | undefined; downtimeMs: number }
+
+/**
+ * Switches to the new files; on a failed restart or health wait it rolls back and throws what failed.
+ * `log` hears each step's id as it ends.
+ */
+export async function switchOver(out: Output, ports: RestartPorts, log: StepLog, i: SwitchInput): Promise<Switched> {
+  const S = UPGRADE_STEP;
+  const { changes, ep, timeoutMs } = i;
+  const changed = changes.map(c => c.file.path);
+  const units = servicesToRestart(changed);
+  const snapshot = snapshotsDatabase(i.recorded, i.images)
+    ? await out.step('database snapshot (a rollback puts it back)', () => findOrTakeDbSnapshot(ports.podman, i.root, i.recorded.quay, i.images.quay)) : undefined;
+  if (snapshot) {
+    out.info(`    ${snapshot.path} (${(snapshot.bytes / 1e6).toFixed(1)} MB, taken ${snapshot.takenAt})`);
+    log.did(S.dbSnapshot);
+  }
+  await out.step('write changed files', () => writeChanges(ports.files, changes, 'new'));
+  for (const p of changed) out.info(`    changed ${p}`);
+  log.did(...changed.map(S.write));
+  await out.step('reload systemd (runs the Quadlet generator)', () => ports.systemd.reload());
+  log.did(S.reload);
+  const restartedAt = Date.now();
+  const outcome = await out.step(`restart ${units.join(', ') || 'nothing'} and wait for health (up to ${timeoutMs / 1000} s)`,
+    () => restartAndWait(ports, units, ep, restartedAt + timeoutMs, unit => log.did(S.restart(unit))));
+  if (!outcome.ok) return rollBack(out, ports, changes, units, ep, outcome, { started: i.started, timeoutMs, snapshot, steps: log.ran });
+  log.did(S.health);
+  return { units, snapshot, downtimeMs: Date.now() - restartedAt };
+}
+
 /**
  * Restarts `units` in order, then waits for /health/instance, all before `deadline` (ms since epoch).
  * `restarted` hears of each unit whose restart job is done.
  */
-export async function restartAndWait(ports: Pick<RestartPorts, 'systemd' | 'waitForHealth'>, units: readonly string[], ep: RegistryEndpoint, deadline: number,
+async function restartAndWait(ports: Pick<RestartPorts, 'systemd' | 'waitForHealth'>, units: readonly string[], ep: RegistryEndpoint, deadline: number,
   restarted?: (unit: string) => void): Promise<Outcome> {
   const { systemd } = ports;
   const failed = await restartInOrder(systemd, units, deadline, restarted);
@@ -84,7 +132,7 @@ async function restoreAndRestart(out: Output, ports: RestartPorts, snapshot: DbS
 }
 
 /** Puts the previous files (and database) back, restarts the same units, waits for health, then throws what failed. */
-export async function rollBack(out: Output, ports: RestartPorts, changes: FileChange[], units: string[], ep: RegistryEndpoint,
+async function rollBack(out: Output, ports: RestartPorts, changes: readonly FileChange[], units: string[], ep: RegistryEndpoint,
   failure: { unit: string; reason: string },
   info: { started: number; timeoutMs: number; snapshot: DbSnapshot | undefined; steps: readonly string[] }): Promise<never> {
   const { systemd, journalTail } = ports;
