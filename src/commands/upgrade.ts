@@ -9,23 +9,21 @@ import { withS3Inputs } from '../apply/object-storage.js';
 import { plan as makePlan } from '../plan/plan.js';
 import { readKeptConfig } from '../apply/kept-config.js';
 import { layoutProblem, unitDirs } from '../plan/layout-move.js';
-import { redact } from '../plan/redact.js';
 import { requireImages } from '../apply/images.js';
 import { serializeRecord, type InstallRecord } from '../install-spec/record.js';
 import type { InstallSpec } from '../install-spec/spec.js';
 import { existingSecrets } from '../apply/existing-secrets.js';
 import { validateUnits, writeIfChanged } from '../apply/units-step.js';
 import { labelBindPaths, SELINUX_STEP } from '../apply/selinux-step.js';
-import { describeSelinuxLabels } from '../plan/selinux.js';
-import { unifiedDiff } from '../apply/unit-diff.js';
 import type { RegistryEndpoint } from '../actions/ports.js';
 import { readHealthCas } from '../apply/health-ca.js';
 import { VERSION } from '../version.js';
 import { upgradeCertAlias } from './cert.js';
 import { dbSnapshotPaths } from '../apply/db-snapshot.js';
 import { switchOver, type RestartPorts } from '../apply/upgrade-switch.js';
-import { checksPgDataOnUpgrade, imageChanges, servicesToRestart, snapshotsDatabase, UPGRADE_STEP, upgradeSteps } from '../plan/upgrade-steps.js';
+import { checksPgDataOnUpgrade, imageChanges, UPGRADE_STEP } from '../plan/upgrade-steps.js';
 import { stepLog } from '../ui/step-log.js';
+import { printUpgradePlan, reportNothingToChange, reportUpgraded } from '../ui/upgrade-report.js';
 import { changesToMake } from '../apply/upgrade-files.js';
 
 /**
@@ -75,27 +73,7 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
     const secrets = await existingSecrets(podman, layout.credentials, config.text);
     const planned = makePlan(spec, probe, secrets, config.kept);
     const { changes, resuming } = await changesToMake(look.readFile, planned, () => makePlan({ ...spec, images: record.spec.images }, probe, secrets, config.kept), imagesChanged.length > 0);
-    if (resuming) out.info('mreg: an upgrade stopped after writing the unit files; it would be resumed');
-    const paths = changes.map(c => c.file.path);
-    const show = (text: string | undefined) => (text === undefined ? undefined : redact(text, secrets, spec));
-    const diff = changes.map(c => unifiedDiff(c.file.path, show(c.before), show(c.file.content)!)).join('\n');
-    const restart = servicesToRestart(paths);
-    const dumpPath = dbSnapshotPaths(layout.root).dump;
-    const dump = snapshotsDatabase(record.spec.images, spec.images) ? dumpPath : undefined;
-    if (out.json) {
-      // `plan` carries each step's id, as up's does: `upgrade --json` names the steps it took with them.
-      const steps = upgradeSteps({ spec, recorded: record.spec.images, files: changes.map(c => c.file), selinuxLabels: planned.selinuxLabels,
-        layout, dbSnapshot: dumpPath, timeoutMs });
-      out.resultJson({ dryRun: true, images: imagesChanged, changed: paths, restart, diff, ...(dump ? { dbSnapshot: dump } : {}),
-        ...(changes.length > 0 && planned.selinuxLabels.length > 0 ? { selinuxLabels: planned.selinuxLabels } : {}), plan: steps });
-      return;
-    }
-    if (spec.imageArchive) out.result(`would load ${spec.imageArchive} (podman load, or podman image import of each member of mirror-registry's image-archive.tar)`);
-    if (changes.length > 0) for (const line of describeSelinuxLabels(planned)) out.result(`would ${line}`);
-    if (dump) out.result(`would dump the database to ${dump} before restarting quay-app (a rollback restores it)`);
-    if (changes.length === 0) out.result('nothing to change');
-    else out.result(`${diff}\n--- would restart: ${restart.join(', ') || 'nothing'}`);
-    out.info('dry run: nothing was changed');
+    printUpgradePlan(out, { spec, recorded: record.spec.images, layout, secrets, planned, changes, resuming, dbSnapshot: dbSnapshotPaths(layout.root).dump, timeoutMs });
     return;
   }
 
@@ -128,11 +106,7 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
     const { changes, resuming } = await changesToMake(look.readFile, planned, () => makePlan({ ...spec, images: record.spec.images }, probe, secrets, config.kept), imagesChanged.length > 0);
     if (resuming) out.info('mreg: resuming an upgrade that stopped after writing the unit files');
     const changed = changes.map(c => c.file.path);
-    if (changes.length === 0) {
-      if (out.json) out.resultJson({ changed: [], restarted: [], rolledBack: false, durationMs: Date.now() - started, steps: ran });
-      else out.info('mreg: nothing to change; the install already runs these images');
-      return;
-    }
+    if (changes.length === 0) return reportNothingToChange(out, Date.now() - started, ran);
     await out.step('validate units with podman\'s Quadlet generator', () => validateUnits(podman, planned, spec));
     did(S.validate);
     // An install an older mreg made has :Z labels with some old container's categories: relabel
@@ -145,25 +119,14 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
     const { systemd, journalTail } = await ctx.host.actionPorts(target);
     const ports: RestartPorts = { systemd, podman, files: ctx.host.files, journalTail, waitForHealth: look.waitForHealth };
     const ep: RegistryEndpoint = { hostname: spec.hostname, port: spec.port, ca: await readHealthCas(spec.tls.kind, layout) };
-    const { units, snapshot, downtimeMs } = await switchOver(out, ports, log, { changes, recorded: record.spec.images, images: spec.images, root: layout.root, ep, timeoutMs, started });
+    const switched = await switchOver(out, ports, log, { changes, recorded: record.spec.images, images: spec.images, root: layout.root, ep, timeoutMs, started });
 
     const updated: InstallRecord = { ...record, mregVersion: VERSION, updatedAt: new Date().toISOString(), spec: { ...record.spec, images: spec.images }, pgData };
     if (spec.imageArchive) updated.spec.imageArchive = spec.imageArchive;
     await writeIfChanged(layout.record, serializeRecord(updated), 0o600);
     did(S.record);
 
-    const durationMs = Date.now() - started;
-    if (out.json) {
-      out.resultJson({ changed, restarted: units, rolledBack: false, durationMs, downtimeMs, images: imagesChanged, ...(snapshot ? { dbSnapshot: snapshot.path } : {}), steps: ran });
-      return;
-    }
-    out.info(`mreg: upgraded in ${(durationMs / 1000).toFixed(1)} s`);
-    out.result([
-      ...(imagesChanged.length ? imagesChanged.map(c => `image      ${c}`) : ['images     unchanged (unit files from this mreg version)']),
-      `restarted  ${units.join(', ') || 'nothing'}`,
-      `downtime   ${(downtimeMs / 1000).toFixed(1)} s (restart until /health/instance answered 200)`,
-      ...(snapshot ? [`database   ${snapshot.path}: as it was before this upgrade (kept until the next Quay image change)`] : []),
-    ].join('\n'));
+    reportUpgraded(out, switched, { changed, images: imagesChanged, durationMs: Date.now() - started, steps: ran });
   } finally {
     await release();
   }
