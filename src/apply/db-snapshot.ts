@@ -60,6 +60,19 @@ export async function takeDbSnapshot(podman: Podman, root: string, fromImage: st
   return snap;
 }
 
+/** The snapshot a killed run of this same upgrade took before its restart, else a new one. */
+export async function findOrTakeDbSnapshot(podman: Podman, root: string, from: string, to: string): Promise<DbSnapshot> {
+  const earlier = await findDbSnapshot(root, from, to);
+  if (earlier) return earlier;
+  try {
+    return await takeDbSnapshot(podman, root, from, to);
+  } catch (err) {
+    if (!(err instanceof HostError)) throw err;
+    throw new HostError(`could not dump the database before the upgrade: ${err.message}`,
+      'quay-postgres must be running (see mreg status) and quayRoot needs room for the dump; nothing was changed');
+  }
+}
+
 /** SQL that ends every session on Quay's database (a dying worker may still hold one) and drops it. */
 export const DROP_QUAY_DATABASE = `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${PG_DATABASE}' AND pid <> pg_backend_pid();
 SELECT pg_sleep(0.5);

@@ -2,37 +2,30 @@
 // and rolling back to the previous unit files when the new version does not become healthy in time.
 import type { CommandContext } from '../cli.js';
 import { givenImages, parseTimeout, runOnTarget, stringFlag } from './common.js';
-import { loadImageArchive } from '../apply/image-archive.js';
-import { HostError, UnitFailedError, UsageError } from '../errors.js';
-import { parseUpOptions } from '../install-spec/options.js';
-import { withS3Inputs } from '../apply/object-storage.js';
-import { plan as makePlan, type Plan, type PlannedFile } from '../plan/plan.js';
-import { readKeptConfig } from '../apply/kept-config.js';
-import { layoutProblem, unitDirs } from '../plan/layout-move.js';
-import { redact } from '../plan/redact.js';
-import { shortUnitName, UNITS } from '../model/views.js';
-import { requireImages } from '../apply/images.js';
-import { serializeRecord, type InstallRecord } from '../install-spec/record.js';
-import type { Images, InstallSecrets, InstallSpec } from '../install-spec/spec.js';
-import { readStoredSecrets, resolveSecrets } from '../apply/secrets-step.js';
-import { readCredentials } from '../apply/credentials.js';
-import { validateUnits, writeIfChanged } from '../apply/units-step.js';
-import { labelBindPaths, SELINUX_STEP } from '../apply/selinux-step.js';
-import { describeSelinuxLabels } from '../plan/selinux.js';
-import { unifiedDiff } from '../apply/unit-diff.js';
-import { CrashLoopError, type ActionPorts, type FilePorts, type InspectPorts, type Podman, type RegistryEndpoint } from '../actions/ports.js';
-import { readHealthCas } from '../apply/health-ca.js';
-import { appCrashWatch } from '../apply/crash-watch.js';
-import { VERSION } from '../version.js';
-import { dirname } from 'node:path';
 import { upgradeCertAlias } from './cert.js';
-import { dbSnapshotPaths, findDbSnapshot, restoreDbSnapshot, takeDbSnapshot, type DbSnapshot } from '../apply/db-snapshot.js';
-import { checksPgDataOnUpgrade, servicesToRestart, snapshotsDatabase, UPGRADE_STEP, upgradeSteps } from '../plan/upgrade-steps.js';
+import { HostError, UsageError } from '../errors.js';
+import type { HostProbe, InspectPorts, Podman, RegistryEndpoint } from '../actions/ports.js';
+import { parseUpOptions } from '../install-spec/options.js';
+import type { QuayRootLayout } from '../install-spec/layout.js';
+import { serializeRecord, type InstallRecord } from '../install-spec/record.js';
+import type { InstallSecrets, InstallSpec } from '../install-spec/spec.js';
+import type { KeptConfig } from '../plan/config-keep.js';
+import { layoutProblem, unitDirs } from '../plan/layout-move.js';
+import { plan as makePlan } from '../plan/plan.js';
+import { imageChanges, UPGRADE_STEP as S } from '../plan/upgrade-steps.js';
+import { dbSnapshotPaths } from '../apply/db-snapshot.js';
+import { existingSecrets } from '../apply/existing-secrets.js';
+import { readHealthCas } from '../apply/health-ca.js';
+import { readKeptConfig } from '../apply/kept-config.js';
+import { withS3Inputs } from '../apply/object-storage.js';
+import { labelBindPaths, SELINUX_STEP } from '../apply/selinux-step.js';
+import { validateUnits, writeIfChanged } from '../apply/units-step.js';
+import { changesToMake } from '../apply/upgrade-files.js';
+import { loadAndCheckImages } from '../apply/upgrade-images.js';
+import { switchOver } from '../apply/upgrade-switch.js';
 import { stepLog } from '../ui/step-log.js';
-
-/** Rolling back is the safety net: give the old version at least this long even with a short --timeout. */
-const ROLLBACK_MIN_MS = 5 * 60_000;
-const HEALTH_INTERVAL_MS = 100;
+import { printUpgradePlan, reportNothingToChange, reportUpgraded } from '../ui/upgrade-report.js';
+import { VERSION } from '../version.js';
 
 /**
  * The spec to re-plan: the recorded one with only the given image flags (and archive) replaced.
@@ -52,316 +45,101 @@ export function upgradeSpec(record: InstallRecord, flags: Record<string, unknown
   return spec;
 }
 
-/** "quay: a → b" for each image that differs. */
-export function imageChanges(before: Images, after: Images): string[] {
-  return (Object.keys(before) as (keyof Images)[]).filter(k => before[k] !== after[k]).map(k => `${k}: ${before[k]} → ${after[k]}`);
-}
-
-interface Change { file: PlannedFile; before: string | undefined }
-
-type ReadFile = InspectPorts['readFile'];
-
-async function planChanges(readFile: ReadFile, planned: Plan): Promise<Change[]> {
-  const changes: Change[] = [];
-  for (const file of planned.files) {
-    const before = await readFile(file.path);
-    if (before !== file.content) changes.push({ file, before });
-  }
-  return changes;
-}
-
-/** Files that differ between the recorded plan and the new one, with the recorded content as "before". */
-function recordedChanges(recorded: Plan, planned: Plan): Change[] {
-  const before = new Map(recorded.files.map(f => [f.path, f.content]));
-  return planned.files.filter(f => before.get(f.path) !== f.content).map(file => ({ file, before: before.get(file.path) }));
-}
-
-/**
- * The files this upgrade writes, for the run and its dry run alike. When the files already name the new
- * images but the record does not, an earlier upgrade was interrupted after writing them: it is resumed,
- * and `recorded` (the plan for the record's images) gives the files to roll back to.
- */
-export async function changesToMake(readFile: ReadFile, planned: Plan, recorded: () => Plan, imagesChanged: boolean): Promise<{ changes: Change[]; resuming: boolean }> {
-  const changes = await planChanges(readFile, planned);
-  if (changes.length > 0 || !imagesChanged) return { changes, resuming: false };
-  return { changes: recordedChanges(recorded(), planned), resuming: true };
-}
-
-
-/** Existing secrets only: an upgrade must never mint new ones (Quay's data is encrypted with them). */
-async function existingSecrets(podman: Podman, credentialsPath: string, configYaml: string | undefined): Promise<InstallSecrets> {
-  const creds = await readCredentials(credentialsPath);
-  const { secrets, missing } = resolveSecrets(await readStoredSecrets(podman), creds?.password ?? '', configYaml);
-  if (missing.length > 0) {
-    throw new HostError(`podman secret${missing.length > 1 ? 's' : ''} ${missing.join(', ')} missing`, 'run `mreg up` to repair the install first; nothing was changed');
-  }
-  return secrets;
-}
-
-type Outcome = { ok: true } | { ok: false; unit: string; reason: string };
-
-type Systemd = ActionPorts['systemd'];
-
-/** What the restart and the rollback go through: the scope's systemd and journal, podman, files and the health wait. */
-interface RestartPorts {
-  systemd: Systemd;
+/** The install to upgrade and the ports into its scope, found before anything is planned or locked. */
+interface Found {
+  probe: HostProbe;
+  /** The record's scope (which --quayRoot can make another than this user's): its systemd, journal and data. */
+  target: HostProbe;
+  layout: QuayRootLayout;
+  record: InstallRecord;
+  /** The record's inputs with the new images. */
+  spec: InstallSpec;
+  look: InspectPorts;
   podman: Podman;
-  files: FilePorts;
-  journalTail: ActionPorts['journalTail'];
-  waitForHealth: InspectPorts['waitForHealth'];
-}
-
-/**
- * Restarts `units` in order, then waits for /health/instance, all before `deadline` (ms since epoch).
- * `restarted` hears of each unit whose restart job is done.
- */
-async function restartAndWait(ports: Pick<RestartPorts, 'systemd' | 'waitForHealth'>, units: readonly string[], ep: RegistryEndpoint, deadline: number,
-  restarted?: (unit: string) => void): Promise<Outcome> {
-  const { systemd } = ports;
-  const failed = await restartInOrder(systemd, units, deadline, restarted);
-  if (failed) return failed;
-  try {
-    await ports.waitForHealth(ep, Math.max(deadline - Date.now(), 0), { intervalMs: HEALTH_INTERVAL_MS, giveUp: appCrashWatch(systemd) });
-  } catch (err) {
-    if (err instanceof CrashLoopError) return { ok: false, unit: err.unit, reason: err.reason };
-    return { ok: false, unit: UNITS.app, reason: err instanceof Error ? err.message : String(err) };
-  }
-  return { ok: true };
-}
-
-/** Restarts `units` in order before `deadline`; the first that fails, or undefined when all were restarted. */
-async function restartInOrder(systemd: Systemd, units: readonly string[], deadline: number,
-  restarted?: (unit: string) => void): Promise<Outcome | undefined> {
-  for (const unit of units) {
-    const remaining = deadline - Date.now();
-    if (remaining <= 0) return { ok: false, unit, reason: 'the time ran out before it was restarted' };
-    let result: string;
-    try {
-      // postgres/redis jobs end at "healthy" (startWaitsForHealth in the model); quay-app's when its container runs, then we probe.
-      result = await systemd.restartUnit(unit, { timeoutMs: remaining });
-    } catch (err) {
-      if (!(err instanceof HostError)) throw err;
-      return { ok: false, unit, reason: `not ready within ${Math.round(remaining / 1000)} s (${err.message})` };
-    }
-    if (result !== 'done') return { ok: false, unit, reason: `its restart job ended with result "${result}"` };
-    restarted?.(unit);
-  }
-  return undefined;
-}
-
-async function writeFiles(fs: FilePorts, files: readonly { path: string; content: string | undefined; mode: number }[]): Promise<void> {
-  for (const f of files) {
-    if (f.content === undefined) { await fs.remove(f.path); continue; }
-    await fs.makeDir(dirname(f.path), 0o755);
-    await fs.write(f.path, f.content, f.mode);
-  }
 }
 
 export async function upgrade(ctx: CommandContext): Promise<void> {
-  const { out, flags } = ctx;
+  const { out, flags, host } = ctx;
   // mirror-registry 1.2/1.3 install, not yet mreg's: `mreg adopt` does the whole take-over.
   if (flags.fromMirrorRegistry) { await (await import('./adopt.js')).adopt(ctx); return; }
   if (await upgradeCertAlias(ctx)) return; // --sslCert/--sslKey: same as mreg cert rotate
   const timeoutMs = parseTimeout(flags.timeout);
   if (await runOnTarget('upgrade', ctx)) return;
-  const probe = await ctx.host.probe({ fqdn: false }); // the hostname is the record's
-  const { layout, record } = await ctx.host.findInstall(flags, probe.scope, probe.home);
-  if (record.removedAt) {
-    throw new HostError(`the install at ${layout.root} was removed by \`mreg down\` on ${record.removedAt}`, 'run `mreg up` with the new image flags instead');
-  }
-  const moved = probe.podmanVersion && layoutProblem(record.files, probe.podmanVersion, unitDirs(probe), 'upgrade');
-  if (moved) throw new HostError(moved, 'nothing was changed');
-  let spec = await withS3Inputs(upgradeSpec(record, flags, probe.home));
-  // The record's scope (which --quayRoot can make another than this user's): its systemd, journal and data.
-  const target = { ...probe, scope: spec.scope };
-  const look = ctx.host.inspect(target);
-  if (spec.imageArchive && spec.imageArchive !== '-' && !(await ctx.host.files.exists(spec.imageArchive))) {
-    throw new UsageError(`--image-archive ${spec.imageArchive}: file not found; give the path of a \`podman save\` archive or of mirror-registry's image-archive.tar`);
-  }
-  const podman = ctx.host.podman();
-  let imagesChanged = imageChanges(record.spec.images, spec.images);
-
+  const f = await readInstall(ctx);
   if (flags.dryRun) {
-    const config = await readKeptConfig(layout.configYaml);
-    const secrets = await existingSecrets(podman, layout.credentials, config.text);
-    const planned = makePlan(spec, probe, secrets, config.kept);
-    const { changes, resuming } = await changesToMake(look.readFile, planned, () => makePlan({ ...spec, images: record.spec.images }, probe, secrets, config.kept), imagesChanged.length > 0);
-    if (resuming) out.info('mreg: an upgrade stopped after writing the unit files; it would be resumed');
-    const paths = changes.map(c => c.file.path);
-    const show = (text: string | undefined) => (text === undefined ? undefined : redact(text, secrets, spec));
-    const diff = changes.map(c => unifiedDiff(c.file.path, show(c.before), show(c.file.content)!)).join('\n');
-    const restart = servicesToRestart(paths);
-    const dumpPath = dbSnapshotPaths(layout.root).dump;
-    const dump = snapshotsDatabase(record.spec.images, spec.images) ? dumpPath : undefined;
-    if (out.json) {
-      // `plan` carries each step's id, as up's does: `upgrade --json` names the steps it took with them.
-      const steps = upgradeSteps({ spec, recorded: record.spec.images, files: changes.map(c => c.file), selinuxLabels: planned.selinuxLabels,
-        layout, dbSnapshot: dumpPath, timeoutMs });
-      out.resultJson({ dryRun: true, images: imagesChanged, changed: paths, restart, diff, ...(dump ? { dbSnapshot: dump } : {}),
-        ...(changes.length > 0 && planned.selinuxLabels.length > 0 ? { selinuxLabels: planned.selinuxLabels } : {}), plan: steps });
-      return;
-    }
-    if (spec.imageArchive) out.result(`would load ${spec.imageArchive} (podman load, or podman image import of each member of mirror-registry's image-archive.tar)`);
-    if (changes.length > 0) for (const line of describeSelinuxLabels(planned)) out.result(`would ${line}`);
-    if (dump) out.result(`would dump the database to ${dump} before restarting quay-app (a rollback restores it)`);
-    if (changes.length === 0) out.result('nothing to change');
-    else out.result(`${diff}\n--- would restart: ${restart.join(', ') || 'nothing'}`);
-    out.info('dry run: nothing was changed');
+    const config = await readKeptConfig(f.layout.configYaml);
+    const secrets = await existingSecrets(f.podman, f.layout.credentials, config.text);
+    const files = await planFiles(f, f.spec, secrets, config.kept);
+    printUpgradePlan(out, { ...f, ...files, recorded: f.record.spec.images, secrets, dbSnapshot: dbSnapshotPaths(f.layout.root).dump, timeoutMs });
     return;
   }
-
-  const release = await ctx.host.lock(probe);
-  const started = Date.now();
-  // The ids of the steps this run took, in upgradeSteps' order: `--json` reports them beside the dry run's plan.
-  const { ran, did } = stepLog(out);
-  const S = UPGRADE_STEP;
+  const release = await host.lock(f.probe);
   try {
-    if (spec.imageArchive) {
-      const archive = spec.imageArchive;
-      const loaded = await out.step(`load images from ${archive}`, () => loadImageArchive(podman, archive, givenImages(flags, 'upgrade')));
-      for (const l of loaded.lines) out.info(`    ${l}`);
-      spec = { ...spec, images: { ...spec.images, ...loaded.images } };
-      imagesChanged = imageChanges(record.spec.images, spec.images);
-      did(S.loadImages);
-    }
-    await out.step('images present', () => requireImages(podman, spec, 'load them with --image-archive FILE; nothing was changed and mreg never pulls (air-gapped)'));
-    did(S.images);
-    let pgData = record.pgData;
-    if (checksPgDataOnUpgrade(record.spec.images, spec.images)) {
-      pgData = await out.step('PostgreSQL data version', () => look.assertPgMajorCompatible(spec.pgStorage, spec.images.postgres, record.pgData, record.volumeMountpoints));
-      did(S.pgData);
-    }
-    const config = await readKeptConfig(layout.configYaml);
-    const secrets = await out.step('existing secrets', async () => existingSecrets(podman, layout.credentials, config.text));
-    did(S.secrets);
-    const planned = makePlan(spec, probe, secrets, config.kept);
-    const { changes, resuming } = await changesToMake(look.readFile, planned, () => makePlan({ ...spec, images: record.spec.images }, probe, secrets, config.kept), imagesChanged.length > 0);
-    if (resuming) out.info('mreg: resuming an upgrade that stopped after writing the unit files');
-    const changed = changes.map(c => c.file.path);
-    if (changes.length === 0) {
-      if (out.json) out.resultJson({ changed: [], restarted: [], rolledBack: false, durationMs: Date.now() - started, steps: ran });
-      else out.info('mreg: nothing to change; the install already runs these images');
-      return;
-    }
-    await out.step('validate units with podman\'s Quadlet generator', () => validateUnits(podman, planned, spec));
-    did(S.validate);
-    // An install an older mreg made has :Z labels with some old container's categories: relabel
-    // while the old containers (whose level dominates s0) still serve.
-    if (planned.selinuxLabels.length > 0) {
-      await out.step(SELINUX_STEP, () => labelBindPaths(planned, spec.scope, layout, out));
-      did(...planned.selinuxLabels.map(S.selinuxLabel));
-    }
-    // Connects to the scope's systemd (main closes it); only now, after every check.
-    const { systemd, journalTail } = await ctx.host.actionPorts(target);
-    const ports: RestartPorts = { systemd, podman, files: ctx.host.files, journalTail, waitForHealth: look.waitForHealth };
-    const units = servicesToRestart(changed);
-    const ep: RegistryEndpoint = { hostname: spec.hostname, port: spec.port, ca: await readHealthCas(spec.tls.kind, layout) };
-    const from = record.spec.images.quay, to = spec.images.quay;
-    const snapshot = snapshotsDatabase(record.spec.images, spec.images)
-      ? await out.step('database snapshot (a rollback puts it back)', () => dbSnapshot(podman, layout.root, from, to)) : undefined;
-    if (snapshot) {
-      out.info(`    ${snapshot.path} (${(snapshot.bytes / 1e6).toFixed(1)} MB, taken ${snapshot.takenAt})`);
-      did(S.dbSnapshot);
-    }
-
-    await out.step('write changed files', () => writeFiles(ports.files, changes.map(c => ({ path: c.file.path, content: c.file.content, mode: c.file.mode }))));
-    for (const p of changed) out.info(`    changed ${p}`);
-    did(...changed.map(S.write));
-    await out.step('reload systemd (runs the Quadlet generator)', () => systemd.reload());
-    did(S.reload);
-    const restartedAt = Date.now();
-    const outcome = await out.step(`restart ${units.join(', ') || 'nothing'} and wait for health (up to ${timeoutMs / 1000} s)`,
-      () => restartAndWait(ports, units, ep, restartedAt + timeoutMs, unit => did(S.restart(unit))));
-
-    if (!outcome.ok) {
-      await rollBack(ctx, ports, changes, units, ep, outcome, { changed, started, timeoutMs, snapshot, steps: ran });
-      return; // rollBack always throws
-    }
-    did(S.health);
-    const downtimeMs = Date.now() - restartedAt;
-
-    const updated: InstallRecord = { ...record, mregVersion: VERSION, updatedAt: new Date().toISOString(), spec: { ...record.spec, images: spec.images }, pgData };
-    if (spec.imageArchive) updated.spec.imageArchive = spec.imageArchive;
-    await writeIfChanged(layout.record, serializeRecord(updated), 0o600);
-    did(S.record);
-
-    const durationMs = Date.now() - started;
-    if (out.json) {
-      out.resultJson({ changed, restarted: units, rolledBack: false, durationMs, downtimeMs, images: imagesChanged, ...(snapshot ? { dbSnapshot: snapshot.path } : {}), steps: ran });
-      return;
-    }
-    out.info(`mreg: upgraded in ${(durationMs / 1000).toFixed(1)} s`);
-    out.result([
-      ...(imagesChanged.length ? imagesChanged.map(c => `image      ${c}`) : ['images     unchanged (unit files from this mreg version)']),
-      `restarted  ${units.join(', ') || 'nothing'}`,
-      `downtime   ${(downtimeMs / 1000).toFixed(1)} s (restart until /health/instance answered 200)`,
-      ...(snapshot ? [`database   ${snapshot.path}: as it was before this upgrade (kept until the next Quay image change)`] : []),
-    ].join('\n'));
+    await runUpgrade(ctx, f, timeoutMs);
   } finally {
     await release();
   }
 }
 
-/** The snapshot a killed run of this same upgrade took before its restart, else a new one. */
-async function dbSnapshot(podman: Podman, root: string, from: string, to: string): Promise<DbSnapshot> {
-  const earlier = await findDbSnapshot(root, from, to);
-  if (earlier) return earlier;
-  try {
-    return await takeDbSnapshot(podman, root, from, to);
-  } catch (err) {
-    if (!(err instanceof HostError)) throw err;
-    throw new HostError(`could not dump the database before the upgrade: ${err.message}`,
-      'quay-postgres must be running (see mreg status) and quayRoot needs room for the dump; nothing was changed');
-  }
-}
-
 /**
- * The previous version's start with its database: quay-app stopped (its restarts would reconnect and
- * migrate again), the other changed units back on their previous files, the dump put back, then quay-app.
+ * The install record and the spec to re-plan. Refused: an install `mreg down` removed, one whose unit layout
+ * this host's podman no longer matches (layout-move.ts), a missing --image-archive.
  */
-async function restoreAndRestart(ctx: CommandContext, ports: RestartPorts, snapshot: DbSnapshot, units: string[],
-  ep: RegistryEndpoint, deadline: number): Promise<Outcome & { restored: boolean }> {
-  const { systemd, podman } = ports;
-  const { out } = ctx;
-  await out.step('stop quay-app', () => systemd.stopUnit(UNITS.app, { timeoutMs: 5 * 60_000 }));
-  const others = units.filter(u => u !== UNITS.app);
-  const failed = others.length ? await out.step(`restart ${others.join(', ')} on the previous version`, () => restartInOrder(systemd, others, deadline)) : undefined;
-  if (failed) return { ...failed, restored: false };
-  try {
-    await out.step(`restore the database from ${snapshot.path}`, () => restoreDbSnapshot(podman, snapshot));
-  } catch (err) {
-    if (!(err instanceof HostError)) throw err;
-    return { ok: false, unit: UNITS.postgres, reason: `the database snapshot could not be restored (${err.message})`, restored: false };
+async function readInstall(ctx: CommandContext): Promise<Found> {
+  const { flags, host } = ctx;
+  const probe = await host.probe({ fqdn: false }); // the hostname is the record's
+  const { layout, record } = await host.findInstall(flags, probe.scope, probe.home);
+  if (record.removedAt) {
+    throw new HostError(`the install at ${layout.root} was removed by \`mreg down\` on ${record.removedAt}`, 'run `mreg up` with the new image flags instead');
   }
-  return { ...(await out.step(`start ${UNITS.app} on the previous version`, () => restartAndWait(ports, [UNITS.app], ep, deadline))), restored: true };
+  const moved = probe.podmanVersion && layoutProblem(record.files, probe.podmanVersion, unitDirs(probe), 'upgrade');
+  if (moved) throw new HostError(moved, 'nothing was changed');
+  const spec = await withS3Inputs(upgradeSpec(record, flags, probe.home));
+  const target = { ...probe, scope: spec.scope };
+  const look = host.inspect(target);
+  if (spec.imageArchive && spec.imageArchive !== '-' && !(await host.files.exists(spec.imageArchive))) {
+    throw new UsageError(`--image-archive ${spec.imageArchive}: file not found; give the path of a \`podman save\` archive or of mirror-registry's image-archive.tar`);
+  }
+  return { probe, target, layout, record, spec, look, podman: host.podman() };
 }
 
-/** Puts the previous files (and database) back, restarts the same units, waits for health, then throws what failed. */
-async function rollBack(ctx: CommandContext, ports: RestartPorts, changes: Change[], units: string[], ep: RegistryEndpoint,
-  failure: { unit: string; reason: string },
-  info: { changed: string[]; started: number; timeoutMs: number; snapshot: DbSnapshot | undefined; steps: readonly string[] }): Promise<never> {
-  const { systemd, journalTail } = ports;
-  const { out } = ctx;
-  // Read the journal first: the rollback's own restart would push the failing lines out of the tail.
-  const tail = await journalTail(failure.unit).catch(() => []);
-  out.warn(`${failure.unit}: ${failure.reason}; rolling back`);
-  await out.step('write the previous files back', () => writeFiles(ports.files, changes.map(c => ({ path: c.file.path, content: c.before, mode: c.file.mode }))));
-  await out.step('reload systemd', () => systemd.reload());
-  const deadline = Date.now() + Math.max(info.timeoutMs, ROLLBACK_MIN_MS);
-  const snap = info.snapshot;
-  // RestartUnit with mode "replace" supersedes the new version's still-pending start job.
-  const back: Outcome & { restored?: boolean } = snap ? await restoreAndRestart(ctx, ports, snap, units, ep, deadline)
-    : await out.step(`restart ${units.join(', ')} on the previous version`, () => restartAndWait(ports, units, ep, deadline));
-  const durationMs = Date.now() - info.started;
-  if (out.json) {
-    out.resultJson({ changed: info.changed, restarted: units, rolledBack: true, rollbackHealthy: back.ok, durationMs, error: `${failure.unit}: ${failure.reason}`,
-      ...(snap ? { dbSnapshot: snap.path, databaseRestored: back.restored === true } : {}), steps: info.steps });
+/** The plan for `spec` and the files it changes, for the run and its dry run alike. */
+async function planFiles(f: Found, spec: InstallSpec, secrets: InstallSecrets, kept: KeptConfig) {
+  const planned = makePlan(spec, f.probe, secrets, kept);
+  const recorded = () => makePlan({ ...spec, images: f.record.spec.images }, f.probe, secrets, kept);
+  return { planned, ...(await changesToMake(f.look.readFile, planned, recorded, imageChanges(f.record.spec.images, spec.images).length > 0)) };
+}
+
+/** Under the lock: every check that changes nothing, then the switch to the new files, then the record. */
+async function runUpgrade(ctx: CommandContext, f: Found, timeoutMs: number): Promise<void> {
+  const { out, flags, host } = ctx;
+  const { record, layout, podman } = f;
+  const started = Date.now();
+  // The ids of the steps this run took, in upgradeSteps' order: `--json` reports them beside the dry run's plan.
+  const log = stepLog(out);
+  const { spec, pgData } = await loadAndCheckImages(out, f, record, f.spec, givenImages(flags, 'upgrade'), log.did);
+  const config = await readKeptConfig(layout.configYaml);
+  const secrets = await out.step('existing secrets', async () => existingSecrets(podman, layout.credentials, config.text));
+  log.did(S.secrets);
+  const { planned, changes, resuming } = await planFiles(f, spec, secrets, config.kept);
+  if (resuming) out.info('mreg: resuming an upgrade that stopped after writing the unit files');
+  if (changes.length === 0) return reportNothingToChange(out, Date.now() - started, log.ran);
+  await out.step('validate units with podman\'s Quadlet generator', () => validateUnits(podman, planned, spec));
+  log.did(S.validate);
+  // An install an older mreg made has :Z labels with some old container's categories: relabel
+  // while the old containers (whose level dominates s0) still serve.
+  if (planned.selinuxLabels.length > 0) {
+    await out.step(SELINUX_STEP, () => labelBindPaths(planned, spec.scope, layout, out));
+    log.did(...planned.selinuxLabels.map(S.selinuxLabel));
   }
-  if (!back.ok) {
-    throw new UnitFailedError(back.unit, 'rollback-failed', await journalTail(back.unit).catch(() => tail),
-      `the previous unit files are back in place${snap ? `; the database before the upgrade is in ${snap.path} (pg_dump custom format)` : ''}; see: mreg status and mreg logs ${shortUnitName(back.unit)}`,
-      `${failure.unit}: ${failure.reason}; the rollback did not become healthy either (${back.unit}: ${back.reason})`);
-  }
-  throw new UnitFailedError(failure.unit, 'rolled-back', tail, `the install record is unchanged; see: mreg logs ${shortUnitName(failure.unit)}`,
-    `upgrade failed: ${failure.unit}: ${failure.reason}; rolled back to the previous version${snap ? ' and its database' : ''}, which is healthy again`);
+  // Connects to the scope's systemd (main closes it); only now, after every check.
+  const { systemd, journalTail } = await host.actionPorts(f.target);
+  const ports = { systemd, podman, files: host.files, journalTail, waitForHealth: f.look.waitForHealth };
+  const ep: RegistryEndpoint = { hostname: spec.hostname, port: spec.port, ca: await readHealthCas(spec.tls.kind, layout) };
+  const switched = await switchOver(out, ports, log, { changes, recorded: record.spec.images, images: spec.images, root: layout.root, ep, timeoutMs, started });
+  const updated: InstallRecord = { ...record, mregVersion: VERSION, updatedAt: new Date().toISOString(), spec: { ...record.spec, images: spec.images }, pgData };
+  if (spec.imageArchive) updated.spec.imageArchive = spec.imageArchive;
+  await writeIfChanged(layout.record, serializeRecord(updated), 0o600);
+  log.did(S.record);
+  reportUpgraded(out, switched, { changed: changes.map(c => c.file.path), images: imageChanges(record.spec.images, spec.images), durationMs: Date.now() - started, steps: log.ran });
 }

@@ -1,6 +1,7 @@
 // The steps `mreg upgrade` takes, as `upgrade --dry-run --json` lists them (`plan`): in upgrade's order,
-// from what it knows before its first change. Pure; commands/upgrade.ts reads the inputs and names each
-// step it finishes with the same id (`upgrade --json` reports them as `steps`), as up does (up-steps.ts).
+// from what it knows before its first change. Pure; commands/upgrade.ts reads the inputs, and it and the
+// apply/upgrade-*.ts steps it calls name each step they finish with the same id (`upgrade --json` reports
+// them as `steps`), as up does (up-steps.ts).
 // Rollback is not a step: it runs only when a restart or the health wait fails, undoes what the steps
 // from the snapshot to the restarts did (previous files, reload, the dump restored, the same restarts),
 // and the run then fails; its `steps` end with the last step that finished before the failure.
@@ -42,6 +43,11 @@ export interface UpgradeStepsInput {
   /** Where the database dump goes (apply/db-snapshot.ts). */
   dbSnapshot: string;
   timeoutMs: number;
+}
+
+/** "quay: a → b" for each image that differs. */
+export function imageChanges(before: Images, after: Images): string[] {
+  return (Object.keys(before) as (keyof Images)[]).filter(k => before[k] !== after[k]).map(k => `${k}: ${before[k]} → ${after[k]}`);
 }
 
 /** A new Quay migrates the database on its first start, and the old one cannot run on the result: it is dumped first. */

@@ -1,7 +1,8 @@
 // mreg upgrade, pure parts: flags over the install record, what to restart, --timeout, and the --dry-run diff.
 import t from 'tap';
-import { changesToMake, imageChanges, upgradeSpec } from '../../src/commands/upgrade.js';
-import { servicesToRestart } from '../../src/plan/upgrade-steps.js';
+import { upgradeSpec } from '../../src/commands/upgrade.js';
+import { changesToMake } from '../../src/apply/upgrade-files.js';
+import { imageChanges, servicesToRestart } from '../../src/plan/upgrade-steps.js';
 import { parseTimeout } from '../../src/commands/common.js';
 import { diffLines, unifiedDiff } from '../../src/apply/unit-diff.js';
 import { RECORD_SCHEMA_VERSION, type InstallRecord } from '../../src/install-spec/record.js';

@@ -1,0 +1,161 @@
+// The switch to an upgrade's files: the database dumped when Quay changes, the files written, the changed
+// units restarted until the registry answers /health/instance; when it does not, the rollback: the
+// previous files (and database) back, the same units restarted, then what failed thrown.
+import { HostError, UnitFailedError } from '../errors.js';
+import { CrashLoopError, type ActionPorts, type FilePorts, type InspectPorts, type Podman, type RegistryEndpoint } from '../actions/ports.js';
+import { shortUnitName, UNITS } from '../model/views.js';
+import type { Images } from '../install-spec/spec.js';
+import { servicesToRestart, snapshotsDatabase, UPGRADE_STEP } from '../plan/upgrade-steps.js';
+import type { Output } from '../ui/output.js';
+import type { StepLog } from '../ui/step-log.js';
+import { appCrashWatch } from './crash-watch.js';
+import { findOrTakeDbSnapshot, restoreDbSnapshot, type DbSnapshot } from './db-snapshot.js';
+import { writeChanges, type FileChange } from './upgrade-files.js';
+
+/** Rolling back is the safety net: give the old version at least this long even with a short --timeout. */
+const ROLLBACK_MIN_MS = 5 * 60_000;
+const HEALTH_INTERVAL_MS = 100;
+
+type Outcome = { ok: true } | { ok: false; unit: string; reason: string };
+
+type Systemd = ActionPorts['systemd'];
+
+/** What the restart and the rollback go through: the scope's systemd and journal, podman, files and the health wait. */
+export interface RestartPorts {
+  systemd: Systemd;
+  podman: Podman;
+  files: FilePorts;
+  journalTail: ActionPorts['journalTail'];
+  waitForHealth: InspectPorts['waitForHealth'];
+}
+
+export interface SwitchInput {
+  changes: readonly FileChange[];
+  /** The images the install record names, and the new ones. */
+  recorded: Images;
+  images: Images;
+  /** quayRoot, where the database dump goes. */
+  root: string;
+  ep: RegistryEndpoint;
+  timeoutMs: number;
+  /** When the run began (ms since epoch), for the rollback's durationMs. */
+  started: number;
+}
+
+/** What was restarted, the snapshot taken (or reused), and how long from the first restart until healthy. */
+export interface Switched { units: string[]; snapshot: DbSnapshot | undefined; downtimeMs: number }
+
+/**
+ * Switches to the new files; on a failed restart or health wait it rolls back and throws what failed.
+ * `log` hears each step's id as it ends.
+ */
+export async function switchOver(out: Output, ports: RestartPorts, log: StepLog, i: SwitchInput): Promise<Switched> {
+  const S = UPGRADE_STEP;
+  const { changes, ep, timeoutMs } = i;
+  const changed = changes.map(c => c.file.path);
+  const units = servicesToRestart(changed);
+  const snapshot = snapshotsDatabase(i.recorded, i.images)
+    ? await out.step('database snapshot (a rollback puts it back)', () => findOrTakeDbSnapshot(ports.podman, i.root, i.recorded.quay, i.images.quay)) : undefined;
+  if (snapshot) {
+    out.info(`    ${snapshot.path} (${(snapshot.bytes / 1e6).toFixed(1)} MB, taken ${snapshot.takenAt})`);
+    log.did(S.dbSnapshot);
+  }
+  await out.step('write changed files', () => writeChanges(ports.files, changes, 'new'));
+  for (const p of changed) out.info(`    changed ${p}`);
+  log.did(...changed.map(S.write));
+  await out.step('reload systemd (runs the Quadlet generator)', () => ports.systemd.reload());
+  log.did(S.reload);
+  const restartedAt = Date.now();
+  const outcome = await out.step(`restart ${units.join(', ') || 'nothing'} and wait for health (up to ${timeoutMs / 1000} s)`,
+    () => restartAndWait(ports, units, ep, restartedAt + timeoutMs, unit => log.did(S.restart(unit))));
+  if (!outcome.ok) return rollBack(out, ports, changes, units, ep, outcome, { started: i.started, timeoutMs, snapshot, steps: log.ran });
+  log.did(S.health);
+  return { units, snapshot, downtimeMs: Date.now() - restartedAt };
+}
+
+/**
+ * Restarts `units` in order, then waits for /health/instance, all before `deadline` (ms since epoch).
+ * `restarted` hears of each unit whose restart job is done.
+ */
+async function restartAndWait(ports: Pick<RestartPorts, 'systemd' | 'waitForHealth'>, units: readonly string[], ep: RegistryEndpoint, deadline: number,
+  restarted?: (unit: string) => void): Promise<Outcome> {
+  const { systemd } = ports;
+  const failed = await restartInOrder(systemd, units, deadline, restarted);
+  if (failed) return failed;
+  try {
+    await ports.waitForHealth(ep, Math.max(deadline - Date.now(), 0), { intervalMs: HEALTH_INTERVAL_MS, giveUp: appCrashWatch(systemd) });
+  } catch (err) {
+    if (err instanceof CrashLoopError) return { ok: false, unit: err.unit, reason: err.reason };
+    return { ok: false, unit: UNITS.app, reason: err instanceof Error ? err.message : String(err) };
+  }
+  return { ok: true };
+}
+
+/** Restarts `units` in order before `deadline`; the first that fails, or undefined when all were restarted. */
+async function restartInOrder(systemd: Systemd, units: readonly string[], deadline: number,
+  restarted?: (unit: string) => void): Promise<Outcome | undefined> {
+  for (const unit of units) {
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) return { ok: false, unit, reason: 'the time ran out before it was restarted' };
+    let result: string;
+    try {
+      // postgres/redis jobs end at "healthy" (startWaitsForHealth in the model); quay-app's when its container runs, then we probe.
+      result = await systemd.restartUnit(unit, { timeoutMs: remaining });
+    } catch (err) {
+      if (!(err instanceof HostError)) throw err;
+      return { ok: false, unit, reason: `not ready within ${Math.round(remaining / 1000)} s (${err.message})` };
+    }
+    if (result !== 'done') return { ok: false, unit, reason: `its restart job ended with result "${result}"` };
+    restarted?.(unit);
+  }
+  return undefined;
+}
+
+/**
+ * The previous version's start with its database: quay-app stopped (its restarts would reconnect and
+ * migrate again), the other changed units back on their previous files, the dump put back, then quay-app.
+ */
+async function restoreAndRestart(out: Output, ports: RestartPorts, snapshot: DbSnapshot, units: string[],
+  ep: RegistryEndpoint, deadline: number): Promise<Outcome & { restored: boolean }> {
+  const { systemd, podman } = ports;
+  await out.step('stop quay-app', () => systemd.stopUnit(UNITS.app, { timeoutMs: 5 * 60_000 }));
+  const others = units.filter(u => u !== UNITS.app);
+  const failed = others.length ? await out.step(`restart ${others.join(', ')} on the previous version`, () => restartInOrder(systemd, others, deadline)) : undefined;
+  if (failed) return { ...failed, restored: false };
+  try {
+    await out.step(`restore the database from ${snapshot.path}`, () => restoreDbSnapshot(podman, snapshot));
+  } catch (err) {
+    if (!(err instanceof HostError)) throw err;
+    return { ok: false, unit: UNITS.postgres, reason: `the database snapshot could not be restored (${err.message})`, restored: false };
+  }
+  return { ...(await out.step(`start ${UNITS.app} on the previous version`, () => restartAndWait(ports, [UNITS.app], ep, deadline))), restored: true };
+}
+
+/** Puts the previous files (and database) back, restarts the same units, waits for health, then throws what failed. */
+async function rollBack(out: Output, ports: RestartPorts, changes: readonly FileChange[], units: string[], ep: RegistryEndpoint,
+  failure: { unit: string; reason: string },
+  info: { started: number; timeoutMs: number; snapshot: DbSnapshot | undefined; steps: readonly string[] }): Promise<never> {
+  const { systemd, journalTail } = ports;
+  // Read the journal first: the rollback's own restart would push the failing lines out of the tail.
+  const tail = await journalTail(failure.unit).catch(() => []);
+  out.warn(`${failure.unit}: ${failure.reason}; rolling back`);
+  await out.step('write the previous files back', () => writeChanges(ports.files, changes, 'previous'));
+  await out.step('reload systemd', () => systemd.reload());
+  const deadline = Date.now() + Math.max(info.timeoutMs, ROLLBACK_MIN_MS);
+  const snap = info.snapshot;
+  // RestartUnit with mode "replace" supersedes the new version's still-pending start job.
+  const back: Outcome & { restored?: boolean } = snap ? await restoreAndRestart(out, ports, snap, units, ep, deadline)
+    : await out.step(`restart ${units.join(', ')} on the previous version`, () => restartAndWait(ports, units, ep, deadline));
+  const durationMs = Date.now() - info.started;
+  if (out.json) {
+    out.resultJson({ changed: changes.map(c => c.file.path), restarted: units, rolledBack: true, rollbackHealthy: back.ok, durationMs, error: `${failure.unit}: ${failure.reason}`,
+      ...(snap ? { dbSnapshot: snap.path, databaseRestored: back.restored === true } : {}), steps: info.steps });
+  }
+  if (!back.ok) {
+    throw new UnitFailedError(back.unit, 'rollback-failed', await journalTail(back.unit).catch(() => tail),
+      `the previous unit files are back in place${snap ? `; the database before the upgrade is in ${snap.path} (pg_dump custom format)` : ''}; see: mreg status and mreg logs ${shortUnitName(back.unit)}`,
+      `${failure.unit}: ${failure.reason}; the rollback did not become healthy either (${back.unit}: ${back.reason})`);
+  }
+  throw new UnitFailedError(failure.unit, 'rolled-back', tail, `the install record is unchanged; see: mreg logs ${shortUnitName(failure.unit)}`,
+    `upgrade failed: ${failure.unit}: ${failure.reason}; rolled back to the previous version${snap ? ' and its database' : ''}, which is healthy again`);
+}
