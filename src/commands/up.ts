@@ -1,6 +1,5 @@
 // mreg up: preflight → TLS → secrets → plan → validate → write → start → health → first user → report.
 // Safe to run again: it reuses the CA, secrets and credentials and restarts only what changed.
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { CommandContext } from '../cli.js';
 import { HostError, UsageError } from '../errors.js';
@@ -12,7 +11,7 @@ import { layoutProblem, staleUnits, unitDirs } from '../plan/layout-move.js';
 import { redact } from '../plan/redact.js';
 import { quayRootLayout, type QuayRootLayout } from '../install-spec/layout.js';
 import { COMPONENTS } from '../model/components.js';
-import { certsDDir, pointerPath, systemdUnitDir } from '../model/scope.js';
+import { pointerPath, systemdUnitDir } from '../model/scope.js';
 import { ALL_SECRET_NAMES, ALL_UNITS, storageText, UNITS } from '../model/views.js';
 import { requireImages } from '../apply/images.js';
 import { preflight } from '../install-spec/preflight.js';
@@ -24,7 +23,7 @@ import { ensureTls } from '../apply/tls-step.js';
 import { labelBindPaths, SELINUX_STEP } from '../apply/selinux-step.js';
 import { bindMounts, checksPgData, UP_STEP, upSteps } from '../plan/up-steps.js';
 import { imagesShownRunning, runningUnitFiles } from '../plan/running-images.js';
-import { readCredentials, type Credentials } from '../apply/credentials.js';
+import { readCredentials } from '../apply/credentials.js';
 import { ensureInitUser } from '../apply/first-user.js';
 import { checkInputFiles, givenImages, printDryRun, remoteOptionEnv, runOnTarget, stringFlag } from './common.js';
 import { outdatedFiles, quadletFilesDiffer, startUnits, validateUnits, writeIfChanged, writePlan } from '../apply/units-step.js';
@@ -40,6 +39,7 @@ import { allInOrder } from '../concurrent.js';
 import { checkObjectStorage, withS3Inputs } from '../apply/object-storage.js';
 import { readHealthCas } from '../apply/health-ca.js';
 import { stepLog } from '../ui/step-log.js';
+import { reportUp } from '../up/report.js';
 
 export function rawUpFlags(flags: Record<string, unknown>): RawUpFlags {
   const str = (k: string) => stringFlag(flags, k, 'up');
@@ -325,7 +325,7 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     await writeRecord(ctx.host.files, layout, recordAt(finalUpdatedAt, plannedFiles, planned.volumes), spec, probe.home);
     did(S.record);
 
-    report(ctx, spec, creds.credentials, tls.caPath, { unchanged: nothingChanged, userCreated: creds.created, steps: ran }, Date.now() - started);
+    reportUp(out, spec, creds.credentials, tls.caPath, { unchanged: nothingChanged, userCreated: creds.created, steps: ran }, Date.now() - started);
   } finally {
     // A connection still being made is settled first, so main's close() finds it.
     await connecting?.catch(() => undefined);
@@ -454,32 +454,4 @@ async function dryRun(checked: CheckedUp, probe: HostProbe, layout: QuayRootLayo
     return;
   }
   printDryRun(out, files, actions);
-}
-
-
-function report(ctx: CommandContext, spec: InstallSpec, creds: Credentials | undefined, caPath: string | undefined,
-  how: { unchanged: boolean; userCreated: boolean; steps: readonly string[] }, ms: number): void {
-  const { out } = ctx;
-  const host = `${spec.hostname}:${spec.port}`;
-  const url = `https://${host}`;
-  const certsD = certsDDir({ scope: spec.scope, home: homedir() }, spec.hostname, spec.port);
-  const credsFile = join(spec.quayRoot, 'credentials');
-  const login = creds ? `podman login -u ${creds.username} -p '${creds.password}' ${host}` : `podman login ${host}`;
-  if (out.json) {
-    // Asked for by a script: the password is part of the result every time.
-    out.resultJson({ url, username: creds?.username ?? null, password: creds?.password ?? null, caPath: caPath ?? null,
-      loginCommand: login, unchanged: how.unchanged, scope: spec.scope, quayRoot: spec.quayRoot, durationMs: ms, steps: how.steps });
-    return;
-  }
-  out.info(how.unchanged ? 'mreg: the registry is installed and healthy; nothing changed' : `mreg: registry ready in ${(ms / 1000).toFixed(1)} s`);
-  // The password is printed once, when the user is made; afterwards it is only in the 0600 credentials file.
-  const shown = creds !== undefined && how.userCreated;
-  out.result([
-    `URL:         ${url}`,
-    ...(creds ? [`Username:    ${creds.username}`, shown ? `Password:    ${creds.password}` : `Password:    in ${credsFile} (printed when the user was created)`]
-      : ['Users:       kept from the adopted install; mreg did not create them and holds no password']),
-    ...(caPath ? [`CA:          ${caPath}`, `Trust it:    mreg cert trust   (writes ${certsD}/ca.crt for podman and skopeo here)`] : []),
-    `Login:       ${shown || !creds ? login : `podman login -u ${creds.username} ${host}   (password: see ${credsFile})`}`,
-    ...(creds ? [`Credentials: ${credsFile} (mode 0600)`] : []),
-  ].join('\n'));
 }
