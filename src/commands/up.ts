@@ -1,17 +1,16 @@
 // mreg up: preflight → TLS → secrets → plan → validate → write → start → health → first user → report.
 // Safe to run again: it reuses the CA, secrets and credentials and restarts only what changed.
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import type { CommandContext } from '../cli.js';
-import { HostError, UsageError } from '../errors.js';
+import { HostError } from '../errors.js';
 import { parseUpOptions, type RawUpFlags } from '../install-spec/options.js';
 import { factsFor, plan as makePlan } from '../plan/plan.js';
 import { readKeptConfig } from '../apply/kept-config.js';
 import { accessRuleChanges } from '../plan/config-keep.js';
-import { layoutProblem, staleUnits, unitDirs } from '../plan/layout-move.js';
+import { staleUnits, unitDirs } from '../plan/layout-move.js';
 import { redact } from '../plan/redact.js';
 import { quayRootLayout, type QuayRootLayout } from '../install-spec/layout.js';
-import { COMPONENTS } from '../model/components.js';
-import { pointerPath, systemdUnitDir } from '../model/scope.js';
+import { pointerPath } from '../model/scope.js';
 import { ALL_SECRET_NAMES, ALL_UNITS, storageText, UNITS } from '../model/views.js';
 import { requireImages } from '../apply/images.js';
 import { preflight } from '../install-spec/preflight.js';
@@ -27,9 +26,7 @@ import { readCredentials } from '../apply/credentials.js';
 import { ensureInitUser } from '../apply/first-user.js';
 import { checkInputFiles, givenImages, printDryRun, remoteOptionEnv, runOnTarget, stringFlag } from './common.js';
 import { outdatedFiles, quadletFilesDiffer, startUnits, validateUnits, writeIfChanged, writePlan } from '../apply/units-step.js';
-import type { ActionPorts, FilePorts, HostPorts, HostProbe, InspectPorts, Podman, RegistryEndpoint, ShownState } from '../actions/ports.js';
-import { reviewRerun, withRecordedFlags, type RerunReview } from '../install-spec/rerun.js';
-import { mergeTaken, takenDir, takeProblem, type TakenDir } from '../install-spec/taken-dirs.js';
+import type { ActionPorts, FilePorts, HostProbe, Podman, RegistryEndpoint, ShownState } from '../actions/ports.js';
 import { appCrashWatch, withJournalTail } from '../apply/crash-watch.js';
 import { loadImageArchive } from '../apply/image-archive.js';
 import { VERSION } from '../version.js';
@@ -39,6 +36,7 @@ import { allInOrder } from '../concurrent.js';
 import { checkObjectStorage, withS3Inputs } from '../apply/object-storage.js';
 import { readHealthCas } from '../apply/health-ca.js';
 import { stepLog } from '../ui/step-log.js';
+import { checkUp, type CheckedUp } from '../up/checks.js';
 import { reportUp } from '../up/report.js';
 
 export function rawUpFlags(flags: Record<string, unknown>): RawUpFlags {
@@ -71,7 +69,9 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
   // Every check before the first change: flags, the existing install, folders, input files.
   // up -H names a new registry after the target (remoteEnv); an install's recorded name still wins.
   const named = ctx.env[DEFAULT_HOSTNAME_ENV];
-  const checked = await checkUp({ host: ctx.host, look }, rawUpFlags(flags), probe, named ? async () => named : () => ctx.host.hostFqdn());
+  const found = await checkUp({ host: ctx.host, look }, rawUpFlags(flags), probe, named ? async () => named : () => ctx.host.hostFqdn());
+  await checkInputFiles(found.spec, probe.now);
+  const checked: CheckedUp = { ...found, spec: await withS3Inputs(found.spec) };
   const { previous, review, taken } = checked;
   let spec = checked.spec;
   const layout = quayRootLayout(spec.quayRoot);
@@ -330,90 +330,6 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     // A connection still being made is settled first, so main's close() finds it.
     await connecting?.catch(() => undefined);
     await release();
-  }
-}
-
-/** What checkUp reads through: the install lookup, and file and folder looks. */
-interface CheckPorts {
-  host: Pick<HostPorts, 'findRecordedInstall' | 'readRecordAt'>;
-  look: Pick<InspectPorts, 'exists' | 'dirState'>;
-}
-
-interface CheckedUp {
-  spec: InstallSpec;
-  /** This scope's install record, when there is one (also after `mreg down`). */
-  previous?: InstallRecord;
-  review: RerunReview;
-  /** The folders to record as mreg's (spec/taken-dirs.ts); undefined for an install an older mreg made, which never recorded them. */
-  taken?: TakenDir[];
-}
-
-/**
- * Flags → spec over the scope's one install: left-out flags come from its record, a disagreeing flag
- * is refused or named as a change, and quayRoot and storage folders are checked before any is made.
- * Reads only; every refusal is a UsageError (exit 2, nothing changed).
- */
-async function checkUp(ports: CheckPorts, given: RawUpFlags, probe: HostProbe, defaultHost: () => Promise<string>): Promise<CheckedUp> {
-  const { host, look } = ports;
-  const recorded = await host.findRecordedInstall(probe.scope, probe.home);
-  const raw = recorded ? withRecordedFlags(given, recorded.record.spec, recorded.layout) : given;
-  const env = { scope: probe.scope, fqdn: raw.quayHostname === undefined ? await defaultHost() : '', home: probe.home };
-  let spec = parseUpOptions(raw, env);
-  if (recorded && spec.quayRoot !== recorded.layout.root) {
-    throw new UsageError(`--quayRoot ${spec.quayRoot}: this host already has a ${probe.scope} mreg install at ${recorded.layout.root}, and mreg keeps one install per scope`,
-      `leave --quayRoot out to use that install, or remove it first: mreg down --purge --quayRoot ${recorded.layout.root}`);
-  }
-  // A quayRoot given by flag whose pointer was lost still holds its record.
-  const found = recorded ?? await host.readRecordAt(spec.quayRoot);
-  if (found && !recorded) spec = parseUpOptions(withRecordedFlags(given, found.record.spec, found.layout), env);
-  const previous = found?.record;
-  const layout = quayRootLayout(spec.quayRoot);
-  if (!previous) await refuseForeignUnits(look.exists, probe.quadletDir, systemdUnitDir(probe.scope, probe.home));
-  const refusal = previous && probe.podmanVersion
-    ? layoutProblem(previous.files, probe.podmanVersion, unitDirs(probe), 'up') : undefined;
-  if (refusal) throw new HostError(refusal, 'nothing was changed; run mreg on podman 5 again (dnf update podman), or back up on that host and restore on one with podman 5');
-
-  const firstUser = previous ? await readCredentials(layout.credentials) : undefined;
-  const review = previous ? reviewRerun(spec, previous.spec, !previous.removedAt, firstUser) : { refused: [], changes: [] };
-  const problems = [...review.refused];
-  const dirs: Array<{ flag: string; path: string; isQuayRoot: boolean; recorded: boolean }> = [
-    { flag: '--quayRoot', path: spec.quayRoot, isQuayRoot: true, recorded: previous !== undefined },
-  ];
-  for (const [flag, s, was] of [['--quayStorage', spec.quayStorage, previous?.spec.quayStorage], ['--pgStorage', spec.pgStorage, previous?.spec.pgStorage]] as const) {
-    if (s.kind === 'path') dirs.push({ flag, path: s.path, isQuayRoot: false, recorded: was?.kind === 'path' && was.path === s.path });
-  }
-  const taken: TakenDir[] = [];
-  for (const d of dirs) {
-    const state = await look.dirState(d.path);
-    const problem = takeProblem({ ...d, state, home: probe.home });
-    if (problem) problems.push(problem);
-    const t = d.recorded ? undefined : takenDir(d.path, state);
-    if (t) taken.push(t);
-  }
-  if (problems.length > 0) throw new UsageError(problems, 'nothing was changed; see: mreg up --help');
-  await checkInputFiles(spec, probe.now);
-  spec = await withS3Inputs(spec);
-  // The local copy storage migrate left stays mreg's until --cleanup gives it back.
-  const inUse = new Set([...dirs.map(d => d.path), ...(previous?.migratedFrom?.kind === 'path' ? [previous.migratedFrom.path] : [])]);
-  if (previous && !previous.takenDirs) return { spec, previous, review };
-  return { spec, previous, review, taken: mergeTaken(previous?.takenDirs?.filter(d => inUse.has(d.path)), taken) };
-}
-
-/**
- * Units of a registry mreg has no record of are not taken over: Quadlet files (another tool's, or an
- * install whose quayRoot was lost), or mirror-registry's plain units, which would shadow the generated
- * ones of the same name (a 1.2 uninstall leaves them behind).
- */
-async function refuseForeignUnits(exists: InspectPorts['exists'], quadletDir: string, legacyDir: string): Promise<void> {
-  const app = join(quadletDir, COMPONENTS.app.quadletFile);
-  if (await exists(app)) {
-    throw new UsageError(`${app} exists, but this scope has no mreg install record (no pointer, nothing at the default quayRoot)`,
-      'if mreg made it, pass its --quayRoot; if mirror-registry did, use mreg adopt; otherwise stop and remove those units first');
-  }
-  const legacy = join(legacyDir, UNITS.app);
-  if (await exists(legacy)) {
-    throw new UsageError(`${legacy} exists: a mirror-registry install (or what its uninstall left) whose units would shadow mreg's`,
-      `take it over with \`mreg adopt\`; if it was uninstalled, remove ${legacyDir}/quay-*.service and run \`systemctl${legacyDir.startsWith('/etc/') ? '' : ' --user'} daemon-reload\` first`);
   }
 }
 
