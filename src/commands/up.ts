@@ -1,6 +1,5 @@
 // mreg up: preflight → TLS → secrets → plan → validate → write → start → health → first user → report.
 // Safe to run again: it reuses the CA, secrets and credentials and restarts only what changed.
-import { dirname } from 'node:path';
 import type { CommandContext } from '../cli.js';
 import { HostError } from '../errors.js';
 import { parseUpOptions, type RawUpFlags } from '../install-spec/options.js';
@@ -10,12 +9,10 @@ import { accessRuleChanges } from '../plan/config-keep.js';
 import { staleUnits, unitDirs } from '../plan/layout-move.js';
 import { redact } from '../plan/redact.js';
 import { quayRootLayout, type QuayRootLayout } from '../install-spec/layout.js';
-import { pointerPath } from '../model/scope.js';
 import { ALL_SECRET_NAMES, ALL_UNITS, storageText, UNITS } from '../model/views.js';
 import { requireImages } from '../apply/images.js';
 import { preflight } from '../install-spec/preflight.js';
 import { DEFAULT_HOSTNAME_ENV, HEALTH_TIMEOUT_MS } from '../install-spec/defaults.js';
-import { recordSpec, serializeRecord, RECORD_SCHEMA_VERSION, type InstallRecord } from '../install-spec/record.js';
 import type { InstallSpec } from '../install-spec/spec.js';
 import { createSecrets, generateSecrets, readStoredSecretsAt, resolveSecrets } from '../apply/secrets-step.js';
 import { ensureTls } from '../apply/tls-step.js';
@@ -25,11 +22,10 @@ import { imagesShownRunning, runningUnitFiles } from '../plan/running-images.js'
 import { readCredentials } from '../apply/credentials.js';
 import { ensureInitUser } from '../apply/first-user.js';
 import { checkInputFiles, givenImages, printDryRun, remoteOptionEnv, runOnTarget, stringFlag } from './common.js';
-import { outdatedFiles, quadletFilesDiffer, startUnits, validateUnits, writeIfChanged, writePlan } from '../apply/units-step.js';
-import type { ActionPorts, FilePorts, HostProbe, Podman, RegistryEndpoint, ShownState } from '../actions/ports.js';
+import { outdatedFiles, quadletFilesDiffer, startUnits, validateUnits, writePlan } from '../apply/units-step.js';
+import type { ActionPorts, HostProbe, Podman, RegistryEndpoint, ShownState } from '../actions/ports.js';
 import { appCrashWatch, withJournalTail } from '../apply/crash-watch.js';
 import { loadImageArchive } from '../apply/image-archive.js';
-import { VERSION } from '../version.js';
 import { action } from '../actions/action.js';
 import { executeActions } from '../actions/execute.js';
 import { allInOrder } from '../concurrent.js';
@@ -37,6 +33,7 @@ import { checkObjectStorage, withS3Inputs } from '../apply/object-storage.js';
 import { readHealthCas } from '../apply/health-ca.js';
 import { stepLog } from '../ui/step-log.js';
 import { checkUp, type CheckedUp } from '../up/checks.js';
+import { upRecord, writeRecord } from '../up/record.js';
 import { reportUp } from '../up/report.js';
 
 export function rawUpFlags(flags: Record<string, unknown>): RawUpFlags {
@@ -201,24 +198,8 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     let dropped: readonly string[] = []; // stale unit files this run deleted: no longer mreg's to remove
     let mountpoints = previous?.volumeMountpoints; // where podman keeps each volume (for status), asked once
     let secretStore: string | undefined; // where podman keeps the secrets' values, when it confirmed one (secrets step)
-    const recordAt = (updatedAt: string, plannedFiles: readonly string[], volumes: readonly string[]): InstallRecord => ({
-      schemaVersion: RECORD_SCHEMA_VERSION,
-      mregVersion: VERSION,
-      createdAt: previous?.createdAt ?? probe.now.toISOString(),
-      updatedAt,
-      spec: recordSpec(spec),
-      // Keep what other commands recorded (cert trust's ca.crt) so down --purge still removes it.
-      files: [...new Set([...(previous ? previous.files.filter(f => !dropped.includes(f)) : []), ...plannedFiles, layout.sslCert, layout.sslKey, layout.credentials,
-        ...(spec.tls.kind === 'generate' ? [layout.caCert, layout.caKey] : [])])].sort(),
-      secrets: ALL_SECRET_NAMES,
-      volumes: [...volumes],
-      lingerEnabledByMreg,
-      pgData, // undefined (nothing verified) is left out of the JSON
-      takenDirs: taken,
-      volumeMountpoints: mountpoints,
-      secretStore,
-      migratedFrom: previous?.migratedFrom, // undefined is left out of the JSON
-    });
+    const recordAt = (updatedAt: string, files: readonly string[], volumes: readonly string[]) =>
+      upRecord({ spec, previous, layout, probe, taken, pgData, lingerEnabledByMreg }, { updatedAt, files, volumes, dropped, mountpoints, secretStore });
     // A first install records itself (and the folders it takes) before it creates anything, so an
     // interrupted run is resumed by up, or removed by down, and --purge knows what is mreg's.
     const fresh = !previous || Boolean(previous.removedAt);
@@ -336,14 +317,6 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
 function shortName(hostname: string): string | undefined {
   const s = hostname.split('.')[0];
   return s && s !== hostname ? s : undefined;
-}
-
-/** The install record, and the pointer that lets down/status/upgrade find quayRoot without flags. */
-async function writeRecord(files: FilePorts, layout: QuayRootLayout, record: InstallRecord, spec: InstallSpec, home: string): Promise<void> {
-  await writeIfChanged(layout.record, serializeRecord(record), 0o600);
-  const pointer = pointerPath(spec.scope, home);
-  await files.makeDir(dirname(pointer), 0o755);
-  await writeIfChanged(pointer, `${spec.quayRoot}\n`, 0o644);
 }
 
 async function dryRun(checked: CheckedUp, probe: HostProbe, layout: QuayRootLayout, ctx: CommandContext): Promise<void> {
