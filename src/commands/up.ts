@@ -7,8 +7,7 @@ import { factsFor, plan as makePlan } from '../plan/plan.js';
 import { readKeptConfig } from '../apply/kept-config.js';
 import { accessRuleChanges } from '../plan/config-keep.js';
 import { staleUnits, unitDirs } from '../plan/layout-move.js';
-import { redact } from '../plan/redact.js';
-import { quayRootLayout, type QuayRootLayout } from '../install-spec/layout.js';
+import { quayRootLayout } from '../install-spec/layout.js';
 import { ALL_SECRET_NAMES, ALL_UNITS, storageText, UNITS } from '../model/views.js';
 import { requireImages } from '../apply/images.js';
 import { preflight } from '../install-spec/preflight.js';
@@ -17,13 +16,13 @@ import type { InstallSpec } from '../install-spec/spec.js';
 import { createSecrets, generateSecrets, readStoredSecretsAt, resolveSecrets } from '../apply/secrets-step.js';
 import { ensureTls } from '../apply/tls-step.js';
 import { labelBindPaths, SELINUX_STEP } from '../apply/selinux-step.js';
-import { bindMounts, checksPgData, UP_STEP, upSteps } from '../plan/up-steps.js';
+import { bindMounts, checksPgData, UP_STEP } from '../plan/up-steps.js';
 import { imagesShownRunning, runningUnitFiles } from '../plan/running-images.js';
 import { readCredentials } from '../apply/credentials.js';
 import { ensureInitUser } from '../apply/first-user.js';
 import { checkInputFiles, givenImages, printDryRun, remoteOptionEnv, runOnTarget, stringFlag } from './common.js';
 import { outdatedFiles, quadletFilesDiffer, startUnits, validateUnits, writePlan } from '../apply/units-step.js';
-import type { ActionPorts, HostProbe, Podman, RegistryEndpoint, ShownState } from '../actions/ports.js';
+import type { ActionPorts, Podman, RegistryEndpoint, ShownState } from '../actions/ports.js';
 import { appCrashWatch, withJournalTail } from '../apply/crash-watch.js';
 import { loadImageArchive } from '../apply/image-archive.js';
 import { action } from '../actions/action.js';
@@ -33,6 +32,7 @@ import { checkObjectStorage, withS3Inputs } from '../apply/object-storage.js';
 import { readHealthCas } from '../apply/health-ca.js';
 import { stepLog } from '../ui/step-log.js';
 import { checkUp, type CheckedUp } from '../up/checks.js';
+import { planDryRun } from '../up/dry-run.js';
 import { upRecord, writeRecord } from '../up/record.js';
 import { reportUp } from '../up/report.js';
 
@@ -77,7 +77,11 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
   const target = { ...probe, scope: spec.scope };
 
   if (flags.dryRun) {
-    await dryRun(checked, probe, layout, ctx);
+    const { files, steps } = await planDryRun(out, checked, probe, layout, flags.s3CreateBucket === true);
+    const actions = steps.map(s => s.text);
+    // `plan` carries each step's id, as down's does: `up --json` names the steps it took with them.
+    if (out.json) out.resultJson({ dryRun: true, scope: checked.spec.scope, files, actions, plan: steps });
+    else printDryRun(out, files, actions);
     return;
   }
 
@@ -317,30 +321,4 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
 function shortName(hostname: string): string | undefined {
   const s = hostname.split('.')[0];
   return s && s !== hostname ? s : undefined;
-}
-
-async function dryRun(checked: CheckedUp, probe: HostProbe, layout: QuayRootLayout, ctx: CommandContext): Promise<void> {
-  const { out } = ctx;
-  const { spec, previous } = checked;
-  const secrets = generateSecrets(spec.initPassword);
-  const facts = factsFor(probe);
-  if (!facts.podmanVersion) {
-    facts.podmanVersion = [5, 0, 0];
-    out.warn('podman not found; rendering for podman 5.0 (the .pod layout; mreg also supports 4.6-4.9 with a plain quay-pod.service)');
-  }
-  const planned = makePlan(spec, facts, secrets, (await readKeptConfig(layout.configYaml)).kept);
-  const files = planned.files.map(f => ({ path: f.path, mode: `0${f.mode.toString(8)}`, content: redact(f.content, secrets, spec) }));
-  const steps = upSteps({
-    spec, previous, changes: checked.review.changes, planned, layout,
-    host: { user: probe.user, home: probe.home, lingerEnabled: probe.lingerEnabled, podmanVersion: facts.podmanVersion, unitDirs: unitDirs(probe) },
-    credentialsUser: previous ? (await readCredentials(layout.credentials))?.username : undefined,
-    createBucket: ctx.flags.s3CreateBucket === true,
-  });
-  const actions = steps.map(s => s.text);
-  if (out.json) {
-    // `plan` carries each step's id, as down's does: `up --json` names the steps it took with them.
-    out.resultJson({ dryRun: true, scope: spec.scope, files, actions, plan: steps });
-    return;
-  }
-  printDryRun(out, files, actions);
 }
