@@ -1,40 +1,35 @@
 // mreg up: preflight → TLS → secrets → plan → validate → write → start → health → first user → report.
 // Safe to run again: it reuses the CA, secrets and credentials and restarts only what changed.
 import type { CommandContext } from '../cli.js';
-import { HostError } from '../errors.js';
 import { parseUpOptions, type RawUpFlags } from '../install-spec/options.js';
 import { factsFor, plan as makePlan } from '../plan/plan.js';
-import { readKeptConfig } from '../apply/kept-config.js';
-import { accessRuleChanges } from '../plan/config-keep.js';
 import { staleUnits, unitDirs } from '../plan/layout-move.js';
 import { quayRootLayout } from '../install-spec/layout.js';
-import { ALL_SECRET_NAMES, ALL_UNITS, storageText, UNITS } from '../model/views.js';
-import { requireImages } from '../apply/images.js';
-import { preflight } from '../install-spec/preflight.js';
+import { ALL_SECRET_NAMES } from '../model/views.js';
 import { DEFAULT_HOSTNAME_ENV, HEALTH_TIMEOUT_MS } from '../install-spec/defaults.js';
 import type { InstallSpec } from '../install-spec/spec.js';
 import { createSecrets, generateSecrets, readStoredSecretsAt, resolveSecrets } from '../apply/secrets-step.js';
 import { ensureTls } from '../apply/tls-step.js';
 import { labelBindPaths, SELINUX_STEP } from '../apply/selinux-step.js';
-import { bindMounts, checksPgData, UP_STEP } from '../plan/up-steps.js';
-import { imagesShownRunning, runningUnitFiles } from '../plan/running-images.js';
+import { bindMounts, UP_STEP } from '../plan/up-steps.js';
 import { readCredentials } from '../apply/credentials.js';
 import { ensureInitUser } from '../apply/first-user.js';
 import { checkInputFiles, givenImages, printDryRun, remoteOptionEnv, runOnTarget, stringFlag } from './common.js';
 import { outdatedFiles, quadletFilesDiffer, startUnits, validateUnits, writePlan } from '../apply/units-step.js';
-import type { ActionPorts, Podman, RegistryEndpoint, ShownState } from '../actions/ports.js';
+import type { Podman, RegistryEndpoint } from '../actions/ports.js';
 import { appCrashWatch, withJournalTail } from '../apply/crash-watch.js';
-import { loadImageArchive } from '../apply/image-archive.js';
 import { action } from '../actions/action.js';
 import { executeActions } from '../actions/execute.js';
 import { allInOrder } from '../concurrent.js';
-import { checkObjectStorage, withS3Inputs } from '../apply/object-storage.js';
+import { withS3Inputs } from '../apply/object-storage.js';
 import { readHealthCas } from '../apply/health-ca.js';
 import { stepLog } from '../ui/step-log.js';
 import { checkUp, type CheckedUp } from '../up/checks.js';
 import { planDryRun } from '../up/dry-run.js';
+import { checkHost, readUnitStates } from '../up/host-checks.js';
 import { upRecord, writeRecord } from '../up/record.js';
 import { reportUp } from '../up/report.js';
+import type { Systemd, UpContext } from '../up/run.js';
 
 export function rawUpFlags(flags: Record<string, unknown>): RawUpFlags {
   const str = (k: string) => stringFlag(flags, k, 'up');
@@ -48,8 +43,6 @@ export function rawUpFlags(flags: Record<string, unknown>): RawUpFlags {
     anonymousAccess: str('anonymousAccess'), userCreation: str('userCreation'),
   };
 }
-
-type Systemd = ActionPorts['systemd'];
 
 /** What another command (restore) does inside up's run, with the registry healthy and the lock held. */
 export interface UpHooks {
@@ -70,11 +63,10 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
   await checkInputFiles(found.spec, probe.now);
   const checked: CheckedUp = { ...found, spec: await withS3Inputs(found.spec) };
   const { previous, review, taken } = checked;
-  let spec = checked.spec;
-  const layout = quayRootLayout(spec.quayRoot);
+  const layout = quayRootLayout(checked.spec.quayRoot);
   const podman = ctx.host.podman();
   // The install's scope: its systemd and PostgreSQL data.
-  const target = { ...probe, scope: spec.scope };
+  const target = { ...probe, scope: checked.spec.scope };
 
   if (flags.dryRun) {
     const { files, steps } = await planDryRun(out, checked, probe, layout, flags.s3CreateBucket === true);
@@ -100,104 +92,10 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     // From podman's files when the record names the folder it confirmed, else one podman process.
     const stored = readStoredSecretsAt(podman, previous?.secretStore);
     stored.catch(() => undefined); // its failure is reported by the secrets step, after every check
-    let lingerEnabledByMreg = previous && !previous.removedAt ? previous.lingerEnabledByMreg : false;
-
-    // Every unit's state by name, in one `systemctl show`: read in preflight, and again only by a run that wrote a file.
-    const readUnitStates = async () => new Map((await look.unitStates(ALL_UNITS)).map(st => [st.name, st] as const));
-    let shownEarly: Map<string, ShownState> | undefined;
-    const preflightStep = () => out.step('preflight', async () => {
-      let sdError: string | undefined;
-      // Independent questions, asked at once.
-      const [shown, portFree, resolves, diskFree] = await Promise.all([
-        readUnitStates().catch((err: unknown) => { sdError = err instanceof Error ? err.message : String(err); return undefined; }),
-        look.portFree(spec.port).catch(() => true),
-        look.resolves(spec.hostname).catch(() => false),
-        look.diskFree(spec.quayStorage.kind === 'path' ? spec.quayStorage.path : spec.quayRoot),
-      ]);
-      shownEarly = shown;
-      const appState = shownEarly?.get(UNITS.app);
-      const podState = shownEarly?.get(UNITS.pod);
-      // An interrupted earlier run may have left our pod up and holding the port: that is ours to restart.
-      const ourPodUp = podState !== undefined && ['active', 'activating', 'reloading'].includes(podState.activeState)
-        && podState.sourcePath.startsWith(`${probe.quadletDir}/`);
-      const result = preflight(spec, {
-        ...probe,
-        systemdReachable: shown !== undefined,
-        systemdError: sdError,
-        portFree,
-        portOwnedByInstall: (previous?.spec.port === spec.port && appState?.activeState === 'active') || ourPodUp,
-        hostnameResolves: resolves,
-        diskFreeBytes: diskFree,
-      });
-      for (const w of result.warnings) out.warn(w);
-      if (result.errors.length > 0) {
-        throw new HostError(result.errors.join('\nmreg: error: '), 'nothing was changed; fix the above and run mreg up again');
-      }
-    });
-
-    // Images and existing PostgreSQL data of another major are checked before anything is written
-    // (after loading an archive, which brings the images). The data check is skipped when this
-    // install already runs that image.
-    const imagesStep = () => out.step('images present', () => requireImages(podman, spec, 'load them with --image-archive FILE, or `podman pull` them on a connected host and `podman save` them here; mreg never pulls (air-gapped)'));
-    const checkPg = checksPgData(spec, previous);
-    const pgStep = async () => (checkPg ? out.step('PostgreSQL data version', () => ctx.host.inspect(target).assertPgMajorCompatible(spec.pgStorage, spec.images.postgres, previous?.pgData, previous?.volumeMountpoints))
-      : previous?.pgData);
-    let pgData: Awaited<ReturnType<typeof pgStep>>;
-    // The units running unchanged from the recorded files with the recorded images (plan/running-images.ts).
-    const imagesRunning = async () => {
-      const units = ALL_UNITS.map(n => shownEarly?.get(n));
-      if (!shownEarly || !imagesShownRunning(previous, spec, units)) return false;
-      return (await outdatedFiles(shownEarly, runningUnitFiles(units as ShownState[]))).length === 0;
-    };
-    if (spec.imageArchive) {
-      await preflightStep();
-      const archive = spec.imageArchive;
-      const loaded = await out.step(`load images from ${archive}`, () => loadImageArchive(podman, archive, givenImages(flags, 'up')));
-      for (const l of loaded.lines) out.info(`    ${l}`);
-      spec = { ...spec, images: { ...spec.images, ...loaded.images } };
-      await imagesStep();
-      pgData = await pgStep();
-      did(S.preflight, S.loadImages, S.images);
-    } else {
-      // The three checks only read, and each waits on its own podman or systemctl process: asked at once
-      // (about a second each under emulation). A failure is reported in this order, whichever ends first.
-      // A re-run of a live install asks podman only when its units do not show the images are here.
-      const checked = preflightStep();
-      const images = previous && !previous.removedAt ? checked.then(async () => {
-        if (await imagesRunning()) out.debug('images present: the install\'s units run them');
-        else await imagesStep();
-      }) : imagesStep();
-      [, , pgData] = await allInOrder([checked, images, pgStep()]);
-      did(S.preflight, S.images);
-    }
-    if (checkPg) did(S.pgData);
-
-    // The bucket last: its write check (and --s3CreateBucket) touch the object store, so only once the host passed.
-    const s3 = spec.quayStorage;
-    if (s3.kind === 's3') {
-      const created = await out.step(`object storage ${storageText(s3)}`, () => checkObjectStorage(s3, flags.s3CreateBucket === true));
-      if (created) out.info(`    created bucket ${s3.bucket}`);
-      did(S.objectStorage);
-    }
-
-    // Linger is the one check that changes the host: only once everything else passed.
-    if (spec.scope === 'rootless' && !probe.lingerEnabled) {
-      try {
-        await ctx.host.enableLinger(probe.uid);
-        lingerEnabledByMreg = true;
-        out.info(`    enabled linger for ${probe.user} so the registry runs without a login session`);
-        did(S.linger);
-      } catch {
-        // polkit may refuse self-linger (Debian 13 without polkit does); an admin must do it once.
-        throw new HostError(`linger is off for ${probe.user} and this user may not turn it on; run \`sudo loginctl enable-linger ${probe.user}\`, then mreg up again`,
-          'nothing was changed');
-      }
-    }
-
-    // The config.yaml on disk keeps its settings and foreign keys through the render; one that is not
-    // YAML is refused here, before the first change.
-    const { text: configYaml, kept } = await readKeptConfig(layout.configYaml);
-    if (configYaml !== undefined) for (const c of accessRuleChanges(kept, spec.accessRules)) out.info(`mreg: changing ${c}`);
+    const context: UpContext = { out, did, host: ctx.host, look, podman, probe, target, layout, spec: checked.spec, previous, manager };
+    const checks = await checkHost(context, { givenImages: givenImages(flags, 'up'), createBucket: flags.s3CreateBucket === true });
+    const { spec, pgData, lingerEnabledByMreg, shown: shownEarly } = checks;
+    const { text: configYaml, kept } = checks.config;
 
     let dropped: readonly string[] = []; // stale unit files this run deleted: no longer mreg's to remove
     let mountpoints = previous?.volumeMountpoints; // where podman keeps each volume (for status), asked once
@@ -273,7 +171,7 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     // Unchanged files an earlier, interrupted run wrote but never restarted their service for.
     // The units as they run now: which run an older file, and whether any is down. Read again only when
     // this run wrote a file (NeedDaemonReload changes with it); else preflight's read answers (issue 19).
-    const before = written.length === 0 && shownEarly ? shownEarly : await readUnitStates();
+    const before = written.length === 0 && shownEarly ? shownEarly : await readUnitStates(look);
     const outdated = (await outdatedFiles(before, [...plannedFiles, layout.sslCert, layout.sslKey])).filter(f => !written.includes(f));
     for (const f of outdated) out.debug(`${f} is newer than its running service: restarting it`);
     const changed = [...written, ...outdated];
