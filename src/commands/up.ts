@@ -5,14 +5,11 @@ import { parseUpOptions, type RawUpFlags } from '../install-spec/options.js';
 import { factsFor, plan as makePlan } from '../plan/plan.js';
 import { staleUnits, unitDirs } from '../plan/layout-move.js';
 import { quayRootLayout } from '../install-spec/layout.js';
-import { ALL_SECRET_NAMES } from '../model/views.js';
 import { DEFAULT_HOSTNAME_ENV, HEALTH_TIMEOUT_MS } from '../install-spec/defaults.js';
 import type { InstallSpec } from '../install-spec/spec.js';
-import { createSecrets, generateSecrets, readStoredSecretsAt, resolveSecrets } from '../apply/secrets-step.js';
-import { ensureTls } from '../apply/tls-step.js';
+import { readStoredSecretsAt } from '../apply/secrets-step.js';
 import { labelBindPaths, SELINUX_STEP } from '../apply/selinux-step.js';
 import { bindMounts, UP_STEP } from '../plan/up-steps.js';
-import { readCredentials } from '../apply/credentials.js';
 import { ensureInitUser } from '../apply/first-user.js';
 import { checkInputFiles, givenImages, printDryRun, remoteOptionEnv, runOnTarget, stringFlag } from './common.js';
 import { outdatedFiles, quadletFilesDiffer, startUnits, validateUnits, writePlan } from '../apply/units-step.js';
@@ -20,7 +17,6 @@ import type { Podman, RegistryEndpoint } from '../actions/ports.js';
 import { appCrashWatch, withJournalTail } from '../apply/crash-watch.js';
 import { action } from '../actions/action.js';
 import { executeActions } from '../actions/execute.js';
-import { allInOrder } from '../concurrent.js';
 import { withS3Inputs } from '../apply/object-storage.js';
 import { readHealthCas } from '../apply/health-ca.js';
 import { stepLog } from '../ui/step-log.js';
@@ -29,7 +25,8 @@ import { planDryRun } from '../up/dry-run.js';
 import { checkHost, readUnitStates } from '../up/host-checks.js';
 import { upRecord, writeRecord } from '../up/record.js';
 import { reportUp } from '../up/report.js';
-import type { Systemd, UpContext } from '../up/run.js';
+import type { Systemd, UpContext, UpRun } from '../up/run.js';
+import { makeTlsAndSecrets } from '../up/tls-secrets.js';
 
 export function rawUpFlags(flags: Record<string, unknown>): RawUpFlags {
   const str = (k: string) => stringFlag(flags, k, 'up');
@@ -96,6 +93,7 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     const checks = await checkHost(context, { givenImages: givenImages(flags, 'up'), createBucket: flags.s3CreateBucket === true });
     const { spec, pgData, lingerEnabledByMreg, shown: shownEarly } = checks;
     const { text: configYaml, kept } = checks.config;
+    const run: UpRun = { ...context, spec, taken, pgData, lingerEnabledByMreg };
 
     let dropped: readonly string[] = []; // stale unit files this run deleted: no longer mreg's to remove
     let mountpoints = previous?.volumeMountpoints; // where podman keeps each volume (for status), asked once
@@ -111,23 +109,9 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
       did(S.firstRecord);
     }
 
-    // TLS files and podman secrets are independent: made at once, once every check has passed.
-    const previousCreds = await readCredentials(layout.credentials);
-    if (previousCreds) await ctx.host.files.ensureMode(layout.credentials, 0o600);
-    const pendingCreds = await readCredentials(layout.credentialsPending);
-    const initPassword = previousCreds?.password ?? spec.initPassword ?? pendingCreds?.password;
-    const [tls, { secrets, missing }] = await allInOrder([
-      out.step('TLS certificates', () => ensureTls(spec, layout, probe.now, shortName(spec.hostname))),
-      out.step('secrets', async () => {
-        const read = await stored;
-        secretStore = read.store; // a folder podman no longer confirms is forgotten, never trusted
-        const r = resolveSecrets(read.values, initPassword ?? generateSecrets().initPassword, configYaml);
-        await createSecrets(podman, r.secrets, r.missing);
-        return r;
-      }),
-    ]);
-    if (missing.length > 0) out.debug(`created podman secrets: ${missing.join(', ')}`);
-    did(S.tls, ...ALL_SECRET_NAMES.map(S.secret));
+    const made = await makeTlsAndSecrets(run, stored, configYaml);
+    const { tls, secrets, missing, previousCreds } = made;
+    secretStore = made.secretStore;
 
     const planned = makePlan(spec, factsFor(probe), secrets, kept);
     await out.step('storage', async () => {
@@ -214,9 +198,4 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     await connecting?.catch(() => undefined);
     await release();
   }
-}
-
-function shortName(hostname: string): string | undefined {
-  const s = hostname.split('.')[0];
-  return s && s !== hostname ? s : undefined;
 }
