@@ -2,31 +2,27 @@
 // Safe to run again: it reuses the CA, secrets and credentials and restarts only what changed.
 import type { CommandContext } from '../cli.js';
 import { parseUpOptions, type RawUpFlags } from '../install-spec/options.js';
-import { factsFor, plan as makePlan } from '../plan/plan.js';
-import { staleUnits, unitDirs } from '../plan/layout-move.js';
 import { quayRootLayout } from '../install-spec/layout.js';
 import { DEFAULT_HOSTNAME_ENV, HEALTH_TIMEOUT_MS } from '../install-spec/defaults.js';
 import type { InstallSpec } from '../install-spec/spec.js';
 import { readStoredSecretsAt } from '../apply/secrets-step.js';
-import { labelBindPaths, SELINUX_STEP } from '../apply/selinux-step.js';
-import { bindMounts, UP_STEP } from '../plan/up-steps.js';
+import { UP_STEP } from '../plan/up-steps.js';
 import { ensureInitUser } from '../apply/first-user.js';
 import { checkInputFiles, givenImages, printDryRun, remoteOptionEnv, runOnTarget, stringFlag } from './common.js';
-import { outdatedFiles, quadletFilesDiffer, startUnits, validateUnits, writePlan } from '../apply/units-step.js';
+import { outdatedFiles, startUnits } from '../apply/units-step.js';
 import type { Podman, RegistryEndpoint } from '../actions/ports.js';
 import { appCrashWatch, withJournalTail } from '../apply/crash-watch.js';
-import { action } from '../actions/action.js';
-import { executeActions } from '../actions/execute.js';
 import { withS3Inputs } from '../apply/object-storage.js';
 import { readHealthCas } from '../apply/health-ca.js';
 import { stepLog } from '../ui/step-log.js';
 import { checkUp, type CheckedUp } from '../up/checks.js';
 import { planDryRun } from '../up/dry-run.js';
 import { checkHost, readUnitStates } from '../up/host-checks.js';
-import { upRecord, writeRecord } from '../up/record.js';
+import { isFresh, writeRecord } from '../up/record.js';
 import { reportUp } from '../up/report.js';
 import type { Systemd, UpContext, UpRun } from '../up/run.js';
 import { makeTlsAndSecrets } from '../up/tls-secrets.js';
+import { writeFiles } from '../up/write.js';
 
 export function rawUpFlags(flags: Record<string, unknown>): RawUpFlags {
   const str = (k: string) => stringFlag(flags, k, 'up');
@@ -95,68 +91,26 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     const { text: configYaml, kept } = checks.config;
     const run: UpRun = { ...context, spec, taken, pgData, lingerEnabledByMreg };
 
-    let dropped: readonly string[] = []; // stale unit files this run deleted: no longer mreg's to remove
-    let mountpoints = previous?.volumeMountpoints; // where podman keeps each volume (for status), asked once
-    let secretStore: string | undefined; // where podman keeps the secrets' values, when it confirmed one (secrets step)
-    const recordAt = (updatedAt: string, files: readonly string[], volumes: readonly string[]) =>
-      upRecord({ spec, previous, layout, probe, taken, pgData, lingerEnabledByMreg }, { updatedAt, files, volumes, dropped, mountpoints, secretStore });
+    let mountpoints = previous?.volumeMountpoints;
     // A first install records itself (and the folders it takes) before it creates anything, so an
     // interrupted run is resumed by up, or removed by down, and --purge knows what is mreg's.
-    const fresh = !previous || Boolean(previous.removedAt);
-    if (fresh) {
+    if (isFresh(previous)) {
       await ctx.host.files.makeDir(layout.root, 0o700);
-      await writeRecord(ctx.host.files, layout, recordAt(probe.now.toISOString(), [], []), spec, probe.home);
+      await writeRecord(ctx.host.files, run, { updatedAt: probe.now.toISOString(), files: [], volumes: [], mountpoints: previous?.volumeMountpoints });
       did(S.firstRecord);
     }
 
     const made = await makeTlsAndSecrets(run, stored, configYaml);
     const { tls, secrets, missing, previousCreds } = made;
-    secretStore = made.secretStore;
 
-    const planned = makePlan(spec, factsFor(probe), secrets, kept);
-    await out.step('storage', async () => {
-      // A bind folder: Quay must write its blob folder (the model's owner); Postgres data gets :U from the unit.
-      for (const { mount, path } of bindMounts(spec)) {
-        await ctx.host.prepareBindDir(path, mount.mode, spec.scope, mount.owner);
-        did(S.bindDir(path));
-      }
-    });
-    if (planned.selinuxLabels.length > 0) {
-      await out.step(SELINUX_STEP, () => labelBindPaths(planned, spec.scope, layout, out));
-      did(...planned.selinuxLabels.map(S.selinuxLabel));
-    }
-    // Unchanged Quadlet files are the ones systemd already runs: the generator has nothing new to judge.
-    if (await quadletFilesDiffer(planned)) {
-      await out.step('validate units with podman\'s Quadlet generator', () => validateUnits(podman, planned, spec));
-      did(S.validate);
-    } else out.debug('Quadlet files unchanged: not validated again');
-
-    // Every file is recorded before it is written, so down removes it even if this run is killed
-    // (a run resumed after one killed before this point still has the early record's short list).
-    const plannedFiles = planned.files.map(f => f.path);
-    if (fresh || plannedFiles.some(f => !previous!.files.includes(f))) {
-      await writeRecord(ctx.host.files, layout, recordAt(probe.now.toISOString(), plannedFiles, planned.volumes), spec, probe.home);
-      did(S.recordFiles);
-    }
-
-    const changedFiles = await out.step('write units and config', () => writePlan(planned, layout));
-    did(...plannedFiles.map(S.write));
-    // After a move to podman 5 the plain pod unit would shadow the generated one: it goes before the reload.
-    const stale = previous ? staleUnits(previous.files, plannedFiles, unitDirs(probe)) : [];
-    if (stale.length > 0) {
-      const podmanVersion = probe.podmanVersion?.join('.');
-      await executeActions(stale.map(path => action({ kind: 'remove-file', path }, `remove the units podman ${podmanVersion} does not use`)),
-        await ctx.host.actionPorts(probe), { out });
-      for (const f of stale) out.info(`    removed ${f} (not one of the units for podman ${podmanVersion})`);
-      did(...stale.map(S.removeStale));
-    }
-    dropped = stale;
-    const written = [...tls.changed, ...changedFiles, ...stale];
+    const w = await writeFiles(run, secrets, kept, made.secretStore);
+    const { planned, stale } = w;
+    const written = [...tls.changed, ...w.changed, ...stale];
     // Unchanged files an earlier, interrupted run wrote but never restarted their service for.
     // The units as they run now: which run an older file, and whether any is down. Read again only when
     // this run wrote a file (NeedDaemonReload changes with it); else preflight's read answers (issue 19).
     const before = written.length === 0 && shownEarly ? shownEarly : await readUnitStates(look);
-    const outdated = (await outdatedFiles(before, [...plannedFiles, layout.sslCert, layout.sslKey])).filter(f => !written.includes(f));
+    const outdated = (await outdatedFiles(before, [...w.files, layout.sslCert, layout.sslKey])).filter(f => !written.includes(f));
     for (const f of outdated) out.debug(`${f} is newer than its running service: restarting it`);
     const changed = [...written, ...outdated];
     for (const f of changed) out.debug(`changed ${f}`);
@@ -189,7 +143,7 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
 
     if (hooks.beforeReport) await hooks.beforeReport({ systemd: await manager(), spec, endpoint: ep, podman });
     const finalUpdatedAt = nothingChanged && previous ? previous.updatedAt : probe.now.toISOString();
-    await writeRecord(ctx.host.files, layout, recordAt(finalUpdatedAt, plannedFiles, planned.volumes), spec, probe.home);
+    await writeRecord(ctx.host.files, run, { updatedAt: finalUpdatedAt, files: w.files, volumes: planned.volumes, dropped: stale, mountpoints, secretStore: made.secretStore });
     did(S.record);
 
     reportUp(out, spec, creds.credentials, tls.caPath, { unchanged: nothingChanged, userCreated: creds.created, steps: ran }, Date.now() - started);

@@ -17,7 +17,7 @@ export interface RecordBase {
   spec: InstallSpec;
   previous?: InstallRecord;
   layout: QuayRootLayout;
-  probe: Pick<HostProbe, 'now'>;
+  probe: Pick<HostProbe, 'now' | 'home'>;
   taken?: TakenDir[];
   pgData?: PgVerified;
   lingerEnabledByMreg: boolean;
@@ -36,7 +36,7 @@ export interface RecordAt {
   secretStore?: string;
 }
 
-export function upRecord(b: RecordBase, at: RecordAt): InstallRecord {
+function upRecord(b: RecordBase, at: RecordAt): InstallRecord {
   const { spec, previous, layout } = b;
   const dropped = at.dropped ?? [];
   return {
@@ -59,10 +59,16 @@ export function upRecord(b: RecordBase, at: RecordAt): InstallRecord {
   };
 }
 
-/** The install record, and the pointer that lets down/status/upgrade find quayRoot without flags. */
-export async function writeRecord(files: FilePorts, layout: QuayRootLayout, record: InstallRecord, spec: InstallSpec, home: string): Promise<void> {
-  await writeIfChanged(layout.record, serializeRecord(record), 0o600);
-  const pointer = pointerPath(spec.scope, home);
+/** A new install, or one `mreg down` removed: it records itself before it creates anything. */
+export function isFresh(previous: InstallRecord | undefined): boolean {
+  return !previous || Boolean(previous.removedAt);
+}
+
+/** The install record as it stands `at` this point, and the pointer that lets down/status/upgrade find quayRoot without flags. */
+export async function writeRecord(files: FilePorts, b: RecordBase, at: RecordAt): Promise<void> {
+  const { layout, spec } = b;
+  await writeIfChanged(layout.record, serializeRecord(upRecord(b, at)), 0o600);
+  const pointer = pointerPath(spec.scope, b.probe.home);
   await files.makeDir(dirname(pointer), 0o755);
   await writeIfChanged(pointer, `${spec.quayRoot}\n`, 0o644);
 }
