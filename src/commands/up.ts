@@ -1,28 +1,27 @@
 // mreg up: preflight → TLS → secrets → plan → validate → write → start → health → first user → report.
 // Safe to run again: it reuses the CA, secrets and credentials and restarts only what changed.
+// Its steps live in src/up/: checks, host-checks, tls-secrets, write, start, with record and report.
 import type { CommandContext } from '../cli.js';
-import { parseUpOptions, type RawUpFlags } from '../install-spec/options.js';
-import { quayRootLayout } from '../install-spec/layout.js';
-import { DEFAULT_HOSTNAME_ENV, HEALTH_TIMEOUT_MS } from '../install-spec/defaults.js';
-import type { InstallSpec } from '../install-spec/spec.js';
-import { readStoredSecretsAt } from '../apply/secrets-step.js';
-import { UP_STEP } from '../plan/up-steps.js';
-import { ensureInitUser } from '../apply/first-user.js';
-import { checkInputFiles, givenImages, printDryRun, remoteOptionEnv, runOnTarget, stringFlag } from './common.js';
-import { outdatedFiles, startUnits } from '../apply/units-step.js';
 import type { Podman, RegistryEndpoint } from '../actions/ports.js';
-import { appCrashWatch, withJournalTail } from '../apply/crash-watch.js';
+import { ensureInitUser } from '../apply/first-user.js';
 import { withS3Inputs } from '../apply/object-storage.js';
-import { readHealthCas } from '../apply/health-ca.js';
+import { readStoredSecretsAt } from '../apply/secrets-step.js';
+import { DEFAULT_HOSTNAME_ENV } from '../install-spec/defaults.js';
+import { quayRootLayout } from '../install-spec/layout.js';
+import { parseUpOptions, type RawUpFlags } from '../install-spec/options.js';
+import type { InstallSpec } from '../install-spec/spec.js';
+import { UP_STEP } from '../plan/up-steps.js';
 import { stepLog } from '../ui/step-log.js';
 import { checkUp, type CheckedUp } from '../up/checks.js';
 import { planDryRun } from '../up/dry-run.js';
-import { checkHost, readUnitStates } from '../up/host-checks.js';
+import { checkHost } from '../up/host-checks.js';
 import { isFresh, writeRecord } from '../up/record.js';
 import { reportUp } from '../up/report.js';
 import type { Systemd, UpContext, UpRun } from '../up/run.js';
+import { startChanged, waitHealthy } from '../up/start.js';
 import { makeTlsAndSecrets } from '../up/tls-secrets.js';
 import { writeFiles } from '../up/write.js';
+import { checkInputFiles, givenImages, printDryRun, remoteOptionEnv, runOnTarget, stringFlag } from './common.js';
 
 export function rawUpFlags(flags: Record<string, unknown>): RawUpFlags {
   const str = (k: string) => stringFlag(flags, k, 'up');
@@ -87,11 +86,8 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     stored.catch(() => undefined); // its failure is reported by the secrets step, after every check
     const context: UpContext = { out, did, host: ctx.host, look, podman, probe, target, layout, spec: checked.spec, previous, manager };
     const checks = await checkHost(context, { givenImages: givenImages(flags, 'up'), createBucket: flags.s3CreateBucket === true });
-    const { spec, pgData, lingerEnabledByMreg, shown: shownEarly } = checks;
-    const { text: configYaml, kept } = checks.config;
-    const run: UpRun = { ...context, spec, taken, pgData, lingerEnabledByMreg };
-
-    let mountpoints = previous?.volumeMountpoints;
+    const run: UpRun = { ...context, spec: checks.spec, taken, pgData: checks.pgData, lingerEnabledByMreg: checks.lingerEnabledByMreg };
+    const { spec } = run;
     // A first install records itself (and the folders it takes) before it creates anything, so an
     // interrupted run is resumed by up, or removed by down, and --purge knows what is mreg's.
     if (isFresh(previous)) {
@@ -100,53 +96,23 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
       did(S.firstRecord);
     }
 
-    const made = await makeTlsAndSecrets(run, stored, configYaml);
-    const { tls, secrets, missing, previousCreds } = made;
+    const made = await makeTlsAndSecrets(run, stored, checks.config.text);
+    const written = await writeFiles(run, made.secrets, checks.config.kept, made.secretStore);
+    const { ep, unchanged } = await startChanged(run, written, made, checks.shown);
+    const mountpoints = await waitHealthy(run, written.planned, ep);
 
-    const w = await writeFiles(run, secrets, kept, made.secretStore);
-    const { planned, stale } = w;
-    const written = [...tls.changed, ...w.changed, ...stale];
-    // Unchanged files an earlier, interrupted run wrote but never restarted their service for.
-    // The units as they run now: which run an older file, and whether any is down. Read again only when
-    // this run wrote a file (NeedDaemonReload changes with it); else preflight's read answers (issue 19).
-    const before = written.length === 0 && shownEarly ? shownEarly : await readUnitStates(look);
-    const outdated = (await outdatedFiles(before, [...w.files, layout.sslCert, layout.sslKey])).filter(f => !written.includes(f));
-    for (const f of outdated) out.debug(`${f} is newer than its running service: restarting it`);
-    const changed = [...written, ...outdated];
-    for (const f of changed) out.debug(`changed ${f}`);
-
-    const ep: RegistryEndpoint = { hostname: spec.hostname, port: spec.port, ca: spec.tls.kind === 'generate' ? tls.caPem : await readHealthCas('provided', layout) };
-    const states = planned.services.map(s => before.get(s)!);
-    const allActive = states.every(s => s.activeState === 'active');
-    let nothingChanged = changed.length === 0 && missing.length === 0 && allActive;
-
-    if (!nothingChanged || states.some(s => s.needDaemonReload)) {
-      const sd = await manager();
-      await out.step('reload systemd (runs the Quadlet generator)', () => sd.reload());
-      did(S.reload);
-      const wasActive = new Set(states.filter(st => st.activeState === 'active').map(st => st.name));
-      await out.step('start registry units', () => startUnits(sd, planned, changed, wasActive, spec, out));
-      did(...planned.services.map(S.start));
-    }
-    // While Quay starts, podman says where the volumes are (once: a re-run keeps what was recorded).
-    const known = planned.volumes.every(v => mountpoints?.[v]);
-    const asking = known ? undefined : look.volumeMountpoints(planned.volumes).then(m => Object.fromEntries(m)).catch(() => undefined);
-    const waited = await out.step('registry health', () => look.waitForHealth(ep, HEALTH_TIMEOUT_MS, { intervalMs: 200, giveUp: appCrashWatch({ unitState: async name => (await manager()).unitState(name) }) })
-      .catch(err => withJournalTail(err, spec.scope)));
-    if (asking) mountpoints = await asking;
-    out.debug(`healthy after ${waited} ms of probing`);
-    did(S.health);
-
-    const creds = await out.step('first user', () => ensureInitUser(ctx.host, ep, spec, secrets, previousCreds, layout, tls.caPath, previous !== undefined));
-    if (creds.created) nothingChanged = false;
-    did(previousCreds?.username === spec.initUser ? S.keepFirstUser : S.firstUser);
+    const creds = await out.step('first user', () => ensureInitUser(ctx.host, ep, spec, made.secrets, made.previousCreds, layout, made.tls.caPath, previous !== undefined));
+    did(made.previousCreds?.username === spec.initUser ? S.keepFirstUser : S.firstUser);
+    const nothingChanged = unchanged && !creds.created;
 
     if (hooks.beforeReport) await hooks.beforeReport({ systemd: await manager(), spec, endpoint: ep, podman });
-    const finalUpdatedAt = nothingChanged && previous ? previous.updatedAt : probe.now.toISOString();
-    await writeRecord(ctx.host.files, run, { updatedAt: finalUpdatedAt, files: w.files, volumes: planned.volumes, dropped: stale, mountpoints, secretStore: made.secretStore });
+    await writeRecord(ctx.host.files, run, {
+      updatedAt: nothingChanged && previous ? previous.updatedAt : probe.now.toISOString(),
+      files: written.files, volumes: written.planned.volumes, dropped: written.stale, mountpoints, secretStore: made.secretStore,
+    });
     did(S.record);
 
-    reportUp(out, spec, creds.credentials, tls.caPath, { unchanged: nothingChanged, userCreated: creds.created, steps: ran }, Date.now() - started);
+    reportUp(out, spec, creds.credentials, made.tls.caPath, { unchanged: nothingChanged, userCreated: creds.created, steps: ran }, Date.now() - started);
   } finally {
     // A connection still being made is settled first, so main's close() finds it.
     await connecting?.catch(() => undefined);
