@@ -1,47 +1,27 @@
 // mreg up: preflight → TLS → secrets → plan → validate → write → start → health → first user → report.
 // Safe to run again: it reuses the CA, secrets and credentials and restarts only what changed.
-import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+// Its steps live in src/up/: checks, host-checks, tls-secrets, write, start, with record and report.
 import type { CommandContext } from '../cli.js';
-import { HostError, UsageError } from '../errors.js';
+import type { Podman, RegistryEndpoint } from '../actions/ports.js';
+import { ensureInitUser } from '../apply/first-user.js';
+import { withS3Inputs } from '../apply/object-storage.js';
+import { readStoredSecretsAt } from '../apply/secrets-step.js';
+import { DEFAULT_HOSTNAME_ENV } from '../install-spec/defaults.js';
+import { quayRootLayout } from '../install-spec/layout.js';
 import { parseUpOptions, type RawUpFlags } from '../install-spec/options.js';
-import { factsFor, plan as makePlan } from '../plan/plan.js';
-import { readKeptConfig } from '../apply/kept-config.js';
-import { accessRuleChanges } from '../plan/config-keep.js';
-import { layoutProblem, staleUnits, unitDirs } from '../plan/layout-move.js';
-import { redact } from '../plan/redact.js';
-import { quayRootLayout, type QuayRootLayout } from '../install-spec/layout.js';
-import { COMPONENTS } from '../model/components.js';
-import { certsDDir, pointerPath, systemdUnitDir } from '../model/scope.js';
-import { ALL_SECRET_NAMES, ALL_UNITS, storageText, UNITS } from '../model/views.js';
-import { requireImages } from '../apply/images.js';
-import { preflight } from '../install-spec/preflight.js';
-import { DEFAULT_HOSTNAME_ENV, HEALTH_TIMEOUT_MS } from '../install-spec/defaults.js';
-import { recordSpec, serializeRecord, RECORD_SCHEMA_VERSION, type InstallRecord } from '../install-spec/record.js';
-import type { InstallSecrets, InstallSpec } from '../install-spec/spec.js';
-import { createSecrets, generateSecrets, readStoredSecretsAt, resolveSecrets } from '../apply/secrets-step.js';
-import { ensureTls } from '../apply/tls-step.js';
-import { labelBindPaths, SELINUX_STEP } from '../apply/selinux-step.js';
-import { bindMounts, checksPgData, UP_STEP, upSteps } from '../plan/up-steps.js';
-import { imagesShownRunning, runningUnitFiles } from '../plan/running-images.js';
-import { readCredentials, writeCredentials, type Credentials } from '../apply/credentials.js';
-import { checkInputFiles, givenImages, printDryRun, remoteOptionEnv, runOnTarget, stringFlag } from './common.js';
-import { outdatedFiles, quadletFilesDiffer, startUnits, validateUnits, writeIfChanged, writePlan } from '../apply/units-step.js';
-import type { ActionPorts, FilePorts, HostPorts, HostProbe, InspectPorts, Podman, RegistryEndpoint, ShownState } from '../actions/ports.js';
-import { reviewRerun, withRecordedFlags, type RerunReview } from '../install-spec/rerun.js';
-import { mergeTaken, takenDir, takeProblem, type TakenDir } from '../install-spec/taken-dirs.js';
-import { appCrashWatch, withJournalTail } from '../apply/crash-watch.js';
-import { loadImageArchive } from '../apply/image-archive.js';
-import { VERSION } from '../version.js';
-import { action } from '../actions/action.js';
-import { executeActions } from '../actions/execute.js';
-import { allInOrder } from '../concurrent.js';
-import { checkObjectStorage, withS3Inputs } from '../apply/object-storage.js';
-import { readHealthCas } from '../apply/health-ca.js';
+import type { InstallSpec } from '../install-spec/spec.js';
+import { UP_STEP } from '../plan/up-steps.js';
 import { stepLog } from '../ui/step-log.js';
-
-// TCG test VMs and loaded hosts have taken over 10 s for the first user (bcrypt, schema warm-up).
-const INIT_USER_TIMEOUT_MS = 60_000;
+import { checkUp, type CheckedUp } from '../up/checks.js';
+import { planDryRun } from '../up/dry-run.js';
+import { checkHost } from '../up/host-checks.js';
+import { isFresh, writeRecord } from '../up/record.js';
+import { reportUp } from '../up/report.js';
+import type { Systemd, UpContext, UpRun } from '../up/run.js';
+import { startChanged, waitHealthy } from '../up/start.js';
+import { makeTlsAndSecrets } from '../up/tls-secrets.js';
+import { writeFiles } from '../up/write.js';
+import { checkInputFiles, givenImages, printDryRun, remoteOptionEnv, runOnTarget, stringFlag } from './common.js';
 
 export function rawUpFlags(flags: Record<string, unknown>): RawUpFlags {
   const str = (k: string) => stringFlag(flags, k, 'up');
@@ -55,8 +35,6 @@ export function rawUpFlags(flags: Record<string, unknown>): RawUpFlags {
     anonymousAccess: str('anonymousAccess'), userCreation: str('userCreation'),
   };
 }
-
-type Systemd = ActionPorts['systemd'];
 
 /** What another command (restore) does inside up's run, with the registry healthy and the lock held. */
 export interface UpHooks {
@@ -73,16 +51,21 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
   // Every check before the first change: flags, the existing install, folders, input files.
   // up -H names a new registry after the target (remoteEnv); an install's recorded name still wins.
   const named = ctx.env[DEFAULT_HOSTNAME_ENV];
-  const checked = await checkUp({ host: ctx.host, look }, rawUpFlags(flags), probe, named ? async () => named : () => ctx.host.hostFqdn());
+  const found = await checkUp({ host: ctx.host, look }, rawUpFlags(flags), probe, named ? async () => named : () => ctx.host.hostFqdn());
+  await checkInputFiles(found.spec, probe.now);
+  const checked: CheckedUp = { ...found, spec: await withS3Inputs(found.spec) };
   const { previous, review, taken } = checked;
-  let spec = checked.spec;
-  const layout = quayRootLayout(spec.quayRoot);
+  const layout = quayRootLayout(checked.spec.quayRoot);
   const podman = ctx.host.podman();
   // The install's scope: its systemd and PostgreSQL data.
-  const target = { ...probe, scope: spec.scope };
+  const target = { ...probe, scope: checked.spec.scope };
 
   if (flags.dryRun) {
-    await dryRun(checked, probe, layout, ctx);
+    const { files, steps } = await planDryRun(out, checked, probe, layout, flags.s3CreateBucket === true);
+    const actions = steps.map(s => s.text);
+    // `plan` carries each step's id, as down's does: `up --json` names the steps it took with them.
+    if (out.json) out.resultJson({ dryRun: true, scope: checked.spec.scope, files, actions, plan: steps });
+    else printDryRun(out, files, actions);
     return;
   }
 
@@ -101,440 +84,38 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     // From podman's files when the record names the folder it confirmed, else one podman process.
     const stored = readStoredSecretsAt(podman, previous?.secretStore);
     stored.catch(() => undefined); // its failure is reported by the secrets step, after every check
-    let lingerEnabledByMreg = previous && !previous.removedAt ? previous.lingerEnabledByMreg : false;
-
-    // Every unit's state by name, in one `systemctl show`: read in preflight, and again only by a run that wrote a file.
-    const readUnitStates = async () => new Map((await look.unitStates(ALL_UNITS)).map(st => [st.name, st] as const));
-    let shownEarly: Map<string, ShownState> | undefined;
-    const preflightStep = () => out.step('preflight', async () => {
-      let sdError: string | undefined;
-      // Independent questions, asked at once.
-      const [shown, portFree, resolves, diskFree] = await Promise.all([
-        readUnitStates().catch((err: unknown) => { sdError = err instanceof Error ? err.message : String(err); return undefined; }),
-        look.portFree(spec.port).catch(() => true),
-        look.resolves(spec.hostname).catch(() => false),
-        look.diskFree(spec.quayStorage.kind === 'path' ? spec.quayStorage.path : spec.quayRoot),
-      ]);
-      shownEarly = shown;
-      const appState = shownEarly?.get(UNITS.app);
-      const podState = shownEarly?.get(UNITS.pod);
-      // An interrupted earlier run may have left our pod up and holding the port: that is ours to restart.
-      const ourPodUp = podState !== undefined && ['active', 'activating', 'reloading'].includes(podState.activeState)
-        && podState.sourcePath.startsWith(`${probe.quadletDir}/`);
-      const result = preflight(spec, {
-        ...probe,
-        systemdReachable: shown !== undefined,
-        systemdError: sdError,
-        portFree,
-        portOwnedByInstall: (previous?.spec.port === spec.port && appState?.activeState === 'active') || ourPodUp,
-        hostnameResolves: resolves,
-        diskFreeBytes: diskFree,
-      });
-      for (const w of result.warnings) out.warn(w);
-      if (result.errors.length > 0) {
-        throw new HostError(result.errors.join('\nmreg: error: '), 'nothing was changed; fix the above and run mreg up again');
-      }
-    });
-
-    // Images and existing PostgreSQL data of another major are checked before anything is written
-    // (after loading an archive, which brings the images). The data check is skipped when this
-    // install already runs that image.
-    const imagesStep = () => out.step('images present', () => requireImages(podman, spec, 'load them with --image-archive FILE, or `podman pull` them on a connected host and `podman save` them here; mreg never pulls (air-gapped)'));
-    const checkPg = checksPgData(spec, previous);
-    const pgStep = async () => (checkPg ? out.step('PostgreSQL data version', () => ctx.host.inspect(target).assertPgMajorCompatible(spec.pgStorage, spec.images.postgres, previous?.pgData, previous?.volumeMountpoints))
-      : previous?.pgData);
-    let pgData: Awaited<ReturnType<typeof pgStep>>;
-    // The units running unchanged from the recorded files with the recorded images (plan/running-images.ts).
-    const imagesRunning = async () => {
-      const units = ALL_UNITS.map(n => shownEarly?.get(n));
-      if (!shownEarly || !imagesShownRunning(previous, spec, units)) return false;
-      return (await outdatedFiles(shownEarly, runningUnitFiles(units as ShownState[]))).length === 0;
-    };
-    if (spec.imageArchive) {
-      await preflightStep();
-      const archive = spec.imageArchive;
-      const loaded = await out.step(`load images from ${archive}`, () => loadImageArchive(podman, archive, givenImages(flags, 'up')));
-      for (const l of loaded.lines) out.info(`    ${l}`);
-      spec = { ...spec, images: { ...spec.images, ...loaded.images } };
-      await imagesStep();
-      pgData = await pgStep();
-      did(S.preflight, S.loadImages, S.images);
-    } else {
-      // The three checks only read, and each waits on its own podman or systemctl process: asked at once
-      // (about a second each under emulation). A failure is reported in this order, whichever ends first.
-      // A re-run of a live install asks podman only when its units do not show the images are here.
-      const checked = preflightStep();
-      const images = previous && !previous.removedAt ? checked.then(async () => {
-        if (await imagesRunning()) out.debug('images present: the install\'s units run them');
-        else await imagesStep();
-      }) : imagesStep();
-      [, , pgData] = await allInOrder([checked, images, pgStep()]);
-      did(S.preflight, S.images);
-    }
-    if (checkPg) did(S.pgData);
-
-    // The bucket last: its write check (and --s3CreateBucket) touch the object store, so only once the host passed.
-    const s3 = spec.quayStorage;
-    if (s3.kind === 's3') {
-      const created = await out.step(`object storage ${storageText(s3)}`, () => checkObjectStorage(s3, flags.s3CreateBucket === true));
-      if (created) out.info(`    created bucket ${s3.bucket}`);
-      did(S.objectStorage);
-    }
-
-    // Linger is the one check that changes the host: only once everything else passed.
-    if (spec.scope === 'rootless' && !probe.lingerEnabled) {
-      try {
-        await ctx.host.enableLinger(probe.uid);
-        lingerEnabledByMreg = true;
-        out.info(`    enabled linger for ${probe.user} so the registry runs without a login session`);
-        did(S.linger);
-      } catch {
-        // polkit may refuse self-linger (Debian 13 without polkit does); an admin must do it once.
-        throw new HostError(`linger is off for ${probe.user} and this user may not turn it on; run \`sudo loginctl enable-linger ${probe.user}\`, then mreg up again`,
-          'nothing was changed');
-      }
-    }
-
-    // The config.yaml on disk keeps its settings and foreign keys through the render; one that is not
-    // YAML is refused here, before the first change.
-    const { text: configYaml, kept } = await readKeptConfig(layout.configYaml);
-    if (configYaml !== undefined) for (const c of accessRuleChanges(kept, spec.accessRules)) out.info(`mreg: changing ${c}`);
-
-    let dropped: readonly string[] = []; // stale unit files this run deleted: no longer mreg's to remove
-    let mountpoints = previous?.volumeMountpoints; // where podman keeps each volume (for status), asked once
-    let secretStore: string | undefined; // where podman keeps the secrets' values, when it confirmed one (secrets step)
-    const recordAt = (updatedAt: string, plannedFiles: readonly string[], volumes: readonly string[]): InstallRecord => ({
-      schemaVersion: RECORD_SCHEMA_VERSION,
-      mregVersion: VERSION,
-      createdAt: previous?.createdAt ?? probe.now.toISOString(),
-      updatedAt,
-      spec: recordSpec(spec),
-      // Keep what other commands recorded (cert trust's ca.crt) so down --purge still removes it.
-      files: [...new Set([...(previous ? previous.files.filter(f => !dropped.includes(f)) : []), ...plannedFiles, layout.sslCert, layout.sslKey, layout.credentials,
-        ...(spec.tls.kind === 'generate' ? [layout.caCert, layout.caKey] : [])])].sort(),
-      secrets: ALL_SECRET_NAMES,
-      volumes: [...volumes],
-      lingerEnabledByMreg,
-      pgData, // undefined (nothing verified) is left out of the JSON
-      takenDirs: taken,
-      volumeMountpoints: mountpoints,
-      secretStore,
-      migratedFrom: previous?.migratedFrom, // undefined is left out of the JSON
-    });
+    const context: UpContext = { out, did, host: ctx.host, look, podman, probe, target, layout, spec: checked.spec, previous, manager };
+    const checks = await checkHost(context, { givenImages: givenImages(flags, 'up'), createBucket: flags.s3CreateBucket === true });
+    const run: UpRun = { ...context, spec: checks.spec, taken, pgData: checks.pgData, lingerEnabledByMreg: checks.lingerEnabledByMreg };
+    const { spec } = run;
     // A first install records itself (and the folders it takes) before it creates anything, so an
     // interrupted run is resumed by up, or removed by down, and --purge knows what is mreg's.
-    const fresh = !previous || Boolean(previous.removedAt);
-    if (fresh) {
+    if (isFresh(previous)) {
       await ctx.host.files.makeDir(layout.root, 0o700);
-      await writeRecord(ctx.host.files, layout, recordAt(probe.now.toISOString(), [], []), spec, probe.home);
+      await writeRecord(ctx.host.files, run, { updatedAt: probe.now.toISOString(), files: [], volumes: [], mountpoints: previous?.volumeMountpoints });
       did(S.firstRecord);
     }
 
-    // TLS files and podman secrets are independent: made at once, once every check has passed.
-    const previousCreds = await readCredentials(layout.credentials);
-    if (previousCreds) await ctx.host.files.ensureMode(layout.credentials, 0o600);
-    const pendingCreds = await readCredentials(layout.credentialsPending);
-    const initPassword = previousCreds?.password ?? spec.initPassword ?? pendingCreds?.password;
-    const [tls, { secrets, missing }] = await allInOrder([
-      out.step('TLS certificates', () => ensureTls(spec, layout, probe.now, shortName(spec.hostname))),
-      out.step('secrets', async () => {
-        const read = await stored;
-        secretStore = read.store; // a folder podman no longer confirms is forgotten, never trusted
-        const r = resolveSecrets(read.values, initPassword ?? generateSecrets().initPassword, configYaml);
-        await createSecrets(podman, r.secrets, r.missing);
-        return r;
-      }),
-    ]);
-    if (missing.length > 0) out.debug(`created podman secrets: ${missing.join(', ')}`);
-    did(S.tls, ...ALL_SECRET_NAMES.map(S.secret));
+    const made = await makeTlsAndSecrets(run, stored, checks.config.text);
+    const written = await writeFiles(run, made.secrets, checks.config.kept, made.secretStore);
+    const { ep, unchanged } = await startChanged(run, written, made, checks.shown);
+    const mountpoints = await waitHealthy(run, written.planned, ep);
 
-    const planned = makePlan(spec, factsFor(probe), secrets, kept);
-    await out.step('storage', async () => {
-      // A bind folder: Quay must write its blob folder (the model's owner); Postgres data gets :U from the unit.
-      for (const { mount, path } of bindMounts(spec)) {
-        await ctx.host.prepareBindDir(path, mount.mode, spec.scope, mount.owner);
-        did(S.bindDir(path));
-      }
-    });
-    if (planned.selinuxLabels.length > 0) {
-      await out.step(SELINUX_STEP, () => labelBindPaths(planned, spec.scope, layout, out));
-      did(...planned.selinuxLabels.map(S.selinuxLabel));
-    }
-    // Unchanged Quadlet files are the ones systemd already runs: the generator has nothing new to judge.
-    if (await quadletFilesDiffer(planned)) {
-      await out.step('validate units with podman\'s Quadlet generator', () => validateUnits(podman, planned, spec));
-      did(S.validate);
-    } else out.debug('Quadlet files unchanged: not validated again');
-
-    // Every file is recorded before it is written, so down removes it even if this run is killed
-    // (a run resumed after one killed before this point still has the early record's short list).
-    const plannedFiles = planned.files.map(f => f.path);
-    if (fresh || plannedFiles.some(f => !previous!.files.includes(f))) {
-      await writeRecord(ctx.host.files, layout, recordAt(probe.now.toISOString(), plannedFiles, planned.volumes), spec, probe.home);
-      did(S.recordFiles);
-    }
-
-    const changedFiles = await out.step('write units and config', () => writePlan(planned, layout));
-    did(...plannedFiles.map(S.write));
-    // After a move to podman 5 the plain pod unit would shadow the generated one: it goes before the reload.
-    const stale = previous ? staleUnits(previous.files, plannedFiles, unitDirs(probe)) : [];
-    if (stale.length > 0) {
-      const podmanVersion = probe.podmanVersion?.join('.');
-      await executeActions(stale.map(path => action({ kind: 'remove-file', path }, `remove the units podman ${podmanVersion} does not use`)),
-        await ctx.host.actionPorts(probe), { out });
-      for (const f of stale) out.info(`    removed ${f} (not one of the units for podman ${podmanVersion})`);
-      did(...stale.map(S.removeStale));
-    }
-    dropped = stale;
-    const written = [...tls.changed, ...changedFiles, ...stale];
-    // Unchanged files an earlier, interrupted run wrote but never restarted their service for.
-    // The units as they run now: which run an older file, and whether any is down. Read again only when
-    // this run wrote a file (NeedDaemonReload changes with it); else preflight's read answers (issue 19).
-    const before = written.length === 0 && shownEarly ? shownEarly : await readUnitStates();
-    const outdated = (await outdatedFiles(before, [...plannedFiles, layout.sslCert, layout.sslKey])).filter(f => !written.includes(f));
-    for (const f of outdated) out.debug(`${f} is newer than its running service: restarting it`);
-    const changed = [...written, ...outdated];
-    for (const f of changed) out.debug(`changed ${f}`);
-
-    const ep: RegistryEndpoint = { hostname: spec.hostname, port: spec.port, ca: spec.tls.kind === 'generate' ? tls.caPem : await readHealthCas('provided', layout) };
-    const states = planned.services.map(s => before.get(s)!);
-    const allActive = states.every(s => s.activeState === 'active');
-    let nothingChanged = changed.length === 0 && missing.length === 0 && allActive;
-
-    if (!nothingChanged || states.some(s => s.needDaemonReload)) {
-      const sd = await manager();
-      await out.step('reload systemd (runs the Quadlet generator)', () => sd.reload());
-      did(S.reload);
-      const wasActive = new Set(states.filter(st => st.activeState === 'active').map(st => st.name));
-      await out.step('start registry units', () => startUnits(sd, planned, changed, wasActive, spec, out));
-      did(...planned.services.map(S.start));
-    }
-    // While Quay starts, podman says where the volumes are (once: a re-run keeps what was recorded).
-    const known = planned.volumes.every(v => mountpoints?.[v]);
-    const asking = known ? undefined : look.volumeMountpoints(planned.volumes).then(m => Object.fromEntries(m)).catch(() => undefined);
-    const waited = await out.step('registry health', () => look.waitForHealth(ep, HEALTH_TIMEOUT_MS, { intervalMs: 200, giveUp: appCrashWatch({ unitState: async name => (await manager()).unitState(name) }) })
-      .catch(err => withJournalTail(err, spec.scope)));
-    if (asking) mountpoints = await asking;
-    out.debug(`healthy after ${waited} ms of probing`);
-    did(S.health);
-
-    const creds = await out.step('first user', () => ensureInitUser(ctx.host, ep, spec, secrets, previousCreds, layout, tls.caPath, previous !== undefined));
-    if (creds.created) nothingChanged = false;
-    did(previousCreds?.username === spec.initUser ? S.keepFirstUser : S.firstUser);
+    const creds = await out.step('first user', () => ensureInitUser(ctx.host, ep, spec, made.secrets, made.previousCreds, layout, made.tls.caPath, previous !== undefined));
+    did(made.previousCreds?.username === spec.initUser ? S.keepFirstUser : S.firstUser);
+    const nothingChanged = unchanged && !creds.created;
 
     if (hooks.beforeReport) await hooks.beforeReport({ systemd: await manager(), spec, endpoint: ep, podman });
-    const finalUpdatedAt = nothingChanged && previous ? previous.updatedAt : probe.now.toISOString();
-    await writeRecord(ctx.host.files, layout, recordAt(finalUpdatedAt, plannedFiles, planned.volumes), spec, probe.home);
+    await writeRecord(ctx.host.files, run, {
+      updatedAt: nothingChanged && previous ? previous.updatedAt : probe.now.toISOString(),
+      files: written.files, volumes: written.planned.volumes, dropped: written.stale, mountpoints, secretStore: made.secretStore,
+    });
     did(S.record);
 
-    report(ctx, spec, creds.credentials, tls.caPath, { unchanged: nothingChanged, userCreated: creds.created, steps: ran }, Date.now() - started);
+    reportUp(out, spec, creds.credentials, made.tls.caPath, { unchanged: nothingChanged, userCreated: creds.created, steps: ran }, Date.now() - started);
   } finally {
     // A connection still being made is settled first, so main's close() finds it.
     await connecting?.catch(() => undefined);
     await release();
   }
-}
-
-/** What checkUp reads through: the install lookup, and file and folder looks. */
-interface CheckPorts {
-  host: Pick<HostPorts, 'findRecordedInstall' | 'readRecordAt'>;
-  look: Pick<InspectPorts, 'exists' | 'dirState'>;
-}
-
-interface CheckedUp {
-  spec: InstallSpec;
-  /** This scope's install record, when there is one (also after `mreg down`). */
-  previous?: InstallRecord;
-  review: RerunReview;
-  /** The folders to record as mreg's (spec/taken-dirs.ts); undefined for an install an older mreg made, which never recorded them. */
-  taken?: TakenDir[];
-}
-
-/**
- * Flags → spec over the scope's one install: left-out flags come from its record, a disagreeing flag
- * is refused or named as a change, and quayRoot and storage folders are checked before any is made.
- * Reads only; every refusal is a UsageError (exit 2, nothing changed).
- */
-async function checkUp(ports: CheckPorts, given: RawUpFlags, probe: HostProbe, defaultHost: () => Promise<string>): Promise<CheckedUp> {
-  const { host, look } = ports;
-  const recorded = await host.findRecordedInstall(probe.scope, probe.home);
-  const raw = recorded ? withRecordedFlags(given, recorded.record.spec, recorded.layout) : given;
-  const env = { scope: probe.scope, fqdn: raw.quayHostname === undefined ? await defaultHost() : '', home: probe.home };
-  let spec = parseUpOptions(raw, env);
-  if (recorded && spec.quayRoot !== recorded.layout.root) {
-    throw new UsageError(`--quayRoot ${spec.quayRoot}: this host already has a ${probe.scope} mreg install at ${recorded.layout.root}, and mreg keeps one install per scope`,
-      `leave --quayRoot out to use that install, or remove it first: mreg down --purge --quayRoot ${recorded.layout.root}`);
-  }
-  // A quayRoot given by flag whose pointer was lost still holds its record.
-  const found = recorded ?? await host.readRecordAt(spec.quayRoot);
-  if (found && !recorded) spec = parseUpOptions(withRecordedFlags(given, found.record.spec, found.layout), env);
-  const previous = found?.record;
-  const layout = quayRootLayout(spec.quayRoot);
-  if (!previous) await refuseForeignUnits(look.exists, probe.quadletDir, systemdUnitDir(probe.scope, probe.home));
-  const refusal = previous && probe.podmanVersion
-    ? layoutProblem(previous.files, probe.podmanVersion, unitDirs(probe), 'up') : undefined;
-  if (refusal) throw new HostError(refusal, 'nothing was changed; run mreg on podman 5 again (dnf update podman), or back up on that host and restore on one with podman 5');
-
-  const firstUser = previous ? await readCredentials(layout.credentials) : undefined;
-  const review = previous ? reviewRerun(spec, previous.spec, !previous.removedAt, firstUser) : { refused: [], changes: [] };
-  const problems = [...review.refused];
-  const dirs: Array<{ flag: string; path: string; isQuayRoot: boolean; recorded: boolean }> = [
-    { flag: '--quayRoot', path: spec.quayRoot, isQuayRoot: true, recorded: previous !== undefined },
-  ];
-  for (const [flag, s, was] of [['--quayStorage', spec.quayStorage, previous?.spec.quayStorage], ['--pgStorage', spec.pgStorage, previous?.spec.pgStorage]] as const) {
-    if (s.kind === 'path') dirs.push({ flag, path: s.path, isQuayRoot: false, recorded: was?.kind === 'path' && was.path === s.path });
-  }
-  const taken: TakenDir[] = [];
-  for (const d of dirs) {
-    const state = await look.dirState(d.path);
-    const problem = takeProblem({ ...d, state, home: probe.home });
-    if (problem) problems.push(problem);
-    const t = d.recorded ? undefined : takenDir(d.path, state);
-    if (t) taken.push(t);
-  }
-  if (problems.length > 0) throw new UsageError(problems, 'nothing was changed; see: mreg up --help');
-  await checkInputFiles(spec, probe.now);
-  spec = await withS3Inputs(spec);
-  // The local copy storage migrate left stays mreg's until --cleanup gives it back.
-  const inUse = new Set([...dirs.map(d => d.path), ...(previous?.migratedFrom?.kind === 'path' ? [previous.migratedFrom.path] : [])]);
-  if (previous && !previous.takenDirs) return { spec, previous, review };
-  return { spec, previous, review, taken: mergeTaken(previous?.takenDirs?.filter(d => inUse.has(d.path)), taken) };
-}
-
-/**
- * Units of a registry mreg has no record of are not taken over: Quadlet files (another tool's, or an
- * install whose quayRoot was lost), or mirror-registry's plain units, which would shadow the generated
- * ones of the same name (a 1.2 uninstall leaves them behind).
- */
-async function refuseForeignUnits(exists: InspectPorts['exists'], quadletDir: string, legacyDir: string): Promise<void> {
-  const app = join(quadletDir, COMPONENTS.app.quadletFile);
-  if (await exists(app)) {
-    throw new UsageError(`${app} exists, but this scope has no mreg install record (no pointer, nothing at the default quayRoot)`,
-      'if mreg made it, pass its --quayRoot; if mirror-registry did, use mreg adopt; otherwise stop and remove those units first');
-  }
-  const legacy = join(legacyDir, UNITS.app);
-  if (await exists(legacy)) {
-    throw new UsageError(`${legacy} exists: a mirror-registry install (or what its uninstall left) whose units would shadow mreg's`,
-      `take it over with \`mreg adopt\`; if it was uninstalled, remove ${legacyDir}/quay-*.service and run \`systemctl${legacyDir.startsWith('/etc/') ? '' : ' --user'} daemon-reload\` first`);
-  }
-}
-
-function shortName(hostname: string): string | undefined {
-  const s = hostname.split('.')[0];
-  return s && s !== hostname ? s : undefined;
-}
-
-/** The install record, and the pointer that lets down/status/upgrade find quayRoot without flags. */
-async function writeRecord(files: FilePorts, layout: QuayRootLayout, record: InstallRecord, spec: InstallSpec, home: string): Promise<void> {
-  await writeIfChanged(layout.record, serializeRecord(record), 0o600);
-  const pointer = pointerPath(spec.scope, home);
-  await files.makeDir(dirname(pointer), 0o755);
-  await writeIfChanged(pointer, `${spec.quayRoot}\n`, 0o644);
-}
-
-async function dryRun(checked: CheckedUp, probe: HostProbe, layout: QuayRootLayout, ctx: CommandContext): Promise<void> {
-  const { out } = ctx;
-  const { spec, previous } = checked;
-  const secrets = generateSecrets(spec.initPassword);
-  const facts = factsFor(probe);
-  if (!facts.podmanVersion) {
-    facts.podmanVersion = [5, 0, 0];
-    out.warn('podman not found; rendering for podman 5.0 (the .pod layout; mreg also supports 4.6-4.9 with a plain quay-pod.service)');
-  }
-  const planned = makePlan(spec, facts, secrets, (await readKeptConfig(layout.configYaml)).kept);
-  const files = planned.files.map(f => ({ path: f.path, mode: `0${f.mode.toString(8)}`, content: redact(f.content, secrets, spec) }));
-  const steps = upSteps({
-    spec, previous, changes: checked.review.changes, planned, layout,
-    host: { user: probe.user, home: probe.home, lingerEnabled: probe.lingerEnabled, podmanVersion: facts.podmanVersion, unitDirs: unitDirs(probe) },
-    credentialsUser: previous ? (await readCredentials(layout.credentials))?.username : undefined,
-    createBucket: ctx.flags.s3CreateBucket === true,
-  });
-  const actions = steps.map(s => s.text);
-  if (out.json) {
-    // `plan` carries each step's id, as down's does: `up --json` names the steps it took with them.
-    out.resultJson({ dryRun: true, scope: spec.scope, files, actions, plan: steps });
-    return;
-  }
-  printDryRun(out, files, actions);
-}
-
-
-/** What making the first user goes through: HTTPS to the registry, and the pending credentials file. */
-type InitUserPorts = Pick<HostPorts, 'httpsRequest' | 'files'>;
-
-/**
- * Creates the first user once. `recorded`: mreg has a record of this install; when it holds no
- * credentials (an adopted mirror-registry install), existing users are kept and none is created.
- */
-async function ensureInitUser(ports: InitUserPorts, ep: RegistryEndpoint, spec: InstallSpec, secrets: InstallSecrets, previous: Credentials | undefined,
-  layout: QuayRootLayout, caPath: string | undefined, recorded: boolean): Promise<{ credentials?: Credentials; created: boolean }> {
-  const url = `https://${spec.hostname}:${spec.port}`;
-  if (previous && previous.username === spec.initUser) return { credentials: { ...previous, url, ca: caPath }, created: false };
-  const credentials: Credentials = { url, username: spec.initUser, password: secrets.initPassword, ca: caPath };
-  const pending = layout.credentialsPending;
-  await writeCredentials(pending, credentials);
-  let answer: string;
-  let ok: boolean;
-  try {
-    const r = await ports.httpsRequest(ep, 'POST', '/api/v1/user/initialize', {
-      username: spec.initUser, password: secrets.initPassword, email: `${spec.initUser}@${spec.hostname}`, access_token: true,
-    }, INIT_USER_TIMEOUT_MS);
-    answer = `answered HTTP ${r.status}`;
-    if (recorded && !previous && r.status >= 400 && r.status < 500 && !(await loginWorks(ports, ep, spec.initUser, secrets.initPassword))) {
-      await ports.files.remove(pending);
-      return { created: false };
-    }
-    // Not 2xx: an earlier, interrupted run may have created the user with this same password.
-    ok = (r.status >= 200 && r.status < 300) || (await loginWorks(ports, ep, spec.initUser, secrets.initPassword));
-  } catch (err) {
-    // A timed-out request may still have created the user: the password decides.
-    answer = err instanceof Error ? err.message : String(err);
-    ok = await loginWorks(ports, ep, spec.initUser, secrets.initPassword).catch(() => false);
-  }
-  if (!ok) {
-    throw new HostError(`could not create the first user ${spec.initUser}: /api/v1/user/initialize ${answer}`,
-      previous ? `the registry already has users; the recorded credentials are in ${layout.credentials}`
-        : `if a user already exists in this database, use its credentials; otherwise check \`mreg logs quay-app\` and run mreg up again (it reuses the password in ${pending})`);
-  }
-  await writeCredentials(layout.credentials, credentials);
-  await ports.files.remove(pending);
-  return { credentials, created: true };
-}
-
-/**
- * Whether the registry accepts this login. Quay's token endpoint answers 200; a plain distribution
- * registry has no /v2/auth and answers 404 once the credentials are accepted. 401 is a wrong password.
- */
-async function loginWorks(ports: Pick<InitUserPorts, 'httpsRequest'>, ep: RegistryEndpoint, username: string, password: string): Promise<boolean> {
-  const auth = Buffer.from(`${username}:${password}`).toString('base64');
-  const r = await ports.httpsRequest(ep, 'GET', `/v2/auth?service=${encodeURIComponent(ep.hostname)}&account=${encodeURIComponent(username)}`,
-    undefined, INIT_USER_TIMEOUT_MS, { authorization: `Basic ${auth}` });
-  return r.status === 200 || r.status === 404;
-}
-
-function report(ctx: CommandContext, spec: InstallSpec, creds: Credentials | undefined, caPath: string | undefined,
-  how: { unchanged: boolean; userCreated: boolean; steps: readonly string[] }, ms: number): void {
-  const { out } = ctx;
-  const host = `${spec.hostname}:${spec.port}`;
-  const url = `https://${host}`;
-  const certsD = certsDDir({ scope: spec.scope, home: homedir() }, spec.hostname, spec.port);
-  const credsFile = join(spec.quayRoot, 'credentials');
-  const login = creds ? `podman login -u ${creds.username} -p '${creds.password}' ${host}` : `podman login ${host}`;
-  if (out.json) {
-    // Asked for by a script: the password is part of the result every time.
-    out.resultJson({ url, username: creds?.username ?? null, password: creds?.password ?? null, caPath: caPath ?? null,
-      loginCommand: login, unchanged: how.unchanged, scope: spec.scope, quayRoot: spec.quayRoot, durationMs: ms, steps: how.steps });
-    return;
-  }
-  out.info(how.unchanged ? 'mreg: the registry is installed and healthy; nothing changed' : `mreg: registry ready in ${(ms / 1000).toFixed(1)} s`);
-  // The password is printed once, when the user is made; afterwards it is only in the 0600 credentials file.
-  const shown = creds !== undefined && how.userCreated;
-  out.result([
-    `URL:         ${url}`,
-    ...(creds ? [`Username:    ${creds.username}`, shown ? `Password:    ${creds.password}` : `Password:    in ${credsFile} (printed when the user was created)`]
-      : ['Users:       kept from the adopted install; mreg did not create them and holds no password']),
-    ...(caPath ? [`CA:          ${caPath}`, `Trust it:    mreg cert trust   (writes ${certsD}/ca.crt for podman and skopeo here)`] : []),
-    `Login:       ${shown || !creds ? login : `podman login -u ${creds.username} ${host}   (password: see ${credsFile})`}`,
-    ...(creds ? [`Credentials: ${credsFile} (mode 0600)`] : []),
-  ].join('\n'));
 }

@@ -1,6 +1,6 @@
 // The steps `mreg up` takes, as `up --dry-run` lists them: in up's order, from what up knows before its
-// first change. Pure; commands/up.ts reads the inputs, prints the list, and names each step it runs with
-// the same id (`up --json` reports them), so a run and its dry run can be compared.
+// first change. Pure; up (commands/up.ts, its steps in src/up/) reads the inputs, prints the list, and names
+// each step it runs with the same id (`up --json` reports them), so a run and its dry run can be compared.
 import { pointerPath } from '../model/scope.js';
 import { ALL_SECRET_NAMES, STORAGE_MOUNTS, storageText } from '../model/views.js';
 import type { QuayRootLayout } from '../install-spec/layout.js';

@@ -1,0 +1,38 @@
+// What `up --dry-run` shows: the files up would write (secrets redacted) and its steps with their ids,
+// the same list a run marks as it goes (plan/up-steps.ts).
+import type { HostProbe } from '../actions/ports.js';
+import { readCredentials } from '../apply/credentials.js';
+import { readKeptConfig } from '../apply/kept-config.js';
+import { generateSecrets } from '../apply/secrets-step.js';
+import type { QuayRootLayout } from '../install-spec/layout.js';
+import { unitDirs } from '../plan/layout-move.js';
+import { factsFor, plan as makePlan } from '../plan/plan.js';
+import { redact } from '../plan/redact.js';
+import { upSteps, type UpStep } from '../plan/up-steps.js';
+import type { Output } from '../ui/output.js';
+import type { CheckedUp } from './checks.js';
+
+export interface UpDryRun {
+  files: Array<{ path: string; mode: string; content: string }>;
+  steps: UpStep[];
+}
+
+/** Plans with throwaway secrets; without podman, for podman 5.0 (with a warning). Reads only. */
+export async function planDryRun(out: Pick<Output, 'warn'>, checked: CheckedUp, probe: HostProbe, layout: QuayRootLayout, createBucket: boolean): Promise<UpDryRun> {
+  const { spec, previous } = checked;
+  const secrets = generateSecrets(spec.initPassword);
+  const facts = factsFor(probe);
+  if (!facts.podmanVersion) {
+    facts.podmanVersion = [5, 0, 0];
+    out.warn('podman not found; rendering for podman 5.0 (the .pod layout; mreg also supports 4.6-4.9 with a plain quay-pod.service)');
+  }
+  const planned = makePlan(spec, facts, secrets, (await readKeptConfig(layout.configYaml)).kept);
+  const files = planned.files.map(f => ({ path: f.path, mode: `0${f.mode.toString(8)}`, content: redact(f.content, secrets, spec) }));
+  const steps = upSteps({
+    spec, previous, changes: checked.review.changes, planned, layout,
+    host: { user: probe.user, home: probe.home, lingerEnabled: probe.lingerEnabled, podmanVersion: facts.podmanVersion, unitDirs: unitDirs(probe) },
+    credentialsUser: previous ? (await readCredentials(layout.credentials))?.username : undefined,
+    createBucket,
+  });
+  return { files, steps };
+}

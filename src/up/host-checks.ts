@@ -1,0 +1,138 @@
+// Up's checks under the lock, before its first change: the host (preflight), the images (loaded from an
+// archive first), PostgreSQL data of another major, the object store, linger, and config.yaml.
+import type { InspectPorts, ShownState } from '../actions/ports.js';
+import { readKeptConfig } from '../apply/kept-config.js';
+import { loadImageArchive } from '../apply/image-archive.js';
+import { requireImages } from '../apply/images.js';
+import { checkObjectStorage } from '../apply/object-storage.js';
+import { outdatedFiles } from '../apply/units-step.js';
+import { allInOrder } from '../concurrent.js';
+import { HostError } from '../errors.js';
+import type { PgVerified } from '../install-spec/pg-version.js';
+import { preflight } from '../install-spec/preflight.js';
+import type { Images, InstallSpec } from '../install-spec/spec.js';
+import { ALL_UNITS, storageText, UNITS } from '../model/views.js';
+import { accessRuleChanges, type KeptConfig } from '../plan/config-keep.js';
+import { imagesShownRunning, runningUnitFiles } from '../plan/running-images.js';
+import { checksPgData, UP_STEP } from '../plan/up-steps.js';
+import type { UpContext } from './run.js';
+
+export interface HostChecked {
+  /** The spec with the images an archive brought. */
+  spec: InstallSpec;
+  pgData?: PgVerified;
+  lingerEnabledByMreg: boolean;
+  /** Every unit's state as preflight read it; undefined when systemd did not answer. */
+  shown?: Map<string, ShownState>;
+  /** config.yaml as it is on disk, and what of it the render keeps. */
+  config: { text?: string; kept: KeptConfig };
+}
+
+/** Every unit's state by name, in one `systemctl show`: read in preflight, and again only by a run that wrote a file. */
+export async function readUnitStates(look: Pick<InspectPorts, 'unitStates'>): Promise<Map<string, ShownState>> {
+  return new Map((await look.unitStates(ALL_UNITS)).map(st => [st.name, st] as const));
+}
+
+/** Rejects with HostError (nothing changed) at the first check that fails; only linger, the last, changes the host. */
+export async function checkHost(c: UpContext, opts: { givenImages: Partial<Images>; createBucket: boolean }): Promise<HostChecked> {
+  const { out, did, look, podman, probe, previous } = c;
+  const S = UP_STEP;
+  let spec = c.spec;
+  let lingerEnabledByMreg = previous && !previous.removedAt ? previous.lingerEnabledByMreg : false;
+
+  let shownEarly: Map<string, ShownState> | undefined;
+  const preflightStep = () => out.step('preflight', async () => {
+    let sdError: string | undefined;
+    // Independent questions, asked at once.
+    const [shown, portFree, resolves, diskFree] = await Promise.all([
+      readUnitStates(look).catch((err: unknown) => { sdError = err instanceof Error ? err.message : String(err); return undefined; }),
+      look.portFree(spec.port).catch(() => true),
+      look.resolves(spec.hostname).catch(() => false),
+      look.diskFree(spec.quayStorage.kind === 'path' ? spec.quayStorage.path : spec.quayRoot),
+    ]);
+    shownEarly = shown;
+    const appState = shownEarly?.get(UNITS.app);
+    const podState = shownEarly?.get(UNITS.pod);
+    // An interrupted earlier run may have left our pod up and holding the port: that is ours to restart.
+    const ourPodUp = podState !== undefined && ['active', 'activating', 'reloading'].includes(podState.activeState)
+      && podState.sourcePath.startsWith(`${probe.quadletDir}/`);
+    const result = preflight(spec, {
+      ...probe,
+      systemdReachable: shown !== undefined,
+      systemdError: sdError,
+      portFree,
+      portOwnedByInstall: (previous?.spec.port === spec.port && appState?.activeState === 'active') || ourPodUp,
+      hostnameResolves: resolves,
+      diskFreeBytes: diskFree,
+    });
+    for (const w of result.warnings) out.warn(w);
+    if (result.errors.length > 0) {
+      throw new HostError(result.errors.join('\nmreg: error: '), 'nothing was changed; fix the above and run mreg up again');
+    }
+  });
+
+  // Images and existing PostgreSQL data of another major are checked before anything is written
+  // (after loading an archive, which brings the images). The data check is skipped when this
+  // install already runs that image.
+  const imagesStep = () => out.step('images present', () => requireImages(podman, spec, 'load them with --image-archive FILE, or `podman pull` them on a connected host and `podman save` them here; mreg never pulls (air-gapped)'));
+  const checkPg = checksPgData(spec, previous);
+  const pgStep = async () => (checkPg ? out.step('PostgreSQL data version', () => c.host.inspect(c.target).assertPgMajorCompatible(spec.pgStorage, spec.images.postgres, previous?.pgData, previous?.volumeMountpoints))
+    : previous?.pgData);
+  let pgData: PgVerified | undefined;
+  // The units running unchanged from the recorded files with the recorded images (plan/running-images.ts).
+  const imagesRunning = async () => {
+    const units = ALL_UNITS.map(n => shownEarly?.get(n));
+    if (!shownEarly || !imagesShownRunning(previous, spec, units)) return false;
+    return (await outdatedFiles(shownEarly, runningUnitFiles(units as ShownState[]))).length === 0;
+  };
+  if (spec.imageArchive) {
+    await preflightStep();
+    const archive = spec.imageArchive;
+    const loaded = await out.step(`load images from ${archive}`, () => loadImageArchive(podman, archive, opts.givenImages));
+    for (const l of loaded.lines) out.info(`    ${l}`);
+    spec = { ...spec, images: { ...spec.images, ...loaded.images } };
+    await imagesStep();
+    pgData = await pgStep();
+    did(S.preflight, S.loadImages, S.images);
+  } else {
+    // The three checks only read, and each waits on its own podman or systemctl process: asked at once
+    // (about a second each under emulation). A failure is reported in this order, whichever ends first.
+    // A re-run of a live install asks podman only when its units do not show the images are here.
+    const checked = preflightStep();
+    const images = previous && !previous.removedAt ? checked.then(async () => {
+      if (await imagesRunning()) out.debug('images present: the install\'s units run them');
+      else await imagesStep();
+    }) : imagesStep();
+    [, , pgData] = await allInOrder([checked, images, pgStep()]);
+    did(S.preflight, S.images);
+  }
+  if (checkPg) did(S.pgData);
+
+  // The bucket last: its write check (and --s3CreateBucket) touch the object store, so only once the host passed.
+  const s3 = spec.quayStorage;
+  if (s3.kind === 's3') {
+    const created = await out.step(`object storage ${storageText(s3)}`, () => checkObjectStorage(s3, opts.createBucket));
+    if (created) out.info(`    created bucket ${s3.bucket}`);
+    did(S.objectStorage);
+  }
+
+  // Linger is the one check that changes the host: only once everything else passed.
+  if (spec.scope === 'rootless' && !probe.lingerEnabled) {
+    try {
+      await c.host.enableLinger(probe.uid);
+      lingerEnabledByMreg = true;
+      out.info(`    enabled linger for ${probe.user} so the registry runs without a login session`);
+      did(S.linger);
+    } catch {
+      // polkit may refuse self-linger (Debian 13 without polkit does); an admin must do it once.
+      throw new HostError(`linger is off for ${probe.user} and this user may not turn it on; run \`sudo loginctl enable-linger ${probe.user}\`, then mreg up again`,
+        'nothing was changed');
+    }
+  }
+
+  // The config.yaml on disk keeps its settings and foreign keys through the render; one that is not
+  // YAML is refused here, before the first change.
+  const { text, kept } = await readKeptConfig(c.layout.configYaml);
+  if (text !== undefined) for (const change of accessRuleChanges(kept, spec.accessRules)) out.info(`mreg: changing ${change}`);
+  return { spec, pgData, lingerEnabledByMreg, shown: shownEarly, config: { text, kept } };
+}

@@ -1,0 +1,74 @@
+// The install record up writes (before it creates anything, with every file it will write, and at the
+// end), and the pointer that lets down/status/upgrade find quayRoot without flags.
+import { dirname } from 'node:path';
+import type { FilePorts, HostProbe } from '../actions/ports.js';
+import { writeIfChanged } from '../apply/units-step.js';
+import type { QuayRootLayout } from '../install-spec/layout.js';
+import type { PgVerified } from '../install-spec/pg-version.js';
+import { recordSpec, serializeRecord, RECORD_SCHEMA_VERSION, type InstallRecord } from '../install-spec/record.js';
+import type { InstallSpec } from '../install-spec/spec.js';
+import type { TakenDir } from '../install-spec/taken-dirs.js';
+import { pointerPath } from '../model/scope.js';
+import { ALL_SECRET_NAMES } from '../model/views.js';
+import { VERSION } from '../version.js';
+
+/** What every record of a run holds, known once its checks passed. */
+export interface RecordBase {
+  spec: InstallSpec;
+  previous?: InstallRecord;
+  layout: QuayRootLayout;
+  probe: Pick<HostProbe, 'now' | 'home'>;
+  taken?: TakenDir[];
+  pgData?: PgVerified;
+  lingerEnabledByMreg: boolean;
+}
+
+/** What a record holds at one point of the run: the files and volumes planned so far, and what the run has learnt. */
+export interface RecordAt {
+  updatedAt: string;
+  files: readonly string[];
+  volumes: readonly string[];
+  /** Stale unit files this run deleted: no longer mreg's to remove. */
+  dropped?: readonly string[];
+  /** Where podman keeps each volume (for status), asked once. */
+  mountpoints?: Record<string, string>;
+  /** Where podman keeps the secrets' values, when it confirmed one (secrets step). */
+  secretStore?: string;
+}
+
+function upRecord(b: RecordBase, at: RecordAt): InstallRecord {
+  const { spec, previous, layout } = b;
+  const dropped = at.dropped ?? [];
+  return {
+    schemaVersion: RECORD_SCHEMA_VERSION,
+    mregVersion: VERSION,
+    createdAt: previous?.createdAt ?? b.probe.now.toISOString(),
+    updatedAt: at.updatedAt,
+    spec: recordSpec(spec),
+    // Keep what other commands recorded (cert trust's ca.crt) so down --purge still removes it.
+    files: [...new Set([...(previous ? previous.files.filter(f => !dropped.includes(f)) : []), ...at.files, layout.sslCert, layout.sslKey, layout.credentials,
+      ...(spec.tls.kind === 'generate' ? [layout.caCert, layout.caKey] : [])])].sort(),
+    secrets: ALL_SECRET_NAMES,
+    volumes: [...at.volumes],
+    lingerEnabledByMreg: b.lingerEnabledByMreg,
+    pgData: b.pgData, // undefined (nothing verified) is left out of the JSON
+    takenDirs: b.taken,
+    volumeMountpoints: at.mountpoints,
+    secretStore: at.secretStore,
+    migratedFrom: previous?.migratedFrom, // undefined is left out of the JSON
+  };
+}
+
+/** A new install, or one `mreg down` removed: it records itself before it creates anything. */
+export function isFresh(previous: InstallRecord | undefined): boolean {
+  return !previous || Boolean(previous.removedAt);
+}
+
+/** The install record as it stands `at` this point, and the pointer that lets down/status/upgrade find quayRoot without flags. */
+export async function writeRecord(files: FilePorts, b: RecordBase, at: RecordAt): Promise<void> {
+  const { layout, spec } = b;
+  await writeIfChanged(layout.record, serializeRecord(upRecord(b, at)), 0o600);
+  const pointer = pointerPath(spec.scope, b.probe.home);
+  await files.makeDir(dirname(pointer), 0o755);
+  await writeIfChanged(pointer, `${spec.quayRoot}\n`, 0o644);
+}

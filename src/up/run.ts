@@ -1,0 +1,32 @@
+// What up's steps under the lock share: the output and step log, the ports, and the install as checked.
+import type { ActionPorts, HostPorts, HostProbe, InspectPorts, Podman } from '../actions/ports.js';
+import type { QuayRootLayout } from '../install-spec/layout.js';
+import type { InstallRecord } from '../install-spec/record.js';
+import type { InstallSpec } from '../install-spec/spec.js';
+import type { StepLog } from '../ui/step-log.js';
+import type { Output } from '../ui/output.js';
+import type { RecordBase } from './record.js';
+
+export type Systemd = ActionPorts['systemd'];
+
+export interface UpContext {
+  out: Output;
+  /** Marks up's steps as ended, in upSteps' order (plan/up-steps.ts). */
+  did: StepLog['did'];
+  host: HostPorts;
+  /** Read-only looks as the user who runs mreg. */
+  look: InspectPorts;
+  podman: Podman;
+  probe: HostProbe;
+  /** The install's scope: its systemd and PostgreSQL data. */
+  target: HostProbe;
+  layout: QuayRootLayout;
+  spec: InstallSpec;
+  /** This scope's install record, when there is one (also after `mreg down`). */
+  previous?: InstallRecord;
+  /** The scope's systemd, connected on first use: only a job (reload, start) or a crash watch needs it (issue 19). */
+  manager: () => Promise<Systemd>;
+}
+
+/** The same once the host checks passed: the spec with the images as loaded, and what the record keeps of the checks. */
+export type UpRun = UpContext & RecordBase;

@@ -1,0 +1,60 @@
+// Up's start: a reload, then what changed (or runs an older file than the one on disk) is restarted and
+// what is down is started; then the wait for the registry's health.
+import type { RegistryEndpoint, ShownState } from '../actions/ports.js';
+import { appCrashWatch, withJournalTail } from '../apply/crash-watch.js';
+import { readHealthCas } from '../apply/health-ca.js';
+import type { TlsResult } from '../apply/tls-step.js';
+import { outdatedFiles, startUnits } from '../apply/units-step.js';
+import { HEALTH_TIMEOUT_MS } from '../install-spec/defaults.js';
+import type { Plan } from '../plan/plan.js';
+import { UP_STEP } from '../plan/up-steps.js';
+import { readUnitStates } from './host-checks.js';
+import type { UpRun } from './run.js';
+import type { Written } from './write.js';
+
+/**
+ * `shown`: the units' states as preflight read them. Resolves with the registry's endpoint and whether
+ * nothing changed (no file written, no secret created, every service already active).
+ */
+export async function startChanged(run: UpRun, w: Written, made: { tls: TlsResult; missing: readonly string[] }, shown: Map<string, ShownState> | undefined): Promise<{ ep: RegistryEndpoint; unchanged: boolean }> {
+  const { out, did, spec, layout } = run;
+  const { tls } = made;
+  const written = [...tls.changed, ...w.changed, ...w.stale];
+  // Unchanged files an earlier, interrupted run wrote but never restarted their service for.
+  // The units as they run now: which run an older file, and whether any is down. Read again only when
+  // this run wrote a file (NeedDaemonReload changes with it); else preflight's read answers (issue 19).
+  const before = written.length === 0 && shown ? shown : await readUnitStates(run.look);
+  const outdated = (await outdatedFiles(before, [...w.files, layout.sslCert, layout.sslKey])).filter(f => !written.includes(f));
+  for (const f of outdated) out.debug(`${f} is newer than its running service: restarting it`);
+  const changed = [...written, ...outdated];
+  for (const f of changed) out.debug(`changed ${f}`);
+
+  const ep: RegistryEndpoint = { hostname: spec.hostname, port: spec.port, ca: spec.tls.kind === 'generate' ? tls.caPem : await readHealthCas('provided', layout) };
+  const states = w.planned.services.map(s => before.get(s)!);
+  const allActive = states.every(s => s.activeState === 'active');
+  const unchanged = changed.length === 0 && made.missing.length === 0 && allActive;
+
+  if (!unchanged || states.some(s => s.needDaemonReload)) {
+    const sd = await run.manager();
+    await out.step('reload systemd (runs the Quadlet generator)', () => sd.reload());
+    did(UP_STEP.reload);
+    const wasActive = new Set(states.filter(st => st.activeState === 'active').map(st => st.name));
+    await out.step('start registry units', () => startUnits(sd, w.planned, changed, wasActive, spec, out));
+    did(...w.planned.services.map(UP_STEP.start));
+  }
+  return { ep, unchanged };
+}
+
+/** Resolves with where podman keeps each volume: asked while Quay starts, once (a re-run keeps what was recorded). */
+export async function waitHealthy(run: UpRun, planned: Plan, ep: RegistryEndpoint): Promise<Record<string, string> | undefined> {
+  const { out, look, spec } = run;
+  const recorded = run.previous?.volumeMountpoints;
+  const known = planned.volumes.every(v => recorded?.[v]);
+  const asking = known ? undefined : look.volumeMountpoints(planned.volumes).then(m => Object.fromEntries(m)).catch(() => undefined);
+  const waited = await out.step('registry health', () => look.waitForHealth(ep, HEALTH_TIMEOUT_MS, { intervalMs: 200, giveUp: appCrashWatch({ unitState: async name => (await run.manager()).unitState(name) }) })
+    .catch(err => withJournalTail(err, spec.scope)));
+  const mountpoints = asking ? await asking : recorded;
+  out.debug(`healthy after ${waited} ms of probing`);
+  run.did(UP_STEP.health);
+  return mountpoints;
+}

@@ -1,0 +1,67 @@
+// Up's files: the plan rendered with the install's secrets, bind folders, SELinux labels, the generator's
+// check, the record of every file, then the files, and the units podman no longer uses removed.
+import { action } from '../actions/action.js';
+import { executeActions } from '../actions/execute.js';
+import { labelBindPaths, SELINUX_STEP } from '../apply/selinux-step.js';
+import { quadletFilesDiffer, validateUnits, writePlan } from '../apply/units-step.js';
+import type { InstallSecrets } from '../install-spec/spec.js';
+import type { KeptConfig } from '../plan/config-keep.js';
+import { staleUnits, unitDirs } from '../plan/layout-move.js';
+import { factsFor, plan as makePlan, type Plan } from '../plan/plan.js';
+import { bindMounts, UP_STEP } from '../plan/up-steps.js';
+import { isFresh, writeRecord } from './record.js';
+import type { UpRun } from './run.js';
+
+export interface Written {
+  planned: Plan;
+  /** Every planned file's path. */
+  files: string[];
+  /** The planned files this run wrote (new or different). */
+  changed: string[];
+  /** Unit files of the old layout this run removed. */
+  stale: string[];
+}
+
+/** `secretStore` goes into the record written before the files. */
+export async function writeFiles(run: UpRun, secrets: InstallSecrets, kept: KeptConfig, secretStore: string | undefined): Promise<Written> {
+  const { out, did, spec, layout, probe, previous, podman } = run;
+  const S = UP_STEP;
+  const planned = makePlan(spec, factsFor(probe), secrets, kept);
+  await out.step('storage', async () => {
+    // A bind folder: Quay must write its blob folder (the model's owner); Postgres data gets :U from the unit.
+    for (const { mount, path } of bindMounts(spec)) {
+      await run.host.prepareBindDir(path, mount.mode, spec.scope, mount.owner);
+      did(S.bindDir(path));
+    }
+  });
+  if (planned.selinuxLabels.length > 0) {
+    await out.step(SELINUX_STEP, () => labelBindPaths(planned, spec.scope, layout, out));
+    did(...planned.selinuxLabels.map(S.selinuxLabel));
+  }
+  // Unchanged Quadlet files are the ones systemd already runs: the generator has nothing new to judge.
+  if (await quadletFilesDiffer(planned)) {
+    await out.step('validate units with podman\'s Quadlet generator', () => validateUnits(podman, planned, spec));
+    did(S.validate);
+  } else out.debug('Quadlet files unchanged: not validated again');
+
+  // Every file is recorded before it is written, so down removes it even if this run is killed
+  // (a run resumed after one killed before this point still has the early record's short list).
+  const files = planned.files.map(f => f.path);
+  if (isFresh(previous) || files.some(f => !previous!.files.includes(f))) {
+    await writeRecord(run.host.files, run, { updatedAt: probe.now.toISOString(), files, volumes: planned.volumes, mountpoints: previous?.volumeMountpoints, secretStore });
+    did(S.recordFiles);
+  }
+
+  const changed = await out.step('write units and config', () => writePlan(planned, layout));
+  did(...files.map(S.write));
+  // After a move to podman 5 the plain pod unit would shadow the generated one: it goes before the reload.
+  const stale = previous ? staleUnits(previous.files, files, unitDirs(probe)) : [];
+  if (stale.length > 0) {
+    const podmanVersion = probe.podmanVersion?.join('.');
+    await executeActions(stale.map(path => action({ kind: 'remove-file', path }, `remove the units podman ${podmanVersion} does not use`)),
+      await run.host.actionPorts(probe), { out });
+    for (const f of stale) out.info(`    removed ${f} (not one of the units for podman ${podmanVersion})`);
+    did(...stale.map(S.removeStale));
+  }
+  return { planned, files, changed, stale };
+}
