@@ -4,7 +4,7 @@
 import { posix } from 'node:path';
 import { Writable } from 'node:stream';
 import type { ActionPorts, ArchivePorts, FoundInstall, HealthAnswer, HostPorts, HostProbe, InspectPorts, SpaceInfo } from '../../src/actions/ports.js';
-import type { Podman } from '../../src/host/podman.js';
+import type { Podman, QuadletDryRun } from '../../src/host/podman.js';
 import type { CommandContext } from '../../src/cli.js';
 import { HostError } from '../../src/errors.js';
 import { defaultQuayRoot, pointerPath } from '../../src/model/scope.js';
@@ -42,6 +42,15 @@ export interface FakeHostOptions {
   archive?: Partial<ArchivePorts>;
   /** The images podman holds, for podman.missingImages (not faked when not given). */
   images?: string[];
+  /** The values of state.secrets, for podman.secretValues (not faked when not given). */
+  secretValues?: Record<string, string>;
+  /** What podman.quadletDryRun answers (not faked when not given): whether real Quadlet accepts the units is the VM suite's. */
+  quadletDryRun?: QuadletDryRun;
+  /**
+   * How each waitForHealth call ends, in turn (the last repeats): "timeout" rejects as host/http.ts does at
+   * the deadline. When not given, `health` decides every call.
+   */
+  healthWaits?: ('ok' | 'timeout')[];
 }
 
 export interface FakeHost extends HostPorts {
@@ -55,6 +64,7 @@ export function createFakeHost(opts: FakeHostOptions): FakeHost {
   const state = structuredClone(opts.state);
   const calls: string[] = [];
   let locked = false;
+  let healthWaits = 0;
   const call = (name: string, arg = '') => {
     const line = arg ? `${name} ${arg}` : name;
     if (calls.length + 1 === opts.failAtCall) throw new HostError(`injected failure at ${line}`);
@@ -201,7 +211,16 @@ export function createFakeHost(opts: FakeHostOptions): FakeHost {
     async portFree() { throw new Error('fake-host: inspect.portFree is not faked'); },
     async resolves() { throw new Error('fake-host: inspect.resolves is not faked'); },
     bucketProblem: async () => undefined,
-    async waitForHealth() {
+    async waitForHealth(ep, deadlineMs) {
+      if (opts.healthWaits) {
+        const outcome = opts.healthWaits[Math.min(healthWaits++, opts.healthWaits.length - 1)];
+        // The real wait's messages, without its waiting: the test decides the outcome, not a clock.
+        if (outcome === 'timeout') {
+          throw new HostError(`https://${ep.hostname}:${ep.port}/health/instance did not answer 200 within ${Math.round(deadlineMs / 1000)} s (last: HTTP 502)`,
+            'see which unit fails with `mreg status`, then `mreg logs quay-app`');
+        }
+        return 0;
+      }
       const h = opts.health ?? { ok: true, status: 200, error: null };
       if (!h.ok) throw new HostError(`the registry did not answer 200 (fake health: ${h.status ?? h.error})`);
       return 0;
@@ -227,6 +246,16 @@ export function createFakeHost(opts: FakeHostOptions): FakeHost {
       ...ports.podman,
       // Read-only: not counted as a call.
       ...(opts.images ? { missingImages: async (refs: readonly string[]) => refs.filter(r => !opts.images!.includes(r)) } : {}),
+      ...(opts.secretValues ? { secretValues: async (names: readonly string[]) =>
+        new Map(names.filter(n => state.secrets.includes(n) && opts.secretValues![n] !== undefined).map(n => [n, opts.secretValues![n]!])) } : {}),
+      ...(opts.quadletDryRun ? { quadletDryRun: async () => opts.quadletDryRun! } : {}),
+      // What runs inside a container is the container's (pg_dump, psql: the VM suite's); recorded, and a dump is a file.
+      async exec(container: string, argv: string[]) { call('exec', `${container} ${argv.join(' ')}`); return { stdout: '', stderr: '' }; },
+      async execToFile(container: string, argv: string[], file: string) {
+        call('execToFile', `${container} ${argv.join(' ')} > ${file}`);
+        state.files[file] = { content: `fake output of ${argv[0]}\n`, mode: 0o600 };
+      },
+      async execFromFile(container: string, argv: string[], file: string) { call('execFromFile', `${container} ${argv.join(' ')} < ${file}`); },
     }),
     files: ports.files,
     archive,

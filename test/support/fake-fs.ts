@@ -1,0 +1,49 @@
+// host/fs.ts over a fake host's files, as t.mockImport mocks: upgrade reads config.yaml, the credentials
+// and the CA, and writes its database dump and the install record, through host/fs.ts (db-snapshot.ts
+// also through node:fs/promises), not through the ports, so fake-host.ts alone cannot see them. Paths
+// under the fake user's home are the fake host's; changes go through its file ports, so they show in
+// `calls` in order. Any other path (validateUnits' scratch folder in tmpdir) stays on the real disk.
+import * as realFsPromises from 'node:fs/promises';
+import * as realFs from '../../src/host/fs.js';
+import type { FakeHost } from './fake-host.js';
+
+/** The mocks for t.mockImport, keyed as a test file in test/unit names them. */
+export function fakeFsMocks(host: FakeHost, home: string): Record<string, object> {
+  const { state, files } = host;
+  const isFake = (p: string) => p === home || p.startsWith(`${home}/`);
+  const text = (c: string | Uint8Array) => (typeof c === 'string' ? c : Buffer.from(c).toString('utf8'));
+  const notFound = (p: string) => Object.assign(new Error(`ENOENT: no such file or directory, '${p}'`), { code: 'ENOENT' });
+  const fs: typeof realFs = {
+    ...realFs,
+    pathExists: async p => (isFake(p) ? files.exists(p) : realFs.pathExists(p)),
+    readIfExists: async p => (isFake(p) ? state.files[p]?.content : realFs.readIfExists(p)),
+    ensureDir: async (p, mode = 0o755) => (isFake(p) ? files.makeDir(p, mode) : realFs.ensureDir(p, mode)),
+    makeDirIfMissing: async (p, mode = 0o700) => (isFake(p) ? files.makeDir(p, mode) : realFs.makeDirIfMissing(p, mode)),
+    async ensureMode(p, mode) {
+      if (!isFake(p)) return realFs.ensureMode(p, mode);
+      const had = state.files[p]?.mode;
+      await files.ensureMode(p, mode);
+      return had !== undefined && had !== mode;
+    },
+    writeFileAtomic: async (p, content, mode = 0o644) => (isFake(p) ? files.write(p, text(content), mode) : realFs.writeFileAtomic(p, content, mode)),
+    removeIfExists: async p => (isFake(p) ? files.remove(p) : realFs.removeIfExists(p)),
+  };
+  // db-snapshot.ts sizes and renames its dump directly; no port has these, so they change state without a call.
+  const fsPromises = {
+    ...realFsPromises,
+    async stat(p: string, ...rest: unknown[]) {
+      if (!isFake(p)) return (realFsPromises.stat as (...a: unknown[]) => unknown)(p, ...rest);
+      const f = state.files[p];
+      if (!f) throw notFound(p);
+      return { size: Buffer.byteLength(f.content), mode: 0o100000 | f.mode, mtimeMs: 0, isFile: () => true, isDirectory: () => false };
+    },
+    async rename(from: string, to: string) {
+      if (!isFake(from)) return realFsPromises.rename(from, to);
+      const f = state.files[from];
+      if (!f) throw notFound(from);
+      state.files[to] = f;
+      delete state.files[from];
+    },
+  };
+  return { '../../src/host/fs.js': fs, 'node:fs/promises': fsPromises };
+}

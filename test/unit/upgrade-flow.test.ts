@@ -1,0 +1,175 @@
+// mreg upgrade's run over the in-memory host (issue 14): the switch to a new Quay image, the re-run,
+// the rollback and the resume of an interrupted run, as mreg's own control flow. Whether podman, Quadlet
+// and Quay really behave so is the VM suite's; these prove in milliseconds which calls mreg makes, in what order.
+import t, { type Test } from 'tap';
+import { HostError, UnitFailedError } from '../../src/errors.js';
+import { parseRecord, type InstallRecord } from '../../src/install-spec/record.js';
+import { resolveSecrets } from '../../src/apply/secrets-step.js';
+import { plan as makePlan } from '../../src/plan/plan.js';
+import { upgradeSpec } from '../../src/commands/upgrade.js';
+import { createFakeHost, fakeContext, recordFile, type FakeHost, type FakeHostOptions, type FakeHostState } from '../support/fake-host.js';
+import { fakeFsMocks } from '../support/fake-fs.js';
+import { HOME, probe, QD, ROOT, runningInstall, SECRETS } from '../support/running-install.js';
+
+const V1 = { quay: 'localhost/mreg-test/quay:v1', postgres: 'localhost/mreg-test/postgres:15', redis: 'localhost/mreg-test/redis:7' };
+const V2 = 'localhost/mreg-test/quay:v2';
+const RECORD = `${ROOT}/mreg-install.json`;
+const APP = `${QD}/quay-app.container`;
+const SNAP = `${ROOT}/db-snapshot`;
+const DUMP = `${SNAP}/quay.dump`;
+const SECRET_VALUES = Object.fromEntries(SECRETS.map(n => [n, `value-of-${n}`]));
+
+/** runningInstall() on v1, with every planned file as mreg up renders it, so only a new image changes one. */
+function installed(): FakeHostState {
+  const state = runningInstall();
+  const record = parseRecord(state.files[RECORD]!.content, RECORD);
+  const onV1: InstallRecord = { ...record, spec: { ...record.spec, images: V1 } };
+  state.files[RECORD] = recordFile(onV1);
+  const { secrets } = resolveSecrets(new Map(Object.entries(SECRET_VALUES)), '');
+  for (const f of makePlan(upgradeSpec(onV1, {}, HOME), probe, secrets).files) state.files[f.path] = { content: f.content, mode: f.mode };
+  return state;
+}
+
+function fakeHost(state: FakeHostState, opts: Partial<FakeHostOptions> = {}): FakeHost {
+  return createFakeHost({ probe, state, images: [...Object.values(V1), V2], secretValues: SECRET_VALUES,
+    quadletDryRun: { ok: true, output: '', units: {} }, ...opts });
+}
+
+/**
+ * upgrade with every module of its run that reads or writes the disk itself (config.yaml, credentials, the
+ * CA, the dump, the record) on the fake host's files. Each is mocked by name: tap's mocks do not reach
+ * past a mocked module's own imports here, as @tapjs/mock cannot resolve a '.js' specifier of a '.ts' file.
+ */
+async function loadUpgrade(t: Test, host: FakeHost): Promise<typeof import('../../src/commands/upgrade.js').upgrade> {
+  const fs = fakeFsMocks(host, HOME);
+  const on = (module: string, more: Record<string, object> = {}) => t.mockImport<object>(module, { ...fs, ...more });
+  const dbSnapshot = await on('../../src/apply/db-snapshot.js');
+  const mod = await t.mockImport<typeof import('../../src/commands/upgrade.js')>('../../src/commands/upgrade.js', {
+    ...fs,
+    '../../src/apply/kept-config.js': await on('../../src/apply/kept-config.js'),
+    '../../src/apply/health-ca.js': await on('../../src/apply/health-ca.js'),
+    '../../src/apply/units-step.js': await on('../../src/apply/units-step.js'),
+    '../../src/apply/existing-secrets.js': await on('../../src/apply/existing-secrets.js', { '../../src/apply/credentials.js': await on('../../src/apply/credentials.js') }),
+    '../../src/apply/db-snapshot.js': dbSnapshot,
+    '../../src/apply/upgrade-switch.js': await on('../../src/apply/upgrade-switch.js', { '../../src/apply/db-snapshot.js': dbSnapshot }),
+  });
+  return mod.upgrade;
+}
+
+const recordedQuay = (host: FakeHost) => parseRecord(host.state.files[RECORD]!.content, RECORD).spec.images.quay;
+
+/** The dump of the database while v1 still serves: upgrade-switch.ts takes it before any file is written. */
+const TAKE_DUMP = [
+  `makeDir ${SNAP}`,
+  `remove ${DUMP}.json`,
+  `remove ${DUMP}.partial`,
+  `execToFile quay-postgres pg_dump --format=custom --dbname=quay > ${DUMP}.partial`,
+  `write ${DUMP}.json`,
+];
+const WRITE_APP = [`makeDir ${QD}`, `write ${APP}`];
+/** A healthy upgrade's calls, in order. */
+const UPGRADED = ['probe', ...TAKE_DUMP, ...WRITE_APP, 'reload', 'restartUnit quay-app.service', `write ${RECORD}`];
+/** The rollback with the database: quay-app stopped before the dump goes back, so it cannot migrate again meanwhile. */
+const ROLLED_BACK = [
+  'probe', ...TAKE_DUMP, ...WRITE_APP, 'reload', 'restartUnit quay-app.service',
+  ...WRITE_APP, 'reload', 'stopUnit quay-app.service',
+  'exec quay-postgres psql --no-psqlrc --set ON_ERROR_STOP=1 --dbname=postgres',
+  `execFromFile quay-postgres pg_restore --create --exit-on-error --dbname=postgres < ${DUMP}`,
+  'restartUnit quay-app.service',
+];
+const TIMED_OUT = 'https://registry.example.com:8443/health/instance did not answer 200 within 600 s (last: HTTP 502)';
+
+/** Every file but the dump's, which a rollback keeps for the next run. */
+const withoutDump = (files: FakeHostState['files']) => Object.fromEntries(Object.entries(files).filter(([p]) => !p.startsWith(`${SNAP}/`)));
+
+async function rejection(p: Promise<unknown>): Promise<unknown> {
+  return p.then(() => { throw new Error('upgrade resolved; it should have failed'); }, (e: unknown) => e);
+}
+
+t.test('a new Quay image: the dump, quay-app.container, one reload, quay-app alone restarted, then the record; --json steps are the dry run\'s plan', async t => {
+  const state = installed();
+  const host = fakeHost(state);
+  const upgrade = await loadUpgrade(t, host);
+  const dry = fakeContext(host, { quayImage: V2, dryRun: true }, { json: true });
+  await upgrade(dry.ctx);
+  const plan = (JSON.parse(dry.stdout()) as { plan: { id: string }[] }).plan.map(s => s.id);
+  t.same(host.calls, ['probe'], 'the dry run changes nothing');
+  host.calls.length = 0;
+
+  const run = fakeContext(host, { quayImage: V2 }, { json: true });
+  await upgrade(run.ctx);
+  const result = JSON.parse(run.stdout()) as { steps: string[]; restarted: string[]; changed: string[]; rolledBack: boolean; dbSnapshot: string };
+  t.same(result.steps, plan, 'the steps taken are the steps the dry run listed, in its order');
+  t.match(result, { changed: [APP], restarted: ['quay-app.service'], rolledBack: false, dbSnapshot: DUMP }, 'one file changed, one unit restarted');
+  t.same(host.calls, UPGRADED, 'the dump before any file, then write → reload → restart quay-app only → record; postgres, redis and the pod untouched');
+  t.match(host.state.files[APP]!.content, `Image=${V2}\n`, 'quay-app.container names v2');
+  t.equal(recordedQuay(host), V2, 'the record names v2');
+  t.same(withoutDump(host.state.files), { ...state.files, [APP]: host.state.files[APP], [RECORD]: host.state.files[RECORD] }, 'no other file changed');
+  t.notOk(host.isLocked(), 'the lock is given back');
+});
+
+t.test('a re-run after the upgrade: nothing to change, so nothing is written, reloaded or restarted', async t => {
+  const first = fakeHost(installed());
+  await (await loadUpgrade(t, first))(fakeContext(first, { quayImage: V2 }).ctx);
+  const host = fakeHost(first.state);
+  const run = fakeContext(host, { quayImage: V2 }, { json: true });
+  await (await loadUpgrade(t, host))(run.ctx);
+  t.match(JSON.parse(run.stdout()), { changed: [], restarted: [], rolledBack: false, steps: ['images-present', 'existing-secrets'] }, 'only the checks ran');
+  t.same(host.calls, ['probe'], 'no write, reload or restart');
+  t.same(host.state, first.state, 'the host is as the upgrade left it');
+  t.notOk(host.isLocked(), 'the lock is given back');
+});
+
+t.test('v2 never healthy: the v1 file and database back, reload, quay-app restarted on v1; UnitFailedError "rolled-back", record unchanged', async t => {
+  const state = installed();
+  const host = fakeHost(state, { healthWaits: ['timeout', 'ok'] });
+  const c = fakeContext(host, { quayImage: V2 });
+  const err = await rejection((await loadUpgrade(t, host))(c.ctx));
+  if (!(err instanceof UnitFailedError)) throw err;
+  // The journal is read before the rollback's restart pushes the failing lines out of its tail.
+  t.match(err, { exitCode: 1, unit: 'quay-app.service', result: 'rolled-back', journalTail: [/^quay-app\.service: /] }, 'exit 1, quay-app, its journal');
+  t.equal(err.message, `upgrade failed: quay-app.service: ${TIMED_OUT}; rolled back to the previous version and its database, which is healthy again`, 'what failed, and that the rollback is healthy');
+  t.equal(err.hint, 'the install record is unchanged; see: mreg logs quay-app', 'where to look');
+  t.same(host.calls, ROLLED_BACK, 'write new → reload → restart → (no health) → write previous → reload → stop → restore the dump → restart');
+  t.match(c.stderr(), `quay-app.service: ${TIMED_OUT}; rolling back`, 'the rollback is announced with its cause');
+  t.same(withoutDump(host.state.files), state.files, 'quay-app.container is v1\'s again, the record unchanged');
+  t.equal(recordedQuay(host), V1.quay, 'the record still names v1');
+  t.ok(host.state.files[DUMP], 'the dump is kept');
+  t.same(host.state.units, state.units, 'every unit active, as before');
+  t.notOk(host.isLocked(), 'the lock is given back');
+});
+
+t.test('the rollback never healthy either: UnitFailedError "rollback-failed" naming the dump; the v1 file back, record unchanged', async t => {
+  const state = installed();
+  const host = fakeHost(state, { healthWaits: ['timeout'] });
+  const err = await rejection((await loadUpgrade(t, host))(fakeContext(host, { quayImage: V2 }).ctx));
+  if (!(err instanceof UnitFailedError)) throw err;
+  t.match(err, { exitCode: 1, unit: 'quay-app.service', result: 'rollback-failed' }, 'exit 1, quay-app');
+  t.equal(err.message, `quay-app.service: ${TIMED_OUT}; the rollback did not become healthy either (quay-app.service: ${TIMED_OUT})`, 'both failures');
+  t.equal(err.hint, `the previous unit files are back in place; the database before the upgrade is in ${DUMP} (pg_dump custom format); see: mreg status and mreg logs quay-app`, 'where the database is');
+  t.same(host.calls, ROLLED_BACK, 'the same rollback');
+  t.same(withoutDump(host.state.files), state.files, 'the v1 file back and the record unchanged');
+  t.notOk(host.isLocked(), 'the lock is given back');
+});
+
+t.test('interrupted after writing quay-app.container, before the reload: the next run resumes, reuses the dump and ends on v2', async t => {
+  const state = installed();
+  // failAtCall stands in for a kill: the call throws before it changes anything.
+  const killed = fakeHost(state, { failAtCall: UPGRADED.indexOf('reload') + 1 });
+  const err = await rejection((await loadUpgrade(t, killed))(fakeContext(killed, { quayImage: V2 }).ctx));
+  t.ok(err instanceof HostError, 'HostError');
+  t.equal((err as HostError).message, 'injected failure at reload', 'stopped at the reload');
+  t.same(killed.calls, UPGRADED.slice(0, UPGRADED.indexOf('reload')), 'the dump and the new file, nothing after');
+  t.match(killed.state.files[APP]!.content, `Image=${V2}\n`, 'the file names v2');
+  t.equal(recordedQuay(killed), V1.quay, 'the record still names v1');
+
+  const host = fakeHost(killed.state);
+  const c = fakeContext(host, { quayImage: V2 });
+  await (await loadUpgrade(t, host))(c.ctx);
+  t.match(c.stderr(), 'mreg: resuming an upgrade that stopped after writing the unit files\n', 'the resume is said');
+  t.same(host.calls, ['probe', ...WRITE_APP, 'reload', 'restartUnit quay-app.service', `write ${RECORD}`],
+    'the same switch without a second dump: the one taken while v1 served is reused');
+  t.match(host.state.files[APP]!.content, `Image=${V2}\n`, 'quay-app.container names v2');
+  t.equal(recordedQuay(host), V2, 'the record names v2');
+  t.notOk(host.isLocked(), 'the lock is given back');
+});
