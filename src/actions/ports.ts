@@ -6,7 +6,7 @@ import type { VerifiedBackup } from '../backup/verify.js';
 import type { ArchiveSource, CreateArchive } from '../host/backup-tar.js';
 import type { HostProbe, Identity } from '../host/facts.js';
 import type { HealthAnswer, HealthWaitOptions, HttpResult, RegistryEndpoint } from '../host/http.js';
-import type { Podman } from '../host/podman.js';
+import type { Podman, StoredSecrets } from '../host/podman.js';
 import type { ModeProblem, SpaceInfo } from '../host/storage.js';
 import type { Systemd } from '../host/systemd.js';
 import type { ShownState } from '../host/unit-show.js';
@@ -15,7 +15,7 @@ import type { PgVerified } from '../install-spec/pg-version.js';
 import type { ObjectStorage, Scope, Storage, TlsSource } from '../install-spec/spec.js';
 import type { DirState, TakenDir } from '../install-spec/taken-dirs.js';
 
-export type { ArchiveSource, FoundInstall, HealthAnswer, HostProbe, HttpResult, Identity, ModeProblem, Podman, RegistryEndpoint, ShownState, SpaceInfo };
+export type { ArchiveSource, FoundInstall, HealthAnswer, HostProbe, HttpResult, Identity, ModeProblem, Podman, RegistryEndpoint, ShownState, SpaceInfo, StoredSecrets };
 /** What InspectPorts.waitForHealth rejects with when a unit keeps exiting (upgrade tells it from a timeout). */
 export { CrashLoopError } from '../host/http.js';
 

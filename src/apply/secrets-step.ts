@@ -1,6 +1,6 @@
 // Install secrets: reused from podman's secret store when they exist, generated once otherwise.
 import { randomBytes } from 'node:crypto';
-import type { Podman } from '../host/podman.js';
+import type { Podman, StoredSecrets } from '../host/podman.js';
 import { secretsFromConfig } from './config-secrets.js';
 import { SECRET_NAMES } from '../model/components.js';
 import { ALL_SECRET_NAMES } from '../model/views.js';
@@ -32,7 +32,7 @@ export function readStoredSecrets(podman: Pick<Podman, 'secretValues'>): Promise
 }
 
 /** The same, from podman's files when the record names their folder (`secretStore`); `store` is the folder to record. */
-export function readStoredSecretsAt(podman: Pick<Podman, 'storedSecrets'>, store: string | undefined): Promise<{ values: Map<string, string>; store?: string }> {
+export function readStoredSecretsAt(podman: Pick<Podman, 'storedSecrets'>, store: string | undefined): Promise<StoredSecrets> {
   return podman.storedSecrets(ALL_SECRET_NAMES, store);
 }
 

@@ -18,6 +18,9 @@ export interface QuadletDryRun {
   units: Record<string, string>;
 }
 
+/** Secret values by name, and the folder of podman's files they can be read from next time, when known. */
+export interface StoredSecrets { values: Map<string, string>; store?: string }
+
 export interface Podman {
   /** `podman --version` as [major, minor, patch]; undefined when podman is not installed. */
   version(): Promise<[number, number, number] | undefined>;
@@ -39,7 +42,7 @@ export interface Podman {
    * The same values, read from podman's files in `store` (a folder learnSecretStore confirmed) when they
    * hold every name, else from `secret inspect`; `store` is the folder to use next time, when known.
    */
-  storedSecrets(names: readonly string[], store?: string): Promise<{ values: Map<string, string>; store?: string }>;
+  storedSecrets(names: readonly string[], store?: string): Promise<StoredSecrets>;
   /** The remove calls treat a missing object as already removed. */
   secretRemove(name: string): Promise<void>;
   volumeExists(name: string): Promise<boolean>;
@@ -82,14 +85,11 @@ export function parseLoadedImages(stdout: string): string[] {
 }
 
 /**
- * Values by name from `podman secret inspect --showsecret` JSON (an array of { Spec: { Name }, SecretData });
- * only entries named in `names` (podman also matches ID prefixes). Undefined when stdout is not such an array.
+ * Values by name from `podman secret inspect --showsecret` JSON (an array of { Spec: { Name }, SecretData }),
+ * and those entries as printed (for learnSecretStore); only entries named in `names` (podman also matches
+ * ID prefixes). Undefined when stdout is not such an array.
  */
-export function parseSecretInspect(stdout: string, names: readonly string[]): Map<string, string> | undefined {
-  return parseSecretItems(stdout, names)?.values;
-}
-
-function parseSecretItems(stdout: string, names: readonly string[]): { values: Map<string, string>; items: InspectedSecret[] } | undefined {
+export function parseSecretInspect(stdout: string, names: readonly string[]): { values: Map<string, string>; items: InspectedSecret[] } | undefined {
   let list: unknown;
   try { list = JSON.parse(stdout); } catch { return undefined; }
   if (!Array.isArray(list)) return undefined;
@@ -169,7 +169,7 @@ export function createPodman(opts: { verbose?: boolean; log?: (line: string) => 
     const res = await runCommand('podman', args, { log });
     const isMissing = res.exitCode !== 0 && NOT_FOUND.test(res.stderr);
     if (res.exitCode !== 0 && !isMissing) throw commandFailed('podman', args, res);
-    const parsed = parseSecretItems(res.stdout, names);
+    const parsed = parseSecretInspect(res.stdout, names);
     if (parsed) return parsed;
     if (!isMissing) throw new HostError(`podman ${args.join(' ')} printed no JSON array`);
     if (names.length === 1) return { values: new Map(), items: [] };

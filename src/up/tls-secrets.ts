@@ -1,6 +1,7 @@
 // Up's TLS files and podman secrets: independent, so made at once, once every check has passed.
+import type { StoredSecrets } from '../actions/ports.js';
 import { readCredentials, type Credentials } from '../apply/credentials.js';
-import { createSecrets, generateSecrets, resolveSecrets, type readStoredSecretsAt } from '../apply/secrets-step.js';
+import { createSecrets, generateSecrets, resolveSecrets } from '../apply/secrets-step.js';
 import { ensureTls, type TlsResult } from '../apply/tls-step.js';
 import { allInOrder } from '../concurrent.js';
 import type { InstallSecrets } from '../install-spec/spec.js';
@@ -23,7 +24,7 @@ export interface TlsAndSecrets {
  * `stored`: the secrets podman holds, asked for beside the checks. The first user's password is
  * settled here too (recorded, given, pending from an interrupted run, or new), since it is one of the secrets.
  */
-export async function makeTlsAndSecrets(run: UpRun, stored: ReturnType<typeof readStoredSecretsAt>, configYaml: string | undefined): Promise<TlsAndSecrets> {
+export async function makeTlsAndSecrets(run: UpRun, stored: Promise<StoredSecrets>, configYaml: string | undefined): Promise<TlsAndSecrets> {
   const { out, did, spec, layout, probe } = run;
   const previousCreds = await readCredentials(layout.credentials);
   if (previousCreds) await run.host.files.ensureMode(layout.credentials, 0o600);

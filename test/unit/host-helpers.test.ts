@@ -69,8 +69,8 @@ t.test('parseSecretInspect', async (t) => {
     { ID: '0123456789abcdef012345678', Spec: { Name: 'other' }, SecretData: 'x' },
     { ID: '1123456789abcdef012345678', Spec: { Name: 'b' } },
   ], null, 4) + '\n';
-  t.same([...parseSecretInspect(out, ['a', 'b', 'c'])!], [['a', 'v a\n'], ['b', '']]);
-  t.same([...parseSecretInspect('[]\n', ['a'])!], []);
+  t.same([...parseSecretInspect(out, ['a', 'b', 'c'])!.values], [['a', 'v a\n'], ['b', '']]);
+  t.same([...parseSecretInspect('[]\n', ['a'])!.values], []);
   t.equal(parseSecretInspect('', ['a']), undefined);
   t.equal(parseSecretInspect('{"a":1}', ['a']), undefined);
 });
