@@ -51,7 +51,7 @@ export function createHostPorts(opts: { env: NodeJS.ProcessEnv; out: Output }): 
     unitStates: units => showUnits(who, units, opts.env),
     health: async (ep, tls, layout) => probeHealth({ ...ep, ca: await readHealthCas(tls, layout) }),
     readFile: readIfExists,
-    exists: pathExists,
+    exists: files.exists,
     storagePath: storageHostPath,
     privateModes: paths => checkPrivateModes(paths, who.uid),
     volumeMountpoints: knownVolumeMountpoints,
