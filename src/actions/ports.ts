@@ -79,6 +79,8 @@ export interface InspectPorts {
   resolves(hostname: string): Promise<boolean>;
   /** Why the bucket does not answer to its key pair, or undefined when it does; never rejects. */
   bucketProblem(storage: ObjectStorage): Promise<string | undefined>;
+  /** host/served-cert.ts: the SHA-256 fingerprint of the certificate presented on 127.0.0.1:port for `hostname`; rejects when no handshake. */
+  servedFingerprint(hostname: string, port: number): Promise<string>;
   /** host/http.ts waitForHealth: resolves with the ms waited; rejects with HostError at the deadline. */
   waitForHealth(endpoint: RegistryEndpoint, deadlineMs: number, opts?: HealthWaitOptions): Promise<number>;
   /** What is at `path` before mreg takes it (install-spec/taken-dirs.ts); changes nothing. */
