@@ -87,8 +87,10 @@ t.test('a failed health check: the previous pair and record go back, quay-app re
 t.test('quay-app does not restart, nor after the rollback: exit 1 says both failed', async t => {
   const host = fakeHost();
   delete host.state.units[APP]; // the fake's restart of an unknown unit ends "failed"
-  const err = await rotate(host, {}).done.then(() => undefined, (e: unknown) => e);
+  const run = rotate(host, {}, { json: true });
+  const err = await run.done.then(() => undefined, (e: unknown) => e);
   t.ok(err instanceof HostError);
+  t.equal(run.stdout(), '', '--json prints no document for a failed rotation');
   t.match((err as Error).message, /^quay-app did not come back healthy with the new certificate \(.*quay-app\.service.*\), and restoring the previous certificate failed too \(.*quay-app\.service/);
   t.equal(host.state.files[SSL_CERT]!.content, oldLeaf.certPem, 'the previous pair is back on disk');
 });
