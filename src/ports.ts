@@ -14,6 +14,7 @@ import { lockScope } from './host/lock.js';
 import { showJournal } from './host/journal-show.js';
 import { disableLinger, enableLinger } from './host/linger.js';
 import { createPodman, type Podman } from './host/podman.js';
+import { servedFingerprint } from './host/served-cert.js';
 import { checkPrivateModes, giveBackDir, knownVolumeMountpoints, prepareBindDir, removeTree, storageHostPath, storageSpace } from './host/storage.js';
 import { connectSystemd, type Systemd } from './host/systemd.js';
 import { showUnits } from './host/unit-show.js';
@@ -51,7 +52,7 @@ export function createHostPorts(opts: { env: NodeJS.ProcessEnv; out: Output }): 
     unitStates: units => showUnits(who, units, opts.env),
     health: async (ep, tls, layout) => probeHealth({ ...ep, ca: await readHealthCas(tls, layout) }),
     readFile: readIfExists,
-    exists: pathExists,
+    exists: files.exists,
     storagePath: storageHostPath,
     privateModes: paths => checkPrivateModes(paths, who.uid),
     volumeMountpoints: knownVolumeMountpoints,
@@ -61,6 +62,7 @@ export function createHostPorts(opts: { env: NodeJS.ProcessEnv; out: Output }): 
     resolves: async hostname => (await resolveHostname(hostname)).length > 0,
     bucketProblem,
     waitForHealth,
+    servedFingerprint,
     dirState: readDirState,
     // Loaded on first use, as the archive port: only up, upgrade and adopt check PostgreSQL data (issue 19).
     assertPgMajorCompatible: async (storage, image, verified, mountpoints) =>

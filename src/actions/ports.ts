@@ -27,7 +27,7 @@ export interface FilePorts {
   write(path: string, content: string, mode: number): Promise<void>;
   /** Makes the folder and missing parents with `mode`; an existing one is left as it is. */
   makeDir(path: string, mode: number): Promise<void>;
-  /** Whether anything is at `path` (InspectPorts.exists before the command knows who runs it). */
+  /** Whether anything is at `path`; needs no scope, so InspectPorts.exists is this one. */
   exists(path: string): Promise<boolean>;
   /** Copies what is in `fromDir` into the existing folder `intoDir`, modes and times kept (cp -a); HostError naming `what`. */
   copyInto(fromDir: string, intoDir: string, what: string): Promise<void>;
@@ -61,8 +61,8 @@ export interface InspectPorts {
   health(endpoint: { hostname: string; port: number }, tls: TlsSource['kind'], layout: QuayRootLayout): Promise<HealthAnswer>;
   /** A file's text, or undefined when it is missing. */
   readFile(path: string): Promise<string | undefined>;
-  /** Whether anything is at `path`. */
-  exists(path: string): Promise<boolean>;
+  /** FilePorts.exists: whether anything is at `path` does not depend on the scope. */
+  exists: FilePorts['exists'];
   /** The host folder of a storage (a volume's mount point, or the bind path); HostError when the volume does not exist. */
   storagePath(storage: Storage, what: string): Promise<string>;
   /** Paths more open than `maxMode` or not owned by the scope's user (missing ones are skipped). */
@@ -79,6 +79,8 @@ export interface InspectPorts {
   resolves(hostname: string): Promise<boolean>;
   /** Why the bucket does not answer to its key pair, or undefined when it does; never rejects. */
   bucketProblem(storage: ObjectStorage): Promise<string | undefined>;
+  /** host/served-cert.ts: the SHA-256 fingerprint of the certificate presented on 127.0.0.1:port for `hostname`; rejects when no handshake. */
+  servedFingerprint(hostname: string, port: number): Promise<string>;
   /** host/http.ts waitForHealth: resolves with the ms waited; rejects with HostError at the deadline. */
   waitForHealth(endpoint: RegistryEndpoint, deadlineMs: number, opts?: HealthWaitOptions): Promise<number>;
   /** What is at `path` before mreg takes it (install-spec/taken-dirs.ts); changes nothing. */

@@ -1,11 +1,9 @@
 // `mreg cert rotate` / `mreg cert trust`: choose the new served pair (checked user files, or a fresh
-// leaf from mreg's CA), install it, and prove the registry serves it; pick the CA clients should trust.
+// leaf from mreg's CA), install it through the file port; pick the CA clients should trust.
 import { X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { connect } from 'node:tls';
+import type { FilePorts, InspectPorts } from '../actions/ports.js';
 import { HostError, UsageError } from '../errors.js';
-import { readIfExists, writeFileAtomic } from '../host/fs.js';
 import type { QuayRootLayout } from '../install-spec/layout.js';
 import type { InstallRecord } from '../install-spec/record.js';
 import type { TlsSource } from '../install-spec/spec.js';
@@ -33,11 +31,12 @@ export interface RotateInput {
 }
 
 /**
- * The pair to install, after the checks `up` makes. Throws UsageError (nothing changed) on bad input:
- * one flag without the other, unreadable files, every problem of checkProvidedCert, or a reissue asked
- * of an install that serves the user's own certificate (a leaf from mreg's CA would break its clients).
+ * The pair to install, after the checks `up` makes; files are read with `readFile`. Throws UsageError
+ * (nothing changed) on bad input: one flag without the other, unreadable files, every problem of
+ * checkProvidedCert, or a reissue asked of an install that serves the user's own certificate (a leaf
+ * from mreg's CA would break its clients).
  */
-export async function chooseNewPair(record: InstallRecord, layout: QuayRootLayout, input: RotateInput): Promise<NewPair> {
+export async function chooseNewPair(record: InstallRecord, layout: QuayRootLayout, input: RotateInput, readFile: InspectPorts['readFile']): Promise<NewPair> {
   const spec = record.spec;
   if ((input.certPath === undefined) !== (input.keyPath === undefined)) {
     throw new UsageError(`${input.certPath === undefined ? '--sslKey' : '--sslCert'} given alone: pass --sslCert FILE and --sslKey FILE together, or neither to reissue from mreg's CA`);
@@ -46,8 +45,8 @@ export async function chooseNewPair(record: InstallRecord, layout: QuayRootLayou
     const certPath = resolve(input.certPath);
     const keyPath = resolve(input.keyPath);
     const problems: string[] = [];
-    const certPem = await readInput('--sslCert', certPath, problems);
-    const keyPem = await readInput('--sslKey', keyPath, problems);
+    const certPem = await readInput(readFile, '--sslCert', certPath, problems);
+    const keyPem = await readInput(readFile, '--sslKey', keyPath, problems);
     if (certPem !== undefined && keyPem !== undefined) {
       problems.push(...checkProvidedCert({
         certPem, keyPem, hostname: spec.hostname, now: input.now, skipCheck: input.skipCheck,
@@ -62,8 +61,8 @@ export async function chooseNewPair(record: InstallRecord, layout: QuayRootLayou
     throw new UsageError(`this install serves your own certificate (${spec.tls.certPath}); pass --sslCert FILE --sslKey FILE with its replacement`,
       'to switch to a certificate from mreg\'s own CA instead, run mreg up without --sslCert/--sslKey');
   }
-  const caPem = await readIfExists(layout.caCert);
-  const caKey = await readIfExists(layout.caKey);
+  const caPem = await readFile(layout.caCert);
+  const caKey = await readFile(layout.caKey);
   if (caPem === undefined || caKey === undefined) {
     throw new HostError(`mreg's CA is missing (${layout.caCert}, ${layout.caKey}); cannot reissue the server certificate`,
       'run mreg up: it creates a new CA (clients must then trust it again: mreg cert trust)');
@@ -73,19 +72,16 @@ export async function chooseNewPair(record: InstallRecord, layout: QuayRootLayou
   return { source: 'reissue', certPem: leaf.certPem, keyPem: leaf.keyPem, tls: { kind: 'generate' }, caPem };
 }
 
-async function readInput(flag: string, path: string, problems: string[]): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch {
-    problems.push(`${flag} ${path}: file not found or not readable; give the path of a PEM ${flag === '--sslCert' ? 'certificate' : 'private key'}`);
-    return undefined;
-  }
+async function readInput(readFile: InspectPorts['readFile'], flag: string, path: string, problems: string[]): Promise<string | undefined> {
+  const text = await readFile(path).catch(() => undefined);
+  if (text === undefined) problems.push(`${flag} ${path}: file not found or not readable; give the path of a PEM ${flag === '--sslCert' ? 'certificate' : 'private key'}`);
+  return text;
 }
 
 /** Writes the pair into quay-config/ (key first: a cert without its key is never served). */
-export async function installPair(layout: QuayRootLayout, pair: Pick<NewPair, 'certPem' | 'keyPem'>): Promise<void> {
-  await writeFileAtomic(layout.sslKey, pair.keyPem, SERVED_MODE);
-  await writeFileAtomic(layout.sslCert, pair.certPem, SERVED_MODE);
+export async function installPair(files: Pick<FilePorts, 'write'>, layout: QuayRootLayout, pair: Pick<NewPair, 'certPem' | 'keyPem'>): Promise<void> {
+  await files.write(layout.sslKey, pair.keyPem, SERVED_MODE);
+  await files.write(layout.sslCert, pair.certPem, SERVED_MODE);
 }
 
 /** The pair being replaced, kept in memory for a rollback; undefined when either file is missing. */
@@ -124,23 +120,6 @@ export function leafFingerprint(certPem: string): string {
 export function leafExpiry(certPem: string): string {
   const [first] = splitPemChain(certPem);
   return new Date(new X509Certificate(first!).validTo).toISOString();
-}
-
-/**
- * Fingerprint of the certificate the registry presents on 127.0.0.1:port for `servername`.
- * No verification here: the caller compares fingerprints, which is stricter than any chain check.
- */
-export function servedFingerprint(hostname: string, port: number, timeoutMs = 10_000): Promise<string> {
-  return new Promise((resolvePromise, reject) => {
-    const socket = connect({ host: '127.0.0.1', port, servername: hostname, rejectUnauthorized: false, timeout: timeoutMs }, () => {
-      const fp = socket.getPeerCertificate().fingerprint256;
-      socket.end();
-      if (fp) resolvePromise(fp);
-      else reject(new Error('the registry presented no certificate'));
-    });
-    socket.on('timeout', () => socket.destroy(new Error(`no TLS handshake within ${timeoutMs} ms`)));
-    socket.on('error', reject);
-  });
 }
 
 export type TrustAnchor = { ok: true; pem: string; from: string } | { ok: false; why: string };

@@ -2,9 +2,10 @@
 // of flattened root filesystems, quay/mirror-registry Dockerfile, v1.3.10 and v2.0.11) is imported
 // member by member with the image config its own installer gives them (cmd/utils.go getImageMetadata).
 import { access, constants } from 'node:fs/promises';
-import type { Images } from '../install-spec/spec.js';
+import type { Images, InstallSpec } from '../install-spec/spec.js';
 import type { Podman } from '../host/podman.js';
 import { hashTarMember, listTar } from '../host/tar.js';
+import type { Output } from '../ui/output.js';
 
 type Component = keyof Images;
 
@@ -90,6 +91,16 @@ export async function loadImageArchive(podman: Podman, archive: string, given: P
     lines.push(`${member}: imported as ${name}`);
   }
   return { kind: kind.kind, images, lines };
+}
+
+/**
+ * The "load images from ARCHIVE" step of up and upgrade: loads it, prints a line per member, and resolves
+ * with `spec` naming the images the archive brought (mirror-registry's archive names them only as it is imported).
+ */
+export async function loadArchiveStep(out: Pick<Output, 'step' | 'info'>, podman: Podman, spec: InstallSpec, archive: string, given: Partial<Images>): Promise<InstallSpec> {
+  const loaded = await out.step(`load images from ${archive}`, () => loadImageArchive(podman, archive, given));
+  for (const l of loaded.lines) out.info(`    ${l}`);
+  return { ...spec, images: { ...spec.images, ...loaded.images } };
 }
 
 /** Why --image-archive PATH cannot be loaded (missing, unreadable, not a tar), or undefined; `-` is stdin. */

@@ -6,7 +6,7 @@ import type { Images, InstallSpec } from '../install-spec/spec.js';
 import { checksPgDataOnUpgrade, UPGRADE_STEP as S } from '../plan/upgrade-steps.js';
 import type { Output } from '../ui/output.js';
 import type { StepLog } from '../ui/step-log.js';
-import { loadImageArchive } from './image-archive.js';
+import { loadArchiveStep } from './image-archive.js';
 import { requireImages } from './images.js';
 
 interface ImagePorts { podman: Podman; look: Pick<InspectPorts, 'assertPgMajorCompatible'> }
@@ -19,10 +19,7 @@ export async function loadAndCheckImages(out: Output, ports: ImagePorts, record:
   did: StepLog['did']): Promise<{ spec: InstallSpec; pgData: InstallRecord['pgData'] }> {
   const { podman, look } = ports;
   if (spec.imageArchive) {
-    const archive = spec.imageArchive;
-    const loaded = await out.step(`load images from ${archive}`, () => loadImageArchive(podman, archive, given));
-    for (const l of loaded.lines) out.info(`    ${l}`);
-    spec = { ...spec, images: { ...spec.images, ...loaded.images } };
+    spec = await loadArchiveStep(out, podman, spec, spec.imageArchive, given);
     did(S.loadImages);
   }
   await out.step('images present', () => requireImages(podman, spec, 'load them with --image-archive FILE; nothing was changed and mreg never pulls (air-gapped)'));

@@ -2,7 +2,7 @@
 // archive first), PostgreSQL data of another major, the object store, linger, and config.yaml.
 import type { InspectPorts, ShownState } from '../actions/ports.js';
 import { readKeptConfig } from '../apply/kept-config.js';
-import { loadImageArchive } from '../apply/image-archive.js';
+import { loadArchiveStep } from '../apply/image-archive.js';
 import { requireImages } from '../apply/images.js';
 import { checkObjectStorage } from '../apply/object-storage.js';
 import { outdatedFiles } from '../apply/units-step.js';
@@ -87,10 +87,7 @@ export async function checkHost(c: UpContext, opts: { givenImages: Partial<Image
   };
   if (spec.imageArchive) {
     await preflightStep();
-    const archive = spec.imageArchive;
-    const loaded = await out.step(`load images from ${archive}`, () => loadImageArchive(podman, archive, opts.givenImages));
-    for (const l of loaded.lines) out.info(`    ${l}`);
-    spec = { ...spec, images: { ...spec.images, ...loaded.images } };
+    spec = await loadArchiveStep(out, podman, spec, spec.imageArchive, opts.givenImages);
     await imagesStep();
     pgData = await pgStep();
     did(S.preflight, S.loadImages, S.images);

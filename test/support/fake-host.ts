@@ -51,6 +51,8 @@ export interface FakeHostOptions {
    * the deadline. When not given, `health` decides every call.
    */
   healthWaits?: ('ok' | 'timeout')[];
+  /** What a TLS handshake to the registry presents (not faked when not given): which pair Quay serves is the VM suite's. */
+  servedFingerprint?: (hostname: string, port: number) => Promise<string>;
 }
 
 export interface FakeHost extends HostPorts {
@@ -225,6 +227,10 @@ export function createFakeHost(opts: FakeHostOptions): FakeHost {
       if (!h.ok) throw new HostError(`the registry did not answer 200 (fake health: ${h.status ?? h.error})`);
       return 0;
     },
+    async servedFingerprint(hostname, port) {
+      if (!opts.servedFingerprint) throw new Error('fake-host: inspect.servedFingerprint is not faked');
+      return opts.servedFingerprint(hostname, port);
+    },
     dirState,
     async assertPgMajorCompatible() { throw new Error('fake-host: inspect.assertPgMajorCompatible is not faked'); },
   };
@@ -320,11 +326,11 @@ export function recordFile(record: InstallRecord): { content: string; mode: numb
 }
 
 /** A CommandContext over the fake host; stdout and stderr are collected, durations blanked. */
-export function fakeContext(host: FakeHost, flags: Record<string, unknown>, opts: { json?: boolean; isTTY?: boolean } = {}) {
+export function fakeContext(host: FakeHost, flags: Record<string, unknown>, opts: { json?: boolean; isTTY?: boolean; verbose?: boolean } = {}) {
   const stdout: string[] = [];
   const stderr: string[] = [];
   const sink = (to: string[]) => new Writable({ write(chunk, _enc, cb) { to.push(String(chunk)); cb(); } });
-  const out = createOutput({ json: opts.json, color: false, stdout: sink(stdout), stderr: sink(stderr), env: {} });
+  const out = createOutput({ json: opts.json, verbose: opts.verbose, color: false, stdout: sink(stdout), stderr: sink(stderr), env: {} });
   const stdin = Object.assign(new Writable(), { isTTY: opts.isTTY ?? false }) as unknown as CommandContext['stdin'];
   const ctx: CommandContext = { out, flags: { json: opts.json, ...flags }, args: [], env: {}, stdin, host };
   return {

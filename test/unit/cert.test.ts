@@ -7,8 +7,10 @@ import { join } from 'node:path';
 import { createServer } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import {
-  chooseNewPair, installPair, leafFingerprint, servedFingerprint, trustAnchor, previousPair, rotateFailure,
+  chooseNewPair, installPair, leafFingerprint, trustAnchor, previousPair, rotateFailure,
 } from '../../src/apply/cert-rotate.js';
+import { readIfExists, writeFileAtomic } from '../../src/host/fs.js';
+import { servedFingerprint } from '../../src/host/served-cert.js';
 import { healthCas } from '../../src/apply/health-ca.js';
 import { cert, upgradeCertAlias } from '../../src/commands/cert.js';
 import { certsDDir } from '../../src/model/scope.js';
@@ -57,11 +59,11 @@ const problemsOf = async (p: Promise<unknown>): Promise<readonly string[]> => {
 
 t.test('reissue: a new leaf from mreg\'s CA for the hostname', async t => {
   const { root, layout } = setup();
-  const pair = await chooseNewPair(record({ kind: 'generate' }, root), layout, { skipCheck: false, now });
+  const pair = await chooseNewPair(record({ kind: 'generate' }, root), layout, { skipCheck: false, now }, readIfExists);
   t.equal(pair.source, 'reissue');
   t.same(pair.tls, { kind: 'generate' });
   t.ok(certMatchesCa(pair.certPem, mregCa.certPem), 'signed by mreg\'s CA');
-  const again = await chooseNewPair(record({ kind: 'generate' }, root), layout, { skipCheck: false, now });
+  const again = await chooseNewPair(record({ kind: 'generate' }, root), layout, { skipCheck: false, now }, readIfExists);
   t.not(leafFingerprint(again.certPem), leafFingerprint(pair.certPem), 'a fresh certificate each time');
   t.ok(healthCas('provided', { servedPem: pair.certPem, caPem: pair.caPem })!.includes(mregCa.certPem), 'the health probe trusts mreg\'s CA');
 });
@@ -69,11 +71,11 @@ t.test('reissue: a new leaf from mreg\'s CA for the hostname', async t => {
 t.test('reissue is refused for a user-provided install, without a CA, or with --sslCheckSkip', async t => {
   const { root, layout } = setup();
   const provided = record({ kind: 'provided', certPath: '/x/c.pem', keyPath: '/x/k.pem', skipCheck: false }, root);
-  const [line] = await problemsOf(chooseNewPair(provided, layout, { skipCheck: false, now }));
+  const [line] = await problemsOf(chooseNewPair(provided, layout, { skipCheck: false, now }, readIfExists));
   t.match(line, /serves your own certificate \(\/x\/c\.pem\); pass --sslCert FILE --sslKey FILE/);
-  t.match((await problemsOf(chooseNewPair(record({ kind: 'generate' }, root), layout, { skipCheck: true, now })))[0], /--sslCheckSkip applies to --sslCert/);
+  t.match((await problemsOf(chooseNewPair(record({ kind: 'generate' }, root), layout, { skipCheck: true, now }, readIfExists)))[0], /--sslCheckSkip applies to --sslCert/);
   const bare = setup(false);
-  await t.rejects(chooseNewPair(record({ kind: 'generate' }, bare.root), bare.layout, { skipCheck: false, now }), HostError);
+  await t.rejects(chooseNewPair(record({ kind: 'generate' }, bare.root), bare.layout, { skipCheck: false, now }, readIfExists), HostError);
 });
 
 t.test('provided: checked like up; every problem reported; paths made absolute', async t => {
@@ -81,31 +83,31 @@ t.test('provided: checked like up; every problem reported; paths made absolute',
   const rec = record({ kind: 'generate' }, root);
   const chain = file('chain.pem', userLeaf.certPem + userCa.certPem);
   const key = file('leaf.key', userLeaf.keyPem);
-  const pair = await chooseNewPair(rec, layout, { certPath: chain, keyPath: key, skipCheck: false, now });
+  const pair = await chooseNewPair(rec, layout, { certPath: chain, keyPath: key, skipCheck: false, now }, readIfExists);
   t.equal(pair.source, 'provided');
   t.same(pair.tls, { kind: 'provided', certPath: chain, keyPath: key, skipCheck: false });
   t.equal(pair.certPem, userLeaf.certPem + userCa.certPem, 'the whole chain is served');
 
   const wrongKey = file('other.key', otherLeaf.keyPem);
-  const p1 = await problemsOf(chooseNewPair(rec, layout, { certPath: chain, keyPath: wrongKey, skipCheck: false, now }));
+  const p1 = await problemsOf(chooseNewPair(rec, layout, { certPath: chain, keyPath: wrongKey, skipCheck: false, now }, readIfExists));
   t.match(p1.join('\n'), /key does not match/);
 
   const wrongHost = file('other.pem', otherLeaf.certPem);
-  const p2 = await problemsOf(chooseNewPair(rec, layout, { certPath: wrongHost, keyPath: wrongKey, skipCheck: false, now }));
+  const p2 = await problemsOf(chooseNewPair(rec, layout, { certPath: wrongHost, keyPath: wrongKey, skipCheck: false, now }, readIfExists));
   t.match(p2.join('\n'), /does not cover registry\.example\.com/);
-  const p2skip = await problemsOf(chooseNewPair(rec, layout, { certPath: wrongHost, keyPath: file('other-leaf.key', otherLeaf.keyPem), skipCheck: true, now }));
+  const p2skip = await problemsOf(chooseNewPair(rec, layout, { certPath: wrongHost, keyPath: file('other-leaf.key', otherLeaf.keyPem), skipCheck: true, now }, readIfExists));
   t.match(p2skip.join('\n'), /does not cover registry\.example\.com.*even with --sslCheckSkip/, '--sslCheckSkip never passes a pair Quay refuses at start');
 
-  const p3 = await problemsOf(chooseNewPair(rec, layout, { certPath: join(root, 'nope.pem'), keyPath: join(root, 'nope.key'), skipCheck: false, now }));
+  const p3 = await problemsOf(chooseNewPair(rec, layout, { certPath: join(root, 'nope.pem'), keyPath: join(root, 'nope.key'), skipCheck: false, now }, readIfExists));
   t.equal(p3.length, 2, 'one line per missing file');
   t.match(p3[0], /--sslCert .*nope\.pem: file not found/);
-  t.match((await problemsOf(chooseNewPair(rec, layout, { certPath: chain, skipCheck: false, now })))[0], /--sslCert given alone/);
-  t.match((await problemsOf(chooseNewPair(rec, layout, { keyPath: key, skipCheck: false, now })))[0], /--sslKey given alone/);
+  t.match((await problemsOf(chooseNewPair(rec, layout, { certPath: chain, skipCheck: false, now }, readIfExists)))[0], /--sslCert given alone/);
+  t.match((await problemsOf(chooseNewPair(rec, layout, { keyPath: key, skipCheck: false, now }, readIfExists)))[0], /--sslKey given alone/);
 });
 
 t.test('installPair writes 0640 files', async t => {
   const { layout } = setup();
-  await installPair(layout, userLeaf);
+  await installPair({ write: writeFileAtomic }, layout, userLeaf);
   t.equal(readFileSync(layout.sslCert, 'utf8'), userLeaf.certPem);
   t.equal(readFileSync(layout.sslKey, 'utf8'), userLeaf.keyPem);
   t.equal(statSync(layout.sslCert).mode & 0o777, 0o640);

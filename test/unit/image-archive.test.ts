@@ -4,8 +4,11 @@ import t from 'tap';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { execa } from 'execa';
-import { archiveKind, IMPORT_CHANGES, importedName, loadImageArchive } from '../../src/apply/image-archive.js';
+import { archiveKind, IMPORT_CHANGES, importedName, loadArchiveStep, loadImageArchive } from '../../src/apply/image-archive.js';
+import type { InstallSpec } from '../../src/install-spec/spec.js';
+import { createOutput } from '../../src/ui/output.js';
 import { hashTarMember, listTar } from '../../src/host/tar.js';
 import type { Podman } from '../../src/host/podman.js';
 
@@ -75,4 +78,28 @@ t.test('a podman save archive is loaded as it is', async t => {
   t.same(r.images, {});
   const stdin = await loadImageArchive(fake.podman, '-', {});
   t.equal(stdin.kind, 'podman-save', 'stdin (from -H) is podman load');
+});
+
+t.test('loadArchiveStep, up\'s and upgrade\'s one load step: a line per member, and the spec names what the archive brought', async t => {
+  const archive = await mirrorRegistryArchive(['quay.tar', 'redis.tar', 'postgres.tar', 'pause.tar']);
+  const quay = importedName('quay', await hashTarMember(archive, 'quay.tar'));
+  const postgres = importedName('postgres', await hashTarMember(archive, 'postgres.tar'));
+  const lines: string[] = [];
+  const out = createOutput({ color: false, stderr: new Writable({ write(c, _e, cb) { lines.push(String(c)); cb(); } }) });
+  const spec = { hostname: 'registry.example.com', images: { quay: 'q:1', postgres: 'p:1', redis: 'r:1' } } as InstallSpec;
+  const fake = fakePodman(new Set([postgres]));
+  const loaded = await loadArchiveStep(out, fake.podman, spec, archive, { redis: 'r:2' });
+  t.same(loaded.images, { quay, postgres, redis: 'r:1' }, 'the members no flag named replace the spec\'s images; a named one keeps the flag\'s (already in the spec)');
+  t.equal(loaded.hostname, spec.hostname, 'the rest of the spec as it was');
+  t.same(spec.images, { quay: 'q:1', postgres: 'p:1', redis: 'r:1' }, 'the given spec is not changed');
+  const text = lines.join('').replace(/ \(\d+\.\d+s\)$/gm, '');
+  t.equal(text, [
+    `==> load images from ${archive}`,
+    `    ok load images from ${archive}`,
+    `    quay.tar: imported as ${quay}`,
+    '    redis.tar: imported as r:2',
+    `    postgres.tar: ${postgres} (already imported)`,
+    '',
+  ].join('\n'), 'the step, then a line per member');
+  t.same(fake.imported, [`quay.tar ${quay}`, 'redis.tar r:2']);
 });

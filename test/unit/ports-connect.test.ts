@@ -1,6 +1,6 @@
 // src/ports.ts: commands share one D-Bus connection per run. Two callers asking at once (up's start
 // jobs and its crash watch, say) must get the same one, and close() must close it: a second, forgotten
-// connection would keep mreg's process alive after its work is done.
+// connection would keep mreg's process alive after its work is done. Also: which ports are one and the same.
 import t from 'tap';
 import type { Identity } from '../../src/actions/ports.js';
 import type { Output } from '../../src/ui/output.js';
@@ -51,4 +51,11 @@ t.test('close() with no connection made does nothing', async t => {
   const host = await portsWith(async () => { throw new Error('must not connect'); });
   await host.close();
   t.pass();
+});
+
+t.test('whether a path exists is one function, whoever asks (FilePorts and InspectPorts)', async t => {
+  const host = await portsWith(async () => { throw new Error('must not connect'); });
+  t.equal(host.inspect(who).exists, host.files.exists);
+  t.equal(await host.files.exists('/'), true);
+  t.equal(await host.files.exists('/no/such/path/mreg'), false);
 });

@@ -61,3 +61,34 @@ t.test('an install mreg down removed: says so and exits 3', async t => {
   t.match((err as Error).message, /removed by mreg down on 2026-02-01.*its data was kept/);
   t.same(report, { healthy: false, removed: true, removedAt: '2026-02-01T00:00:00.000Z', quayRoot: ROOT });
 });
+
+t.test('without --json: the unit table, the registry, certificate, storage and backup lines, each problem, the verdict', async t => {
+  const state = installed();
+  state.units['quay-redis.service'] = 'failed';
+  const host = createFakeHost({ probe, state });
+  const c = fakeContext(host, {});
+  const err = await status(c.ctx).then(() => undefined, (e: unknown) => e);
+  t.ok(err instanceof UnhealthyError);
+  t.equal((err as Error).message, 'registry is not healthy (1 problem)');
+  t.equal((err as UnhealthyError).hint, 'see: mreg logs, systemctl --user status quay-app');
+  const lines = c.stdout().split('\n');
+  t.same(lines.slice(0, 5), [
+    'UNIT                   LOAD    ACTIVE  SUB      SINCE  PID  RESTARTS  RESULT',
+    'quay-pod.service       loaded  active  running  -      100  0         success',
+    'quay-postgres.service  loaded  active  running  -      100  0         success',
+    'quay-redis.service     loaded  failed  dead     -      -    0         exit-code',
+    'quay-app.service       loaded  active  running  -      100  0         success',
+  ]);
+  t.match(lines.slice(5).join('\n'), new RegExp([
+    '',
+    'registry:    https://registry\\.example\\.com:8443  health: ok',
+    'certificate: expires \\d{4}-\\d\\d-\\d\\d \\((364|365) days\\)',
+    'quayStorage  /var/lib/containers/storage/volumes/quay-storage/_data  \\(100\\.0 GiB free\\)',
+    'pgStorage    /var/lib/containers/storage/volumes/pg-storage/_data  \\(100\\.0 GiB free\\)',
+    'last backup: none \\(mreg backup FILE\\)',
+    'problem: quay-redis\\.service is failed \\(dead, result exit-code\\): see systemctl --user status quay-redis\\.service',
+    'NOT healthy',
+    '',
+  ].join('\n') + '$'));
+  t.equal(c.stderr(), '', 'no warning with a year left');
+});

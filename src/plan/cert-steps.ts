@@ -1,0 +1,49 @@
+// The steps `mreg cert rotate` takes, as its dry run lists them (`actions`; with --json `plan`, with ids).
+// Pure; src/cert/ names each step it finishes with the same id (`cert rotate --json` reports `steps`).
+// Rollback to the previous pair is not a step, as in upgrade-steps.ts: the run then fails, and its
+// `steps` end with the last step that finished before the failure.
+import type { QuayRootLayout } from '../install-spec/layout.js';
+import type { TlsSource } from '../install-spec/spec.js';
+import { UNITS } from '../model/views.js';
+import { UP_STEP, type UpStep } from './up-steps.js';
+import { UPGRADE_STEP } from './upgrade-steps.js';
+
+/** The ids of rotate's steps: up's and upgrade's where the step is the same kind. */
+export const CERT_STEP = {
+  newPair: 'new-pair',
+  writePair: 'write-pair',
+  record: UP_STEP.record,
+  restart: UPGRADE_STEP.restart(UNITS.app),
+  health: UP_STEP.health,
+  served: 'served-certificate',
+} as const;
+
+export interface RotateStepsInput {
+  /** What the install record's spec.tls becomes: the user's checked files, or `generate` (a reissue from mreg's CA). */
+  tls: TlsSource;
+  hostname: string;
+  port: number;
+  layout: Pick<QuayRootLayout, 'caCert' | 'sslCert' | 'sslKey' | 'record'>;
+}
+
+/**
+ * Whether the health probe judges a pair: not one given with --sslCheckSkip, which may be expired or chain
+ * to no CA mreg holds; quay-app's restart job still ends only once the unit's healthcheck passes.
+ */
+export function probesHealth(tls: TlsSource): boolean {
+  return !(tls.kind === 'provided' && tls.skipCheck);
+}
+
+export function rotateSteps(i: RotateStepsInput): UpStep[] {
+  const { layout, tls } = i;
+  const S = CERT_STEP;
+  const step = (id: string, text: string): UpStep => ({ id, text });
+  return [
+    step(S.newPair, tls.kind === 'generate' ? `issue a new server certificate for ${i.hostname} from ${layout.caCert}` : `install ${tls.certPath} (checked)`),
+    step(S.writePair, `write ${layout.sslKey} and ${layout.sslCert} (mode 0640)`),
+    step(S.record, `record spec.tls in ${layout.record}`),
+    step(S.restart, `restart ${UNITS.app} only and wait for its job`),
+    ...(probesHealth(tls) ? [step(S.health, `wait for https://${i.hostname}:${i.port}/health/instance`)] : []),
+    step(S.served, `check that 127.0.0.1:${i.port} serves the new certificate`),
+  ];
+}

@@ -1,0 +1,115 @@
+// mreg cert rotate's run over the in-memory host (issue 14): the steps it reports, in its dry run's order,
+// the calls it makes, and the rollback to the previous pair when the new one fails. Whether Quay really
+// serves the new pair after its restart is the VM suite's (test/vm/cert.test.ts); here the fake's
+// handshake presents whatever ssl.cert holds.
+import t from 'tap';
+import { leafFingerprint } from '../../src/apply/cert-rotate.js';
+import { cert } from '../../src/commands/cert.js';
+import { HostError } from '../../src/errors.js';
+import { parseRecord } from '../../src/install-spec/record.js';
+import { createCa, issueServerCert } from '../../src/tls/index.js';
+import { createFakeHost, fakeContext, type FakeHost, type FakeHostOptions } from '../support/fake-host.js';
+import { HOME, NOW, probe, ROOT, runningInstall } from '../support/running-install.js';
+
+const HOST = 'registry.example.com';
+const CONFIG = `${ROOT}/quay-config`;
+const SSL_CERT = `${CONFIG}/ssl.cert`;
+const SSL_KEY = `${CONFIG}/ssl.key`;
+const RECORD = `${ROOT}/mreg-install.json`;
+const APP = 'quay-app.service';
+const ca = createCa({ commonName: 'mreg root CA', now: NOW });
+const oldLeaf = issueServerCert({ ca, hostname: HOST, now: NOW });
+
+/** runningInstall() with mreg's CA and the pair up issued from it. */
+function fakeHost(opts: Partial<FakeHostOptions> = {}): FakeHost {
+  const state = runningInstall();
+  state.files[`${ROOT}/quay-rootCA/rootCA.pem`] = { content: ca.certPem, mode: 0o644 };
+  state.files[`${ROOT}/quay-rootCA/rootCA.key`] = { content: ca.keyPem, mode: 0o600 };
+  state.files[SSL_CERT] = { content: oldLeaf.certPem, mode: 0o640 };
+  state.files[SSL_KEY] = { content: oldLeaf.keyPem, mode: 0o640 };
+  const host: FakeHost = createFakeHost({ probe, state, servedFingerprint: async () => leafFingerprint(host.state.files[SSL_CERT]!.content), ...opts });
+  return host;
+}
+
+const rotate = (host: FakeHost, flags: Record<string, unknown>, opts: { json?: boolean; verbose?: boolean } = {}) => {
+  const c = fakeContext(host, flags, opts);
+  return { ...c, done: cert({ ...c.ctx, args: ['rotate'] }) };
+};
+const stepLines = (stderr: string) => stderr.split('\n').filter(l => l.startsWith('step ')).map(l => l.slice(5));
+const REWRITE = [`write ${SSL_KEY}`, `write ${SSL_CERT}`, `write ${RECORD}`, `resetFailed ${APP}`, `restartUnit ${APP}`];
+
+t.test('a reissue: --json steps are the dry run\'s plan; key, cert, record, then quay-app alone restarted', async t => {
+  const host = fakeHost();
+  const dry = rotate(host, { dryRun: true }, { json: true });
+  await dry.done;
+  const planned = JSON.parse(dry.stdout()) as { plan: { id: string; text: string }[]; actions: string[] };
+  t.same(planned.actions, planned.plan.map(s => s.text), '`actions` are the plan\'s lines, as before');
+  t.same(host.calls, ['probe'], 'the dry run changes nothing');
+  host.calls.length = 0;
+
+  const run = rotate(host, {}, { json: true });
+  await run.done;
+  const result = JSON.parse(run.stdout()) as { steps: string[]; source: string; fingerprint256: string; previousFingerprint256: string; restarted: string[]; served: boolean };
+  t.same(result.steps, planned.plan.map(s => s.id), 'the steps taken are the steps the dry run listed, in its order');
+  t.same(result.steps, ['new-pair', 'write-pair', 'record', `restart:${APP}`, 'health', 'served-certificate']);
+  t.match(result, { source: 'reissue', previousFingerprint256: leafFingerprint(oldLeaf.certPem), restarted: [APP], served: true });
+  t.same(host.calls, ['probe', ...REWRITE], 'the key before the certificate, the record, then quay-app only');
+  t.equal(result.fingerprint256, leafFingerprint(host.state.files[SSL_CERT]!.content), 'the new certificate is on disk');
+  t.not(host.state.files[SSL_KEY]!.content, oldLeaf.keyPem, 'with a new key');
+  t.equal(host.state.files[SSL_CERT]!.mode, 0o640);
+  t.equal(host.state.files[SSL_KEY]!.mode, 0o640);
+  t.notOk(host.isLocked(), 'the lock is given back');
+});
+
+t.test('--verbose prints "step ID" as each step ends, in the same order', async t => {
+  const host = fakeHost();
+  const run = rotate(host, {}, { verbose: true });
+  await run.done;
+  t.same(stepLines(run.stderr()), ['new-pair', 'write-pair', 'record', `restart:${APP}`, 'health', 'served-certificate']);
+  t.match(run.stdout(), /^mreg: reissued the server certificate from mreg's CA; the registry serves it\n/, 'the human report as before');
+});
+
+t.test('a failed health check: the previous pair and record go back, quay-app restarts on them, exit 1', async t => {
+  const host = fakeHost({ healthWaits: ['timeout', 'ok'] });
+  const before = structuredClone(host.state.files);
+  const run = rotate(host, {}, { verbose: true });
+  const err = await run.done.then(() => undefined, (e: unknown) => e);
+  t.ok(err instanceof HostError && err.exitCode === 1, 'a HostError, exit 1');
+  t.match((err as Error).message, /^quay-app did not come back healthy with the new certificate \(https:\/\/registry\.example\.com:8443\/health\/instance did not answer 200 within 600 s \(last: HTTP 502\)\); the previous certificate was restored and the registry is healthy again$/);
+  t.same(host.calls, ['probe', ...REWRITE, ...REWRITE], 'the new pair and record, restart; then the old pair and record, restart');
+  t.same(host.state.files, before, 'every file as it was: the previous pair and the record');
+  t.equal(parseRecord(host.state.files[RECORD]!.content, RECORD).updatedAt, parseRecord(before[RECORD]!.content, RECORD).updatedAt);
+  t.same(stepLines(run.stderr()), ['new-pair', 'write-pair', 'record', `restart:${APP}`], 'the steps end with the last that finished; the rollback is not a step');
+  t.match(run.stderr(), /warning: the new certificate failed \(https:\/\/registry\.example\.com:8443\/health\/instance did not answer 200 within 600 s \(last: HTTP 502\)\); restoring the previous one/);
+  t.notOk(host.isLocked(), 'the lock is given back');
+});
+
+t.test('quay-app does not restart, nor after the rollback: exit 1 says both failed', async t => {
+  const host = fakeHost();
+  delete host.state.units[APP]; // the fake's restart of an unknown unit ends "failed"
+  const run = rotate(host, {}, { json: true });
+  const err = await run.done.then(() => undefined, (e: unknown) => e);
+  t.ok(err instanceof HostError);
+  t.equal(run.stdout(), '', '--json prints no document for a failed rotation');
+  t.match((err as Error).message, /^quay-app did not come back healthy with the new certificate \(.*quay-app\.service.*\), and restoring the previous certificate failed too \(.*quay-app\.service/);
+  t.equal(host.state.files[SSL_CERT]!.content, oldLeaf.certPem, 'the previous pair is back on disk');
+});
+
+t.test('--sslCheckSkip: the user\'s pair, no health probe (plan and run alike), the record names the files', async t => {
+  const userCa = createCa({ commonName: 'user CA', now: NOW });
+  const leaf = issueServerCert({ ca: userCa, hostname: HOST, now: NOW });
+  // A health probe would fail the run: none may be made.
+  const host = fakeHost({ healthWaits: ['timeout'] });
+  host.state.files[`${HOME}/pair/chain.pem`] = { content: leaf.certPem + userCa.certPem, mode: 0o644 };
+  host.state.files[`${HOME}/pair/leaf.key`] = { content: leaf.keyPem, mode: 0o600 };
+  const flags = { sslCert: `${HOME}/pair/chain.pem`, sslKey: `${HOME}/pair/leaf.key`, sslCheckSkip: true };
+  const dry = rotate(host, { ...flags, dryRun: true }, { json: true });
+  await dry.done;
+  const plan = (JSON.parse(dry.stdout()) as { plan: { id: string }[] }).plan.map(s => s.id);
+  t.same(plan, ['new-pair', 'write-pair', 'record', `restart:${APP}`, 'served-certificate']);
+  const run = rotate(host, flags, { json: true });
+  await run.done;
+  t.same((JSON.parse(run.stdout()) as { steps: string[] }).steps, plan);
+  t.equal(host.state.files[SSL_CERT]!.content, leaf.certPem + userCa.certPem, 'the whole chain is served');
+  t.same(parseRecord(host.state.files[RECORD]!.content, RECORD).spec.tls, { kind: 'provided', certPath: `${HOME}/pair/chain.pem`, keyPath: `${HOME}/pair/leaf.key`, skipCheck: true });
+});
