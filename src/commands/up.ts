@@ -11,7 +11,7 @@ import { quayRootLayout } from '../install-spec/layout.js';
 import { parseUpOptions, type RawUpFlags } from '../install-spec/options.js';
 import type { InstallSpec } from '../install-spec/spec.js';
 import { UP_STEP } from '../plan/up-steps.js';
-import { stepLog } from '../ui/step-log.js';
+import { stepLog, type StepLog } from '../ui/step-log.js';
 import { checkUp, type CheckedUp } from '../up/checks.js';
 import { planDryRun } from '../up/dry-run.js';
 import { checkHost } from '../up/host-checks.js';
@@ -36,8 +36,11 @@ export function rawUpFlags(flags: Record<string, unknown>): RawUpFlags {
   };
 }
 
-/** What another command (restore) does inside up's run, with the registry healthy and the lock held. */
+/** What another command (restore, storage migrate) does inside up's run. */
 export interface UpHooks {
+  /** The caller's step log, which up continues: its report's `steps` are the caller's, then up's. */
+  log?: StepLog;
+  /** Runs with the registry healthy and the lock held, before up writes the record. */
   beforeReport?: (run: { systemd: Systemd; spec: InstallSpec; endpoint: RegistryEndpoint; podman: Podman }) => Promise<void>;
 }
 
@@ -75,7 +78,7 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
   let connecting: Promise<Systemd> | undefined;
   const manager = () => (connecting ??= ctx.host.actionPorts(target).then(p => p.systemd));
   // The ids of the steps this run took, in upSteps' order: `--json` reports them beside the dry run's.
-  const { ran, did } = stepLog(out);
+  const { ran, did } = hooks.log ?? stepLog(out);
   const S = UP_STEP;
   try {
     const started = Date.now();

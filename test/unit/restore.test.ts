@@ -1,15 +1,21 @@
 // mreg restore over the in-memory host (issue 14): a scope that already has an install is refused
-// after the archive is checked and before anything is written. The archive port is faked: tar and gpg
-// are the VM backup suite's.
-import t from 'tap';
+// after the archive is checked and before anything is written; a restore's steps, in order, around
+// up's. The archive port is faked: tar and gpg are the VM backup suite's.
+import t, { type Test } from 'tap';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { BACKUP_FORMAT, BACKUP_FORMAT_VERSION, QUAY_ROOT_PREFIX, type BackupManifest } from '../../src/backup/manifest.js';
 import { restore } from '../../src/commands/restore.js';
 import { UsageError } from '../../src/errors.js';
-import { parseRecord, serializeRecord } from '../../src/install-spec/record.js';
-import { createFakeHost, fakeContext, recordFile } from '../support/fake-host.js';
-import { probe, ROOT, runningInstall } from '../support/running-install.js';
+import type { ArchivePorts } from '../../src/actions/ports.js';
+import { parseRecord, serializeRecord, type InstallRecord } from '../../src/install-spec/record.js';
+import type { CommandContext } from '../../src/cli.js';
+import type { UpHooks } from '../../src/commands/up.js';
+import { restoreSteps } from '../../src/plan/restore-steps.js';
+import { createOutput } from '../../src/ui/output.js';
+import { createFakeHost, fakeContext, recordFile, type FakeHost } from '../support/fake-host.js';
+import { probe, ROOT, runningInstall, UNITS } from '../support/running-install.js';
 
 const BACKUP = '/backups/full.tar';
 
@@ -19,26 +25,33 @@ const manifest: BackupManifest = {
   images: { quay: 'q:1', postgres: 'p:1', redis: 'r:1' }, id: 'full-1', files: [],
 };
 
+/**
+ * The archive port for a backup of `record`: verified as `manifest`. restore reads the small members from
+ * its scratch folder with node:fs, so they are put there; `extracted` lists the folders.
+ */
+function fakeArchive(t: Test, record: InstallRecord, more: Record<string, string> = {}) {
+  const extracted: string[] = [];
+  t.teardown(() => Promise.all(extracted.map(d => rm(d, { recursive: true, force: true }))));
+  const archive: Partial<ArchivePorts> = {
+    source: async file => ({ file }),
+    verify: async () => ({ manifest, files: 7, bytes: 0 }),
+    async extractSmallMembers(_src, dest) {
+      extracted.push(dest);
+      await mkdir(join(dest, QUAY_ROOT_PREFIX), { recursive: true });
+      await writeFile(join(dest, QUAY_ROOT_PREFIX, 'mreg-install.json'), serializeRecord(record));
+      for (const [name, content] of Object.entries(more)) await writeFile(join(dest, name), content);
+    },
+  };
+  return { extracted, archive };
+}
+
 for (const [what, removed] of [['a running install', false], ['an install removed by mreg down, data kept', true]] as const) {
   t.test(`restore into a scope with ${what} is refused and changes nothing`, async t => {
     const state = runningInstall();
     const record = state.files[`${ROOT}/mreg-install.json`]!.content;
     if (removed) state.files[`${ROOT}/mreg-install.json`] = recordFile({ ...parseRecord(record, 'record'), removedAt: '2026-02-15T00:00:00.000Z' });
-    const extracted: string[] = [];
-    const host = createFakeHost({
-      probe, state,
-      archive: {
-        source: async file => ({ file }),
-        verify: async () => ({ manifest, files: 0, bytes: 0 }),
-        // restore reads the backed-up record from its scratch folder with node:fs: put it there.
-        async extractSmallMembers(_src, dest) {
-          extracted.push(dest);
-          await mkdir(join(dest, QUAY_ROOT_PREFIX), { recursive: true });
-          await writeFile(join(dest, QUAY_ROOT_PREFIX, 'mreg-install.json'), serializeRecord(parseRecord(record, 'record')));
-        },
-      },
-    });
-    t.teardown(() => Promise.all(extracted.map(d => rm(d, { recursive: true, force: true }))));
+    const { extracted, archive } = fakeArchive(t, parseRecord(record, 'record'));
+    const host = createFakeHost({ probe, state, archive });
     const before = structuredClone(host.state);
     const c = fakeContext(host, {});
 
@@ -52,3 +65,47 @@ for (const [what, removed] of [['a running install', false], ['an install remove
     t.notOk(host.isLocked());
   });
 }
+
+t.test('a restore onto an empty host: its steps in restoreSteps\' order around up\'s, in one log; the stop\'s line last before the blobs go back', async t => {
+  const backedUp = parseRecord(runningInstall().files[`${ROOT}/mreg-install.json`]!.content, 'record');
+  const stderr: string[] = [];
+  let beforeBlobs = '';
+  const empty = { units: {}, files: {}, dirs: {}, secrets: [], volumes: [], containers: [], pods: [], linger: false };
+  const { archive } = fakeArchive(t, backedUp, { 'secrets.json': '{"mreg-pg-password":"pw"}' });
+  const fake = createFakeHost({
+    probe, state: empty, images: ['q:1', 'p:1', 'r:1'],
+    archive: { ...archive, async extractStorage() { beforeBlobs = stderr.join(''); } },
+  });
+  const podman = fake.podman();
+  const host: FakeHost = { ...fake, podman: () => ({ ...podman, missingImages: podman.missingImages, exec: podman.exec, execFromFile: podman.execFromFile,
+    volumeExists: async () => false, secretCreate: async (name: string) => void fake.calls.push(`secretCreate ${name}`) }) as never };
+  // up is its own suite's: here it stands in with two of its steps, starts the units (and makes the volumes), runs restore's hook, then reports the log.
+  const UP_SAMPLE = ['images-present', 'health'];
+  const { restore: restoreWithUp } = await t.mockImport<typeof import('../../src/commands/restore.js')>('../../src/commands/restore.js', {
+    '../../src/commands/up.js': {
+      up: async (ctx: CommandContext, hooks: UpHooks) => {
+        hooks.log!.did(...UP_SAMPLE);
+        for (const u of UNITS) host.state.units[u] = 'active';
+        host.state.volumes.push('quay-storage', 'pg-storage');
+        const { systemd } = await host.actionPorts(probe);
+        const spec = { ...backedUp.spec, quayRoot: ROOT };
+        await hooks.beforeReport!({ systemd, spec, endpoint: { hostname: spec.hostname, port: spec.port }, podman: host.podman() });
+        hooks.log!.did('record');
+        ctx.out.resultJson({ steps: hooks.log!.ran });
+      },
+    },
+  });
+  const c = fakeContext(host, {}, { json: true });
+  const stdout: string[] = [];
+  const out = createOutput({ json: true, verbose: true, color: false, env: {},
+    stderr: new Writable({ write(chunk, _e, cb) { stderr.push(String(chunk)); cb(); } }), stdout: new Writable({ write(chunk, _e, cb) { stdout.push(String(chunk)); cb(); } }) });
+  await restoreWithUp({ ...c.ctx, out, args: [BACKUP] });
+
+  const expected = restoreSteps({ archives: [BACKUP], quayRoot: ROOT, quayStorage: backedUp.spec.quayStorage, images: ['q:1', 'p:1', 'r:1'] });
+  const { steps } = JSON.parse(stdout.join('')) as { steps: string[] };
+  t.same(steps, [...expected.before, ...UP_SAMPLE.map(id => ({ id })), ...expected.data, { id: 'record' }].map(s => s.id),
+    'restore\'s steps before up, up\'s, restore\'s data steps, up\'s record: one log, as --json reports it');
+  t.equal(stderr.join(''), steps.map(id => `step ${id}\n`).join(''), '--verbose prints each as it ends');
+  t.match(beforeBlobs, /step stop-unit:quay-app\.service\n$/, 'the quay-app stop is the last line before the blobs go back');
+  t.notOk(host.state.files[`${ROOT}/restore-in-progress.json`], 'the marker is removed at the end');
+});

@@ -10,7 +10,9 @@
 import t from 'tap';
 import { requireVm, describe, IMG, sideBySide, type Scope } from './guest.js';
 import { useBase, BASE_SCOPES as scopes, ROOTFUL_BLOBS, type BaseInstall } from './base.js';
-import { killWhen, parseJson } from './scopes.js';
+import { killWhen, parseJson, stepLine } from './scopes.js';
+import { BACKUP_STEP } from '../../src/plan/backup-steps.js';
+import { RESTORE_STEP } from '../../src/plan/restore-steps.js';
 
 requireVm();
 t.setTimeout(60 * 60_000);
@@ -106,7 +108,8 @@ sideBySide(t, 'backup and restore (both scopes at once)', scopes, (t, s) => {
     const big = await s.run(`set -e; f=$(mktemp -p ${dir(s)}); head -c 256M /dev/urandom > "$f"; h=$(sha256sum < "$f" | cut -c1-64)
       ${inNs(s)}sh -c 'mkdir -p "$1/sha256/$(echo $2 | cut -c1-2)" && mv "$3" "$1/sha256/$(echo $2 | cut -c1-2)/$2"' sh ${root} "$h" "$f"; echo "${root}/sha256/$(echo $h | cut -c1-2)/$h"`);
     t.equal(big.exitCode, 0, 'a big blob in the storage', { output: describe(big) });
-    const k = await killWhen(s, `mreg backup ${dir(s)}/killed.tar`, '==> write ', 0.3);
+    // Killed on the manifest's step line, the last before the archive write begins (plan/backup-steps.ts).
+    const k = await killWhen(s, `mreg backup ${dir(s)}/killed.tar --verbose`, stepLine(BACKUP_STEP.manifest), 0.3);
     t.ok(k.killed, 'killed while writing', { output: k.log });
     const after = await s.run(`ls -A ${dir(s)}`);
     t.notMatch(after.stdout, /^killed\.tar$/m, 'nothing under the target name', { output: after.stdout });
@@ -151,9 +154,10 @@ sideBySide(t, 'backup and restore (both scopes at once)', scopes, (t, s) => {
     t.match(refused.stderr, new RegExp(`image not present on this host: ${IMG}/redis:7;.*mreg restore -i ARCHIVE`, 's'));
     t.equal((await s.run(`ls -d ${s.quayRoot} 2>&1`)).exitCode, 2, 'nothing was made: no quayRoot');
     // Killed while it puts the data back (after up made the install), then run again: it resumes.
-    const k = await killWhen(s, `mreg restore -i ${images} ${file()}`, '==> restore the blobs and the database', 0.5, 1800);
+    // Killed on the step line of quay-app's stop, the last before the blobs and the database go back (plan/restore-steps.ts).
+    const k = await killWhen(s, `mreg restore -i ${images} ${file()} --verbose`, stepLine(RESTORE_STEP.stopApp), 0.5, 1800);
     t.ok(k.killed, 'restore killed while it puts the blobs and database back', { output: k.log });
-    t.match(k.log, /==> load images from /, 'it loaded the archive first');
+    t.match(k.log, new RegExp(stepLine(RESTORE_STEP.loadImages), 'm'), 'it loaded the archive first');
     const r = await s.run(`mreg restore ${file()}`, { timeoutMs: 30 * 60_000 });
     t.equal(r.exitCode, 0, 'the same mreg restore again exits 0', { output: describe(r) });
     t.match(r.stderr, /resuming the interrupted restore/);

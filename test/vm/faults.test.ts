@@ -7,7 +7,7 @@
 import t, { type Test } from 'tap';
 import { requireVm, waitFor, describe, sideBySide, type GuestResult } from './guest.js';
 import {
-  asRoot as root, SCOPES, IMG, caPath, upCmd, parseJson, login, pushTiny, pullDigest, status, waitHealthy, sha, keysHash, mainPid, killWhen,
+  asRoot as root, SCOPES, IMG, caPath, upCmd, parseJson, login, pushTiny, pullDigest, status, waitHealthy, sha, keysHash, mainPid, killWhen, stepLine,
   type Scope, type Creds,
 } from './scopes.js';
 import { fromClean } from './snapshot.js';
@@ -64,7 +64,6 @@ const EMPTY_SHA = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b
 // Each step's kill runs in one scope, three in each: every killed run repeats node start-up, preflight
 // and the image check (about 30 s on TCG), and both scopes resume through the same code. Rootful's
 // write kill resumes the run killed after TLS, whose early record listed no unit yet.
-const stepLine = (id: string) => `^step ${id.replace(/[.]/g, '\\.')}$`;
 const UP_KILLS: Array<{ after: string; pattern: string; scope: Scope['name']; check?: (t: Test, s: Scope) => Promise<void> }> = [
   { after: 'preflight and the image check', pattern: stepLine(UP_STEP.images), scope: 'rootless' },
   { after: 'TLS and the secrets', pattern: stepLine(UP_STEP.secret(ALL_SECRET_NAMES.at(-1)!)), scope: 'rootful',

@@ -87,6 +87,12 @@ export async function mainPid(s: Scope, unit: string): Promise<string> {
 export interface KillResult { killed: boolean; seenMs: number; exitCode: number; log: string }
 
 /**
+ * The pattern for killWhen of the line `--verbose` prints as the step `id` ends ("step ID", ui/step-log.ts):
+ * fault tests kill on step ids, so renaming a progress label changes nothing they test.
+ */
+export const stepLine = (id: string) => `^step ${id.replace(/[.]/g, '\\.')}$`;
+
+/**
  * Runs `cmd` (an mreg command line) in the guest in its own session and SIGKILLs its whole process
  * group `delaySec` after a stderr line matching the extended regex `pattern` appears. Done inside one
  * guest shell so the kill lands within ~0.2 s of the line (an ssh round trip would be seconds on TCG).

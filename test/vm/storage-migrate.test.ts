@@ -5,7 +5,8 @@
 import t from 'tap';
 import { requireVm, describe, sideBySide, type Scope } from './guest.js';
 import { useBase, BASE_SCOPES, type BaseInstall } from './base.js';
-import { killWhen, parseJson } from './scopes.js';
+import { killWhen, parseJson, stepLine } from './scopes.js';
+import { MIGRATE_STEP } from '../../src/plan/migrate-steps.js';
 import { createBucket, s3List, startS3, S3 } from './s3.js';
 
 requireVm();
@@ -58,14 +59,16 @@ sideBySide(t, 'storage migrate (both scopes at once)', BASE_SCOPES, (t, s) => {
     t.match(ex.stderr, /move them first: mreg storage migrate/);
     const dry = await s.run(`${migrate('--dry-run --json')}`, { timeoutMs: 10 * 60_000 });
     t.equal(dry.exitCode, 0, 'dry run exits 0', { output: describe(dry) });
-    const counted = parseJson<{ files: number; bytes: number; toCopy: number }>(dry);
+    const counted = parseJson<{ files: number; bytes: number; toCopy: number; plan?: { id: string }[] }>(dry);
+    t.ok(counted?.plan?.some(p => p.id === MIGRATE_STEP.scratch), 'the dry run\'s plan names the step the kill below keys on');
     t.ok((counted?.bytes ?? 0) > 96 * 1024 ** 2, `counts the big blob (${counted?.files} files, ${counted?.bytes} bytes)`);
     t.equal(counted?.toCopy, counted?.files, 'nothing is in the bucket yet');
     t.same(await s3List(bucket(s)), [], 'the dry run copied nothing');
   });
 
   t.test(`${s.name}: killed while it copies, the registry still serves from the local copy`, async t => {
-    const k = await killWhen(s, migrate(), '==> copy the blobs', 1.5);
+    // Killed on the scratch folder's step line, the last before the copy begins (plan/migrate-steps.ts).
+    const k = await killWhen(s, migrate('--verbose'), stepLine(MIGRATE_STEP.scratch), 1.5);
     t.ok(k.killed, 'killed in the copy', { output: k.log });
     const inBucket = (await s3List(bucket(s))).length;
     t.comment(`${s.name}: ${inBucket} objects in the bucket when killed`);

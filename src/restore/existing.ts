@@ -1,0 +1,72 @@
+// What this host already has where the restore goes. Nothing an install holds is replaced unless
+// --force says so; a restore of the same backup that was interrupted (kill, power cut) is resumed.
+import type { FoundInstall } from '../actions/ports.js';
+import { UsageError } from '../errors.js';
+import { readMarker } from '../backup/restored.js';
+import type { InstallRecord } from '../install-spec/record.js';
+import { meaningfulEntries, takenDir, takeProblem, type TakenDir } from '../install-spec/taken-dirs.js';
+import { planDown } from '../plan/down.js';
+import { RESTORE_STEP as S } from '../plan/restore-steps.js';
+import { executeLocked } from '../commands/common.js';
+import type { RestoreRun } from './run.js';
+
+export interface Existing {
+  /** This same backup's restore was interrupted here: every step runs again over what it did. */
+  resuming: boolean;
+  /** The folders the interrupted run took, when resuming. */
+  taken: TakenDir[];
+  /** The install --force replaces (never when resuming). */
+  install?: FoundInstall;
+}
+
+/** Refuses an existing install without --force, before any change. */
+export async function findExisting(run: RestoreRun, quayRoot: string, backupId: string, force: boolean): Promise<Existing> {
+  const { host, probe, out } = run;
+  const marker = await readMarker(quayRoot);
+  if (marker?.id === backupId) {
+    out.info(`mreg: resuming the interrupted restore of this backup into ${quayRoot}`);
+    return { resuming: true, taken: marker.taken };
+  }
+  const install = await host.findRecordedInstall(probe.scope, probe.home) ?? await host.readRecordAt(quayRoot);
+  if (install && !force) {
+    const what = install.record.removedAt ? `an install removed by mreg down whose data was kept` : 'a registry';
+    throw new UsageError(`this host already has ${what} at ${install.layout.root} (${probe.scope}); mreg restore never replaces one`,
+      `to replace it and delete its data, add --force (or first: mreg down --purge${install.layout.root === quayRoot ? '' : ` --quayRoot ${install.layout.root}`}); or restore on another host`);
+  }
+  return { resuming: false, taken: [], ...(install ? { install } : {}) };
+}
+
+/**
+ * A new restore: the --force install goes first, then every folder (and volume) it writes into must be
+ * new or empty. Resolves with the folders it takes; rejects with every problem at once.
+ */
+export async function clearTheWay(run: RestoreRun, e: Existing, quayRoot: string, spec: InstallRecord['spec']): Promise<TakenDir[]> {
+  const { host, probe, out } = run;
+  if (e.resuming) return e.taken;
+  if (e.install) {
+    // The explicit flag: the install there goes first, data and all, as `mreg down --purge --yes` does it.
+    const gone = planDown({ record: e.install.record, layout: e.install.layout, facts: probe, purge: true, quayRootGiven: true });
+    out.warn(`--force: replacing the ${probe.scope} registry at ${e.install.layout.root}; deleting ${gone.data.join(', ')} and every image in them`);
+    await executeLocked(host, probe, gone.actions, { out, unitFailedHint: 'fix the cause and run mreg restore --force again' });
+    run.log.did(S.replace);
+  }
+  const look = host.inspect(probe);
+  const problems: string[] = [];
+  const taken: TakenDir[] = [];
+  const checkDir = async (flag: string, path: string, isQuayRoot: boolean) => {
+    const state = await look.dirState(path);
+    const problem = takeProblem({ flag, path, state, recorded: false, isQuayRoot, home: probe.home })
+      ?? (state.kind === 'dir' && meaningfulEntries(state.entries).length > 0 ? `${flag} ${path}: is not empty; restore writes only into a new or empty folder` : undefined);
+    if (problem) problems.push(problem);
+    const t = takenDir(path, state);
+    if (t) taken.push(t);
+  };
+  await checkDir('--quayRoot', quayRoot, true);
+  const podman = host.podman();
+  for (const [name, s] of [['quayStorage', spec.quayStorage], ['pgStorage', spec.pgStorage]] as const) {
+    if (s.kind === 'path') await checkDir(`the backup's ${name}`, s.path, false);
+    else if (s.kind === 'volume' && await podman.volumeExists(s.name)) problems.push(`podman volume ${s.name} (the backup's ${name}) exists; restore writes only into a new one: check what it holds, then \`podman volume rm ${s.name}\``);
+  }
+  if (problems.length > 0) throw new UsageError(problems, 'nothing was changed');
+  return taken;
+}

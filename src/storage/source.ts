@@ -1,0 +1,41 @@
+// What storage migrate moves, and where to: the install (not removed, not in object storage already),
+// its local blob store, and the bucket --to names with its key pair read in.
+import type { Identity } from '../actions/ports.js';
+import type { CommandContext } from '../cli.js';
+import { HostError, UsageError } from '../errors.js';
+import { s3TargetOf, withS3Inputs } from '../apply/object-storage.js';
+import type { S3Target } from '../host/s3.js';
+import type { QuayRootLayout } from '../install-spec/layout.js';
+import { parseMigrateTarget } from '../install-spec/options.js';
+import type { InstallRecord } from '../install-spec/record.js';
+import type { InstallSpec, ObjectStorage, QuayStorage } from '../install-spec/spec.js';
+import { storageText } from '../model/views.js';
+import { stringFlag } from '../commands/common.js';
+
+export interface Migration {
+  layout: QuayRootLayout;
+  record: InstallRecord;
+  from: Exclude<QuayStorage, ObjectStorage>;
+  /** The recorded inputs with the bucket as the blob storage. */
+  spec: InstallSpec;
+  to: ObjectStorage;
+  s3: S3Target;
+  /** The local store's folder. */
+  root: string;
+}
+
+export async function readMigration(ctx: CommandContext, probe: Identity): Promise<Migration> {
+  const { flags, host } = ctx;
+  const str = (k: string) => stringFlag(flags, k, 'storage');
+  const target = parseMigrateTarget({ to: str('to'), s3Endpoint: str('s3Endpoint'), s3CredentialsFile: str('s3CredentialsFile'), s3CaBundle: str('s3CaBundle') },
+    { scope: probe.scope, fqdn: '', home: probe.home });
+  const { layout, record } = await host.findInstall(flags, probe.scope, probe.home);
+  if (record.removedAt) throw new HostError(`the registry at ${layout.root} was removed by mreg down on ${record.removedAt}`, 'run mreg up first (its data was kept), then migrate');
+  const from = record.spec.quayStorage;
+  if (from.kind === 's3') throw new UsageError(`this install keeps its blobs in ${storageText(from)} already`, 'nothing to move');
+  const spec = await withS3Inputs({ ...record.spec, quayStorage: target });
+  const to = spec.quayStorage as ObjectStorage;
+  const s3 = await s3TargetOf(to);
+  const root = await host.inspect(probe).storagePath(from, 'the blob storage');
+  return { layout, record, from, spec, to, s3, root };
+}

@@ -1,0 +1,85 @@
+// mreg storage migrate's run over the in-memory host (issue 14): the dry run's `plan`, and a run's steps in
+// that order, handed on to up's step log; the scratch folder's step line the last before the copy. The
+// blobs are a real folder and the bucket fake-s3.ts (rootful: read in place); up is its own suite's.
+import t, { type Test } from 'tap';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import type { CommandContext } from '../../src/cli.js';
+import type { UpHooks } from '../../src/commands/up.js';
+import { parseRecord } from '../../src/install-spec/record.js';
+import { createOutput } from '../../src/ui/output.js';
+import { createFakeHost, fakeContext, recordFile } from '../support/fake-host.js';
+import { startFakeS3 } from '../support/fake-s3.js';
+import { probe as rootless, ROOT, runningInstall, UNITS } from '../support/running-install.js';
+
+const probe = { ...rootless, scope: 'rootful' as const };
+const RECORD = `${ROOT}/mreg-install.json`;
+const UP_SAMPLE = ['write:/etc/containers/systemd/quay-app.container', 'health', 'record'];
+
+async function setUp(t: Test) {
+  const dir = t.testdir({ blobs: {} });
+  const blobs = join(dir, 'blobs');
+  mkdirSync(join(blobs, 'sha256/2c'), { recursive: true });
+  writeFileSync(join(blobs, 'sha256/2c/2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824'), 'hello');
+  const creds = join(dir, 's3.ini');
+  writeFileSync(creds, '[default]\naws_access_key_id = AK\naws_secret_access_key = SK\n');
+  chmodSync(creds, 0o600);
+  const s3 = await startFakeS3('AK', ['quay-blobs']);
+  t.teardown(() => s3.close());
+  const state = runningInstall({ quayStorage: { kind: 'path', path: blobs } });
+  const record = parseRecord(state.files[RECORD]!.content, RECORD);
+  state.files[RECORD] = recordFile({ ...record, spec: { ...record.spec, scope: 'rootful' } });
+  const host = createFakeHost({ probe, state });
+  const stderr: string[] = [];
+  const stdout: string[] = [];
+  /** storage migrate --verbose with `flags`, with --json or not: what it printed. */
+  const run = async (flags: Record<string, unknown>, json = true) => {
+    const c = fakeContext(host, { quayRoot: ROOT, to: 's3://quay-blobs/mirror', s3Endpoint: s3.endpoint, s3CredentialsFile: creds, ...flags }, { json });
+    const sink = (to: string[]) => new Writable({ write(chunk, _e, cb) { to.push(String(chunk)); cb(); } });
+    await (await loadStorage(t))({ ...c.ctx, args: ['migrate'], out: createOutput({ json, verbose: true, color: false, env: {}, stderr: sink(stderr), stdout: sink(stdout) }) });
+    return { stderr: stderr.join(''), stdout: stdout.join('') };
+  };
+  return { host, s3, run };
+}
+
+/** storage.ts with up standing in: it continues migrate's log with three of its steps and reports it, as up's --json does. */
+async function loadStorage(t: Test) {
+  const mod = await t.mockImport<typeof import('../../src/commands/storage.js')>('../../src/commands/storage.js', {
+    '../../src/commands/up.js': {
+      up: async (ctx: CommandContext, hooks: UpHooks) => { hooks.log!.did(...UP_SAMPLE); ctx.out.resultJson({ steps: hooks.log!.ran }); },
+    },
+  });
+  return mod.storage;
+}
+
+interface Result { steps?: string[]; plan?: { id: string; text: string }[]; toCopy?: number }
+
+t.test('--dry-run --json: the plan ({id, text}) of migrateSteps, and nothing copied', async t => {
+  const { host, s3, run } = await setUp(t);
+  const result = JSON.parse((await run({ dryRun: true })).stdout) as Result;
+  t.same(result.plan?.map(s => s.id), ['object-storage', 'compare-bucket', 'migrate-scratch', 'copy-blobs', 'stop-unit:quay-app.service', 'copy-changed', 'record-bucket', 'up']);
+  t.match(result.plan?.[3]?.text, /^copy those files into s3:\/\/quay-blobs\/mirror/);
+  t.equal(result.toCopy, 1, 'the one blob to copy');
+  t.same([...s3.objects.keys()].filter(k => !k.includes('mreg-check')), [], 'no blob copied');
+  t.same(host.calls, [], 'no change on the host');
+});
+
+t.test('a run: the plan\'s steps in its order, then up\'s in the same log', async t => {
+  const plan = (JSON.parse((await (await setUp(t)).run({ dryRun: true })).stdout) as Result).plan!.map(s => s.id);
+  const { host, s3, run } = await setUp(t);
+  const result = JSON.parse((await run({})).stdout) as Result;
+  t.same(result.steps, [...plan.slice(0, -1), ...UP_SAMPLE], 'migrate\'s steps as the dry run listed them, then up\'s in place of `up`');
+  t.ok(s3.objects.get('quay-blobs/mirror/sha256/2c/2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824'), 'the blob is in the bucket');
+  t.match(parseRecord(host.state.files[RECORD]!.content, RECORD).spec.quayStorage, { kind: 's3', bucket: 'quay-blobs' }, 'the record names the bucket');
+  const scratch = `${ROOT}/migrate-scratch`;
+  t.same(host.calls, [`removeTree ${scratch}`, `makeDir ${scratch}`, `stopUnit ${UNITS[0]}`, `write ${RECORD}`, `removeTree ${scratch}`],
+    'the scratch reset, quay-app stopped for the last pass, the record, the scratch gone; quay-app\'s start is up\'s');
+  t.notOk(host.isLocked(), 'the lock is given back');
+});
+
+t.test('without --json: "step migrate-scratch" is the last line before the copy begins', async t => {
+  const { run } = await setUp(t);
+  const { stderr } = await run({}, false);
+  t.match(stderr, 'step migrate-scratch\n==> copy the blobs (the registry keeps serving)\n', 'the kill point, then the copy\'s label');
+});
