@@ -50,7 +50,7 @@ export function createHostPorts(opts: { env: NodeJS.ProcessEnv; out: Output }): 
   };
   const inspect = (who: Identity): InspectPorts => ({
     unitStates: units => showUnits(who, units, opts.env),
-    health: async (ep, tls, layout) => probeHealth({ ...ep, ca: await readHealthCas(tls, layout) }),
+    health: async (ep, tls, layout, o) => probeHealth({ ...ep, ca: await readHealthCas(tls, layout) }, o),
     readFile: readIfExists,
     exists: files.exists,
     storagePath: storageHostPath,

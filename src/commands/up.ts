@@ -14,6 +14,7 @@ import { UP_STEP } from '../plan/up-steps.js';
 import { stepLog, type StepLog } from '../ui/step-log.js';
 import { checkUp, type CheckedUp } from '../up/checks.js';
 import { planDryRun } from '../up/dry-run.js';
+import { askHealthEarly } from '../up/early-health.js';
 import { checkHost } from '../up/host-checks.js';
 import { isFresh, writeRecord } from '../up/record.js';
 import { reportUp } from '../up/report.js';
@@ -87,6 +88,8 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     // From podman's files when the record names the folder it confirmed, else one podman process.
     const stored = readStoredSecretsAt(podman, previous?.secretStore);
     stored.catch(() => undefined); // its failure is reported by the secrets step, after every check
+    // Under the lock, so no other mreg changes the registry between this answer and the checks.
+    const early = askHealthEarly(look, checked.spec, layout, previous, review.changes);
     const context: UpContext = { out, did, host: ctx.host, look, podman, probe, target, layout, spec: checked.spec, previous, manager };
     const checks = await checkHost(context, { givenImages: givenImages(flags, 'up'), createBucket: flags.s3CreateBucket === true });
     const run: UpRun = { ...context, spec: checks.spec, taken, pgData: checks.pgData, lingerEnabledByMreg: checks.lingerEnabledByMreg };
@@ -102,7 +105,7 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     const made = await makeTlsAndSecrets(run, stored, checks.config.text);
     const written = await writeFiles(run, made.secrets, checks.config.kept, made.secretStore);
     const { ep, unchanged } = await startChanged(run, written, made, checks.shown);
-    const mountpoints = await waitHealthy(run, written.planned, ep);
+    const mountpoints = await waitHealthy(run, written.planned, ep, unchanged ? early : undefined);
 
     const creds = await out.step('first user', () => ensureInitUser(ctx.host, ep, spec, made.secrets, made.previousCreds, layout, made.tls.caPath, previous !== undefined));
     did(made.previousCreds?.username === spec.initUser ? S.keepFirstUser : S.firstUser);

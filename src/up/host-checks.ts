@@ -40,6 +40,11 @@ export async function checkHost(c: UpContext, opts: { givenImages: Partial<Image
   let spec = c.spec;
   let lingerEnabledByMreg = previous && !previous.removedAt ? previous.lingerEnabledByMreg : false;
 
+  // config.yaml is read and parsed (CPU) while preflight waits on its processes (issue 19); one that is
+  // not YAML is still refused after the other checks fail or pass, and before linger, the one change.
+  const config = readKeptConfig(c.layout.configYaml);
+  config.catch(() => undefined);
+
   let shownEarly: Map<string, ShownState> | undefined;
   const preflightStep = () => out.step('preflight', async () => {
     let sdError: string | undefined;
@@ -113,6 +118,10 @@ export async function checkHost(c: UpContext, opts: { givenImages: Partial<Image
     did(S.objectStorage);
   }
 
+  // The config.yaml on disk keeps its settings and foreign keys through the render.
+  const { text, kept } = await config;
+  if (text !== undefined) for (const change of accessRuleChanges(kept, spec.accessRules)) out.info(`mreg: changing ${change}`);
+
   // Linger is the one check that changes the host: only once everything else passed.
   if (spec.scope === 'rootless' && !probe.lingerEnabled) {
     try {
@@ -127,9 +136,5 @@ export async function checkHost(c: UpContext, opts: { givenImages: Partial<Image
     }
   }
 
-  // The config.yaml on disk keeps its settings and foreign keys through the render; one that is not
-  // YAML is refused here, before the first change.
-  const { text, kept } = await readKeptConfig(c.layout.configYaml);
-  if (text !== undefined) for (const change of accessRuleChanges(kept, spec.accessRules)) out.info(`mreg: changing ${change}`);
   return { spec, pgData, lingerEnabledByMreg, shown: shownEarly, config: { text, kept } };
 }

@@ -8,6 +8,7 @@ import { outdatedFiles, startUnits } from '../apply/units-step.js';
 import { HEALTH_TIMEOUT_MS } from '../install-spec/defaults.js';
 import type { Plan } from '../plan/plan.js';
 import { UP_STEP } from '../plan/up-steps.js';
+import type { EarlyHealth } from './early-health.js';
 import { readUnitStates } from './host-checks.js';
 import type { UpRun } from './run.js';
 import type { Written } from './write.js';
@@ -45,16 +46,22 @@ export async function startChanged(run: UpRun, w: Written, made: { tls: TlsResul
   return { ep, unchanged };
 }
 
-/** Resolves with where podman keeps each volume: asked while Quay starts, once (a re-run keeps what was recorded). */
-export async function waitHealthy(run: UpRun, planned: Plan, ep: RegistryEndpoint): Promise<Record<string, string> | undefined> {
+/**
+ * Resolves with where podman keeps each volume: asked while Quay starts, once (a re-run keeps what was recorded).
+ * `early`: the answer asked beside the checks, given only by a run that changed nothing; a 200 there is the health.
+ */
+export async function waitHealthy(run: UpRun, planned: Plan, ep: RegistryEndpoint, early?: EarlyHealth): Promise<Record<string, string> | undefined> {
   const { out, look, spec } = run;
   const recorded = run.previous?.volumeMountpoints;
   const known = planned.volumes.every(v => recorded?.[v]);
   const asking = known ? undefined : look.volumeMountpoints(planned.volumes).then(m => Object.fromEntries(m)).catch(() => undefined);
-  const waited = await out.step('registry health', () => look.waitForHealth(ep, HEALTH_TIMEOUT_MS, { intervalMs: 200, giveUp: appCrashWatch({ unitState: async name => (await run.manager()).unitState(name) }) })
-    .catch(err => withJournalTail(err, spec.scope)));
+  const answered = await early;
+  const waited = await out.step('registry health', async () => answered?.ok ? undefined
+    : look.waitForHealth(ep, HEALTH_TIMEOUT_MS, { intervalMs: 200, giveUp: appCrashWatch({ unitState: async name => (await run.manager()).unitState(name) }) })
+      .catch(err => withJournalTail(err, spec.scope)));
   const mountpoints = asking ? await asking : recorded;
-  out.debug(`healthy after ${waited} ms of probing`);
+  if (answered?.ok) out.debug(`healthy: /health/instance answered 200 while up checked, ${Date.now() - answered.askedAt} ms ago`);
+  else out.debug(`healthy after ${waited} ms of probing`);
   run.did(UP_STEP.health);
   return mountpoints;
 }
