@@ -177,6 +177,7 @@ sideBySide(t, 'install, push, up again, status, kill -9 (both scopes at once)', 
     t.equal(r.exitCode, 0, 'exits 0', { output: describe(r) });
     t.equal(json?.unchanged, true, 'reports unchanged');
     t.notMatch(r.stderr, /^\$ podman secret/m, 'no podman secret process', { output: describe(r) });
+    t.match(r.stderr, /^healthy: \/health\/instance answered 200 while up checked/m, 'the health asked beside the checks stands: nothing changed');
     t.equal(json?.password, c.password, 'same password');
     const rm = await s.run('podman secret rm mreg-redis-password');
     t.equal(rm.exitCode, 0, 'mreg-redis-password removed by hand', { output: describe(rm) });
@@ -184,6 +185,7 @@ sideBySide(t, 'install, push, up again, status, kill -9 (both scopes at once)', 
     t.equal(again.r.exitCode, 0, 'up exits 0', { output: describe(again.r) });
     t.match(again.r.stderr, /^\$ podman secret inspect/m, 'the files lack it: podman is asked', { output: describe(again.r) });
     t.match(again.r.stderr, /^\$ podman secret create .*mreg-redis-password/m, 'and it is made again');
+    t.match(again.r.stderr, /^healthy after \d+ ms of probing/m, 'a run that made a secret waits for health after its restarts');
     t.equal(await secretsHash(s), before, 'every mreg secret has the value it had');
   });
 
