@@ -3,7 +3,8 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { plan } from '../../src/plan/plan.js';
-import { goldenFilePath, listScenarios, loadScenario, renderDownActions, renderManifest, renderUpSteps } from '../support/golden.js';
+import { goldenFilePath, listScenarios, loadScenario, renderManifest } from '../support/golden.js';
+import { GOLDEN_STEP_FILES } from '../support/golden-steps.js';
 
 if (!process.argv.includes('--write')) {
   // Skip-all TAP line, so a bare `tap` that globs test/** does not fail or rewrite anything.
@@ -19,8 +20,7 @@ if (!process.argv.includes('--write')) {
       writeFileSync(target, f.content);
     }
     writeFileSync(join(s.dir, 'plan.json'), renderManifest(p));
-    writeFileSync(join(s.dir, 'down-actions.json'), renderDownActions(s, p));
-    writeFileSync(join(s.dir, 'up-steps.json'), renderUpSteps(s, p));
+    for (const g of GOLDEN_STEP_FILES) writeFileSync(join(s.dir, g.file), g.render(s, p));
     console.error(`regenerated ${name}: ${p.files.length} files`);
   }
 }

@@ -79,7 +79,7 @@ export function renderManifest(p: Plan): string {
 }
 
 /** The record `mreg up` would write for the scenario's plan, every folder created by mreg. */
-function recordOf(s: Scenario, p: Plan): InstallRecord {
+export function recordOf(s: Scenario, p: Plan): InstallRecord {
   const bindPaths = [s.spec.quayStorage, s.spec.pgStorage].flatMap(st => (st.kind === 'path' ? [st.path] : []));
   return {
     schemaVersion: RECORD_SCHEMA_VERSION, mregVersion: '0.0.0-golden', createdAt: s.facts.now.toISOString(), updatedAt: s.facts.now.toISOString(),
@@ -101,6 +101,11 @@ export function renderDownActions(s: Scenario, p: Plan): string {
   return `${JSON.stringify(flows, null, 2)}\n`;
 }
 
+/** One line a step, "[id] text": the id is what a command's `--json` reports for the step it took. */
+export function stepLines(steps: readonly UpStep[]): string[] {
+  return steps.map(st => `[${st.id}] ${st.text}`);
+}
+
 /**
  * The steps `mreg up --dry-run` lists for the scenario: a first install (linger off), and a re-run over
  * the install it made (its record and first user in place), as stable JSON.
@@ -108,11 +113,9 @@ export function renderDownActions(s: Scenario, p: Plan): string {
 export function renderUpSteps(s: Scenario, p: Plan): string {
   const layout = quayRootLayout(s.spec.quayRoot);
   const host = (lingerEnabled: boolean) => ({ user: s.facts.user, home: s.facts.home, lingerEnabled, podmanVersion: s.facts.podmanVersion ?? [5, 0, 0], unitDirs: unitDirs(s.facts) });
-  // One line a step, "[id] text": the id is what `up --json` reports for the step it took.
-  const lines = (steps: UpStep[]) => steps.map(st => `[${st.id}] ${st.text}`);
   const flows = {
-    'up (first install)': lines(upSteps({ spec: s.spec, changes: [], planned: p, layout, host: host(false) })),
-    'up (again)': lines(upSteps({ spec: s.spec, previous: recordOf(s, p), changes: [], planned: p, layout, host: host(true), credentialsUser: s.spec.initUser })),
+    'up (first install)': stepLines(upSteps({ spec: s.spec, changes: [], planned: p, layout, host: host(false) })),
+    'up (again)': stepLines(upSteps({ spec: s.spec, previous: recordOf(s, p), changes: [], planned: p, layout, host: host(true), credentialsUser: s.spec.initUser })),
   };
   return `${JSON.stringify(flows, null, 2)}\n`;
 }
