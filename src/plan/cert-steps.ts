@@ -39,7 +39,7 @@ export function rotateSteps(i: RotateStepsInput): UpStep[] {
   const S = CERT_STEP;
   const step = (id: string, text: string): UpStep => ({ id, text });
   return [
-    step(S.newPair, tls.kind === 'generate' ? `issue a new server certificate for ${i.hostname} from ${layout.caCert}` : `install ${tls.certPath} (checked)`),
+    step(S.newPair, tls.kind === 'generate' ? `issue a new server certificate for ${i.hostname} from ${layout.caCert}` : `install ${tls.certPath} (${tls.skipCheck ? '--sslCheckSkip: only what Quay checks, the key and the name' : 'checked'})`),
     step(S.writePair, `write ${layout.sslKey} and ${layout.sslCert} (mode 0640)`),
     step(S.record, `record spec.tls in ${layout.record}`),
     step(S.restart, `restart ${UNITS.app} only and wait for its job`),
