@@ -4,7 +4,7 @@
 // `manifest`, the step that ends right before the archive is written.
 import type { QuayStorage } from '../install-spec/spec.js';
 import { storageText } from '../model/views.js';
-import { UP_STEP, type UpStep } from './up-steps.js';
+import { step, UP_STEP, type UpStep } from './up-steps.js';
 
 /** The ids of backup's steps; `write:OUTPUT` is up's kind of id (`write:-` for stdout). */
 export const BACKUP_STEP = {
@@ -30,7 +30,6 @@ export interface BackupStepsInput {
 
 export function backupSteps(i: BackupStepsInput): UpStep[] {
   const S = BACKUP_STEP;
-  const step = (id: string, text: string): UpStep => ({ id, text });
   const toFile = i.output !== '-';
   return [
     step(S.dump, `dump the database (pg_dump in quay-postgres) into ${i.staging}`),

@@ -5,7 +5,7 @@
 import type { QuayRootLayout } from '../install-spec/layout.js';
 import type { TlsSource } from '../install-spec/spec.js';
 import { UNITS } from '../model/views.js';
-import { UP_STEP, type UpStep } from './up-steps.js';
+import { step, UP_STEP, type UpStep } from './up-steps.js';
 import { UPGRADE_STEP } from './upgrade-steps.js';
 
 /** The ids of rotate's steps: up's and upgrade's where the step is the same kind. */
@@ -37,7 +37,6 @@ export function probesHealth(tls: TlsSource): boolean {
 export function rotateSteps(i: RotateStepsInput): UpStep[] {
   const { layout, tls } = i;
   const S = CERT_STEP;
-  const step = (id: string, text: string): UpStep => ({ id, text });
   return [
     step(S.newPair, tls.kind === 'generate' ? `issue a new server certificate for ${i.hostname} from ${layout.caCert}` : `install ${tls.certPath} (${tls.skipCheck ? '--sslCheckSkip: only what Quay checks, the key and the name' : 'checked'})`),
     step(S.writePair, `write ${layout.sslKey} and ${layout.sslCert} (mode 0640)`),

@@ -7,7 +7,7 @@
 import type { ObjectStorage, QuayStorage } from '../install-spec/spec.js';
 import { storageText, UNITS } from '../model/views.js';
 import { RESTORE_STEP } from './restore-steps.js';
-import { UP_STEP, type UpStep } from './up-steps.js';
+import { step, UP_STEP, type UpStep } from './up-steps.js';
 
 export const MIGRATE_STEP = {
   objectStorage: UP_STEP.objectStorage,
@@ -32,7 +32,6 @@ export interface MigrateStepsInput {
 
 export function migrateSteps(i: MigrateStepsInput): UpStep[] {
   const S = MIGRATE_STEP;
-  const step = (id: string, text: string): UpStep => ({ id, text });
   const to = storageText(i.to);
   return [
     step(S.objectStorage, `check the object store ${to}: the key pair in ${i.to.credentialsFile} is accepted, the bucket exists${i.createBucket ? ' (created if not)' : ''}, a test object can be written, read and deleted`),

@@ -7,7 +7,7 @@
 import type { QuayStorage } from '../install-spec/spec.js';
 import { storageText, UNITS } from '../model/views.js';
 import { BACKUP_STEP } from './backup-steps.js';
-import { UP_STEP, UP_TEXT, type UpStep } from './up-steps.js';
+import { step, UP_STEP, UP_TEXT, type UpStep } from './up-steps.js';
 
 /** The ids of restore's steps: up's, backup's and down's (`stop-unit:`) where the step is the same kind. */
 export const RESTORE_STEP = {
@@ -40,7 +40,6 @@ export interface RestoreStepsInput {
 
 export function restoreSteps(i: RestoreStepsInput): { before: UpStep[]; data: UpStep[] } {
   const S = RESTORE_STEP;
-  const step = (id: string, text: string): UpStep => ({ id, text });
   const s3 = i.quayStorage.kind === 's3';
   return {
     before: [

@@ -13,6 +13,9 @@ import { describeSelinuxLabel } from './selinux.js';
 /** One step of up: `id` is stable (kind, then its target), `text` is the dry-run line. */
 export interface UpStep { id: string; text: string }
 
+/** A step of any command's list (every *-steps.ts builds its steps with it). */
+export const step = (id: string, text: string): UpStep => ({ id, text });
+
 /** The ids of up's steps, built in one place for the dry run and the run. */
 export const UP_STEP = {
   change: (what: string) => `change:${what}`,
@@ -71,7 +74,6 @@ export function checksPgData(spec: InstallSpec, previous: InstallRecord | undefi
 export function upSteps(i: UpStepsInput): UpStep[] {
   const { spec, previous, layout, planned } = i;
   const S = UP_STEP;
-  const step = (id: string, text: string): UpStep => ({ id, text });
   const fresh = !previous || Boolean(previous.removedAt);
   const files = planned.files.map(f => f.path);
   const stale = previous ? staleUnits(previous.files, files, i.host.unitDirs) : [];
@@ -113,6 +115,6 @@ export function bindMounts(spec: InstallSpec) {
 function bindFolders(spec: InstallSpec): UpStep[] {
   return bindMounts(spec).map(({ mount, path }) => {
     const owner = mount.owner ? `, owner ${mount.owner.uid}:${mount.owner.gid}${spec.scope === 'rootless' ? ' in the user namespace' : ''}` : '';
-    return { id: UP_STEP.bindDir(path), text: `make ${path} (mode 0${mount.mode.toString(8)}${owner}) for --${mount.spec}` };
+    return step(UP_STEP.bindDir(path), `make ${path} (mode 0${mount.mode.toString(8)}${owner}) for --${mount.spec}`);
   });
 }

@@ -9,7 +9,7 @@ import type { QuayRootLayout } from '../install-spec/layout.js';
 import type { Images, InstallSpec } from '../install-spec/spec.js';
 import { ALL_UNITS, serviceOf } from '../model/views.js';
 import { describeSelinuxLabel } from './selinux.js';
-import { UP_STEP, UP_TEXT, type UpStep } from './up-steps.js';
+import { step, UP_STEP, UP_TEXT, type UpStep } from './up-steps.js';
 
 /** The ids of upgrade's steps: up's where the step is the same kind, so the two read alike. */
 export const UPGRADE_STEP = {
@@ -69,7 +69,6 @@ export function servicesToRestart(changedPaths: readonly string[]): string[] {
 export function upgradeSteps(i: UpgradeStepsInput): UpStep[] {
   const { spec, recorded, layout } = i;
   const S = UPGRADE_STEP;
-  const step = (id: string, text: string): UpStep => ({ id, text });
   const checks = [
     ...(spec.imageArchive ? [step(S.loadImages, UP_TEXT.loadImages(spec.imageArchive))] : []),
     step(S.images, UP_TEXT.images(spec.images)),
