@@ -29,6 +29,9 @@ export interface RestoreStepsInput {
   /** The chain, full backup first. */
   archives: readonly string[];
   quayRoot: string;
+  /** Where the restored registry answers (the backup's hostname, or --quayHostname's), as up's health step names it. */
+  hostname: string;
+  port: number;
   /** Where the restored install keeps its blobs: an object store's stay there, the backup holds none. */
   quayStorage: QuayStorage;
   imageArchive?: string;
@@ -55,7 +58,7 @@ export function restoreSteps(i: RestoreStepsInput): { before: UpStep[]; data: Up
       ...(s3 ? [] : [step(S.blobs, `extract the blobs into ${storageText(i.quayStorage)}`)]),
       step(S.database, 'restore the database dump (pg_restore in quay-postgres)'),
       step(S.startApp, `start ${UNITS.app} and wait for its job`),
-      step(S.health, 'wait for /health/instance'),
+      step(S.health, `wait for https://${i.hostname}:${i.port}/health/instance`),
       step(S.marker, `remove ${i.quayRoot}/restore-in-progress.json`),
     ],
   };

@@ -108,7 +108,7 @@ export function renderRestoreSteps(s: Scenario): string {
   const full = defaultBackup(s);
   const incremental = defaultBackup(s, new Date(s.facts.now.getTime() + 24 * 3600_000));
   const steps = (i: { archives: string[]; quayStorage: QuayStorage; imageArchive?: string; replaces?: string }) => {
-    const { before, data } = restoreSteps({ ...i, quayRoot: s.spec.quayRoot, images });
+    const { before, data } = restoreSteps({ ...i, quayRoot: s.spec.quayRoot, hostname: s.spec.hostname, port: s.spec.port, images });
     return { 'before up': stepLines(before), 'after up\'s first user, before its record': stepLines(data) };
   };
   return json({

@@ -27,14 +27,15 @@ t.test('backup to stdout: no space check, `write:-`; an object store\'s blobs ar
 });
 
 t.test('restore: each backup verified, the images, the install files; the data steps, with the quay-app stop first', async t => {
-  const { before, data } = restoreSteps({ archives: ['/b/full.tar', '/b/inc.tar'], quayRoot: '/q', quayStorage: VOLUME, imageArchive: '/i.tar', replaces: '/old', images: ['q:1', 'p:1', 'r:1'] });
+  const { before, data } = restoreSteps({ archives: ['/b/full.tar', '/b/inc.tar'], quayRoot: '/q', hostname: 'registry.example.com', port: 8443, quayStorage: VOLUME, imageArchive: '/i.tar', replaces: '/old', images: ['q:1', 'p:1', 'r:1'] });
   t.same(ids(before), ['verify:/b/full.tar', 'verify:/b/inc.tar', UP_STEP.loadImages, UP_STEP.images, 'replace-install', 'restore-install-files']);
   t.same(ids(data), ['stop-unit:quay-app.service', 'restore-blobs', 'restore-database', UP_STEP.start('quay-app.service'), UP_STEP.health, 'remove-restore-marker']);
+  t.equal(data.find(s => s.id === UP_STEP.health)?.text, 'wait for https://registry.example.com:8443/health/instance', 'the health step names its address, as up\'s does');
   t.equal(RESTORE_STEP.verify('/f'), BACKUP_STEP.verify('/f'), 'backup --verify and restore verify alike');
 });
 
 t.test('restore of an object-storage install: its bucket checked, no blobs to extract; no archive, no --force', async t => {
-  const { before, data } = restoreSteps({ archives: ['/b/full.tar'], quayRoot: '/q', quayStorage: BUCKET, images: ['q:1'] });
+  const { before, data } = restoreSteps({ archives: ['/b/full.tar'], quayRoot: '/q', hostname: 'registry.example.com', port: 8443, quayStorage: BUCKET, images: ['q:1'] });
   t.same(ids(before), ['verify:/b/full.tar', UP_STEP.objectStorage, UP_STEP.images, 'restore-install-files']);
   t.notOk(ids(data).includes(RESTORE_STEP.blobs));
 });

@@ -101,7 +101,7 @@ t.test('a restore onto an empty host: its steps in restoreSteps\' order around u
     stderr: new Writable({ write(chunk, _e, cb) { stderr.push(String(chunk)); cb(); } }), stdout: new Writable({ write(chunk, _e, cb) { stdout.push(String(chunk)); cb(); } }) });
   await restoreWithUp({ ...c.ctx, out, args: [BACKUP] });
 
-  const expected = restoreSteps({ archives: [BACKUP], quayRoot: ROOT, quayStorage: backedUp.spec.quayStorage, images: ['q:1', 'p:1', 'r:1'] });
+  const expected = restoreSteps({ archives: [BACKUP], quayRoot: ROOT, hostname: backedUp.spec.hostname, port: backedUp.spec.port, quayStorage: backedUp.spec.quayStorage, images: ['q:1', 'p:1', 'r:1'] });
   const { steps } = JSON.parse(stdout.join('')) as { steps: string[] };
   t.same(steps, [...expected.before, ...UP_SAMPLE.map(id => ({ id })), ...expected.data, { id: 'record' }].map(s => s.id),
     'restore\'s steps before up, up\'s, restore\'s data steps, up\'s record: one log, as --json reports it');
