@@ -3,7 +3,7 @@ import { UnitFailedError } from '../errors.js';
 import { serializeRecord } from '../install-spec/record.js';
 import type { Output } from '../ui/output.js';
 import type { Action } from './action.js';
-import type { ActionPorts } from './ports.js';
+import type { ActionPorts, HostPorts, Identity } from './ports.js';
 import { allInOrder } from '../concurrent.js';
 
 export interface ExecuteOptions {
@@ -28,6 +28,16 @@ export async function executeActions(actions: readonly Action[], ports: ActionPo
     if (progress === undefined) await run();
     else await opts.out.step(progress, run);
     i = end;
+  }
+}
+
+/** The one executor under the scope's lock (down, restore --force): released whatever happens. */
+export async function executeLocked(host: HostPorts, who: Identity, actions: readonly Action[], opts: ExecuteOptions): Promise<void> {
+  const release = await host.lock(who);
+  try {
+    await executeActions(actions, await host.actionPorts(who), opts);
+  } finally {
+    await release();
   }
 }
 

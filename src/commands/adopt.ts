@@ -23,7 +23,9 @@ import { reportAdopted } from '../adopt/report.js';
 import { adoptedSecrets, adoptionFrom } from '../adopt/spec.js';
 import { switchToMreg } from '../adopt/switch.js';
 import { chooseAdoptTls } from '../adopt/tls-choice.js';
-import { checkInputFiles, givenImages, parseTimeout, printDryRun, stringFlag } from './common.js';
+import { checkInputFiles } from '../apply/input-files.js';
+import { givenImages, parseTimeout, stringFlag } from '../install-spec/flags.js';
+import { printDryRun } from '../ui/dry-run.js';
 
 /** What adopt reads before it changes anything; `target` is the install's scope: its systemd, journal and PostgreSQL data. */
 interface Adopting extends BeforeStop { probe: HostProbe; target: HostProbe; look: InspectPorts; timeoutMs: number }

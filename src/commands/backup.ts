@@ -8,15 +8,16 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { CommandContext } from '../cli.js';
 import { HostError } from '../errors.js';
 import { verifyBackupFile } from '../backup/check-file.js';
+import { readPassphraseFlag } from '../backup/passphrase.js';
 import { listContents, writeManifest } from '../backup/contents.js';
 import { backupFromTarget } from '../backup/remote.js';
 import { recordLastBackup, reportBackup } from '../backup/report.js';
 import { readSince } from '../backup/since.js';
 import { stage } from '../backup/stage.js';
 import { checkSpace, checkTarget, defaultName, writeArchive } from '../backup/target.js';
+import { stringFlag } from '../install-spec/flags.js';
 import { BACKUP_STEP as S } from '../plan/backup-steps.js';
 import { stepLog } from '../ui/step-log.js';
-import { readPassphraseFlag, stringFlag } from './common.js';
 
 export async function backup(ctx: CommandContext): Promise<void> {
   const { out, flags, args, host } = ctx;

@@ -4,7 +4,7 @@ import type { CommandContext } from '../cli.js';
 import { HostError, UsageError } from '../errors.js';
 import { rotate } from '../cert/rotate.js';
 import { trust } from '../cert/trust.js';
-import { rejectRemoteTarget } from './common.js';
+import { rejectRemoteTarget } from '../remote/on-target.js';
 
 export const CERT_ACTIONS = ['rotate', 'trust'] as const;
 

@@ -2,10 +2,11 @@
 // Data (volumes, storage paths, quayRoot) is kept unless --purge, which asks unless --yes.
 import { createInterface } from 'node:readline/promises';
 import { describeAction } from '../actions/action.js';
+import { executeLocked } from '../actions/execute.js';
 import type { CommandContext } from '../cli.js';
 import { UsageError } from '../errors.js';
 import { planDown } from '../plan/down.js';
-import { executeLocked, runOnTarget } from './common.js';
+import { runOnTarget } from '../remote/on-target.js';
 
 export async function down(ctx: CommandContext): Promise<void> {
   const { out, flags, host } = ctx;

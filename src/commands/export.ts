@@ -3,11 +3,11 @@ import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { CommandContext } from '../cli.js';
 import { HostError, UsageError } from '../errors.js';
+import { PG_DATABASE } from '../install-spec/defaults.js';
+import { stringFlag } from '../install-spec/flags.js';
 import { COMPONENTS } from '../model/components.js';
 import { storageText } from '../model/views.js';
 import { operatorFiles } from '../plan/openshift.js';
-import { PG_DATABASE } from '../install-spec/defaults.js';
-import { stringFlag } from './common.js';
 
 const NAME_RE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const DUMP = 'quay-database.dump';

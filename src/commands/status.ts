@@ -3,10 +3,10 @@
 import type { CommandContext } from '../cli.js';
 import { UnhealthyError } from '../errors.js';
 import { systemctlCommand } from '../model/scope.js';
+import { runOnTarget } from '../remote/on-target.js';
 import { readStatus } from '../status/read.js';
 import { statusReport } from '../status/report.js';
 import { printStatus } from '../ui/status-print.js';
-import { runOnTarget } from './common.js';
 
 export type { StatusReport } from '../status/report.js';
 

@@ -22,7 +22,10 @@ import type { Systemd, UpContext, UpRun } from '../up/run.js';
 import { startChanged, waitHealthy } from '../up/start.js';
 import { makeTlsAndSecrets } from '../up/tls-secrets.js';
 import { writeFiles } from '../up/write.js';
-import { checkInputFiles, givenImages, printDryRun, remoteOptionEnv, runOnTarget, stringFlag } from './common.js';
+import { checkInputFiles } from '../apply/input-files.js';
+import { givenImages, stringFlag } from '../install-spec/flags.js';
+import { printDryRun } from '../ui/dry-run.js';
+import { remoteOptionEnv, runOnTarget } from '../remote/on-target.js';
 
 export function rawUpFlags(flags: Record<string, unknown>): RawUpFlags {
   const str = (k: string) => stringFlag(flags, k, 'up');

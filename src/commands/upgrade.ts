@@ -1,7 +1,8 @@
 // mreg upgrade: new images (or a newer mreg's units) for an existing install, restarting only what changed,
 // and rolling back to the previous unit files when the new version does not become healthy in time.
 import type { CommandContext } from '../cli.js';
-import { givenImages, parseTimeout, runOnTarget, stringFlag } from './common.js';
+import { givenImages, parseTimeout, stringFlag } from '../install-spec/flags.js';
+import { runOnTarget } from '../remote/on-target.js';
 import { upgradeCertAlias } from './cert.js';
 import { HostError, UsageError } from '../errors.js';
 import type { HostProbe, InspectPorts, Podman, RegistryEndpoint } from '../actions/ports.js';

@@ -1,5 +1,6 @@
 // What this host already has where the restore goes. Nothing an install holds is replaced unless
 // --force says so; a restore of the same backup that was interrupted (kill, power cut) is resumed.
+import { executeLocked } from '../actions/execute.js';
 import type { FoundInstall } from '../actions/ports.js';
 import { UsageError } from '../errors.js';
 import { readMarker } from '../backup/restored.js';
@@ -7,7 +8,6 @@ import type { InstallRecord } from '../install-spec/record.js';
 import { meaningfulEntries, takenDir, takeProblem, type TakenDir } from '../install-spec/taken-dirs.js';
 import { planDown } from '../plan/down.js';
 import { RESTORE_STEP as S } from '../plan/restore-steps.js';
-import { executeLocked } from '../commands/common.js';
 import type { RestoreRun } from './run.js';
 
 export interface Existing {

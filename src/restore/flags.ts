@@ -4,9 +4,10 @@ import type { HostProbe } from '../actions/ports.js';
 import type { CommandContext } from '../cli.js';
 import { UsageError } from '../errors.js';
 import { imageArchiveProblem } from '../apply/image-archive.js';
+import { readPassphraseFlag } from '../backup/passphrase.js';
+import { stringFlag } from '../install-spec/flags.js';
 import { parseQuayRootFlag, parseS3FileFlags, parseStorageFlag, parseUpOptions } from '../install-spec/options.js';
 import type { Storage } from '../install-spec/spec.js';
-import { readPassphraseFlag, stringFlag } from '../commands/common.js';
 
 export interface RestoreFlags {
   /** A chain: the full backup first, then each incremental one in order; the last is the state restored. */

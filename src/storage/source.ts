@@ -5,12 +5,12 @@ import type { CommandContext } from '../cli.js';
 import { HostError, UsageError } from '../errors.js';
 import { s3TargetOf, withS3Inputs } from '../apply/object-storage.js';
 import type { S3Target } from '../host/s3.js';
+import { stringFlag } from '../install-spec/flags.js';
 import type { QuayRootLayout } from '../install-spec/layout.js';
 import { parseMigrateTarget } from '../install-spec/options.js';
 import type { InstallRecord } from '../install-spec/record.js';
 import type { InstallSpec, ObjectStorage, QuayStorage } from '../install-spec/spec.js';
 import { storageText } from '../model/views.js';
-import { stringFlag } from '../commands/common.js';
 
 export interface Migration {
   layout: QuayRootLayout;

@@ -5,7 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import { dbSnapshotPaths } from '../../src/apply/db-snapshot.js';
 import { lastBackupPath } from '../../src/backup/last.js';
 import { defaultName } from '../../src/backup/target.js';
-import { parseTimeout } from '../../src/commands/common.js';
+import { parseTimeout } from '../../src/install-spec/flags.js';
 import { upgradeSpec } from '../../src/commands/upgrade.js';
 import { quayRootLayout } from '../../src/install-spec/layout.js';
 import { parseMigrateTarget } from '../../src/install-spec/options.js';

@@ -3,7 +3,7 @@ import t from 'tap';
 import { upgradeSpec } from '../../src/commands/upgrade.js';
 import { changesToMake } from '../../src/apply/upgrade-files.js';
 import { imageChanges, servicesToRestart } from '../../src/plan/upgrade-steps.js';
-import { parseTimeout } from '../../src/commands/common.js';
+import { parseTimeout } from '../../src/install-spec/flags.js';
 import { diffLines, unifiedDiff } from '../../src/apply/unit-diff.js';
 import { RECORD_SCHEMA_VERSION, type InstallRecord } from '../../src/install-spec/record.js';
 import { UsageError } from '../../src/errors.js';

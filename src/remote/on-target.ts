@@ -1,0 +1,39 @@
+// -H/--targetHostname (mirror-registry's flag): whether a command runs here or on that host over ssh.
+// The runner (run.ts) is loaded only when another host is named.
+import type { CommandContext } from '../cli.js';
+import { UsageError } from '../errors.js';
+import type { RemoteCommand } from './argv.js';
+
+const LOCAL = new Set(['localhost', '127.0.0.1', '::1']);
+
+/** mirror-registry's -H/--targetHostname: accepted when it names this host; remote installs come later. */
+export function rejectRemoteTarget(flags: Record<string, unknown>, fqdn: string): void {
+  const target = flags.targetHostname;
+  if (typeof target !== 'string') return;
+  const short = fqdn.split('.')[0];
+  if (LOCAL.has(target) || target === fqdn || target === short) return;
+  throw new UsageError(`--targetHostname ${target}: installing on another host is not supported yet; copy mreg to ${target} and run it there`);
+}
+
+/**
+ * -H/--targetHostname naming another host: `check` validates the flags here (exit 2 before any ssh),
+ * `confirm` asks what must be asked locally, then the command runs there over ssh (src/remote/run.ts).
+ * Resolves true when it ran remotely (the caller is done), false to carry on on this host.
+ */
+export async function runOnTarget(command: RemoteCommand, ctx: CommandContext,
+  hooks: { check?: (targetHostname: string) => void; confirm?: (targetHostname: string) => Promise<void> } = {}): Promise<boolean> {
+  if (ctx.flags.targetHostname === undefined) return false;
+  const { remoteTarget, runRemote } = await import('./run.js');
+  const target = await remoteTarget(ctx.flags);
+  if (!target) return false;
+  hooks.check?.(target.hostname);
+  if (hooks.confirm) await hooks.confirm(target.hostname);
+  await runRemote(command, target, ctx, { confirmed: hooks.confirm !== undefined });
+  return true;
+}
+
+/** How the target's mreg will see the flags (root there is rootful), for checking them here. */
+export function remoteOptionEnv(flags: Record<string, unknown>, host: string): { scope: 'rootful' | 'rootless'; fqdn: string; home: string } {
+  const user = typeof flags.targetUsername === 'string' ? flags.targetUsername : process.env.USER;
+  return user === 'root' ? { scope: 'rootful', fqdn: host, home: '/root' } : { scope: 'rootless', fqdn: host, home: `/home/${user ?? 'user'}` };
+}
