@@ -9,8 +9,10 @@ import { unitDirs } from '../plan/layout-move.js';
 import { factsFor, plan as makePlan } from '../plan/plan.js';
 import { redact } from '../plan/redact.js';
 import { upSteps, type UpStep } from '../plan/up-steps.js';
+import { printDryRun } from '../ui/dry-run.js';
 import type { Output } from '../ui/output.js';
 import type { CheckedUp } from './checks.js';
+import type { UpRead } from './read.js';
 
 export interface UpDryRun {
   files: Array<{ path: string; mode: string; content: string }>;
@@ -35,4 +37,12 @@ export async function planDryRun(out: Pick<Output, 'warn'>, checked: CheckedUp, 
     createBucket,
   });
   return { files, steps };
+}
+
+/** The dry run printed, or with --json one document; `plan` carries each step's id, as down's does: `up --json` names the steps it took with them. */
+export async function printUpDryRun(out: Output, r: UpRead, createBucket: boolean): Promise<void> {
+  const { files, steps } = await planDryRun(out, r.checked, r.probe, r.layout, createBucket);
+  const actions = steps.map(s => s.text);
+  if (out.json) out.resultJson({ dryRun: true, scope: r.checked.spec.scope, files, actions, plan: steps });
+  else printDryRun(out, files, actions);
 }

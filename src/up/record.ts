@@ -10,7 +10,9 @@ import type { InstallSpec } from '../install-spec/spec.js';
 import type { TakenDir } from '../install-spec/taken-dirs.js';
 import { pointerPath } from '../model/scope.js';
 import { ALL_SECRET_NAMES } from '../model/views.js';
+import { UP_STEP } from '../plan/up-steps.js';
 import { VERSION } from '../version.js';
+import type { UpRun } from './run.js';
 
 /** What every record of a run holds, known once its checks passed. */
 export interface RecordBase {
@@ -71,4 +73,16 @@ export async function writeRecord(files: FilePorts, b: RecordBase, at: RecordAt)
   const pointer = pointerPath(spec.scope, b.probe.home);
   await files.makeDir(dirname(pointer), 0o755);
   await writeIfChanged(pointer, `${spec.quayRoot}\n`, 0o644);
+}
+
+/**
+ * A first install records itself (and the folders it takes) before it creates anything, so an
+ * interrupted run is resumed by up, or removed by down, and --purge knows what is mreg's.
+ */
+export async function writeFirstRecord(run: UpRun): Promise<void> {
+  const { previous, probe } = run;
+  if (!isFresh(previous)) return;
+  await run.host.files.makeDir(run.layout.root, 0o700);
+  await writeRecord(run.host.files, run, { updatedAt: probe.now.toISOString(), files: [], volumes: [], mountpoints: previous?.volumeMountpoints });
+  run.did(UP_STEP.firstRecord);
 }

@@ -1,5 +1,6 @@
-// What up's steps under the lock share: the output and step log, the ports, and the install as checked.
-import type { ActionPorts, HostPorts, HostProbe, InspectPorts, Podman } from '../actions/ports.js';
+// What up's steps under the lock share: the output and step log, the ports, and the install as checked;
+// and what a command that runs up inside its own run (restore, storage migrate) hands it.
+import type { ActionPorts, HostPorts, HostProbe, InspectPorts, Podman, RegistryEndpoint } from '../actions/ports.js';
 import type { QuayRootLayout } from '../install-spec/layout.js';
 import type { InstallRecord } from '../install-spec/record.js';
 import type { InstallSpec } from '../install-spec/spec.js';
@@ -30,3 +31,11 @@ export interface UpContext {
 
 /** The same once the host checks passed: the spec with the images as loaded, and what the record keeps of the checks. */
 export type UpRun = UpContext & RecordBase;
+
+/** What another command (restore, storage migrate) does inside up's run. */
+export interface UpHooks {
+  /** The caller's step log, which up continues: its report's `steps` are the caller's, then up's. */
+  log?: StepLog;
+  /** Runs with the registry healthy and the lock held, before up writes the record. */
+  beforeReport?: (run: { systemd: Systemd; spec: InstallSpec; endpoint: RegistryEndpoint; podman: Podman }) => Promise<void>;
+}
