@@ -1,6 +1,6 @@
 // The steps `mreg upgrade` takes, as `upgrade --dry-run --json` lists them (`plan`): in upgrade's order,
 // from what it knows before its first change. Pure; commands/upgrade.ts reads the inputs, and it and the
-// apply/upgrade-*.ts steps it calls name each step they finish with the same id (`upgrade --json` reports
+// src/upgrade/ steps it calls name each step they finish with the same id (`upgrade --json` reports
 // them as `steps`), as up does (up-steps.ts).
 // Rollback is not a step: it runs only when a restart or the health wait fails, undoes what the steps
 // from the snapshot to the restarts did (previous files, reload, the dump restored, the same restarts),

@@ -1,6 +1,6 @@
 // What upgrade prints: the dry run's diff and steps, and the result of a run (or, with --json, the same as one document).
-import type { FileChange } from '../apply/upgrade-files.js';
-import type { Switched } from '../apply/upgrade-switch.js';
+import type { FileChange } from '../upgrade/files.js';
+import type { Switched } from '../upgrade/switch.js';
 import { unifiedDiff } from '../apply/unit-diff.js';
 import type { QuayRootLayout } from '../install-spec/layout.js';
 import type { Images, InstallSecrets, InstallSpec } from '../install-spec/spec.js';

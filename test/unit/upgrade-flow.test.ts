@@ -51,14 +51,14 @@ async function loadUpgrade(t: Test, host: FakeHost): Promise<typeof import('../.
     '../../src/apply/units-step.js': await on('../../src/apply/units-step.js'),
     '../../src/apply/existing-secrets.js': await on('../../src/apply/existing-secrets.js', { '../../src/apply/credentials.js': await on('../../src/apply/credentials.js') }),
     '../../src/apply/db-snapshot.js': dbSnapshot,
-    '../../src/apply/upgrade-switch.js': await on('../../src/apply/upgrade-switch.js', { '../../src/apply/db-snapshot.js': dbSnapshot }),
+    '../../src/upgrade/switch.js': await on('../../src/upgrade/switch.js', { '../../src/apply/db-snapshot.js': dbSnapshot }),
   });
   return mod.upgrade;
 }
 
 const recordedQuay = (host: FakeHost) => parseRecord(host.state.files[RECORD]!.content, RECORD).spec.images.quay;
 
-/** The dump of the database while v1 still serves: upgrade-switch.ts takes it before any file is written. */
+/** The dump of the database while v1 still serves: upgrade/switch.ts takes it before any file is written. */
 const TAKE_DUMP = [
   `makeDir ${SNAP}`,
   `remove ${DUMP}.json`,

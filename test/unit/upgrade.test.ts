@@ -1,7 +1,7 @@
 // mreg upgrade, pure parts: flags over the install record, what to restart, --timeout, and the --dry-run diff.
 import t from 'tap';
 import { upgradeSpec } from '../../src/commands/upgrade.js';
-import { changesToMake } from '../../src/apply/upgrade-files.js';
+import { changesToMake } from '../../src/upgrade/files.js';
 import { imageChanges, servicesToRestart } from '../../src/plan/upgrade-steps.js';
 import { parseTimeout } from '../../src/install-spec/flags.js';
 import { diffLines, unifiedDiff } from '../../src/apply/unit-diff.js';

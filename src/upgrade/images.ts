@@ -1,13 +1,13 @@
 // The images an upgrade switches to, on this host before anything changes: loaded from --image-archive,
 // present (mreg never pulls), and a PostgreSQL image of the data's major version.
 import type { InspectPorts, Podman } from '../actions/ports.js';
+import { loadArchiveStep } from '../apply/image-archive.js';
+import { requireImages } from '../apply/images.js';
 import type { InstallRecord } from '../install-spec/record.js';
 import type { Images, InstallSpec } from '../install-spec/spec.js';
 import { checksPgDataOnUpgrade, UPGRADE_STEP as S } from '../plan/upgrade-steps.js';
 import type { Output } from '../ui/output.js';
 import type { StepLog } from '../ui/step-log.js';
-import { loadArchiveStep } from './image-archive.js';
-import { requireImages } from './images.js';
 
 interface ImagePorts { podman: Podman; look: Pick<InspectPorts, 'assertPgMajorCompatible'> }
 

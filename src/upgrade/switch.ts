@@ -3,14 +3,14 @@
 // previous files (and database) back, the same units restarted, then what failed thrown.
 import { HostError, UnitFailedError } from '../errors.js';
 import { CrashLoopError, type ActionPorts, type FilePorts, type InspectPorts, type Podman, type RegistryEndpoint } from '../actions/ports.js';
+import { appCrashWatch } from '../apply/crash-watch.js';
+import { findOrTakeDbSnapshot, restoreDbSnapshot, type DbSnapshot } from '../apply/db-snapshot.js';
 import { shortUnitName, UNITS } from '../model/views.js';
 import type { Images } from '../install-spec/spec.js';
 import { servicesToRestart, snapshotsDatabase, UPGRADE_STEP } from '../plan/upgrade-steps.js';
 import type { Output } from '../ui/output.js';
 import type { StepLog } from '../ui/step-log.js';
-import { appCrashWatch } from './crash-watch.js';
-import { findOrTakeDbSnapshot, restoreDbSnapshot, type DbSnapshot } from './db-snapshot.js';
-import { writeChanges, type FileChange } from './upgrade-files.js';
+import { writeChanges, type FileChange } from './files.js';
 
 /** Rolling back is the safety net: give the old version at least this long even with a short --timeout. */
 const ROLLBACK_MIN_MS = 5 * 60_000;
