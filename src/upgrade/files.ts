@@ -1,8 +1,12 @@
-// The files an upgrade changes: which differ from what is on disk (or, resuming, from the record's
-// plan), written for the switch and written back for a rollback.
+// The files an upgrade changes: planned, those that differ from what is on disk (or, resuming, from the
+// record's plan), written for the switch and written back for a rollback.
 import { dirname } from 'node:path';
 import type { FilePorts, InspectPorts } from '../actions/ports.js';
-import type { Plan, PlannedFile } from '../plan/plan.js';
+import type { InstallSecrets, InstallSpec } from '../install-spec/spec.js';
+import type { KeptConfig } from '../plan/config-keep.js';
+import { plan as makePlan, type Plan, type PlannedFile } from '../plan/plan.js';
+import { imageChanges } from '../plan/upgrade-steps.js';
+import type { Upgrading } from './read.js';
 
 export interface FileChange { file: PlannedFile; before: string | undefined }
 
@@ -32,6 +36,13 @@ export async function changesToMake(readFile: ReadFile, planned: Plan, recorded:
   const changes = await planChanges(readFile, planned);
   if (changes.length > 0 || !imagesChanged) return { changes, resuming: false };
   return { changes: recordedChanges(recorded(), planned), resuming: true };
+}
+
+/** The plan for `spec` and the files it changes, for the run and its dry run alike. */
+export async function planFiles(f: Pick<Upgrading, 'probe' | 'record' | 'look'>, spec: InstallSpec, secrets: InstallSecrets, kept: KeptConfig) {
+  const planned = makePlan(spec, f.probe, secrets, kept);
+  const recorded = () => makePlan({ ...spec, images: f.record.spec.images }, f.probe, secrets, kept);
+  return { planned, ...(await changesToMake(f.look.readFile, planned, recorded, imageChanges(f.record.spec.images, spec.images).length > 0)) };
 }
 
 /** Writes each file's new content, or its previous one back; a file that had none is removed. */

@@ -6,7 +6,7 @@ import { dbSnapshotPaths } from '../../src/apply/db-snapshot.js';
 import { lastBackupPath } from '../../src/backup/last.js';
 import { defaultName } from '../../src/backup/target.js';
 import { parseTimeout } from '../../src/install-spec/flags.js';
-import { upgradeSpec } from '../../src/commands/upgrade.js';
+import { upgradeSpec } from '../../src/upgrade/spec.js';
 import { quayRootLayout } from '../../src/install-spec/layout.js';
 import { parseMigrateTarget } from '../../src/install-spec/options.js';
 import type { ObjectStorage, QuayStorage, Storage, TlsSource } from '../../src/install-spec/spec.js';

@@ -6,7 +6,7 @@ import { HostError, UnitFailedError } from '../../src/errors.js';
 import { parseRecord, type InstallRecord } from '../../src/install-spec/record.js';
 import { resolveSecrets } from '../../src/apply/secrets-step.js';
 import { plan as makePlan } from '../../src/plan/plan.js';
-import { upgradeSpec } from '../../src/commands/upgrade.js';
+import { upgradeSpec } from '../../src/upgrade/spec.js';
 import { createFakeHost, fakeContext, recordFile, type FakeHost, type FakeHostOptions, type FakeHostState } from '../support/fake-host.js';
 import { fakeFsMocks } from '../support/fake-fs.js';
 import { HOME, probe, QD, ROOT, runningInstall, SECRETS } from '../support/running-install.js';

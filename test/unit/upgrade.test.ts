@@ -1,6 +1,6 @@
 // mreg upgrade, pure parts: flags over the install record, what to restart, --timeout, and the --dry-run diff.
 import t from 'tap';
-import { upgradeSpec } from '../../src/commands/upgrade.js';
+import { upgradeSpec } from '../../src/upgrade/spec.js';
 import { changesToMake } from '../../src/upgrade/files.js';
 import { imageChanges, servicesToRestart } from '../../src/plan/upgrade-steps.js';
 import { parseTimeout } from '../../src/install-spec/flags.js';

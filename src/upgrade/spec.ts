@@ -1,0 +1,32 @@
+// What an upgrade changes of the install record: the recorded inputs with the new images (and archive),
+// as the spec to re-plan and as the record written once the registry is healthy.
+import { stringFlag } from '../install-spec/flags.js';
+import { parseUpOptions } from '../install-spec/options.js';
+import type { InstallRecord } from '../install-spec/record.js';
+import type { InstallSpec } from '../install-spec/spec.js';
+import { VERSION } from '../version.js';
+
+/**
+ * The spec to re-plan: the recorded one with only the given image flags (and archive) replaced.
+ * Image flags go through parseUpOptions so they are checked exactly as `mreg up` checks them.
+ */
+export function upgradeSpec(record: InstallRecord, flags: Record<string, unknown>, home: string): InstallSpec {
+  const rec = record.spec;
+  const given = (k: string) => stringFlag(flags, k, 'upgrade');
+  const parsed = parseUpOptions({
+    quayHostname: `${rec.hostname}:${rec.port}`, quayRoot: rec.quayRoot,
+    quayImage: given('quayImage') ?? rec.images.quay, pgImage: given('pgImage') ?? rec.images.postgres,
+    redisImage: given('redisImage') ?? rec.images.redis, imageArchive: given('imageArchive'),
+  }, { scope: rec.scope, fqdn: rec.hostname, home });
+  const spec: InstallSpec = { ...rec, images: parsed.images };
+  delete spec.imageArchive;
+  if (parsed.imageArchive) spec.imageArchive = parsed.imageArchive;
+  return spec;
+}
+
+/** The record once upgraded: the images the registry now runs (and the archive they came from), and the PostgreSQL data check. */
+export function upgradedRecord(record: InstallRecord, spec: InstallSpec, pgData: InstallRecord['pgData']): InstallRecord {
+  const updated: InstallRecord = { ...record, mregVersion: VERSION, updatedAt: new Date().toISOString(), spec: { ...record.spec, images: spec.images }, pgData };
+  if (spec.imageArchive) updated.spec.imageArchive = spec.imageArchive;
+  return updated;
+}
