@@ -64,7 +64,7 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
     const ports = { systemd, podman, files: host.files, journalTail, waitForHealth: f.look.waitForHealth };
     const ep: RegistryEndpoint = { hostname: spec.hostname, port: spec.port, ca: await readHealthCas(spec.tls.kind, layout) };
     const switched = await switchOver(out, ports, log, { changes, recorded: record.spec.images, images: spec.images, root: layout.root, ep, timeoutMs, started });
-    await writeIfChanged(layout.record, serializeRecord(upgradedRecord(record, spec, pgData)), 0o600);
+    await writeIfChanged(layout.record, serializeRecord(upgradedRecord(record, spec, pgData, new Date())), 0o600);
     log.did(S.record);
     reportUpgraded(out, switched, { changed: changes.map(c => c.file.path), images: imageChanges(record.spec.images, spec.images), durationMs: Date.now() - started, steps: log.ran });
   } finally {

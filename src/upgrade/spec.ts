@@ -24,9 +24,9 @@ export function upgradeSpec(record: InstallRecord, flags: Record<string, unknown
   return spec;
 }
 
-/** The record once upgraded: the images the registry now runs (and the archive they came from), and the PostgreSQL data check. */
-export function upgradedRecord(record: InstallRecord, spec: InstallSpec, pgData: InstallRecord['pgData']): InstallRecord {
-  const updated: InstallRecord = { ...record, mregVersion: VERSION, updatedAt: new Date().toISOString(), spec: { ...record.spec, images: spec.images }, pgData };
+/** The record once upgraded at `now`: the images the registry now runs (and the archive they came from), and the PostgreSQL data check. */
+export function upgradedRecord(record: InstallRecord, spec: InstallSpec, pgData: InstallRecord['pgData'], now: Date): InstallRecord {
+  const updated: InstallRecord = { ...record, mregVersion: VERSION, updatedAt: now.toISOString(), spec: { ...record.spec, images: spec.images }, pgData };
   if (spec.imageArchive) updated.spec.imageArchive = spec.imageArchive;
   return updated;
 }

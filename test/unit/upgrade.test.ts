@@ -1,12 +1,13 @@
 // mreg upgrade, pure parts: flags over the install record, what to restart, --timeout, and the --dry-run diff.
 import t from 'tap';
-import { upgradeSpec } from '../../src/upgrade/spec.js';
+import { upgradeSpec, upgradedRecord } from '../../src/upgrade/spec.js';
 import { changesToMake } from '../../src/upgrade/files.js';
 import { imageChanges, servicesToRestart } from '../../src/plan/upgrade-steps.js';
 import { parseTimeout } from '../../src/install-spec/flags.js';
 import { diffLines, unifiedDiff } from '../../src/apply/unit-diff.js';
 import { RECORD_SCHEMA_VERSION, type InstallRecord } from '../../src/install-spec/record.js';
 import { UsageError } from '../../src/errors.js';
+import { VERSION } from '../../src/version.js';
 import { readIfExists } from '../../src/host/fs.js';
 import type { Plan } from '../../src/plan/plan.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -37,6 +38,19 @@ t.test('upgradeSpec keeps every recorded input and replaces only the given image
 t.test('upgradeSpec checks image references as mreg up does', async t => {
   t.throws(() => upgradeSpec(record, { quayImage: 'Not A Ref' }, '/root'), UsageError);
   t.throws(() => upgradeSpec(record, { quayImage: true }, '/root'), { message: /--quayImage needs a value/ });
+});
+
+t.test('upgradedRecord: the new images (and archive) and PostgreSQL check, stamped with the time it is given', async t => {
+  const now = new Date('2026-12-05T21:00:00Z');
+  const spec = upgradeSpec(record, { imageArchive: '/root/new.tar', quayImage: 'localhost/mreg-test/quay:v2' }, '/root');
+  const pgData = { imageId: 'abc', major: 15 } as unknown as InstallRecord['pgData'];
+  const up = upgradedRecord(record, spec, pgData, now);
+  t.equal(up.updatedAt, '2026-12-05T21:00:00.000Z');
+  t.equal(up.mregVersion, VERSION);
+  t.same(up.spec, { ...record.spec, images: spec.images, imageArchive: '/root/new.tar' }, 'every other recorded input kept');
+  t.same(up.pgData, pgData);
+  t.equal(upgradedRecord(record, upgradeSpec(record, {}, '/root'), undefined, now).spec.imageArchive, '/root/old.tar', 'no archive given: the recorded one stays');
+  t.equal(record.updatedAt, 'y', 'the read record is not changed');
 });
 
 t.test('imageChanges names each changed image', async t => {
