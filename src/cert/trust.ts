@@ -1,5 +1,6 @@
 // mreg cert trust: the registry's CA into podman's certs.d folder for host:port (so podman, skopeo and
-// buildah trust it), recorded so `mreg down --purge` removes it; run again, it changes nothing.
+// buildah trust it), recorded so `mreg down --purge` removes it; run again, it changes nothing. Its steps
+// are plan/cert-steps.ts's trustSteps.
 import { join } from 'node:path';
 import type { CommandContext } from '../cli.js';
 import type { HostProbe } from '../actions/ports.js';
@@ -8,6 +9,8 @@ import { HostError } from '../errors.js';
 import type { QuayRootLayout } from '../install-spec/layout.js';
 import { serializeRecord, type InstallRecord } from '../install-spec/record.js';
 import { certsDDir } from '../model/scope.js';
+import { TRUST_STEP, trustSteps } from '../plan/cert-steps.js';
+import { stepLog } from '../ui/step-log.js';
 
 export async function trust(ctx: CommandContext, probe: HostProbe, layout: QuayRootLayout, record: InstallRecord): Promise<void> {
   const { out, flags, host } = ctx;
@@ -18,22 +21,36 @@ export async function trust(ctx: CommandContext, probe: HostProbe, layout: QuayR
   const dir = certsDDir(probe, spec.hostname, spec.port);
   const target = join(dir, 'ca.crt');
   const unchanged = (await readFile(target)) === anchor.pem;
+  const plan = trustSteps({ dir, target, from: anchor.from, unchanged, recorded: record.files.includes(target), recordPath: layout.record });
   if (flags.dryRun) {
-    const actions = unchanged ? [`${target} already holds the CA; nothing to do`] : [`create ${dir}`, `write ${target} (mode 0644) from ${anchor.from}`, `add ${target} to ${layout.record} so mreg down --purge removes it`];
-    if (out.json) out.resultJson({ dryRun: true, path: target, from: anchor.from, unchanged, actions });
+    const actions = plan.length > 0 ? plan.map(s => s.text) : [`${target} already holds the CA; nothing to do`];
+    if (out.json) out.resultJson({ dryRun: true, path: target, from: anchor.from, unchanged, actions, plan });
     else { actions.forEach((a, i) => out.result(`${i + 1}. ${a}`)); out.info('dry run: nothing was changed'); }
     return;
   }
-  if (!unchanged) {
-    await host.files.makeDir(dir, 0o755);
-    await host.files.write(target, anchor.pem, 0o644);
+  // The ids of the steps this run took, in trustSteps' order: `--json` reports them beside the dry run's plan.
+  const log = stepLog(out);
+  if (plan.length > 0) {
+    // Under the lock, with the record read again there: an up or upgrade that wrote it meanwhile keeps its change.
+    const release = await host.lock(probe);
+    try {
+      if (!unchanged) {
+        await host.files.makeDir(dir, 0o755);
+        await host.files.write(target, anchor.pem, 0o644);
+        log.did(TRUST_STEP.dir, TRUST_STEP.writeCa);
+      }
+      // Recorded so `mreg down --purge` removes it with the other files mreg made outside quayRoot (plain down keeps it).
+      const current = (await host.findInstall(flags, probe.scope, probe.home)).record;
+      if (!current.files.includes(target)) {
+        const updated: InstallRecord = { ...current, files: [...current.files, target].sort() };
+        await host.files.write(layout.record, serializeRecord(updated), 0o600);
+        log.did(TRUST_STEP.record);
+      }
+    } finally {
+      await release();
+    }
   }
-  // Recorded so `mreg down --purge` removes it with the other files mreg made outside quayRoot (plain down keeps it).
-  if (!record.files.includes(target)) {
-    const updated: InstallRecord = { ...record, files: [...record.files, target].sort() };
-    await host.files.write(layout.record, serializeRecord(updated), 0o600);
-  }
-  if (out.json) { out.resultJson({ path: target, from: anchor.from, unchanged, fingerprint256: leafFingerprint(anchor.pem) }); return; }
+  if (out.json) { out.resultJson({ path: target, from: anchor.from, unchanged, fingerprint256: leafFingerprint(anchor.pem), steps: log.ran }); return; }
   out.result(unchanged ? `mreg: ${target} already trusts the registry's CA; nothing changed`
     : `mreg: podman and skopeo${probe.scope === 'rootless' ? ` (as ${probe.user})` : ''} now trust ${spec.hostname}:${spec.port} via ${target}`);
   out.info(`    oc uses the system trust store or --certificate-authority=${target}`);

@@ -1,5 +1,6 @@
-// The steps `mreg cert rotate` takes, as its dry run lists them (`actions`; with --json `plan`, with ids).
-// Pure; src/cert/ names each step it finishes with the same id (`cert rotate --json` reports `steps`).
+// The steps `mreg cert rotate` and `mreg cert trust` take, as their dry runs list them (`actions`; with
+// --json `plan`, with ids). Pure; src/cert/ names each step it finishes with the same id (`--json` reports
+// `steps`).
 // Rollback to the previous pair is not a step, as in upgrade-steps.ts: the run then fails, and its
 // `steps` end with the last step that finished before the failure.
 import type { QuayRootLayout } from '../install-spec/layout.js';
@@ -44,5 +45,33 @@ export function rotateSteps(i: RotateStepsInput): UpStep[] {
     step(S.restart, `restart ${UNITS.app} only and wait for its job`),
     ...(probesHealth(tls) ? [step(S.health, `wait for https://${i.hostname}:${i.port}/health/instance`)] : []),
     step(S.served, `check that 127.0.0.1:${i.port} serves the new certificate`),
+  ];
+}
+
+/** The ids of trust's steps: up's where the step is the same kind. */
+export const TRUST_STEP = {
+  dir: 'make-certs-dir',
+  writeCa: 'write-ca',
+  record: UP_STEP.record,
+} as const;
+
+export interface TrustStepsInput {
+  /** podman's certs.d folder for host:port, and ca.crt in it. */
+  dir: string;
+  target: string;
+  /** Where the CA comes from (mreg's CA, or the chain of the user's pair). */
+  from: string;
+  /** Whether ca.crt already holds that CA, and whether the record already lists it. */
+  unchanged: boolean;
+  recorded: boolean;
+  recordPath: string;
+}
+
+/** Only what is missing: none when ca.crt holds the CA and the record lists it. */
+export function trustSteps(i: TrustStepsInput): UpStep[] {
+  const S = TRUST_STEP;
+  return [
+    ...(i.unchanged ? [] : [step(S.dir, `create ${i.dir}`), step(S.writeCa, `write ${i.target} (mode 0644) from ${i.from}`)]),
+    ...(i.recorded ? [] : [step(S.record, `add ${i.target} to ${i.recordPath} so mreg down --purge removes it`)]),
   ];
 }

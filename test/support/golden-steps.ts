@@ -11,7 +11,8 @@ import { quayRootLayout } from '../../src/install-spec/layout.js';
 import { parseMigrateTarget } from '../../src/install-spec/options.js';
 import type { ObjectStorage, QuayStorage, Storage, TlsSource } from '../../src/install-spec/spec.js';
 import { backupSteps } from '../../src/plan/backup-steps.js';
-import { rotateSteps } from '../../src/plan/cert-steps.js';
+import { rotateSteps, trustSteps } from '../../src/plan/cert-steps.js';
+import { certsDDir } from '../../src/model/scope.js';
 import { migrateSteps } from '../../src/plan/migrate-steps.js';
 import { plan, type Plan } from '../../src/plan/plan.js';
 import { restoreSteps } from '../../src/plan/restore-steps.js';
@@ -58,7 +59,7 @@ export function renderUpgradeSteps(s: Scenario, p: Plan): string {
 
 /**
  * `mreg cert rotate --dry-run --json`'s `plan`: a reissue from mreg's CA (only where mreg made the pair: over
- * the user's own pair rotate refuses it), the user's own pair, and the same with --sslCheckSkip.
+ * the user's own pair rotate refuses it), the user's own pair, and the same with --sslCheckSkip; then trust's.
  */
 export function renderCertSteps(s: Scenario): string {
   const layout = quayRootLayout(s.spec.quayRoot);
@@ -68,7 +69,17 @@ export function renderCertSteps(s: Scenario): string {
     ...(s.spec.tls.kind === 'generate' ? { 'cert rotate (reissue from mreg\'s CA)': steps({ kind: 'generate' }) } : {}),
     'cert rotate --sslCert --sslKey (your own pair)': steps({ ...pair, skipCheck: false }),
     'cert rotate --sslCert --sslKey --sslCheckSkip': steps({ ...pair, skipCheck: true }),
+    ...trustCases(s, layout),
   });
+}
+
+/** `mreg cert trust --dry-run --json`'s `plan`, the first time (mreg's CA, or the chain of the user's pair) and once done. */
+function trustCases(s: Scenario, layout: ReturnType<typeof quayRootLayout>): Record<string, string[]> {
+  const dir = certsDDir({ scope: s.spec.scope, home: s.facts.home }, s.spec.hostname, s.spec.port);
+  const from = s.spec.tls.kind === 'generate' ? layout.caCert : `${layout.sslCert} (last certificate of the chain)`;
+  const steps = (unchanged: boolean, recorded: boolean) =>
+    stepLines(trustSteps({ dir, target: join(dir, 'ca.crt'), from, unchanged, recorded, recordPath: layout.record }));
+  return { 'cert trust (first time)': steps(false, false), 'cert trust (done before: nothing to do)': steps(true, true) };
 }
 
 /** The bucket `storage migrate --to` moves the blobs into, parsed as the command parses its flags. */
@@ -149,7 +160,7 @@ export const GOLDEN_STEP_FILES: readonly { file: string; render: (s: Scenario, p
   { file: 'down-actions.json', render: renderDownActions, says: 'down and down --purge plan the recorded actions' },
   { file: 'up-steps.json', render: renderUpSteps, says: 'up --dry-run lists the recorded steps' },
   { file: 'upgrade-steps.json', render: renderUpgradeSteps, says: 'upgrade --dry-run --json lists the recorded steps' },
-  { file: 'cert-steps.json', render: renderCertSteps, says: 'cert rotate --dry-run lists the recorded steps' },
+  { file: 'cert-steps.json', render: renderCertSteps, says: 'cert rotate and cert trust --dry-run list the recorded steps' },
   { file: 'backup-steps.json', render: renderBackupSteps, says: 'backup takes the recorded steps' },
   { file: 'restore-steps.json', render: renderRestoreSteps, says: 'restore takes the recorded steps around up\'s' },
   { file: 'migrate-steps.json', render: renderMigrateSteps, says: 'storage migrate --dry-run --json lists the recorded steps' },

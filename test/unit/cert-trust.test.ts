@@ -3,6 +3,7 @@
 import t from 'tap';
 import { cert } from '../../src/commands/cert.js';
 import { parseRecord } from '../../src/install-spec/record.js';
+import { TRUST_STEP } from '../../src/plan/cert-steps.js';
 import { createCa } from '../../src/tls/index.js';
 import { createFakeHost, fakeContext } from '../support/fake-host.js';
 import { HOME, probe, ROOT, runningInstall } from '../support/running-install.js';
@@ -43,4 +44,33 @@ t.test('--dry-run lists the steps and writes nothing', async t => {
   await cert({ ...c.ctx, args: ['trust'] });
   t.match(JSON.parse(c.stdout()), { dryRun: true, unchanged: false, actions: [`create ${CERTS_D}`, /^write .*ca\.crt \(mode 0644\)/] });
   t.same(host.calls.filter(c => !c.startsWith('probe')), [], 'no change');
+});
+
+t.test('steps: each id once, in the dry run\'s order; the record is read again under the lock', async t => {
+  const state = runningInstall();
+  state.files[`${ROOT}/quay-rootCA/rootCA.pem`] = { content: createCa({ commonName: 'mreg CA', now: new Date(), days: 3650 }).certPem, mode: 0o644 };
+  const rec = parseRecord(state.files[`${ROOT}/mreg-install.json`]!.content, 'record');
+  state.files[`${ROOT}/mreg-install.json`]!.content = JSON.stringify({ ...rec, files: rec.files.filter(f => !f.startsWith(`${HOME}/.config/containers/certs.d/`)) });
+  delete state.files[`${CERTS_D}/ca.crt`];
+  const host = createFakeHost({ probe, state });
+
+  const dry = fakeContext(host, { dryRun: true }, { json: true });
+  await cert({ ...dry.ctx, args: ['trust'] });
+  const planned = (JSON.parse(dry.stdout()) as { plan: { id: string }[] }).plan.map(p => p.id);
+  t.same(planned, [TRUST_STEP.dir, TRUST_STEP.writeCa, TRUST_STEP.record]);
+
+  // Another mreg (an up, say) writes the record after trust read it and before trust takes the lock.
+  const lock = host.lock.bind(host);
+  host.lock = async (...a: Parameters<typeof host.lock>) => {
+    const now = parseRecord(host.state.files[`${ROOT}/mreg-install.json`]!.content, 'record');
+    host.state.files[`${ROOT}/mreg-install.json`]!.content = JSON.stringify({ ...now, updatedAt: 'written meanwhile' });
+    return lock(...a);
+  };
+  const run = fakeContext(host, {}, { json: true });
+  await cert({ ...run.ctx, args: ['trust'] });
+  t.same((JSON.parse(run.stdout()) as { steps: string[] }).steps, planned, 'the steps it took are the dry run\'s plan');
+  const after = parseRecord(host.state.files[`${ROOT}/mreg-install.json`]!.content, 'record');
+  t.ok(after.files.includes(`${CERTS_D}/ca.crt`), 'ca.crt recorded');
+  t.equal(after.updatedAt, 'written meanwhile', 'and the other command\'s write is kept');
+  t.notOk(host.isLocked(), 'lock released');
 });

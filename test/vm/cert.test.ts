@@ -47,9 +47,13 @@ sideBySide(t, 'trust, rotate, user-made pair (both scopes at once)', SCOPES, (t,
     creds = base.get(s.name)?.json;
     if (!creds) return t.fail('no base install');
     await run(`podman logout ${HOST}; rm -rf ${CERTS_D}`);
+    const dry = await run('mreg cert trust --dry-run --json');
+    const planned = json<{ plan: { id: string }[] }>(dry)?.plan.map(p => p.id);
+    t.ok(planned?.includes('write-ca'), 'the dry run plans the CA\'s write', { output: describe(dry) });
     const tr = await run('mreg cert trust --json');
     t.equal(tr.exitCode, 0, 'cert trust exits 0', { output: describe(tr) });
     t.equal(json<{ path: string }>(tr)?.path, `${CERTS_D}/ca.crt`);
+    t.same(json<{ steps: string[] }>(tr)?.steps, planned, 'the steps it took are the dry run\'s plan');
     t.equal((await run(`cmp ${creds.caPath} ${CERTS_D}/ca.crt && stat -c %a ${CERTS_D}/ca.crt`)).stdout.trim(), '644', 'the CA, mode 0644');
     const again = await run('mreg cert trust --json');
     t.equal(json<{ unchanged: boolean }>(again)?.unchanged, true, 'second trust changes nothing');
