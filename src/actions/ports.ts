@@ -58,7 +58,7 @@ export interface InspectPorts {
   /** One `systemctl show` of `units`, in their order; rejects with HostError when the manager cannot be reached. */
   unitStates(units: readonly string[]): Promise<ShownState[]>;
   /** GET /health/instance, verified with the CAs health-ca.ts picks for the install's kind of pair; never rejects. */
-  health(endpoint: { hostname: string; port: number }, tls: TlsSource['kind'], layout: QuayRootLayout, opts?: { tries?: number; timeoutMs?: number }): Promise<HealthAnswer>;
+  health(endpoint: { hostname: string; port: number }, tls: TlsSource['kind'], layout: QuayRootLayout, opts?: { tries?: number; timeoutMs?: number; signal?: AbortSignal }): Promise<HealthAnswer>;
   /** A file's text, or undefined when it is missing. */
   readFile(path: string): Promise<string | undefined>;
   /** FilePorts.exists: whether anything is at `path` does not depend on the scope. */

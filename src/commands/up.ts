@@ -38,6 +38,7 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
   const manager = () => (connecting ??= ctx.host.actionPorts(target).then(p => p.systemd));
   // The ids of the steps this run took, in upSteps' order: `--json` reports them beside the dry run's.
   const { ran, did } = hooks.log ?? stepLog(out);
+  const stopEarly = new AbortController();
   try {
     const started = Date.now();
     for (const c of review.changes) { out.info(`mreg: changing ${c}`); did(S.change(c)); }
@@ -46,7 +47,7 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     const stored = readStoredSecretsAt(podman, previous?.secretStore);
     stored.catch(() => undefined); // its failure is reported by the secrets step, after every check
     // Under the lock, so no other mreg changes the registry between this answer and the checks.
-    const early = askHealthEarly(look, checked.spec, layout, previous, review.changes);
+    const early = askHealthEarly(look, checked.spec, layout, previous, review.changes, stopEarly.signal);
     const context: UpContext = { out, did, host: ctx.host, look, podman, probe, target, layout, spec: checked.spec, previous, manager };
     const checks = await checkHost(context, { givenImages: givenImages(flags, 'up'), createBucket: flags.s3CreateBucket === true });
     const run: UpRun = { ...context, spec: checks.spec, taken, pgData: checks.pgData, lingerEnabledByMreg: checks.lingerEnabledByMreg };
@@ -71,6 +72,7 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
 
     reportUp(out, spec, creds.credentials, made.tls.caPath, { unchanged: nothingChanged, userCreated: creds.created, steps: ran }, Date.now() - started);
   } finally {
+    stopEarly.abort(); // the early health answer, if still asked, is not read any more
     // A connection still being made is settled first, so main's close() finds it.
     await connecting?.catch(() => undefined);
     await release();

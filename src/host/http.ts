@@ -31,7 +31,7 @@ function contextFor(ca: string | undefined): SecureContext | undefined {
 
 /** Resolves with the status and body, or rejects with the network/TLS error (never on HTTP status). */
 export function httpsRequest(ep: RegistryEndpoint, method: string, path: string, body?: unknown, timeoutMs = 10_000,
-  headers: Record<string, string> = {}, agent: Agent | false = false): Promise<HttpResult> {
+  headers: Record<string, string> = {}, agent: Agent | false = false, signal?: AbortSignal): Promise<HttpResult> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = request({
@@ -49,6 +49,7 @@ export function httpsRequest(ep: RegistryEndpoint, method: string, path: string,
       },
       timeout: timeoutMs,
       agent,
+      ...(signal ? { signal } : {}),
     }, res => {
       let text = '';
       res.setEncoding('utf8');
@@ -64,6 +65,9 @@ export function httpsRequest(ep: RegistryEndpoint, method: string, path: string,
 
 export interface HealthAnswer { ok: boolean; status: number | null; error: string | null }
 
+/** `signal`: a caller that no longer needs the answer ends the request (an aborted probe is a final "no"). */
+export interface HealthProbeOptions { tries?: number; timeoutMs?: number; pauseMs?: number; signal?: AbortSignal }
+
 /** Errors a busy or restarting registry gives for a moment; a TLS or certificate error is final. */
 const TRANSIENT = new Set(['ETIMEDOUT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
 
@@ -73,8 +77,8 @@ const TRANSIENT = new Set(['ETIMEDOUT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', '
  * healthy rootless registry give none within 5 s), so a timeout or a refused connection is asked
  * again, `tries` times in all, before status calls the registry unreachable.
  */
-export async function probeHealth(ep: RegistryEndpoint, { tries = 3, timeoutMs = 10_000, pauseMs = 1_000 } = {},
-  send: (timeoutMs: number) => Promise<HttpResult> = ms => httpsRequest(ep, 'GET', '/health/instance', undefined, ms)): Promise<HealthAnswer> {
+export async function probeHealth(ep: RegistryEndpoint, { tries = 3, timeoutMs = 10_000, pauseMs = 1_000, signal }: HealthProbeOptions = {},
+  send: (timeoutMs: number) => Promise<HttpResult> = ms => httpsRequest(ep, 'GET', '/health/instance', undefined, ms, {}, false, signal)): Promise<HealthAnswer> {
   let error = '';
   for (let i = 1; i <= tries; i++) {
     try {

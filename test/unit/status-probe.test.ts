@@ -64,3 +64,15 @@ t.test('a refused connection (a restarting registry) is asked again too', async 
   });
   t.same(r, { ok: true, status: 200, error: null });
 });
+
+t.test('an aborted probe ends at once with a final "no" (up aborts its early probe as it ends)', async t => {
+  const srv = await server(99);
+  t.teardown(srv.close);
+  const stop = new AbortController();
+  setTimeout(() => stop.abort(), 50);
+  // Without the signal this waits for its 3 s timeout and says so instead.
+  const r = await probeHealth({ hostname: 'localhost', port: srv.port, ca: ca.certPem }, { tries: 3, timeoutMs: 3_000, pauseMs: 10, signal: stop.signal });
+  t.equal(r.ok, false);
+  t.match(r.error, /abort/i, 'aborted, not timed out');
+  t.notMatch(r.error ?? '', /asked/, 'and not asked again');
+});

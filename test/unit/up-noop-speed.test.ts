@@ -1,7 +1,9 @@
 // Issue 19's two levers in a re-run of `mreg up`, over the in-memory host: the registry's health asked once
 // beside the checks stands in for the wait at the end only when nothing changed, and config.yaml is read
-// beside preflight yet still refused before linger, the one check that changes the host.
+// beside preflight yet still refused before linger, the one check that changes the host. The early probe
+// is ended when up ends, so a registry that never answers cannot hold the process.
 import t, { type Test } from 'tap';
+import { up } from '../../src/commands/up.js';
 import { HostError } from '../../src/errors.js';
 import { quayRootLayout } from '../../src/install-spec/layout.js';
 import { parseRecord } from '../../src/install-spec/record.js';
@@ -11,7 +13,7 @@ import { stepLog } from '../../src/ui/step-log.js';
 import { askHealthEarly } from '../../src/up/early-health.js';
 import type { UpContext, UpRun } from '../../src/up/run.js';
 import { waitHealthy } from '../../src/up/start.js';
-import { createFakeHost, fakeContext, type FakeHost } from '../support/fake-host.js';
+import { createFakeHost, fakeContext, recordFile, type FakeHost } from '../support/fake-host.js';
 import { fakeFsMocks } from '../support/fake-fs.js';
 import { HOME, probe, ROOT, runningInstall } from '../support/running-install.js';
 
@@ -97,4 +99,35 @@ t.test('a config.yaml that is not YAML is refused before linger is turned on', a
   t.match((err as Error).message, /config\.yaml is not valid YAML/);
   t.notOk(host.calls.some(call => call.startsWith('enableLinger')), 'linger was not turned on', { calls: host.calls });
   t.notOk(host.state.linger, 'linger is still off');
+});
+
+t.test('askHealthEarly passes its signal on, so up can end a probe nobody will read', async t => {
+  const { record, spec } = install();
+  let given: AbortSignal | undefined;
+  const look = { health: async (_ep: unknown, _k: unknown, _l: unknown, o?: { signal?: AbortSignal }) => { given = o?.signal; return { ok: true, status: 200, error: null }; } };
+  const stop = new AbortController();
+  await askHealthEarly(look, spec, layout, record, [], stop.signal);
+  t.equal(given, stop.signal);
+});
+
+t.test('up aborts its early health probe as it ends, even when a check stops it', async t => {
+  const state = runningInstall();
+  const record = parseRecord(state.files[RECORD]!.content, RECORD);
+  state.files[RECORD] = recordFile({ ...record, spec: { ...record.spec, images: { quay: 'localhost/t/quay:1', postgres: 'localhost/t/postgres:15', redis: 'localhost/t/redis:7' } } });
+  const host = createFakeHost({ probe, state });
+  // The registry takes the connection and never answers: only the signal ends this probe.
+  let signal: AbortSignal | undefined;
+  const inspect = host.inspect.bind(host);
+  host.inspect = (...a: Parameters<typeof host.inspect>) => ({
+    ...inspect(...a),
+    health: (_ep, _k, _l, o) => new Promise(resolve => {
+      signal = o?.signal;
+      signal?.addEventListener('abort', () => resolve({ ok: false, status: null, error: 'aborted' }));
+    }),
+  });
+  const c = fakeContext(host, {});
+  // The fake host resolves no name, so a host check stops this run: the probe must end all the same.
+  await up(c.ctx).then(() => undefined, () => undefined);
+  t.ok(signal, 'a live install with no flag change asked early');
+  t.equal(signal?.aborted, true, 'and the probe was ended when up ended');
 });
