@@ -7,7 +7,7 @@ import { rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HostError } from '../errors.js';
 import { COMPONENTS } from '../model/components.js';
-import { PG_DATABASE } from '../install-spec/defaults.js';
+import { PG_DATABASE, PG_USER } from '../install-spec/defaults.js';
 import type { Podman } from '../host/podman.js';
 import { ensureDir, pathExists, readIfExists, removeIfExists, writeFileAtomic } from '../host/fs.js';
 
@@ -73,26 +73,57 @@ export async function findOrTakeDbSnapshot(podman: Podman, root: string, from: s
   }
 }
 
-/** SQL that ends every session on Quay's database (a dying worker may still hold one) and drops it. */
-export const DROP_QUAY_DATABASE = `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${PG_DATABASE}' AND pid <> pg_backend_pid();
-SELECT pg_sleep(0.5);
-DROP DATABASE IF EXISTS ${PG_DATABASE};
+// The dump goes into a database of its own and takes Quay's name in one transaction, so a run killed at
+// any point leaves Quay's database whole (the one before, or the restored one), never missing or half
+// restored: a rerun (restore resumes, upgrade and adopt roll back again) starts quay-app on it first.
+// The price is room for both databases for a moment: Quay's holds metadata only, the blobs are elsewhere.
+const RESTORING = `${PG_DATABASE}_restoring`;
+const REPLACED = `${PG_DATABASE}_replaced`;
+
+/**
+ * SQL that clears what a killed restore left and makes the empty database the dump goes into, owned
+ * by the role that owns Quay's (PG_USER if it is gone), from template0 as `createdb` in the image does.
+ */
+export const PREPARE_RESTORE_SQL = `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname IN ('${RESTORING}', '${REPLACED}') AND pid <> pg_backend_pid();
+DROP DATABASE IF EXISTS ${RESTORING};
+DROP DATABASE IF EXISTS ${REPLACED};
+SELECT format('CREATE DATABASE %I OWNER %I TEMPLATE template0', '${RESTORING}', COALESCE((SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '${PG_DATABASE}'), '${PG_USER}')) \\gexec
 `;
+
+/**
+ * SQL that ends every session (a dying worker may still hold one), gives the restored database Quay's
+ * name in one transaction and drops the one it replaces. Run again after it committed, it only drops.
+ */
+export const SWAP_RESTORED_SQL = `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname IN ('${PG_DATABASE}', '${RESTORING}', '${REPLACED}') AND pid <> pg_backend_pid();
+SELECT pg_sleep(0.5);
+BEGIN;
+SELECT 'ALTER DATABASE ${PG_DATABASE} RENAME TO ${REPLACED}' WHERE EXISTS (SELECT FROM pg_database WHERE datname = '${RESTORING}') AND EXISTS (SELECT FROM pg_database WHERE datname = '${PG_DATABASE}') \\gexec
+SELECT 'ALTER DATABASE ${RESTORING} RENAME TO ${PG_DATABASE}' WHERE EXISTS (SELECT FROM pg_database WHERE datname = '${RESTORING}') \\gexec
+COMMIT;
+DROP DATABASE IF EXISTS ${REPLACED};
+`;
+
+const PSQL = ['psql', '--no-psqlrc', '--set', 'ON_ERROR_STOP=1', '--dbname=postgres'];
+
+/** Runs SQL as the superuser, three tries: a session that was just ended may not be gone yet. */
+async function psqlWithRetries(podman: Podman, sql: string): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      await podman.exec(PG, PSQL, { input: sql });
+      return;
+    } catch (err) {
+      if (!(err instanceof HostError) || i === 2) throw err;
+    }
+  }
+}
 
 /**
  * Replaces Quay's database with the snapshot. quay-app must be stopped first, or its restarts would
  * reconnect (and migrate again) while the database is being put back.
  */
 export async function restoreDbSnapshot(podman: Podman, snap: Pick<DbSnapshot, 'path'>): Promise<void> {
-  let dropped = false;
-  for (let i = 0; i < 3 && !dropped; i++) {
-    try {
-      await podman.exec(PG, ['psql', '--no-psqlrc', '--set', 'ON_ERROR_STOP=1', '--dbname=postgres'], { input: DROP_QUAY_DATABASE });
-      dropped = true;
-    } catch (err) {
-      if (!(err instanceof HostError) || i === 2) throw err;
-    }
-  }
-  // --create makes the database again with its recorded owner, encoding and extensions (pg_trgm).
-  await podman.execFromFile(PG, ['pg_restore', '--create', '--exit-on-error', '--dbname=postgres'], snap.path);
+  await psqlWithRetries(podman, PREPARE_RESTORE_SQL);
+  // Without --create: the database is the one just made; the dump's objects keep their owners (pg_trgm included).
+  await podman.execFromFile(PG, ['pg_restore', '--exit-on-error', `--dbname=${RESTORING}`], snap.path);
+  await psqlWithRetries(podman, SWAP_RESTORED_SQL);
 }

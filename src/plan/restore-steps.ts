@@ -2,8 +2,7 @@
 // name each step they finish with the same id (--verbose prints "step ID"). Between `before` and `data`
 // run up's own steps (up-steps.ts), in one step log with restore's: `restore --json` (up's report)
 // lists them all as `steps`, and `data` ends before up's last step, `record`.
-// The VM suite kills a restore on `stop-unit:quay-app.service`, the step right before the blobs and the
-// database go back.
+// The VM suite kills a restore as its pg_restore runs, after `restore-blobs`.
 import type { QuayStorage } from '../install-spec/spec.js';
 import { storageText, UNITS } from '../model/views.js';
 import { BACKUP_STEP } from './backup-steps.js';

@@ -23,7 +23,7 @@ export async function restoreData(run: RestoreRun, chain: Chain, a: { archive: s
     const app = UNITS.app;
     const stopped = await systemd.stopUnit(app);
     if (stopped !== 'done' && stopped !== 'skipped') throw new UnitFailedError(app, stopped, [], 'run the same mreg restore again: it resumes');
-    log.did(S.stopApp); // the last step before the data goes back: the VM suite kills a restore on it
+    log.did(S.stopApp);
     // An object store kept its blobs (a backup of such an install holds none).
     if (spec.quayStorage.kind !== 's3') {
       const root = await look.storagePath(spec.quayStorage, 'the blob storage');

@@ -99,7 +99,8 @@ t.test('with a database dump: the old Quay starts only after the dump is back', 
     roleRenamed: false, newCa: false, relabel: true, snapshot };
   t.same(await putMirrorRegistryBack({ systemd, podman }, state, () => undefined), []);
   t.same(calls, ['start quay-pod.service', 'start quay-postgres.service', 'start quay-redis.service',
-    'exec quay-postgres psql', 'exec quay-postgres psql', `restore quay-postgres pg_restore ${snapshot.path}`, 'start quay-app.service'], 'PostgreSQL asked until it answers, then the drop and the restore');
+    'exec quay-postgres psql', 'exec quay-postgres psql', `restore quay-postgres pg_restore ${snapshot.path}`, 'exec quay-postgres psql', 'start quay-app.service'],
+    'PostgreSQL asked until it answers, then the restore into a database of its own and its swap');
 });
 
 t.test('waitForPostgres asks again until quay-postgres answers (a Type=simple unit is "started" before its container runs)', async t => {

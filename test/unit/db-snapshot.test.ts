@@ -3,7 +3,7 @@ import t from 'tap';
 import { mkdtempSync, readFileSync, statSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DROP_QUAY_DATABASE, dbSnapshotPaths, findDbSnapshot, restoreDbSnapshot, takeDbSnapshot } from '../../src/apply/db-snapshot.js';
+import { PREPARE_RESTORE_SQL, SWAP_RESTORED_SQL, dbSnapshotPaths, findDbSnapshot, restoreDbSnapshot, takeDbSnapshot } from '../../src/apply/db-snapshot.js';
 import { createPodman, type Podman } from '../../src/host/podman.js';
 import { runChecked } from '../../src/host/exec.js';
 import { HostError } from '../../src/errors.js';
@@ -74,26 +74,45 @@ t.test('a failed dump leaves neither a dump nor a description that could be take
   t.equal(await findDbSnapshot(dir, A, B), undefined, 'so a re-run dumps again instead of trusting the old file');
 });
 
-t.test('restoreDbSnapshot: drops the database (ending its sessions), then pg_restore --create from the file', async t => {
+const PSQL = ['psql', '--no-psqlrc', '--set', 'ON_ERROR_STOP=1', '--dbname=postgres'];
+
+t.test('restoreDbSnapshot: the dump goes into a database of its own, which takes Quay\'s name in one transaction', async t => {
   const dir = root();
   const { podman, calls } = fakePodman(undefined, 1);
   const snap = await takeDbSnapshot(podman, dir, A, B);
   calls.length = 0;
   await restoreDbSnapshot(podman, snap);
-  t.equal(calls.length, 3, 'the drop is tried again once it failed (a session still closing)');
-  t.same(calls[0], { how: 'exec', container: 'quay-postgres', argv: ['psql', '--no-psqlrc', '--set', 'ON_ERROR_STOP=1', '--dbname=postgres'], input: DROP_QUAY_DATABASE });
-  t.same(calls[1], calls[0]);
-  t.same(calls[2], { how: 'fromFile', container: 'quay-postgres', argv: ['pg_restore', '--create', '--exit-on-error', '--dbname=postgres'], file: snap.path });
-  t.match(DROP_QUAY_DATABASE, /pg_terminate_backend[\s\S]*DROP DATABASE IF EXISTS quay;/);
+  t.same(calls, [
+    { how: 'exec', container: 'quay-postgres', argv: PSQL, input: PREPARE_RESTORE_SQL },
+    { how: 'exec', container: 'quay-postgres', argv: PSQL, input: PREPARE_RESTORE_SQL },
+    { how: 'fromFile', container: 'quay-postgres', argv: ['pg_restore', '--exit-on-error', '--dbname=quay_restoring'], file: snap.path },
+    { how: 'exec', container: 'quay-postgres', argv: PSQL, input: SWAP_RESTORED_SQL },
+  ], 'prepare (tried again once it failed: a session still closing), restore into quay_restoring, swap');
 });
 
-t.test('restoreDbSnapshot gives up after three failed drops and never restores over a live database', async t => {
+// A run killed between any two statements must leave Quay's database whole: the rerun starts quay-app on it
+// before the data goes back again (stop 40's CI: a restore killed after the drop found no database "quay").
+t.test('no statement before the swap\'s transaction touches Quay\'s database', async t => {
+  const statements = (sql: string) => sql.split('\n').filter(l => l.trim() !== '');
+  for (const l of statements(PREPARE_RESTORE_SQL)) t.notMatch(l, /(DROP|ALTER) DATABASE (IF EXISTS )?quay\b(?!_)/, `prepare: ${l.slice(0, 60)}`);
+  t.match(PREPARE_RESTORE_SQL, /DROP DATABASE IF EXISTS quay_restoring;[\s\S]*CREATE DATABASE %I OWNER %I TEMPLATE template0', 'quay_restoring', COALESCE\(\(SELECT pg_get_userbyid\(datdba\) FROM pg_database WHERE datname = 'quay'\), 'quay'\)\) \\gexec/,
+    'a new database owned by the role that owns Quay\'s');
+  const swap = statements(SWAP_RESTORED_SQL);
+  const [begin, commit] = [swap.indexOf('BEGIN;'), swap.indexOf('COMMIT;')];
+  t.ok(begin > 0 && commit > begin, 'one transaction');
+  t.match(swap.slice(begin, commit).join('\n'), /RENAME TO quay_replaced[\s\S]*quay_restoring RENAME TO quay'/, 'both renames inside it');
+  for (const l of [...swap.slice(0, begin), ...swap.slice(commit)]) t.notMatch(l, /(DROP|ALTER) DATABASE (IF EXISTS )?quay\b(?!_)/, `outside it: ${l.slice(0, 60)}`);
+  t.match(swap[0], /pg_terminate_backend[\s\S]*'quay', 'quay_restoring', 'quay_replaced'/, 'sessions ended first');
+});
+
+t.test('restoreDbSnapshot gives up after three failed tries and never restores over a live database', async t => {
   const dir = root();
   const { podman, calls } = fakePodman(undefined, 0);
   const snap = await takeDbSnapshot(podman, dir, A, B);
   const failing = fakePodman(undefined, 5);
   await t.rejects(restoreDbSnapshot(failing.podman, snap), HostError);
   t.equal(failing.calls.filter(c => c.how === 'fromFile').length, 0, 'no pg_restore');
+  t.equal(failing.calls.length, 3);
   t.equal(calls.length, 1);
 });
 

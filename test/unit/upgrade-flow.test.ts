@@ -74,7 +74,8 @@ const ROLLED_BACK = [
   'probe', ...TAKE_DUMP, ...WRITE_APP, 'reload', 'restartUnit quay-app.service',
   ...WRITE_APP, 'reload', 'stopUnit quay-app.service',
   'exec quay-postgres psql --no-psqlrc --set ON_ERROR_STOP=1 --dbname=postgres',
-  `execFromFile quay-postgres pg_restore --create --exit-on-error --dbname=postgres < ${DUMP}`,
+  `execFromFile quay-postgres pg_restore --exit-on-error --dbname=quay_restoring < ${DUMP}`,
+  'exec quay-postgres psql --no-psqlrc --set ON_ERROR_STOP=1 --dbname=postgres',
   'restartUnit quay-app.service',
 ];
 const TIMED_OUT = 'https://registry.example.com:8443/health/instance did not answer 200 within 600 s (last: HTTP 502)';

@@ -92,16 +92,21 @@ export interface KillResult { killed: boolean; seenMs: number; exitCode: number;
  */
 export const stepLine = (id: string) => `^step ${id.replace(/[.]/g, '\\.')}$`;
 
+/** A process whose command line matches `running` (pgrep -f; write one letter as `[p]` so the waiting shell's own line does not match). */
+export interface WhileRunning { running: string }
+
 /**
  * Runs `cmd` (an mreg command line) in the guest in its own session and SIGKILLs its whole process
- * group `delaySec` after a stderr line matching the extended regex `pattern` appears. Done inside one
- * guest shell so the kill lands within ~0.2 s of the line (an ssh round trip would be seconds on TCG).
+ * group `delaySec` after a stderr line matching the extended regex `pattern` appears (or a process
+ * matching `pattern.running` runs). Done inside one guest shell so the kill lands within ~0.2 s of the
+ * line (an ssh round trip would be seconds on TCG).
  */
-export async function killWhen(s: Scope, cmd: string, pattern: string, delaySec = 0, timeoutSec = 900): Promise<KillResult> {
+export async function killWhen(s: Scope, cmd: string, pattern: string | WhileRunning, delaySec = 0, timeoutSec = 900): Promise<KillResult> {
   const tag = `/tmp/mreg-kill-${s.name}-${process.pid}`;
+  const seen = typeof pattern === 'string' ? `grep -Eq -- ${shellQuote(pattern)} ${tag}.err` : `pgrep -f -- ${shellQuote(pattern.running)} >/dev/null`;
   const script = `rm -f ${tag}.*; setsid ${cmd} >${tag}.out 2>${tag}.err </dev/null & pid=$!
 t0=$(date +%s%3N); n=0
-while ! grep -Eq -- ${shellQuote(pattern)} ${tag}.err; do
+while ! ${seen}; do
   if ! kill -0 $pid 2>/dev/null; then wait $pid; echo "EXITED $? $(( $(date +%s%3N) - t0 ))"; cat ${tag}.err; exit 0; fi
   n=$((n+1)); [ $n -gt ${timeoutSec * 10} ] && break; sleep 0.1
 done
