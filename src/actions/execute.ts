@@ -3,6 +3,7 @@ import { UnitFailedError } from '../errors.js';
 import { serializeRecord } from '../install-spec/record.js';
 import type { Output } from '../ui/output.js';
 import type { Action } from './action.js';
+import { lockAsRead, type ReadBefore } from './lock-as-read.js';
 import type { ActionPorts, HostPorts, Identity } from './ports.js';
 import { allInOrder } from '../concurrent.js';
 
@@ -32,8 +33,9 @@ export async function executeActions(actions: readonly Action[], ports: ActionPo
 }
 
 /** The one executor under the scope's lock (down, restore --force): released whatever happens. */
-export async function executeLocked(host: HostPorts, who: Identity, actions: readonly Action[], opts: ExecuteOptions): Promise<void> {
-  const release = await host.lock(who);
+export async function executeLocked(host: HostPorts, who: Identity, actions: readonly Action[], opts: ExecuteOptions, read: ReadBefore & { again: string }): Promise<void> {
+  // The actions were planned from `read`: they run only on that record.
+  const release = await lockAsRead(host, who, read, read.again);
   try {
     await executeActions(actions, await host.actionPorts(who), opts);
   } finally {

@@ -1,6 +1,7 @@
 // mreg cert rotate: the new pair chosen and checked (before any change, also for --dry-run), then its
 // steps printed (--dry-run), or taken under the lock (switch-pair.ts) and reported.
 import type { CommandContext } from '../cli.js';
+import { lockAsRead } from '../actions/lock-as-read.js';
 import type { HostProbe } from '../actions/ports.js';
 import { chooseNewPair, leafExpiry, leafFingerprint, type NewPair } from '../apply/cert-rotate.js';
 import { UsageError } from '../errors.js';
@@ -36,7 +37,7 @@ export async function rotate(ctx: CommandContext, probe: HostProbe, layout: Quay
   // The ids of the steps this run took, in rotateSteps' order: `--json` reports them beside the dry run's plan.
   const log = stepLog(out);
   log.did(CERT_STEP.newPair);
-  const release = await host.lock(probe);
+  const release = await lockAsRead(host, probe, { quayRoot: layout.root, record }, 'mreg cert rotate');
   try {
     await switchPair(ctx, { probe, layout, record, pair, fingerprint }, log.did);
   } finally {

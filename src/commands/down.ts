@@ -27,7 +27,7 @@ export async function down(ctx: CommandContext): Promise<void> {
   }
   if (plan.actions.length > 0) {
     if (purge && !yes) await confirmPurge(ctx, plan.data);
-    await executeLocked(host, probe, plan.actions, { out, unitFailedHint: 'fix the cause and run mreg down again' });
+    await executeLocked(host, probe, plan.actions, { out, unitFailedHint: 'fix the cause and run mreg down again' }, { quayRoot: layout.root, record, again: 'mreg down' });
   }
   if (out.json) out.resultJson(plan.report.json);
   else out.result(plan.report.text);

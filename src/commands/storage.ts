@@ -1,6 +1,7 @@
 // mreg storage migrate --to s3://…: moves an install's blobs from its volume or bind folder into a bucket.
 // Its steps are plan/migrate-steps.ts, then up's; the phases live in src/storage/.
 import { join } from 'node:path';
+import { lockAsRead } from '../actions/lock-as-read.js';
 import type { CommandContext } from '../cli.js';
 import { UsageError } from '../errors.js';
 import { checkObjectStorage } from '../apply/object-storage.js';
@@ -28,7 +29,7 @@ export async function storage(ctx: CommandContext): Promise<void> {
   const scratch = join(layout.root, 'migrate-scratch');
   // The ids of the steps this run took, in migrateSteps' order; up continues the log.
   const log = stepLog(out);
-  const release = await host.lock(probe);
+  const release = await lockAsRead(host, probe, { quayRoot: layout.root, record }, 'mreg storage migrate');
   let released = false;
   try {
     await out.step(`object storage ${storageText(to)}`, () => checkObjectStorage(to, createBucket));

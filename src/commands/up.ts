@@ -1,6 +1,7 @@
 // mreg up: preflight → TLS → secrets → plan → validate → write → start → health → first user → report.
 // Safe to run again: it reuses the CA, secrets and credentials and restarts only what changed.
 // Its steps live in src/up/: read, checks, host-checks, tls-secrets, write, start, with record and report.
+import { lockAsRead } from '../actions/lock-as-read.js';
 import type { CommandContext } from '../cli.js';
 import { ensureInitUser } from '../apply/first-user.js';
 import { readStoredSecretsAt } from '../apply/secrets-step.js';
@@ -31,7 +32,7 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
   const { previous, review, taken } = checked;
   if (flags.dryRun) return printUpDryRun(out, read, flags.s3CreateBucket === true);
 
-  const release = await ctx.host.lock(probe);
+  const release = await lockAsRead(ctx.host, probe, { quayRoot: layout.root, record: previous }, 'mreg up');
   // Unit states come from one `systemctl show`; the D-Bus client connects only for a job (reload, start)
   // or a crash watch, so a run with nothing to change never loads it (issue 19). main closes it.
   let connecting: Promise<Systemd> | undefined;

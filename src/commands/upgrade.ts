@@ -2,6 +2,7 @@
 // and rolling back to the previous unit files when the new version does not become healthy in time.
 // Its steps are plan/upgrade-steps.ts; the phases live in src/upgrade/.
 import type { CommandContext } from '../cli.js';
+import { lockAsRead } from '../actions/lock-as-read.js';
 import type { RegistryEndpoint } from '../actions/ports.js';
 import { dbSnapshotPaths } from '../apply/db-snapshot.js';
 import { existingSecrets } from '../apply/existing-secrets.js';
@@ -39,7 +40,7 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
     return;
   }
   // Under the lock: every check that changes nothing, then the switch to the new files, then the record.
-  const release = await host.lock(f.probe);
+  const release = await lockAsRead(host, f.probe, { quayRoot: layout.root, record }, 'mreg upgrade');
   try {
     const started = Date.now();
     // The ids of the steps this run took, in upgradeSteps' order: `--json` reports them beside the dry run's plan.

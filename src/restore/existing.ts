@@ -47,7 +47,8 @@ export async function clearTheWay(run: RestoreRun, e: Existing, quayRoot: string
     // The explicit flag: the install there goes first, data and all, as `mreg down --purge --yes` does it.
     const gone = planDown({ record: e.install.record, layout: e.install.layout, facts: probe, purge: true, quayRootGiven: true });
     out.warn(`--force: replacing the ${probe.scope} registry at ${e.install.layout.root}; deleting ${gone.data.join(', ')} and every image in them`);
-    await executeLocked(host, probe, gone.actions, { out, unitFailedHint: 'fix the cause and run mreg restore --force again' });
+    await executeLocked(host, probe, gone.actions, { out, unitFailedHint: 'fix the cause and run mreg restore --force again' },
+      { quayRoot: e.install.layout.root, record: e.install.record, again: 'mreg restore --force' });
     run.log.did(S.replace);
   }
   const look = host.inspect(probe);

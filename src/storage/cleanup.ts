@@ -3,6 +3,7 @@
 import type { Identity } from '../actions/ports.js';
 import { action } from '../actions/action.js';
 import { executeActions } from '../actions/execute.js';
+import { lockAsRead } from '../actions/lock-as-read.js';
 import type { CommandContext } from '../cli.js';
 import { HostError, UsageError } from '../errors.js';
 import { planCopy } from '../apply/blob-migrate.js';
@@ -24,7 +25,7 @@ export async function cleanup(ctx: CommandContext, probe: Identity): Promise<voi
   const spec = await withS3Inputs(record.spec);
   const to = spec.quayStorage as ObjectStorage;
   const s3 = await s3TargetOf(to);
-  const release = await host.lock(probe);
+  const release = await lockAsRead(host, probe, { quayRoot: layout.root, record }, 'mreg storage migrate --cleanup');
   try {
     const root = from.kind === 'volume' ? (await look.volumeMountpoints([from.name])).get(from.name) : from.path;
     if (root && await look.exists(root)) {
