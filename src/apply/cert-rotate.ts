@@ -124,6 +124,11 @@ export function leafExpiry(certPem: string): string {
 
 export type TrustAnchor = { ok: true; pem: string; from: string } | { ok: false; why: string };
 
+/** Where the trusted CA comes from, as trust's step and report name it (the golden dry runs too). */
+export function trustAnchorSource(tls: InstallRecord['spec']['tls']['kind'], layout: QuayRootLayout): string {
+  return tls === 'generate' ? layout.caCert : `${layout.sslCert} (last certificate of the chain)`;
+}
+
 /**
  * The CA podman should trust for this install: mreg's CA, or for the user's own certificate the last
  * certificate of the installed chain when it is a CA. Pure apart from the caller's reads.
@@ -131,7 +136,7 @@ export type TrustAnchor = { ok: true; pem: string; from: string } | { ok: false;
 export function trustAnchor(record: InstallRecord, layout: QuayRootLayout, files: { caPem?: string; servedPem?: string }): TrustAnchor {
   if (record.spec.tls.kind === 'generate') {
     if (files.caPem === undefined) return { ok: false, why: `mreg's CA ${layout.caCert} is missing; run mreg up to recreate it` };
-    return { ok: true, pem: files.caPem, from: layout.caCert };
+    return { ok: true, pem: files.caPem, from: trustAnchorSource('generate', layout) };
   }
   const chain = splitPemChain(files.servedPem ?? '');
   const last = chain[chain.length - 1];
@@ -142,5 +147,5 @@ export function trustAnchor(record: InstallRecord, layout: QuayRootLayout, files
     return { ok: false, why: `the certificate in ${layout.sslCert} (from ${record.spec.tls.certPath}) includes no CA certificate; `
       + `copy the CA that issued it (${cert.issuer.replace(/\n/g, ', ')}) to the certs.d folder yourself, or append it to the file and run mreg cert rotate again` };
   }
-  return { ok: true, pem: last, from: `${layout.sslCert} (last certificate of the chain)` };
+  return { ok: true, pem: last, from: trustAnchorSource(record.spec.tls.kind, layout) };
 }

@@ -3,6 +3,7 @@
 // restore's and storage migrate's, each command's inputs built from the scenario as the command builds them.
 import { basename, dirname, join } from 'node:path';
 import { dbSnapshotPaths } from '../../src/apply/db-snapshot.js';
+import { trustAnchorSource } from '../../src/apply/cert-rotate.js';
 import { lastBackupPath } from '../../src/backup/last.js';
 import { defaultName } from '../../src/backup/target.js';
 import { parseTimeout } from '../../src/install-spec/flags.js';
@@ -76,7 +77,7 @@ export function renderCertSteps(s: Scenario): string {
 /** `mreg cert trust --dry-run --json`'s `plan`, the first time (mreg's CA, or the chain of the user's pair) and once done. */
 function trustCases(s: Scenario, layout: ReturnType<typeof quayRootLayout>): Record<string, string[]> {
   const dir = certsDDir({ scope: s.spec.scope, home: s.facts.home }, s.spec.hostname, s.spec.port);
-  const from = s.spec.tls.kind === 'generate' ? layout.caCert : `${layout.sslCert} (last certificate of the chain)`;
+  const from = trustAnchorSource(s.spec.tls.kind, layout);
   const steps = (unchanged: boolean, recorded: boolean) =>
     stepLines(trustSteps({ dir, target: join(dir, 'ca.crt'), from, unchanged, recorded, recordPath: layout.record }));
   return { 'cert trust (first time)': steps(false, false), 'cert trust (done before: nothing to do)': steps(true, true) };
