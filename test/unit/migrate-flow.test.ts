@@ -83,3 +83,18 @@ t.test('without --json: "step migrate-scratch" is the last line before the copy 
   const { stderr } = await run({}, false);
   t.match(stderr, 'step migrate-scratch\n==> copy the blobs (the registry keeps serving)\n', 'the kill point, then the copy\'s label');
 });
+
+t.test('a record another mreg wrote between migrate\'s read and its lock: refused, nothing copied or changed', async t => {
+  const { host, s3, run } = await setUp(t);
+  const lock = host.lock.bind(host);
+  host.lock = async (...a: Parameters<typeof host.lock>) => {
+    const now = parseRecord(host.state.files[RECORD]!.content, RECORD);
+    host.state.files[RECORD] = recordFile({ ...now, updatedAt: '2026-12-05T23:59:00.000Z' });
+    return lock(...a);
+  };
+  await t.rejects(run({}), { message: /the install record in .* changed while this mreg was reading it/, hint: /^run mreg storage migrate again/ });
+  t.same([...s3.objects.keys()].filter(k => !k.includes('mreg-check')), [], 'no blob copied');
+  t.same(host.calls, [], 'no change on the host');
+  t.match(parseRecord(host.state.files[RECORD]!.content, RECORD), { updatedAt: '2026-12-05T23:59:00.000Z', spec: { quayStorage: { kind: 'path' } } }, 'the other mreg\'s record kept');
+  t.notOk(host.isLocked(), 'the lock is given back');
+});
