@@ -166,6 +166,10 @@ sideBySide(t, 'backup and restore (both scopes at once)', scopes, (t, s) => {
     t.match(r.stderr, /restored \d+ files from the backup/);
     const marker = await s.run(`test -e ${s.quayRoot}/restore-in-progress.json && echo left || echo gone`);
     t.equal(marker.stdout.trim(), 'gone', 'the restore marker is removed at the end');
+    const dbs = await s.run(`podman exec quay-postgres psql -Atc "SELECT datname || ' ' || pg_get_userbyid(datdba) FROM pg_database WHERE datname LIKE 'quay%' ORDER BY 1"`);
+    t.same(dbs.stdout.trim().split('\n'), ['quay quay'], 'one database for Quay, owned by its role: no quay_restoring or quay_replaced left', { output: describe(dbs) });
+    const trgm = await s.run(`podman exec quay-postgres psql -d quay -Atc "SELECT extname FROM pg_extension WHERE extname = 'pg_trgm'"`);
+    t.equal(trgm.stdout.trim(), 'pg_trgm', 'with the pg_trgm extension the dump holds');
     t.equal((await s.run(`sha256sum ${s.quayRoot}/quay-rootCA/rootCA.pem | cut -c1-64`)).stdout.trim(), ca, 'same CA');
     const login = await s.run(`podman logout ${s.host} >/dev/null 2>&1 || true; podman login -u ${user} --password-stdin ${s.host}`, { input: password });
     t.equal(login.exitCode, 0, 'the old password logs in', { output: describe(login) });
