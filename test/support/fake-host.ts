@@ -325,6 +325,18 @@ export function recordFile(record: InstallRecord): { content: string; mode: numb
   return { content: serializeRecord(record), mode: 0o600 };
 }
 
+/**
+ * Another mreg rewrites the record at `path` (with `updatedAt`) after the command read it, just before the
+ * command takes the scope's lock.
+ */
+export function writeRecordBeforeLock(host: FakeHost, path: string, updatedAt: string): void {
+  const lock = host.lock.bind(host);
+  host.lock = async (...a: Parameters<typeof host.lock>) => {
+    host.state.files[path] = recordFile({ ...parseRecord(host.state.files[path]!.content, path), updatedAt });
+    return lock(...a);
+  };
+}
+
 /** A CommandContext over the fake host; stdout and stderr are collected, durations blanked. */
 export function fakeContext(host: FakeHost, flags: Record<string, unknown>, opts: { json?: boolean; isTTY?: boolean; verbose?: boolean } = {}) {
   const stdout: string[] = [];

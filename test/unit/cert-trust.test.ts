@@ -5,7 +5,7 @@ import { cert } from '../../src/commands/cert.js';
 import { parseRecord } from '../../src/install-spec/record.js';
 import { TRUST_STEP } from '../../src/plan/cert-steps.js';
 import { createCa } from '../../src/tls/index.js';
-import { createFakeHost, fakeContext } from '../support/fake-host.js';
+import { createFakeHost, fakeContext, writeRecordBeforeLock } from '../support/fake-host.js';
 import { HOME, probe, ROOT, runningInstall } from '../support/running-install.js';
 
 const CERTS_D = `${HOME}/.config/containers/certs.d/registry.example.com:8443`;
@@ -60,12 +60,7 @@ t.test('steps: each id once, in the dry run\'s order; the record is read again u
   t.same(planned, [TRUST_STEP.dir, TRUST_STEP.writeCa, TRUST_STEP.record]);
 
   // Another mreg (an up, say) writes the record after trust read it and before trust takes the lock.
-  const lock = host.lock.bind(host);
-  host.lock = async (...a: Parameters<typeof host.lock>) => {
-    const now = parseRecord(host.state.files[`${ROOT}/mreg-install.json`]!.content, 'record');
-    host.state.files[`${ROOT}/mreg-install.json`]!.content = JSON.stringify({ ...now, updatedAt: 'written meanwhile' });
-    return lock(...a);
-  };
+  writeRecordBeforeLock(host, `${ROOT}/mreg-install.json`, 'written meanwhile');
   const run = fakeContext(host, {}, { json: true });
   await cert({ ...run.ctx, args: ['trust'] });
   t.same((JSON.parse(run.stdout()) as { steps: string[] }).steps, planned, 'the steps it took are the dry run\'s plan');

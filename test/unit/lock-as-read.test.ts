@@ -11,7 +11,7 @@ import { HostError } from '../../src/errors.js';
 import { parseRecord } from '../../src/install-spec/record.js';
 import type { CommandContext } from '../../src/cli.js';
 import { createCa, issueServerCert } from '../../src/tls/index.js';
-import { createFakeHost, fakeContext, recordFile, type FakeHost } from '../support/fake-host.js';
+import { createFakeHost, fakeContext, recordFile, writeRecordBeforeLock, type FakeHost } from '../support/fake-host.js';
 import { NOW, probe, ROOT, runningInstall } from '../support/running-install.js';
 
 const RECORD = `${ROOT}/mreg-install.json`;
@@ -30,17 +30,6 @@ function installed(): FakeHost {
   return createFakeHost({ probe, state });
 }
 
-/** Another mreg writes the record after the command read it, just before the command takes the lock. */
-function writtenMeanwhile(host: FakeHost): () => string {
-  const lock = host.lock.bind(host);
-  host.lock = async (...a: Parameters<typeof host.lock>) => {
-    const now = parseRecord(host.state.files[RECORD]!.content, RECORD);
-    host.state.files[RECORD] = recordFile({ ...now, updatedAt: '2026-12-05T23:59:00.000Z' });
-    return lock(...a);
-  };
-  return () => host.state.files[RECORD]!.content;
-}
-
 const commands: [string, (c: CommandContext) => Promise<void>, Record<string, unknown>][] = [
   ['mreg up', c => up(c), {}],
   ['mreg upgrade', c => upgrade(c), { quayImage: 'localhost/t/quay:2' }],
@@ -52,14 +41,14 @@ const commands: [string, (c: CommandContext) => Promise<void>, Record<string, un
 for (const [name, run, flags] of commands) {
   t.test(`${name}: a record written between its read and its lock: refused, nothing changed`, async t => {
     const host = installed();
-    const record = writtenMeanwhile(host);
+    writeRecordBeforeLock(host, RECORD, '2026-12-05T23:59:00.000Z');
     const c = fakeContext(host, flags);
     const err = await run(c.ctx).then(() => undefined, (e: unknown) => e);
     t.type(err, HostError);
     t.match((err as Error).message, CHANGED);
     t.match((err as HostError).hint, new RegExp(`^run ${name.split(' -')[0]} again`));
     t.same(host.calls.filter(l => !/^(probe|identify)/.test(l)), [], 'no change made');
-    t.match(record(), /2026-12-05T23:59:00/, 'the other mreg\'s record is kept');
+    t.match(host.state.files[RECORD]!.content, /2026-12-05T23:59:00/, 'the other mreg\'s record is kept');
     t.notOk(host.isLocked(), 'lock released');
   });
 }

@@ -9,7 +9,7 @@ import type { CommandContext } from '../../src/cli.js';
 import type { UpHooks } from '../../src/commands/up.js';
 import { parseRecord } from '../../src/install-spec/record.js';
 import { createOutput } from '../../src/ui/output.js';
-import { createFakeHost, fakeContext, recordFile } from '../support/fake-host.js';
+import { createFakeHost, fakeContext, recordFile, writeRecordBeforeLock } from '../support/fake-host.js';
 import { startFakeS3 } from '../support/fake-s3.js';
 import { probe as rootless, ROOT, runningInstall, UNITS } from '../support/running-install.js';
 
@@ -86,12 +86,7 @@ t.test('without --json: "step migrate-scratch" is the last line before the copy 
 
 t.test('a record another mreg wrote between migrate\'s read and its lock: refused, nothing copied or changed', async t => {
   const { host, s3, run } = await setUp(t);
-  const lock = host.lock.bind(host);
-  host.lock = async (...a: Parameters<typeof host.lock>) => {
-    const now = parseRecord(host.state.files[RECORD]!.content, RECORD);
-    host.state.files[RECORD] = recordFile({ ...now, updatedAt: '2026-12-05T23:59:00.000Z' });
-    return lock(...a);
-  };
+  writeRecordBeforeLock(host, RECORD, '2026-12-05T23:59:00.000Z');
   await t.rejects(run({}), { message: /the install record in .* changed while this mreg was reading it/, hint: /^run mreg storage migrate again/ });
   t.same([...s3.objects.keys()].filter(k => !k.includes('mreg-check')), [], 'no blob copied');
   t.same(host.calls, [], 'no change on the host');
