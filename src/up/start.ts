@@ -57,7 +57,7 @@ export async function waitHealthy(run: UpRun, planned: Plan, ep: RegistryEndpoin
   const asking = known ? undefined : look.volumeMountpoints(planned.volumes).then(m => Object.fromEntries(m)).catch(() => undefined);
   const answered = await early;
   const waited = await out.step('registry health', async () => answered?.ok ? undefined
-    : look.waitForHealth(ep, HEALTH_TIMEOUT_MS, { intervalMs: 200, giveUp: appCrashWatch({ unitState: async name => (await run.manager()).unitState(name) }) })
+    : look.waitForHealth(ep, HEALTH_TIMEOUT_MS, { intervalMs: 200, giveUp: appCrashWatch({ unitExits: async name => (await run.manager()).unitExits(name) }) })
       .catch(err => withJournalTail(err, spec.scope)));
   const mountpoints = asking ? await asking : recorded;
   if (answered?.ok) out.debug(`healthy: /health/instance answered 200 while up checked, ${Date.now() - answered.askedAt} ms ago`);

@@ -118,6 +118,7 @@ export function createFakeHost(opts: FakeHostOptions): FakeHost {
       },
       // Restarts, exit codes and results are real systemd's to tell (the VM suite's).
       async unitState() { throw new Error('fake-host: systemd.unitState is not faked'); },
+      async unitExits() { throw new Error('fake-host: systemd.unitExits is not faked'); },
       async reload() {
         call('reload');
         // Quadlet's generator no longer makes the units of removed files.

@@ -25,6 +25,7 @@ function fakeSystemd(active: string[]) {
     restartUnit: async n => { calls.push(`restart ${n}`); if (n === POD) for (const c of CONTAINERS) on.delete(c); on.add(n); return 'done'; },
     resetFailed: async () => {},
     unitState: async n => state(n),
+    unitExits: async n => state(n),
     close: async () => {},
   };
   return { sd, calls };
