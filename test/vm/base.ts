@@ -7,7 +7,7 @@
 // `up` with no flags must find it, and `down --purge` must give the folder back as it was.
 import { describe, IMAGE_FLAGS, IMG, SCOPES, asRoot as root, type GuestResult, type Scope } from './guest.js';
 import { hasSnapshot, restoreSnapshot, saveSnapshot, fromClean } from './snapshot.js';
-import { login as loginWithCa } from './scopes.js';
+import { login as loginWithCa, sampleArgv } from './scopes.js';
 
 export const ROOTFUL_BLOBS = '/srv/mreg-blobs';
 const ROOTS: Record<Scope['name'], string> = { rootful: '/srv/mreg-root', rootless: '/home/mreg/quay-install' };
@@ -16,7 +16,7 @@ export const INSTALL_FLAGS: Record<Scope['name'], string> = { rootful: `--quayRo
 export const BASE_SCOPES: readonly Scope[] = SCOPES.map(s => ({ ...s, quayRoot: ROOTS[s.name] }));
 
 const DIR = '/var/lib/mreg-test';
-/** `ps -eo args` sampled about 10 times a second while both installs ran. */
+/** Every process's argv (`ps -eo args`), sampled about 6 times a second while both installs ran. */
 export const PS_LOG = `${DIR}/ps.log`;
 const FACTS = `${DIR}/base.json`;
 
@@ -55,7 +55,7 @@ async function make(s: Scope): Promise<BaseInstall> {
 async function build(): Promise<Map<string, BaseInstall>> {
   await fromClean();
   await root(`set -e; mkdir -p -m 0700 ${DIR}; rm -rf ${ROOTFUL_BLOBS}; mkdir -m 0711 ${ROOTFUL_BLOBS}
-    setsid nohup bash -c 'while [ ! -e ${DIR}/ps.stop ]; do ps -eo args >>${PS_LOG}; sleep 0.1; done' >/dev/null 2>&1 </dev/null &`);
+    ${sampleArgv(PS_LOG, `${DIR}/ps.stop`)}`);
   const made = await Promise.all(BASE_SCOPES.map(make));
   await root(`touch ${DIR}/ps.stop; sleep 1`);
   const facts = new Map(BASE_SCOPES.map((s, i) => [s.name, made[i]!] as const));

@@ -8,7 +8,7 @@
 // `up` on a stopped-and-restored 4.9 install's files).
 import t, { type Test } from 'tap';
 import { describe, requireVm, waitFor, asRoot as root, type GuestResult } from './guest.js';
-import { IMG, SCOPES, caPath, upCmd, login, pushTiny, pullDigest, status, waitHealthy, mainPid, collectSecrets, parseJson, type Scope, type Creds } from './scopes.js';
+import { IMG, SCOPES, caPath, upCmd, login, pushTiny, pullDigest, status, waitHealthy, mainPid, collectSecrets, parseJson, sampleArgv, type Scope, type Creds } from './scopes.js';
 import { systemdUnitDir } from '../../src/model/scope.js';
 import { checkGoldenSet } from './golden.js';
 import { PODMAN49, switchPodman, usePodman49 } from './podman49.js';
@@ -53,7 +53,7 @@ t.test(`the podman-4.9 golden set through the real ${PODMAN49} generator`, async
 
 t.test(`up on podman ${PODMAN49}: the podman 4 layout, healthy, push and pull; no secret leaks`, async t => {
   await root(`mkdir -p -m 0700 /var/lib/mreg-test; rm -f ${PS_LOG} /var/lib/mreg-test/p49-ps.stop
-    setsid nohup bash -c 'while [ ! -e /var/lib/mreg-test/p49-ps.stop ]; do ps -eo args >>${PS_LOG}; sleep 0.1; done' >/dev/null 2>&1 </dev/null &`);
+    ${sampleArgv(PS_LOG, '/var/lib/mreg-test/p49-ps.stop')}`);
   const t0 = Date.now();
   const ups = await Promise.all(SCOPES.map(s => install(t, s)));
   await root('touch /var/lib/mreg-test/p49-ps.stop; sleep 1');

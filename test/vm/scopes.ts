@@ -92,8 +92,20 @@ export interface KillResult { killed: boolean; seenMs: number; exitCode: number;
  */
 export const stepLine = (id: string) => `^step ${id.replace(/[.]/g, '\\.')}$`;
 
-/** A process whose command line matches `running` (pgrep -f; write one letter as `[p]` so the waiting shell's own line does not match). */
+/** A process whose command line matches `running` (an extended regex on argv joined by spaces, as `pgrep -f`). */
 export interface WhileRunning { running: string }
+
+// One perl process watches for the line or the process (a grep or pgrep per tenth of a second cost the
+// guest up to a whole emulated CPU while it waited: 29 s of pgrep in one backup run). Exits 0 when seen,
+// 3 when the command has ended first, 4 at the timeout. ARGV: pid, "line" or "running", regex, stderr file, timeout s.
+const WATCH = String.raw`my ($pid, $mode, $re, $err, $limit) = @ARGV; my $end = time + $limit;
+while (time < $end) {
+  if ($mode eq 'line') { if (open(my $f, '<', $err)) { local $/; my $t = <$f> // ''; exit 0 if $t =~ /$re/m; } }
+  else { for my $d (glob '/proc/[0-9]*') { next if $d eq "/proc/$$"; open(my $f, '<', "$d/cmdline") or next; local $/; my $c = <$f> // ''; $c =~ s/\0+\z//; $c =~ tr/\0/ /; exit 0 if length $c && $c =~ /$re/; } }
+  exit 3 unless kill 0, $pid;
+  select(undef, undef, undef, $mode eq 'line' ? 0.05 : 0.1);
+}
+exit 4;`;
 
 /**
  * Runs `cmd` (an mreg command line) in the guest in its own session and SIGKILLs its whole process
@@ -103,13 +115,11 @@ export interface WhileRunning { running: string }
  */
 export async function killWhen(s: Scope, cmd: string, pattern: string | WhileRunning, delaySec = 0, timeoutSec = 900): Promise<KillResult> {
   const tag = `/tmp/mreg-kill-${s.name}-${process.pid}`;
-  const seen = typeof pattern === 'string' ? `grep -Eq -- ${shellQuote(pattern)} ${tag}.err` : `pgrep -f -- ${shellQuote(pattern.running)} >/dev/null`;
+  const [mode, re] = typeof pattern === 'string' ? ['line', pattern] : ['running', pattern.running];
   const script = `rm -f ${tag}.*; setsid ${cmd} >${tag}.out 2>${tag}.err </dev/null & pid=$!
-t0=$(date +%s%3N); n=0
-while ! ${seen}; do
-  if ! kill -0 $pid 2>/dev/null; then wait $pid; echo "EXITED $? $(( $(date +%s%3N) - t0 ))"; cat ${tag}.err; exit 0; fi
-  n=$((n+1)); [ $n -gt ${timeoutSec * 10} ] && break; sleep 0.1
-done
+t0=$(date +%s%3N)
+perl -e ${shellQuote(WATCH)} $pid ${mode} ${shellQuote(re)} ${tag}.err ${timeoutSec}
+if [ $? = 3 ]; then wait $pid; echo "EXITED $? $(( $(date +%s%3N) - t0 ))"; cat ${tag}.err; exit 0; fi
 seen=$(( $(date +%s%3N) - t0 )); sleep ${delaySec}
 kill -9 -- -$pid 2>/dev/null; wait $pid; echo "KILLED $? $seen"; cat ${tag}.err; rm -f ${tag}.*`;
   const r = await s.run(script, { timeoutMs: (timeoutSec + 120) * 1000 });
@@ -117,6 +127,19 @@ kill -9 -- -$pid 2>/dev/null; wait $pid; echo "KILLED $? $seen"; cat ${tag}.err;
   const [what, code, ms] = first.split(' ');
   return { killed: what === 'KILLED', seenMs: Number(ms), exitCode: Number(code), log: rest.join('\n') };
 }
+
+// Every process's argv, as `ps -eo args` prints it, after a `COMMAND` line per sample, every 0.12 s until
+// the stop file exists. One perl process: `ps -eo args` in a shell loop cost the guest half an emulated
+// CPU for 5 samples a second (0.09 s each); this takes about 6 a second for a third of that.
+const SAMPLER = String.raw`my ($log, $stop) = @ARGV; open(my $o, '>>', $log) or die "$log: $!";
+until (-e $stop) {
+  my @l = ("COMMAND\n");
+  for my $d (glob '/proc/[0-9]*') { open(my $f, '<', "$d/cmdline") or next; local $/; my $c = <$f> // ''; $c =~ s/\0+\z//; $c =~ tr/\0/ /; push @l, "$c\n" if length $c; }
+  print $o @l; $o->flush; select(undef, undef, undef, 0.12);
+}`;
+
+/** A shell line that starts the argv sampler (above) in the background, as root, writing `log` until `stop` exists. */
+export const sampleArgv = (log: string, stop: string) => `setsid nohup perl -e ${shellQuote(SAMPLER)} ${log} ${stop} >/dev/null 2>&1 </dev/null &`;
 
 export function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
