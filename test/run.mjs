@@ -88,11 +88,14 @@ async function vmSuite(bundle) {
       const r = await sh('bash', [VM, 'ssh', 'set -e; d=$(mktemp -d); tar -xzf /opt/mreg-release/mreg-*-linux-x86_64.tar.gz -C "$d"; install -m 755 "$d"/mreg-*/mreg /usr/local/bin/mreg; rm -rf "$d"; mreg --version']);
       if (r.code !== 0) { console.log('[mreg-test] FAILED: could not install the release executable in the guest'); failed += 1; }
     }
+    // MREG_VM_PACCT=DIR: where the guest's CPU goes, per command (test/vm/extra/pacct.mjs).
+    if (process.env.MREG_VM_PACCT) await sh('bash', [VM, 'pacct-on']);
     // Every suite starts from a snapshot (test/vm/snapshot.ts): `clean` is this booted guest with mreg installed.
     const snap = await timed('snapshot clean', () => sh('bash', [VM, 'save', 'clean']));
     if (snap.code !== 0) { console.log('[mreg-test] FAILED: could not snapshot the booted guest'); failed += 1; return; }
     await tapSuite('integration (VM)', ['--jobs=1', '--timeout=3600', ...vmSuiteFiles()], env, { skipIsFailure: true });
   } finally {
+    if (process.env.MREG_VM_PACCT) await sh('bash', [VM, 'pacct-copy', process.env.MREG_VM_PACCT]);
     await timed('vm stop', () => sh('bash', [VM, 'stop']));
   }
 }

@@ -21,6 +21,9 @@ export async function saveSnapshot(name: string): Promise<void> {
 
 /** Puts the guest back to `name`; throws when there is no such snapshot. */
 export async function restoreSnapshot(name: string): Promise<void> {
+  // A restore drops the guest's accounting records since the last save: copy them first (test/vm/extra/pacct.mjs).
+  const acct = process.env['MREG_VM_PACCT'];
+  if (acct) await vmsh('pacct-copy', acct);
   const r = await vmsh('restore', name);
   if (r.exitCode !== 0) throw new Error(`vm.sh restore ${name} failed: ${r.out}`);
 }

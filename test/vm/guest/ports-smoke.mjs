@@ -9,7 +9,8 @@ import { pathToFileURL } from 'node:url';
 
 const dist = process.env.MREG_DIST ? pathToFileURL(path.resolve(process.env.MREG_DIST) + '/') : new URL('../../../dist/', import.meta.url);
 const load = (m) => import(new URL(`host/${m}.js`, dist).href);
-const { connectSystemd, getLinger, enableLinger, disableLinger } = await load('systemd');
+const { connectSystemd } = await load('systemd');
+const { getLinger, enableLinger, disableLinger } = await load('linger');
 const { createPodman } = await load('podman');
 const { gatherFacts, isPortFree, resolveHostname } = await load('facts');
 const { acquireLock, ensureDir, writeFileAtomic, removeIfExists, readIfExists } = await load('fs');
@@ -129,6 +130,9 @@ try {
     assert(r === 'failed', `result ${r}`);
     const s = await sd.unitState('mreg-smoke-bad.service');
     assert(s.activeState === 'failed', `activeState ${s.activeState}`);
+    // the crash watch's lean read says the same as the full one
+    const e = await sd.unitExits('mreg-smoke-bad.service');
+    for (const k of ['activeState', 'result', 'nRestarts', 'execMainCode', 'execMainStatus']) assert(e[k] === s[k], `unitExits ${k} ${e[k]} vs unitState ${s[k]}`);
     const tail = await journalTail('mreg-smoke-bad.service', scope, 5);
     assert(tail.length > 0, 'empty journal tail');
     await sd.resetFailed('mreg-smoke-bad.service');
