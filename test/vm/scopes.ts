@@ -92,16 +92,23 @@ export interface KillResult { killed: boolean; seenMs: number; exitCode: number;
  */
 export const stepLine = (id: string) => `^step ${id.replace(/[.]/g, '\\.')}$`;
 
-/** A process whose command line matches `running` (an extended regex on argv joined by spaces, as `pgrep -f`). */
+/**
+ * A process whose command line matches `running` (an extended regex on argv joined by spaces, as `pgrep -f`;
+ * write one letter as `[p]` so the waiting shell, whose script holds the pattern, does not match).
+ */
 export interface WhileRunning { running: string }
+
+// perl: a process's argv as `ps -eo args` prints it ('' for kernel threads and processes gone meanwhile).
+const ARGV_OF = String.raw`sub argv { open(my $f, '<', "$_[0]/cmdline") or return ''; local $/; my $c = <$f> // ''; $c =~ s/\0+\z//; $c =~ tr/\0/ /; $c }`;
 
 // One perl process watches for the line or the process (a grep or pgrep per tenth of a second cost the
 // guest up to a whole emulated CPU while it waited: 29 s of pgrep in one backup run). Exits 0 when seen,
 // 3 when the command has ended first, 4 at the timeout. ARGV: pid, "line" or "running", regex, stderr file, timeout s.
-const WATCH = String.raw`my ($pid, $mode, $re, $err, $limit) = @ARGV; my $end = time + $limit;
+const WATCH = String.raw`${ARGV_OF}
+my ($pid, $mode, $re, $err, $limit) = @ARGV; my $end = time + $limit;
 while (time < $end) {
   if ($mode eq 'line') { if (open(my $f, '<', $err)) { local $/; my $t = <$f> // ''; exit 0 if $t =~ /$re/m; } }
-  else { for my $d (glob '/proc/[0-9]*') { next if $d eq "/proc/$$"; open(my $f, '<', "$d/cmdline") or next; local $/; my $c = <$f> // ''; $c =~ s/\0+\z//; $c =~ tr/\0/ /; exit 0 if length $c && $c =~ /$re/; } }
+  else { for my $d (glob '/proc/[0-9]*') { next if $d eq "/proc/$$"; my $c = argv($d); exit 0 if length $c && $c =~ /$re/; } }
   exit 3 unless kill 0, $pid;
   select(undef, undef, undef, $mode eq 'line' ? 0.05 : 0.1);
 }
@@ -131,10 +138,11 @@ kill -9 -- -$pid 2>/dev/null; wait $pid; echo "KILLED $? $seen"; cat ${tag}.err;
 // Every process's argv, as `ps -eo args` prints it, after a `COMMAND` line per sample, every 0.12 s until
 // the stop file exists. One perl process: `ps -eo args` in a shell loop cost the guest half an emulated
 // CPU for 5 samples a second (0.09 s each); this takes about 6 a second for a third of that.
-const SAMPLER = String.raw`my ($log, $stop) = @ARGV; open(my $o, '>>', $log) or die "$log: $!";
+const SAMPLER = String.raw`${ARGV_OF}
+my ($log, $stop) = @ARGV; open(my $o, '>>', $log) or die "$log: $!";
 until (-e $stop) {
   my @l = ("COMMAND\n");
-  for my $d (glob '/proc/[0-9]*') { open(my $f, '<', "$d/cmdline") or next; local $/; my $c = <$f> // ''; $c =~ s/\0+\z//; $c =~ tr/\0/ /; push @l, "$c\n" if length $c; }
+  for my $d (glob '/proc/[0-9]*') { my $c = argv($d); push @l, "$c\n" if length $c; }
   print $o @l; $o->flush; select(undef, undef, undef, 0.12);
 }`;
 
