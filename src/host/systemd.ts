@@ -64,11 +64,22 @@ const SERVICE = 'org.freedesktop.systemd1.Service';
 // The properties unitState reads (org.freedesktop.systemd1.Unit and .Service).
 const UNIT_PROPS = ['LoadState', 'ActiveState', 'SubState', 'ActiveEnterTimestamp', 'StateChangeTimestamp', 'FragmentPath',
   'SourcePath', 'NeedDaemonReload', 'InvocationID'] as const;
-const SERVICE_PROPS = ['MainPID', 'NRestarts', 'Result', 'ExecMainCode', 'ExecMainStatus'] as const;
 const EXIT_PROPS = ['NRestarts', 'Result', 'ExecMainCode', 'ExecMainStatus'] as const;
+const SERVICE_PROPS = ['MainPID', ...EXIT_PROPS] as const;
 const SIGNAL = 4; // dbus-next's MessageType.SIGNAL (the D-Bus wire value), without loading the module here
 const DEFAULT_JOB_TIMEOUT_MS = 10 * 60_000; // TCG test VMs take minutes for a first start
 const MAX_EARLY_RESULTS = 1000; // results of jobs nobody waits for (dependencies, other clients)
+
+/** The exit-related fields from the Unit and Service properties read (unitState and unitExits). */
+function exitsOf(u: Record<string, unknown>, s: Record<string, unknown>): UnitExits {
+  return {
+    activeState: String(u.ActiveState ?? ''),
+    result: String(s.Result ?? ''),
+    nRestarts: Number(s.NRestarts ?? 0),
+    execMainCode: s.ExecMainCode !== undefined ? Number(s.ExecMainCode) : undefined,
+    execMainStatus: s.ExecMainStatus !== undefined ? Number(s.ExecMainStatus) : undefined,
+  };
+}
 
 function usToMs(v: unknown): number | undefined {
   if (typeof v !== 'bigint' && typeof v !== 'number') return undefined;
@@ -183,21 +194,17 @@ export async function connectSystemd(scope: Scope, env: NodeJS.ProcessEnv = proc
         const num = (p: Record<string, unknown>, k: string) => Number(p[k] ?? 0);
         const inv = u.InvocationID as Uint8Array | undefined;
         return {
+          ...exitsOf(u, s),
           name,
           loadState: str(u, 'LoadState'),
-          activeState: str(u, 'ActiveState'),
           subState: str(u, 'SubState'),
           activeEnterTimestamp: usToMs(u.ActiveEnterTimestamp),
           stateChangeTimestamp: usToMs(u.StateChangeTimestamp),
           mainPid: num(s, 'MainPID'),
-          nRestarts: num(s, 'NRestarts'),
-          result: str(s, 'Result'),
           fragmentPath: str(u, 'FragmentPath'),
           sourcePath: str(u, 'SourcePath'),
           needDaemonReload: u.NeedDaemonReload === true,
           invocationId: inv && inv.length ? Buffer.from(inv).toString('hex') : undefined,
-          execMainCode: s.ExecMainCode !== undefined ? num(s, 'ExecMainCode') : undefined,
-          execMainStatus: s.ExecMainStatus !== undefined ? num(s, 'ExecMainStatus') : undefined,
         };
       } catch (err) {
         throw mapDbusError(err, `cannot read the state of ${name}`);
@@ -209,13 +216,7 @@ export async function connectSystemd(scope: Scope, env: NodeJS.ProcessEnv = proc
       try {
         const path = await unitPath(name);
         const [u, s] = await Promise.all([getProps(path, UNIT, ['ActiveState']), getProps(path, SERVICE, EXIT_PROPS)]);
-        return {
-          activeState: String(u.ActiveState ?? ''),
-          result: String(s.Result ?? ''),
-          nRestarts: Number(s.NRestarts ?? 0),
-          execMainCode: s.ExecMainCode !== undefined ? Number(s.ExecMainCode) : undefined,
-          execMainStatus: s.ExecMainStatus !== undefined ? Number(s.ExecMainStatus) : undefined,
-        };
+        return exitsOf(u, s);
       } catch (err) {
         throw mapDbusError(err, `cannot read the state of ${name}`);
       }

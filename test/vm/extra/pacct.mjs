@@ -30,9 +30,10 @@ for (const f of files) {
   const recs = [];
   for (let o = 0; o + 64 <= b.length; o += 64) {
     const rec = b.subarray(o, o + 64);
+    const key = rec.toString('base64');
     const r = { pid: rec.readUInt32LE(16), ppid: rec.readUInt32LE(20), cpu: (comp(rec.readUInt16LE(32)) + comp(rec.readUInt16LE(34))) / 100,
-      comm: rec.subarray(48, 64).toString('latin1').replace(/\0.*$/s, ''), dup: seen.has(rec.toString('base64')) || rec[1] !== 3 };
-    seen.add(rec.toString('base64'));
+      comm: rec.subarray(48, 64).toString('latin1').replace(/\0.*$/s, ''), dup: seen.has(key) || rec[1] !== 3 };
+    seen.add(key);
     recs.push(r);
     names.set(r.pid, { comm: r.comm, ppid: r.ppid });
   }
