@@ -29,6 +29,9 @@ export interface UnitState {
   execMainStatus?: number;
 }
 
+/** The job modes mreg uses: systemd's default, and a start without the unit's requirements. */
+export type JobMode = 'replace' | 'ignore-requirements';
+
 /** What a crash watch asks every second while mreg waits: how the unit's runs ended. */
 export type UnitExits = Pick<UnitState, 'activeState' | 'result' | 'nRestarts' | 'execMainCode' | 'execMainStatus'>;
 
@@ -37,11 +40,12 @@ export interface Systemd {
   /** Manager.Reload (`systemctl daemon-reload`); Quadlet's generator runs here. Resolves after the reload. */
   reload(): Promise<void>;
   /**
-   * Manager.StartUnit(name, "replace"), then waits for that job's JobRemoved (matched before the call).
+   * Manager.StartUnit(name, mode), then waits for that job's JobRemoved (matched before the call).
    * Resolves with the job result ("done" on success); rejects with HostError on a D-Bus error or when
    * the job outlives `timeoutMs` (default 10 min). The caller turns other results into UnitFailedError.
+   * `mode` "ignore-requirements" starts the unit alone: its Wants=/Requires= are not started with it.
    */
-  startUnit(name: UnitName, opts?: { timeoutMs?: number }): Promise<JobResult>;
+  startUnit(name: UnitName, opts?: { timeoutMs?: number; mode?: JobMode }): Promise<JobResult>;
   /** As startUnit, for StopUnit. A unit systemd does not know is already stopped: resolves "done". */
   stopUnit(name: UnitName, opts?: { timeoutMs?: number }): Promise<JobResult>;
   /** As startUnit, for RestartUnit (starts a stopped unit). */
@@ -137,11 +141,11 @@ export async function connectSystemd(scope: Scope, env: NodeJS.ProcessEnv = proc
     });
   }
 
-  async function runJob(member: 'StartUnit' | 'StopUnit' | 'RestartUnit', name: UnitName, timeoutMs = DEFAULT_JOB_TIMEOUT_MS): Promise<JobResult> {
+  async function runJob(member: 'StartUnit' | 'StopUnit' | 'RestartUnit', name: UnitName, timeoutMs = DEFAULT_JOB_TIMEOUT_MS, mode: JobMode = 'replace'): Promise<JobResult> {
     const verb = member.replace('Unit', '').toLowerCase();
     let job: string;
     try {
-      [job] = (await manager(member, 'ss', [name, 'replace'])) as [string];
+      [job] = (await manager(member, 'ss', [name, mode])) as [string];
     } catch (err) {
       if (member === 'StopUnit' && dbusType(err) === 'org.freedesktop.systemd1.NoSuchUnit') return 'done';
       throw mapDbusError(err, `cannot ${verb} ${name}`);
@@ -173,7 +177,7 @@ export async function connectSystemd(scope: Scope, env: NodeJS.ProcessEnv = proc
         throw mapDbusError(err, `${scope} systemd daemon-reload failed`);
       }
     },
-    startUnit: (name, opts) => runJob('StartUnit', name, opts?.timeoutMs),
+    startUnit: (name, opts) => runJob('StartUnit', name, opts?.timeoutMs, opts?.mode),
     stopUnit: (name, opts) => runJob('StopUnit', name, opts?.timeoutMs),
     restartUnit: (name, opts) => runJob('RestartUnit', name, opts?.timeoutMs),
     async resetFailed(name) {

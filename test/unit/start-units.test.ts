@@ -92,6 +92,48 @@ t.test('a failed start is reported for the unit that failed, not for quay-app th
   await t.rejects(startUnits(sd, planned, [], new Set(), spec, out), { name: 'UnitFailedError', message: /quay-postgres\.service/ });
 });
 
+// systemd's transactions as the VM showed them (2026-12-06, systemd 257): a container's start pulls in an
+// inactive pod (BindsTo=), and with it the pod's Wants=, quay-app too; an active pod's job is dropped, its
+// Wants= with it; "ignore-requirements" starts the pod alone.
+function podWantsAll() {
+  const { sd, calls } = fakeSystemd([]);
+  const on = new Set<string>();
+  sd.unitState = async n => ({ name: n, loadState: 'loaded', activeState: on.has(n) ? 'active' : 'inactive' }) as UnitState;
+  sd.startUnit = async (n, o) => {
+    calls.push(`start ${n}${o?.mode && o.mode !== 'replace' ? ` (${o.mode})` : ''}`);
+    if (o?.mode !== 'ignore-requirements' && n !== POD && !on.has(POD)) for (const u of [POD, ...CONTAINERS]) on.add(u);
+    on.add(n);
+    return 'done';
+  };
+  return { sd, calls, on };
+}
+
+// quay-app's blob volume is made by its Requires= on quay-storage-volume.service (seen missing in the VM
+// when only the containers' own requirements started: the chain restore into a volume failed).
+const withVolumes = { ...planned, volumes: ['quay-storage', 'quay-pg-storage'] } as Plan;
+const VOLUME_JOBS = ['start quay-storage-volume.service', 'start quay-pg-storage-volume.service'];
+
+t.test('hold (restore): the pod starts alone (beside the volumes), then postgres and redis; quay-app never starts', async t => {
+  const { sd, calls, on } = podWantsAll();
+  await startUnits(sd, withVolumes, [], new Set(), spec, out, 'quay-app.service');
+  t.same(calls, [`start ${POD} (ignore-requirements)`, ...VOLUME_JOBS, 'start quay-postgres.service', 'start quay-redis.service']);
+  t.notOk(on.has('quay-app.service'), 'quay-app is not running');
+});
+
+t.test('hold with the pod already running (a resumed restore): no start of the pod', async t => {
+  const { sd, calls, on } = podWantsAll();
+  on.add(POD);
+  await startUnits(sd, withVolumes, [], new Set(), spec, out, 'quay-app.service');
+  t.same(calls, [...VOLUME_JOBS, 'start quay-postgres.service', 'start quay-redis.service']);
+  t.notOk(on.has('quay-app.service'));
+});
+
+t.test('without hold the same fresh start runs quay-app (what restore did before 2026-12-06)', async t => {
+  const { sd, on } = podWantsAll();
+  await startUnits(sd, planned, [], new Set(), spec, out);
+  t.ok(on.has('quay-app.service'));
+});
+
 t.test('isOutdated: a file written after its service became active', async t => {
   const st = (activeState: string, activeEnterTimestamp?: number) => ({ activeState, activeEnterTimestamp }) as never;
   t.ok(isOutdated(2000, st('active', 1000)), 'newer than the running service');
