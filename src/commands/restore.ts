@@ -1,7 +1,6 @@
 // mreg restore FILE: the registry a backup holds, on this host (after down --purge) or a new one.
 // The whole archive is checked first; then the install's files and secrets go back, `up` installs
-// and starts it over them, and with quay-app stopped the blobs and the database go back before it
-// serves again. Nothing an existing install holds is replaced: restore refuses instead.
+// them and starts all but quay-app, and the blobs and the database go back before Quay first starts. Nothing an existing install holds is replaced: restore refuses instead.
 // Its steps are plan/restore-steps.ts, with up's between; the phases live in src/restore/.
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -36,11 +35,12 @@ export async function restore(ctx: CommandContext): Promise<void> {
     const taken = await clearTheWay(run, existing, quayRoot, backedUp.spec);
     await putInstallFiles(run, { quayRoot, work, manifest: chain.manifest, backedUp, taken });
 
-    // up installs over the restored quayRoot (its CA, secrets and first user); the data goes back before the report.
+    // up installs over the restored quayRoot (its CA, secrets and first user); the data goes back before
+    // quay-app first starts, so Quay never migrates an empty database only to have it replaced.
     const upFlags: Record<string, unknown> = { quayRoot, ...(f.hostname ? { quayHostname: f.hostname } : {}) };
     await up({ ...ctx, flags: { ...upFlags, verbose: flags.verbose, json: flags.json } }, {
       log: run.log,
-      beforeReport: running => restoreData(run, chain, { archive, work, quayRoot }, running),
+      beforeApp: running => restoreData(run, chain, { archive, work, quayRoot }, running),
     });
   } finally {
     await host.files.remove(work);

@@ -6,6 +6,7 @@ import type { CommandContext } from '../cli.js';
 import { ensureInitUser } from '../apply/first-user.js';
 import { readStoredSecretsAt } from '../apply/secrets-step.js';
 import { givenImages } from '../install-spec/flags.js';
+import { UNITS } from '../model/views.js';
 import { UP_STEP as S } from '../plan/up-steps.js';
 import { runOnTarget } from '../remote/on-target.js';
 import { stepLog } from '../ui/step-log.js';
@@ -16,7 +17,7 @@ import { checkHost } from '../up/host-checks.js';
 import { readUp } from '../up/read.js';
 import { writeFirstRecord, writeRecord } from '../up/record.js';
 import { reportUp } from '../up/report.js';
-import type { Systemd, UpContext, UpHooks, UpRun } from '../up/run.js';
+import type { HookRun, Systemd, UpContext, UpHooks, UpRun } from '../up/run.js';
 import { startChanged, waitHealthy } from '../up/start.js';
 import { makeTlsAndSecrets } from '../up/tls-secrets.js';
 import { writeFiles } from '../up/write.js';
@@ -57,14 +58,16 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
 
     const made = await makeTlsAndSecrets(run, stored, checks.config.text);
     const written = await writeFiles(run, made.secrets, checks.config.kept, made.secretStore);
-    const { ep, unchanged } = await startChanged(run, written, made, checks.shown);
-    const mountpoints = await waitHealthy(run, written.planned, ep, unchanged ? early : undefined);
+    const { ep, unchanged } = await startChanged(run, written, made, checks.shown, hooks.beforeApp ? UNITS.app : undefined);
+    const hookRun = async (): Promise<HookRun> => ({ systemd: await manager(), spec, endpoint: ep, podman });
+    const { beforeApp } = hooks;
+    const mountpoints = await waitHealthy(run, written.planned, ep, unchanged ? early : undefined, beforeApp && (async () => beforeApp(await hookRun())));
 
     const creds = await out.step('first user', () => ensureInitUser(ctx.host, ep, spec, made.secrets, made.previousCreds, layout, made.tls.caPath, previous !== undefined));
     did(made.previousCreds?.username === spec.initUser ? S.keepFirstUser : S.firstUser);
     const nothingChanged = unchanged && !creds.created;
 
-    if (hooks.beforeReport) await hooks.beforeReport({ systemd: await manager(), spec, endpoint: ep, podman });
+    if (hooks.beforeReport) await hooks.beforeReport(await hookRun());
     await writeRecord(ctx.host.files, run, {
       updatedAt: nothingChanged && previous ? previous.updatedAt : probe.now.toISOString(),
       files: written.files, volumes: written.planned.volumes, dropped: written.stale, mountpoints, secretStore: made.secretStore,

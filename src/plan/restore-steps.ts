@@ -1,7 +1,8 @@
 // The steps `mreg restore` takes, in its order. Pure; commands/restore.ts and the src/restore/ phases
 // name each step they finish with the same id (--verbose prints "step ID"). Between `before` and `data`
-// run up's own steps (up-steps.ts), in one step log with restore's: `restore --json` (up's report)
-// lists them all as `steps`, and `data` ends before up's last step, `record`.
+// run up's own steps (up-steps.ts) but quay-app's start and the health wait, in one step log with
+// restore's: `restore --json` (up's report) lists them all as `steps`. `data` runs in place of up's
+// health wait, before up's first user and record: Quay first starts on the restored database.
 // The VM suite kills a restore as its pg_restore runs, after `restore-blobs`.
 import type { QuayStorage } from '../install-spec/spec.js';
 import { storageText, UNITS } from '../model/views.js';

@@ -1,5 +1,6 @@
-// The data last, inside up's run once the registry is healthy: with quay-app stopped the blobs and the
-// database go back, then it starts again and the restore marker goes.
+// The data, inside up's run in place of its health wait: up started the pod, PostgreSQL and Redis but
+// not quay-app. The blobs and the database go back, then quay-app starts and the restore marker goes.
+// The stop is for a resumed restore whose quay-app an earlier run had started.
 import { join } from 'node:path';
 import type { RegistryEndpoint } from '../actions/ports.js';
 import { UnitFailedError } from '../errors.js';

@@ -32,10 +32,18 @@ export interface UpContext {
 /** The same once the host checks passed: the spec with the images as loaded, and what the record keeps of the checks. */
 export type UpRun = UpContext & RecordBase;
 
+/** What a hook gets: the scope's systemd, the install, where it answers, podman. */
+export interface HookRun { systemd: Systemd; spec: InstallSpec; endpoint: RegistryEndpoint; podman: Podman }
+
 /** What another command (restore, storage migrate) does inside up's run. */
 export interface UpHooks {
   /** The caller's step log, which up continues: its report's `steps` are the caller's, then up's. */
   log?: StepLog;
+  /**
+   * Up starts every unit but quay-app and runs this instead of its health wait, before the first user:
+   * restore puts the data back before Quay first starts, and then starts quay-app and waits for its health.
+   */
+  beforeApp?: (run: HookRun) => Promise<void>;
   /** Runs with the registry healthy and the lock held, before up writes the record. */
-  beforeReport?: (run: { systemd: Systemd; spec: InstallSpec; endpoint: RegistryEndpoint; podman: Podman }) => Promise<void>;
+  beforeReport?: (run: HookRun) => Promise<void>;
 }

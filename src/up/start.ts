@@ -14,10 +14,11 @@ import type { UpRun } from './run.js';
 import type { Written } from './write.js';
 
 /**
- * `shown`: the units' states as preflight read them. Resolves with the registry's endpoint and whether
- * nothing changed (no file written, no secret created, every service already active).
+ * `shown`: the units' states as preflight read them; `hold`: a service not to start (see startUnits).
+ * Resolves with the registry's endpoint and whether nothing changed (no file written, no secret
+ * created, every service already active).
  */
-export async function startChanged(run: UpRun, w: Written, made: { tls: TlsResult; missing: readonly string[] }, shown: Map<string, ShownState> | undefined): Promise<{ ep: RegistryEndpoint; unchanged: boolean }> {
+export async function startChanged(run: UpRun, w: Written, made: { tls: TlsResult; missing: readonly string[] }, shown: Map<string, ShownState> | undefined, hold?: string): Promise<{ ep: RegistryEndpoint; unchanged: boolean }> {
   const { out, did, spec, layout } = run;
   const { tls } = made;
   const written = [...tls.changed, ...w.changed, ...w.stale];
@@ -40,8 +41,8 @@ export async function startChanged(run: UpRun, w: Written, made: { tls: TlsResul
     await out.step('reload systemd (runs the Quadlet generator)', () => sd.reload());
     did(UP_STEP.reload);
     const wasActive = new Set(states.filter(st => st.activeState === 'active').map(st => st.name));
-    await out.step('start registry units', () => startUnits(sd, w.planned, changed, wasActive, spec, out));
-    did(...w.planned.services.map(UP_STEP.start));
+    await out.step('start registry units', () => startUnits(sd, w.planned, changed, wasActive, spec, out, hold));
+    did(...w.planned.services.filter(s => s !== hold).map(UP_STEP.start));
   }
   return { ep, unchanged };
 }
@@ -49,12 +50,17 @@ export async function startChanged(run: UpRun, w: Written, made: { tls: TlsResul
 /**
  * Resolves with where podman keeps each volume: asked while Quay starts, once (a re-run keeps what was recorded).
  * `early`: the answer asked beside the checks, given only by a run that changed nothing; a 200 there is the health.
+ * `instead`: the caller's own wait (restore's data, then quay-app's start and health), run in place of up's.
  */
-export async function waitHealthy(run: UpRun, planned: Plan, ep: RegistryEndpoint, early?: EarlyHealth): Promise<Record<string, string> | undefined> {
+export async function waitHealthy(run: UpRun, planned: Plan, ep: RegistryEndpoint, early?: EarlyHealth, instead?: () => Promise<void>): Promise<Record<string, string> | undefined> {
   const { out, look, spec } = run;
   const recorded = run.previous?.volumeMountpoints;
   const known = planned.volumes.every(v => recorded?.[v]);
   const asking = known ? undefined : look.volumeMountpoints(planned.volumes).then(m => Object.fromEntries(m)).catch(() => undefined);
+  if (instead) {
+    await instead();
+    return asking ? await asking : recorded;
+  }
   const answered = await early;
   const waited = await out.step('registry health', async () => answered?.ok ? undefined
     : look.waitForHealth(ep, HEALTH_TIMEOUT_MS, { intervalMs: 200, giveUp: appCrashWatch({ unitExits: async name => (await run.manager()).unitExits(name) }) })

@@ -109,10 +109,10 @@ export function renderBackupSteps(s: Scenario): string {
 }
 
 /**
- * The steps `mreg restore` takes, restore's own: `before up`, then up's steps run (up-steps.json's kind;
- * their ids images-present, load-images, start:quay-app.service and health are restore's too), then the
- * data goes back after up's first user and before its record. In one step log, so only restore's own
- * ids are unique. Flows: after down --purge; a chain over this install (--force) with an image archive;
+ * The steps `mreg restore` takes, restore's own: `before up`, then up's steps run (up-steps.json's kind,
+ * but quay-app's start and the health wait; their ids images-present, load-images, start:quay-app.service
+ * and health are restore's too), then the data goes back in place of up's health wait, before its first
+ * user and record. In one step log, so only restore's own ids are unique. Flows: after down --purge; a chain over this install (--force) with an image archive;
  * an install whose blobs stay in a bucket.
  */
 export function renderRestoreSteps(s: Scenario): string {
@@ -121,7 +121,7 @@ export function renderRestoreSteps(s: Scenario): string {
   const incremental = defaultBackup(s, new Date(s.facts.now.getTime() + 24 * 3600_000));
   const steps = (i: { archives: string[]; quayStorage: QuayStorage; imageArchive?: string; replaces?: string }) => {
     const { before, data } = restoreSteps({ ...i, quayRoot: s.spec.quayRoot, hostname: s.spec.hostname, port: s.spec.port, images });
-    return { 'before up': stepLines(before), 'after up\'s first user, before its record': stepLines(data) };
+    return { 'before up': stepLines(before), 'in place of up\'s health wait, before its first user': stepLines(data) };
   };
   return json({
     'restore FILE (after down --purge)': steps({ archives: [full], quayStorage: s.spec.quayStorage }),

@@ -79,18 +79,22 @@ t.test('a restore onto an empty host: its steps in restoreSteps\' order around u
   const podman = fake.podman();
   const host: FakeHost = { ...fake, podman: () => ({ ...podman, missingImages: podman.missingImages, exec: podman.exec, execFromFile: podman.execFromFile,
     volumeExists: async () => false, secretCreate: async (name: string) => void fake.calls.push(`secretCreate ${name}`) }) as never };
-  // up is its own suite's: here it stands in with two of its steps, starts the units (and makes the volumes), runs restore's hook, then reports the log.
-  const UP_SAMPLE = ['images-present', 'health'];
+  // up is its own suite's: here it stands in with two of its steps, starts the units but quay-app (and
+  // makes the volumes), runs restore's hook in place of its health wait, then its first user and record.
+  const UP_SAMPLE = ['images-present', 'start:quay-postgres.service'];
+  let appBeforeHook = '';
   const { restore: restoreWithUp } = await t.mockImport<typeof import('../../src/commands/restore.js')>('../../src/commands/restore.js', {
     '../../src/commands/up.js': {
       up: async (ctx: CommandContext, hooks: UpHooks) => {
         hooks.log!.did(...UP_SAMPLE);
-        for (const u of UNITS) host.state.units[u] = 'active';
+        for (const u of UNITS) host.state.units[u] = u === 'quay-app.service' ? 'inactive' : 'active';
         host.state.volumes.push('quay-storage', 'pg-storage');
         const { systemd } = await host.actionPorts(probe);
         const spec = { ...backedUp.spec, quayRoot: ROOT };
-        await hooks.beforeReport!({ systemd, spec, endpoint: { hostname: spec.hostname, port: spec.port }, podman: host.podman() });
-        hooks.log!.did('record');
+        t.notOk(hooks.beforeReport, 'restore asks for no hook after the first user');
+        appBeforeHook = host.state.units['quay-app.service']!;
+        await hooks.beforeApp!({ systemd, spec, endpoint: { hostname: spec.hostname, port: spec.port }, podman: host.podman() });
+        hooks.log!.did('keep-first-user', 'record');
         ctx.out.resultJson({ steps: hooks.log!.ran });
       },
     },
@@ -103,8 +107,10 @@ t.test('a restore onto an empty host: its steps in restoreSteps\' order around u
 
   const expected = restoreSteps({ archives: [BACKUP], quayRoot: ROOT, hostname: backedUp.spec.hostname, port: backedUp.spec.port, quayStorage: backedUp.spec.quayStorage, images: ['q:1', 'p:1', 'r:1'] });
   const { steps } = JSON.parse(stdout.join('')) as { steps: string[] };
-  t.same(steps, [...expected.before, ...UP_SAMPLE.map(id => ({ id })), ...expected.data, { id: 'record' }].map(s => s.id),
-    'restore\'s steps before up, up\'s, restore\'s data steps, up\'s record: one log, as --json reports it');
+  t.same(steps, [...expected.before, ...UP_SAMPLE.map(id => ({ id })), ...expected.data, { id: 'keep-first-user' }, { id: 'record' }].map(s => s.id),
+    'restore\'s steps before up, up\'s, restore\'s data steps, up\'s first user and record: one log, as --json reports it');
+  t.equal(appBeforeHook, 'inactive', 'quay-app had not run when the data went back');
+  t.equal(host.state.units['quay-app.service'], 'active', 'restore started it');
   t.equal(stderr.join(''), steps.map(id => `step ${id}\n`).join(''), '--verbose prints each as it ends');
   t.match(beforeBlobs, /step stop-unit:quay-app\.service\n$/, 'the quay-app stop is the last line before the blobs go back');
   t.notOk(host.state.files[`${ROOT}/restore-in-progress.json`], 'the marker is removed at the end');

@@ -154,8 +154,9 @@ sideBySide(t, 'backup and restore (both scopes at once)', scopes, (t, s) => {
     t.match(refused.stderr, new RegExp(`image not present on this host: ${IMG}/redis:7;.*mreg restore -i ARCHIVE`, 's'));
     t.equal((await s.run(`ls -d ${s.quayRoot} 2>&1`)).exitCode, 2, 'nothing was made: no quayRoot');
     // Killed while it puts the data back (after up made the install), then run again: it resumes.
-    // Killed as pg_restore runs: the rerun's up starts quay-app before the data goes back again, so
-    // Quay's database must be whole then (apply/db-snapshot.ts; stop 40's CI: "database quay does not exist").
+    // Killed as pg_restore runs: Quay's database must be whole then, for the rerun or an `mreg up`
+    // (apply/db-snapshot.ts; stop 40's CI: "database quay does not exist").
+    const since = (await s.run('date +%s')).stdout.trim();
     const k = await killWhen(s, `mreg restore -i ${images} ${file()} --verbose`, { running: '[p]g_restore' }, 0, 1800);
     t.ok(k.killed, 'restore killed while it puts the database back', { output: k.log });
     t.match(k.log, new RegExp(stepLine(RESTORE_STEP.blobs), 'm'), 'after the blobs went back');
@@ -166,6 +167,7 @@ sideBySide(t, 'backup and restore (both scopes at once)', scopes, (t, s) => {
     t.match(r.stderr, /restored \d+ files from the backup/);
     const marker = await s.run(`test -e ${s.quayRoot}/restore-in-progress.json && echo left || echo gone`);
     t.equal(marker.stdout.trim(), 'gone', 'the restore marker is removed at the end');
+    t.equal(await migrationsSince(s, since), '0', 'Quay first started on the restored database: it never migrated an empty one');
     const dbs = await s.run(`podman exec quay-postgres psql -Atc "SELECT datname || ' ' || pg_get_userbyid(datdba) FROM pg_database WHERE datname LIKE 'quay%' ORDER BY 1"`);
     t.same(dbs.stdout.trim().split('\n'), ['quay quay'], 'one database for Quay, owned by its role: no quay_restoring or quay_replaced left', { output: describe(dbs) });
     const trgm = await s.run(`podman exec quay-postgres psql -d quay -Atc "SELECT extname FROM pg_extension WHERE extname = 'pg_trgm'"`);
@@ -234,8 +236,10 @@ t.test('a chain (full + encrypted incremental) restored into the other scope und
   t.equal(alone.exitCode, 2, 'the incremental backup alone: exit 2', { output: describe(alone) });
   t.match(alone.stderr, /builds on an earlier backup/);
   t.equal((await rootless.run(`${rootless.systemctl} show -P MainPID quay-app`)).stdout.trim(), pid, 'the rootless registry was not touched by either');
+  const since = (await rootless.run('date +%s')).stdout.trim();
   const res = await rootless.run(`mreg restore --force --passphrase-file ${chain}/pass ${flags} ${chain}/full.tar ${chain}/incr.tar.gpg`, { timeoutMs: 30 * 60_000 });
   t.equal(res.exitCode, 0, 'the chain restores as rootless under the new name, replacing the rootless registry (--force)', { output: describe(res) });
+  t.equal(await migrationsSince(rootless, since), '0', 'Quay first started on the restored database');
   t.match(res.stderr, /--force: replacing the rootless registry at \/home\/mreg\/quay-install/, 'says what it replaces');
   t.match(res.stderr, /blobs from 1 earlier backup/);
   const san = await rootless.run(`openssl x509 -in ${rootless.quayRoot}/quay-config/ssl.cert -noout -ext subjectAltName`);
@@ -250,3 +254,11 @@ t.test('a chain (full + encrypted incremental) restored into the other scope und
   const a = await pull(rootless, `${host}/${creds.username}/bk:a`);
   t.equal(a.exitCode, 0, 'bk:a (inherited from the full backup) pulls', { output: describe(a) });
 });
+
+/**
+ * How many schema migrations quay-app logged since `since` (epoch seconds): Quay migrates at every start
+ * (alembic's "Running upgrade"), so an empty database started on before its data came back shows one.
+ */
+async function migrationsSince(s: Scope, since: string): Promise<string> {
+  return (await s.run(`${s.journalctl} -u quay-app --no-pager -o cat --since @${since} | grep -c 'Running upgrade' || true`)).stdout.trim();
+}
