@@ -1,6 +1,7 @@
 // mreg restore FILE: the registry a backup holds, on this host (after down --purge) or a new one.
 // The whole archive is checked first; then the install's files and secrets go back, `up` installs
-// them and starts all but quay-app, and the blobs and the database go back before Quay first starts. Nothing an existing install holds is replaced: restore refuses instead.
+// them and starts all but quay-app, and the blobs and the database go back before Quay first starts.
+// Nothing an existing install holds is replaced: restore refuses instead.
 // Its steps are plan/restore-steps.ts, with up's between; the phases live in src/restore/.
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
