@@ -58,16 +58,16 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
 
     const made = await makeTlsAndSecrets(run, stored, checks.config.text);
     const written = await writeFiles(run, made.secrets, checks.config.kept, made.secretStore);
-    const { ep, unchanged } = await startChanged(run, written, made, checks.shown, hooks.beforeApp ? UNITS.app : undefined);
+    const { beforeApp, beforeReport } = hooks;
+    const { ep, unchanged } = await startChanged(run, written, made, checks.shown, beforeApp ? UNITS.app : undefined);
     const hookRun = async (): Promise<HookRun> => ({ systemd: await manager(), spec, endpoint: ep, podman });
-    const { beforeApp } = hooks;
     const mountpoints = await waitHealthy(run, written.planned, ep, unchanged ? early : undefined, beforeApp && (async () => beforeApp(await hookRun())));
 
     const creds = await out.step('first user', () => ensureInitUser(ctx.host, ep, spec, made.secrets, made.previousCreds, layout, made.tls.caPath, previous !== undefined));
     did(made.previousCreds?.username === spec.initUser ? S.keepFirstUser : S.firstUser);
     const nothingChanged = unchanged && !creds.created;
 
-    if (hooks.beforeReport) await hooks.beforeReport(await hookRun());
+    if (beforeReport) await beforeReport(await hookRun());
     await writeRecord(ctx.host.files, run, {
       updatedAt: nothingChanged && previous ? previous.updatedAt : probe.now.toISOString(),
       files: written.files, volumes: written.planned.volumes, dropped: written.stale, mountpoints, secretStore: made.secretStore,

@@ -28,7 +28,7 @@ async function upWithMockedPhases(t: Test, events: string[]) {
     '../../src/up/write.js': { writeFiles: async () => ({ planned: { volumes: [] }, files: [], stale: [] }) },
     '../../src/up/start.js': {
       ...actualStart,
-      startChanged: async (..._a: unknown[]) => { events.push(`start all but ${String(_a[4])}`); return { ep: { hostname: spec.hostname, port: spec.port }, unchanged: false }; },
+      startChanged: async (...a: unknown[]) => { events.push(`start all but ${String(a[4])}`); return { ep: { hostname: spec.hostname, port: spec.port }, unchanged: false }; },
     },
     '../../src/apply/first-user.js': { ensureInitUser: async () => { events.push('first user'); return { created: false }; } },
     '../../src/up/report.js': { reportUp: () => {} },
