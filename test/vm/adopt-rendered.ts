@@ -1,0 +1,37 @@
+// One rendered mirror-registry install (test/fixtures/mirror-registry) taken over by mreg: a first user
+// and an image under mirror-registry, `mreg adopt`, then the same image pulls with the same password.
+// adopt-layouts.test.ts runs it in CI; test/vm/extra/adopt-fixtures.ts by hand on the other fixtures.
+import type { Test } from 'tap';
+import { describe, type Scope } from './guest.js';
+import { installRendered, renderForGuest } from './mr-install.js';
+import { caPath, login, parseJson, pullDigest, pushTiny } from './scopes.js';
+
+const OLD = { username: 'init', password: 'mirror-registry-pw-1' };
+
+/** Installs `fixture` in `scope` as mirror-registry would, adopts it and checks what its users see. */
+export async function adoptRendered(t: Test, scope: Scope, fixture: string): Promise<void> {
+  const r = renderForGuest(fixture, scope);
+  const s = r.scope;
+  // Fixtures of one scope share its folders: whatever was installed before is taken away first.
+  const clear = await s.run(`mreg down --purge --yes >/dev/null 2>&1 || true; test ! -e ${s.quayRoot}`);
+  t.equal(clear.exitCode, 0, 'starts without an install', { output: describe(clear) });
+  const fx = await installRendered(r);
+  if (!t.equal(fx.exitCode, 0, 'the rendered install is healthy', { output: describe(fx) })) return;
+  const init = await s.run(`jq -nc --arg p "$(cat)" '{username:"${OLD.username}",password:$p,email:"init@example.test"}' |
+    curl -s -o /dev/null -w '%{http_code}' --cacert ${caPath(s)} -H content-type:application/json --data @- https://${s.host}/api/v1/user/initialize`, { input: OLD.password });
+  t.equal(init.stdout.trim(), '200', 'first user through mirror-registry\'s bootstrap API', { output: describe(init) });
+  t.equal((await login(s, OLD)).exitCode, 0, 'podman login');
+  const pushed = await pushTiny(s, OLD);
+  if (!t.equal(pushed.r.exitCode, 0, 'push', { output: describe(pushed.r) })) return;
+
+  const a = await s.run('mreg adopt --json --remove-leftovers', { timeoutMs: 30 * 60_000 });
+  if (!t.equal(a.exitCode, 0, 'mreg adopt exits 0', { output: describe(a) })) return;
+  const j = parseJson<{ downtimeMs: number; durationMs: number }>(a);
+  t.comment(`${fixture}: adopt ${((j?.durationMs ?? 0) / 1000).toFixed(1)} s, down ${((j?.downtimeMs ?? 0) / 1000).toFixed(1)} s`);
+  const st = await s.run('mreg status', { timeoutMs: 300_000 });
+  t.equal(st.exitCode, 0, 'mreg status: healthy', { output: describe(st) });
+  t.equal((await login(s, OLD)).exitCode, 0, 'the old password logs in');
+  t.equal((await pullDigest(s, OLD)).digest, pushed.digest, 'the image pulls with the digest it was pushed with');
+  const units = await s.run(`${s.systemctl} show -p FragmentPath --value quay-app.service`);
+  t.match(units.stdout, /\/generator\/quay-app\.service$/m, 'quay-app is Quadlet\'s unit now, not mirror-registry\'s', { output: describe(units) });
+}
