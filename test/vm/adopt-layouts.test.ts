@@ -4,14 +4,9 @@
 // secrets). The other two rendered installs (1.3.10 as root, 1.3.11 rootless on volumes) run by hand:
 // test/vm/extra/adopt-fixtures.ts.
 import t from 'tap';
-import { sideBySide, SCOPES, type Scope } from './guest.js';
-import { adoptRendered } from './adopt-rendered.js';
+import { adoptInEachScope } from './adopt-rendered.js';
 import { fromClean } from './snapshot.js';
-
-const FIXTURE: Record<Scope['name'], string> = { rootful: '1.2.9-rootful', rootless: '1.3.10-rootless' };
 
 t.before(fromClean);
 
-sideBySide(t, 'adopt another mirror-registry layout in each scope', SCOPES, (t, scope) => {
-  t.test(FIXTURE[scope.name], t => adoptRendered(t, scope, FIXTURE[scope.name]));
-});
+adoptInEachScope(t, 'adopt another mirror-registry layout in each scope', { rootful: '1.2.9-rootful', rootless: '1.3.10-rootless' });

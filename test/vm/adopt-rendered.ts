@@ -1,12 +1,19 @@
 // One rendered mirror-registry install (test/fixtures/mirror-registry) taken over by mreg: a first user
 // and an image under mirror-registry, `mreg adopt`, then the same image pulls with the same password.
-// adopt-layouts.test.ts runs it in CI; test/vm/extra/adopt-fixtures.ts by hand on the other fixtures.
+// adopt-layouts.test.ts runs it in CI on two fixtures, test/vm/extra/adopt-fixtures.ts by hand on two others.
 import type { Test } from 'tap';
-import { describe, type Scope } from './guest.js';
+import { describe, sideBySide, SCOPES, type Scope } from './guest.js';
 import { installRendered, renderForGuest } from './mr-install.js';
 import { caPath, login, parseJson, pullDigest, pushTiny } from './scopes.js';
 
 const OLD = { username: 'init', password: 'mirror-registry-pw-1' };
+
+/** One fixture per scope, both scopes side by side. */
+export function adoptInEachScope(t: Test, title: string, fixtures: Record<Scope['name'], string>): void {
+  sideBySide(t, title, SCOPES, (t, scope) => {
+    t.test(fixtures[scope.name], t => adoptRendered(t, scope, fixtures[scope.name]));
+  });
+}
 
 /** Installs `fixture` in `scope` as mirror-registry would, adopts it and checks what its users see. */
 export async function adoptRendered(t: Test, scope: Scope, fixture: string): Promise<void> {
