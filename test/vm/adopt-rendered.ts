@@ -3,8 +3,8 @@
 // adopt-layouts.test.ts runs it in CI on two fixtures, test/vm/extra/adopt-fixtures.ts by hand on two others.
 import type { Test } from 'tap';
 import { describe, sideBySide, SCOPES, type Scope } from './guest.js';
-import { installRendered, renderForGuest } from './mr-install.js';
-import { caPath, login, parseJson, pullDigest, pushTiny } from './scopes.js';
+import { bootstrapUser, installRendered, renderForGuest } from './mr-install.js';
+import { login, parseJson, pullDigest, pushTiny } from './scopes.js';
 
 const OLD = { username: 'init', password: 'mirror-registry-pw-1' };
 
@@ -24,9 +24,8 @@ export async function adoptRendered(t: Test, scope: Scope, fixture: string): Pro
   t.equal(clear.exitCode, 0, 'starts without an install', { output: describe(clear) });
   const fx = await installRendered(r);
   if (!t.equal(fx.exitCode, 0, 'the rendered install is healthy', { output: describe(fx) })) return;
-  const init = await s.run(`jq -nc --arg p "$(cat)" '{username:"${OLD.username}",password:$p,email:"init@example.test"}' |
-    curl -s -o /dev/null -w '%{http_code}' --cacert ${caPath(s)} -H content-type:application/json --data @- https://${s.host}/api/v1/user/initialize`, { input: OLD.password });
-  t.equal(init.stdout.trim(), '200', 'first user through mirror-registry\'s bootstrap API', { output: describe(init) });
+  const init = await bootstrapUser(s, OLD);
+  t.equal(init.code, '200', 'first user through mirror-registry\'s bootstrap API', { output: describe(init.r) });
   t.equal((await login(s, OLD)).exitCode, 0, 'podman login');
   const pushed = await pushTiny(s, OLD);
   if (!t.equal(pushed.r.exitCode, 0, 'push', { output: describe(pushed.r) })) return;

@@ -11,7 +11,7 @@ import t, { type Test } from 'tap';
 import { requireVm, describe, sideBySide } from './guest.js';
 import { IMG, SCOPES, caPath, login, parseJson, pullDigest, pushTiny, status, type Scope } from './scopes.js';
 import { fromClean } from './snapshot.js';
-import { installRendered, renderForGuest, type RenderedInstall } from './mr-install.js';
+import { bootstrapUser, installRendered, renderForGuest, type RenderedInstall } from './mr-install.js';
 import { RELEASES } from '../support/mirror-registry/releases.js';
 import { createCa, issueServerCert } from '../../src/tls/index.js';
 
@@ -88,11 +88,9 @@ function adoptFlow(t: Test, install: RenderedInstall): void {
     // small stand-ins of the real tars; and a tar of the user's own that must stay.
     const tars = await s.run(`set -e; cd ${s.quayRoot}; for f in image-archive.tar quay.tar redis.tar pause.tar mine.tar; do head -c 1M /dev/zero > $f; done`);
     t.equal(tars.exitCode, 0, 'mirror-registry\'s image tars in the quayRoot', { output: describe(tars) });
-    const init = await s.run(`jq -nc --arg p "$(cat)" '{username:"${OLD.username}",password:$p,email:"init@example.test",access_token:true}' |
-      curl -s -w '\\n%{http_code}' --cacert ${caPath(s)} -H content-type:application/json --data @- https://${s.host}/api/v1/user/initialize`, { input: OLD.password });
-    const [answer = '', code] = init.stdout.trim().split('\n');
-    t.equal(code, '200', 'first user created through mirror-registry\'s bootstrap API');
-    const token = (JSON.parse(answer || '{}') as { access_token?: string }).access_token ?? '';
+    const init = await bootstrapUser(s, OLD);
+    t.equal(init.code, '200', 'first user created through mirror-registry\'s bootstrap API', { output: describe(init.r) });
+    const token = init.token;
     t.equal((await login(s, OLD)).exitCode, 0, 'podman login');
     const p = await pushTiny(s, OLD);
     t.equal(p.r.exitCode, 0, 'push', { output: describe(p.r) });

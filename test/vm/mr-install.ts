@@ -7,7 +7,7 @@ import { loadFixtureInput, renderFixture } from '../support/mirror-registry/fixt
 import { RELEASES } from '../support/mirror-registry/releases.js';
 import type { HostState } from '../support/mirror-registry/role.js';
 import { asRoot, FQDN, IMG, type GuestResult, type Scope } from './guest.js';
-import { shellQuote } from './scopes.js';
+import { caPath, shellQuote } from './scopes.js';
 
 export interface RenderedInstall {
   /** The scope with the fixture's quayRoot (tests compare paths with it). */
@@ -47,6 +47,21 @@ export async function installRendered(r: RenderedInstall): Promise<GuestResult> 
     if (made.exitCode !== 0) return made;
   }
   return s.run(installScript(s, state, images), { timeoutMs: 20 * 60_000 });
+}
+
+/**
+ * The first user, made as mirror-registry makes it: POST /api/v1/user/initialize, the password on stdin (never in
+ * argv). Quay answers 200 with an OAuth token only while the database has no user.
+ */
+export async function bootstrapUser(s: Scope, user: { username: string; password: string }): Promise<{ code: string; token: string; r: GuestResult }> {
+  const r = await s.run(`jq -nc --arg p "$(cat)" '{username:"${user.username}",password:$p,email:"init@example.test",access_token:true}' |
+    curl -s -w '\\n%{http_code}' --cacert ${caPath(s)} -H content-type:application/json --data @- https://${s.host}/api/v1/user/initialize`, { input: user.password });
+  const lines = r.stdout.trim().split('\n');
+  const code = lines.pop() ?? '';
+  const answer = lines.join('\n');
+  let token = '';
+  try { token = (JSON.parse(answer || '{}') as { access_token?: string }).access_token ?? ''; } catch { /* not JSON: code says why */ }
+  return { code, token, r };
 }
 
 function installScript(s: Scope, st: HostState, images: { quay: string; postgres: string; redis: string; pause: string }): string {
