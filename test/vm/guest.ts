@@ -87,6 +87,14 @@ export async function waitFor(probe: () => Promise<boolean>, timeoutMs: number, 
   }
 }
 
+/** `systemctl reboot`, then waits (up to 10 minutes) until the guest answers over ssh again. */
+export async function rebootGuest(): Promise<boolean> {
+  await root('systemctl reboot', { timeoutMs: 30_000 });
+  // ssh may still answer for a moment while the guest goes down.
+  await new Promise(r => setTimeout(r, 10_000));
+  return waitFor(async () => (await root('true', { timeoutMs: 15_000 })).exitCode === 0, 10 * 60_000, 3000);
+}
+
 /** Compact description of a result for assertion messages. */
 export function describe(r: GuestResult): string {
   const tail = (s: string) => s.trim().split('\n').slice(-15).join('\n');

@@ -5,7 +5,7 @@
 // behind). Rootful uses its own quayRoot and an empty blob folder that existed before: up with no flags
 // must find that install, and --purge must give the folder back as it was.
 import t, { type Test } from 'tap';
-import { root, requireVm, waitFor, describe, sideBySide, IMAGE_FLAGS as IMAGES, type GuestResult, type Scope } from './guest.js';
+import { root, rebootGuest, requireVm, waitFor, describe, sideBySide, IMAGE_FLAGS as IMAGES, type GuestResult, type Scope } from './guest.js';
 import { useBase, upBase, BASE_SCOPES as scopes, ROOTFUL_BLOBS, type BaseInstall, type DryRunResult, type UpResult } from './base.js';
 import { waitHealthy } from './scopes.js';
 import { UP_STEP } from '../../src/plan/up-steps.js';
@@ -71,12 +71,6 @@ async function assertSameDigest(t: Test, s: Scope, c: UpResult, what: string): P
 
 async function caHash(s: Scope, c: UpResult): Promise<string> {
   return (await s.run(`sha256sum ${c.caPath} | cut -c1-64`)).stdout.trim();
-}
-
-async function rebootGuest(): Promise<boolean> {
-  await root('systemctl reboot', { timeoutMs: 30_000 });
-  await new Promise(r => setTimeout(r, 10_000));
-  return waitFor(async () => (await root('true', { timeoutMs: 15_000 })).exitCode === 0, 10 * 60_000, 3000);
 }
 
 /** sha256 of every mreg podman secret's name and value: down and up must keep them byte for byte. */

@@ -7,7 +7,7 @@
 // is checked by the golden set) and `up` after `down` (mreg.test.ts on 5.4; the host move below runs
 // `up` on a stopped-and-restored 4.9 install's files).
 import t, { type Test } from 'tap';
-import { describe, requireVm, waitFor, asRoot as root, type GuestResult } from './guest.js';
+import { describe, rebootGuest, requireVm, asRoot as root, type GuestResult } from './guest.js';
 import { IMG, SCOPES, caPath, upCmd, login, pushTiny, pullDigest, status, waitHealthy, mainPid, collectSecrets, parseJson, sampleArgv, type Scope, type Creds } from './scopes.js';
 import { systemdUnitDir } from '../../src/model/scope.js';
 import { checkGoldenSet } from './golden.js';
@@ -135,9 +135,7 @@ t.test('upgrade v1 → v2, then v3 (never healthy) rolled back with its database
 });
 
 t.test(`reboot: podman ${PODMAN49} brings both registries back`, async t => {
-  await root('systemctl reboot', { timeoutMs: 30_000 });
-  await new Promise(r => setTimeout(r, 10_000));
-  t.ok(await waitFor(async () => (await root('true', { timeoutMs: 15_000 })).exitCode === 0, 10 * 60_000, 3000), 'the guest is back');
+  t.ok(await rebootGuest(), 'the guest is back');
   await both(async s => {
     t.equal((await s.run('podman --version')).stdout.trim(), `podman version ${PODMAN49}`, `${s.name}: still podman ${PODMAN49} after the boot`);
     const ms = await waitHealthy(s, 8 * 60_000);
