@@ -1,18 +1,21 @@
 // Up's checks under the lock, before its first change: the host (preflight), the images (loaded from an
-// archive first), PostgreSQL data of another major, the object store, linger, and config.yaml.
+// archive first), PostgreSQL data of another major, the units (Quadlet's generator), the object store, linger,
+// and config.yaml.
 import type { InspectPorts, ShownState } from '../actions/ports.js';
 import { readKeptConfig } from '../apply/kept-config.js';
 import { loadArchiveStep } from '../apply/image-archive.js';
 import { requireImages } from '../apply/images.js';
 import { checkObjectStorage } from '../apply/object-storage.js';
-import { outdatedFiles } from '../apply/units-step.js';
+import { generateSecrets } from '../apply/secrets-step.js';
+import { outdatedFiles, quadletFilesDiffer, validateUnits } from '../apply/units-step.js';
 import { allInOrder } from '../concurrent.js';
 import { HostError } from '../errors.js';
 import type { PgVerified } from '../install-spec/pg-version.js';
 import { preflight } from '../install-spec/preflight.js';
 import type { Images, InstallSpec } from '../install-spec/spec.js';
 import { ALL_UNITS, storageText, UNITS } from '../model/views.js';
-import { accessRuleChanges, type KeptConfig } from '../plan/config-keep.js';
+import { accessRuleChanges, NOTHING_KEPT, type KeptConfig } from '../plan/config-keep.js';
+import { factsFor, plan as makePlan } from '../plan/plan.js';
 import { imagesShownRunning, runningUnitFiles } from '../plan/running-images.js';
 import { checksPgData, UP_STEP } from '../plan/up-steps.js';
 import type { UpContext } from './run.js';
@@ -90,14 +93,25 @@ export async function checkHost(c: UpContext, opts: { givenImages: Partial<Image
     if (!shownEarly || !imagesShownRunning(previous, spec, units)) return false;
     return (await outdatedFiles(shownEarly, runningUnitFiles(units as ShownState[]))).length === 0;
   };
+  // podman's Quadlet generator judges the units before anything is made: their text holds no secret's value
+  // (plan.test.ts), so new values stand in for the install's, which are settled once the checks pass.
+  let validated = false;
+  const validateStep = async () => {
+    const planned = makePlan(spec, factsFor(probe), generateSecrets(), NOTHING_KEPT);
+    // Unchanged Quadlet files are the ones systemd already runs: the generator has nothing new to judge.
+    if (!(await quadletFilesDiffer(planned))) return out.debug('Quadlet files unchanged: not validated again');
+    await out.step('validate units with podman\'s Quadlet generator', () => validateUnits(podman, planned, spec));
+    validated = true;
+  };
   if (spec.imageArchive) {
     await preflightStep();
     spec = await loadArchiveStep(out, podman, spec, spec.imageArchive, opts.givenImages);
     await imagesStep();
     pgData = await pgStep();
+    await validateStep();
     did(S.preflight, S.loadImages, S.images);
   } else {
-    // The three checks only read, and each waits on its own podman or systemctl process: asked at once
+    // The checks only read, and each waits on its own podman, quadlet or systemctl process: asked at once
     // (about a second each under emulation). A failure is reported in this order, whichever ends first.
     // A re-run of a live install asks podman only when its units do not show the images are here.
     const checked = preflightStep();
@@ -105,10 +119,11 @@ export async function checkHost(c: UpContext, opts: { givenImages: Partial<Image
       if (await imagesRunning()) out.debug('images present: the install\'s units run them');
       else await imagesStep();
     }) : imagesStep();
-    [, , pgData] = await allInOrder([checked, images, pgStep()]);
+    [, , pgData] = await allInOrder([checked, images, pgStep(), validateStep()]);
     did(S.preflight, S.images);
   }
   if (checkPg) did(S.pgData);
+  if (validated) did(S.validate);
 
   // The bucket last: its write check (and --s3CreateBucket) touch the object store, so only once the host passed.
   const s3 = spec.quayStorage;

@@ -1,9 +1,9 @@
-// Up's files: the plan rendered with the install's secrets, bind folders, SELinux labels, the generator's
-// check, the record of every file, then the files, and the units podman no longer uses removed.
+// Up's files: the plan rendered with the install's secrets, bind folders, SELinux labels, the record of every
+// file, then the files, and the units podman no longer uses removed (the generator judged them in the checks).
 import { action } from '../actions/action.js';
 import { executeActions } from '../actions/execute.js';
 import { labelBindPaths, SELINUX_STEP } from '../apply/selinux-step.js';
-import { quadletFilesDiffer, validateUnits, writePlan } from '../apply/units-step.js';
+import { writePlan } from '../apply/units-step.js';
 import type { InstallSecrets } from '../install-spec/spec.js';
 import type { KeptConfig } from '../plan/config-keep.js';
 import { staleUnits, unitDirs } from '../plan/layout-move.js';
@@ -24,7 +24,7 @@ export interface Written {
 
 /** `secretStore` goes into the record written before the files. */
 export async function writeFiles(run: UpRun, secrets: InstallSecrets, kept: KeptConfig, secretStore: string | undefined): Promise<Written> {
-  const { out, did, spec, layout, probe, previous, podman } = run;
+  const { out, did, spec, layout, probe, previous } = run;
   const S = UP_STEP;
   const planned = makePlan(spec, factsFor(probe), secrets, kept);
   await out.step('storage', async () => {
@@ -38,12 +38,6 @@ export async function writeFiles(run: UpRun, secrets: InstallSecrets, kept: Kept
     await out.step(SELINUX_STEP, () => labelBindPaths(planned, spec.scope, layout, out));
     did(...planned.selinuxLabels.map(S.selinuxLabel));
   }
-  // Unchanged Quadlet files are the ones systemd already runs: the generator has nothing new to judge.
-  if (await quadletFilesDiffer(planned)) {
-    await out.step('validate units with podman\'s Quadlet generator', () => validateUnits(podman, planned, spec));
-    did(S.validate);
-  } else out.debug('Quadlet files unchanged: not validated again');
-
   // Every file is recorded before it is written, so down removes it even if this run is killed
   // (a run resumed after one killed before this point still has the early record's short list).
   const files = planned.files.map(f => f.path);

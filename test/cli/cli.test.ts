@@ -310,10 +310,12 @@ t.test('up --dry-run lists the steps up takes, in its order, the checks and the 
   const at = (re: RegExp) => actions.findIndex(a => re.test(a));
   const order = [
     /^check the host: podman, systemd, port 8443/, /^check that the images are present: /, /^check that PostgreSQL data already in podman volume pg-storage/,
+    // Before anything is made (until 2026-12-06 after the CA and the secrets).
+    /^validate the units/,
     new RegExp(`^create ${home}/quay-install \\(mode 0700\\); write the install record .* and the pointer `),
     /^create or reuse the root CA/, /^create podman secret mreg-pg-password/,
     new RegExp(`^make ${storage} \\(mode 0750, owner 1001:0 in the user namespace\\) for --quayStorage$`),
-    /^validate the units/, /^write the install record .* with every file below$/, /^write .*quay\.pod /, /^systemd Reload$/,
+    /^write the install record .* with every file below$/, /^write .*quay\.pod /, /^systemd Reload$/,
     /^start quay-app\.service/, /^wait for https:/, new RegExp(`^create the first user init: its password goes to ${home}/quay-install/credentials\\.pending first`),
     /^write .*mreg-install\.json$/,
   ];

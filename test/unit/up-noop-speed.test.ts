@@ -86,7 +86,8 @@ t.test('a config.yaml that is not YAML is refused before linger is turned on', a
   const spec = { ...record.spec, images: IMAGES } as InstallSpec;
   state.files[layout.configYaml] = { content: 'FEATURE_X: [unclosed\n', mode: 0o640 };
   const lingerOff = { ...probe, lingerEnabled: false };
-  const host = createFakeHost({ probe: lingerOff, state, images: Object.values(IMAGES) });
+  // The generator's check is among these, and passes: the refusal must be config.yaml's.
+  const host = createFakeHost({ probe: lingerOff, state, images: Object.values(IMAGES), quadletDryRun: { ok: true, output: '', units: {} } });
   const checkHost = await loadCheckHost(t, host);
   const c = fakeContext(host, {});
   const look = { ...host.inspect(lingerOff), portFree: async () => true, resolves: async () => true };

@@ -1,7 +1,7 @@
 // Never harm the host (rootful and rootless side by side, no install needed): every refused `mreg up`
 // (a system folder, a file, a folder with someone's files, a port in use, missing or bad input files, a
-// missing image) exits non-zero with one line naming the flag, and leaves modes, owners and contents of
-// /, /etc, /opt, /srv and the user's home exactly as they were.
+// missing image, units podman's generator rejects) exits non-zero with one line naming the flag (or the
+// generator's words), and leaves modes, owners and contents of /, /etc, /opt, /srv and the user's home as they were.
 import t from 'tap';
 import { requireVm, describe, sideBySide } from './guest.js';
 import { asRoot as root, IMG, SCOPES, upCmd, type Scope } from './scopes.js';
@@ -82,6 +82,39 @@ sideBySide(t, 'each refused mreg up exits non-zero, names the flag, and changes 
       t.same(await changedSinceLast(s), [], `${s.name}: ${row.what}: /, /etc, /opt, /srv and ${HOME} unchanged`);
     }
   });
+});
+
+// The generator judges the units among up's checks. Until 2026-12-06 it ran after up had made quayRoot, the CA
+// and the podman secrets, and up still said "nothing was changed". Here the real generator is given a copy of
+// the units with a key it does not know, as an older podman meets a key it has never heard of.
+const GENERATOR = '/usr/libexec/podman/quadlet';
+const REAL_GENERATOR = '/usr/local/lib/mreg-test/quadlet';
+const REJECTING = '/usr/local/lib/mreg-test/quadlet-rejecting';
+const REJECTING_SCRIPT = `#!/bin/sh
+d=$(mktemp -d); cp "$QUADLET_UNIT_DIRS"/* "$d"/
+printf '\\n[Container]\\nNotAQuadletKey=1\\n' >>"$d/quay-app.container"
+QUADLET_UNIT_DIRS="$d" ${REAL_GENERATOR} "$@"; rc=$?; rm -rf "$d"; exit $rc
+`;
+
+t.test('podman\'s Quadlet generator rejects a unit: exit 1, the generator\'s words, and nothing made', async t => {
+  const wrap = await root(`set -e; mkdir -p /usr/local/lib/mreg-test; cp ${GENERATOR} ${REAL_GENERATOR}
+    base64 -d >${REJECTING} <<<${Buffer.from(REJECTING_SCRIPT).toString('base64')}
+    chmod 755 ${REJECTING}; mount --bind ${REJECTING} ${GENERATOR}`);
+  if (!t.equal(wrap.exitCode, 0, 'the generator sees an unknown key in quay-app.container', { output: describe(wrap) })) return;
+  try {
+    await Promise.all(SCOPES.map(async s => {
+      const r = await s.run(`${upCmd(s)}; echo "exit=$?"
+        test -e ${s.quayRoot} && echo "left: quayRoot"; ls ${s.quadletDir} 2>/dev/null | grep quay | sed 's/^/left: /'
+        podman secret ls --format '{{.Name}}' | grep mreg- | sed 's/^/left: /'; true`, { timeoutMs: 10 * 60_000 });
+      t.match(r.stdout, /^exit=1$/m, `${s.name}: exit 1`, { output: describe(r) });
+      t.match(r.stderr, /podman's Quadlet generator rejected the units:[\s\S]*NotAQuadletKey/, `${s.name}: the generator's own words`, { output: describe(r) });
+      t.notMatch(r.stderr, /internal error|\n\s+at /, `${s.name}: no stack trace`);
+      t.same(r.stdout.split('\n').filter(l => l.startsWith('left: ')), [], `${s.name}: no quayRoot, units or secrets`);
+      t.same(await changedSinceLast(s), [], `${s.name}: /, /etc, /opt, /srv and ${HOME} unchanged`);
+    }));
+  } finally {
+    await root(`umount ${GENERATOR}; rm -rf /usr/local/lib/mreg-test`);
+  }
 });
 
 t.teardown(async () => {
