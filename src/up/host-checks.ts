@@ -14,7 +14,7 @@ import type { PgVerified } from '../install-spec/pg-version.js';
 import { preflight } from '../install-spec/preflight.js';
 import type { Images, InstallSpec } from '../install-spec/spec.js';
 import { ALL_UNITS, storageText, UNITS } from '../model/views.js';
-import { accessRuleChanges, NOTHING_KEPT, type KeptConfig } from '../plan/config-keep.js';
+import { accessRuleChanges, type KeptConfig } from '../plan/config-keep.js';
 import { factsFor, plan as makePlan } from '../plan/plan.js';
 import { imagesShownRunning, runningUnitFiles } from '../plan/running-images.js';
 import { checksPgData, UP_STEP } from '../plan/up-steps.js';
@@ -97,7 +97,7 @@ export async function checkHost(c: UpContext, opts: { givenImages: Partial<Image
   // (plan.test.ts), so new values stand in for the install's, which are settled once the checks pass.
   let validated = false;
   const validateStep = async () => {
-    const planned = makePlan(spec, factsFor(probe), generateSecrets(), NOTHING_KEPT);
+    const planned = makePlan(spec, factsFor(probe), generateSecrets());
     // Unchanged Quadlet files are the ones systemd already runs: the generator has nothing new to judge.
     if (!(await quadletFilesDiffer(planned))) return out.debug('Quadlet files unchanged: not validated again');
     await out.step('validate units with podman\'s Quadlet generator', () => validateUnits(podman, planned, spec));

@@ -90,7 +90,6 @@ function adoptFlow(t: Test, install: RenderedInstall): void {
     t.equal(tars.exitCode, 0, 'mirror-registry\'s image tars in the quayRoot', { output: describe(tars) });
     const init = await bootstrapUser(s, OLD);
     t.equal(init.code, '200', 'first user created through mirror-registry\'s bootstrap API', { output: describe(init.r) });
-    const token = init.token;
     t.equal((await login(s, OLD)).exitCode, 0, 'podman login');
     const p = await pushTiny(s, OLD);
     t.equal(p.r.exitCode, 0, 'push', { output: describe(p.r) });
@@ -99,7 +98,7 @@ function adoptFlow(t: Test, install: RenderedInstall): void {
     // mirror-registry turns anonymous access on; a pushed repository is private until its admin makes it public.
     t.equal((await pullDigest(s, OLD, { anonymous: true })).digest, '', 'an anonymous pull of the new (private) repository is refused');
     const pub = await s.run(`curl -s -o /dev/null -w '%{http_code}' --cacert ${caPath(s)} -H "Authorization: Bearer $(cat)" -H content-type:application/json \\
-      --data '{"visibility":"public"}' https://${s.host}/api/v1/repository/${OLD.username}/tiny/changevisibility`, { input: token });
+      --data '{"visibility":"public"}' https://${s.host}/api/v1/repository/${OLD.username}/tiny/changevisibility`, { input: init.token });
     t.equal(pub.stdout.trim(), '200', 'the repository made public with the token the bootstrap API gave', { output: describe(pub) });
     t.equal((await pullDigest(s, OLD, { anonymous: true })).digest, digest, 'anonymous pull of the public repository works');
   });

@@ -2,7 +2,7 @@
 // (a system folder, a file, a folder with someone's files, a port in use, missing or bad input files, a
 // missing image, units podman's generator rejects) exits non-zero with one line naming the flag (or the
 // generator's words), and leaves modes, owners and contents of /, /etc, /opt, /srv and the user's home as they were.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { requireVm, describe, sideBySide } from './guest.js';
 import { asRoot as root, IMG, SCOPES, upCmd, type Scope } from './scopes.js';
 import { fromClean } from './snapshot.js';
@@ -68,19 +68,21 @@ t.test('no install yet in either scope', async t => {
   }
 });
 
+/** Runs a refused command, then asks in the same session what it might have left: quayRoot, units, secrets. */
+async function assertRefused(t: Test, s: Scope, row: Row): Promise<void> {
+  const r = await s.run(`${command(row, s)}; echo "exit=$?"
+    test -e ${s.quayRoot} && echo "left: quayRoot"; ls ${s.quadletDir} 2>/dev/null | grep quay | sed 's/^/left: /'
+    podman secret ls --format '{{.Name}}' | grep mreg- | sed 's/^/left: /'; true`, { timeoutMs: 10 * 60_000 });
+  t.match(r.stdout, new RegExp(`^exit=${row.exit}$`, 'm'), `${s.name}: ${row.what}: exit ${row.exit}`, { output: describe(r) });
+  t.match(r.stderr, row.message, `${s.name}: ${row.what}: the message names the flag and the fix`, { output: describe(r) });
+  t.notMatch(r.stderr, /internal error|\n\s+at /, `${s.name}: ${row.what}: no stack trace`);
+  t.same(r.stdout.split('\n').filter(l => l.startsWith('left: ')), [], `${s.name}: ${row.what}: no quayRoot, units or secrets`);
+  t.same(await changedSinceLast(s), [], `${s.name}: ${row.what}: /, /etc, /opt, /srv and ${HOME} unchanged`);
+}
+
 sideBySide(t, 'each refused mreg up exits non-zero, names the flag, and changes nothing on the host', SCOPES, (t, s) => {
   t.test('every refusal in turn', async t => {
-    for (const row of ROWS) {
-      // The refused run, then in the same session what it might have left: quayRoot, units, secrets.
-      const r = await s.run(`${command(row, s)}; echo "exit=$?"
-        test -e ${s.quayRoot} && echo "left: quayRoot"; ls ${s.quadletDir} 2>/dev/null | grep quay | sed 's/^/left: /'
-        podman secret ls --format '{{.Name}}' | grep mreg- | sed 's/^/left: /'; true`, { timeoutMs: 10 * 60_000 });
-      t.match(r.stdout, new RegExp(`^exit=${row.exit}$`, 'm'), `${s.name}: ${row.what}: exit ${row.exit}`, { output: describe(r) });
-      t.match(r.stderr, row.message, `${s.name}: ${row.what}: the message names the flag and the fix`, { output: describe(r) });
-      t.notMatch(r.stderr, /internal error|\n\s+at /, `${s.name}: ${row.what}: no stack trace`);
-      t.same(r.stdout.split('\n').filter(l => l.startsWith('left: ')), [], `${s.name}: ${row.what}: no quayRoot, units or secrets`);
-      t.same(await changedSinceLast(s), [], `${s.name}: ${row.what}: /, /etc, /opt, /srv and ${HOME} unchanged`);
-    }
+    for (const row of ROWS) await assertRefused(t, s, row);
   });
 });
 
@@ -102,16 +104,8 @@ t.test('podman\'s Quadlet generator rejects a unit: exit 1, the generator\'s wor
     chmod 755 ${REJECTING}; mount --bind ${REJECTING} ${GENERATOR}`);
   if (!t.equal(wrap.exitCode, 0, 'the generator sees an unknown key in quay-app.container', { output: describe(wrap) })) return;
   try {
-    await Promise.all(SCOPES.map(async s => {
-      const r = await s.run(`${upCmd(s)}; echo "exit=$?"
-        test -e ${s.quayRoot} && echo "left: quayRoot"; ls ${s.quadletDir} 2>/dev/null | grep quay | sed 's/^/left: /'
-        podman secret ls --format '{{.Name}}' | grep mreg- | sed 's/^/left: /'; true`, { timeoutMs: 10 * 60_000 });
-      t.match(r.stdout, /^exit=1$/m, `${s.name}: exit 1`, { output: describe(r) });
-      t.match(r.stderr, /podman's Quadlet generator rejected the units:[\s\S]*NotAQuadletKey/, `${s.name}: the generator's own words`, { output: describe(r) });
-      t.notMatch(r.stderr, /internal error|\n\s+at /, `${s.name}: no stack trace`);
-      t.same(r.stdout.split('\n').filter(l => l.startsWith('left: ')), [], `${s.name}: no quayRoot, units or secrets`);
-      t.same(await changedSinceLast(s), [], `${s.name}: /, /etc, /opt, /srv and ${HOME} unchanged`);
-    }));
+    const rejected: Row = { what: 'a unit the generator rejects', args: () => '', exit: 1, message: /podman's Quadlet generator rejected the units:[\s\S]*NotAQuadletKey/ };
+    await Promise.all(SCOPES.map(s => assertRefused(t, s, rejected)));
   } finally {
     await root(`umount ${GENERATOR}; rm -rf /usr/local/lib/mreg-test`);
   }
