@@ -11,7 +11,7 @@ import { outdatedFiles, quadletFilesDiffer, validateUnits } from '../apply/units
 import { allInOrder } from '../concurrent.js';
 import { HostError } from '../errors.js';
 import type { PgVerified } from '../install-spec/pg-version.js';
-import { preflight } from '../install-spec/preflight.js';
+import { preflight } from '../plan/preflight.js';
 import type { Images, InstallSpec } from '../install-spec/spec.js';
 import { ALL_UNITS, storageText, UNITS } from '../model/views.js';
 import { accessRuleChanges, type KeptConfig } from '../plan/config-keep.js';

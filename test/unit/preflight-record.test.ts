@@ -1,7 +1,7 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { PODMAN_SUPPORT } from '../../src/plan/compat.js';
-import { preflight, type PreflightFacts } from '../../src/install-spec/preflight.js';
+import { preflight, type PreflightFacts } from '../../src/plan/preflight.js';
 import { parseRecord, serializeRecord, RECORD_SCHEMA_VERSION, type InstallRecord } from '../../src/install-spec/record.js';
 import type { InstallSpec } from '../../src/install-spec/spec.js';
 

@@ -1,8 +1,8 @@
 // Host checks before any change, collected all at once: errors stop `mreg up`, warnings only inform.
-import type { InstallSpec } from './spec.js';
-import { compareVersions, PODMAN_SUPPORT } from '../plan/compat.js';
-import { podmanTooOld } from '../plan/plan.js';
-import { MIN_PODMAN_4X, usesPodman4Layout } from '../plan/podman4.js';
+import type { InstallSpec } from '../install-spec/spec.js';
+import { compareVersions, PODMAN_SUPPORT } from './compat.js';
+import { podmanTooOld } from './plan.js';
+import { MIN_PODMAN_4X, usesPodman4Layout } from './podman4.js';
 
 export interface PreflightFacts {
   podmanVersion?: readonly [number, number, number];
