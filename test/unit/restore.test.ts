@@ -13,6 +13,8 @@ import { parseRecord, serializeRecord, type InstallRecord } from '../../src/inst
 import type { CommandContext } from '../../src/cli.js';
 import type { UpHooks } from '../../src/commands/up.js';
 import { restoreSteps } from '../../src/plan/restore-steps.js';
+import { clearTheWay } from '../../src/restore/existing.js';
+import { stepLog } from '../../src/ui/step-log.js';
 import { createOutput } from '../../src/ui/output.js';
 import { createFakeHost, fakeContext, recordFile, type FakeHost } from '../support/fake-host.js';
 import { probe, ROOT, runningInstall, UNITS } from '../support/running-install.js';
@@ -65,6 +67,55 @@ for (const [what, removed] of [['a running install', false], ['an install remove
     t.notOk(host.isLocked());
   });
 }
+
+// --force deletes the install here, but only once every place the restore writes into passes: a folder
+// or volume of the backup's that is taken here by something else refuses before the purge, not after it.
+for (const [what, foreign] of [
+  ['a storage folder that holds files of its own', (s: FakeHost['state'], r: InstallRecord) => {
+    s.files['/data/quay/README'] = { content: 'not mreg', mode: 0o644 };
+    r.spec.quayStorage = { kind: 'path', path: '/data/quay' };
+  }],
+  ['a podman volume that is not the install\'s', (s: FakeHost['state'], r: InstallRecord) => {
+    s.volumes.push('other-blobs');
+    r.spec.quayStorage = { kind: 'volume', name: 'other-blobs' };
+  }],
+] as const) {
+  t.test(`restore --force where the backup's storage is ${what} here: refused before the install is deleted`, async t => {
+    const state = runningInstall();
+    const backedUp = parseRecord(state.files[`${ROOT}/mreg-install.json`]!.content, 'record');
+    foreign(state, backedUp);
+    const { archive } = fakeArchive(t, backedUp);
+    const fake = createFakeHost({ probe, state, images: ['q:1', 'p:1', 'r:1'], archive });
+    const podman = fake.podman();
+    const host: FakeHost = { ...fake, podman: () => ({ ...podman, missingImages: podman.missingImages, volumeExists: async (n: string) => fake.state.volumes.includes(n) }) as never };
+    const before = structuredClone(fake.state);
+    const c = fakeContext(host, { force: true });
+
+    const err = await restore({ ...c.ctx, args: [BACKUP] }).then(() => undefined, (e: unknown) => e);
+    t.type(err, UsageError);
+    t.match((err as UsageError).message, /^the backup's quayStorage \/data\/quay: not empty \(README\)|^podman volume other-blobs \(the backup's quayStorage\) exists/);
+    t.equal((err as UsageError).hint, 'nothing was changed');
+    t.same(fake.state, before, 'the install, its units, secrets, volumes and files are all still there');
+    t.same(fake.calls.filter(c => !c.startsWith('remove /tmp/')), ['probe'], 'no port call but the probe and removing its own scratch folder');
+  });
+}
+
+t.test('restore --force of this install\'s own backup: its quayRoot and volumes count as gone, so the install goes and the restore takes them', async t => {
+  const state = runningInstall();
+  const backedUp = parseRecord(state.files[`${ROOT}/mreg-install.json`]!.content, 'record');
+  const fake = createFakeHost({ probe, state });
+  const podman = fake.podman();
+  const host: FakeHost = { ...fake, podman: () => ({ ...podman, volumeExists: async (n: string) => fake.state.volumes.includes(n) }) as never };
+  const c = fakeContext(host, { force: true });
+  const install = await host.findRecordedInstall(probe.scope, probe.home);
+  const run = { out: c.ctx.out, log: stepLog(c.ctx.out), host, probe };
+
+  const taken = await clearTheWay(run, { resuming: false, taken: [], install: install! }, ROOT, backedUp.spec);
+  t.same(run.log.ran, ['replace-install'], 'the install was replaced');
+  t.same(fake.state.volumes, [], 'its volumes went with it');
+  t.notOk(fake.state.files[`${ROOT}/mreg-install.json`], 'and its record');
+  t.ok(Array.isArray(taken));
+});
 
 t.test('a restore onto an empty host: its steps in restoreSteps\' order around up\'s, in one log; the stop\'s line last before the blobs go back', async t => {
   const backedUp = parseRecord(runningInstall().files[`${ROOT}/mreg-install.json`]!.content, 'record');
