@@ -9,8 +9,9 @@ import { checkObjectStorage } from '../apply/object-storage.js';
 import { generateSecrets } from '../apply/secrets-step.js';
 import { outdatedFiles, quadletFilesDiffer, validateUnits } from '../apply/units-step.js';
 import { allInOrder } from '../concurrent.js';
-import { HostError } from '../errors.js';
+import { HostError, UsageError } from '../errors.js';
 import type { PgVerified } from '../install-spec/pg-version.js';
+import type { InstallRecord } from '../install-spec/record.js';
 import { preflight } from '../plan/preflight.js';
 import type { Images, InstallSpec } from '../install-spec/spec.js';
 import { ALL_UNITS, storageText, UNITS } from '../model/views.js';
@@ -18,6 +19,7 @@ import { accessRuleChanges, type KeptConfig } from '../plan/config-keep.js';
 import { factsFor, plan as makePlan } from '../plan/plan.js';
 import { imagesShownRunning, runningUnitFiles } from '../plan/running-images.js';
 import { checksPgData, UP_STEP } from '../plan/up-steps.js';
+import { imageChanges } from '../plan/upgrade-steps.js';
 import type { UpContext } from './run.js';
 
 export interface HostChecked {
@@ -83,7 +85,8 @@ export async function checkHost(c: UpContext, opts: { givenImages: Partial<Image
   // (after loading an archive, which brings the images). The data check is skipped when this
   // install already runs that image.
   const imagesStep = () => out.step('images present', () => requireImages(podman, spec, 'load them with --image-archive FILE, or `podman pull` them on a connected host and `podman save` them here; mreg never pulls (air-gapped)'));
-  const checkPg = checksPgData(spec, previous);
+  // Asked again once an archive named the images it brought.
+  let checkPg = checksPgData(spec, previous);
   const pgStep = async () => (checkPg ? out.step('PostgreSQL data version', () => c.host.inspect(c.target).assertPgMajorCompatible(spec.pgStorage, spec.images.postgres, previous?.pgData, previous?.volumeMountpoints))
     : previous?.pgData);
   let pgData: PgVerified | undefined;
@@ -106,6 +109,8 @@ export async function checkHost(c: UpContext, opts: { givenImages: Partial<Image
   if (spec.imageArchive) {
     await preflightStep();
     spec = await loadArchiveStep(out, podman, spec, spec.imageArchive, opts.givenImages);
+    refuseArchiveSwitch(spec, previous);
+    checkPg = checksPgData(spec, previous);
     await imagesStep();
     pgData = await pgStep();
     await validateStep();
@@ -152,4 +157,17 @@ export async function checkHost(c: UpContext, opts: { givenImages: Partial<Image
   }
 
   return { spec, pgData, lingerEnabledByMreg, shown: shownEarly, config: { text, kept } };
+}
+
+/**
+ * mirror-registry's archive names its images only as it is loaded: on a running install, an archive that
+ * brings other images than the ones it runs is a switch of images, which is upgrade's job (a database
+ * snapshot, a rollback), as the image flags are (install-spec/rerun.ts).
+ */
+function refuseArchiveSwitch(spec: InstallSpec, previous: InstallRecord | undefined): void {
+  if (!previous || previous.removedAt || !spec.imageArchive) return;
+  const switched = imageChanges(previous.spec.images, spec.images);
+  if (switched.length === 0) return;
+  throw new UsageError(`--image-archive ${spec.imageArchive}: holds other images than this install runs (${switched.join('; ')}); switch images with \`mreg upgrade --image-archive ${spec.imageArchive}\`, which rolls back if the new ones are unhealthy`,
+    'nothing was changed but the archive\'s images, now loaded into podman\'s store; to repair the install without switching, leave --image-archive out');
 }
