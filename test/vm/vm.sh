@@ -108,6 +108,10 @@ rm -f /etc/sysctl.d/30-ceph-osd.conf
 IN
   for d in root home/mreg; do install -d -m 700 "$R/$d/.ssh"; cp "$STAGE/id_ed25519.pub" "$R/$d/.ssh/authorized_keys"; done
   chroot "$R" chown -R mreg:mreg /home/mreg/.ssh
+  # Room for the side-by-side suites' concurrent commands on one multiplexed connection (default 10).
+  # In the image, not set at boot: `systemctl reload ssh` there re-executes sshd, and a connection made
+  # in that window through QEMU's port forward closes at once (a cold build's provisioning failed so).
+  echo "MaxSessions 200" >"$R/etc/ssh/sshd_config.d/mreg-test-mux.conf"
   # build contexts + rootfs tar for the provisioning boot (deleted there once imported)
   mkdir -p "$R/opt/mreg-images"
   cp -r "$IMAGES"/. "$R/opt/mreg-images/"
@@ -291,9 +295,6 @@ boot() { # $1 disk, $2 format; kernel, initrd and key come from $VMKEYDIR
     if awk -v a="$t0" -v b="$(ts)" -v m="${BOOT_TIMEOUT:-300}" 'BEGIN{exit !(b-a>m)}'; then
       console_tail; kill "$(qemu_pid)" 2>/dev/null || true; die "no ssh after ${BOOT_TIMEOUT:-300}s"; fi
   done
-  # Room for the side-by-side suites' concurrent commands on one multiplexed connection (default 10).
-  gssh root@127.0.0.1 'echo "MaxSessions 200" >/etc/ssh/sshd_config.d/mreg-test-mux.conf && systemctl reload ssh' ||
-    log "could not raise sshd's MaxSessions"
   # ssh comes up before the boot is over; let systemd finish (degraded is fine, it is reported)
   local st; st=$(gssh root@127.0.0.1 'timeout 120 systemctl is-system-running --wait' 2>/dev/null || true)
   [ "$st" = running ] || log "system state: ${st:-unknown} ($(gssh root@127.0.0.1 'systemctl --failed --plain --no-legend | cut -d" " -f1 | xargs' 2>/dev/null))"
