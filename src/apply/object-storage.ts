@@ -28,13 +28,17 @@ export async function s3TargetOf(s: ObjectStorage): Promise<S3Target> {
   return { endpoint: s.endpoint, bucket: s.bucket, keys: s.keys ?? await readS3Keys(s.credentialsFile), ...(ca ? { ca } : {}) };
 }
 
-/** up's check before its first change: the bucket answers, and Quay's writes would work. Returns whether mreg created it. */
-export async function checkObjectStorage(s: ObjectStorage, createBucket: boolean): Promise<boolean> {
-  const result = await checkBucket(await s3TargetOf(s), s.prefix, createBucket);
+/**
+ * The check before a command's first change: the bucket answers, and Quay's writes would work. Resolves
+ * with what mreg found or did: `created` (--s3CreateBucket), or, `readOnly` (a dry run, which writes
+ * nothing), `missing` where --s3CreateBucket would create it.
+ */
+export async function checkObjectStorage(s: ObjectStorage, createBucket: boolean, readOnly = false): Promise<'found' | 'created' | 'missing'> {
+  const result = await checkBucket(await s3TargetOf(s), s.prefix, createBucket, readOnly);
   if (!result.ok) {
     throw new HostError(`object storage ${s.endpoint} bucket ${s.bucket}: could not ${result.step}: ${result.why}`, `${result.fix}; nothing was changed`);
   }
-  return result.created;
+  return result.created ? 'created' : result.missing ? 'missing' : 'found';
 }
 
 /** status: why the bucket does not answer to the install's key pair, or undefined when it does. */

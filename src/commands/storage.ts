@@ -32,7 +32,9 @@ export async function storage(ctx: CommandContext): Promise<void> {
   const release = await lockAsRead(host, probe, { quayRoot: layout.root, record }, 'mreg storage migrate');
   let released = false;
   try {
-    await out.step(`object storage ${storageText(to)}`, () => checkObjectStorage(to, createBucket));
+    const bucket = await out.step(`object storage ${storageText(to)}`, () => checkObjectStorage(to, createBucket, flags.dryRun === true));
+    if (bucket === 'created') out.info(`    created bucket ${to.bucket}`);
+    if (bucket === 'missing') out.info(`    bucket ${to.bucket} does not exist; the migrate creates it (--s3CreateBucket)`);
     log.did(S.objectStorage);
     const first = await out.step(`compare ${m.root} with the bucket`, () => planCopy(m.root, probe.scope, m.s3, to.prefix));
     log.did(S.compare);

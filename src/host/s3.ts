@@ -54,15 +54,17 @@ export function s3Request(t: S3Target, method: string, key: string, body: string
 }
 
 export type S3Check =
-  | { ok: true; created: boolean }
+  /** `missing`: a read-only check found no bucket, which --s3CreateBucket would create. */
+  | { ok: true; created: boolean; missing?: true }
   | { ok: false; step: string; why: string; fix: string };
 
 /**
  * What Quay needs of the bucket, in the order a user can fix it: the endpoint answers (TLS included),
  * the key pair is accepted, the bucket exists (or is made with `create`), and an object can be
- * written, read back and deleted under the prefix.
+ * written, read back and deleted under the prefix. `readOnly` (a dry run): the answers only, nothing
+ * created or written.
  */
-export async function checkBucket(t: S3Target, prefix: string, create: boolean): Promise<S3Check> {
+export async function checkBucket(t: S3Target, prefix: string, create: boolean, readOnly = false): Promise<S3Check> {
   const fail = (step: string, why: string, fix: string): S3Check => ({ ok: false, step, why, fix });
   const explain = (a: S3Answer) => `HTTP ${a.status}${a.code ? ` ${a.code}` : ''}`;
   let head: S3Answer;
@@ -79,12 +81,15 @@ export async function checkBucket(t: S3Target, prefix: string, create: boolean):
   let created = false;
   if (head.status === 404) {
     if (!create) return fail('find the bucket', `bucket ${t.bucket} does not exist`, `create it, or pass --s3CreateBucket to have mreg create it`);
+    if (readOnly) return { ok: true, created: false, missing: true };
     const made = await s3Request(t, 'PUT', '');
     if (made.status !== 200) return fail('create the bucket', explain(made), 'create the bucket with the object store\'s own tools');
     created = true;
   } else if (head.status !== 200) {
     return fail('find the bucket', `${explain(head)} for bucket ${t.bucket}`, 'check --s3Endpoint and the bucket name');
   }
+  // A dry run writes nothing, not even the test object.
+  if (readOnly) return { ok: true, created: false };
   const key = `${prefix ? `${prefix}/` : ''}.mreg-check-${randomBytes(6).toString('hex')}`;
   const content = `mreg write check ${new Date().toISOString()}\n`;
   const put = await s3Request(t, 'PUT', key, content);

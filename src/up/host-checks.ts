@@ -134,7 +134,7 @@ export async function checkHost(c: UpContext, opts: { givenImages: Partial<Image
   const s3 = spec.quayStorage;
   if (s3.kind === 's3') {
     const created = await out.step(`object storage ${storageText(s3)}`, () => checkObjectStorage(s3, opts.createBucket));
-    if (created) out.info(`    created bucket ${s3.bucket}`);
+    if (created === 'created') out.info(`    created bucket ${s3.bucket}`);
     did(S.objectStorage);
   }
 

@@ -61,7 +61,17 @@ t.test('--dry-run --json: the plan ({id, text}) of migrateSteps, and nothing cop
   t.same(result.plan?.map(s => s.id), ['object-storage', 'compare-bucket', 'migrate-scratch', 'copy-blobs', 'stop-unit:quay-app.service', 'copy-changed', 'record-bucket', 'up']);
   t.match(result.plan?.[3]?.text, /^copy those files into s3:\/\/quay-blobs\/mirror/);
   t.equal(result.toCopy, 1, 'the one blob to copy');
-  t.same([...s3.objects.keys()].filter(k => !k.includes('mreg-check')), [], 'no blob copied');
+  t.same(s3.log.filter(l => !/^(HEAD|GET) /.test(l)), [], 'only reads of the bucket: no blob, no test object');
+  t.same(host.calls, [], 'no change on the host');
+});
+
+t.test('--dry-run with --s3CreateBucket and no bucket: says the run creates it, and does not', async t => {
+  const { host, s3, run } = await setUp(t);
+  const { stderr, stdout } = await run({ dryRun: true, to: 's3://new-blobs/mirror', s3CreateBucket: true }, false);
+  t.match(stderr, '    bucket new-blobs does not exist; the migrate creates it (--s3CreateBucket)\n');
+  t.match(stdout, /^mreg storage migrate --dry-run: .*; nothing changed\n$/);
+  t.notOk(s3.buckets.has('new-blobs'), 'no bucket made');
+  t.same(s3.log.filter(l => !/^(HEAD|GET) /.test(l)), [], 'only reads');
   t.same(host.calls, [], 'no change on the host');
 });
 
