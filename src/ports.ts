@@ -91,7 +91,7 @@ export function createHostPorts(opts: { env: NodeJS.ProcessEnv; out: Output }): 
         podman: (podman ??= createPodman({ verbose: opts.out.verbose, log: opts.out.debug })),
         files,
         disableLinger,
-        giveBackDir: (dir, only) => giveBackDir(dir, who.scope, who, only),
+        giveBackDir: (dir, only, spare) => giveBackDir(dir, who.scope, who, only, spare),
         journalTail: unit => journalTail(unit, who.scope),
         removeTree: path => removeTree(path, who.scope),
       };

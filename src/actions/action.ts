@@ -12,8 +12,11 @@ export type ActionBody =
   | { kind: 'remove-secret'; name: string }
   | { kind: 'remove-volume'; name: string }
   | { kind: 'disable-linger'; uid: number; user: string }
-  /** `only`: the names a container writes at the folder's top; anything else in it stays, and so does the folder. */
-  | { kind: 'give-back-dir'; dir: TakenDir; only?: readonly string[] }
+  /**
+   * `only`: the names a container writes at the folder's top; anything else in it stays, and so does the folder.
+   * `spare`: top-level names that stay whatever else goes (a storage folder inside it, given back on its own).
+   */
+  | { kind: 'give-back-dir'; dir: TakenDir; only?: readonly string[]; spare?: readonly string[] }
   /** Changes nothing: says what stays; `warn` repeats it as a warning when run. */
   | { kind: 'keep'; what: string; warn?: boolean }
   | { kind: 'write-record'; path: string; record: InstallRecord };
@@ -55,7 +58,7 @@ export function describeAction(a: ActionBody): string {
     case 'remove-volume': return `DELETE podman volume ${a.name}`;
     case 'disable-linger': return `disable linger for ${a.user} (mreg enabled it)`;
     case 'give-back-dir': {
-      const what = a.only ? `DELETE ${a.only.join(', ')} in ${a.dir.path}` : undefined;
+      const what = a.only ? `DELETE ${a.only.join(', ')} in ${a.dir.path}` : a.spare ? `DELETE all but ${a.spare.join(', ')} in ${a.dir.path}` : undefined;
       if (a.dir.createdFrom !== undefined) return what ? `${what}, then the folder if nothing else is in it` : `DELETE ${a.dir.path}`;
       if (a.dir.adopted) return `${what ?? `EMPTY ${a.dir.path}`} (mirror-registry's folder before mreg; it stays)`;
       return what ? `${what} (it was empty when mreg took it; it stays)` : `EMPTY ${a.dir.path} (it was empty when mreg took it; it stays)`;

@@ -83,7 +83,7 @@ async function runAction(a: Action, ports: ActionPorts, opts: ExecuteOptions): P
     case 'remove-volume': return ports.podman.volumeRemove(a.name);
     case 'disable-linger': return ports.disableLinger(a.uid);
     case 'give-back-dir': {
-      const left = await ports.giveBackDir(a.dir, a.only);
+      const left = await ports.giveBackDir(a.dir, a.only, a.spare);
       if (left.length > 0) opts.out.warn(`kept ${a.dir.path}: it holds ${left.length} entr${left.length === 1 ? 'y' : 'ies'} mreg did not write (${left.slice(0, 3).join(', ')}${left.length > 3 ? ', …' : ''})`);
       return;
     }

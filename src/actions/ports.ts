@@ -44,9 +44,10 @@ export interface ActionPorts {
   disableLinger(uid: number): Promise<void>;
   /**
    * host/storage.ts giveBackDir for this scope and user; a missing folder is already given back. With
-   * `only`, just those top-level names go; resolves with the names left in the folder (lost+found aside).
+   * `only`, just those top-level names go; with `spare`, all but those; resolves with the names left in the
+   * folder (lost+found aside).
    */
-  giveBackDir(dir: TakenDir, only?: readonly string[]): Promise<string[]>;
+  giveBackDir(dir: TakenDir, only?: readonly string[], spare?: readonly string[]): Promise<string[]>;
   /** The unit's last journal lines; never rejects (it runs while reporting another error). */
   journalTail(unit: string): Promise<string[]>;
   /** rm -rf of a tree the scope's containers wrote (rootless: inside the user namespace); a missing path is not an error. */

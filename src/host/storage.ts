@@ -133,13 +133,18 @@ export async function checkPrivateModes(paths: { path: string; maxMode: number }
  * only if nothing else is left in it. Resolves with the names left. Rootless, the container-owned files
  * need the user namespace.
  */
-export async function giveBackDir(d: TakenDir, scope: Scope, ids: { uid: number; gid: number }, only?: readonly string[]): Promise<string[]> {
+export async function giveBackDir(d: TakenDir, scope: Scope, ids: { uid: number; gid: number }, only?: readonly string[],
+  spare?: readonly string[]): Promise<string[]> {
   if (!(await pathExists(d.path))) return [];
   const top = ['find', d.path, '-mindepth', '1', '-maxdepth', '1'];
   let left: string[] = [];
-  if (only) {
-    const names = only.flatMap((n, i) => [...(i > 0 ? ['-o'] : []), '-name', n]);
-    await runInScope(scope, [...top, '(', ...names, ')', '-exec', 'rm', '-rf', '--one-file-system', '--', '{}', '+'], `deleting what the container wrote in ${d.path}`);
+  if (only || spare) {
+    // find's -name takes a pattern: a folder's own name is matched as it is.
+    const literal = (n: string) => n.replace(/[[\]*?\\]/g, '\\$&');
+    const names = only ? ['(', ...only.flatMap((n, i) => [...(i > 0 ? ['-o'] : []), '-name', n]), ')']
+      : ['!', '-name', 'lost+found', ...spare!.flatMap(n => ['!', '-name', literal(n)])];
+    await runInScope(scope, [...top, ...names, '-exec', 'rm', '-rf', '--one-file-system', '--', '{}', '+'],
+      only ? `deleting what the container wrote in ${d.path}` : `deleting all but ${spare!.join(', ')} in ${d.path}`);
     const r = await runInScope(scope, [...top, '!', '-name', 'lost+found', '-printf', '%f\\n'], `listing ${d.path}`);
     left = String(r.stdout).split('\n').filter(Boolean).sort();
   }
@@ -152,7 +157,7 @@ export async function giveBackDir(d: TakenDir, scope: Scope, ids: { uid: number;
     }
     return [];
   }
-  if (!only) await runInScope(scope, [...top, '!', '-name', 'lost+found', '-exec', 'rm', '-rf', '--one-file-system', '--', '{}', '+'], `emptying ${d.path}`);
+  if (!only && !spare) await runInScope(scope, [...top, '!', '-name', 'lost+found', '-exec', 'rm', '-rf', '--one-file-system', '--', '{}', '+'], `emptying ${d.path}`);
   // Rootless, the user's own uid is 0 inside the namespace.
   const owner = (id: number | undefined, mine: number) => (id === undefined ? undefined : scope === 'rootless' && id === mine ? 0 : id);
   const u = owner(d.uid, ids.uid);

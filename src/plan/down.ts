@@ -87,9 +87,13 @@ function purgeData(record: InstallRecord, root: string, facts: DownInput['facts'
     ...STORAGE_MOUNTS.filter(m => { const s = record.spec[m.spec]; return s.kind === 'path' && s.path === path; }),
     ...(record.migratedFrom?.kind === 'path' && record.migratedFrom.path === path ? [COMPONENTS.app.storage] : []),
   ].flatMap(m => m.writes);
+  // A storage folder inside quayRoot (mirror-registry 1.2 kept its data there) is given back on its own
+  // terms above: quayRoot's delete spares it, and quayRoot stays while it holds anything.
+  const nested = [...new Set(paths.filter(p => p.startsWith(`${root}/`)).map(p => p.slice(root.length + 1).split('/')[0]!))].sort();
   const giveBack = (dir: TakenDir) => {
     const only = dir.path === root ? [] : [...new Set(writes(dir.path))];
-    return action({ kind: 'give-back-dir', dir, ...(only.length ? { only } : {}) }, progress);
+    const spare = dir.path === root ? nested : [];
+    return action({ kind: 'give-back-dir', dir, ...(only.length ? { only } : {}), ...(spare.length ? { spare } : {}) }, progress);
   };
   return [
     ...storages.flatMap(s => (s.kind === 'volume' ? [action({ kind: 'remove-volume', name: s.name }, progress)] : [])),

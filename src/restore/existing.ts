@@ -65,8 +65,11 @@ export async function clearTheWay(run: RestoreRun, e: Existing, quayRoot: string
 function afterPurge(path: string, state: DirState, purge: readonly Action[]): DirState {
   for (const a of purge) {
     if (a.kind !== 'give-back-dir') continue;
-    if (a.dir.path === path && state.kind === 'dir') return { ...state, entries: a.only ? state.entries.filter(n => !a.only!.includes(n)) : [] };
-    if (!a.only && path.startsWith(`${a.dir.path}/`)) return { kind: 'missing', firstMissing: path };
+    if (a.dir.path === path && state.kind === 'dir') {
+      return { ...state, entries: a.only ? state.entries.filter(n => !a.only!.includes(n)) : state.entries.filter(n => a.spare?.includes(n)) };
+    }
+    const top = path.slice(a.dir.path.length + 1).split('/')[0]!;
+    if (!a.only && path.startsWith(`${a.dir.path}/`) && !a.spare?.includes(top)) return { kind: 'missing', firstMissing: path };
   }
   return state;
 }

@@ -154,14 +154,14 @@ export function createFakeHost(opts: FakeHostOptions): FakeHost {
       },
     },
     async disableLinger() { call('disableLinger'); state.linger = false; },
-    async giveBackDir(d: TakenDir, only?: readonly string[]) {
+    async giveBackDir(d: TakenDir, only?: readonly string[], spare?: readonly string[]) {
       call('giveBackDir', d.path);
       if (!state.dirs[d.path]) return [];
       const top = (p: string) => p.slice(d.path.length + 1).split('/')[0]!;
       const inside = () => [...Object.keys(state.files), ...Object.keys(state.dirs)].filter(p => p.startsWith(`${d.path}/`));
       let left: string[] = [];
-      if (only) {
-        for (const p of inside()) if (only.includes(top(p))) removeTree(p);
+      if (only || spare) {
+        for (const p of inside()) if (only ? only.includes(top(p)) : top(p) !== 'lost+found' && !spare!.includes(top(p))) removeTree(p);
         left = [...new Set(inside().map(top))].filter(n => n !== 'lost+found').sort();
       }
       if (d.createdFrom !== undefined) {
@@ -174,7 +174,7 @@ export function createFakeHost(opts: FakeHostOptions): FakeHost {
         }
         return [];
       }
-      if (!only) for (const p of inside()) if (top(p) !== 'lost+found') removeTree(p);
+      if (!only && !spare) for (const p of inside()) if (top(p) !== 'lost+found') removeTree(p);
       const dir = state.dirs[d.path]!;
       state.dirs[d.path] = { mode: d.mode ?? dir.mode, uid: d.uid ?? dir.uid, gid: d.gid ?? dir.gid };
       return left;

@@ -292,3 +292,29 @@ t.test('--purge of an adopted install on folders: what the containers wrote goes
   t.same([q, pg, ROOT].map(d => host.state.dirs[d]), [{ mode: 0o755, uid: 100000, gid: 100000 }, { mode: 0o700, uid: 100025, gid: 100025 }, { mode: 0o700, uid: 1000, gid: 1000 }], 'the folders stay as they were');
   t.ok(host.state.dirs['/data/quay'], 'their parent is untouched');
 });
+
+t.test('--purge of an adopted 1.2 install, its data inside quayRoot: quayRoot\'s delete spares the storage folders, and what an admin put there stays', async t => {
+  const q = `${ROOT}/quay-storage`;
+  const pg = `${ROOT}/pg-data`;
+  const spec = { quayRoot: ROOT, quayStorage: { kind: 'path' as const, path: q }, pgStorage: { kind: 'path' as const, path: pg } };
+  const takenDirs = adoptedTakenDirs(spec as InstallSpec, true);
+  const state = runningInstall({ quayStorage: spec.quayStorage, pgStorage: spec.pgStorage, takenDirs,
+    dirs: { [q]: { mode: 0o755, uid: 100000, gid: 100000 }, [pg]: { mode: 0o700, uid: 100025, gid: 100025 } },
+    extraFiles: [`${q}/sha256/ab/abcd`, `${q}/admin-notes.txt`, `${pg}/userdata/PG_VERSION`] });
+  const plan = planDown({ record: parseRecord(state.files[`${ROOT}/mreg-install.json`]!.content, 'r'), layout: quayRootLayout(ROOT), facts: probe, purge: true, quayRootGiven: false });
+  t.same(plan.actions.filter(a => a.progress === 'delete data (--purge)').map(describeAction), [
+    `DELETE sha256, uploads, sharedimages, _verify, exportedactionlogs, docker in ${q} (mirror-registry's folder before mreg; it stays)`,
+    `DELETE userdata in ${pg} (mirror-registry's folder before mreg; it stays)`,
+    `remove ${POINTER}`,
+    `DELETE all but pg-data, quay-storage in ${ROOT}, then the folder if nothing else is in it`,
+  ], 'the dry run says quayRoot keeps the storage folders');
+  const host = createFakeHost({ probe, state });
+  const c = await runDown(host, { purge: true, yes: true });
+  t.ok(host.state.files[`${q}/admin-notes.txt`], 'the admin\'s file is still there');
+  t.notOk(host.state.files[`${q}/sha256/ab/abcd`], 'the blobs are gone');
+  t.notOk(host.state.files[`${pg}/userdata/PG_VERSION`], 'the database is gone');
+  t.same(Object.keys(host.state.files).filter(f => f.startsWith(`${ROOT}/`)), [`${q}/admin-notes.txt`], 'nothing else of quayRoot');
+  t.ok(host.state.dirs[pg], 'mirror-registry\'s database folder stays, empty');
+  t.match(c.stderr(), `kept ${q}: it holds 1 entry mreg did not write (admin-notes.txt)`);
+  t.match(c.stderr(), `kept ${ROOT}: it holds 2 entries mreg did not write (pg-data, quay-storage)`);
+});
