@@ -1,5 +1,6 @@
 // `mreg up` over an existing install (pure): flags left out come from the install record, and a flag
 // that disagrees with it is either a change up makes on purpose (named) or refused with the way to do it.
+import { DEFAULT_PORT } from './defaults.js';
 import type { RawUpFlags } from './options.js';
 import type { InstallRecord } from './record.js';
 import type { InstallSpec, QuayStorage } from './spec.js';
@@ -19,7 +20,9 @@ const storageFlag = (s: QuayStorage) => (s.kind === 'volume' ? s.name : s.kind =
 export function withRecordedFlags(raw: RawUpFlags, rec: RecordedSpec, layout: QuayRootLayout): RawUpFlags {
   const out: RawUpFlags = { ...raw };
   out.quayRoot ??= rec.quayRoot;
-  out.quayHostname ??= `${rec.hostname}:${rec.port}`;
+  // A new name alone keeps the recorded port: the clients' port changes only when the flag says so.
+  out.quayHostname = raw.quayHostname === undefined ? `${rec.hostname}:${rec.port}`
+    : raw.quayHostname.includes(':') || rec.port === DEFAULT_PORT ? raw.quayHostname : `${raw.quayHostname}:${rec.port}`;
   if (out.quayStorage === undefined && rec.quayStorage.kind === 's3') {
     out.s3Endpoint ??= rec.quayStorage.endpoint;
     out.s3CredentialsFile ??= rec.quayStorage.credentialsFile;

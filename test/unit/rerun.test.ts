@@ -49,11 +49,6 @@ t.test('the pod\'s infra image: kept from the record when left out, a change up 
   t.throws(() => parseUpOptions({ infraImage: 'pause' }, env), /--infraImage pause: not a fully qualified image reference/);
 });
 
-t.test('a new hostname is a change up names before it makes it', async t => {
-  const spec = parseUpOptions(withRecordedFlags({ quayHostname: 'new.example.com' }, rec, layout), env);
-  t.same(reviewRerun(spec, rec, true, undefined).changes, ['--quayHostname: reg.example.com:9443 → new.example.com:8443 (new server certificate, quay-app restarts; clients must use the new name)']);
-});
-
 t.test('--quayRoot is read by the same rules in every command (status, down, upgrade, cert find installs with it)', async t => {
   const { parseQuayRootFlag } = await import('../../src/install-spec/options.js');
   const { locateQuayRoot } = await import('../../src/apply/install-lookup.js');
@@ -61,4 +56,16 @@ t.test('--quayRoot is read by the same rules in every command (status, down, upg
   await t.rejects(locateQuayRoot({ quayRoot: 'rel/dir' }, 'rootless', '/home/u'), { message: /^--quayRoot rel\/dir: relative path; give an absolute path/ });
   await t.rejects(locateQuayRoot({ quayRoot: '/srv/a b' }, 'rootful', '/root'), { message: /--quayRoot "\/srv\/a b": contains " "/ });
   t.throws(() => parseQuayRootFlag(true, { scope: 'rootful', home: '/root', fqdn: '' }), { message: /--quayRoot: needs a value/ });
+});
+
+t.test('a new hostname is a change up names before it makes it; without a port it keeps the recorded one (until 2026-12-06 it became 8443)', async t => {
+  const renamed = parseUpOptions(withRecordedFlags({ quayHostname: 'new.example.com' }, rec, layout), env);
+  t.same([renamed.hostname, renamed.port], ['new.example.com', 9443]);
+  t.same(reviewRerun(renamed, rec, true, undefined).changes, [
+    '--quayHostname: reg.example.com:9443 → new.example.com:9443 (new server certificate, quay-app restarts; clients must use the new name)',
+  ]);
+  const moved = parseUpOptions(withRecordedFlags({ quayHostname: 'reg.example.com:8443' }, rec, layout), env);
+  t.same([moved.hostname, moved.port], ['reg.example.com', 8443], 'an explicit port is taken');
+  const same = parseUpOptions(withRecordedFlags({ quayHostname: 'reg.example.com' }, rec, layout), env);
+  t.same(reviewRerun(same, rec, true, undefined).changes, [], 'the recorded name alone: nothing changes');
 });
