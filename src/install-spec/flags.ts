@@ -14,12 +14,16 @@ export function stringFlag(flags: Record<string, unknown>, key: string, command:
 }
 
 const DEFAULT_TIMEOUT_S = HEALTH_TIMEOUT_MS / 1000;
+/** A day: longer than any start, and far below the 2^31-1 ms a Node timer takes (a longer one fires at once). */
+export const MAX_TIMEOUT_S = 86_400;
 
-/** --timeout in ms; UsageError unless a whole number of seconds > 0. */
+/** --timeout in ms; UsageError unless a whole number of seconds from 1 to MAX_TIMEOUT_S. */
 export function parseTimeout(value: unknown): number {
   if (value === undefined) return DEFAULT_TIMEOUT_S * 1000;
   const s = String(value);
-  if (!/^\d+$/.test(s) || Number(s) <= 0) throw new UsageError(`--timeout ${s}: must be a whole number of seconds greater than 0; e.g. --timeout ${DEFAULT_TIMEOUT_S}`);
+  if (!/^\d+$/.test(s) || Number(s) <= 0 || Number(s) > MAX_TIMEOUT_S) {
+    throw new UsageError(`--timeout ${s}: must be a whole number of seconds from 1 to ${MAX_TIMEOUT_S} (a day); e.g. --timeout ${DEFAULT_TIMEOUT_S}`);
+  }
   return Number(s) * 1000;
 }
 

@@ -70,7 +70,9 @@ t.test('servicesToRestart: only the services of changed files, in start order', 
 t.test('parseTimeout: seconds → ms, default 600 s, bad values are usage errors', async t => {
   t.equal(parseTimeout(undefined), 600_000);
   t.equal(parseTimeout('90'), 90_000);
-  for (const bad of ['0', '-5', '1.5', 'soon', '']) t.throws(() => parseTimeout(bad), UsageError, bad);
+  t.equal(parseTimeout('86400'), 86_400_000, 'a day, the most');
+  // Above 2^31-1 ms a Node timer fires at once: an upgrade would roll back as soon as it wrote its files.
+  for (const bad of ['0', '-5', '1.5', 'soon', '', '86401', '2147484', '9'.repeat(400)]) t.throws(() => parseTimeout(bad), UsageError, bad);
 });
 
 t.test('diffLines and unifiedDiff', async t => {
