@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import type { CommandContext } from '../cli.js';
 import { UsageError } from '../errors.js';
 import { BACKUP_STEP } from '../plan/backup-steps.js';
+import { checkQuayRootForTarget } from '../remote/on-target.js';
 import { sizeText } from '../ui/bytes.js';
 import { stepLog } from '../ui/step-log.js';
 import { checkTarget, defaultName, writeComplete } from './target.js';
@@ -18,6 +19,7 @@ export async function backupFromTarget(ctx: CommandContext, passphraseFile: stri
   const { remoteTarget, runRemote } = await import('../remote/run.js');
   const target = await remoteTarget(flags);
   if (!target) return false;
+  checkQuayRootForTarget(flags, target.hostname);
   if (flags.since !== undefined || passphraseFile !== undefined) {
     throw new UsageError(`${flags.since !== undefined ? '--since' : '--passphrase-file'} with -H is not supported yet: the previous backup and the passphrase are on this host`,
       `stream it instead: mreg backup -H ${target.hostname} - | gpg --symmetric > FILE, or run mreg backup on ${target.hostname}`);

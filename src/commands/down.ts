@@ -6,14 +6,15 @@ import { executeLocked } from '../actions/execute.js';
 import type { CommandContext } from '../cli.js';
 import { UsageError } from '../errors.js';
 import { planDown } from '../plan/down.js';
-import { runOnTarget } from '../remote/on-target.js';
+import { checkQuayRootForTarget, runOnTarget } from '../remote/on-target.js';
 
 export async function down(ctx: CommandContext): Promise<void> {
   const { out, flags, host } = ctx;
   const purge = Boolean(flags.purge);
   const yes = Boolean(flags.yes || flags.autoApprove);
   // Another host: a --purge is confirmed here (ssh has no terminal for the question), then runs there with --yes.
-  if (await runOnTarget('down', ctx, purge && !yes ? { confirm: h => confirmPurge(ctx, [`the registry's quayRoot and storage on ${h}`]) } : {})) return;
+  const check = (h: string) => checkQuayRootForTarget(flags, h);
+  if (await runOnTarget('down', ctx, purge && !yes ? { check, confirm: h => confirmPurge(ctx, [`the registry's quayRoot and storage on ${h}`]) } : { check })) return;
   // Only who runs it: down asks podman and logind nothing before it stops the units.
   const probe = host.identify();
   const { layout, record } = await host.findInstall(flags, probe.scope, probe.home);

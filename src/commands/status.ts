@@ -3,7 +3,7 @@
 import type { CommandContext } from '../cli.js';
 import { UnhealthyError } from '../errors.js';
 import { systemctlCommand } from '../model/scope.js';
-import { runOnTarget } from '../remote/on-target.js';
+import { checkQuayRootForTarget, runOnTarget } from '../remote/on-target.js';
 import { readStatus } from '../status/read.js';
 import { statusReport } from '../status/report.js';
 import { printStatus } from '../ui/status-print.js';
@@ -12,7 +12,7 @@ export type { StatusReport } from '../status/report.js';
 
 export async function status(ctx: CommandContext): Promise<void> {
   const { out, flags } = ctx;
-  if (await runOnTarget('status', ctx)) return;
+  if (await runOnTarget('status', ctx, { check: h => checkQuayRootForTarget(flags, h) })) return;
   const probe = ctx.host.identify();
   const { layout, record } = await ctx.host.findInstall(flags, probe.scope, probe.home);
   if (record.removedAt) {

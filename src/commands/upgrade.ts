@@ -19,7 +19,7 @@ import { printUpgradePlan, reportNothingToChange, reportUpgraded } from '../ui/u
 import { planFiles } from '../upgrade/files.js';
 import { loadAndCheckImages } from '../upgrade/images.js';
 import { readInstall } from '../upgrade/read.js';
-import { upgradedRecord } from '../upgrade/spec.js';
+import { checkUpgradeFlagsForTarget, upgradedRecord } from '../upgrade/spec.js';
 import { switchOver } from '../upgrade/switch.js';
 import { upgradeCertAlias } from './cert.js';
 
@@ -29,7 +29,7 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
   if (flags.fromMirrorRegistry) { await (await import('./adopt.js')).adopt(ctx); return; }
   if (await upgradeCertAlias(ctx)) return; // --sslCert/--sslKey: same as mreg cert rotate
   const timeoutMs = parseTimeout(flags.timeout);
-  if (await runOnTarget('upgrade', ctx)) return;
+  if (await runOnTarget('upgrade', ctx, { check: h => checkUpgradeFlagsForTarget(flags, h) })) return;
   const f = await readInstall(ctx);
   const { record, layout, podman } = f;
   if (flags.dryRun) {

@@ -2,6 +2,7 @@
 // The runner (run.ts) is loaded only when another host is named.
 import type { CommandContext } from '../cli.js';
 import { UsageError } from '../errors.js';
+import { parseQuayRootFlag } from '../install-spec/options.js';
 import type { RemoteCommand } from './argv.js';
 
 const LOCAL = new Set(['localhost', '127.0.0.1', '::1']);
@@ -30,6 +31,11 @@ export async function runOnTarget(command: RemoteCommand, ctx: CommandContext,
   if (hooks.confirm) await hooks.confirm(target.hostname);
   await runRemote(command, target, ctx, { confirmed: hooks.confirm !== undefined });
   return true;
+}
+
+/** --quayRoot as the target's mreg will read it (status, down, upgrade, backup): exit 2 here, before any ssh. */
+export function checkQuayRootForTarget(flags: Record<string, unknown>, host: string): void {
+  if (flags.quayRoot !== undefined) parseQuayRootFlag(flags.quayRoot, remoteOptionEnv(flags, host));
 }
 
 /** How the target's mreg will see the flags (root there is rootful), for checking them here. */

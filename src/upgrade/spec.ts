@@ -4,6 +4,7 @@ import { stringFlag } from '../install-spec/flags.js';
 import { parseUpOptions } from '../install-spec/options.js';
 import type { InstallRecord } from '../install-spec/record.js';
 import type { InstallSpec } from '../install-spec/spec.js';
+import { checkQuayRootForTarget, remoteOptionEnv } from '../remote/on-target.js';
 import { VERSION } from '../version.js';
 
 /**
@@ -22,6 +23,15 @@ export function upgradeSpec(record: InstallRecord, flags: Record<string, unknown
   delete spec.imageArchive;
   if (parsed.imageArchive) spec.imageArchive = parsed.imageArchive;
   return spec;
+}
+
+/** upgrade -H HOST: --quayRoot and the image flags checked here as that host's mreg will (--timeout already was). */
+export function checkUpgradeFlagsForTarget(flags: Record<string, unknown>, host: string): void {
+  checkQuayRootForTarget(flags, host);
+  const given = (k: string) => stringFlag(flags, k, 'upgrade');
+  // Only the images are judged: the name stands in for the install's recorded one there.
+  parseUpOptions({ quayHostname: 'registry.example.com', quayImage: given('quayImage'), pgImage: given('pgImage'), redisImage: given('redisImage') },
+    remoteOptionEnv(flags, host));
 }
 
 /** The record once upgraded at `now`: the images the registry now runs (and the archive they came from), and the PostgreSQL data check. */

@@ -222,6 +222,9 @@ const USAGE_ERRORS: Array<[string[], string]> = [
   [['up', '--dry-run', '--quayHostname=a.example.com', '--quayHostname=b.example.com'], '--quayHostname was given more than once'],
   [['up', '--dry-run', '--dry-run', '--quayHostname', HOSTNAME], '--dry-run was given more than once'],
   [['status', '-c', '--no-color'], '--no-color (or -c) was given more than once'],
+  // -H: flags are checked here, as the target's mreg will read them, before any ssh (the man pages say so).
+  ...(['status', 'down', 'upgrade', 'backup'] as const).map(c => [[c, '-H', 'other.example.invalid', '--quayRoot', 'rel/dir'], '--quayRoot rel/dir: relative path'] as [string[], string]),
+  [['upgrade', '-H', 'other.example.invalid', '--quayImage', 'Quay:latest'], '--quayImage Quay:latest'],
 ];
 
 for (const build of BUILDS) t.test(`${build.name}: usage errors: exit 2, one error line, nothing written`, async t => {

@@ -68,3 +68,16 @@ t.test('remote command line and upload script', async t => {
     `MREG_DEFAULT_HOSTNAME=reg.example.com "$HOME/.cache/mreg/${name}" up --json`, 'the default travels as an environment assignment');
   t.match(uploadScript(name), /cat > .*&& chmod 755 .*&& mv -f /);
 });
+
+t.test('up -H: the target\'s name is checked as a registry name only where it may become one', async t => {
+  const { checkFlagsForTarget } = await import('../../src/up/flags.js');
+  const { UsageError } = await import('../../src/errors.js');
+  t.doesNotThrow(() => checkFlagsForTarget({}, 'reg.example.com'));
+  // An IP address: an install there keeps its recorded name, a new one is refused there, with its own words.
+  t.doesNotThrow(() => checkFlagsForTarget({}, '10.0.0.5'), 'no --quayHostname the user did not give');
+  const err = (() => { try { checkFlagsForTarget({ quayStorage: 'rel/blobs' }, '10.0.0.5'); } catch (e) { return e; } })();
+  t.type(err, UsageError);
+  t.match((err as InstanceType<typeof UsageError>).problems, [/^--quayStorage rel\/blobs: /], 'other flags are still checked, alone');
+  t.equal((err as InstanceType<typeof UsageError>).problems.length, 1);
+  t.throws(() => checkFlagsForTarget({ quayHostname: '10.0.0.9' }, 'reg.example.com'), { message: /^--quayHostname 10\.0\.0\.9: an IP address is not allowed/ }, 'a given name is');
+});
