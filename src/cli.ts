@@ -2,7 +2,7 @@
 import { cac, type CAC } from 'cac';
 import { VERSION } from './version.js';
 import { UsageError } from './errors.js';
-import { COMMAND_FLAGS, GLOBAL_FLAGS, flagsFor, longName, type CommandName, type FlagDef } from './options-table.js';
+import { COMMAND_FLAGS, GLOBAL_FLAGS, flagSpelling, flagsFor, longName, type CommandName, type FlagDef } from './options-table.js';
 import type { Output } from './ui/output.js';
 import type { HostPorts } from './actions/ports.js';
 
@@ -97,7 +97,7 @@ export function parseCli(argv: string[]): ParsedCli {
   if (!matched) {
     if (parsed.args.length > 0) return { cli, options, run: async () => { throw new UsageError(`unknown command "${String(parsed.args[0])}"`, 'see: mreg --help'); } };
     const unknown = Object.keys(options).find(k => k !== '--' && !GLOBAL_KEYS.has(k));
-    if (unknown) return { cli, options, run: async () => { throw new UsageError(`Unknown option \`${unknown.length === 1 ? '-' : '--'}${unknown}\``, 'see: mreg --help'); } };
+    if (unknown) return { cli, options, run: async () => { throw new UsageError(`Unknown option \`${unknown.length === 1 ? `-${unknown}` : flagSpelling(unknown)}\``, 'see: mreg --help'); } };
     cli.outputHelp();
     return { cli, options };
   }
@@ -123,7 +123,9 @@ function checkUsage(cli: CAC, name: CommandName, usage: string, argv: string[], 
   try {
     cli.runMatchedCommand();
   } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err), `see: mreg ${name} --help`);
+    // cac names a boolean flag by the key it was parsed as (--dryRun): name it as the user typed it.
+    const message = (err instanceof Error ? err.message : String(err)).replace(/`--([A-Za-z]+)`/g, (_, key: string) => `\`${flagSpelling(key)}\``);
+    throw new UsageError(message, `see: mreg ${name} --help`);
   }
   const allowed = usage.includes('...') ? Infinity : (usage.match(/[<[]/g) ?? []).length;
   if (positionals.length > allowed) {

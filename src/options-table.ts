@@ -93,3 +93,13 @@ export function longName(def: FlagDef): string {
   if (!m?.[1]) throw new Error(`flag without a long name: ${def.flags}`);
   return m[1];
 }
+
+/** A flag as users type it, from the key the parser gives it: dryRun → --dry-run, imageArchive → --image-archive. */
+export function flagSpelling(key: string): string {
+  const def = [...GLOBAL_FLAGS, ...COMMAND_FLAGS].find(d => camelCase(longName(d)) === key);
+  return def ? `--${longName(def)}` : `--${key}`;
+}
+
+function camelCase(name: string): string {
+  return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}

@@ -4,6 +4,7 @@ import type { CommandContext } from '../cli.js';
 import { HostError, UsageError } from '../errors.js';
 import { rotate } from '../cert/rotate.js';
 import { trust } from '../cert/trust.js';
+import { flagSpelling } from '../options-table.js';
 import { rejectRemoteTarget } from '../remote/on-target.js';
 
 export const CERT_ACTIONS = ['rotate', 'trust'] as const;
@@ -38,7 +39,7 @@ export async function upgradeCertAlias(ctx: CommandContext): Promise<boolean> {
   if (flags.sslCert === undefined && flags.sslKey === undefined && !flags.sslCheckSkip) return false;
   const mixed = UPGRADE_ONLY.filter(k => flags[k] !== undefined && flags[k] !== false);
   if (mixed.length > 0) {
-    throw new UsageError(`mreg upgrade --sslCert/--sslKey replaces the certificate only; it cannot be combined with ${mixed.map(k => `--${k}`).join(', ')}`,
+    throw new UsageError(`mreg upgrade --sslCert/--sslKey replaces the certificate only; it cannot be combined with ${mixed.map(flagSpelling).join(', ')}`,
       'run mreg upgrade with the image flags, then mreg cert rotate --sslCert FILE --sslKey FILE');
   }
   if (flags.sslCert === undefined && flags.sslKey === undefined) {

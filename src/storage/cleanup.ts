@@ -13,12 +13,13 @@ import { serializeRecord } from '../install-spec/record.js';
 import type { ObjectStorage } from '../install-spec/spec.js';
 import { COMPONENTS } from '../model/components.js';
 import { storageText } from '../model/views.js';
+import { flagSpelling } from '../options-table.js';
 
 export async function cleanup(ctx: CommandContext, probe: Identity): Promise<void> {
   const { out, flags, host } = ctx;
   const look = host.inspect(probe);
   const mixed = ['to', 's3Endpoint', 's3CredentialsFile', 's3CaBundle', 's3CreateBucket', 'dryRun'].filter(k => flags[k] !== undefined && flags[k] !== false);
-  if (mixed.length > 0) throw new UsageError(`--cleanup takes no ${mixed.map(k => `--${k}`).join(', ')}: it deletes the copy a finished migrate left`, 'run it alone: mreg storage migrate --cleanup');
+  if (mixed.length > 0) throw new UsageError(`--cleanup takes no ${mixed.map(flagSpelling).join(', ')}: it deletes the copy a finished migrate left`, 'run it alone: mreg storage migrate --cleanup');
   const { layout, record } = await host.findInstall(flags, probe.scope, probe.home);
   const from = record.migratedFrom;
   if (!from || record.spec.quayStorage.kind !== 's3') throw new UsageError('there is no local copy to delete: this install was not moved by mreg storage migrate, or its copy is gone already');

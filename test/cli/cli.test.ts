@@ -222,6 +222,10 @@ const USAGE_ERRORS: Array<[string[], string]> = [
   [['up', '--dry-run', '--quayHostname=a.example.com', '--quayHostname=b.example.com'], '--quayHostname was given more than once'],
   [['up', '--dry-run', '--dry-run', '--quayHostname', HOSTNAME], '--dry-run was given more than once'],
   [['status', '-c', '--no-color'], '--no-color (or -c) was given more than once'],
+  // A flag is named as it is typed, not by the key the parser gives it (--dryRun, --imageArchive).
+  [['status', '--dry-run'], 'Unknown option `--dry-run`'],
+  [['storage', 'migrate', '--cleanup', '--dry-run'], '--cleanup takes no --dry-run'],
+  [['upgrade', '--sslCert', '/tmp/c.pem', '--sslKey', '/tmp/k.pem', '-i', '/tmp/x.tar'], 'it cannot be combined with --image-archive'],
   // -H: flags are checked here, as the target's mreg will read them, before any ssh (the man pages say so).
   ...(['status', 'down', 'upgrade', 'backup'] as const).map(c => [[c, '-H', 'other.example.invalid', '--quayRoot', 'rel/dir'], '--quayRoot rel/dir: relative path'] as [string[], string]),
   [['upgrade', '-H', 'other.example.invalid', '--quayImage', 'Quay:latest'], '--quayImage Quay:latest'],
