@@ -7,7 +7,7 @@ import type { CommandContext } from '../cli.js';
 import { HostError } from '../errors.js';
 import { parseTimeout, stringFlag } from '../install-spec/flags.js';
 import { quayRootLayout } from '../install-spec/layout.js';
-import { parseAccessFlags } from '../install-spec/options.js';
+import { parseAccessFlags, parseQuayRootFlag } from '../install-spec/options.js';
 import { parseRecord } from '../install-spec/record.js';
 import type { InstallSecrets, InstallSpec } from '../install-spec/spec.js';
 import { factsFor } from '../plan/plan.js';
@@ -23,11 +23,14 @@ export interface Adopting extends BeforeStop { probe: HostProbe; target: HostPro
 /** The flags, the old install and its TLS files; refuses an install mreg already manages. */
 export async function readAdoption(ctx: CommandContext): Promise<Adopting> {
   const { out, flags } = ctx;
-  const probe = await ctx.host.probe();
   const str = (k: string) => stringFlag(flags, k, 'adopt');
   const timeoutMs = parseTimeout(flags.timeout);
   const accessRules = parseAccessFlags({ anonymousAccess: str('anonymousAccess'), userCreation: str('userCreation') }, 'adopt');
-  const found = await findLegacy(probe.scope, probe.home, str('quayRoot'));
+  // --quayRoot by the rules every command reads it with (~ expanded, a relative path refused), before any probe.
+  const who = ctx.host.identify();
+  const quayRootFlag = flags.quayRoot === undefined ? undefined : parseQuayRootFlag(flags.quayRoot, { scope: who.scope, home: who.home, fqdn: '' });
+  const probe = await ctx.host.probe();
+  const found = await findLegacy(probe.scope, probe.home, quayRootFlag);
   const adoption = adoptionFrom(found.files, { scope: probe.scope, home: probe.home, fqdn: probe.fqdn, quayRoot: found.quayRoot },
     { quayImage: str('quayImage'), pgImage: str('pgImage'), redisImage: str('redisImage'), imageArchive: str('imageArchive'),
       sslCert: str('sslCert'), sslKey: str('sslKey'), sslCheckSkip: flags.sslCheckSkip === true });

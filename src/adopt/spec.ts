@@ -4,6 +4,7 @@ import { HostError, UsageError } from '../errors.js';
 import { parseUpOptions, type RawUpFlags } from '../install-spec/options.js';
 import { COMPONENTS } from '../model/components.js';
 import { ALL_UNITS, UNITS } from '../model/views.js';
+import { flagSpelling } from '../options-table.js';
 import { PG_USER } from '../install-spec/defaults.js';
 import type { InstallSecrets, InstallSpec, Scope } from '../install-spec/spec.js';
 import type { TakenDir } from '../install-spec/taken-dirs.js';
@@ -133,8 +134,13 @@ export function adoptionFrom(files: LegacyFiles, env: { scope: Scope; home: stri
   try {
     spec = parseUpOptions(raw, { scope: env.scope, fqdn: env.fqdn, home: env.home });
   } catch (err) {
-    if (err instanceof UsageError) throw new UsageError(err.problems.map(p => `from the old install: ${p}`), 'pass the flag to adopt to override the value, or fix the old unit first');
-    throw err;
+    if (!(err instanceof UsageError)) throw err;
+    // A value the user gave is named as the flag it is; one read from the old units, as where it came from.
+    const given = Object.entries(over).filter(([, v]) => v !== undefined && v !== false).flatMap(([k]) => [`--${k}`, flagSpelling(k)]);
+    const fromFlag = (p: string) => given.some(f => p.startsWith(`${f} `) || p.startsWith(`${f}:`));
+    const old = err.problems.filter(p => !fromFlag(p));
+    throw new UsageError(err.problems.map(p => (fromFlag(p) ? p : `from the old install: ${p}`)),
+      old.length === 0 ? 'nothing was changed; see: mreg adopt --help' : 'pass the flag to adopt to override the value, or fix the old unit first');
   }
   // mirror-registry generated its cert from quay-rootCA: keep that CA (clients trust it) and let mreg
   // renew the leaf from it. Without it the pair was the user's own: serve it as provided.

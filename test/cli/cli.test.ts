@@ -226,6 +226,7 @@ const USAGE_ERRORS: Array<[string[], string]> = [
   [['status', '--dry-run'], 'Unknown option `--dry-run`'],
   [['storage', 'migrate', '--cleanup', '--dry-run'], '--cleanup takes no --dry-run'],
   [['upgrade', '--sslCert', '/tmp/c.pem', '--sslKey', '/tmp/k.pem', '-i', '/tmp/x.tar'], 'it cannot be combined with --image-archive'],
+  [['adopt', '--quayRoot', 'rel/dir'], '--quayRoot rel/dir: relative path'],
   // -H: flags are checked here, as the target's mreg will read them, before any ssh (the man pages say so).
   ...(['status', 'down', 'upgrade', 'backup'] as const).map(c => [[c, '-H', 'other.example.invalid', '--quayRoot', 'rel/dir'], '--quayRoot rel/dir: relative path'] as [string[], string]),
   [['upgrade', '-H', 'other.example.invalid', '--quayImage', 'Quay:latest'], '--quayImage Quay:latest'],

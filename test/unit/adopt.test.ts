@@ -178,6 +178,13 @@ t.test('refusals', async t => {
   t.throws(() => adoptionFrom(files13(), rootless, { quayImage: 'not a ref' }), UsageError);
 });
 
+t.test('a bad value is named as where it came from: the user\'s flag as the flag, the old install\'s as the old install\'s', async t => {
+  t.throws(() => adoptionFrom(files13(), rootless, { quayImage: 'Quay:latest' }),
+    { message: /^--quayImage Quay:latest: /, hint: 'nothing was changed; see: mreg adopt --help' }, 'a flag');
+  t.throws(() => adoptionFrom(files13({ configYaml: CONFIG.replace('SERVER_HOSTNAME: registry.example.com', 'SERVER_HOSTNAME: 10.0.0.5') }), rootless, { quayImage: 'Quay:latest' }),
+    { message: /^from the old install: --quayHostname 10\.0\.0\.5.*\n--quayImage Quay:latest: /s, hint: /^pass the flag to adopt to override the value/ }, 'both');
+});
+
 t.test('Postgres role rename: SQL names roles only, argv holds no secret', async t => {
   const sql = renameRoleSql('us"er');
   t.match(sql, /ALTER ROLE "us""er" RENAME TO "quay"/);
