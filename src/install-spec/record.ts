@@ -78,13 +78,16 @@ export function serializeRecord(record: InstallRecord): string {
   return `${JSON.stringify(record, null, 2)}\n`;
 }
 
+/** Every command reads the record first and refuses a damaged one, so the fix is the user's. */
+const DAMAGED_FIX = 'put back a copy from before the damage (every mreg backup holds one: quay-root/mreg-install.json), or correct the file by hand; no mreg command rewrites it';
+
 /** Throws HostError naming the file and the fix when the record is corrupt or from a newer mreg. */
 export function parseRecord(text: string, path: string): InstallRecord {
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch {
-    throw new HostError(`${path}: install record is not valid JSON`, `restore it from a backup, or pass the flags of the install again with \`mreg up\``);
+    throw new HostError(`${path}: install record is not valid JSON`, DAMAGED_FIX);
   }
   const version = (data as { schemaVersion?: unknown })?.schemaVersion;
   if (typeof version === 'number' && version > RECORD_SCHEMA_VERSION) {
@@ -93,7 +96,7 @@ export function parseRecord(text: string, path: string): InstallRecord {
   const parsed = recordSchema.safeParse(data);
   if (!parsed.success) {
     const first = parsed.error.issues[0];
-    throw new HostError(`${path}: install record is damaged (${first?.path.join('.') || 'root'}: ${first?.message})`, 'restore it from a backup, or run `mreg up` with the original flags to rewrite it');
+    throw new HostError(`${path}: install record is damaged (${first?.path.join('.') || 'root'}: ${first?.message})`, DAMAGED_FIX);
   }
   return parsed.data;
 }

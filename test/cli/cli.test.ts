@@ -431,6 +431,8 @@ t.test('a corrupt or future install record: status, down, upgrade and up exit 1 
       t.match(errors[0] ?? '', message, `${what}: mreg ${argv[0]} says what is wrong`);
       t.ok((errors[0] ?? '').includes(file), `${what}: mreg ${argv[0]} names the file`);
       t.match(r.stderr, /hint: /, `${what}: mreg ${argv[0]} says how to fix it`);
+      // up itself refuses the record (above): a hint that sent the user to it was a dead end.
+      t.notMatch(r.stderr, /hint: .*(run|with) `?mreg up/, `${what}: mreg ${argv[0]}'s hint does not send the user to mreg up`);
     }
     t.same(snapshot(home), before, `${what}: nothing written or deleted`);
     t.equal(lstatSync(runtimeDir).mode & 0o777, 0o700, `${what}: XDG_RUNTIME_DIR still 0700`);
