@@ -153,7 +153,9 @@ function parseHostname(value: string, fromDefault: boolean, p: Problems): { host
   if (badLabel !== undefined) {
     return void add(`${show(badLabel)} is not a valid DNS label`, 'use letters, digits and inner hyphens, 1-63 characters per label');
   }
-  return { hostname: host, port };
+  // DNS names are case-blind, file names are not: the CA goes to certs.d/<name>:<port>, which podman
+  // looks up by the name as a client writes it, and clients write it in lower case.
+  return { hostname: host.toLowerCase(), port };
 }
 
 function parseStorage(flag: 'quayStorage' | 'pgStorage', value: string, env: OptionEnv, p: Problems): Storage | undefined {

@@ -171,6 +171,7 @@ t.test('good values', async t => {
   t.strictSame(hp('reg.example.com:443'), ['reg.example.com', 443], 'host:port sets the published port');
   t.strictSame(hp('localhost:1'), ['localhost', 1]);
   t.strictSame(hp('a-b.c1.example'), ['a-b.c1.example', 8443]);
+  t.strictSame(hp('Registry.Example.COM:9443'), ['registry.example.com', 9443], 'in lower case, as clients write it (certs.d/<name>:<port>)');
 
   const s = parseUpOptions({
     quayRoot: '~/mreg/', quayStorage: '/srv//x/../blobs/', pgStorage: 'my_pg.1', sslCert: '~/c.pem', sslKey: '/k.pem',

@@ -66,6 +66,8 @@ t.test('a new hostname is a change up names before it makes it; without a port i
   ]);
   const moved = parseUpOptions(withRecordedFlags({ quayHostname: 'reg.example.com:8443' }, rec, layout), env);
   t.same([moved.hostname, moved.port], ['reg.example.com', 8443], 'an explicit port is taken');
+  const upper = parseUpOptions(withRecordedFlags({ quayHostname: 'REG.example.com' }, rec, layout), env);
+  t.same(reviewRerun(upper, rec, true, undefined).changes, [], 'the recorded name in other case: nothing changes');
   const same = parseUpOptions(withRecordedFlags({ quayHostname: 'reg.example.com' }, rec, layout), env);
   t.same(reviewRerun(same, rec, true, undefined).changes, [], 'the recorded name alone: nothing changes');
 });
