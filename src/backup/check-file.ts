@@ -1,13 +1,20 @@
 // mreg backup --verify FILE: reads a backup through and checks it against its manifest.
 import type { CommandContext } from '../cli.js';
 import { UsageError } from '../errors.js';
+import { flagSpelling } from '../options-table.js';
 import { BACKUP_STEP } from '../plan/backup-steps.js';
 import { sizeText } from '../ui/bytes.js';
 import { stepLog } from '../ui/step-log.js';
 
 export async function verifyBackupFile(ctx: CommandContext, file: string | undefined, passphraseFile: string | undefined): Promise<void> {
-  const { out, host } = ctx;
+  const { out, host, flags } = ctx;
   if (!file || file === '-') throw new UsageError('--verify needs the backup file: mreg backup --verify FILE');
+  // It reads a file here: a flag that would change where or what is read is refused, not ignored.
+  const other = ['since', 'targetHostname', 'quayRoot'].filter(k => flags[k] !== undefined);
+  if (other.length > 0) {
+    throw new UsageError(`--verify reads the backup FILE on this host and takes no ${other.map(k => (k === 'targetHostname' ? '-H' : flagSpelling(k))).join(', ')}`,
+      'mreg backup --verify FILE [--passphrase-file FILE]');
+  }
   const log = stepLog(out);
   const v = await out.step(`verify ${file}`, async () => host.archive.verify(await host.archive.source(file, passphraseFile)));
   log.did(BACKUP_STEP.verify(file));

@@ -227,6 +227,7 @@ const USAGE_ERRORS: Array<[string[], string]> = [
   [['storage', 'migrate', '--cleanup', '--dry-run'], '--cleanup takes no --dry-run'],
   [['upgrade', '--sslCert', '/tmp/c.pem', '--sslKey', '/tmp/k.pem', '-i', '/tmp/x.tar'], 'it cannot be combined with --image-archive'],
   [['adopt', '--quayRoot', 'rel/dir'], '--quayRoot rel/dir: relative path'],
+  [['backup', '--verify', '/tmp/x.tar', '--since', '/tmp/y.tar', '-H', 'other.example.invalid'], '--verify reads the backup FILE on this host and takes no --since, -H'],
   // -H: flags are checked here, as the target's mreg will read them, before any ssh (the man pages say so).
   ...(['status', 'down', 'upgrade', 'backup'] as const).map(c => [[c, '-H', 'other.example.invalid', '--quayRoot', 'rel/dir'], '--quayRoot rel/dir: relative path'] as [string[], string]),
   [['upgrade', '-H', 'other.example.invalid', '--quayImage', 'Quay:latest'], '--quayImage Quay:latest'],
