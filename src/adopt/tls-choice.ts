@@ -4,7 +4,7 @@
 // Pure over the PEM texts found.
 import { UsageError } from '../errors.js';
 import type { TlsSource } from '../install-spec/spec.js';
-import { certExpiry, certMatchesCa } from '../tls/index.js';
+import { certExpiry, certMatchesCa, EXPIRY_WARN_DAYS } from '../tls/index.js';
 
 export interface FoundTls {
   /** quay-root CA certificate and whether its key is there too. */
@@ -55,7 +55,10 @@ export function chooseAdoptTls(found: FoundTls, fromFlags: TlsSource | undefined
     if (caUntil.getTime() <= opts.now.getTime()) {
       throw new UsageError(`${found.caPath}: the install's CA expired on ${day(caUntil)} (mirror-registry's CA lasts 1024 days and is never renewed); a certificate issued from it would be refused by every client`, choices);
     }
-    return { tls: { kind: 'generate' }, newCa: false, notes: [`the install's CA (valid until ${day(caUntil)}) is kept; mreg renews ssl.cert from it`] };
+    // A certificate never outlives its CA (tls/x509.ts): one near its end is said now, with the way out.
+    const soon = caUntil.getTime() - opts.now.getTime() < EXPIRY_WARN_DAYS * 86_400_000;
+    return { tls: { kind: 'generate' }, newCa: false, notes: [`the install's CA (valid until ${day(caUntil)}) is kept; mreg renews ssl.cert from it`
+      + (soon ? `, and ssl.cert ends with it: clients refuse the registry from ${day(caUntil)} unless you run mreg adopt with --new-ca now, or later move quay-rootCA aside and run mreg up (${trustSteps(found.caPath, opts.hostname, opts.port)})` : '')] };
   }
   // No CA, or a pair the CA did not issue: the user's own, as Red Hat documents replacing it. Keep it.
   const why = caUntil ? `${found.certPath} was not issued by ${found.caPath}` : `there is no CA in ${found.caPath}`;

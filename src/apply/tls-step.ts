@@ -5,7 +5,7 @@ import { UsageError } from '../errors.js';
 import { ensureDir, ensureMode, readIfExists, writeFileAtomic } from '../host/fs.js';
 import type { QuayRootLayout } from '../install-spec/layout.js';
 import type { InstallSpec } from '../install-spec/spec.js';
-import { certMatchesCa, checkProvidedCert, createCa, expiresSoon, issueServerCert, type KeyPair } from '../tls/index.js';
+import { certExpiry, certMatchesCa, checkProvidedCert, createCa, expiresSoon, issueServerCert, type KeyPair } from '../tls/index.js';
 
 export interface TlsResult {
   /** PEM of the CA clients should trust; undefined for a user-supplied certificate. */
@@ -57,9 +57,12 @@ export async function ensureTls(spec: InstallSpec, layout: QuayRootLayout, now: 
 
   const current = await readIfExists(layout.sslCert);
   const currentKey = await readIfExists(layout.sslKey);
+  // A certificate near its end is reissued, unless it already ends with the CA (a new one could not last
+  // longer; status names the CA's date instead).
+  const renewable = (pem: string) => expiresSoon(pem, now) && certExpiry(pem).getTime() < certExpiry(ca.certPem).getTime();
   const keep = current !== undefined && currentKey !== undefined
     && certMatchesCa(current, ca.certPem)
-    && !expiresSoon(current, now)
+    && !renewable(current)
     && checkProvidedCert({ certPem: current, keyPem: currentKey, hostname: spec.hostname, now }).length === 0;
   let certPem = current ?? '';
   if (keep) {

@@ -16,10 +16,12 @@ export async function readStatus(look: InspectPorts, layout: QuayRootLayout, rec
   const spec = record.spec;
   // Independent probes at once (each podman or D-Bus round trip is slow on a small VM); problems
   // are still listed in a fixed order (report.ts).
-  const [states, health, expires, configYaml, modeProblems, storages, lastBackup] = await allInOrder([
+  const [states, health, expires, caExpires, configYaml, modeProblems, storages, lastBackup] = await allInOrder([
     look.unitStates(ALL_UNITS),
     look.health({ hostname: spec.hostname, port: spec.port }, spec.tls.kind, layout),
     look.readFile(layout.sslCert).then(pem => pem === undefined ? undefined : certExpiry(pem)),
+    // Clients check mreg's CA as well: its end is the registry's end, whatever the certificate says.
+    spec.tls.kind === 'generate' ? look.readFile(layout.caCert).then(pem => pem === undefined ? undefined : certExpiry(pem)).catch(() => undefined) : undefined,
     look.readFile(layout.configYaml),
     // Secrets at rest: quayRoot private, keys and credentials owner-only, served files not world-readable.
     look.privateModes([
@@ -34,7 +36,7 @@ export async function readStatus(look: InspectPorts, layout: QuayRootLayout, rec
       record.volumeMountpoints),
     look.readFile(lastBackupPath(layout.root)).then(parseLastBackup).catch(() => undefined),
   ]);
-  return { states, health, expires, configYaml, modeProblems, storages, lastBackup };
+  return { states, health, expires, caExpires, configYaml, modeProblems, storages, lastBackup };
 }
 
 /**

@@ -15,7 +15,8 @@ export interface StatusReport {
   url: string;
   units: Array<Pick<ShownState, 'name' | 'loadState' | 'activeState' | 'subState' | 'mainPid' | 'nRestarts' | 'result'> & { since: string | null }>;
   health: HealthAnswer;
-  certificate: { expires: string | null; daysLeft: number | null; warning: string | null };
+  /** `caExpires`: mreg's CA's end (installs on mreg's CA), which clients check as well. */
+  certificate: { expires: string | null; daysLeft: number | null; warning: string | null; caExpires?: string };
   storage: Array<{ name: string; kind: string; location: string; freeBytes: number | null; totalBytes: number | null; reachable?: boolean; problem?: string }>;
   /** The blobs' old place after `mreg storage migrate`, until `--cleanup` deletes it; null otherwise. */
   localCopy: { kind: string; location: string } | null;
@@ -25,7 +26,7 @@ export interface StatusReport {
 }
 
 export function statusReport(read: StatusRead, at: { scope: Scope; spec: InstallSpec; layout: QuayRootLayout; nowMs: number }): StatusReport {
-  const { states, health, expires, configYaml, modeProblems, storages, lastBackup } = read;
+  const { states, health, expires, caExpires, configYaml, modeProblems, storages, lastBackup } = read;
   const { spec, layout } = at;
   const problems: string[] = [];
   const ctl = systemctlCommand(at.scope);
@@ -49,6 +50,14 @@ export function statusReport(read: StatusRead, at: { scope: Scope; spec: Install
     certificate.daysLeft = daysLeft;
     if (daysLeft < 0) problems.push(`the server certificate expired on ${expires.toISOString().slice(0, 10)}: run mreg up to reissue it (or supply a new one with --sslCert/--sslKey)`);
     else if (daysLeft < EXPIRY_WARN_DAYS) certificate.warning = `the server certificate expires in ${daysLeft} days (${expires.toISOString().slice(0, 10)})`;
+  }
+  if (caExpires) {
+    certificate.caExpires = caExpires.toISOString();
+    const caDays = Math.floor((caExpires.getTime() - at.nowMs) / 86_400_000);
+    const day = caExpires.toISOString().slice(0, 10);
+    const fix = 'move quay-rootCA aside and run mreg up for a new CA and certificate, then trust the new CA where clients pull (mreg cert trust, and in the cluster); or serve a certificate of your own with mreg cert rotate --sslCert/--sslKey';
+    if (caDays < 0) problems.push(`mreg's CA ${layout.caCert} expired on ${day}: clients refuse every certificate it issued; ${fix}`);
+    else if (caDays < EXPIRY_WARN_DAYS) certificate.warning = `mreg's CA ${layout.caCert} expires in ${caDays} days (${day}), and with it the registry's certificate: ${fix}`;
   }
   if (configYaml === undefined) problems.push(`${layout.configYaml} is missing: run mreg up to rewrite it`);
 

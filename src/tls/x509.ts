@@ -69,6 +69,11 @@ export function issueServerCert(opts: {
 }): KeyPair {
   const days = checkDays(opts.days ?? SERVER_DEFAULT_DAYS, SERVER_MAX_DAYS, 'server');
   const ca = readCa(opts.ca);
+  // Clients check the CA's validity too: a certificate from an expired CA is refused by every one of them.
+  if (ca.notAfter.getTime() <= opts.now.getTime()) {
+    throw new HostError(`the CA ${caFile(opts.ca)} expired on ${ca.notAfter.toISOString().slice(0, 10)}: podman and skopeo refuse any certificate it issues`,
+      'move quay-rootCA aside and run mreg up: it makes a new CA and certificate (then trust the new CA where clients pull: mreg cert trust, and in the cluster); or serve a certificate of your own with --sslCert/--sslKey');
+  }
   const host = opts.hostname.toLowerCase().replace(/\.$/, '');
   if (!host) throw new UsageError('server certificate: empty hostname');
   const short = opts.shortName ?? (isIP(host) || !host.includes('.') ? undefined : host.split('.')[0]);
@@ -83,7 +88,8 @@ export function issueServerCert(opts: {
     extension(OID.subjectKeyId, false, der.octets(keyIdOf(spki))),
     extension(OID.authorityKeyId, false, der.seq(der.implicit(0, ca.keyId))),
   ];
-  const tbs = { issuer: ca.subject, subject: encodeName(host), spki, now: opts.now, days, extensions };
+  // Never past the CA: the certificate's own date is then the day clients stop trusting it.
+  const tbs = { issuer: ca.subject, subject: encodeName(host), spki, now: opts.now, days, notAfterMax: ca.notAfter, extensions };
   return { certPem: signCertificate(tbs, ca.key), keyPem: exportKey(privateKey) };
 }
 
@@ -141,12 +147,15 @@ interface Tbs {
   spki: Buffer;
   now: Date;
   days: number;
+  /** The latest notAfter allowed (the issuing CA's). */
+  notAfterMax?: Date;
   extensions: Buffer[];
 }
 
 function signCertificate(t: Tbs, key: KeyObject): string {
   const notBefore = new Date(Math.floor(t.now.getTime() / 1000) * 1000 - BACKDATE_MS);
-  const notAfter = new Date(notBefore.getTime() + t.days * 86_400_000);
+  const wanted = notBefore.getTime() + t.days * 86_400_000;
+  const notAfter = new Date(t.notAfterMax ? Math.min(wanted, t.notAfterMax.getTime()) : wanted);
   // 16 random bytes, top bit clear (positive) and next bit set (exactly 16 bytes in DER): RFC 5280 allows ≤ 20.
   const serial = randomBytes(16);
   serial[0] = (serial[0]! & 0x7f) | 0x40;
@@ -176,7 +185,7 @@ function signatureAlgorithm(key: KeyObject): Buffer {
 }
 
 /** The CA's subject (byte-exact, to become the leaf's issuer) and its key id (for authorityKeyIdentifier). */
-function readCa(ca: KeyPair): { subject: Buffer; keyId: Buffer; key: KeyObject } {
+function readCa(ca: KeyPair): { subject: Buffer; keyId: Buffer; key: KeyObject; notAfter: Date } {
   let cert: X509Certificate;
   let key: KeyObject;
   try {
@@ -190,7 +199,12 @@ function readCa(ca: KeyPair): { subject: Buffer; keyId: Buffer; key: KeyObject }
   const fields = readCertFields(cert.raw);
   const ski = fields.extensions.get(OID.subjectKeyId); // an OCTET STRING inside extnValue
   const keyId = ski ? der.contentOf(ski, der.readNode(ski)) : keyIdOf(fields.spki);
-  return { subject: fields.subject, keyId, key };
+  return { subject: fields.subject, keyId, key, notAfter: fields.notAfter };
+}
+
+/** The CA named for a message: its subject as openssl prints it. */
+function caFile(ca: KeyPair): string {
+  try { return `"${new X509Certificate(ca.certPem).subject.replace(/\n/g, ', ')}"`; } catch { return 'certificate'; }
 }
 
 export interface CertFields {

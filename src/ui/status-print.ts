@@ -10,7 +10,7 @@ export function printStatus(out: Output, r: StatusReport): void {
   for (const row of rows) out.result(row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
   out.result('');
   out.result(`registry:    ${r.url}  health: ${r.health.ok ? out.green('ok') : out.red(r.health.status ? `HTTP ${r.health.status}` : 'unreachable')}`);
-  out.result(`certificate: ${r.certificate.expires ? `expires ${r.certificate.expires.slice(0, 10)} (${r.certificate.daysLeft} days)` : 'missing'}`);
+  out.result(`certificate: ${r.certificate.expires ? `expires ${r.certificate.expires.slice(0, 10)} (${r.certificate.daysLeft} days)` : 'missing'}${r.certificate.caExpires ? `, mreg's CA ${r.certificate.caExpires.slice(0, 10)}` : ''}`);
   for (const s of r.storage) {
     const note = s.freeBytes !== null ? `  (${(s.freeBytes / 1024 ** 3).toFixed(1)} GiB free)` : s.reachable === undefined ? '' : s.reachable ? '  (bucket reachable)' : '  (bucket NOT reachable)';
     out.result(`${s.name.padEnd(12)} ${s.location}${note}`);

@@ -24,6 +24,14 @@ t.test('a valid CA is kept and renews an expired certificate it issued', async t
   t.match(c.notes[0], /the install's CA \(valid until 2028-\d\d-\d\d\) is kept/);
 });
 
+t.test('a CA near its end is kept, and the note says the certificate ends with it and the way out', async t => {
+  const oldCa = createCa({ commonName: 'Quay', now: daysAgo(1014), days: 1024 });
+  const c = chooseAdoptTls(found({ caCertPem: oldCa.certPem, certPem: leaf(oldCa, 300) }), undefined, opts);
+  t.same(c.tls, { kind: 'generate' });
+  t.match(c.notes[0], /is kept; mreg renews ssl\.cert from it, and ssl\.cert ends with it: clients refuse the registry from 2026-12-1\d unless you run mreg adopt with --new-ca now/);
+  t.notMatch(chooseAdoptTls(found({ caCertPem: validCa.certPem, certPem: leaf(validCa, 400) }), undefined, opts).notes[0], /ends with it/, 'not for a CA with years left');
+});
+
 t.test('an expired CA is refused before anything stops, naming the choices', async t => {
   const err = t.throws(() => chooseAdoptTls(found({ caCertPem: expiredCa.certPem, certPem: leaf(expiredCa, 1100) }), undefined, opts)) as unknown as UsageError;
   t.type(err, UsageError);

@@ -6,6 +6,7 @@ import { UnhealthyError } from '../../src/errors.js';
 import { createFakeHost, fakeContext, type FakeHostOptions } from '../support/fake-host.js';
 import { probe, ROOT, runningInstall } from '../support/running-install.js';
 import { createCa, issueServerCert } from '../../src/tls/index.js';
+import { X509Certificate } from 'node:crypto';
 
 // runningInstall() plus what status reads: a served certificate with a year left, private modes.
 function installed() {
@@ -91,4 +92,22 @@ t.test('without --json: the unit table, the registry, certificate, storage and b
     '',
   ].join('\n') + '$'));
   t.equal(c.stderr(), '', 'no warning with a year left');
+});
+
+t.test('mreg\'s CA is read too: near its end a warning, past it a problem (clients refuse the registry then)', async t => {
+  const day = 86_400_000;
+  for (const [left, expect] of [[10, 'warning'], [-3, 'problem']] as const) {
+    const state = installed();
+    const ca = createCa({ commonName: 'mreg CA', now: new Date(Date.now() - (1024 - left) * day), days: 1024 });
+    state.files[`${ROOT}/quay-rootCA/rootCA.pem`] = { content: ca.certPem, mode: 0o644 };
+    const { err, report } = await runStatus({}, state);
+    t.equal(report.certificate.caExpires?.slice(0, 10), new Date(new X509Certificate(ca.certPem).validTo).toISOString().slice(0, 10), `${left} days: the CA's end reported`);
+    if (expect === 'warning') {
+      t.equal(err, undefined, 'still healthy');
+      t.match(report.certificate.warning, /^mreg's CA \S+rootCA\.pem expires in (9|10) days \(\d{4}-\d\d-\d\d\), and with it the registry's certificate: move quay-rootCA aside and run mreg up/);
+    } else {
+      t.ok(err instanceof UnhealthyError, 'exit 3');
+      t.match(report.problems, [/^mreg's CA \S+rootCA\.pem expired on \d{4}-\d\d-\d\d: clients refuse every certificate it issued; move quay-rootCA aside/]);
+    }
+  }
 });

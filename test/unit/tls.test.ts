@@ -203,3 +203,15 @@ t.test('checkProvidedCert: one line per problem, naming flag and fix', async t =
   t.equal(many.length, 3, 'all problems at once: key, expiry, hostname');
   t.match(checkProvidedCert({ certPem: 'x', keyPem: server.keyPem, hostname: HOST, now })[0], /^--sslCert: /, 'default flag labels');
 });
+
+t.test('a certificate never outlives its CA, and an expired CA issues none (clients check the CA\'s dates too)', async t => {
+  const day = 86_400_000;
+  const old = createCa({ commonName: 'a CA near its end', now: new Date(now.getTime() - 1014 * day), days: 1024 });
+  const leaf = issueServerCert({ ca: old, hostname: HOST, now });
+  const ends = (pem: string) => new X509Certificate(pem).validTo;
+  t.equal(ends(leaf.certPem), ends(old.certPem), 'the leaf ends with the CA, not 365 days on');
+  const f = files(t.testdir(), { 'ca.pem': old.certPem, 'leaf.pem': leaf.certPem });
+  t.match(openssl('verify', '-x509_strict', '-CAfile', f['ca.pem']!, f['leaf.pem']!), /OK/);
+  const gone = createCa({ commonName: 'an expired CA', now: new Date(now.getTime() - 1030 * day), days: 1024 });
+  t.throws(() => issueServerCert({ ca: gone, hostname: HOST, now }), { message: /^the CA "CN=an expired CA" expired on \d{4}-\d\d-\d\d: podman and skopeo refuse any certificate it issues$/, hint: /^move quay-rootCA aside and run mreg up/ });
+});
