@@ -60,6 +60,14 @@ export async function takeDbSnapshot(podman: Podman, root: string, fromImage: st
   return snap;
 }
 
+/**
+ * After a rollback put the dump back: the database is the one it holds again, so its description goes
+ * (the dump stays, for the user) and a later upgrade dumps the database as it is then, not as it was.
+ */
+export async function forgetDbSnapshot(snapshot: Pick<DbSnapshot, 'path'>): Promise<void> {
+  await removeIfExists(`${snapshot.path}.json`);
+}
+
 /** The snapshot a killed run of this same upgrade took before its restart, else a new one. */
 export async function findOrTakeDbSnapshot(podman: Podman, root: string, from: string, to: string): Promise<DbSnapshot> {
   const earlier = await findDbSnapshot(root, from, to);

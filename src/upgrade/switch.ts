@@ -4,7 +4,7 @@
 import { HostError, UnitFailedError } from '../errors.js';
 import { CrashLoopError, type ActionPorts, type FilePorts, type InspectPorts, type Podman, type RegistryEndpoint } from '../actions/ports.js';
 import { appCrashWatch } from '../apply/crash-watch.js';
-import { findOrTakeDbSnapshot, restoreDbSnapshot, type DbSnapshot } from '../apply/db-snapshot.js';
+import { findOrTakeDbSnapshot, forgetDbSnapshot, restoreDbSnapshot, type DbSnapshot } from '../apply/db-snapshot.js';
 import { shortUnitName, UNITS } from '../model/views.js';
 import type { Images } from '../install-spec/spec.js';
 import { servicesToRestart, snapshotsDatabase, UPGRADE_STEP } from '../plan/upgrade-steps.js';
@@ -114,13 +114,14 @@ async function restartInOrder(systemd: Systemd, units: readonly string[], deadli
 /**
  * The previous version's start with its database: quay-app stopped (its restarts would reconnect and
  * migrate again), the other changed units back on their previous files, the dump put back, then quay-app.
+ * `budgetMs` is each start's, counted from when it begins: a restore of a large database takes what it takes.
  */
 async function restoreAndRestart(out: Output, ports: RestartPorts, snapshot: DbSnapshot, units: string[],
-  ep: RegistryEndpoint, deadline: number): Promise<Outcome & { restored: boolean }> {
+  ep: RegistryEndpoint, budgetMs: number): Promise<Outcome & { restored: boolean }> {
   const { systemd, podman } = ports;
   await out.step('stop quay-app', () => systemd.stopUnit(UNITS.app, { timeoutMs: 5 * 60_000 }));
   const others = units.filter(u => u !== UNITS.app);
-  const failed = others.length ? await out.step(`restart ${others.join(', ')} on the previous version`, () => restartInOrder(systemd, others, deadline)) : undefined;
+  const failed = others.length ? await out.step(`restart ${others.join(', ')} on the previous version`, () => restartInOrder(systemd, others, Date.now() + budgetMs)) : undefined;
   if (failed) return { ...failed, restored: false };
   try {
     await out.step(`restore the database from ${snapshot.path}`, () => restoreDbSnapshot(podman, snapshot));
@@ -128,7 +129,9 @@ async function restoreAndRestart(out: Output, ports: RestartPorts, snapshot: DbS
     if (!(err instanceof HostError)) throw err;
     return { ok: false, unit: UNITS.postgres, reason: `the database snapshot could not be restored (${err.message})`, restored: false };
   }
-  return { ...(await out.step(`start ${UNITS.app} on the previous version`, () => restartAndWait(ports, [UNITS.app], ep, deadline))), restored: true };
+  // The database is the one before the upgrade again: the next upgrade takes a dump of its own, never this one.
+  await forgetDbSnapshot(snapshot);
+  return { ...(await out.step(`start ${UNITS.app} on the previous version`, () => restartAndWait(ports, [UNITS.app], ep, Date.now() + budgetMs))), restored: true };
 }
 
 /** Puts the previous files (and database) back, restarts the same units, waits for health, then throws what failed. */
@@ -141,11 +144,11 @@ async function rollBack(out: Output, ports: RestartPorts, changes: readonly File
   out.warn(`${failure.unit}: ${failure.reason}; rolling back`);
   await out.step('write the previous files back', () => writeChanges(ports.files, changes, 'previous'));
   await out.step('reload systemd', () => systemd.reload());
-  const deadline = Date.now() + Math.max(info.timeoutMs, ROLLBACK_MIN_MS);
+  const budgetMs = Math.max(info.timeoutMs, ROLLBACK_MIN_MS);
   const snap = info.snapshot;
   // RestartUnit with mode "replace" supersedes the new version's still-pending start job.
-  const back: Outcome & { restored?: boolean } = snap ? await restoreAndRestart(out, ports, snap, units, ep, deadline)
-    : await out.step(`restart ${units.join(', ')} on the previous version`, () => restartAndWait(ports, units, ep, deadline));
+  const back: Outcome & { restored?: boolean } = snap ? await restoreAndRestart(out, ports, snap, units, ep, budgetMs)
+    : await out.step(`restart ${units.join(', ')} on the previous version`, () => restartAndWait(ports, units, ep, Date.now() + budgetMs));
   const durationMs = Date.now() - info.started;
   if (out.json) {
     out.resultJson({ changed: changes.map(c => c.file.path), restarted: units, rolledBack: true, rollbackHealthy: back.ok, durationMs, error: `${failure.unit}: ${failure.reason}`,

@@ -76,11 +76,13 @@ const ROLLED_BACK = [
   'exec quay-postgres psql --no-psqlrc --set ON_ERROR_STOP=1 --dbname=postgres',
   `execFromFile quay-postgres pg_restore --exit-on-error --dbname=quay_restoring < ${DUMP}`,
   'exec quay-postgres psql --no-psqlrc --set ON_ERROR_STOP=1 --dbname=postgres',
+  // The database is the dump's again: its description goes, so no later upgrade takes it for its own.
+  `remove ${DUMP}.json`,
   'restartUnit quay-app.service',
 ];
 const TIMED_OUT = 'https://registry.example.com:8443/health/instance did not answer 200 within 600 s (last: HTTP 502)';
 
-/** Every file but the dump's, which a rollback keeps for the next run. */
+/** Every file but the dump's, which a rollback keeps for the user. */
 const withoutDump = (files: FakeHostState['files']) => Object.fromEntries(Object.entries(files).filter(([p]) => !p.startsWith(`${SNAP}/`)));
 
 async function rejection(p: Promise<unknown>): Promise<unknown> {
@@ -173,4 +175,15 @@ t.test('interrupted after writing quay-app.container, before the reload: the nex
   t.match(host.state.files[APP]!.content, `Image=${V2}\n`, 'quay-app.container names v2');
   t.equal(recordedQuay(host), V2, 'the record names v2');
   t.notOk(host.isLocked(), 'the lock is given back');
+});
+
+t.test('a rollback that put the dump back forgets it: the same upgrade tried again dumps the database as it is then', async t => {
+  const first = fakeHost(installed(), { healthWaits: ['timeout', 'ok'] });
+  t.match(await rejection((await loadUpgrade(t, first))(fakeContext(first, { quayImage: V2 }).ctx)), { result: 'rolled-back' });
+  t.ok(first.state.files[DUMP], 'the dump stays for the user');
+  t.notOk(first.state.files[`${DUMP}.json`], 'its description is gone: it is no upgrade\'s way back any more');
+  // Weeks of pushes later, the same upgrade again: its rollback must bring back that database, not Monday's.
+  const host = fakeHost(first.state, { healthWaits: ['timeout', 'ok'] });
+  await rejection((await loadUpgrade(t, host))(fakeContext(host, { quayImage: V2 }).ctx));
+  t.ok(host.calls.some(c => c.startsWith('execToFile quay-postgres pg_dump')), 'a new dump');
 });
