@@ -10,6 +10,13 @@ export async function readPassphraseFlag(flags: Record<string, unknown>, command
   if (file === undefined) return undefined;
   const text = await readFile(file, 'utf8').catch(() => undefined);
   if (text === undefined) throw new UsageError(`--passphrase-file ${file}: cannot be read; give a file whose first line is the passphrase`);
-  if ((text.split('\n')[0] ?? '').length < 8) throw new UsageError(`--passphrase-file ${file}: the passphrase (its first line) is shorter than 8 characters; use a longer one`);
+  const line = text.split('\n')[0] ?? '';
+  if (line.length < 8) throw new UsageError(`--passphrase-file ${file}: the passphrase (its first line) is shorter than 8 characters; use a longer one`);
+  // gpg keeps a carriage return as part of the passphrase: typed or recreated later, it would not decrypt.
+  // A backup already made so still restores with the same file.
+  if (command === 'backup' && line.endsWith('\r')) {
+    throw new UsageError(`--passphrase-file ${file}: its first line ends with a carriage return (Windows line endings), which gpg would make part of the passphrase`,
+      `save it with Unix line endings (dos2unix ${file}), so the passphrase typed later decrypts the backup`);
+  }
   return resolve(file);
 }

@@ -34,7 +34,9 @@ export async function backup(ctx: CommandContext): Promise<void> {
   const since = await readSince(host, stringFlag(flags, 'since', 'backup'), passphraseFile, record, layout.root);
   const output = args[0] === '-' ? '-' : resolve(args[0] ?? defaultName(record.spec.hostname, probe.now));
   if (output !== '-') await checkTarget(host.files, output);
-  const staging = output === '-' ? join(layout.root, 'backup-staging') : join(dirname(output), `.${basename(output)}.mreg-staging`);
+  // Beside the archive (room for the dump where the archive goes), but never there for an encrypted one:
+  // the dump, secrets and keys sit in the staging folder in plain text, so they stay in the 0700 quayRoot.
+  const staging = output === '-' || passphraseFile ? join(layout.root, 'backup-staging') : join(dirname(output), `.${basename(output)}.mreg-staging`);
   const started = Date.now();
   // The ids of the steps this run took, in backupSteps' order: `--json` reports them.
   const { ran, did } = stepLog(out);

@@ -3,7 +3,8 @@
 // kills a backup on it). The install's files and the staging folder are on the real disk (backup copies
 // and hashes them with node:fs); tar, gpg and pg_dump are faked, as they are the VM suite's.
 import t, { type Test } from 'tap';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { backup } from '../../src/commands/backup.js';
@@ -30,17 +31,18 @@ function installAt(root: string) {
  * backup --verbose over the fake host into DIR/out/b.tar, with --json or not. `beforeWrite` is stderr as it
  * was when the archive write began.
  */
-async function run(t: Test, json: boolean) {
+async function run(t: Test, json: boolean, flags: Record<string, unknown> = {}) {
   const dir = t.testdir({ out: {} });
   const root = join(dir, 'quay-install');
   const output = join(dir, 'out', 'b.tar');
   const stderr: string[] = [];
   const stdout: string[] = [];
   let beforeWrite = '';
+  const stagedIn: string[] = [];
   const fake = createFakeHost({
     probe, state: installAt(root), secretValues: Object.fromEntries(SECRETS.map(n => [n, `value-of-${n}`])),
     archive: {
-      captureStorage: async () => ({ blobs: [], meta: [], partial: [] }),
+      captureStorage: async (_root, staging) => { stagedIn.push(staging); return { blobs: [], meta: [], partial: [] }; },
       removeStaging: async () => undefined,
       async create(a) { beforeWrite = stderr.join(''); writeFileSync(a.output, 'archive'); },
     },
@@ -50,11 +52,11 @@ async function run(t: Test, json: boolean) {
   const host: FakeHost = { ...fake, podman: () => ({ secretValues: podman.secretValues, execToFile: async (_c: string, _a: string[], file: string) => writeFileSync(file, 'dump') }) as never };
   const sink = (to: string[]) => new Writable({ write(chunk, _e, cb) { to.push(String(chunk)); cb(); } });
   const out = createOutput({ json, verbose: true, color: false, stderr: sink(stderr), stdout: sink(stdout), env: {} });
-  await backup({ ...fakeContext(host, { quayRoot: root, verbose: true }, { json }).ctx, out, args: [output] });
+  await backup({ ...fakeContext(host, { quayRoot: root, verbose: true, ...flags }, { json }).ctx, out, args: [output] });
   t.notOk(host.isLocked(), 'the lock is given back');
   t.equal(readFileSync(output, 'utf8'), 'archive', 'the archive is under its name');
   const expected = backupSteps({ output, staging: join(dir, 'out', '.b.tar.mreg-staging'), quayStorage: { kind: 'volume', name: 'quay-storage' }, lastBackup: join(root, 'last-backup.json'), encrypted: false });
-  return { output, expected: expected.map(s => s.id), stdout: stdout.join(''), stderr: stderr.join(''), beforeWrite };
+  return { output, root, stagedIn, expected: expected.map(s => s.id), stdout: stdout.join(''), stderr: stderr.join(''), beforeWrite };
 }
 
 t.test('--json: the steps of backupSteps in its order; --verbose prints "step manifest" last before the archive is written', async t => {
@@ -70,6 +72,16 @@ t.test('without --json: the "==> write" label follows the manifest\'s step line 
   const r = await run(t, false);
   t.match(r.stderr, `step free-space\nstep manifest\n==> write ${r.output}\n`, 'no line between the kill point and the write');
   t.match(r.stdout, /^backup written: /);
+});
+
+t.test('an encrypted backup stages its dump, secrets and keys in quayRoot, never in plain text beside the archive', async t => {
+  const dir = mkdtempSync(join(tmpdir(), 'mreg-pass-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'pass'), 'a long passphrase\n', { mode: 0o600 });
+  const plain = await run(t, true);
+  t.same(plain.stagedIn, [join(plain.output, '..', '.b.tar.mreg-staging')], 'a plain one stages beside the archive');
+  const sealed = await run(t, true, { passphraseFile: join(dir, 'pass') });
+  t.same(sealed.stagedIn, [join(sealed.root, 'backup-staging')], 'an encrypted one in quayRoot');
 });
 
 t.test('--verify --json: one step, verify:FILE', async t => {
