@@ -15,7 +15,7 @@ import { askHealthEarly } from '../up/early-health.js';
 import { checkFlagsForTarget } from '../up/flags.js';
 import { checkHost } from '../up/host-checks.js';
 import { readUp } from '../up/read.js';
-import { writeFirstRecord, writeRecord } from '../up/record.js';
+import { forgetRestoreMarker, writeFirstRecord, writeRecord } from '../up/record.js';
 import { reportUp } from '../up/report.js';
 import type { HookRun, Systemd, UpContext, UpHooks, UpRun } from '../up/run.js';
 import { startChanged, waitHealthy } from '../up/start.js';
@@ -73,6 +73,7 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
       files: written.files, volumes: written.planned.volumes, dropped: written.stale, mountpoints, secretStore: made.secretStore,
     });
     did(S.record);
+    if (!beforeApp) await forgetRestoreMarker(ctx.host, look, layout.root);
 
     reportUp(out, spec, creds.credentials, made.tls.caPath, { unchanged: nothingChanged, userCreated: creds.created, steps: ran }, Date.now() - started);
   } finally {

@@ -1,7 +1,8 @@
 // The install record up writes (before it creates anything, with every file it will write, and at the
 // end), and the pointer that lets down/status/upgrade find quayRoot without flags.
 import { dirname } from 'node:path';
-import type { FilePorts, HostProbe } from '../actions/ports.js';
+import type { FilePorts, HostProbe, InspectPorts } from '../actions/ports.js';
+import { markerPath } from '../backup/restored.js';
 import { writeIfChanged } from '../apply/units-step.js';
 import type { QuayRootLayout } from '../install-spec/layout.js';
 import type { PgVerified } from '../install-spec/pg-version.js';
@@ -85,4 +86,14 @@ export async function writeFirstRecord(run: UpRun): Promise<void> {
   await run.host.files.makeDir(run.layout.root, 0o700);
   await writeRecord(run.host.files, run, { updatedAt: probe.now.toISOString(), files: [], volumes: [], mountpoints: previous?.volumeMountpoints });
   run.did(UP_STEP.firstRecord);
+}
+
+/**
+ * A restore that failed before its end leaves its marker, so a rerun of it resumes. Once an up of its own
+ * brings the registry to health, the registry is in use: a later restore of that backup must not resume
+ * over what it holds now (restore's own up leaves the marker to restore).
+ */
+export async function forgetRestoreMarker(host: { files: Pick<FilePorts, 'remove'> }, look: Pick<InspectPorts, 'exists'>, root: string): Promise<void> {
+  const marker = markerPath(root);
+  if (await look.exists(marker)) await host.files.remove(marker);
 }
