@@ -18,7 +18,7 @@ import { stepLog } from '../ui/step-log.js';
 import { printUpgradePlan, reportNothingToChange, reportUpgraded } from '../ui/upgrade-report.js';
 import { planFiles } from '../upgrade/files.js';
 import { loadAndCheckImages } from '../upgrade/images.js';
-import { readInstall } from '../upgrade/read.js';
+import { readInstall, refuseOtherThanUnfinished } from '../upgrade/read.js';
 import { checkUpgradeFlagsForTarget, upgradedRecord } from '../upgrade/spec.js';
 import { switchOver } from '../upgrade/switch.js';
 import { upgradeCertAlias } from './cert.js';
@@ -33,6 +33,7 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
   const f = await readInstall(ctx);
   const { record, layout, podman } = f;
   if (flags.dryRun) {
+    await refuseOtherThanUnfinished(f, f.spec.images.quay);
     const config = await readKeptConfig(layout.configYaml);
     const secrets = await existingSecrets(podman, layout.credentials, config.text);
     const files = await planFiles(f, f.spec, secrets, config.kept);
@@ -46,6 +47,7 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
     // The ids of the steps this run took, in upgradeSteps' order: `--json` reports them beside the dry run's plan.
     const log = stepLog(out);
     const { spec, pgData } = await loadAndCheckImages(out, f, record, f.spec, givenImages(flags, 'upgrade'), log.did);
+    await refuseOtherThanUnfinished(f, spec.images.quay);
     const config = await readKeptConfig(layout.configYaml);
     const secrets = await out.step('existing secrets', async () => existingSecrets(podman, layout.credentials, config.text));
     log.did(S.secrets);

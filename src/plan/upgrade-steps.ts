@@ -55,6 +55,27 @@ export function snapshotsDatabase(recorded: Images, images: Images): boolean {
   return recorded.quay !== images.quay;
 }
 
+/**
+ * The Quay image an upgrade from `recordedQuay` was switching to when it stopped, from the dump's
+ * description (`metaText`, quay.dump.json): an upgrade that ends writes the record (its image is then
+ * no longer `recordedQuay`), and a rollback that put the dump back removes the description. Still there,
+ * the run was killed before either, and the database may already be that image's.
+ */
+export function unfinishedUpgrade(metaText: string | undefined, recordedQuay: string): string | undefined {
+  if (metaText === undefined) return undefined;
+  let meta: { fromImage?: unknown; toImage?: unknown };
+  try { meta = JSON.parse(metaText) as typeof meta; } catch { return undefined; }
+  return meta.fromImage === recordedQuay && typeof meta.toImage === 'string' && meta.toImage !== recordedQuay ? meta.toImage : undefined;
+}
+
+/** The refusal of any other change while an upgrade to `to` is unfinished; its fix finishes or rolls it back. */
+export function unfinishedUpgradeProblem(to: string, from: string): { message: string; hint: string } {
+  return {
+    message: `an upgrade of Quay from ${from} to ${to} did not finish (killed, or its rollback was): the database may already be ${to}'s, and ${from} cannot start on it`,
+    hint: `run mreg upgrade --quayImage ${to} first: it finishes the upgrade, or puts ${from} and its database back by itself; nothing was changed`,
+  };
+}
+
 /** A new PostgreSQL image must be of the data's major version. */
 export function checksPgDataOnUpgrade(recorded: Images, images: Images): boolean {
   return recorded.postgres !== images.postgres;

@@ -13,11 +13,13 @@ import { COMPONENTS } from '../model/components.js';
 import { systemdUnitDir } from '../model/scope.js';
 import { UNITS } from '../model/views.js';
 import { layoutProblem, unitDirs } from '../plan/layout-move.js';
+import { unfinishedUpgrade, unfinishedUpgradeProblem } from '../plan/upgrade-steps.js';
+import { dbSnapshotPaths } from '../apply/db-snapshot.js';
 
 /** What checkUp reads through: the install lookup, and file and folder looks. */
 interface CheckPorts {
   host: Pick<HostPorts, 'findRecordedInstall' | 'readRecordAt'>;
-  look: Pick<InspectPorts, 'exists' | 'dirState'>;
+  look: Pick<InspectPorts, 'exists' | 'dirState' | 'readFile'>;
 }
 
 export interface CheckedUp {
@@ -50,6 +52,13 @@ export async function checkUp(ports: CheckPorts, given: RawUpFlags, probe: HostP
   if (found && !recorded) spec = parseUpOptions(withRecordedFlags(given, found.record.spec, found.layout), env);
   const previous = found?.record;
   const layout = quayRootLayout(spec.quayRoot);
+  // up renders the record's images: after an upgrade killed midway that would start the old Quay on a
+  // database the new one may have migrated.
+  const unfinished = previous && unfinishedUpgrade(await look.readFile(dbSnapshotPaths(layout.root).meta), previous.spec.images.quay);
+  if (unfinished) {
+    const p = unfinishedUpgradeProblem(unfinished, previous.spec.images.quay);
+    throw new HostError(p.message, p.hint);
+  }
   if (!previous) await refuseForeignUnits(look.exists, probe.quadletDir, systemdUnitDir(probe.scope, probe.home));
   const refusal = previous && probe.podmanVersion
     ? layoutProblem(previous.files, probe.podmanVersion, unitDirs(probe), 'up') : undefined;

@@ -187,3 +187,29 @@ t.test('a rollback that put the dump back forgets it: the same upgrade tried aga
   await rejection((await loadUpgrade(t, host))(fakeContext(host, { quayImage: V2 }).ctx));
   t.ok(host.calls.some(c => c.startsWith('execToFile quay-postgres pg_dump')), 'a new dump');
 });
+
+t.test('killed after the switch began, then another image: refused with the way to finish; nothing changed', async t => {
+  const killed = fakeHost(installed(), { failAtCall: UPGRADED.indexOf('reload') + 1 });
+  await rejection((await loadUpgrade(t, killed))(fakeContext(killed, { quayImage: V2 }).ctx));
+  const dump = killed.state.files[`${DUMP}.json`]!.content;
+  const host = fakeHost(killed.state, { images: [...Object.values(V1), V2, 'localhost/mreg-test/quay:v3'] });
+  const before = structuredClone(host.state);
+  const err = await rejection((await loadUpgrade(t, host))(fakeContext(host, { quayImage: 'localhost/mreg-test/quay:v3' }).ctx));
+  t.type(err, HostError);
+  t.match(err, { message: `an upgrade of Quay from ${V1.quay} to ${V2} did not finish (killed, or its rollback was): the database may already be ${V2}'s, and ${V1.quay} cannot start on it`,
+    hint: `run mreg upgrade --quayImage ${V2} first: it finishes the upgrade, or puts ${V1.quay} and its database back by itself; nothing was changed` });
+  t.same(host.state, before, 'no file, unit or dump changed');
+  t.equal(host.state.files[`${DUMP}.json`]!.content, dump, 'the dump taken while v1 served is still the way back');
+  t.notOk(host.calls.some(c => c.startsWith('execToFile')), 'no new dump over it');
+});
+
+t.test('killed after the switch began, then mreg up: refused too (it would start v1 on the database v2 may have migrated)', async t => {
+  const killed = fakeHost(installed(), { failAtCall: UPGRADED.indexOf('reload') + 1 });
+  await rejection((await loadUpgrade(t, killed))(fakeContext(killed, { quayImage: V2 }).ctx));
+  const { checkUp } = await import('../../src/up/checks.js');
+  const { rawUpFlags } = await import('../../src/up/flags.js');
+  const host = fakeHost(killed.state);
+  const err = await rejection(checkUp({ host, look: host.inspect(probe) }, rawUpFlags({}), probe, async () => 'registry.example.com'));
+  t.match(err, { message: /^an upgrade of Quay from \S+ to \S+quay:v2 did not finish/, hint: /^run mreg upgrade --quayImage \S+quay:v2 first/ });
+  t.same(host.calls, [], 'nothing changed');
+});
