@@ -66,13 +66,27 @@ export async function switchToMreg(out: Output, ports: PutBackPorts & { journalT
   return { ms: Date.now() - downSince, steps: downSteps };
 }
 
-async function stopLegacy(ports: Pick<PutBackPorts, 'systemd' | 'podman'> & { journalTail: ActionPorts['journalTail'] }): Promise<void> {
+/**
+ * Stops mirror-registry's units in order. When one does not stop, those already stopped are started again
+ * (quay-app is the first to stop: the registry would otherwise stay down), and the error says which ran.
+ */
+export async function stopLegacy(ports: Pick<PutBackPorts, 'systemd' | 'podman'> & { journalTail: ActionPorts['journalTail'] }): Promise<void> {
   const { systemd, podman, journalTail } = ports;
+  const stopped: string[] = [];
   for (const unit of STOP_ORDER) {
     const result = await systemd.stopUnit(unit);
     if (result !== 'done' && result !== 'skipped') {
-      throw new UnitFailedError(unit, result, await journalTail(unit).catch(() => []), 'nothing was changed; stop it by hand and run mreg adopt again');
+      const tail = await journalTail(unit).catch(() => []);
+      const notBack: string[] = [];
+      for (const u of [...stopped].reverse()) {
+        const again = await systemd.startUnit(u).catch(() => 'failed');
+        if (again !== 'done') notBack.push(u);
+      }
+      throw new UnitFailedError(unit, result, tail, notBack.length === 0
+        ? `mirror-registry${stopped.length ? ` (${stopped.join(', ')} started again)` : ''} runs as before and nothing else was changed; stop ${unit} by hand and run mreg adopt again`
+        : `${notBack.join(', ')} did not start again: start ${notBack.length === 1 ? 'it' : 'them'} (systemctl start; --user for a rootless install; the old units are unchanged), then stop ${unit} by hand and run mreg adopt again`);
     }
+    stopped.push(unit);
     await systemd.resetFailed(unit);
   }
   // The old ExecStop lines remove them; these catch a crashed or hand-started one (names are reused).
