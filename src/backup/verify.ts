@@ -1,6 +1,6 @@
 // Reads a whole backup and checks it against its manifest before anything trusts it (verify, restore).
 import { HostError, UsageError } from '../errors.js';
-import { checkMembers, manifestBytes, MANIFEST_MEMBER, parseManifest, type BackupManifest } from './manifest.js';
+import { checkArchive, manifestBytes, MANIFEST_MEMBER, parseManifest, type BackupManifest } from './manifest.js';
 import { readMemberText, readMembers, type ArchiveSource } from '../host/backup-tar.js';
 import { looksEncrypted } from '../host/gpg.js';
 import { open } from 'node:fs/promises';
@@ -10,9 +10,14 @@ export interface VerifiedBackup {
   manifest: BackupManifest;
   files: number;
   bytes: number;
+  /** Blobs whose content does not match their digest (manifest.ts checkArchive): restored as they are, and named. */
+  damagedBlobs: string[];
 }
 
-/** Rejects with one HostError listing the first problems; resolves only for a complete, unaltered archive. */
+/**
+ * Rejects with one HostError listing the first problems; resolves for a complete archive, naming any blob
+ * whose content does not match its digest (the registry may have held it so: the rest still restores).
+ */
 export async function verifyArchive(src: ArchiveSource): Promise<VerifiedBackup> {
   const file = src.file;
   if (!(await pathExists(file))) throw new UsageError(`${file}: no such file; give the path of a backup that \`mreg backup\` wrote`);
@@ -24,13 +29,13 @@ export async function verifyArchive(src: ArchiveSource): Promise<VerifiedBackup>
   const manifest = parseManifest(text);
   if (typeof manifest === 'string') throw new HostError(`${file}: ${manifest}`, 'give a file that `mreg backup` wrote');
   const read = await readMembers(src);
-  const problems = checkMembers(manifest, read, read[0]?.path);
+  const { problems, damagedBlobs } = checkArchive(manifest, read, read[0]?.path);
   if (problems.length > 0) {
     const shown = problems.slice(0, 5).map(p => `  ${p}`).join('\n');
     throw new HostError(`${file} is damaged: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n${shown}${problems.length > 5 ? `\n  … and ${problems.length - 5} more` : ''}`,
       'nothing was changed; use another copy of the backup');
   }
-  return { manifest, files: manifest.files.length, bytes: manifestBytes(manifest) };
+  return { manifest, files: manifest.files.length, bytes: manifestBytes(manifest), damagedBlobs };
 }
 
 /**

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ArchiveSource } from '../actions/ports.js';
 import { UsageError } from '../errors.js';
-import { planChain, QUAY_ROOT_PREFIX, RESTORE_MEMBERS, type BackupManifest } from '../backup/manifest.js';
+import { damagedBlobsText, planChain, QUAY_ROOT_PREFIX, RESTORE_MEMBERS, type BackupManifest } from '../backup/manifest.js';
 import { parseRecord, type InstallRecord } from '../install-spec/record.js';
 import { RESTORE_STEP as S } from '../plan/restore-steps.js';
 import type { RestoreRun } from './run.js';
@@ -28,7 +28,9 @@ export async function verifyChain(run: RestoreRun, archives: readonly string[], 
   const source = (file: string) => sources.get(file)!;
   const chain = [];
   for (const file of archives) {
-    chain.push({ file, ...await out.step(`verify ${file}`, () => host.archive.verify(source(file))) });
+    const verified = await out.step(`verify ${file}`, () => host.archive.verify(source(file)));
+    if (verified.damagedBlobs.length > 0) out.warn(`${damagedBlobsText(file, verified.damagedBlobs)}; restored as they are`);
+    chain.push({ file, ...verified });
     run.log.did(S.verify(file));
   }
   const planned = planChain(chain);

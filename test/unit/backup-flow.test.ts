@@ -86,8 +86,18 @@ t.test('an encrypted backup stages its dump, secrets and keys in quayRoot, never
 
 t.test('--verify --json: one step, verify:FILE', async t => {
   const manifest = { createdAt: '2026-02-01T00:00:00.000Z', hostname: 'registry.example.com', port: 8443, scope: 'rootless', mregVersion: '0.1.0', images: {} };
-  const host = createFakeHost({ probe, state: runningInstall(), archive: { source: async file => ({ file }), verify: async () => ({ manifest, files: 3, bytes: 10 }) as never } });
+  const host = createFakeHost({ probe, state: runningInstall(), archive: { source: async file => ({ file }), verify: async () => ({ manifest, files: 3, bytes: 10, damagedBlobs: [] }) as never } });
   const c = fakeContext(host, { verify: true }, { json: true });
   await backup({ ...c.ctx, args: ['/b/x.tar'] });
   t.match(JSON.parse(c.stdout()), { file: '/b/x.tar', ok: true, steps: ['verify:/b/x.tar'] });
+});
+
+t.test('--verify of an archive holding a blob that is not its digest: exit 1 naming it, never "complete"', async t => {
+  const manifest = { createdAt: '2026-02-01T00:00:00.000Z', hostname: 'registry.example.com', port: 8443, scope: 'rootless', mregVersion: '0.1.0', images: {} };
+  const blob = 'storage/docker/registry/v2/blobs/sha256/ab/abcd/data';
+  const host = createFakeHost({ probe, state: runningInstall(), archive: { source: async file => ({ file }), verify: async () => ({ manifest, files: 3, bytes: 10, damagedBlobs: [blob] }) as never } });
+  const c = fakeContext(host, { verify: true });
+  await t.rejects(backup({ ...c.ctx, args: ['/b/x.tar'] }), { exitCode: 1, message: `/b/x.tar: 1 blob whose content does not match the digest in its name (${blob}): damaged in the registry when it was backed up, or in this file since; everything else in it checks`,
+    hint: /^mreg restore restores it with these blobs as they are/ });
+  t.equal(c.stdout(), '', 'no "complete" line');
 });
