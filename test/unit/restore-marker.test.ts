@@ -1,5 +1,6 @@
 // A restore that failed before its end leaves restore-in-progress.json, so a rerun of it resumes. An up of
-// its own that brings the registry to health removes it (commands/up.ts, unless it is restore's own up):
+// its own that brings the registry to health removes it (commands/up.ts, unless it is restore's own up:
+// up-before-app.test.ts):
 // after that a restore of the same backup is refused without --force instead of resuming over live data.
 import t from 'tap';
 import { markerPath } from '../../src/backup/restored.js';
@@ -19,8 +20,3 @@ t.test('forgetRestoreMarker: removes a marker that is there, and asks nothing mo
   t.same(clean.calls, [], 'no change when there is none');
 });
 
-t.test('up removes it only when it is not restore\'s own up (restore passes beforeApp and removes it at its end)', async t => {
-  const { readFileSync } = await import('node:fs');
-  const src = readFileSync(new URL('../../src/commands/up.ts', import.meta.url), 'utf8');
-  t.match(src, /if \(!beforeApp\) await forgetRestoreMarker\(ctx\.host, look, layout\.root\);/, 'after the record, on a healthy registry');
-});

@@ -10,7 +10,7 @@ import type { UpHooks } from '../../src/commands/up.js';
 import { createFakeHost, fakeContext } from '../support/fake-host.js';
 import { probe, runningInstall } from '../support/running-install.js';
 
-async function upWithMockedPhases(t: Test, events: string[]) {
+async function upWithMockedPhases(t: Test, events: string[], opts: { healthy?: boolean } = {}) {
   const actualStart = await import('../../src/up/start.js');
   const spec = { scope: 'rootless', hostname: 'registry.example.com', port: 8443, initUser: 'init' };
   return (await t.mockImport<typeof import('../../src/commands/up.js')>('../../src/commands/up.js', {
@@ -23,12 +23,14 @@ async function upWithMockedPhases(t: Test, events: string[]) {
     '../../src/apply/secrets-step.js': { readStoredSecretsAt: async () => ({}) },
     '../../src/up/early-health.js': { askHealthEarly: async () => undefined },
     '../../src/up/host-checks.js': { checkHost: async () => ({ spec, config: { text: undefined, kept: {} }, shown: undefined }) },
-    '../../src/up/record.js': { writeFirstRecord: async () => {}, writeRecord: async () => { events.push('record'); } },
+    '../../src/up/record.js': { writeFirstRecord: async () => {}, writeRecord: async () => { events.push('record'); },
+      forgetRestoreMarker: async () => { events.push('forget restore marker'); } },
     '../../src/up/tls-secrets.js': { makeTlsAndSecrets: async () => ({ secrets: {}, tls: {}, missing: [] }) },
     '../../src/up/write.js': { writeFiles: async () => ({ planned: { volumes: [] }, files: [], stale: [] }) },
     '../../src/up/start.js': {
       ...actualStart,
       startChanged: async (...a: unknown[]) => { events.push(`start all but ${String(a[4])}`); return { ep: { hostname: spec.hostname, port: spec.port }, unchanged: false }; },
+      ...(opts.healthy ? { waitHealthy: async () => { events.push('health'); return undefined; } } : {}),
     },
     '../../src/apply/first-user.js': { ensureInitUser: async () => { events.push('first user'); return { created: false }; } },
     '../../src/up/report.js': { reportUp: () => {} },
@@ -48,7 +50,15 @@ t.test('with beforeApp: quay-app held, the hook in place of the health wait, the
     beforeReport: async () => { events.push('before report'); },
   };
   await up(context(), hooks);
-  t.same(events, ['start all but quay-app.service', 'hook (registry.example.com)', 'first user', 'before report', 'record']);
+  t.same(events, ['start all but quay-app.service', 'hook (registry.example.com)', 'first user', 'before report', 'record'],
+    'restore\'s own up leaves the restore marker to restore');
+});
+
+t.test('an up of its own that ends healthy forgets a failed restore\'s marker, after the record', async t => {
+  const events: string[] = [];
+  const up = await upWithMockedPhases(t, events, { healthy: true });
+  await up(context(), {});
+  t.same(events, ['start all but undefined', 'health', 'first user', 'record', 'forget restore marker']);
 });
 
 t.test('without it: up starts every unit and waits for the health itself', async t => {
