@@ -20,8 +20,13 @@ export async function trust(ctx: CommandContext, probe: HostProbe, layout: QuayR
   if (!anchor.ok) throw new HostError(anchor.why);
   const dir = certsDDir(probe, spec.hostname, spec.port);
   const target = join(dir, 'ca.crt');
-  const unchanged = (await readFile(target)) === anchor.pem;
-  const plan = trustSteps({ dir, target, from: anchor.from, unchanged, recorded: record.files.includes(target), recordPath: layout.record });
+  const existing = await readFile(target);
+  const unchanged = existing === anchor.pem;
+  const recorded = record.files.includes(target);
+  // A ca.crt mreg did not write is someone's trust of this name: copied aside, never just replaced (and
+  // once recorded, mreg down --purge would delete the file).
+  const keepsOther = existing !== undefined && !unchanged && !recorded ? `${target}.before-mreg` : undefined;
+  const plan = trustSteps({ dir, target, from: anchor.from, unchanged, recorded, recordPath: layout.record, ...(keepsOther ? { keepsOther } : {}) });
   if (flags.dryRun) {
     const actions = plan.length > 0 ? plan.map(s => s.text) : [`${target} already holds the CA; nothing to do`];
     if (out.json) out.resultJson({ dryRun: true, path: target, from: anchor.from, unchanged, actions, plan });
@@ -34,6 +39,11 @@ export async function trust(ctx: CommandContext, probe: HostProbe, layout: QuayR
     // Under the lock, with the record read again there: an up or upgrade that wrote it meanwhile keeps its change.
     const release = await host.lock(probe);
     try {
+      if (keepsOther) {
+        await host.files.write(keepsOther, existing!, 0o644);
+        out.info(`    kept the ${target} mreg did not write as ${keepsOther}`);
+        log.did(TRUST_STEP.keepOther);
+      }
       if (!unchanged) {
         await host.files.makeDir(dir, 0o755);
         await host.files.write(target, anchor.pem, 0o644);

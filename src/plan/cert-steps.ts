@@ -50,6 +50,7 @@ export function rotateSteps(i: RotateStepsInput): UpStep[] {
 
 /** The ids of trust's steps: up's where the step is the same kind. */
 export const TRUST_STEP = {
+  keepOther: 'keep-previous-ca',
   dir: 'make-certs-dir',
   writeCa: 'write-ca',
   record: UP_STEP.record,
@@ -64,6 +65,8 @@ export interface TrustStepsInput {
   /** Whether ca.crt already holds that CA, and whether the record already lists it. */
   unchanged: boolean;
   recorded: boolean;
+  /** ca.crt holds something else mreg did not write (an admin's CA): kept beside it first. */
+  keepsOther?: string;
   recordPath: string;
 }
 
@@ -71,6 +74,7 @@ export interface TrustStepsInput {
 export function trustSteps(i: TrustStepsInput): UpStep[] {
   const S = TRUST_STEP;
   return [
+    ...(i.keepsOther ? [step(S.keepOther, `copy the ${i.target} mreg did not write to ${i.keepsOther} (podman reads only *.crt: it no longer trusts it)`)] : []),
     ...(i.unchanged ? [] : [step(S.dir, `create ${i.dir}`), step(S.writeCa, `write ${i.target} (mode 0644) from ${i.from}`)]),
     ...(i.recorded ? [] : [step(S.record, `add ${i.target} to ${i.recordPath} so mreg down --purge removes it`)]),
   ];

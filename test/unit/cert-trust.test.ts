@@ -69,3 +69,22 @@ t.test('steps: each id once, in the dry run\'s order; the record is read again u
   t.equal(after.updatedAt, 'written meanwhile', 'and the other command\'s write is kept');
   t.notOk(host.isLocked(), 'lock released');
 });
+
+t.test('a ca.crt mreg did not write (an admin\'s) is copied aside first, and only mreg\'s is recorded for down --purge', async t => {
+  const state = runningInstall();
+  const ca = createCa({ commonName: 'mreg CA', now: new Date(), days: 3650 });
+  state.files[`${ROOT}/quay-rootCA/rootCA.pem`] = { content: ca.certPem, mode: 0o644 };
+  const rec = parseRecord(state.files[`${ROOT}/mreg-install.json`]!.content, 'record');
+  state.files[`${ROOT}/mreg-install.json`]!.content = JSON.stringify({ ...rec, files: rec.files.filter(f => !f.startsWith(`${HOME}/.config/containers/certs.d/`)) });
+  state.files[`${CERTS_D}/ca.crt`] = { content: 'THE SITE CA\n', mode: 0o644 };
+  const host = createFakeHost({ probe, state });
+  const dry = fakeContext(host, { dryRun: true }, { json: true });
+  await cert({ ...dry.ctx, args: ['trust'] });
+  t.equal((JSON.parse(dry.stdout()) as { plan: { id: string }[] }).plan[0]?.id, TRUST_STEP.keepOther, 'the dry run says so first');
+  const c = fakeContext(host, {}, { json: true });
+  await cert({ ...c.ctx, args: ['trust'] });
+  t.equal(host.state.files[`${CERTS_D}/ca.crt.before-mreg`]?.content, 'THE SITE CA\n', 'the admin\'s file kept, under a name podman does not read');
+  t.equal(host.state.files[`${CERTS_D}/ca.crt`]?.content, ca.certPem, 'mreg\'s CA in its place');
+  const files = parseRecord(host.state.files[`${ROOT}/mreg-install.json`]!.content, 'record').files;
+  t.notOk(files.includes(`${CERTS_D}/ca.crt.before-mreg`), 'the copy is not mreg\'s: down --purge leaves it');
+});
