@@ -14,7 +14,8 @@ export async function down(ctx: CommandContext): Promise<void> {
   const yes = Boolean(flags.yes || flags.autoApprove);
   // Another host: a --purge is confirmed here (ssh has no terminal for the question), then runs there with --yes.
   const check = (h: string) => checkQuayRootForTarget(flags, h);
-  if (await runOnTarget('down', ctx, purge && !yes ? { check, confirm: h => confirmPurge(ctx, [`the registry's quayRoot and storage on ${h}`]) } : { check })) return;
+  // A dry run there deletes nothing: nothing to confirm.
+  if (await runOnTarget('down', ctx, purge && !yes && !flags.dryRun ? { check, confirm: h => confirmPurge(ctx, [`the registry's quayRoot and storage on ${h}`]) } : { check })) return;
   // Only who runs it: down asks podman and logind nothing before it stops the units.
   const probe = host.identify();
   const { layout, record } = await host.findInstall(flags, probe.scope, probe.home);

@@ -13,7 +13,7 @@ import { validateUnits, writeIfChanged } from '../apply/units-step.js';
 import { givenImages, parseTimeout } from '../install-spec/flags.js';
 import { serializeRecord } from '../install-spec/record.js';
 import { imageChanges, UPGRADE_STEP as S } from '../plan/upgrade-steps.js';
-import { runOnTarget } from '../remote/on-target.js';
+import { refuseOnTarget, runOnTarget } from '../remote/on-target.js';
 import { stepLog } from '../ui/step-log.js';
 import { printUpgradePlan, reportNothingToChange, reportUpgraded } from '../ui/upgrade-report.js';
 import { planFiles } from '../upgrade/files.js';
@@ -26,7 +26,14 @@ import { upgradeCertAlias } from './cert.js';
 export async function upgrade(ctx: CommandContext): Promise<void> {
   const { out, flags, host } = ctx;
   // mirror-registry 1.2/1.3 install, not yet mreg's: `mreg adopt` does the whole take-over.
-  if (flags.fromMirrorRegistry) { await (await import('./adopt.js')).adopt(ctx); return; }
+  if (flags.fromMirrorRegistry) {
+    await refuseOnTarget(flags, 'mreg upgrade --from-mirror-registry', h => `copy mreg to ${h} and run mreg adopt there`);
+    await (await import('./adopt.js')).adopt(ctx);
+    return;
+  }
+  if (flags.sslCert !== undefined || flags.sslKey !== undefined) {
+    await refuseOnTarget(flags, 'mreg upgrade --sslCert/--sslKey', h => `copy mreg to ${h} and run mreg cert rotate --sslCert FILE --sslKey FILE there`);
+  }
   if (await upgradeCertAlias(ctx)) return; // --sslCert/--sslKey: same as mreg cert rotate
   const timeoutMs = parseTimeout(flags.timeout);
   if (await runOnTarget('upgrade', ctx, { check: h => checkUpgradeFlagsForTarget(flags, h) })) return;

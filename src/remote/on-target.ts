@@ -17,6 +17,17 @@ export function rejectRemoteTarget(flags: Record<string, unknown>, fqdn: string)
 }
 
 /**
+ * A command that runs only where it is typed (upgrade's aliases of adopt and cert rotate), given -H naming
+ * another host: a UsageError before anything here is looked at, never a run on this host instead.
+ */
+export async function refuseOnTarget(flags: Record<string, unknown>, what: string, instead: (host: string) => string): Promise<void> {
+  if (flags.targetHostname === undefined) return;
+  const { remoteTarget } = await import('./run.js');
+  const target = await remoteTarget(flags);
+  if (target) throw new UsageError(`${what} does not run over -H (${target.hostname}): it acts on the host it runs on`, instead(target.hostname));
+}
+
+/**
  * -H/--targetHostname naming another host: `check` validates the flags here (exit 2 before any ssh),
  * `confirm` asks what must be asked locally, then the command runs there over ssh (src/remote/run.ts).
  * Resolves true when it ran remotely (the caller is done), false to carry on on this host.

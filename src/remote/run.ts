@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { access, constants, mkdtemp, rm } from 'node:fs/promises';
-import { hostname as osHostname, tmpdir } from 'node:os';
+import { hostname as osHostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Options } from 'execa';
@@ -43,7 +43,9 @@ export async function remoteTarget(flags: Record<string, unknown>): Promise<Remo
     const r = await runCommand('hostname', ['-f']);
     if (r.exitCode === 0) fqdn = r.stdout.trim();
   } catch { /* no hostname(1): the short name still counts */ }
-  return isLocalTarget(t.hostname, { hostname: osHostname(), fqdn }) ? undefined : t;
+  // This host as another user (-u root from alice): over ssh, as that user, not here as this one.
+  const me = userInfo().username;
+  return isLocalTarget(t.hostname, { hostname: osHostname(), fqdn }) && (t.user === undefined || t.user === me) ? undefined : t;
 }
 
 /** The file to copy: a Node SEA is itself; else MREG_BUNDLE; else `npm run bundle`'s output. */

@@ -231,6 +231,9 @@ const USAGE_ERRORS: Array<[string[], string]> = [
   // -H: flags are checked here, as the target's mreg will read them, before any ssh (the man pages say so).
   ...(['status', 'down', 'upgrade', 'backup'] as const).map(c => [[c, '-H', 'other.example.invalid', '--quayRoot', 'rel/dir'], '--quayRoot rel/dir: relative path'] as [string[], string]),
   [['upgrade', '-H', 'other.example.invalid', '--quayImage', 'Quay:latest'], '--quayImage Quay:latest'],
+  // upgrade's aliases act where they run: with -H they are refused, never run on this host instead.
+  [['upgrade', '-H', 'other.example.invalid', '--from-mirror-registry'], 'mreg upgrade --from-mirror-registry does not run over -H (other.example.invalid)'],
+  [['upgrade', '-H', 'other.example.invalid', '--sslCert', '/tmp/c.pem', '--sslKey', '/tmp/k.pem'], 'mreg upgrade --sslCert/--sslKey does not run over -H (other.example.invalid)'],
 ];
 
 for (const build of BUILDS) t.test(`${build.name}: usage errors: exit 2, one error line, nothing written`, async t => {

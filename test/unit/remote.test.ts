@@ -81,3 +81,24 @@ t.test('up -H: the target\'s name is checked as a registry name only where it ma
   t.equal((err as InstanceType<typeof UsageError>).problems.length, 1);
   t.throws(() => checkFlagsForTarget({ quayHostname: '10.0.0.9' }, 'reg.example.com'), { message: /^--quayHostname 10\.0\.0\.9: an IP address is not allowed/ }, 'a given name is');
 });
+
+t.test('-H naming this host as another user (-u root from alice) goes over ssh as that user, not here as this one', async t => {
+  const { remoteTarget } = await import('../../src/remote/run.js');
+  const { userInfo } = await import('node:os');
+  const other = userInfo().username === 'root' ? 'alice' : 'root';
+  t.match(await remoteTarget({ targetHostname: 'localhost', targetUsername: other }), { hostname: 'localhost', user: other });
+  t.equal(await remoteTarget({ targetHostname: 'localhost', targetUsername: userInfo().username }), undefined, 'as this user: here');
+  t.equal(await remoteTarget({ targetHostname: 'localhost' }), undefined, 'no -u: here');
+});
+
+t.test('down -H --purge --dry-run asks nothing (it deletes nothing); a real --purge asks here', async t => {
+  const captured: Array<{ confirm?: unknown }> = [];
+  const { down } = await t.mockImport<typeof import('../../src/commands/down.js')>('../../src/commands/down.js', {
+    '../../src/remote/on-target.js': { checkQuayRootForTarget: () => undefined, runOnTarget: async (_c: string, _ctx: unknown, hooks: { confirm?: unknown }) => { captured.push(hooks); return true; } },
+  });
+  const ctx = { out: {}, flags: { targetHostname: 'reg.example.com', purge: true, dryRun: true }, args: [], env: {}, stdin: {}, host: {} } as never;
+  await down(ctx);
+  await down({ ...(ctx as object), flags: { targetHostname: 'reg.example.com', purge: true } } as never);
+  t.equal(captured[0]?.confirm, undefined, 'the dry run: no question');
+  t.type(captured[1]?.confirm, 'function', 'the purge: asked here before ssh');
+});
