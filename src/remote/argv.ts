@@ -80,11 +80,27 @@ export function remoteExecutablePath(name: string): string {
   return `"$HOME/.cache/mreg/${name}"`;
 }
 
-/** Copies stdin to the executable path via a temp name, so a cut connection never leaves half a file. */
-export function uploadScript(name: string): string {
+/** A shell test that `path` (quoted as the shell should see it) holds exactly the file whose sha256 is `sha256`. */
+function holds(path: string, sha256: string): string {
+  return `[ "$(sha256sum < ${path} | cut -d' ' -f1)" = ${sha256} ]`;
+}
+
+/**
+ * Copies stdin to the executable path via a temp name, so a cut connection never leaves half a file, and
+ * only when what arrived is the executable (an empty or short stream runs as an empty script: exit 0).
+ */
+export function uploadScript(name: string, sha256: string): string {
+  if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error(`not a sha256: ${sha256}`);
   const dest = remoteExecutablePath(name);
   const tmp = `"$HOME/.cache/mreg/.${name}.$$"`;
-  return `umask 077 && mkdir -p "$HOME/.cache/mreg" && cat > ${tmp} && chmod 755 ${tmp} && mv -f ${tmp} ${dest}`;
+  return `umask 077 && mkdir -p "$HOME/.cache/mreg" && cat > ${tmp} && { ${holds(tmp, sha256)} || { rm -f ${tmp}; echo "the copy of mreg arrived damaged" >&2; exit 1; }; }`
+    + ` && chmod 755 ${tmp} && mv -f ${tmp} ${dest}`;
+}
+
+/** True (exit 0) on the target when its cached executable is there and is this one, byte for byte. */
+export function haveExecutableScript(name: string, sha256: string): string {
+  const path = remoteExecutablePath(name);
+  return `test -x ${path} && ${holds(path, sha256)}`;
 }
 
 function camel(name: string): string {

@@ -15,7 +15,7 @@ import type { Output } from '../ui/output.js';
 import { runCommand } from '../host/exec.js';
 import { VERSION } from '../version.js';
 import {
-  forwardFlags, isLocalTarget, parseTarget, remoteCommandLine, remoteEnv, remoteExecutableName, remoteExecutablePath,
+  forwardFlags, haveExecutableScript, isLocalTarget, parseTarget, remoteCommandLine, remoteEnv, remoteExecutableName,
   sshBaseArgs, uploadScript, type RemoteCommand, type RemoteTarget,
 } from './argv.js';
 
@@ -95,7 +95,8 @@ export async function runRemote(command: RemoteCommand, target: RemoteTarget, ct
     try { await access(target.key, constants.R_OK); } catch { throw new UsageError(`--ssh-key ${target.key}: file not found or not readable`); }
   }
   const exe = await findExecutable(env);
-  const exeName = remoteExecutableName(VERSION, await sha256(exe));
+  const exeSha = await sha256(exe);
+  const exeName = remoteExecutableName(VERSION, exeSha);
   const args = [...forwardFlags(command, flags, target, { archiveFromStdin: archive !== undefined, confirmed: o.confirmed }), ...(o.positional ?? [])];
 
   // A private folder for the control socket: one TCP connection and one authentication for all calls.
@@ -116,11 +117,12 @@ export async function runRemote(command: RemoteCommand, target: RemoteTarget, ct
       throw new HostError(`cannot connect to ${where} over ssh: ${String(master.stderr).trim().split('\n').pop() ?? `exit ${master.exitCode}`}`,
         'check the host name, -u and -k; mreg runs ssh with BatchMode=yes, so the key must work without a password prompt');
     }
-    const have = await ssh([], `test -x ${remoteExecutablePath(exeName)}`);
+    const have = await ssh([], haveExecutableScript(exeName, exeSha));
     if (have.exitCode !== 0) {
       await out.step(`copy mreg to ${where}`, async () => {
-        const up = await ssh([], uploadScript(exeName), { stdin: { file: exe } });
-        if (up.exitCode !== 0) throw new HostError(`could not copy mreg to ${where}: ${String(up.stderr).trim() || `exit ${up.exitCode}`}`);
+        const up = await ssh([], uploadScript(exeName, exeSha), { stdin: { file: exe } });
+        // execa reports a local failure (the file could not be read) with `failed`, not the exit code.
+        if (up.exitCode !== 0 || up.failed) throw new HostError(`could not copy mreg to ${where}: ${String(up.stderr ?? '').trim() || up.code || `exit ${up.exitCode}`}`);
       });
     }
     const line = remoteCommandLine(exeName, command, args, remoteEnv(command, flags, target));
@@ -130,6 +132,8 @@ export async function runRemote(command: RemoteCommand, target: RemoteTarget, ct
     if (run.exitCode === 255) throw new HostError(`the ssh connection to ${where} failed while mreg ran there`, 'run the command again; mreg up and down are safe to repeat');
     if (run.exitCode === undefined) throw new HostError(`ssh to ${where} ended without an exit code${run.signal ? ` (${run.signal})` : ''}`);
     if (run.exitCode !== 0) throw new RemoteExitError(where, run.exitCode);
+    // Exit 0 there, but a local failure here (a full disk under backup's file, an archive that could not be read).
+    if (run.failed) throw new HostError(`mreg on ${where} ended, but this host could not ${o.stdoutFile !== undefined ? `write ${o.stdoutFile}` : 'relay its input or output'}${run.code ? ` (${run.code})` : ''}`);
   } finally {
     await ssh(['-O', 'exit']).catch(() => undefined);
     await rm(dir, { recursive: true, force: true });

@@ -1,8 +1,11 @@
 // -H/--targetHostname, pure parts: local-target detection, flag checks, ssh argv and the remote command line.
 import t from 'tap';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
-  forwardFlags, isLocalTarget, parseTarget, remoteCommandLine, remoteEnv, remoteExecutableName, shellQuote, sshBaseArgs, uploadScript,
+  forwardFlags, haveExecutableScript, isLocalTarget, parseTarget, remoteCommandLine, remoteEnv, remoteExecutableName, shellQuote, sshBaseArgs, uploadScript,
 } from '../../src/remote/argv.js';
 import { UsageError } from '../../src/errors.js';
 
@@ -66,7 +69,26 @@ t.test('remote command line and upload script', async t => {
   t.same(words(line.replace(/^"\$HOME[^"]*"/, 'EXE')), ['EXE', 'up', "--initPassword=p a's $(x)", '--image-archive=-']);
   t.equal(remoteCommandLine(name, 'up', ['--json'], { MREG_DEFAULT_HOSTNAME: "reg.example.com" }),
     `MREG_DEFAULT_HOSTNAME=reg.example.com "$HOME/.cache/mreg/${name}" up --json`, 'the default travels as an environment assignment');
-  t.match(uploadScript(name), /cat > .*&& chmod 755 .*&& mv -f /);
+  t.match(uploadScript(name, 'a'.repeat(64)), /cat > .*&& chmod 755 .*&& mv -f /);
+});
+
+t.test('the upload and the cached executable are checked by their sha256, in a real shell', async t => {
+  const home = t.testdir();
+  const exe = Buffer.from('#!/bin/sh\necho mreg\n');
+  const sha = createHash('sha256').update(exe).digest('hex');
+  const name = remoteExecutableName('0.1.0', sha);
+  const sh = (script: string, input: Buffer | string = '') => spawnSync('sh', ['-c', script], { input, env: { ...process.env, HOME: home } });
+  t.not(sh(haveExecutableScript(name, sha)).status, 0, 'nothing cached yet');
+  // A stream cut to nothing (the local file could not be read) must not become an empty executable: sh
+  // runs an empty file as an empty script, exit 0, and status -H or backup -H would report success.
+  const empty = sh(uploadScript(name, sha), '');
+  t.equal(empty.status, 1, 'an empty stream is refused');
+  t.match(String(empty.stderr), /arrived damaged/);
+  t.same(readdirSync(join(home, '.cache/mreg')), [], 'and leaves no file');
+  t.equal(sh(uploadScript(name, sha), exe).status, 0, 'the executable itself is taken');
+  t.equal(sh(haveExecutableScript(name, sha)).status, 0, 'and found next time');
+  writeFileSync(join(home, '.cache/mreg', name), '');
+  t.not(sh(haveExecutableScript(name, sha)).status, 0, 'a cached file that is not the executable any more is copied again');
 });
 
 t.test('up -H: the target\'s name is checked as a registry name only where it may become one', async t => {
