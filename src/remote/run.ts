@@ -126,7 +126,8 @@ export async function runRemote(command: RemoteCommand, target: RemoteTarget, ct
       });
     }
     const line = remoteCommandLine(exeName, command, args, remoteEnv(command, flags, target));
-    out.debug(`$ ssh … ${target.hostname} ${line}`);
+    // --verbose names the command, never the first user's password (mreg-up(1): it stays out of output).
+    out.debug(`$ ssh … ${target.hostname} ${remoteCommandLine(exeName, command, args.map(hidePassword), remoteEnv(command, flags, target))}`);
     const run = await ssh([], line, { stdin: archive !== undefined ? { file: archive } : 'ignore', stdout: o.stdoutFile !== undefined ? { file: o.stdoutFile } : 'inherit', stderr: 'inherit' });
     // 255 is ssh's own failure (mreg never exits 255): say so rather than pass it on.
     if (run.exitCode === 255) throw new HostError(`the ssh connection to ${where} failed while mreg ran there`, 'run the command again; mreg up and down are safe to repeat');
@@ -138,4 +139,8 @@ export async function runRemote(command: RemoteCommand, target: RemoteTarget, ct
     await ssh(['-O', 'exit']).catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+function hidePassword(arg: string): string {
+  return arg.startsWith('--initPassword=') ? '--initPassword=<hidden>' : arg;
 }

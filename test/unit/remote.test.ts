@@ -124,3 +124,22 @@ t.test('down -H --purge --dry-run asks nothing (it deletes nothing); a real --pu
   t.equal(captured[0]?.confirm, undefined, 'the dry run: no question');
   t.type(captured[1]?.confirm, 'function', 'the purge: asked here before ssh');
 });
+
+t.test('--verbose shows the command run over ssh without the first user\'s password', async t => {
+  const dir = t.testdir({ 'mreg-exe': 'not really mreg\n' });
+  // An ssh that answers every call with exit 0: the master, the cached-executable check, the run.
+  writeFileSync(join(dir, 'ssh'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+  const path = process.env.PATH;
+  process.env.PATH = `${dir}:${path ?? ''}`;
+  t.teardown(() => { process.env.PATH = path; });
+  const { runRemote } = await import('../../src/remote/run.js');
+  const { createOutput } = await import('../../src/ui/output.js');
+  const { Writable } = await import('node:stream');
+  const err: string[] = [];
+  const out = createOutput({ verbose: true, color: false, env: {}, stdout: new Writable({ write(_c, _e, cb) { cb(); } }),
+    stderr: new Writable({ write(c, _e, cb) { err.push(String(c)); cb(); } }) });
+  await runRemote('up', { hostname: 'reg.example.com' }, { out, flags: { initPassword: 'Correct-Horse-42', verbose: true }, env: { MREG_BUNDLE: join(dir, 'mreg-exe') } });
+  const said = err.join('');
+  t.match(said, /\$ ssh … reg\.example\.com .* up .*--initPassword=<hidden>/, 'the command is shown');
+  t.notMatch(said, /Correct-Horse-42/, 'its password is not');
+});
