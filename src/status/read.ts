@@ -19,7 +19,8 @@ export async function readStatus(look: InspectPorts, layout: QuayRootLayout, rec
   const [states, health, expires, caExpires, configYaml, modeProblems, storages, lastBackup] = await allInOrder([
     look.unitStates(ALL_UNITS),
     look.health({ hostname: spec.hostname, port: spec.port }, spec.tls.kind, layout),
-    look.readFile(layout.sslCert).then(pem => pem === undefined ? undefined : certExpiry(pem)),
+    // A file that is not a certificate is a problem status reports, not a failure of status itself.
+    look.readFile(layout.sslCert).then(pem => pem === undefined ? undefined : certExpiry(pem)).catch((err: unknown) => err instanceof Error ? err : new Error(String(err))),
     // Clients check mreg's CA as well: its end is the registry's end, whatever the certificate says.
     spec.tls.kind === 'generate' ? look.readFile(layout.caCert).then(pem => pem === undefined ? undefined : certExpiry(pem)).catch(() => undefined) : undefined,
     look.readFile(layout.configYaml),

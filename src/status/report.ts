@@ -44,6 +44,7 @@ export function statusReport(read: StatusRead, at: { scope: Scope; spec: Install
 
   const certificate: StatusReport['certificate'] = { expires: null, daysLeft: null, warning: null };
   if (expires === undefined) problems.push(`${layout.sslCert} is missing: run mreg up to reissue it`);
+  else if (expires instanceof Error) problems.push(`${layout.sslCert} is not a readable certificate (${expires.message}): run mreg up to reissue it (or mreg cert rotate --sslCert/--sslKey with your own)`);
   else {
     const daysLeft = Math.floor((expires.getTime() - at.nowMs) / 86_400_000);
     certificate.expires = expires.toISOString();

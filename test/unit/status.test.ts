@@ -111,3 +111,12 @@ t.test('mreg\'s CA is read too: near its end a warning, past it a problem (clien
     }
   }
 });
+
+t.test('an ssl.cert that is not a certificate is a problem in the report (exit 3), not a failure of status', async t => {
+  const state = installed();
+  state.files[`${ROOT}/quay-config/ssl.cert`] = { content: '-----BEGIN CERTIFICATE-----\ncut short', mode: 0o640 };
+  const { err, report } = await runStatus({}, state);
+  t.ok(err instanceof UnhealthyError, 'exit 3, with the report on stdout');
+  t.match(report.problems, [/^\S+\/quay-config\/ssl\.cert is not a readable certificate \(.*\): run mreg up to reissue it/]);
+  t.same(report.certificate, { expires: null, daysLeft: null, warning: null });
+});
