@@ -37,15 +37,18 @@ export async function exportCommand(ctx: CommandContext): Promise<void> {
   const read = (f: string) => readFile(f, 'utf8');
   const [configYaml, sslCert, sslKey, extraCa] = await Promise.all([read(layout.configYaml), read(layout.sslCert), read(layout.sslKey),
     Promise.all(quayConfig.filter(f => f.startsWith('extra_ca')).sort().map(async name => ({ name, content: await read(join(layout.configDir, name)) })))]);
-  const files = operatorFiles({ configYaml, sslCert, sslKey, extraCa, namespace, name: 'mirror-registry', hostname: `${record.spec.hostname}:${record.spec.port}`, dumpFile: DUMP });
+  const files = operatorFiles({ configYaml, sslCert, sslKey, extraCa, namespace, name: 'mirror-registry', hostname: record.spec.hostname, port: record.spec.port,
+    quayImage: record.spec.images.quay, dumpFile: DUMP });
 
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await chmod(dir, 0o700);
   for (const f of files) await writeFile(join(dir, f.name), f.content, { mode: f.mode });
   const podman = ctx.host.podman();
   // --no-owner/--no-acl: the operator's database has another owner, which pg_restore --role takes.
+  // --no-comments: the superuser's COMMENT ON EXTENSION pg_trgm would fail for that owner, and pg_restore
+  // then exits 1 (the README's chain stops there) though every table was restored.
   await out.step('database dump (pg_dump in quay-postgres)', () =>
-    podman.execToFile(COMPONENTS.postgres.podmanName, ['pg_dump', '--format=custom', '--no-owner', '--no-acl', `--dbname=${PG_DATABASE}`], join(dir, DUMP)));
+    podman.execToFile(COMPONENTS.postgres.podmanName, ['pg_dump', '--format=custom', '--no-owner', '--no-acl', '--no-comments', `--dbname=${PG_DATABASE}`], join(dir, DUMP)));
   await chmod(join(dir, DUMP), 0o600);
   const names = [...files.map(f => f.name), DUMP];
   if (out.json) return out.resultJson({ dir, namespace, files: names });

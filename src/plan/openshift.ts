@@ -31,18 +31,28 @@ export interface OperatorInput {
   extraCa: ReadonlyArray<{ name: string; content: string }>;
   namespace: string;
   name: string;
+  /** The registry's name and the port its clients use today. */
   hostname: string;
+  port: number;
   dumpFile: string;
+  /** The Quay image it runs: the operator must deploy that version (it migrates no swapped-in database). */
+  quayImage: string;
 }
 
 export interface ExportFile { name: string; content: string; mode: number }
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 
-/** The operator's config.yaml: this one without what the managed postgres and redis bring. */
-export function operatorConfig(configYaml: string): string {
+/**
+ * The operator's config.yaml: this one without what the managed postgres and redis bring, and with
+ * SERVER_HOSTNAME the bare name: the managed route takes it as its host, which must be a DNS name
+ * (kustomize/components/route/quay.route.yaml `host: $(SERVER_HOSTNAME)`; OpenShift refuses a host with
+ * a port), and the router serves 443.
+ */
+export function operatorConfig(configYaml: string, hostname: string): string {
   const doc = parse(configYaml) as Record<string, unknown>;
   for (const k of MANAGED_FIELDS) delete doc[k];
+  doc.SERVER_HOSTNAME = hostname;
   return stringify(doc);
 }
 
@@ -52,7 +62,7 @@ export function operatorFiles(i: OperatorInput): ExportFile[] {
     apiVersion: 'v1', kind: 'Secret', type: 'Opaque',
     metadata: { name: secretName, namespace: i.namespace },
     data: {
-      'config.yaml': b64(operatorConfig(i.configYaml)), 'ssl.cert': b64(i.sslCert), 'ssl.key': b64(i.sslKey),
+      'config.yaml': b64(operatorConfig(i.configYaml, i.hostname)), 'ssl.cert': b64(i.sslCert), 'ssl.key': b64(i.sslKey),
       ...Object.fromEntries(i.extraCa.map(f => [f.name, b64(f.content)])),
     },
   };
@@ -88,6 +98,19 @@ bucket, the certificate; keep it secret), \`quayregistry.yaml\` (object storage 
 
 Stop pushing to the old registry before the dump is taken, or export again just before the move.
 
+Before you start: install the Quay Operator of the Quay version this registry runs (\`${i.quayImage}\`),
+from its own channel (e.g. \`stable-3.12\` for 3.12.x). The operator runs Quay without migrating its
+database (\`registry-nomigrate\`) and migrates only when it deploys a new version, so a dump from an
+older Quay swapped in under a newer one would run on a schema it does not know. Upgrade the operator's
+channel after the move, as any Quay Operator install is upgraded. Its PostgreSQL may be an older major
+than this registry's (mreg's default is 15): if pg_restore below refuses the dump, restore it into a
+PostgreSQL of its own major first, as Red Hat's procedure does.
+
+The registry moves from ${i.hostname}:${i.port} to ${i.hostname} (port 443, the route's). Clients then use
+${i.hostname} without a port: pull specs and \`oc-mirror\` targets, the cluster's ImageDigestMirrorSet or
+ImageContentSourcePolicy mirrors, the pull secret's auth entry, and the additionalTrustedCA ConfigMap key
+(\`${i.hostname}\` in place of \`${i.hostname}..${i.port}\`).
+
 1. Create the namespace and the registry:
 
        oc new-project ${ns}
@@ -109,12 +132,15 @@ Stop pushing to the old registry before the dump is taken, or export again just 
          pg_restore --no-owner --role=${db} -d ${db} /var/lib/pgsql/data/userdata/${i.dumpFile} &&
          rm /var/lib/pgsql/data/userdata/${i.dumpFile}'
 
-4. Start the operator again; it scales Quay back up:
+4. Start the operator again, and Quay: with the horizontal pod autoscaler managed the operator leaves
+   the replicas to it, and an autoscaler does not scale up a deployment set to 0:
 
        oc scale --replicas=1 -n openshift-operators deployment $(oc get deployment -n openshift-operators -o name | grep quay-operator | cut -d/ -f2)
+       oc scale --replicas=1 -n ${ns} deployment ${i.name}-quay-app
        oc wait -n ${ns} quayregistry/${i.name} --for=condition=Available=true --timeout=30m
 
 5. Point ${i.hostname} at the route (\`oc get route -n ${ns}\`) in DNS, log in with the old users and
-   pull by digest. Then stop the old registry (\`mreg down\`); its data stays until \`mreg down --purge\`.
+   pull by digest, now without the port. Then stop the old registry (\`mreg down\`); its data stays until
+   \`mreg down --purge\`.
 `;
 }

@@ -35,7 +35,8 @@ DISTRIBUTED_STORAGE_PREFERENCE: ["default"]
 FEATURE_PROXY_STORAGE: true
 `;
 const files = operatorFiles({ configYaml: CONFIG, sslCert: 'CERT', sslKey: 'KEY', extraCa: [{ name: 'extra_ca_cert_s3.crt', content: 'CA' }],
-  namespace: 'quay-enterprise', name: 'mirror-registry', hostname: 'registry.example.com:8443', dumpFile: 'quay-database.dump' });
+  namespace: 'quay-enterprise', name: 'mirror-registry', hostname: 'registry.example.com', port: 8443, dumpFile: 'quay-database.dump',
+  quayImage: 'registry.redhat.io/quay/quay-rhel8:v3.12.21' });
 const byName = Object.fromEntries(files.map(f => [f.name, f]));
 const secret = parse(byName['config-bundle-secret.yaml']!.content);
 const registry = parse(byName['quayregistry.yaml']!.content);
@@ -69,11 +70,20 @@ t.test('the Secret passes hasNecessaryConfig for those components', async t => {
   t.notOk('DB_URI' in config || 'BUILDLOGS_REDIS' in config, 'the managed database and Redis bring their own');
   t.equal(bundle['extra_ca_cert_s3.crt'], 'CA', 'the object store\'s CA travels along');
   t.equal(byName['config-bundle-secret.yaml']!.mode, 0o600, 'the Secret file is 0600');
-  t.equal(operatorConfig('A: 1\nDB_URI: x\n'), 'A: 1\n');
+  t.equal(operatorConfig('A: 1\nDB_URI: x\n', 'r.example.com'), 'A: 1\nSERVER_HOSTNAME: r.example.com\n');
+  // The managed route's host is SERVER_HOSTNAME (quay-operator kustomize/components/route/quay.route.yaml),
+  // and OpenShift takes only a DNS name there: with ':8443' the route is never made.
+  t.equal(config.SERVER_HOSTNAME, 'registry.example.com', 'the bare name: the route serves 443');
 });
 
 t.test('the README gives the steps with this namespace, name and dump', async t => {
   const md = byName['README.md']!.content;
   for (const s of ['oc apply -f config-bundle-secret.yaml', 'oc apply -f quayregistry.yaml', 'quay-enterprise/$pod:/var/lib/pgsql/data/userdata/quay-database.dump',
-    'pg_restore --no-owner --role=mirror-registry-quay-database', 'Using backed up standalone content to migrate to OpenShift Container Platform']) t.match(md, s);
+    'pg_restore --no-owner --role=mirror-registry-quay-database', 'Using backed up standalone content to migrate to OpenShift Container Platform',
+    // The autoscaler leaves a deployment at 0 where step 2 put it (quay-operator pkg/middleware: no replicas
+    // are set while the HPA is managed): Quay is scaled back by hand.
+    'oc scale --replicas=1 -n quay-enterprise deployment mirror-registry-quay-app',
+    // The operator does not migrate a swapped-in database: it must run this registry's Quay version.
+    'install the Quay Operator of the Quay version this registry runs (`registry.redhat.io/quay/quay-rhel8:v3.12.21`)',
+    'The registry moves from registry.example.com:8443 to registry.example.com (port 443']) t.match(md, s);
 });

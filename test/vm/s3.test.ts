@@ -110,6 +110,15 @@ sideBySide(t, 'install on S3 (both scopes at once)', SCOPES, (t, s) => {
     t.equal(f.stdout.trim(), '. 700\nconfig-bundle-secret.yaml 600\nquay-database.dump 600\nPGDMP\n1\nnamespace: mirror', 'modes, a pg_dump archive, the resources', { output: describe(f) });
     const again = await run(`mreg export openshift ${dir}`);
     t.equal(again.exitCode, 2, 'a folder that is not empty is refused');
+    // The README's step 3 on real PostgreSQL: the dump goes into a database another role owns, with
+    // pg_trgm made first. A dump with the superuser's COMMENT ON EXTENSION made pg_restore exit 1 there.
+    const db = 'exportcheck';
+    const restored = await run(`podman cp ${dir}/quay-database.dump quay-postgres:/tmp/export.dump && podman exec quay-postgres bash -c '
+      set -e; createuser ${db}; createdb -O ${db} ${db}; psql -q -d ${db} -c "CREATE EXTENSION IF NOT EXISTS pg_trgm"
+      pg_restore --no-owner --role=${db} -d ${db} /tmp/export.dump; psql -tA -d ${db} -c "select count(*) from pg_tables where schemaname = current_schema() and tableowner <> current_user"
+      dropdb ${db}; dropuser ${db}; rm /tmp/export.dump'`);
+    t.equal(restored.exitCode, 0, 'the README\'s pg_restore into a database of another owner exits 0', { output: describe(restored) });
+    t.ok(Number(restored.stdout.trim().split('\n').pop()) > 0, 'and its tables belong to that owner', { output: describe(restored) });
   });
 
   // One scope (CI's budget): what this checks (the key file, the bucket, the recorded path) is the same code in
