@@ -59,7 +59,8 @@ export async function chooseNewPair(record: InstallRecord, layout: QuayRootLayou
   if (input.skipCheck) throw new UsageError('--sslCheckSkip applies to --sslCert/--sslKey only; a reissued certificate always names the hostname');
   if (spec.tls.kind === 'provided') {
     throw new UsageError(`this install serves your own certificate (${spec.tls.certPath}); pass --sslCert FILE --sslKey FILE with its replacement`,
-      'to switch to a certificate from mreg\'s own CA instead, run mreg up without --sslCert/--sslKey');
+      // mreg up keeps the installed pair of an install on the user's own (install-spec/rerun.ts): no way back yet.
+      'mreg does not switch an install from a certificate of your own back to its own CA; rotate to another pair of your own');
   }
   const caPem = await readFile(layout.caCert);
   const caKey = await readFile(layout.caKey);

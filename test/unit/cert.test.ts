@@ -73,6 +73,8 @@ t.test('reissue is refused for a user-provided install, without a CA, or with --
   const provided = record({ kind: 'provided', certPath: '/x/c.pem', keyPath: '/x/k.pem', skipCheck: false }, root);
   const [line] = await problemsOf(chooseNewPair(provided, layout, { skipCheck: false, now }, readIfExists));
   t.match(line, /serves your own certificate \(\/x\/c\.pem\); pass --sslCert FILE --sslKey FILE/);
+  // Its hint once sent the user to mreg up, which keeps the installed pair of such an install: a dead end.
+  await t.rejects(chooseNewPair(provided, layout, { skipCheck: false, now }, readIfExists), { message: /serves your own certificate/, hint: /^mreg does not switch an install from a certificate of your own back to its own CA/ } as never);
   t.match((await problemsOf(chooseNewPair(record({ kind: 'generate' }, root), layout, { skipCheck: true, now }, readIfExists)))[0], /--sslCheckSkip applies to --sslCert/);
   const bare = setup(false);
   await t.rejects(chooseNewPair(record({ kind: 'generate' }, bare.root), bare.layout, { skipCheck: false, now }, readIfExists), HostError);
