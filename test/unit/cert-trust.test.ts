@@ -10,14 +10,19 @@ import { HOME, probe, ROOT, runningInstall } from '../support/running-install.js
 
 const CERTS_D = `${HOME}/.config/containers/certs.d/registry.example.com:8443`;
 
-t.test('trust writes the CA once and records it', async t => {
+/** An install on mreg's CA that has not run cert trust (runningInstall records a trusted CA already). */
+function untrusted() {
   const state = runningInstall();
   const ca = createCa({ commonName: 'mreg CA', now: new Date(), days: 3650 });
   state.files[`${ROOT}/quay-rootCA/rootCA.pem`] = { content: ca.certPem, mode: 0o644 };
-  // runningInstall records a trusted CA already; this install has none yet.
   const rec = parseRecord(state.files[`${ROOT}/mreg-install.json`]!.content, 'record');
   state.files[`${ROOT}/mreg-install.json`]!.content = JSON.stringify({ ...rec, files: rec.files.filter(f => !f.startsWith(`${HOME}/.config/containers/certs.d/`)) });
   delete state.files[`${CERTS_D}/ca.crt`];
+  return { state, ca };
+}
+
+t.test('trust writes the CA once and records it', async t => {
+  const { state, ca } = untrusted();
   const host = createFakeHost({ probe, state });
 
   const first = fakeContext(host, {}, { json: true });
@@ -71,11 +76,7 @@ t.test('steps: each id once, in the dry run\'s order; the record is read again u
 });
 
 t.test('a ca.crt mreg did not write (an admin\'s) is copied aside first, and only mreg\'s is recorded for down --purge', async t => {
-  const state = runningInstall();
-  const ca = createCa({ commonName: 'mreg CA', now: new Date(), days: 3650 });
-  state.files[`${ROOT}/quay-rootCA/rootCA.pem`] = { content: ca.certPem, mode: 0o644 };
-  const rec = parseRecord(state.files[`${ROOT}/mreg-install.json`]!.content, 'record');
-  state.files[`${ROOT}/mreg-install.json`]!.content = JSON.stringify({ ...rec, files: rec.files.filter(f => !f.startsWith(`${HOME}/.config/containers/certs.d/`)) });
+  const { state, ca } = untrusted();
   state.files[`${CERTS_D}/ca.crt`] = { content: 'THE SITE CA\n', mode: 0o644 };
   const host = createFakeHost({ probe, state });
   const dry = fakeContext(host, { dryRun: true }, { json: true });
