@@ -63,6 +63,9 @@ export function parseTarget(flags: Record<string, unknown>): RemoteTarget | unde
 export function sshBaseArgs(t: RemoteTarget, controlPath: string, configFile?: string): string[] {
   return [
     ...(configFile ? ['-F', configFile] : []),
+    // Never a terminal: a `RequestTTY force` in the user's ssh config would put a pty in the path of
+    // backup's archive stream (and of -i -), and a pty rewrites bytes.
+    '-T',
     '-o', 'BatchMode=yes',
     '-o', `ControlPath=${controlPath}`,
     ...(t.key ? ['-i', t.key] : []),

@@ -39,8 +39,8 @@ t.test('parseTarget', async t => {
 
 t.test('sshBaseArgs', async t => {
   t.same(sshBaseArgs({ hostname: 'h', user: 'root', key: '/k' }, '/tmp/d/cm', '/cfg'),
-    ['-F', '/cfg', '-o', 'BatchMode=yes', '-o', 'ControlPath=/tmp/d/cm', '-i', '/k', '-l', 'root']);
-  t.same(sshBaseArgs({ hostname: 'h' }, '/tmp/d/cm'), ['-o', 'BatchMode=yes', '-o', 'ControlPath=/tmp/d/cm']);
+    ['-F', '/cfg', '-T', '-o', 'BatchMode=yes', '-o', 'ControlPath=/tmp/d/cm', '-i', '/k', '-l', 'root']);
+  t.same(sshBaseArgs({ hostname: 'h' }, '/tmp/d/cm'), ['-T', '-o', 'BatchMode=yes', '-o', 'ControlPath=/tmp/d/cm']);
 });
 
 t.test('forwardFlags drops -H/-u/-k and rewrites what the remote side needs', async t => {
