@@ -25,6 +25,9 @@ export async function verifyBackupFile(ctx: CommandContext, file: string | undef
       'mreg restore restores it with these blobs as they are; pulls of the images that use them fail until they are mirrored again into a new registry');
   }
   const m = v.manifest;
-  if (out.json) return out.resultJson({ file, ok: true, files: v.files, bytes: v.bytes, createdAt: m.createdAt, hostname: m.hostname, scope: m.scope, mregVersion: m.mregVersion, images: m.images, steps: log.ran });
-  out.result(`${file}: complete, every checksum matches (${v.files} files, ${sizeText(v.bytes)}); made ${m.createdAt} by mreg ${m.mregVersion} from ${m.hostname}:${m.port} (${m.scope})`);
+  // An incremental one is whole only with the backups it builds on: whoever keeps only verified files must know.
+  const needs = m.since ? { sinceBackup: m.since.createdAt, inheritedBlobs: m.inherited?.length ?? 0 } : undefined;
+  if (out.json) return out.resultJson({ file, ok: true, files: v.files, bytes: v.bytes, createdAt: m.createdAt, hostname: m.hostname, scope: m.scope, mregVersion: m.mregVersion, images: m.images, ...(needs ? { needs } : {}), steps: log.ran });
+  out.result(`${file}: complete, every checksum matches (${v.files} files, ${sizeText(v.bytes)}); made ${m.createdAt} by mreg ${m.mregVersion} from ${m.hostname}:${m.port} (${m.scope})`
+    + (needs ? `; incremental: a restore also needs the backup made ${needs.sinceBackup} (and those it builds on) for ${needs.inheritedBlobs} blob${needs.inheritedBlobs === 1 ? '' : 's'}` : ''));
 }

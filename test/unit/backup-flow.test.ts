@@ -101,3 +101,15 @@ t.test('--verify of an archive holding a blob that is not its digest: exit 1 nam
     hint: /^mreg restore restores it with these blobs as they are/ });
   t.equal(c.stdout(), '', 'no "complete" line');
 });
+
+t.test('--verify of an incremental backup says it needs the one it builds on (and --json says so)', async t => {
+  const manifest = { createdAt: '2026-02-02T00:00:00.000Z', hostname: 'registry.example.com', port: 8443, scope: 'rootless', mregVersion: '0.1.0', images: {},
+    since: { id: 'full-1', createdAt: '2026-02-01T00:00:00.000Z' }, inherited: [{ path: 'storage/a', size: 1, sha256: 'x' }, { path: 'storage/b', size: 1, sha256: 'y' }] };
+  const host = createFakeHost({ probe, state: runningInstall(), archive: { source: async file => ({ file }), verify: async () => ({ manifest, files: 3, bytes: 10, damagedBlobs: [] }) as never } });
+  const text = fakeContext(host, { verify: true });
+  await backup({ ...text.ctx, args: ['/b/incr.tar'] });
+  t.match(text.stdout(), /: complete, every checksum matches .*; incremental: a restore also needs the backup made 2026-02-01T00:00:00.000Z \(and those it builds on\) for 2 blobs\n$/);
+  const json = fakeContext(host, { verify: true }, { json: true });
+  await backup({ ...json.ctx, args: ['/b/incr.tar'] });
+  t.match(JSON.parse(json.stdout()), { ok: true, needs: { sinceBackup: '2026-02-01T00:00:00.000Z', inheritedBlobs: 2 } });
+});
