@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { HostError } from '../errors.js';
 import { COMPONENTS } from '../model/components.js';
 import { PG_DATABASE, PG_USER } from '../install-spec/defaults.js';
+import { unfinishedUpgrade, unfinishedUpgradeProblem } from '../plan/upgrade-steps.js';
 import type { Podman } from '../host/podman.js';
 import { ensureDir, pathExists, readIfExists, removeIfExists, writeFileAtomic } from '../host/fs.js';
 
@@ -25,7 +26,13 @@ const PG = COMPONENTS.postgres.podmanName;
 /** quayRoot/db-snapshot/: one dump, replaced by the next upgrade of the Quay image. */
 export function dbSnapshotPaths(root: string): { dir: string; dump: string; meta: string } {
   const dir = join(root, 'db-snapshot');
-  return { dir, dump: join(dir, `${PG_DATABASE}.dump`), meta: join(dir, `${PG_DATABASE}.dump.json`) };
+  const dump = join(dir, `${PG_DATABASE}.dump`);
+  return { dir, dump, meta: metaOf(dump) };
+}
+
+/** A dump's description, beside it. */
+function metaOf(dump: string): string {
+  return `${dump}.json`;
 }
 
 /**
@@ -65,7 +72,18 @@ export async function takeDbSnapshot(podman: Podman, root: string, fromImage: st
  * (the dump stays, for the user) and a later upgrade dumps the database as it is then, not as it was.
  */
 export async function forgetDbSnapshot(snapshot: Pick<DbSnapshot, 'path'>): Promise<void> {
-  await removeIfExists(`${snapshot.path}.json`);
+  await removeIfExists(metaOf(snapshot.path));
+}
+
+/**
+ * Refuses (HostError) while an upgrade of Quay from `from` is unfinished (plan/upgrade-steps.ts
+ * unfinishedUpgrade), unless `resumes` is the image it was switching to: up (none) and upgrade share it.
+ */
+export async function refuseUnfinishedUpgrade(readFile: (path: string) => Promise<string | undefined>, root: string, from: string, resumes?: string): Promise<void> {
+  const to = unfinishedUpgrade(await readFile(dbSnapshotPaths(root).meta), from);
+  if (to === undefined || to === resumes) return;
+  const p = unfinishedUpgradeProblem(to, from);
+  throw new HostError(p.message, p.hint);
 }
 
 /** The snapshot a killed run of this same upgrade took before its restart, else a new one. */

@@ -4,7 +4,7 @@
 import type { CommandContext } from '../cli.js';
 import { lockAsRead } from '../actions/lock-as-read.js';
 import type { RegistryEndpoint } from '../actions/ports.js';
-import { dbSnapshotPaths } from '../apply/db-snapshot.js';
+import { dbSnapshotPaths, refuseUnfinishedUpgrade } from '../apply/db-snapshot.js';
 import { existingSecrets } from '../apply/existing-secrets.js';
 import { readHealthCas } from '../apply/health-ca.js';
 import { readKeptConfig } from '../apply/kept-config.js';
@@ -18,7 +18,7 @@ import { stepLog } from '../ui/step-log.js';
 import { printUpgradePlan, reportNothingToChange, reportUpgraded } from '../ui/upgrade-report.js';
 import { planFiles } from '../upgrade/files.js';
 import { loadAndCheckImages } from '../upgrade/images.js';
-import { readInstall, refuseOtherThanUnfinished } from '../upgrade/read.js';
+import { readInstall } from '../upgrade/read.js';
 import { checkUpgradeFlagsForTarget, upgradedRecord } from '../upgrade/spec.js';
 import { switchOver } from '../upgrade/switch.js';
 import { upgradeCertAlias } from './cert.js';
@@ -40,7 +40,7 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
   const f = await readInstall(ctx);
   const { record, layout, podman } = f;
   if (flags.dryRun) {
-    await refuseOtherThanUnfinished(f, f.spec.images.quay);
+    await refuseUnfinishedUpgrade(f.look.readFile, layout.root, record.spec.images.quay, f.spec.images.quay);
     const config = await readKeptConfig(layout.configYaml);
     const secrets = await existingSecrets(podman, layout.credentials, config.text);
     const files = await planFiles(f, f.spec, secrets, config.kept);
@@ -54,7 +54,8 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
     // The ids of the steps this run took, in upgradeSteps' order: `--json` reports them beside the dry run's plan.
     const log = stepLog(out);
     const { spec, pgData } = await loadAndCheckImages(out, f, record, f.spec, givenImages(flags, 'upgrade'), log.did);
-    await refuseOtherThanUnfinished(f, spec.images.quay);
+    // An upgrade killed midway may be resumed, by its own target; any other change is refused.
+    await refuseUnfinishedUpgrade(f.look.readFile, layout.root, record.spec.images.quay, spec.images.quay);
     const config = await readKeptConfig(layout.configYaml);
     const secrets = await out.step('existing secrets', async () => existingSecrets(podman, layout.credentials, config.text));
     log.did(S.secrets);

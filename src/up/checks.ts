@@ -13,8 +13,7 @@ import { COMPONENTS } from '../model/components.js';
 import { systemdUnitDir } from '../model/scope.js';
 import { UNITS } from '../model/views.js';
 import { layoutProblem, unitDirs } from '../plan/layout-move.js';
-import { unfinishedUpgrade, unfinishedUpgradeProblem } from '../plan/upgrade-steps.js';
-import { dbSnapshotPaths } from '../apply/db-snapshot.js';
+import { refuseUnfinishedUpgrade } from '../apply/db-snapshot.js';
 
 /** What checkUp reads through: the install lookup, and file and folder looks. */
 interface CheckPorts {
@@ -54,11 +53,7 @@ export async function checkUp(ports: CheckPorts, given: RawUpFlags, probe: HostP
   const layout = quayRootLayout(spec.quayRoot);
   // up renders the record's images: after an upgrade killed midway that would start the old Quay on a
   // database the new one may have migrated.
-  const unfinished = previous && unfinishedUpgrade(await look.readFile(dbSnapshotPaths(layout.root).meta), previous.spec.images.quay);
-  if (unfinished) {
-    const p = unfinishedUpgradeProblem(unfinished, previous.spec.images.quay);
-    throw new HostError(p.message, p.hint);
-  }
+  if (previous) await refuseUnfinishedUpgrade(look.readFile, layout.root, previous.spec.images.quay);
   if (!previous) await refuseForeignUnits(look.exists, probe.quadletDir, systemdUnitDir(probe.scope, probe.home));
   const refusal = previous && probe.podmanVersion
     ? layoutProblem(previous.files, probe.podmanVersion, unitDirs(probe), 'up') : undefined;

@@ -7,8 +7,6 @@ import type { QuayRootLayout } from '../install-spec/layout.js';
 import type { InstallRecord } from '../install-spec/record.js';
 import type { InstallSpec } from '../install-spec/spec.js';
 import { layoutProblem, unitDirs } from '../plan/layout-move.js';
-import { unfinishedUpgrade, unfinishedUpgradeProblem } from '../plan/upgrade-steps.js';
-import { dbSnapshotPaths } from '../apply/db-snapshot.js';
 import { upgradeSpec } from './spec.js';
 
 export interface Upgrading {
@@ -45,14 +43,3 @@ export async function readInstall(ctx: CommandContext): Promise<Upgrading> {
   return { probe, target, layout, record, spec, look, podman: host.podman() };
 }
 
-/**
- * An upgrade killed midway (plan/upgrade-steps.ts unfinishedUpgrade) may be resumed, by the same target;
- * any other change would start on a database the new Quay may have migrated, and replace its dump.
- */
-export async function refuseOtherThanUnfinished(f: Pick<Upgrading, 'look' | 'layout' | 'record'>, targetQuay: string): Promise<void> {
-  const from = f.record.spec.images.quay;
-  const to = unfinishedUpgrade(await f.look.readFile(dbSnapshotPaths(f.layout.root).meta), from);
-  if (to === undefined || to === targetQuay) return;
-  const p = unfinishedUpgradeProblem(to, from);
-  throw new HostError(p.message, p.hint);
-}
