@@ -5,7 +5,6 @@ import { HostError, UsageError } from '../errors.js';
 import { rotate } from '../cert/rotate.js';
 import { trust } from '../cert/trust.js';
 import { flagSpelling } from '../options-table.js';
-import { rejectRemoteTarget } from '../remote/on-target.js';
 
 export const CERT_ACTIONS = ['rotate', 'trust'] as const;
 
@@ -16,8 +15,8 @@ export async function cert(ctx: CommandContext): Promise<void> {
       'see: mreg cert --help, man mreg-cert');
   }
   if (ctx.args.length > 1) throw new UsageError(`mreg cert ${action} takes no further arguments (got "${ctx.args.slice(1).join(' ')}")`);
+  // cert takes no -H; its one caller with -H, upgrade's --sslCert alias, refuses another host first.
   const probe = await ctx.host.probe();
-  rejectRemoteTarget(ctx.flags, probe.fqdn);
   const found = await ctx.host.findInstall(ctx.flags, probe.scope, probe.home);
   if (found.record.removedAt) {
     throw new HostError(`the registry at ${found.layout.root} was removed by mreg down on ${found.record.removedAt}`, 'run mreg up to install it again');

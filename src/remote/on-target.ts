@@ -5,16 +5,6 @@ import { UsageError } from '../errors.js';
 import { parseQuayRootFlag } from '../install-spec/options.js';
 import type { RemoteCommand } from './argv.js';
 
-const LOCAL = new Set(['localhost', '127.0.0.1', '::1']);
-
-/** mirror-registry's -H/--targetHostname: accepted when it names this host; remote installs come later. */
-export function rejectRemoteTarget(flags: Record<string, unknown>, fqdn: string): void {
-  const target = flags.targetHostname;
-  if (typeof target !== 'string') return;
-  const short = fqdn.split('.')[0];
-  if (LOCAL.has(target) || target === fqdn || target === short) return;
-  throw new UsageError(`--targetHostname ${target}: installing on another host is not supported yet; copy mreg to ${target} and run it there`);
-}
 
 /**
  * A command that runs only where it is typed (upgrade's aliases of adopt and cert rotate), given -H naming
