@@ -3,6 +3,8 @@
 // --purge gives back exactly that: a system folder or a stranger's files are never touched.
 import { posix } from 'node:path';
 import { isAtomicTempOf } from '../model/atomic-name.js';
+import { STORAGE_MOUNTS } from '../model/views.js';
+import type { InstallSpec } from './spec.js';
 
 /** What was at a path before mreg touched it (gathered by host/dir-state.ts). */
 export type DirState =
@@ -126,4 +128,31 @@ export function mergeTaken(previous: readonly TakenDir[] | undefined, fresh: rea
   for (const d of previous ?? []) byPath.set(d.path, d);
   // By code unit, not localeCompare: its first call loads ICU's collator (0.1-0.2 s of a no-op up under emulation).
   return [...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** The storage volumes of `spec` that the install's record does not name as its own, with their flags. */
+export function unrecordedVolumes(spec: Pick<InstallSpec, 'quayStorage' | 'pgStorage'>, previous?: { spec: Pick<InstallSpec, 'quayStorage' | 'pgStorage'> }): Array<{ flag: string; name: string }> {
+  return STORAGE_MOUNTS.flatMap(m => {
+    const s = spec[m.spec];
+    const was = previous?.spec[m.spec];
+    return s.kind === 'volume' && !(was?.kind === 'volume' && was.name === s.name) ? [{ flag: `--${m.spec}`, name: s.name }] : [];
+  });
+}
+
+/** A podman volume the install would use that its record does not name: `state` is its mount point's, undefined when podman has no such volume. */
+export interface VolumeTakeCheck { flag: string; name: string; state: DirState | undefined }
+
+/**
+ * One usage-error line when the volume exists and holds data: mreg takes an existing volume only empty
+ * (one an admin made on another disk), as it does a folder. Another install's data would otherwise be
+ * run by this one (its PostgreSQL cluster under new passwords and keys) and deleted by `down --purge`.
+ */
+export function volumeTakeProblem(c: VolumeTakeCheck): string | undefined {
+  const s = c.state;
+  if (!s || s.kind === 'missing') return undefined;
+  const entries = s.kind === 'dir' ? meaningfulEntries(s.entries) : [];
+  if (s.kind === 'dir' && entries.length === 0) return undefined;
+  const held = s.kind === 'dir' ? `holds ${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', …' : ''}` : 'was used by a container (this user cannot list it)';
+  return `${c.flag} ${c.name}: podman volume ${c.name} exists, ${held}, and is not an mreg install's (an earlier registry's data?); `
+    + `give another volume name, e.g. ${c.flag} mreg-${c.name}, or check what it holds and remove it: podman volume rm ${c.name}; mreg never takes over existing data`;
 }

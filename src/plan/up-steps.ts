@@ -6,6 +6,7 @@ import { ALL_SECRET_NAMES, STORAGE_MOUNTS, storageText } from '../model/views.js
 import type { QuayRootLayout } from '../install-spec/layout.js';
 import type { InstallRecord } from '../install-spec/record.js';
 import type { Images, InstallSpec } from '../install-spec/spec.js';
+import { unrecordedVolumes } from '../install-spec/taken-dirs.js';
 import { staleUnits, type UnitDirs } from './layout-move.js';
 import type { Plan } from './plan.js';
 import { describeSelinuxLabel } from './selinux.js';
@@ -71,6 +72,12 @@ export function checksPgData(spec: InstallSpec, previous: InstallRecord | undefi
   return !previous || Boolean(previous.removedAt) || previous.spec.images.postgres !== spec.images.postgres;
 }
 
+/** The preflight's word on volumes the record does not name: they must be new or empty (taken-dirs.ts). */
+function newVolumesText(spec: InstallSpec, previous: InstallRecord | undefined): string {
+  const names = unrecordedVolumes(spec, previous).map(v => v.name);
+  return names.length === 0 ? '' : `, podman volume${names.length > 1 ? 's' : ''} ${names.join(', ')} new or empty`;
+}
+
 export function upSteps(i: UpStepsInput): UpStep[] {
   const { spec, previous, layout, planned } = i;
   const S = UP_STEP;
@@ -79,7 +86,7 @@ export function upSteps(i: UpStepsInput): UpStep[] {
   const stale = previous ? staleUnits(previous.files, files, i.host.unitDirs) : [];
   return [
     ...i.changes.map(c => step(S.change(c), `change ${c}`)),
-    step(S.preflight, `check the host: podman, systemd, port ${spec.port} free (or this install's), ${spec.hostname} resolves, free space`),
+    step(S.preflight, `check the host: podman, systemd, port ${spec.port} free (or this install's), ${spec.hostname} resolves, free space${newVolumesText(spec, previous)}`),
     ...(spec.imageArchive ? [step(S.loadImages, UP_TEXT.loadImages(spec.imageArchive))] : []),
     step(S.images, UP_TEXT.images(spec.images)),
     ...(checksPgData(spec, previous) ? [step(S.pgData, UP_TEXT.pgData(spec))] : []),

@@ -11,6 +11,7 @@ import { outdatedFiles, quadletFilesDiffer, validateUnits } from '../apply/units
 import { allInOrder } from '../concurrent.js';
 import { HostError, UsageError } from '../errors.js';
 import type { PgVerified } from '../install-spec/pg-version.js';
+import { unrecordedVolumes, volumeTakeProblem } from '../install-spec/taken-dirs.js';
 import type { InstallRecord } from '../install-spec/record.js';
 import { preflight } from '../plan/preflight.js';
 import type { Images, InstallSpec } from '../install-spec/spec.js';
@@ -108,6 +109,7 @@ export async function checkHost(c: UpContext, opts: { givenImages: Partial<Image
   };
   if (spec.imageArchive) {
     await preflightStep();
+    await volumesStep(look, spec, previous);
     spec = await loadArchiveStep(out, podman, spec, spec.imageArchive, opts.givenImages);
     refuseArchiveSwitch(spec, previous);
     checkPg = checksPgData(spec, previous);
@@ -124,7 +126,7 @@ export async function checkHost(c: UpContext, opts: { givenImages: Partial<Image
       if (await imagesRunning()) out.debug('images present: the install\'s units run them');
       else await imagesStep();
     }) : imagesStep();
-    [, , pgData] = await allInOrder([checked, images, pgStep(), validateStep()]);
+    [, , , pgData] = await allInOrder([checked, volumesStep(look, spec, previous), images, pgStep(), validateStep()]);
     did(S.preflight, S.images);
   }
   if (checkPg) did(S.pgData);
@@ -157,6 +159,23 @@ export async function checkHost(c: UpContext, opts: { givenImages: Partial<Image
   }
 
   return { spec, pgData, lingerEnabledByMreg, shown: shownEarly, config: { text, kept } };
+}
+
+/**
+ * The storage volumes this install's record does not name must be new or empty (taken-dirs.ts): one podman
+ * process on a fresh install, none on a re-run. Rejects with UsageError naming each flag.
+ */
+async function volumesStep(look: Pick<InspectPorts, 'volumeMountpoints' | 'dirState'>, spec: InstallSpec, previous: InstallRecord | undefined): Promise<void> {
+  const fresh = unrecordedVolumes(spec, previous);
+  if (fresh.length === 0) return;
+  const mounts = await look.volumeMountpoints(fresh.map(v => v.name));
+  const problems: string[] = [];
+  for (const v of fresh) {
+    const mount = mounts.get(v.name);
+    const problem = volumeTakeProblem({ ...v, state: mount === undefined ? undefined : await look.dirState(mount) });
+    if (problem) problems.push(problem);
+  }
+  if (problems.length > 0) throw new UsageError(problems, 'nothing was changed; see: mreg up --help');
 }
 
 /**

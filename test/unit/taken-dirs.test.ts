@@ -1,6 +1,6 @@
 // Which folders mreg may take for quayRoot and storage, and what --purge gives back (spec/taken-dirs.ts).
 import t from 'tap';
-import { looksLikeMregQuayRoot, mergeTaken, systemFolderProblem, takenDir, takeProblem, type DirState, type TakeCheck } from '../../src/install-spec/taken-dirs.js';
+import { looksLikeMregQuayRoot, mergeTaken, systemFolderProblem, takenDir, takeProblem, unrecordedVolumes, volumeTakeProblem, type DirState, type TakeCheck } from '../../src/install-spec/taken-dirs.js';
 
 const HOME = '/home/alice';
 const empty: DirState = { kind: 'dir', entries: [], mode: 0o755, uid: 0, gid: 0 };
@@ -64,4 +64,17 @@ t.test('what the record keeps: created levels, or the old mode and owner of an e
   t.equal(takenDir('/srv/full', { ...empty, entries: ['x'] }), undefined);
   const merged = mergeTaken([{ path: '/srv/e', mode: 0o700 }], [{ path: '/srv/e', createdFrom: '/srv/e' }, { path: '/a', createdFrom: '/a' }]);
   t.same(merged, [{ path: '/a', createdFrom: '/a' }, { path: '/srv/e', mode: 0o700 }], 'the first run that saw a folder decides');
+});
+
+t.test('volumes: taken only new or empty; one the record names is the install\'s own', async t => {
+  const v = (state: DirState | undefined) => volumeTakeProblem({ flag: '--pgStorage', name: 'pg-storage', state });
+  t.equal(v(undefined), undefined, 'no such volume: made at the first start');
+  t.equal(v({ ...empty, entries: ['lost+found'] }), undefined, 'empty (a fresh file system\'s lost+found aside)');
+  t.match(v({ ...empty, entries: ['userdata'] }), /^--pgStorage pg-storage: podman volume pg-storage exists, holds userdata, and is not an mreg install's/);
+  t.match(v({ kind: 'unreadable' }), /exists, was used by a container \(this user cannot list it\)/, 'rootless: chowned to a container uid');
+  t.notMatch(v({ kind: 'unreadable' }), /\n/, 'one line');
+  const spec = { quayStorage: { kind: 'volume', name: 'quay-storage' }, pgStorage: { kind: 'path', path: '/srv/pg' } } as const;
+  t.same(unrecordedVolumes(spec), [{ flag: '--quayStorage', name: 'quay-storage' }], 'bind paths are the folder check\'s');
+  t.same(unrecordedVolumes(spec, { spec }), [], 'recorded');
+  t.same(unrecordedVolumes({ ...spec, quayStorage: { kind: 'volume', name: 'blobs2' } }, { spec }), [{ flag: '--quayStorage', name: 'blobs2' }], 'another name than the record\'s');
 });
