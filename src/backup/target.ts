@@ -26,9 +26,23 @@ export async function writeComplete(files: FilePorts, output: string, write: (ta
   try {
     await (await open(partial, 'wx', 0o600)).close();
     await write(partial);
+    // "backup written" must hold after a power cut: the bytes reach the disk before the name does (XFS,
+    // RHEL's default, can otherwise show a renamed file empty), and the name before mreg reports it.
+    await syncPath(partial);
     await rename(partial, output);
+    await syncPath(dirname(output));
   } finally {
     await files.remove(partial).catch(() => undefined);
+  }
+}
+
+/** fsync of a file or folder by path (tar and gpg wrote the file and closed it). */
+async function syncPath(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
   }
 }
 
