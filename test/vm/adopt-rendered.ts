@@ -1,6 +1,6 @@
 // One rendered mirror-registry install (test/fixtures/mirror-registry) taken over by mreg: a first user
 // and an image under mirror-registry, `mreg adopt`, then the same image pulls with the same password.
-// adopt-layouts.test.ts runs it in CI on two fixtures, test/vm/extra/adopt-fixtures.ts by hand on two others.
+// adopt-layouts.test.ts runs it on the four fixtures adopt.test.ts does not, two per scope.
 import type { Test } from 'tap';
 import { describe, sideBySide, SCOPES, type Scope } from './guest.js';
 import { bootstrapUser, installRendered, renderForGuest } from './mr-install.js';
@@ -8,10 +8,10 @@ import { login, parseJson, pullDigest, pushTiny } from './scopes.js';
 
 const OLD = { username: 'init', password: 'mirror-registry-pw-1' };
 
-/** One fixture per scope, both scopes side by side. */
-export function adoptInEachScope(t: Test, title: string, fixtures: Record<Scope['name'], string>): void {
+/** The fixtures of each scope one after another, both scopes side by side. */
+export function adoptInEachScope(t: Test, title: string, fixtures: Record<Scope['name'], readonly string[]>): void {
   sideBySide(t, title, SCOPES, (t, scope) => {
-    t.test(fixtures[scope.name], t => adoptRendered(t, scope, fixtures[scope.name]));
+    for (const fixture of fixtures[scope.name]) t.test(fixture, t => adoptRendered(t, scope, fixture));
   });
 }
 
