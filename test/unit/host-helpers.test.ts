@@ -1,6 +1,7 @@
 import t from 'tap';
 import { hasSubIdRange } from '../../src/host/facts.js';
 import { journalArgs } from '../../src/host/journal.js';
+import { showArgs } from '../../src/host/journal-show.js';
 import { judgeDryRun, parseDryRunUnits, quadletServiceName, parseLoadedImages, parsePodmanVersion, parseSecretInspect } from '../../src/host/podman.js';
 import { busAddress } from '../../src/host/dbus.js';
 import { tailLines } from '../../src/host/exec.js';
@@ -123,4 +124,10 @@ t.test('a program that is not installed: runChecked says to install it (execa is
   const { runChecked, isCommandMissing } = await import('../../src/host/exec.js');
   await t.rejects(runChecked('mreg-no-such-program', ['x']), { name: 'HostError', message: /mreg-no-such-program failed/, hint: 'install mreg-no-such-program' });
   t.notOk(isCommandMissing(Object.assign(new Error('ENOENT: no such file'), { code: 'ENOENT' })), 'a file system ENOENT is not a missing program');
+});
+
+t.test('mreg logs: a rootless unit from the system journal when journald does not split the user\'s', async (t) => {
+  t.same(showArgs('quay-app.service', 'rootless', 50, true), ['--user', '--unit', 'quay-app.service', '--lines', '50', '--no-pager']);
+  t.same(showArgs('quay-app.service', 'rootless', 50, false), ['--user-unit', 'quay-app.service', '--lines', '50', '--no-pager']);
+  t.same(showArgs('quay-app.service', 'rootful', 50, false), ['--unit', 'quay-app.service', '--lines', '50', '--no-pager']);
 });
