@@ -57,7 +57,7 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     await writeFirstRecord(run);
 
     const made = await makeTlsAndSecrets(run, stored, checks.config.text);
-    const written = await writeFiles(run, made.secrets, checks.config.kept, made.secretStore);
+    const written = await writeFiles(run, made.secrets, checks.config, made.secretStore);
     const { beforeApp, beforeReport } = hooks;
     const { ep, unchanged } = await startChanged(run, written, made, checks.shown, beforeApp ? UNITS.app : undefined);
     const hookRun = async (): Promise<HookRun> => ({ systemd: await manager(), spec, endpoint: ep, podman });

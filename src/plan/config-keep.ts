@@ -112,6 +112,18 @@ export function describeConfigChange(c: ConfigChange): string {
   return `config.yaml ${c.key}: ${what}${c.why ? ` (${c.why})` : ''}`;
 }
 
+/**
+ * What a re-run's render sets back in the config.yaml on disk: the keys mreg owns (a hand edit of one does
+ * not last), each as a line for the terminal; the settings and foreign keys are kept, and an access flag's
+ * change is said by accessRuleChanges. Secret values are never shown.
+ */
+export function ownedKeyResets(beforeText: string | undefined, afterText: string, file: string, opts: { secretsRendered?: boolean } = {}): string[] {
+  if (beforeText === undefined) return [];
+  // A dry run renders with stand-in secrets: its secret keys always differ, so they are left out.
+  const secret = (k: string) => opts.secretsRendered === false && SECRET_KEYS.has(k);
+  return configChanges(beforeText, afterText, file).filter(c => !SETTINGS.has(c.key) && !secret(c.key)).map(describeConfigChange);
+}
+
 /** "KEY: before → after" for each access rule a flag changes in an existing config.yaml. */
 export function accessRuleChanges(kept: KeptConfig, rules: AccessRules | undefined): string[] {
   return Object.entries(rules ?? {}).filter(([k, v]) => kept.settings[k] !== v)

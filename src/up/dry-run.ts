@@ -6,6 +6,7 @@ import { readKeptConfig } from '../apply/kept-config.js';
 import { generateSecrets } from '../apply/secrets-step.js';
 import type { QuayRootLayout } from '../install-spec/layout.js';
 import { unitDirs } from '../plan/layout-move.js';
+import { ownedKeyResets } from '../plan/config-keep.js';
 import { factsFor, plan as makePlan } from '../plan/plan.js';
 import { redact } from '../plan/redact.js';
 import { upSteps, type UpStep } from '../plan/up-steps.js';
@@ -17,6 +18,8 @@ import type { UpRead } from './read.js';
 export interface UpDryRun {
   files: Array<{ path: string; mode: string; content: string }>;
   steps: UpStep[];
+  /** The keys mreg owns that the render sets back in the config.yaml on disk (config-keep.ts ownedKeyResets). */
+  configResets: string[];
 }
 
 /** Plans with throwaway secrets; without podman, for podman 5.0 (with a warning). Reads only. */
@@ -28,7 +31,10 @@ export async function planDryRun(out: Pick<Output, 'warn'>, checked: CheckedUp, 
     facts.podmanVersion = [5, 0, 0];
     out.warn('podman not found; rendering for podman 5.0 (the .pod layout; mreg also supports 4.6-4.9 with a plain quay-pod.service)');
   }
-  const planned = makePlan(spec, facts, secrets, (await readKeptConfig(layout.configYaml)).kept);
+  const config = await readKeptConfig(layout.configYaml);
+  const planned = makePlan(spec, facts, secrets, config.kept);
+  const rendered = planned.files.find(f => f.path === layout.configYaml)?.content;
+  const configResets = rendered === undefined ? [] : ownedKeyResets(config.text, rendered, layout.configYaml, { secretsRendered: false });
   const files = planned.files.map(f => ({ path: f.path, mode: `0${f.mode.toString(8)}`, content: redact(f.content, secrets, spec) }));
   const steps = upSteps({
     spec, previous, changes: checked.review.changes, planned, layout,
@@ -36,13 +42,13 @@ export async function planDryRun(out: Pick<Output, 'warn'>, checked: CheckedUp, 
     credentialsUser: previous ? (await readCredentials(layout.credentials))?.username : undefined,
     createBucket,
   });
-  return { files, steps };
+  return { files, steps, configResets };
 }
 
 /** The dry run printed, or with --json one document; `plan` carries each step's id, as down's does: `up --json` names the steps it took with them. */
 export async function printUpDryRun(out: Output, r: UpRead, createBucket: boolean): Promise<void> {
-  const { files, steps } = await planDryRun(out, r.checked, r.probe, r.layout, createBucket);
+  const { files, steps, configResets } = await planDryRun(out, r.checked, r.probe, r.layout, createBucket);
   const actions = steps.map(s => s.text);
-  if (out.json) out.resultJson({ dryRun: true, scope: r.checked.spec.scope, files, actions, plan: steps });
-  else printDryRun(out, files, actions);
+  if (out.json) out.resultJson({ dryRun: true, scope: r.checked.spec.scope, files, actions, plan: steps, configResets });
+  else printDryRun(out, files, actions, configResets.map(line => `would set back ${line}`));
 }

@@ -5,7 +5,7 @@ import { executeActions } from '../actions/execute.js';
 import { labelBindPaths, SELINUX_STEP } from '../apply/selinux-step.js';
 import { writePlan } from '../apply/units-step.js';
 import type { InstallSecrets } from '../install-spec/spec.js';
-import type { KeptConfig } from '../plan/config-keep.js';
+import { ownedKeyResets, type KeptConfig } from '../plan/config-keep.js';
 import { staleUnits, unitDirs } from '../plan/layout-move.js';
 import { factsFor, plan as makePlan, type Plan } from '../plan/plan.js';
 import { bindMounts, UP_STEP } from '../plan/up-steps.js';
@@ -22,11 +22,16 @@ export interface Written {
   stale: string[];
 }
 
-/** `secretStore` goes into the record written before the files. */
-export async function writeFiles(run: UpRun, secrets: InstallSecrets, kept: KeptConfig, secretStore: string | undefined): Promise<Written> {
+/** `secretStore` goes into the record written before the files; `config` is config.yaml as the checks read it. */
+export async function writeFiles(run: UpRun, secrets: InstallSecrets, config: { text?: string; kept: KeptConfig }, secretStore: string | undefined): Promise<Written> {
   const { out, did, spec, layout, probe, previous } = run;
   const S = UP_STEP;
-  const planned = makePlan(spec, factsFor(probe), secrets, kept);
+  const planned = makePlan(spec, factsFor(probe), secrets, config.kept);
+  // A hand edit of a key mreg writes is set back: said key by key, not silently.
+  const rendered = planned.files.find(f => f.path === layout.configYaml)?.content;
+  const resets = rendered === undefined ? [] : ownedKeyResets(config.text, rendered, layout.configYaml);
+  for (const line of resets) out.info(`mreg: ${line}`);
+  if (resets.length > 0) out.info('    mreg writes these keys on every run: change them with its flags; every other key stays as you set it');
   await out.step('storage', async () => {
     // A bind folder: Quay must write its blob folder (the model's owner); Postgres data gets :U from the unit.
     for (const { mount, path } of bindMounts(spec)) {

@@ -408,6 +408,36 @@ t.test('--json: down --dry-run on a recorded install prints JSON and writes noth
   t.match(u.stdout, /keep /, 'without --purge the data is kept');
 });
 
+t.test('up --dry-run on a recorded install says which hand edits of mreg\'s config.yaml keys it would set back', async t => {
+  const home = tempHome(t);
+  const quayRoot = join(home, 'quay-install');
+  mkdirSync(join(quayRoot, 'quay-config'), { recursive: true, mode: 0o777 });
+  const quadletDir = join(home, '.config/containers/systemd');
+  const record = {
+    schemaVersion: 1, mregVersion: VERSION, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z',
+    spec: {
+      scope: 'rootless', hostname: HOSTNAME, port: 8443, quayRoot,
+      quayStorage: { kind: 'volume', name: 'quay-storage' }, pgStorage: { kind: 'volume', name: 'pg-storage' },
+      tls: { kind: 'generate' }, initUser: 'init',
+      images: { quay: 'registry.example.com/quay:1', postgres: 'registry.example.com/pg:1', redis: 'registry.example.com/redis:1' },
+    },
+    files: [join(quadletDir, 'quay.pod'), join(quadletDir, 'quay-app.container'), join(quayRoot, 'quay-config/config.yaml')],
+    secrets: ['mreg-pg-password'], volumes: ['quay-storage', 'pg-storage'], lingerEnabledByMreg: false,
+  };
+  writeFileSync(join(quayRoot, 'mreg-install.json'), JSON.stringify(record, null, 2));
+  writeFileSync(join(quayRoot, 'quay-config/config.yaml'), 'SERVER_HOSTNAME: quay.lab.example.com\nFEATURE_ANONYMOUS_ACCESS: true\nLDAP_URI: ldap://ldap.example.com\n');
+  for (const f of ['mreg-install.json', 'quay-config/config.yaml']) chmodSync(join(quayRoot, f), 0o666);
+  const before = snapshot(home);
+  const r = await mreg(['up', '--dry-run', '--quayRoot', quayRoot], { home });
+  t.equal(r.exitCode, 0, 'exit code', { stderr: r.stderr });
+  t.match(r.stdout, new RegExp(`^would set back config.yaml SERVER_HOSTNAME: "quay.lab.example.com" → "${HOSTNAME}:8443"$`, 'm'));
+  t.notMatch(r.stdout, /would set back config.yaml (FEATURE_ANONYMOUS_ACCESS|LDAP_URI)/, 'a setting and a foreign key are kept, not set back');
+  t.notMatch(r.stdout, /would set back config.yaml (DB_URI|SECRET_KEY)/, 'the dry run\'s stand-in secrets are not reported as changes');
+  const j = await mreg(['up', '--dry-run', '--json', '--quayRoot', quayRoot], { home });
+  t.match((JSON.parse(j.stdout) as { configResets: string[] }).configResets, [/^config.yaml SERVER_HOSTNAME: /]);
+  t.same(snapshot(home), before, 'nothing written or deleted');
+});
+
 t.test('a corrupt or future install record: status, down, upgrade and up exit 1 with one line, and change nothing', async t => {
   const home = tempHome(t);
   const quayRoot = join(home, 'quay-install');

@@ -4,7 +4,7 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HostError } from '../../src/errors.js';
-import { accessRuleChanges, configChanges, describeConfigChange, keptFromConfig, parseConfig } from '../../src/plan/config-keep.js';
+import { accessRuleChanges, configChanges, describeConfigChange, keptFromConfig, ownedKeyResets, parseConfig } from '../../src/plan/config-keep.js';
 import { renderQuayConfig, TEMPLATE_KEYS } from '../../src/plan/quay-config.js';
 import { listScenarios, loadScenario } from '../support/golden.js';
 
@@ -102,4 +102,24 @@ t.test('an access-rule flag wins over the kept value, and only it changes', asyn
     ['FEATURE_ANONYMOUS_ACCESS: true → false (config.yaml; quay-app restarts)'], 'a flag that repeats the file\'s value changes nothing');
   t.same(accessRuleChanges(keep('SERVER_HOSTNAME: x\n'), { FEATURE_USER_CREATION: false }), ['FEATURE_USER_CREATION: unset → false (config.yaml; quay-app restarts)']);
   t.same(accessRuleChanges(kept, undefined), []);
+});
+
+t.test('a re-run says which hand edits of mreg\'s own keys it sets back, and only those', async t => {
+  const mine = renderQuayConfig(spec, secrets);
+  t.same(ownedKeyResets(mine, renderQuayConfig(spec, secrets, keep(mine)), FILE), [], 'nothing edited: nothing said');
+  t.same(ownedKeyResets(undefined, mine, FILE), [], 'a first install has nothing to set back');
+  const edited = mine
+    .replace(/^SERVER_HOSTNAME: .*$/m, 'SERVER_HOSTNAME: quay.lab.example.com')
+    .replace(/^DB_URI: .*$/m, 'DB_URI: postgresql://quay:hunter2@db.example.com/quay')
+    .replace(/^FEATURE_ANONYMOUS_ACCESS: .*$/m, 'FEATURE_ANONYMOUS_ACCESS: true')
+    + 'LDAP_URI: ldap://ldap.example.com\n';
+  const rendered = renderQuayConfig(spec, secrets, keep(edited));
+  const lines = ownedKeyResets(edited, rendered, FILE);
+  const hostLine = `config.yaml SERVER_HOSTNAME: "quay.lab.example.com" → "${spec.hostname}:${spec.port}"`;
+  t.same(lines, [
+    'config.yaml DB_URI: changed (mreg\'s PostgreSQL role and password)',
+    hostLine,
+  ], 'the owned keys, in the file\'s order; the setting and the foreign key are kept');
+  t.notMatch(lines.join('\n'), /hunter2/, 'no secret value shown');
+  t.same(ownedKeyResets(edited, rendered, FILE, { secretsRendered: false }), [hostLine], 'a dry run\'s stand-in secrets: secret keys left out');
 });
