@@ -95,8 +95,9 @@ export async function runRemote(command: RemoteCommand, target: RemoteTarget, ct
     try { await access(target.key, constants.R_OK); } catch { throw new UsageError(`--ssh-key ${target.key}: file not found or not readable`); }
   }
   const exe = await findExecutable(env);
-  const exeSha = await sha256(exe);
-  const exeName = remoteExecutableName(VERSION, exeSha);
+  // Hashing the executable (~90 MB) takes a fraction of a second: done while ssh connects, not before.
+  const hashing = sha256(exe);
+  hashing.catch(() => undefined); // awaited below; a read error is reported there
   const args = [...forwardFlags(command, flags, target, { archiveFromStdin: archive !== undefined, confirmed: o.confirmed }), ...(o.positional ?? [])];
 
   // A private folder for the control socket: one TCP connection and one authentication for all calls.
@@ -117,6 +118,8 @@ export async function runRemote(command: RemoteCommand, target: RemoteTarget, ct
       throw new HostError(`cannot connect to ${where} over ssh: ${String(master.stderr).trim().split('\n').pop() ?? `exit ${master.exitCode}`}`,
         'check the host name, -u and -k; mreg runs ssh with BatchMode=yes, so the key must work without a password prompt');
     }
+    const exeSha = await hashing;
+    const exeName = remoteExecutableName(VERSION, exeSha);
     const have = await ssh([], haveExecutableScript(exeName, exeSha));
     if (have.exitCode !== 0) {
       await out.step(`copy mreg to ${where}`, async () => {
