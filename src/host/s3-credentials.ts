@@ -14,7 +14,7 @@ export async function readS3Keys(file: string): Promise<S3Keys> {
   const st = await stat(file).catch(() => undefined);
   if (!st?.isFile()) throw bad('no such file', 'give the path of a file holding the key pair');
   if ((st.mode & 0o004) !== 0) throw bad(`mode 0${(st.mode & 0o777).toString(8)} lets every user read the keys`, `chmod 600 ${file}`);
-  const doc = parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+  const doc = parse(literalValues(await readFile(file, 'utf8'))) as Record<string, unknown>;
   const section = (doc.default && typeof doc.default === 'object' ? doc.default : doc) as Record<string, unknown>;
   const pick = (...names: string[]) => names.map(n => section[n] ?? doc[n]).find(v => typeof v === 'string' && v !== '') as string | undefined;
   const accessKey = pick('aws_access_key_id', 'AWS_ACCESS_KEY_ID');
@@ -23,4 +23,17 @@ export async function readS3Keys(file: string): Promise<S3Keys> {
     throw bad('no key pair found', 'write "[default]" then "aws_access_key_id = …" and "aws_secret_access_key = …" lines');
   }
   return { accessKey, secretKey };
+}
+
+/**
+ * The AWS CLI reads a value whole (Python's configparser: only a line that starts with # or ; is a comment);
+ * `ini` would end it at a # or ; and fold backslashes. Backslashes, ; and # in values are escaped so ini keeps them:
+ * a secret key with a # in it (MinIO lets users choose one) is read as the AWS CLI reads it.
+ */
+function literalValues(text: string): string {
+  return text.split('\n').map(line => {
+    if (/^\s*([#;[]|$)/.test(line)) return line;
+    const eq = line.indexOf('=');
+    return eq < 0 ? line : line.slice(0, eq + 1) + line.slice(eq + 1).replace(/[\\;#]/g, '\\$&');
+  }).join('\n');
 }

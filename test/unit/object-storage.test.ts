@@ -62,6 +62,8 @@ t.test('key file: AWS format or an ObjectBucketClaim\'s lines; never readable by
   t.strictSame(await readS3Keys(file('obc', 'AWS_ACCESS_KEY_ID=AK2\nAWS_SECRET_ACCESS_KEY=SK2\n', 0o640)), { accessKey: 'AK2', secretKey: 'SK2' });
   const open = file('open', '[default]\naws_access_key_id = AK\naws_secret_access_key = SK\n', 0o644);
   await t.rejects(readS3Keys(open), { name: 'UsageError', problems: [`--s3CredentialsFile ${open}: mode 0644 lets every user read the keys; chmod 600 ${open}`] });
+  t.strictSame(await readS3Keys(file('hash', '# made by hand\n[default]\n; keys of the lab MinIO\naws_access_key_id = AK3\naws_secret_access_key = abc#def;ghi\\\\x\\y\n')),
+    { accessKey: 'AK3', secretKey: 'abc#def;ghi\\\\x\\y' }, 'a value is read whole, as the AWS CLI reads it: # ; and backslashes kept');
   const empty = file('empty', '[default]\n');
   await t.rejects(readS3Keys(empty), { name: 'UsageError', problems: [/no key pair found/] });
   await t.rejects(readS3Keys(join(dir, 'missing')), { name: 'UsageError', problems: [/no such file/] });
