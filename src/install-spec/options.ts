@@ -183,7 +183,7 @@ function parseObjectStorage(raw: RawUpFlags, value: string, env: OptionEnv, p: P
   const location = parseS3Location(value);
   if ('problem' in location) p.add(flag, value, location.problem, location.fix.replace('--quayStorage', FLAG_NAMES[flag]));
   const endpointValue = readString(raw, 's3Endpoint', p);
-  const endpoint = endpointValue === undefined ? undefined : parseS3Endpoint(endpointValue);
+  const endpoint = endpointValue === undefined ? undefined : parseS3Endpoint(endpointValue, FLAG_NAMES[flag]);
   if (endpoint && 'problem' in endpoint) p.add('s3Endpoint', endpointValue, endpoint.problem, endpoint.fix);
   if (raw.s3Endpoint === undefined) {
     p.add('s3Endpoint', undefined, `needed with ${FLAG_NAMES[flag]} ${value}`, 'give the object store\'s URL, e.g. --s3Endpoint https://s3.example.com');

@@ -23,18 +23,24 @@ export function parseS3Location(value: string): { bucket: string; prefix: string
   if (prefix !== '' && !PREFIX_RE.test(prefix)) {
     return { problem: `the prefix ${JSON.stringify(prefix)} may hold only letters, digits, . _ - and single / between parts`, fix: example };
   }
+  // Quay joins the prefix into object keys as written; a proxy in front of a pull removes dot segments from the URL.
+  if (prefix.split('/').some(part => part === '.' || part === '..')) {
+    return { problem: `the prefix ${JSON.stringify(prefix)} has a . or .. part, which object stores and proxies read differently`, fix: example };
+  }
   return { bucket, prefix };
 }
 
 /** An http(s) origin: scheme, host and port only; Quay's RadosGWStorage takes exactly these. */
-export function parseS3Endpoint(value: string): { endpoint: string } | FlagProblem {
+export function parseS3Endpoint(value: string, storageFlag = '--quayStorage'): { endpoint: string } | FlagProblem {
   const fix = 'give the object store\'s URL, e.g. --s3Endpoint https://s3.example.com or http://10.0.0.5:7480';
+  // `minio:9000` parses as a URL of scheme "minio".
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return { problem: 'has no http:// or https:// in front', fix: `add the scheme the object store serves, e.g. --s3Endpoint https://${value}` };
   let url: URL;
   try { url = new URL(value); } catch { return { problem: 'not a URL', fix }; }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return { problem: `${url.protocol.slice(0, -1)} is not http or https`, fix };
   if (url.username || url.password) return { problem: 'credentials do not belong in the URL', fix: 'put the key pair in --s3CredentialsFile' };
   if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
-    return { problem: 'has a path; the bucket goes in --quayStorage s3://BUCKET', fix };
+    return { problem: `has a path; the bucket goes in ${storageFlag} s3://BUCKET`, fix };
   }
   return { endpoint: url.origin };
 }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { UsageError } from '../../src/errors.js';
-import { parseUpOptions, type OptionEnv, type RawUpFlags } from '../../src/install-spec/options.js';
+import { parseMigrateTarget, parseUpOptions, type OptionEnv, type RawUpFlags } from '../../src/install-spec/options.js';
 import { readS3Keys } from '../../src/host/s3-credentials.js';
 import { checkBucket } from '../../src/host/s3.js';
 import { renderQuayConfig } from '../../src/plan/quay-config.js';
@@ -47,6 +47,14 @@ t.test('flags: each mistake is one line naming the flag and the fix', async t =>
     ['--s3Endpoint https://s3.example.com/quay-blobs: has a path; the bucket goes in --quayStorage s3://BUCKET; give the object store\'s URL, e.g. --s3Endpoint https://s3.example.com or http://10.0.0.5:7480']);
   t.match(problems({ ...S3, s3Endpoint: 'https://AK:SK@s3.example.com' })[0], /credentials do not belong in the URL; put the key pair in --s3CredentialsFile/);
   t.match(problems({ ...S3, s3Endpoint: 'ftp://s3.example.com' })[0], /ftp is not http or https/);
+  // `minio:9000` parses as a URL of scheme "minio": the line says what is missing.
+  t.strictSame(problems({ ...S3, s3Endpoint: 'minio:9000' }), ['--s3Endpoint minio:9000: has no http:// or https:// in front; add the scheme the object store serves, e.g. --s3Endpoint https://minio:9000']);
+  for (const bad of ['./mirror', 'a/../b', 'mirror/.', '..']) {
+    t.match(problems({ ...S3, quayStorage: `s3://quay-blobs/${bad}` })[0], /has a \. or \.\. part, which object stores and proxies read differently/, bad);
+  }
+  t.equal(parseUpOptions({ ...S3, quayStorage: 's3://quay-blobs/v1.2/mirror' }, ENV).quayStorage.kind, 's3', 'dots inside a part are fine');
+  t.throws(() => parseMigrateTarget({ to: 's3://quay-blobs', s3Endpoint: 'https://s3.example.com/quay-blobs', s3CredentialsFile: '/root/s3.ini' }, ENV),
+    { problems: ['--s3Endpoint https://s3.example.com/quay-blobs: has a path; the bucket goes in --to s3://BUCKET; give the object store\'s URL, e.g. --s3Endpoint https://s3.example.com or http://10.0.0.5:7480'] } as never, 'storage migrate names its own flag');
   t.strictSame(problems({ ...S3, pgStorage: 's3://pg' }), ['--pgStorage s3://pg: PostgreSQL needs a file system, not an object store; give a podman volume name or an absolute path; only --quayStorage may be s3://']);
   // Without s3:// storage an s3 flag would be silently ignored.
   t.strictSame(problems({ s3Endpoint: 'https://s3.example.com', s3CreateBucket: true }), [
