@@ -1,5 +1,5 @@
 // Finds an existing install from --quayRoot, the per-scope pointer, or the default quayRoot.
-import { HostError } from '../errors.js';
+import { HostError, UsageError } from '../errors.js';
 import { readIfExists } from '../host/fs.js';
 import { defaultQuayRoot, pointerPath } from '../model/scope.js';
 import { quayRootLayout, type QuayRootLayout } from '../install-spec/layout.js';
@@ -26,7 +26,20 @@ export async function findInstall(flags: Record<string, unknown>, scope: Scope, 
     throw new HostError(`no ${scope} mreg install found at ${root} (no ${quayRootLayout(root).record})`,
       scope === 'rootful' ? 'pass --quayRoot DIR, or run as the user who installed it for a rootless install' : 'pass --quayRoot DIR, or run as root for a rootful install');
   }
+  refuseOtherScope(found, scope);
   return found;
+}
+
+/**
+ * An install of the other scope is not this run's to act on: root given a rootless user's quayRoot would
+ * stop the system's units, delete root's own secrets and volumes of the same names, and leave the user's
+ * containers running. Throws UsageError (exit 2, nothing read further).
+ */
+export function refuseOtherScope(found: FoundInstall, scope: Scope): void {
+  const theirs = found.record.spec.scope;
+  if (theirs === scope) return;
+  throw new UsageError(`--quayRoot ${found.layout.root}: a ${theirs} install, and this mreg runs ${scope} (${scope === 'rootful' ? 'as root' : 'as a user'}); its units, secrets and volumes are ${theirs === 'rootful' ? 'root\'s' : 'its user\'s'}`,
+    theirs === 'rootful' ? 'run mreg as root (sudo mreg …) for this install' : 'run mreg as the user who installed it (e.g. sudo -iu USER mreg …), not as root');
 }
 
 /** The recorded install of this scope (pointer, else the default quayRoot), or undefined when there is none. */

@@ -10,6 +10,7 @@ import { meaningfulEntries, takenDir, takeProblem, type DirState, type TakenDir 
 import { planDown } from '../plan/down.js';
 import { RESTORE_STEP as S } from '../plan/restore-steps.js';
 import type { RestoreRun } from './run.js';
+import { refuseOtherScope } from '../apply/install-lookup.js';
 
 export interface Existing {
   /** This same backup's restore was interrupted here: every step runs again over what it did. */
@@ -29,6 +30,8 @@ export async function findExisting(run: RestoreRun, quayRoot: string, backupId: 
     return { resuming: true, taken: marker.taken };
   }
   const install = await host.findRecordedInstall(probe.scope, probe.home) ?? await host.readRecordAt(quayRoot);
+  // --force would purge it as this scope's: another scope's install is never this run's to replace.
+  if (install) refuseOtherScope(install, probe.scope);
   if (install && !force) {
     const what = install.record.removedAt ? `an install removed by mreg down whose data was kept` : 'a registry';
     throw new UsageError(`this host already has ${what} at ${install.layout.root} (${probe.scope}); mreg restore never replaces one`,

@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import type { HostPorts, HostProbe, InspectPorts } from '../actions/ports.js';
 import { readCredentials } from '../apply/credentials.js';
+import { refuseOtherScope } from '../apply/install-lookup.js';
 import { HostError, UsageError } from '../errors.js';
 import { quayRootLayout } from '../install-spec/layout.js';
 import { parseUpOptions, type RawUpFlags } from '../install-spec/options.js';
@@ -48,6 +49,7 @@ export async function checkUp(ports: CheckPorts, given: RawUpFlags, probe: HostP
   }
   // A quayRoot given by flag whose pointer was lost still holds its record.
   const found = recorded ?? await host.readRecordAt(spec.quayRoot);
+  if (found) refuseOtherScope(found, probe.scope);
   if (found && !recorded) spec = parseUpOptions(withRecordedFlags(given, found.record.spec, found.layout), env);
   const previous = found?.record;
   const layout = quayRootLayout(spec.quayRoot);

@@ -12,6 +12,7 @@ import { quayRootLayout } from '../../src/install-spec/layout.js';
 import { parseRecord, serializeRecord, type InstallRecord } from '../../src/install-spec/record.js';
 import type { DirState, TakenDir } from '../../src/install-spec/taken-dirs.js';
 import { createOutput } from '../../src/ui/output.js';
+import { refuseOtherScope } from '../../src/apply/install-lookup.js';
 
 export interface FakeHostState {
   /** Loaded units and their ActiveState. */
@@ -281,6 +282,7 @@ export function createFakeHost(opts: FakeHostOptions): FakeHost {
         : state.files[pointerPath(scope, home)]?.content.trim() || defaultQuayRoot(scope, home);
       const found = await readRecordAt(root);
       if (!found) throw new HostError(`no ${scope} mreg install found at ${root} (no ${quayRootLayout(root).record})`);
+      refuseOtherScope(found, scope);
       return found;
     },
     async findRecordedInstall(scope, home) {

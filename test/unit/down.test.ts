@@ -318,3 +318,14 @@ t.test('--purge of an adopted 1.2 install, its data inside quayRoot: quayRoot\'s
   t.match(c.stderr(), `kept ${q}: it holds 1 entry mreg did not write (admin-notes.txt)`);
   t.match(c.stderr(), `kept ${ROOT}: it holds 2 entries mreg did not write (pg-data, quay-storage)`);
 });
+
+t.test('root given a rootless user\'s quayRoot: refused before anything, nothing of either scope touched', async t => {
+  const rootProbe: HostProbe = { ...probe, scope: 'rootful', uid: 0, gid: 0, user: 'root', home: '/root', quadletDir: '/etc/containers/systemd', runtimeDir: '/run' };
+  const host = createFakeHost({ probe: rootProbe, state: runningInstall() });
+  const before = structuredClone(host.state);
+  const err = await runDown(host, { quayRoot: ROOT, purge: true, yes: true }).then(() => undefined, (e: unknown) => e);
+  t.match(err, { name: 'UsageError', message: `--quayRoot ${ROOT}: a rootless install, and this mreg runs rootful (as root); its units, secrets and volumes are its user's` });
+  t.match((err as { hint?: string }).hint, /run mreg as the user who installed it/);
+  t.same(host.calls, [], 'no port call');
+  t.same(host.state, before, 'nothing changed');
+});
