@@ -25,8 +25,14 @@ END $$;
 `;
 }
 
-/** Start the server socket-only (as the sclorg image's own start-up does), run stdin's SQL, stop it cleanly. */
+/**
+ * Start the server socket-only (as the sclorg image's own start-up does), run stdin's SQL, stop it cleanly.
+ * sclorg's first start appended `include '$HOME/openshift-custom-postgresql.conf'` to postgresql.conf, and
+ * only its run-postgresql writes that file, into the container's own layer: a new container has none, and
+ * PostgreSQL refuses to start on a missing include. An empty one stands in (settings from the command line).
+ */
 const SCRIPT = `set -e
+sed -n "s/^include '\\(.*\\)'$/\\1/p" ${PGDATA}/postgresql.conf | while read -r f; do [ -e "$f" ] || : > "$f"; done
 pg_ctl -D ${PGDATA} -w -s -o "-c listen_addresses= -c unix_socket_directories=/tmp" start
 rc=0
 psql -X -q -v ON_ERROR_STOP=1 -h /tmp -U postgres -d postgres || rc=$?

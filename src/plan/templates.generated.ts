@@ -79,6 +79,9 @@ Environment=POSTGRESQL_DATABASE=quay
 # The image defaults to max_connections=100; Quay's connection pools are unbounded, so a burst of pushes
 # gets "too many clients". 2000 is what Quay's own operator sets for its PostgreSQL.
 Environment=POSTGRESQL_MAX_CONNECTIONS=2000
+# The image logs into files in the data (userdata/log) unless told otherwise; to the journal, so
+# \`mreg logs quay-postgres\`, \`journalctl\` and mreg's error reports show the server's own lines.
+Environment=POSTGRESQL_LOG_DESTINATION=/dev/stderr
 Secret=mreg-pg-password,type=env,target=POSTGRESQL_PASSWORD
 Secret=mreg-pg-admin-password,type=env,target=POSTGRESQL_ADMIN_PASSWORD
 # TCP on purpose: the image's first-run server listens on the socket only, so this passes for the real one.

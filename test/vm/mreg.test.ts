@@ -227,6 +227,13 @@ sideBySide(t, 'install, push, up again, status, kill -9 (both scopes at once)', 
     t.ok((JSON.parse(r.stdout) as { storage: Array<{ location: string }> }).storage.some(x => x.location === fromPodman), 'status shows that folder');
   });
 
+  t.test(`${s.name}: mreg logs quay-postgres shows the server's own lines`, async t => {
+    // sclorg's image logs into files in the data unless POSTGRESQL_LOG_DESTINATION says otherwise (the stand-in too).
+    const r = await s.run('mreg logs quay-postgres -n 200');
+    t.equal(r.exitCode, 0, 'exits 0', { output: describe(r) });
+    t.match(r.stdout, /database system is ready to accept connections/, 'the server\'s start in the journal', { output: describe(r) });
+  });
+
   t.test(`${s.name}: kill -9 of a container is repaired by systemd`, async t => {
     const pid = (await s.run('podman inspect -f "{{.State.Pid}}" quay-redis')).stdout.trim();
     t.match(pid, /^\d+$/, 'redis has a pid');
