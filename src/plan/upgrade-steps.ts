@@ -7,7 +7,7 @@
 // and the run then fails; its `steps` end with the last step that finished before the failure.
 import type { QuayRootLayout } from '../install-spec/layout.js';
 import type { Images, InstallSpec } from '../install-spec/spec.js';
-import { ALL_UNITS, serviceOf } from '../model/views.js';
+import { ALL_UNITS, serviceOf, UNITS } from '../model/views.js';
 import { describeSelinuxLabel } from './selinux.js';
 import { step, UP_STEP, UP_TEXT, type UpStep } from './up-steps.js';
 
@@ -81,10 +81,37 @@ export function checksPgDataOnUpgrade(recorded: Images, images: Images): boolean
   return recorded.postgres !== images.postgres;
 }
 
-/** Services to restart for these changed files, in start order (pod, postgres, redis, app); volumes need none. */
+/** Services whose files changed, in start order (pod, postgres, redis, app); volumes need no restart. */
 export function servicesToRestart(changedPaths: readonly string[]): string[] {
   const touched = new Set(changedPaths.map(serviceOf));
   return ALL_UNITS.filter(u => touched.has(u));
+}
+
+/**
+ * The restart jobs to ask for, given the changed services: systemd carries a restart to the units that
+ * depend on it, once, in order (a restart of the pod restarts its containers, bound to it; one of postgres
+ * or redis restarts quay-app, which Requires= both). Asking for a dependent's restart too would re-run its
+ * job while it starts ("Merged into running job, re-running"): Quay started twice, mid-migration.
+ */
+export function restartRoots(services: readonly string[]): string[] {
+  if (services.includes(UNITS.pod)) return [UNITS.pod];
+  const backends = services.filter(u => u === UNITS.postgres || u === UNITS.redis);
+  return backends.length > 0 ? backends : services.filter(u => u === UNITS.app);
+}
+
+/** Every service the restart of `roots` restarts, in start order. */
+export function restartedWith(roots: readonly string[]): string[] {
+  if (roots.length === 0) return [];
+  if (roots.includes(UNITS.pod)) return [...ALL_UNITS];
+  return ALL_UNITS.filter(u => roots.includes(u) || u === UNITS.app);
+}
+
+function restartSteps(services: readonly string[]): UpStep[] {
+  const roots = restartRoots(services);
+  const carried = restartedWith(roots).filter(u => !roots.includes(u));
+  const last = roots.length - 1;
+  const along = carried.length === 0 ? '' : `; ${carried.join(', ')} restart${carried.length === 1 ? 's' : ''} with ${roots.length > 1 ? 'them' : 'it'}, once`;
+  return roots.map((s, i) => step(UPGRADE_STEP.restart(s), `restart ${s}${i === last ? along : ''}`));
 }
 
 export function upgradeSteps(i: UpgradeStepsInput): UpStep[] {
@@ -105,7 +132,7 @@ export function upgradeSteps(i: UpgradeStepsInput): UpStep[] {
       ? [step(S.dbSnapshot, `dump the database to ${i.dbSnapshot} before restarting quay-app, unless a killed run of this upgrade already did (a rollback restores it)`)] : []),
     ...i.files.map(f => step(S.write(f.path), UP_TEXT.write(f))),
     step(S.reload, UP_TEXT.reload),
-    ...servicesToRestart(i.files.map(f => f.path)).map(s => step(S.restart(s), `restart ${s} and wait for its job`)),
+    ...restartSteps(servicesToRestart(i.files.map(f => f.path))),
     step(S.health, `wait for https://${spec.hostname}:${spec.port}/health/instance, up to ${i.timeoutMs / 1000} s from the first restart; else roll back`),
     step(S.record, `write ${layout.record} with the new images`),
   ];

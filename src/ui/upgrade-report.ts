@@ -7,7 +7,7 @@ import type { Images, InstallSecrets, InstallSpec } from '../install-spec/spec.j
 import type { Plan } from '../plan/plan.js';
 import { redact } from '../plan/redact.js';
 import { describeSelinuxLabels } from '../plan/selinux.js';
-import { imageChanges, servicesToRestart, snapshotsDatabase, upgradeSteps } from '../plan/upgrade-steps.js';
+import { imageChanges, restartedWith, restartRoots, servicesToRestart, snapshotsDatabase, upgradeSteps } from '../plan/upgrade-steps.js';
 import type { Output } from './output.js';
 
 export interface UpgradePlan {
@@ -31,7 +31,8 @@ export function printUpgradePlan(out: Output, p: UpgradePlan): void {
   const paths = changes.map(c => c.file.path);
   const show = (text: string | undefined) => (text === undefined ? undefined : redact(text, p.secrets, spec));
   const diff = changes.map(c => unifiedDiff(c.file.path, show(c.before), show(c.file.content)!)).join('\n');
-  const restart = servicesToRestart(paths);
+  // Every unit the restart jobs restart: those of the changed files, and what depends on them (quay-app).
+  const restart = restartedWith(restartRoots(servicesToRestart(paths)));
   const dump = snapshotsDatabase(p.recorded, spec.images) ? p.dbSnapshot : undefined;
   if (out.json) {
     // `plan` carries each step's id, as up's does: `upgrade --json` names the steps it took with them.

@@ -7,7 +7,7 @@ import { appCrashWatch } from '../apply/crash-watch.js';
 import { findOrTakeDbSnapshot, forgetDbSnapshot, restoreDbSnapshot, type DbSnapshot } from '../apply/db-snapshot.js';
 import { shortUnitName, UNITS } from '../model/views.js';
 import type { Images } from '../install-spec/spec.js';
-import { servicesToRestart, snapshotsDatabase, UPGRADE_STEP } from '../plan/upgrade-steps.js';
+import { restartedWith, restartRoots, servicesToRestart, snapshotsDatabase, UPGRADE_STEP } from '../plan/upgrade-steps.js';
 import type { Output } from '../ui/output.js';
 import type { StepLog } from '../ui/step-log.js';
 import { writeChanges, type FileChange } from './files.js';
@@ -53,7 +53,10 @@ export async function switchOver(out: Output, ports: RestartPorts, log: StepLog,
   const S = UPGRADE_STEP;
   const { changes, ep, timeoutMs } = i;
   const changed = changes.map(c => c.file.path);
-  const units = servicesToRestart(changed);
+  const services = servicesToRestart(changed);
+  // mreg asks for the lowest changed units; systemd restarts what depends on them once (restartRoots).
+  const roots = restartRoots(services);
+  const units = restartedWith(roots);
   const snapshot = snapshotsDatabase(i.recorded, i.images)
     ? await out.step('database snapshot (a rollback puts it back)', () => findOrTakeDbSnapshot(ports.podman, i.root, i.recorded.quay, i.images.quay)) : undefined;
   if (snapshot) {
@@ -67,20 +70,21 @@ export async function switchOver(out: Output, ports: RestartPorts, log: StepLog,
   log.did(S.reload);
   const restartedAt = Date.now();
   const outcome = await out.step(`restart ${units.join(', ') || 'nothing'} and wait for health (up to ${timeoutMs / 1000} s)`,
-    () => restartAndWait(ports, units, ep, restartedAt + timeoutMs, unit => log.did(S.restart(unit))));
-  if (!outcome.ok) return rollBack(out, ports, changes, units, ep, outcome, { started: i.started, timeoutMs, snapshot, steps: log.ran });
+    () => restartAndWait(ports, roots, ep, restartedAt + timeoutMs, unit => log.did(S.restart(unit))));
+  if (!outcome.ok) return rollBack(out, ports, changes, { services, units }, ep, outcome, { started: i.started, timeoutMs, snapshot, steps: log.ran });
   log.did(S.health);
   return { units, snapshot, downtimeMs: Date.now() - restartedAt };
 }
 
 /**
- * Restarts `units` in order, then waits for /health/instance, all before `deadline` (ms since epoch).
- * `restarted` hears of each unit whose restart job is done.
+ * Restarts `roots` (restartRoots) and starts quay-app, the jobs asked for together, then waits for
+ * /health/instance, all before `deadline` (ms since epoch). `restarted` hears of each root whose job is done.
  */
-async function restartAndWait(ports: Pick<RestartPorts, 'systemd' | 'waitForHealth'>, units: readonly string[], ep: RegistryEndpoint, deadline: number,
+async function restartAndWait(ports: Pick<RestartPorts, 'systemd' | 'waitForHealth'>, roots: readonly string[], ep: RegistryEndpoint, deadline: number,
   restarted?: (unit: string) => void): Promise<Outcome> {
   const { systemd } = ports;
-  const failed = await restartInOrder(systemd, units, deadline, restarted);
+  // quay-app's start merges into the restart its dependencies' jobs gave it; it starts an app that was not running.
+  const failed = await restartTogether(systemd, roots, deadline, { restarted, startApp: !roots.includes(UNITS.app) });
   if (failed) return failed;
   try {
     await ports.waitForHealth(ep, Math.max(deadline - Date.now(), 0), { intervalMs: HEALTH_INTERVAL_MS, giveUp: appCrashWatch(systemd) });
@@ -91,24 +95,31 @@ async function restartAndWait(ports: Pick<RestartPorts, 'systemd' | 'waitForHeal
   return { ok: true };
 }
 
-/** Restarts `units` in order before `deadline`; the first that fails, or undefined when all were restarted. */
-async function restartInOrder(systemd: Systemd, units: readonly string[], deadline: number,
-  restarted?: (unit: string) => void): Promise<Outcome | undefined> {
-  for (const unit of units) {
-    const remaining = deadline - Date.now();
-    if (remaining <= 0) return { ok: false, unit, reason: 'the time ran out before it was restarted' };
+/**
+ * Asks for the restart of each of `roots` (and with `startApp` the start of quay-app) at once, as
+ * `systemctl restart a b` does, and waits for every job before `deadline`: the first that failed, in
+ * start order, or undefined when all are done.
+ */
+async function restartTogether(systemd: Systemd, roots: readonly string[], deadline: number,
+  o: { restarted?: (unit: string) => void; startApp?: boolean } = {}): Promise<Outcome | undefined> {
+  const remaining = deadline - Date.now();
+  if (roots.length === 0) return undefined;
+  if (remaining <= 0) return { ok: false, unit: roots[0]!, reason: 'the time ran out before it was restarted' };
+  // postgres/redis jobs end at "healthy" (startWaitsForHealth in the model); quay-app's when its container runs, then we probe.
+  const job = async (unit: string, kind: 'restart' | 'start'): Promise<Outcome | undefined> => {
     let result: string;
     try {
-      // postgres/redis jobs end at "healthy" (startWaitsForHealth in the model); quay-app's when its container runs, then we probe.
-      result = await systemd.restartUnit(unit, { timeoutMs: remaining });
+      result = await (kind === 'restart' ? systemd.restartUnit(unit, { timeoutMs: remaining }) : systemd.startUnit(unit, { timeoutMs: remaining }));
     } catch (err) {
       if (!(err instanceof HostError)) throw err;
       return { ok: false, unit, reason: `not ready within ${Math.round(remaining / 1000)} s (${err.message})` };
     }
-    if (result !== 'done') return { ok: false, unit, reason: `its restart job ended with result "${result}"` };
-    restarted?.(unit);
-  }
-  return undefined;
+    if (result !== 'done') return { ok: false, unit, reason: `its ${kind} job ended with result "${result}"` };
+    if (kind === 'restart') o.restarted?.(unit);
+    return undefined;
+  };
+  const outcomes = await Promise.all([...roots.map(u => job(u, 'restart')), ...(o.startApp ? [job(UNITS.app, 'start')] : [])]);
+  return outcomes.find(x => x !== undefined);
 }
 
 /**
@@ -116,13 +127,18 @@ async function restartInOrder(systemd: Systemd, units: readonly string[], deadli
  * migrate again), the other changed units back on their previous files, the dump put back, then quay-app.
  * `budgetMs` is each start's, counted from when it begins: a restore of a large database takes what it takes.
  */
-async function restoreAndRestart(out: Output, ports: RestartPorts, snapshot: DbSnapshot, units: string[],
+async function restoreAndRestart(out: Output, ports: RestartPorts, snapshot: DbSnapshot, services: readonly string[],
   ep: RegistryEndpoint, budgetMs: number): Promise<Outcome & { restored: boolean }> {
   const { systemd, podman } = ports;
-  await out.step('stop quay-app', () => systemd.stopUnit(UNITS.app, { timeoutMs: 5 * 60_000 }));
-  const others = units.filter(u => u !== UNITS.app);
-  const failed = others.length ? await out.step(`restart ${others.join(', ')} on the previous version`, () => restartInOrder(systemd, others, Date.now() + budgetMs)) : undefined;
-  if (failed) return { ...failed, restored: false };
+  const stopApp = () => systemd.stopUnit(UNITS.app, { timeoutMs: 5 * 60_000 });
+  await out.step('stop quay-app', stopApp);
+  const others = restartRoots(services.filter(u => u !== UNITS.app));
+  if (others.length > 0) {
+    const failed = await out.step(`restart ${restartedWith(others).filter(u => u !== UNITS.app).join(', ')} on the previous version`, () => restartTogether(systemd, others, Date.now() + budgetMs));
+    if (failed) return { ...failed, restored: false };
+    // The pod's start wants quay-app: the old Quay must not meet the new version's database before the restore.
+    await stopApp();
+  }
   try {
     await out.step(`restore the database from ${snapshot.path}`, () => restoreDbSnapshot(podman, snapshot));
   } catch (err) {
@@ -135,7 +151,7 @@ async function restoreAndRestart(out: Output, ports: RestartPorts, snapshot: DbS
 }
 
 /** Puts the previous files (and database) back, restarts the same units, waits for health, then throws what failed. */
-async function rollBack(out: Output, ports: RestartPorts, changes: readonly FileChange[], units: string[], ep: RegistryEndpoint,
+async function rollBack(out: Output, ports: RestartPorts, changes: readonly FileChange[], restart: { services: readonly string[]; units: string[] }, ep: RegistryEndpoint,
   failure: { unit: string; reason: string },
   info: { started: number; timeoutMs: number; snapshot: DbSnapshot | undefined; steps: readonly string[] }): Promise<never> {
   const { systemd, journalTail } = ports;
@@ -147,8 +163,9 @@ async function rollBack(out: Output, ports: RestartPorts, changes: readonly File
   const budgetMs = Math.max(info.timeoutMs, ROLLBACK_MIN_MS);
   const snap = info.snapshot;
   // RestartUnit with mode "replace" supersedes the new version's still-pending start job.
-  const back: Outcome & { restored?: boolean } = snap ? await restoreAndRestart(out, ports, snap, units, ep, budgetMs)
-    : await out.step(`restart ${units.join(', ')} on the previous version`, () => restartAndWait(ports, units, ep, Date.now() + budgetMs));
+  const { services, units } = restart;
+  const back: Outcome & { restored?: boolean } = snap ? await restoreAndRestart(out, ports, snap, services, ep, budgetMs)
+    : await out.step(`restart ${units.join(', ')} on the previous version`, () => restartAndWait(ports, restartRoots(services), ep, Date.now() + budgetMs));
   const durationMs = Date.now() - info.started;
   if (out.json) {
     out.resultJson({ changed: changes.map(c => c.file.path), restarted: units, rolledBack: true, rollbackHealthy: back.ok, durationMs, error: `${failure.unit}: ${failure.reason}`,

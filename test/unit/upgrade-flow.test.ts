@@ -111,6 +111,25 @@ t.test('a new Quay image: the dump, quay-app.container, one reload, quay-app alo
   t.notOk(host.isLocked(), 'the lock is given back');
 });
 
+t.test('new Quay and Redis images: one restart job, for quay-redis; quay-app restarts with it and is asked to start, never to restart again', async t => {
+  const R2 = 'localhost/mreg-test/redis:8';
+  const host = fakeHost(installed(), { images: [...Object.values(V1), V2, R2] });
+  const upgrade = await loadUpgrade(t, host);
+  const dry = fakeContext(host, { quayImage: V2, redisImage: R2, dryRun: true }, { json: true });
+  await upgrade(dry.ctx);
+  const plan = (JSON.parse(dry.stdout()) as { plan: { id: string }[]; restart: string[] });
+  host.calls.length = 0;
+  const run = fakeContext(host, { quayImage: V2, redisImage: R2 }, { json: true });
+  await upgrade(run.ctx);
+  const result = JSON.parse(run.stdout()) as { steps: string[]; restarted: string[] };
+  t.same(result.steps, plan.plan.map(s => s.id), 'the steps taken are the dry run\'s');
+  t.same(plan.restart, ['quay-redis.service', 'quay-app.service'], 'the dry run says quay-app restarts too');
+  t.same(result.restarted, ['quay-redis.service', 'quay-app.service'], 'and so does the result');
+  const jobs = host.calls.filter(c => /^(restart|start|stop)Unit /.test(c));
+  t.same(jobs, ['restartUnit quay-redis.service', 'startUnit quay-app.service'],
+    'a restart of quay-app beside its Requires= dependency\'s would re-run its job while it starts (Quay started twice, mid-migration)');
+});
+
 t.test('a re-run after the upgrade: nothing to change, so nothing is written, reloaded or restarted', async t => {
   const first = fakeHost(installed());
   await (await loadUpgrade(t, first))(fakeContext(first, { quayImage: V2 }).ctx);

@@ -2,7 +2,7 @@
 import t from 'tap';
 import { upgradeSpec, upgradedRecord } from '../../src/upgrade/spec.js';
 import { changesToMake } from '../../src/upgrade/files.js';
-import { imageChanges, servicesToRestart } from '../../src/plan/upgrade-steps.js';
+import { imageChanges, restartedWith, restartRoots, servicesToRestart } from '../../src/plan/upgrade-steps.js';
 import { parseTimeout } from '../../src/install-spec/flags.js';
 import { diffLines, unifiedDiff } from '../../src/apply/unit-diff.js';
 import { RECORD_SCHEMA_VERSION, type InstallRecord } from '../../src/install-spec/record.js';
@@ -101,4 +101,19 @@ t.test('changesToMake: the files that differ on disk; none differ but the images
   onDisk('quay:v2');
   t.same(await summary(true), { resuming: true, changes: [[app, 'Image=quay:v1\n']] }, 'killed after writing: the recorded images\' file is "before"');
   t.same(await summary(false), { resuming: false, changes: [] }, 'same images and files: nothing to change');
+});
+
+t.test('restartRoots: the lowest changed units; systemd carries the restart to what depends on them, once', async t => {
+  const [pod, pg, redis, app] = ['quay-pod.service', 'quay-postgres.service', 'quay-redis.service', 'quay-app.service'];
+  t.same(restartRoots([app]), [app]);
+  t.same(restartRoots([pg, app]), [pg], 'quay-app Requires= postgres: its restart comes with postgres\'s');
+  t.same(restartRoots([pg, redis, app]), [pg, redis]);
+  t.same(restartRoots([redis]), [redis]);
+  t.same(restartRoots([pod, pg, app]), [pod], 'the containers are bound to the pod');
+  t.same(restartRoots([]), []);
+  t.same(restartedWith([pg]), [pg, app], 'what a postgres restart restarts');
+  t.same(restartedWith([pg, redis]), [pg, redis, app]);
+  t.same(restartedWith([app]), [app]);
+  t.same(restartedWith([pod]), [pod, pg, redis, app]);
+  t.same(restartedWith([]), []);
 });
