@@ -1,5 +1,6 @@
 // File-system port: atomic writes, directories, removal, the run lock and a few host-file reads.
 import { constants as C } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { HostError } from '../errors.js';
@@ -193,6 +194,25 @@ function isAlive(pid: number): boolean {
 }
 
 /**
+ * Removes the stale lock whose text was `seen`. Renamed aside first, then checked: another mreg that saw the
+ * same dead pid may have taken the lock over between the read and now, and a plain rm would delete its fresh
+ * lock (both would then run). A lock that is not the stale one is linked back.
+ */
+async function moveStaleAside(lockPath: string, seen: string, aside: string): Promise<void> {
+  try {
+    await fs.rename(lockPath, aside);
+  } catch (err) {
+    if (errCode(err) === 'ENOENT') return; // another mreg moved it first
+    throw fsError('cannot take over the stale lock', lockPath, err);
+  }
+  try {
+    if ((await readIfExists(aside)) !== seen) await fs.link(aside, lockPath).catch(() => undefined);
+  } finally {
+    await fs.rm(aside, { force: true });
+  }
+}
+
+/**
  * Takes the run lock: `lockPath` holding our pid, created with link(2) from a complete temp file,
  * so it appears atomically and never half-written. A lock left by a dead process is taken over;
  * a live holder (this process included) makes this reject with HostError. Resolves with the
@@ -200,7 +220,8 @@ function isAlive(pid: number): boolean {
  */
 export async function acquireLock(lockPath: string): Promise<() => Promise<void>> {
   const mine = `${process.pid}\n`;
-  const tmp = `${lockPath}.${process.pid}.tmp`;
+  const unique = `${process.pid}.${randomBytes(4).toString('hex')}`;
+  const tmp = `${lockPath}.${unique}.tmp`;
   try {
     await fs.writeFile(tmp, mine, { mode: 0o644 });
   } catch (err) {
@@ -214,15 +235,16 @@ export async function acquireLock(lockPath: string): Promise<() => Promise<void>
       } catch (err) {
         if (errCode(err) !== 'EEXIST') throw fsError('cannot create lock', lockPath, err);
       }
-      const holder = Number.parseInt((await readIfExists(lockPath)) ?? '', 10);
+      const seen = await readIfExists(lockPath);
+      const holder = Number.parseInt(seen ?? '', 10);
       if (Number.isInteger(holder) && holder > 0 && isAlive(holder)) {
         throw new HostError(
           `another mreg (pid ${holder}) is running; wait for it or remove ${lockPath}`,
           `if pid ${holder} is not mreg, remove ${lockPath} and retry`,
         );
       }
-      if (attempt >= 2) throw new HostError(`cannot take over the stale lock ${lockPath}`, `remove ${lockPath} and retry`);
-      await fs.rm(lockPath, { force: true }); // stale: its pid is dead
+      if (attempt >= 4) throw new HostError(`cannot take over the stale lock ${lockPath}`, `remove ${lockPath} and retry`);
+      if (seen !== undefined) await moveStaleAside(lockPath, seen, `${lockPath}.${unique}.stale`);
     }
   } finally {
     await fs.rm(tmp, { force: true });
