@@ -2,6 +2,7 @@
 // Its steps are plan/migrate-steps.ts, then up's; the phases live in src/storage/.
 import { join } from 'node:path';
 import { lockAsRead } from '../actions/lock-as-read.js';
+import type { Identity } from '../actions/ports.js';
 import type { CommandContext } from '../cli.js';
 import { UsageError } from '../errors.js';
 import { checkObjectStorage } from '../apply/object-storage.js';
@@ -11,9 +12,11 @@ import { storageText } from '../model/views.js';
 import { MIGRATE_STEP as S, migrateSteps } from '../plan/migrate-steps.js';
 import { cleanup } from '../storage/cleanup.js';
 import { copyBlobs, copyCounts } from '../storage/copy.js';
-import { readMigration } from '../storage/source.js';
+import { readMigration, type SwitchedAlready } from '../storage/source.js';
 import { stepLog } from '../ui/step-log.js';
 import { up } from './up.js';
+
+const SCRATCH = 'migrate-scratch';
 
 export async function storage(ctx: CommandContext): Promise<void> {
   const { out, flags, args, host } = ctx;
@@ -23,10 +26,12 @@ export async function storage(ctx: CommandContext): Promise<void> {
   if (args.length > 1) throw new UsageError(`mreg storage migrate takes no further arguments (got "${args.slice(1).join(' ')}")`);
   const probe = host.identify();
   if (flags.cleanup) return cleanup(ctx, probe);
-  const m = await readMigration(ctx, probe);
+  const read = await readMigration(ctx, probe);
+  if ('finish' in read) return finishSwitch(ctx, probe, read);
+  const m = read;
   const { layout, record, from, to } = m;
   const createBucket = flags.s3CreateBucket === true;
-  const scratch = join(layout.root, 'migrate-scratch');
+  const scratch = join(layout.root, SCRATCH);
   // The ids of the steps this run took, in migrateSteps' order; up continues the log.
   const log = stepLog(out);
   const release = await lockAsRead(host, probe, { quayRoot: layout.root, record }, 'mreg storage migrate');
@@ -60,4 +65,16 @@ export async function storage(ctx: CommandContext): Promise<void> {
   } finally {
     if (!released) await release();
   }
+}
+
+/** The same migrate again after its record switched: the copy is done; the scratch folder goes and up starts Quay on the bucket. */
+async function finishSwitch(ctx: CommandContext, probe: Identity, r: SwitchedAlready): Promise<void> {
+  const { out, flags, host } = ctx;
+  if (flags.dryRun) {
+    out.result(`mreg storage migrate --dry-run: the blobs are in ${storageText(r.to)} already (an earlier run switched the install to it); a run would finish with mreg up; nothing changed`);
+    return;
+  }
+  out.info(`mreg: the blobs are in ${storageText(r.to)} already (an earlier run switched the install to it); finishing with mreg up`);
+  await up({ ...ctx, flags: { quayRoot: r.layout.root, verbose: flags.verbose, json: flags.json } }, { log: stepLog(out) });
+  await (await host.actionPorts(probe)).removeTree(join(r.layout.root, SCRATCH));
 }

@@ -24,7 +24,10 @@ export interface Migration {
   root: string;
 }
 
-export async function readMigration(ctx: CommandContext, probe: Identity): Promise<Migration> {
+/** A run killed (or whose up failed) after the switch of the record: the blobs are in the bucket, Quay may not run on it yet. */
+export interface SwitchedAlready { finish: true; layout: QuayRootLayout; to: ObjectStorage }
+
+export async function readMigration(ctx: CommandContext, probe: Identity): Promise<Migration | SwitchedAlready> {
   const { flags, host } = ctx;
   const str = (k: string) => stringFlag(flags, k, 'storage');
   const target = parseMigrateTarget({ to: str('to'), s3Endpoint: str('s3Endpoint'), s3CredentialsFile: str('s3CredentialsFile'), s3CaBundle: str('s3CaBundle') },
@@ -32,7 +35,13 @@ export async function readMigration(ctx: CommandContext, probe: Identity): Promi
   const { layout, record } = await host.findInstall(flags, probe.scope, probe.home);
   if (record.removedAt) throw new HostError(`the registry at ${layout.root} was removed by mreg down on ${record.removedAt}`, 'run mreg up first (its data was kept), then migrate');
   const from = record.spec.quayStorage;
-  if (from.kind === 's3') throw new UsageError(`this install keeps its blobs in ${storageText(from)} already`, 'nothing to move');
+  if (from.kind === 's3') {
+    // The same --to again after the record switched: what is left is up's (the man page: run the same command again).
+    const same = from.bucket === target.bucket && from.prefix === target.prefix && from.endpoint === target.endpoint;
+    if (same && record.migratedFrom) return { finish: true, layout, to: from };
+    throw new UsageError(`this install keeps its blobs in ${storageText(from)} already`,
+      record.migratedFrom ? 'nothing to move; if Quay is not running on it, run mreg up' : 'nothing to move');
+  }
   const spec = await withS3Inputs({ ...record.spec, quayStorage: target });
   const to = spec.quayStorage as ObjectStorage;
   const s3 = await s3TargetOf(to);

@@ -40,7 +40,7 @@ async function setUp(t: Test) {
     await (await loadStorage(t))({ ...c.ctx, args: ['migrate'], out: createOutput({ json, verbose: true, color: false, env: {}, stderr: sink(stderr), stdout: sink(stdout) }) });
     return { stderr: stderr.join(''), stdout: stdout.join('') };
   };
-  return { host, s3, run };
+  return { host, s3, run, creds };
 }
 
 /** storage.ts with up standing in: it continues migrate's log with three of its steps and reports it, as up's --json does. */
@@ -102,4 +102,47 @@ t.test('a record another mreg wrote between migrate\'s read and its lock: refuse
   t.same(host.calls, [], 'no change on the host');
   t.match(parseRecord(host.state.files[RECORD]!.content, RECORD), { updatedAt: '2026-12-05T23:59:00.000Z', spec: { quayStorage: { kind: 'path' } } }, 'the other mreg\'s record kept');
   t.notOk(host.isLocked(), 'the lock is given back');
+});
+
+t.test('killed after the record switched to the bucket: the same command finishes with up, copies nothing', async t => {
+  const { host, s3, run } = await setUp(t);
+  const record = parseRecord(host.state.files[RECORD]!.content, RECORD);
+  const endpoint = new URL(s3.endpoint).origin;
+  host.state.files[RECORD] = recordFile({ ...record, migratedFrom: record.spec.quayStorage as never,
+    spec: { ...record.spec, quayStorage: { kind: 's3', bucket: 'quay-blobs', prefix: 'mirror', endpoint, credentialsFile: '/root/s3.ini' } } });
+  const { stderr } = await run({}, false);
+  t.match(stderr, /the blobs are in s3:\/\/quay-blobs\/mirror at .* already \(an earlier run switched the install to it\); finishing with mreg up/);
+  t.same(s3.log.filter(l => /^PUT /.test(l)), [], 'nothing copied');
+  t.ok(host.calls.includes(`removeTree ${ROOT}/migrate-scratch`), 'the scratch folder goes');
+  t.match(stderr, /step health\n/, 'up ran');
+  const other = await run({ to: 's3://quay-blobs/other' }).then(() => undefined, (e: unknown) => e);
+  t.match(other, { name: 'UsageError', message: /keeps its blobs in s3:\/\/quay-blobs\/mirror/, hint: /if Quay is not running on it, run mreg up/ }, 'another bucket: refused, naming up');
+});
+
+t.test('--cleanup: a local blob missing from the bucket that no image uses any more (Quay deleted it) does not block; one still used does', async t => {
+  const { host, s3, run, creds } = await setUp(t);
+  const record = parseRecord(host.state.files[RECORD]!.content, RECORD);
+  const endpoint = new URL(s3.endpoint).origin;
+  const digest = 'sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824';
+  const switched = recordFile({ ...record, migratedFrom: record.spec.quayStorage as never,
+    spec: { ...record.spec, quayStorage: { kind: 's3', bucket: 'quay-blobs', prefix: 'mirror', endpoint, credentialsFile: creds } } });
+  // The fake host's look at the folder (the blobs themselves are a real folder planCopy reads).
+  host.state.dirs[(record.spec.quayStorage as { path: string }).path] = { mode: 0o755, uid: 0, gid: 0 };
+  const podman = host.podman.bind(host);
+  const asked: string[] = [];
+  const answer = { stdout: '' };
+  host.podman = () => ({ ...podman(), exec: async (_c: string, _argv: string[], o?: { input?: string }) => { asked.push(o?.input ?? ''); return { stdout: answer.stdout, stderr: '' }; } });
+
+  answer.stdout = `${digest}\n`;
+  host.state.files[RECORD] = switched;
+  const used = await run({ cleanup: true, to: undefined, s3Endpoint: undefined, s3CredentialsFile: undefined }, false).then(() => undefined, (e: unknown) => e);
+  t.match(used, { name: 'HostError', message: /^1 blobs of .* that Quay's database still names are not in s3:\/\/quay-blobs\/mirror .*; nothing was deleted$/ });
+  t.match(asked[0], new RegExp(`content_checksum IN \\('${digest}'\\)`), 'the database was asked about the missing blob');
+  t.equal(host.state.files[RECORD], switched, 'the record is unchanged');
+
+  answer.stdout = '';
+  const { stdout, stderr } = await run({ cleanup: true, to: undefined, s3Endpoint: undefined, s3CredentialsFile: undefined }, false);
+  t.match(stderr, /1 blobs of the local copy are not in the bucket and no image uses them any more/);
+  t.match(stdout, /stays as it is \(mreg did not create it\)/, 'a folder mreg did not make is kept, and the line says so (not "deleted")');
+  t.notOk(parseRecord(host.state.files[RECORD]!.content, RECORD).migratedFrom, 'the record no longer names a local copy');
 });
