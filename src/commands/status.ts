@@ -7,6 +7,7 @@ import { checkQuayRootForTarget, runOnTarget } from '../remote/on-target.js';
 import { readStatus } from '../status/read.js';
 import { statusReport } from '../status/report.js';
 import { printStatus } from '../ui/status-print.js';
+import { markerPath, unfinishedRestoreProblem } from '../backup/restored.js';
 
 export type { StatusReport } from '../status/report.js';
 
@@ -16,7 +17,10 @@ export async function status(ctx: CommandContext): Promise<void> {
   const probe = ctx.host.identify();
   const { layout, record } = await ctx.host.findInstall(flags, probe.scope, probe.home);
   if (record.removedAt) {
-    if (out.json) out.resultJson({ healthy: false, removed: true, removedAt: record.removedAt, quayRoot: layout.root });
+    // A restore stopped before its data was back leaves the record of one `mreg down` kept: up is not the fix.
+    const restoring = unfinishedRestoreProblem(await ctx.host.inspect(probe).readFile(markerPath(layout.root)), layout.root);
+    if (out.json) out.resultJson({ healthy: false, removed: true, removedAt: record.removedAt, quayRoot: layout.root, ...(restoring ? { restoreUnfinished: true } : {}) });
+    if (restoring) throw new UnhealthyError(restoring.message, restoring.hint.replace(/; nothing was changed$/, ''));
     throw new UnhealthyError(`the registry at ${layout.root} was removed by mreg down on ${record.removedAt}; its data was kept`, 'run mreg up to install it again over the same data');
   }
   const read = await readStatus(ctx.host.inspect(probe), layout, record);

@@ -15,7 +15,7 @@ import { askHealthEarly } from '../up/early-health.js';
 import { checkFlagsForTarget } from '../up/flags.js';
 import { checkHost } from '../up/host-checks.js';
 import { readUp } from '../up/read.js';
-import { forgetRestoreMarker, writeFirstRecord, writeRecord } from '../up/record.js';
+import { forgetRestoreMarker, refuseUnfinishedRestore, writeFirstRecord, writeRecord } from '../up/record.js';
 import { reportUp } from '../up/report.js';
 import type { HookRun, Systemd, UpContext, UpHooks, UpRun } from '../up/run.js';
 import { startChanged, waitHealthy } from '../up/start.js';
@@ -30,6 +30,8 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
   if (await runOnTarget('up', ctx, { check: host => checkFlagsForTarget(flags, host) })) return;
   const read = await readUp(ctx);
   const { probe, look, checked, layout, podman, target } = read;
+  // restore's own up (beforeApp) is the one that finishes what its marker says.
+  if (!hooks.beforeApp) await refuseUnfinishedRestore(look, layout.root);
   const { previous, review, taken } = checked;
   if (flags.dryRun) return printUpDryRun(out, read, flags.s3CreateBucket === true);
 

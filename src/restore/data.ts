@@ -7,7 +7,7 @@ import { UnitFailedError } from '../errors.js';
 import { appCrashWatch } from '../apply/crash-watch.js';
 import { restoreDbSnapshot } from '../apply/db-snapshot.js';
 import { DUMP_MEMBER } from '../backup/manifest.js';
-import { markerPath } from '../backup/restored.js';
+import { markerPath, markerText, type RestoreMarker } from '../backup/restored.js';
 import { HEALTH_TIMEOUT_MS } from '../install-spec/defaults.js';
 import type { InstallSpec } from '../install-spec/spec.js';
 import { UNITS } from '../model/views.js';
@@ -16,7 +16,7 @@ import type { Systemd } from '../up/run.js';
 import type { Chain } from './chain.js';
 import type { RestoreRun } from './run.js';
 
-export async function restoreData(run: RestoreRun, chain: Chain, a: { archive: string; work: string; quayRoot: string }, up: { systemd: Systemd; spec: InstallSpec; endpoint: RegistryEndpoint }): Promise<void> {
+export async function restoreData(run: RestoreRun, chain: Chain, a: { archive: string; work: string; quayRoot: string; marker: RestoreMarker }, up: { systemd: Systemd; spec: InstallSpec; endpoint: RegistryEndpoint }): Promise<void> {
   const { out, host, log } = run;
   const { systemd, spec } = up;
   const look = host.inspect(run.probe);
@@ -33,6 +33,8 @@ export async function restoreData(run: RestoreRun, chain: Chain, a: { archive: s
       log.did(S.blobs);
     }
     await restoreDbSnapshot(host.podman(), { path: join(a.work, DUMP_MEMBER) });
+    // The data is back: from here an up of its own may finish the job (a failed start, say).
+    await host.files.write(markerPath(a.quayRoot), markerText({ ...a.marker, dataRestored: true }), 0o600);
     log.did(S.database);
     const started = await systemd.startUnit(app);
     if (started !== 'done' && started !== 'skipped') throw new UnitFailedError(app, started, [], `see: mreg logs ${app}`);

@@ -2,8 +2,9 @@
 // end), and the pointer that lets down/status/upgrade find quayRoot without flags.
 import { dirname } from 'node:path';
 import type { FilePorts, HostProbe, InspectPorts } from '../actions/ports.js';
-import { markerPath } from '../backup/restored.js';
+import { markerPath, unfinishedRestoreProblem } from '../backup/restored.js';
 import { writeIfChanged } from '../apply/units-step.js';
+import { HostError } from '../errors.js';
 import type { QuayRootLayout } from '../install-spec/layout.js';
 import type { PgVerified } from '../install-spec/pg-version.js';
 import { recordSpec, serializeRecord, RECORD_SCHEMA_VERSION, type InstallRecord } from '../install-spec/record.js';
@@ -96,4 +97,10 @@ export async function writeFirstRecord(run: UpRun): Promise<void> {
 export async function forgetRestoreMarker(host: { files: Pick<FilePorts, 'remove'> }, look: Pick<InspectPorts, 'exists'>, root: string): Promise<void> {
   const marker = markerPath(root);
   if (await look.exists(marker)) await host.files.remove(marker);
+}
+
+/** Refuses (HostError, nothing changed) an up over a restore stopped before its data was back. */
+export async function refuseUnfinishedRestore(look: Pick<InspectPorts, 'readFile'>, root: string): Promise<void> {
+  const problem = unfinishedRestoreProblem(await look.readFile(markerPath(root)), root);
+  if (problem) throw new HostError(problem.message, problem.hint);
 }

@@ -24,7 +24,8 @@ async function upWithMockedPhases(t: Test, events: string[], opts: { healthy?: b
     '../../src/up/early-health.js': { askHealthEarly: async () => undefined },
     '../../src/up/host-checks.js': { checkHost: async () => ({ spec, config: { text: undefined, kept: {} }, shown: undefined }) },
     '../../src/up/record.js': { writeFirstRecord: async () => {}, writeRecord: async () => { events.push('record'); },
-      forgetRestoreMarker: async () => { events.push('forget restore marker'); } },
+      forgetRestoreMarker: async () => { events.push('forget restore marker'); },
+      refuseUnfinishedRestore: async () => { events.push('unfinished restore?'); } },
     '../../src/up/tls-secrets.js': { makeTlsAndSecrets: async () => ({ secrets: {}, tls: {}, missing: [] }) },
     '../../src/up/write.js': { writeFiles: async () => ({ planned: { volumes: [] }, files: [], stale: [] }) },
     '../../src/up/start.js': {
@@ -58,12 +59,13 @@ t.test('an up of its own that ends healthy forgets a failed restore\'s marker, a
   const events: string[] = [];
   const up = await upWithMockedPhases(t, events, { healthy: true });
   await up(context(), {});
-  t.same(events, ['start all but undefined', 'health', 'first user', 'record', 'forget restore marker']);
+  t.same(events, ['unfinished restore?', 'start all but undefined', 'health', 'first user', 'record', 'forget restore marker'],
+    'first refused if the restore stopped before its data was back');
 });
 
 t.test('without it: up starts every unit and waits for the health itself', async t => {
   const events: string[] = [];
   const up = await upWithMockedPhases(t, events);
   await t.rejects(up(context(), {}), 'up\'s own wait runs (the mocked look has no health port)');
-  t.same(events, ['start all but undefined'], 'nothing held, and no first user before the health');
+  t.same(events, ['unfinished restore?', 'start all but undefined'], 'nothing held, and no first user before the health');
 });
