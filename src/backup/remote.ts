@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import type { CommandContext } from '../cli.js';
 import { UsageError } from '../errors.js';
 import { BACKUP_STEP } from '../plan/backup-steps.js';
-import { checkQuayRootForTarget } from '../remote/on-target.js';
+import { checkQuayRootForTarget, refuseOtherUserHere } from '../remote/on-target.js';
 import { sizeText } from '../ui/bytes.js';
 import { stepLog } from '../ui/step-log.js';
 import { checkTarget, defaultName, writeComplete } from './target.js';
@@ -15,7 +15,10 @@ import { checkTarget, defaultName, writeComplete } from './target.js';
  */
 export async function backupFromTarget(ctx: CommandContext, passphraseFile: string | undefined): Promise<boolean> {
   const { flags, args, out, host } = ctx;
-  if (flags.targetHostname === undefined) return false;
+  if (flags.targetHostname === undefined) {
+    refuseOtherUserHere(ctx);
+    return false;
+  }
   const { remoteTarget, runRemote } = await import('../remote/run.js');
   const target = await remoteTarget(flags);
   if (!target) return false;

@@ -24,7 +24,10 @@ export async function refuseOnTarget(flags: Record<string, unknown>, what: strin
  */
 export async function runOnTarget(command: RemoteCommand, ctx: CommandContext,
   hooks: { check?: (targetHostname: string) => void; confirm?: (targetHostname: string) => Promise<void> } = {}): Promise<boolean> {
-  if (ctx.flags.targetHostname === undefined) return false;
+  if (ctx.flags.targetHostname === undefined) {
+    refuseOtherUserHere(ctx);
+    return false;
+  }
   const { remoteTarget, runRemote } = await import('./run.js');
   const target = await remoteTarget(ctx.flags);
   if (!target) return false;
@@ -43,4 +46,18 @@ export function checkQuayRootForTarget(flags: Record<string, unknown>, host: str
 export function remoteOptionEnv(flags: Record<string, unknown>, host: string): { scope: 'rootful' | 'rootless'; fqdn: string; home: string } {
   const user = typeof flags.targetUsername === 'string' ? flags.targetUsername : process.env.USER;
   return user === 'root' ? { scope: 'rootful', fqdn: host, home: '/root' } : { scope: 'rootless', fqdn: host, home: `/home/${user ?? 'user'}` };
+}
+
+/**
+ * -u without -H: mirror-registry's -H defaulted to this host, so `-u root` there went over ssh to root's
+ * install; mreg acts on this host as the user running it. Another user's name would act on the wrong
+ * install (alice's, for `mreg down --purge -u root`): refused, naming both ways to mean it.
+ */
+export function refuseOtherUserHere(ctx: CommandContext): void {
+  const user = ctx.flags.targetUsername;
+  if (user === undefined) return;
+  const me = ctx.host.identify().user;
+  if (user === me) return;
+  throw new UsageError(`--targetUsername ${String(user)}: without -H mreg acts on this host as the user running it (${me}), not as ${String(user)}`,
+    `run it as that user (${user === 'root' ? 'sudo mreg …' : `sudo -iu ${String(user)} mreg …`}), or add -H localhost to go over ssh as ${String(user)}`);
 }
