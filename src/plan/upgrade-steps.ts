@@ -72,7 +72,8 @@ export function unfinishedUpgrade(metaText: string | undefined, recordedQuay: st
 export function unfinishedUpgradeProblem(to: string, from: string): { message: string; hint: string } {
   return {
     message: `an upgrade of Quay from ${from} to ${to} did not finish (killed, or its rollback was): the database may already be ${to}'s, and ${from} cannot start on it`,
-    hint: `run mreg upgrade --quayImage ${to} first: it finishes the upgrade, or puts ${from} and its database back by itself; nothing was changed`,
+    // The same command: one that named more images (or an archive) would otherwise leave them half switched.
+    hint: `run the interrupted mreg upgrade again with the same flags (it took Quay to ${to}): it finishes the upgrade, or puts ${from} and its database back by itself; nothing was changed`,
   };
 }
 

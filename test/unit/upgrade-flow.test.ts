@@ -216,7 +216,7 @@ t.test('killed after the switch began, then another image: refused with the way 
   const err = await rejection((await loadUpgrade(t, host))(fakeContext(host, { quayImage: 'localhost/mreg-test/quay:v3' }).ctx));
   t.type(err, HostError);
   t.match(err, { message: `an upgrade of Quay from ${V1.quay} to ${V2} did not finish (killed, or its rollback was): the database may already be ${V2}'s, and ${V1.quay} cannot start on it`,
-    hint: `run mreg upgrade --quayImage ${V2} first: it finishes the upgrade, or puts ${V1.quay} and its database back by itself; nothing was changed` });
+    hint: `run the interrupted mreg upgrade again with the same flags (it took Quay to ${V2}): it finishes the upgrade, or puts ${V1.quay} and its database back by itself; nothing was changed` });
   t.same(host.state, before, 'no file, unit or dump changed');
   t.equal(host.state.files[`${DUMP}.json`]!.content, dump, 'the dump taken while v1 served is still the way back');
   t.notOk(host.calls.some(c => c.startsWith('execToFile')), 'no new dump over it');
@@ -229,6 +229,6 @@ t.test('killed after the switch began, then mreg up: refused too (it would start
   const { rawUpFlags } = await import('../../src/up/flags.js');
   const host = fakeHost(killed.state);
   const err = await rejection(checkUp({ host, look: host.inspect(probe) }, rawUpFlags({}), probe, async () => 'registry.example.com'));
-  t.match(err, { message: /^an upgrade of Quay from \S+ to \S+quay:v2 did not finish/, hint: /^run mreg upgrade --quayImage \S+quay:v2 first/ });
+  t.match(err, { message: /^an upgrade of Quay from \S+ to \S+quay:v2 did not finish/, hint: /^run the interrupted mreg upgrade again with the same flags \(it took Quay to \S+quay:v2\)/ });
   t.same(host.calls, [], 'nothing changed');
 });
