@@ -10,7 +10,7 @@ import { COMPONENTS } from '../model/components.js';
 import { PG_DATABASE, PG_USER } from '../install-spec/defaults.js';
 import { unfinishedUpgrade, unfinishedUpgradeProblem } from '../plan/upgrade-steps.js';
 import type { Podman } from '../host/podman.js';
-import { ensureDir, pathExists, readIfExists, removeIfExists, writeFileAtomic } from '../host/fs.js';
+import { ensureDir, pathExists, readIfExists, removeIfExists, syncPath, writeFileAtomic } from '../host/fs.js';
 
 export interface DbSnapshot {
   path: string;
@@ -44,6 +44,13 @@ export async function findDbSnapshot(root: string, fromImage: string, toImage: s
   let meta: Partial<DbSnapshot> | undefined;
   try { meta = JSON.parse((await readIfExists(p.meta)) ?? 'null') as Partial<DbSnapshot> | undefined; } catch { return undefined; }
   if (!meta || meta.fromImage !== fromImage || meta.toImage !== toImage || !(await pathExists(p.dump))) return undefined;
+  // Cut short (a power cut before an older mreg synced it): the database may be migrated already, so a new
+  // dump would not be the way back either; the user decides.
+  const bytes = (await stat(p.dump)).size;
+  if (bytes !== meta.bytes) {
+    throw new HostError(`${p.dump}, the database as it was before this upgrade, holds ${bytes} of its ${String(meta.bytes)} bytes: a rollback could not put it back`,
+      `if Quay never ran ${toImage} (see mreg logs quay-app), remove ${p.dump} and ${p.meta} and run the upgrade again; otherwise restore a backup (mreg restore); nothing was changed`);
+  }
   return { ...(meta as DbSnapshot), path: p.dump };
 }
 
@@ -62,6 +69,9 @@ export async function takeDbSnapshot(podman: Podman, root: string, fromImage: st
     throw err;
   }
   const snap: DbSnapshot = { path: p.dump, fromImage, toImage, takenAt: new Date().toISOString(), bytes: (await stat(partial)).size };
+  // The dump is the rollback's only way back: on disk before its name, and its name (with the folder's
+  // fsync in writeFileAtomic) before its description says it may be used.
+  await syncPath(partial);
   await rename(partial, p.dump);
   await writeFileAtomic(p.meta, `${JSON.stringify(snap, null, 2)}\n`, 0o600);
   return snap;

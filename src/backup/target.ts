@@ -1,6 +1,7 @@
 // The file a backup goes to: its default name, the checks before the lock, and the write that leaves
 // either the complete backup under its name or nothing.
 import { open, rename, stat } from 'node:fs/promises';
+import { syncPath } from '../host/fs.js';
 import { dirname } from 'node:path';
 import type { FilePorts, HostPorts, InspectPorts } from '../actions/ports.js';
 import type { Scope } from '../install-spec/spec.js';
@@ -33,16 +34,6 @@ export async function writeComplete(files: FilePorts, output: string, write: (ta
     await syncPath(dirname(output));
   } finally {
     await files.remove(partial).catch(() => undefined);
-  }
-}
-
-/** fsync of a file or folder by path (tar and gpg wrote the file and closed it). */
-async function syncPath(path: string): Promise<void> {
-  const fh = await open(path, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
   }
 }
 

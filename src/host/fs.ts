@@ -112,6 +112,16 @@ export async function writeFileAtomic(file: string, content: string | Uint8Array
   }
 }
 
+/** fsync of a file or folder by path: for a file another process wrote and closed (tar, gpg, pg_dump). */
+export async function syncPath(file: string): Promise<void> {
+  const fh = await fs.open(file, C.O_RDONLY);
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
 async function syncDir(dir: string): Promise<void> {
   const dh = await fs.open(dir, C.O_RDONLY);
   try {

@@ -27,6 +27,8 @@ export function fakeFsMocks(host: FakeHost, home: string): Record<string, object
     },
     writeFileAtomic: async (p, content, mode = 0o644) => (isFake(p) ? files.write(p, text(content), mode) : realFs.writeFileAtomic(p, content, mode)),
     removeIfExists: async p => (isFake(p) ? files.remove(p) : realFs.removeIfExists(p)),
+    // Durability is the real file system's; a fake file must exist to be synced.
+    syncPath: async p => { if (!isFake(p)) return realFs.syncPath(p); if (!state.files[p] && !(await files.exists(p))) throw notFound(p); },
   };
   // db-snapshot.ts sizes and renames its dump directly; no port has these, so they change state without a call.
   const fsPromises = {

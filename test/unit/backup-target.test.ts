@@ -9,16 +9,12 @@ import type { FilePorts } from '../../src/actions/ports.js';
 
 t.test('writeComplete: fsync of the archive, rename, fsync of its folder, in that order', async t => {
   const events: string[] = [];
-  const open = async (path: string, flags?: string, mode?: number) => {
-    const fh = await fs.open(path, flags, mode);
-    return Object.assign(Object.create(fh) as fs.FileHandle, {
-      sync: async () => { events.push(`sync ${path}`); return fh.sync(); },
-      close: () => fh.close(),
-    });
-  };
+  const realHostFs = await import('../../src/host/fs.js');
+  const syncPath = async (path: string) => { events.push(`sync ${path}`); return realHostFs.syncPath(path); };
   const rename = async (from: string, to: string) => { events.push(`rename ${from} ${to}`); return fs.rename(from, to); };
   const { writeComplete } = await t.mockImport<typeof import('../../src/backup/target.js')>('../../src/backup/target.js', {
-    'node:fs/promises': { ...fs, open, rename },
+    'node:fs/promises': { ...fs, rename },
+    '../../src/host/fs.js': { ...realHostFs, syncPath },
   });
   const dir = await mkdtemp(join(tmpdir(), 'mreg-backup-target-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));

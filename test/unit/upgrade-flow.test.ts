@@ -196,6 +196,18 @@ t.test('interrupted after writing quay-app.container, before the reload: the nex
   t.notOk(host.isLocked(), 'the lock is given back');
 });
 
+t.test('killed after the switch began, its dump cut short (a power cut before it was synced): refused, nothing dumped over it', async t => {
+  const state = installed();
+  const killed = fakeHost(state, { failAtCall: UPGRADED.indexOf('reload') + 1 });
+  await rejection((await loadUpgrade(t, killed))(fakeContext(killed, { quayImage: V2 }).ctx));
+  const meta = JSON.parse(killed.state.files[`${DUMP}.json`]!.content) as { bytes: number };
+  killed.state.files[DUMP] = { content: 'x'.repeat(Math.max(meta.bytes - 1, 0)), mode: 0o600 };
+  const host = fakeHost(killed.state);
+  const err = await rejection((await loadUpgrade(t, host))(fakeContext(host, { quayImage: V2 }).ctx));
+  t.match(err, { name: 'HostError', message: new RegExp(`^${DUMP}, the database as it was before this upgrade, holds ${meta.bytes - 1} of its ${meta.bytes} bytes`) });
+  t.same(host.calls.filter(c => /execToFile|restartUnit|reload/.test(c)), [], 'no new dump, no reload, no restart');
+});
+
 t.test('a rollback that put the dump back forgets it: the same upgrade tried again dumps the database as it is then', async t => {
   const first = fakeHost(installed(), { healthWaits: ['timeout', 'ok'] });
   t.match(await rejection((await loadUpgrade(t, first))(fakeContext(first, { quayImage: V2 }).ctx)), { result: 'rolled-back' });
