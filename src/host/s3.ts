@@ -25,9 +25,9 @@ export interface S3Answer { status: number; code: string; body: string; headers:
  * unless its sha256 is known: then the store checks the body against it and stores nothing on a
  * mismatch (400 XAmzContentSHA256Mismatch).
  */
-export function s3Request(t: S3Target, method: string, key: string, body: string | Readable = '', timeoutMs = 10_000, size?: number, sha256?: string): Promise<S3Answer> {
+export function s3Request(t: S3Target, method: string, key: string, body: string | Readable = '', timeoutMs = 10_000, size?: number, sha256?: string, query?: string): Promise<S3Answer> {
   const url = new URL(t.endpoint);
-  const path = `/${t.bucket}${key ? `/${key.split('/').map(encodeURIComponent).join('/')}` : ''}`;
+  const path = `/${t.bucket}${key ? `/${key.split('/').map(encodeURIComponent).join('/')}` : ''}${query ? `?${query}` : ''}`;
   const streamed = typeof body !== 'string';
   const signed = aws4.sign({
     host: url.host, path, method, service: 's3', region: REGION, ...(streamed ? {} : { body }),
@@ -99,4 +99,15 @@ export async function checkBucket(t: S3Target, prefix: string, create: boolean, 
   if (get.status !== 200 || get.body !== content) return fail('read the test object back', `${explain(get)} reading ${key}`, 'give this user read access to the bucket');
   if (del.status !== 204 && del.status !== 200) return fail('delete the test object', `${explain(del)} deleting ${key}`, 'give this user delete access (Quay removes upload chunks)');
   return { ok: true, created };
+}
+
+/**
+ * Whether a registry's blobs are under `prefix` (any object below PREFIX/sha256/, where Quay keeps them):
+ * one ListObjectsV2 of one key. Undefined when the store does not answer the list (the write check speaks
+ * for access problems).
+ */
+export async function prefixHoldsBlobs(t: S3Target, prefix: string): Promise<boolean | undefined> {
+  const under = `${prefix ? `${prefix}/` : ''}sha256/`;
+  const a = await s3Request(t, 'GET', '', '', 10_000, undefined, undefined, `list-type=2&max-keys=1&prefix=${encodeURIComponent(under)}`);
+  return a.status === 200 ? /<Key>/.test(a.body) : undefined;
 }

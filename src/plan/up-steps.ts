@@ -91,7 +91,7 @@ export function upSteps(i: UpStepsInput): UpStep[] {
     step(S.images, UP_TEXT.images(spec.images)),
     ...(checksPgData(spec, previous) ? [step(S.pgData, UP_TEXT.pgData(spec))] : []),
     step(S.validate, 'validate the units with /usr/libexec/podman/quadlet -dryrun (when one differs from the file on disk)'),
-    ...(spec.quayStorage.kind === 's3' ? [step(S.objectStorage, `check the object store ${storageText(spec.quayStorage)}: the key pair in ${spec.quayStorage.credentialsFile} is accepted, the bucket exists${i.createBucket ? ' (created if not)' : ''}, a test object can be written, read and deleted`)] : []),
+    ...(spec.quayStorage.kind === 's3' ? [step(S.objectStorage, `check the object store ${storageText(spec.quayStorage)}: the key pair in ${spec.quayStorage.credentialsFile} is accepted, the bucket exists${i.createBucket ? ' (created if not)' : ''}, the prefix holds no other registry's blobs, a test object can be written, read and deleted`)] : []),
     ...(spec.scope === 'rootless' && !i.host.lingerEnabled ? [step(S.linger, `enable linger for ${i.host.user}`)] : []),
     ...(fresh ? [step(S.firstRecord, `create ${layout.root} (mode 0700); write the install record ${layout.record} and the pointer ${pointerPath(spec.scope, i.host.home)}`)] : []),
     step(S.tls, spec.tls.kind === 'generate' ? `create or reuse the root CA in ${layout.caDir}; issue ${layout.sslCert}` : `check and install ${spec.tls.certPath} as ${layout.sslCert}`),

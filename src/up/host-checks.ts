@@ -5,7 +5,7 @@ import type { InspectPorts, ShownState } from '../actions/ports.js';
 import { readKeptConfig } from '../apply/kept-config.js';
 import { loadArchiveStep } from '../apply/image-archive.js';
 import { requireImages } from '../apply/images.js';
-import { checkObjectStorage } from '../apply/object-storage.js';
+import { checkObjectStorage, refuseForeignBlobs } from '../apply/object-storage.js';
 import { generateSecrets } from '../apply/secrets-step.js';
 import { outdatedFiles, quadletFilesDiffer, validateUnits } from '../apply/units-step.js';
 import { allInOrder } from '../concurrent.js';
@@ -135,7 +135,10 @@ export async function checkHost(c: UpContext, opts: { givenImages: Partial<Image
   // The bucket last: its write check (and --s3CreateBucket) touch the object store, so only once the host passed.
   const s3 = spec.quayStorage;
   if (s3.kind === 's3') {
-    const created = await out.step(`object storage ${storageText(s3)}`, () => checkObjectStorage(s3, opts.createBucket));
+    const created = await out.step(`object storage ${storageText(s3)}`, async () => {
+      await refuseForeignBlobs(s3, previous?.spec.quayStorage);
+      return checkObjectStorage(s3, opts.createBucket);
+    });
     if (created === 'created') out.info(`    created bucket ${s3.bucket}`);
     did(S.objectStorage);
   }

@@ -20,13 +20,22 @@ export async function startFakeS3(accessKey = 'AK', buckets: string[] = []): Pro
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const url = decodeURIComponent(req.url ?? '');
-      log.push(`${req.method} ${url}`);
+      const [rawPath = '', query = ''] = (req.url ?? '').split('?');
+      const url = decodeURIComponent(rawPath);
+      log.push(`${req.method} ${decodeURIComponent(req.url ?? '')}`);
       if (!new RegExp(`Credential=${accessKey}/`).test(req.headers.authorization ?? '')) { res.writeHead(403); return res.end('<Error><Code>InvalidAccessKeyId</Code></Error>'); }
       const [, bucket = '', ...rest] = url.split('/');
       const key = `${bucket}/${rest.join('/')}`;
       const hasKey = rest.length > 0 && rest.join('/') !== '';
       if (!known.has(bucket) && !(req.method === 'PUT' && !hasKey)) { res.writeHead(404); return res.end('<Error><Code>NoSuchBucket</Code></Error>'); }
+      // ListObjectsV2 (list-type=2): the keys under `prefix`, up to max-keys.
+      if (!hasKey && req.method === 'GET' && /(^|&)list-type=2(&|$)/.test(query)) {
+        const q = new URLSearchParams(query);
+        const under = `${bucket}/${q.get('prefix') ?? ''}`;
+        const keys = [...objects.keys()].filter(k => k.startsWith(under)).sort().slice(0, Number(q.get('max-keys') ?? 1000));
+        res.writeHead(200);
+        return res.end(`<ListBucketResult><KeyCount>${keys.length}</KeyCount>${keys.map(k => `<Contents><Key>${k.slice(bucket.length + 1)}</Key></Contents>`).join('')}</ListBucketResult>`);
+      }
       if (!hasKey) { if (req.method === 'PUT') known.add(bucket); res.writeHead(200); return res.end(); }
       const obj = objects.get(key);
       if (req.method === 'PUT') {

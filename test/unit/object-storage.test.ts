@@ -137,3 +137,20 @@ t.test('bucket check: each failure names its step and fix; a good store passes a
   t.match(await checkBucket({ ...target('quay-blobs'), endpoint: 'http://127.0.0.1:1' }, '', false), { ok: false, step: 'reach the endpoint', fix: /check --s3Endpoint/ });
   buckets = new Set();
 });
+
+t.test('a prefix holding another registry\'s blobs is refused for a new install; the install\'s own, and an empty one, pass', async t => {
+  const { startFakeS3 } = await import('../support/fake-s3.js');
+  const { refuseForeignBlobs } = await import('../../src/apply/object-storage.js');
+  const s3 = await startFakeS3('AK', ['quay-blobs']);
+  t.teardown(() => s3.close());
+  const at = (prefix: string) => ({ kind: 's3' as const, bucket: 'quay-blobs', prefix, endpoint: s3.endpoint, credentialsFile: '/root/s3.ini', keys: { accessKey: 'AK', secretKey: 'SK' } });
+  s3.objects.set('quay-blobs/mirror/sha256/2c/2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824', Buffer.from('hello'));
+  const err = await refuseForeignBlobs(at('mirror'), undefined).then(() => undefined, (e: unknown) => e);
+  t.type(err, UsageError);
+  t.match((err as UsageError).message, /^--quayStorage s3:\/\/quay-blobs\/mirror at .*: already holds a registry's blobs \(mirror\/sha256\/…\) and is not this install's/);
+  t.match((err as UsageError).hint, /give a prefix of its own, e\.g\. --quayStorage s3:\/\/quay-blobs\/mirror-2/);
+  await t.resolves(refuseForeignBlobs(at('mirror'), at('mirror')), 'the install\'s own prefix');
+  await t.resolves(refuseForeignBlobs(at('other'), undefined), 'an empty prefix');
+  await t.resolves(refuseForeignBlobs(at(''), undefined), 'the bucket\'s top: no sha256/ there');
+  t.ok(s3.log.some(l => /^GET \/quay-blobs\?list-type=2&max-keys=1&prefix=mirror\/sha256\//.test(l)), 'one list of one key');
+});

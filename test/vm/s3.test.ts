@@ -8,7 +8,7 @@ import { requireVm, describe, sideBySide, type Scope } from './guest.js';
 import { SCOPES, login, parseJson, pullDigest, pushTiny, upCmd, type Creds } from './scopes.js';
 import { fromClean } from './snapshot.js';
 import { createHash } from 'node:crypto';
-import { createBucket, s3List, s3PutSigned, startS3, S3 } from './s3.js';
+import { createBucket, s3Put, s3List, s3PutSigned, startS3, S3 } from './s3.js';
 
 requireVm();
 t.setTimeout(60 * 60_000);
@@ -55,7 +55,13 @@ sideBySide(t, 'install on S3 (both scopes at once)', SCOPES, (t, s) => {
     t.equal(missing.exitCode, 1, 'no such bucket: exit 1', { output: describe(missing) });
     t.match(missing.stderr, /could not find the bucket: bucket quay-\w+-none does not exist\n\s+hint: create it, or pass --s3CreateBucket/);
     await nothingChanged(t, 'unreachable endpoint, missing bucket');
-    t.same(await s3List(bucket(s)), [], 'the write check left nothing in the bucket');
+    // Another registry's blobs under the prefix (its Quay would delete ours, ours its): refused, from a real ListObjectsV2.
+    await s3Put(bucket(s), 'foreign/sha256/2c/2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824', 'hello');
+    const taken = await run(upCmd(s, s3Flags(bucket(s)).replace(`/${PREFIX} `, '/foreign ')), { timeoutMs: 600_000 });
+    t.equal(taken.exitCode, 2, 'a prefix holding another registry\'s blobs: exit 2', { output: describe(taken) });
+    t.match(taken.stderr, /already holds a registry's blobs \(foreign\/sha256\/…\) and is not this install's/);
+    await nothingChanged(t, 'a prefix of another registry');
+    t.same((await s3List(bucket(s))).filter(k => !k.startsWith('foreign/')), [], 'the write check left nothing in the bucket');
   });
 
   t.test(`${s.name}: mreg up on S3; push, pull by digest, the blobs are in the bucket`, async t => {
