@@ -22,7 +22,24 @@ export async function journalTail(unit: string, scope: Scope, lines = 20): Promi
       return [];
     }
   };
-  const out = await read(journalArgs(unit, scope, lines));
-  if (out.length || scope === 'rootful') return out;
-  return read(['--user-unit', unit, '--lines', String(lines), '--no-pager', '--output', 'cat']);
+  // More than shown: Quay's config check prints a table of ~26 field groups (two lines each) before it
+  // exits, and the failing row is rarely among the last 20 lines (reasonTail).
+  const wide = Math.max(lines, WIDE_LINES);
+  const out = await read(journalArgs(unit, scope, wide));
+  if (out.length || scope === 'rootful') return reasonTail(out, lines);
+  return reasonTail(await read(['--user-unit', unit, '--lines', String(wide), '--no-pager', '--output', 'cat']), lines);
+}
+
+const WIDE_LINES = 200;
+const MAX_REASONS = 10;
+
+/**
+ * The last `lines` lines, after the failing rows of Quay's config check (config-tool's validate marks a
+ * failed field group 🔴, quay/quay config-tool/commands/validate.go) that fell out of them: the reason
+ * a crash loop gives, which the tail alone would miss.
+ */
+export function reasonTail(all: readonly string[], lines: number): string[] {
+  const tail = all.slice(-lines);
+  const reasons = [...new Set(all.slice(0, -lines).filter(l => l.includes('🔴') && !tail.includes(l)))].slice(-MAX_REASONS);
+  return reasons.length > 0 ? [...reasons, '…', ...tail] : tail;
 }

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { hasSubIdRange } from '../../src/host/facts.js';
-import { journalArgs } from '../../src/host/journal.js';
+import { journalArgs, reasonTail } from '../../src/host/journal.js';
 import { showArgs } from '../../src/host/journal-show.js';
 import { judgeDryRun, parseDryRunUnits, quadletServiceName, parseLoadedImages, parsePodmanVersion, parseSecretInspect } from '../../src/host/podman.js';
 import { busAddress } from '../../src/host/dbus.js';
@@ -130,4 +130,21 @@ t.test('mreg logs: a rootless unit from the system journal when journald does no
   t.same(showArgs('quay-app.service', 'rootless', 50, true), ['--user', '--unit', 'quay-app.service', '--lines', '50', '--no-pager']);
   t.same(showArgs('quay-app.service', 'rootless', 50, false), ['--user-unit', 'quay-app.service', '--lines', '50', '--no-pager']);
   t.same(showArgs('quay-app.service', 'rootful', 50, false), ['--unit', 'quay-app.service', '--lines', '50', '--no-pager']);
+});
+
+t.test('reasonTail: the failing rows of Quay\'s config table that fell out of the last lines come first', async (t) => {
+  // config-tool's validate: a bordered table, a separator line after each of its ~26 field groups.
+  const groups = ['AccessSettings', 'ActionLogArchiving', 'AppTokenAuthentication', 'AutoPrune', 'BitbucketBuildTrigger', 'BuildManager',
+    'Database', 'DistributedStorage', 'ElasticSearch', 'Email', 'GitHubBuildTrigger', 'GitHubLogin', 'GitLabBuildTrigger', 'GoogleLogin',
+    'HostSettings', 'JWTAuthentication', 'LDAP', 'OIDC', 'QuayDocumentation', 'Redis', 'RepoMirror', 'SecurityScanner', 'TeamSyncing',
+    'TimeMachine', 'UserVisibleSettings'];
+  const run = ['Validating Configuration', '+----+', ...groups.flatMap(g => [g === 'HostSettings' ? `| ${g} | x509: certificate is valid for a, not b | 🔴 |` : `| ${g} | - | 🟢 |`, '+----+'])];
+  const journal = [...run, 'quay-app.service: Main process exited, code=exited, status=1/FAILURE', ...run, 'quay-app.service: Main process exited, code=exited, status=1/FAILURE'];
+  const shown = reasonTail(journal, 20);
+  t.equal(shown[0], '| HostSettings | x509: certificate is valid for a, not b | 🔴 |', 'the reason, once, first');
+  t.equal(shown[1], '…');
+  t.same(shown.slice(2), journal.slice(-20), 'then the last 20 lines as they were');
+  t.same(reasonTail(['a', 'b'], 20), ['a', 'b'], 'a short journal as it is');
+  const inTail = reasonTail([...journal.slice(0, 5), '| Redis | refused | 🔴 |', 'x'], 20);
+  t.equal(inTail.filter(l => l.includes('🔴')).length, 1, 'a reason within the last lines is not repeated');
 });

@@ -17,7 +17,7 @@ import crypto from 'node:crypto';
 import { createRequire } from 'node:module';
 import { parseDbUri, connect } from './pg.mjs';
 import { migrate, initializeUser, verifyUser, pushAllowed, splitRepository, recordRepository, isPublic, storeToken, tokenUser, setVisibility } from './backends.mjs';
-import { validateConfig } from './validate.mjs';
+import { validateConfig, validationTable } from './validate.mjs';
 import { startRegistry, registryReady, proxy } from './registry.mjs';
 import { storageLocation, trustBundle } from './objectstore.mjs';
 
@@ -91,7 +91,7 @@ async function main() {
   // conf/init/*.sh in order: d_validate_config_bundle.sh, then runmigration.sh
   console.log('Validating Configuration');
   const rows = await validateConfig(cfg, STACK);
-  for (const [group, error, ok] of rows) console.log(`| ${group} | ${error} | ${ok ? '🟢' : '🔴'} |`);
+  for (const line of validationTable(rows)) console.log(line);
   if (rows.some(([, , ok]) => !ok)) process.exit(1);
 
   const db = parseDbUri(cfg.DB_URI);
