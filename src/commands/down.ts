@@ -5,6 +5,7 @@ import { describeAction } from '../actions/action.js';
 import { executeLocked } from '../actions/execute.js';
 import type { CommandContext } from '../cli.js';
 import { UsageError } from '../errors.js';
+import { pointerPath } from '../model/scope.js';
 import { planDown } from '../plan/down.js';
 import { checkQuayRootForTarget, runOnTarget } from '../remote/on-target.js';
 
@@ -19,7 +20,8 @@ export async function down(ctx: CommandContext): Promise<void> {
   // Only who runs it: down asks podman and logind nothing before it stops the units.
   const probe = host.identify();
   const { layout, record } = await host.findInstall(flags, probe.scope, probe.home);
-  const plan = planDown({ record, layout, facts: probe, purge, quayRootGiven: Boolean(flags.quayRoot) });
+  const pointer = (await host.inspect(probe).readFile(pointerPath(probe.scope, probe.home)))?.trim();
+  const plan = planDown({ record, layout, facts: probe, purge, quayRootGiven: Boolean(flags.quayRoot), ...(pointer ? { pointer } : {}) });
   if (flags.dryRun) {
     const lines = plan.actions.map(describeAction);
     if (out.json) return out.resultJson({ dryRun: true, actions: lines, plan: plan.actions });

@@ -12,6 +12,8 @@ export interface DownInput {
   record: InstallRecord;
   layout: { root: string; record: string };
   facts: { scope: Scope; home: string; user: string; uid: number; now: Date };
+  /** What the scope's pointer file names, if it exists: --purge removes it only when it names this quayRoot. */
+  pointer?: string;
   purge: boolean;
   /** --quayRoot was given: the delete hint repeats it. */
   quayRootGiven: boolean;
@@ -24,7 +26,7 @@ export interface DownPlan {
   report: { text: string; json: { removed: true; purged: boolean; kept: string[] } };
 }
 
-export function planDown({ record, layout, facts, purge, quayRootGiven }: DownInput): DownPlan {
+export function planDown({ record, layout, facts, purge, quayRootGiven, pointer }: DownInput): DownPlan {
   const storages = [record.spec.quayStorage, record.spec.pgStorage, ...(record.migratedFrom ? [record.migratedFrom] : [])];
   const data = [layout.root, ...storages.map(storageText)];
   if (record.removedAt && !purge) {
@@ -47,7 +49,7 @@ export function planDown({ record, layout, facts, purge, quayRootGiven }: DownIn
       : [action({ kind: 'keep', what: `podman secrets ${record.secrets.join(', ')}` }, removing)]),
     ...keptFiles.map(f => action({ kind: 'keep', what: f }, removing)),
     ...(record.lingerEnabledByMreg ? [action({ kind: 'disable-linger', uid: facts.uid, user: facts.user }, 'disable linger (mreg enabled it)')] : []),
-    ...(purge ? purgeData(record, layout.root, facts) : [
+    ...(purge ? purgeData(record, layout.root, facts, pointer) : [
       action({ kind: 'keep', what: data.join(', ') }),
       // Kept, marked removed: `mreg down --purge` can still find the data, `mreg up` can reuse it.
       action({ kind: 'write-record', path: layout.record, record: { ...record, lingerEnabledByMreg: false, removedAt: facts.now.toISOString() } }),
@@ -70,7 +72,7 @@ function isTrustFile(file: string): boolean {
  * system folder. quayRoot goes last, after the pointer: it holds the record, so an interrupted purge
  * can be run again up to there.
  */
-function purgeData(record: InstallRecord, root: string, facts: DownInput['facts']): Action[] {
+function purgeData(record: InstallRecord, root: string, facts: DownInput['facts'], pointer: string | undefined): Action[] {
   const progress = 'delete data (--purge)';
   const storages = [record.spec.quayStorage, record.spec.pgStorage, ...(record.migratedFrom ? [record.migratedFrom] : [])];
   const paths = [root, ...storages.flatMap(s => (s.kind === 'path' ? [s.path] : []))];
@@ -101,7 +103,8 @@ function purgeData(record: InstallRecord, root: string, facts: DownInput['facts'
     ...storages.flatMap(s => (s.kind === 's3' ? [action({ kind: 'keep', what: `${storageText(s)} (mreg never deletes objects in a bucket; empty it with the object store's tools)`, warn: true }, progress)] : [])),
     ...give.filter(d => d.path !== root).map(giveBack),
     ...keep.map(what => action({ kind: 'keep', what, warn: true }, progress)),
-    action({ kind: 'remove-file', path: pointerPath(facts.scope, facts.home) }, progress),
+    // A pointer to another quayRoot (--quayRoot named an install the pointer does not) is that one's.
+    ...(pointer === undefined || pointer === root ? [action({ kind: 'remove-file', path: pointerPath(facts.scope, facts.home) }, progress)] : []),
     ...rootDir.map(giveBack),
   ];
 }

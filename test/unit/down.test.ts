@@ -329,3 +329,12 @@ t.test('root given a rootless user\'s quayRoot: refused before anything, nothing
   t.same(host.calls, [], 'no port call');
   t.same(host.state, before, 'nothing changed');
 });
+
+t.test('down --purge of a quayRoot the pointer does not name leaves the pointer to the one it names', async t => {
+  const state = runningInstall();
+  state.files[POINTER] = { content: '/srv/other-quay-install\n', mode: 0o644 };
+  const host = createFakeHost({ probe, state });
+  await runDown(host, { quayRoot: ROOT, purge: true, yes: true });
+  t.equal(host.state.files[POINTER]?.content, '/srv/other-quay-install\n', 'the pointer is the other install\'s');
+  t.notOk(host.calls.includes(`remove ${POINTER}`), 'not removed');
+});
