@@ -111,6 +111,19 @@ export async function loadImageArchive(podman: Podman, archive: string, given: P
 }
 
 /**
+ * The spec with the images `archive` would bring, without loading it (a dry run): mirror-registry's
+ * members are named after their content, so hashing them tells; a `podman save` archive names no image
+ * the flags do not.
+ */
+export async function archiveImagesUnloaded(spec: InstallSpec, archive: string, given: Partial<Images>): Promise<InstallSpec> {
+  const kind = archiveKind(await listTar(archive));
+  if (kind.kind === 'podman-save') return spec;
+  const images: Partial<Images> = {};
+  for (const c of kind.members) if (!given[c]) images[c] = importedName(c, await hashTarMember(archive, MIRROR_REGISTRY_MEMBERS[c]));
+  return { ...spec, images: { ...spec.images, ...images } };
+}
+
+/**
  * The "load images from ARCHIVE" step of up and upgrade: loads it, prints a line per member, and resolves
  * with `spec` naming the images the archive brought (mirror-registry's archive names them only as it is imported).
  */

@@ -17,6 +17,7 @@ import { refuseOnTarget, runOnTarget } from '../remote/on-target.js';
 import { stepLog } from '../ui/step-log.js';
 import { printUpgradePlan, reportNothingToChange, reportUpgraded } from '../ui/upgrade-report.js';
 import { planFiles } from '../upgrade/files.js';
+import { archiveImagesUnloaded } from '../apply/image-archive.js';
 import { loadAndCheckImages } from '../upgrade/images.js';
 import { readInstall } from '../upgrade/read.js';
 import { checkUpgradeFlagsForTarget, upgradedRecord } from '../upgrade/spec.js';
@@ -40,11 +41,13 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
   const f = await readInstall(ctx);
   const { record, layout, podman } = f;
   if (flags.dryRun) {
-    await refuseUnfinishedUpgrade(f.look.readFile, layout.root, record.spec.images.quay, f.spec.images.quay);
+    // mirror-registry's archive names its images by content: hashed, not loaded, the plan names them as the run will.
+    const spec = f.spec.imageArchive ? await archiveImagesUnloaded(f.spec, f.spec.imageArchive, givenImages(flags, 'upgrade')) : f.spec;
+    await refuseUnfinishedUpgrade(f.look.readFile, layout.root, record.spec.images.quay, spec.images.quay);
     const config = await readKeptConfig(layout.configYaml);
     const secrets = await existingSecrets(podman, layout.credentials, config.text);
-    const files = await planFiles(f, f.spec, secrets, config.kept);
-    printUpgradePlan(out, { ...f, ...files, recorded: record.spec.images, secrets, dbSnapshot: dbSnapshotPaths(layout.root).dump, timeoutMs });
+    const files = await planFiles(f, spec, secrets, config.kept);
+    printUpgradePlan(out, { ...f, spec, ...files, recorded: record.spec.images, secrets, dbSnapshot: dbSnapshotPaths(layout.root).dump, timeoutMs });
     return;
   }
   // Under the lock: every check that changes nothing, then the switch to the new files, then the record.

@@ -105,3 +105,15 @@ t.test('loadArchiveStep, up\'s and upgrade\'s one load step: a line per member, 
   ].join('\n'), 'the step, then a line per member');
   t.same(fake.imported, [`quay.tar ${quay}`, 'redis.tar r:2']);
 });
+
+t.test('a dry run names the images a mirror-registry archive brings without loading it, as the run names them', async t => {
+  const { archiveImagesUnloaded } = await import('../../src/apply/image-archive.js');
+  const archive = await mirrorRegistryArchive(['quay.tar', 'redis.tar', 'pause.tar']);
+  const spec = { images: { quay: 'q:1', postgres: 'p:1', redis: 'r:1' } } as never;
+  const given = { redis: 'registry.example.com/redis:from-flag' };
+  const unloaded = await archiveImagesUnloaded(spec, archive, given);
+  const fake = fakePodman(new Set());
+  const loaded = await loadImageArchive(fake.podman, archive, given);
+  t.same((unloaded as { images: object }).images, { quay: loaded.images.quay, postgres: 'p:1', redis: 'r:1' }, 'the content names the run gives; flag-named members as the flags say');
+  t.same(fake.imported.length, 2, 'only the run imported');
+});
