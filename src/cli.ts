@@ -91,6 +91,8 @@ export function parseCli(argv: string[]): ParsedCli {
   // as the value of --dry-run; spelt as the key (`--dryRun`), it is a boolean and "extra" an argument.
   const parsed = cli.parse(['node', 'mreg', ...args.map(a => KEBAB_BOOLEANS.get(a) ?? a)], { run: false });
   const options = Object.fromEntries(Object.entries(keepStrings(parsed.options as Record<string, unknown>, args)).map(([k, v]) => [k, v === DASH ? '-' : v]));
+  // cac prints the version only when no command was named; `mreg up -V` printed nothing.
+  if (options.version && !options.help && cli.matchedCommand) cli.outputVersion();
   if (options.help || options.version) return { cli, options };
   // matchedCommand.name, not matchedCommandName: the latter is the alias as typed ("install").
   const matched = cli.matchedCommand?.name as CommandName | undefined;

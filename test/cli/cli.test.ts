@@ -106,8 +106,10 @@ const errorLines = (stderr: string) => stderr.split('\n').filter(l => l.startsWi
 
 for (const build of BUILDS) {
   t.test(`${build.name}: --version and -V print the package.json version`, async t => {
-    for (const flag of ['--version', '-V']) {
-      const r = await mreg([flag], { build: build.argv });
+    // After a command too (`mreg up -V`): cac prints the version only when no command was named.
+    for (const argv of [['--version'], ['-V'], ['up', '-V'], ['down', '--version']]) {
+      const flag = argv.join(' ');
+      const r = await mreg(argv, { build: build.argv });
       t.equal(r.exitCode, 0, `${flag} exit code`);
       t.match(r.stdout, new RegExp(`(^|[^0-9.])${VERSION.replace(/\./g, '\\.')}([^0-9.]|$)`), `${flag} prints ${VERSION}`);
       t.equal(r.stderr, '', `${flag} prints nothing on stderr`);
