@@ -153,6 +153,13 @@ function parseHostname(value: string, fromDefault: boolean, p: Problems): { host
   if (badLabel !== undefined) {
     return void add(`${show(badLabel)} is not a valid DNS label`, 'use letters, digits and inner hyphens, 1-63 characters per label');
   }
+  // Quay checks its own workers at localhost plus SERVER_HOSTNAME's port when the host is localhost
+  // (quay/quay health/services.py _compute_internal_endpoint), inside its container, where it listens on
+  // 8443 only: any other port never reports healthy.
+  if (host.toLowerCase() === 'localhost' && port !== DEFAULT_PORT) {
+    return void add(`Quay checks its health at localhost:${port} inside its container, where it listens on ${DEFAULT_PORT}, so it would never be healthy`,
+      `use this host's DNS name, e.g. --quayHostname registry.example.com:${port}, or localhost with port ${DEFAULT_PORT}`);
+  }
   // DNS names are case-blind, file names are not: the CA goes to certs.d/<name>:<port>, which podman
   // looks up by the name as a client writes it, and clients write it in lower case.
   return { hostname: host.toLowerCase(), port };

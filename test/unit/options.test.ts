@@ -39,6 +39,9 @@ const BAD: [string, RawUpFlags, string[], OptionEnv?][] = [
   ['empty port', { quayHostname: 'reg.example.com:' },
     ['--quayHostname reg.example.com:: "" is not a port number; use a port from 1 to 65535, e.g. --quayHostname reg.example.com:8443']],
   ['port without host', { quayHostname: ':8443' }, [`--quayHostname :8443: no host name before the port; ${HOST_FIX}`]],
+  // Quay's own health check goes to localhost:PORT inside its container (health/services.py), where it listens on 8443.
+  ['localhost on another port', { quayHostname: 'localhost:9443' },
+    ['--quayHostname localhost:9443: Quay checks its health at localhost:9443 inside its container, where it listens on 8443, so it would never be healthy; use this host\'s DNS name, e.g. --quayHostname registry.example.com:9443, or localhost with port 8443']],
   ['underscore label', { quayHostname: 'reg_1.example.com' },
     ['--quayHostname reg_1.example.com: reg_1 is not a valid DNS label; use letters, digits and inner hyphens, 1-63 characters per label']],
   ['leading hyphen', { quayHostname: '-reg.example.com' },
@@ -169,7 +172,8 @@ t.test('good values', async t => {
   const hp = (v: string) => { const s = parseUpOptions({ quayHostname: v }, ROOTFUL); return [s.hostname, s.port]; };
   t.strictSame(hp('reg.example.com'), ['reg.example.com', 8443], 'no port: 8443');
   t.strictSame(hp('reg.example.com:443'), ['reg.example.com', 443], 'host:port sets the published port');
-  t.strictSame(hp('localhost:1'), ['localhost', 1]);
+  t.strictSame(hp('localhost:8443'), ['localhost', 8443]);
+  t.strictSame(hp('mreg-lab:1'), ['mreg-lab', 1]);
   t.strictSame(hp('a-b.c1.example'), ['a-b.c1.example', 8443]);
   t.strictSame(hp('Registry.Example.COM:9443'), ['registry.example.com', 9443], 'in lower case, as clients write it (certs.d/<name>:<port>)');
 
