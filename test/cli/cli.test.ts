@@ -379,12 +379,9 @@ t.test('--json: up --dry-run prints one JSON document', async t => {
   t.notMatch(r.stderr, /^==>|dry run:/m, 'no progress lines with --json');
 });
 
-t.test('--json: down --dry-run on a recorded install prints JSON and writes nothing', async t => {
-  const home = tempHome(t);
-  const quayRoot = join(home, 'quay-install');
-  mkdirSync(quayRoot, { mode: 0o777 });
+/** A rootless install record in quayRoot, in the shape of src/install-spec/record.ts (schema version 1). */
+function writeRecord(home: string, quayRoot: string): void {
   const quadletDir = join(home, '.config/containers/systemd');
-  // The shape of src/install-spec/record.ts, schema version 1.
   const record = {
     schemaVersion: 1, mregVersion: VERSION, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z',
     spec: {
@@ -397,6 +394,14 @@ t.test('--json: down --dry-run on a recorded install prints JSON and writes noth
     secrets: ['mreg-pg-password'], volumes: ['quay-storage', 'pg-storage'], lingerEnabledByMreg: false,
   };
   writeFileSync(join(quayRoot, 'mreg-install.json'), JSON.stringify(record, null, 2));
+}
+
+t.test('--json: down --dry-run on a recorded install prints JSON and writes nothing', async t => {
+  const home = tempHome(t);
+  const quayRoot = join(home, 'quay-install');
+  mkdirSync(quayRoot, { mode: 0o777 });
+  const quadletDir = join(home, '.config/containers/systemd');
+  writeRecord(home, quayRoot);
   chmodSync(join(quayRoot, 'mreg-install.json'), 0o666);
   const before = snapshot(home);
   const r = await mreg(['down', '--dry-run', '--json', '--purge', '--quayRoot', quayRoot], { home });
@@ -418,19 +423,7 @@ t.test('up --dry-run on a recorded install says which hand edits of mreg\'s conf
   const home = tempHome(t);
   const quayRoot = join(home, 'quay-install');
   mkdirSync(join(quayRoot, 'quay-config'), { recursive: true, mode: 0o777 });
-  const quadletDir = join(home, '.config/containers/systemd');
-  const record = {
-    schemaVersion: 1, mregVersion: VERSION, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z',
-    spec: {
-      scope: 'rootless', hostname: HOSTNAME, port: 8443, quayRoot,
-      quayStorage: { kind: 'volume', name: 'quay-storage' }, pgStorage: { kind: 'volume', name: 'pg-storage' },
-      tls: { kind: 'generate' }, initUser: 'init',
-      images: { quay: 'registry.example.com/quay:1', postgres: 'registry.example.com/pg:1', redis: 'registry.example.com/redis:1' },
-    },
-    files: [join(quadletDir, 'quay.pod'), join(quadletDir, 'quay-app.container'), join(quayRoot, 'quay-config/config.yaml')],
-    secrets: ['mreg-pg-password'], volumes: ['quay-storage', 'pg-storage'], lingerEnabledByMreg: false,
-  };
-  writeFileSync(join(quayRoot, 'mreg-install.json'), JSON.stringify(record, null, 2));
+  writeRecord(home, quayRoot);
   writeFileSync(join(quayRoot, 'quay-config/config.yaml'), 'SERVER_HOSTNAME: quay.lab.example.com\nFEATURE_ANONYMOUS_ACCESS: true\nLDAP_URI: ldap://ldap.example.com\n');
   for (const f of ['mreg-install.json', 'quay-config/config.yaml']) chmodSync(join(quayRoot, f), 0o666);
   const before = snapshot(home);
