@@ -63,8 +63,8 @@ export function parseShow(stdout: string, names: readonly string[], toWallMs: (m
 }
 
 /** Wall-clock ms of a CLOCK_MONOTONIC timestamp in µs (Node's hrtime reads the same clock); 0 = never. */
-export function wallClockOf(monotonicUs: number): number | undefined {
+export function wallClockOf(monotonicUs: number, now?: { monoUs: number; wallMs: number }): number | undefined {
   if (monotonicUs <= 0) return undefined;
-  const nowMonoUs = Number(process.hrtime.bigint() / 1000n);
-  return Math.round(Date.now() - (nowMonoUs - monotonicUs) / 1000);
+  const { monoUs, wallMs } = now ?? { monoUs: Number(process.hrtime.bigint() / 1000n), wallMs: Date.now() };
+  return Math.round(wallMs - (monoUs - monotonicUs) / 1000);
 }

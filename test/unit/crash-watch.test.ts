@@ -37,13 +37,11 @@ t.test('a failed unit (start limit) ends the wait at once', async t => {
 t.test('waitForHealth stops at the first reason and names the unit and the last answer', async t => {
   const port = await new Promise<number>(resolve => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)); }); });
   let asked = 0;
-  const t0 = Date.now();
   const err = await waitForHealth({ hostname: 'localhost', port }, 60_000, {
     intervalMs: 5, giveUp: { unit: 'quay-app.service', everyMs: 20, check: async () => (++asked >= 2 ? 'it exited 3 times' : undefined) },
   }).catch((e: unknown) => e);
   t.type(err, CrashLoopError);
   t.equal(asked, 2, 'asked until it had a reason');
-  t.ok(Date.now() - t0 < 30_000, 'long before the deadline');
   t.match((err as CrashLoopError).message, /^quay-app\.service: it exited 3 times \(\/health\/instance: .*ECONNREFUSED/);
   t.match((err as CrashLoopError).reason, /^it exited 3 times \(\/health\/instance: /, 'reason without the unit, for upgrade to name it once');
   t.equal((err as CrashLoopError).hint, 'see why: mreg logs quay-app');

@@ -31,7 +31,7 @@ async function upWithMockedPhases(t: Test, events: string[], opts: { healthy?: b
     '../../src/up/start.js': {
       ...actualStart,
       startChanged: async (...a: unknown[]) => { events.push(`start all but ${String(a[4])}`); return { ep: { hostname: spec.hostname, port: spec.port }, unchanged: false }; },
-      ...(opts.healthy ? { waitHealthy: async () => { events.push('health'); return undefined; } } : {}),
+      ...(opts.healthy === undefined ? {} : { waitHealthy: async () => { events.push('health'); if (!opts.healthy) throw new Error('not healthy (mock)'); return undefined; } }),
     },
     '../../src/apply/first-user.js': { ensureInitUser: async () => { events.push('first user'); return { created: false }; } },
     '../../src/up/report.js': { reportUp: () => {} },
@@ -65,7 +65,7 @@ t.test('an up of its own that ends healthy forgets a failed restore\'s marker, a
 
 t.test('without it: up starts every unit and waits for the health itself', async t => {
   const events: string[] = [];
-  const up = await upWithMockedPhases(t, events);
-  await t.rejects(up(context(), {}), 'up\'s own wait runs (the mocked look has no health port)');
-  t.same(events, ['unfinished restore?', 'start all but undefined'], 'nothing held, and no first user before the health');
+  const up = await upWithMockedPhases(t, events, { healthy: false });
+  await t.rejects(up(context(), {}), /not healthy \(mock\)/, 'up\'s own wait ran and its failure ends the run');
+  t.same(events, ['unfinished restore?', 'start all but undefined', 'health'], 'nothing held, and no first user before the health');
 });

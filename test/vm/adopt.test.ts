@@ -163,7 +163,7 @@ function adoptFlow(t: Test, install: RenderedInstall): void {
     t.equal(r.exitCode, 1, 'exit 1', { output: describe(r) });
     t.match(r.stderr, /adopt failed: .*did not answer 200 within 30 s.*; mirror-registry was put back as it was and is healthy again/s, 'says why and that it was put back', { output: describe(r) });
     const j = await s.run(`${s.journalctl} -u quay-app --no-pager -o cat --since '-15min' | grep -c 'Running upgrade standin0001 -> standin0002' || true`);
-    t.not(j.stdout.trim(), '0', 'the new image did migrate the database', { output: describe(j) });
+    t.ok(Number(j.stdout.trim()) >= 1, 'the new image did migrate the database', { output: describe(j) });
     const back = await s.run(`set -e; test -f ${UNIT_DIR}/quay-app.service; test ! -e ${BACKUP}; test ! -e ${s.quayRoot}/db-snapshot
       test -z "$(podman secret ls --format '{{.Name}}' | grep '^mreg-' || true)"
       ${s.systemctl} is-active quay-app.service; curl -s --cacert ${caPath(s)} https://${s.host}/api/v1/discovery | jq -r .version`);
@@ -243,9 +243,10 @@ function adoptFlow(t: Test, install: RenderedInstall): void {
     t.match(r.stderr + r.stdout, /mreg: changing FEATURE_ANONYMOUS_ACCESS: true → false \(config\.yaml; quay-app restarts\)/, 'says the change');
     t.equal((await pullDigest(s, OLD, { anonymous: true })).digest, '', 'anonymous pull of the public repository is refused now');
     t.equal((await pullDigest(s, OLD)).digest, digest, 'the user still pulls');
-    const again = await s.run('mreg up --json');
+    // Without --json: its "mreg: changing …" lines are info, which --json leaves out.
+    const again = await s.run('mreg up');
     t.equal(again.exitCode, 0, 'a run without the flag', { output: describe(again) });
-    t.notMatch(again.stderr, /changing FEATURE_ANONYMOUS_ACCESS/, 'changes no access rule');
+    t.notMatch(again.stderr + again.stdout, /changing FEATURE_ANONYMOUS_ACCESS/, 'changes no access rule');
     const cfg = await s.run(`grep -E '^(FEATURE_ANONYMOUS_ACCESS|FEATURE_USER_CREATION):' ${s.quayRoot}/quay-config/config.yaml`);
     t.same(cfg.stdout.trim().split('\n').sort(), ['FEATURE_ANONYMOUS_ACCESS: false', 'FEATURE_USER_CREATION: true'], 'config.yaml keeps the flag\'s value and the other rule as found');
   });

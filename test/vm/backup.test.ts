@@ -92,7 +92,7 @@ sideBySide(t, 'backup and restore (both scopes at once)', scopes, (t, s) => {
     t.equal(json?.file, file(), 'the JSON names the file');
     t.ok((json?.blobsLeftOut ?? 0) >= 1, `the half-written blob was left out (${json?.blobsLeftOut})`);
     t.comment(`${s.name}: backup ${json?.bytes} bytes, ${json?.blobs} blobs in ${json?.durationMs} ms`);
-    const mode = await s.run(`stat -c %a ${file()}; ls -A ${dir(s)} | grep -c mreg || true`);
+    const mode = await s.run(`stat -c %a ${file()}; ls -A ${dir(s)} | grep -cE '\\.partial$|\\.mreg-staging$' || true`);
     t.equal(mode.stdout.split('\n')[0], '600', 'the backup is 0600: it holds every secret');
     t.equal(mode.stdout.split('\n')[1], '0', 'no partial file or staging folder is left');
     const v = await s.run(`mreg backup --verify ${file()}`);
@@ -115,8 +115,8 @@ sideBySide(t, 'backup and restore (both scopes at once)', scopes, (t, s) => {
     t.notMatch(after.stdout, /^killed\.tar$/m, 'nothing under the target name', { output: after.stdout });
     const again = await s.run(`mreg backup ${dir(s)}/killed.tar`, { timeoutMs: 20 * 60_000 });
     t.equal(again.exitCode, 0, 'the next run succeeds', { output: describe(again) });
-    const left = await s.run(`ls -A ${dir(s)} | grep -c partial || true`);
-    t.equal(left.stdout.trim(), '0', 'and leaves no partial file');
+    const left = await s.run(`ls -A ${dir(s)} | grep -cE '\\.partial$|\\.mreg-staging$' || true`);
+    t.equal(left.stdout.trim(), '0', 'and leaves no partial file or staging folder');
     await s.run(`${inNs(s)}rm -f ${big.stdout.trim()}; rm -f ${dir(s)}/killed.tar`);
   });
 

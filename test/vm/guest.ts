@@ -160,6 +160,8 @@ const ALL_SCOPES: readonly Scope[] = [
 
 /** Debug knob: MREG_SCOPES=rootful or rootless runs one scope only (CI runs both). */
 export const SCOPES: readonly Scope[] = ALL_SCOPES.filter(s => !process.env['MREG_SCOPES'] || process.env['MREG_SCOPES'].split(',').includes(s.name));
+// A misspelt scope would leave no scope, and every sideBySide block would pass with no test in it.
+if (SCOPES.length === 0) throw new Error(`MREG_SCOPES=${process.env['MREG_SCOPES']}: names no scope (rootful, rootless)`);
 
 /**
  * One subtest per scope, all running at once (each scope has its own port, lock and quayRoot); the

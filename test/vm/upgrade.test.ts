@@ -283,7 +283,7 @@ sideBySide(t, 'upgrade, roll back, crash loops (both scopes at once)', scopes, (
     t.match(r.stderr, /last journal lines of quay-app\.service/, 'shows the journal', { output: describe(r) });
     // Not a tail: mreg's health probes, 10 a second while it waited, follow the migration in the journal.
     const j = await s.run(`${s.journalctl} -u quay-app --no-pager -o cat --since '-15min' | grep -c 'Running upgrade standin0002 -> standin0003' || true`);
-    t.not(j.stdout.trim(), '0', 'v3 did migrate the database', { output: describe(j) });
+    t.ok(Number(j.stdout.trim()) >= 1, 'v3 did migrate the database', { output: describe(j) });
     t.equal(await standinVersion(), 'v2', 'quay-app runs v2 again');
     t.equal(await healthCode(), '200', 'registry healthy');
     t.equal(await recordedQuay(), `${IMG}/quay:v2`, 'record still names v2');
