@@ -42,6 +42,23 @@ export async function planCopy(root: string, scope: Scope, t: S3Target, prefix: 
   return { files, todo: files.filter(f => !done.has(f.path)) };
 }
 
+/**
+ * The largest object one PUT may carry: S3's limit, and Ceph RGW's (rgw_max_put_size, 5 GiB in
+ * ceph src/common/options/rgw.yaml.in) and MinIO's. Quay itself uploads larger blobs in parts.
+ */
+export const MAX_ONE_PUT_BYTES = 5 * 1024 ** 3;
+
+/**
+ * Refuses (HostError, nothing copied or changed) a copy with a file larger than one PUT may be: mreg
+ * copies each file in one request, and a store would refuse that file at every run.
+ */
+export function refuseTooLarge(todo: readonly StoreFile[]): void {
+  const big = todo.filter(f => f.size > MAX_ONE_PUT_BYTES);
+  if (big.length === 0) return;
+  throw new HostError(`${big.length} file${big.length === 1 ? '' : 's'} of the local store ${big.length === 1 ? 'is' : 'are'} larger than 5 GiB (e.g. ${big[0]!.path}, ${(big[0]!.size / 1024 ** 3).toFixed(1)} GiB): object stores take at most 5 GiB in one upload, and mreg does not upload in parts yet`,
+    'nothing was changed; keep the registry on local storage for now, or copy such blobs with a multipart client (aws s3 cp, rclone) first: migrate then skips a blob already in the bucket with its size');
+}
+
 export interface CopyResult { files: number; bytes: number }
 
 /** Uploads at a time: an object store far away answers each PUT after a round trip, and mirrors hold many small blobs. */

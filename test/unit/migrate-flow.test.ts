@@ -2,7 +2,7 @@
 // that order, handed on to up's step log; the scratch folder's step line the last before the copy. The
 // blobs are a real folder and the bucket fake-s3.ts (rootful: read in place); up is its own suite's.
 import t, { type Test } from 'tap';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { CommandContext } from '../../src/cli.js';
@@ -145,4 +145,20 @@ t.test('--cleanup: a local blob missing from the bucket that no image uses any m
   t.match(stderr, /1 blobs of the local copy are not in the bucket and no image uses them any more/);
   t.match(stdout, /stays as it is \(mreg did not create it\)/, 'a folder mreg did not make is kept, and the line says so (not "deleted")');
   t.notOk(parseRecord(host.state.files[RECORD]!.content, RECORD).migratedFrom, 'the record no longer names a local copy');
+});
+
+t.test('a blob larger than one upload may be: refused before anything is copied, the dry run too', async t => {
+  const { host, s3, run } = await setUp(t);
+  const record = parseRecord(host.state.files[RECORD]!.content, RECORD);
+  const blobs = (record.spec.quayStorage as { path: string }).path;
+  const big = join(blobs, 'sha256/ff/ff00000000000000000000000000000000000000000000000000000000000000');
+  mkdirSync(join(blobs, 'sha256/ff'), { recursive: true });
+  writeFileSync(big, '');
+  truncateSync(big, 5 * 1024 ** 3 + 1); // sparse: no disk used
+  for (const flags of [{ dryRun: true }, {}]) {
+    const err = await run(flags).then(() => undefined, (e: unknown) => e);
+    t.match(err, { name: 'HostError', message: /^1 file of the local store is larger than 5 GiB \(e\.g\. sha256\/ff\/ff0+, 5\.0 GiB\): object stores take at most 5 GiB in one upload/ }, JSON.stringify(flags));
+  }
+  t.same(s3.log.filter(l => /^PUT /.test(l) && !l.includes('/.mreg-check-')), [], 'no file uploaded (only the bucket check\'s test object)');
+  t.same(host.calls, [], 'no change on the host');
 });
