@@ -6,6 +6,7 @@
 import { rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HostError } from '../errors.js';
+import { sizeText } from '../ui/bytes.js';
 import { COMPONENTS } from '../model/components.js';
 import { PG_DATABASE, PG_USER } from '../install-spec/defaults.js';
 import { unfinishedUpgrade, unfinishedUpgradeProblem } from '../plan/upgrade-steps.js';
@@ -96,10 +97,22 @@ export async function refuseUnfinishedUpgrade(readFile: (path: string) => Promis
   throw new HostError(p.message, p.hint);
 }
 
-/** The snapshot a killed run of this same upgrade took before its restart, else a new one. */
-export async function findOrTakeDbSnapshot(podman: Podman, root: string, from: string, to: string): Promise<DbSnapshot> {
+/**
+ * The snapshot a killed run of this same upgrade took before its restart, else a new one. `freeBytes`
+ * (of quayRoot's file system) is checked against the database's size first: a dump that fills the disk
+ * PostgreSQL also writes to (one file system by default) could stop the registry the upgrade keeps serving.
+ */
+export async function findOrTakeDbSnapshot(podman: Podman, root: string, from: string, to: string, freeBytes?: (path: string) => Promise<number>): Promise<DbSnapshot> {
   const earlier = await findDbSnapshot(root, from, to);
   if (earlier) return earlier;
+  if (freeBytes) {
+    const need = await databaseBytes(podman);
+    const free = need === undefined ? undefined : await freeBytes(root);
+    if (need !== undefined && free !== undefined && free < need) {
+      throw new HostError(`${root} has ${sizeText(free)} free; the dump of Quay's database (${sizeText(need)} in PostgreSQL) may need as much`,
+        'free space there (or move quayRoot to a larger file system), then run the upgrade again; nothing was changed');
+    }
+  }
   try {
     return await takeDbSnapshot(podman, root, from, to);
   } catch (err) {
@@ -162,4 +175,11 @@ export async function restoreDbSnapshot(podman: Podman, snap: Pick<DbSnapshot, '
   // Without --create: the database is the one just made; the dump's objects keep their owners (pg_trgm included).
   await podman.execFromFile(PG, ['pg_restore', '--exit-on-error', `--dbname=${RESTORING}`], snap.path);
   await psqlWithRetries(podman, SWAP_RESTORED_SQL);
+}
+
+/** pg_database_size of Quay's database, asked in quay-postgres; undefined when it cannot say (the dump then reports its own failure). */
+async function databaseBytes(podman: Podman): Promise<number | undefined> {
+  const r = await podman.exec(PG, ['psql', '--no-psqlrc', '-tA', `--dbname=${PG_DATABASE}`, '-c', `SELECT pg_database_size('${PG_DATABASE}')`]).catch(() => undefined);
+  const n = Number(r?.stdout.trim());
+  return r && r.stdout.trim() !== '' && Number.isFinite(n) && n > 0 ? n : undefined;
 }

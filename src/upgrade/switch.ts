@@ -27,6 +27,8 @@ export interface RestartPorts {
   files: FilePorts;
   journalTail: ActionPorts['journalTail'];
   waitForHealth: InspectPorts['waitForHealth'];
+  /** Free bytes where the database dump goes (quayRoot). */
+  diskFree: InspectPorts['diskFree'];
 }
 
 export interface SwitchInput {
@@ -58,7 +60,7 @@ export async function switchOver(out: Output, ports: RestartPorts, log: StepLog,
   const roots = restartRoots(services);
   const units = restartedWith(roots);
   const snapshot = snapshotsDatabase(i.recorded, i.images)
-    ? await out.step('database snapshot (a rollback puts it back)', () => findOrTakeDbSnapshot(ports.podman, i.root, i.recorded.quay, i.images.quay)) : undefined;
+    ? await out.step('database snapshot (a rollback puts it back)', () => findOrTakeDbSnapshot(ports.podman, i.root, i.recorded.quay, i.images.quay, ports.diskFree)) : undefined;
   if (snapshot) {
     out.info(`    ${snapshot.path} (${(snapshot.bytes / 1e6).toFixed(1)} MB, taken ${snapshot.takenAt})`);
     log.did(S.dbSnapshot);

@@ -60,6 +60,7 @@ const recordedQuay = (host: FakeHost) => parseRecord(host.state.files[RECORD]!.c
 
 /** The dump of the database while v1 still serves: upgrade/switch.ts takes it before any file is written. */
 const TAKE_DUMP = [
+  `exec quay-postgres psql --no-psqlrc -tA --dbname=quay -c SELECT pg_database_size('quay')`,
   `makeDir ${SNAP}`,
   `remove ${DUMP}.json`,
   `remove ${DUMP}.partial`,
@@ -128,6 +129,15 @@ t.test('new Quay and Redis images: one restart job, for quay-redis; quay-app res
   const jobs = host.calls.filter(c => /^(restart|start|stop)Unit /.test(c));
   t.same(jobs, ['restartUnit quay-redis.service', 'startUnit quay-app.service'],
     'a restart of quay-app beside its Requires= dependency\'s would re-run its job while it starts (Quay started twice, mid-migration)');
+});
+
+t.test('a database larger than the room left in quayRoot: refused before the dump, nothing written or restarted', async t => {
+  const host = fakeHost(installed(), { space: { freeBytes: 2e9, totalBytes: 100e9 } });
+  const podman = host.podman.bind(host);
+  host.podman = () => ({ ...podman(), exec: async (c: string, argv: string[]) => { host.calls.push(`exec ${c} ${argv.join(' ')}`); return { stdout: '5000000000\n', stderr: '' }; } });
+  const err = await rejection((await loadUpgrade(t, host))(fakeContext(host, { quayImage: V2 }).ctx));
+  t.match(err, { name: 'HostError', message: new RegExp(`^${ROOT} has 1\\.9 GiB free; the dump of Quay's database \\(4\\.7 GiB in PostgreSQL\\) may need as much$`) });
+  t.same(host.calls.filter(c => /execToFile|write |reload|restartUnit/.test(c)), [], 'no dump, no file, no restart');
 });
 
 t.test('a re-run after the upgrade: nothing to change, so nothing is written, reloaded or restarted', async t => {
