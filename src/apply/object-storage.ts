@@ -58,7 +58,8 @@ export async function bucketProblem(s: ObjectStorage): Promise<string | undefine
  * blob), as a volume or folder of another install is refused. Rejects with UsageError; reads only.
  */
 export async function refuseForeignBlobs(s: ObjectStorage, recorded: QuayStorage | undefined, flag = '--quayStorage'): Promise<void> {
-  if (recorded?.kind === 's3' && recorded.bucket === s.bucket && recorded.prefix === s.prefix && recorded.endpoint === s.endpoint) return;
+  // The endpoint may change (another name for the same store: a supported re-run change); the blobs are the install's.
+  if (recorded?.kind === 's3' && recorded.bucket === s.bucket && recorded.prefix === s.prefix) return;
   if (!(await prefixHoldsBlobs(await s3TargetOf(s), s.prefix))) return;
   const other = `s3://${s.bucket}/${s.prefix ? `${s.prefix}-2` : 'mirror'}`;
   throw new UsageError(`${flag} ${storageText(s)}: already holds a registry's blobs (${s.prefix ? `${s.prefix}/` : ''}sha256/…) and is not this install's; two registries on one prefix delete each other's blobs`,

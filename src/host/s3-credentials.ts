@@ -34,6 +34,10 @@ function literalValues(text: string): string {
   return text.split('\n').map(line => {
     if (/^\s*([#;[]|$)/.test(line)) return line;
     const eq = line.indexOf('=');
-    return eq < 0 ? line : line.slice(0, eq + 1) + line.slice(eq + 1).replace(/[\\;#]/g, '\\$&');
+    if (eq < 0) return line;
+    // A quoted value is JSON-parsed by ini as it is (an escape inside the quotes would stay in it).
+    const value = line.slice(eq + 1).trim();
+    if (/^(".*"|'.*')$/.test(value)) return line;
+    return line.slice(0, eq + 1) + line.slice(eq + 1).replace(/[\\;#]/g, '\\$&');
   }).join('\n');
 }

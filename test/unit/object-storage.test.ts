@@ -72,6 +72,7 @@ t.test('key file: AWS format or an ObjectBucketClaim\'s lines; never readable by
   await t.rejects(readS3Keys(open), { name: 'UsageError', problems: [`--s3CredentialsFile ${open}: mode 0644 lets every user read the keys; chmod 600 ${open}`] });
   t.strictSame(await readS3Keys(file('hash', '# made by hand\n[default]\n; keys of the lab MinIO\naws_access_key_id = AK3\naws_secret_access_key = abc#def;ghi\\\\x\\y\n')),
     { accessKey: 'AK3', secretKey: 'abc#def;ghi\\\\x\\y' }, 'a value is read whole, as the AWS CLI reads it: # ; and backslashes kept');
+  t.strictSame(await readS3Keys(file('quoted', '[default]\naws_access_key_id = AK4\naws_secret_access_key = "ab#c"\n')), { accessKey: 'AK4', secretKey: 'ab#c' }, 'a quoted value as before: the quotes go');
   const empty = file('empty', '[default]\n');
   await t.rejects(readS3Keys(empty), { name: 'UsageError', problems: [/no key pair found/] });
   await t.rejects(readS3Keys(join(dir, 'missing')), { name: 'UsageError', problems: [/no such file/] });
@@ -150,6 +151,7 @@ t.test('a prefix holding another registry\'s blobs is refused for a new install;
   t.match((err as UsageError).message, /^--quayStorage s3:\/\/quay-blobs\/mirror at .*: already holds a registry's blobs \(mirror\/sha256\/…\) and is not this install's/);
   t.match((err as UsageError).hint, /give a prefix of its own, e\.g\. --quayStorage s3:\/\/quay-blobs\/mirror-2/);
   await t.resolves(refuseForeignBlobs(at('mirror'), at('mirror')), 'the install\'s own prefix');
+  await t.resolves(refuseForeignBlobs(at('mirror'), { ...at('mirror'), endpoint: 'https://s3-old-name.example.com' }), 'its own prefix, the store by another name (--s3Endpoint changed)');
   await t.resolves(refuseForeignBlobs(at('other'), undefined), 'an empty prefix');
   await t.resolves(refuseForeignBlobs(at(''), undefined), 'the bucket\'s top: no sha256/ there');
   t.ok(s3.log.some(l => /^GET \/quay-blobs\?list-type=2&max-keys=1&prefix=mirror\/sha256\//.test(l)), 'one list of one key');
