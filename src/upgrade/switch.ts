@@ -98,15 +98,16 @@ async function restartAndWait(ports: Pick<RestartPorts, 'systemd' | 'waitForHeal
 }
 
 /**
- * Asks for the restart of each of `roots` (and with `startApp` the start of quay-app) at once, as
+ * Asks for the restart of each of `roots` (and the start of each of `start`, and with `startApp` of quay-app) at once, as
  * `systemctl restart a b` does, and waits for every job before `deadline`: the first that failed, in
  * start order, or undefined when all are done.
  */
 async function restartTogether(systemd: Systemd, roots: readonly string[], deadline: number,
-  o: { restarted?: (unit: string) => void; startApp?: boolean } = {}): Promise<Outcome | undefined> {
+  o: { restarted?: (unit: string) => void; startApp?: boolean; start?: readonly string[] } = {}): Promise<Outcome | undefined> {
   const remaining = deadline - Date.now();
-  if (roots.length === 0) return undefined;
-  if (remaining <= 0) return { ok: false, unit: roots[0]!, reason: 'the time ran out before it was restarted' };
+  const starts = [...(o.start ?? []), ...(o.startApp ? [UNITS.app] : [])];
+  if (roots.length === 0 && starts.length === 0) return undefined;
+  if (remaining <= 0) return { ok: false, unit: roots[0] ?? starts[0]!, reason: 'the time ran out before it was restarted' };
   // postgres/redis jobs end at "healthy" (startWaitsForHealth in the model); quay-app's when its container runs, then we probe.
   const job = async (unit: string, kind: 'restart' | 'start'): Promise<Outcome | undefined> => {
     let result: string;
@@ -120,7 +121,7 @@ async function restartTogether(systemd: Systemd, roots: readonly string[], deadl
     if (kind === 'restart') o.restarted?.(unit);
     return undefined;
   };
-  const outcomes = await Promise.all([...roots.map(u => job(u, 'restart')), ...(o.startApp ? [job(UNITS.app, 'start')] : [])]);
+  const outcomes = await Promise.all([...roots.map(u => job(u, 'restart')), ...starts.map(u => job(u, 'start'))]);
   return outcomes.find(x => x !== undefined);
 }
 
@@ -136,10 +137,16 @@ async function restoreAndRestart(out: Output, ports: RestartPorts, snapshot: DbS
   await out.step('stop quay-app', stopApp);
   const others = restartRoots(services.filter(u => u !== UNITS.app));
   if (others.length > 0) {
-    const failed = await out.step(`restart ${restartedWith(others).filter(u => u !== UNITS.app).join(', ')} on the previous version`, () => restartTogether(systemd, others, Date.now() + budgetMs));
+    const failed = await out.step(`restart ${restartedWith(others).filter(u => u !== UNITS.app).join(', ')} on the previous version`, async () => {
+      const restarted = await restartTogether(systemd, others, Date.now() + budgetMs);
+      if (restarted) return restarted;
+      // The pod's start wants quay-app: the old Quay must not meet the new version's database before the restore.
+      await stopApp();
+      // A pod restart restarts PostgreSQL in jobs of its own, after the pod's: the restore needs it healthy
+      // (its start job ends there), so a start of it is asked for and waited on (it merges into that job).
+      return others.includes(UNITS.pod) ? restartTogether(systemd, [], Date.now() + budgetMs, { start: [UNITS.postgres] }) : undefined;
+    });
     if (failed) return { ...failed, restored: false };
-    // The pod's start wants quay-app: the old Quay must not meet the new version's database before the restore.
-    await stopApp();
   }
   try {
     await out.step(`restore the database from ${snapshot.path}`, () => restoreDbSnapshot(podman, snapshot));

@@ -171,6 +171,19 @@ t.test('v2 never healthy: the v1 file and database back, reload, quay-app restar
   t.notOk(host.isLocked(), 'the lock is given back');
 });
 
+t.test('a rollback that restarts the pod waits for PostgreSQL (its own jobs, after the pod\'s) and keeps quay-app stopped before the restore', async t => {
+  const state = installed();
+  const pod = `${QD}/quay.pod`;
+  state.files[pod] = { ...state.files[pod]!, content: `${state.files[pod]!.content}# edited by hand\n` }; // the upgrade writes it back: the pod changes too
+  const host = fakeHost(state, { healthWaits: ['timeout', 'ok'] });
+  await rejection((await loadUpgrade(t, host))(fakeContext(host, { quayImage: V2 }).ctx));
+  const back = host.calls.slice(host.calls.lastIndexOf('reload') + 1);
+  const restore = back.findIndex(c => c.startsWith('execFromFile'));
+  t.same(back.slice(0, 4), ['stopUnit quay-app.service', 'restartUnit quay-pod.service', 'stopUnit quay-app.service', 'startUnit quay-postgres.service'],
+    'quay-app stopped, the pod restarted, quay-app stopped again (the pod wants it), PostgreSQL waited for');
+  t.ok(restore > 3, 'then the database goes back');
+});
+
 t.test('the rollback never healthy either: UnitFailedError "rollback-failed" naming the dump; the v1 file back, record unchanged', async t => {
   const state = installed();
   const host = fakeHost(state, { healthWaits: ['timeout'] });
