@@ -6,7 +6,6 @@ import type { Images, InstallSpec } from '../install-spec/spec.js';
 import type { Podman } from '../host/podman.js';
 import { hashTarMember, listTar } from '../host/tar.js';
 import type { Output } from '../ui/output.js';
-import { UsageError } from '../errors.js';
 import { IMAGE_FLAGS } from '../model/components.js';
 
 type Component = keyof Images;
@@ -59,9 +58,6 @@ export function archiveKind(members: readonly string[]): ArchiveKind {
 }
 
 /** The name an imported member gets when no image flag names it: where it came from and what it holds. */
-/** The label an imported member carries: its sha256, so a re-run knows the image is that member's. */
-const MEMBER_LABEL = 'io.mreg.archive-member-sha256';
-
 export function importedName(component: Component, sha256: string): string {
   return `localhost/mirror-registry/${component}:${sha256.slice(0, 12)}`;
 }
@@ -89,22 +85,16 @@ export async function loadImageArchive(podman: Podman, archive: string, given: P
   const lines: string[] = [];
   for (const c of kind.members) {
     const member = MIRROR_REGISTRY_MEMBERS[c];
-    const sha = await hashTarMember(archive, member);
-    const name = given[c] ?? importedName(c, sha);
+    const name = given[c] ?? importedName(c, await hashTarMember(archive, member));
     if (!given[c]) images[c] = name;
-    if (!given[c] && await podman.imageExists(name)) { lines.push(`${member}: ${name} (already imported)`); continue; }
-    if (given[c]) {
-      // A name the flag gives may be one podman has, maybe the one a unit runs: the archive's member never
-      // replaces it (the data checks judge names; a PostgreSQL 10 under the name of the 15 in use would pass
-      // them and fail at the next start). The same member imported before is kept as it is.
-      const from = await podman.imageLabel(name, MEMBER_LABEL);
-      if (from === sha) { lines.push(`${member}: ${name} (already imported)`); continue; }
-      if (from !== undefined || await podman.imageExists(name)) {
-        throw new UsageError(`${IMAGE_FLAGS[c]} ${name}: podman already has an image of that name, not ${archive}'s ${member}; mreg does not import over it (a unit may run it)`,
-          `leave ${IMAGE_FLAGS[c]} out (mreg names the archive's image after its content), or give a name podman does not have; nothing was changed`);
-      }
+    // A name podman has is used as it is: the archive's member never replaces it. For a name a flag gives, it
+    // may be the image a unit runs (the data checks judge names: a PostgreSQL 10 under the name of the 15 in
+    // use would pass them and fail at the next start).
+    if (await podman.imageExists(name)) {
+      lines.push(given[c] ? `${member}: not imported; ${IMAGE_FLAGS[c]} ${name} is used as podman has it` : `${member}: ${name} (already imported)`);
+      continue;
     }
-    await podman.importImage(archive, member, name, [...IMPORT_CHANGES[c], `LABEL ${MEMBER_LABEL}=${sha}`]);
+    await podman.importImage(archive, member, name, IMPORT_CHANGES[c]);
     lines.push(`${member}: imported as ${name}`);
   }
   return { kind: kind.kind, images, lines };

@@ -29,8 +29,6 @@ export interface Podman {
   /** `tar -xOf archive member | podman image import --change … - name`: a root filesystem tar made an image. */
   importImage(archive: string, member: string, name: string, changes: readonly string[]): Promise<void>;
   imageExists(ref: string): Promise<boolean>;
-  /** The value of label `key` of a local image; undefined when the image or the label is not there. */
-  imageLabel(ref: string, key: string): Promise<string | undefined>;
   /** The refs podman does not hold: one `image inspect` of all of them, and only when that fails one `image exists` each. */
   missingImages(refs: readonly string[]): Promise<string[]>;
   secretExists(name: string): Promise<boolean>;
@@ -209,11 +207,6 @@ export function createPodman(opts: { verbose?: boolean; log?: (line: string) => 
       }
     },
     imageExists: (ref) => exists(['image', 'exists', ref]),
-    async imageLabel(ref, key) {
-      const r = await runCommand('podman', ['image', 'inspect', '--format', '{{json .Labels}}', ref], { log });
-      if (r.exitCode !== 0) return undefined;
-      try { return (JSON.parse(r.stdout) as Record<string, string> | null)?.[key]; } catch { return undefined; }
-    },
     async missingImages(refs) {
       // Under emulation each podman process costs about a second: the usual answer (all there) takes one.
       if (refs.length === 0 || (await runCommand('podman', ['image', 'inspect', '--format', '{{.Id}}', ...refs], { log })).exitCode === 0) return [];

@@ -47,8 +47,6 @@ function fakePodman(present: Set<string>): { podman: Podman; imported: string[];
   const loaded: string[] = [];
   const podman = {
     imageExists: async (ref: string) => present.has(ref),
-    // No image here carries mreg's member label unless this fake imported it (the label's own test: up-archive.test.ts).
-    imageLabel: async () => undefined,
     importImage: async (_a: string, member: string, name: string) => { imported.push(`${member} ${name}`); present.add(name); },
     load: async (a: string) => { loaded.push(a); return []; },
   } as unknown as Podman;
