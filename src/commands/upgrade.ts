@@ -13,7 +13,7 @@ import { validateUnits, writeIfChanged } from '../apply/units-step.js';
 import { givenImages, parseTimeout } from '../install-spec/flags.js';
 import { serializeRecord } from '../install-spec/record.js';
 import { imageChanges, UPGRADE_STEP as S } from '../plan/upgrade-steps.js';
-import { refuseOnTarget, runOnTarget } from '../remote/on-target.js';
+import { refuseOnTarget, refuseOtherUserHere, runOnTarget } from '../remote/on-target.js';
 import { stepLog } from '../ui/step-log.js';
 import { printUpgradePlan, reportNothingToChange, reportUpgraded } from '../ui/upgrade-report.js';
 import { planFiles } from '../upgrade/files.js';
@@ -26,6 +26,8 @@ import { upgradeCertAlias } from './cert.js';
 
 export async function upgrade(ctx: CommandContext): Promise<void> {
   const { out, flags, host } = ctx;
+  // The aliases below return before runOnTarget: another user's -u is refused for them too.
+  if (flags.targetHostname === undefined) refuseOtherUserHere(ctx);
   // mirror-registry 1.2/1.3 install, not yet mreg's: `mreg adopt` does the whole take-over.
   if (flags.fromMirrorRegistry) {
     await refuseOnTarget(flags, 'mreg upgrade --from-mirror-registry', h => `copy mreg to ${h} and run mreg adopt there`);

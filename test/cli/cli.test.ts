@@ -237,6 +237,7 @@ const USAGE_ERRORS: Array<[string[], string]> = [
   [['upgrade', '-H', 'other.example.invalid', '--from-mirror-registry'], 'mreg upgrade --from-mirror-registry does not run over -H (other.example.invalid)'],
   [['upgrade', '-H', 'other.example.invalid', '--sslCert', '/tmp/c.pem', '--sslKey', '/tmp/k.pem'], 'mreg upgrade --sslCert/--sslKey does not run over -H (other.example.invalid)'],
   [['cert', 'trust', '--sslCert', '/tmp/c.pem', '--sslKey', '/tmp/k.pem'], 'mreg cert trust takes no --sslCert, --sslKey'],
+  [['upgrade', '--from-mirror-registry', '-u', 'mreg-nobody-here'], '--targetUsername mreg-nobody-here: without -H mreg acts on this host as the user running it'],
   // mirror-registry's -H defaulted to this host, so -u went over ssh as that user; mreg would act as this one.
   ...(['status', 'down', 'up', 'upgrade', 'backup'] as const).map(c => [[c, '-u', 'mreg-nobody-here', '--dry-run'].filter(a => c !== 'status' && c !== 'backup' || a !== '--dry-run'),
     '--targetUsername mreg-nobody-here: without -H mreg acts on this host as the user running it'] as [string[], string]),
