@@ -5,7 +5,7 @@ import { lockAsRead } from '../actions/lock-as-read.js';
 import type { Identity } from '../actions/ports.js';
 import type { CommandContext } from '../cli.js';
 import { UsageError } from '../errors.js';
-import { checkObjectStorage } from '../apply/object-storage.js';
+import { checkObjectStorage, refuseForeignBlobs } from '../apply/object-storage.js';
 import { planCopy, refuseTooLarge } from '../apply/blob-migrate.js';
 import { recordSpec, serializeRecord } from '../install-spec/record.js';
 import { storageText } from '../model/views.js';
@@ -40,6 +40,9 @@ export async function storage(ctx: CommandContext): Promise<void> {
     const bucket = await out.step(`object storage ${storageText(to)}`, () => checkObjectStorage(to, createBucket, flags.dryRun === true));
     if (bucket === 'created') out.info(`    created bucket ${to.bucket}`);
     if (bucket === 'missing') out.info(`    bucket ${to.bucket} does not exist; the migrate creates it (--s3CreateBucket)`);
+    // Another registry's blobs under the prefix are refused as up refuses them; this install's own copy of a
+    // run that stopped is not another's (the record names the prefix from before the first copy).
+    if (bucket === 'found') await refuseForeignBlobs(to, record.migratingTo && { kind: 's3', credentialsFile: '', ...record.migratingTo }, '--to');
     log.did(S.objectStorage);
     const first = await out.step(`compare ${m.root} with the bucket`, () => planCopy(m.root, probe.scope, m.s3, to.prefix));
     log.did(S.compare);
@@ -52,11 +55,14 @@ export async function storage(ctx: CommandContext): Promise<void> {
       return;
     }
     out.info(`    ${counts.summary}`);
+    const target = { bucket: to.bucket, prefix: to.prefix, endpoint: to.endpoint };
+    if (JSON.stringify(record.migratingTo) !== JSON.stringify(target)) await host.files.write(layout.record, serializeRecord({ ...record, migratingTo: target }), 0o600);
     const ports = await host.actionPorts(probe);
     await copyBlobs({ out, did: log.did, who: probe, files: host.files, ports, m, scratch }, first);
     // The switch: the record names the bucket (and keeps the old place), and up renders config.yaml and
     // quay-app's unit from it, restarts quay-app only and waits for health.
-    await host.files.write(layout.record, serializeRecord({ ...record, spec: recordSpec(m.spec), migratedFrom: from }), 0o600);
+    const { migratingTo: _copied, ...rest } = record;
+    await host.files.write(layout.record, serializeRecord({ ...rest, spec: recordSpec(m.spec), migratedFrom: from }), 0o600);
     log.did(S.record);
     await ports.removeTree(scratch);
     await release();

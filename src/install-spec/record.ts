@@ -62,6 +62,8 @@ const recordSchema = z.object({
   removedAt: z.string().optional(),
   /** Set by `mreg storage migrate`: the local storage the blobs were copied from, kept until the user deletes it. */
   migratedFrom: storage.optional(),
+  /** Set by `mreg storage migrate` before its first copy, until its switch: the prefix holding its copy is its own. */
+  migratingTo: z.object({ bucket: z.string(), prefix: z.string(), endpoint: z.string() }).optional(),
 });
 
 export type InstallRecord = z.infer<typeof recordSchema>;

@@ -83,8 +83,8 @@ t.test('a run: the plan\'s steps in its order, then up\'s in the same log', asyn
   t.ok(s3.objects.get('quay-blobs/mirror/sha256/2c/2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824'), 'the blob is in the bucket');
   t.match(parseRecord(host.state.files[RECORD]!.content, RECORD).spec.quayStorage, { kind: 's3', bucket: 'quay-blobs' }, 'the record names the bucket');
   const scratch = `${ROOT}/migrate-scratch`;
-  t.same(host.calls, [`removeTree ${scratch}`, `makeDir ${scratch}`, `stopUnit ${UNITS[0]}`, `write ${RECORD}`, `removeTree ${scratch}`],
-    'the scratch reset, quay-app stopped for the last pass, the record, the scratch gone; quay-app\'s start is up\'s');
+  t.same(host.calls, [`write ${RECORD}`, `removeTree ${scratch}`, `makeDir ${scratch}`, `stopUnit ${UNITS[0]}`, `write ${RECORD}`, `removeTree ${scratch}`],
+    'the record names the target, the scratch reset, quay-app stopped for the last pass, the record switched, the scratch gone; quay-app\'s start is up\'s');
   t.notOk(host.isLocked(), 'the lock is given back');
 });
 
@@ -161,4 +161,24 @@ t.test('a blob larger than one upload may be: refused before anything is copied,
   }
   t.same(s3.log.filter(l => /^PUT /.test(l) && !l.includes('/.mreg-check-')), [], 'no file uploaded (only the bucket check\'s test object)');
   t.same(host.calls, [], 'no change on the host');
+});
+
+t.test('--to a prefix holding another registry\'s blobs: refused before any copy; this install\'s own stopped copy is resumed', async t => {
+  const { host, s3, run } = await setUp(t);
+  s3.objects.set('quay-blobs/mirror/sha256/aa/aa00000000000000000000000000000000000000000000000000000000000000', Buffer.from('theirs'));
+  const err = await run({}).then(() => undefined, (e: unknown) => e);
+  t.match(err, { name: 'UsageError', message: /^--to s3:\/\/quay-blobs\/mirror at .*: already holds a registry's blobs \(mirror\/sha256\/…\) and is not this install's/ });
+  t.same(s3.log.filter(l => /^PUT /.test(l) && !l.includes('/.mreg-check-')), [], 'nothing copied');
+  t.notOk(parseRecord(host.state.files[RECORD]!.content, RECORD).migratingTo, 'the record unchanged');
+
+  // A run of this install that stopped after its first copies: the record names the prefix.
+  s3.objects.clear();
+  const record = parseRecord(host.state.files[RECORD]!.content, RECORD);
+  host.state.files[RECORD] = recordFile({ ...record, migratingTo: { bucket: 'quay-blobs', prefix: 'mirror', endpoint: new URL(s3.endpoint).origin } });
+  s3.objects.set('quay-blobs/mirror/sha256/2c/2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824', Buffer.from('hello'));
+  const { stdout } = await run({});
+  t.same((JSON.parse(stdout) as Result).steps?.slice(-3), UP_SAMPLE, 'resumed to the end');
+  const after = parseRecord(host.state.files[RECORD]!.content, RECORD);
+  t.equal(after.spec.quayStorage.kind, 's3', 'switched');
+  t.notOk(after.migratingTo, 'the switch drops migratingTo');
 });
