@@ -6,7 +6,6 @@
 import { rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HostError } from '../errors.js';
-import { sizeText } from '../ui/bytes.js';
 import { COMPONENTS } from '../model/components.js';
 import { PG_DATABASE, PG_USER } from '../install-spec/defaults.js';
 import { unfinishedUpgrade, unfinishedUpgradeProblem } from '../plan/upgrade-steps.js';
@@ -109,7 +108,7 @@ export async function findOrTakeDbSnapshot(podman: Podman, root: string, from: s
     const need = await databaseBytes(podman);
     const free = need === undefined ? undefined : await freeBytes(root);
     if (need !== undefined && free !== undefined && free < need) {
-      throw new HostError(`${root} has ${sizeText(free)} free; the dump of Quay's database (${sizeText(need)} in PostgreSQL) may need as much`,
+      throw new HostError(`${root} has ${gib(free)} free; the dump of Quay's database (${gib(need)} in PostgreSQL) may need as much`,
         'free space there (or move quayRoot to a larger file system), then run the upgrade again; nothing was changed');
     }
   }
@@ -182,4 +181,9 @@ async function databaseBytes(podman: Podman): Promise<number | undefined> {
   const r = await podman.exec(PG, ['psql', '--no-psqlrc', '-tA', `--dbname=${PG_DATABASE}`, '-c', `SELECT pg_database_size('${PG_DATABASE}')`]).catch(() => undefined);
   const n = Number(r?.stdout.trim());
   return r && r.stdout.trim() !== '' && Number.isFinite(n) && n > 0 ? n : undefined;
+}
+
+// Here, not ui/bytes.ts: apply/ does not import ui/ (test/unit/layers.test.ts).
+function gib(bytes: number): string {
+  return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
 }

@@ -11,7 +11,7 @@ const run = promisify(execFile);
 const CHILD = join(import.meta.dirname, '../support/lock-child.ts');
 const deadPid = (): number => spawnSync('true').pid!;
 
-t.test('a stale lock found by three mregs at once: one takes it, the others are refused', async t => {
+t.test('a stale lock found by three mregs at once: never two holders at the same time', async t => {
   const dir = mkdtempSync(join(tmpdir(), 'mreg-lock-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const lock = join(dir, 'mreg.lock');
@@ -20,8 +20,13 @@ t.test('a stale lock found by three mregs at once: one takes it, the others are 
     // Time for the children to load before they all try at the same instant.
     const goAt = String(Date.now() + 3000);
     const outs = await Promise.all([1, 2, 3].map(() => run(process.execPath, ['--import', '@tapjs/typescript/import', CHILD, lock, goAt], { cwd: join(import.meta.dirname, '../..') })));
-    const got = outs.map(o => o.stdout.trim()).sort();
-    if (!t.same(got, ['held', 'refused', 'refused'], `trial ${trial}: exactly one holder`)) break;
+    const got = outs.map(o => o.stdout.trim());
+    // On a loaded machine one may start after another's release and hold it in turn: legal. Two at once are not.
+    const held = got.filter(g => g.startsWith('held ')).map(g => g.split(' ').slice(1).map(Number) as [number, number]).sort((a, b) => a[0] - b[0]);
+    t.ok(held.length >= 1, `trial ${trial}: someone held it`, { got });
+    const overlap = held.some(([from], i) => i > 0 && from < held[i - 1]![1]);
+    if (!t.notOk(overlap, `trial ${trial}: never two holders at once`, { got })) break;
+    t.equal(got.filter(g => g === 'refused').length + held.length, 3, 'each one held it or was refused');
   }
   t.same(readdirSync(dir), [], 'no lock, temp or aside file left');
 });
