@@ -103,11 +103,12 @@ export async function checkBucket(t: S3Target, prefix: string, create: boolean, 
 
 /**
  * Whether a registry's blobs are under `prefix` (any object below PREFIX/sha256/, where Quay keeps them):
- * one ListObjectsV2 of one key. Undefined when the store does not answer the list (the write check speaks
- * for access problems).
+ * one ListObjectsV2 of one key. Undefined when the store does not answer the list, or at all (the bucket
+ * check speaks for those).
  */
 export async function prefixHoldsBlobs(t: S3Target, prefix: string): Promise<boolean | undefined> {
   const under = `${prefix ? `${prefix}/` : ''}sha256/`;
-  const a = await s3Request(t, 'GET', '', '', 10_000, undefined, undefined, `list-type=2&max-keys=1&prefix=${encodeURIComponent(under)}`);
-  return a.status === 200 ? /<Key>/.test(a.body) : undefined;
+  // An endpoint that does not answer is checkBucket's to report, with its fix.
+  const a = await s3Request(t, 'GET', '', '', 10_000, undefined, undefined, `list-type=2&max-keys=1&prefix=${encodeURIComponent(under)}`).catch(() => undefined);
+  return a?.status === 200 ? /<Key>/.test(a.body) : undefined;
 }

@@ -155,4 +155,7 @@ t.test('a prefix holding another registry\'s blobs is refused for a new install;
   await t.resolves(refuseForeignBlobs(at('other'), undefined), 'an empty prefix');
   await t.resolves(refuseForeignBlobs(at(''), undefined), 'the bucket\'s top: no sha256/ there');
   t.ok(s3.log.some(l => /^GET \/quay-blobs\?list-type=2&max-keys=1&prefix=mirror\/sha256\//.test(l)), 'one list of one key');
+  // Nothing listening (found by the VM suite: an internal error, before the bucket check could say so).
+  const closed = { ...at('mirror'), endpoint: 'http://127.0.0.1:9' };
+  await t.resolves(refuseForeignBlobs(closed, undefined), 'an endpoint that does not answer is the bucket check\'s to report');
 });

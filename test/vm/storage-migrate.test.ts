@@ -125,9 +125,13 @@ sideBySide(t, 'storage migrate (both scopes at once)', BASE_SCOPES, (t, s) => {
     const copy = parseJson<{ localCopy: { kind: string; location: string } | null }>(st)?.localCopy;
     t.equal(copy?.kind, s.name === 'rootful' ? 'path' : 'volume', 'status names the local copy awaiting --cleanup');
     t.match(copy?.location, s.name === 'rootful' ? '/srv/mreg-blobs' : /quay-storage/);
-    const again = await s.run(migrate());
-    t.equal(again.exitCode, 2, 'a second migrate is refused');
-    t.match(again.stderr, /keeps its blobs in s3:\/\//);
+    // The same command again (the man page's way to resume): nothing to copy, it finishes with up, a no-op.
+    const again = await s.run(migrate(), { timeoutMs: 20 * 60_000 });
+    t.equal(again.exitCode, 0, 'the same migrate again: exit 0', { output: describe(again) });
+    t.match(again.stderr, /the blobs are in s3:\/\/\S+\/blobs at \S+ already \(an earlier run switched the install to it\); finishing with mreg up/);
+    const other = await s.run(migrate().replace('/blobs --s3Endpoint', '/other --s3Endpoint'));
+    t.equal(other.exitCode, 2, 'a migrate to another prefix is refused', { output: describe(other) });
+    t.match(other.stderr, /keeps its blobs in s3:\/\//);
   });
 
   t.test(`${s.name}: --cleanup deletes the local copy once its blobs are checked; pulls go on`, async t => {
