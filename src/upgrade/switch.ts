@@ -73,7 +73,7 @@ export async function switchOver(out: Output, ports: RestartPorts, log: StepLog,
   const restartedAt = Date.now();
   const outcome = await out.step(`restart ${units.join(', ') || 'nothing'} and wait for health (up to ${timeoutMs / 1000} s)`,
     () => restartAndWait(ports, roots, ep, restartedAt + timeoutMs, unit => log.did(S.restart(unit))));
-  if (!outcome.ok) return rollBack(out, ports, changes, { services, units }, ep, outcome, { started: i.started, timeoutMs, snapshot, steps: log.ran });
+  if (!outcome.ok) return rollBack(out, ports, changes, services, ep, outcome, { started: i.started, timeoutMs, snapshot, steps: log.ran });
   log.did(S.health);
   return { units, snapshot, downtimeMs: Date.now() - restartedAt };
 }
@@ -86,7 +86,7 @@ async function restartAndWait(ports: Pick<RestartPorts, 'systemd' | 'waitForHeal
   restarted?: (unit: string) => void): Promise<Outcome> {
   const { systemd } = ports;
   // quay-app's start merges into the restart its dependencies' jobs gave it; it starts an app that was not running.
-  const failed = await restartTogether(systemd, roots, deadline, { restarted, startApp: !roots.includes(UNITS.app) });
+  const failed = await restartTogether(systemd, roots, deadline, { restarted, start: roots.includes(UNITS.app) ? [] : [UNITS.app] });
   if (failed) return failed;
   try {
     await ports.waitForHealth(ep, Math.max(deadline - Date.now(), 0), { intervalMs: HEALTH_INTERVAL_MS, giveUp: appCrashWatch(systemd) });
@@ -98,14 +98,14 @@ async function restartAndWait(ports: Pick<RestartPorts, 'systemd' | 'waitForHeal
 }
 
 /**
- * Asks for the restart of each of `roots` (and the start of each of `start`, and with `startApp` of quay-app) at once, as
+ * Asks for the restart of each of `roots` and the start of each of `start` at once, as
  * `systemctl restart a b` does, and waits for every job before `deadline`: the first that failed, in
  * start order, or undefined when all are done.
  */
 async function restartTogether(systemd: Systemd, roots: readonly string[], deadline: number,
-  o: { restarted?: (unit: string) => void; startApp?: boolean; start?: readonly string[] } = {}): Promise<Outcome | undefined> {
+  o: { restarted?: (unit: string) => void; start?: readonly string[] } = {}): Promise<Outcome | undefined> {
   const remaining = deadline - Date.now();
-  const starts = [...(o.start ?? []), ...(o.startApp ? [UNITS.app] : [])];
+  const starts = o.start ?? [];
   if (roots.length === 0 && starts.length === 0) return undefined;
   if (remaining <= 0) return { ok: false, unit: roots[0] ?? starts[0]!, reason: 'the time ran out before it was restarted' };
   // postgres/redis jobs end at "healthy" (startWaitsForHealth in the model); quay-app's when its container runs, then we probe.
@@ -160,7 +160,7 @@ async function restoreAndRestart(out: Output, ports: RestartPorts, snapshot: DbS
 }
 
 /** Puts the previous files (and database) back, restarts the same units, waits for health, then throws what failed. */
-async function rollBack(out: Output, ports: RestartPorts, changes: readonly FileChange[], restart: { services: readonly string[]; units: string[] }, ep: RegistryEndpoint,
+async function rollBack(out: Output, ports: RestartPorts, changes: readonly FileChange[], services: readonly string[], ep: RegistryEndpoint,
   failure: { unit: string; reason: string },
   info: { started: number; timeoutMs: number; snapshot: DbSnapshot | undefined; steps: readonly string[] }): Promise<never> {
   const { systemd, journalTail } = ports;
@@ -172,7 +172,7 @@ async function rollBack(out: Output, ports: RestartPorts, changes: readonly File
   const budgetMs = Math.max(info.timeoutMs, ROLLBACK_MIN_MS);
   const snap = info.snapshot;
   // RestartUnit with mode "replace" supersedes the new version's still-pending start job.
-  const { services, units } = restart;
+  const units = restartedWith(restartRoots(services));
   const back: Outcome & { restored?: boolean } = snap ? await restoreAndRestart(out, ports, snap, services, ep, budgetMs)
     : await out.step(`restart ${units.join(', ')} on the previous version`, () => restartAndWait(ports, restartRoots(services), ep, Date.now() + budgetMs));
   const durationMs = Date.now() - info.started;
