@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { HostError, UsageError } from '../errors.js';
 import { checkBucket, prefixHoldsBlobs, s3Request, type S3Target } from '../host/s3.js';
 import { readS3Keys } from '../host/s3-credentials.js';
-import type { InstallSpec, ObjectStorage, QuayStorage } from '../install-spec/spec.js';
+import type { InstallSpec, ObjectStorage } from '../install-spec/spec.js';
 import { storageText } from '../model/views.js';
 
 /** The spec with the object store's key pair and CA bundle read in (unchanged for local storage). */
@@ -53,13 +53,13 @@ export async function bucketProblem(s: ObjectStorage): Promise<string | undefine
 }
 
 /**
- * A bucket prefix the install's record does not name must hold no registry's blobs: two registries on one
+ * A bucket prefix other than the install's `own` (the record's) must hold no registry's blobs: two registries on one
  * prefix delete each other's (Quay's garbage collection asks only its own database before it deletes a
  * blob), as a volume or folder of another install is refused. Rejects with UsageError; reads only.
  */
-export async function refuseForeignBlobs(s: ObjectStorage, recorded: QuayStorage | undefined, flag = '--quayStorage'): Promise<void> {
+export async function refuseForeignBlobs(s: ObjectStorage, own: { bucket: string; prefix: string } | undefined, flag = '--quayStorage'): Promise<void> {
   // The endpoint may change (another name for the same store: a supported re-run change); the blobs are the install's.
-  if (recorded?.kind === 's3' && recorded.bucket === s.bucket && recorded.prefix === s.prefix) return;
+  if (own && own.bucket === s.bucket && own.prefix === s.prefix) return;
   if (!(await prefixHoldsBlobs(await s3TargetOf(s), s.prefix))) return;
   const other = `s3://${s.bucket}/${s.prefix ? `${s.prefix}-2` : 'mirror'}`;
   throw new UsageError(`${flag} ${storageText(s)}: already holds a registry's blobs (${s.prefix ? `${s.prefix}/` : ''}sha256/…) and is not this install's; two registries on one prefix delete each other's blobs`,

@@ -42,7 +42,7 @@ export async function storage(ctx: CommandContext): Promise<void> {
     if (bucket === 'missing') out.info(`    bucket ${to.bucket} does not exist; the migrate creates it (--s3CreateBucket)`);
     // Another registry's blobs under the prefix are refused as up refuses them; this install's own copy of a
     // run that stopped is not another's (the record names the prefix from before the first copy).
-    if (bucket === 'found') await refuseForeignBlobs(to, record.migratingTo && { kind: 's3', credentialsFile: '', ...record.migratingTo }, '--to');
+    if (bucket === 'found') await refuseForeignBlobs(to, record.migratingTo, '--to');
     log.did(S.objectStorage);
     const first = await out.step(`compare ${m.root} with the bucket`, () => planCopy(m.root, probe.scope, m.s3, to.prefix));
     log.did(S.compare);

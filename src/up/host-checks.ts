@@ -136,7 +136,8 @@ export async function checkHost(c: UpContext, opts: { givenImages: Partial<Image
   const s3 = spec.quayStorage;
   if (s3.kind === 's3') {
     const created = await out.step(`object storage ${storageText(s3)}`, async () => {
-      await refuseForeignBlobs(s3, previous?.spec.quayStorage);
+      const recorded = previous?.spec.quayStorage;
+      await refuseForeignBlobs(s3, recorded?.kind === 's3' ? recorded : undefined);
       return checkObjectStorage(s3, opts.createBucket);
     });
     if (created === 'created') out.info(`    created bucket ${s3.bucket}`);
