@@ -34,14 +34,16 @@ export async function restore(ctx: CommandContext): Promise<void> {
     await checkImages(run, chain.manifest, backedUp, f.imageArchive);
     // Every refusal before the first change (but the folders --force empties first).
     const taken = await clearTheWay(run, existing, quayRoot, backedUp.spec);
-    await putInstallFiles(run, { quayRoot, work, manifest: chain.manifest, backedUp, taken, archives: f.archives });
+    // What lets the same restore resume; restoreData marks in it when the database is back.
+    const marker = { id: chain.manifest.id, taken, archives: f.archives };
+    await putInstallFiles(run, { quayRoot, work, backedUp, marker });
 
     // up installs over the restored quayRoot (its CA, secrets and first user); the data goes back before
     // quay-app first starts, so Quay never migrates an empty database only to have it replaced.
     const upFlags: Record<string, unknown> = { quayRoot, ...(f.hostname ? { quayHostname: f.hostname } : {}) };
     await up({ ...ctx, flags: { ...upFlags, verbose: flags.verbose, json: flags.json } }, {
       log: run.log,
-      beforeApp: running => restoreData(run, chain, { archive, work, quayRoot, marker: { id: chain.manifest.id, taken, archives: f.archives } }, running),
+      beforeApp: running => restoreData(run, chain, { archive, work, quayRoot, marker }, running),
     });
   } finally {
     await host.files.remove(work);

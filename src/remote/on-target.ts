@@ -5,7 +5,6 @@ import { UsageError } from '../errors.js';
 import { parseQuayRootFlag } from '../install-spec/options.js';
 import type { RemoteCommand } from './argv.js';
 
-
 /**
  * A command that runs only where it is typed (upgrade's aliases of adopt and cert rotate), given -H naming
  * another host: a UsageError before anything here is looked at, never a run on this host instead.
