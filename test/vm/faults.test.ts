@@ -7,7 +7,7 @@
 import t, { type Test } from 'tap';
 import { requireVm, waitFor, describe, sideBySide, type GuestResult } from './guest.js';
 import {
-  asRoot as root, SCOPES, IMG, caPath, upCmd, parseJson, login, pushTiny, pullDigest, status, waitHealthy, sha, keysHash, mainPid, killWhen, stepLine,
+  asRoot as root, SCOPES, IMG, caPath, upCmd, parseJson, login, pushTiny, pullDigest, status, waitHealthy, sha, keysHash, mainPid, killWhen, assertKilled, stepLine,
   type Scope, type Creds,
 } from './scopes.js';
 import { fromClean } from './snapshot.js';
@@ -64,14 +64,21 @@ const EMPTY_SHA = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b
 // Each step's kill runs in one scope, three in each: every killed run repeats node start-up, preflight
 // and the image check (about 30 s on TCG), and both scopes resume through the same code. Rootful's
 // write kill resumes the run killed after TLS, whose early record listed no unit yet.
-const UP_KILLS: Array<{ after: string; pattern: string; scope: Scope['name']; check?: (t: Test, s: Scope) => Promise<void> }> = [
-  { after: 'preflight and the image check', pattern: stepLine(UP_STEP.images), scope: 'rootless' },
-  { after: 'TLS and the secrets', pattern: stepLine(UP_STEP.secret(ALL_SECRET_NAMES.at(-1)!)), scope: 'rootful',
+// `notYet`: step lines that must not have shown when the kill landed, so each row proves it killed the
+// run between its step and the next slow one (key generation, the quadlet dry run, a systemd reload or
+// job, the health wait), not later. The first user's row has none: the record follows it within
+// milliseconds, so only a real kill (the run still going) can be asked of it.
+const UP_KILLS: Array<{ after: string; pattern: string; notYet?: string[]; scope: Scope['name']; check?: (t: Test, s: Scope) => Promise<void> }> = [
+  { after: 'preflight and the image check', pattern: stepLine(UP_STEP.images), notYet: [stepLine(UP_STEP.tls)], scope: 'rootless',
+    check: async (t, s) => {
+      t.equal((await s.run("podman secret ls --format '{{.Name}}' | grep -c '^mreg-'")).stdout.trim(), '0', `${s.name}: no mreg secret yet (they come after TLS)`);
+    } },
+  { after: 'TLS and the secrets', pattern: stepLine(UP_STEP.secret(ALL_SECRET_NAMES.at(-1)!)), notYet: [`^step ${UP_STEP.write('')}`], scope: 'rootful',
     check: async (t, s) => {
       t.match(await sha(s, caPath(s)), /^[0-9a-f]{64}$/, `${s.name}: the CA exists`);
       t.equal((await s.run("podman secret ls --format '{{.Name}}' | grep -c '^mreg-'")).stdout.trim(), '5', `${s.name}: five mreg secrets exist`);
     } },
-  { after: 'writing the units and config', pattern: `^step ${UP_STEP.write('')}`, scope: 'rootful',
+  { after: 'writing the units and config', pattern: `^step ${UP_STEP.write('')}`, notYet: [stepLine(UP_STEP.reload)], scope: 'rootful',
     check: async (t, s) => {
       t.not(await keysHash(s), EMPTY_SHA, `${s.name}: config.yaml has its keys`);
       // This run resumed from the one killed after TLS (whose record listed no unit yet): the units it
@@ -79,8 +86,10 @@ const UP_KILLS: Array<{ after: string; pattern: string; scope: Scope['name']; ch
       const listed = await s.run(`jq -r '.files[]' ${s.quayRoot}/mreg-install.json | grep -c '/quay-app.container$'`);
       t.equal(listed.stdout.trim(), '1', `${s.name}: the record lists the Quadlet files it wrote`);
     } },
-  { after: 'reload systemd', pattern: stepLine(UP_STEP.reload), scope: 'rootless' },
-  { after: 'the start jobs (the health wait begins)', pattern: stepLine(UP_STEP.start(UNITS.app)), scope: 'rootless',
+  { after: 'reload systemd', pattern: stepLine(UP_STEP.reload), notYet: [stepLine(UP_STEP.start(UNITS.pod))], scope: 'rootless',
+    // The reload ran the generator over the units this run wrote (the first run here to write any).
+    check: async (t, s) => void t.equal((await s.run(`${s.systemctl} show -p LoadState --value ${UNITS.app}`)).stdout.trim(), 'loaded', `${s.name}: systemd knows ${UNITS.app}`) },
+  { after: 'the start jobs (the health wait begins)', pattern: stepLine(UP_STEP.start(UNITS.app)), notYet: [stepLine(UP_STEP.health)], scope: 'rootless',
     check: async (t, s) => void t.notOk((await s.run(`test -e ${s.quayRoot}/credentials`)).exitCode === 0, `${s.name}: no credentials yet (the first user comes after health)`) },
   { after: 'first user', pattern: stepLine(UP_STEP.firstUser), scope: 'rootful',
     check: async (t, s) => void t.equal((await s.run(`test -e ${s.quayRoot}/credentials && echo yes`)).stdout.trim(), 'yes', `${s.name}: credentials written`) },
@@ -92,7 +101,7 @@ t.test('fault 3: mreg up SIGKILLed after each of its steps in turn, then run aga
     const seen = { ca: '', keys: '', creds: '' };
     for (const k of UP_KILLS.filter(k => k.scope === s.name)) {
       const r = await killWhen(s, `${cmd} --verbose`, k.pattern);
-      t.ok(r.killed, `${s.name}: killed after ${k.after} (line at ${r.seenMs} ms)`, { output: r.log });
+      assertKilled(t, r, `${s.name}: killed after ${k.after}`, k.notYet);
       await k.check?.(t, s);
       // Whatever a killed run made first must survive every later run unchanged.
       for (const [key, now] of [['ca', await sha(s, caPath(s))], ['keys', await keysHash(s)], ['creds', await sha(s, `${s.quayRoot}/credentials`)]] as const) {
@@ -162,7 +171,7 @@ t.test('fault 3b (rootless): up with a new port killed after writing its units; 
     const newHost = s.host.replace(/:\d+$/, `:${s.port + 20}`);
     const cmd = upCmd(s, extraUp(s)).replace(`--quayHostname ${s.host}`, `--quayHostname ${newHost}`);
     const k = await killWhen(s, `${cmd} --verbose`, `^step ${UP_STEP.write('')}`);
-    t.ok(k.killed, `${s.name}: killed after writing the units for ${newHost}`, { output: k.log });
+    assertKilled(t, k, `${s.name}: killed after writing the units for ${newHost}`, [stepLine(UP_STEP.reload)]);
     // The re-run finds every file as it wants it; the pod and quay-app still run the old ones.
     const r = await s.run(cmd, { timeoutMs: 20 * 60_000 });
     t.equal(r.exitCode, 0, `${s.name}: the same mreg up again exits 0`, { output: describe(r) });
@@ -257,7 +266,7 @@ t.test('fault 5 + 3: damaged quayRoot, then mreg up killed while waiting for hea
     t.match(problems, /credentials: mode 0644 is too open/, `${s.name}: status names the credentials' mode`, { problems });
     t.match(problems, /rootCA\.key: mode 0644 is too open/, `${s.name}: status names the CA key's mode`, { problems });
     const k = await killWhen(s, `${upCmd(s, extraUp(s))} --verbose`, stepLine(UP_STEP.start(UNITS.app)), 3);
-    t.ok(k.killed, `${s.name}: mreg up killed while waiting for health`, { output: k.log });
+    assertKilled(t, k, `${s.name}: mreg up killed while waiting for health`, [stepLine(UP_STEP.health)]);
     const t0 = Date.now();
     const r = await s.run(upCmd(s, extraUp(s)), { timeoutMs: 20 * 60_000 });
     t.equal(r.exitCode, 0, `${s.name}: mreg up converges in ${secs(Date.now() - t0)}`, { output: describe(r) });
@@ -297,7 +306,7 @@ async function fault6(t: Test, s: Scope): Promise<void> {
   if (!state.has(s.name)) return void t.fail(`${s.name}: no install`);
   const cmd = `mreg upgrade --quayImage ${IMG}/quay:v2`;
   const k = await killWhen(s, `${cmd} --verbose`, stepLine(UPGRADE_STEP.restart(UNITS.app)), 1);
-  t.ok(k.killed, `${s.name}: upgrade killed while waiting for health`, { output: k.log });
+  assertKilled(t, k, `${s.name}: upgrade killed while waiting for health`, [stepLine(UPGRADE_STEP.health)]);
   t.equal((await s.run(`jq -r .spec.images.quay ${s.quayRoot}/mreg-install.json`)).stdout.trim(), `${IMG}/quay:v1`,
     `${s.name}: killed before it recorded v2`);
   const t0 = Date.now();

@@ -1,6 +1,7 @@
 // Host-side helpers shared by faults, security and adopt tests over guest.ts's scopes: install +
 // push, pull-by-digest, status, and "run mreg in the guest and SIGKILL it when a progress line shows".
-import { IMG, IMAGE_FLAGS, type GuestResult, type Scope } from './guest.js';
+import type { Test } from 'tap';
+import { asRoot as asRootRun, describe, IMG, IMAGE_FLAGS, type GuestResult, type Scope } from './guest.js';
 
 // The scope table lives in guest.ts; re-exported so the suites get table and helpers from one import.
 export { asRoot, IMG, SCOPES, type Scope } from './guest.js';
@@ -84,7 +85,27 @@ export async function mainPid(s: Scope, unit: string): Promise<string> {
   return (await s.run(`${s.systemctl} show -p MainPID --value ${unit}`)).stdout.trim();
 }
 
-export interface KillResult { killed: boolean; seenMs: number; exitCode: number; log: string }
+/**
+ * How killWhen's run ended. `killed`: SIGKILLed while it still ran (its wait status is 137); `exited`: it
+ * ended by itself before the line (or process) showed; `missed`: the line showed, but the run had ended
+ * by the time the kill came (the kill hit nothing, or only what it left behind); `unseen`: the line never
+ * showed within the timeout (or the watcher failed), so it was killed then, only to clean up.
+ */
+export type KillOutcome = 'killed' | 'exited' | 'missed' | 'unseen';
+
+export interface KillResult {
+  outcome: KillOutcome;
+  /** outcome === 'killed': a kill landed on the running command. */
+  killed: boolean;
+  /** When the line showed (ms after the start); NaN unless it showed. */
+  seenMs: number;
+  /** The command's wait status: 137 when the kill landed, its own exit code otherwise. */
+  exitCode: number;
+  /** Its stderr. */
+  log: string;
+  /** The ids of the `step ID` lines in its stderr (`--verbose`), in order: what it had finished when it died. */
+  steps: string[];
+}
 
 /**
  * The pattern for killWhen of the line `--verbose` prints as the step `id` ends ("step ID", ui/step-log.ts):
@@ -125,14 +146,37 @@ export async function killWhen(s: Scope, cmd: string, pattern: string | WhileRun
   const [mode, re] = typeof pattern === 'string' ? ['line', pattern] : ['running', pattern.running];
   const script = `rm -f ${tag}.*; setsid ${cmd} >${tag}.out 2>${tag}.err </dev/null & pid=$!
 t0=$(date +%s%3N)
-perl -e ${shellQuote(WATCH)} $pid ${mode} ${shellQuote(re)} ${tag}.err ${timeoutSec}
-if [ $? = 3 ]; then wait $pid; echo "EXITED $? $(( $(date +%s%3N) - t0 ))"; cat ${tag}.err; exit 0; fi
+perl -e ${shellQuote(WATCH)} $pid ${mode} ${shellQuote(re)} ${tag}.err ${timeoutSec}; w=$?
+if [ $w = 3 ]; then wait $pid; echo "EXITED $? -"; cat ${tag}.err; rm -f ${tag}.*; exit 0; fi
+if [ $w != 0 ]; then kill -9 -- -$pid 2>/dev/null; wait $pid; echo "UNSEEN $? - watch=$w"; cat ${tag}.err; rm -f ${tag}.*; exit 0; fi
 seen=$(( $(date +%s%3N) - t0 )); sleep ${delaySec}
-kill -9 -- -$pid 2>/dev/null; wait $pid; echo "KILLED $? $seen"; cat ${tag}.err; rm -f ${tag}.*`;
+# A kill that hits no process, or a wait status other than SIGKILL's 137, means the run had ended first.
+if kill -9 -- -$pid 2>/dev/null; then hit=1; else hit=0; fi
+wait $pid; c=$?
+if [ $hit = 1 ] && [ $c = 137 ]; then echo "KILLED $c $seen"; else echo "MISSED $c $seen"; fi
+cat ${tag}.err; rm -f ${tag}.*`;
   const r = await s.run(script, { timeoutMs: (timeoutSec + 120) * 1000 });
   const [first = '', ...rest] = r.stdout.split('\n');
-  const [what, code, ms] = first.split(' ');
-  return { killed: what === 'KILLED', seenMs: Number(ms), exitCode: Number(code), log: rest.join('\n') };
+  const [what = '', code, ms] = first.split(' ');
+  const outcome = OUTCOMES[what];
+  const log = outcome ? rest.join('\n') : `killWhen: no outcome line from the guest\n${describe(r)}`;
+  const steps = [...log.matchAll(/^step (\S+)$/gm)].map(m => m[1]!);
+  return { outcome: outcome ?? 'unseen', killed: outcome === 'killed', seenMs: Number(ms), exitCode: Number(code), log, steps };
+}
+
+const OUTCOMES: Record<string, KillOutcome> = { KILLED: 'killed', EXITED: 'exited', MISSED: 'missed', UNSEEN: 'unseen' };
+
+/**
+ * Asserts that killWhen's kill landed on the running command (outcome `killed`), and at the step meant:
+ * no line matching one of `notYet` (extended regexes as killWhen's pattern, e.g. stepLine(id) of the
+ * step that follows) had shown, so the run died before those steps ended. Returns whether all held.
+ */
+export function assertKilled(t: Test, k: KillResult, what: string, notYet: readonly string[] = []): boolean {
+  let ok = t.equal(k.outcome, 'killed', `${what} (${k.outcome}${Number.isNaN(k.seenMs) ? '' : `, line at ${k.seenMs} ms`}, wait status ${k.exitCode})`, { output: k.log });
+  for (const re of notYet) {
+    ok = t.notMatch(k.log, new RegExp(re, 'm'), `${what}: before /${re}/ showed`, { steps: k.steps }) && ok;
+  }
+  return ok;
 }
 
 // Every process's argv, as `ps -eo args` prints it, after a `COMMAND` line per sample, every 0.12 s until
@@ -148,6 +192,20 @@ until (-e $stop) {
 
 /** A shell line that starts the argv sampler (above) in the background, as root, writing `log` until `stop` exists. */
 export const sampleArgv = (log: string, stop: string) => `setsid nohup perl -e ${shellQuote(SAMPLER)} ${log} ${stop} >/dev/null 2>&1 </dev/null &`;
+
+/**
+ * Greps a whole journal for the values in `secretsFile` (collectSecrets), as root (every journal file,
+ * the system's and the users') or as the scope's own user (`journalctl` or `journalctl --user`). Also
+ * counts, through the same reader, the lines of the scope's quay-app: a read that returns nothing (no
+ * journal files, no access) finds no secret either, so a clean result says something only when that
+ * count is above 0.
+ */
+export async function journalSecrets(s: Scope, secretsFile: string, reader: 'root' | 'own'): Promise<{ r: GuestResult; unitLines: number; hits: number }> {
+  const [run, jc, unit] = reader === 'own' ? [(c: string) => s.run(c), s.journalctl, '-u'] : [(c: string) => asRootRun(c), 'journalctl', s.name === 'rootful' ? '-u' : '--user-unit'];
+  const r = await run(`${jc} ${unit} quay-app.service -o cat --no-pager | wc -l; ${jc} -o cat --no-pager | grep -cF -f ${secretsFile}; true`);
+  const [unitLines = '', hits = ''] = r.stdout.trim().split('\n');
+  return { r, unitLines: /^\d+$/.test(unitLines) ? Number(unitLines) : 0, hits: /^\d+$/.test(hits) ? Number(hits) : NaN };
+}
 
 export function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
