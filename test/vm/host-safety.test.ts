@@ -19,10 +19,17 @@ const snapFile = (s: Scope) => `/root/mreg-safety-${s.name}.snap`;
 const SNAPSHOT = `{ stat -c '%n %a %u %g %s %Y' / /etc /opt /srv ${HOME}
   find /etc /opt /srv ${HOME} -xdev \\( -path ${HOME}/.local/share/containers -o -path ${HOME}/.cache \\) -prune -o -printf '%p %m %U %G %s %T@\\n'; } | sort`;
 
+// A shell line that fails unless snapshot file $1 holds a line for each folder it covers: a snapshot
+// that failed (the pipe hides find's status) or a missing one would otherwise diff as "no change".
+const SNAP_COMPLETE = `snapComplete() { for p in / /etc /opt /srv ${HOME}; do grep -q "^$p " "$1" || { echo "snapshot $1 has no line for $p" >&2; return 1; }; done; }`;
+
 /** Takes a new snapshot and returns the lines that differ from the scope's previous one (< old, > new). */
 async function changedSinceLast(s: Scope): Promise<string[]> {
   const f = snapFile(s);
-  const r = await root(`${SNAPSHOT} >${f}.new && { diff ${f} ${f}.new | grep '^[<>]' | head -20; mv ${f}.new ${f}; }`);
+  // diff exits 2 on trouble (no previous snapshot): that fails the check instead of reading as no change.
+  const r = await root(`${SNAP_COMPLETE}; set -e; snapComplete ${f}; ${SNAPSHOT} >${f}.new; snapComplete ${f}.new
+    rc=0; diff ${f} ${f}.new >${f}.diff || rc=$?; [ $rc -le 1 ]
+    grep '^[<>]' ${f}.diff | head -20 || true; mv ${f}.new ${f}; rm -f ${f}.diff`);
   if (r.exitCode !== 0) throw new Error(`snapshot failed: ${describe(r)}`);
   return r.stdout.split('\n').filter(Boolean);
 }
@@ -54,11 +61,13 @@ const full = (s: Scope) => (s.name === 'rootful' ? '/srv/mreg-full' : `${HOME}/m
 const mrRoot = (s: Scope) => (s.name === 'rootful' ? '/srv/mr-quay-install' : `${HOME}/mr-quay-install`);
 
 t.before(async () => {
-  // A folder with a file of the user's in it, per scope; then the first snapshot.
-  await root(`mkdir -p /srv/mreg-full ${HOME}/mreg-full && echo mine >/srv/mreg-full/keep-me.txt && echo mine >${HOME}/mreg-full/keep-me.txt
+  // A folder with a file of the user's in it, per scope; then the first snapshot, the one the first row
+  // of each scope is compared with: checked here, so a failed setup stops the suite instead of passing it.
+  const r = await root(`${SNAP_COMPLETE}; mkdir -p /srv/mreg-full ${HOME}/mreg-full && echo mine >/srv/mreg-full/keep-me.txt && echo mine >${HOME}/mreg-full/keep-me.txt
     for d in /srv/mr-quay-install ${HOME}/mr-quay-install; do mkdir -p $d/quay-config $d/quay-rootCA
       echo 'DATABASE_SECRET_KEY: kept' >$d/quay-config/config.yaml; echo ca >$d/quay-rootCA/rootCA.pem; done
-    chown -R mreg:mreg ${HOME}/mreg-full ${HOME}/mr-quay-install && ${SNAPSHOT} >${snapFile(SCOPES[0]!)}${SCOPES.slice(1).map(s => ` && cp ${snapFile(SCOPES[0]!)} ${snapFile(s)}`).join('')}`);
+    chown -R mreg:mreg ${HOME}/mreg-full ${HOME}/mr-quay-install && ${SNAPSHOT} >${snapFile(SCOPES[0]!)}${SCOPES.slice(1).map(s => ` && cp ${snapFile(SCOPES[0]!)} ${snapFile(s)}`).join('')}${SCOPES.map(s => ` && snapComplete ${snapFile(s)}`).join('')}`);
+  if (r.exitCode !== 0) throw new Error(`the first snapshot failed: ${describe(r)}`);
 });
 
 t.test('no install yet in either scope', async t => {
@@ -112,5 +121,5 @@ t.test('podman\'s Quadlet generator rejects a unit: exit 1, the generator\'s wor
 });
 
 t.teardown(async () => {
-  await root(`rm -rf /srv/mreg-full ${HOME}/mreg-full /srv/mr-quay-install ${HOME}/mr-quay-install ${SCOPES.map(s => `${snapFile(s)} ${snapFile(s)}.new`).join(' ')}`);
+  await root(`rm -rf /srv/mreg-full ${HOME}/mreg-full /srv/mr-quay-install ${HOME}/mr-quay-install ${SCOPES.map(s => `${snapFile(s)} ${snapFile(s)}.new ${snapFile(s)}.diff`).join(' ')}`);
 });
