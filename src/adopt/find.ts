@@ -71,11 +71,10 @@ export async function backupLegacyUnits(found: FoundLegacy): Promise<string> {
   const dir = join(found.quayRoot, BACKUP_DIR_NAME);
   await ensureDir(dir, 0o700);
   const lines: string[] = [];
-  for (const link of found.wantsLinks) {
-    lines.push(`${link} -> ${await readlink(link)}`);
-    await unlink(link);
-  }
+  for (const link of found.wantsLinks) lines.push(`${link} -> ${await readlink(link)}`);
+  // Written before the first unlink: a put-back after a kill here knows every link there was.
   await writeFileAtomic(join(dir, 'links.txt'), lines.length ? `${lines.join('\n')}\n` : '', 0o600);
+  for (const link of found.wantsLinks) await unlink(link);
   // A *.wants folder that only held these links goes too (systemctl disable does the same).
   for (const d of new Set(found.wantsLinks.map(l => dirname(l)))) await rmdir(d).catch(() => undefined);
   for (const p of found.unitPaths) {
@@ -96,7 +95,7 @@ async function moveFile(from: string, to: string): Promise<void> {
 }
 
 /** Puts back what backupLegacyUnits moved: the unit files and their enable links (links.txt). */
-export async function restoreLegacyUnits(found: FoundLegacy): Promise<void> {
+export async function restoreLegacyUnits(found: Pick<FoundLegacy, 'quayRoot' | 'unitPaths'>): Promise<void> {
   const dir = join(found.quayRoot, BACKUP_DIR_NAME);
   for (const p of found.unitPaths) {
     const from = join(dir, p.split('/').pop()!);

@@ -3,7 +3,6 @@
 // copied or rewritten, only the Postgres role's name.
 import { rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Plan } from '../plan/plan.js';
 import type { Podman } from '../host/podman.js';
 import type { Systemd } from '../host/systemd.js';
 import { pathExists, readIfExists, removeIfExists, writeFileAtomic } from '../host/fs.js';
@@ -15,8 +14,9 @@ import { ALL_SECRET_NAMES, CONTAINER_NAMES, STOP_ORDER, UNITS } from '../model/v
 import { dbSnapshotPaths, restoreDbSnapshot, type DbSnapshot } from '../apply/db-snapshot.js';
 import { readHealthCas } from '../apply/health-ca.js';
 import { HEALTH_TIMEOUT_MS, PG_USER } from '../install-spec/defaults.js';
-import type { QuayRootLayout } from '../install-spec/layout.js';
-import type { InstallSpec } from '../install-spec/spec.js';
+import { quayRootLayout, type QuayRootLayout } from '../install-spec/layout.js';
+import type { InstallSpec, Scope, Storage } from '../install-spec/spec.js';
+import type { Plan } from '../plan/plan.js';
 import { BACKUP_DIR_NAME, restoreLegacyUnits, type FoundLegacy } from './find.js';
 import { renamePgRole } from './pg-role.js';
 
@@ -60,11 +60,44 @@ export interface AdoptState {
 }
 
 /**
+ * What putting mirror-registry back needs, and nothing else: plain data, so a re-run of adopt after a kill
+ * reads it from the marker (apply/adopt-marker.ts) when the old units are no longer where adopt looks for them.
+ */
+export interface PutBackState {
+  scope: Scope;
+  hostname: string;
+  port: number;
+  quayRoot: string;
+  /** mirror-registry's unit files, where they were. */
+  unitPaths: string[];
+  /** The files mreg's plan writes; those not in `saved` nor `unitPaths` are removed. */
+  written: string[];
+  saved: SavedFile[];
+  pgUser: string;
+  /** Whether the role may have been renamed: renaming back is a no-op when it was not. */
+  roleRenamed: boolean;
+  pgImage: string;
+  pgStorage: Storage;
+  newCa: boolean;
+  relabel: boolean;
+  snapshot?: DbSnapshot;
+}
+
+export function putBackStateOf(st: AdoptState): PutBackState {
+  const { spec } = st;
+  return {
+    scope: spec.scope, hostname: spec.hostname, port: spec.port, quayRoot: st.found.quayRoot, unitPaths: st.found.unitPaths,
+    written: st.planned.files.map(f => f.path), saved: st.saved, pgUser: st.pgUser, roleRenamed: st.roleRenamed,
+    pgImage: spec.images.postgres, pgStorage: spec.pgStorage, newCa: st.newCa, relabel: st.relabel, ...(st.snapshot ? { snapshot: st.snapshot } : {}),
+  };
+}
+
+/**
  * Stops mreg's units, removes what adopt wrote, puts back the old files, units, enable links, role
  * name and CA, and starts the old units. Resolves with the steps that could not be undone ([] when
  * mirror-registry is back as it was).
  */
-export async function putMirrorRegistryBack(ports: { systemd: Pick<Systemd, 'stopUnit' | 'resetFailed' | 'reload' | 'startUnit'>; podman: Podman }, st: AdoptState, log: (line: string) => void): Promise<string[]> {
+export async function putMirrorRegistryBack(ports: { systemd: Pick<Systemd, 'stopUnit' | 'resetFailed' | 'reload' | 'startUnit'>; podman: Podman }, st: PutBackState, log: (line: string) => void): Promise<string[]> {
   const { systemd, podman } = ports;
   const failed: string[] = [];
   const attempt = async (what: string, f: () => Promise<unknown>) => {
@@ -77,7 +110,7 @@ export async function putMirrorRegistryBack(ports: { systemd: Pick<Systemd, 'sto
   });
   await attempt('removed mreg\'s units', async () => {
     // podman 4.x: mreg's quay-pod.service has the old unit's path; restoring the old units replaces it.
-    const mine = st.planned.files.map(f => f.path).filter(p => !st.saved.some(s => s.path === p) && !st.found.unitPaths.includes(p));
+    const mine = st.written.filter(p => !st.saved.some(s => s.path === p) && !st.unitPaths.includes(p));
     for (const p of mine) await removeIfExists(p);
   });
   await attempt('config.yaml, ssl.cert and ssl.key as they were', async () => {
@@ -88,18 +121,19 @@ export async function putMirrorRegistryBack(ports: { systemd: Pick<Systemd, 'sto
   });
   if (st.newCa) {
     await attempt('the old CA back', async () => {
-      const old = join(st.found.quayRoot, BACKUP_DIR_NAME, 'quay-rootCA');
+      const old = join(st.quayRoot, BACKUP_DIR_NAME, 'quay-rootCA');
       if (!(await pathExists(old))) return;
-      await removeIfExists(st.layout.caDir);
-      await rename(old, st.layout.caDir);
+      const { caDir } = quayRootLayout(st.quayRoot);
+      await removeIfExists(caDir);
+      await rename(old, caDir);
     });
   }
   await attempt('mreg\'s podman secrets removed', async () => { for (const s of ALL_SECRET_NAMES) await podman.secretRemove(s); });
   if (st.roleRenamed) {
     await attempt(`the Postgres role "${PG_USER}" renamed back to "${st.pgUser}"`,
-      () => renamePgRole(st.spec.images.postgres, st.spec.pgStorage, PG_USER, { relabel: st.relabel, to: st.pgUser }));
+      () => renamePgRole(st.pgImage, st.pgStorage, PG_USER, { relabel: st.relabel, to: st.pgUser }));
   }
-  await attempt('the old units and their enable links back', () => restoreLegacyUnits(st.found));
+  await attempt('the old units and their enable links back', () => restoreLegacyUnits(st));
   await attempt('systemd reloaded', () => systemd.reload());
   const start = async (units: readonly string[]) => {
     for (const u of units) {
@@ -130,30 +164,47 @@ export interface PutBackPorts {
   waitForHealth: InspectPorts['waitForHealth'];
 }
 
+/** What putting mirror-registry back did not do: steps not undone (the marker stays), or health after all were. */
+export interface PutBackLeft { notUndone: string[]; unhealthy?: string }
+
+/**
+ * mirror-registry back as it was (putMirrorRegistryBack), then its health; once healthy, adopt's backup
+ * folder and dump are gone. The marker goes once nothing of mreg's is left to undo; while something is,
+ * it stays, so running adopt again tries again.
+ */
+export async function restoreMirrorRegistry(out: Output, ports: PutBackPorts, state: PutBackState, where: { backup: string; marker: string }): Promise<PutBackLeft> {
+  const layout = quayRootLayout(state.quayRoot);
+  const notUndone = await out.step('put mirror-registry back', () => putMirrorRegistryBack(ports, state, l => out.info(l)));
+  if (notUndone.length > 0) return { notUndone };
+  await ports.files.remove(where.marker);
+  // mirror-registry's pair as it was: issued by its CA, or the admin's own.
+  const ca = await readHealthCas('provided', layout, { withInstallCa: true });
+  const unhealthy = await out.step('mirror-registry health', () => ports.waitForHealth({ hostname: state.hostname, port: state.port, ca }, HEALTH_TIMEOUT_MS, { intervalMs: 200 }))
+    .then(() => '', (e: unknown) => (e instanceof Error ? e.message : String(e)));
+  if (unhealthy) return { notUndone, unhealthy };
+  await ports.files.remove(where.backup);
+  if (state.snapshot) await ports.files.remove(dbSnapshotPaths(layout.root).dir);
+  return { notUndone };
+}
+
+/** restoreMirrorRegistry's leftovers as one line, and how to finish: again through adopt while the marker stays, else by hand. */
+export function putBackLeft(state: PutBackState, backup: string, left: PutBackLeft): { problem: string; hint: string } | undefined {
+  if (left.notUndone.length === 0 && !left.unhealthy) return undefined;
+  const byHand = `the old units, config.yaml and TLS files are in ${backup}${state.snapshot ? ` and the database before adopt in ${state.snapshot.path} (pg_dump custom format)` : ''}: move what is missing back, systemctl${state.scope === 'rootless' ? ' --user' : ''} daemon-reload, start quay-app${state.roleRenamed ? `, and rename the Postgres role "${PG_USER}" back to "${state.pgUser}"` : ''}`;
+  return left.unhealthy
+    ? { problem: `mirror-registry's units are back but it is not healthy: ${left.unhealthy}`, hint: `see ${state.scope === 'rootless' ? 'systemctl --user' : 'systemctl'} status quay-app; ${byHand}` }
+    : { problem: `putting mirror-registry back did not finish: ${left.notUndone.join('; ')}`, hint: `fix that and run mreg adopt again (it tries the put-back again), or by hand: ${byHand}` };
+}
+
 /**
  * After a failure once the old registry stopped: mirror-registry back as it was and healthy, then the
  * error to throw, saying so (or naming what could not be undone and how to finish by hand).
  */
-export async function putBack(out: Output, ports: PutBackPorts, state: AdoptState, err: HostError | UnitFailedError,
-  backup: string): Promise<HostError | UnitFailedError> {
-  const { spec, layout } = state;
+export async function putBack(out: Output, ports: PutBackPorts, state: PutBackState, err: HostError | UnitFailedError,
+  where: { backup: string; marker: string }): Promise<HostError | UnitFailedError> {
   out.warn(`adopt failed (${err.message.split('\n')[0]}); putting mirror-registry back`);
-  const left = await out.step('put mirror-registry back', () => putMirrorRegistryBack(ports, state, l => out.info(l)));
-  let healthy = '';
-  if (left.length === 0) {
-    // mirror-registry's pair as it was: issued by its CA, or the admin's own.
-    const ca = await readHealthCas('provided', layout, { withInstallCa: true });
-    healthy = await out.step('mirror-registry health', () => ports.waitForHealth({ hostname: spec.hostname, port: spec.port, ca }, HEALTH_TIMEOUT_MS, { intervalMs: 200 }))
-      .then(() => '', (e: unknown) => (e instanceof Error ? e.message : String(e)));
-    if (!healthy) {
-      await ports.files.remove(backup);
-      if (state.snapshot) await ports.files.remove(dbSnapshotPaths(layout.root).dir);
-    }
-  }
-  const done = left.length === 0 && !healthy;
-  const message = done ? `adopt failed: ${err.message}; mirror-registry was put back as it was and is healthy again`
-    : `adopt failed: ${err.message}; putting mirror-registry back did not finish: ${[...left, ...(healthy ? [`not healthy: ${healthy}`] : [])].join('; ')}`;
-  const hint = done ? `nothing of mreg's is left; fix the cause${err.hint ? ` (${err.hint})` : ''} and run mreg adopt again`
-    : `the old units, config.yaml and TLS files are in ${backup}${state.snapshot ? ` and the database before adopt in ${state.snapshot.path} (pg_dump custom format)` : ''}: move what is missing back, systemctl${spec.scope === 'rootless' ? ' --user' : ''} daemon-reload, start quay-app${state.roleRenamed ? `, and rename the Postgres role "${PG_USER}" back to "${state.pgUser}"` : ''}`;
+  const left = putBackLeft(state, where.backup, await restoreMirrorRegistry(out, ports, state, where));
+  const message = left ? `adopt failed: ${err.message}; ${left.problem}` : `adopt failed: ${err.message}; mirror-registry was put back as it was and is healthy again`;
+  const hint = left ? left.hint : `nothing of mreg's is left; fix the cause${err.hint ? ` (${err.hint})` : ''} and run mreg adopt again`;
   return err instanceof UnitFailedError ? new UnitFailedError(err.unit, err.result, err.journalTail, hint, message) : new HostError(message, hint);
 }

@@ -10,11 +10,20 @@ import { HostError, UnitFailedError } from '../errors.js';
 import { PG_USER } from '../install-spec/defaults.js';
 import type { InstallSecrets } from '../install-spec/spec.js';
 import { COMPONENTS } from '../model/components.js';
+import { adoptMarkerPath } from '../model/scope.js';
 import { ALL_SECRET_NAMES, CONTAINER_NAMES, STOP_ORDER } from '../model/views.js';
 import type { Output } from '../ui/output.js';
+import type { StepLog } from '../ui/step-log.js';
 import { backupLegacyConfig, backupLegacyTls, backupLegacyUnits, tightenModes } from './find.js';
 import { renamePgRole } from './pg-role.js';
-import { putBack, type AdoptState, type PutBackPorts } from './rollback.js';
+import { removeAdoptMarker, writeAdoptMarker } from '../apply/adopt-marker.js';
+import { putBack, putBackStateOf, type AdoptState, type PutBackPorts } from './rollback.js';
+
+/** The ids --verbose prints as each step of the switch ends ("step ID"): the VM suite kills adopt on them. */
+export const ADOPT_STEP = {
+  secrets: 'adopt:secrets', marker: 'adopt:marker', stop: 'adopt:stop', pgRole: 'adopt:pg-role', moveUnits: 'adopt:move-units',
+  tls: 'adopt:tls', write: 'adopt:write', reload: 'adopt:reload', start: 'adopt:start', health: 'adopt:health',
+} as const;
 
 /** How long the registry was down, and each step of that time (`downtimeSteps` in --json). */
 export interface Downtime { ms: number; steps: Array<{ step: string; ms: number }> }
@@ -24,44 +33,56 @@ export interface Downtime { ms: number; steps: Array<{ step: string; ms: number 
  * with the error putBack made when a step after the stop failed; `state.roleRenamed` says what it undid.
  */
 export async function switchToMreg(out: Output, ports: PutBackPorts & { journalTail: ActionPorts['journalTail'] }, state: AdoptState,
-  secrets: InstallSecrets, opts: { now: Date; timeoutMs: number; backup: string }): Promise<Downtime> {
+  secrets: InstallSecrets, opts: { now: Date; timeoutMs: number; backup: string; home: string; legacySecrets: readonly string[]; did: StepLog['did'] }): Promise<Downtime> {
   const { systemd: sd, podman } = ports;
   const { found, spec, planned, layout, relabel, newCa } = state;
-  const { backup } = opts;
+  const { backup, did } = opts;
+  const S = ADOPT_STEP;
   // mreg's secrets are new names beside mirror-registry's, so they are made while it still serves
   // (issue 15: a short switch); a failure until the stop is done takes them away again, the put-back after it.
   const dropSecrets = async (err: unknown) => { await Promise.allSettled(ALL_SECRET_NAMES.map(n => podman.secretRemove(n))); throw err; };
   await out.step('podman secrets', () => createSecrets(podman, secrets, ALL_SECRET_NAMES, { replace: true })).catch(dropSecrets);
+  did(S.secrets);
   const downSince = Date.now();
   const downSteps: Downtime['steps'] = [];
-  const downStep = <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+  const downStep = async <T>(id: string, name: string, fn: () => Promise<T>): Promise<T> => {
     const t0 = Date.now();
-    return out.step(name, fn).finally(() => downSteps.push({ step: name, ms: Date.now() - t0 }));
+    const r = await out.step(name, fn).finally(() => downSteps.push({ step: name, ms: Date.now() - t0 }));
+    did(id);
+    return r;
   };
-  await downStep('stop mirror-registry', () => stopLegacy(ports)).catch(dropSecrets);
+  // From here a kill leaves the old units moved and no record: the marker lets a re-run of adopt put them back.
+  // The role is marked renamed at once: renaming back a role that was not renamed changes nothing.
+  await writeAdoptMarker(spec.scope, opts.home, { ...putBackStateOf(state), roleRenamed: state.pgUser !== PG_USER }, opts.legacySecrets, opts.now)
+    .catch(dropSecrets);
+  did(S.marker);
+  await downStep(S.stop, 'stop mirror-registry', () => stopLegacy(ports)).catch(async (err: unknown) => {
+    await removeAdoptMarker(spec.scope, opts.home);
+    return dropSecrets(err);
+  });
   try {
-    await downStep('Postgres role for mreg', () => renamePgRole(spec.images.postgres, spec.pgStorage, state.pgUser, { relabel, log: out.debug }));
+    await downStep(S.pgRole, 'Postgres role for mreg', () => renamePgRole(spec.images.postgres, spec.pgStorage, state.pgUser, { relabel, log: out.debug }));
     state.roleRenamed = state.pgUser !== PG_USER;
-    await downStep(`move old units to ${backup}`, async () => {
+    await downStep(S.moveUnits, `move old units to ${backup}`, async () => {
       await backupLegacyConfig(found);
       await backupLegacyTls(found, newCa);
       await backupLegacyUnits(found);
     });
-    await downStep(`TLS certificate (${newCa ? 'a new CA' : spec.tls.kind === 'generate' ? 'the old CA is kept' : 'the pair is kept'})`, async () => {
+    await downStep(S.tls, `TLS certificate (${newCa ? 'a new CA' : spec.tls.kind === 'generate' ? 'the old CA is kept' : 'the pair is kept'})`, async () => {
       await ensureTls(spec, layout, opts.now, undefined);
       await tightenModes([{ path: layout.sslKey, mode: 0o640 }, { path: layout.sslCert, mode: 0o640 }, { path: layout.caKey, mode: 0o600 }]);
     });
-    await downStep('write mreg units and config', () => writePlan(planned, layout));
-    await downStep('reload systemd', () => sd.reload());
-    await downStep('start registry units', () => startUnits(sd, planned, [], new Set(), spec, out));
-    await downStep('registry health', async () => {
+    await downStep(S.write, 'write mreg units and config', () => writePlan(planned, layout));
+    await downStep(S.reload, 'reload systemd', () => sd.reload());
+    await downStep(S.start, 'start registry units', () => startUnits(sd, planned, [], new Set(), spec, out));
+    await downStep(S.health, 'registry health', async () => {
       const ca = await readHealthCas(spec.tls.kind, layout);
       await ports.waitForHealth({ hostname: spec.hostname, port: spec.port, ca }, opts.timeoutMs, { intervalMs: 200, giveUp: appCrashWatch(sd) })
         .catch(err => withJournalTail(err, spec.scope));
     });
   } catch (err) {
     if (!(err instanceof HostError || err instanceof UnitFailedError)) throw err;
-    throw await putBack(out, ports, state, err, backup);
+    throw await putBack(out, ports, putBackStateOf(state), err, { backup, marker: adoptMarkerPath(spec.scope, opts.home) });
   }
   return { ms: Date.now() - downSince, steps: downSteps };
 }

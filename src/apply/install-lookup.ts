@@ -1,5 +1,6 @@
 // Finds an existing install from --quayRoot, the per-scope pointer, or the default quayRoot.
 import { HostError, UsageError } from '../errors.js';
+import { interruptedAdoptHint, readAdoptMarker } from './adopt-marker.js';
 import { readIfExists } from '../host/fs.js';
 import { defaultQuayRoot, pointerPath } from '../model/scope.js';
 import { quayRootLayout, type QuayRootLayout } from '../install-spec/layout.js';
@@ -23,6 +24,8 @@ export async function findInstall(flags: Record<string, unknown>, scope: Scope, 
   const root = await locateQuayRoot(flags, scope, home);
   const found = await readRecordAt(root);
   if (!found) {
+    const adopting = await readAdoptMarker(scope, home);
+    if (adopting) throw new HostError(`no ${scope} mreg install record at ${root} yet: an mreg adopt stopped midway`, interruptedAdoptHint(adopting));
     throw new HostError(`no ${scope} mreg install found at ${root} (no ${quayRootLayout(root).record})`,
       scope === 'rootful' ? 'pass --quayRoot DIR, or run as the user who installed it for a rootless install' : 'pass --quayRoot DIR, or run as root for a rootful install');
   }

@@ -10,13 +10,21 @@ import { BACKUP_DIR_NAME } from '../adopt/find.js';
 import { offerLeftovers, spareVolumes } from '../adopt/leftovers.js';
 import { prepareSwitch } from '../adopt/prepare.js';
 import { readAdoption } from '../adopt/read.js';
+import { readAdoptMarker, removeAdoptMarker } from '../apply/adopt-marker.js';
+import { printResumeDryRun, resumeAdopt } from '../adopt/resume.js';
 import { writeAdoptedRecord } from '../adopt/record.js';
 import { reportAdopted } from '../adopt/report.js';
 import { switchToMreg } from '../adopt/switch.js';
 import { givenImages } from '../install-spec/flags.js';
+import { stepLog } from '../ui/step-log.js';
 
 export async function adopt(ctx: CommandContext): Promise<void> {
   const { out, flags } = ctx;
+  // An adopt killed after mirror-registry stopped: finish it, or put mirror-registry back and adopt afresh.
+  const who = ctx.host.identify();
+  const marker = await readAdoptMarker(who.scope, who.home);
+  if (marker && flags.dryRun) return printResumeDryRun(out, marker, who);
+  if (marker && await resumeAdopt(ctx, marker)) return;
   const a = await readAdoption(ctx);
   if (flags.dryRun) return printAdoptDryRun(out, a, flags.removeLeftovers === true);
   const release = await ctx.host.lock(a.probe);
@@ -30,10 +38,12 @@ export async function adopt(ctx: CommandContext): Promise<void> {
     const { spec, planned } = state;
     const backup = join(spec.quayRoot, BACKUP_DIR_NAME);
     const downtime = await switchToMreg(out, { systemd, podman, journalTail, files: ctx.host.files, waitForHealth: a.look.waitForHealth },
-      state, a.secrets, { now: a.probe.now, timeoutMs: a.timeoutMs, backup });
-    // Their values now live in mreg's secrets; down would not know these names.
-    for (const s of a.adoption.legacySecrets) await podman.secretRemove(s);
+      state, a.secrets, { now: a.probe.now, timeoutMs: a.timeoutMs, backup, home: a.probe.home, legacySecrets: a.adoption.legacySecrets, did: stepLog(out).did });
     await writeAdoptedRecord(ctx.host.files, spec, planned, a.layout, a.probe);
+    await removeAdoptMarker(a.probe.scope, a.probe.home);
+    // Their values now live in mreg's secrets; down would not know these names. Kept until the record is
+    // written: a put-back after a kill before it starts units that read them.
+    for (const s of a.adoption.legacySecrets) await podman.secretRemove(s);
     const leftovers = await offerLeftovers(out, ctx.stdin, flags.removeLeftovers === true, a.probe.home, a.found.quayRoot, spareVolumes(spec));
     reportAdopted(out, spec, a.found, backup, Date.now() - started, downtime, { configKept: keptReport(a.kept), configChanges: configChanged, leftovers });
   } finally {

@@ -5,13 +5,14 @@ import type { InstallSpec } from './spec.js';
 
 export const RECORD_SCHEMA_VERSION = 1;
 
-const storage = z.discriminatedUnion('kind', [
+/** A folder or a named volume, as the record and adopt's marker keep it. */
+export const storageSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('volume'), name: z.string() }),
   z.object({ kind: z.literal('path'), path: z.string() }),
 ]);
 
 const quayStorage = z.discriminatedUnion('kind', [
-  ...storage.options,
+  ...storageSchema.options,
   // The key pair is never recorded: it is read from credentialsFile on every run that needs it.
   z.object({ kind: z.literal('s3'), bucket: z.string(), prefix: z.string(), endpoint: z.string(), credentialsFile: z.string(), caBundle: z.string().optional() }),
 ]);
@@ -27,7 +28,7 @@ const recordSchema = z.object({
     port: z.number().int(),
     quayRoot: z.string(),
     quayStorage,
-    pgStorage: storage,
+    pgStorage: storageSchema,
     tls: z.discriminatedUnion('kind', [
       z.object({ kind: z.literal('generate') }),
       z.object({ kind: z.literal('provided'), certPath: z.string(), keyPath: z.string(), skipCheck: z.boolean() }),
@@ -61,7 +62,7 @@ const recordSchema = z.object({
   /** Set by `mreg down` without --purge: units and secrets are gone, data and quayRoot are kept. */
   removedAt: z.string().optional(),
   /** Set by `mreg storage migrate`: the local storage the blobs were copied from, kept until the user deletes it. */
-  migratedFrom: storage.optional(),
+  migratedFrom: storageSchema.optional(),
   /** Set by `mreg storage migrate` before its first copy, until its switch: the prefix holding its copy is its own. */
   migratingTo: z.object({ bucket: z.string(), prefix: z.string(), endpoint: z.string() }).optional(),
 });

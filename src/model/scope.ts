@@ -40,6 +40,11 @@ export function pointerPath(scope: Scope, home: string): string {
   return scope === 'rootful' ? '/var/lib/mreg/quayRoot' : posix.join(home, '.local/state/mreg/quayRoot');
 }
 
+/** An adopt between mirror-registry's stop and mreg's record (adopt/marker.ts): beside the pointer, found without a quayRoot. */
+export function adoptMarkerPath(scope: Scope, home: string): string {
+  return posix.join(posix.dirname(pointerPath(scope, home)), 'adopting.json');
+}
+
 /** Lock against two mreg commands at once, per scope. */
 export function lockPath(scope: Scope, home: string, runtimeDir: string): string {
   return scope === 'rootful' ? '/run/mreg.lock' : posix.join(runtimeDir || posix.join(home, '.local/state/mreg'), 'mreg.lock');

@@ -1,6 +1,7 @@
 // Up's checks of the flags against this scope's install, its units and its folders: read-only, before the lock.
 import { join } from 'node:path';
 import type { HostPorts, HostProbe, InspectPorts } from '../actions/ports.js';
+import { interruptedAdoptHint, parseAdoptMarker } from '../apply/adopt-marker.js';
 import { readCredentials } from '../apply/credentials.js';
 import { refuseOtherScope } from '../apply/install-lookup.js';
 import { HostError, UsageError } from '../errors.js';
@@ -8,10 +9,10 @@ import { quayRootLayout } from '../install-spec/layout.js';
 import { parseUpOptions, type RawUpFlags } from '../install-spec/options.js';
 import type { InstallRecord } from '../install-spec/record.js';
 import { reviewRerun, withRecordedFlags, type RerunReview } from '../install-spec/rerun.js';
-import type { InstallSpec } from '../install-spec/spec.js';
+import type { InstallSpec, Scope } from '../install-spec/spec.js';
 import { mergeTaken, takenDir, takeProblem, type TakenDir } from '../install-spec/taken-dirs.js';
 import { COMPONENTS } from '../model/components.js';
-import { systemdUnitDir } from '../model/scope.js';
+import { adoptMarkerPath, systemdUnitDir } from '../model/scope.js';
 import { UNITS } from '../model/views.js';
 import { layoutProblem, unitDirs } from '../plan/layout-move.js';
 import { refuseUnfinishedUpgrade } from '../apply/db-snapshot.js';
@@ -56,6 +57,7 @@ export async function checkUp(ports: CheckPorts, given: RawUpFlags, probe: HostP
   // up renders the record's images: after an upgrade killed midway that would start the old Quay on a
   // database the new one may have migrated.
   if (previous) await refuseUnfinishedUpgrade(look.readFile, layout.root, previous.spec.images.quay);
+  if (!previous) await refuseInterruptedAdopt(look.readFile, probe);
   if (!previous) await refuseForeignUnits(look.exists, probe.quadletDir, systemdUnitDir(probe.scope, probe.home));
   const refusal = previous && probe.podmanVersion
     ? layoutProblem(previous.files, probe.podmanVersion, unitDirs(probe), 'up') : undefined;
@@ -83,6 +85,14 @@ export async function checkUp(ports: CheckPorts, given: RawUpFlags, probe: HostP
   const inUse = new Set([...dirs.map(d => d.path), ...(previous?.migratedFrom?.kind === 'path' ? [previous.migratedFrom.path] : [])]);
   if (previous && !previous.takenDirs) return { spec, previous, review };
   return { spec, previous, review, taken: mergeTaken(previous?.takenDirs?.filter(d => inUse.has(d.path)), taken) };
+}
+
+/** An adopt killed after mirror-registry stopped is finished or undone by adopt, not by up (apply/adopt-marker.ts). */
+async function refuseInterruptedAdopt(readFile: InspectPorts['readFile'], who: { scope: Scope; home: string }): Promise<void> {
+  const file = adoptMarkerPath(who.scope, who.home);
+  const text = await readFile(file);
+  if (text === undefined) return;
+  throw new UsageError(`${file} exists: an mreg adopt stopped midway, with no install record yet`, interruptedAdoptHint(parseAdoptMarker(text, file)));
 }
 
 /**

@@ -5,12 +5,15 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { backupLegacyConfig, backupLegacyTls, backupLegacyUnits, type FoundLegacy } from '../../src/adopt/find.js';
-import { putMirrorRegistryBack, saveFiles, waitForPostgres, type AdoptState } from '../../src/adopt/rollback.js';
+import { putBackStateOf, putMirrorRegistryBack, saveFiles, waitForPostgres, type AdoptState } from '../../src/adopt/rollback.js';
 import { quayRootLayout } from '../../src/install-spec/layout.js';
 import type { Plan } from '../../src/plan/plan.js';
 import type { InstallSpec } from '../../src/install-spec/spec.js';
 import type { Podman } from '../../src/host/podman.js';
 import type { Systemd } from '../../src/host/systemd.js';
+
+// What the put-back reads of the spec: where the registry answers and which PostgreSQL data the role is in.
+const SPEC = { scope: 'rootless', hostname: 'quay.example', port: 8443, images: { postgres: 'pg:15' }, pgStorage: { kind: 'volume', name: 'pg-storage' } } as unknown as InstallSpec;
 
 t.test('every change after the stop is undone, and the old units start in order', async t => {
   const d = mkdtempSync(join(tmpdir(), 'mreg-rollback-'));
@@ -62,8 +65,8 @@ t.test('every change after the stop is undone, and the old units start in order'
     containersRemove: async () => undefined, podRemove: async () => undefined,
     secretRemove: async (s: string) => { calls.push(`secret rm ${s}`); },
   } as unknown as Podman;
-  const state: AdoptState = { found, spec: {} as InstallSpec, planned, layout, saved, pgUser: 'user', roleRenamed: false, newCa: true, relabel: true };
-  const left = await putMirrorRegistryBack({ systemd, podman }, state, () => undefined);
+  const state: AdoptState = { found, spec: SPEC, planned, layout, saved, pgUser: 'user', roleRenamed: false, newCa: true, relabel: true };
+  const left = await putMirrorRegistryBack({ systemd, podman }, putBackStateOf(state), () => undefined);
 
   t.same(left, [], 'everything undone');
   for (const u of units) t.ok(existsSync(join(unitDir, u)), `${u} back`);
@@ -95,9 +98,9 @@ t.test('with a database dump: the old Quay starts only after the dump is back', 
     execFromFile: async (c: string, argv: string[], file: string) => { calls.push(`restore ${c} ${argv[0]} ${file}`); },
   } as unknown as Podman;
   const snapshot = { path: join(layout.root, 'db-snapshot/quay.dump'), fromImage: 'quay:v1', toImage: 'quay:broken', takenAt: '', bytes: 1 };
-  const state: AdoptState = { found, spec: {} as InstallSpec, planned: { files: [] } as unknown as Plan, layout, saved: [], pgUser: 'user',
+  const state: AdoptState = { found, spec: SPEC, planned: { files: [] } as unknown as Plan, layout, saved: [], pgUser: 'user',
     roleRenamed: false, newCa: false, relabel: true, snapshot };
-  t.same(await putMirrorRegistryBack({ systemd, podman }, state, () => undefined), []);
+  t.same(await putMirrorRegistryBack({ systemd, podman }, putBackStateOf(state), () => undefined), []);
   t.same(calls, ['start quay-pod.service', 'start quay-postgres.service', 'start quay-redis.service',
     'exec quay-postgres psql', 'exec quay-postgres psql', `restore quay-postgres pg_restore ${snapshot.path}`, 'exec quay-postgres psql', 'start quay-app.service'],
     'PostgreSQL asked until it answers, then the restore into a database of its own and its swap');
