@@ -1,5 +1,5 @@
 // Copies a local blob store into a bucket under the same relative paths (the layout Quay reads, whatever
-// it is), in a few lanes side by side, each file PUT as it is read and checked.
+// it is), in a few lanes side by side, each file PUT (a large one in parts) as it is read and checked.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat, writeFile } from 'node:fs/promises';
@@ -13,6 +13,7 @@ import { loadExeca } from '../host/execa.js';
 import { s3Request, type S3Target } from '../host/s3.js';
 import { inScope } from '../host/storage.js';
 import type { Scope } from '../install-spec/spec.js';
+import { damagedBlob, partRule, partSizeFor, putInParts, type PartRule } from './blob-parts.js';
 
 export interface StoreFile { path: string; size: number }
 
@@ -27,7 +28,8 @@ const keyOf = (prefix: string, path: string) => (prefix ? `${prefix}/${path}` : 
 
 /**
  * What a (re)run must copy. A blob is named by its digest, so one already in the bucket with its size is
- * done (a PUT is all or nothing); every other file is copied again, since it may have changed in place.
+ * done (a PUT, and a multipart upload, is all or nothing; its size is compared, never its ETag, which for an
+ * object uploaded in parts is no MD5 of it); every other file is copied again, since it may have changed in place.
  */
 export async function planCopy(root: string, scope: Scope, t: S3Target, prefix: string): Promise<CopyPlan> {
   const { files } = await listStorage(root, scope);
@@ -42,23 +44,6 @@ export async function planCopy(root: string, scope: Scope, t: S3Target, prefix: 
   return { files, todo: files.filter(f => !done.has(f.path)) };
 }
 
-/**
- * The largest object one PUT may carry: S3's limit, and Ceph RGW's (rgw_max_put_size, 5 GiB in
- * ceph src/common/options/rgw.yaml.in) and MinIO's. Quay itself uploads larger blobs in parts.
- */
-export const MAX_ONE_PUT_BYTES = 5 * 1024 ** 3;
-
-/**
- * Refuses (HostError, nothing copied or changed) a copy with a file larger than one PUT may be: mreg
- * copies each file in one request, and a store would refuse that file at every run.
- */
-export function refuseTooLarge(todo: readonly StoreFile[]): void {
-  const big = todo.filter(f => f.size > MAX_ONE_PUT_BYTES);
-  if (big.length === 0) return;
-  throw new HostError(`${big.length} file${big.length === 1 ? '' : 's'} of the local store ${big.length === 1 ? 'is' : 'are'} larger than 5 GiB (e.g. ${big[0]!.path}, ${(big[0]!.size / 1024 ** 3).toFixed(1)} GiB): object stores take at most 5 GiB in one upload, and mreg does not upload in parts yet`,
-    'nothing was changed; keep the registry on local storage for now, or copy such blobs with a multipart client (aws s3 cp, rclone) first: migrate then skips a blob already in the bucket with its size');
-}
-
 export interface CopyResult { files: number; bytes: number }
 
 /** Uploads at a time: an object store far away answers each PUT after a round trip, and mirrors hold many small blobs. */
@@ -66,10 +51,11 @@ const LANES = 4;
 
 /**
  * Copies `todo` from `root` into the bucket in LANES streams side by side, the files dealt out largest
- * first so the lanes end together. The first failure stops every lane (after its current file).
+ * first so the lanes end together. The first failure stops every lane (after its current file or part).
+ * Files above `rule.above` go in parts (blob-parts.ts).
  */
 export async function copyFiles(root: string, scope: Scope, t: S3Target, prefix: string, todo: readonly StoreFile[], scratch: string,
-  progress: (done: CopyResult) => void): Promise<CopyResult> {
+  progress: (done: CopyResult) => void, rule: PartRule = partRule()): Promise<CopyResult> {
   const lanes: StoreFile[][] = Array.from({ length: Math.min(LANES, todo.length) }, () => []);
   const load = lanes.map(() => 0);
   for (const f of [...todo].sort((a, b) => b.size - a.size)) {
@@ -81,7 +67,7 @@ export async function copyFiles(root: string, scope: Scope, t: S3Target, prefix:
   const stop = new AbortController();
   let first: { err: unknown } | undefined; // what failed first; the other lanes then stop with "stopped"
   const done = (size: number) => { result.files += 1; result.bytes += size; progress(result); };
-  await Promise.allSettled(lanes.map((files, i) => copyLane(root, scope, t, prefix, files, join(scratch, `migrate-${i}.list`), done, stop.signal)
+  await Promise.allSettled(lanes.map((files, i) => copyLane(root, scope, t, prefix, files, join(scratch, `migrate-${i}.list`), done, stop.signal, rule)
     .catch((err: unknown) => { first ??= { err }; stop.abort(); })));
   if (first) throw first.err;
   return result;
@@ -130,14 +116,20 @@ async function* readStore(root: string, scope: Scope, files: readonly StoreFile[
  * PUTs each file of `files` as it is read, checked twice: the ETag the store returns must be the MD5 of
  * what mreg sent, and a blob is signed with the digest its path names, so the store itself refuses a
  * body that does not hash to it (a damaged local blob stops the copy, named, and nothing of it is stored).
+ * A file above `rule.above` goes in parts instead, checked as strictly (putInParts).
  */
 async function copyLane(root: string, scope: Scope, t: S3Target, prefix: string, files: readonly StoreFile[], list: string,
-  done: (size: number) => void, stop: AbortSignal): Promise<void> {
+  done: (size: number) => void, stop: AbortSignal, rule: PartRule): Promise<void> {
   let killTar: (() => Promise<void>) | undefined;
   try {
     for await (const f of readStore(root, scope, files, list, k => { killTar = k; })) {
       if (stop.aborted) { f.body.destroy(); throw new Error('stopped: another upload failed'); }
       const key = keyOf(prefix, f.path);
+      if (f.size > rule.above) {
+        await putInParts(t, key, f, partSizeFor(f.size, rule), stop);
+        done(f.size);
+        continue;
+      }
       const digest = digestOfPath(f.path);
       // MD5 only: sha256 costs four times as much, and the store computes it for a blob anyway.
       const md5 = createHash('md5');
@@ -146,7 +138,7 @@ async function copyLane(root: string, scope: Scope, t: S3Target, prefix: string,
       body.on('data', (c: Buffer) => md5.update(c));
       const answer = await s3Request(t, 'PUT', key, body, 120_000, f.size, digest);
       if (digest !== undefined && answer.status === 400 && answer.code === 'XAmzContentSHA256Mismatch') {
-        throw new HostError(`the local blob ${f.path} does not hash to its digest sha256:${digest}: it is damaged`, 'nothing was switched; restore that blob from a backup, then run mreg storage migrate again');
+        throw damagedBlob(f.path, digest);
       }
       if (answer.status !== 200) throw new HostError(`copying ${f.path}: the object store answered HTTP ${answer.status} ${answer.code}`, 'run mreg storage migrate again: it resumes');
       const etag = String(answer.headers.etag ?? '').replace(/"/g, '');

@@ -6,7 +6,7 @@ import type { Identity } from '../actions/ports.js';
 import type { CommandContext } from '../cli.js';
 import { UsageError } from '../errors.js';
 import { checkObjectStorage, refuseForeignBlobs } from '../apply/object-storage.js';
-import { planCopy, refuseTooLarge } from '../apply/blob-migrate.js';
+import { planCopy } from '../apply/blob-migrate.js';
 import { recordSpec, serializeRecord } from '../install-spec/record.js';
 import { storageText } from '../model/views.js';
 import { MIGRATE_STEP as S, migrateSteps } from '../plan/migrate-steps.js';
@@ -46,7 +46,6 @@ export async function storage(ctx: CommandContext): Promise<void> {
     log.did(S.objectStorage);
     const first = await out.step(`compare ${m.root} with the bucket`, () => planCopy(m.root, probe.scope, m.s3, to.prefix));
     log.did(S.compare);
-    refuseTooLarge(first.todo);
     const counts = copyCounts(first);
     if (flags.dryRun) {
       const plan = migrateSteps({ from, to, root: m.root, scratch, record: layout.record, createBucket });
