@@ -83,18 +83,47 @@ export async function s3PutSigned(bucket: string, key: string, body: string, sha
 
 const unxml = (s: string) => s.replace(/&(lt|gt|quot|apos|amp);/g, (_, e: string) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' })[e]!);
 
+export interface S3Object { key: string; size: number; etag: string }
+
 /**
- * Every key in `bucket` under `prefix` (ListObjectsV2, all pages). A '+' in the prefix or in a page's
- * last key fails: curl 8.14 signs %2B in a query as a space (curl/curl#20543).
+ * Every object in `bucket` under `prefix` (ListObjectsV2, all pages), with its size and ETag (quotes
+ * dropped). A '+' in the prefix or in a page's last key fails: curl 8.14 signs %2B in a query as a space
+ * (curl/curl#20543).
  */
-export async function s3List(bucket: string, prefix = ''): Promise<string[]> {
-  const keys: string[] = [];
+export async function s3Objects(bucket: string, prefix = ''): Promise<S3Object[]> {
+  const objects: S3Object[] = [];
   for (let token = ''; ;) {
     const q = `list-type=2&prefix=${enc(prefix)}${token ? `&continuation-token=${enc(token)}` : ''}`;
     const c = await call('GET', `/${enc(bucket)}?${q}`);
     if (c.code !== 200) throw new Error(`list ${bucket}/${prefix}: HTTP ${c.code}\n${describe(c.r)}`);
-    for (const m of c.body.matchAll(/<Key>([^<]*)<\/Key>/g)) keys.push(unxml(m[1]!));
+    for (const [, o = ''] of c.body.matchAll(/<Contents>([\s\S]*?)<\/Contents>/g)) {
+      objects.push({ key: unxml(/<Key>([^<]*)<\/Key>/.exec(o)?.[1] ?? ''), size: Number(/<Size>(\d+)<\/Size>/.exec(o)?.[1]), etag: unxml(/<ETag>([^<]*)<\/ETag>/.exec(o)?.[1] ?? '').replace(/"/g, '') });
+    }
     token = c.body.includes('<IsTruncated>true</IsTruncated>') ? unxml(/<NextContinuationToken>([^<]*)</.exec(c.body)?.[1] ?? '') : '';
-    if (!token) return keys;
+    if (!token) return objects;
   }
+}
+
+/** Every key in `bucket` under `prefix` (s3Objects). */
+export async function s3List(bucket: string, prefix = ''): Promise<string[]> {
+  return (await s3Objects(bucket, prefix)).map(o => o.key);
+}
+
+/** The keys of the multipart uploads in progress in `bucket` (ListMultipartUploads, its first 1000). */
+export async function s3Uploads(bucket: string): Promise<string[]> {
+  const c = await call('GET', `/${enc(bucket)}?uploads=`);
+  if (c.code !== 200) throw new Error(`list uploads of ${bucket}: HTTP ${c.code}\n${describe(c.r)}`);
+  return [...c.body.matchAll(/<Upload>[\s\S]*?<Key>([^<]*)<\/Key>/g)].map(m => unxml(m[1]!));
+}
+
+/**
+ * Sets a config option of the running radosgw through its admin socket (lost when RGW restarts; ceph-up.sh
+ * sets none of these) and resolves with the value it then reports. E.g. rgw_max_put_size, the largest one PUT
+ * (or part) RGW takes, 5 GiB by default.
+ */
+export async function setRgwOption(name: string, value: string): Promise<string> {
+  const asok = 'ls /run/ceph/ceph-client.rgw.a*.asok | head -1';
+  const r = await root(`a=$(${asok}); ceph --admin-daemon "$a" config set ${name} ${value} >/dev/null && ceph --admin-daemon "$a" config get ${name}`);
+  if (r.exitCode !== 0) throw new Error(`set ${name} in radosgw: ${describe(r)}`);
+  return String((JSON.parse(r.stdout) as Record<string, unknown>)[name]);
 }
