@@ -12,7 +12,7 @@ import { labelBindPaths, SELINUX_STEP } from '../apply/selinux-step.js';
 import { validateUnits, writeIfChanged } from '../apply/units-step.js';
 import { givenImages, parseTimeout } from '../install-spec/flags.js';
 import { serializeRecord } from '../install-spec/record.js';
-import { imageChanges, UPGRADE_STEP as S } from '../plan/upgrade-steps.js';
+import { checksPgDataOnUpgrade, imageChanges, UPGRADE_STEP as S } from '../plan/upgrade-steps.js';
 import { refuseOnTarget, refuseOtherUserHere, runOnTarget } from '../remote/on-target.js';
 import { stepLog } from '../ui/step-log.js';
 import { printUpgradePlan, reportNothingToChange, reportUpgraded } from '../ui/upgrade-report.js';
@@ -46,6 +46,11 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
     // mirror-registry's archive names its images by content: hashed, not loaded, the plan names them as the run will.
     const spec = f.spec.imageArchive ? await archiveImagesUnloaded(f.spec, f.spec.imageArchive, givenImages(flags, 'upgrade')) : f.spec;
     await refuseUnfinishedUpgrade(f.look.readFile, layout.root, record.spec.images.quay, spec.images.quay);
+    // A PostgreSQL image that cannot open the data is the run's first refusal: said now, before a window is booked.
+    // An image only in the archive is checked by the run, once loaded.
+    if (checksPgDataOnUpgrade(record.spec.images, spec.images) && (await podman.missingImages([spec.images.postgres])).length === 0) {
+      await f.look.assertPgMajorCompatible(spec.pgStorage, spec.images.postgres, record.pgData, record.volumeMountpoints);
+    }
     const config = await readKeptConfig(layout.configYaml);
     const secrets = await existingSecrets(podman, layout.credentials, config.text);
     const files = await planFiles(f, spec, secrets, config.kept);

@@ -140,6 +140,23 @@ t.test('a database larger than the room left in quayRoot: refused before the dum
   t.same(host.calls.filter(c => /execToFile|write |reload|restartUnit/.test(c)), [], 'no dump, no file, no restart');
 });
 
+t.test('--dry-run with a PostgreSQL image that cannot open the data: refused as the run would be, not planned', async t => {
+  const PG16 = 'localhost/mreg-test/postgres:16';
+  const host = fakeHost(installed(), { images: [...Object.values(V1), PG16] });
+  const look = host.inspect.bind(host);
+  const asked: string[] = [];
+  host.inspect = who => ({ ...look(who), assertPgMajorCompatible: async (_s, image) => {
+    asked.push(image);
+    throw new HostError('the PostgreSQL data is version 15 and localhost/mreg-test/postgres:16 runs 16', 'keep --pgImage at a 15 image');
+  } });
+  const dry = fakeContext(host, { pgImage: PG16, dryRun: true });
+  const err = await rejection((await loadUpgrade(t, host))(dry.ctx));
+  t.match(err, { name: 'HostError', message: /data is version 15/ });
+  t.same(asked, [PG16], 'the data check ran, for the new image');
+  t.equal(dry.stdout(), '', 'no plan printed');
+  t.same(host.calls, ['probe'], 'nothing changed');
+});
+
 t.test('a re-run after the upgrade: nothing to change, so nothing is written, reloaded or restarted', async t => {
   const first = fakeHost(installed());
   await (await loadUpgrade(t, first))(fakeContext(first, { quayImage: V2 }).ctx);
