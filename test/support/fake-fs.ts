@@ -17,7 +17,12 @@ export function fakeFsMocks(host: FakeHost, home: string): Record<string, object
     ...realFs,
     pathExists: async p => (isFake(p) ? files.exists(p) : realFs.pathExists(p)),
     readIfExists: async p => (isFake(p) ? state.files[p]?.content : realFs.readIfExists(p)),
-    ensureDir: async (p, mode = 0o755) => (isFake(p) ? files.makeDir(p, mode) : realFs.ensureDir(p, mode)),
+    // ensureDir sets `mode` on the folder itself even when it existed (mkdir's mode is masked by the umask).
+    async ensureDir(p, mode = 0o755) {
+      if (!isFake(p)) return realFs.ensureDir(p, mode);
+      await files.makeDir(p, mode);
+      await files.ensureMode(p, mode);
+    },
     makeDirIfMissing: async (p, mode = 0o700) => (isFake(p) ? files.makeDir(p, mode) : realFs.makeDirIfMissing(p, mode)),
     async ensureMode(p, mode) {
       if (!isFake(p)) return realFs.ensureMode(p, mode);

@@ -1,12 +1,17 @@
 // An in-memory host behind the HostPorts and ActionPorts interfaces, for mreg's own control flow:
 // what a command plans, runs, stops at and resumes. It claims nothing about how systemd or podman behave
-// beyond the ports' contracts (a missing object is already removed, an unknown unit already stopped).
+// beyond the ports' contracts (a missing object is already removed, an unknown unit already stopped), and
+// fails where the real ports fail: a write into a missing folder (ENOENT), a copy from or into a missing
+// one (cp exits 1), a start or restart of a unit systemd does not know (NoSuchUnit).
+import { lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { posix } from 'node:path';
 import { Writable } from 'node:stream';
 import type { ActionPorts, ArchivePorts, FoundInstall, HealthAnswer, HostPorts, HostProbe, InspectPorts, SpaceInfo } from '../../src/actions/ports.js';
 import type { Podman, QuadletDryRun } from '../../src/host/podman.js';
 import type { CommandContext } from '../../src/cli.js';
 import { HostError } from '../../src/errors.js';
+import { mapDbusError } from '../../src/host/dbus.js';
 import { defaultQuayRoot, pointerPath } from '../../src/model/scope.js';
 import { quayRootLayout } from '../../src/install-spec/layout.js';
 import { parseRecord, serializeRecord, type InstallRecord } from '../../src/install-spec/record.js';
@@ -80,6 +85,17 @@ export function createFakeHost(opts: FakeHostOptions): FakeHost {
   };
   const isEmpty = (dir: string) => ![...Object.keys(state.files), ...Object.keys(state.dirs)].some(p => p.startsWith(`${dir}/`));
   const exists = async (path: string) => Boolean(state.files[path] ?? state.dirs[path]);
+  // A folder: `/`, one of state.dirs, or a parent of any file or folder (as dirState below).
+  const isDir = (path: string) => path === '/' || Boolean(state.dirs[path])
+    || [...Object.keys(state.files), ...Object.keys(state.dirs)].some(p => p.startsWith(`${path}/`));
+  // host/fs.ts's words for a failed file-system call, with node's errno text.
+  const fsFailed = (what: string, path: string, code: 'ENOENT' | 'ENOTDIR' | 'EEXIST' | 'EISDIR', syscall: string) => {
+    const text = { ENOENT: 'no such file or directory', ENOTDIR: 'not a directory', EEXIST: 'file already exists', EISDIR: 'illegal operation on a directory' }[code];
+    return new HostError(`${what} ${path}: ${code}: ${text}, ${syscall} '${path}'`);
+  };
+  // What systemd answers StartUnit/RestartUnit of a unit it has no file for, mapped as host/systemd.ts maps it.
+  const noSuchUnit = (verb: string, unit: string) =>
+    mapDbusError(Object.assign(new Error(`Unit ${unit} not found.`), { type: 'org.freedesktop.systemd1.NoSuchUnit', text: `Unit ${unit} not found.` }), `cannot ${verb} ${unit}`);
   // A folder is one of state.dirs or a parent of any file or folder (those with the user's owner, 0755).
   const dirState = async (path: string): Promise<DirState> => {
     if (state.files[path]) return { kind: 'notDir' };
@@ -103,13 +119,13 @@ export function createFakeHost(opts: FakeHostOptions): FakeHost {
       },
       async startUnit(unit) {
         call('startUnit', unit);
-        if (!state.units[unit]) return 'failed';
+        if (!state.units[unit]) throw noSuchUnit('start', unit);
         state.units[unit] = 'active';
         return 'done';
       },
       async restartUnit(unit) {
         call('restartUnit', unit);
-        if (!state.units[unit]) return 'failed';
+        if (!state.units[unit]) throw noSuchUnit('restart', unit);
         state.units[unit] = 'active';
         return 'done';
       },
@@ -134,24 +150,60 @@ export function createFakeHost(opts: FakeHostOptions): FakeHost {
     },
     files: {
       async remove(path) { call('remove', path); removeTree(path); },
-      async write(path, content, mode) { call('write', path); state.files[path] = { content, mode }; },
+      // writeFileAtomic: its temp file goes beside `path`, so the folder must exist; a folder is not replaced.
+      async write(path, content, mode) {
+        call('write', path);
+        const parent = posix.dirname(path);
+        if (state.files[parent]) throw fsFailed('cannot write', path, 'ENOTDIR', 'open');
+        if (!isDir(parent)) throw fsFailed('cannot write', path, 'ENOENT', 'open');
+        if (isDir(path)) throw fsFailed('cannot write', path, 'EISDIR', 'rename');
+        state.files[path] = { content, mode };
+      },
+      // makeDirIfMissing: the missing levels get `mode`; existing folders (and their parents) stay as they are.
       async makeDir(path, mode) {
         call('makeDir', path);
-        for (let p = path; p !== '/' && !state.dirs[p]; p = posix.dirname(p)) state.dirs[p] = { mode, uid: opts.probe.uid, gid: opts.probe.gid };
+        if (state.files[path]) throw fsFailed('cannot create directory', path, 'EEXIST', 'mkdir');
+        const missing: string[] = [];
+        let p = path;
+        for (; !isDir(p) && !state.files[p]; p = posix.dirname(p)) missing.push(p);
+        if (state.files[p]) throw fsFailed('cannot create directory', path, 'ENOTDIR', 'mkdir');
+        for (const level of missing) state.dirs[level] = { mode, uid: opts.probe.uid, gid: opts.probe.gid };
       },
       exists,
-      async copyInto(fromDir, intoDir) {
+      // cp -a FROM/. INTO/: FROM must be a folder, and INTO one or a new name in a folder (cp makes it as a
+      // copy of FROM), else cp exits 1 and runChecked rejects naming `what`. FROM may be a folder on the
+      // real disk under tmpdir() (restore's scratch, which a faked archive port filled): its tree is copied
+      // in as it is there.
+      async copyInto(fromDir, intoDir, what) {
         call('copyInto', `${fromDir} ${intoDir}`);
         const from = fromDir.replace(/\/$/, '');
+        const onDisk = isDir(from) || !from.startsWith(`${tmpdir()}/`) ? undefined : realDirTree(from);
+        const cpFailed = (dir: string, why: string) => new HostError(`${what} failed: cp -a -- ${from}/. ${intoDir}/ exited with code 1\n  cp: cannot stat '${dir}': ${why}`);
+        if (!onDisk && (!isDir(from) || state.files[from])) throw cpFailed(from, state.files[from] ? 'Not a directory' : 'No such file or directory');
+        if (state.files[intoDir]) throw cpFailed(intoDir, 'Not a directory');
+        if (!isDir(intoDir) && (!isDir(posix.dirname(intoDir)) || state.files[posix.dirname(intoDir)])) throw cpFailed(intoDir, 'No such file or directory');
+        // `FROM/.` is the folder itself: INTO takes its mode, as a new copy or over the existing folder.
+        const { mode } = onDisk?.dirs[from] ?? state.dirs[from] ?? { mode: 0o755 };
+        state.dirs[intoDir] = { ...(state.dirs[intoDir] ?? { uid: opts.probe.uid, gid: opts.probe.gid }), mode };
         const moved = (p: string) => `${intoDir}${p.slice(from.length)}`;
-        for (const [p, f] of Object.entries(state.files)) if (p.startsWith(`${from}/`)) state.files[moved(p)] = { ...f };
-        for (const [p, d] of Object.entries(state.dirs)) if (p.startsWith(`${from}/`)) state.dirs[moved(p)] = { ...d };
+        const source = onDisk ?? { files: state.files, dirs: state.dirs };
+        for (const [p, f] of Object.entries(source.files)) if (p.startsWith(`${from}/`)) state.files[moved(p)] = { ...f };
+        for (const [p, d] of Object.entries(source.dirs)) if (p.startsWith(`${from}/`)) state.dirs[moved(p)] = { ...d };
       },
+      // fs.ensureMode: stat, then chmod when the bits differ; a file or a folder, a missing path left alone.
       async ensureMode(path, mode) {
         const f = state.files[path];
-        if (!f || f.mode === mode) return;
+        if (f) {
+          if (f.mode === mode) return;
+          call('ensureMode', path);
+          f.mode = mode;
+          return;
+        }
+        if (!isDir(path) || path === '/') return;
+        const d = state.dirs[path] ?? { mode: 0o755, uid: opts.probe.uid, gid: opts.probe.gid };
+        if (d.mode === mode) return;
         call('ensureMode', path);
-        f.mode = mode;
+        state.dirs[path] = { ...d, mode };
       },
     },
     async disableLinger() { call('disableLinger'); state.linger = false; },
@@ -315,6 +367,25 @@ function notFaked<T extends object>(what: string, faked: Partial<T>): T {
       return async () => { throw new Error(`fake-host: ${what}.${name} is not faked`); };
     },
   }) as T;
+}
+
+/** The tree of a real folder as FakeHostState's files and dirs, or undefined when `dir` is no folder on the disk. */
+function realDirTree(dir: string): Pick<FakeHostState, 'files' | 'dirs'> | undefined {
+  let top;
+  try {
+    top = lstatSync(dir);
+  } catch {
+    return undefined;
+  }
+  if (!top.isDirectory()) return undefined;
+  const tree: Pick<FakeHostState, 'files' | 'dirs'> = { files: {}, dirs: { [dir]: { mode: top.mode & 0o7777, uid: top.uid, gid: top.gid } } };
+  for (const e of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    const p = posix.join(e.parentPath, e.name);
+    const st = lstatSync(p);
+    if (e.isDirectory()) tree.dirs[p] = { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
+    else if (e.isFile()) tree.files[p] = { content: readFileSync(p, 'utf8'), mode: st.mode & 0o7777 };
+  }
+  return tree;
 }
 
 /** A unit Quadlet still generates: its Quadlet file is there. */
