@@ -211,12 +211,14 @@ async function main() {
     }
   }
 
-  // conf/init/nginx_conf_create.py: TLS on 8443 when ssl.key exists, and then no plain listener.
+  // conf/init/nginx_conf_create.py: TLS on 8443 when ssl.key exists, and then no plain listener; IPv4 only
+  // unless FEATURE_LISTEN_IP_VERSION says IPv6 (then only that) or dual-stack.
   const cert = path.join(STACK, 'ssl.cert'), key = path.join(STACK, 'ssl.key');
-  const server = fs.existsSync(key)
-    ? https.createServer({ cert: fs.readFileSync(cert), key: fs.readFileSync(key) }, handle).listen(8443)
-    : http.createServer(handle).listen(8080);
-  log(`serving (${VERSION}, schema ${SCHEMA}${BROKEN ? ', broken' : ''}) on ${fs.existsSync(key) ? '8443 (TLS)' : '8080'}`);
+  const family = String(cfg.FEATURE_LISTEN_IP_VERSION ?? 'IPv4').toLowerCase();
+  const listen = family === 'ipv6' ? { host: '::', ipv6Only: true } : family === 'dual-stack' ? { host: '::' } : { host: '0.0.0.0' };
+  const server = (fs.existsSync(key) ? https.createServer({ cert: fs.readFileSync(cert), key: fs.readFileSync(key) }, handle) : http.createServer(handle))
+    .listen({ port: fs.existsSync(key) ? 8443 : 8080, ...listen });
+  log(`serving (${VERSION}, schema ${SCHEMA}${BROKEN ? ', broken' : ''}) on ${listen.host} ${fs.existsSync(key) ? '8443 (TLS)' : '8080'}`);
 
   function shutdown() {
     if (stopping) return;
