@@ -85,9 +85,28 @@ export async function installPair(files: Pick<FilePorts, 'write'>, layout: QuayR
   await files.write(layout.sslCert, pair.certPem, SERVED_MODE);
 }
 
-/** The pair being replaced, kept in memory for a rollback; undefined when either file is missing. */
+/** The pair being replaced, for a rollback; undefined when either file is missing. */
 export function previousPair(certPem: string | undefined, keyPem: string | undefined): Pick<NewPair, 'certPem' | 'keyPem'> | undefined {
   return certPem !== undefined && keyPem !== undefined ? { certPem, keyPem } : undefined;
+}
+
+/** The pair a rotation replaces and the record's TLS with it: what its rollback puts back. */
+export type KeptPair = Pick<NewPair, 'certPem' | 'keyPem' | 'tls'>;
+
+// A rotation keeps the pair it replaces on disk (layout.certRotatePrevious) until it ends. Kept in memory
+// only, a rotation killed while quay-app restarts (Ctrl-C in the health wait) left the new pair on disk, and
+// the next rotation took that for the previous one: a pair that failed would be "restored" on the next failure.
+
+/** The kept pair, if an earlier rotation stopped midway; a file that is not one is ignored (the pair on disk is used). */
+export function parseKeptPair(text: string | undefined): KeptPair | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const k = JSON.parse(text) as Partial<KeptPair>;
+    const tlsOk = k.tls?.kind === 'generate' || (k.tls?.kind === 'provided' && typeof k.tls.certPath === 'string' && typeof k.tls.keyPath === 'string' && typeof k.tls.skipCheck === 'boolean');
+    return typeof k.certPem === 'string' && typeof k.keyPem === 'string' && tlsOk ? { certPem: k.certPem, keyPem: k.keyPem, tls: k.tls! } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export type RollbackResult = { ok: true } | { ok: false; error: string } | { ok: false; noPrevious: true };

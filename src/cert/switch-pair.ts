@@ -4,7 +4,7 @@
 import type { CommandContext } from '../cli.js';
 import type { HostProbe } from '../actions/ports.js';
 import { healthCas, readHostBundle } from '../apply/health-ca.js';
-import { installPair, previousPair, rotateFailure, type NewPair, type RollbackResult } from '../apply/cert-rotate.js';
+import { installPair, parseKeptPair, previousPair, rotateFailure, type KeptPair, type NewPair, type RollbackResult } from '../apply/cert-rotate.js';
 import { HostError, UnitFailedError } from '../errors.js';
 import { HEALTH_TIMEOUT_MS } from '../install-spec/defaults.js';
 import type { QuayRootLayout } from '../install-spec/layout.js';
@@ -31,9 +31,15 @@ export async function switchPair(ctx: CommandContext, s: PairSwitch, did: StepLo
   const { probe, layout, record, pair } = s;
   const { readFile, servedFingerprint } = host.inspect(probe);
   const spec = record.spec;
-  // Kept in memory: if Quay does not come back with the new pair, the old one goes back.
-  const before = previousPair(await readFile(layout.sslCert), await readFile(layout.sslKey));
+  // If Quay does not come back with the new pair, the old one goes back: kept on disk until this run ends,
+  // so a run after one killed midway puts back the pair from before that one, not the pair it left.
+  const keptPath = layout.certRotatePrevious;
+  const kept = parseKeptPair(await readFile(keptPath));
+  if (kept) out.info(`mreg: an earlier cert rotate stopped midway; a failure now restores the pair from before it (${keptPath})`);
+  const onDisk = previousPair(await readFile(layout.sslCert), await readFile(layout.sslKey));
+  const before: KeptPair | undefined = kept ?? (onDisk && { ...onDisk, tls: spec.tls });
   await out.step('install the new certificate', async () => {
+    if (before && !kept) await host.files.write(keptPath, `${JSON.stringify(before)}\n`, 0o600);
     await installPair(host.files, layout, pair);
     did(S.writePair);
     const updated: InstallRecord = { ...record, updatedAt: probe.now.toISOString(), spec: { ...spec, tls: pair.tls } };
@@ -49,6 +55,7 @@ export async function switchPair(ctx: CommandContext, s: PairSwitch, did: StepLo
     }
     await out.step('registry serves the new certificate', () => checkServed(servedFingerprint, spec.hostname, spec.port, s.fingerprint, layout));
     did(S.served);
+    await host.files.remove(keptPath);
   } catch (err) {
     const failure = firstLine(err);
     if (!before) throw rotateFailure(failure, { ok: false, noPrevious: true }, layout, probe.scope);
@@ -57,10 +64,11 @@ export async function switchPair(ctx: CommandContext, s: PairSwitch, did: StepLo
     try {
       await out.step('restore the previous certificate', async () => {
         await installPair(host.files, layout, before);
-        await host.files.write(layout.record, serializeRecord(record), 0o600);
+        await host.files.write(layout.record, serializeRecord({ ...record, spec: { ...spec, tls: before.tls } }), 0o600);
       });
       await restartApp(ctx, probe);
-      if (probesHealth(spec.tls)) await waitHealthy(ctx, s, { servedPem: before.certPem, caPem: await readFile(layout.caCert) });
+      if (probesHealth(before.tls)) await waitHealthy(ctx, s, { servedPem: before.certPem, caPem: await readFile(layout.caCert) });
+      await host.files.remove(keptPath);
     } catch (err2) {
       rollback = { ok: false, error: firstLine(err2) };
     }

@@ -23,6 +23,8 @@ export interface QuayRootLayout {
   record: string;
   /** The bind paths mreg gave their SELinux label, one a line (host/selinux.ts). */
   selinuxLabelled: string;
+  /** The pair `cert rotate` replaces and its record TLS (0600), while the rotation runs (apply/cert-rotate.ts). */
+  certRotatePrevious: string;
 }
 
 export function quayRootLayout(root: string): QuayRootLayout {
@@ -41,5 +43,6 @@ export function quayRootLayout(root: string): QuayRootLayout {
     credentialsPending: join(root, 'credentials.pending'),
     record: join(root, 'mreg-install.json'),
     selinuxLabelled: join(root, 'selinux-labelled'),
+    certRotatePrevious: join(root, 'cert-rotate-previous.json'),
   };
 }

@@ -24,7 +24,7 @@ export interface RotateStepsInput {
   tls: TlsSource;
   hostname: string;
   port: number;
-  layout: Pick<QuayRootLayout, 'caCert' | 'sslCert' | 'sslKey' | 'record'>;
+  layout: Pick<QuayRootLayout, 'certRotatePrevious' | 'caCert' | 'sslCert' | 'sslKey' | 'record'>;
 }
 
 /**
@@ -40,7 +40,7 @@ export function rotateSteps(i: RotateStepsInput): UpStep[] {
   const S = CERT_STEP;
   return [
     step(S.newPair, tls.kind === 'generate' ? `issue a new server certificate for ${i.hostname} from ${layout.caCert}` : `install ${tls.certPath} (${tls.skipCheck ? '--sslCheckSkip: only what Quay checks, the key and the name' : 'checked'})`),
-    step(S.writePair, `write ${layout.sslKey} and ${layout.sslCert} (mode 0640)`),
+    step(S.writePair, `keep the pair it replaces in ${layout.certRotatePrevious} (0600) until the rotation ends; write ${layout.sslKey} and ${layout.sslCert} (mode 0640)`),
     step(S.record, `record spec.tls in ${layout.record}`),
     step(S.restart, `restart ${UNITS.app} only and wait for its job`),
     ...(probesHealth(tls) ? [step(S.health, `wait for https://${i.hostname}:${i.port}/health/instance`)] : []),

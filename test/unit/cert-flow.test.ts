@@ -36,6 +36,7 @@ const rotate = (host: FakeHost, flags: Record<string, unknown>, opts: { json?: b
   return { ...c, done: cert({ ...c.ctx, args: ['rotate'] }) };
 };
 const stepLines = (stderr: string) => stderr.split('\n').filter(l => l.startsWith('step ')).map(l => l.slice(5));
+const KEPT = `${ROOT}/cert-rotate-previous.json`;
 const REWRITE = [`write ${SSL_KEY}`, `write ${SSL_CERT}`, `write ${RECORD}`, `resetFailed ${APP}`, `restartUnit ${APP}`];
 
 t.test('a reissue: --json steps are the dry run\'s plan; key, cert, record, then quay-app alone restarted', async t => {
@@ -53,7 +54,7 @@ t.test('a reissue: --json steps are the dry run\'s plan; key, cert, record, then
   t.same(result.steps, planned.plan.map(s => s.id), 'the steps taken are the steps the dry run listed, in its order');
   t.same(result.steps, ['new-pair', 'write-pair', 'record', `restart:${APP}`, 'health', 'served-certificate']);
   t.match(result, { source: 'reissue', previousFingerprint256: leafFingerprint(oldLeaf.certPem), restarted: [APP], served: true });
-  t.same(host.calls, ['probe', ...REWRITE], 'the key before the certificate, the record, then quay-app only');
+  t.same(host.calls, ['probe', `write ${KEPT}`, ...REWRITE, `remove ${KEPT}`], 'the pair it replaces kept, the key before the certificate, the record, then quay-app only; the kept pair removed at the end');
   t.equal(result.fingerprint256, leafFingerprint(host.state.files[SSL_CERT]!.content), 'the new certificate is on disk');
   t.not(host.state.files[SSL_KEY]!.content, oldLeaf.keyPem, 'with a new key');
   t.equal(host.state.files[SSL_CERT]!.mode, 0o640);
@@ -76,12 +77,36 @@ t.test('a failed health check: the previous pair and record go back, quay-app re
   const err = await run.done.then(() => undefined, (e: unknown) => e);
   t.ok(err instanceof HostError && err.exitCode === 1, 'a HostError, exit 1');
   t.match((err as Error).message, /^quay-app did not come back healthy with the new certificate \(https:\/\/registry\.example\.com:8443\/health\/instance did not answer 200 within 600 s \(last: HTTP 502\)\); the previous certificate was restored and the registry is healthy again$/);
-  t.same(host.calls, ['probe', ...REWRITE, ...REWRITE], 'the new pair and record, restart; then the old pair and record, restart');
+  t.same(host.calls, ['probe', `write ${KEPT}`, ...REWRITE, ...REWRITE, `remove ${KEPT}`], 'the new pair and record, restart; then the old pair and record, restart; the kept pair removed once back');
   t.same(host.state.files, before, 'every file as it was: the previous pair and the record');
   t.equal(parseRecord(host.state.files[RECORD]!.content, RECORD).updatedAt, parseRecord(before[RECORD]!.content, RECORD).updatedAt);
   t.same(stepLines(run.stderr()), ['new-pair', 'write-pair', 'record', `restart:${APP}`], 'the steps end with the last that finished; the rollback is not a step');
   t.match(run.stderr(), /warning: the new certificate failed \(https:\/\/registry\.example\.com:8443\/health\/instance did not answer 200 within 600 s \(last: HTTP 502\)\); restoring the previous one/);
   t.notOk(host.isLocked(), 'the lock is given back');
+});
+
+t.test('after a rotation killed in its health wait, the same command failing restores the pair from before both, not the one the first left', async t => {
+  const host = fakeHost({ healthWaits: ['timeout', 'ok'] });
+  const userCa = createCa({ commonName: 'user CA', now: NOW });
+  const leaf = issueServerCert({ ca: userCa, hostname: HOST, now: NOW });
+  host.state.files[`${HOME}/pair/chain.pem`] = { content: leaf.certPem + userCa.certPem, mode: 0o644 };
+  host.state.files[`${HOME}/pair/leaf.key`] = { content: leaf.keyPem, mode: 0o600 };
+  const flags = { sslCert: `${HOME}/pair/chain.pem`, sslKey: `${HOME}/pair/leaf.key` };
+  // What the killed run left: the user's pair and its record on disk, and mreg's pair from before it kept.
+  host.state.files[KEPT] = { content: JSON.stringify({ certPem: oldLeaf.certPem, keyPem: oldLeaf.keyPem, tls: { kind: 'generate' } }), mode: 0o600 };
+  host.state.files[SSL_CERT] = { content: leaf.certPem + userCa.certPem, mode: 0o640 };
+  host.state.files[SSL_KEY] = { content: leaf.keyPem, mode: 0o640 };
+  const r = parseRecord(host.state.files[RECORD]!.content, RECORD);
+  host.state.files[RECORD] = { content: JSON.stringify({ ...r, spec: { ...r.spec, tls: { kind: 'provided', certPath: flags.sslCert, keyPath: flags.sslKey, skipCheck: false } } }), mode: 0o600 };
+  const run = rotate(host, flags);
+  const err = await run.done.then(() => undefined, (e: unknown) => e);
+  t.ok(err instanceof HostError, 'the user\'s pair failed again', { err });
+  t.match(run.stderr(), /an earlier cert rotate stopped midway; a failure now restores the pair from before it/);
+  t.equal(host.state.files[SSL_CERT]!.content, oldLeaf.certPem, 'mreg\'s pair from before the killed run is back, not the user\'s it left');
+  t.equal(host.state.files[SSL_KEY]!.content, oldLeaf.keyPem);
+  t.same(parseRecord(host.state.files[RECORD]!.content, RECORD).spec.tls, { kind: 'generate' }, 'and the record\'s TLS from then');
+  t.notOk(host.state.files[KEPT], 'the kept pair is gone once it is back');
+  t.notOk(host.calls.includes(`write ${KEPT}`), 'the kept pair was not replaced by the one the killed run left');
 });
 
 t.test('quay-app does not restart, nor after the rollback: exit 1 says both failed', async t => {

@@ -15,12 +15,12 @@ t.test('a reissue from mreg\'s CA: the pair, its files, the record, quay-app res
   t.same(ids(steps), ['new-pair', 'write-pair', 'record', 'restart:quay-app.service', 'health', 'served-certificate']);
   t.same(steps.map(s => s.text), [
     'issue a new server certificate for registry.example.com from /etc/quay-install/quay-rootCA/rootCA.pem',
-    'write /etc/quay-install/quay-config/ssl.key and /etc/quay-install/quay-config/ssl.cert (mode 0640)',
+    'keep the pair it replaces in /etc/quay-install/cert-rotate-previous.json (0600) until the rotation ends; write /etc/quay-install/quay-config/ssl.key and /etc/quay-install/quay-config/ssl.cert (mode 0640)',
     'record spec.tls in /etc/quay-install/mreg-install.json',
     'restart quay-app.service only and wait for its job',
     'wait for https://registry.example.com:8443/health/instance',
     'check that 127.0.0.1:8443 serves the new certificate',
-  ], 'the lines the dry run printed before it had ids');
+  ], 'the lines the dry run printed before it had ids (and, since 2026-12-07, where it keeps the pair it replaces)');
 });
 
 t.test('the ids of the same kind of step are up\'s and upgrade\'s', async t => {
