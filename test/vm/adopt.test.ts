@@ -9,11 +9,13 @@
 // `mreg down --purge --yes`.
 import t, { type Test } from 'tap';
 import { requireVm, describe, sideBySide } from './guest.js';
-import { IMG, SCOPES, caPath, login, parseJson, pullDigest, pushTiny, status, type Scope } from './scopes.js';
+import { IMG, SCOPES, assertKilled, caPath, killWhen, login, parseJson, pullDigest, pushTiny, status, stepLine, type Scope } from './scopes.js';
 import { fromClean } from './snapshot.js';
 import { bootstrapUser, installRendered, renderForGuest, type RenderedInstall } from './mr-install.js';
 import { RELEASES } from '../support/mirror-registry/releases.js';
 import { createCa, issueServerCert } from '../../src/tls/index.js';
+import { ADOPT_STEP } from '../../src/adopt/switch.js';
+import { adoptMarkerPath } from '../../src/model/scope.js';
 
 requireVm();
 t.before(fromClean);
@@ -38,6 +40,9 @@ const ROLLBACK = { exitsAtStart: 'rootful', migrates: 'rootless' } as const;
 // The access-rule flag is up's config.yaml write and a quay-app restart, the same code in both scopes:
 // one scope (CI's budget; a restart per scope on two emulated cores costs nearly twice one).
 const ACCESS_FLAG_SCOPE = 'rootless';
+// An adopt killed once mreg's units have started (old units moved, role renamed, no record yet): one scope,
+// the one whose mirror-registry reads podman secrets adopt must not remove before its record is written.
+const KILLED_SCOPE = 'rootful';
 const USER_PKI = '/root/user-pki'; // the rootful admin's own CA and pair
 
 interface AdoptJson { adopted: boolean; durationMs: number; downtimeMs: number; downtimeSteps?: Array<{ step: string; ms: number }>; backup: string; leftovers?: Array<{ what: string; path: string; removed: boolean }>; configKept?: { settings: string[]; keys: string[] }; configChanges?: Array<{ key: string; before?: string; after?: string; why?: string }> }
@@ -172,9 +177,35 @@ function adoptFlow(t: Test, install: RenderedInstall): void {
     t.equal((await pullDigest(s, OLD)).digest, digest, 'the pushed image pulls with the same digest');
   });
 
+  if (s.name === KILLED_SCOPE) t.test('adopt killed once mreg\'s units start: the other commands name adopt, which puts mirror-registry back first', async t => {
+    const k = await killWhen(s, 'mreg adopt --verbose', stepLine(ADOPT_STEP.start), 0, 1800);
+    if (!assertKilled(t, k, 'killed after mreg\'s units started, before their health', [stepLine(ADOPT_STEP.health)])) return;
+    const marker = adoptMarkerPath('rootful', s.home);
+    const midway = await s.run(`test ! -e ${UNIT_DIR}/quay-app.service && test -f ${BACKUP}/quay-app.service && test -f ${s.quadletDir}/quay-app.container &&
+      test ! -e ${s.quayRoot}/mreg-install.json && stat -c %a ${marker} && podman secret exists pgdb_pass`);
+    t.equal(midway.exitCode, 0, 'old units in the backup folder, mreg\'s written, no record; the marker (0600) and mirror-registry\'s secrets there', { output: describe(midway) });
+    t.equal(midway.stdout.trim(), '600');
+    const st = await s.run('mreg status');
+    t.not(st.exitCode, 0, 'status fails', { output: describe(st) });
+    t.match(st.stderr, /an mreg adopt stopped midway.*\n.*was interrupted \(started [^)]+\): run mreg adopt again; it puts mirror-registry back first, then adopts/s, 'status names adopt as the way out');
+    const up = await s.run('mreg up');
+    t.equal(up.exitCode, 2, 'up refuses', { output: describe(up) });
+    t.match(up.stderr, new RegExp(`${marker.replace(/\./g, '\\.')} exists: an mreg adopt stopped midway`), 'up names the marker');
+    const dry = await s.run('mreg adopt --dry-run');
+    t.equal(dry.exitCode, 0, 'adopt --dry-run', { output: describe(dry) });
+    t.match(dry.stdout, /1\. an interrupted mreg adopt of \S+ \(started [^)]+\): put mirror-registry back first/, 'says the re-run puts mirror-registry back first');
+    const still = await s.run(`test ! -e ${UNIT_DIR}/quay-app.service && test -f ${marker}`);
+    t.equal(still.exitCode, 0, 'none of them changed anything', { output: describe(still) });
+  });
+
   t.test('mreg adopt', async t => {
     const r = await s.run('mreg adopt --json --remove-leftovers', { timeoutMs: 30 * 60_000 });
     if (!t.equal(r.exitCode, 0, 'exit 0', { output: describe(r) })) return;
+    if (s.name === KILLED_SCOPE) {
+      t.match(r.stderr, /an mreg adopt of \S+ was interrupted .*; putting mirror-registry back first/, 'the killed adopt is put back first', { output: describe(r) });
+      t.equal(r.stderr.split('putting mirror-registry back first').length, 2, 'once');
+      t.equal((await s.run(`test ! -e ${adoptMarkerPath('rootful', s.home)}`)).exitCode, 0, 'the marker is gone');
+    }
     const res = parseJson<AdoptJson>(r);
     t.ok(res?.adopted, 'adopted');
     t.same(res?.leftovers, [{ what: 'ssh-key', path: `${s.home}/.ssh/quay_installer`, removed: true },
