@@ -31,8 +31,19 @@ export async function placeOnThisHost(run: RestoreRun, f: RestoreFlags, m: Backu
     const s3 = read.quayStorage as ObjectStorage; // the keys read once, for the check
     await out.step(`object storage ${storageText(s3)}`, () => checkObjectStorage(s3, false));
     run.log.did(S.objectStorage);
+    out.warn(sharedPrefixWarning(s3, m));
   }
   return quayRoot;
+}
+
+/**
+ * A restore beside the registry it was taken from (a disaster-recovery test) shares that registry's bucket
+ * prefix: each Quay's garbage collection deletes the blobs its own database no longer needs, which the
+ * other may still serve. mreg cannot tell a test from a real recovery (the old registry gone), so it says so.
+ */
+export function sharedPrefixWarning(s3: ObjectStorage, m: Pick<BackupManifest, 'hostname' | 'port'>): string {
+  return `the restored registry keeps its blobs where the backed-up one wrote them (${storageText(s3)}): `
+    + `if ${m.hostname}:${m.port} still runs on it, stop it for good before this registry deletes anything; two registries on one prefix delete each other's blobs`;
 }
 
 /**

@@ -178,3 +178,12 @@ t.test('a chain whose archive holds a blob that is not its digest: restored, wit
   t.equal(chain.manifest.id, 'full-1', 'the chain goes on');
   t.match(c.stderr(), `${BACKUP}: 1 blob whose content does not match the digest in its name (${blob}): damaged in the registry when it was backed up, or in this file since; everything else in it checks; restored as they are`);
 });
+
+t.test('an object-storage restore says the registry it came from must not run on the same prefix (each one\'s GC deletes the other\'s blobs)', async t => {
+  const { sharedPrefixWarning } = await import('../../src/restore/place.js');
+  const line = sharedPrefixWarning({ kind: 's3', bucket: 'quay', prefix: 'mirror', endpoint: 'https://rgw.example:8443', credentialsFile: '/root/keys', keys: { accessKey: 'ACCESS-KEY-ID', secretKey: 'SECRET-ACCESS-KEY' } },
+    { hostname: 'registry.example.com', port: 8443 });
+  t.equal(line, 'the restored registry keeps its blobs where the backed-up one wrote them (s3://quay/mirror at https://rgw.example:8443): '
+    + 'if registry.example.com:8443 still runs on it, stop it for good before this registry deletes anything; two registries on one prefix delete each other\'s blobs');
+  t.notMatch(line, /ACCESS-KEY-ID|SECRET-ACCESS-KEY/, 'no key in it');
+});
