@@ -65,7 +65,14 @@ export async function switchOver(out: Output, ports: RestartPorts, log: StepLog,
     out.info(`    ${snapshot.path} (${(snapshot.bytes / 1e6).toFixed(1)} MB, taken ${snapshot.takenAt})`);
     log.did(S.dbSnapshot);
   }
-  await out.step('write changed files', () => writeChanges(ports.files, changes, 'new'));
+  await out.step('write changed files', async () => {
+    // A write that fails midway (a full disk) puts back those already written: half a version on disk would
+    // be started by the next reload or boot, and a re-run would restart only the units whose files still differ.
+    await writeChanges(ports.files, changes, 'new').catch(async (err: unknown) => {
+      await writeChanges(ports.files, changes, 'previous').catch(() => undefined);
+      throw err;
+    });
+  });
   for (const p of changed) out.info(`    changed ${p}`);
   log.did(...changed.map(S.write));
   await out.step('reload systemd (runs the Quadlet generator)', () => ports.systemd.reload());

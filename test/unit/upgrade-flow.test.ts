@@ -131,6 +131,23 @@ t.test('new Quay and Redis images: one restart job, for quay-redis; quay-app res
     'a restart of quay-app beside its Requires= dependency\'s would re-run its job while it starts (Quay started twice, mid-migration)');
 });
 
+t.test('a write that fails midway (a full disk): the files already written go back, nothing is reloaded or restarted', async t => {
+  const R2 = 'localhost/mreg-test/redis:8';
+  const state = installed();
+  const host = fakeHost(state, { images: [...Object.values(V1), V2, R2] });
+  const before = structuredClone(state.files);
+  const write = host.files.write.bind(host.files);
+  host.files.write = async (path, content, mode) => {
+    if (path.endsWith('/quay-redis.container') && content.includes(R2)) throw new HostError(`cannot write ${path}: ENOSPC: no space left on device`);
+    return write(path, content, mode);
+  };
+  const err = await rejection((await loadUpgrade(t, host))(fakeContext(host, { quayImage: V2, redisImage: R2 }).ctx));
+  t.match(err, { name: 'HostError', message: /ENOSPC/ });
+  t.ok(host.calls.includes(`write ${APP}`), 'quay-app.container had been written');
+  t.same(withoutDump(host.state.files), withoutDump(before), 'every unit file as it was before the run');
+  t.same(host.calls.filter(c => /reload|restartUnit|startUnit/.test(c)), [], 'no reload, no restart');
+});
+
 t.test('a database larger than the room left in quayRoot: refused before the dump, nothing written or restarted', async t => {
   const host = fakeHost(installed(), { space: { freeBytes: 2e9, totalBytes: 100e9 } });
   const podman = host.podman.bind(host);
