@@ -7,10 +7,12 @@ import { HostError } from '../errors.js';
 import { readRecordAt } from '../apply/install-lookup.js';
 import type { Scope } from '../install-spec/spec.js';
 import { adoptMarkerPath } from '../model/scope.js';
+import { ALL_SECRET_NAMES, UNITS } from '../model/views.js';
 import { printDryRun } from '../ui/dry-run.js';
 import type { Output } from '../ui/output.js';
 import { BACKUP_DIR_NAME } from './find.js';
-import { removeAdoptMarker, type AdoptMarker } from '../apply/adopt-marker.js';
+import type { ActionPorts, FilePorts } from '../actions/ports.js';
+import { readAdoptMarker, removeAdoptMarker, type AdoptMarker } from '../apply/adopt-marker.js';
 import { putBackLeft, restoreMirrorRegistry } from './rollback.js';
 
 /** What a re-run does first, for --dry-run. */
@@ -32,27 +34,37 @@ export function resumeActions(m: AdoptMarker, recorded: boolean, markerPath: str
  * Resolves true when the interrupted adopt had finished (nothing more to do), false once mirror-registry
  * is back and healthy (adopt goes on); rejects with HostError when the put-back did not finish.
  */
-export async function resumeAdopt(ctx: CommandContext, m: AdoptMarker): Promise<boolean> {
+export async function resumeAdopt(ctx: CommandContext): Promise<boolean> {
   const { out } = ctx;
   const probe = await ctx.host.probe();
-  const root = m.putBack.quayRoot;
   const release = await ctx.host.lock(probe);
   try {
+    // Read under the lock: another adopt may have dealt with it while this one waited.
+    const m = await readAdoptMarker(probe.scope, probe.home);
+    if (!m) return false;
+    const root = m.putBack.quayRoot;
+    const marker = adoptMarkerPath(probe.scope, probe.home);
     const podman = ctx.host.podman();
-    const found = await readRecordAt(root);
-    if (found && !found.record.removedAt) {
+    if (finished(m, await readRecordAt(root))) {
       out.info(`mreg: an interrupted adopt of ${root} had written its record; finishing it`);
       for (const s of m.legacySecrets) await podman.secretRemove(s);
       await removeAdoptMarker(probe.scope, probe.home);
       return true;
     }
-    out.warn(`an mreg adopt of ${root} was interrupted (started ${m.startedAt}); putting mirror-registry back first`);
     const target = { ...probe, scope: m.putBack.scope };
     const { systemd } = await ctx.host.actionPorts(target);
+    if (await runsAsBefore(systemd, ctx.host.files, m)) {
+      // Put back by hand (or never stopped): its database may hold pushes made since, which the dump has not.
+      out.warn(`an mreg adopt of ${root} stopped midway (started ${m.startedAt}), and mirror-registry runs from its own units again: only mreg's secrets and ${marker} go`);
+      for (const s of ALL_SECRET_NAMES) await podman.secretRemove(s);
+      await removeAdoptMarker(probe.scope, probe.home);
+      return false;
+    }
+    out.warn(`an mreg adopt of ${root} was interrupted (started ${m.startedAt}); putting mirror-registry back first`);
     const backup = join(root, BACKUP_DIR_NAME);
-    const left = putBackLeft(m.putBack, backup, await restoreMirrorRegistry(out,
-      { systemd, podman, files: ctx.host.files, waitForHealth: ctx.host.inspect(target).waitForHealth }, m.putBack,
-      { backup, marker: adoptMarkerPath(probe.scope, probe.home) }));
+    const where = { backup, marker };
+    const left = putBackLeft(m.putBack, where, await restoreMirrorRegistry(out,
+      { systemd, podman, files: ctx.host.files, waitForHealth: ctx.host.inspect(target).waitForHealth }, m.putBack, where));
     if (left) throw new HostError(`an interrupted adopt of ${root}: ${left.problem}`, left.hint);
     out.info('mreg: mirror-registry is back as it was and healthy; adopting it again');
     return false;
@@ -61,10 +73,26 @@ export async function resumeAdopt(ctx: CommandContext, m: AdoptMarker): Promise<
   }
 }
 
+/**
+ * The adopt wrote its record: the record's createdAt is the marker's startedAt (both the run's clock). A record
+ * `mreg down` removed since still counts, so a later adopt never undoes an adopt that succeeded.
+ */
+export function finished(m: AdoptMarker, found: { record: { createdAt: string; removedAt?: string } } | undefined): boolean {
+  return found !== undefined && (!found.record.removedAt || found.record.createdAt >= m.startedAt);
+}
+
+/** mirror-registry's unit files are where they were and its quay-app runs from them, not from mreg's. */
+async function runsAsBefore(systemd: Pick<ActionPorts['systemd'], 'unitState'>, files: Pick<FilePorts, 'exists'>, m: AdoptMarker): Promise<boolean> {
+  for (const p of m.putBack.unitPaths) if (!(await files.exists(p))) return false;
+  const app = m.putBack.unitPaths.find(p => p.endsWith(`/${UNITS.app}`));
+  const st = await systemd.unitState(UNITS.app).catch(() => undefined);
+  return app !== undefined && st?.activeState === 'active' && st.fragmentPath === app;
+}
+
 /** --dry-run with a marker: what the re-run does first; adopt's own steps depend on the units it puts back. */
 export async function printResumeDryRun(out: Output, m: AdoptMarker, who: { scope: Scope; home: string }): Promise<void> {
   const found = await readRecordAt(m.putBack.quayRoot);
-  const actions = resumeActions(m, found !== undefined && !found.record.removedAt, adoptMarkerPath(who.scope, who.home));
+  const actions = resumeActions(m, finished(m, found), adoptMarkerPath(who.scope, who.home));
   if (out.json) { out.resultJson({ dryRun: true, scope: m.putBack.scope, interrupted: { startedAt: m.startedAt, quayRoot: m.putBack.quayRoot }, files: [], actions }); return; }
   printDryRun(out, [], actions);
 }

@@ -57,6 +57,8 @@ export interface AdoptState {
   relabel: boolean;
   /** The database before a new Quay image migrated it: put back before the old Quay starts. */
   snapshot?: DbSnapshot;
+  /** Set as mreg's units are asked to start: from then the new Quay may have migrated the database. */
+  appStarted?: boolean;
 }
 
 /**
@@ -88,7 +90,9 @@ export function putBackStateOf(st: AdoptState): PutBackState {
   return {
     scope: spec.scope, hostname: spec.hostname, port: spec.port, quayRoot: st.found.quayRoot, unitPaths: st.found.unitPaths,
     written: st.planned.files.map(f => f.path), saved: st.saved, pgUser: st.pgUser, roleRenamed: st.roleRenamed,
-    pgImage: spec.images.postgres, pgStorage: spec.pgStorage, newCa: st.newCa, relabel: st.relabel, ...(st.snapshot ? { snapshot: st.snapshot } : {}),
+    pgImage: spec.images.postgres, pgStorage: spec.pgStorage, newCa: st.newCa, relabel: st.relabel,
+    // Until the new Quay may have run, the database is the old registry's own, pushes since the dump included.
+    ...(st.snapshot && st.appStarted ? { snapshot: st.snapshot } : {}),
   };
 }
 
@@ -188,9 +192,10 @@ export async function restoreMirrorRegistry(out: Output, ports: PutBackPorts, st
 }
 
 /** restoreMirrorRegistry's leftovers as one line, and how to finish: again through adopt while the marker stays, else by hand. */
-export function putBackLeft(state: PutBackState, backup: string, left: PutBackLeft): { problem: string; hint: string } | undefined {
+export function putBackLeft(state: PutBackState, where: { backup: string; marker: string }, left: PutBackLeft): { problem: string; hint: string } | undefined {
+  const { backup } = where;
   if (left.notUndone.length === 0 && !left.unhealthy) return undefined;
-  const byHand = `the old units, config.yaml and TLS files are in ${backup}${state.snapshot ? ` and the database before adopt in ${state.snapshot.path} (pg_dump custom format)` : ''}: move what is missing back, systemctl${state.scope === 'rootless' ? ' --user' : ''} daemon-reload, start quay-app${state.roleRenamed ? `, and rename the Postgres role "${PG_USER}" back to "${state.pgUser}"` : ''}`;
+  const byHand = `the old units, config.yaml and TLS files are in ${backup}${state.snapshot ? ` and the database before adopt in ${state.snapshot.path} (pg_dump custom format)` : ''}: move what is missing back, systemctl${state.scope === 'rootless' ? ' --user' : ''} daemon-reload, start quay-app${state.roleRenamed ? `, and rename the Postgres role "${PG_USER}" back to "${state.pgUser}"` : ''}; then remove ${where.marker}, or a later mreg adopt puts it back again`;
   return left.unhealthy
     ? { problem: `mirror-registry's units are back but it is not healthy: ${left.unhealthy}`, hint: `see ${state.scope === 'rootless' ? 'systemctl --user' : 'systemctl'} status quay-app; ${byHand}` }
     : { problem: `putting mirror-registry back did not finish: ${left.notUndone.join('; ')}`, hint: `fix that and run mreg adopt again (it tries the put-back again), or by hand: ${byHand}` };
@@ -203,7 +208,7 @@ export function putBackLeft(state: PutBackState, backup: string, left: PutBackLe
 export async function putBack(out: Output, ports: PutBackPorts, state: PutBackState, err: HostError | UnitFailedError,
   where: { backup: string; marker: string }): Promise<HostError | UnitFailedError> {
   out.warn(`adopt failed (${err.message.split('\n')[0]}); putting mirror-registry back`);
-  const left = putBackLeft(state, where.backup, await restoreMirrorRegistry(out, ports, state, where));
+  const left = putBackLeft(state, where, await restoreMirrorRegistry(out, ports, state, where));
   const message = left ? `adopt failed: ${err.message}; ${left.problem}` : `adopt failed: ${err.message}; mirror-registry was put back as it was and is healthy again`;
   const hint = left ? left.hint : `nothing of mreg's is left; fix the cause${err.hint ? ` (${err.hint})` : ''} and run mreg adopt again`;
   return err instanceof UnitFailedError ? new UnitFailedError(err.unit, err.result, err.journalTail, hint, message) : new HostError(message, hint);

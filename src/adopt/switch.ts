@@ -74,6 +74,9 @@ export async function switchToMreg(out: Output, ports: PutBackPorts & { journalT
     });
     await downStep(S.write, 'write mreg units and config', () => writePlan(planned, layout));
     await downStep(S.reload, 'reload systemd', () => sd.reload());
+    // From the start on the new Quay may migrate the database: only now does a put-back need the dump.
+    state.appStarted = true;
+    if (state.snapshot) await writeAdoptMarker(spec.scope, opts.home, { ...putBackStateOf(state), roleRenamed: state.pgUser !== PG_USER }, opts.legacySecrets, opts.now);
     await downStep(S.start, 'start registry units', () => startUnits(sd, planned, [], new Set(), spec, out));
     await downStep(S.health, 'registry health', async () => {
       const ca = await readHealthCas(spec.tls.kind, layout);

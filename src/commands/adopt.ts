@@ -24,7 +24,7 @@ export async function adopt(ctx: CommandContext): Promise<void> {
   const who = ctx.host.identify();
   const marker = await readAdoptMarker(who.scope, who.home);
   if (marker && flags.dryRun) return printResumeDryRun(out, marker, who);
-  if (marker && await resumeAdopt(ctx, marker)) return;
+  if (marker && await resumeAdopt(ctx)) return;
   const a = await readAdoption(ctx);
   if (flags.dryRun) return printAdoptDryRun(out, a, flags.removeLeftovers === true);
   const release = await ctx.host.lock(a.probe);
@@ -40,10 +40,11 @@ export async function adopt(ctx: CommandContext): Promise<void> {
     const downtime = await switchToMreg(out, { systemd, podman, journalTail, files: ctx.host.files, waitForHealth: a.look.waitForHealth },
       state, a.secrets, { now: a.probe.now, timeoutMs: a.timeoutMs, backup, home: a.probe.home, legacySecrets: a.adoption.legacySecrets, did: stepLog(out).did });
     await writeAdoptedRecord(ctx.host.files, spec, planned, a.layout, a.probe);
-    await removeAdoptMarker(a.probe.scope, a.probe.home);
     // Their values now live in mreg's secrets; down would not know these names. Kept until the record is
-    // written: a put-back after a kill before it starts units that read them.
+    // written (a put-back after a kill before it starts units that read them), and gone before the marker
+    // (a kill between the two leaves the marker, whose re-run removes them).
     for (const s of a.adoption.legacySecrets) await podman.secretRemove(s);
+    await removeAdoptMarker(a.probe.scope, a.probe.home);
     const leftovers = await offerLeftovers(out, ctx.stdin, flags.removeLeftovers === true, a.probe.home, a.found.quayRoot, spareVolumes(spec));
     reportAdopted(out, spec, a.found, backup, Date.now() - started, downtime, { configKept: keptReport(a.kept), configChanges: configChanged, leftovers });
   } finally {

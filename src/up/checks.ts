@@ -92,7 +92,7 @@ async function refuseInterruptedAdopt(readFile: InspectPorts['readFile'], who: {
   const file = adoptMarkerPath(who.scope, who.home);
   const text = await readFile(file);
   if (text === undefined) return;
-  throw new UsageError(`${file} exists: an mreg adopt stopped midway, with no install record yet`, interruptedAdoptHint(parseAdoptMarker(text, file)));
+  throw new HostError(`${file} exists: an mreg adopt stopped midway, with no install record yet`, interruptedAdoptHint(parseAdoptMarker(text, file)));
 }
 
 /**

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { backupLegacyConfig, backupLegacyTls, backupLegacyUnits, type FoundLegacy } from '../../src/adopt/find.js';
-import { resumeAdopt, resumeActions } from '../../src/adopt/resume.js';
+import { finished, resumeAdopt, resumeActions } from '../../src/adopt/resume.js';
 import { putBackStateOf, saveFiles, type AdoptState, type PutBackState } from '../../src/adopt/rollback.js';
 import { switchToMreg } from '../../src/adopt/switch.js';
 import { parseAdoptMarker, readAdoptMarker, writeAdoptMarker } from '../../src/apply/adopt-marker.js';
@@ -56,7 +56,7 @@ async function killedAfterWrite(i: Install): Promise<void> {
   for (const f of i.planned.files) { mkdirSync(join(f.path, '..'), { recursive: true }); writeFileSync(f.path, f.content); }
 }
 
-function context(i: Install, opts: { reloadFails?: boolean } = {}) {
+function context(i: Install, opts: { reloadFails?: boolean; app?: { activeState: string; fragmentPath: string } } = {}) {
   const calls: string[] = [];
   const sink = new Writable({ write(_c, _e, cb) { cb(); } });
   const probe = { scope: 'rootless', home: i.home };
@@ -65,6 +65,7 @@ function context(i: Install, opts: { reloadFails?: boolean } = {}) {
     startUnit: async (u: string) => { calls.push(`start ${u}`); return 'done'; },
     resetFailed: async () => undefined,
     reload: async () => { calls.push('reload'); if (opts.reloadFails) throw new HostError('Reload: access denied'); },
+    unitState: async () => opts.app ?? { activeState: 'activating', fragmentPath: '/run/systemd/generator/quay-app.service' },
   };
   const podman = { containersRemove: async () => undefined, podRemove: async () => undefined, secretRemove: async (s: string) => { calls.push(`secret rm ${s}`); } };
   const host = {
@@ -72,7 +73,7 @@ function context(i: Install, opts: { reloadFails?: boolean } = {}) {
     lock: async () => { calls.push('lock'); return async () => { calls.push('unlock'); }; },
     podman: () => podman,
     actionPorts: async () => ({ systemd }),
-    files: { remove: async (p: string) => { calls.push(`rm ${p}`); const { rmSync } = await import('node:fs'); rmSync(p, { recursive: true, force: true }); } },
+    files: { exists: async (p: string) => existsSync(p), remove: async (p: string) => { calls.push(`rm ${p}`); const { rmSync } = await import('node:fs'); rmSync(p, { recursive: true, force: true }); } },
     inspect: () => ({ waitForHealth: async () => { calls.push('health'); } }),
   };
   const ctx = { out: createOutput({ stdout: sink, stderr: sink, env: {} }), flags: {}, args: [], env: {}, stdin: process.stdin, host } as unknown as CommandContext;
@@ -100,7 +101,7 @@ t.test('killed after the old units moved: adopt run again puts mirror-registry b
   t.notOk(existsSync(join(i.unitDir, 'quay-app.service')), 'the old units are in the backup folder');
   const m = await readAdoptMarker('rootless', i.home);
   const { ctx, calls } = context(i);
-  t.equal(await resumeAdopt(ctx, m!), false, 'adopt goes on');
+  t.equal(await resumeAdopt(ctx), false, 'adopt goes on');
   for (const u of UNITS) t.ok(existsSync(join(i.unitDir, u)), `${u} back`);
   t.equal(readFileSync(i.layout.configYaml, 'utf8'), 'DATABASE_SECRET_KEY: old\n', 'config.yaml as it was');
   t.notOk(existsSync(i.planned.files[0]!.path), 'mreg\'s Quadlet file removed');
@@ -115,10 +116,11 @@ t.test('a put-back step that fails keeps the marker, and the error says running 
   await writeAdoptMarker('rootless', i.home, await stateOf(i), [], new Date());
   await killedAfterWrite(i);
   const { ctx } = context(i, { reloadFails: true });
-  const err = await resumeAdopt(ctx, (await readAdoptMarker('rootless', i.home))!).then(() => undefined, (e: unknown) => e);
+  const err = await resumeAdopt(ctx).then(() => undefined, (e: unknown) => e);
   t.type(err, HostError);
   t.match((err as HostError).message, /^an interrupted adopt of \S+: putting mirror-registry back did not finish: systemd reloaded: Reload: access denied/);
   t.match((err as HostError).hint, /^fix that and run mreg adopt again \(it tries the put-back again\)/);
+  t.match((err as HostError).hint, new RegExp(`; then remove ${adoptMarkerPath('rootless', i.home)}, or a later mreg adopt puts it back again$`), 'the way by hand ends with the marker');
   t.ok(existsSync(adoptMarkerPath('rootless', i.home)), 'the marker stays');
 });
 
@@ -131,7 +133,7 @@ t.test('killed after the record was written: adopt run again only finishes (the 
   const m = (await readAdoptMarker('rootless', i.home))!;
   t.same(resumeActions(m, true, adoptMarkerPath('rootless', i.home)).slice(1), ['remove the old podman secret quay-pg-password', 'remove the old podman secret quay-redis-password',
     `remove ${adoptMarkerPath('rootless', i.home)}`], 'the dry run lists it');
-  t.equal(await resumeAdopt(ctx, m), true, 'nothing more to do');
+  t.equal(await resumeAdopt(ctx), true, 'nothing more to do');
   t.same(calls, ['lock', 'secret rm quay-pg-password', 'secret rm quay-redis-password', 'unlock']);
   t.notOk(existsSync(adoptMarkerPath('rootless', i.home)), 'the marker is gone');
 });
@@ -168,4 +170,38 @@ t.test('the marker is on disk before the first stop, and a stop that fails takes
   t.notOk(existsSync(marker), 'gone again: nothing of mirror-registry\'s moved');
   t.ok(seen.some(l => l.startsWith('secret rm mreg-')), 'mreg\'s secrets taken away');
   t.same(ids, ['adopt:secrets', 'adopt:marker'], 'the step ids --verbose prints, up to the failure');
+});
+
+t.test('mirror-registry runs from its own units again (put back by hand): a re-run touches nothing of it, only mreg\'s secrets and the marker go', async t => {
+  const i = legacyInstall();
+  const snapshot = { path: join(i.layout.root, 'db-snapshot/quay.dump'), fromImage: 'q1', toImage: 'q2', takenAt: '', bytes: 1 };
+  await writeAdoptMarker('rootless', i.home, { ...(await stateOf(i)), snapshot }, [], new Date());
+  const { ctx, calls } = context(i, { app: { activeState: 'active', fragmentPath: join(i.unitDir, 'quay-app.service') } });
+  t.equal(await resumeAdopt(ctx), false, 'adopt goes on');
+  t.same(calls.filter(c => !c.startsWith('secret rm ')), ['lock', 'unlock'], 'no stop, start, reload or restore: its database may hold pushes the dump has not');
+  t.equal(calls.filter(c => c.startsWith('secret rm mreg-')).length, 5, 'mreg\'s five secrets removed');
+  t.notOk(existsSync(adoptMarkerPath('rootless', i.home)), 'the marker is gone');
+});
+
+t.test('the marker gone by the time the lock is taken (another adopt dealt with it): nothing is done', async t => {
+  const i = legacyInstall();
+  const { ctx, calls } = context(i);
+  t.equal(await resumeAdopt(ctx), false);
+  t.same(calls, ['lock', 'unlock']);
+});
+
+t.test('the dump goes back only once mreg\'s Quay may have run: before that the old database holds every push', async t => {
+  const i = legacyInstall();
+  const snapshot = { path: join(i.layout.root, 'db-snapshot/quay.dump'), fromImage: 'q1', toImage: 'q2', takenAt: '', bytes: 1 };
+  const st: AdoptState = { found: i.found, spec: i.spec, planned: i.planned, layout: i.layout, saved: [], pgUser: 'user', roleRenamed: false, newCa: false, relabel: true, snapshot };
+  t.notOk(putBackStateOf(st).snapshot, 'stopped, role renamed, units moved, files written: no dump to put back');
+  t.same(putBackStateOf({ ...st, appStarted: true }).snapshot, snapshot, 'once the units were asked to start: the dump goes back');
+});
+
+t.test('an adopt is finished once its record was written, even if mreg down removed that record since', async t => {
+  const m = { startedAt: '2026-12-07T03:00:00.000Z' } as Parameters<typeof finished>[0];
+  t.equal(finished(m, undefined), false, 'no record');
+  t.equal(finished(m, { record: { createdAt: '2026-12-07T03:00:00.000Z' } }), true, 'the record this adopt wrote');
+  t.equal(finished(m, { record: { createdAt: '2026-12-07T03:00:00.000Z', removedAt: '2026-12-09T10:00:00.000Z' } }), true, 'and mreg down removed it later');
+  t.equal(finished(m, { record: { createdAt: '2026-11-01T00:00:00.000Z', removedAt: '2026-11-02T00:00:00.000Z' } }), false, 'an older install mreg down removed before this adopt');
 });
