@@ -99,7 +99,7 @@ t.test('with a database dump: the old Quay starts only after the dump is back', 
   } as unknown as Podman;
   const snapshot = { path: join(layout.root, 'db-snapshot/quay.dump'), fromImage: 'quay:v1', toImage: 'quay:broken', takenAt: '', bytes: 1 };
   const state: AdoptState = { found, spec: SPEC, planned: { files: [] } as unknown as Plan, layout, saved: [], pgUser: 'user',
-    roleRenamed: false, newCa: false, relabel: true, snapshot };
+    roleRenamed: false, newCa: false, relabel: true, snapshot, appStarted: true };
   t.same(await putMirrorRegistryBack({ systemd, podman }, putBackStateOf(state), () => undefined), []);
   t.same(calls, ['start quay-pod.service', 'start quay-postgres.service', 'start quay-redis.service',
     'exec quay-postgres psql', 'exec quay-postgres psql', `restore quay-postgres pg_restore ${snapshot.path}`, 'exec quay-postgres psql', 'start quay-app.service'],
