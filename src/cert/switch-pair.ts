@@ -15,6 +15,8 @@ import { CERT_STEP as S, probesHealth } from '../plan/cert-steps.js';
 import type { StepLog } from '../ui/step-log.js';
 
 const RESTART_TIMEOUT_MS = 10 * 60_000;
+/** How long a registry gets to show that the pair a stopped rotation left works. */
+const STALE_CHECK_MS = 20_000;
 
 export interface PairSwitch {
   probe: HostProbe;
@@ -34,9 +36,8 @@ export async function switchPair(ctx: CommandContext, s: PairSwitch, did: StepLo
   // If Quay does not come back with the new pair, the old one goes back: kept on disk until this run ends,
   // so a run after one killed midway puts back the pair from before that one, not the pair it left.
   const keptPath = layout.certRotatePrevious;
-  const kept = parseKeptPair(await readFile(keptPath));
-  if (kept) out.info(`mreg: an earlier cert rotate stopped midway; a failure now restores the pair from before it (${keptPath})`);
   const onDisk = previousPair(await readFile(layout.sslCert), await readFile(layout.sslKey));
+  const kept = await keptFromStoppedRotation(ctx, s, keptPath, onDisk);
   const before: KeptPair | undefined = kept ?? (onDisk && { ...onDisk, tls: spec.tls });
   await out.step('install the new certificate', async () => {
     if (before && !kept) await host.files.write(keptPath, `${JSON.stringify(before)}\n`, 0o600);
@@ -65,15 +66,37 @@ export async function switchPair(ctx: CommandContext, s: PairSwitch, did: StepLo
       await out.step('restore the previous certificate', async () => {
         await installPair(host.files, layout, before);
         await host.files.write(layout.record, serializeRecord({ ...record, spec: { ...spec, tls: before.tls } }), 0o600);
+        await host.files.remove(keptPath); // the pair it held is the one on disk again
       });
       await restartApp(ctx, probe);
       if (probesHealth(before.tls)) await waitHealthy(ctx, s, { servedPem: before.certPem, caPem: await readFile(layout.caCert) });
-      await host.files.remove(keptPath);
     } catch (err2) {
       rollback = { ok: false, error: firstLine(err2) };
     }
     throw rotateFailure(failure, rollback, layout, probe.scope);
   }
+}
+
+/**
+ * The pair an earlier rotation kept (it stopped midway), if the registry does not serve well with the pair
+ * that rotation left: then that pair failed, and a failure now must go back further. A registry healthy on
+ * the pair on disk makes the kept one stale (the stopped rotation's pair worked): it is removed.
+ */
+async function keptFromStoppedRotation(ctx: CommandContext, s: PairSwitch, keptPath: string, onDisk: Pick<NewPair, 'certPem'> | undefined): Promise<KeptPair | undefined> {
+  const { readFile, waitForHealth } = ctx.host.inspect(s.probe);
+  const kept = parseKeptPair(await readFile(keptPath));
+  if (!kept) return undefined;
+  const { hostname, port } = s.record.spec;
+  const ca = healthCas('provided', { servedPem: onDisk?.certPem ?? '', caPem: await readFile(s.layout.caCert), hostBundle: await readHostBundle() });
+  const healthy = onDisk !== undefined && await ctx.out.step('registry health with the pair on disk', () => waitForHealth({ hostname, port, ca }, STALE_CHECK_MS, { intervalMs: 500 }))
+    .then(() => true, () => false);
+  if (healthy) {
+    await ctx.host.files.remove(keptPath);
+    ctx.out.info(`mreg: an earlier cert rotate stopped midway, but the registry serves well with the pair it left: ${keptPath} removed`);
+    return undefined;
+  }
+  ctx.out.info(`mreg: an earlier cert rotate stopped midway, and the pair it left does not serve: a failure now restores the pair from before it (${keptPath})`);
+  return kept;
 }
 
 function firstLine(err: unknown): string {

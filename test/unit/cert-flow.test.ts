@@ -77,7 +77,8 @@ t.test('a failed health check: the previous pair and record go back, quay-app re
   const err = await run.done.then(() => undefined, (e: unknown) => e);
   t.ok(err instanceof HostError && err.exitCode === 1, 'a HostError, exit 1');
   t.match((err as Error).message, /^quay-app did not come back healthy with the new certificate \(https:\/\/registry\.example\.com:8443\/health\/instance did not answer 200 within 600 s \(last: HTTP 502\)\); the previous certificate was restored and the registry is healthy again$/);
-  t.same(host.calls, ['probe', `write ${KEPT}`, ...REWRITE, ...REWRITE, `remove ${KEPT}`], 'the new pair and record, restart; then the old pair and record, restart; the kept pair removed once back');
+  t.same(host.calls, ['probe', `write ${KEPT}`, ...REWRITE, ...REWRITE.slice(0, 3), `remove ${KEPT}`, ...REWRITE.slice(3)],
+    'the new pair and record, restart; then the old pair and record, the kept pair removed once it is on disk again, restart');
   t.same(host.state.files, before, 'every file as it was: the previous pair and the record');
   t.equal(parseRecord(host.state.files[RECORD]!.content, RECORD).updatedAt, parseRecord(before[RECORD]!.content, RECORD).updatedAt);
   t.same(stepLines(run.stderr()), ['new-pair', 'write-pair', 'record', `restart:${APP}`], 'the steps end with the last that finished; the rollback is not a step');
@@ -86,7 +87,8 @@ t.test('a failed health check: the previous pair and record go back, quay-app re
 });
 
 t.test('after a rotation killed in its health wait, the same command failing restores the pair from before both, not the one the first left', async t => {
-  const host = fakeHost({ healthWaits: ['timeout', 'ok'] });
+  // The registry does not serve with the pair the killed run left; the new pair fails; the kept one serves.
+  const host = fakeHost({ healthWaits: ['timeout', 'timeout', 'ok'] });
   const userCa = createCa({ commonName: 'user CA', now: NOW });
   const leaf = issueServerCert({ ca: userCa, hostname: HOST, now: NOW });
   host.state.files[`${HOME}/pair/chain.pem`] = { content: leaf.certPem + userCa.certPem, mode: 0o644 };
@@ -101,12 +103,24 @@ t.test('after a rotation killed in its health wait, the same command failing res
   const run = rotate(host, flags);
   const err = await run.done.then(() => undefined, (e: unknown) => e);
   t.ok(err instanceof HostError, 'the user\'s pair failed again', { err });
-  t.match(run.stderr(), /an earlier cert rotate stopped midway; a failure now restores the pair from before it/);
+  t.match(run.stderr(), /an earlier cert rotate stopped midway, and the pair it left does not serve: a failure now restores the pair from before it/);
   t.equal(host.state.files[SSL_CERT]!.content, oldLeaf.certPem, 'mreg\'s pair from before the killed run is back, not the user\'s it left');
   t.equal(host.state.files[SSL_KEY]!.content, oldLeaf.keyPem);
   t.same(parseRecord(host.state.files[RECORD]!.content, RECORD).spec.tls, { kind: 'generate' }, 'and the record\'s TLS from then');
   t.notOk(host.state.files[KEPT], 'the kept pair is gone once it is back');
   t.notOk(host.calls.includes(`write ${KEPT}`), 'the kept pair was not replaced by the one the killed run left');
+});
+
+t.test('a kept pair from a rotation that stopped midway but whose pair works is stale: removed, and a failure restores the pair on disk', async t => {
+  const host = fakeHost({ healthWaits: ['ok', 'timeout', 'ok'] });
+  const ancient = issueServerCert({ ca, hostname: HOST, now: NOW });
+  host.state.files[KEPT] = { content: JSON.stringify({ certPem: ancient.certPem, keyPem: ancient.keyPem, tls: { kind: 'generate' } }), mode: 0o600 };
+  const run = rotate(host, {});
+  const err = await run.done.then(() => undefined, (e: unknown) => e);
+  t.ok(err instanceof HostError, 'the new pair failed');
+  t.match(run.stderr(), /the registry serves well with the pair it left: \S+cert-rotate-previous\.json removed/);
+  t.equal(host.state.files[SSL_CERT]!.content, oldLeaf.certPem, 'the pair that served before this rotation is back, not the stale kept one');
+  t.notOk(host.state.files[KEPT], 'no kept pair left');
 });
 
 t.test('quay-app does not restart, nor after the rollback: exit 1 says both failed', async t => {
