@@ -84,7 +84,7 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
     const { systemd, journalTail } = await host.actionPorts(f.target);
     const ports = { systemd, podman, files: host.files, journalTail, waitForHealth: f.look.waitForHealth, diskFree: f.look.diskFree };
     const ep: RegistryEndpoint = { hostname: spec.hostname, port: spec.port, ca: await readHealthCas(spec.tls.kind, layout) };
-    const switched = await switchOver(out, ports, log, { changes, recorded: record.spec.images, images: spec.images, root: layout.root, ep, timeoutMs, started });
+    const switched = await switchOver(out, ports, log, { changes, resuming, recorded: record.spec.images, images: spec.images, root: layout.root, ep, timeoutMs, started });
     await writeIfChanged(layout.record, serializeRecord(upgradedRecord(record, spec, pgData, new Date())), 0o600);
     log.did(S.record);
     reportUpgraded(out, switched, { changed: changes.map(c => c.file.path), images: imageChanges(record.spec.images, spec.images), durationMs: Date.now() - started, steps: log.ran });

@@ -33,6 +33,8 @@ export interface RestartPorts {
 
 export interface SwitchInput {
   changes: readonly FileChange[];
+  /** An interrupted upgrade resumed: the files on disk are already the new ones, `before` is the record's plan. */
+  resuming?: boolean;
   /** The images the install record names, and the new ones. */
   recorded: Images;
   images: Images;
@@ -68,9 +70,13 @@ export async function switchOver(out: Output, ports: RestartPorts, log: StepLog,
   await out.step('write changed files', async () => {
     // A write that fails midway (a full disk) puts back those already written: half a version on disk would
     // be started by the next reload or boot, and a re-run would restart only the units whose files still differ.
+    // Resuming, the disk holds the new files already (an earlier run may have migrated the database): kept.
     await writeChanges(ports.files, changes, 'new').catch(async (err: unknown) => {
-      await writeChanges(ports.files, changes, 'previous').catch(() => undefined);
-      throw err;
+      if (i.resuming) throw err;
+      const back = await writeChanges(ports.files, changes, 'previous').then(() => '', (e: unknown) => (e instanceof Error ? e.message : String(e)));
+      if (!back) throw err;
+      throw new HostError(`${err instanceof Error ? err.message : String(err)}; putting back the files already written failed too (${back})`,
+        `free space, then run the same mreg upgrade again; until then the unit files are part old, part new: ${changed.join(', ')}`);
     });
   });
   for (const p of changed) out.info(`    changed ${p}`);

@@ -257,6 +257,23 @@ t.test('interrupted after writing quay-app.container, before the reload: the nex
   t.notOk(host.isLocked(), 'the lock is given back');
 });
 
+t.test('resuming, a write that fails leaves the new files: they may be what an earlier run migrated the database for', async t => {
+  const state = installed();
+  const killed = fakeHost(state, { failAtCall: UPGRADED.indexOf('reload') + 1 });
+  await rejection((await loadUpgrade(t, killed))(fakeContext(killed, { quayImage: V2 }).ctx));
+  const host = fakeHost(killed.state);
+  const write = host.files.write.bind(host.files);
+  host.files.write = async (path, content, mode) => {
+    if (path === APP && content.includes(V2)) throw new HostError(`cannot write ${path}: ENOSPC: no space left on device`);
+    return write(path, content, mode);
+  };
+  const c = fakeContext(host, { quayImage: V2 });
+  const err = await rejection((await loadUpgrade(t, host))(c.ctx));
+  t.match(c.stderr(), 'mreg: resuming an upgrade');
+  t.match(err, { name: 'HostError', message: /ENOSPC/ });
+  t.match(host.state.files[APP]!.content, `Image=${V2}\n`, 'quay-app.container still names v2, not the record\'s v1');
+});
+
 t.test('killed after the switch began, its dump cut short (a power cut before it was synced): refused, nothing dumped over it', async t => {
   const state = installed();
   const killed = fakeHost(state, { failAtCall: UPGRADED.indexOf('reload') + 1 });
