@@ -43,7 +43,7 @@ export async function placeOnThisHost(run: RestoreRun, f: RestoreFlags, m: Backu
  */
 export function sharedPrefixWarning(s3: ObjectStorage, m: Pick<BackupManifest, 'hostname' | 'port'>): string {
   return `the restored registry keeps its blobs where the backed-up one wrote them (${storageText(s3)}): `
-    + `if ${m.hostname}:${m.port} still runs on it, stop it for good before this registry deletes anything; two registries on one prefix delete each other's blobs`;
+    + `if the registry it was taken from (${m.hostname}:${m.port}) still runs on another host, stop it for good before this one deletes anything; two registries on one prefix delete each other's blobs`;
 }
 
 /**

@@ -184,6 +184,6 @@ t.test('an object-storage restore says the registry it came from must not run on
   const line = sharedPrefixWarning({ kind: 's3', bucket: 'quay', prefix: 'mirror', endpoint: 'https://rgw.example:8443', credentialsFile: '/root/keys', keys: { accessKey: 'ACCESS-KEY-ID', secretKey: 'SECRET-ACCESS-KEY' } },
     { hostname: 'registry.example.com', port: 8443 });
   t.equal(line, 'the restored registry keeps its blobs where the backed-up one wrote them (s3://quay/mirror at https://rgw.example:8443): '
-    + 'if registry.example.com:8443 still runs on it, stop it for good before this registry deletes anything; two registries on one prefix delete each other\'s blobs');
+    + 'if the registry it was taken from (registry.example.com:8443) still runs on another host, stop it for good before this one deletes anything; two registries on one prefix delete each other\'s blobs');
   t.notMatch(line, /ACCESS-KEY-ID|SECRET-ACCESS-KEY/, 'no key in it');
 });

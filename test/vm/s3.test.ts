@@ -151,7 +151,7 @@ sideBySide(t, 'install on S3 (both scopes at once)', SCOPES, (t, s) => {
     t.equal((await run(`test -e ${s.quayRoot} && echo made; true`)).stdout.trim(), '', 'nothing was made');
     const r = await run(`mreg restore ${archive} --s3CredentialsFile ${creds}.moved`, { timeoutMs: 20 * 60_000 });
     t.equal(r.exitCode, 0, 'restore with the key file at its new place exits 0', { output: describe(r) });
-    t.match(r.stderr, /warning: the restored registry keeps its blobs where the backed-up one wrote them \(s3:\/\/\S+ at \S+\): if \S+ still runs on it, stop it for good/,
+    t.match(r.stderr, /warning: the restored registry keeps its blobs where the backed-up one wrote them \(s3:\/\/\S+ at \S+\): if the registry it was taken from \(\S+\) still runs on another host, stop it for good/,
       'says the registry it came from must not run on the same prefix');
     t.equal((await run(`jq -r .spec.quayStorage.credentialsFile ${s.quayRoot}/mreg-install.json`)).stdout.trim(), `${creds}.moved`, 'the record names the new place');
     t.equal((await login(s, c)).exitCode, 0, 'the old credentials log in');
