@@ -17,6 +17,8 @@ export interface FakeS3 {
   minPart: number;
   /** A request ("METHOD /bucket/key?query", as logged) this returns true for is answered 500 InternalError. */
   fail?: (request: string) => boolean;
+  /** The ETag answered for a request (a part's PUT or a completion), given the right one: a store that stored something else. */
+  etagOf?: (request: string, etag: string) => string;
   close(): void;
 }
 
@@ -80,7 +82,7 @@ export async function startFakeS3(accessKey = 'AK', buckets: string[] = []): Pro
         uploads.delete(q.get('uploadId')!);
         const etag = `${createHash('md5').update(Buffer.concat(parts.map(p => createHash('md5').update(p).digest()))).digest('hex')}-${parts.length}`;
         res.writeHead(200);
-        return res.end(`<CompleteMultipartUploadResult><Key>${rest.join('/')}</Key><ETag>&quot;${etag}&quot;</ETag></CompleteMultipartUploadResult>`);
+        return res.end(`<CompleteMultipartUploadResult><Key>${rest.join('/')}</Key><ETag>&quot;${fake.etagOf?.(log.at(-1)!, etag) ?? etag}&quot;</ETag></CompleteMultipartUploadResult>`);
       }
       if (req.method === 'PUT') {
         const body = Buffer.concat(chunks);
@@ -93,7 +95,7 @@ export async function startFakeS3(accessKey = 'AK', buckets: string[] = []): Pro
         }
         if (upload) upload.parts.set(Number(q.get('partNumber')), body);
         else objects.set(key, body);
-        res.writeHead(200, { etag: `"${md5(body)}"` });
+        res.writeHead(200, { etag: `"${fake.etagOf?.(log.at(-1)!, md5(body)) ?? md5(body)}"` });
         return res.end();
       }
       if (req.method === 'HEAD') { res.writeHead(obj ? 200 : 404, obj ? { 'content-length': obj.length } : {}); return res.end(); }

@@ -93,3 +93,21 @@ t.test('the part rule: 64 MiB, grown to stay within 10000 parts; MREG_TEST_MULTI
   const part = partSizeFor(huge, partRule({}));
   t.ok(Math.ceil(huge / part) <= 10_000 && part % MiB === 0, `2 TiB in ${Math.ceil(huge / part)} parts of ${part / MiB} MiB`);
 });
+
+t.test('a part stored as something else than was sent (its ETag is not the MD5 of the part): the upload is aborted, nothing stays', async t => {
+  const big = randomBytes(3 * MiB);
+  const { s3, copy } = await setUp(t, { [blobPath(sha(big))]: big });
+  s3.etagOf = (r, etag) => (/^PUT .*[?&]partNumber=2&/.test(r) ? '0'.repeat(32) : etag);
+  await t.rejects(copy(), { name: 'HostError', message: /stored part 2 with MD5 0{32}, mreg sent [0-9a-f]{32}$/ });
+  t.equal(s3.uploads.size, 0, 'the upload was aborted');
+  t.equal(s3.objects.size, 0, 'no object');
+});
+
+t.test('a completed object whose ETag is not the parts\' is deleted: a rerun must not take it for copied', async t => {
+  const big = randomBytes(3 * MiB);
+  const { s3, copy, plan } = await setUp(t, { [blobPath(sha(big))]: big });
+  s3.etagOf = (r, etag) => (/^POST .*[?&]uploadId=/.test(r) ? `${'f'.repeat(32)}-3` : etag);
+  await t.rejects(copy(), { name: 'HostError', message: /stored ETag f{32}-3, mreg sent parts making [0-9a-f]{32}-3$/ });
+  t.equal(s3.objects.size, 0, 'the object was deleted');
+  t.equal((await plan()).todo.length, 1, 'the rerun copies it again');
+});
