@@ -77,6 +77,18 @@ export function recordSpec(spec: InstallSpec): InstallRecord['spec'] {
   return { ...rest, quayStorage };
 }
 
+/**
+ * The spec an earlier run rendered from, for comparing its files with this run's: the record's fields over
+ * this run's, an object store's keys and CA this run's (never recorded), and no access-rule flag.
+ */
+export function recordedSpec(spec: InstallSpec, recorded: InstallRecord['spec']): InstallSpec {
+  const { accessRules: _thisRun, ...rest } = spec;
+  const q = recorded.quayStorage;
+  const now = spec.quayStorage.kind === 's3' ? spec.quayStorage : undefined;
+  const quayStorage = q.kind === 's3' ? { ...q, keys: now?.keys ?? { accessKey: '', secretKey: '' }, ...(now?.caPem ? { caPem: now.caPem } : {}) } : q;
+  return { ...rest, ...recorded, quayStorage };
+}
+
 export function serializeRecord(record: InstallRecord): string {
   return `${JSON.stringify(record, null, 2)}\n`;
 }

@@ -117,11 +117,14 @@ export function describeConfigChange(c: ConfigChange): string {
  * not last), each as a line for the terminal; the settings and foreign keys are kept, and an access flag's
  * change is said by accessRuleChanges. Secret values are never shown.
  */
-export function ownedKeyResets(beforeText: string | undefined, afterText: string, file: string, opts: { secretsRendered?: boolean } = {}): string[] {
+export function ownedKeyResets(beforeText: string | undefined, afterText: string, file: string, opts: { secretsRendered?: boolean; recordedRender?: string } = {}): string[] {
   if (beforeText === undefined) return [];
   // A dry run renders with stand-in secrets: its secret keys always differ, so they are left out.
   const secret = (k: string) => opts.secretsRendered === false && SECRET_KEYS.has(k);
-  return configChanges(beforeText, afterText, file).filter(c => !SETTINGS.has(c.key) && !secret(c.key)).map(describeConfigChange);
+  // A key this run's flags change (the render for the recorded spec differs there) is that change, said as
+  // such by up, not a hand edit set back.
+  const byFlags = new Set(opts.recordedRender === undefined ? [] : configChanges(opts.recordedRender, afterText, file).map(c => c.key));
+  return configChanges(beforeText, afterText, file).filter(c => !SETTINGS.has(c.key) && !secret(c.key) && !byFlags.has(c.key)).map(describeConfigChange);
 }
 
 /** "KEY: before → after" for each access rule a flag changes in an existing config.yaml. */

@@ -1,6 +1,7 @@
 // Quay's config.yaml (and the Postgres start hook Quay's schema needs), rendered from spec + secrets.
 
 import { PG_DATABASE, PG_PORT, PG_USER, REDIS_PORT } from '../install-spec/defaults.js';
+import { recordedSpec, type InstallRecord } from '../install-spec/record.js';
 import type { InstallSecrets, InstallSpec, QuayStorage } from '../install-spec/spec.js';
 import { endpointParts } from '../install-spec/s3-flags.js';
 import { NOTHING_KEPT, type KeptConfig, type Yaml } from './config-keep.js';
@@ -110,6 +111,15 @@ function templateDoc(spec: InstallSpec, secrets: InstallSecrets): Record<string,
  * MinIO refuse unless SSE is set up, and a disconnected site's object store is one of those, not AWS.
  * storage_path must not be empty (config-tool's ValidateStorage); "/" keeps keys at the bucket's top.
  */
+/**
+ * config.yaml as the recorded spec renders it: what the last run wrote, hand edits aside. Undefined for a new
+ * install (or one `mreg down` removed): then nothing was written from a spec.
+ */
+export function recordedConfigRender(spec: InstallSpec, previous: InstallRecord | undefined, secrets: InstallSecrets, kept: KeptConfig): string | undefined {
+  if (!previous || previous.removedAt) return undefined;
+  return renderQuayConfig(recordedSpec(spec, previous.spec), secrets, kept);
+}
+
 function storageLocation(s: QuayStorage | undefined): Yaml {
   if (s?.kind !== 's3') return ['LocalStorage', { storage_path: '/datastorage' }];
   if (!s.keys) throw new Error('object storage keys were not read before rendering config.yaml');

@@ -8,6 +8,7 @@ import type { QuayRootLayout } from '../install-spec/layout.js';
 import { unitDirs } from '../plan/layout-move.js';
 import { ownedKeyResets } from '../plan/config-keep.js';
 import { factsFor, plan as makePlan } from '../plan/plan.js';
+import { recordedConfigRender } from '../plan/quay-config.js';
 import { redact } from '../plan/redact.js';
 import { upSteps, type UpStep } from '../plan/up-steps.js';
 import { printDryRun } from '../ui/dry-run.js';
@@ -34,7 +35,8 @@ export async function planDryRun(out: Pick<Output, 'warn'>, checked: CheckedUp, 
   const config = await readKeptConfig(layout.configYaml);
   const planned = makePlan(spec, facts, secrets, config.kept);
   const rendered = planned.files.find(f => f.path === layout.configYaml)?.content;
-  const configResets = rendered === undefined ? [] : ownedKeyResets(config.text, rendered, layout.configYaml, { secretsRendered: false });
+  const recordedRender = recordedConfigRender(spec, previous, secrets, config.kept);
+  const configResets = rendered === undefined ? [] : ownedKeyResets(config.text, rendered, layout.configYaml, { secretsRendered: false, recordedRender });
   const files = planned.files.map(f => ({ path: f.path, mode: `0${f.mode.toString(8)}`, content: redact(f.content, secrets, spec) }));
   const steps = upSteps({
     spec, previous, changes: checked.review.changes, planned, layout,

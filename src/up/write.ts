@@ -8,6 +8,7 @@ import type { InstallSecrets } from '../install-spec/spec.js';
 import { ownedKeyResets, type KeptConfig } from '../plan/config-keep.js';
 import { staleUnits, unitDirs } from '../plan/layout-move.js';
 import { factsFor, plan as makePlan, type Plan } from '../plan/plan.js';
+import { recordedConfigRender } from '../plan/quay-config.js';
 import { bindMounts, UP_STEP } from '../plan/up-steps.js';
 import { isFresh, writeRecord } from './record.js';
 import type { UpRun } from './run.js';
@@ -29,7 +30,8 @@ export async function writeFiles(run: UpRun, secrets: InstallSecrets, config: { 
   const planned = makePlan(spec, factsFor(probe), secrets, config.kept);
   // A hand edit of a key mreg writes is set back: said key by key, not silently.
   const rendered = planned.files.find(f => f.path === layout.configYaml)?.content;
-  const resets = rendered === undefined ? [] : ownedKeyResets(config.text, rendered, layout.configYaml);
+  const recordedRender = recordedConfigRender(spec, previous, secrets, config.kept);
+  const resets = rendered === undefined ? [] : ownedKeyResets(config.text, rendered, layout.configYaml, { recordedRender });
   for (const line of resets) out.info(`mreg: ${line}`);
   if (resets.length > 0) out.info('    mreg writes these keys on every run: change them with its flags; every other key stays as you set it');
   await out.step('storage', async () => {

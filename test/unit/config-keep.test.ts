@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HostError } from '../../src/errors.js';
 import { accessRuleChanges, configChanges, describeConfigChange, keptFromConfig, ownedKeyResets, parseConfig } from '../../src/plan/config-keep.js';
-import { renderQuayConfig, TEMPLATE_KEYS } from '../../src/plan/quay-config.js';
+import { recordedConfigRender, renderQuayConfig, TEMPLATE_KEYS } from '../../src/plan/quay-config.js';
+import { recordSpec, type InstallRecord } from '../../src/install-spec/record.js';
 import { listScenarios, loadScenario } from '../support/golden.js';
 
 const FILE = '/etc/quay-install/quay-config/config.yaml';
@@ -122,4 +123,21 @@ t.test('a re-run says which hand edits of mreg\'s own keys it sets back, and onl
   ], 'the owned keys, in the file\'s order; the setting and the foreign key are kept');
   t.notMatch(lines.join('\n'), /hunter2/, 'no secret value shown');
   t.same(ownedKeyResets(edited, rendered, FILE, { secretsRendered: false }), [hostLine], 'a dry run\'s stand-in secrets: secret keys left out');
+});
+
+t.test('a key a flag changes this run is that change, not a hand edit set back; a hand edit beside it still is', async t => {
+  const mine = renderQuayConfig(spec, secrets);
+  const record = { spec: recordSpec(spec) } as InstallRecord;
+  const moved = { ...spec, hostname: 'mirror.example.org', port: 9443 };
+  const edited = mine.replace(/^FEATURE_USER_LOG_ACCESS: .*$/m, 'FEATURE_USER_LOG_ACCESS: false');
+  const rendered = renderQuayConfig(moved, secrets, keep(edited));
+  const recordedRender = recordedConfigRender(moved, record, secrets, keep(edited));
+  t.same(configChanges(edited, rendered, FILE).map(c => c.key).filter(k => k === 'SERVER_HOSTNAME'), ['SERVER_HOSTNAME'], 'the flag does change SERVER_HOSTNAME on disk');
+  const lines = ownedKeyResets(edited, rendered, FILE, { recordedRender });
+  t.notMatch(lines.join('\n'), /SERVER_HOSTNAME/, '--quayHostname\'s change is not called a set-back');
+  t.same(ownedKeyResets(mine, rendered, FILE, { recordedRender }).filter(l => /SERVER_HOSTNAME/.test(l)), [], 'nor without any hand edit');
+  const handEdited = mine.replace(/^SERVER_HOSTNAME: .*$/m, 'SERVER_HOSTNAME: by-hand.example.com');
+  t.match(ownedKeyResets(handEdited, renderQuayConfig(spec, secrets, keep(handEdited)), FILE, { recordedRender: recordedConfigRender(spec, record, secrets, keep(handEdited)) }).join('\n'),
+    /SERVER_HOSTNAME: "by-hand\.example\.com" →/, 'with no flag change, a hand edit of it is set back and said');
+  t.equal(recordedConfigRender(spec, undefined, secrets, keep(mine)), undefined, 'a new install has no recorded render');
 });
