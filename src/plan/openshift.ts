@@ -123,7 +123,10 @@ ImageContentSourcePolicy mirrors, the pull secret's auth entry, and the addition
        oc scale --replicas=0 -n openshift-operators deployment $(oc get deployment -n openshift-operators -o name | grep quay-operator | cut -d/ -f2)
        oc scale --replicas=0 -n ${ns} deployment ${i.name}-quay-app ${i.name}-quay-mirror 2>/dev/null || true
 
-3. Put the dump into the operator's database (its name and owner are both \`${db}\`):
+3. Put the dump into the operator's database (its name and owner are both \`${db}\`). The operator runs
+   PostgreSQL 13 (its RELATED_IMAGE_COMPONENT_POSTGRES), whose pg_restore reads a dump of mreg's PostgreSQL
+   15 (custom format 1.14, as from 12 on) but refuses one of 16 or newer ("unsupported version (1.15) in
+   file header"): export from a quay-postgres of 15 or older.
 
        pod=$(oc get pod -n ${ns} -l quay-component=postgres -o name | cut -d/ -f2)
        oc cp ${i.dumpFile} ${ns}/$pod:/var/lib/pgsql/data/userdata/${i.dumpFile}
