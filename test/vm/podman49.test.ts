@@ -83,6 +83,9 @@ t.test(`up on podman ${PODMAN49}: the podman 4 layout, healthy, push and pull; n
     const j = await journalSecrets(s, f, 'root');
     t.ok(j.unitLines > 0, `${s.name}: the journal holds quay-app's lines (${j.unitLines}): the read below is not empty`, { output: describe(j.r) });
     t.equal(j.hits, 0, `${s.name}: no secret in the journal`, { output: describe(j.r) });
+    // What an admin reads: quay-app's lines through mreg logs (journalctl, paging off without a terminal).
+    const logs = await s.run('mreg logs quay-app --lines 20');
+    t.ok(logs.exitCode === 0 && logs.stdout.trim().split('\n').length >= 5, `${s.name}: mreg logs quay-app shows quay-app's lines`, { output: describe(logs) });
     const modes = await s.run(`stat -c '%a %n' ${s.quayRoot} ${s.quayRoot}/credentials ${s.quayRoot}/quay-rootCA/rootCA.key`);
     t.same(modes.stdout.trim().split('\n').map(l => l.split(' ')[0]), ['700', '600', '600'], `${s.name}: quayRoot, credentials and CA key are owner-only`, { output: describe(modes) });
     // Issue 19 on 4.9's own secret store: a re-run asks podman once and records the folder, the next reads its files.

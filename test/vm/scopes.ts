@@ -201,8 +201,13 @@ export const sampleArgv = (log: string, stop: string) => `setsid nohup perl -e $
  * count is above 0.
  */
 export async function journalSecrets(s: Scope, secretsFile: string, reader: 'root' | 'own'): Promise<{ r: GuestResult; unitLines: number; hits: number }> {
-  const [run, jc, unit] = reader === 'own' ? [(c: string) => s.run(c), s.journalctl, '-u'] : [(c: string) => asRootRun(c), 'journalctl', s.name === 'rootful' ? '-u' : '--user-unit'];
-  const r = await run(`${jc} ${unit} quay-app.service -o cat --no-pager | wc -l; ${jc} -o cat --no-pager | grep -cF -f ${secretsFile}; true`);
+  // Root reads a user's unit by its field: `journalctl --user-unit` also matches _UID= of the caller (root's 0),
+  // so as root it finds none of the user's lines (podman49's check found 0 until 2026-12-07).
+  const [run, jc, unit] = reader === 'own' ? [(c: string) => s.run(c), s.journalctl, '-u quay-app.service']
+    : [(c: string) => asRootRun(c), 'journalctl', s.name === 'rootful' ? '-u quay-app.service' : '_SYSTEMD_USER_UNIT=quay-app.service'];
+  // The third part only explains a failure: the fields journald gave quay-app's container output.
+  const r = await run(`${jc} ${unit} -o cat --no-pager | wc -l; ${jc} -o cat --no-pager | grep -cF -f ${secretsFile}; `
+    + `${jc} -n 1 -o verbose CONTAINER_NAME=quay-app --no-pager | grep -E '^ *(_SYSTEMD_(USER_)?UNIT|_SYSTEMD_CGROUP|_UID|CONTAINER_NAME|SYSLOG_IDENTIFIER)='; true`);
   const [unitLines = '', hits = ''] = r.stdout.trim().split('\n');
   return { r, unitLines: /^\d+$/.test(unitLines) ? Number(unitLines) : 0, hits: /^\d+$/.test(hits) ? Number(hits) : NaN };
 }
