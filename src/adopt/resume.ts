@@ -12,7 +12,7 @@ import { printDryRun } from '../ui/dry-run.js';
 import type { Output } from '../ui/output.js';
 import { BACKUP_DIR_NAME } from './find.js';
 import type { ActionPorts, FilePorts } from '../actions/ports.js';
-import { readAdoptMarker, removeAdoptMarker, type AdoptMarker } from '../apply/adopt-marker.js';
+import { finished, readAdoptMarker, removeAdoptMarker, type AdoptMarker } from '../apply/adopt-marker.js';
 import { putBackLeft, restoreMirrorRegistry } from './rollback.js';
 
 /** What a re-run does first, for --dry-run. */
@@ -71,14 +71,6 @@ export async function resumeAdopt(ctx: CommandContext): Promise<boolean> {
   } finally {
     await release();
   }
-}
-
-/**
- * The adopt wrote its record: the record's createdAt is the marker's startedAt (both the run's clock). A record
- * `mreg down` removed since still counts, so a later adopt never undoes an adopt that succeeded.
- */
-export function finished(m: AdoptMarker, found: { record: { createdAt: string; removedAt?: string } } | undefined): boolean {
-  return found !== undefined && (!found.record.removedAt || found.record.createdAt >= m.startedAt);
 }
 
 /** mirror-registry's unit files are where they were and its quay-app runs from them, not from mreg's. */

@@ -69,3 +69,11 @@ export async function removeAdoptMarker(scope: Scope, home: string): Promise<voi
 export function interruptedAdoptHint(m: AdoptMarker): string {
   return `an mreg adopt of ${m.putBack.quayRoot} was interrupted (started ${m.startedAt}): run mreg adopt again; it puts mirror-registry back first, then adopts`;
 }
+
+/**
+ * The adopt wrote its record: the record's createdAt is the marker's startedAt (both the run's clock). A record
+ * `mreg down` removed since still counts, so a later adopt never undoes an adopt that succeeded.
+ */
+export function finished(m: AdoptMarker, found: { record: { createdAt: string; removedAt?: string } } | undefined): boolean {
+  return found !== undefined && (!found.record.removedAt || found.record.createdAt >= m.startedAt);
+}

@@ -5,7 +5,8 @@ import { describeAction } from '../actions/action.js';
 import { executeLocked } from '../actions/execute.js';
 import type { CommandContext } from '../cli.js';
 import { UsageError } from '../errors.js';
-import { pointerPath } from '../model/scope.js';
+import { adoptMarkerPath, pointerPath } from '../model/scope.js';
+import { finished, parseAdoptMarker } from '../apply/adopt-marker.js';
 import { planDown } from '../plan/down.js';
 import { checkQuayRootForTarget, runOnTarget } from '../remote/on-target.js';
 
@@ -20,8 +21,14 @@ export async function down(ctx: CommandContext): Promise<void> {
   // Only who runs it: down asks podman and logind nothing before it stops the units.
   const probe = host.identify();
   const { layout, record } = await host.findInstall(flags, probe.scope, probe.home);
-  const pointer = (await host.inspect(probe).readFile(pointerPath(probe.scope, probe.home)))?.trim();
-  const plan = planDown({ record, layout, facts: probe, purge, quayRootGiven: Boolean(flags.quayRoot), ...(pointer ? { pointer } : {}) });
+  const look = host.inspect(probe);
+  const pointer = (await look.readFile(pointerPath(probe.scope, probe.home)))?.trim();
+  // An adopt of this install killed after its record: its marker would outlive a purge and block the next up.
+  const markerPath = adoptMarkerPath(probe.scope, probe.home);
+  const markerText = await look.readFile(markerPath);
+  const marker = markerText === undefined ? undefined : parseAdoptMarker(markerText, markerPath);
+  const adopted = marker && marker.putBack.quayRoot === layout.root && finished(marker, { record }) ? { marker: markerPath, legacySecrets: marker.legacySecrets } : undefined;
+  const plan = planDown({ record, layout, facts: probe, purge, quayRootGiven: Boolean(flags.quayRoot), ...(pointer ? { pointer } : {}), ...(adopted ? { adopted } : {}) });
   if (flags.dryRun) {
     const lines = plan.actions.map(describeAction);
     if (out.json) return out.resultJson({ dryRun: true, actions: lines, plan: plan.actions });

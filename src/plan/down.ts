@@ -17,6 +17,11 @@ export interface DownInput {
   purge: boolean;
   /** --quayRoot was given: the delete hint repeats it. */
   quayRootGiven: boolean;
+  /**
+   * The marker of an adopt of this install killed after its record was written (apply/adopt-marker.ts), and
+   * mirror-registry's podman secrets it names: what that adopt had left to do, done here.
+   */
+  adopted?: { marker: string; legacySecrets: readonly string[] };
 }
 
 export interface DownPlan {
@@ -26,7 +31,7 @@ export interface DownPlan {
   report: { text: string; json: { removed: true; purged: boolean; kept: string[] } };
 }
 
-export function planDown({ record, layout, facts, purge, quayRootGiven, pointer }: DownInput): DownPlan {
+export function planDown({ record, layout, facts, purge, quayRootGiven, pointer, adopted }: DownInput): DownPlan {
   const storages = [record.spec.quayStorage, record.spec.pgStorage, ...(record.migratedFrom ? [record.migratedFrom] : [])];
   const data = [layout.root, ...storages.map(storageText)];
   if (record.removedAt && !purge) {
@@ -48,6 +53,8 @@ export function planDown({ record, layout, facts, purge, quayRootGiven, pointer 
     ...(purge ? record.secrets.map(name => action({ kind: 'remove-secret', name }, removing))
       : [action({ kind: 'keep', what: `podman secrets ${record.secrets.join(', ')}` }, removing)]),
     ...keptFiles.map(f => action({ kind: 'keep', what: f }, removing)),
+    ...(adopted ? [...adopted.legacySecrets.map(name => action({ kind: 'remove-secret', name }, 'finish the interrupted adopt')),
+      action({ kind: 'remove-file', path: adopted.marker }, 'finish the interrupted adopt')] : []),
     ...(record.lingerEnabledByMreg ? [action({ kind: 'disable-linger', uid: facts.uid, user: facts.user }, 'disable linger (mreg enabled it)')] : []),
     ...(purge ? purgeData(record, layout.root, facts, pointer) : [
       action({ kind: 'keep', what: data.join(', ') }),

@@ -9,6 +9,7 @@ import { planDown } from '../../src/plan/down.js';
 import { adoptedTakenDirs } from '../../src/adopt/spec.js';
 import type { InstallSpec } from '../../src/install-spec/spec.js';
 import { quayRootLayout } from '../../src/install-spec/layout.js';
+import { adoptMarkerPath } from '../../src/model/scope.js';
 import { parseRecord, type InstallRecord } from '../../src/install-spec/record.js';
 import { createFakeHost, fakeContext, recordFile, type FakeHost, type FakeHostState } from '../support/fake-host.js';
 import { HOME, ROOT, QD, POINTER, TRUST, NOW, SECRETS, UNITS, probe, runningInstall } from '../support/running-install.js';
@@ -337,4 +338,29 @@ t.test('down --purge of a quayRoot the pointer does not name leaves the pointer 
   await runDown(host, { quayRoot: ROOT, purge: true, yes: true });
   t.equal(host.state.files[POINTER]?.content, '/srv/other-quay-install\n', 'the pointer is the other install\'s');
   t.notOk(host.calls.includes(`remove ${POINTER}`), 'not removed');
+});
+
+t.test('an adopt of this install killed after its record: down --purge finishes it (the old secrets and the marker go), so the next up is not refused', async t => {
+  const state = runningInstall();
+  const record = parseRecord(state.files[`${ROOT}/mreg-install.json`]!.content, 'record');
+  const marker = adoptMarkerPath(probe.scope, HOME);
+  state.secrets = [...state.secrets, 'pgdb_pass'];
+  const putBack = { scope: probe.scope, hostname: 'h', port: 8443, quayRoot: ROOT, unitPaths: [], written: [], saved: [], pgUser: 'user', roleRenamed: true,
+    pgImage: 'pg', pgStorage: { kind: 'volume', name: 'pg-storage' }, newCa: false, relabel: true };
+  state.files[marker] = { content: JSON.stringify({ version: 1, startedAt: record.createdAt, legacySecrets: ['pgdb_pass'], putBack }), mode: 0o600 };
+  const host = createFakeHost({ probe, state });
+  await runDown(host, { purge: true, yes: true });
+  t.notOk(host.state.files[marker], 'the marker is gone');
+  t.notOk(host.state.secrets.includes('pgdb_pass'), 'mirror-registry\'s old secret is gone');
+});
+
+t.test('a marker of another quayRoot, or of an adopt that never wrote this record, is not down\'s', async t => {
+  const state = runningInstall();
+  const marker = adoptMarkerPath(probe.scope, HOME);
+  const putBack = { scope: probe.scope, hostname: 'h', port: 8443, quayRoot: '/elsewhere', unitPaths: [], written: [], saved: [], pgUser: 'user', roleRenamed: true,
+    pgImage: 'pg', pgStorage: { kind: 'volume', name: 'pg-storage' }, newCa: false, relabel: true };
+  state.files[marker] = { content: JSON.stringify({ version: 1, startedAt: '2026-01-01T00:00:00.000Z', legacySecrets: ['pgdb_pass'], putBack }), mode: 0o600 };
+  const host = createFakeHost({ probe, state });
+  await runDown(host, {});
+  t.ok(host.state.files[marker], 'kept');
 });
