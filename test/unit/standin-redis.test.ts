@@ -16,7 +16,7 @@ function run(password: string | undefined) {
   const d = mkdtempSync(join(tmpdir(), 'mreg-redis-standin-'));
   writeFileSync(join(d, 'redis-server'), '#!/bin/sh\necho "redis-server $1"\n');
   chmodSync(join(d, 'redis-server'), 0o755);
-  const env: NodeJS.ProcessEnv = { PATH: `${d}:/usr/bin:/bin`, REDIS_CONF: join(d, 'redis.conf'), ...(password === undefined ? {} : { REDIS_PASSWORD: password }) };
+  const env: NodeJS.ProcessEnv = { PATH: `${d}:/usr/bin:/bin`, MREG_STANDIN_REDIS_CONF: join(d, 'redis.conf'), ...(password === undefined ? {} : { REDIS_PASSWORD: password }) };
   const r = spawnSync('sh', [SCRIPT], { env, encoding: 'utf8' });
   const conf = (() => { try { return readFileSync(join(d, 'redis.conf'), 'utf8'); } catch { return ''; } })();
   return { code: r.status, out: r.stdout, conf };
