@@ -53,8 +53,8 @@ export async function switchToMreg(out: Output, ports: PutBackPorts & { journalT
   };
   // From here a kill leaves the old units moved and no record: the marker lets a re-run of adopt put them back.
   // The role is marked renamed at once: renaming back a role that was not renamed changes nothing.
-  await writeAdoptMarker(spec.scope, opts.home, { ...putBackStateOf(state), roleRenamed: state.pgUser !== PG_USER }, opts.legacySecrets, opts.now)
-    .catch(dropSecrets);
+  const mark = () => writeAdoptMarker(spec.scope, opts.home, { ...putBackStateOf(state), roleRenamed: state.pgUser !== PG_USER }, opts.legacySecrets, opts.now);
+  await mark().catch(dropSecrets);
   did(S.marker);
   await downStep(S.stop, 'stop mirror-registry', () => stopLegacy(ports)).catch(async (err: unknown) => {
     await removeAdoptMarker(spec.scope, opts.home);
@@ -76,7 +76,7 @@ export async function switchToMreg(out: Output, ports: PutBackPorts & { journalT
     await downStep(S.reload, 'reload systemd', () => sd.reload());
     // From the start on the new Quay may migrate the database: only now does a put-back need the dump.
     state.appStarted = true;
-    if (state.snapshot) await writeAdoptMarker(spec.scope, opts.home, { ...putBackStateOf(state), roleRenamed: state.pgUser !== PG_USER }, opts.legacySecrets, opts.now);
+    if (state.snapshot) await mark();
     await downStep(S.start, 'start registry units', () => startUnits(sd, planned, [], new Set(), spec, out));
     await downStep(S.health, 'registry health', async () => {
       const ca = await readHealthCas(spec.tls.kind, layout);
