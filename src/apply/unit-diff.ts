@@ -33,11 +33,11 @@ export function diffLines(before: string, after: string): DiffLine[] {
 
 /**
  * Unified-style diff of one file with `context` unchanged lines around each change; '' when equal.
- * `before` undefined means the file does not exist yet.
+ * `before` undefined: the file does not exist yet; `after` undefined: it is removed.
  */
-export function unifiedDiff(path: string, before: string | undefined, after: string, context = 3): string {
+export function unifiedDiff(path: string, before: string | undefined, after: string | undefined, context = 3): string {
   if (before === after) return '';
-  const d = diffLines(before ?? '', after);
+  const d = diffLines(before ?? '', after ?? '');
   const keep = new Array<boolean>(d.length).fill(false);
   d.forEach((l, k) => {
     if (l.op === ' ') return;
@@ -51,5 +51,5 @@ export function unifiedDiff(path: string, before: string | undefined, after: str
     skipped = false;
     body.push(`${l.op}${l.text}`);
   });
-  return [`--- ${before === undefined ? '/dev/null' : path}`, `+++ ${path}`, ...body].join('\n');
+  return [`--- ${before === undefined ? '/dev/null' : path}`, `+++ ${after === undefined ? '/dev/null' : path}`, ...body].join('\n');
 }

@@ -15,12 +15,12 @@ import { serializeRecord } from '../install-spec/record.js';
 import { checksPgDataOnUpgrade, imageChanges, UPGRADE_STEP as S } from '../plan/upgrade-steps.js';
 import { refuseOnTarget, refuseOtherUserHere, runOnTarget } from '../remote/on-target.js';
 import { stepLog } from '../ui/step-log.js';
-import { printUpgradePlan, reportNothingToChange, reportUpgraded } from '../ui/upgrade-report.js';
+import { movingText, printUpgradePlan, reportNothingToChange, reportUpgraded } from '../ui/upgrade-report.js';
 import { planFiles } from '../upgrade/files.js';
 import { archiveImagesUnloaded } from '../apply/image-archive.js';
 import { loadAndCheckImages } from '../upgrade/images.js';
 import { readInstall } from '../upgrade/read.js';
-import { checkUpgradeFlagsForTarget, upgradedRecord } from '../upgrade/spec.js';
+import { checkUpgradeFlagsForTarget, unrecordedFiles, upgradedRecord } from '../upgrade/spec.js';
 import { switchOver } from '../upgrade/switch.js';
 import { upgradeCertAlias } from './cert.js';
 
@@ -54,7 +54,7 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
     const config = await readKeptConfig(layout.configYaml);
     const secrets = await existingSecrets(podman, layout.credentials, config.text);
     const files = await planFiles(f, spec, secrets, config.kept);
-    printUpgradePlan(out, { ...f, spec, ...files, recorded: record.spec.images, secrets, dbSnapshot: dbSnapshotPaths(layout.root).dump, timeoutMs });
+    printUpgradePlan(out, { ...f, spec, ...files, podmanVersion: f.probe.podmanVersion, newFiles: unrecordedFiles(record, files.changes), recorded: record.spec.images, secrets, dbSnapshot: dbSnapshotPaths(layout.root).dump, timeoutMs });
     return;
   }
   // Under the lock: every check that changes nothing, then the switch to the new files, then the record.
@@ -69,8 +69,9 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
     const config = await readKeptConfig(layout.configYaml);
     const secrets = await out.step('existing secrets', async () => existingSecrets(podman, layout.credentials, config.text));
     log.did(S.secrets);
-    const { planned, changes, resuming } = await planFiles(f, spec, secrets, config.kept);
+    const { planned, changes, resuming, moving } = await planFiles(f, spec, secrets, config.kept);
     if (resuming) out.info('mreg: resuming an upgrade that stopped after writing the unit files');
+    if (moving) out.info(movingText(f.probe.podmanVersion));
     if (changes.length === 0) return reportNothingToChange(out, Date.now() - started, log.ran);
     await out.step('validate units with podman\'s Quadlet generator', () => validateUnits(podman, planned, spec));
     log.did(S.validate);
@@ -84,10 +85,13 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
     const { systemd, journalTail } = await host.actionPorts(f.target);
     const ports = { systemd, podman, files: host.files, journalTail, waitForHealth: f.look.waitForHealth, diskFree: f.look.diskFree };
     const ep: RegistryEndpoint = { hostname: spec.hostname, port: spec.port, ca: await readHealthCas(spec.tls.kind, layout) };
+    // quay.pod (the move) is recorded before it is written: down removes it even if this run is killed.
+    const newFiles = unrecordedFiles(record, changes);
+    if (newFiles.length > 0) await writeIfChanged(layout.record, serializeRecord({ ...record, files: [...record.files, ...newFiles] }), 0o600).then(() => log.did(S.recordFiles));
     const switched = await switchOver(out, ports, log, { changes, resuming, recorded: record.spec.images, images: spec.images, root: layout.root, ep, timeoutMs, started });
-    await writeIfChanged(layout.record, serializeRecord(upgradedRecord(record, spec, pgData, new Date())), 0o600);
+    await writeIfChanged(layout.record, serializeRecord(upgradedRecord(record, spec, pgData, new Date(), changes)), 0o600);
     log.did(S.record);
-    reportUpgraded(out, switched, { changed: changes.map(c => c.file.path), images: imageChanges(record.spec.images, spec.images), durationMs: Date.now() - started, steps: log.ran });
+    reportUpgraded(out, switched, { changed: changes.map(c => c.path), images: imageChanges(record.spec.images, spec.images), durationMs: Date.now() - started, steps: log.ran });
   } finally {
     await release();
   }

@@ -20,7 +20,9 @@ export const UPGRADE_STEP = {
   validate: UP_STEP.validate,
   selinuxLabel: UP_STEP.selinuxLabel,
   dbSnapshot: 'db-snapshot',
+  recordFiles: UP_STEP.recordFiles,
   write: UP_STEP.write,
+  removeFile: UP_STEP.removeStale,
   reload: UP_STEP.reload,
   restart: (service: string) => `restart:${service}`,
   health: UP_STEP.health,
@@ -35,8 +37,10 @@ export interface UpgradeStepsInput {
   spec: InstallSpec;
   /** The images the install record names. */
   recorded: Images;
-  /** The files whose content changes, in plan order; none: nothing to change. */
-  files: readonly { path: string; mode: number }[];
+  /** The files whose content changes, in plan order (`removed`: the podman 4 pod unit after the move); none: nothing to change. */
+  files: readonly { path: string; mode: number; removed?: boolean }[];
+  /** Files the plan writes that the record does not list yet (the move to quay.pod): recorded before they are written. */
+  newFiles?: readonly string[];
   /** The bind paths the plan labels for SELinux. */
   selinuxLabels: readonly string[];
   layout: QuayRootLayout;
@@ -129,9 +133,10 @@ export function upgradeSteps(i: UpgradeStepsInput): UpStep[] {
     ...checks,
     step(S.validate, 'validate the units with /usr/libexec/podman/quadlet -dryrun'),
     ...i.selinuxLabels.map(p => step(S.selinuxLabel(p), describeSelinuxLabel(p))),
+    ...(i.newFiles?.length ? [step(S.recordFiles, `add ${i.newFiles.join(', ')} to ${layout.record}, so down removes them even if this run is killed`)] : []),
     ...(snapshotsDatabase(recorded, spec.images)
       ? [step(S.dbSnapshot, `dump the database to ${i.dbSnapshot} before restarting quay-app, unless a killed run of this upgrade already did (a rollback restores it)`)] : []),
-    ...i.files.map(f => step(S.write(f.path), UP_TEXT.write(f))),
+    ...i.files.map(f => (f.removed ? step(S.removeFile(f.path), `remove ${f.path} (the podman 4 pod unit; quay.pod replaces it)`) : step(S.write(f.path), UP_TEXT.write(f)))),
     step(S.reload, UP_TEXT.reload),
     ...restartSteps(servicesToRestart(i.files.map(f => f.path))),
     step(S.health, `wait for https://${spec.hostname}:${spec.port}/health/instance, up to ${i.timeoutMs / 1000} s from the first restart; else roll back`),

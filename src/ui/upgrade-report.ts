@@ -18,7 +18,12 @@ export interface UpgradePlan {
   secrets: InstallSecrets;
   planned: Plan;
   changes: readonly FileChange[];
+  /** Planned files the record does not list yet (upgradeSteps' newFiles). */
+  newFiles: readonly string[];
   resuming: boolean;
+  /** The install moves from the podman 4 pod unit to quay.pod (layout-move.ts). */
+  moving: boolean;
+  podmanVersion?: readonly number[];
   /** Where the database dump would go. */
   dbSnapshot: string;
   timeoutMs: number;
@@ -28,15 +33,16 @@ export interface UpgradePlan {
 export function printUpgradePlan(out: Output, p: UpgradePlan): void {
   const { spec, planned, changes } = p;
   if (p.resuming) out.info('mreg: an upgrade stopped after writing the unit files; it would be resumed');
-  const paths = changes.map(c => c.file.path);
+  if (p.moving) out.info(movingText(p.podmanVersion));
+  const paths = changes.map(c => c.path);
   const show = (text: string | undefined) => (text === undefined ? undefined : redact(text, p.secrets, spec));
-  const diff = changes.map(c => unifiedDiff(c.file.path, show(c.before), show(c.file.content)!)).join('\n');
+  const diff = changes.map(c => unifiedDiff(c.path, show(c.before), show(c.after))).join('\n');
   // Every unit the restart jobs restart: those of the changed files, and what depends on them (quay-app).
   const restart = restartedWith(restartRoots(servicesToRestart(paths)));
   const dump = snapshotsDatabase(p.recorded, spec.images) ? p.dbSnapshot : undefined;
   if (out.json) {
     // `plan` carries each step's id, as up's does: `upgrade --json` names the steps it took with them.
-    const steps = upgradeSteps({ spec, recorded: p.recorded, files: changes.map(c => c.file), selinuxLabels: planned.selinuxLabels,
+    const steps = upgradeSteps({ spec, recorded: p.recorded, files: changes.map(c => ({ path: c.path, mode: c.mode, removed: c.after === undefined })), newFiles: p.newFiles, selinuxLabels: planned.selinuxLabels,
       layout: p.layout, dbSnapshot: p.dbSnapshot, timeoutMs: p.timeoutMs });
     out.resultJson({ dryRun: true, images: imageChanges(p.recorded, spec.images), changed: paths, restart, diff, ...(dump ? { dbSnapshot: dump } : {}),
       ...(changes.length > 0 && planned.selinuxLabels.length > 0 ? { selinuxLabels: planned.selinuxLabels } : {}), plan: steps });
@@ -48,6 +54,11 @@ export function printUpgradePlan(out: Output, p: UpgradePlan): void {
   if (changes.length === 0) out.result('nothing to change');
   else out.result(`${diff}\n--- would restart: ${restart.join(', ') || 'nothing'}`);
   out.info('dry run: nothing was changed');
+}
+
+/** The move to quay.pod, said by the run and its dry run. */
+export function movingText(podmanVersion: readonly number[] | undefined): string {
+  return `mreg: this host's podman ${podmanVersion?.join('.') ?? ''} reads .pod files: the install moves from the podman 4 pod unit to quay.pod`;
 }
 
 export function reportNothingToChange(out: Output, durationMs: number, steps: readonly string[]): void {

@@ -60,7 +60,7 @@ export async function checkUp(ports: CheckPorts, given: RawUpFlags, probe: HostP
   if (!previous) await refuseInterruptedAdopt(look.readFile, probe);
   if (!previous) await refuseForeignUnits(look.exists, probe.quadletDir, systemdUnitDir(probe.scope, probe.home));
   const refusal = previous && probe.podmanVersion
-    ? layoutProblem(previous.files, probe.podmanVersion, unitDirs(probe), 'up') : undefined;
+    ? layoutProblem(previous.files, probe.podmanVersion, unitDirs(probe)) : undefined;
   if (refusal) throw new HostError(refusal, 'nothing was changed; run mreg on podman 5 again (dnf update podman), or back up on that host and restore on one with podman 5');
 
   const firstUser = previous ? await readCredentials(layout.credentials) : undefined;

@@ -1,14 +1,17 @@
 // The files an upgrade changes: planned, those that differ from what is on disk (or, resuming, from the
-// record's plan), written for the switch and written back for a rollback.
+// record's plan), written for the switch and written back for a rollback. On a host whose podman moved
+// from 4 to 5 under the install, the change is also the move to the .pod layout (layout-move.ts).
 import { dirname } from 'node:path';
 import type { FilePorts, InspectPorts } from '../actions/ports.js';
 import type { InstallSecrets, InstallSpec } from '../install-spec/spec.js';
 import type { KeptConfig } from '../plan/config-keep.js';
-import { plan as makePlan, type Plan, type PlannedFile } from '../plan/plan.js';
+import { movesToPodFiles, podman4LayoutFacts, unitDirs } from '../plan/layout-move.js';
+import { plan as makePlan, type Plan } from '../plan/plan.js';
 import { imageChanges } from '../plan/upgrade-steps.js';
 import type { Upgrading } from './read.js';
 
-export interface FileChange { file: PlannedFile; before: string | undefined }
+/** One file's content before and after; undefined: no such file (written new, or removed). */
+export interface FileChange { path: string; mode: number; before: string | undefined; after: string | undefined }
 
 type ReadFile = InspectPorts['readFile'];
 
@@ -16,15 +19,21 @@ async function planChanges(readFile: ReadFile, planned: Plan): Promise<FileChang
   const changes: FileChange[] = [];
   for (const file of planned.files) {
     const before = await readFile(file.path);
-    if (before !== file.content) changes.push({ file, before });
+    if (before !== file.content) changes.push({ path: file.path, mode: file.mode, before, after: file.content });
   }
   return changes;
 }
 
-/** Files that differ between the recorded plan and the new one, with the recorded content as "before". */
+/**
+ * Files that differ between the recorded plan and the new one, with the recorded content as "before";
+ * a file only the recorded plan has (the podman 4 pod unit, after the move) is removed.
+ */
 function recordedChanges(recorded: Plan, planned: Plan): FileChange[] {
   const before = new Map(recorded.files.map(f => [f.path, f.content]));
-  return planned.files.filter(f => before.get(f.path) !== f.content).map(file => ({ file, before: before.get(file.path) }));
+  const changes = planned.files.filter(f => before.get(f.path) !== f.content).map(f => ({ path: f.path, mode: f.mode, before: before.get(f.path), after: f.content }));
+  const kept = new Set(planned.files.map(f => f.path));
+  const removed = recorded.files.filter(f => !kept.has(f.path)).map(f => ({ path: f.path, mode: f.mode, before: f.content, after: undefined }));
+  return [...changes, ...removed];
 }
 
 /**
@@ -38,19 +47,33 @@ export async function changesToMake(readFile: ReadFile, planned: Plan, recorded:
   return { changes: recordedChanges(recorded(), planned), resuming: true };
 }
 
+/**
+ * The move to the .pod layout, with or without new images: from the recorded podman 4 plan (what a rollback
+ * writes back), never from the disk, which a run killed after its writes left with new files. Unit files on
+ * disk that are not the recorded plan's are such a run's: it is resumed.
+ */
+export async function layoutMoveChanges(readFile: ReadFile, planned: Plan, recorded: Plan, imagesChanged: boolean): Promise<{ changes: FileChange[]; resuming: boolean }> {
+  const written = (await planChanges(readFile, { ...recorded, files: recorded.files.filter(f => f.kind !== 'config') })).length > 0;
+  return { changes: recordedChanges(recorded, planned), resuming: imagesChanged && written };
+}
+
 /** The plan for `spec` and the files it changes, for the run and its dry run alike. */
 export async function planFiles(f: Pick<Upgrading, 'probe' | 'record' | 'look'>, spec: InstallSpec, secrets: InstallSecrets, kept: KeptConfig) {
   const planned = makePlan(spec, f.probe, secrets, kept);
-  const recorded = () => makePlan({ ...spec, images: f.record.spec.images }, f.probe, secrets, kept);
-  return { planned, ...(await changesToMake(f.look.readFile, planned, recorded, imageChanges(f.record.spec.images, spec.images).length > 0)) };
+  const moving = movesToPodFiles(f.record.files, f.probe.podmanVersion, unitDirs(f.probe));
+  const recorded = () => makePlan({ ...spec, images: f.record.spec.images }, moving ? podman4LayoutFacts(f.probe) : f.probe, secrets, kept);
+  const imagesChanged = imageChanges(f.record.spec.images, spec.images).length > 0;
+  const made = moving ? await layoutMoveChanges(f.look.readFile, planned, recorded(), imagesChanged)
+    : await changesToMake(f.look.readFile, planned, recorded, imagesChanged);
+  return { planned, moving, ...made };
 }
 
-/** Writes each file's new content, or its previous one back; a file that had none is removed. */
+/** Writes each file's new content, or its previous one back; no content: the file is removed. */
 export async function writeChanges(fs: FilePorts, changes: readonly FileChange[], which: 'new' | 'previous'): Promise<void> {
-  for (const { file, before } of changes) {
-    const content = which === 'new' ? file.content : before;
-    if (content === undefined) { await fs.remove(file.path); continue; }
-    await fs.makeDir(dirname(file.path), 0o755);
-    await fs.write(file.path, content, file.mode);
+  for (const c of changes) {
+    const content = which === 'new' ? c.after : c.before;
+    if (content === undefined) { await fs.remove(c.path); continue; }
+    await fs.makeDir(dirname(c.path), 0o755);
+    await fs.write(c.path, content, c.mode);
   }
 }

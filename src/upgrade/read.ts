@@ -32,7 +32,7 @@ export async function readInstall(ctx: CommandContext): Promise<Upgrading> {
   if (record.removedAt) {
     throw new HostError(`the install at ${layout.root} was removed by \`mreg down\` on ${record.removedAt}`, 'run `mreg up` with the new image flags instead');
   }
-  const moved = probe.podmanVersion && layoutProblem(record.files, probe.podmanVersion, unitDirs(probe), 'upgrade');
+  const moved = probe.podmanVersion && layoutProblem(record.files, probe.podmanVersion, unitDirs(probe));
   if (moved) throw new HostError(moved, 'nothing was changed');
   const spec = await withS3Inputs(upgradeSpec(record, flags, probe.home));
   const target = { ...probe, scope: spec.scope };

@@ -4,6 +4,7 @@ import { stringFlag } from '../install-spec/flags.js';
 import { parseUpOptions } from '../install-spec/options.js';
 import type { InstallRecord } from '../install-spec/record.js';
 import type { InstallSpec } from '../install-spec/spec.js';
+import type { FileChange } from './files.js';
 import { checkQuayRootForTarget, remoteOptionEnv } from '../remote/on-target.js';
 import { VERSION } from '../version.js';
 
@@ -34,9 +35,19 @@ export function checkUpgradeFlagsForTarget(flags: Record<string, unknown>, host:
     remoteOptionEnv(flags, host));
 }
 
-/** The record once upgraded at `now`: the images the registry now runs (and the archive they came from), and the PostgreSQL data check. */
-export function upgradedRecord(record: InstallRecord, spec: InstallSpec, pgData: InstallRecord['pgData'], now: Date): InstallRecord {
-  const updated: InstallRecord = { ...record, mregVersion: VERSION, updatedAt: now.toISOString(), spec: { ...record.spec, images: spec.images }, pgData };
+/**
+ * The record once upgraded at `now`: the images the registry now runs (and the archive they came from), the
+ * PostgreSQL data check, and the files the plan wrote (after the move to quay.pod, no podman 4 pod unit).
+ */
+export function upgradedRecord(record: InstallRecord, spec: InstallSpec, pgData: InstallRecord['pgData'], now: Date, changes: readonly FileChange[]): InstallRecord {
+  const removed = new Set(changes.filter(c => c.after === undefined).map(c => c.path));
+  const files = [...record.files.filter(p => !removed.has(p)), ...unrecordedFiles(record, changes)];
+  const updated: InstallRecord = { ...record, mregVersion: VERSION, updatedAt: now.toISOString(), spec: { ...record.spec, images: spec.images }, pgData, files };
   if (spec.imageArchive) updated.spec.imageArchive = spec.imageArchive;
   return updated;
+}
+
+/** Files a change writes that the record does not list (quay.pod, when the install moves to it). */
+export function unrecordedFiles(record: Pick<InstallRecord, 'files'>, changes: readonly FileChange[]): string[] {
+  return changes.filter(c => c.after !== undefined && !record.files.includes(c.path)).map(c => c.path);
 }

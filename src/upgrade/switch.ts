@@ -56,7 +56,7 @@ export interface Switched { units: string[]; snapshot: DbSnapshot | undefined; d
 export async function switchOver(out: Output, ports: RestartPorts, log: StepLog, i: SwitchInput): Promise<Switched> {
   const S = UPGRADE_STEP;
   const { changes, ep, timeoutMs } = i;
-  const changed = changes.map(c => c.file.path);
+  const changed = changes.map(c => c.path);
   const services = servicesToRestart(changed);
   // mreg asks for the lowest changed units; systemd restarts what depends on them once (restartRoots).
   const roots = restartRoots(services);
@@ -79,8 +79,8 @@ export async function switchOver(out: Output, ports: RestartPorts, log: StepLog,
         `free space, then run the same mreg upgrade again; until then the unit files are part old, part new: ${changed.join(', ')}`);
     });
   });
-  for (const p of changed) out.info(`    changed ${p}`);
-  log.did(...changed.map(S.write));
+  for (const c of changes) out.info(`    ${c.after === undefined ? 'removed' : 'changed'} ${c.path}`);
+  log.did(...changes.map(c => (c.after === undefined ? S.removeFile(c.path) : S.write(c.path))));
   await out.step('reload systemd (runs the Quadlet generator)', () => ports.systemd.reload());
   log.did(S.reload);
   const restartedAt = Date.now();
@@ -190,7 +190,7 @@ async function rollBack(out: Output, ports: RestartPorts, changes: readonly File
     : await out.step(`restart ${units.join(', ')} on the previous version`, () => restartAndWait(ports, restartRoots(services), ep, Date.now() + budgetMs));
   const durationMs = Date.now() - info.started;
   if (out.json) {
-    out.resultJson({ changed: changes.map(c => c.file.path), restarted: units, rolledBack: true, rollbackHealthy: back.ok, durationMs, error: `${failure.unit}: ${failure.reason}`,
+    out.resultJson({ changed: changes.map(c => c.path), restarted: units, rolledBack: true, rollbackHealthy: back.ok, durationMs, error: `${failure.unit}: ${failure.reason}`,
       ...(snap ? { dbSnapshot: snap.path, databaseRestored: back.restored === true } : {}), steps: info.steps });
   }
   if (!back.ok) {

@@ -1,6 +1,6 @@
-// The podman 4 ↔ 5 layout move (src/plan/layout-move.ts): what up deletes, what up and upgrade refuse.
+// The podman 4 ↔ 5 layout move (src/plan/layout-move.ts): what up and upgrade delete, what they refuse.
 import t from 'tap';
-import { layoutProblem, staleUnits } from '../../src/plan/layout-move.js';
+import { layoutProblem, movesToPodFiles, staleUnits } from '../../src/plan/layout-move.js';
 
 const dirs = { quadletDir: '/etc/containers/systemd', systemdUnitDir: '/etc/systemd/system' };
 const containers = ['quay-postgres.container', 'quay-redis.container', 'quay-app.container'].map(f => `${dirs.quadletDir}/${f}`);
@@ -15,12 +15,14 @@ t.test('staleUnits: the plain pod unit once the plan has quay.pod; never other r
   t.same(staleUnits(made49, containers, dirs), ['/etc/systemd/system/quay-pod.service']);
 });
 
-t.test('layoutProblem', async t => {
-  t.match(layoutProblem(made5, [4, 9, 4], dirs, 'up'), /made for podman 5\.0\.0 or newer .*quay\.pod.*podman 4\.9\.4, which cannot read \.pod files/);
-  t.match(layoutProblem(made5, [4, 9, 4], dirs, 'upgrade'), /cannot read \.pod files/);
-  t.equal(layoutProblem(made5, [5, 4, 2], dirs, 'up'), undefined);
-  t.equal(layoutProblem(made49, [4, 9, 4], dirs, 'upgrade'), undefined);
-  // up moves a podman 4 install to quay.pod itself; upgrade asks for up first
-  t.equal(layoutProblem(made49, [5, 4, 2], dirs, 'up'), undefined);
-  t.match(layoutProblem(made49, [5, 4, 2], dirs, 'upgrade'), /written for podman 4 .*quay-pod\.service.*run `mreg up` first/);
+t.test('layoutProblem: only the .pod layout on podman 4; movesToPodFiles: the podman 4 layout on podman 5, which up and upgrade move', async t => {
+  t.match(layoutProblem(made5, [4, 9, 4], dirs), /made for podman 5\.0\.0 or newer .*quay\.pod.*podman 4\.9\.4, which cannot read \.pod files/);
+  t.equal(layoutProblem(made5, [5, 4, 2], dirs), undefined);
+  t.equal(layoutProblem(made49, [4, 9, 4], dirs), undefined);
+  t.equal(layoutProblem(made49, [5, 4, 2], dirs), undefined, 'moved, not refused');
+  t.equal(movesToPodFiles(made49, [5, 4, 2], dirs), true);
+  t.equal(movesToPodFiles(made49, [5, 0, 0], dirs), true);
+  t.equal(movesToPodFiles(made49, [4, 9, 4], dirs), false);
+  t.equal(movesToPodFiles(made5, [5, 4, 2], dirs), false);
+  t.equal(movesToPodFiles(made49, undefined, dirs), false);
 });

@@ -322,3 +322,66 @@ t.test('killed after the switch began, then mreg up: refused too (it would start
   t.match(err, { message: /^an upgrade of Quay from \S+ to \S+quay:v2 did not finish/, hint: /^run the interrupted mreg upgrade again with the same flags \(it took Quay to \S+quay:v2\)/ });
   t.same(host.calls, [], 'nothing changed');
 });
+
+// RHEL 9.4 → 9.6 under an install made with podman 4.9: its plain pod unit and 4.x container files, then podman 5.
+const PLAIN_POD = `${HOME}/.config/systemd/user/quay-pod.service`;
+const POD_FILE = `${QD}/quay.pod`;
+const probe49: typeof probe = { ...probe, podmanVersion: [4, 9, 4] };
+
+/** installed() as mreg up leaves it under podman 4.9.4: the plain pod unit instead of quay.pod, in the files and the record. */
+function installedOn49(): FakeHostState {
+  const state = installed();
+  const record = parseRecord(state.files[RECORD]!.content, RECORD);
+  delete state.files[POD_FILE];
+  const { secrets } = resolveSecrets(new Map(Object.entries(SECRET_VALUES)), '');
+  for (const f of makePlan(upgradeSpec(record, {}, HOME), probe49, secrets).files) state.files[f.path] = { content: f.content, mode: f.mode };
+  state.files[RECORD] = recordFile({ ...record, files: [...record.files.filter(f => f !== POD_FILE), PLAIN_POD] });
+  return state;
+}
+const recordedFiles = (host: FakeHost) => parseRecord(host.state.files[RECORD]!.content, RECORD).files;
+
+t.test('podman 4.9 → 5 under an upgrade killed after its write: the same upgrade resumes and moves the install to quay.pod (before, up and upgrade each named the other)', async t => {
+  const killed = fakeHost(installedOn49(), { probe: probe49, failAtCall: UPGRADED.indexOf('reload') + 1 });
+  await rejection((await loadUpgrade(t, killed))(fakeContext(killed, { quayImage: V2 }).ctx));
+  t.match(killed.state.files[APP]!.content, `Image=${V2}\n`, 'killed under 4.9 with quay-app.container on v2');
+  t.match(killed.state.files[APP]!.content, 'PodmanArgs=--pod quay-pod', 'in the podman 4 layout');
+
+  const host = fakeHost(killed.state); // podman 5.4.2 now
+  const upgrade = await loadUpgrade(t, host);
+  const dry = fakeContext(host, { quayImage: V2, dryRun: true }, { json: true });
+  await upgrade(dry.ctx);
+  const plan = JSON.parse(dry.stdout()) as { plan: { id: string }[]; changed: string[]; restart: string[]; diff: string };
+  t.ok(plan.changed.includes(POD_FILE) && plan.changed.includes(PLAIN_POD), 'the dry run names quay.pod and the plain unit', { changed: plan.changed });
+  t.match(plan.diff, `--- ${PLAIN_POD}\n+++ /dev/null`, 'the plain unit\'s removal is in its diff');
+  t.same(plan.restart, ['quay-pod.service', 'quay-postgres.service', 'quay-redis.service', 'quay-app.service'], 'the pod restarts, and its containers with it');
+  const said = fakeContext(host, { quayImage: V2, dryRun: true });
+  await upgrade(said.ctx);
+  t.match(said.stderr(), 'it would be resumed', 'the dry run says the upgrade is resumed');
+  t.match(said.stderr(), 'moves from the podman 4 pod unit to quay.pod', 'and moved');
+  host.calls.length = 0;
+
+  const c = fakeContext(host, { quayImage: V2 }, { json: true });
+  await upgrade(c.ctx);
+  const result = JSON.parse(c.stdout()) as { steps: string[] };
+  t.same(result.steps, plan.plan.map(s => s.id), 'the steps taken are the dry run\'s');
+  t.notOk(host.calls.some(c => c.includes('pg_dump')), 'the dump the killed run took while v1 served is reused');
+  t.ok(host.calls.indexOf(`write ${RECORD}`) < host.calls.indexOf(`write ${POD_FILE}`), 'quay.pod is recorded before it is written');
+  t.ok(host.calls.includes(`remove ${PLAIN_POD}`), 'the plain unit is removed: it would shadow the one Quadlet generates from quay.pod');
+  t.same(host.calls.filter(c => /^(restart|start|stop)Unit /.test(c)), ['restartUnit quay-pod.service', 'startUnit quay-app.service'], 'one restart job, the pod\'s (quay-app\'s start merges into it)');
+  t.notOk(host.state.files[PLAIN_POD], 'no plain unit');
+  t.match(host.state.files[POD_FILE]!.content, 'PodName=quay-pod', 'quay.pod written');
+  t.notMatch(host.state.files[APP]!.content, 'PodmanArgs=--pod', 'quay-app.container in the podman 5 layout');
+  t.equal(recordedQuay(host), V2, 'the record names v2');
+  t.ok(recordedFiles(host).includes(POD_FILE) && !recordedFiles(host).includes(PLAIN_POD), 'and lists quay.pod, not the plain unit');
+});
+
+t.test('the move to quay.pod in an upgrade never healthy: the podman 4 files and database back; the record lists both pod files, so down removes either', async t => {
+  const state = installedOn49();
+  const host = fakeHost(state, { healthWaits: ['timeout', 'ok'] });
+  const err = await rejection((await loadUpgrade(t, host))(fakeContext(host, { quayImage: V2 }).ctx));
+  t.ok(err instanceof UnitFailedError && err.result === 'rolled-back', 'rolled back', { err });
+  const files = (s: FakeHostState) => Object.fromEntries(Object.entries(withoutDump(s.files)).filter(([p]) => p !== RECORD));
+  t.same(files(host.state), files(state), 'the plain unit and the 4.x container files back, no quay.pod');
+  t.equal(recordedQuay(host), V1.quay, 'the record still names v1');
+  t.ok(recordedFiles(host).includes(POD_FILE) && recordedFiles(host).includes(PLAIN_POD), 'and lists both pod files');
+});

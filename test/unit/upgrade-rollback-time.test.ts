@@ -36,7 +36,7 @@ t.test('a 12-minute database restore in the rollback: quay-app is started after 
   const sink = new Writable({ write(_c, _e, cb) { cb(); } });
   const out = createOutput({ stdout: sink, stderr: sink, env: {} });
   const err = await switchOver(out, ports, stepLog(out), {
-    changes: [{ file: { path: '/qd/quay-app.container', content: 'v2', mode: 0o644 } as never, before: 'v1' }],
+    changes: [{ path: '/qd/quay-app.container', mode: 0o644, before: 'v1', after: 'v2' }],
     recorded: { quay: 'q:v1', postgres: 'p', redis: 'r' }, images: { quay: 'q:v2', postgres: 'p', redis: 'r' },
     root: mkdtempSync(join(tmpdir(), 'mreg-rollback-')), ep: { hostname: 'h', port: 8443 } as never, timeoutMs: 600_000, started: Date.now(),
   }).then(() => undefined, (e: unknown) => e);

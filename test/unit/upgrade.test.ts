@@ -44,12 +44,12 @@ t.test('upgradedRecord: the new images (and archive) and PostgreSQL check, stamp
   const now = new Date('2026-12-05T21:00:00Z');
   const spec = upgradeSpec(record, { imageArchive: '/root/new.tar', quayImage: 'localhost/mreg-test/quay:v2' }, '/root');
   const pgData = { imageId: 'abc', major: 15 } as unknown as InstallRecord['pgData'];
-  const up = upgradedRecord(record, spec, pgData, now);
+  const up = upgradedRecord(record, spec, pgData, now, []);
   t.equal(up.updatedAt, '2026-12-05T21:00:00.000Z');
   t.equal(up.mregVersion, VERSION);
   t.same(up.spec, { ...record.spec, images: spec.images, imageArchive: '/root/new.tar' }, 'every other recorded input kept');
   t.same(up.pgData, pgData);
-  t.equal(upgradedRecord(record, upgradeSpec(record, {}, '/root'), undefined, now).spec.imageArchive, '/root/old.tar', 'no archive given: the recorded one stays');
+  t.equal(upgradedRecord(record, upgradeSpec(record, {}, '/root'), undefined, now, []).spec.imageArchive, '/root/old.tar', 'no archive given: the recorded one stays');
   t.equal(record.updatedAt, 'y', 'the read record is not changed');
 });
 
@@ -94,7 +94,7 @@ t.test('changesToMake: the files that differ on disk; none differ but the images
   const onDisk = (quay: string) => { mkdirSync(dir, { recursive: true }); writeFileSync(app, `Image=${quay}\n`); writeFileSync(redis, 'Image=redis:7\n'); };
   const summary = async (images: boolean) => {
     const r = await changesToMake(readIfExists, planOf('quay:v2'), () => planOf('quay:v1'), images);
-    return { resuming: r.resuming, changes: r.changes.map(c => [c.file.path, c.before]) };
+    return { resuming: r.resuming, changes: r.changes.map(c => [c.path, c.before]) };
   };
   onDisk('quay:v1');
   t.same(await summary(true), { resuming: false, changes: [[app, 'Image=quay:v1\n']] }, 'a new upgrade: the file on disk is "before"');

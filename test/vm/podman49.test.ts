@@ -2,14 +2,16 @@
 // layout (plain quay-pod.service, containers joining it with --pod) through 4.9's own generator and
 // runtime. up, status, push/pull, the security checks, self-healing after podman rm -f of each container
 // and of the pod, upgrade and its rollback, a reboot, down, down --purge; then the host upgrade
-// (4.9 → 5.4: up moves the install to quay.pod) and the way back refused.
+// (4.9 → 5.4: up moves the install to quay.pod; an upgrade killed under 4.9 resumes, moving and rolling
+// back) and the way back refused.
 // Not here, to keep CI inside its time: a new port (faults.test.ts on 5.4; podman 4's plain pod unit
 // is checked by the golden set) and `up` after `down` (mreg.test.ts on 5.4; the host move below runs
 // `up` on a stopped-and-restored 4.9 install's files).
 import t, { type Test } from 'tap';
 import { describe, rebootGuest, requireVm, asRoot as root, type GuestResult } from './guest.js';
-import { IMG, SCOPES, caPath, upCmd, login, pushTiny, pullDigest, status, waitHealthy, mainPid, collectSecrets, journalSecrets, parseJson, sampleArgv, type Scope, type Creds } from './scopes.js';
+import { IMG, SCOPES, assertKilled, caPath, killWhen, stepLine, upCmd, login, pushTiny, pullDigest, status, waitHealthy, mainPid, collectSecrets, journalSecrets, parseJson, sampleArgv, type Scope, type Creds } from './scopes.js';
 import { systemdUnitDir } from '../../src/model/scope.js';
+import { UPGRADE_STEP } from '../../src/plan/upgrade-steps.js';
 import { checkGoldenSet } from './golden.js';
 import { PODMAN49, switchPodman, usePodman49 } from './podman49.js';
 import { restoreSnapshot, saveSnapshot } from './snapshot.js';
@@ -169,12 +171,30 @@ t.test('down keeps the data; down --purge leaves nothing', async t => {
   });
 });
 
-t.test('the host moves to podman 5.4 (RHEL 9.4 → 9.6): up moves the install to quay.pod, data kept', async t => {
+// Rootful first has an upgrade to v3 killed under 4.9 after its files were written: until the upgrade did
+// the move itself, up refused (an unfinished upgrade) and upgrade refused (the podman 4 layout), each
+// naming the other. The same upgrade on 5.4 resumes, moves to quay.pod, never gets healthy and rolls
+// both back (the podman 4 files, v2 and its database); then up moves the install, as in rootless.
+const KILLED_UPGRADE_SCOPE = 'rootful';
+t.test('the host moves to podman 5.4 (RHEL 9.4 → 9.6): up moves the install to quay.pod, data kept; an upgrade killed under 4.9 resumes', async t => {
   await restoreSnapshot('p49-installed'); // the 4.9 install (quay:v2, tiny:1 pushed) as it was before the purge
   const pods = new Map(await Promise.all(SCOPES.map(async s => [s.name, (await s.run("podman pod inspect -f '{{.ID}}' quay-pod")).stdout.trim()] as const)));
+  const killedIn = SCOPES.find(s => s.name === KILLED_UPGRADE_SCOPE)!;
+  const k = await killWhen(killedIn, `mreg upgrade --quayImage ${IMG}/quay:v3 --verbose`, stepLine(UPGRADE_STEP.write(`${killedIn.quadletDir}/quay-app.container`)));
+  assertKilled(t, k, `${killedIn.name}: upgrade to v3 killed after writing its files`, [stepLine(UPGRADE_STEP.reload)]);
   await root(switchPodman('5'));
   await both(async s => {
     const before = state.get(s.name);
+    if (s.name === KILLED_UPGRADE_SCOPE) {
+      const v3 = await s.run(`mreg upgrade --quayImage ${IMG}/quay:v3 --timeout 30 --json`, { timeoutMs: 20 * 60_000 });
+      t.not(v3.exitCode, 0, `${s.name}: the resumed upgrade to v3 fails (v3 never gets healthy)`, { output: describe(v3) });
+      t.match(v3.stderr, /resuming an upgrade that stopped after writing the unit files/, `${s.name}: it resumes the killed one`, { output: describe(v3) });
+      t.match(v3.stderr, /moves from the podman 4 pod unit to quay\.pod/, `${s.name}: and moves to quay.pod`);
+      t.equal(parseJson<{ rollbackHealthy?: boolean }>(v3)?.rollbackHealthy, true, `${s.name}: rolled back to v2 and its database, healthy on 5.4`, { output: describe(v3) });
+      const back = await s.run(`test -e ${s.quadletDir}/quay.pod && echo 'quay.pod left'; grep -h '^Image=' ${s.quadletDir}/quay-app.container; ${s.systemctl} show -p FragmentPath --value quay-pod.service`);
+      t.same(back.stdout.trim().split('\n'), [`Image=${IMG}/quay:v2`, `${unitDir(s)}/quay-pod.service`], `${s.name}: the plain pod unit and v2 back, no quay.pod`, { output: describe(back) });
+      await assertPulls(t, s, 'after the rollback on podman 5.4');
+    }
     const r = await s.run('mreg up', { timeoutMs: 20 * 60_000 });
     t.equal(r.exitCode, 0, `${s.name}: mreg up on podman 5.4 exits 0`, { output: describe(r) });
     t.match(r.stderr, new RegExp(`removed ${unitDir(s)}/quay-pod.service`), `${s.name}: says it removed the plain pod unit`);
