@@ -63,6 +63,8 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
     const started = Date.now();
     // The ids of the steps this run took, in upgradeSteps' order: `--json` reports them beside the dry run's plan.
     const log = stepLog(out);
+    // Named before the load (by a flag, or no archive): another image than an unfinished upgrade's is refused before minutes of loading.
+    if (!f.spec.imageArchive || givenImages(flags, 'upgrade').quay) await refuseUnfinishedUpgrade(f.look.readFile, layout.root, record.spec.images.quay, f.spec.images.quay);
     const { spec, pgData } = await loadAndCheckImages(out, f, record, f.spec, givenImages(flags, 'upgrade'), log.did);
     // An upgrade killed midway may be resumed, by its own target; any other change is refused.
     await refuseUnfinishedUpgrade(f.look.readFile, layout.root, record.spec.images.quay, spec.images.quay);

@@ -171,6 +171,8 @@ const USAGE_ERRORS: Array<[string[], string]> = [
   [['install', '--dry-run', '--quayHostname', '10.0.0.5'], '--quayHostname 10.0.0.5'],
   [['logs', 'not-a-unit'], 'not-a-unit'],
   [['logs', '--lines', '0'], '--lines'],
+  [['logs', '--lines', '1e3'], '--lines 1e3: must be a whole number'],
+  [['logs', '--lines', '0x10'], '--lines 0x10: must be a whole number'],
   // Unknown flags after a command: cac's own check, which the release executable once reported as a bug.
   [['down', '--dry-run', '--bogus'], '--bogus'],
   [['up', '--dry-run', '-Z'], '-Z'],

@@ -312,6 +312,17 @@ t.test('killed after the switch began, then another image: refused with the way 
   t.notOk(host.calls.some(c => c.startsWith('execToFile')), 'no new dump over it');
 });
 
+t.test('killed after the switch began, then another image from an archive: refused before the archive is loaded', async t => {
+  const killed = fakeHost(installed(), { failAtCall: UPGRADED.indexOf('reload') + 1 });
+  await rejection((await loadUpgrade(t, killed))(fakeContext(killed, { quayImage: V2 }).ctx));
+  const archive = `${HOME}/quay-v3.tar`;
+  killed.state.files[archive] = { content: 'not read', mode: 0o644 };
+  const host = fakeHost(killed.state);
+  const err = await rejection((await loadUpgrade(t, host))(fakeContext(host, { quayImage: 'localhost/mreg-test/quay:v3', imageArchive: archive }).ctx));
+  t.match(err, { message: /^an upgrade of Quay from \S+ to \S+quay:v2 did not finish/ }, 'the refusal, not a load (minutes for a release\'s images)');
+  t.same(host.calls, ['probe'], 'nothing loaded or changed');
+});
+
 t.test('killed after the switch began, then mreg up: refused too (it would start v1 on the database v2 may have migrated)', async t => {
   const killed = fakeHost(installed(), { failAtCall: UPGRADED.indexOf('reload') + 1 });
   await rejection((await loadUpgrade(t, killed))(fakeContext(killed, { quayImage: V2 }).ctx));
