@@ -53,7 +53,8 @@ export interface PartSource { path: string; size: number; body: Readable }
  * Uploads `f` to `key` in parts of `partSize`, reading it once. Each part is signed with its sha256 (the
  * store refuses a part that arrives changed) and its ETag must be the MD5 of what was sent; a blob's whole
  * sha256 must be the digest its path names before the upload is completed, which one PUT has the store
- * check. Any failure aborts the upload, so no part stays stored (and billed); a completed object whose ETag
+ * check. A part the store fails for a moment (5xx, 429, a lost connection) is sent again, twice at most; any
+ * other failure aborts the upload, so no part stays stored (and billed); a completed object whose ETag
  * is not the parts' is deleted, as a wrong single PUT is. Quay writes blobs the same way
  * (_stream_write_internal in quay/quay storage/cloud.py: parts staged in memory, sent in order, the upload
  * cancelled on an error). Rejects with HostError, or the network's error.
@@ -99,7 +100,8 @@ async function sendParts(t: S3Target, key: string, id: string, f: PartSource, pa
     const sha = createHash('sha256');
     const md5 = createHash('md5');
     for (const c of part) { sha.update(c); md5.update(c); }
-    const a = await s3Request(t, 'PUT', key, Readable.from(part), 120_000, held, sha.digest('hex'), `partNumber=${n}&${uploadQuery(id)}`);
+    const hex = sha.digest('hex');
+    const a = await withRetries(() => s3Request(t, 'PUT', key, Readable.from(part), 120_000, held, hex, `partNumber=${n}&${uploadQuery(id)}`), stop);
     if (a.status !== 200) throw refused(f.path, `uploading part ${n}`, a);
     const etag = unquote(a.headers.etag);
     const sent = md5.digest('hex');
@@ -124,6 +126,26 @@ async function sendParts(t: S3Target, key: string, id: string, f: PartSource, pa
   if (read !== f.size) throw new HostError(`copying ${f.path}: read ${read} bytes of the ${f.size} listed`, 'run mreg storage migrate again: it resumes');
   if (digest !== undefined && whole.digest('hex') !== digest) throw damagedBlob(f.path, digest);
   return md5s;
+}
+
+/** Tries of one part: it is in memory, so it can be sent again (a whole file is read once, and its run is what is retried). */
+const PART_TRIES = 3;
+const RETRY_PAUSE_MS = 500;
+/** Answers an object store gives for a moment (S3's "retry" errors: 500, 503 SlowDown, 429), and lost connections. */
+const transient = (a: S3Answer) => a.status === 429 || a.status >= 500;
+
+/** Sends again after a transient answer or a network error, with a growing pause; the last try's outcome stands. */
+async function withRetries(send: () => Promise<S3Answer>, stop: AbortSignal): Promise<S3Answer> {
+  for (let i = 1; ; i++) {
+    const last = i === PART_TRIES || stop.aborted;
+    try {
+      const a = await send();
+      if (last || !transient(a)) return a;
+    } catch (err) {
+      if (last) throw err;
+    }
+    await new Promise(r => setTimeout(r, RETRY_PAUSE_MS * i));
+  }
 }
 
 /**

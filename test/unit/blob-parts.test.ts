@@ -54,14 +54,26 @@ t.test('one PUT of the same blob is what the store refuses (EntityTooLarge)', as
   t.equal(s3.objects.size, 0);
 });
 
-t.test('a part the store refuses aborts the upload: no part stays', async t => {
+t.test('a part the store keeps refusing aborts the upload after three tries: no part stays', async t => {
   const big = randomBytes(3 * MiB);
   const { s3, copy } = await setUp(t, { [blobPath(sha(big))]: big });
   s3.fail = r => /^PUT .*[?&]partNumber=2&/.test(r);
   await t.rejects(copy(), { name: 'HostError', message: `copying ${blobPath(sha(big))}: uploading part 2, the object store answered HTTP 500 InternalError`, hint: /run mreg storage migrate again/ });
+  t.equal(s3.log.filter(l => /[?&]partNumber=2&/.test(l)).length, 3, 'part 2 tried three times');
   t.match(s3.log.at(-1), /^DELETE \/quay\/mirror\/sha256\/\S+\?uploadId=up~1$/, 'AbortMultipartUpload, last');
   t.equal(s3.uploads.size, 0, 'no parts stay stored');
   t.equal(s3.objects.size, 0, 'no object');
+});
+
+t.test('a part the store fails once (a 500, as S3 asks clients to retry) is sent again; the blob arrives whole', async t => {
+  const big = randomBytes(3 * MiB);
+  const { s3, copy } = await setUp(t, { [blobPath(sha(big))]: big });
+  let failed = 0;
+  s3.fail = r => /^PUT .*[?&]partNumber=2&/.test(r) && failed++ === 0;
+  t.same(await copy(), { files: 1, bytes: big.length });
+  t.same(s3.objects.get(`quay/mirror/${blobPath(sha(big))}`), big, 'arrived whole');
+  t.equal(s3.log.filter(l => /[?&]partNumber=2&/.test(l)).length, 2, 'part 2 sent twice');
+  t.equal(s3.uploads.size, 0, 'no upload left in progress');
 });
 
 t.test('a damaged blob over the threshold: named, the upload aborted, nothing stored', async t => {
