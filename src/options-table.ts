@@ -70,7 +70,7 @@ export const COMMAND_FLAGS: readonly FlagDef[] = [
   { flags: '-u, --targetUsername <user>', description: 'SSH user for --targetHostname', defaultText: '$USER', commands: REMOTE },
   { flags: '-k, --ssh-key <file>', description: 'SSH private key for --targetHostname', commands: REMOTE },
   { flags: '--remove-leftovers', description: 'Once adopted, remove what mirror-registry left that nothing uses (its ssh key, the authorized_keys line that lets it in, the image tars in the quayRoot, empty volumes nothing mounts) without asking', commands: ['adopt'] },
-  { flags: '--new-ca', description: 'Replace the install\'s expired (or unwanted) CA with a new one; clients must then trust it', commands: ['adopt'] },
+  { flags: '--new-ca', description: 'Replace the install\'s expired (or unwanted) CA, or your own pair, with a new CA of mreg\'s; clients must then trust it', commands: ['adopt', 'cert'] },
   { flags: '--from-mirror-registry', description: 'Adopt an existing mirror-registry 1.2/1.3 install (same as `mreg adopt`)', commands: ['upgrade'] },
   { flags: '--timeout <seconds>', description: 'How long the new version may take to become healthy before mreg rolls back', defaultText: '600', commands: ['upgrade', 'adopt'] },
   { flags: '--since <file>', description: 'Incremental: store only the blobs the backup FILE (and those it builds on) does not hold', commands: ['backup'] },

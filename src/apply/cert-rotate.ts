@@ -7,26 +7,31 @@ import { HostError, UsageError } from '../errors.js';
 import type { QuayRootLayout } from '../install-spec/layout.js';
 import type { InstallRecord } from '../install-spec/record.js';
 import type { TlsSource } from '../install-spec/spec.js';
-import { checkProvidedCert, issueServerCert, splitPemChain } from '../tls/index.js';
+import { checkProvidedCert, createCa, issueServerCert, splitPemChain, type KeyPair } from '../tls/index.js';
+import { CA_KEY_MODE, caCommonName } from './tls-step.js';
 
 /** Same mode `up` uses: the container's gid 0 must read the pair. */
 const SERVED_MODE = 0o640;
 
 export interface NewPair {
-  /** 'provided' = the user's files; 'reissue' = a new leaf from mreg's CA. */
-  source: 'provided' | 'reissue';
+  /** 'provided' = the user's files; 'reissue' = a new leaf from mreg's CA; 'new-ca' = from a CA made now (--new-ca). */
+  source: 'provided' | 'reissue' | 'new-ca';
   certPem: string;
   keyPem: string;
   /** What the install record's spec.tls becomes. */
   tls: TlsSource;
   /** PEM of mreg's CA when reissuing (to verify the served chain). */
   caPem?: string;
+  /** --new-ca: the CA to write in place of quay-rootCA's (or where there was none). */
+  newCa?: KeyPair;
 }
 
 export interface RotateInput {
   certPath?: string;
   keyPath?: string;
   skipCheck: boolean;
+  /** --new-ca: a new CA, and the leaf from it. */
+  newCa?: boolean;
   now: Date;
 }
 
@@ -41,6 +46,7 @@ export async function chooseNewPair(record: InstallRecord, layout: QuayRootLayou
   if ((input.certPath === undefined) !== (input.keyPath === undefined)) {
     throw new UsageError(`${input.certPath === undefined ? '--sslKey' : '--sslCert'} given alone: pass --sslCert FILE and --sslKey FILE together, or neither to reissue from mreg's CA`);
   }
+  refuseNewCaWithFiles(input);
   if (input.certPath !== undefined && input.keyPath !== undefined) {
     const certPath = resolve(input.certPath);
     const keyPath = resolve(input.keyPath);
@@ -57,10 +63,15 @@ export async function chooseNewPair(record: InstallRecord, layout: QuayRootLayou
     return { source: 'provided', certPem: certPem!, keyPem: keyPem!, tls: { kind: 'provided', certPath, keyPath, skipCheck: input.skipCheck } };
   }
   if (input.skipCheck) throw new UsageError('--sslCheckSkip applies to --sslCert/--sslKey only; a reissued certificate always names the hostname');
+  if (input.newCa) {
+    // Back from a pair of the user's, or away from a CA near its end (mirror-registry's lasts 1024 days, adopt keeps it).
+    const ca = createCa({ commonName: caCommonName(spec.hostname), now: input.now });
+    const leaf = issueServerCert({ ca, hostname: spec.hostname, now: input.now });
+    return { source: 'new-ca', certPem: leaf.certPem, keyPem: leaf.keyPem, tls: { kind: 'generate' }, caPem: ca.certPem, newCa: ca };
+  }
   if (spec.tls.kind === 'provided') {
     throw new UsageError(`this install serves your own certificate (${spec.tls.certPath}); pass --sslCert FILE --sslKey FILE with its replacement`,
-      // mreg up keeps the installed pair of an install on the user's own (install-spec/rerun.ts): no way back yet.
-      'mreg does not switch an install from a certificate of your own back to its own CA; rotate to another pair of your own');
+      'or --new-ca to serve a certificate from a new CA of mreg\'s (clients must then trust it: mreg cert trust)');
   }
   const caPem = await readFile(layout.caCert);
   const caKey = await readFile(layout.caKey);
@@ -71,6 +82,13 @@ export async function chooseNewPair(record: InstallRecord, layout: QuayRootLayou
   // issueServerCert derives the short name (SAN) from the hostname exactly as up does.
   const leaf = issueServerCert({ ca: { certPem: caPem, keyPem: caKey }, hostname: spec.hostname, now: input.now });
   return { source: 'reissue', certPem: leaf.certPem, keyPem: leaf.keyPem, tls: { kind: 'generate' }, caPem };
+}
+
+/** --new-ca and a pair of the user's are two answers to one question: refused before anything is read. */
+export function refuseNewCaWithFiles(input: { newCa?: boolean; certPath?: string; keyPath?: string }): void {
+  if (input.newCa && (input.certPath !== undefined || input.keyPath !== undefined)) {
+    throw new UsageError('--new-ca with --sslCert/--sslKey: choose one; your own pair needs no CA from mreg', 'nothing was changed; see: mreg cert --help');
+  }
 }
 
 async function readInput(readFile: InspectPorts['readFile'], flag: string, path: string, problems: string[]): Promise<string | undefined> {
@@ -90,8 +108,19 @@ export function previousPair(certPem: string | undefined, keyPem: string | undef
   return certPem !== undefined && keyPem !== undefined ? { certPem, keyPem } : undefined;
 }
 
-/** The pair a rotation replaces and the record's TLS with it: what its rollback puts back. */
-export type KeptPair = Pick<NewPair, 'certPem' | 'keyPem' | 'tls'>;
+/**
+ * The pair a rotation replaces and the record's TLS with it: what its rollback puts back. `ca`: with --new-ca,
+ * the CA it replaces (null: the install had none, as one on a pair of the user's).
+ */
+export type KeptPair = Pick<NewPair, 'certPem' | 'keyPem' | 'tls'> & { ca?: KeyPair | null };
+
+/** Writes the new CA (key first, owner only), or the kept one back; null removes the CA a rotation made. */
+export async function installCa(files: Pick<FilePorts, 'write' | 'remove' | 'makeDir'>, layout: QuayRootLayout, ca: KeyPair | null): Promise<void> {
+  if (ca === null) { await files.remove(layout.caKey); await files.remove(layout.caCert); return; }
+  await files.makeDir(layout.caDir, 0o700);
+  await files.write(layout.caKey, ca.keyPem, CA_KEY_MODE);
+  await files.write(layout.caCert, ca.certPem, 0o644);
+}
 
 // A rotation keeps the pair it replaces on disk (layout.certRotatePrevious) until it ends. Kept in memory
 // only, a rotation killed while quay-app restarts (Ctrl-C in the health wait) left the new pair on disk, and
@@ -103,7 +132,9 @@ export function parseKeptPair(text: string | undefined): KeptPair | undefined {
   try {
     const k = JSON.parse(text) as Partial<KeptPair>;
     const tlsOk = k.tls?.kind === 'generate' || (k.tls?.kind === 'provided' && typeof k.tls.certPath === 'string' && typeof k.tls.keyPath === 'string' && typeof k.tls.skipCheck === 'boolean');
-    return typeof k.certPem === 'string' && typeof k.keyPem === 'string' && tlsOk ? { certPem: k.certPem, keyPem: k.keyPem, tls: k.tls! } : undefined;
+    const caOk = k.ca === undefined || k.ca === null || (typeof k.ca.certPem === 'string' && typeof k.ca.keyPem === 'string');
+    if (typeof k.certPem !== 'string' || typeof k.keyPem !== 'string' || !tlsOk || !caOk) return undefined;
+    return { certPem: k.certPem, keyPem: k.keyPem, tls: k.tls!, ...(k.ca !== undefined ? { ca: k.ca } : {}) };
   } catch {
     return undefined;
   }

@@ -16,7 +16,11 @@ export interface TlsResult {
 }
 
 /** Key files: owner-only (0600). The served pair is group-readable (0640) so the container's gid 0 can read it. */
-const CA_KEY_MODE = 0o600;
+/** mreg's CA key: owner only. */
+export const CA_KEY_MODE = 0o600;
+
+/** The subject of the CA mreg makes (up, and cert rotate --new-ca). */
+export const caCommonName = (hostname: string) => `mreg root CA for ${hostname}`;
 const SERVED_MODE = 0o640;
 
 export async function ensureTls(spec: InstallSpec, layout: QuayRootLayout, now: Date, shortName: string | undefined): Promise<TlsResult> {
@@ -50,7 +54,7 @@ export async function ensureTls(spec: InstallSpec, layout: QuayRootLayout, now: 
     ca = { certPem: caCert, keyPem: caKey };
     await ensureMode(layout.caKey, CA_KEY_MODE);
   } else {
-    ca = createCa({ commonName: `mreg root CA for ${spec.hostname}`, now });
+    ca = createCa({ commonName: caCommonName(spec.hostname), now });
     await put(layout.caKey, ca.keyPem, CA_KEY_MODE);
     await put(layout.caCert, ca.certPem, 0o644);
   }

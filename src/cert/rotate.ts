@@ -19,7 +19,7 @@ export async function rotate(ctx: CommandContext, probe: HostProbe, layout: Quay
   const spec = record.spec;
   const started = Date.now();
   const pair = await chooseNewPair(record, layout, {
-    certPath: fileFlag(flags, 'sslCert'), keyPath: fileFlag(flags, 'sslKey'), skipCheck: Boolean(flags.sslCheckSkip), now: probe.now,
+    certPath: fileFlag(flags, 'sslCert'), keyPath: fileFlag(flags, 'sslKey'), skipCheck: Boolean(flags.sslCheckSkip), newCa: Boolean(flags.newCa), now: probe.now,
   }, readFile);
   const oldPem = await readFile(layout.sslCert);
   const fingerprint = leafFingerprint(pair.certPem);
@@ -28,7 +28,7 @@ export async function rotate(ctx: CommandContext, probe: HostProbe, layout: Quay
     fingerprint256: fingerprint, previousFingerprint256: oldPem ? safeFingerprint(oldPem) : null, expires: leafExpiry(pair.certPem),
   };
   if (flags.dryRun) {
-    const plan = rotateSteps({ tls: pair.tls, hostname: spec.hostname, port: spec.port, layout });
+    const plan = rotateSteps({ tls: pair.tls, newCa: pair.newCa !== undefined, hostname: spec.hostname, port: spec.port, layout });
     const actions = plan.map(s => s.text);
     if (out.json) out.resultJson({ dryRun: true, ...summary, actions, plan });
     else { actions.forEach((a, i) => out.result(`${i + 1}. ${a}`)); out.info('dry run: nothing was changed'); }
@@ -43,7 +43,7 @@ export async function rotate(ctx: CommandContext, probe: HostProbe, layout: Quay
   } finally {
     await release();
   }
-  reportRotated(out, pair, summary, { restarted: [UNITS.app], served: true, durationMs: Date.now() - started, steps: log.ran });
+  reportRotated(out, layout, pair, summary, { restarted: [UNITS.app], served: true, durationMs: Date.now() - started, steps: log.ran });
 }
 
 type RotateSummary = {
@@ -51,15 +51,24 @@ type RotateSummary = {
   fingerprint256: string; previousFingerprint256: string | null; expires: string;
 };
 
-function reportRotated(out: Output, pair: NewPair, summary: RotateSummary, run: { restarted: string[]; served: boolean; durationMs: number; steps: readonly string[] }): void {
+const SAID: Record<NewPair['source'], string> = {
+  reissue: 'reissued the server certificate from mreg\'s CA', provided: 'installed your certificate', 'new-ca': 'made a new CA and a server certificate from it',
+};
+
+function reportRotated(out: Output, layout: QuayRootLayout, pair: NewPair, summary: RotateSummary, run: { restarted: string[]; served: boolean; durationMs: number; steps: readonly string[] }): void {
   if (out.json) { out.resultJson({ ...summary, ...run }); return; }
   const previous = summary.previousFingerprint256;
   out.result([
-    `mreg: ${pair.source === 'reissue' ? 'reissued the server certificate from mreg\'s CA' : 'installed your certificate'}; the registry serves it`,
+    `mreg: ${SAID[pair.source]}; the registry serves it`,
     `Certificate: ${summary.certificate} (expires ${summary.expires.slice(0, 10)})`,
     `SHA-256:     ${summary.fingerprint256}`,
     ...(previous && previous !== summary.fingerprint256 ? [`Replaced:    ${previous}`] : []),
     ...(pair.source === 'provided' ? ['Clients must trust its CA: mreg cert trust (if the file includes the CA), or install the CA yourself'] : []),
+    ...(pair.source === 'new-ca' ? [
+      `New CA:      ${layout.caCert}; clients that trusted the previous certificate's CA must trust this one:`,
+      `             mreg cert trust here; elsewhere copy it to /etc/containers/certs.d/${summary.hostname}:${summary.port}/ca.crt, and to the`,
+      '             OpenShift cluster\'s additionalTrustedCA (image.config.openshift.io/cluster) before it pulls again',
+    ] : []),
   ].join('\n'));
 }
 

@@ -4,7 +4,7 @@
 import type { CommandContext } from '../cli.js';
 import type { HostProbe } from '../actions/ports.js';
 import { healthCas, readHostBundle } from '../apply/health-ca.js';
-import { installPair, parseKeptPair, previousPair, rotateFailure, type KeptPair, type NewPair, type RollbackResult } from '../apply/cert-rotate.js';
+import { installCa, installPair, parseKeptPair, previousPair, rotateFailure, type KeptPair, type NewPair, type RollbackResult } from '../apply/cert-rotate.js';
 import { HostError, UnitFailedError } from '../errors.js';
 import { HEALTH_TIMEOUT_MS } from '../install-spec/defaults.js';
 import type { QuayRootLayout } from '../install-spec/layout.js';
@@ -38,12 +38,17 @@ export async function switchPair(ctx: CommandContext, s: PairSwitch, did: StepLo
   const keptPath = layout.certRotatePrevious;
   const onDisk = previousPair(await readFile(layout.sslCert), await readFile(layout.sslKey));
   const kept = await keptFromStoppedRotation(ctx, s, keptPath, onDisk);
-  const before: KeptPair | undefined = kept ?? (onDisk && { ...onDisk, tls: spec.tls });
+  // --new-ca replaces quay-rootCA too: the CA there (or none) is kept with the pair.
+  const caBefore = pair.newCa ? previousPair(await readFile(layout.caCert), await readFile(layout.caKey)) ?? null : undefined;
+  const before: KeptPair | undefined = kept ?? (onDisk && { ...onDisk, tls: spec.tls, ...(caBefore !== undefined ? { ca: caBefore } : {}) });
   await out.step('install the new certificate', async () => {
     if (before && !kept) await host.files.write(keptPath, `${JSON.stringify(before)}\n`, 0o600);
+    if (pair.newCa) await installCa(host.files, layout, pair.newCa);
     await installPair(host.files, layout, pair);
     did(S.writePair);
-    const updated: InstallRecord = { ...record, updatedAt: probe.now.toISOString(), spec: { ...spec, tls: pair.tls } };
+    // The CA files are the record's once mreg made them: down --purge removes them.
+    const files = pair.newCa ? [...new Set([...record.files, layout.caCert, layout.caKey])].sort() : record.files;
+    const updated: InstallRecord = { ...record, files, updatedAt: probe.now.toISOString(), spec: { ...spec, tls: pair.tls } };
     await host.files.write(layout.record, serializeRecord(updated), 0o600);
     did(S.record);
   });
@@ -64,6 +69,7 @@ export async function switchPair(ctx: CommandContext, s: PairSwitch, did: StepLo
     let rollback: RollbackResult = { ok: true };
     try {
       await out.step('restore the previous certificate', async () => {
+        if (before.ca !== undefined) await installCa(host.files, layout, before.ca);
         await installPair(host.files, layout, before);
         await host.files.write(layout.record, serializeRecord({ ...record, spec: { ...spec, tls: before.tls } }), 0o600);
         await host.files.remove(keptPath); // the pair it held is the one on disk again

@@ -5,6 +5,7 @@ import { HostError, UsageError } from '../errors.js';
 import { rotate } from '../cert/rotate.js';
 import { trust } from '../cert/trust.js';
 import { flagSpelling } from '../options-table.js';
+import { refuseNewCaWithFiles } from '../apply/cert-rotate.js';
 
 export const CERT_ACTIONS = ['rotate', 'trust'] as const;
 
@@ -16,11 +17,12 @@ export async function cert(ctx: CommandContext): Promise<void> {
   }
   if (ctx.args.length > 1) throw new UsageError(`mreg cert ${action} takes no further arguments (got "${ctx.args.slice(1).join(' ')}")`);
   // trust installs the CA the install serves from; a pair given to it would be silently ignored.
-  const pairFlags = ['sslCert', 'sslKey', 'sslCheckSkip'].filter(k => ctx.flags[k] !== undefined && ctx.flags[k] !== false);
+  const pairFlags = ['sslCert', 'sslKey', 'sslCheckSkip', 'newCa'].filter(k => ctx.flags[k] !== undefined && ctx.flags[k] !== false);
   if (action === 'trust' && pairFlags.length > 0) {
     throw new UsageError(`mreg cert trust takes no ${pairFlags.map(flagSpelling).join(', ')}: it trusts the CA of the certificate the registry serves`,
       'to serve another certificate: mreg cert rotate --sslCert FILE --sslKey FILE, then mreg cert trust');
   }
+  if (action === 'rotate') refuseNewCaWithFiles({ newCa: Boolean(ctx.flags.newCa), certPath: ctx.flags.sslCert as string | undefined, keyPath: ctx.flags.sslKey as string | undefined });
   // cert takes no -H; its one caller with -H, upgrade's --sslCert alias, refuses another host first.
   const probe = await ctx.host.probe();
   const found = await ctx.host.findInstall(ctx.flags, probe.scope, probe.home);

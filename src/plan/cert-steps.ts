@@ -22,9 +22,11 @@ export const CERT_STEP = {
 export interface RotateStepsInput {
   /** What the install record's spec.tls becomes: the user's checked files, or `generate` (a reissue from mreg's CA). */
   tls: TlsSource;
+  /** --new-ca: a new CA replaces quay-rootCA's. */
+  newCa?: boolean;
   hostname: string;
   port: number;
-  layout: Pick<QuayRootLayout, 'certRotatePrevious' | 'caCert' | 'sslCert' | 'sslKey' | 'record'>;
+  layout: Pick<QuayRootLayout, 'certRotatePrevious' | 'caCert' | 'caKey' | 'sslCert' | 'sslKey' | 'record'>;
 }
 
 /**
@@ -39,8 +41,11 @@ export function rotateSteps(i: RotateStepsInput): UpStep[] {
   const { layout, tls } = i;
   const S = CERT_STEP;
   return [
-    step(S.newPair, tls.kind === 'generate' ? `issue a new server certificate for ${i.hostname} from ${layout.caCert}` : `install ${tls.certPath} (${tls.skipCheck ? '--sslCheckSkip: only what Quay checks, the key and the name' : 'checked'})`),
-    step(S.writePair, `keep the pair it replaces in ${layout.certRotatePrevious} (0600) until the rotation ends; write ${layout.sslKey} and ${layout.sslCert} (mode 0640)`),
+    step(S.newPair, tls.kind === 'provided' ? `install ${tls.certPath} (${tls.skipCheck ? '--sslCheckSkip: only what Quay checks, the key and the name' : 'checked'})`
+      : i.newCa ? `make a new CA (ECDSA P-256) and issue a new server certificate for ${i.hostname} from it` : `issue a new server certificate for ${i.hostname} from ${layout.caCert}`),
+    step(S.writePair, i.newCa
+      ? `keep the pair and the CA it replaces in ${layout.certRotatePrevious} (0600) until the rotation ends; write ${layout.caKey} (0600), ${layout.caCert}, ${layout.sslKey} and ${layout.sslCert} (mode 0640)`
+      : `keep the pair it replaces in ${layout.certRotatePrevious} (0600) until the rotation ends; write ${layout.sslKey} and ${layout.sslCert} (mode 0640)`),
     step(S.record, `record spec.tls in ${layout.record}`),
     step(S.restart, `restart ${UNITS.app} only and wait for its job`),
     ...(probesHealth(tls) ? [step(S.health, `wait for https://${i.hostname}:${i.port}/health/instance`)] : []),

@@ -172,6 +172,7 @@ const USAGE_ERRORS: Array<[string[], string]> = [
   [['logs', 'not-a-unit'], 'not-a-unit'],
   [['logs', '--lines', '0'], '--lines'],
   [['logs', '--lines', '1e3'], '--lines 1e3: must be a whole number'],
+  [['cert', 'rotate', '--new-ca', '--sslCert', '/etc/hostname', '--sslKey', '/etc/hostname'], '--new-ca with --sslCert/--sslKey: choose one'],
   [['logs', '--lines', '0x10'], '--lines 0x10: must be a whole number'],
   // Unknown flags after a command: cac's own check, which the release executable once reported as a bug.
   [['down', '--dry-run', '--bogus'], '--bogus'],

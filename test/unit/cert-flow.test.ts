@@ -3,12 +3,13 @@
 // serves the new pair after its restart is the VM suite's (test/vm/cert.test.ts); here the fake's
 // handshake presents whatever ssl.cert holds.
 import t from 'tap';
+import { X509Certificate } from 'node:crypto';
 import { leafFingerprint } from '../../src/apply/cert-rotate.js';
 import { cert } from '../../src/commands/cert.js';
 import { HostError } from '../../src/errors.js';
 import { parseRecord } from '../../src/install-spec/record.js';
 import { createCa, issueServerCert } from '../../src/tls/index.js';
-import { createFakeHost, fakeContext, type FakeHost, type FakeHostOptions } from '../support/fake-host.js';
+import { createFakeHost, fakeContext, recordFile, type FakeHost, type FakeHostOptions } from '../support/fake-host.js';
 import { HOME, NOW, probe, ROOT, runningInstall } from '../support/running-install.js';
 
 const HOST = 'registry.example.com';
@@ -37,6 +38,8 @@ const rotate = (host: FakeHost, flags: Record<string, unknown>, opts: { json?: b
 };
 const stepLines = (stderr: string) => stderr.split('\n').filter(l => l.startsWith('step ')).map(l => l.slice(5));
 const KEPT = `${ROOT}/cert-rotate-previous.json`;
+const CA_CERT = `${ROOT}/quay-rootCA/rootCA.pem`;
+const CA_KEY = `${ROOT}/quay-rootCA/rootCA.key`;
 const REWRITE = [`write ${SSL_KEY}`, `write ${SSL_CERT}`, `write ${RECORD}`, `resetFailed ${APP}`, `restartUnit ${APP}`];
 
 t.test('a reissue: --json steps are the dry run\'s plan; key, cert, record, then quay-app alone restarted', async t => {
@@ -151,4 +154,58 @@ t.test('--sslCheckSkip: the user\'s pair, no health probe (plan and run alike), 
   t.same((JSON.parse(run.stdout()) as { steps: string[] }).steps, plan);
   t.equal(host.state.files[SSL_CERT]!.content, leaf.certPem + userCa.certPem, 'the whole chain is served');
   t.same(parseRecord(host.state.files[RECORD]!.content, RECORD).spec.tls, { kind: 'provided', certPath: `${HOME}/pair/chain.pem`, keyPath: `${HOME}/pair/leaf.key`, skipCheck: true });
+});
+
+/** fakeHost() serving a pair of the user's own: no CA of mreg's, the record naming the user's files. */
+function ownPairHost(opts: Partial<FakeHostOptions> = {}): FakeHost {
+  const userCa = createCa({ commonName: 'user CA', now: NOW });
+  const leaf = issueServerCert({ ca: userCa, hostname: HOST, now: NOW });
+  const host = fakeHost(opts);
+  delete host.state.files[CA_CERT];
+  delete host.state.files[CA_KEY];
+  host.state.files[SSL_CERT] = { content: leaf.certPem + userCa.certPem, mode: 0o640 };
+  host.state.files[SSL_KEY] = { content: leaf.keyPem, mode: 0o640 };
+  const r = parseRecord(host.state.files[RECORD]!.content, RECORD);
+  host.state.files[RECORD] = recordFile({ ...r, spec: { ...r.spec, tls: { kind: 'provided', certPath: '/x/c.pem', keyPath: '/x/k.pem', skipCheck: false } } });
+  return host;
+}
+
+t.test('--new-ca on an install serving the user\'s own pair: a new CA in quay-rootCA, a leaf from it, the record back on mreg\'s CA', async t => {
+  const host = ownPairHost();
+  const dry = rotate(host, { newCa: true, dryRun: true }, { json: true });
+  await dry.done;
+  const plan = JSON.parse(dry.stdout()) as { plan: { id: string; text: string }[] };
+  t.match(plan.plan[0]!.text, /^make a new CA/);
+  t.same(host.calls, ['probe'], 'the dry run changes nothing');
+  host.calls.length = 0;
+  const run = rotate(host, { newCa: true });
+  await run.done;
+  t.same(host.calls.slice(0, 3), ['probe', `write ${KEPT}`, `makeDir ${ROOT}/quay-rootCA`]);
+  const ca = host.state.files[CA_CERT]!.content;
+  t.equal(host.state.files[CA_KEY]!.mode, 0o600, 'the CA key owner-only');
+  const served = host.state.files[SSL_CERT]!.content;
+  t.ok(new X509Certificate(served).verify(new X509Certificate(ca).publicKey), 'the served certificate is the new CA\'s');
+  const rec = parseRecord(host.state.files[RECORD]!.content, RECORD);
+  t.same(rec.spec.tls, { kind: 'generate' }, 'the record\'s TLS is mreg\'s CA');
+  t.ok(rec.files.includes(CA_CERT) && rec.files.includes(CA_KEY), 'the record lists the CA files, so down --purge removes them');
+  t.notOk(host.state.files[KEPT], 'the kept pair removed at the end');
+  t.match(run.stdout(), /made a new CA and a server certificate from it/);
+  t.match(run.stdout(), /mreg cert trust here; elsewhere copy it to \/etc\/containers\/certs\.d\/registry\.example\.com:8443\/ca\.crt/, 'says what clients must trust');
+});
+
+t.test('--new-ca that fails its health check: the CA, pair and record from before back; on the user\'s own pair, no CA stays', async t => {
+  for (const [what, make] of [['mreg\'s CA', fakeHost], ['the user\'s own pair', ownPairHost]] as const) {
+    const host = make({ healthWaits: ['timeout', 'ok'] });
+    const before = structuredClone(host.state.files);
+    const err = await rotate(host, { newCa: true }).done.then(() => undefined, (e: unknown) => e);
+    t.ok(err instanceof HostError, `${what}: exit 1`, { err });
+    t.same(host.state.files, before, `${what}: every file as it was`);
+  }
+});
+
+t.test('cert trust --new-ca is refused: trust changes no certificate', async t => {
+  const host = fakeHost();
+  const c = fakeContext(host, { newCa: true });
+  await t.rejects(cert({ ...c.ctx, args: ['trust'] }), { message: /mreg cert trust takes no --new-ca/ });
+  t.same(host.calls, [], 'nothing asked of the host');
 });

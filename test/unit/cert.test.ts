@@ -68,13 +68,28 @@ t.test('reissue: a new leaf from mreg\'s CA for the hostname', async t => {
   t.ok(healthCas('provided', { servedPem: pair.certPem, caPem: pair.caPem })!.includes(mregCa.certPem), 'the health probe trusts mreg\'s CA');
 });
 
+t.test('--new-ca: a new CA and a leaf from it, also for an install on the user\'s own pair or with no CA; never with files', async t => {
+  const { root, layout } = setup();
+  const provided = record({ kind: 'provided', certPath: '/x/c.pem', keyPath: '/x/k.pem', skipCheck: false }, root);
+  const pair = await chooseNewPair(provided, layout, { skipCheck: false, newCa: true, now }, readIfExists);
+  t.equal(pair.source, 'new-ca');
+  t.same(pair.tls, { kind: 'generate' }, 'the record\'s TLS becomes mreg\'s');
+  t.ok(pair.newCa && certMatchesCa(pair.certPem, pair.newCa.certPem), 'the leaf is signed by the new CA');
+  t.notOk(certMatchesCa(pair.certPem, mregCa.certPem), 'not by the CA on disk');
+  t.equal(pair.caPem, pair.newCa?.certPem, 'the health probe trusts the new CA');
+  const bare = setup(false);
+  t.equal((await chooseNewPair(record({ kind: 'generate' }, bare.root), bare.layout, { skipCheck: false, newCa: true, now }, readIfExists)).source, 'new-ca', 'no CA on disk: made');
+  const [line] = await problemsOf(chooseNewPair(provided, layout, { certPath: '/x/c.pem', keyPath: '/x/k.pem', skipCheck: false, newCa: true, now }, readIfExists));
+  t.match(line, /^--new-ca with --sslCert\/--sslKey: choose one/);
+});
+
 t.test('reissue is refused for a user-provided install, without a CA, or with --sslCheckSkip', async t => {
   const { root, layout } = setup();
   const provided = record({ kind: 'provided', certPath: '/x/c.pem', keyPath: '/x/k.pem', skipCheck: false }, root);
   const [line] = await problemsOf(chooseNewPair(provided, layout, { skipCheck: false, now }, readIfExists));
   t.match(line, /serves your own certificate \(\/x\/c\.pem\); pass --sslCert FILE --sslKey FILE/);
   // Its hint once sent the user to mreg up, which keeps the installed pair of such an install: a dead end.
-  await t.rejects(chooseNewPair(provided, layout, { skipCheck: false, now }, readIfExists), { message: /serves your own certificate/, hint: /^mreg does not switch an install from a certificate of your own back to its own CA/ } as never);
+  await t.rejects(chooseNewPair(provided, layout, { skipCheck: false, now }, readIfExists), { message: /serves your own certificate/, hint: /^or --new-ca to serve a certificate from a new CA of mreg's/ } as never);
   t.match((await problemsOf(chooseNewPair(record({ kind: 'generate' }, root), layout, { skipCheck: true, now }, readIfExists)))[0], /--sslCheckSkip applies to --sslCert/);
   const bare = setup(false);
   await t.rejects(chooseNewPair(record({ kind: 'generate' }, bare.root), bare.layout, { skipCheck: false, now }, readIfExists), HostError);

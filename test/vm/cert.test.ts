@@ -89,7 +89,7 @@ sideBySide(t, 'trust, rotate, user-made pair (both scopes at once)', SCOPES, (t,
     t.equal(await backendPids(), pids, 'postgres and redis were not restarted');
   });
 
-  if (s.name === 'rootful') t.test(`${s.name}: cert rotate with a user-made pair; a mismatched key changes nothing`, async t => {
+  if (s.name === 'rootful') t.test(`${s.name}: cert rotate with a user-made pair; a mismatched key changes nothing; --new-ca back to mreg's`, async t => {
     if (!creds) return t.fail('no install');
     const mk = await run(`set -e; rm -rf ${WORK}; mkdir -p ${WORK}; cd ${WORK}
       printf '[req]\\ndistinguished_name=dn\\nprompt=no\\n[dn]\\nCN=mreg test CA 2\\n[v3]\\nbasicConstraints=critical,CA:TRUE\\nkeyUsage=critical,keyCertSign,cRLSign\\nsubjectKeyIdentifier=hash\\n' > ca.cnf
@@ -122,6 +122,21 @@ sideBySide(t, 'trust, rotate, user-made pair (both scopes at once)', SCOPES, (t,
     t.equal(bad.exitCode, 2, 'mismatched key: exit 2', { output: describe(bad) });
     t.match(bad.stderr, /key does not match/, 'names the problem');
     t.equal(await served(), leafFp, 'served certificate unchanged');
+
+    // Back from the user's pair to a CA of mreg's (a new one: the install's old CA may be why they left it).
+    const back = await run('mreg cert rotate --new-ca --json', { timeoutMs: 20 * 60_000 });
+    t.equal(back.exitCode, 0, 'rotate --new-ca exits 0', { output: describe(back) });
+    const res = json<{ source: string; fingerprint256: string }>(back);
+    t.equal(res?.source, 'new-ca');
+    t.equal(await served(), res?.fingerprint256, 'the certificate from the new CA is served');
+    t.same(JSON.parse((await run(`jq -c .spec.tls ${s.quayRoot}/mreg-install.json`)).stdout), { kind: 'generate' }, 'the record is on mreg\'s CA again');
+    const again = await run('mreg cert trust --json');
+    t.equal(again.exitCode, 0, 'trust installs the new CA', { output: describe(again) });
+    t.equal((await run(`cmp ${s.quayRoot}/quay-rootCA/rootCA.pem ${CERTS_D}/ca.crt && echo same`)).stdout.trim(), 'same', 'certs.d holds the new CA');
+    const v = await run(`openssl s_client -connect 127.0.0.1:${PORT} -servername ${FQDN} -CAfile ${CERTS_D}/ca.crt -verify_hostname ${FQDN} -verify_return_error </dev/null 2>&1 | grep 'Verify return code'`);
+    t.match(v.stdout, /Verify return code: 0 \(ok\)/, 'the served chain verifies with it', { output: describe(v) });
+    const p2 = await pushPull('new-ca');
+    t.equal(p2.exitCode, 0, 'push and pull on the new CA', { output: describe(p2) });
     t.equal(await backendPids(), pids, 'postgres and redis were not restarted');
   });
 });
