@@ -58,7 +58,7 @@ export function chooseAdoptTls(found: FoundTls, fromFlags: TlsSource | undefined
     // A certificate never outlives its CA (tls/x509.ts): one near its end is said now, with the way out.
     const soon = caUntil.getTime() - opts.now.getTime() < EXPIRY_WARN_DAYS * 86_400_000;
     return { tls: { kind: 'generate' }, newCa: false, notes: [`the install's CA (valid until ${day(caUntil)}) is kept; mreg renews ssl.cert from it`
-      + (soon ? `, and ssl.cert ends with it: clients refuse the registry from ${day(caUntil)} unless you run mreg adopt with --new-ca now, or later move quay-rootCA aside and run mreg up (${trustSteps(found.caPath, opts.hostname, opts.port)})` : '')] };
+      + (soon ? `, and ssl.cert ends with it: clients refuse the registry from ${day(caUntil)} unless you run mreg adopt with --new-ca now, or later mreg cert rotate --new-ca (${trustSteps(found.caPath, opts.hostname, opts.port)})` : '')] };
   }
   // No CA, or a pair the CA did not issue: the user's own, as Red Hat documents replacing it. Keep it.
   const why = caUntil ? `${found.certPath} was not issued by ${found.caPath}` : `there is no CA in ${found.caPath}`;

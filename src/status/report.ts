@@ -56,7 +56,7 @@ export function statusReport(read: StatusRead, at: { scope: Scope; spec: Install
     certificate.caExpires = caExpires.toISOString();
     const caDays = Math.floor((caExpires.getTime() - at.nowMs) / 86_400_000);
     const day = caExpires.toISOString().slice(0, 10);
-    const fix = 'move quay-rootCA aside and run mreg up for a new CA and certificate, then trust the new CA where clients pull (mreg cert trust, and in the cluster); or serve a certificate of your own with mreg cert rotate --sslCert/--sslKey';
+    const fix = 'run mreg cert rotate --new-ca for a new CA and certificate, then trust the new CA where clients pull (mreg cert trust, and in the cluster); or serve a certificate of your own with mreg cert rotate --sslCert/--sslKey';
     if (caDays < 0) problems.push(`mreg's CA ${layout.caCert} expired on ${day}: clients refuse every certificate it issued; ${fix}`);
     else if (caDays < EXPIRY_WARN_DAYS) certificate.warning = `mreg's CA ${layout.caCert} expires in ${caDays} days (${day}), and with it the registry's certificate: ${fix}`;
   }

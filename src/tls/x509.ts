@@ -72,7 +72,7 @@ export function issueServerCert(opts: {
   // Clients check the CA's validity too: a certificate from an expired CA is refused by every one of them.
   if (ca.notAfter.getTime() <= opts.now.getTime()) {
     throw new HostError(`the CA ${caFile(opts.ca)} expired on ${ca.notAfter.toISOString().slice(0, 10)}: podman and skopeo refuse any certificate it issues`,
-      'move quay-rootCA aside and run mreg up: it makes a new CA and certificate (then trust the new CA where clients pull: mreg cert trust, and in the cluster); or serve a certificate of your own with --sslCert/--sslKey');
+      'run mreg cert rotate --new-ca: it makes a new CA and certificate (then trust the new CA where clients pull: mreg cert trust, and in the cluster); or serve a certificate of your own with --sslCert/--sslKey');
   }
   const host = opts.hostname.toLowerCase().replace(/\.$/, '');
   if (!host) throw new UsageError('server certificate: empty hostname');

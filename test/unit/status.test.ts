@@ -104,10 +104,10 @@ t.test('mreg\'s CA is read too: near its end a warning, past it a problem (clien
     t.equal(report.certificate.caExpires?.slice(0, 10), new Date(new X509Certificate(ca.certPem).validTo).toISOString().slice(0, 10), `${left} days: the CA's end reported`);
     if (expect === 'warning') {
       t.equal(err, undefined, 'still healthy');
-      t.match(report.certificate.warning, /^mreg's CA \S+rootCA\.pem expires in (9|10) days \(\d{4}-\d\d-\d\d\), and with it the registry's certificate: move quay-rootCA aside and run mreg up/);
+      t.match(report.certificate.warning, /^mreg's CA \S+rootCA\.pem expires in (9|10) days \(\d{4}-\d\d-\d\d\), and with it the registry's certificate: run mreg cert rotate --new-ca/);
     } else {
       t.ok(err instanceof UnhealthyError, 'exit 3');
-      t.match(report.problems, [/^mreg's CA \S+rootCA\.pem expired on \d{4}-\d\d-\d\d: clients refuse every certificate it issued; move quay-rootCA aside/]);
+      t.match(report.problems, [/^mreg's CA \S+rootCA\.pem expired on \d{4}-\d\d-\d\d: clients refuse every certificate it issued; run mreg cert rotate --new-ca/]);
     }
   }
 });

@@ -213,5 +213,5 @@ t.test('a certificate never outlives its CA, and an expired CA issues none (clie
   const f = files(t.testdir(), { 'ca.pem': old.certPem, 'leaf.pem': leaf.certPem });
   t.match(openssl('verify', '-x509_strict', '-CAfile', f['ca.pem']!, f['leaf.pem']!), /OK/);
   const gone = createCa({ commonName: 'an expired CA', now: new Date(now.getTime() - 1030 * day), days: 1024 });
-  t.throws(() => issueServerCert({ ca: gone, hostname: HOST, now }), { message: /^the CA "CN=an expired CA" expired on \d{4}-\d\d-\d\d: podman and skopeo refuse any certificate it issues$/, hint: /^move quay-rootCA aside and run mreg up/ });
+  t.throws(() => issueServerCert({ ca: gone, hostname: HOST, now }), { message: /^the CA "CN=an expired CA" expired on \d{4}-\d\d-\d\d: podman and skopeo refuse any certificate it issues$/, hint: /^run mreg cert rotate --new-ca/ });
 });
