@@ -48,13 +48,26 @@ export async function changesToMake(readFile: ReadFile, planned: Plan, recorded:
 }
 
 /**
- * The move to the .pod layout, with or without new images: from the recorded podman 4 plan (what a rollback
- * writes back), never from the disk, which a run killed after its writes left with new files. Unit files on
- * disk that are not the recorded plan's are such a run's: it is resumed.
+ * The move to the .pod layout, with or without new images. A unit file on disk as this upgrade writes it (the
+ * new images in either layout: a run killed after its writes, under podman 4 or during the move) is resumed
+ * from the recorded podman 4 plan, what a rollback writes back, never from the disk. Otherwise the disk is the
+ * install as it runs, hand edits included, and is "before", as in any upgrade; the podman 4 pod unit is removed.
  */
-export async function layoutMoveChanges(readFile: ReadFile, planned: Plan, recorded: Plan, imagesChanged: boolean): Promise<{ changes: FileChange[]; resuming: boolean }> {
-  const written = (await planChanges(readFile, { ...recorded, files: recorded.files.filter(f => f.kind !== 'config') })).length > 0;
-  return { changes: recordedChanges(recorded, planned), resuming: imagesChanged && written };
+export async function layoutMoveChanges(readFile: ReadFile, plans: { planned: Plan; recorded: Plan; newImagesOn4: Plan }, imagesChanged: boolean): Promise<{ changes: FileChange[]; resuming: boolean }> {
+  const { planned, recorded } = plans;
+  const was = new Map(recorded.files.map(f => [f.path, f.content]));
+  let written = false;
+  for (const f of [...plans.newImagesOn4.files, ...planned.files].filter(f => f.kind !== 'config' && f.content !== was.get(f.path))) {
+    if ((await readFile(f.path)) === f.content) { written = true; break; }
+  }
+  if (imagesChanged && written) return { changes: recordedChanges(recorded, planned), resuming: true };
+  const kept = new Set(planned.files.map(f => f.path));
+  const removed: FileChange[] = [];
+  for (const f of recorded.files.filter(f => !kept.has(f.path))) {
+    const before = await readFile(f.path);
+    if (before !== undefined) removed.push({ path: f.path, mode: f.mode, before, after: undefined });
+  }
+  return { changes: [...(await planChanges(readFile, planned)), ...removed], resuming: false };
 }
 
 /** The plan for `spec` and the files it changes, for the run and its dry run alike. */
@@ -63,7 +76,8 @@ export async function planFiles(f: Pick<Upgrading, 'probe' | 'record' | 'look'>,
   const moving = movesToPodFiles(f.record.files, f.probe.podmanVersion, unitDirs(f.probe));
   const recorded = () => makePlan({ ...spec, images: f.record.spec.images }, moving ? podman4LayoutFacts(f.probe) : f.probe, secrets, kept);
   const imagesChanged = imageChanges(f.record.spec.images, spec.images).length > 0;
-  const made = moving ? await layoutMoveChanges(f.look.readFile, planned, recorded(), imagesChanged)
+  const made = moving
+    ? await layoutMoveChanges(f.look.readFile, { planned, recorded: recorded(), newImagesOn4: makePlan(spec, podman4LayoutFacts(f.probe), secrets, kept) }, imagesChanged)
     : await changesToMake(f.look.readFile, planned, recorded, imagesChanged);
   return { planned, moving, ...made };
 }

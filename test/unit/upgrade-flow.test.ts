@@ -386,8 +386,10 @@ t.test('podman 4.9 → 5 under an upgrade killed after its write: the same upgra
   t.ok(recordedFiles(host).includes(POD_FILE) && !recordedFiles(host).includes(PLAIN_POD), 'and lists quay.pod, not the plain unit');
 });
 
-t.test('the move to quay.pod in an upgrade never healthy: the podman 4 files and database back; the record lists both pod files, so down removes either', async t => {
+t.test('the move to quay.pod in an upgrade never healthy: the podman 4 files (a hand edit too) and database back; the record lists both pod files, so down removes either', async t => {
   const state = installedOn49();
+  const redis = `${QD}/quay-redis.container`;
+  state.files[redis] = { ...state.files[redis]!, content: `${state.files[redis]!.content}# the admin's own line\n` };
   const host = fakeHost(state, { healthWaits: ['timeout', 'ok'] });
   const err = await rejection((await loadUpgrade(t, host))(fakeContext(host, { quayImage: V2 }).ctx));
   t.ok(err instanceof UnitFailedError && err.result === 'rolled-back', 'rolled back', { err });
