@@ -38,11 +38,13 @@ export async function switchPair(ctx: CommandContext, s: PairSwitch, did: StepLo
   const keptPath = layout.certRotatePrevious;
   const onDisk = previousPair(await readFile(layout.sslCert), await readFile(layout.sslKey));
   const kept = await keptFromStoppedRotation(ctx, s, keptPath, onDisk);
-  // --new-ca replaces quay-rootCA too: the CA there (or none) is kept with the pair.
+  // --new-ca replaces quay-rootCA too: the CA there (or none) is kept with the pair, also beside a pair an
+  // earlier stopped rotation kept (it changed no CA, so the one on disk is still the one to put back).
   const caBefore = pair.newCa ? previousPair(await readFile(layout.caCert), await readFile(layout.caKey)) ?? null : undefined;
-  const before: KeptPair | undefined = kept ?? (onDisk && { ...onDisk, tls: spec.tls, ...(caBefore !== undefined ? { ca: caBefore } : {}) });
+  const withCa = (p: KeptPair): KeptPair => (caBefore !== undefined && p.ca === undefined ? { ...p, ca: caBefore } : p);
+  const before: KeptPair | undefined = kept ? withCa(kept) : onDisk && withCa({ ...onDisk, tls: spec.tls });
   await out.step('install the new certificate', async () => {
-    if (before && !kept) await host.files.write(keptPath, `${JSON.stringify(before)}\n`, 0o600);
+    if (before && before !== kept) await host.files.write(keptPath, `${JSON.stringify(before)}\n`, 0o600);
     if (pair.newCa) await installCa(host.files, layout, pair.newCa);
     await installPair(host.files, layout, pair);
     did(S.writePair);

@@ -209,3 +209,18 @@ t.test('cert trust --new-ca is refused: trust changes no certificate', async t =
   await t.rejects(cert({ ...c.ctx, args: ['trust'] }), { message: /mreg cert trust takes no --new-ca/ });
   t.same(host.calls, [], 'nothing asked of the host');
 });
+
+t.test('--new-ca after a rotation that stopped midway (its kept pair holds no CA): a failure puts back the CA on disk too', async t => {
+  // The killed reissue left a pair that does not serve; --new-ca fails as well; the kept pair serves.
+  const host = fakeHost({ healthWaits: ['timeout', 'timeout', 'ok'] });
+  const left = issueServerCert({ ca, hostname: HOST, now: NOW });
+  host.state.files[KEPT] = { content: JSON.stringify({ certPem: oldLeaf.certPem, keyPem: oldLeaf.keyPem, tls: { kind: 'generate' } }), mode: 0o600 };
+  host.state.files[SSL_CERT] = { content: left.certPem, mode: 0o640 };
+  host.state.files[SSL_KEY] = { content: left.keyPem, mode: 0o640 };
+  const err = await rotate(host, { newCa: true }).done.then(() => undefined, (e: unknown) => e);
+  t.ok(err instanceof HostError, 'exit 1', { err });
+  t.equal(host.state.files[CA_CERT]!.content, ca.certPem, 'mreg\'s CA from before is back, not the new one');
+  t.equal(host.state.files[CA_KEY]!.content, ca.keyPem, 'with its key');
+  t.equal(host.state.files[SSL_CERT]!.content, oldLeaf.certPem, 'and the pair from before the stopped rotation');
+  t.notOk(host.state.files[KEPT], 'the kept pair is gone once it is back');
+});
