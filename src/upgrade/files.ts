@@ -31,10 +31,14 @@ async function planChanges(readFile: ReadFile, planned: Plan): Promise<FileChang
 function recordedChanges(recorded: Plan, planned: Plan): FileChange[] {
   const before = new Map(recorded.files.map(f => [f.path, f.content]));
   const changes = planned.files.filter(f => before.get(f.path) !== f.content).map(f => ({ path: f.path, mode: f.mode, before: before.get(f.path), after: f.content }));
-  const kept = new Set(planned.files.map(f => f.path));
-  const removed = recorded.files.filter(f => !kept.has(f.path)).map(f => ({ path: f.path, mode: f.mode, before: f.content, after: undefined }));
-  return [...changes, ...removed];
+  return [...changes, ...notPlanned(recorded, planned).map(f => ({ path: f.path, mode: f.mode, before: f.content, after: undefined }))];
 }
+
+/** The recorded plan's files the new plan no longer has (the podman 4 pod unit, after the move). */
+const notPlanned = (recorded: Plan, planned: Plan) => {
+  const kept = new Set(planned.files.map(f => f.path));
+  return recorded.files.filter(f => !kept.has(f.path));
+};
 
 /**
  * The files this upgrade writes, for the run and its dry run alike. When the files already name the new
@@ -61,9 +65,8 @@ export async function layoutMoveChanges(readFile: ReadFile, plans: { planned: Pl
     if ((await readFile(f.path)) === f.content) { written = true; break; }
   }
   if (imagesChanged && written) return { changes: recordedChanges(recorded, planned), resuming: true };
-  const kept = new Set(planned.files.map(f => f.path));
   const removed: FileChange[] = [];
-  for (const f of recorded.files.filter(f => !kept.has(f.path))) {
+  for (const f of notPlanned(recorded, planned)) {
     const before = await readFile(f.path);
     if (before !== undefined) removed.push({ path: f.path, mode: f.mode, before, after: undefined });
   }
