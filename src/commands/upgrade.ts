@@ -4,7 +4,7 @@
 import type { CommandContext } from '../cli.js';
 import { lockAsRead } from '../actions/lock-as-read.js';
 import type { RegistryEndpoint } from '../actions/ports.js';
-import { dbSnapshotPaths, refuseUnfinishedUpgrade } from '../apply/db-snapshot.js';
+import { refuseUnfinishedUpgrade } from '../apply/db-snapshot.js';
 import { existingSecrets } from '../apply/existing-secrets.js';
 import { readHealthCas } from '../apply/health-ca.js';
 import { readKeptConfig } from '../apply/kept-config.js';
@@ -12,16 +12,16 @@ import { labelBindPaths, SELINUX_STEP } from '../apply/selinux-step.js';
 import { validateUnits, writeIfChanged } from '../apply/units-step.js';
 import { givenImages, parseTimeout } from '../install-spec/flags.js';
 import { serializeRecord } from '../install-spec/record.js';
-import { checksPgDataOnUpgrade, imageChanges, UPGRADE_STEP as S } from '../plan/upgrade-steps.js';
+import { imageChanges, UPGRADE_STEP as S } from '../plan/upgrade-steps.js';
 import { refuseOnTarget, refuseOtherUserHere, runOnTarget } from '../remote/on-target.js';
 import { stepLog } from '../ui/step-log.js';
-import { movingText, printUpgradePlan, reportNothingToChange, reportUpgraded } from '../ui/upgrade-report.js';
+import { movingText, reportNothingToChange, reportUpgraded } from '../ui/upgrade-report.js';
 import { planFiles } from '../upgrade/files.js';
-import { archiveImagesUnloaded } from '../apply/image-archive.js';
 import { loadAndCheckImages } from '../upgrade/images.js';
 import { readInstall } from '../upgrade/read.js';
 import { checkUpgradeFlagsForTarget, unrecordedFiles, upgradedRecord } from '../upgrade/spec.js';
 import { switchOver } from '../upgrade/switch.js';
+import { upgradeDryRun } from '../upgrade/dry-run.js';
 import { upgradeCertAlias } from './cert.js';
 
 export async function upgrade(ctx: CommandContext): Promise<void> {
@@ -42,21 +42,7 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
   if (await runOnTarget('upgrade', ctx, { check: h => checkUpgradeFlagsForTarget(flags, h) })) return;
   const f = await readInstall(ctx);
   const { record, layout, podman } = f;
-  if (flags.dryRun) {
-    // mirror-registry's archive names its images by content: hashed, not loaded, the plan names them as the run will.
-    const spec = f.spec.imageArchive ? await archiveImagesUnloaded(f.spec, f.spec.imageArchive, givenImages(flags, 'upgrade')) : f.spec;
-    await refuseUnfinishedUpgrade(f.look.readFile, layout.root, record.spec.images.quay, spec.images.quay);
-    // A PostgreSQL image that cannot open the data is the run's first refusal: said now, before a window is booked.
-    // An image only in the archive is checked by the run, once loaded.
-    if (checksPgDataOnUpgrade(record.spec.images, spec.images) && (await podman.missingImages([spec.images.postgres])).length === 0) {
-      await f.look.assertPgMajorCompatible(spec.pgStorage, spec.images.postgres, record.pgData, record.volumeMountpoints);
-    }
-    const config = await readKeptConfig(layout.configYaml);
-    const secrets = await existingSecrets(podman, layout.credentials, config.text);
-    const files = await planFiles(f, spec, secrets, config.kept);
-    printUpgradePlan(out, { ...f, spec, ...files, podmanVersion: f.probe.podmanVersion, newFiles: unrecordedFiles(record, files.changes), recorded: record.spec.images, secrets, dbSnapshot: dbSnapshotPaths(layout.root).dump, timeoutMs });
-    return;
-  }
+  if (flags.dryRun) return upgradeDryRun(out, f, givenImages(flags, 'upgrade'), timeoutMs);
   // Under the lock: every check that changes nothing, then the switch to the new files, then the record.
   const release = await lockAsRead(host, f.probe, { quayRoot: layout.root, record }, 'mreg upgrade');
   try {
