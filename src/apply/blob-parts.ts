@@ -43,6 +43,16 @@ const refused = (path: string, what: string, a: S3Answer) =>
   new HostError(`copying ${path}: ${what}, the object store answered HTTP ${a.status} ${a.code}`.trim(), 'run mreg storage migrate again: it resumes');
 
 const unquote = (s: unknown) => String(s ?? '').replace(/&quot;|"/g, '');
+
+/**
+ * An object the store encrypts with a KMS key (SSE-KMS, DSSE-KMS) or the client's (SSE-C) has an ETag that is
+ * not the MD5 of its data (AWS S3's ETag documentation; MinIO's internal/etag says the same of its own): a
+ * bucket that encrypts by default failed every upload as "stored something else". The sha256 each upload is
+ * signed with, which the store checks before it stores anything, is then the check.
+ */
+export function etagIsOpaque(headers: S3Answer['headers']): boolean {
+  return String(headers['x-amz-server-side-encryption'] ?? '').startsWith('aws:kms') || headers['x-amz-server-side-encryption-customer-algorithm'] !== undefined;
+}
 const unxml = (s: string) => s.replace(/&(lt|gt|quot|apos|amp);/g, (_, e: string) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' })[e]!);
 const uploadQuery = (id: string) => `uploadId=${encodeURIComponent(id)}`;
 
@@ -51,7 +61,8 @@ export interface PartSource { path: string; size: number; body: Readable }
 
 /**
  * Uploads `f` to `key` in parts of `partSize`, reading it once. Each part is signed with its sha256 (the
- * store refuses a part that arrives changed) and its ETag must be the MD5 of what was sent; a blob's whole
+ * store refuses a part that arrives changed) and its ETag must be the MD5 of what was sent (unless the store
+ * encrypts: etagIsOpaque); a blob's whole
  * sha256 must be the digest its path names before the upload is completed, which one PUT has the store
  * check. A part the store fails for a moment (5xx, 429, a lost connection) is sent again, twice at most; any
  * other failure aborts the upload, so no part stays stored (and billed); a completed object whose ETag
@@ -65,10 +76,11 @@ export async function putInParts(t: S3Target, key: string, f: PartSource, partSi
   const id = unxml(/<UploadId>([^<]*)<\/UploadId>/.exec(created.body)?.[1] ?? '');
   if (created.status !== 200 || !id) throw refused(f.path, 'starting a multipart upload', created);
   let etag: string;
-  let md5s: string[];
+  let sent: SentParts;
   try {
-    md5s = await sendParts(t, key, id, f, partSize, stop);
-    const list = md5s.map((m, i) => `<Part><PartNumber>${i + 1}</PartNumber><ETag>"${m}"</ETag></Part>`).join('');
+    sent = await sendParts(t, key, id, f, partSize, stop);
+    // The ETags the store answered, as CompleteMultipartUpload asks (the MD5s, unless the store encrypts).
+    const list = sent.etags.map((m, i) => `<Part><PartNumber>${i + 1}</PartNumber><ETag>"${m}"</ETag></Part>`).join('');
     const done = await s3Request(t, 'POST', key, `<CompleteMultipartUpload>${list}</CompleteMultipartUpload>`, 300_000, undefined, undefined, uploadQuery(id));
     // S3 may answer 200 and then an error in the body (its CompleteMultipartUpload documentation).
     if (done.status !== 200 || done.code) throw refused(f.path, 'completing the multipart upload', done);
@@ -77,20 +89,26 @@ export async function putInParts(t: S3Target, key: string, f: PartSource, partSi
     await s3Request(t, 'DELETE', key, '', 30_000, undefined, undefined, uploadQuery(id)).catch(() => undefined);
     throw err;
   }
+  if (sent.opaque) return;
   // A multipart object's ETag is the MD5 of its parts' MD5s, then "-" and the count (S3, RGW and MinIO alike).
-  const sent = `${createHash('md5').update(Buffer.concat(md5s.map(m => Buffer.from(m, 'hex')))).digest('hex')}-${md5s.length}`;
-  if (etag !== sent) {
+  const made = `${createHash('md5').update(Buffer.concat(sent.md5s.map(m => Buffer.from(m, 'hex')))).digest('hex')}-${sent.md5s.length}`;
+  if (etag !== made) {
     // A wrong object must not stay: a rerun takes a blob of the right size in the bucket as done.
     await s3Request(t, 'DELETE', key).catch(() => undefined);
-    throw new HostError(`copying ${f.path}: the object store stored ETag ${etag}, mreg sent parts making ${sent}`, 'run mreg storage migrate again: it copies the file anew');
+    throw new HostError(`copying ${f.path}: the object store stored ETag ${etag}, mreg sent parts making ${made}`, 'run mreg storage migrate again: it copies the file anew');
   }
 }
 
-/** Sends the parts as the body yields them; resolves with their MD5s in order. */
-async function sendParts(t: S3Target, key: string, id: string, f: PartSource, partSize: number, stop: AbortSignal): Promise<string[]> {
+/** The parts sent, in order: their MD5s, the ETags the store answered, and whether those are opaque (etagIsOpaque). */
+interface SentParts { md5s: string[]; etags: string[]; opaque: boolean }
+
+/** Sends the parts as the body yields them. */
+async function sendParts(t: S3Target, key: string, id: string, f: PartSource, partSize: number, stop: AbortSignal): Promise<SentParts> {
   const digest = digestOfPath(f.path);
   const whole = createHash('sha256');
   const md5s: string[] = [];
+  const etags: string[] = [];
+  let opaque = false;
   let part: Buffer[] = [];
   let held = 0;
   let read = 0;
@@ -105,8 +123,10 @@ async function sendParts(t: S3Target, key: string, id: string, f: PartSource, pa
     if (a.status !== 200) throw refused(f.path, `uploading part ${n}`, a);
     const etag = unquote(a.headers.etag);
     const sent = md5.digest('hex');
-    if (etag !== sent) throw new HostError(`copying ${f.path}: the object store stored part ${n} with MD5 ${etag}, mreg sent ${sent}`, 'run mreg storage migrate again: it copies the file anew');
+    opaque ||= etagIsOpaque(a.headers);
+    if (etag !== sent && !etagIsOpaque(a.headers)) throw new HostError(`copying ${f.path}: the object store stored part ${n} with MD5 ${etag}, mreg sent ${sent}`, 'run mreg storage migrate again: it copies the file anew');
     md5s.push(sent);
+    etags.push(etag);
     part = [];
     held = 0;
   };
@@ -125,7 +145,7 @@ async function sendParts(t: S3Target, key: string, id: string, f: PartSource, pa
   if (held > 0) await send();
   if (read !== f.size) throw new HostError(`copying ${f.path}: read ${read} bytes of the ${f.size} listed`, 'run mreg storage migrate again: it resumes');
   if (digest !== undefined && whole.digest('hex') !== digest) throw damagedBlob(f.path, digest);
-  return md5s;
+  return { md5s, etags, opaque };
 }
 
 /** Tries of one part: it is in memory, so it can be sent again (a whole file is read once, and its run is what is retried). */

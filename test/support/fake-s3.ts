@@ -1,6 +1,6 @@
 // A small in-memory S3 look-alike for unit tests (path-style; checks only the access key id in the
 // signature), multipart uploads included. The real engine, Ceph RGW, is the VM suites' (test/vm/s3.ts).
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 
 export interface FakeS3 {
@@ -19,6 +19,13 @@ export interface FakeS3 {
   fail?: (request: string) => boolean;
   /** The ETag answered for a request (a part's PUT or a completion), given the right one: a store that stored something else. */
   etagOf?: (request: string, etag: string) => string;
+  /**
+   * 'aws:kms': the bucket encrypts with a KMS key, as AWS S3 and MinIO answer then: the header says so and
+   * every ETag is opaque (not the MD5), and a completion must list the ETags its parts were answered with.
+   */
+  sse?: 'aws:kms';
+  /** PUTs whose body was not signed (UNSIGNED-PAYLOAD): the store could not check what arrived. */
+  unsignedPuts: number;
   close(): void;
 }
 
@@ -29,6 +36,9 @@ export async function startFakeS3(accessKey = 'AK', buckets: string[] = []): Pro
   const known = new Set(buckets);
   const log: string[] = [];
   const uploads: FakeS3['uploads'] = new Map();
+  const opaque = () => randomBytes(16).toString('hex');
+  /** The ETag each part was answered with, by upload id and part number. */
+  const answered = new Map<string, Map<number, string>>();
   let ids = 0;
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -74,14 +84,14 @@ export async function startFakeS3(accessKey = 'AK', buckets: string[] = []): Pro
         const listed = [...Buffer.concat(chunks).toString().matchAll(/<Part><PartNumber>(\d+)<\/PartNumber><ETag>"?([0-9a-f]+)"?<\/ETag><\/Part>/g)].map(m => ({ n: Number(m[1]), etag: m[2]! }));
         const bad = listed.length === 0 ? 'MalformedXML'
           : listed.some((p, i) => i > 0 && p.n <= listed[i - 1]!.n) ? 'InvalidPartOrder'
-            : listed.some(p => !upload.parts.has(p.n) || md5(upload.parts.get(p.n)!) !== p.etag) ? 'InvalidPart'
+            : listed.some(p => !upload.parts.has(p.n) || answered.get(q.get('uploadId')!)?.get(p.n) !== p.etag) ? 'InvalidPart'
               : listed.slice(0, -1).some(p => upload.parts.get(p.n)!.length < fake.minPart) ? 'EntityTooSmall' : '';
         if (bad) { res.writeHead(400); return res.end(`<Error><Code>${bad}</Code></Error>`); }
         const parts = listed.map(p => upload.parts.get(p.n)!);
         objects.set(key, Buffer.concat(parts));
         uploads.delete(q.get('uploadId')!);
-        const etag = `${createHash('md5').update(Buffer.concat(parts.map(p => createHash('md5').update(p).digest()))).digest('hex')}-${parts.length}`;
-        res.writeHead(200);
+        const etag = fake.sse ? `${opaque()}-${parts.length}` : `${createHash('md5').update(Buffer.concat(parts.map(p => createHash('md5').update(p).digest()))).digest('hex')}-${parts.length}`;
+        res.writeHead(200, sseHeader());
         return res.end(`<CompleteMultipartUploadResult><Key>${rest.join('/')}</Key><ETag>&quot;${fake.etagOf?.(log.at(-1)!, etag) ?? etag}&quot;</ETag></CompleteMultipartUploadResult>`);
       }
       if (req.method === 'PUT') {
@@ -93,9 +103,14 @@ export async function startFakeS3(accessKey = 'AK', buckets: string[] = []): Pro
         if (/^[0-9a-f]{64}$/.test(signed) && signed !== createHash('sha256').update(body).digest('hex')) {
           res.writeHead(400); return res.end('<Error><Code>XAmzContentSHA256Mismatch</Code></Error>');
         }
-        if (upload) upload.parts.set(Number(q.get('partNumber')), body);
-        else objects.set(key, body);
-        res.writeHead(200, { etag: `"${fake.etagOf?.(log.at(-1)!, md5(body)) ?? md5(body)}"` });
+        if (!/^[0-9a-f]{64}$/.test(signed)) fake.unsignedPuts += 1;
+        const right = fake.sse ? opaque() : md5(body);
+        const etag = fake.etagOf?.(log.at(-1)!, right) ?? right;
+        if (upload) {
+          upload.parts.set(Number(q.get('partNumber')), body);
+          answered.set(q.get('uploadId')!, (answered.get(q.get('uploadId')!) ?? new Map<number, string>()).set(Number(q.get('partNumber')), etag));
+        } else objects.set(key, body);
+        res.writeHead(200, { etag: `"${etag}"`, ...sseHeader() });
         return res.end();
       }
       if (req.method === 'HEAD') { res.writeHead(obj ? 200 : 404, obj ? { 'content-length': obj.length } : {}); return res.end(); }
@@ -104,7 +119,8 @@ export async function startFakeS3(accessKey = 'AK', buckets: string[] = []): Pro
       res.writeHead(405); res.end();
     });
   }).listen(0, '127.0.0.1');
-  const fake: FakeS3 = { endpoint: '', objects, buckets: known, log, uploads, maxPut: Infinity, minPart: 0, close: () => server.close() };
+  const sseHeader = (): Record<string, string> => (fake.sse ? { 'x-amz-server-side-encryption': fake.sse } : {});
+  const fake: FakeS3 = { endpoint: '', objects, buckets: known, log, uploads, maxPut: Infinity, minPart: 0, unsignedPuts: 0, close: () => server.close() };
   await new Promise(r => server.once('listening', r));
   fake.endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   return fake;
