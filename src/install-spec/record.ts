@@ -17,7 +17,7 @@ const quayStorage = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('s3'), bucket: z.string(), prefix: z.string(), endpoint: z.string(), credentialsFile: z.string(), caBundle: z.string().optional() }),
 ]);
 
-const recordSchema = z.object({
+export const recordSchema = z.object({
   schemaVersion: z.number().int(),
   mregVersion: z.string(),
   createdAt: z.string(),
