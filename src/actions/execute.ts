@@ -50,11 +50,19 @@ export async function executeLocked(host: HostPorts, who: Identity, actions: rea
  */
 const TOGETHER: ReadonlySet<Action['kind']> = new Set(['stop-unit', 'remove-container']);
 
+/**
+ * The removal of leftover containers and the pod, after the unit files went, touches nothing systemd's
+ * reload reads: the two run side by side (each about a second under emulation), the podman ones in order.
+ */
+const BESIDE_RELOAD: ReadonlySet<Action['kind']> = new Set(['remove-container', 'remove-pod']);
+
+/** Consecutive actions that run as one: [reload, ...podman removals] or TOGETHER's runs of one kind. */
 function batches(group: readonly Action[]): Action[][] {
   const out: Action[][] = [];
   for (const a of group) {
     const last = out[out.length - 1];
-    if (last && TOGETHER.has(a.kind) && last[0]!.kind === a.kind) last.push(a); else out.push([a]);
+    const beside = last?.[0]!.kind === 'daemon-reload' && BESIDE_RELOAD.has(a.kind);
+    if (last && (beside || (TOGETHER.has(a.kind) && last[0]!.kind === a.kind))) last.push(a); else out.push([a]);
   }
   return out;
 }
@@ -62,6 +70,11 @@ function batches(group: readonly Action[]): Action[][] {
 /** Runs a batch; every job in it ends before the first failure, in plan order, is thrown. */
 async function runBatch(batch: readonly Action[], ports: ActionPorts, opts: ExecuteOptions): Promise<void> {
   if (batch.length === 1) return runAction(batch[0]!, ports, opts);
+  if (batch[0]!.kind === 'daemon-reload') {
+    const removals = batches(batch.slice(1));
+    await allInOrder([runAction(batch[0]!, ports, opts), (async () => { for (const b of removals) await runBatch(b, ports, opts); })()]);
+    return;
+  }
   if (batch[0]!.kind === 'remove-container') return ports.podman.containersRemove(batch.flatMap(a => (a.kind === 'remove-container' ? [a.name] : [])));
   await allInOrder(batch.map(a => runAction(a, ports, opts)));
 }

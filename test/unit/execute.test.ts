@@ -79,3 +79,33 @@ t.test('leftover containers are removed in one call, then the pod', async t => {
     action({ kind: 'remove-pod', name: 'quay-pod' }, 'remove units')], ports, { out });
   t.same(calls, ['rm quay-app,quay-redis,quay-postgres', 'pod rm quay-pod'], 'one podman process for three containers (three before)');
 });
+
+// Issue 19: down's reload and its removal of leftovers (two podman processes) ran one after the other.
+t.test('the reload and the removal of leftovers run side by side; the containers still before the pod', async t => {
+  const calls: string[] = [];
+  let endReload!: () => void;
+  const ports = {
+    systemd: { reload: () => new Promise<void>(resolve => { calls.push('reload asked'); endReload = () => { calls.push('reload done'); resolve(); }; }) },
+    podman: {
+      containersRemove: async (n: string[]) => { calls.push(`rm ${n.join(',')}`); },
+      podRemove: async (n: string) => { calls.push(`pod rm ${n}`); },
+    },
+  } as unknown as ActionPorts;
+  const run = executeActions([action({ kind: 'daemon-reload' }, 'remove units'), ...['quay-app', 'quay-redis'].map(name => action({ kind: 'remove-container', name }, 'remove units')),
+    action({ kind: 'remove-pod', name: 'quay-pod' }, 'remove units'), action({ kind: 'keep', what: 'x' }, 'remove units')], ports, { out });
+  for (let i = 0; i < 20; i++) await new Promise(r => setImmediate(r));
+  t.same(calls, ['reload asked', 'rm quay-app,quay-redis', 'pod rm quay-pod'], 'the removals ran while the reload was still going');
+  endReload();
+  await run;
+  t.same(calls.at(-1), 'reload done');
+});
+
+t.test('a failed reload is still the error, after the removals beside it ended', async t => {
+  const calls: string[] = [];
+  const ports = {
+    systemd: { reload: async () => { throw new Error('reload failed'); } },
+    podman: { containersRemove: async (n: string[]) => { calls.push(`rm ${n.join(',')}`); }, podRemove: async () => { calls.push('pod rm'); } },
+  } as unknown as ActionPorts;
+  await t.rejects(executeActions([action({ kind: 'daemon-reload' }, 'p'), action({ kind: 'remove-container', name: 'quay-app' }, 'p'), action({ kind: 'remove-pod', name: 'quay-pod' }, 'p')], ports, { out }), /reload failed/);
+  t.same(calls, ['rm quay-app', 'pod rm']);
+});
