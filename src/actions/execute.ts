@@ -16,8 +16,8 @@ export interface ExecuteOptions {
 /**
  * Runs `actions` in order (consecutive stop jobs, and leftover containers, together: see TOGETHER).
  * Consecutive actions with the same `progress` run as one step with one progress line. Rejects with the
- * first failure (HostError, UnitFailedError with the journal tail);
- * nothing after it runs, and since every action is idempotent a re-run of the same plan finishes the job.
+ * first failure (HostError, UnitFailedError with the journal tail); nothing after its batch runs (what ran
+ * beside it in the batch ends first), and since every action is idempotent a re-run of the same plan finishes the job.
  */
 export async function executeActions(actions: readonly Action[], ports: ActionPorts, opts: ExecuteOptions): Promise<void> {
   for (let i = 0; i < actions.length;) {

@@ -114,8 +114,9 @@ async function* readStore(root: string, scope: Scope, files: readonly StoreFile[
 
 /**
  * PUTs each file of `files` as it is read, checked twice: the ETag the store returns must be the MD5 of
- * what mreg sent, and a blob is signed with the digest its path names, so the store itself refuses a
- * body that does not hash to it (a damaged local blob stops the copy, named, and nothing of it is stored).
+ * what mreg sent (unless the store encrypts with KMS: etagIsOpaque), and a blob is signed with the digest its
+ * path names (any other file with its own sha256), so the store itself refuses a body that does not hash to
+ * it (a damaged local blob stops the copy, named, and nothing of it is stored).
  * A file above `rule.above` goes in parts instead, checked as strictly (putInParts).
  */
 async function copyLane(root: string, scope: Scope, t: S3Target, prefix: string, files: readonly StoreFile[], list: string,
