@@ -204,21 +204,31 @@ function isAlive(pid: number): boolean {
 }
 
 /**
- * Removes the stale lock whose text was `seen`. Renamed aside first, then checked: another mreg that saw the
- * same dead pid may have taken the lock over between the read and now, and a plain rm would delete its fresh
- * lock (both would then run). A lock that is not the stale one is linked back.
+ * Removes the stale lock whose text was `seen`, holding the breaker (`lockPath.break`, made like the lock) so
+ * that no two mregs remove at once. Moving the lock aside and linking it back when it was not the stale one
+ * left a window: a third mreg's fresh lock could appear between the two, the link back failed, and two held
+ * the lock (lock.test.ts caught it in CI). Under the breaker, the lock read as `seen` can only be removed by
+ * this mreg, and a fresh one only appears where there is none. Resolves false when another mreg holds the
+ * breaker (the caller tries the lock again).
  */
-async function moveStaleAside(lockPath: string, seen: string, aside: string): Promise<void> {
+async function removeStale(lockPath: string, seen: string, tmp: string): Promise<boolean> {
+  const breaker = `${lockPath}.break`;
   try {
-    await fs.rename(lockPath, aside);
+    await fs.link(tmp, breaker);
   } catch (err) {
-    if (errCode(err) === 'ENOENT') return; // another mreg moved it first
-    throw fsError('cannot take over the stale lock', lockPath, err);
+    if (errCode(err) !== 'EEXIST') throw fsError('cannot take over the stale lock', lockPath, err);
+    const holder = Number.parseInt((await readIfExists(breaker)) ?? '', 10);
+    // Killed in the few milliseconds it holds it: nothing else removes a breaker left behind.
+    if (Number.isInteger(holder) && holder > 0 && !isAlive(holder)) {
+      throw new HostError(`cannot take over the stale lock ${lockPath}: an mreg (pid ${holder}) was killed while taking it over`, `remove ${breaker} and ${lockPath}, then retry`);
+    }
+    return false;
   }
   try {
-    if ((await readIfExists(aside)) !== seen) await fs.link(aside, lockPath).catch(() => undefined);
+    if ((await readIfExists(lockPath)) === seen) await fs.rm(lockPath, { force: true });
+    return true;
   } finally {
-    await fs.rm(aside, { force: true });
+    await fs.rm(breaker, { force: true });
   }
 }
 
@@ -253,8 +263,9 @@ export async function acquireLock(lockPath: string): Promise<() => Promise<void>
           `if pid ${holder} is not mreg, remove ${lockPath} and retry`,
         );
       }
-      if (attempt >= 4) throw new HostError(`cannot take over the stale lock ${lockPath}`, `remove ${lockPath} and retry`);
-      if (seen !== undefined) await moveStaleAside(lockPath, seen, `${lockPath}.${unique}.stale`);
+      if (attempt >= 20) throw new HostError(`cannot take over the stale lock ${lockPath}`, `remove ${lockPath} and retry`);
+      // Another mreg taking it over holds the breaker for a few milliseconds: try again after them.
+      if (seen !== undefined && !(await removeStale(lockPath, seen, tmp))) await new Promise(r => setTimeout(r, 10 + attempt * 5));
     }
   } finally {
     await fs.rm(tmp, { force: true });
