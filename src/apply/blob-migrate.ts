@@ -133,8 +133,9 @@ async function copyLane(root: string, scope: Scope, t: S3Target, prefix: string,
       }
       // A blob is signed with the digest its path names; anything else (a tag's link: a few bytes) with its
       // own, read first: the store checks either, which is the only check where its ETag is opaque.
-      const read = digestOfPath(f.path) === undefined ? await readWhole(f.body) : undefined;
-      const digest = digestOfPath(f.path) ?? createHash('sha256').update(read!).digest('hex');
+      const named = digestOfPath(f.path);
+      const read = named === undefined ? await readWhole(f.body) : undefined;
+      const digest = named ?? createHash('sha256').update(read!).digest('hex');
       // MD5 only: sha256 costs four times as much, and the store computes it for a blob anyway.
       const md5 = createHash('md5');
       const body = read ? Readable.from([read]) : f.body.pipe(new PassThrough());

@@ -53,6 +53,7 @@ const unquote = (s: unknown) => String(s ?? '').replace(/&quot;|"/g, '');
 export function etagIsOpaque(headers: S3Answer['headers']): boolean {
   return String(headers['x-amz-server-side-encryption'] ?? '').startsWith('aws:kms') || headers['x-amz-server-side-encryption-customer-algorithm'] !== undefined;
 }
+
 const unxml = (s: string) => s.replace(/&(lt|gt|quot|apos|amp);/g, (_, e: string) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' })[e]!);
 const uploadQuery = (id: string) => `uploadId=${encodeURIComponent(id)}`;
 
@@ -123,8 +124,9 @@ async function sendParts(t: S3Target, key: string, id: string, f: PartSource, pa
     if (a.status !== 200) throw refused(f.path, `uploading part ${n}`, a);
     const etag = unquote(a.headers.etag);
     const sent = md5.digest('hex');
-    opaque ||= etagIsOpaque(a.headers);
-    if (etag !== sent && !etagIsOpaque(a.headers)) throw new HostError(`copying ${f.path}: the object store stored part ${n} with MD5 ${etag}, mreg sent ${sent}`, 'run mreg storage migrate again: it copies the file anew');
+    const partOpaque = etagIsOpaque(a.headers);
+    opaque ||= partOpaque;
+    if (etag !== sent && !partOpaque) throw new HostError(`copying ${f.path}: the object store stored part ${n} with MD5 ${etag}, mreg sent ${sent}`, 'run mreg storage migrate again: it copies the file anew');
     md5s.push(sent);
     etags.push(etag);
     part = [];
