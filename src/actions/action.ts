@@ -7,8 +7,9 @@ export type ActionBody =
   | { kind: 'stop-unit'; unit: string }
   | { kind: 'remove-file'; path: string }
   | { kind: 'daemon-reload' }
-  | { kind: 'remove-container'; name: string }
-  | { kind: 'remove-pod'; name: string }
+  /** `unit`: the service whose stop removes it (ExecStopPost); skipped when that stop, in this run, did. */
+  | { kind: 'remove-container'; name: string; unit: string }
+  | { kind: 'remove-pod'; name: string; unit: string }
   | { kind: 'remove-secret'; name: string }
   | { kind: 'remove-volume'; name: string }
   | { kind: 'disable-linger'; uid: number; user: string }

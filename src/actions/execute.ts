@@ -20,17 +20,33 @@ export interface ExecuteOptions {
  * beside it in the batch ends first), and since every action is idempotent a re-run of the same plan finishes the job.
  */
 export async function executeActions(actions: readonly Action[], ports: ActionPorts, opts: ExecuteOptions): Promise<void> {
+  const run: RunState = { opts, since: Date.now(), watched: new Set(actions.flatMap(a => (isLeftover(a) ? [a.unit] : []))), removedOnStop: new Set() };
   for (let i = 0; i < actions.length;) {
     const progress = actions[i]!.progress;
     let end = i + 1;
     while (end < actions.length && actions[end]!.progress === progress) end++;
     const group = actions.slice(i, end);
-    const run = async () => { for (const batch of batches(group)) await runBatch(batch, ports, opts); };
-    if (progress === undefined) await run();
-    else await opts.out.step(progress, run);
+    const step = async () => { for (const batch of batches(group)) await runBatch(batch, ports, run); };
+    if (progress === undefined) await step();
+    else await opts.out.step(progress, step);
     i = end;
   }
 }
+
+/**
+ * One run's memory: the units whose stop in this run removed their container or pod (their ExecStopPost
+ * ran since `since` and exited 0), so "remove it if a crash left it" needs no podman process (issue 19).
+ */
+interface RunState {
+  opts: ExecuteOptions;
+  since: number;
+  /** The units a later removal names: only their stops are asked about. */
+  watched: ReadonlySet<string>;
+  removedOnStop: Set<string>;
+}
+
+type Leftover = Extract<Action, { kind: 'remove-container' | 'remove-pod' }>;
+const isLeftover = (a: Action): a is Leftover => a.kind === 'remove-container' || a.kind === 'remove-pod';
 
 /** The one executor under the scope's lock (down, restore --force): released whatever happens. */
 export async function executeLocked(host: HostPorts, who: Identity, actions: readonly Action[], opts: ExecuteOptions, read: ReadBefore & { again: string }): Promise<void> {
@@ -68,30 +84,35 @@ function batches(group: readonly Action[]): Action[][] {
 }
 
 /** Runs a batch; every job in it ends before the first failure, in plan order, is thrown. */
-async function runBatch(batch: readonly Action[], ports: ActionPorts, opts: ExecuteOptions): Promise<void> {
-  if (batch.length === 1) return runAction(batch[0]!, ports, opts);
+async function runBatch(batch: readonly Action[], ports: ActionPorts, run: RunState): Promise<void> {
+  if (batch.length === 1) return runAction(batch[0]!, ports, run);
   if (batch[0]!.kind === 'daemon-reload') {
     const removals = batches(batch.slice(1));
-    await allInOrder([runAction(batch[0]!, ports, opts), (async () => { for (const b of removals) await runBatch(b, ports, opts); })()]);
+    await allInOrder([runAction(batch[0]!, ports, run), (async () => { for (const b of removals) await runBatch(b, ports, run); })()]);
     return;
   }
-  if (batch[0]!.kind === 'remove-container') return ports.podman.containersRemove(batch.flatMap(a => (a.kind === 'remove-container' ? [a.name] : [])));
-  await allInOrder(batch.map(a => runAction(a, ports, opts)));
+  if (batch[0]!.kind === 'remove-container') {
+    const names = batch.flatMap(a => (a.kind === 'remove-container' && !run.removedOnStop.has(a.unit) ? [a.name] : []));
+    return names.length > 0 ? ports.podman.containersRemove(names) : undefined;
+  }
+  await allInOrder(batch.map(a => runAction(a, ports, run)));
 }
 
-async function runAction(a: Action, ports: ActionPorts, opts: ExecuteOptions): Promise<void> {
+async function runAction(a: Action, ports: ActionPorts, run: RunState): Promise<void> {
+  const { opts } = run;
   switch (a.kind) {
     case 'stop-unit': {
       const result = await ports.systemd.stopUnit(a.unit);
       if (result !== 'done' && result !== 'skipped') {
         throw new UnitFailedError(a.unit, result, await ports.journalTail(a.unit), opts.unitFailedHint);
       }
+      if (run.watched.has(a.unit) && await ports.systemd.stopPostsSucceeded(a.unit, run.since)) run.removedOnStop.add(a.unit);
       return ports.systemd.resetFailed(a.unit);
     }
     case 'remove-file': return ports.files.remove(a.path);
     case 'daemon-reload': return ports.systemd.reload();
-    case 'remove-container': return ports.podman.containersRemove([a.name]);
-    case 'remove-pod': return ports.podman.podRemove(a.name);
+    case 'remove-container': return run.removedOnStop.has(a.unit) ? undefined : ports.podman.containersRemove([a.name]);
+    case 'remove-pod': return run.removedOnStop.has(a.unit) ? undefined : ports.podman.podRemove(a.name);
     case 'remove-secret': return ports.podman.secretRemove(a.name);
     case 'remove-volume': return ports.podman.volumeRemove(a.name);
     case 'disable-linger': return ports.disableLinger(a.uid);

@@ -37,7 +37,7 @@ export interface FilePorts {
 
 /** What execute.ts needs to run every action kind; bound to one scope and user. */
 export interface ActionPorts {
-  systemd: Pick<Systemd, 'startUnit' | 'stopUnit' | 'resetFailed' | 'reload' | 'restartUnit' | 'unitState' | 'unitExits'>;
+  systemd: Pick<Systemd, 'startUnit' | 'stopUnit' | 'resetFailed' | 'reload' | 'restartUnit' | 'unitState' | 'unitExits' | 'stopPostsSucceeded'>;
   podman: Pick<Podman, 'containersRemove' | 'podRemove' | 'secretRemove' | 'volumeRemove'>;
   files: FilePorts;
   /** logind SetUserLinger(uid, false), checked; rejects with HostError. */

@@ -56,6 +56,12 @@ export interface Systemd {
   unitState(name: UnitName): Promise<UnitState>;
   /** The five properties of unitState a crash watch reads (a service unit), for polling. */
   unitExits(name: UnitName): Promise<UnitExits>;
+  /**
+   * Whether the unit has ExecStopPost commands and each one ran after `sinceMs` and exited 0: what they
+   * remove (a Quadlet container's `podman rm`, the pod's `podman pod rm`) is gone. False when it cannot
+   * tell (no such command, an older run, a D-Bus error); never rejects.
+   */
+  stopPostsSucceeded(name: UnitName, sinceMs: number): Promise<boolean>;
   /** Disconnects; dbus-next keeps Node alive until then. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -83,6 +89,17 @@ function exitsOf(u: Record<string, unknown>, s: Record<string, unknown>): UnitEx
     execMainCode: s.ExecMainCode !== undefined ? Number(s.ExecMainCode) : undefined,
     execMainStatus: s.ExecMainStatus !== undefined ? Number(s.ExecMainStatus) : undefined,
   };
+}
+
+const CLD_EXITED = 1;
+
+/**
+ * ExecStopPost as D-Bus gives it, a(sasbttttuii): path, argv, ignore-failure, start and exit times (realtime,
+ * monotonic, µs), pid, si_code (1 = exited), status. systemd zeroes them when the unit starts again.
+ */
+export function stopPostsSucceededSince(value: unknown, sinceMs: number): boolean {
+  if (!Array.isArray(value) || value.length === 0) return false;
+  return value.every(c => Array.isArray(c) && c.length >= 10 && (usToMs(c[5]) ?? 0) >= sinceMs && Number(c[8]) === CLD_EXITED && Number(c[9]) === 0);
 }
 
 function usToMs(v: unknown): number | undefined {
@@ -223,6 +240,16 @@ export async function connectSystemd(scope: Scope, env: NodeJS.ProcessEnv = proc
         return exitsOf(u, s);
       } catch (err) {
         throw mapDbusError(err, `cannot read the state of ${name}`);
+      }
+    },
+    // Read right after the stop job: a daemon-reload after the unit file went would unload it and its run's statuses.
+    async stopPostsSucceeded(name, sinceMs) {
+      try {
+        const [path] = (await manager('LoadUnit', 's', [name])) as [string];
+        const { ExecStopPost } = await getProps(path, SERVICE, ['ExecStopPost']);
+        return stopPostsSucceededSince(ExecStopPost, sinceMs);
+      } catch {
+        return false;
       }
     },
     async close() {

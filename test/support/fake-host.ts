@@ -12,12 +12,15 @@ import type { Podman, QuadletDryRun } from '../../src/host/podman.js';
 import type { CommandContext } from '../../src/cli.js';
 import { HostError } from '../../src/errors.js';
 import { mapDbusError } from '../../src/host/dbus.js';
+import { COMPONENTS } from '../../src/model/components.js';
 import { defaultQuayRoot, pointerPath } from '../../src/model/scope.js';
 import { quayRootLayout } from '../../src/install-spec/layout.js';
 import { parseRecord, serializeRecord, type InstallRecord } from '../../src/install-spec/record.js';
 import type { DirState, TakenDir } from '../../src/install-spec/taken-dirs.js';
 import { createOutput } from '../../src/ui/output.js';
 import { refuseOtherScope } from '../../src/apply/install-lookup.js';
+
+const COMPONENT_LIST = Object.values(COMPONENTS);
 
 export interface FakeHostState {
   /** Loaded units and their ActiveState. */
@@ -40,6 +43,11 @@ export interface FakeHostOptions {
   failAtCall?: number;
   /** Job results other than "done" for StopUnit. */
   stopResults?: Record<string, string>;
+  /**
+   * Units whose ExecStopPost fails: their container or pod stays when they stop. Any other active unit a
+   * stop job ends removes it, as Quadlet's `podman rm` and `podman pod rm` do.
+   */
+  stopPostFails?: string[];
   /** What /health/instance answers (200 when not given). */
   health?: HealthAnswer;
   /** Free and total bytes of every file system (100 of 200 GiB when not given). */
@@ -73,6 +81,7 @@ export function createFakeHost(opts: FakeHostOptions): FakeHost {
   const calls: string[] = [];
   let locked = false;
   let healthWaits = 0;
+  const removedOnStop = new Set<string>();
   const call = (name: string, arg = '') => {
     const line = arg ? `${name} ${arg}` : name;
     if (calls.length + 1 === opts.failAtCall) throw new HostError(`injected failure at ${line}`);
@@ -114,9 +123,16 @@ export function createFakeHost(opts: FakeHostOptions): FakeHost {
       async stopUnit(unit) {
         call('stopUnit', unit);
         const result = opts.stopResults?.[unit] ?? 'done';
+        if (state.units[unit] === 'active' && result === 'done' && !opts.stopPostFails?.includes(unit)) {
+          removedOnStop.add(unit);
+          const made = COMPONENT_LIST.find(c => c.service === unit)?.podmanName;
+          if (made) { drop(state.containers, made); drop(state.pods, made); }
+        }
         if (state.units[unit]) state.units[unit] = result === 'done' ? 'inactive' : 'failed';
         return result;
       },
+      // A read (no call line): this fake's runs all start after `sinceMs`.
+      async stopPostsSucceeded(unit) { return removedOnStop.has(unit); },
       async startUnit(unit) {
         call('startUnit', unit);
         if (!state.units[unit]) throw noSuchUnit('start', unit);

@@ -27,6 +27,7 @@ function slowPorts() {
       }),
       resetFailed: async (u: string) => { calls.push(`reset ${u}`); },
       reload: async () => { calls.push('reload'); },
+      stopPostsSucceeded: async () => false,
     },
     podman: { containersRemove: async (n: string[]) => { calls.push(`rm ${n.join(',')}`); } },
     journalTail: async (u: string) => [`${u}: journal`],
@@ -45,7 +46,7 @@ function slowPorts() {
 }
 
 const plan = [...UNITS.map(unit => action({ kind: 'stop-unit', unit }, 'stop units')),
-  action({ kind: 'daemon-reload' }, 'remove units'), action({ kind: 'remove-container', name: 'quay-app' }, 'remove units')];
+  action({ kind: 'daemon-reload' }, 'remove units'), action({ kind: 'remove-container', name: 'quay-app', unit: 'quay-app.service' }, 'remove units')];
 
 t.test('all stop jobs are in flight together; the next step waits for every one', async t => {
   const { ports, calls, most, finish } = slowPorts();
@@ -75,8 +76,8 @@ t.test('leftover containers are removed in one call, then the pod', async t => {
       podRemove: async (n: string) => { calls.push(`pod rm ${n}`); },
     },
   } as unknown as ActionPorts;
-  await executeActions([...['quay-app', 'quay-redis', 'quay-postgres'].map(name => action({ kind: 'remove-container', name }, 'remove units')),
-    action({ kind: 'remove-pod', name: 'quay-pod' }, 'remove units')], ports, { out });
+  await executeActions([...['quay-app', 'quay-redis', 'quay-postgres'].map(name => action({ kind: 'remove-container', name, unit: `${name}.service` }, 'remove units')),
+    action({ kind: 'remove-pod', name: 'quay-pod', unit: 'quay-pod.service' }, 'remove units')], ports, { out });
   t.same(calls, ['rm quay-app,quay-redis,quay-postgres', 'pod rm quay-pod'], 'one podman process for three containers (three before)');
 });
 
@@ -91,8 +92,8 @@ t.test('the reload and the removal of leftovers run side by side; the containers
       podRemove: async (n: string) => { calls.push(`pod rm ${n}`); },
     },
   } as unknown as ActionPorts;
-  const run = executeActions([action({ kind: 'daemon-reload' }, 'remove units'), ...['quay-app', 'quay-redis'].map(name => action({ kind: 'remove-container', name }, 'remove units')),
-    action({ kind: 'remove-pod', name: 'quay-pod' }, 'remove units'), action({ kind: 'keep', what: 'x' }, 'remove units')], ports, { out });
+  const run = executeActions([action({ kind: 'daemon-reload' }, 'remove units'), ...['quay-app', 'quay-redis'].map(name => action({ kind: 'remove-container', name, unit: `${name}.service` }, 'remove units')),
+    action({ kind: 'remove-pod', name: 'quay-pod', unit: 'quay-pod.service' }, 'remove units'), action({ kind: 'keep', what: 'x' }, 'remove units')], ports, { out });
   for (let i = 0; i < 20; i++) await new Promise(r => setImmediate(r));
   t.same(calls, ['reload asked', 'rm quay-app,quay-redis', 'pod rm quay-pod'], 'the removals ran while the reload was still going');
   endReload();
@@ -106,6 +107,37 @@ t.test('a failed reload is still the error, after the removals beside it ended',
     systemd: { reload: async () => { throw new Error('reload failed'); } },
     podman: { containersRemove: async (n: string[]) => { calls.push(`rm ${n.join(',')}`); }, podRemove: async () => { calls.push('pod rm'); } },
   } as unknown as ActionPorts;
-  await t.rejects(executeActions([action({ kind: 'daemon-reload' }, 'p'), action({ kind: 'remove-container', name: 'quay-app' }, 'p'), action({ kind: 'remove-pod', name: 'quay-pod' }, 'p')], ports, { out }), /reload failed/);
+  await t.rejects(executeActions([action({ kind: 'daemon-reload' }, 'p'), action({ kind: 'remove-container', name: 'quay-app', unit: 'quay-app.service' }, 'p'), action({ kind: 'remove-pod', name: 'quay-pod', unit: 'quay-pod.service' }, 'p')], ports, { out }), /reload failed/);
   t.same(calls, ['rm quay-app', 'pod rm']);
+});
+
+// Issue 19: down removed the containers and the pod with two podman processes (a second each under
+// emulation) even when the units' own stop commands had just removed them.
+t.test('a container or pod its unit\'s stop removed in this run needs no podman process; others are removed', async t => {
+  const calls: string[] = [];
+  const asked: Array<[string, number]> = [];
+  const cleanly = new Set(['quay-app.service', 'quay-pod.service']);
+  const ports = {
+    systemd: {
+      stopUnit: async (u: string) => { calls.push(`stop ${u}`); return 'done'; },
+      resetFailed: async () => undefined,
+      reload: async () => { calls.push('reload'); },
+      stopPostsSucceeded: async (u: string, since: number) => { asked.push([u, since]); return cleanly.has(u); },
+    },
+    podman: {
+      containersRemove: async (n: string[]) => { calls.push(`rm ${n.join(',')}`); },
+      podRemove: async (n: string) => { calls.push(`pod rm ${n}`); },
+    },
+  } as unknown as ActionPorts;
+  const before = Date.now();
+  await executeActions([...[...UNITS, 'quay-storage-volume.service'].map(unit => action({ kind: 'stop-unit', unit }, 'stop units')),
+    action({ kind: 'daemon-reload' }, 'remove units'),
+    ...['quay-app', 'quay-redis', 'quay-postgres'].map(name => action({ kind: 'remove-container', name, unit: `${name}.service` }, 'remove units')),
+    action({ kind: 'remove-pod', name: 'quay-pod', unit: 'quay-pod.service' }, 'remove units')], ports, { out });
+  t.same(calls.filter(c => !c.startsWith('stop ')), ['reload', 'rm quay-redis,quay-postgres'], 'only the containers whose stop did not remove them; no pod rm');
+  t.same(asked.map(a => a[0]).sort(), [...UNITS].sort(), 'only units a removal names are asked about (not the volume unit)');
+  t.ok(asked.every(([, since]) => since >= before && since <= Date.now()), 'asked since the run began');
+  calls.length = 0;
+  await executeActions([action({ kind: 'remove-container', name: 'quay-app', unit: 'quay-app.service' }, 'p'), action({ kind: 'remove-pod', name: 'quay-pod', unit: 'quay-pod.service' }, 'p')], ports, { out });
+  t.same(calls, ['rm quay-app', 'pod rm quay-pod'], 'without a stop in the same run, a removal always runs');
 });

@@ -26,6 +26,7 @@ function fakeSystemd(active: string[]) {
     resetFailed: async () => {},
     unitState: async n => state(n),
     unitExits: async n => state(n),
+    stopPostsSucceeded: async () => false,
     close: async () => {},
   };
   return { sd, calls };
