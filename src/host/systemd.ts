@@ -245,8 +245,7 @@ export async function connectSystemd(scope: Scope, env: NodeJS.ProcessEnv = proc
     // Read right after the stop job: a daemon-reload after the unit file went would unload it and its run's statuses.
     async stopPostsSucceeded(name, sinceMs) {
       try {
-        const [path] = (await manager('LoadUnit', 's', [name])) as [string];
-        const { ExecStopPost } = await getProps(path, SERVICE, ['ExecStopPost']);
+        const { ExecStopPost } = await getProps(await unitPath(name), SERVICE, ['ExecStopPost']);
         return stopPostsSucceededSince(ExecStopPost, sinceMs);
       } catch {
         return false;

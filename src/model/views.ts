@@ -18,8 +18,11 @@ export const STOP_ORDER: readonly ServiceName[] = [...ALL_UNITS].reverse();
 /** The containers (not the pod), in start order. */
 export const CONTAINER_IDS = START_ORDER.filter(id => id !== 'pod');
 
+/** The containers in stop order. */
+export const CONTAINER_STOP_IDS = [...CONTAINER_IDS].reverse();
+
 /** Container names in stop order, for removing what a crash left. */
-export const CONTAINER_NAMES = [...CONTAINER_IDS].reverse().map(id => COMPONENTS[id].podmanName);
+export const CONTAINER_NAMES = CONTAINER_STOP_IDS.map(id => COMPONENTS[id].podmanName);
 
 /** The unit name without `.service`, as `mreg logs` takes it. */
 export function shortUnitName(service: string): string {

@@ -3,7 +3,7 @@
 import { action, type Action } from '../actions/action.js';
 import { COMPONENTS } from '../model/components.js';
 import { pointerPath } from '../model/scope.js';
-import { CONTAINER_IDS, STOP_ORDER, STORAGE_MOUNTS, storageText } from '../model/views.js';
+import { CONTAINER_STOP_IDS, STOP_ORDER, STORAGE_MOUNTS, storageText } from '../model/views.js';
 import type { InstallRecord } from '../install-spec/record.js';
 import type { Scope } from '../install-spec/spec.js';
 import { systemFolderProblem, type TakenDir } from '../install-spec/taken-dirs.js';
@@ -48,7 +48,7 @@ export function planDown({ record, layout, facts, purge, quayRootGiven, pointer,
     ...removeFiles.map(path => action({ kind: 'remove-file', path }, removing)),
     action({ kind: 'daemon-reload' }, removing),
     // The units' stop commands remove containers and the pod; these catch leftovers of a crash.
-    ...[...CONTAINER_IDS].reverse().map(id => action({ kind: 'remove-container', name: COMPONENTS[id].podmanName, unit: COMPONENTS[id].service }, removing)),
+    ...CONTAINER_STOP_IDS.map(id => action({ kind: 'remove-container', name: COMPONENTS[id].podmanName, unit: COMPONENTS[id].service }, removing)),
     action({ kind: 'remove-pod', name: COMPONENTS.pod.podmanName, unit: COMPONENTS.pod.service }, removing),
     ...(purge ? record.secrets.map(name => action({ kind: 'remove-secret', name }, removing))
       : [action({ kind: 'keep', what: `podman secrets ${record.secrets.join(', ')}` }, removing)]),
