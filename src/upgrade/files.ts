@@ -53,9 +53,11 @@ export async function changesToMake(readFile: ReadFile, planned: Plan, recorded:
 
 /**
  * The move to the .pod layout, with or without new images. A unit file on disk as this upgrade writes it (the
- * new images in either layout: a run killed after its writes, under podman 4 or during the move) is resumed
- * from the recorded podman 4 plan, what a rollback writes back, never from the disk. Otherwise the disk is the
- * install as it runs, hand edits included, and is "before", as in any upgrade; the podman 4 pod unit is removed.
+ * new images in either layout, or the .pod layout alone: a run killed after its writes, under podman 4 or during
+ * the move) is resumed from the recorded podman 4 plan, what a rollback writes back, never from the disk: the
+ * disk already matches the plan, so comparing with it would find nothing while the units still run the old files.
+ * Otherwise the disk is the install as it runs, hand edits included, and is "before", as in any upgrade; the
+ * podman 4 pod unit is removed.
  */
 export async function layoutMoveChanges(readFile: ReadFile, plans: { planned: Plan; recorded: Plan; newImagesOn4: Plan }, imagesChanged: boolean): Promise<{ changes: FileChange[]; resuming: boolean }> {
   const { planned, recorded } = plans;
@@ -64,7 +66,7 @@ export async function layoutMoveChanges(readFile: ReadFile, plans: { planned: Pl
   for (const f of [...plans.newImagesOn4.files, ...planned.files].filter(f => f.kind !== 'config' && f.content !== was.get(f.path))) {
     if ((await readFile(f.path)) === f.content) { written = true; break; }
   }
-  if (imagesChanged && written) return { changes: recordedChanges(recorded, planned), resuming: true };
+  if (written) return { changes: recordedChanges(recorded, planned), resuming: true };
   const removed: FileChange[] = [];
   for (const f of notPlanned(recorded, planned)) {
     const before = await readFile(f.path);

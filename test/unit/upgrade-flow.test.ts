@@ -398,3 +398,24 @@ t.test('the move to quay.pod in an upgrade never healthy: the podman 4 files (a 
   t.equal(recordedQuay(host), V1.quay, 'the record still names v1');
   t.ok(recordedFiles(host).includes(POD_FILE) && recordedFiles(host).includes(PLAIN_POD), 'and lists both pod files');
 });
+
+t.test('the move to quay.pod alone (no new image) killed after its writes, before the reload: the same upgrade resumes it, restarting the pod', async t => {
+  const moving = fakeHost(installedOn49());
+  const upgrade = await loadUpgrade(t, moving);
+  await upgrade(fakeContext(moving, {}).ctx);
+  const reloadAt = moving.calls.indexOf('reload');
+  t.ok(reloadAt > 0 && moving.calls.includes(`remove ${PLAIN_POD}`), 'a whole move writes quay.pod, removes the plain unit, then reloads', { calls: moving.calls });
+
+  const killed = fakeHost(installedOn49(), { failAtCall: reloadAt + 1 });
+  await rejection((await loadUpgrade(t, killed))(fakeContext(killed, {}).ctx));
+  t.match(killed.state.files[POD_FILE]!.content, 'PodName=quay-pod', 'killed with quay.pod written');
+  t.notOk(killed.state.files[PLAIN_POD], 'and the plain unit gone: the disk is the new layout, the units still run the old one');
+
+  const host = fakeHost(killed.state);
+  const c = fakeContext(host, {});
+  await (await loadUpgrade(t, host))(c.ctx);
+  t.match(c.stderr(), 'mreg: resuming an upgrade that stopped after writing the unit files\n', 'the resume is said');
+  t.same(host.calls.filter(c => /^(reload|(restart|start|stop)Unit )/.test(c)), ['reload', 'restartUnit quay-pod.service', 'startUnit quay-app.service'],
+    'reloaded, and the pod restarted with its containers on the new files (before: "nothing to change", the old units ran on)');
+  t.ok(!recordedFiles(host).includes(PLAIN_POD) && recordedFiles(host).includes(POD_FILE), 'the record lists quay.pod, not the plain unit');
+});
