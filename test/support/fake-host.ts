@@ -56,7 +56,10 @@ export interface FakeHostOptions {
   archive?: Partial<ArchivePorts>;
   /** The images podman holds, for podman.missingImages (not faked when not given). */
   images?: string[];
-  /** The values of state.secrets, for podman.secretValues (not faked when not given). */
+  /**
+   * The values of state.secrets, for podman.secretValues and storedSecrets (not faked when not given); podman.secretCreate
+   * writes into it, so a test hands the same object to the next fake host, as podman keeps them.
+   */
   secretValues?: Record<string, string>;
   /** What podman.quadletDryRun answers (not faked when not given): whether real Quadlet accepts the units is the VM suite's. */
   quadletDryRun?: QuadletDryRun;
@@ -67,6 +70,15 @@ export interface FakeHostOptions {
   healthWaits?: ('ok' | 'timeout')[];
   /** What a TLS handshake to the registry presents (not faked when not given): which pair Quay serves is the VM suite's. */
   servedFingerprint?: (hostname: string, port: number) => Promise<string>;
+  /**
+   * A registry behind httpsRequest (not faked when not given): Quay's first-user API over `users` (name →
+   * password), POST /api/v1/user/initialize (200 on an empty database, else 400) and GET /v2/auth (Basic).
+   */
+  quay?: { users: Record<string, string> };
+  /** What preflight's port and name checks answer (not faked when not given). */
+  network?: { portFree: boolean; resolves: boolean };
+  /** What the PostgreSQL data check resolves with (not faked when not given). */
+  pgData?: Awaited<ReturnType<InspectPorts['assertPgMajorCompatible']>>;
 }
 
 export interface FakeHost extends HostPorts {
@@ -118,6 +130,26 @@ export function createFakeHost(opts: FakeHostOptions): FakeHost {
     return { kind: 'missing', firstMissing: top };
   };
 
+  // What an active unit has made: its container or pod; a volume unit's volume, which every container
+  // unit's Requires= starts first.
+  const started = (unit: string): void => {
+    state.units[unit] = 'active';
+    const add = (list: string[], item: string) => { if (!list.includes(item)) list.push(item); };
+    const made = COMPONENT_LIST.find(c => c.service === unit);
+    if (made) add(made === COMPONENTS.pod ? state.pods : state.containers, made.podmanName);
+    // A container's unit binds to the pod's (Quadlet's Pod=): its start starts the pod first.
+    if (made && made !== COMPONENTS.pod && state.units[COMPONENTS.pod.service] !== undefined && state.units[COMPONENTS.pod.service] !== 'active') started(COMPONENTS.pod.service);
+    for (const u of Object.keys(state.units)) {
+      const volume = /^(.+)-volume\.service$/.exec(u)?.[1];
+      if (volume && (u === unit || (made && made !== COMPONENTS.pod))) { state.units[u] = 'active'; add(state.volumes, volume); }
+    }
+  };
+
+  const held = (names: readonly string[]) => new Map(names.flatMap(n => {
+    const value = opts.secretValues?.[n];
+    return state.secrets.includes(n) && value !== undefined ? [[n, value] as const] : [];
+  }));
+
   const ports: ActionPorts = {
     systemd: {
       async stopUnit(unit) {
@@ -136,26 +168,27 @@ export function createFakeHost(opts: FakeHostOptions): FakeHost {
       async startUnit(unit) {
         call('startUnit', unit);
         if (!state.units[unit]) throw noSuchUnit('start', unit);
-        state.units[unit] = 'active';
+        started(unit);
         return 'done';
       },
       async restartUnit(unit) {
         call('restartUnit', unit);
         if (!state.units[unit]) throw noSuchUnit('restart', unit);
-        state.units[unit] = 'active';
+        started(unit);
         return 'done';
       },
       async resetFailed(unit) {
         call('resetFailed', unit);
         if (state.units[unit] === 'failed') state.units[unit] = 'inactive';
       },
-      // Restarts, exit codes and results are real systemd's to tell (the VM suite's).
-      async unitState() { throw new Error('fake-host: systemd.unitState is not faked'); },
+      // A read (no call line). Restarts, exit codes and results are real systemd's to tell (the VM suite's).
+      async unitState(unit) { return (await inspect.unitStates([unit]))[0]!; },
       async unitExits() { throw new Error('fake-host: systemd.unitExits is not faked'); },
       async reload() {
         call('reload');
-        // Quadlet's generator no longer makes the units of removed files.
+        // Quadlet's generator no longer makes the units of removed files, and makes those of new ones.
         for (const unit of Object.keys(state.units)) if (state.units[unit] === 'inactive' && !hasSource(state, unit)) delete state.units[unit];
+        for (const unit of generatedUnits(state, opts.probe.quadletDir)) state.units[unit] ??= 'inactive';
       },
     },
     podman: {
@@ -280,8 +313,8 @@ export function createFakeHost(opts: FakeHostOptions): FakeHost {
     space: async () => opts.space ?? { freeBytes: 100 * 1024 ** 3, totalBytes: 200 * 1024 ** 3 },
     diskFree: async () => (opts.space ?? { freeBytes: 100 * 1024 ** 3 }).freeBytes,
     // Sockets and the resolver are the host's (the VM suite's).
-    async portFree() { throw new Error('fake-host: inspect.portFree is not faked'); },
-    async resolves() { throw new Error('fake-host: inspect.resolves is not faked'); },
+    async portFree() { if (!opts.network) throw new Error('fake-host: inspect.portFree is not faked'); return opts.network.portFree; },
+    async resolves() { if (!opts.network) throw new Error('fake-host: inspect.resolves is not faked'); return opts.network.resolves; },
     bucketProblem: async () => undefined,
     async waitForHealth(ep, deadlineMs) {
       if (opts.healthWaits) {
@@ -302,7 +335,7 @@ export function createFakeHost(opts: FakeHostOptions): FakeHost {
       return opts.servedFingerprint(hostname, port);
     },
     dirState,
-    async assertPgMajorCompatible() { throw new Error('fake-host: inspect.assertPgMajorCompatible is not faked'); },
+    async assertPgMajorCompatible() { if (!('pgData' in opts)) throw new Error('fake-host: inspect.assertPgMajorCompatible is not faked'); return opts.pgData; },
   };
 
   const archive = notFaked<ArchivePorts>('archive', opts.archive ?? {});
@@ -322,8 +355,16 @@ export function createFakeHost(opts: FakeHostOptions): FakeHost {
       ...ports.podman,
       // Read-only: not counted as a call.
       ...(opts.images ? { missingImages: async (refs: readonly string[]) => refs.filter(r => !opts.images!.includes(r)) } : {}),
-      ...(opts.secretValues ? { secretValues: async (names: readonly string[]) =>
-        new Map(names.filter(n => state.secrets.includes(n) && opts.secretValues![n] !== undefined).map(n => [n, opts.secretValues![n]!])) } : {}),
+      ...(opts.secretValues ? {
+        secretValues: async (names: readonly string[]) => held(names),
+        storedSecrets: async (names: readonly string[]) => ({ values: held(names) }),
+        async secretCreate(name: string, value: string, o?: { replace?: boolean }) {
+          call('secretCreate', name);
+          if (state.secrets.includes(name) && !o?.replace) throw new HostError(`podman secret create ${name}: secret name in use`);
+          if (!state.secrets.includes(name)) state.secrets.push(name);
+          opts.secretValues![name] = value;
+        },
+      } : {}),
       ...(opts.quadletDryRun ? { quadletDryRun: async () => opts.quadletDryRun! } : {}),
       // What runs inside a container is the container's (pg_dump, psql: the VM suite's); recorded, and a dump is a file.
       async exec(container: string, argv: string[]) { call('exec', `${container} ${argv.join(' ')}`); return { stdout: '', stderr: '' }; },
@@ -340,7 +381,22 @@ export function createFakeHost(opts: FakeHostOptions): FakeHost {
     async enableLinger() { call('enableLinger'); state.linger = true; },
     // Ownership as a container sees it, and HTTPS to a registry, are the VM suite's.
     async prepareBindDir() { throw new Error('fake-host: prepareBindDir is not faked'); },
-    async httpsRequest() { throw new Error('fake-host: httpsRequest is not faked'); },
+    async httpsRequest(_ep, method, path, body, _timeout, headers) {
+      const quay = opts.quay;
+      if (!quay) throw new Error('fake-host: httpsRequest is not faked');
+      if (method === 'POST' && path === '/api/v1/user/initialize') {
+        call('httpsRequest', `${method} ${path}`);
+        if (Object.keys(quay.users).length > 0) return { status: 400, body: '{"message":"Cannot initialize user in a non-empty database"}' };
+        const { username, password } = body as { username: string; password: string };
+        quay.users[username] = password;
+        return { status: 200, body: '{}' };
+      }
+      if (method === 'GET' && path.startsWith('/v2/auth')) {
+        const [user, password] = Buffer.from((headers?.authorization ?? '').replace(/^Basic /, ''), 'base64').toString().split(':');
+        return { status: user !== undefined && quay.users[user] === password ? 200 : 401, body: '' };
+      }
+      throw new Error(`fake-host: httpsRequest ${method} ${path} is not faked`);
+    },
     identify: () => {
       const { scope, uid, gid, user, home, quadletDir, runtimeDir, now } = opts.probe;
       return { scope, uid, gid, user, home, quadletDir, runtimeDir, now };
@@ -402,6 +458,16 @@ function realDirTree(dir: string): Pick<FakeHostState, 'files' | 'dirs'> | undef
     else if (e.isFile()) tree.files[p] = { content: readFileSync(p, 'utf8'), mode: st.mode & 0o7777 };
   }
   return tree;
+}
+
+/** The units Quadlet generates from the files in `quadletDir`, and plain units in systemd's folders (podman 4's pod). */
+function generatedUnits(state: FakeHostState, quadletDir: string): string[] {
+  return Object.keys(state.files).flatMap(p => {
+    const name = posix.basename(p);
+    if (posix.dirname(p) !== quadletDir) return /\/systemd\/(system|user)\/[^/]+\.service$/.test(p) ? [name] : [];
+    const m = /^(.+)\.(container|pod|volume)$/.exec(name);
+    return m ? [m[2] === 'container' ? `${m[1]}.service` : `${m[1]}-${m[2]}.service`] : [];
+  });
 }
 
 /** A unit Quadlet still generates: its Quadlet file is there. */
