@@ -18,9 +18,13 @@ type InitUserPorts = Pick<HostPorts, 'httpsRequest' | 'files'>;
 export async function ensureInitUser(ports: InitUserPorts, ep: RegistryEndpoint, spec: InstallSpec, secrets: InstallSecrets, previous: Credentials | undefined,
   layout: QuayRootLayout, caPath: string | undefined, recorded: boolean): Promise<{ credentials?: Credentials; created: boolean }> {
   const url = `https://${spec.hostname}:${spec.port}`;
-  if (previous && previous.username === spec.initUser) return { credentials: { ...previous, url, ca: caPath }, created: false };
-  const credentials: Credentials = { url, username: spec.initUser, password: secrets.initPassword, ca: caPath };
   const pending = layout.credentialsPending;
+  if (previous && previous.username === spec.initUser) {
+    // A run killed between writing the credentials and removing the pending copy left the password twice.
+    if (await ports.files.exists(pending)) await ports.files.remove(pending);
+    return { credentials: { ...previous, url, ca: caPath }, created: false };
+  }
+  const credentials: Credentials = { url, username: spec.initUser, password: secrets.initPassword, ca: caPath };
   await writeCredentials(pending, credentials);
   let answer: string;
   let ok: boolean;
