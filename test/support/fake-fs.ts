@@ -44,7 +44,7 @@ export function fakeFsMocks(host: Pick<FakeHost, 'state' | 'files'>, home: strin
       if (!isFake(p)) return (realFsPromises.stat as (...a: unknown[]) => unknown)(p, ...rest);
       const f = host.state.files[p];
       if (!f) throw notFound(p);
-      return { size: Buffer.byteLength(f.content), mode: 0o100000 | f.mode, mtimeMs: 0, isFile: () => true, isDirectory: () => false };
+      return { size: Buffer.byteLength(f.content), mode: 0o100000 | f.mode, mtimeMs: host.state.clock?.mtimes[p] ?? 0, isFile: () => true, isDirectory: () => false };
     },
     async rename(from: string, to: string) {
       if (!isFake(from)) return realFsPromises.rename(from, to);

@@ -34,6 +34,11 @@ export interface FakeHostState {
   containers: string[];
   pods: string[];
   linger: boolean;
+  /**
+   * When given, a clock that ticks at every write and start: files' mtimes and units' ActiveEnterTimestamp, so
+   * "a file newer than its running service" (an up killed between a write and the restart) can be seen.
+   */
+  clock?: { now: number; mtimes: Record<string, number>; activeSince: Record<string, number> };
 }
 
 export interface FakeHostOptions {
@@ -134,6 +139,7 @@ export function createFakeHost(opts: FakeHostOptions): FakeHost {
   // unit's Requires= starts first.
   const started = (unit: string): void => {
     state.units[unit] = 'active';
+    if (state.clock) state.clock.activeSince[unit] = ++state.clock.now;
     const add = (list: string[], item: string) => { if (!list.includes(item)) list.push(item); };
     const made = COMPONENT_LIST.find(c => c.service === unit);
     if (made) add(made === COMPONENTS.pod ? state.pods : state.containers, made.podmanName);
@@ -207,6 +213,7 @@ export function createFakeHost(opts: FakeHostOptions): FakeHost {
         if (!isDir(parent)) throw fsFailed('cannot write', path, 'ENOENT', 'open');
         if (isDir(path)) throw fsFailed('cannot write', path, 'EISDIR', 'rename');
         state.files[path] = { content, mode };
+        if (state.clock) state.clock.mtimes[path] = ++state.clock.now;
       },
       // makeDirIfMissing: the missing levels get `mode`; existing folders (and their parents) stay as they are.
       async makeDir(path, mode) {
@@ -291,7 +298,7 @@ export function createFakeHost(opts: FakeHostOptions): FakeHost {
       return units.map(name => {
         const a = state.units[name];
         return { name, loadState: a ? 'loaded' : 'not-found', activeState: a ?? 'inactive', subState: a === 'active' ? 'running' : 'dead',
-          stateChangeTimestamp: 0, mainPid: a === 'active' ? 100 : 0, nRestarts: 0, result: a === 'failed' ? 'exit-code' : 'success', needDaemonReload: false,
+          stateChangeTimestamp: 0, activeEnterTimestamp: a === 'active' ? state.clock?.activeSince[name] : undefined, mainPid: a === 'active' ? 100 : 0, nRestarts: 0, result: a === 'failed' ? 'exit-code' : 'success', needDaemonReload: false,
           fragmentPath: a ? `/run/user/1000/systemd/generator/${name}` : '', sourcePath: '' };
       });
     },

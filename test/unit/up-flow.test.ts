@@ -6,7 +6,7 @@ import t, { type Test } from 'tap';
 import { parse } from 'ini';
 import { HostError } from '../../src/errors.js';
 import { parseRecord } from '../../src/install-spec/record.js';
-import { ALL_SECRET_NAMES } from '../../src/model/views.js';
+import { ALL_SECRET_NAMES, serviceOf } from '../../src/model/views.js';
 import { createFakeHost, fakeContext, type FakeHost, type FakeHostOptions, type FakeHostState } from '../support/fake-host.js';
 import { fakeFsMocks } from '../support/fake-fs.js';
 import { HOME, POINTER, probe, QD, ROOT } from '../support/running-install.js';
@@ -137,5 +137,39 @@ t.test('killed at every change a new install makes, the next up finishes it: the
       continue;
     }
     t.same(shape(again.state, kh), expected, `killed at change ${n} (${at}): the next up ends on the same install`);
+  }
+});
+
+/** The services that run an older copy of one of their files than the one on disk (serviceOf's files). */
+function runningOlder(state: FakeHostState): string[] {
+  const { clock } = state;
+  if (!clock) throw new Error('runningOlder needs the fake host\'s clock');
+  return SERVICES.filter(s => Object.keys(state.files).some(p => serviceOf(p) === s && (clock.mtimes[p] ?? 0) > (clock.activeSince[s] ?? 0)));
+}
+
+t.test('a change (--anonymousAccess true) killed at every change it makes: the next up finishes it and quay-app runs the new config.yaml', async t => {
+  const runUp = await loadUp(t);
+  const h = held();
+  const installed = fakeHost({ ...empty(), clock: { now: 0, mtimes: {}, activeSince: {} } }, h);
+  await runUp(installed);
+  t.same(runningOlder(installed.state), [], 'a new install runs its files');
+  const base = structuredClone(installed.state);
+  const change = { ...FLAGS, anonymousAccess: 'true' };
+
+  const whole = fakeHost(structuredClone(base), { users: { ...h.users }, secretValues: { ...h.secretValues } });
+  await runUp(whole, change);
+  t.ok(whole.calls.includes(`write ${ROOT}/quay-config/config.yaml`) && whole.calls.includes('restartUnit quay-app.service'), 'the change writes config.yaml and restarts quay-app', { calls: whole.calls });
+  const expected = { ...shape(whole.state, h), units: whole.state.units };
+  for (let n = 2; n <= whole.calls.length; n++) {
+    const kh: Held = { users: { ...h.users }, secretValues: { ...h.secretValues } };
+    const killed = fakeHost(structuredClone(base), kh, { failAtCall: n });
+    const err = await runUp(killed, change).then(() => undefined, (e: unknown) => e);
+    const at = err instanceof Error ? /injected failure at (.*)$/m.exec(err.message)?.[1] : undefined;
+    if (!(err instanceof HostError) || at === undefined) { t.fail(`killed at change ${n}: up should stop there`, { err }); continue; }
+    const again = fakeHost(killed.state, kh);
+    const rerun = await runUp(again, change).then(() => undefined, (e: unknown) => e);
+    if (rerun !== undefined) { t.fail(`killed at change ${n} (${at}): the next up should finish`, { err: rerun }); continue; }
+    t.same({ ...shape(again.state, kh), units: again.state.units }, expected, `killed at change ${n} (${at}): the next up ends on the changed install`);
+    t.same(runningOlder(again.state), [], `killed at change ${n} (${at}): every service runs the files on disk`);
   }
 });
