@@ -173,3 +173,37 @@ t.test('a change (--anonymousAccess true) killed at every change it makes: the n
     t.same(runningOlder(again.state), [], `killed at change ${n} (${at}): every service runs the files on disk`);
   }
 });
+
+t.test('killed at every change a new install makes, down --purge --yes leaves the host as the purge of a whole install does', async t => {
+  const runUp = await loadUp(t);
+  const { down } = await import('../../src/commands/down.js');
+  const purge = async (host: FakeHost) => down(fakeContext(host, { purge: true, yes: true }).ctx);
+  const whole = fakeHost(empty(), held());
+  await runUp(whole);
+  const changes = whole.calls.length;
+  await purge(whole);
+  // mkdir -p's parents (~/.config, ~/.local/state) are the user's folders as much as mreg's: they stay, and are not compared.
+  const { dirs: _dirs, ...expected } = whole.state;
+  t.same(Object.keys(expected.files), [], 'the purge of a whole install leaves no file');
+  const mregDirs = (s: FakeHostState) => Object.keys(s.dirs).filter(d => d === ROOT || d.startsWith(`${ROOT}/`));
+  t.same(mregDirs(whole.state), [], 'nor quayRoot');
+  for (let n = 2; n <= changes; n++) {
+    const kh = held();
+    const killed = fakeHost(empty(), kh, { failAtCall: n });
+    const err = await runUp(killed).then(() => undefined, (e: unknown) => e);
+    const at = err instanceof Error ? /injected failure at (.*)$/m.exec(err.message)?.[1] : undefined;
+    if (at === undefined) { t.fail(`killed at change ${n}: up should stop there`, { err }); continue; }
+    const after = fakeHost(killed.state, kh);
+    const failed = await purge(after).then(() => undefined, (e: unknown) => e);
+    const { dirs, ...left } = after.state;
+    if (!killed.state.files[RECORD]) {
+      // Killed before the first record: nothing but an empty quayRoot, which up resumes and down cannot know.
+      t.match(failed, { message: /^no rootless mreg install found at / }, `killed at change ${n} (${at}): down finds no install`);
+      t.same({ left, dirs: mregDirs(after.state) }, { left: expected, dirs: Object.keys(dirs).includes(ROOT) ? [ROOT] : [] }, `killed at change ${n} (${at}): at most the empty quayRoot is there`);
+      continue;
+    }
+    if (failed !== undefined) { t.fail(`killed at change ${n} (${at}): down --purge should finish`, { err: failed }); continue; }
+    t.same(left, expected, `killed at change ${n} (${at}): down --purge leaves what it leaves after a whole install`);
+    t.same(mregDirs(after.state), [], `killed at change ${n} (${at}): and no quayRoot`);
+  }
+});
