@@ -5,6 +5,13 @@ import type { TakenDir } from '../install-spec/taken-dirs.js';
 /** What one action does, without its id. */
 export type ActionBody =
   | { kind: 'stop-unit'; unit: string }
+  /**
+   * A start job (`restart`: a restart job), enqueued with the start jobs beside it. The unit must be loaded
+   * (the reload generated it); a failed one is reset first. `mode` "ignore-requirements": the unit alone.
+   */
+  | { kind: 'start-unit'; unit: string; restart?: boolean; mode?: 'ignore-requirements' }
+  /** A restart job on its own: what follows waits for it (the pod's, which stops the containers bound to it). */
+  | { kind: 'restart-unit'; unit: string }
   | { kind: 'remove-file'; path: string }
   | { kind: 'daemon-reload' }
   /** `unit`: the service whose stop removes it (ExecStopPost); skipped when that stop, in this run, did. */
@@ -37,7 +44,7 @@ export function action(body: ActionBody, progress?: string): Action {
 
 function targetOf(b: ActionBody): string {
   switch (b.kind) {
-    case 'stop-unit': return `:${b.unit}`;
+    case 'stop-unit': case 'start-unit': case 'restart-unit': return `:${b.unit}`;
     case 'remove-file': case 'write-record': return `:${b.path}`;
     case 'remove-container': case 'remove-pod': case 'remove-secret': case 'remove-volume': return `:${b.name}`;
     case 'give-back-dir': return `:${b.dir.path}`;
@@ -51,6 +58,8 @@ function targetOf(b: ActionBody): string {
 export function describeAction(a: ActionBody): string {
   switch (a.kind) {
     case 'stop-unit': return `stop ${a.unit}`;
+    case 'start-unit': return a.restart ? `restart ${a.unit} (a file it runs changed)` : `start ${a.unit}${a.mode ? ' alone (not what it wants)' : ''}`;
+    case 'restart-unit': return `restart ${a.unit} (the containers bound to it stop with it)`;
     case 'remove-file': return `remove ${a.path}`;
     case 'daemon-reload': return 'systemd Reload';
     case 'remove-container': return `remove container ${a.name} if a crash left it`;

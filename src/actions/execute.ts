@@ -1,17 +1,22 @@
 // The one executor: runs planned actions in order through the ports and stops at the first failure.
-import { UnitFailedError } from '../errors.js';
+import { HostError, UnitFailedError } from '../errors.js';
 import { serializeRecord } from '../install-spec/record.js';
 import type { Output } from '../ui/output.js';
-import type { Action } from './action.js';
+import { describeAction, type Action } from './action.js';
 import { lockAsRead, type ReadBefore } from './lock-as-read.js';
 import type { ActionPorts, HostPorts, Identity } from './ports.js';
 import { allInOrder } from '../concurrent.js';
 
 export interface ExecuteOptions {
   out: Output;
-  /** The hint of a UnitFailedError when a unit does not stop, e.g. how to resume. */
-  unitFailedHint?: string;
+  /** The hint of a UnitFailedError when a unit's job fails, e.g. how to resume, or where to look. */
+  unitFailedHint?: string | ((unit: string) => string);
+  /** The hint when a unit to start is not loaded: how to see why the generator made none. */
+  notGeneratedHint?: string;
 }
+
+/** Start and restart jobs: the first start of a fresh install pulls images' layers into containers, under emulation too. */
+export const START_TIMEOUT_MS = 15 * 60_000;
 
 /**
  * Runs `actions` in order (consecutive stop jobs, and leftover containers, together: see TOGETHER).
@@ -64,7 +69,7 @@ export async function executeLocked(host: HostPorts, who: Identity, actions: rea
  * units' After= gives (quay-app first; redis and postgres side by side; the pod, then the volumes).
  * Leftover containers go in one podman process.
  */
-const TOGETHER: ReadonlySet<Action['kind']> = new Set(['stop-unit', 'remove-container']);
+const TOGETHER: ReadonlySet<Action['kind']> = new Set(['stop-unit', 'start-unit', 'remove-container']);
 
 /**
  * The removal of leftover containers and the pod, after the unit files went, touches nothing systemd's
@@ -91,6 +96,7 @@ async function runBatch(batch: readonly Action[], ports: ActionPorts, run: RunSt
     await allInOrder([runAction(batch[0]!, ports, run), (async () => { for (const b of removals) await runBatch(b, ports, run); })()]);
     return;
   }
+  if (batch[0]!.kind === 'start-unit') return startJobs(batch, ports, run);
   if (batch[0]!.kind === 'remove-container') {
     const names = batch.flatMap(a => (a.kind === 'remove-container' && !run.removedOnStop.has(a.unit) ? [a.name] : []));
     return names.length > 0 ? ports.podman.containersRemove(names) : undefined;
@@ -98,14 +104,44 @@ async function runBatch(batch: readonly Action[], ports: ActionPorts, run: RunSt
   await allInOrder(batch.map(a => runAction(a, ports, run)));
 }
 
+type StartJob = Extract<Action, { kind: 'start-unit' }>;
+
+/**
+ * Every unit must be loaded (else nothing is enqueued), a failed one is reset; then every job at once, and the
+ * first failure in plan order is the cause: quay-app's job only says "dependency" when postgres failed.
+ */
+async function startJobs(batch: readonly Action[], ports: ActionPorts, run: RunState): Promise<void> {
+  const jobs = batch as readonly StartJob[];
+  for (const a of jobs) {
+    const state = await ports.systemd.unitState(a.unit);
+    if (state.loadState !== 'loaded') throw new HostError(`${a.unit} was not generated (LoadState=${state.loadState})`, run.opts.notGeneratedHint);
+    if (state.activeState === 'failed') await ports.systemd.resetFailed(a.unit);
+  }
+  const opts = { timeoutMs: START_TIMEOUT_MS };
+  for (const a of jobs) run.opts.out.info(`    ${describeAction(a)}`);
+  const results = await Promise.all(jobs.map(a => (a.restart ? ports.systemd.restartUnit(a.unit, opts) : ports.systemd.startUnit(a.unit, { ...opts, mode: a.mode }))));
+  const failed = results.findIndex(r => r !== 'done' && r !== 'skipped');
+  if (failed >= 0) throw await unitFailed(jobs[failed]!.unit, results[failed]!, ports, run.opts);
+}
+
+async function unitFailed(unit: string, result: string, ports: ActionPorts, opts: ExecuteOptions): Promise<UnitFailedError> {
+  const hint = typeof opts.unitFailedHint === 'function' ? opts.unitFailedHint(unit) : opts.unitFailedHint;
+  return new UnitFailedError(unit, result, await ports.journalTail(unit), hint);
+}
+
 async function runAction(a: Action, ports: ActionPorts, run: RunState): Promise<void> {
   const { opts } = run;
   switch (a.kind) {
+    case 'start-unit': return startJobs([a], ports, run);
+    case 'restart-unit': {
+      opts.out.info(`    ${describeAction(a)}`);
+      const result = await ports.systemd.restartUnit(a.unit, { timeoutMs: START_TIMEOUT_MS });
+      if (result !== 'done') throw await unitFailed(a.unit, result, ports, opts);
+      return;
+    }
     case 'stop-unit': {
       const result = await ports.systemd.stopUnit(a.unit);
-      if (result !== 'done' && result !== 'skipped') {
-        throw new UnitFailedError(a.unit, result, await ports.journalTail(a.unit), opts.unitFailedHint);
-      }
+      if (result !== 'done' && result !== 'skipped') throw await unitFailed(a.unit, result, ports, opts);
       if (run.watched.has(a.unit) && await ports.systemd.stopPostsSucceeded(a.unit, run.since)) run.removedOnStop.add(a.unit);
       return ports.systemd.resetFailed(a.unit);
     }

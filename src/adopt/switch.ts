@@ -5,7 +5,9 @@ import { appCrashWatch, withJournalTail } from '../apply/crash-watch.js';
 import { readHealthCas } from '../apply/health-ca.js';
 import { createSecrets } from '../apply/secrets-step.js';
 import { ensureTls } from '../apply/tls-step.js';
-import { startUnits, writePlan } from '../apply/units-step.js';
+import { writePlan } from '../apply/units-step.js';
+import { executeActions } from '../actions/execute.js';
+import { planStart, startHints } from '../plan/start.js';
 import { HostError, UnitFailedError } from '../errors.js';
 import { PG_USER } from '../install-spec/defaults.js';
 import type { InstallSecrets } from '../install-spec/spec.js';
@@ -32,7 +34,7 @@ export interface Downtime { ms: number; steps: Array<{ step: string; ms: number 
  * Makes mreg's secrets, stops mirror-registry and starts mreg's registry in its place, healthy. Rejects
  * with the error putBack made when a step after the stop failed; `state.roleRenamed` says what it undid.
  */
-export async function switchToMreg(out: Output, ports: PutBackPorts & { journalTail: ActionPorts['journalTail'] }, state: AdoptState,
+export async function switchToMreg(out: Output, ports: PutBackPorts & ActionPorts, state: AdoptState,
   secrets: InstallSecrets, opts: { now: Date; timeoutMs: number; backup: string; home: string; legacySecrets: readonly string[]; did: StepLog['did'] }): Promise<Downtime> {
   const { systemd: sd, podman } = ports;
   const { found, spec, planned, layout, relabel, newCa } = state;
@@ -77,7 +79,9 @@ export async function switchToMreg(out: Output, ports: PutBackPorts & { journalT
     // From the start on the new Quay may migrate the database: only now does a put-back need the dump.
     state.appStarted = true;
     if (state.snapshot) await mark();
-    await downStep(S.start, 'start registry units', () => startUnits(sd, planned, [], new Set(), spec, out));
+    // Nothing of mreg's ran before: every service gets its start job (the step's own line is the progress).
+    const jobs = planStart({ before: new Map(), services: planned.services, volumes: planned.volumes, changed: [] }).map(({ progress: _, ...a }) => a);
+    await downStep(S.start, 'start registry units', () => executeActions(jobs, ports, { out, ...startHints(spec.scope) }));
     await downStep(S.health, 'registry health', async () => {
       const ca = await readHealthCas(spec.tls.kind, layout);
       await ports.waitForHealth({ hostname: spec.hostname, port: spec.port, ca }, opts.timeoutMs, { intervalMs: 200, giveUp: appCrashWatch(sd) })

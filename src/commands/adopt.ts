@@ -31,13 +31,13 @@ export async function adopt(ctx: CommandContext): Promise<void> {
   try {
     const started = Date.now();
     // Connects to the scope's systemd (main closes it).
-    const { systemd, journalTail } = await ctx.host.actionPorts(a.target);
+    const ports = await ctx.host.actionPorts(a.target);
     const podman = ctx.host.podman();
     // Everything that can fail without touching the running registry comes first.
     const { state, configChanged } = await prepareSwitch(out, { podman, look: a.look }, a, givenImages(flags, 'adopt'));
     const { spec, planned } = state;
     const backup = join(spec.quayRoot, BACKUP_DIR_NAME);
-    const downtime = await switchToMreg(out, { systemd, podman, journalTail, files: ctx.host.files, waitForHealth: a.look.waitForHealth },
+    const downtime = await switchToMreg(out, { ...ports, podman, waitForHealth: a.look.waitForHealth },
       state, a.secrets, { now: a.probe.now, timeoutMs: a.timeoutMs, backup, home: a.probe.home, legacySecrets: a.adoption.legacySecrets, did: stepLog(out).did });
     await writeAdoptedRecord(ctx.host.files, spec, planned, a.layout, a.probe);
     // Their values now live in mreg's secrets; down would not know these names. Kept until the record is

@@ -4,17 +4,20 @@ import type { RegistryEndpoint, ShownState } from '../actions/ports.js';
 import { appCrashWatch, withJournalTail } from '../apply/crash-watch.js';
 import { readHealthCas } from '../apply/health-ca.js';
 import type { TlsResult } from '../apply/tls-step.js';
-import { outdatedFiles, startUnits } from '../apply/units-step.js';
+import { outdatedFiles } from '../apply/units-step.js';
+import { executeActions } from '../actions/execute.js';
+import { planStart, startHints } from '../plan/start.js';
 import { HEALTH_TIMEOUT_MS } from '../install-spec/defaults.js';
 import type { Plan } from '../plan/plan.js';
 import { UP_STEP } from '../plan/up-steps.js';
+import { action } from '../actions/action.js';
 import type { EarlyHealth } from './early-health.js';
 import { readUnitStates } from './host-checks.js';
 import type { UpRun } from './run.js';
 import type { Written } from './write.js';
 
 /**
- * `shown`: the units' states as preflight read them; `hold`: a service not to start (see startUnits).
+ * `shown`: the units' states as preflight read them; `hold`: a service not to start (see plan/start.ts).
  * Resolves with the registry's endpoint and whether nothing changed (no file written, no secret
  * created, every service already active).
  */
@@ -37,11 +40,12 @@ export async function startChanged(run: UpRun, w: Written, made: { tls: TlsResul
   const unchanged = changed.length === 0 && made.missing.length === 0 && allActive;
 
   if (!unchanged || states.some(s => s.needDaemonReload)) {
-    const sd = await run.manager();
-    await out.step('reload systemd (runs the Quadlet generator)', () => sd.reload());
+    const ports = await run.host.actionPorts(run.target);
+    const opts = { out, ...startHints(spec.scope) };
+    // Two runs, so the reload's step ends before the first job (the fault suite kills up between them).
+    await executeActions([action({ kind: 'daemon-reload' }, 'reload systemd (runs the Quadlet generator)')], ports, opts);
     did(UP_STEP.reload);
-    const wasActive = new Set(states.filter(st => st.activeState === 'active').map(st => st.name));
-    await out.step('start registry units', () => startUnits(sd, w.planned, changed, wasActive, spec, out, hold));
+    await executeActions(planStart({ before, services: w.planned.services, volumes: w.planned.volumes, changed, hold }), ports, opts);
     did(...w.planned.services.filter(s => s !== hold).map(UP_STEP.start));
   }
   return { ep, unchanged };

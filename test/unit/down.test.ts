@@ -29,6 +29,7 @@ function recordOn(host: FakeHost): InstallRecord | undefined {
 function callsOf(a: Action): string[] {
   switch (a.kind) {
     case 'stop-unit': return [`stopUnit ${a.unit}`, `resetFailed ${a.unit}`];
+    case 'start-unit': case 'restart-unit': return [`${a.kind === 'start-unit' && !a.restart ? 'startUnit' : 'restartUnit'} ${a.unit}`]; // not down's
     case 'remove-file': return [`remove ${a.path}`];
     case 'daemon-reload': return ['reload'];
     case 'remove-container': return [`containersRemove ${a.name}`];

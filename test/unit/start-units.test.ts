@@ -1,12 +1,14 @@
-// startUnits (src/apply/units-step.ts) over a fake systemd in which the containers are bound to the pod
-// (BindsTo=, as Quadlet's Pod= and mreg's podman 4 layout make them): what up restarts for a change.
+// up's start jobs (plan/start.ts, run by actions/execute.ts) over a fake systemd in which the containers are
+// bound to the pod (BindsTo=, as Quadlet's Pod= and mreg's podman 4 layout make them): what up restarts for a change.
 import t from 'tap';
 import { mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isOutdated, outdatedFiles, quadletFilesDiffer, startUnits } from '../../src/apply/units-step.js';
+import type { ActionPorts } from '../../src/actions/ports.js';
+import { executeActions } from '../../src/actions/execute.js';
+import { isOutdated, outdatedFiles, quadletFilesDiffer } from '../../src/apply/units-step.js';
+import { planStart } from '../../src/plan/start.js';
 import type { Plan } from '../../src/plan/plan.js';
-import type { InstallSpec } from '../../src/install-spec/spec.js';
 import type { Systemd, UnitState } from '../../src/host/systemd.js';
 
 const POD = 'quay-pod.service';
@@ -32,34 +34,38 @@ function fakeSystemd(active: string[]) {
   return { sd, calls };
 }
 
-const planned = { services: CONTAINERS, pod: POD } as unknown as Plan;
-const spec = { scope: 'rootful' } as InstallSpec;
-const out = { info: () => {} } as never;
+const planned = { services: CONTAINERS, volumes: [] } as unknown as Plan;
+const out = { info: () => {}, debug: () => {}, step: (_: string, fn: () => Promise<unknown>) => fn() } as never;
 const all = new Set([POD, ...CONTAINERS]);
-// what up passes: the containers' states sampled before the reload (the pod is not among planned.services)
-const wasActive = new Set(CONTAINERS);
+
+/** What up does after its reload: the jobs planned from the units' states before it, run by the executor. */
+async function startAfterReload(sd: Systemd, p: Plan, changed: string[], hold?: string): Promise<void> {
+  const before = new Map(await Promise.all([POD, ...p.services].map(async u => [u, await sd.unitState(u)] as const)));
+  const ports = { systemd: sd, journalTail: async () => [] } as unknown as ActionPorts;
+  await executeActions(planStart({ before, services: p.services, volumes: p.volumes, changed, hold }), ports, { out });
+}
 
 t.test('a changed pod file restarts the pod, then starts the containers it stopped, once each', async t => {
   const { sd, calls } = fakeSystemd([...all]);
-  await startUnits(sd, planned, ['/etc/containers/systemd/quay.pod', '/etc/quay-install/quay-config/config.yaml'], wasActive, spec, out);
+  await startAfterReload(sd, planned, ['/etc/containers/systemd/quay.pod', '/etc/quay-install/quay-config/config.yaml']);
   t.same(calls, [`restart ${POD}`, ...CONTAINERS.map(c => `start ${c}`)]);
 });
 
 t.test('the move to podman 5 (plain quay-pod.service removed, quay.pod written) restarts the pod', async t => {
   const { sd, calls } = fakeSystemd([...all]);
-  await startUnits(sd, planned, ['/etc/containers/systemd/quay.pod', '/etc/systemd/system/quay-pod.service'], wasActive, spec, out);
+  await startAfterReload(sd, planned, ['/etc/containers/systemd/quay.pod', '/etc/systemd/system/quay-pod.service']);
   t.equal(calls[0], `restart ${POD}`);
 });
 
 t.test('only a container file changed: that container restarts, the pod is left alone', async t => {
   const { sd, calls } = fakeSystemd([...all]);
-  await startUnits(sd, planned, ['/etc/quay-install/quay-config/config.yaml'], wasActive, spec, out);
+  await startAfterReload(sd, planned, ['/etc/quay-install/quay-config/config.yaml']);
   t.same(calls, ['restart quay-app.service']);
 });
 
 t.test('a pod that was not running is started with the containers, not restarted', async t => {
   const { sd, calls } = fakeSystemd([]);
-  await startUnits(sd, planned, ['/etc/containers/systemd/quay.pod'], new Set(), spec, out);
+  await startAfterReload(sd, planned, ['/etc/containers/systemd/quay.pod']);
   t.notOk(calls.includes(`restart ${POD}`));
   t.same(calls, CONTAINERS.map(c => `start ${c}`));
 });
@@ -83,14 +89,14 @@ function slowSystemd(pgResult: 'done' | 'failed') {
 
 t.test('a fresh start asks for every container at once: systemd orders them by After=, mreg does not wait in between', async t => {
   const { sd, calls, most } = slowSystemd('done');
-  await startUnits(sd, planned, [], new Set(), spec, out);
+  await startAfterReload(sd, planned, []);
   t.same(calls, CONTAINERS.map(c => `start ${c}`), 'enqueued in start order');
   t.equal(most(), 3, 'all three jobs were in flight together');
 });
 
 t.test('a failed start is reported for the unit that failed, not for quay-app that depended on it', async t => {
   const { sd } = slowSystemd('failed');
-  await t.rejects(startUnits(sd, planned, [], new Set(), spec, out), { name: 'UnitFailedError', message: /quay-postgres\.service/ });
+  await t.rejects(startAfterReload(sd, planned, []), { name: 'UnitFailedError', message: /quay-postgres\.service/ });
 });
 
 // systemd's transactions as the VM showed them (2026-12-06, systemd 257): a container's start pulls in an
@@ -116,7 +122,7 @@ const VOLUME_JOBS = ['start quay-storage-volume.service', 'start quay-pg-storage
 
 t.test('hold (restore): the pod starts alone (beside the volumes), then postgres and redis; quay-app never starts', async t => {
   const { sd, calls, on } = podWantsAll();
-  await startUnits(sd, withVolumes, [], new Set(), spec, out, 'quay-app.service');
+  await startAfterReload(sd, withVolumes, [], 'quay-app.service');
   t.same(calls, [`start ${POD} (ignore-requirements)`, ...VOLUME_JOBS, 'start quay-postgres.service', 'start quay-redis.service']);
   t.notOk(on.has('quay-app.service'), 'quay-app is not running');
 });
@@ -124,14 +130,14 @@ t.test('hold (restore): the pod starts alone (beside the volumes), then postgres
 t.test('hold with the pod already running (a resumed restore): no start of the pod', async t => {
   const { sd, calls, on } = podWantsAll();
   on.add(POD);
-  await startUnits(sd, withVolumes, [], new Set(), spec, out, 'quay-app.service');
+  await startAfterReload(sd, withVolumes, [], 'quay-app.service');
   t.same(calls, [...VOLUME_JOBS, 'start quay-postgres.service', 'start quay-redis.service']);
   t.notOk(on.has('quay-app.service'));
 });
 
 t.test('without hold the same fresh start runs quay-app (what restore did before 2026-12-06)', async t => {
   const { sd, on } = podWantsAll();
-  await startUnits(sd, planned, [], new Set(), spec, out);
+  await startAfterReload(sd, planned, []);
   t.ok(on.has('quay-app.service'));
 });
 
