@@ -4,17 +4,17 @@ import { parseCli } from './cli.js';
 import { MregError, UnitFailedError, UsageError } from './errors.js';
 import { createOutput, type Output } from './ui/output.js';
 import { VERSION } from './version.js';
-import { config as zodConfig } from 'zod';
 
 export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  // A command parses each schema once or twice: zod's generated parsers (new Function) cost more to
-  // compile than they save. Measured in the test VM: a record's first parse 77 ms instead of 164 ms.
-  zodConfig({ jitless: true });
   let out: Output = createOutput({ env });
   try {
     const { options, run: runCommand } = parseCli(argv);
     out = createOutput({ env, json: Boolean(options.json), color: options.color !== false, verbose: Boolean(options.verbose) });
     if (!runCommand) return 0;
+    // A command parses each schema once or twice: zod's generated parsers (new Function) cost more to
+    // compile than they save. Measured in the test VM: a record's first parse 77 ms instead of 164 ms.
+    // Loaded only here: --version and --help need no zod (issue 19).
+    (await import('zod')).config({ jitless: true });
     const { createHostPorts } = await import('./ports.js');
     const host = createHostPorts({ env, out });
     try {
