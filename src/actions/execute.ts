@@ -19,7 +19,7 @@ export interface ExecuteOptions {
 export const START_TIMEOUT_MS = 15 * 60_000;
 
 /**
- * Runs `actions` in order (consecutive stop jobs, and leftover containers, together: see TOGETHER).
+ * Runs `actions` in order (consecutive stop jobs, start jobs, and leftover containers, together: see TOGETHER).
  * Consecutive actions with the same `progress` run as one step with one progress line. Rejects with the
  * first failure (HostError, UnitFailedError with the journal tail); nothing after its batch runs (what ran
  * beside it in the batch ends first), and since every action is idempotent a re-run of the same plan finishes the job.
@@ -67,6 +67,7 @@ export async function executeLocked(host: HostPorts, who: Identity, actions: rea
 /**
  * Stop jobs are enqueued together, as `systemctl stop a b c` does: systemd runs them in the order the
  * units' After= gives (quay-app first; redis and postgres side by side; the pod, then the volumes).
+ * Start jobs too, the other way round (postgres and redis side by side, quay-app after both).
  * Leftover containers go in one podman process.
  */
 const TOGETHER: ReadonlySet<Action['kind']> = new Set(['stop-unit', 'start-unit', 'remove-container']);
