@@ -59,7 +59,7 @@ export async function changesToMake(readFile: ReadFile, planned: Plan, recorded:
  * Otherwise the disk is the install as it runs, hand edits included, and is "before", as in any upgrade; the
  * podman 4 pod unit is removed.
  */
-export async function layoutMoveChanges(readFile: ReadFile, plans: { planned: Plan; recorded: Plan; newImagesOn4: Plan }, imagesChanged: boolean): Promise<{ changes: FileChange[]; resuming: boolean }> {
+export async function layoutMoveChanges(readFile: ReadFile, plans: { planned: Plan; recorded: Plan; newImagesOn4: Plan }): Promise<{ changes: FileChange[]; resuming: boolean }> {
   const { planned, recorded } = plans;
   const was = new Map(recorded.files.map(f => [f.path, f.content]));
   let written = false;
@@ -82,7 +82,7 @@ export async function planFiles(f: Pick<Upgrading, 'probe' | 'record' | 'look'>,
   const recorded = () => makePlan({ ...spec, images: f.record.spec.images }, moving ? podman4LayoutFacts(f.probe) : f.probe, secrets, kept);
   const imagesChanged = imageChanges(f.record.spec.images, spec.images).length > 0;
   const made = moving
-    ? await layoutMoveChanges(f.look.readFile, { planned, recorded: recorded(), newImagesOn4: makePlan(spec, podman4LayoutFacts(f.probe), secrets, kept) }, imagesChanged)
+    ? await layoutMoveChanges(f.look.readFile, { planned, recorded: recorded(), newImagesOn4: makePlan(spec, podman4LayoutFacts(f.probe), secrets, kept) })
     : await changesToMake(f.look.readFile, planned, recorded, imagesChanged);
   return { planned, moving, ...made };
 }
