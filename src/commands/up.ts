@@ -17,7 +17,8 @@ import { checkHost } from '../up/host-checks.js';
 import { readUp } from '../up/read.js';
 import { forgetRestoreMarker, refuseUnfinishedRestore, writeFirstRecord, writeRecord } from '../up/record.js';
 import { reportUp } from '../up/report.js';
-import type { HookRun, Systemd, UpContext, UpHooks, UpRun } from '../up/run.js';
+import type { ActionPorts } from '../actions/ports.js';
+import type { HookRun, UpContext, UpHooks, UpRun } from '../up/run.js';
 import { startChanged, waitHealthy } from '../up/start.js';
 import { makeTlsAndSecrets } from '../up/tls-secrets.js';
 import { writeFiles } from '../up/write.js';
@@ -38,8 +39,8 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
   const release = await lockAsRead(ctx.host, probe, { quayRoot: layout.root, record: previous }, 'mreg up');
   // Unit states come from one `systemctl show`; the D-Bus client connects only for a job (reload, start)
   // or a crash watch, so a run with nothing to change never loads it (issue 19). main closes it.
-  let connecting: Promise<Systemd> | undefined;
-  const manager = () => (connecting ??= ctx.host.actionPorts(target).then(p => p.systemd));
+  let connecting: Promise<ActionPorts> | undefined;
+  const connect = () => (connecting ??= ctx.host.actionPorts(target));
   // The ids of the steps this run took, in upSteps' order: `--json` reports them beside the dry run's.
   const { ran, did } = hooks.log ?? stepLog(out);
   const stopEarly = new AbortController();
@@ -52,7 +53,7 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     stored.catch(() => undefined); // its failure is reported by the secrets step, after every check
     // Under the lock, so no other mreg changes the registry between this answer and the checks.
     const early = askHealthEarly(look, checked.spec, layout, previous, review.changes, stopEarly.signal);
-    const context: UpContext = { out, did, host: ctx.host, look, podman, probe, target, layout, spec: checked.spec, previous, manager };
+    const context: UpContext = { out, did, host: ctx.host, look, podman, probe, target, layout, spec: checked.spec, previous, connect };
     const checks = await checkHost(context, { givenImages: givenImages(flags, 'up'), createBucket: flags.s3CreateBucket === true });
     const run: UpRun = { ...context, spec: checks.spec, taken, pgData: checks.pgData, lingerEnabledByMreg: checks.lingerEnabledByMreg };
     const { spec } = run;
@@ -62,7 +63,7 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     const written = await writeFiles(run, made.secrets, checks.config, made.secretStore);
     const { beforeApp, beforeReport } = hooks;
     const { ep, unchanged } = await startChanged(run, written, made, checks.shown, beforeApp ? UNITS.app : undefined);
-    const hookRun = async (): Promise<HookRun> => ({ systemd: await manager(), spec, endpoint: ep, podman });
+    const hookRun = async (): Promise<HookRun> => ({ systemd: (await connect()).systemd, spec, endpoint: ep, podman });
     const mountpoints = await waitHealthy(run, written.planned, ep, unchanged ? early : undefined, beforeApp && (async () => beforeApp(await hookRun())));
 
     const creds = await out.step('first user', () => ensureInitUser(ctx.host, ep, spec, made.secrets, made.previousCreds, layout, made.tls.caPath, previous !== undefined));

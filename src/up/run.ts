@@ -25,8 +25,8 @@ export interface UpContext {
   spec: InstallSpec;
   /** This scope's install record, when there is one (also after `mreg down`). */
   previous?: InstallRecord;
-  /** The scope's systemd, connected on first use: only a job (reload, start) or a crash watch needs it (issue 19). */
-  manager: () => Promise<Systemd>;
+  /** The scope's action ports, connected on first use: only a job (reload, start) or a crash watch needs them (issue 19). */
+  connect: () => Promise<ActionPorts>;
 }
 
 /** The same once the host checks passed: the spec with the images as loaded, and what the record keeps of the checks. */

@@ -40,7 +40,7 @@ export async function startChanged(run: UpRun, w: Written, made: { tls: TlsResul
   const unchanged = changed.length === 0 && made.missing.length === 0 && allActive;
 
   if (!unchanged || states.some(s => s.needDaemonReload)) {
-    const ports = await run.host.actionPorts(run.target);
+    const ports = await run.connect();
     const opts = { out, ...startHints(spec.scope) };
     // Two runs, so the reload's step ends before the first job (the fault suite kills up between them).
     await executeActions([action({ kind: 'daemon-reload' }, 'reload systemd (runs the Quadlet generator)')], ports, opts);
@@ -67,7 +67,7 @@ export async function waitHealthy(run: UpRun, planned: Plan, ep: RegistryEndpoin
   }
   const answered = await early;
   const waited = await out.step('registry health', async () => answered?.ok ? undefined
-    : look.waitForHealth(ep, HEALTH_TIMEOUT_MS, { intervalMs: 200, giveUp: appCrashWatch({ unitExits: async name => (await run.manager()).unitExits(name) }) })
+    : look.waitForHealth(ep, HEALTH_TIMEOUT_MS, { intervalMs: 200, giveUp: appCrashWatch({ unitExits: async name => (await run.connect()).systemd.unitExits(name) }) })
       .catch(err => withJournalTail(err, spec.scope)));
   const mountpoints = asking ? await asking : recorded;
   if (answered?.ok) out.debug(`healthy: /health/instance answered 200 while up checked, ${Date.now() - answered.askedAt} ms ago`);

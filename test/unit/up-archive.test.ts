@@ -53,7 +53,7 @@ async function upChecks(images: Images, archive: string) {
   const c = fakeContext(host, flags);
   const result = await checkHost({ out: c.ctx.out, did: () => undefined, host: { ...host, inspect: () => look } as never, look: look as never,
     podman: podman as never, probe, target: probe, layout: quayRootLayout(ROOT), spec: checked.spec, previous: checked.previous,
-    manager: async () => { throw new Error('no systemd job in the checks'); } },
+    connect: async () => { throw new Error('no systemd job in the checks'); } },
   { givenImages: givenImages(flags, 'up'), createBucket: false }).then(r => r, (e: unknown) => e);
   return { result, imported, pgChecks, stderr: c.stderr };
 }

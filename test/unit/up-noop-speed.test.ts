@@ -49,7 +49,7 @@ function healthRun(host: FakeHost, spec: InstallSpec) {
   const counted = { ...look, waitForHealth: async (...a: Parameters<typeof look.waitForHealth>) => { waits++; return look.waitForHealth(...a); } };
   const log = stepLog(c.ctx.out);
   const record = parseRecord(host.state.files[RECORD]!.content, RECORD);
-  const run = { out: c.ctx.out, did: log.did, look: counted, spec, previous: record, manager: async () => { throw new Error('no job expected'); } } as unknown as UpRun;
+  const run = { out: c.ctx.out, did: log.did, look: counted, spec, previous: record, connect: async () => { throw new Error('no job expected'); } } as unknown as UpRun;
   return { run, waits: () => waits, stderr: c.stderr, ran: log.ran };
 }
 
@@ -93,7 +93,7 @@ t.test('a config.yaml that is not YAML is refused before linger is turned on', a
   const look = { ...host.inspect(lingerOff), portFree: async () => true, resolves: async () => true };
   const context = {
     out: c.ctx.out, did: () => undefined, host, look, podman: host.podman(), probe: lingerOff, target: lingerOff, layout, spec,
-    previous: { ...record, spec }, manager: async () => { throw new Error('no job expected'); },
+    previous: { ...record, spec }, connect: async () => { throw new Error('no job expected'); },
   } as unknown as UpContext;
   const err = await checkHost(context, { givenImages: {}, createBucket: false }).then(() => undefined, (e: unknown) => e);
   t.type(err, HostError);

@@ -29,7 +29,7 @@ async function upChecks(state: FakeHostState, flags: Record<string, unknown> = {
     const checked = await checkUp({ host, look }, rawUpFlags(all), probe, async () => 'registry.example.com');
     return checkHost({ out: c.ctx.out, did: () => undefined, host: { ...host, inspect: () => look } as never, look: look as never,
       podman: { ...host.podman(), missingImages: async () => [] } as never, probe, target: probe, layout: quayRootLayout(checked.spec.quayRoot), spec: checked.spec,
-      previous: checked.previous, manager: async () => { throw new Error('no systemd job in the checks'); } },
+      previous: checked.previous, connect: async () => { throw new Error('no systemd job in the checks'); } },
     { givenImages: givenImages(all, 'up'), createBucket: false });
   })().then(r => r, (e: unknown) => e);
   return { result, asked, host };
