@@ -60,6 +60,17 @@ async function loadUp(t: Test): Promise<(host: FakeHost, flags?: Record<string, 
   };
 }
 
+/**
+ * Runs an up the fake host kills at change `n`; resolves with the change it stopped at (TLS and the secrets are
+ * made side by side, so the n-th change is not always the same one), or fails the test when it did not stop there.
+ */
+async function killedAt(t: Test, n: number, run: Promise<unknown>): Promise<string | undefined> {
+  const err = await run.then(() => undefined, (e: unknown) => e);
+  const at = err instanceof HostError ? /injected failure at (.*)$/m.exec(err.message)?.[1] : undefined;
+  if (at === undefined) t.fail(`killed at change ${n}: up should stop there`, { err });
+  return at;
+}
+
 /** What an install is, whatever the run that made it: the paths, modes, units, secrets, record and login. */
 function shape(state: FakeHostState, h: Held) {
   const record = parseRecord(state.files[RECORD]!.content, RECORD);
@@ -119,13 +130,8 @@ t.test('killed at every change a new install makes, the next up finishes it: the
   for (let n = 2; n <= changes; n++) {
     const kh = held();
     const killed = fakeHost(empty(), kh, { failAtCall: n });
-    const err = await runUp(killed).then(() => undefined, (e: unknown) => e);
-    // TLS and the secrets are made side by side, so the n-th change is not always the same one.
-    const at = err instanceof Error ? /injected failure at (.*)$/m.exec(err.message)?.[1] : undefined;
-    if (!(err instanceof HostError) || at === undefined) {
-      t.fail(`killed at change ${n} (${at}): up should stop there`, { err });
-      continue;
-    }
+    const at = await killedAt(t, n, runUp(killed));
+    if (at === undefined) continue;
     // Whatever the kill left, the record names it, so down would remove it.
     const recorded = killed.state.files[RECORD] ? parseRecord(killed.state.files[RECORD].content, RECORD).files : [];
     const unrecorded = Object.keys(killed.state.files).filter(p => (p.startsWith(`${QD}/`) || p.startsWith(`${ROOT}/quay-config/`)) && !recorded.includes(p));
@@ -163,9 +169,8 @@ t.test('a change (--anonymousAccess true) killed at every change it makes: the n
   for (let n = 2; n <= whole.calls.length; n++) {
     const kh: Held = { users: { ...h.users }, secretValues: { ...h.secretValues } };
     const killed = fakeHost(structuredClone(base), kh, { failAtCall: n });
-    const err = await runUp(killed, change).then(() => undefined, (e: unknown) => e);
-    const at = err instanceof Error ? /injected failure at (.*)$/m.exec(err.message)?.[1] : undefined;
-    if (!(err instanceof HostError) || at === undefined) { t.fail(`killed at change ${n}: up should stop there`, { err }); continue; }
+    const at = await killedAt(t, n, runUp(killed, change));
+    if (at === undefined) continue;
     const again = fakeHost(killed.state, kh);
     const rerun = await runUp(again, change).then(() => undefined, (e: unknown) => e);
     if (rerun !== undefined) { t.fail(`killed at change ${n} (${at}): the next up should finish`, { err: rerun }); continue; }
@@ -190,9 +195,8 @@ t.test('killed at every change a new install makes, down --purge --yes leaves th
   for (let n = 2; n <= changes; n++) {
     const kh = held();
     const killed = fakeHost(empty(), kh, { failAtCall: n });
-    const err = await runUp(killed).then(() => undefined, (e: unknown) => e);
-    const at = err instanceof Error ? /injected failure at (.*)$/m.exec(err.message)?.[1] : undefined;
-    if (at === undefined) { t.fail(`killed at change ${n}: up should stop there`, { err }); continue; }
+    const at = await killedAt(t, n, runUp(killed));
+    if (at === undefined) continue;
     const after = fakeHost(killed.state, kh);
     const failed = await purge(after).then(() => undefined, (e: unknown) => e);
     const { dirs, ...left } = after.state;
