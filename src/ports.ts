@@ -29,7 +29,7 @@ export function createHostPorts(opts: { env: NodeJS.ProcessEnv; out: Output }): 
   }));
   let podman: Podman | undefined;
   const files: FilePorts = {
-    remove: removeIfExists, write: writeFileAtomic, makeDir: makeDirIfMissing, exists: pathExists,
+    remove: removeIfExists, read: readIfExists, write: writeFileAtomic, makeDir: makeDirIfMissing, exists: pathExists,
     // `DIR/.`: the folder's contents, dotfiles included, not the folder itself.
     copyInto: async (fromDir, intoDir, what) => { await runChecked('cp', ['-a', '--', `${fromDir.endsWith('/') ? fromDir : `${fromDir}/`}.`, `${intoDir}/`], { what }); },
     ensureMode: async (path, mode) => { await ensureMode(path, mode); },

@@ -13,6 +13,13 @@ export type ActionBody =
   /** A restart job on its own: what follows waits for it (the pod's, which stops the containers bound to it). */
   | { kind: 'restart-unit'; unit: string }
   | { kind: 'remove-file'; path: string }
+  /** The folder and its missing parents with `mode`; `exact`: an existing folder gets `mode` too. */
+  | { kind: 'make-dir'; path: string; mode: number; exact?: boolean }
+  /**
+   * `content` at `path`, atomically, when the file differs (the run reports it written); the same file only
+   * gets its `mode` back. The content may hold secrets (config.yaml): only the path is ever printed.
+   */
+  | { kind: 'write-file'; path: string; content: string; mode: number }
   | { kind: 'daemon-reload' }
   /** `unit`: the service whose stop removes it (ExecStopPost); skipped when that stop, in this run, did. */
   | { kind: 'remove-container'; name: string; unit: string }
@@ -45,7 +52,7 @@ export function action(body: ActionBody, progress?: string): Action {
 function targetOf(b: ActionBody): string {
   switch (b.kind) {
     case 'stop-unit': case 'start-unit': case 'restart-unit': return `:${b.unit}`;
-    case 'remove-file': case 'write-record': return `:${b.path}`;
+    case 'remove-file': case 'write-record': case 'make-dir': case 'write-file': return `:${b.path}`;
     case 'remove-container': case 'remove-pod': case 'remove-secret': case 'remove-volume': return `:${b.name}`;
     case 'give-back-dir': return `:${b.dir.path}`;
     case 'keep': return `:${b.what}`;
@@ -61,6 +68,8 @@ export function describeAction(a: ActionBody): string {
     case 'start-unit': return a.restart ? `restart ${a.unit} (a file it runs changed)` : `start ${a.unit}${a.mode ? ' alone (not what it wants)' : ''}`;
     case 'restart-unit': return `restart ${a.unit} (the containers bound to it stop with it)`;
     case 'remove-file': return `remove ${a.path}`;
+    case 'make-dir': return `create folder ${a.path} (mode ${a.mode.toString(8).padStart(4, '0')}${a.exact ? ', also when it exists' : ''})`;
+    case 'write-file': return `write ${a.path} if it differs`;
     case 'daemon-reload': return 'systemd Reload';
     case 'remove-container': return `remove container ${a.name} if a crash left it`;
     case 'remove-pod': return `remove pod ${a.name} if a crash left it`;

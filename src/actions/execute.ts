@@ -4,7 +4,7 @@ import { serializeRecord } from '../install-spec/record.js';
 import type { Output } from '../ui/output.js';
 import { describeAction, type Action } from './action.js';
 import { lockAsRead, type ReadBefore } from './lock-as-read.js';
-import type { ActionPorts, HostPorts, Identity } from './ports.js';
+import type { ActionPorts, FilePorts, HostPorts, Identity } from './ports.js';
 import { allInOrder } from '../concurrent.js';
 
 export interface ExecuteOptions {
@@ -24,8 +24,9 @@ export const START_TIMEOUT_MS = 15 * 60_000;
  * first failure (HostError, UnitFailedError with the journal tail); nothing after its batch runs (what ran
  * beside it in the batch ends first), and since every action is idempotent a re-run of the same plan finishes the job.
  */
-export async function executeActions(actions: readonly Action[], ports: ActionPorts, opts: ExecuteOptions): Promise<void> {
-  const run: RunState = { opts, since: Date.now(), watched: new Set(actions.flatMap(a => (isLeftover(a) ? [a.unit] : []))), removedOnStop: new Set() };
+export async function executeActions(actions: readonly Action[], given: ActionPorts | LazyPorts, opts: ExecuteOptions): Promise<Executed> {
+  const ports = lazy(given);
+  const run: RunState = { opts, since: Date.now(), watched: new Set(actions.flatMap(a => (isLeftover(a) ? [a.unit] : []))), removedOnStop: new Set(), written: [] };
   for (let i = 0; i < actions.length;) {
     const progress = actions[i]!.progress;
     let end = i + 1;
@@ -36,6 +37,25 @@ export async function executeActions(actions: readonly Action[], ports: ActionPo
     else await opts.out.step(progress, step);
     i = end;
   }
+  return { written: run.written };
+}
+
+/** What a run changed that its caller acts on: the files whose content it wrote (their services restart). */
+export interface Executed { written: string[] }
+
+/**
+ * The ports of a run whose file actions need no systemd: connected only when an action asks for more
+ * (up's no-op run writes nothing and loads no D-Bus, issue 19).
+ */
+export interface LazyPorts { files: FilePorts; connect: () => Promise<ActionPorts> }
+
+/** Both as one shape: `files` at once, the rest on first use. */
+interface Ports { files: FilePorts; all: () => Promise<ActionPorts> }
+
+function lazy(p: ActionPorts | LazyPorts): Ports {
+  if (!('connect' in p)) return { files: p.files, all: async () => p };
+  let connecting: Promise<ActionPorts> | undefined;
+  return { files: p.files, all: () => (connecting ??= p.connect()) };
 }
 
 /**
@@ -48,17 +68,19 @@ interface RunState {
   /** The units a later removal names: only their stops are asked about. */
   watched: ReadonlySet<string>;
   removedOnStop: Set<string>;
+  /** The write-file paths whose content this run changed, in order. */
+  written: string[];
 }
 
 type Leftover = Extract<Action, { kind: 'remove-container' | 'remove-pod' }>;
 const isLeftover = (a: Action): a is Leftover => a.kind === 'remove-container' || a.kind === 'remove-pod';
 
 /** The one executor under the scope's lock (down, restore --force): released whatever happens. */
-export async function executeLocked(host: HostPorts, who: Identity, actions: readonly Action[], opts: ExecuteOptions, read: ReadBefore & { again: string }): Promise<void> {
+export async function executeLocked(host: HostPorts, who: Identity, actions: readonly Action[], opts: ExecuteOptions, read: ReadBefore & { again: string }): Promise<Executed> {
   // The actions were planned from `read`: they run only on that record.
   const release = await lockAsRead(host, who, read, read.again);
   try {
-    await executeActions(actions, await host.actionPorts(who), opts);
+    return await executeActions(actions, await host.actionPorts(who), opts);
   } finally {
     await release();
   }
@@ -90,7 +112,7 @@ function batches(group: readonly Action[]): Action[][] {
 }
 
 /** Runs a batch; every job in it ends before the first failure, in plan order, is thrown. */
-async function runBatch(batch: readonly Action[], ports: ActionPorts, run: RunState): Promise<void> {
+async function runBatch(batch: readonly Action[], ports: Ports, run: RunState): Promise<void> {
   if (batch.length === 1) return runAction(batch[0]!, ports, run);
   if (batch[0]!.kind === 'daemon-reload') {
     const removals = batches(batch.slice(1));
@@ -100,7 +122,7 @@ async function runBatch(batch: readonly Action[], ports: ActionPorts, run: RunSt
   if (batch[0]!.kind === 'start-unit') return startJobs(batch, ports, run);
   if (batch[0]!.kind === 'remove-container') {
     const names = batch.flatMap(a => (a.kind === 'remove-container' && !run.removedOnStop.has(a.unit) ? [a.name] : []));
-    return names.length > 0 ? ports.podman.containersRemove(names) : undefined;
+    return names.length > 0 ? (await ports.all()).podman.containersRemove(names) : undefined;
   }
   await allInOrder(batch.map(a => runAction(a, ports, run)));
 }
@@ -111,8 +133,9 @@ type StartJob = Extract<Action, { kind: 'start-unit' }>;
  * Every unit must be loaded (else nothing is enqueued), a failed one is reset; then every job at once, and the
  * first failure in plan order is the cause: quay-app's job only says "dependency" when postgres failed.
  */
-async function startJobs(batch: readonly Action[], ports: ActionPorts, run: RunState): Promise<void> {
+async function startJobs(batch: readonly Action[], given: Ports, run: RunState): Promise<void> {
   const jobs = batch as readonly StartJob[];
+  const ports = await given.all();
   for (const a of jobs) {
     const state = await ports.systemd.unitState(a.unit);
     if (state.loadState !== 'loaded') throw new HostError(`${a.unit} was not generated (LoadState=${state.loadState})`, run.opts.notGeneratedHint);
@@ -130,10 +153,28 @@ async function unitFailed(unit: string, result: string, ports: ActionPorts, opts
   return new UnitFailedError(unit, result, await ports.journalTail(unit), hint);
 }
 
-async function runAction(a: Action, ports: ActionPorts, run: RunState): Promise<void> {
+async function runAction(a: Action, given: Ports, run: RunState): Promise<void> {
   const { opts } = run;
+  const { files } = given;
   switch (a.kind) {
-    case 'start-unit': return startJobs([a], ports, run);
+    case 'remove-file': return files.remove(a.path);
+    case 'make-dir': {
+      await files.makeDir(a.path, a.mode);
+      return a.exact ? files.ensureMode(a.path, a.mode) : undefined;
+    }
+    // Same content: only the mode may have drifted, and a chmod needs no restart.
+    case 'write-file': {
+      if ((await files.read(a.path)) === a.content) return files.ensureMode(a.path, a.mode);
+      await files.write(a.path, a.content, a.mode);
+      run.written.push(a.path);
+      return;
+    }
+    case 'write-record': return files.write(a.path, serializeRecord(a.record), 0o600);
+    case 'keep': if (a.warn) opts.out.warn(`kept ${a.what}`); return;
+    case 'start-unit': return startJobs([a], given, run);
+  }
+  const ports = await given.all();
+  switch (a.kind) {
     case 'restart-unit': {
       opts.out.info(`    ${describeAction(a)}`);
       const result = await ports.systemd.restartUnit(a.unit, { timeoutMs: START_TIMEOUT_MS });
@@ -146,7 +187,6 @@ async function runAction(a: Action, ports: ActionPorts, run: RunState): Promise<
       if (run.watched.has(a.unit) && await ports.systemd.stopPostsSucceeded(a.unit, run.since)) run.removedOnStop.add(a.unit);
       return ports.systemd.resetFailed(a.unit);
     }
-    case 'remove-file': return ports.files.remove(a.path);
     case 'daemon-reload': return ports.systemd.reload();
     case 'remove-container': return run.removedOnStop.has(a.unit) ? undefined : ports.podman.containersRemove([a.name]);
     case 'remove-pod': return run.removedOnStop.has(a.unit) ? undefined : ports.podman.podRemove(a.name);
@@ -158,7 +198,5 @@ async function runAction(a: Action, ports: ActionPorts, run: RunState): Promise<
       if (left.length > 0) opts.out.warn(`kept ${a.dir.path}: it holds ${left.length} entr${left.length === 1 ? 'y' : 'ies'} mreg did not write (${left.slice(0, 3).join(', ')}${left.length > 3 ? ', …' : ''})`);
       return;
     }
-    case 'keep': if (a.warn) opts.out.warn(`kept ${a.what}`); return;
-    case 'write-record': return ports.files.write(a.path, serializeRecord(a.record), 0o600);
   }
 }

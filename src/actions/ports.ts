@@ -23,6 +23,8 @@ export { CrashLoopError } from '../host/http.js';
 export interface FilePorts {
   /** Removes a file or tree; a missing path is not an error. */
   remove(path: string): Promise<void>;
+  /** The file's text; undefined when there is none. */
+  read(path: string): Promise<string | undefined>;
   /** Atomic write (readers see the old or the new bytes), then `mode`. */
   write(path: string, content: string, mode: number): Promise<void>;
   /** Makes the folder and missing parents with `mode`; an existing one is left as it is. */

@@ -5,7 +5,7 @@ import { appCrashWatch, withJournalTail } from '../apply/crash-watch.js';
 import { readHealthCas } from '../apply/health-ca.js';
 import { createSecrets } from '../apply/secrets-step.js';
 import { ensureTls } from '../apply/tls-step.js';
-import { writePlan } from '../apply/units-step.js';
+import { planWrites } from '../plan/writes.js';
 import { executeActions } from '../actions/execute.js';
 import { planStart, startHints } from '../plan/start.js';
 import { HostError, UnitFailedError } from '../errors.js';
@@ -74,7 +74,7 @@ export async function switchToMreg(out: Output, ports: PutBackPorts & ActionPort
       await ensureTls(spec, layout, opts.now, undefined);
       await tightenModes([{ path: layout.sslKey, mode: 0o640 }, { path: layout.sslCert, mode: 0o640 }, { path: layout.caKey, mode: 0o600 }]);
     });
-    await downStep(S.write, 'write mreg units and config', () => writePlan(planned, layout));
+    await downStep(S.write, 'write mreg units and config', () => executeActions(planWrites(planned.files, layout), ports, { out }));
     await downStep(S.reload, 'reload systemd', () => sd.reload());
     // From the start on the new Quay may migrate the database: only now does a put-back need the dump.
     state.appStarted = true;

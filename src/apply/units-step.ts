@@ -1,16 +1,15 @@
 // Units on the host: validate with Quadlet's generator, write what changed, and which running services run
 // an older file (what to start and restart is plan/start.ts).
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { mkdtemp, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { HostError } from '../errors.js';
 import type { Plan } from '../plan/plan.js';
 import { serviceOf } from '../model/views.js';
-import type { QuayRootLayout } from '../install-spec/layout.js';
 import type { InstallSpec } from '../install-spec/spec.js';
 import type { Podman } from '../host/podman.js';
 import type { UnitState } from '../host/systemd.js';
-import { ensureDir, makeDirIfMissing, ensureMode, readIfExists, removeIfExists, writeFileAtomic } from '../host/fs.js';
+import { ensureMode, readIfExists, removeIfExists, writeFileAtomic } from '../host/fs.js';
 
 /** Runs podman's own generator on the rendered units in a scratch folder before anything is moved into place. */
 export async function validateUnits(podman: Podman, planned: Plan, spec: InstallSpec): Promise<void> {
@@ -37,17 +36,6 @@ export async function writeIfChanged(path: string, content: string, mode: number
   if ((await readIfExists(path)) === content) { await ensureMode(path, mode); return false; }
   await writeFileAtomic(path, content, mode);
   return true;
-}
-
-export async function writePlan(planned: Plan, layout: QuayRootLayout): Promise<string[]> {
-  const changed: string[] = [];
-  await ensureDir(layout.root, 0o700);
-  await ensureDir(layout.configDir, 0o750);
-  for (const f of planned.files) {
-    await makeDirIfMissing(dirname(f.path), 0o755); // the Quadlet folder may be the user's own, and 0700
-    if (await writeIfChanged(f.path, f.content, f.mode)) changed.push(f.path);
-  }
-  return changed;
 }
 
 /** Whether a file was written after its service last became active: the service runs an older copy. */

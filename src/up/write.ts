@@ -3,13 +3,13 @@
 import { action } from '../actions/action.js';
 import { executeActions } from '../actions/execute.js';
 import { labelBindPaths, SELINUX_STEP } from '../apply/selinux-step.js';
-import { writePlan } from '../apply/units-step.js';
 import type { InstallSecrets } from '../install-spec/spec.js';
 import { ownedKeyResets, type KeptConfig } from '../plan/config-keep.js';
 import { staleUnits, unitDirs } from '../plan/layout-move.js';
 import { factsFor, plan as makePlan, type Plan } from '../plan/plan.js';
 import { recordedConfigRender } from '../plan/quay-config.js';
 import { bindMounts, UP_STEP } from '../plan/up-steps.js';
+import { planWrites } from '../plan/writes.js';
 import { isFresh, writeRecord } from './record.js';
 import type { UpRun } from './run.js';
 
@@ -53,14 +53,16 @@ export async function writeFiles(run: UpRun, secrets: InstallSecrets, config: { 
     did(S.recordFiles);
   }
 
-  const changed = await out.step('write units and config', () => writePlan(planned, layout));
-  did(...files.map(S.write));
   // After a move to podman 5 the plain pod unit would shadow the generated one: it goes before the reload.
   const stale = previous ? staleUnits(previous.files, files, unitDirs(probe)) : [];
-  if (stale.length > 0) {
-    const podmanVersion = probe.podmanVersion?.join('.');
-    await executeActions(stale.map(path => action({ kind: 'remove-file', path }, `remove the units podman ${podmanVersion} does not use`)),
-      await run.host.actionPorts(probe), { out });
+  const podmanVersion = probe.podmanVersion?.join('.');
+  const removals = stale.map(path => action({ kind: 'remove-file', path }, `remove the units podman ${podmanVersion} does not use`));
+  // Files alone need no systemd: D-Bus is connected only if a later step asks (issue 19).
+  const ports = { files: run.host.files, connect: run.connect };
+  const { written: changed } = await executeActions(planWrites(planned.files, layout, 'write units and config'), ports, { out });
+  did(...files.map(S.write));
+  if (removals.length > 0) {
+    await executeActions(removals, ports, { out });
     for (const f of stale) out.info(`    removed ${f} (not one of the units for podman ${podmanVersion})`);
     did(...stale.map(S.removeStale));
   }

@@ -205,6 +205,8 @@ export function createFakeHost(opts: FakeHostOptions): FakeHost {
     },
     files: {
       async remove(path) { call('remove', path); removeTree(path); },
+      // A read changes nothing: not a call.
+      read: async path => state.files[path]?.content,
       // writeFileAtomic: its temp file goes beside `path`, so the folder must exist; a folder is not replaced.
       async write(path, content, mode) {
         call('write', path);

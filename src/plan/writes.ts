@@ -1,0 +1,22 @@
+// A plan's files as actions: quayRoot and its config folder with their own modes, each other folder only
+// when missing (a user's 0700 Quadlet folder stays 0700), then each file, written only when it differs.
+import { dirname } from 'node:path';
+import { action, type Action } from '../actions/action.js';
+import type { QuayRootLayout } from '../install-spec/layout.js';
+import type { PlannedFile } from './plan.js';
+
+/** `progress`: the step's line, when the caller has none of its own. */
+export function planWrites(files: readonly PlannedFile[], layout: Pick<QuayRootLayout, 'root' | 'configDir'>, progress?: string): Action[] {
+  const made = new Set([layout.root, layout.configDir]);
+  const out = [
+    action({ kind: 'make-dir', path: layout.root, mode: 0o700, exact: true }, progress),
+    action({ kind: 'make-dir', path: layout.configDir, mode: 0o750, exact: true }, progress),
+  ];
+  for (const f of files) {
+    const dir = dirname(f.path);
+    if (!made.has(dir)) out.push(action({ kind: 'make-dir', path: dir, mode: 0o755 }, progress));
+    made.add(dir);
+    out.push(action({ kind: 'write-file', path: f.path, content: f.content, mode: f.mode }, progress));
+  }
+  return out;
+}
