@@ -18,6 +18,10 @@ import { migrateSteps } from '../../src/plan/migrate-steps.js';
 import { plan, type Plan } from '../../src/plan/plan.js';
 import { restoreSteps } from '../../src/plan/restore-steps.js';
 import { upgradeSteps } from '../../src/plan/upgrade-steps.js';
+import { action, type Action } from '../../src/actions/action.js';
+import { planStart } from '../../src/plan/start.js';
+import { UNITS } from '../../src/model/views.js';
+import { planWrites } from '../../src/plan/writes.js';
 import { recordOf, renderDownActions, renderUpSteps, stepLines, type Scenario } from './golden.js';
 
 const json = (flows: object) => `${JSON.stringify(flows, null, 2)}\n`;
@@ -157,8 +161,31 @@ export function renderMigrateSteps(s: Scenario): string {
  * Every JSON golden file of a scenario, what renders it and what its test asserts: regen.ts writes each,
  * steps-golden.test.ts compares each, so a step list changed without regenerating fails the test.
  */
+/**
+ * The actions up runs for its files and its start: a new install (every file written, every unit started);
+ * a re-run after a change to config.yaml only (quay-app restarted); one after a change to the pod's unit
+ * (the pod restarted alone, then every container started on its new files). A file's content is the
+ * scenario's files/ copy, named here (config.yaml holds secrets: the actions never print it).
+ */
+export function renderUpActions(s: Scenario, p: Plan): string {
+  const layout = quayRootLayout(s.spec.quayRoot);
+  const octal = (mode: number) => mode.toString(8).padStart(4, '0');
+  const shown = (a: Action) => (a.kind === 'write-file' ? { ...a, content: `files${a.path}`, mode: octal(a.mode) } : a.kind === 'make-dir' ? { ...a, mode: octal(a.mode) } : a);
+  const reload = action({ kind: 'daemon-reload' }, 'reload systemd (runs the Quadlet generator)');
+  const running = new Map([UNITS.pod, ...p.services, ...p.volumes.map(v => `${v}-volume.service`)].map(u => [u, { activeState: 'active' }]));
+  const start = (changed: string[], before: ReadonlyMap<string, { activeState: string }>) => planStart({ before, services: p.services, volumes: p.volumes, changed });
+  const configYaml = p.files.find(f => f.path === layout.configYaml)!.path;
+  const podUnit = p.files.find(f => /quay(-pod)?\.pod$|quay-pod\.service$/.test(f.path))?.path;
+  return json({
+    'up (a new install: every file written, then the reload and every start)': [...planWrites(p.files, layout, 'write units and config'), reload, ...start(p.files.map(f => f.path), new Map())].map(shown),
+    'up after config.yaml changed (it was written: the reload, quay-app restarted)': [reload, ...start([configYaml], running)].map(shown),
+    ...(podUnit ? { 'up after the pod\'s unit changed (the reload, the pod restarted alone, then the containers)': [reload, ...start([podUnit], running)].map(shown) } : {}),
+  });
+}
+
 export const GOLDEN_STEP_FILES: readonly { file: string; render: (s: Scenario, p: Plan) => string; says: string }[] = [
   { file: 'down-actions.json', render: renderDownActions, says: 'down and down --purge plan the recorded actions' },
+  { file: 'up-actions.json', render: renderUpActions, says: 'up plans the recorded writes and start jobs' },
   { file: 'up-steps.json', render: renderUpSteps, says: 'up --dry-run lists the recorded steps' },
   { file: 'upgrade-steps.json', render: renderUpgradeSteps, says: 'upgrade --dry-run --json lists the recorded steps' },
   { file: 'cert-steps.json', render: renderCertSteps, says: 'cert rotate and cert trust --dry-run list the recorded steps' },
