@@ -49,6 +49,11 @@ export interface Executed { written: string[] }
  */
 export interface LazyPorts { files: FilePorts; connect: () => Promise<ActionPorts> }
 
+/** For a list of file actions only (a record and its pointer): any other action in it is a bug. */
+export function filesOnly(files: FilePorts): LazyPorts {
+  return { files, connect: () => Promise.reject(new Error('internal: an action beyond files, run with file ports only')) };
+}
+
 /** Both as one shape: `files` at once, the rest on first use. */
 interface Ports { files: FilePorts; all: () => Promise<ActionPorts> }
 
@@ -163,13 +168,14 @@ async function runAction(a: Action, given: Ports, run: RunState): Promise<void> 
       return a.exact ? files.ensureMode(a.path, a.mode) : undefined;
     }
     // Same content: only the mode may have drifted, and a chmod needs no restart.
-    case 'write-file': {
-      if ((await files.read(a.path)) === a.content) return files.ensureMode(a.path, a.mode);
-      await files.write(a.path, a.content, a.mode);
-      run.written.push(a.path);
+    case 'write-file': case 'write-record': {
+      const content = a.kind === 'write-file' ? a.content : serializeRecord(a.record);
+      const mode = a.kind === 'write-file' ? a.mode : 0o600;
+      if ((await files.read(a.path)) === content) return files.ensureMode(a.path, mode);
+      await files.write(a.path, content, mode);
+      if (a.kind === 'write-file') run.written.push(a.path);
       return;
     }
-    case 'write-record': return files.write(a.path, serializeRecord(a.record), 0o600);
     case 'keep': if (a.warn) opts.out.warn(`kept ${a.what}`); return;
     case 'start-unit': return startJobs([a], given, run);
   }

@@ -2,17 +2,19 @@
 import { dirname } from 'node:path';
 import { access, constants } from 'node:fs/promises';
 import type { FilePorts, HostProbe } from '../actions/ports.js';
-import { writeIfChanged } from '../apply/units-step.js';
+import { executeActions, filesOnly } from '../actions/execute.js';
 import type { QuayRootLayout } from '../install-spec/layout.js';
-import { recordSpec, serializeRecord, RECORD_SCHEMA_VERSION, type InstallRecord } from '../install-spec/record.js';
+import { recordSpec, RECORD_SCHEMA_VERSION, type InstallRecord } from '../install-spec/record.js';
 import type { InstallSpec } from '../install-spec/spec.js';
 import { pointerPath } from '../model/scope.js';
 import { ALL_SECRET_NAMES } from '../model/views.js';
 import type { Plan } from '../plan/plan.js';
+import { planRecordWrites } from '../plan/writes.js';
+import type { Output } from '../ui/output.js';
 import { VERSION } from '../version.js';
 import { adoptedTakenDirs } from './spec.js';
 
-export async function writeAdoptedRecord(files: FilePorts, spec: InstallSpec, planned: Plan, layout: QuayRootLayout, probe: HostProbe): Promise<void> {
+export async function writeAdoptedRecord(files: FilePorts, out: Output, spec: InstallSpec, planned: Plan, layout: QuayRootLayout, probe: HostProbe): Promise<void> {
   const now = probe.now.toISOString();
   const record: InstallRecord = {
     schemaVersion: RECORD_SCHEMA_VERSION, mregVersion: VERSION, createdAt: now, updatedAt: now,
@@ -25,8 +27,5 @@ export async function writeAdoptedRecord(files: FilePorts, spec: InstallSpec, pl
     lingerEnabledByMreg: false,
     takenDirs: adoptedTakenDirs(spec, await access(dirname(spec.quayRoot), constants.W_OK).then(() => true, () => false)),
   };
-  await writeIfChanged(layout.record, serializeRecord(record), 0o600);
-  const pointer = pointerPath(spec.scope, probe.home);
-  await files.makeDir(dirname(pointer), 0o755);
-  await writeIfChanged(pointer, `${spec.quayRoot}\n`, 0o644);
+  await executeActions(planRecordWrites(record, layout, pointerPath(spec.scope, probe.home)), filesOnly(files), { out });
 }

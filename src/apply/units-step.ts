@@ -1,5 +1,5 @@
-// Units on the host: validate with Quadlet's generator, write what changed, and which running services run
-// an older file (what to start and restart is plan/start.ts).
+// Units on the host: validate with Quadlet's generator, and which running services run an older file
+// (what to write is plan/writes.ts, what to start and restart plan/start.ts).
 import { join } from 'node:path';
 import { mkdtemp, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,7 +9,7 @@ import { serviceOf } from '../model/views.js';
 import type { InstallSpec } from '../install-spec/spec.js';
 import type { Podman } from '../host/podman.js';
 import type { UnitState } from '../host/systemd.js';
-import { ensureMode, readIfExists, removeIfExists, writeFileAtomic } from '../host/fs.js';
+import { readIfExists, removeIfExists, writeFileAtomic } from '../host/fs.js';
 
 /** Runs podman's own generator on the rendered units in a scratch folder before anything is moved into place. */
 export async function validateUnits(podman: Podman, planned: Plan, spec: InstallSpec): Promise<void> {
@@ -29,13 +29,6 @@ export async function validateUnits(podman: Podman, planned: Plan, spec: Install
 export async function quadletFilesDiffer(planned: Plan): Promise<boolean> {
   const same = await Promise.all(planned.files.filter(f => f.kind === 'quadlet').map(async f => (await readIfExists(f.path)) === f.content));
   return same.includes(false);
-}
-
-export async function writeIfChanged(path: string, content: string, mode: number): Promise<boolean> {
-  // Same content: only the mode may have drifted, and a chmod needs no restart.
-  if ((await readIfExists(path)) === content) { await ensureMode(path, mode); return false; }
-  await writeFileAtomic(path, content, mode);
-  return true;
 }
 
 /** Whether a file was written after its service last became active: the service runs an older copy. */

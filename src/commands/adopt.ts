@@ -39,7 +39,7 @@ export async function adopt(ctx: CommandContext): Promise<void> {
     const backup = join(spec.quayRoot, BACKUP_DIR_NAME);
     const downtime = await switchToMreg(out, { ...ports, podman, waitForHealth: a.look.waitForHealth },
       state, a.secrets, { now: a.probe.now, timeoutMs: a.timeoutMs, backup, home: a.probe.home, legacySecrets: a.adoption.legacySecrets, did: stepLog(out).did });
-    await writeAdoptedRecord(ctx.host.files, spec, planned, a.layout, a.probe);
+    await writeAdoptedRecord(ctx.host.files, out, spec, planned, a.layout, a.probe);
     // Their values now live in mreg's secrets; down would not know these names. Kept until the record is
     // written (a put-back after a kill before it starts units that read them), and gone before the marker
     // (a kill between the two leaves the marker, whose re-run removes them).

@@ -71,7 +71,7 @@ export async function up(ctx: CommandContext, hooks: UpHooks = {}): Promise<void
     const nothingChanged = unchanged && !creds.created;
 
     if (beforeReport) await beforeReport(await hookRun());
-    await writeRecord(ctx.host.files, run, {
+    await writeRecord(run, {
       updatedAt: nothingChanged && previous ? previous.updatedAt : probe.now.toISOString(),
       files: written.files, volumes: written.planned.volumes, dropped: written.stale, mountpoints, secretStore: made.secretStore,
     });

@@ -2,6 +2,8 @@
 // and rolling back to the previous unit files when the new version does not become healthy in time.
 // Its steps are plan/upgrade-steps.ts; the phases live in src/upgrade/.
 import type { CommandContext } from '../cli.js';
+import { action } from '../actions/action.js';
+import { executeActions, filesOnly } from '../actions/execute.js';
 import { lockAsRead } from '../actions/lock-as-read.js';
 import type { RegistryEndpoint } from '../actions/ports.js';
 import { refuseUnfinishedUpgrade } from '../apply/db-snapshot.js';
@@ -9,9 +11,9 @@ import { existingSecrets } from '../apply/existing-secrets.js';
 import { readHealthCas } from '../apply/health-ca.js';
 import { readKeptConfig } from '../apply/kept-config.js';
 import { labelBindPaths, SELINUX_STEP } from '../apply/selinux-step.js';
-import { validateUnits, writeIfChanged } from '../apply/units-step.js';
+import { validateUnits } from '../apply/units-step.js';
 import { givenImages, parseTimeout } from '../install-spec/flags.js';
-import { serializeRecord } from '../install-spec/record.js';
+import type { InstallRecord } from '../install-spec/record.js';
 import { imageChanges, UPGRADE_STEP as S } from '../plan/upgrade-steps.js';
 import { refuseOnTarget, refuseOtherUserHere, runOnTarget } from '../remote/on-target.js';
 import { stepLog } from '../ui/step-log.js';
@@ -75,9 +77,10 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
     const ep: RegistryEndpoint = { hostname: spec.hostname, port: spec.port, ca: await readHealthCas(spec.tls.kind, layout) };
     // quay.pod (the move) is recorded before it is written: down removes it even if this run is killed.
     const newFiles = unrecordedFiles(record, changes);
-    if (newFiles.length > 0) await writeIfChanged(layout.record, serializeRecord({ ...record, files: [...record.files, ...newFiles] }), 0o600).then(() => log.did(S.recordFiles));
+    const writeRecord = (r: InstallRecord) => executeActions([action({ kind: 'write-record', path: layout.record, record: r })], filesOnly(host.files), { out });
+    if (newFiles.length > 0) await writeRecord({ ...record, files: [...record.files, ...newFiles] }).then(() => log.did(S.recordFiles));
     const switched = await switchOver(out, ports, log, { changes, resuming, recorded: record.spec.images, images: spec.images, root: layout.root, ep, timeoutMs, started });
-    await writeIfChanged(layout.record, serializeRecord(upgradedRecord(record, spec, pgData, new Date(), changes)), 0o600);
+    await writeRecord(upgradedRecord(record, spec, pgData, new Date(), changes));
     log.did(S.record);
     reportUpgraded(out, switched, { changed: changes.map(c => c.path), images: imageChanges(record.spec.images, spec.images), durationMs: Date.now() - started, steps: log.ran });
   } finally {

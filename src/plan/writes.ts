@@ -3,6 +3,7 @@
 import { dirname } from 'node:path';
 import { action, type Action } from '../actions/action.js';
 import type { QuayRootLayout } from '../install-spec/layout.js';
+import type { InstallRecord } from '../install-spec/record.js';
 import type { PlannedFile } from './plan.js';
 
 /** `progress`: the step's line, when the caller has none of its own. */
@@ -19,4 +20,13 @@ export function planWrites(files: readonly PlannedFile[], layout: Pick<QuayRootL
     out.push(action({ kind: 'write-file', path: f.path, content: f.content, mode: f.mode }, progress));
   }
   return out;
+}
+
+/** The install record, then the pointer that lets down, status and upgrade find quayRoot without flags. */
+export function planRecordWrites(record: InstallRecord, layout: Pick<QuayRootLayout, 'record'>, pointer: string): Action[] {
+  return [
+    action({ kind: 'write-record', path: layout.record, record }),
+    action({ kind: 'make-dir', path: dirname(pointer), mode: 0o755 }),
+    action({ kind: 'write-file', path: pointer, content: `${record.spec.quayRoot}\n`, mode: 0o644 }),
+  ];
 }

@@ -1,18 +1,19 @@
 // The install record up writes (before it creates anything, with every file it will write, and at the
 // end), and the pointer that lets down/status/upgrade find quayRoot without flags.
-import { dirname } from 'node:path';
 import type { FilePorts, HostProbe, InspectPorts } from '../actions/ports.js';
 import { markerPath, unfinishedRestoreProblem } from '../backup/restored.js';
-import { writeIfChanged } from '../apply/units-step.js';
+import { executeActions, filesOnly } from '../actions/execute.js';
 import { HostError } from '../errors.js';
 import type { QuayRootLayout } from '../install-spec/layout.js';
 import type { PgVerified } from '../install-spec/pg-version.js';
-import { recordSpec, serializeRecord, RECORD_SCHEMA_VERSION, type InstallRecord } from '../install-spec/record.js';
+import { recordSpec, RECORD_SCHEMA_VERSION, type InstallRecord } from '../install-spec/record.js';
 import type { InstallSpec } from '../install-spec/spec.js';
 import type { TakenDir } from '../install-spec/taken-dirs.js';
 import { pointerPath } from '../model/scope.js';
 import { ALL_SECRET_NAMES } from '../model/views.js';
 import { UP_STEP } from '../plan/up-steps.js';
+import { planRecordWrites } from '../plan/writes.js';
+import type { Output } from '../ui/output.js';
 import { VERSION } from '../version.js';
 import type { UpRun } from './run.js';
 
@@ -69,12 +70,8 @@ export function isFresh(previous: InstallRecord | undefined): boolean {
 }
 
 /** The install record as it stands `at` this point, and the pointer that lets down/status/upgrade find quayRoot without flags. */
-export async function writeRecord(files: FilePorts, b: RecordBase, at: RecordAt): Promise<void> {
-  const { layout, spec } = b;
-  await writeIfChanged(layout.record, serializeRecord(upRecord(b, at)), 0o600);
-  const pointer = pointerPath(spec.scope, b.probe.home);
-  await files.makeDir(dirname(pointer), 0o755);
-  await writeIfChanged(pointer, `${spec.quayRoot}\n`, 0o644);
+export async function writeRecord(run: RecordBase & { host: { files: FilePorts }; out: Output }, at: RecordAt): Promise<void> {
+  await executeActions(planRecordWrites(upRecord(run, at), run.layout, pointerPath(run.spec.scope, run.probe.home)), filesOnly(run.host.files), { out: run.out });
 }
 
 /**
@@ -85,7 +82,7 @@ export async function writeFirstRecord(run: UpRun): Promise<void> {
   const { previous, probe } = run;
   if (!isFresh(previous)) return;
   await run.host.files.makeDir(run.layout.root, 0o700);
-  await writeRecord(run.host.files, run, { updatedAt: probe.now.toISOString(), files: [], volumes: [], mountpoints: previous?.volumeMountpoints });
+  await writeRecord(run, { updatedAt: probe.now.toISOString(), files: [], volumes: [], mountpoints: previous?.volumeMountpoints });
   run.did(UP_STEP.firstRecord);
 }
 

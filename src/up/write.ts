@@ -49,7 +49,7 @@ export async function writeFiles(run: UpRun, secrets: InstallSecrets, config: { 
   // (a run resumed after one killed before this point still has the early record's short list).
   const files = planned.files.map(f => f.path);
   if (isFresh(previous) || files.some(f => !previous!.files.includes(f))) {
-    await writeRecord(run.host.files, run, { updatedAt: probe.now.toISOString(), files, volumes: planned.volumes, mountpoints: previous?.volumeMountpoints, secretStore });
+    await writeRecord(run, { updatedAt: probe.now.toISOString(), files, volumes: planned.volumes, mountpoints: previous?.volumeMountpoints, secretStore });
     did(S.recordFiles);
   }
 

@@ -3,9 +3,9 @@
 // connect to systemd (a no-op up loads no D-Bus, issue 19); a start job after them connects once.
 import t from 'tap';
 import { action } from '../../src/actions/action.js';
-import { executeActions } from '../../src/actions/execute.js';
+import { executeActions, filesOnly } from '../../src/actions/execute.js';
 import type { ActionPorts, FilePorts } from '../../src/actions/ports.js';
-import { planWrites } from '../../src/plan/writes.js';
+import { planRecordWrites, planWrites } from '../../src/plan/writes.js';
 import { quayRootLayout } from '../../src/install-spec/layout.js';
 
 const out = { step: async (_: string, fn: () => Promise<void>) => fn(), info: () => {}, warn: () => {} } as never;
@@ -85,4 +85,18 @@ t.test('a job after the files connects once, when it runs', async t => {
   await executeActions(plan, { files: m.ports, connect }, { out });
   t.equal(connects, 1);
   t.same(seen, ['connect', 'reload', 'start quay-app.service'], 'connected after the writes, before the reload');
+});
+
+t.test('the record and its pointer: written when they differ, left alone when the same; file ports only', async t => {
+  const record = { schemaVersion: 1, spec: { quayRoot: '/home/u/quay-install' } } as never;
+  const plan = planRecordWrites(record, layout, '/home/u/.config/mreg/quayRoot');
+  t.same(plan.map(a => a.id), [`write-record:${layout.record}`, 'make-dir:/home/u/.config/mreg', 'write-file:/home/u/.config/mreg/quayRoot']);
+  const m = memFiles();
+  await executeActions(plan, filesOnly(m.ports), { out });
+  t.equal(m.files['/home/u/.config/mreg/quayRoot']!.content, '/home/u/quay-install\n');
+  t.equal(m.files[layout.record]!.mode, 0o600);
+  m.calls.length = 0;
+  await executeActions(plan, filesOnly(m.ports), { out });
+  t.same(m.calls.filter(c => !c.startsWith('makeDir')), [], 'the same record is not written again');
+  await t.rejects(executeActions([action({ kind: 'daemon-reload' })], filesOnly(m.ports), { out }), /internal: an action beyond files/);
 });
