@@ -25,6 +25,8 @@ export type ActionBody =
   | { kind: 'remove-container'; name: string; unit: string }
   | { kind: 'remove-pod'; name: string; unit: string }
   | { kind: 'remove-secret'; name: string }
+  /** A podman secret holding `value` (never printed); `replace`: over one of that name. */
+  | { kind: 'create-secret'; name: string; value: string; replace?: boolean }
   | { kind: 'remove-volume'; name: string }
   | { kind: 'disable-linger'; uid: number; user: string }
   /**
@@ -53,7 +55,7 @@ function targetOf(b: ActionBody): string {
   switch (b.kind) {
     case 'stop-unit': case 'start-unit': case 'restart-unit': return `:${b.unit}`;
     case 'remove-file': case 'write-record': case 'make-dir': case 'write-file': return `:${b.path}`;
-    case 'remove-container': case 'remove-pod': case 'remove-secret': case 'remove-volume': return `:${b.name}`;
+    case 'remove-container': case 'remove-pod': case 'remove-secret': case 'create-secret': case 'remove-volume': return `:${b.name}`;
     case 'give-back-dir': return `:${b.dir.path}`;
     case 'keep': return `:${b.what}`;
     case 'disable-linger': return `:${b.user}`;
@@ -74,6 +76,7 @@ export function describeAction(a: ActionBody): string {
     case 'remove-container': return `remove container ${a.name} if a crash left it`;
     case 'remove-pod': return `remove pod ${a.name} if a crash left it`;
     case 'remove-secret': return `remove podman secret ${a.name}`;
+    case 'create-secret': return `create podman secret ${a.name}${a.replace ? ' (replacing one of that name)' : ''}`;
     case 'remove-volume': return `DELETE podman volume ${a.name}`;
     case 'disable-linger': return `disable linger for ${a.user} (mreg enabled it)`;
     case 'give-back-dir': {

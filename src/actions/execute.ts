@@ -47,20 +47,27 @@ export interface Executed { written: string[] }
  * The ports of a run whose file actions need no systemd: connected only when an action asks for more
  * (up's no-op run writes nothing and loads no D-Bus, issue 19).
  */
-export interface LazyPorts { files: FilePorts; connect: () => Promise<ActionPorts> }
+export interface LazyPorts {
+  files: FilePorts;
+  /** The scope's podman, when the caller has it: a secret's creation then needs no systemd either. */
+  podman?: ActionPorts['podman'];
+  connect: () => Promise<ActionPorts>;
+}
 
 /** For a list of file actions only (a record and its pointer): any other action in it is a bug. */
 export function filesOnly(files: FilePorts): LazyPorts {
   return { files, connect: () => Promise.reject(new Error('internal: an action beyond files, run with file ports only')) };
 }
 
-/** Both as one shape: `files` at once, the rest on first use. */
-interface Ports { files: FilePorts; all: () => Promise<ActionPorts> }
+/** Both as one shape: `files` (and podman, when given) at once, the rest on first use. */
+interface Ports { files: FilePorts; podman: () => Promise<ActionPorts['podman']>; all: () => Promise<ActionPorts> }
 
 function lazy(p: ActionPorts | LazyPorts): Ports {
-  if (!('connect' in p)) return { files: p.files, all: async () => p };
+  if (!('connect' in p)) return { files: p.files, podman: async () => p.podman, all: async () => p };
   let connecting: Promise<ActionPorts> | undefined;
-  return { files: p.files, all: () => (connecting ??= p.connect()) };
+  const all = () => (connecting ??= p.connect());
+  const { podman } = p;
+  return { files: p.files, podman: podman ? async () => podman : async () => (await all()).podman, all };
 }
 
 /**
@@ -95,9 +102,10 @@ export async function executeLocked(host: HostPorts, who: Identity, actions: rea
  * Stop jobs are enqueued together, as `systemctl stop a b c` does: systemd runs them in the order the
  * units' After= gives (quay-app first; redis and postgres side by side; the pod, then the volumes).
  * Start jobs too, the other way round (postgres and redis side by side, quay-app after both).
- * Leftover containers go in one podman process.
+ * Leftover containers go in one podman process. Secrets are created at once: podman serialises writers
+ * on its secrets.lock (containers/common pkg/secrets Store).
  */
-const TOGETHER: ReadonlySet<Action['kind']> = new Set(['stop-unit', 'start-unit', 'remove-container']);
+const TOGETHER: ReadonlySet<Action['kind']> = new Set(['stop-unit', 'start-unit', 'remove-container', 'create-secret']);
 
 /**
  * The removal of leftover containers and the pod, after the unit files went, touches nothing systemd's
@@ -125,11 +133,19 @@ async function runBatch(batch: readonly Action[], ports: Ports, run: RunState): 
     return;
   }
   if (batch[0]!.kind === 'start-unit') return startJobs(batch, ports, run);
+  if (batch[0]!.kind === 'create-secret') return createSecrets(batch, ports);
   if (batch[0]!.kind === 'remove-container') {
     const names = batch.flatMap(a => (a.kind === 'remove-container' && !run.removedOnStop.has(a.unit) ? [a.name] : []));
     return names.length > 0 ? (await ports.all()).podman.containersRemove(names) : undefined;
   }
   await allInOrder(batch.map(a => runAction(a, ports, run)));
+}
+
+/** Waits for every create, then rejects with the first failure in plan order. */
+async function createSecrets(batch: readonly Action[], ports: Ports): Promise<void> {
+  const podman = await ports.podman();
+  const results = await Promise.allSettled(batch.map(a => (a.kind === 'create-secret' ? podman.secretCreate(a.name, a.value, { replace: a.replace }) : undefined)));
+  for (const r of results) if (r.status === 'rejected') throw r.reason;
 }
 
 type StartJob = Extract<Action, { kind: 'start-unit' }>;
@@ -178,6 +194,7 @@ async function runAction(a: Action, given: Ports, run: RunState): Promise<void> 
     }
     case 'keep': if (a.warn) opts.out.warn(`kept ${a.what}`); return;
     case 'start-unit': return startJobs([a], given, run);
+    case 'create-secret': return createSecrets([a], given);
   }
   const ports = await given.all();
   switch (a.kind) {

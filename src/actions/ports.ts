@@ -40,7 +40,7 @@ export interface FilePorts {
 /** What execute.ts needs to run every action kind; bound to one scope and user. */
 export interface ActionPorts {
   systemd: Pick<Systemd, 'startUnit' | 'stopUnit' | 'resetFailed' | 'reload' | 'restartUnit' | 'unitState' | 'unitExits' | 'stopPostsSucceeded'>;
-  podman: Pick<Podman, 'containersRemove' | 'podRemove' | 'secretRemove' | 'volumeRemove'>;
+  podman: Pick<Podman, 'containersRemove' | 'podRemove' | 'secretRemove' | 'secretCreate' | 'volumeRemove'>;
   files: FilePorts;
   /** logind SetUserLinger(uid, false), checked; rejects with HostError. */
   disableLinger(uid: number): Promise<void>;

@@ -3,7 +3,7 @@
 import type { ActionPorts } from '../actions/ports.js';
 import { appCrashWatch, withJournalTail } from '../apply/crash-watch.js';
 import { readHealthCas } from '../apply/health-ca.js';
-import { createSecrets } from '../apply/secrets-step.js';
+import { planSecrets } from '../plan/secrets.js';
 import { ensureTls } from '../apply/tls-step.js';
 import { planWrites } from '../plan/writes.js';
 import { executeActions } from '../actions/execute.js';
@@ -43,7 +43,7 @@ export async function switchToMreg(out: Output, ports: PutBackPorts & ActionPort
   // mreg's secrets are new names beside mirror-registry's, so they are made while it still serves
   // (issue 15: a short switch); a failure until the stop is done takes them away again, the put-back after it.
   const dropSecrets = async (err: unknown) => { await Promise.allSettled(ALL_SECRET_NAMES.map(n => podman.secretRemove(n))); throw err; };
-  await out.step('podman secrets', () => createSecrets(podman, secrets, ALL_SECRET_NAMES, { replace: true })).catch(dropSecrets);
+  await out.step('podman secrets', () => executeActions(planSecrets(secrets, ALL_SECRET_NAMES, { replace: true }), ports, { out })).catch(dropSecrets);
   did(S.secrets);
   const downSince = Date.now();
   const downSteps: Downtime['steps'] = [];

@@ -52,18 +52,3 @@ export function resolveSecrets(stored: ReadonlyMap<string, string>, initPassword
   }
   return { secrets, missing };
 }
-
-/**
- * Creates the named secrets at once: podman serialises writers on its secrets.lock (containers/common
- * pkg/secrets Store). Waits for every create, then rejects with the first failure in `names` order.
- */
-export async function createSecrets(podman: Podman, secrets: InstallSecrets, names: readonly string[], opts?: { replace?: boolean }): Promise<void> {
-  const results = await Promise.allSettled(names.map(name => podman.secretCreate(name, secretValueByName(secrets, name), opts)));
-  for (const r of results) if (r.status === 'rejected') throw r.reason;
-}
-
-export function secretValueByName(secrets: InstallSecrets, name: string): string {
-  const key = (Object.keys(SECRET_NAMES) as StoredKey[]).find(k => SECRET_NAMES[k] === name);
-  if (!key) throw new Error(`unknown mreg secret ${name}`);
-  return secrets[key];
-}

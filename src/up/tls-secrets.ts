@@ -1,7 +1,9 @@
 // Up's TLS files and podman secrets: independent, so made at once, once every check has passed.
 import type { StoredSecrets } from '../actions/ports.js';
 import { readCredentials, type Credentials } from '../apply/credentials.js';
-import { createSecrets, generateSecrets, resolveSecrets } from '../apply/secrets-step.js';
+import { generateSecrets, resolveSecrets } from '../apply/secrets-step.js';
+import { executeActions } from '../actions/execute.js';
+import { planSecrets } from '../plan/secrets.js';
 import { ensureTls, type TlsResult } from '../apply/tls-step.js';
 import { allInOrder } from '../concurrent.js';
 import type { InstallSecrets } from '../install-spec/spec.js';
@@ -35,7 +37,8 @@ export async function makeTlsAndSecrets(run: UpRun, stored: Promise<StoredSecret
     out.step('secrets', async () => {
       const read = await stored;
       const r = resolveSecrets(read.values, initPassword ?? generateSecrets().initPassword, configYaml);
-      await createSecrets(run.podman, r.secrets, r.missing);
+      // podman alone, no systemd: D-Bus is connected only if a later step asks (issue 19).
+      await executeActions(planSecrets(r.secrets, r.missing), { files: run.host.files, podman: run.podman, connect: run.connect }, { out });
       return { ...r, secretStore: read.store }; // a folder podman no longer confirms is forgotten, never trusted
     }),
   ]);

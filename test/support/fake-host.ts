@@ -201,6 +201,13 @@ export function createFakeHost(opts: FakeHostOptions): FakeHost {
       async containersRemove(names) { call('containersRemove', names.join(',')); for (const name of names) drop(state.containers, name); },
       async podRemove(name) { call('podRemove', name); drop(state.pods, name); },
       async secretRemove(name) { call('secretRemove', name); drop(state.secrets, name); },
+      async secretCreate(name, value, o) {
+        if (!opts.secretValues) throw new Error('fake-host: podman.secretCreate is not faked (give secretValues)');
+        call('secretCreate', name);
+        if (state.secrets.includes(name) && !o?.replace) throw new HostError(`podman secret create ${name}: secret name in use`);
+        if (!state.secrets.includes(name)) state.secrets.push(name);
+        opts.secretValues[name] = value;
+      },
       async volumeRemove(name) { call('volumeRemove', name); drop(state.volumes, name); },
     },
     files: {
@@ -367,12 +374,6 @@ export function createFakeHost(opts: FakeHostOptions): FakeHost {
       ...(opts.secretValues ? {
         secretValues: async (names: readonly string[]) => held(names),
         storedSecrets: async (names: readonly string[]) => ({ values: held(names) }),
-        async secretCreate(name: string, value: string, o?: { replace?: boolean }) {
-          call('secretCreate', name);
-          if (state.secrets.includes(name) && !o?.replace) throw new HostError(`podman secret create ${name}: secret name in use`);
-          if (!state.secrets.includes(name)) state.secrets.push(name);
-          opts.secretValues![name] = value;
-        },
       } : {}),
       ...(opts.quadletDryRun ? { quadletDryRun: async () => opts.quadletDryRun! } : {}),
       // What runs inside a container is the container's (pg_dump, psql: the VM suite's); recorded, and a dump is a file.

@@ -1,6 +1,9 @@
 import t from 'tap';
 import { secretsFromConfig } from '../../src/apply/config-secrets.js';
-import { createSecrets, readStoredSecrets, resolveSecrets } from '../../src/apply/secrets-step.js';
+import { readStoredSecrets, resolveSecrets } from '../../src/apply/secrets-step.js';
+import { executeActions, filesOnly } from '../../src/actions/execute.js';
+import { planSecrets } from '../../src/plan/secrets.js';
+import { describeAction } from '../../src/actions/action.js';
 import type { Podman } from '../../src/host/podman.js';
 import { SECRET_NAMES } from '../../src/install-spec/layout.js';
 import { renderQuayConfig } from '../../src/plan/quay-config.js';
@@ -23,7 +26,7 @@ t.test('a config.yaml without them gives nothing', async t => {
   t.same(secretsFromConfig('DB_URI: "not a url"\n'), {});
 });
 
-/** Only the secret calls readStoredSecrets/createSecrets make; records them. */
+/** Only the secret calls readStoredSecrets and the secrets' actions make; records them. */
 function fakePodman(stored: Record<string, string>, failCreate: string[] = []) {
   const calls: string[] = [];
   const created: Record<string, string> = {};
@@ -55,7 +58,11 @@ t.test('resolveSecrets: podman store first, then config.yaml, then fresh; one re
   t.same(missing, Object.values(SECRET_NAMES).filter(n => n !== SECRET_NAMES.pgPassword), 'in SECRET_NAMES order');
 });
 
-t.test('createSecrets creates every name, waits for all, then rejects with the first failure in order', async t => {
+/** The executor runs planSecrets' actions with podman alone: a secret needs no systemd. */
+const createSecrets = (podman: Podman, secrets: InstallSecrets, names: string[]) =>
+  executeActions(planSecrets(secrets, names), { ...filesOnly({} as never), podman }, { out: {} as never });
+
+t.test('the secrets\' actions create every name at once, wait for all, then reject with the first failure in order', async t => {
   const { secrets } = resolveSecrets(new Map(), 'init');
   const names = Object.values(SECRET_NAMES);
   const ok = fakePodman({});
@@ -66,4 +73,12 @@ t.test('createSecrets creates every name, waits for all, then rejects with the f
   const bad = fakePodman({}, [SECRET_NAMES.secretKey, SECRET_NAMES.redisPassword]);
   await t.rejects(createSecrets(bad.podman, secrets, names), { message: `create ${SECRET_NAMES.redisPassword} failed` });
   t.same(Object.keys(bad.created).sort(), names.filter(n => n !== SECRET_NAMES.secretKey && n !== SECRET_NAMES.redisPassword).sort());
+});
+
+t.test('planSecrets: one action a name, its value never in the id or the line printed', async t => {
+  const { secrets } = resolveSecrets(new Map(), 'init');
+  const plan = planSecrets(secrets, [SECRET_NAMES.pgPassword], { replace: true });
+  t.same(plan.map(a => a.id), [`create-secret:${SECRET_NAMES.pgPassword}`]);
+  t.notMatch(describeAction(plan[0]!), secrets.pgPassword);
+  t.match(describeAction(plan[0]!), /replacing/);
 });
