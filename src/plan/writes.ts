@@ -30,3 +30,15 @@ export function planRecordWrites(record: InstallRecord, layout: Pick<QuayRootLay
     action({ kind: 'write-file', path: pointer, content: `${record.spec.quayRoot}\n`, mode: 0o644 }),
   ];
 }
+
+/**
+ * An upgrade's file changes as actions: each file's new content, or for the rollback its previous one
+ * back (`which`); no content there: the file is removed. A file already as wanted is not written again.
+ */
+export function planChangeWrites(changes: readonly { path: string; mode: number; before?: string; after?: string }[], which: 'new' | 'previous'): Action[] {
+  return changes.flatMap(c => {
+    const content = which === 'new' ? c.after : c.before;
+    if (content === undefined) return [action({ kind: 'remove-file', path: c.path })];
+    return [action({ kind: 'make-dir', path: dirname(c.path), mode: 0o755 }), action({ kind: 'write-file', path: c.path, content, mode: c.mode })];
+  });
+}

@@ -1,8 +1,7 @@
 // The files an upgrade changes: planned, those that differ from what is on disk (or, resuming, from the
 // record's plan), written for the switch and written back for a rollback. On a host whose podman moved
 // from 4 to 5 under the install, the change is also the move to the .pod layout (layout-move.ts).
-import { dirname } from 'node:path';
-import type { FilePorts, InspectPorts } from '../actions/ports.js';
+import type { InspectPorts } from '../actions/ports.js';
 import type { InstallSecrets, InstallSpec } from '../install-spec/spec.js';
 import type { KeptConfig } from '../plan/config-keep.js';
 import { movesToPodFiles, podman4LayoutFacts, unitDirs } from '../plan/layout-move.js';
@@ -41,14 +40,20 @@ const notPlanned = (recorded: Plan, planned: Plan) => {
 };
 
 /**
- * The files this upgrade writes, for the run and its dry run alike. When the files already name the new
- * images but the record does not, an earlier upgrade was interrupted after writing them: it is resumed,
- * and `recorded` (the plan for the record's images) gives the files to roll back to.
+ * The files this upgrade writes, for the run and its dry run alike. When a file the new images change is
+ * already on disk as this upgrade writes it but the record names the old images, an earlier upgrade was
+ * interrupted after writing it (or all of them): it is resumed, every file of the image change counts
+ * (its service restarts, though the disk already holds it), and `recorded` (the plan for the record's
+ * images) gives the files to roll back to. Other differences (hand edits) are changes as in any upgrade.
  */
 export async function changesToMake(readFile: ReadFile, planned: Plan, recorded: () => Plan, imagesChanged: boolean): Promise<{ changes: FileChange[]; resuming: boolean }> {
   const changes = await planChanges(readFile, planned);
-  if (changes.length > 0 || !imagesChanged) return { changes, resuming: false };
-  return { changes: recordedChanges(recorded(), planned), resuming: true };
+  if (!imagesChanged) return { changes, resuming: false };
+  const ofImages = recordedChanges(recorded(), planned);
+  const differing = new Set(changes.map(c => c.path));
+  if (ofImages.every(c => differing.has(c.path))) return { changes, resuming: false };
+  const resumed = new Set(ofImages.map(c => c.path));
+  return { changes: [...ofImages, ...changes.filter(c => !resumed.has(c.path))], resuming: true };
 }
 
 /**
@@ -85,14 +90,4 @@ export async function planFiles(f: Pick<Upgrading, 'probe' | 'record' | 'look'>,
     ? await layoutMoveChanges(f.look.readFile, { planned, recorded: recorded(), newImagesOn4: makePlan(spec, podman4LayoutFacts(f.probe), secrets, kept) })
     : await changesToMake(f.look.readFile, planned, recorded, imagesChanged);
   return { planned, moving, ...made };
-}
-
-/** Writes each file's new content, or its previous one back; no content: the file is removed. */
-export async function writeChanges(fs: FilePorts, changes: readonly FileChange[], which: 'new' | 'previous'): Promise<void> {
-  for (const c of changes) {
-    const content = which === 'new' ? c.after : c.before;
-    if (content === undefined) { await fs.remove(c.path); continue; }
-    await fs.makeDir(dirname(c.path), 0o755);
-    await fs.write(c.path, content, c.mode);
-  }
 }

@@ -10,7 +10,9 @@ import type { Images } from '../install-spec/spec.js';
 import { restartedWith, restartRoots, servicesToRestart, snapshotsDatabase, UPGRADE_STEP } from '../plan/upgrade-steps.js';
 import type { Output } from '../ui/output.js';
 import type { StepLog } from '../ui/step-log.js';
-import { writeChanges, type FileChange } from './files.js';
+import type { FileChange } from './files.js';
+import { executeActions, filesOnly } from '../actions/execute.js';
+import { planChangeWrites } from '../plan/writes.js';
 
 /** Rolling back is the safety net: give the old version at least this long even with a short --timeout. */
 const ROLLBACK_MIN_MS = 5 * 60_000;
@@ -71,9 +73,9 @@ export async function switchOver(out: Output, ports: RestartPorts, log: StepLog,
     // A write that fails midway (a full disk) puts back those already written: half a version on disk would
     // be started by the next reload or boot, and a re-run would restart only the units whose files still differ.
     // Resuming, the disk holds the new files already (an earlier run may have migrated the database): kept.
-    await writeChanges(ports.files, changes, 'new').catch(async (err: unknown) => {
+    await writeChanges(ports.files, changes, 'new', out).catch(async (err: unknown) => {
       if (i.resuming) throw err;
-      const back = await writeChanges(ports.files, changes, 'previous').then(() => '', (e: unknown) => (e instanceof Error ? e.message : String(e)));
+      const back = await writeChanges(ports.files, changes, 'previous', out).then(() => '', (e: unknown) => (e instanceof Error ? e.message : String(e)));
       if (!back) throw err;
       throw new HostError(`${err instanceof Error ? err.message : String(err)}; putting back the files already written failed too (${back})`,
         `free space, then run the same mreg upgrade again; until then the unit files are part old, part new: ${changed.join(', ')}`);
@@ -89,6 +91,11 @@ export async function switchOver(out: Output, ports: RestartPorts, log: StepLog,
   if (!outcome.ok) return rollBack(out, ports, changes, services, ep, outcome, { started: i.started, timeoutMs, snapshot, steps: log.ran });
   log.did(S.health);
   return { units, snapshot, downtimeMs: Date.now() - restartedAt };
+}
+
+/** The switch's files (`new`) and the rollback's (`previous`), each a list of actions the executor runs. */
+async function writeChanges(files: FilePorts, changes: readonly FileChange[], which: 'new' | 'previous', out: Output): Promise<void> {
+  await executeActions(planChangeWrites(changes, which), filesOnly(files), { out });
 }
 
 /**
@@ -180,7 +187,7 @@ async function rollBack(out: Output, ports: RestartPorts, changes: readonly File
   // Read the journal first: the rollback's own restart would push the failing lines out of the tail.
   const tail = await journalTail(failure.unit).catch(() => []);
   out.warn(`${failure.unit}: ${failure.reason}; rolling back`);
-  await out.step('write the previous files back', () => writeChanges(ports.files, changes, 'previous'));
+  await out.step('write the previous files back', () => writeChanges(ports.files, changes, 'previous', out));
   await out.step('reload systemd', () => systemd.reload());
   const budgetMs = Math.max(info.timeoutMs, ROLLBACK_MIN_MS);
   const snap = info.snapshot;

@@ -13,8 +13,10 @@ import { HOME, probe, QD, ROOT, runningInstall, SECRETS } from '../support/runni
 
 const V1 = { quay: 'localhost/mreg-test/quay:v1', postgres: 'localhost/mreg-test/postgres:15', redis: 'localhost/mreg-test/redis:7' };
 const V2 = 'localhost/mreg-test/quay:v2';
+const R2 = 'localhost/mreg-test/redis:8';
 const RECORD = `${ROOT}/mreg-install.json`;
 const APP = `${QD}/quay-app.container`;
+const REDIS = `${QD}/quay-redis.container`;
 const SNAP = `${ROOT}/db-snapshot`;
 const DUMP = `${SNAP}/quay.dump`;
 const SECRET_VALUES = Object.fromEntries(SECRETS.map(n => [n, `value-of-${n}`]));
@@ -31,7 +33,7 @@ function installed(): FakeHostState {
 }
 
 function fakeHost(state: FakeHostState, opts: Partial<FakeHostOptions> = {}): FakeHost {
-  return createFakeHost({ probe, state, images: [...Object.values(V1), V2], secretValues: SECRET_VALUES,
+  return createFakeHost({ probe, state, images: [...Object.values(V1), V2, R2], secretValues: SECRET_VALUES,
     quadletDryRun: { ok: true, output: '', units: {} }, ...opts });
 }
 
@@ -250,28 +252,48 @@ t.test('interrupted after writing quay-app.container, before the reload: the nex
   const c = fakeContext(host, { quayImage: V2 });
   await (await loadUpgrade(t, host))(c.ctx);
   t.match(c.stderr(), 'mreg: resuming an upgrade that stopped after writing the unit files\n', 'the resume is said');
-  t.same(host.calls, ['probe', ...WRITE_APP, 'reload', 'restartUnit quay-app.service', `write ${RECORD}`],
-    'the same switch without a second dump: the one taken while v1 served is reused');
+  t.same(host.calls, ['probe', `makeDir ${QD}`, 'reload', 'restartUnit quay-app.service', `write ${RECORD}`],
+    'the same switch without a second dump (the one taken while v1 served is reused), and the file on disk already as it is written is not written again');
   t.match(host.state.files[APP]!.content, `Image=${V2}\n`, 'quay-app.container names v2');
   t.equal(recordedQuay(host), V2, 'the record names v2');
   t.notOk(host.isLocked(), 'the lock is given back');
 });
 
-t.test('resuming, a write that fails leaves the new files: they may be what an earlier run migrated the database for', async t => {
+t.test('killed between its two writes (new Quay and new Redis): the next run resumes and restarts both, not only the unwritten one', async t => {
   const state = installed();
-  const killed = fakeHost(state, { failAtCall: UPGRADED.indexOf('reload') + 1 });
-  await rejection((await loadUpgrade(t, killed))(fakeContext(killed, { quayImage: V2 }).ctx));
+  const killed = fakeHost(state, { failAtCall: UPGRADED.indexOf('reload') + 2 });
+  await rejection((await loadUpgrade(t, killed))(fakeContext(killed, { quayImage: V2, redisImage: R2 }).ctx));
+  killed.state.files[APP] = state.files[APP]!; // the kill came before quay-app.container's write
+  t.match(killed.state.files[REDIS]!.content, `Image=${R2}\n`, 'quay-redis.container was written');
+  const host = fakeHost(killed.state);
+  const c = fakeContext(host, { quayImage: V2, redisImage: R2 });
+  await (await loadUpgrade(t, host))(c.ctx);
+  t.match(c.stderr(), 'mreg: resuming an upgrade', 'the resume is said');
+  t.same(host.calls.filter(c => /^(re)?startUnit /.test(c)), ['restartUnit quay-redis.service', 'startUnit quay-app.service'],
+    'Redis restarts on its new file too, quay-app with it, as in the run not killed (only quay-app restarted: Redis ran its old image while the record named the new)');
+  t.match(host.state.files[APP]!.content, `Image=${V2}\n`);
+  t.equal(parseRecord(host.state.files[RECORD]!.content, RECORD).spec.images.redis, R2);
+});
+
+t.test('resuming, a write that fails leaves the new files: they may be what an earlier run migrated the database for', async t => {
+  // Killed between its two writes: quay-redis.container is new, quay-app.container still the record's.
+  const state = installed();
+  const killed = fakeHost(state, { failAtCall: UPGRADED.indexOf('reload') + 2 });
+  await rejection((await loadUpgrade(t, killed))(fakeContext(killed, { quayImage: V2, redisImage: R2 }).ctx));
+  t.match(killed.state.files[REDIS]!.content, `Image=${R2}\n`, 'the first file was written');
+  killed.state.files[APP] = state.files[APP]!;
   const host = fakeHost(killed.state);
   const write = host.files.write.bind(host.files);
   host.files.write = async (path, content, mode) => {
     if (path === APP && content.includes(V2)) throw new HostError(`cannot write ${path}: ENOSPC: no space left on device`);
     return write(path, content, mode);
   };
-  const c = fakeContext(host, { quayImage: V2 });
+  const c = fakeContext(host, { quayImage: V2, redisImage: R2 });
   const err = await rejection((await loadUpgrade(t, host))(c.ctx));
   t.match(c.stderr(), 'mreg: resuming an upgrade');
   t.match(err, { name: 'HostError', message: /ENOSPC/ });
-  t.match(host.state.files[APP]!.content, `Image=${V2}\n`, 'quay-app.container still names v2, not the record\'s v1');
+  t.match(host.state.files[REDIS]!.content, `Image=${R2}\n`, 'quay-redis.container still names the new image, not the record\'s');
+  t.same(host.calls.filter(c => c.startsWith('write ')), [], 'nothing put back');
 });
 
 t.test('killed after the switch began, its dump cut short (a power cut before it was synced): refused, nothing dumped over it', async t => {

@@ -29,7 +29,7 @@ t.test('a 12-minute database restore in the rollback: quay-app is started after 
   };
   let waits = 0;
   const ports = {
-    systemd, podman, files: { remove: async () => undefined, makeDir: async () => undefined, write: async () => undefined },
+    systemd, podman, files: { remove: async () => undefined, read: async () => undefined, makeDir: async () => undefined, write: async () => undefined, ensureMode: async () => undefined },
     journalTail: async () => [],
     waitForHealth: async () => { if (waits++ === 0) throw new HostError('did not answer 200 within 600 s'); return 0; },
   } as never;
