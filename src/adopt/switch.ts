@@ -71,7 +71,7 @@ export async function switchToMreg(out: Output, ports: PutBackPorts & ActionPort
       await backupLegacyUnits(found);
     });
     await downStep(S.tls, `TLS certificate (${newCa ? 'a new CA' : spec.tls.kind === 'generate' ? 'the old CA is kept' : 'the pair is kept'})`, async () => {
-      await ensureTls(spec, layout, opts.now, undefined);
+      await ensureTls(spec, layout, opts.now, undefined, { files: ports.files, out });
       await tightenModes([{ path: layout.sslKey, mode: 0o640 }, { path: layout.sslCert, mode: 0o640 }, { path: layout.caKey, mode: 0o600 }]);
     });
     await downStep(S.write, 'write mreg units and config', () => executeActions(planWrites(planned.files, layout), ports, { out }));

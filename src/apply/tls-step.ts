@@ -2,7 +2,11 @@
 // or check and install the user's own pair. The CA is never regenerated once it exists.
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
-import { ensureDir, ensureMode, readIfExists, writeFileAtomic } from '../host/fs.js';
+import { action } from '../actions/action.js';
+import { executeActions, filesOnly } from '../actions/execute.js';
+import type { FilePorts } from '../actions/ports.js';
+import { readIfExists } from '../host/fs.js';
+import type { Output } from '../ui/output.js';
 import type { QuayRootLayout } from '../install-spec/layout.js';
 import type { InstallSpec } from '../install-spec/spec.js';
 import { certExpiry, certMatchesCa, checkProvidedCert, createCa, expiresSoon, issueServerCert, type KeyPair } from '../tls/index.js';
@@ -23,16 +27,26 @@ export const CA_KEY_MODE = 0o600;
 export const caCommonName = (hostname: string) => `mreg root CA for ${hostname}`;
 const SERVED_MODE = 0o640;
 
-export async function ensureTls(spec: InstallSpec, layout: QuayRootLayout, now: Date, shortName: string | undefined): Promise<TlsResult> {
-  await ensureDir(layout.root, 0o700);
-  await ensureDir(layout.configDir, 0o750);
-  const changed: string[] = [];
-  const put = async (path: string, content: string, mode: number) => {
-    if ((await readIfExists(path)) === content) { await ensureMode(path, mode); return; }
-    await writeFileAtomic(path, content, mode);
-    changed.push(path);
-  };
+/**
+ * Reads what is there, decides what the files must hold (a new CA or key pair only where none can be kept),
+ * and has the executor write them: a file already as wanted only gets its mode back; `changed` is what it wrote.
+ */
+export async function ensureTls(spec: InstallSpec, layout: QuayRootLayout, now: Date, shortName: string | undefined, io: { files: FilePorts; out: Output }): Promise<TlsResult> {
+  const wanted = await tlsFiles(spec, layout, now, shortName);
+  const dirs = [
+    action({ kind: 'make-dir', path: layout.root, mode: 0o700, exact: true }),
+    action({ kind: 'make-dir', path: layout.configDir, mode: 0o750, exact: true }),
+    ...(spec.tls.kind === 'generate' ? [action({ kind: 'make-dir', path: layout.caDir, mode: 0o700, exact: true })] : []),
+  ];
+  // Each key before its certificate: a kill between them leaves no certificate without its key.
+  const writes = wanted.files.map(f => action({ kind: 'write-file', ...f }));
+  const { written } = await executeActions([...dirs, ...writes], filesOnly(io.files), { out: io.out });
+  return { ...wanted.result, changed: written };
+}
 
+interface Wanted { files: { path: string; content: string; mode: number }[]; result: Omit<TlsResult, 'changed'> }
+
+async function tlsFiles(spec: InstallSpec, layout: QuayRootLayout, now: Date, shortName: string | undefined): Promise<Wanted> {
   if (spec.tls.kind === 'provided') {
     const certPem = await readFile(spec.tls.certPath, 'utf8');
     const keyPem = await readFile(spec.tls.keyPath, 'utf8');
@@ -41,23 +55,13 @@ export async function ensureTls(spec: InstallSpec, layout: QuayRootLayout, now: 
       certFlag: `--sslCert ${spec.tls.certPath}`, keyFlag: `--sslKey ${spec.tls.keyPath}`,
     });
     if (problems.length > 0) throw new UsageError(problems);
-    await put(layout.sslCert, certPem, SERVED_MODE);
-    await put(layout.sslKey, keyPem, SERVED_MODE);
-    return { certPem, changed };
+    return { files: [{ path: layout.sslCert, content: certPem, mode: SERVED_MODE }, { path: layout.sslKey, content: keyPem, mode: SERVED_MODE }], result: { certPem } };
   }
 
-  await ensureDir(layout.caDir, 0o700);
-  let ca: KeyPair;
+  // The CA is never made again once both its files exist.
   const caCert = await readIfExists(layout.caCert);
   const caKey = await readIfExists(layout.caKey);
-  if (caCert && caKey) {
-    ca = { certPem: caCert, keyPem: caKey };
-    await ensureMode(layout.caKey, CA_KEY_MODE);
-  } else {
-    ca = createCa({ commonName: caCommonName(spec.hostname), now });
-    await put(layout.caKey, ca.keyPem, CA_KEY_MODE);
-    await put(layout.caCert, ca.certPem, 0o644);
-  }
+  const ca: KeyPair = caCert && caKey ? { certPem: caCert, keyPem: caKey } : createCa({ commonName: caCommonName(spec.hostname), now });
 
   const current = await readIfExists(layout.sslCert);
   const currentKey = await readIfExists(layout.sslKey);
@@ -68,15 +72,14 @@ export async function ensureTls(spec: InstallSpec, layout: QuayRootLayout, now: 
     && certMatchesCa(current, ca.certPem)
     && !renewable(current)
     && checkProvidedCert({ certPem: current, keyPem: currentKey, hostname: spec.hostname, now }).length === 0;
-  let certPem = current ?? '';
-  if (keep) {
-    await ensureMode(layout.sslKey, SERVED_MODE);
-    await ensureMode(layout.sslCert, SERVED_MODE);
-  } else {
-    const leaf = issueServerCert({ ca, hostname: spec.hostname, shortName, now });
-    await put(layout.sslKey, leaf.keyPem, SERVED_MODE);
-    await put(layout.sslCert, leaf.certPem, SERVED_MODE);
-    certPem = leaf.certPem;
-  }
-  return { caPem: ca.certPem, caPath: layout.caCert, certPem, changed };
+  const leaf = keep ? { certPem: current, keyPem: currentKey } : issueServerCert({ ca, hostname: spec.hostname, shortName, now });
+  return {
+    files: [
+      { path: layout.caKey, content: ca.keyPem, mode: CA_KEY_MODE },
+      { path: layout.caCert, content: ca.certPem, mode: 0o644 },
+      { path: layout.sslKey, content: leaf.keyPem, mode: SERVED_MODE },
+      { path: layout.sslCert, content: leaf.certPem, mode: SERVED_MODE },
+    ],
+    result: { caPem: ca.certPem, caPath: layout.caCert, certPem: leaf.certPem },
+  };
 }

@@ -33,7 +33,7 @@ export async function makeTlsAndSecrets(run: UpRun, stored: Promise<StoredSecret
   const pendingCreds = await readCredentials(layout.credentialsPending);
   const initPassword = previousCreds?.password ?? spec.initPassword ?? pendingCreds?.password;
   const [tls, { secrets, missing, secretStore }] = await allInOrder([
-    out.step('TLS certificates', () => ensureTls(spec, layout, probe.now, shortName(spec.hostname))),
+    out.step('TLS certificates', () => ensureTls(spec, layout, probe.now, shortName(spec.hostname), { files: run.host.files, out })),
     out.step('secrets', async () => {
       const read = await stored;
       const r = resolveSecrets(read.values, initPassword ?? generateSecrets().initPassword, configYaml);

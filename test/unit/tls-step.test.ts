@@ -3,7 +3,10 @@
 import t from 'tap';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { ensureTls } from '../../src/apply/tls-step.js';
+import { createHostPorts } from '../../src/ports.js';
+import { createOutput } from '../../src/ui/output.js';
 import { quayRootLayout } from '../../src/install-spec/layout.js';
 import type { InstallSpec } from '../../src/install-spec/spec.js';
 import { createCa, issueServerCert, type KeyPair } from '../../src/tls/index.js';
@@ -12,6 +15,8 @@ const HOST = 'registry.example.com';
 const DAY = 86_400_000;
 const now = new Date();
 const spec = { hostname: HOST, tls: { kind: 'generate' } } as InstallSpec;
+const out = createOutput({ stdout: new PassThrough(), stderr: new PassThrough() });
+const io = { files: createHostPorts({ env: process.env, out }).files, out };
 
 /** A quayRoot holding `ca` and a leaf it issued at `issuedAt`. */
 function installed(root: string, ca: KeyPair, issuedAt: Date) {
@@ -29,7 +34,7 @@ function installed(root: string, ca: KeyPair, issuedAt: Date) {
 t.test('a certificate that ends with its CA is kept near the end', async t => {
   const ca = createCa({ commonName: 'old CA', now: new Date(now.getTime() - 1014 * DAY), days: 1024 });
   const { layout, leaf } = installed(join(t.testdir(), 'qr'), ca, new Date(now.getTime() - 2 * DAY));
-  const r = await ensureTls(spec, layout, now, 'registry');
+  const r = await ensureTls(spec, layout, now, 'registry', io);
   t.same(r.changed, [], 'nothing rewritten');
   t.equal(readFileSync(layout.sslCert, 'utf8'), leaf.certPem);
 });
@@ -37,7 +42,7 @@ t.test('a certificate that ends with its CA is kept near the end', async t => {
 t.test('a certificate near its end under a CA with years left is reissued', async t => {
   const ca = createCa({ commonName: 'young CA', now: new Date(now.getTime() - 400 * DAY), days: 3650 });
   const { layout, leaf } = installed(join(t.testdir(), 'qr'), ca, new Date(now.getTime() - 350 * DAY));
-  const r = await ensureTls(spec, layout, now, 'registry');
+  const r = await ensureTls(spec, layout, now, 'registry', io);
   t.same(r.changed, [layout.sslKey, layout.sslCert], 'a new pair');
   t.not(readFileSync(layout.sslCert, 'utf8'), leaf.certPem);
 });
