@@ -20,6 +20,8 @@ export type ActionBody =
    * gets its `mode` back. The content may hold secrets (config.yaml): only the path is ever printed.
    */
   | { kind: 'write-file'; path: string; content: string; mode: number }
+  /** What is in `from` (a scratch folder) into the existing folder `into`, modes and times kept (cp -a); `what` names it in an error. */
+  | { kind: 'copy-into'; from: string; into: string; what: string }
   | { kind: 'daemon-reload' }
   /** `unit`: the service whose stop removes it (ExecStopPost); skipped when that stop, in this run, did. */
   | { kind: 'remove-container'; name: string; unit: string }
@@ -57,6 +59,7 @@ function targetOf(b: ActionBody): string {
     case 'remove-file': case 'write-record': case 'make-dir': case 'write-file': return `:${b.path}`;
     case 'remove-container': case 'remove-pod': case 'remove-secret': case 'create-secret': case 'remove-volume': return `:${b.name}`;
     case 'give-back-dir': return `:${b.dir.path}`;
+    case 'copy-into': return `:${b.into}`;
     case 'keep': return `:${b.what}`;
     case 'disable-linger': return `:${b.user}`;
     case 'daemon-reload': return '';
@@ -72,6 +75,7 @@ export function describeAction(a: ActionBody): string {
     case 'remove-file': return `remove ${a.path}`;
     case 'make-dir': return `create folder ${a.path} (mode ${a.mode.toString(8).padStart(4, '0')}${a.exact ? ', also when it exists' : ''})`;
     case 'write-file': return `write ${a.path} if it differs`;
+    case 'copy-into': return `copy what is in ${a.from} into ${a.into}`;
     case 'daemon-reload': return 'systemd Reload';
     case 'remove-container': return `remove container ${a.name} if a crash left it`;
     case 'remove-pod': return `remove pod ${a.name} if a crash left it`;

@@ -192,6 +192,7 @@ async function runAction(a: Action, given: Ports, run: RunState): Promise<void> 
       if (a.kind === 'write-file') run.written.push(a.path);
       return;
     }
+    case 'copy-into': return files.copyInto(a.from, a.into, a.what);
     case 'keep': if (a.warn) opts.out.warn(`kept ${a.what}`); return;
     case 'start-unit': return startJobs([a], given, run);
     case 'create-secret': return createSecrets([a], given);
