@@ -441,3 +441,40 @@ t.test('the move to quay.pod alone (no new image) killed after its writes, befor
     'reloaded, and the pod restarted with its containers on the new files (before: "nothing to change", the old units ran on)');
   t.ok(!recordedFiles(host).includes(PLAIN_POD) && recordedFiles(host).includes(POD_FILE), 'the record lists quay.pod, not the plain unit');
 });
+
+t.test('new Quay and Redis images, killed at every change: the next upgrade ends where the whole one does, every service on its files', async t => {
+  const base = { ...installed(), clock: { now: 0, mtimes: {}, activeSince: {} } };
+  const flags = { quayImage: V2, redisImage: R2 };
+  const run = async (host: FakeHost) => (await loadUpgrade(t, host))(fakeContext(host, flags).ctx);
+  const whole = fakeHost(structuredClone(base));
+  await run(whole);
+  // The dump's files are the snapshot's own business (kept or forgotten); the rest is the install.
+  // The record's updatedAt is the run's own clock.
+  const content = (p: string, c: string) => (p === RECORD ? { ...parseRecord(c, RECORD), updatedAt: undefined } : c);
+  const shape = (s: FakeHostState) => ({
+    files: Object.fromEntries(Object.entries(s.files).filter(([p]) => !p.startsWith(`${SNAP}/`)).map(([p, f]) => [p, [f.mode.toString(8), content(p, f.content)]])),
+    units: s.units,
+  });
+  const older = (s: FakeHostState) => Object.keys(s.files).flatMap(p => {
+    const unit = p.startsWith(`${QD}/`) ? /\/(quay-[a-z]+)\.container$/.exec(p)?.[1] : undefined;
+    return unit && (s.clock!.mtimes[p] ?? 0) > (s.clock!.activeSince[`${unit}.service`] ?? 0) ? [unit] : [];
+  });
+  t.same(older(whole.state), [], 'the whole upgrade leaves no service on an older file');
+  t.same(parseRecord(whole.state.files[RECORD]!.content, RECORD).spec.images, { ...V1, quay: V2, redis: R2 });
+  const expected = shape(whole.state);
+  let killedRuns = 0;
+  for (let n = 2; n <= whole.calls.length; n++) {
+    const killed = fakeHost(structuredClone(base), { failAtCall: n });
+    const err = await run(killed).then(() => undefined, (e: unknown) => e);
+    const at = err instanceof Error ? /injected failure at (.*)$/m.exec(err.message)?.[1] : undefined;
+    if (at === undefined) { t.fail(`killed at change ${n}: upgrade should stop there`, { err }); continue; }
+    killedRuns++;
+    const again = fakeHost(killed.state);
+    const rerun = await run(again).then(() => undefined, (e: unknown) => e);
+    if (rerun !== undefined) { t.fail(`killed at change ${n} (${at}): the same upgrade again should finish`, { err: rerun }); continue; }
+    t.same(shape(again.state), expected, `killed at change ${n} (${at}): the next upgrade ends on the new images`);
+    t.same(older(again.state), [], `killed at change ${n} (${at}): every service runs the file on disk`);
+    t.notOk(again.isLocked(), `killed at change ${n}: the lock is given back`);
+  }
+  t.ok(killedRuns > 5, `killed at ${killedRuns} changes`);
+});
