@@ -3,7 +3,7 @@
 // serves the new pair after its restart is the VM suite's (test/vm/cert.test.ts); here the fake's
 // handshake presents whatever ssl.cert holds.
 import t from 'tap';
-import { X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { leafFingerprint } from '../../src/apply/cert-rotate.js';
 import { cert } from '../../src/commands/cert.js';
 import { HostError } from '../../src/errors.js';
@@ -223,4 +223,34 @@ t.test('--new-ca after a rotation that stopped midway (its kept pair holds no CA
   t.equal(host.state.files[CA_KEY]!.content, ca.keyPem, 'with its key');
   t.equal(host.state.files[SSL_CERT]!.content, oldLeaf.certPem, 'and the pair from before the stopped rotation');
   t.notOk(host.state.files[KEPT], 'the kept pair is gone once it is back');
+});
+
+t.test('a reissue killed at each of its changes, then run again: a matching pair from mreg\'s CA on disk, quay-app started after it, nothing kept', async t => {
+  const clock = () => ({ now: 0, mtimes: {}, activeSince: { [APP]: 0 } });
+  const whole = fakeHost();
+  whole.state.clock = clock();
+  await rotate(whole, {}).done;
+  const changes = whole.calls.length;
+  let killedRuns = 0;
+  for (let n = 2; n <= changes; n++) {
+    const killed = fakeHost({ failAtCall: n });
+    killed.state.clock = clock();
+    const err = await rotate(killed, {}).done.then(() => undefined, (e: unknown) => e);
+    const at = err instanceof Error ? /injected failure at (.*)$/m.exec(err.message)?.[1] : undefined;
+    if (at === undefined) { t.fail(`killed at change ${n}: cert rotate should stop there`, { err }); continue; }
+    killedRuns++;
+    const again = createFakeHost({ probe, state: killed.state, servedFingerprint: async () => leafFingerprint(again.state.files[SSL_CERT]!.content) });
+    const rerun = await rotate(again, {}).done.then(() => undefined, (e: unknown) => e);
+    if (rerun !== undefined) { t.fail(`killed at change ${n} (${at}): the same rotate again should finish`, { err: rerun }); continue; }
+    const { files, clock: c } = again.state;
+    const served = new X509Certificate(files[SSL_CERT]!.content);
+    t.ok(served.checkPrivateKey(createPrivateKey(files[SSL_KEY]!.content)) && served.checkIssued(new X509Certificate(ca.certPem)),
+      `killed at change ${n} (${at}): the key on disk is the certificate's, issued by mreg's CA`);
+    t.not(files[SSL_CERT]!.content, oldLeaf.certPem, `killed at change ${n}: a new certificate`);
+    t.same(parseRecord(files[RECORD]!.content, RECORD).spec.tls, { kind: 'generate' });
+    t.notOk(files[KEPT], `killed at change ${n}: no kept pair left`);
+    t.ok(Math.max(c!.mtimes[SSL_CERT] ?? 0, c!.mtimes[SSL_KEY] ?? 0) < c!.activeSince[APP]!, `killed at change ${n}: quay-app started after the pair was written`);
+    t.notOk(again.isLocked(), `killed at change ${n}: the lock is given back`);
+  }
+  t.ok(killedRuns >= 5, `killed at ${killedRuns} changes`);
 });
