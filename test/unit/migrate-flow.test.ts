@@ -18,7 +18,7 @@ const probe = { ...rootless, scope: 'rootful' as const };
 const RECORD = `${ROOT}/mreg-install.json`;
 const UP_SAMPLE = ['write:/etc/containers/systemd/quay-app.container', 'health', 'record'];
 
-async function setUp(t: Test) {
+async function setUp(t: Test, hostOpts: { failAtCall?: number } = {}) {
   const dir = t.testdir({ blobs: {} });
   const blobs = join(dir, 'blobs');
   mkdirSync(join(blobs, 'sha256/2c'), { recursive: true });
@@ -31,7 +31,7 @@ async function setUp(t: Test) {
   const state = runningInstall({ quayStorage: { kind: 'path', path: blobs } });
   const record = parseRecord(state.files[RECORD]!.content, RECORD);
   state.files[RECORD] = recordFile({ ...record, spec: { ...record.spec, scope: 'rootful' } });
-  const host = createFakeHost({ probe, state });
+  let host = createFakeHost({ probe, state, ...hostOpts });
   const stderr: string[] = [];
   const stdout: string[] = [];
   /** storage migrate --verbose with `flags`, with --json or not: what it printed. */
@@ -41,7 +41,9 @@ async function setUp(t: Test) {
     await (await loadStorage(t))({ ...c.ctx, args: ['migrate'], out: createOutput({ json, verbose: true, color: false, env: {}, stderr: sink(stderr), stdout: sink(stdout) }) });
     return { stderr: stderr.join(''), stdout: stdout.join('') };
   };
-  return { host, s3, run, creds };
+  /** The same host's state under a fake host without the injected failure: the next run after a kill. */
+  const restart = () => { host = createFakeHost({ probe, state: host.state }); return host; };
+  return { get host() { return host; }, s3, run, creds, restart };
 }
 
 /** storage.ts with up standing in: it continues migrate's log with three of its steps and reports it, as up's --json does. */
@@ -164,4 +166,27 @@ t.test('a blob above the multipart threshold (MREG_TEST_MULTIPART_BYTES) goes in
   t.same(s3.objects.get(`quay-blobs/mirror/sha256/${digest.slice(0, 2)}/${digest}`), big, 'it arrived whole');
   t.equal(s3.log.filter(l => l.includes(digest) && /[?&]partNumber=/.test(l)).length, 3, 'in three parts');
   t.equal(s3.uploads.size, 0, 'no upload left in progress');
+});
+
+t.test('killed at each of its changes, then run again: the blobs in the bucket, the record on it, up run, no scratch left', async t => {
+  const whole = await setUp(t);
+  await whole.run({});
+  const changes = whole.host.calls.length;
+  let killedRuns = 0;
+  for (let n = 1; n <= changes; n++) {
+    const m = await setUp(t, { failAtCall: n });
+    const err = await m.run({}).then(() => undefined, (e: unknown) => e);
+    const at = err instanceof Error ? /injected failure at (.*)$/m.exec(err.message)?.[1] : undefined;
+    if (at === undefined) { t.fail(`killed at change ${n}: migrate should stop there`, { err }); continue; }
+    killedRuns++;
+    const again = m.restart();
+    const rerun = await m.run({}).then(r => r, (e: unknown) => e);
+    if (rerun instanceof Error) { t.fail(`killed at change ${n} (${at}): the same migrate again should finish`, { err: rerun }); continue; }
+    t.ok(m.s3.objects.get('quay-blobs/mirror/sha256/2c/2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824'), `killed at change ${n} (${at}): the blob is in the bucket`);
+    t.match(parseRecord(again.state.files[RECORD]!.content, RECORD).spec.quayStorage, { kind: 's3', bucket: 'quay-blobs', prefix: 'mirror' }, `killed at change ${n}: the record names the bucket`);
+    t.match((rerun as { stdout: string }).stdout, '"health"', `killed at change ${n}: up ran`);
+    t.notOk(Object.keys(again.state.files).some(p => p.startsWith(`${ROOT}/migrate-scratch/`)) || again.state.dirs[`${ROOT}/migrate-scratch`], `killed at change ${n}: no scratch left`);
+    t.notOk(again.isLocked(), `killed at change ${n}: the lock is given back`);
+  }
+  t.equal(killedRuns, changes, `killed at each of its ${changes} changes`);
 });
