@@ -6,6 +6,7 @@ import { action } from '../actions/action.js';
 import { executeActions, filesOnly } from '../actions/execute.js';
 import type { FilePorts } from '../actions/ports.js';
 import { readIfExists } from '../host/fs.js';
+import { quayRootDirs } from '../plan/writes.js';
 import type { Output } from '../ui/output.js';
 import type { QuayRootLayout } from '../install-spec/layout.js';
 import type { InstallSpec } from '../install-spec/spec.js';
@@ -34,11 +35,10 @@ const SERVED_MODE = 0o640;
 export async function ensureTls(spec: InstallSpec, layout: QuayRootLayout, now: Date, shortName: string | undefined, io: { files: FilePorts; out: Output }): Promise<TlsResult> {
   const wanted = await tlsFiles(spec, layout, now, shortName);
   const dirs = [
-    action({ kind: 'make-dir', path: layout.root, mode: 0o700, exact: true }),
-    action({ kind: 'make-dir', path: layout.configDir, mode: 0o750, exact: true }),
+    ...quayRootDirs(layout),
     ...(spec.tls.kind === 'generate' ? [action({ kind: 'make-dir', path: layout.caDir, mode: 0o700, exact: true })] : []),
   ];
-  // Each key before its certificate: a kill between them leaves no certificate without its key.
+  // In tlsFiles' order: mreg's own key before its certificate, so a kill between them leaves no certificate without its key.
   const writes = wanted.files.map(f => action({ kind: 'write-file', ...f }));
   const { written } = await executeActions([...dirs, ...writes], filesOnly(io.files), { out: io.out });
   return { ...wanted.result, changed: written };

@@ -6,13 +6,18 @@ import type { QuayRootLayout } from '../install-spec/layout.js';
 import type { InstallRecord } from '../install-spec/record.js';
 import type { PlannedFile } from './plan.js';
 
-/** `progress`: the step's line, when the caller has none of its own. */
-export function planWrites(files: readonly PlannedFile[], layout: Pick<QuayRootLayout, 'root' | 'configDir'>, progress?: string): Action[] {
-  const made = new Set([layout.root, layout.configDir]);
-  const out = [
+/** quayRoot (0700) and its config folder (0750, Quay's gid reads it) with their modes, also when they exist. */
+export function quayRootDirs(layout: Pick<QuayRootLayout, 'root' | 'configDir'>, progress?: string): Action[] {
+  return [
     action({ kind: 'make-dir', path: layout.root, mode: 0o700, exact: true }, progress),
     action({ kind: 'make-dir', path: layout.configDir, mode: 0o750, exact: true }, progress),
   ];
+}
+
+/** `progress`: the step's line, when the caller has none of its own. */
+export function planWrites(files: readonly PlannedFile[], layout: Pick<QuayRootLayout, 'root' | 'configDir'>, progress?: string): Action[] {
+  const made = new Set([layout.root, layout.configDir]);
+  const out = quayRootDirs(layout, progress);
   for (const f of files) {
     const dir = dirname(f.path);
     if (!made.has(dir)) out.push(action({ kind: 'make-dir', path: dir, mode: 0o755 }, progress));
