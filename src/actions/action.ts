@@ -38,6 +38,8 @@ export type ActionBody =
   | { kind: 'give-back-dir'; dir: TakenDir; only?: readonly string[]; spare?: readonly string[] }
   /** Changes nothing: says what stays; `warn` repeats it as a warning when run. */
   | { kind: 'keep'; what: string; warn?: boolean }
+  /** Until `url` (the registry's /health/instance) answers 200, or the run's deadline: quay-app's start job ends before that. */
+  | { kind: 'wait-health'; url: string }
   | { kind: 'write-record'; path: string; record: InstallRecord };
 
 /**
@@ -61,6 +63,7 @@ function targetOf(b: ActionBody): string {
     case 'give-back-dir': return `:${b.dir.path}`;
     case 'copy-into': return `:${b.into}`;
     case 'keep': return `:${b.what}`;
+    case 'wait-health': return `:${b.url}`;
     case 'disable-linger': return `:${b.user}`;
     case 'daemon-reload': return '';
   }
@@ -90,6 +93,7 @@ export function describeAction(a: ActionBody): string {
       return what ? `${what} (it was empty when mreg took it; it stays)` : `EMPTY ${a.dir.path} (it was empty when mreg took it; it stays)`;
     }
     case 'keep': return `keep ${a.what}`;
+    case 'wait-health': return `wait until ${a.url} answers 200`;
     case 'write-record': return a.record.removedAt ? `mark the install record ${a.path} removed` : `write the install record ${a.path}`;
   }
 }

@@ -13,6 +13,13 @@ export interface ExecuteOptions {
   unitFailedHint?: string | ((unit: string) => string);
   /** The hint when a unit to start is not loaded: how to see why the generator made none. */
   notGeneratedHint?: string;
+  /**
+   * When the run's time is up (ms since epoch): each job and the health wait get only what is left of it
+   * (upgrade's --timeout). Without it, a job gets START_TIMEOUT_MS.
+   */
+  deadline?: number;
+  /** Hears each action as it (and the batch it ran in) ends: the caller's step log. */
+  done?: (a: Action) => void;
 }
 
 /** Start and restart jobs: the first start of a fresh install pulls images' layers into containers, under emulation too. */
@@ -32,7 +39,12 @@ export async function executeActions(actions: readonly Action[], given: ActionPo
     let end = i + 1;
     while (end < actions.length && actions[end]!.progress === progress) end++;
     const group = actions.slice(i, end);
-    const step = async () => { for (const batch of batches(group)) await runBatch(batch, ports, run); };
+    const step = async () => {
+      for (const batch of batches(group)) {
+        await runBatch(batch, ports, run);
+        for (const a of batch) opts.done?.(a);
+      }
+    };
     if (progress === undefined) await step();
     else await opts.out.step(progress, step);
     i = end;
@@ -52,6 +64,11 @@ export interface LazyPorts {
   /** The scope's podman, when the caller has it: a secret's creation then needs no systemd either. */
   podman?: ActionPorts['podman'];
   connect: () => Promise<ActionPorts>;
+  /**
+   * Waits until the registry answers /health/instance (wait-health): at most `ms`, what is left of the run's
+   * deadline, or the port's own time when the run has none; rejects with HostError (CrashLoopError).
+   */
+  health?: (ms: number | undefined) => Promise<unknown>;
 }
 
 /** For a list of file actions only (a record and its pointer): any other action in it is a bug. */
@@ -60,14 +77,19 @@ export function filesOnly(files: FilePorts): LazyPorts {
 }
 
 /** Both as one shape: `files` (and podman, when given) at once, the rest on first use. */
-interface Ports { files: FilePorts; podman: () => Promise<ActionPorts['podman']>; all: () => Promise<ActionPorts> }
+interface Ports { files: FilePorts; podman: () => Promise<ActionPorts['podman']>; all: () => Promise<ActionPorts>; health?: LazyPorts['health'] }
 
 function lazy(p: ActionPorts | LazyPorts): Ports {
   if (!('connect' in p)) return { files: p.files, podman: async () => p.podman, all: async () => p };
   let connecting: Promise<ActionPorts> | undefined;
   const all = () => (connecting ??= p.connect());
-  const { podman } = p;
-  return { files: p.files, podman: podman ? async () => podman : async () => (await all()).podman, all };
+  const { podman, health } = p;
+  return { files: p.files, podman: podman ? async () => podman : async () => (await all()).podman, all, health };
+}
+
+/** What a job (or the health wait) may take: what is left of the run's deadline, else `otherwise`. */
+function timeLeft(opts: ExecuteOptions, otherwise: number): number {
+  return opts.deadline === undefined ? otherwise : Math.min(otherwise, Math.max(opts.deadline - Date.now(), 0));
 }
 
 /**
@@ -162,16 +184,26 @@ async function startJobs(batch: readonly Action[], given: Ports, run: RunState):
     if (state.loadState !== 'loaded') throw new HostError(`${a.unit} was not generated (LoadState=${state.loadState})`, run.opts.notGeneratedHint);
     if (state.activeState === 'failed') await ports.systemd.resetFailed(a.unit);
   }
-  const opts = { timeoutMs: START_TIMEOUT_MS };
+  const timeoutMs = timeLeft(run.opts, START_TIMEOUT_MS);
+  if (timeoutMs <= 0) throw await unitFailed(jobs[0]!.unit, 'timeout', ports, run.opts, 'the time ran out before its job was asked for');
   for (const a of jobs) run.opts.out.info(`    ${describeAction(a)}`);
-  const results = await Promise.all(jobs.map(a => (a.restart ? ports.systemd.restartUnit(a.unit, opts) : ports.systemd.startUnit(a.unit, { ...opts, mode: a.mode }))));
-  const failed = results.findIndex(r => r !== 'done' && r !== 'skipped');
-  if (failed >= 0) throw await unitFailed(jobs[failed]!.unit, results[failed]!, ports, run.opts);
+  const opts = { timeoutMs };
+  // Every job ends before the first failure, in plan order, is told. On a deadline, a job the port gave up
+  // on (its timeout) is its unit's failure, with its journal: upgrade rolls back from the unit it names.
+  const results = await Promise.allSettled(jobs.map(a => (a.restart ? ports.systemd.restartUnit(a.unit, opts) : ports.systemd.startUnit(a.unit, { ...opts, mode: a.mode }))));
+  for (const [i, r] of results.entries()) {
+    const unit = jobs[i]!.unit;
+    if (r.status === 'fulfilled' && (r.value === 'done' || r.value === 'skipped')) continue;
+    if (r.status === 'fulfilled') throw await unitFailed(unit, r.value, ports, run.opts);
+    if (run.opts.deadline === undefined || !(r.reason instanceof HostError)) throw r.reason;
+    throw await unitFailed(unit, 'timeout', ports, run.opts, `not ready within ${Math.round(timeoutMs / 1000)} s (${r.reason.message})`);
+  }
 }
 
-async function unitFailed(unit: string, result: string, ports: ActionPorts, opts: ExecuteOptions): Promise<UnitFailedError> {
+/** `reason`, when given, says what failed in place of the job's result. */
+async function unitFailed(unit: string, result: string, ports: ActionPorts, opts: ExecuteOptions, reason?: string): Promise<UnitFailedError> {
   const hint = typeof opts.unitFailedHint === 'function' ? opts.unitFailedHint(unit) : opts.unitFailedHint;
-  return new UnitFailedError(unit, result, await ports.journalTail(unit), hint);
+  return new UnitFailedError(unit, result, await ports.journalTail(unit), hint, reason === undefined ? undefined : `${unit}: ${reason}`);
 }
 
 async function runAction(a: Action, given: Ports, run: RunState): Promise<void> {
@@ -194,6 +226,11 @@ async function runAction(a: Action, given: Ports, run: RunState): Promise<void> 
     }
     case 'copy-into': return files.copyInto(a.from, a.into, a.what);
     case 'keep': if (a.warn) opts.out.warn(`kept ${a.what}`); return;
+    case 'wait-health': {
+      if (!given.health) throw new Error('internal: a health wait, run without a health port');
+      await given.health(opts.deadline === undefined ? undefined : timeLeft(opts, Infinity));
+      return;
+    }
     case 'start-unit': return startJobs([a], given, run);
     case 'create-secret': return createSecrets([a], given);
   }
@@ -201,7 +238,7 @@ async function runAction(a: Action, given: Ports, run: RunState): Promise<void> 
   switch (a.kind) {
     case 'restart-unit': {
       opts.out.info(`    ${describeAction(a)}`);
-      const result = await ports.systemd.restartUnit(a.unit, { timeoutMs: START_TIMEOUT_MS });
+      const result = await ports.systemd.restartUnit(a.unit, { timeoutMs: timeLeft(opts, START_TIMEOUT_MS) });
       if (result !== 'done') throw await unitFailed(a.unit, result, ports, opts);
       return;
     }

@@ -72,8 +72,7 @@ export async function upgrade(ctx: CommandContext): Promise<void> {
       log.did(...planned.selinuxLabels.map(S.selinuxLabel));
     }
     // Connects to the scope's systemd (main closes it); only now, after every check.
-    const { systemd, journalTail } = await host.actionPorts(f.target);
-    const ports = { systemd, podman, files: host.files, journalTail, waitForHealth: f.look.waitForHealth, diskFree: f.look.diskFree };
+    const ports = { actions: await host.actionPorts(f.target), podman, waitForHealth: f.look.waitForHealth, diskFree: f.look.diskFree };
     const ep: RegistryEndpoint = { hostname: spec.hostname, port: spec.port, ca: await readHealthCas(spec.tls.kind, layout) };
     // quay.pod (the move) is recorded before it is written: down removes it even if this run is killed.
     const newFiles = unrecordedFiles(record, changes);

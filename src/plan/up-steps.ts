@@ -44,6 +44,11 @@ export const UP_STEP = {
 } as const;
 
 /** The dry-run text of the steps upgrade shares with up (plan/upgrade-steps.ts). */
+/** The registry's health endpoint, as the steps and a wait-health action name it. */
+export function healthUrl(ep: { hostname: string; port: number }): string {
+  return `https://${ep.hostname}:${ep.port}/health/instance`;
+}
+
 export const UP_TEXT = {
   loadImages: (archive: string) => `load images from ${archive} (podman load, or podman image import of each member of mirror-registry's image-archive.tar)`,
   images: (images: Images) => `check that the images are present: ${[images.quay, images.postgres, images.redis].join(', ')}`,
@@ -103,7 +108,7 @@ export function upSteps(i: UpStepsInput): UpStep[] {
     ...stale.map(f => step(S.removeStale(f), `remove ${f} (not one of the units for podman ${i.host.podmanVersion.join('.')})`)),
     step(S.reload, UP_TEXT.reload),
     ...planned.services.map(s => step(S.start(s), `start ${s} and wait for its job (restart it if a file it runs changed)`)),
-    step(S.health, `wait for https://${spec.hostname}:${spec.port}/health/instance`),
+    step(S.health, `wait for ${healthUrl(spec)}`),
     i.credentialsUser === spec.initUser ? step(S.keepFirstUser, `keep the first user ${spec.initUser} (${layout.credentials})`)
       : step(S.firstUser, `create the first user ${spec.initUser}: its password goes to ${layout.credentialsPending} first, then ${layout.credentials}`),
     step(S.record, `write ${layout.record}`),

@@ -5,11 +5,12 @@
 // Rollback is not a step: it runs only when a restart or the health wait fails, undoes what the steps
 // from the snapshot to the restarts did (previous files, reload, the dump restored, the same restarts),
 // and the run then fails; its `steps` end with the last step that finished before the failure.
+import { action, type Action } from '../actions/action.js';
 import type { QuayRootLayout } from '../install-spec/layout.js';
 import type { Images, InstallSpec } from '../install-spec/spec.js';
 import { ALL_UNITS, serviceOf, UNITS } from '../model/views.js';
 import { describeSelinuxLabel } from './selinux.js';
-import { step, UP_STEP, UP_TEXT, type UpStep } from './up-steps.js';
+import { healthUrl, step, UP_STEP, UP_TEXT, type UpStep } from './up-steps.js';
 
 /** The ids of upgrade's steps: up's where the step is the same kind, so the two read alike. */
 export const UPGRADE_STEP = {
@@ -111,6 +112,19 @@ export function restartedWith(roots: readonly string[]): string[] {
   return ALL_UNITS.filter(u => roots.includes(u) || u === UNITS.app);
 }
 
+/**
+ * The restart of `roots` (restartRoots) and quay-app's start, asked for together (the start merges into the
+ * restart its dependencies give it, or starts an app that was not running), then the health wait: one run
+ * on one deadline. Without roots: quay-app's start and the wait.
+ */
+export function planRestart(roots: readonly string[], ep: { hostname: string; port: number }, progress: string): Action[] {
+  return [
+    ...roots.map(unit => action({ kind: 'start-unit', unit, restart: true }, progress)),
+    ...(roots.includes(UNITS.app) ? [] : [action({ kind: 'start-unit', unit: UNITS.app }, progress)]),
+    action({ kind: 'wait-health', url: healthUrl(ep) }, progress),
+  ];
+}
+
 function restartSteps(services: readonly string[]): UpStep[] {
   const roots = restartRoots(services);
   const carried = restartedWith(roots).filter(u => !roots.includes(u));
@@ -139,7 +153,7 @@ export function upgradeSteps(i: UpgradeStepsInput): UpStep[] {
     ...i.files.map(f => (f.removed ? step(S.removeFile(f.path), `remove ${f.path} (the podman 4 pod unit; quay.pod replaces it)`) : step(S.write(f.path), UP_TEXT.write(f)))),
     step(S.reload, UP_TEXT.reload),
     ...restartSteps(servicesToRestart(i.files.map(f => f.path))),
-    step(S.health, `wait for https://${spec.hostname}:${spec.port}/health/instance, up to ${i.timeoutMs / 1000} s from the first restart; else roll back`),
+    step(S.health, `wait for ${healthUrl(spec)}, up to ${i.timeoutMs / 1000} s from the first restart; else roll back`),
     step(S.record, `write ${layout.record} with the new images`),
   ];
 }

@@ -40,7 +40,7 @@ function callsOf(a: Action): string[] {
     case 'give-back-dir': return [`giveBackDir ${a.dir.path}`];
     case 'keep': return [];
     case 'write-record': return [`write ${a.path}`];
-    case 'make-dir': case 'write-file': case 'create-secret': case 'copy-into': return []; // not down's
+    case 'make-dir': case 'write-file': case 'create-secret': case 'copy-into': case 'wait-health': return []; // not down's
   }
 }
 

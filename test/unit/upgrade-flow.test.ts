@@ -75,7 +75,8 @@ const UPGRADED = ['probe', ...TAKE_DUMP, ...WRITE_APP, 'reload', 'restartUnit qu
 /** The rollback with the database: quay-app stopped before the dump goes back, so it cannot migrate again meanwhile. */
 const ROLLED_BACK = [
   'probe', ...TAKE_DUMP, ...WRITE_APP, 'reload', 'restartUnit quay-app.service',
-  ...WRITE_APP, 'reload', 'stopUnit quay-app.service',
+  // The executor's stop: the job, then the unit's failed state cleared (a crash-looped v2 may have left it).
+  ...WRITE_APP, 'reload', 'stopUnit quay-app.service', 'resetFailed quay-app.service',
   'exec quay-postgres psql --no-psqlrc --set ON_ERROR_STOP=1 --dbname=postgres',
   `execFromFile quay-postgres pg_restore --exit-on-error --dbname=quay_restoring < ${DUMP}`,
   'exec quay-postgres psql --no-psqlrc --set ON_ERROR_STOP=1 --dbname=postgres',
@@ -219,9 +220,10 @@ t.test('a rollback that restarts the pod waits for PostgreSQL (its own jobs, aft
   await rejection((await loadUpgrade(t, host))(fakeContext(host, { quayImage: V2 }).ctx));
   const back = host.calls.slice(host.calls.lastIndexOf('reload') + 1);
   const restore = back.findIndex(c => c.startsWith('execFromFile'));
-  t.same(back.slice(0, 4), ['stopUnit quay-app.service', 'restartUnit quay-pod.service', 'stopUnit quay-app.service', 'startUnit quay-postgres.service'],
+  t.same(back.slice(0, 6), ['stopUnit quay-app.service', 'resetFailed quay-app.service', 'restartUnit quay-pod.service',
+    'stopUnit quay-app.service', 'resetFailed quay-app.service', 'startUnit quay-postgres.service'],
     'quay-app stopped, the pod restarted, quay-app stopped again (the pod wants it), PostgreSQL waited for');
-  t.ok(restore > 3, 'then the database goes back');
+  t.ok(restore > 5, 'then the database goes back');
 });
 
 t.test('the rollback never healthy either: UnitFailedError "rollback-failed" naming the dump; the v1 file back, record unchanged', async t => {

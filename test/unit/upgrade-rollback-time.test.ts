@@ -18,6 +18,8 @@ t.test('a 12-minute database restore in the rollback: quay-app is started after 
   const active: Record<string, boolean> = { 'quay-app.service': true };
   const systemd = {
     reload: async () => undefined,
+    unitState: async () => ({ loadState: 'loaded', activeState: 'active' }),
+    resetFailed: async () => undefined,
     restartUnit: async (u: string) => { active[u] = true; return 'done'; },
     stopUnit: async (u: string) => { active[u] = false; return 'done'; },
     unitExits: async () => ({ activeState: 'active', result: 'success', nRestarts: 0 }),
@@ -28,9 +30,9 @@ t.test('a 12-minute database restore in the rollback: quay-app is started after 
     execFromFile: async () => { skew += 12 * 60_000; },
   };
   let waits = 0;
+  const files = { remove: async () => undefined, read: async () => undefined, makeDir: async () => undefined, write: async () => undefined, ensureMode: async () => undefined };
   const ports = {
-    systemd, podman, files: { remove: async () => undefined, read: async () => undefined, makeDir: async () => undefined, write: async () => undefined, ensureMode: async () => undefined },
-    journalTail: async () => [],
+    actions: { systemd, podman, files, journalTail: async () => [] }, podman,
     waitForHealth: async () => { if (waits++ === 0) throw new HostError('did not answer 200 within 600 s'); return 0; },
   } as never;
   const sink = new Writable({ write(_c, _e, cb) { cb(); } });
