@@ -9,6 +9,7 @@ import type { Scope } from '../install-spec/spec.js';
 import { adoptMarkerPath } from '../model/scope.js';
 import { ALL_SECRET_NAMES, UNITS } from '../model/views.js';
 import { printDryRun } from '../ui/dry-run.js';
+import { healthUrl } from '../plan/up-steps.js';
 import type { Output } from '../ui/output.js';
 import { BACKUP_DIR_NAME } from './find.js';
 import type { ActionPorts, FilePorts } from '../actions/ports.js';
@@ -26,7 +27,7 @@ export function resumeActions(m: AdoptMarker, recorded: boolean, markerPath: str
     'stop and remove mreg\'s units and secrets; config.yaml, ssl.cert and ssl.key as they were' + (m.putBack.newCa ? '; the old CA back' : ''),
     ...(m.putBack.roleRenamed ? [`the Postgres role renamed back to "${m.putBack.pgUser}" (if it was renamed)`] : []),
     `the old units and their enable links back from ${join(quayRoot, BACKUP_DIR_NAME)}; systemd Reload; start them${m.putBack.snapshot ? ` (the database from ${m.putBack.snapshot.path} before quay-app)` : ''}`,
-    `wait for https://${m.putBack.hostname}:${m.putBack.port}/health/instance`,
+    `wait for ${healthUrl(m.putBack)}`,
     'then adopt mirror-registry as usual (run mreg adopt --dry-run again then to see those steps)'];
 }
 

@@ -1,8 +1,9 @@
 // `mreg cert rotate` / `mreg cert trust`: choose the new served pair (checked user files, or a fresh
-// leaf from mreg's CA), install it through the file port; pick the CA clients should trust.
+// leaf from mreg's CA), plan its writes for the executor; pick the CA clients should trust.
 import { X509Certificate } from 'node:crypto';
 import { resolve } from 'node:path';
-import type { FilePorts, InspectPorts } from '../actions/ports.js';
+import { action, type Action } from '../actions/action.js';
+import type { InspectPorts } from '../actions/ports.js';
 import { HostError, UsageError } from '../errors.js';
 import type { QuayRootLayout } from '../install-spec/layout.js';
 import type { InstallRecord } from '../install-spec/record.js';
@@ -97,10 +98,12 @@ async function readInput(readFile: InspectPorts['readFile'], flag: string, path:
   return text;
 }
 
-/** Writes the pair into quay-config/ (key first: a cert without its key is never served). */
-export async function installPair(files: Pick<FilePorts, 'write'>, layout: QuayRootLayout, pair: Pick<NewPair, 'certPem' | 'keyPem'>): Promise<void> {
-  await files.write(layout.sslKey, pair.keyPem, SERVED_MODE);
-  await files.write(layout.sslCert, pair.certPem, SERVED_MODE);
+/** The pair into quay-config/ (key first: a cert without its key is never served). */
+export function planPairWrites(layout: QuayRootLayout, pair: Pick<NewPair, 'certPem' | 'keyPem'>, progress: string): Action[] {
+  return [
+    action({ kind: 'write-file', path: layout.sslKey, content: pair.keyPem, mode: SERVED_MODE }, progress),
+    action({ kind: 'write-file', path: layout.sslCert, content: pair.certPem, mode: SERVED_MODE }, progress),
+  ];
 }
 
 /** The pair being replaced, for a rollback; undefined when either file is missing. */
@@ -114,12 +117,14 @@ export function previousPair(certPem: string | undefined, keyPem: string | undef
  */
 export type KeptPair = Pick<NewPair, 'certPem' | 'keyPem' | 'tls'> & { ca?: KeyPair | null };
 
-/** Writes the new CA (key first, owner only), or the kept one back; null removes the CA a rotation made. */
-export async function installCa(files: Pick<FilePorts, 'write' | 'remove' | 'makeDir'>, layout: QuayRootLayout, ca: KeyPair | null): Promise<void> {
-  if (ca === null) { await files.remove(layout.caKey); await files.remove(layout.caCert); return; }
-  await files.makeDir(layout.caDir, 0o700);
-  await files.write(layout.caKey, ca.keyPem, CA_KEY_MODE);
-  await files.write(layout.caCert, ca.certPem, 0o644);
+/** The new CA (key first, owner only), or the kept one back; null removes the CA a rotation made. */
+export function planCaWrites(layout: QuayRootLayout, ca: KeyPair | null, progress: string): Action[] {
+  if (ca === null) return [action({ kind: 'remove-file', path: layout.caKey }, progress), action({ kind: 'remove-file', path: layout.caCert }, progress)];
+  return [
+    action({ kind: 'make-dir', path: layout.caDir, mode: 0o700 }, progress),
+    action({ kind: 'write-file', path: layout.caKey, content: ca.keyPem, mode: CA_KEY_MODE }, progress),
+    action({ kind: 'write-file', path: layout.caCert, content: ca.certPem, mode: 0o644 }, progress),
+  ];
 }
 
 // A rotation keeps the pair it replaces on disk (layout.certRotatePrevious) until it ends. Kept in memory

@@ -2,19 +2,22 @@
 // restarted, its health and the served fingerprint checked; on any failure there, the previous pair and
 // record go back, quay-app restarts on them, and the run fails (exit 1) saying whether that worked.
 import type { CommandContext } from '../cli.js';
+import { action, type Action } from '../actions/action.js';
+import { executeActions, filesOnly } from '../actions/execute.js';
 import type { HostProbe } from '../actions/ports.js';
 import { healthCas, readHostBundle } from '../apply/health-ca.js';
-import { installCa, installPair, parseKeptPair, previousPair, rotateFailure, type KeptPair, type NewPair, type RollbackResult } from '../apply/cert-rotate.js';
-import { HostError, UnitFailedError } from '../errors.js';
+import { parseKeptPair, planCaWrites, planPairWrites, previousPair, rotateFailure, type KeptPair, type NewPair, type RollbackResult } from '../apply/cert-rotate.js';
+import { HostError } from '../errors.js';
 import { HEALTH_TIMEOUT_MS } from '../install-spec/defaults.js';
 import type { QuayRootLayout } from '../install-spec/layout.js';
-import { serializeRecord, type InstallRecord } from '../install-spec/record.js';
+import type { InstallRecord } from '../install-spec/record.js';
+import type { TlsSource } from '../install-spec/spec.js';
 import { systemctlCommand } from '../model/scope.js';
 import { UNITS } from '../model/views.js';
 import { CERT_STEP as S, probesHealth } from '../plan/cert-steps.js';
+import { healthUrl } from '../plan/up-steps.js';
 import type { StepLog } from '../ui/step-log.js';
 
-const RESTART_TIMEOUT_MS = 10 * 60_000;
 /** How long a registry gets to show that the pair a stopped rotation left works. */
 const STALE_CHECK_MS = 20_000;
 
@@ -43,24 +46,21 @@ export async function switchPair(ctx: CommandContext, s: PairSwitch, did: StepLo
   const caBefore = pair.newCa ? previousPair(await readFile(layout.caCert), await readFile(layout.caKey)) ?? null : undefined;
   const withCa = (p: KeptPair): KeptPair => (caBefore !== undefined && p.ca === undefined ? { ...p, ca: caBefore } : p);
   const before: KeptPair | undefined = kept ? withCa(kept) : onDisk && withCa({ ...onDisk, tls: spec.tls });
-  await out.step('install the new certificate', async () => {
-    if (before && before !== kept) await host.files.write(keptPath, `${JSON.stringify(before)}\n`, 0o600);
-    if (pair.newCa) await installCa(host.files, layout, pair.newCa);
-    await installPair(host.files, layout, pair);
-    did(S.writePair);
-    // The CA files are the record's once mreg made them: down --purge removes them.
-    const files = pair.newCa ? [...new Set([...record.files, layout.caCert, layout.caKey])].sort() : record.files;
-    const updated: InstallRecord = { ...record, files, updatedAt: probe.now.toISOString(), spec: { ...spec, tls: pair.tls } };
-    await host.files.write(layout.record, serializeRecord(updated), 0o600);
-    did(S.record);
-  });
+  // The CA files are the record's once mreg made them: down --purge removes them.
+  const files = pair.newCa ? [...new Set([...record.files, layout.caCert, layout.caKey])].sort() : record.files;
+  const updated: InstallRecord = { ...record, files, updatedAt: probe.now.toISOString(), spec: { ...spec, tls: pair.tls } };
+  const install = 'install the new certificate';
+  const steps = new Map([[`write-file:${layout.sslCert}`, S.writePair], [`write-record:${layout.record}`, S.record],
+    [`start-unit:${UNITS.app}`, S.restart], [`wait-health:${healthUrl(spec)}`, S.health]]);
+  const done = (a: Action) => { const id = steps.get(a.id); if (id) did(id); };
+  await executeActions([
+    ...(before && before !== kept ? [action({ kind: 'write-file', path: keptPath, content: `${JSON.stringify(before)}\n`, mode: 0o600 }, install)] : []),
+    ...(pair.newCa ? planCaWrites(layout, pair.newCa, install) : []),
+    ...planPairWrites(layout, pair, install),
+    action({ kind: 'write-record', path: layout.record, record: updated }, install),
+  ], filesOnly(host.files), { out, done });
   try {
-    await restartApp(ctx, probe);
-    did(S.restart);
-    if (probesHealth(pair.tls)) {
-      await waitHealthy(ctx, s, { servedPem: pair.certPem, caPem: pair.caPem });
-      did(S.health);
-    }
+    await restartHealthy(ctx, s, pair.tls, { servedPem: pair.certPem, caPem: pair.caPem }, done);
     await out.step('registry serves the new certificate', () => checkServed(servedFingerprint, spec.hostname, spec.port, s.fingerprint, layout));
     did(S.served);
     await host.files.remove(keptPath);
@@ -70,14 +70,14 @@ export async function switchPair(ctx: CommandContext, s: PairSwitch, did: StepLo
     out.warn(`the new certificate failed (${failure}); restoring the previous one`);
     let rollback: RollbackResult = { ok: true };
     try {
-      await out.step('restore the previous certificate', async () => {
-        if (before.ca !== undefined) await installCa(host.files, layout, before.ca);
-        await installPair(host.files, layout, before);
-        await host.files.write(layout.record, serializeRecord({ ...record, spec: { ...spec, tls: before.tls } }), 0o600);
-        await host.files.remove(keptPath); // the pair it held is the one on disk again
-      });
-      await restartApp(ctx, probe);
-      if (probesHealth(before.tls)) await waitHealthy(ctx, s, { servedPem: before.certPem, caPem: await readFile(layout.caCert) });
+      const restore = 'restore the previous certificate';
+      await executeActions([
+        ...(before.ca !== undefined ? planCaWrites(layout, before.ca, restore) : []),
+        ...planPairWrites(layout, before, restore),
+        action({ kind: 'write-record', path: layout.record, record: { ...record, spec: { ...spec, tls: before.tls } } }, restore),
+        action({ kind: 'remove-file', path: keptPath }, restore), // the pair it held is the one on disk again
+      ], filesOnly(host.files), { out });
+      await restartHealthy(ctx, s, before.tls, { servedPem: before.certPem, caPem: await readFile(layout.caCert) });
     } catch (err2) {
       rollback = { ok: false, error: firstLine(err2) };
     }
@@ -111,24 +111,19 @@ function firstLine(err: unknown): string {
   return err instanceof Error ? err.message.split('\n')[0]! : String(err);
 }
 
-/** Restarts quay-app only (postgres and redis keep running); its job ends when the container is healthy. */
-async function restartApp(ctx: CommandContext, probe: HostProbe): Promise<void> {
-  await ctx.out.step(`restart ${UNITS.app}`, async () => {
-    const { systemd, journalTail } = await ctx.host.actionPorts(probe);
-    // A failed start leaves the unit "failed"; clear it so the restart is a fresh start.
-    await systemd.resetFailed(UNITS.app).catch(() => undefined);
-    const result = await systemd.restartUnit(UNITS.app, { timeoutMs: RESTART_TIMEOUT_MS });
-    if (result !== 'done') {
-      throw new UnitFailedError(UNITS.app, result, await journalTail(UNITS.app), `see: ${systemctlCommand(probe.scope)} status ${UNITS.app}`);
-    }
-  });
-}
-
-/** /health/instance, verified with the pair's own chain (and mreg's CA, the host's bundle). */
-async function waitHealthy(ctx: CommandContext, s: PairSwitch, files: { servedPem: string; caPem?: string }): Promise<void> {
+/**
+ * quay-app alone restarted (postgres and redis keep running; the executor clears a failed state first), then,
+ * when `tls` is probed, /health/instance verified with the pair's own chain (and mreg's CA, the host's bundle).
+ */
+async function restartHealthy(ctx: CommandContext, s: PairSwitch, tls: TlsSource, files: { servedPem: string; caPem?: string }, done?: (a: Action) => void): Promise<void> {
   const { hostname, port } = s.record.spec;
-  const ca = healthCas('provided', { ...files, hostBundle: await readHostBundle() });
-  await ctx.out.step('registry health', () => ctx.host.inspect(s.probe).waitForHealth({ hostname, port, ca }, HEALTH_TIMEOUT_MS, { intervalMs: 250 }));
+  const health = async (ms: number | undefined) => ctx.host.inspect(s.probe).waitForHealth(
+    { hostname, port, ca: healthCas('provided', { ...files, hostBundle: await readHostBundle() }) }, ms ?? HEALTH_TIMEOUT_MS, { intervalMs: 250 });
+  await executeActions([
+    action({ kind: 'start-unit', unit: UNITS.app, restart: true }, `restart ${UNITS.app}`),
+    ...(probesHealth(tls) ? [action({ kind: 'wait-health', url: healthUrl(s.record.spec) }, 'registry health')] : []),
+  ], { files: ctx.host.files, connect: () => ctx.host.actionPorts(s.probe), health },
+  { out: ctx.out, done, unitFailedHint: `see: ${systemctlCommand(s.probe.scope)} status ${UNITS.app}` });
 }
 
 /** The health probe passed; now the handshake must present exactly the new leaf. */

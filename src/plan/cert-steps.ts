@@ -6,7 +6,7 @@
 import type { QuayRootLayout } from '../install-spec/layout.js';
 import type { TlsSource } from '../install-spec/spec.js';
 import { UNITS } from '../model/views.js';
-import { step, UP_STEP, type UpStep } from './up-steps.js';
+import { healthUrl, step, UP_STEP, type UpStep } from './up-steps.js';
 import { UPGRADE_STEP } from './upgrade-steps.js';
 
 /** The ids of rotate's steps: up's and upgrade's where the step is the same kind. */
@@ -48,7 +48,7 @@ export function rotateSteps(i: RotateStepsInput): UpStep[] {
       : `keep the pair it replaces in ${layout.certRotatePrevious} (0600) until the rotation ends; write ${layout.sslKey} and ${layout.sslCert} (mode 0640)`),
     step(S.record, `record spec.tls in ${layout.record}`),
     step(S.restart, `restart ${UNITS.app} only and wait for its job`),
-    ...(probesHealth(tls) ? [step(S.health, `wait for https://${i.hostname}:${i.port}/health/instance`)] : []),
+    ...(probesHealth(tls) ? [step(S.health, `wait for ${healthUrl(i)}`)] : []),
     step(S.served, `check that 127.0.0.1:${i.port} serves the new certificate`),
   ];
 }

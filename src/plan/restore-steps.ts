@@ -7,7 +7,7 @@
 import type { QuayStorage } from '../install-spec/spec.js';
 import { storageText, UNITS } from '../model/views.js';
 import { BACKUP_STEP } from './backup-steps.js';
-import { step, UP_STEP, UP_TEXT, type UpStep } from './up-steps.js';
+import { healthUrl, step, UP_STEP, UP_TEXT, type UpStep } from './up-steps.js';
 
 /** The ids of restore's steps: up's, backup's and down's (`stop-unit:`) where the step is the same kind. */
 export const RESTORE_STEP = {
@@ -58,7 +58,7 @@ export function restoreSteps(i: RestoreStepsInput): { before: UpStep[]; data: Up
       ...(s3 ? [] : [step(S.blobs, `extract the blobs into ${storageText(i.quayStorage)}`)]),
       step(S.database, 'restore the database dump (pg_restore in quay-postgres)'),
       step(S.startApp, `start ${UNITS.app} and wait for its job`),
-      step(S.health, `wait for https://${i.hostname}:${i.port}/health/instance`),
+      step(S.health, `wait for ${healthUrl(i)}`),
       step(S.marker, `remove ${i.quayRoot}/restore-in-progress.json`),
     ],
   };

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createServer } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import {
-  chooseNewPair, installPair, leafFingerprint, trustAnchor, previousPair, rotateFailure,
+  chooseNewPair, planPairWrites, leafFingerprint, trustAnchor, previousPair, rotateFailure,
 } from '../../src/apply/cert-rotate.js';
 import { readIfExists, writeFileAtomic } from '../../src/host/fs.js';
 import { servedFingerprint } from '../../src/host/served-cert.js';
@@ -122,13 +122,10 @@ t.test('provided: checked like up; every problem reported; paths made absolute',
   t.match((await problemsOf(chooseNewPair(rec, layout, { keyPath: key, skipCheck: false, now }, readIfExists)))[0], /--sslKey given alone/);
 });
 
-t.test('installPair writes 0640 files', async t => {
+t.test('planPairWrites: the key, then the certificate, both 0640', async t => {
   const { layout } = setup();
-  await installPair({ write: writeFileAtomic }, layout, userLeaf);
-  t.equal(readFileSync(layout.sslCert, 'utf8'), userLeaf.certPem);
-  t.equal(readFileSync(layout.sslKey, 'utf8'), userLeaf.keyPem);
-  t.equal(statSync(layout.sslCert).mode & 0o777, 0o640);
-  t.equal(statSync(layout.sslKey).mode & 0o777, 0o640);
+  t.same(planPairWrites(layout, userLeaf, 'p').map(a => a.kind === 'write-file' && [a.path, a.content, a.mode]),
+    [[layout.sslKey, userLeaf.keyPem, 0o640], [layout.sslCert, userLeaf.certPem, 0o640]]);
 });
 
 t.test('servedFingerprint reads what a TLS server presents for the servername', async t => {
