@@ -3,11 +3,13 @@
 // are plan/cert-steps.ts's trustSteps.
 import { join } from 'node:path';
 import type { CommandContext } from '../cli.js';
+import { action } from '../actions/action.js';
+import { executeActions, filesOnly } from '../actions/execute.js';
 import type { HostProbe } from '../actions/ports.js';
 import { leafFingerprint, trustAnchor } from '../apply/cert-rotate.js';
 import { HostError } from '../errors.js';
 import type { QuayRootLayout } from '../install-spec/layout.js';
-import { serializeRecord, type InstallRecord } from '../install-spec/record.js';
+import type { InstallRecord } from '../install-spec/record.js';
 import { certsDDir } from '../model/scope.js';
 import { TRUST_STEP, trustSteps } from '../plan/cert-steps.js';
 import { stepLog } from '../ui/step-log.js';
@@ -39,23 +41,21 @@ export async function trust(ctx: CommandContext, probe: HostProbe, layout: QuayR
     // Under the lock, with the record read again there: an up or upgrade that wrote it meanwhile keeps its change.
     const release = await host.lock(probe);
     try {
-      if (keepsOther) {
-        await host.files.write(keepsOther, existing!, 0o644);
-        out.info(`    kept the ${target} mreg did not write as ${keepsOther}`);
-        log.did(TRUST_STEP.keepOther);
-      }
-      if (!unchanged) {
-        await host.files.makeDir(dir, 0o755);
-        await host.files.write(target, anchor.pem, 0o644);
-        log.did(TRUST_STEP.dir, TRUST_STEP.writeCa);
-      }
       // Recorded so `mreg down --purge` removes it with the other files mreg made outside quayRoot (plain down keeps it).
       const current = (await host.findInstall(flags, probe.scope, probe.home)).record;
-      if (!current.files.includes(target)) {
-        const updated: InstallRecord = { ...current, files: [...current.files, target].sort() };
-        await host.files.write(layout.record, serializeRecord(updated), 0o600);
-        log.did(TRUST_STEP.record);
-      }
+      const steps = new Map<string, string[]>([[`write-file:${keepsOther}`, [TRUST_STEP.keepOther]], [`write-file:${target}`, [TRUST_STEP.dir, TRUST_STEP.writeCa]],
+        [`write-record:${layout.record}`, [TRUST_STEP.record]]]);
+      await executeActions([
+        ...(keepsOther ? [action({ kind: 'write-file', path: keepsOther, content: existing!, mode: 0o644 })] : []),
+        ...(unchanged ? [] : [action({ kind: 'make-dir', path: dir, mode: 0o755 }), action({ kind: 'write-file', path: target, content: anchor.pem, mode: 0o644 })]),
+        ...(current.files.includes(target) ? [] : [action({ kind: 'write-record', path: layout.record, record: { ...current, files: [...current.files, target].sort() } })]),
+      ], filesOnly(host.files), {
+        out,
+        done: a => {
+          if (a.id === `write-file:${keepsOther}`) out.info(`    kept the ${target} mreg did not write as ${keepsOther}`);
+          log.did(...(steps.get(a.id) ?? []));
+        },
+      });
     } finally {
       await release();
     }
