@@ -98,17 +98,17 @@ export async function refuseUnfinishedUpgrade(readFile: (path: string) => Promis
 
 /**
  * The snapshot a killed run of this same upgrade took before its restart, else a new one. `freeBytes`
- * (of quayRoot's file system) is checked against the database's size first: a dump that fills the disk
- * PostgreSQL also writes to (one file system by default) could stop the registry the upgrade keeps serving.
+ * (of quayRoot's file system) is checked against the size of the database's tables first: a dump that fills
+ * the disk PostgreSQL also writes to (one file system by default) could stop the registry the upgrade keeps serving.
  */
 export async function findOrTakeDbSnapshot(podman: Podman, root: string, from: string, to: string, freeBytes?: (path: string) => Promise<number>): Promise<DbSnapshot> {
   const earlier = await findDbSnapshot(root, from, to);
   if (earlier) return earlier;
   if (freeBytes) {
-    const need = await databaseBytes(podman);
+    const need = await tableBytes(podman);
     const free = need === undefined ? undefined : await freeBytes(root);
     if (need !== undefined && free !== undefined && free < need) {
-      throw new HostError(`${root} has ${gib(free)} free; the dump of Quay's database (${gib(need)} in PostgreSQL) may need as much`,
+      throw new HostError(`${root} has ${gib(free)} free; the dump of Quay's database (its tables hold ${gib(need)} in PostgreSQL) may need as much`,
         'free space there (or move quayRoot to a larger file system), then run the upgrade again; nothing was changed');
     }
   }
@@ -176,9 +176,17 @@ export async function restoreDbSnapshot(podman: Podman, snap: Pick<DbSnapshot, '
   await psqlWithRetries(podman, SWAP_RESTORED_SQL);
 }
 
-/** pg_database_size of Quay's database, asked in quay-postgres; undefined when it cannot say (the dump then reports its own failure). */
-async function databaseBytes(podman: Podman): Promise<number | undefined> {
-  const r = await podman.exec(PG, ['psql', '--no-psqlrc', '-tA', `--dbname=${PG_DATABASE}`, '-c', `SELECT pg_database_size('${PG_DATABASE}')`]).catch(() => undefined);
+/**
+ * What a dump holds at most: the rows of Quay's tables (heap and TOAST, pg_table_size). Not the database's
+ * size: its indexes, a large part of Quay's (logentry's), are dumped as one CREATE INDEX line each, and the
+ * custom format compresses the rows, so the bound errs on the side of room. The system schemas (pg_*, whose
+ * names a user's cannot take) are not dumped.
+ */
+export const DUMP_BOUND_SQL = `SELECT COALESCE(sum(pg_table_size(c.oid)), 0) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'm') AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'`;
+
+/** DUMP_BOUND_SQL asked in quay-postgres; undefined when it cannot say (the dump then reports its own failure). */
+async function tableBytes(podman: Podman): Promise<number | undefined> {
+  const r = await podman.exec(PG, ['psql', '--no-psqlrc', '-tA', `--dbname=${PG_DATABASE}`, '-c', DUMP_BOUND_SQL]).catch(() => undefined);
   const n = Number(r?.stdout.trim());
   return r && r.stdout.trim() !== '' && Number.isFinite(n) && n > 0 ? n : undefined;
 }

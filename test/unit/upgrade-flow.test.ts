@@ -7,6 +7,7 @@ import { parseRecord, type InstallRecord } from '../../src/install-spec/record.j
 import { resolveSecrets } from '../../src/apply/secrets-step.js';
 import { plan as makePlan } from '../../src/plan/plan.js';
 import { upgradeSpec } from '../../src/upgrade/spec.js';
+import { DUMP_BOUND_SQL } from '../../src/apply/db-snapshot.js';
 import { createFakeHost, fakeContext, recordFile, type FakeHost, type FakeHostOptions, type FakeHostState } from '../support/fake-host.js';
 import { fakeFsMocks } from '../support/fake-fs.js';
 import { HOME, probe, QD, ROOT, runningInstall, SECRETS } from '../support/running-install.js';
@@ -62,7 +63,7 @@ const recordedQuay = (host: FakeHost) => parseRecord(host.state.files[RECORD]!.c
 
 /** The dump of the database while v1 still serves: upgrade/switch.ts takes it before any file is written. */
 const TAKE_DUMP = [
-  `exec quay-postgres psql --no-psqlrc -tA --dbname=quay -c SELECT pg_database_size('quay')`,
+  `exec quay-postgres psql --no-psqlrc -tA --dbname=quay -c ${DUMP_BOUND_SQL}`,
   `makeDir ${SNAP}`,
   `remove ${DUMP}.json`,
   `remove ${DUMP}.partial`,
@@ -155,13 +156,31 @@ t.test('a write that fails midway (a full disk): the files already written go ba
   t.same(host.calls.filter(c => /reload|restartUnit|startUnit/.test(c)), [], 'no reload, no restart');
 });
 
-t.test('a database larger than the room left in quayRoot: refused before the dump, nothing written or restarted', async t => {
-  const host = fakeHost(installed(), { space: { freeBytes: 2e9, totalBytes: 100e9 } });
+/** quay-postgres answering the dump's bound with `tables` bytes, and pg_database_size with `database`. */
+function sized(host: FakeHost, sizes: { tables: number; database: number }): void {
   const podman = host.podman.bind(host);
-  host.podman = () => ({ ...podman(), exec: async (c: string, argv: string[]) => { host.calls.push(`exec ${c} ${argv.join(' ')}`); return { stdout: '5000000000\n', stderr: '' }; } });
+  host.podman = () => ({ ...podman(), exec: async (c: string, argv: string[]) => {
+    host.calls.push(`exec ${c} ${argv.join(' ')}`);
+    const sql = argv[argv.length - 1]!;
+    return { stdout: `${sql === DUMP_BOUND_SQL ? sizes.tables : sql.includes('pg_database_size') ? sizes.database : ''}\n`, stderr: '' };
+  } });
+}
+
+t.test('tables larger than the room left in quayRoot: refused before the dump, nothing written or restarted', async t => {
+  const host = fakeHost(installed(), { space: { freeBytes: 2e9, totalBytes: 100e9 } });
+  sized(host, { tables: 5e9, database: 8e9 });
   const err = await rejection((await loadUpgrade(t, host))(fakeContext(host, { quayImage: V2 }).ctx));
-  t.match(err, { name: 'HostError', message: new RegExp(`^${ROOT} has 1\\.9 GiB free; the dump of Quay's database \\(4\\.7 GiB in PostgreSQL\\) may need as much$`) });
+  t.match(err, { name: 'HostError', message: new RegExp(`^${ROOT} has 1\\.9 GiB free; the dump of Quay's database \\(its tables hold 4\\.7 GiB in PostgreSQL\\) may need as much$`) });
   t.same(host.calls.filter(c => /execToFile|write |reload|restartUnit/.test(c)), [], 'no dump, no file, no restart');
+});
+
+// The dump holds the rows, and one line per index: a database whose indexes would not fit beside it was refused.
+t.test('a database larger than the room only by its indexes: the dump is taken and the upgrade goes on', async t => {
+  const host = fakeHost(installed(), { space: { freeBytes: 2e9, totalBytes: 100e9 } });
+  sized(host, { tables: 1.5e9, database: 5e9 });
+  await (await loadUpgrade(t, host))(fakeContext(host, { quayImage: V2 }).ctx);
+  t.ok(host.calls.some(c => c.startsWith('execToFile quay-postgres pg_dump')), 'the dump was taken');
+  t.equal(recordedQuay(host), V2, 'the upgrade finished');
 });
 
 t.test('--dry-run with a PostgreSQL image that cannot open the data: refused as the run would be, not planned', async t => {

@@ -9,6 +9,7 @@ import { requireVm, describe, sideBySide, waitFor, FQDN, asRoot as root, type Gu
 import { useBase, BASE_SCOPES as scopes, type BaseInstall } from './base.js';
 import { UPGRADE_STEP } from '../../src/plan/upgrade-steps.js';
 import { UNITS } from '../../src/model/views.js';
+import { DUMP_BOUND_SQL } from '../../src/apply/db-snapshot.js';
 
 requireVm();
 t.setTimeout(60 * 60_000);
@@ -151,6 +152,10 @@ sideBySide(t, 'upgrade, roll back, crash loops (both scopes at once)', scopes, (
     t.match(plain.stdout, /^rc=7$/m, 'with TLS configured nothing listens on plain 8080', { output: describe(plain) });
     const max = await s.run(`podman exec quay-postgres psql -d quay -tAc 'SHOW max_connections'`);
     t.equal(max.stdout.trim(), '2000', 'quay-postgres runs with max_connections 2000 (the image default is 100)', { output: describe(max) });
+    // upgrade's room check for its dump asks PostgreSQL this: a query it refused would leave the check out.
+    const sizes = await s.run(`podman exec -i quay-postgres psql -d quay -tA; podman exec quay-postgres psql -d quay -tAc "SELECT pg_database_size('quay')"`, { input: `${DUMP_BOUND_SQL};\n` });
+    const [tables, database] = sizes.stdout.trim().split('\n').map(Number);
+    t.ok(tables! > 0 && tables! < database!, 'the dump\'s bound (the tables\' rows, no index, no catalog) is answered, below pg_database_size', { output: describe(sizes) });
     // oc mirror pushes into namespaces that do not exist yet (openshift/release…): CREATE_NAMESPACE_ON_PUSH
     const ns = await s.run(`set -e; podman tag ${IMG}/tiny:1 ${HOST}/openshift/tiny:ns; podman push -q ${HOST}/openshift/tiny:ns
       podman rmi ${HOST}/openshift/tiny:ns >/dev/null; podman pull -q ${HOST}/openshift/tiny:ns >/dev/null; podman rmi ${HOST}/openshift/tiny:ns >/dev/null`);
