@@ -118,8 +118,8 @@ async function runUntil(out: Output, ports: RestartPorts, actions: readonly Acti
       const reason = err.message.startsWith(`${err.unit}: `) ? err.message.slice(err.unit.length + 2) : err.message;
       return { ok: false, unit: err.unit, reason, tail: err instanceof UnitFailedError ? err.journalTail : undefined };
     }
-    if (err instanceof HostError) return { ok: false, unit: UNITS.app, reason: err.message };
-    throw err;
+    // The health wait's end, or anything else: the new version is not serving, and the rollback is the way back.
+    return { ok: false, unit: UNITS.app, reason: err instanceof Error ? err.message : String(err) };
   }
 }
 
