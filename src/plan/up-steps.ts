@@ -43,12 +43,12 @@ export const UP_STEP = {
   record: 'record',
 } as const;
 
-/** The dry-run text of the steps upgrade shares with up (plan/upgrade-steps.ts). */
 /** The registry's health endpoint, as the steps and a wait-health action name it. */
 export function healthUrl(ep: { hostname: string; port: number }): string {
   return `https://${ep.hostname}:${ep.port}/health/instance`;
 }
 
+/** The dry-run text of the steps upgrade shares with up (plan/upgrade-steps.ts). */
 export const UP_TEXT = {
   loadImages: (archive: string) => `load images from ${archive} (podman load, or podman image import of each member of mirror-registry's image-archive.tar)`,
   images: (images: Images) => `check that the images are present: ${[images.quay, images.postgres, images.redis].join(', ')}`,
